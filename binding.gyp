@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "phyr",
+      "sources": ["<!@(node addon/sources.js --gyp)"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon/include", "addon", "drivers/nvme/native"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-fexceptions", "-march=x86-64-v2"],
+      "cflags": ["-Wall", "-Wextra"]
+    }
+  ]
+}

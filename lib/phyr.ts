@@ -1,0 +1,221 @@
+// phyr arrays: lists of {addr, len, flags} ranges in a device's address space, stored in an
+// ArrayBuffer that native code reads in place. Layout (16 bytes, little-endian), the twin
+// of addon/include/phyr.h:
+//   bytes 0..7  addr  (u64, written as two u32 words: low then high)
+//   bytes 8..11 len   (u32, 1 .. 2^32 - 1)
+//   bytes 12..15 flags (u32, PhyrFlags bits)
+// The hot paths (push, addrAt/lenAt/flagsAt) create no objects and use no BigInt.
+import { PhyrError } from './errors';
+
+/** Bytes per phyr entry. */
+export const PHYR_ENTRY_SIZE = 16;
+/** Byte offsets of the entry fields. */
+export const PHYR_LAYOUT = { addrOffset: 0, lenOffset: 8, flagsOffset: 12 } as const;
+/** Largest length one entry can carry; longer ranges are split. */
+export const PHYR_MAX_LEN = 0xffffffff;
+
+/**
+ * Per-entry flags. Why each exists:
+ * - PINNED_FOR_IO: memory pinned and IOMMU-mapped only for one IO (an arbitrary caller
+ *   Buffer). It must be unmapped and unpinned when the IO completes; pool memory is mapped
+ *   once and never carries it. (The seed thread's FOLL_PIN question.)
+ * - PEER_TO_PEER: another device's BAR. The CPU must not use it as plain memory, and it must
+ *   be mapped into the same IOMMU domain as the controller. (The seed's P2PDMA question.)
+ * - CMB: the target controller's own Controller Memory Buffer. NVMe forbids mixing CMB and
+ *   host memory in some places (status 12h).
+ * - HUGEPAGE: backed by 2 MiB hugepages; informational, for splitting decisions and reports.
+ */
+export const PhyrFlags = {
+  PINNED_FOR_IO: 1 << 0,
+  PEER_TO_PEER: 1 << 1,
+  CMB: 1 << 2,
+  HUGEPAGE: 1 << 3,
+} as const;
+/** Union of all defined flag bits. */
+export const PHYR_KNOWN_FLAGS = 0xf;
+
+const TWO_32 = 0x1_0000_0000;
+const TWO_64 = 2n ** 64n;
+
+/** Why an entry was rejected. */
+export type PhyrEntryProblem = 'zero-length' | 'bad-address' | 'bad-length' | 'overflow' | 'unaligned' | 'unknown-flags';
+
+/** A phyr entry was rejected; `index` is the position it would have had. */
+export class PhyrEntryError extends PhyrError {
+  constructor(
+    readonly index: number,
+    readonly problem: PhyrEntryProblem,
+    detail: string,
+  ) {
+    super('PHYR_BAD_ENTRY', `phyr entry ${index}: ${detail}`);
+  }
+}
+
+/** A plain-object view of one entry (for tests and reports, not hot paths). */
+export interface PhyrEntry {
+  addr: number;
+  len: number;
+  flags: number;
+}
+
+/** Options of a phyr array. */
+export interface PhyrArrayOptions {
+  /** Initial capacity in entries (grows by doubling). Default 8. */
+  capacity?: number;
+  /** Reject entries whose address or length is not a multiple of 4 (DMA-ready output). */
+  dwordAligned?: boolean;
+}
+
+/** A growable array of phyr entries in memory that native code reads in place. */
+export class PhyrArray {
+  private words: Uint32Array;
+  private count = 0;
+  private readonly dwordAligned: boolean;
+
+  constructor(options: PhyrArrayOptions = {}) {
+    const capacity = Math.max(1, options.capacity ?? 8);
+    this.words = new Uint32Array(capacity * 4);
+    this.dwordAligned = options.dwordAligned ?? false;
+  }
+
+  /** Builds an array from plain entries (validated and coalesced like push). */
+  static from(entries: Iterable<{ addr: number | bigint; len: number; flags?: number }>, options?: PhyrArrayOptions): PhyrArray {
+    const a = new PhyrArray(options);
+    for (const e of entries) a.push(e.addr, e.len, e.flags ?? 0);
+    return a;
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** The backing memory (entries 0..length-1 are valid); pass it with `length` to native code. */
+  get buffer(): ArrayBuffer {
+    return this.words.buffer as ArrayBuffer;
+  }
+
+  /** Removes all entries, keeping the capacity. */
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** Address of entry i as a number (exact below 2^53, which all IOVAs are). */
+  addrAt(i: number): number {
+    return this.words[i * 4] + this.words[i * 4 + 1] * TWO_32;
+  }
+
+  /** Address of entry i as a BigInt (exact for the whole 64-bit range; not for hot paths). */
+  addrBigAt(i: number): bigint {
+    return BigInt(this.words[i * 4]) | (BigInt(this.words[i * 4 + 1]) << 32n);
+  }
+
+  /** Length in bytes of entry i. */
+  lenAt(i: number): number {
+    return this.words[i * 4 + 2];
+  }
+
+  /** Flags of entry i. */
+  flagsAt(i: number): number {
+    return this.words[i * 4 + 3];
+  }
+
+  /** Sum of all entry lengths. */
+  totalBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) n += this.words[i * 4 + 2];
+    return n;
+  }
+
+  /**
+   * Appends the range [addr, addr + len). Coalesces with the last entry when adjacent with
+   * equal flags; splits ranges longer than PHYR_MAX_LEN. Throws PhyrEntryError on bad input.
+   */
+  push(addr: number | bigint, len: number, flags = 0): this {
+    if (typeof addr === 'bigint') return this.pushBig(addr, len, flags);
+    if (!(len > 0)) this.reject('zero-length', `length ${len} is not positive; a range must cover at least one byte`);
+    if (!Number.isSafeInteger(len)) this.reject('bad-length', `length ${len} is not an integer`);
+    if (!Number.isSafeInteger(addr) || addr < 0) {
+      this.reject('bad-address', `address ${addr} is not an integer in [0, 2^53); pass a BigInt for higher addresses`);
+    }
+    if (!Number.isSafeInteger(addr + len)) this.reject('overflow', `range ${addr} + ${len} passes 2^53; pass a BigInt address`);
+    this.checkFlagsAndAlignment(addr % 4, len, flags);
+    this.append(addr, len, flags);
+    return this;
+  }
+
+  private pushBig(addr: bigint, len: number, flags: number): this {
+    if (!(len > 0)) this.reject('zero-length', `length ${len} is not positive; a range must cover at least one byte`);
+    if (!Number.isSafeInteger(len)) this.reject('bad-length', `length ${len} is not an integer`);
+    if (addr < 0n || addr >= TWO_64) this.reject('bad-address', `address ${addr} is outside [0, 2^64)`);
+    if (addr + BigInt(len) > TWO_64) this.reject('overflow', `range 0x${addr.toString(16)} + ${len} passes the end of the 64-bit address space`);
+    this.checkFlagsAndAlignment(Number(addr & 3n), len, flags);
+    if (addr + BigInt(len) <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.append(Number(addr), len, flags);
+      return this;
+    }
+    // Above 2^53: no coalescing arithmetic in floating point; split exactly with BigInt.
+    let a = addr;
+    let left = len;
+    while (left > 0) {
+      const piece = Math.min(left, PHYR_MAX_LEN);
+      this.writeEntry(Number(a & 0xffffffffn), Number(a >> 32n), piece, flags);
+      a += BigInt(piece);
+      left -= piece;
+    }
+    return this;
+  }
+
+  private checkFlagsAndAlignment(addrMod4: number, len: number, flags: number): void {
+    if (!Number.isInteger(flags) || flags < 0 || (flags & ~PHYR_KNOWN_FLAGS) !== 0) {
+      this.reject('unknown-flags', `flags 0x${flags.toString(16)} include bits outside the known set 0x${PHYR_KNOWN_FLAGS.toString(16)}`);
+    }
+    if (this.dwordAligned && (addrMod4 !== 0 || len % 4 !== 0)) {
+      this.reject('unaligned', 'address and length must be multiples of 4 for DMA-ready output (NVMe data pointers are dword-aligned)');
+    }
+  }
+
+  private append(addr: number, len: number, flags: number): void {
+    let left = len;
+    let a = addr;
+    const last = this.count - 1;
+    if (last >= 0 && this.flagsAt(last) === flags && this.addrAt(last) + this.lenAt(last) === a) {
+      const room = PHYR_MAX_LEN - this.lenAt(last);
+      const take = Math.min(room, left);
+      this.words[last * 4 + 2] += take;
+      a += take;
+      left -= take;
+    }
+    while (left > 0) {
+      const piece = Math.min(left, PHYR_MAX_LEN);
+      this.writeEntry(a % TWO_32, Math.floor(a / TWO_32), piece, flags);
+      a += piece;
+      left -= piece;
+    }
+  }
+
+  private writeEntry(lo: number, hi: number, len: number, flags: number): void {
+    if ((this.count + 1) * 4 > this.words.length) {
+      const bigger = new Uint32Array(this.words.length * 2);
+      bigger.set(this.words);
+      this.words = bigger;
+    }
+    const w = this.count * 4;
+    this.words[w] = lo;
+    this.words[w + 1] = hi;
+    this.words[w + 2] = len;
+    this.words[w + 3] = flags;
+    this.count++;
+  }
+
+  private reject(problem: PhyrEntryProblem, detail: string): never {
+    throw new PhyrEntryError(this.count, problem, detail);
+  }
+
+  /** Plain objects for every entry (allocates; for tests, logs and reports). */
+  toArray(): PhyrEntry[] {
+    const out: PhyrEntry[] = [];
+    for (let i = 0; i < this.count; i++) out.push({ addr: this.addrAt(i), len: this.lenAt(i), flags: this.flagsAt(i) });
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// `npm test`: runs every test tier that can run on this machine, in order, and ends with
+// one plain line "N passed, N failed". A tier that cannot run says why, loudly; with
+// PHYR_REQUIRE_ALL_TIERS=1 (set by CI) such a tier counts as a failure.
+//   node test/run-tiers.js [TIER ...]    run only the named tiers
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const REQUIRE_ALL = process.env.PHYR_REQUIRE_ALL_TIERS === '1';
+const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+// Runs a command with output streamed and captured; returns { status, out }.
+function run(cmd, args, opts = {}) {
+  const child = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: opts.timeoutMs,
+  });
+  const out = (child.stdout ?? '') + (child.stderr ?? '');
+  process.stdout.write(out);
+  return { status: child.status ?? 1, out };
+}
+
+// Counts from a closing "N passed, N failed" line (native tests, VM tier).
+function plainCounts({ out, status }) {
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
+  if (!m) return { passed: 0, failed: 1, note: 'no result line' };
+  const failed = Number(m[2]) + (status !== 0 && Number(m[2]) === 0 ? 1 : 0);
+  return { passed: Number(m[1]), failed };
+}
+
+// Counts from tap's closing "# { total: N, pass: N, fail: N }" (other keys may follow).
+function tapCounts({ out, status }) {
+  const m = [...out.matchAll(/^# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/gm)].pop();
+  if (!m) return { passed: 0, failed: 1, note: 'no tap summary' };
+  const failed = Number(m[3] ?? 0) + (status !== 0 && !m[3] ? 1 : 0); // coverage shortfall
+  return { passed: Number(m[2]), failed };
+}
+
+const tiers = [
+  {
+    name: 'typecheck',
+    run: () => {
+      const r = run(bin('tsc'), ['-p', 'tsconfig.test.json']);
+      return r.status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+    },
+  },
+  {
+    name: 'native',
+    why: () => (which('g++') && which('make') ? null : 'g++ and make are needed (apt-get install g++ make)'),
+    run: () => plainCounts(run('make', ['-s', '-C', 'test/native', 'SAN=plain'])),
+  },
+  {
+    name: 'native-asan',
+    why: () => (which('g++') ? null : 'g++ is needed'),
+    run: () => plainCounts(run('make', ['-s', '-C', 'test/native', 'SAN=asan'])),
+  },
+  {
+    name: 'native-tsan',
+    why: () => (which('g++') ? null : 'g++ is needed'),
+    // ThreadSanitizer covers the cases where a device thread runs beside the driver.
+    run: () => plainCounts(run('make', ['-s', '-C', 'test/native', 'SAN=tsan', 'FILTER=thread'], { env: { TSAN_OPTIONS: 'halt_on_error=1' } })),
+  },
+  {
+    name: 'unit+emu',
+    why: () => (fs.existsSync(path.join(ROOT, 'build', 'Release', 'phyr.node')) ? null : 'the addon is not built: run npm install'),
+    // One tap run over both tiers, so the coverage thresholds in package.json see them whole.
+    run: () => tapCounts(run(bin('tap'), ['--reporter=tap', 'test/unit', 'test/emu'])),
+  },
+];
+
+function main() {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !tiers.some((t) => t.name === n));
+  if (unknown.length) {
+    console.error(`unknown tier(s): ${unknown.join(', ')}; tiers are: ${tiers.map((t) => t.name).join(', ')}`);
+    process.exit(2);
+  }
+  const results = [];
+  for (const tier of tiers) {
+    if (only.length && !only.includes(tier.name)) continue;
+    const reason = tier.why ? tier.why() : null;
+    if (reason) {
+      const line = `!!! TIER ${tier.name} CANNOT RUN HERE: ${reason}`;
+      console.log(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}`);
+      results.push({ name: tier.name, passed: 0, failed: REQUIRE_ALL ? 1 : 0, skipped: reason });
+      continue;
+    }
+    console.log(`\n=== tier ${tier.name} ===`);
+    const t0 = Date.now();
+    const r = tier.run();
+    results.push({ name: tier.name, ...r, seconds: (Date.now() - t0) / 1000 });
+  }
+  console.log('\n=== summary ===');
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const r of results) {
+    passed += r.passed;
+    failed += r.failed;
+    if (r.skipped) skipped++;
+    const state = r.skipped ? `SKIPPED (${r.skipped})${REQUIRE_ALL ? ' -> counted as a failure' : ''}` : `${r.passed} passed, ${r.failed} failed${r.note ? ` (${r.note})` : ''} in ${r.seconds.toFixed(1)} s`;
+    console.log(`${r.name.padEnd(12)} ${state}`);
+  }
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main();
