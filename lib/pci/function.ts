@@ -39,8 +39,9 @@ export interface PciFunction {
   iovaRanges(): IovaRange[];
   /**
    * Maps `length` bytes of `memory` starting at `offset` at device address `iova`.
-   * `memory` must stay alive while mapped (the caller keeps a reference).
-   * Offsets, lengths and IOVAs are multiples of 4 KiB.
+   * `memory` must stay alive while mapped (the caller keeps a reference). The host address
+   * of byte `offset` and `iova` must have the same offset within a 4 KiB page; VFIO maps
+   * the whole pages covering the range, the emulated IOMMU exactly the bytes given.
    */
   dmaMap(memory: ArrayBuffer, offset: number, length: number, iova: number, access: DmaAccess): void;
   /** Removes the mapping [iova, iova + length) made by dmaMap. */

@@ -94,9 +94,16 @@ t.test('bad input is rejected with a typed error naming the entry', async (t) =>
 t.test('dword-aligned arrays reject unaligned addresses and lengths', async (t) => {
   const a = new PhyrArray({ dwordAligned: true });
   a.push(0x1004, 8);
-  t.throws(() => a.push(0x1002, 8), { problem: 'unaligned' });
-  t.throws(() => a.push(0x2000, 6), { problem: 'unaligned' });
-  t.throws(() => a.push(0x2001n, 8), { problem: 'unaligned' });
+  t.throws(() => a.push(0x1002, 8), PhyrEntryError);
+  t.throws(() => a.push(0x2000, 6), PhyrEntryError);
+  t.throws(() => a.push(0x2001n, 8), PhyrEntryError);
+  for (const bad of [() => a.push(0x1002, 8), () => a.push(0x2000, 6)]) {
+    try {
+      bad();
+    } catch (e) {
+      t.equal((e as PhyrEntryError).problem, 'unaligned');
+    }
+  }
   const loose = new PhyrArray();
   loose.push(0x1001, 3);
   t.equal(loose.length, 1);

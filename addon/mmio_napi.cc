@@ -1,0 +1,90 @@
+// Register access to mapped BAR memory: aligned 32- and 64-bit loads and stores, never
+// split into bytes (a DataView may be). Stores are release, loads acquire, so a register
+// write is ordered after every memory write before it (NVMe doorbell rule, 4.1).
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "registry.h"
+
+namespace phyr {
+namespace {
+
+// Checks (ArrayBuffer bar, number offset[, value]) and returns the register address.
+void* registerAddress(const Napi::CallbackInfo& info, size_t width, size_t argc) {
+  Napi::Env env = info.Env();
+  if (info.Length() < argc || !info[0].IsArrayBuffer() || !info[1].IsNumber() ||
+      (argc > 2 && !info[2].IsNumber() && !info[2].IsBigInt())) {
+    Napi::TypeError::New(env, argc > 2 ? "expected (ArrayBuffer bar, number offset, number value)"
+                                       : "expected (ArrayBuffer bar, number offset)")
+        .ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  Napi::ArrayBuffer bar = info[0].As<Napi::ArrayBuffer>();
+  double off = info[1].As<Napi::Number>().DoubleValue();
+  if (!(off >= 0) || off != static_cast<double>(static_cast<uint64_t>(off)) ||
+      static_cast<uint64_t>(off) % width != 0 || off + width > bar.ByteLength()) {
+    Napi::RangeError::New(env, "register offset " + std::to_string(off) + " is not a " +
+                                   std::to_string(width) + "-byte aligned offset inside the " +
+                                   std::to_string(bar.ByteLength()) + "-byte BAR")
+        .ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return static_cast<uint8_t*>(bar.Data()) + static_cast<uint64_t>(off);
+}
+
+Napi::Value read32(const Napi::CallbackInfo& info) {
+  auto* p = static_cast<uint32_t*>(registerAddress(info, 4, 2));
+  if (!p) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), __atomic_load_n(p, __ATOMIC_ACQUIRE));
+}
+
+Napi::Value read64(const Napi::CallbackInfo& info) {
+  auto* p = static_cast<uint64_t*>(registerAddress(info, 8, 2));
+  if (!p) return info.Env().Undefined();
+  return Napi::BigInt::New(info.Env(), __atomic_load_n(p, __ATOMIC_ACQUIRE));
+}
+
+bool valueArg(const Napi::CallbackInfo& info, uint64_t max, uint64_t* out) {
+  if (info[2].IsBigInt()) {
+    bool lossless = true;
+    *out = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+    if (lossless && *out <= max) return true;
+  } else {
+    double v = info[2].As<Napi::Number>().DoubleValue();
+    if (v >= 0 && v <= static_cast<double>(max) && v == static_cast<double>(static_cast<uint64_t>(v))) {
+      *out = static_cast<uint64_t>(v);
+      return true;
+    }
+  }
+  Napi::RangeError::New(info.Env(), "register value is not an unsigned integer of the register's width")
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
+Napi::Value write32(const Napi::CallbackInfo& info) {
+  auto* p = static_cast<uint32_t*>(registerAddress(info, 4, 3));
+  uint64_t v;
+  if (p && valueArg(info, 0xFFFFFFFFull, &v)) __atomic_store_n(p, static_cast<uint32_t>(v), __ATOMIC_RELEASE);
+  return info.Env().Undefined();
+}
+
+Napi::Value write64(const Napi::CallbackInfo& info) {
+  auto* p = static_cast<uint64_t*>(registerAddress(info, 8, 3));
+  uint64_t v;
+  if (p && valueArg(info, ~0ull, &v)) __atomic_store_n(p, v, __ATOMIC_RELEASE);
+  return info.Env().Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("read32", Napi::Function::New(env, read32, "read32"));
+  o.Set("read64", Napi::Function::New(env, read64, "read64"));
+  o.Set("write32", Napi::Function::New(env, write32, "write32"));
+  o.Set("write64", Napi::Function::New(env, write64, "write64"));
+  exports.Set("mmio", o);
+}
+}  // namespace
+PHYR_REGISTER_EXPORTS("mmio", init);
+}  // namespace phyr
