@@ -18,7 +18,8 @@ function walk(dir, out) {
   return out;
 }
 
-const all = ROOMS.flatMap((room) => walk(path.join(ROOT, room), []));
+// A room that has no sources yet may not exist in a fresh clone.
+const all = ROOMS.filter((room) => fs.existsSync(path.join(ROOT, room))).flatMap((room) => walk(path.join(ROOT, room), []));
 const mode = process.argv[2];
 const pick = mode === '--core' ? all.filter((f) => !f.endsWith('_napi.cc')) : all;
 process.stdout.write(pick.join(mode === '--gyp' ? ' ' : '\n') + '\n');
