@@ -1,0 +1,116 @@
+// The description of one benchmark job, as the option table fills it. Defaults follow fio
+// where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
+import type { SizeValue } from './units';
+
+/** fio's rw= modes. */
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
+
+/** Block sizes of one direction: a fixed size, a range, or a weighted split. */
+export interface BlockSizeSpec {
+  /** Smallest block size in bytes (== max for a fixed size). */
+  min: number;
+  /** Largest block size in bytes. */
+  max: number;
+  /** Weighted sizes (bssplit); empty unless bssplit was given. Percentages sum to 100. */
+  split: Array<{ bytes: number; percent: number }>;
+}
+
+/** fio's random_distribution=. */
+export interface RandomDistribution {
+  kind: 'random' | 'zipf' | 'pareto';
+  /** zipf theta or pareto h; 0 for random. */
+  param: number;
+}
+
+/** --mem=: where the data buffers live. */
+export type MemSpec = { kind: 'pool' } | { kind: 'cmb' } | { kind: 'p2p'; bdf: string; bar: number };
+
+/** One job as configured (before numjobs expands it into threads). */
+export interface JobSpec {
+  name: string;
+  rw: RwMode;
+  rwmixread: number;
+  bs: { read: BlockSizeSpec; write: BlockSizeSpec };
+  iodepth: number;
+  numjobs: number;
+  /** 0 = no time limit (size-bound). */
+  runtimeNs: number;
+  timeBased: boolean;
+  rampNs: number;
+  /** Undefined = the whole namespace from `offset`. */
+  size?: SizeValue;
+  offset: SizeValue;
+  nsid: number;
+  norandommap: boolean;
+  randomDistribution: RandomDistribution;
+  verify: 'none' | 'crc32c';
+  verifyFatal: boolean;
+  doVerify: boolean;
+  percentileList: number[];
+  mem: MemSpec;
+  dptr: 'auto' | 'prp' | 'sgl';
+  randseed: number;
+  stonewall: boolean;
+  groupReporting: boolean;
+}
+
+/** Options that apply to the whole run, not a job (fio's command-line-only options). */
+export interface RunOptions {
+  outputFormat: Array<'normal' | 'json' | 'json+' | 'terse'>;
+  output?: string;
+  /** 0 = no periodic status. */
+  statusIntervalNs: number;
+  eta: 'auto' | 'always' | 'never';
+}
+
+/** fio's default clat percentile list. */
+export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
+
+/** A job with every option at its default. */
+export function defaultJob(name = 'job'): JobSpec {
+  const bs = (): BlockSizeSpec => ({ min: 4096, max: 4096, split: [] });
+  return {
+    name,
+    rw: 'read',
+    rwmixread: 50,
+    bs: { read: bs(), write: bs() },
+    iodepth: 1,
+    numjobs: 1,
+    runtimeNs: 0,
+    timeBased: false,
+    rampNs: 0,
+    size: undefined,
+    offset: { bytes: 0 },
+    nsid: 1,
+    norandommap: false,
+    randomDistribution: { kind: 'random', param: 0 },
+    verify: 'none',
+    verifyFatal: false,
+    doVerify: true,
+    percentileList: [...DEFAULT_PERCENTILES],
+    mem: { kind: 'pool' },
+    dptr: 'auto',
+    randseed: 0x89,
+    stonewall: false,
+    groupReporting: false,
+  };
+}
+
+/** A copy of a job (so [global] settings can seed every job section independently). */
+export function cloneJob(j: JobSpec): JobSpec {
+  return structuredClone(j);
+}
+
+/** Defaults of the run-wide options. */
+export function defaultRunOptions(): RunOptions {
+  return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto' };
+}
+
+/** Whether the mode issues reads / writes, and whether offsets are random. */
+export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; random: boolean } {
+  return {
+    reads: rw === 'read' || rw === 'randread' || rw === 'rw' || rw === 'randrw',
+    writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw',
+    random: rw.startsWith('rand'),
+  };
+}

@@ -1,0 +1,297 @@
+// Report formatting: fio's "normal" text (per-job blocks and a group summary) and fio's
+// JSON schema (json, json+ adding histogram bins), plus a `phyr` section with what fio
+// has no field for. Pure functions of the results, so they are tested without a device.
+import {
+  type DirectionResult,
+  type JobResult,
+  type LatencySeries,
+  latencyBuckets,
+  mean,
+  mergeSeries,
+  percentile,
+  stddev,
+} from './results';
+
+/** fio's version string is mirrored so fio's post-processing tools accept the JSON. */
+export const FIO_COMPAT_VERSION = 'fio-3.36';
+
+/** Run-wide facts printed with the report. */
+export interface RunInfo {
+  target: string;
+  targetDescription: string;
+  startedAt: Date;
+  iommuFaults: number;
+  memcpyBytesPerSecond?: number;
+  version: string;
+}
+
+const DEPTH_KEYS = ['1', '2', '4', '8', '16', '32', '>=64'];
+
+function fixed(v: number, digits = 2): string {
+  return v.toFixed(digits);
+}
+
+/** fio's scaled number: 1234567 -> "1235k" (base 1000) for IOPS. */
+export function scaleNumber(n: number): string {
+  if (n < 10000) return String(Math.round(n));
+  const units = ['', 'k', 'M', 'G', 'T'];
+  let i = 0;
+  let v = n;
+  while (v >= 10000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Math.round(v)}${units[i]}`;
+}
+
+/** fio's byte formatting with 3 significant digits: "4821MiB", "14.1GiB". */
+export function scaleBytes(n: number, base: 1024 | 1000): string {
+  const units = base === 1024 ? ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] : ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  let v = n;
+  while (v >= 10000 && i < units.length - 1) {
+    v /= base;
+    i++;
+  }
+  const s = v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(3);
+  return `${s}${units[i]}`;
+}
+
+function bwPerSecond(bytes: number, runtimeNs: number): number {
+  return runtimeNs > 0 ? (bytes * 1e9) / runtimeNs : 0;
+}
+
+/** Picks fio's display unit for a latency line (nsec, usec or msec). */
+function latUnit(s: LatencySeries): { name: string; div: number } {
+  if (s.min > 2_000_000 && s.max > 99_999_999) return { name: 'msec', div: 1e6 };
+  if (s.min > 2_000 && s.max > 99_999) return { name: 'usec', div: 1e3 };
+  return { name: 'nsec', div: 1 };
+}
+
+function latLine(label: string, s: LatencySeries): string {
+  const u = latUnit(s);
+  const num = (v: number) => (u.div === 1 ? String(Math.round(v)) : String(Math.round(v / u.div)));
+  return `${label} (${u.name}): min=${num(s.min)}, max=${num(s.max)}, avg=${fixed(mean(s) / u.div).padStart(5)}, stdev=${fixed(stddev(s) / u.div).padStart(5)}`;
+}
+
+function percentileBlock(s: LatencySeries, list: number[]): string[] {
+  const values = list.map((p) => percentile(s, p));
+  let div = 1;
+  let unit = 'nsec';
+  const max = Math.max(...values);
+  if (max / div > 9999) [div, unit] = [1e3, 'usec'];
+  if (max / div > 9999) [div, unit] = [1e6, 'msec'];
+  const width = Math.max(5, ...values.map((v) => String(Math.round(v / div)).length));
+  const cells = list.map((p, i) => `${p.toFixed(2).padStart(5)}th=[${String(Math.round(values[i] / div)).padStart(width)}]`);
+  const lines = [`    clat percentiles (${unit}):`];
+  for (let i = 0; i < cells.length; i += 4) lines.push(`     | ${cells.slice(i, i + 4).join(', ')}${i + 4 < cells.length ? ',' : ''}`);
+  return lines;
+}
+
+function directionBlock(name: 'read' | 'write', d: DirectionResult, runtimeNs: number, percentiles: number[]): string[] {
+  if (d.ios === 0) return [];
+  const bw = bwPerSecond(d.bytes, runtimeNs);
+  const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
+  return [
+    `  ${name}: IOPS=${scaleNumber(iops)}, BW=${scaleBytes(bw, 1024)}/s (${scaleBytes(bw, 1000)}/s)(${scaleBytes(d.bytes, 1024)}/${Math.round(runtimeNs / 1e6)}msec)`,
+    latLine('    slat', d.slat),
+    latLine('    clat', d.clat),
+    latLine('     lat', d.lat),
+    ...percentileBlock(d.clat, percentiles),
+  ];
+}
+
+function latencyDistributionLines(r: JobResult): string[] {
+  const all = mergeLat(r);
+  const b = latencyBuckets(all);
+  const lines: string[] = [];
+  for (const [unit, rec] of [['nsec', b.ns], ['usec', b.us], ['msec', b.ms]] as const) {
+    const parts = Object.entries(rec).filter(([, v]) => v >= 0.01).map(([k, v]) => `${k}=${fixed(v)}%`);
+    if (parts.length) lines.push(`  lat (${unit})   : ${parts.join(', ')}`);
+  }
+  return lines;
+}
+
+function mergeLat(r: JobResult): LatencySeries {
+  if (r.read.lat.count && r.write.lat.count) return mergeSeries([r.read.lat, r.write.lat]);
+  return r.read.lat.count ? r.read.lat : r.write.lat;
+}
+
+function depthLine(r: JobResult): string {
+  const total = r.depthHist.reduce((a, b) => a + b, 0) || 1;
+  return `  IO depths    : ${DEPTH_KEYS.map((k, i) => `${k}=${fixed((100 * r.depthHist[i]) / total, 1)}%`).join(', ')}`;
+}
+
+/** The per-job block of fio's normal output. */
+export function formatJobNormal(r: JobResult, percentiles: number[], info: RunInfo): string {
+  const ios = r.read.ios + r.write.ios;
+  const runtime = Math.max(1, r.runtimeNs);
+  const cpuPct = (ns: number) => fixed((100 * ns) / runtime / Math.max(1, r.jobs));
+  const lines = [
+    `${r.name}: (groupid=${r.groupId}, jobs=${r.jobs}): err=${String(r.error).padStart(2)}: pid=${process.pid}: ${info.startedAt.toString().slice(0, 24)}`,
+    ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
+    ...directionBlock('read', r.read, r.runtimeNs, percentiles),
+    ...directionBlock('write', r.write, r.runtimeNs, percentiles),
+    ...latencyDistributionLines(r),
+    `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=0, minf=0, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
+    depthLine(r),
+    `     issued rwts: total=${r.read.ios},${r.write.ios},0,0 short=0,0,0,0 dropped=0,0,0,0`,
+    `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
+  ];
+  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}`);
+  for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
+  return lines.join('\n');
+}
+
+/** One verify failure, the way it is printed and logged. */
+export function formatVerifyFailure(f: JobResult['verifyFailures'][number]): string {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  return `LBA ${f.lba}: ${f.reason}; expected header {lba=${f.expected.lba}, seq=${f.expected.seq ?? 'any'}, seed=${hex(f.expected.seed)}}, found {magic=${hex(f.found.magic)}, lba=${f.found.lba}, seq=${f.found.seq}, seed=${hex(f.found.seed)}}`;
+}
+
+function groupSummary(groupId: number, results: JobResult[]): string[] {
+  const lines = [`Run status group ${groupId} (all jobs):`];
+  for (const [label, d] of [['   READ', 'read'], ['  WRITE', 'write']] as const) {
+    const live = results.filter((r) => r[d].ios > 0);
+    if (!live.length) continue;
+    const bytes = live.reduce((a, r) => a + r[d].bytes, 0);
+    const runMin = Math.min(...live.map((r) => r.runtimeNs));
+    const runMax = Math.max(...live.map((r) => r.runtimeNs));
+    const agg = bwPerSecond(bytes, runMax);
+    const per = live.map((r) => bwPerSecond(r[d].bytes, r.runtimeNs));
+    const lo = Math.min(...per), hi = Math.max(...per);
+    lines.push(
+      `${label}: bw=${scaleBytes(agg, 1024)}/s (${scaleBytes(agg, 1000)}/s), ${scaleBytes(lo, 1024)}/s-${scaleBytes(hi, 1024)}/s (${scaleBytes(lo, 1000)}/s-${scaleBytes(hi, 1000)}/s), io=${scaleBytes(bytes, 1024)} (${scaleBytes(bytes, 1000)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
+    );
+  }
+  return lines;
+}
+
+/** fio's normal output: header, per-job blocks, group summaries, phyr's run facts. */
+export function formatNormal(results: JobResult[], percentiles: (r: JobResult) => number[], info: RunInfo): string {
+  const out: string[] = [];
+  out.push(`phyr bench ${info.version} (fio-compatible output) on ${info.target}: ${info.targetDescription}`);
+  for (const r of results) out.push(`${r.name}: (g=${r.groupId}): rw=${r.header.rw}, bs=${r.header.bs}, ioengine=phyr, iodepth=${r.header.iodepth}`);
+  out.push('');
+  for (const r of results) out.push(formatJobNormal(r, percentiles(r), info), '');
+  const groups = [...new Set(results.map((r) => r.groupId))];
+  for (const g of groups) out.push(...groupSummary(g, results.filter((r) => r.groupId === g)), '');
+  out.push(`phyr: target=${info.target} (${info.targetDescription}), iommu faults=${info.iommuFaults}`);
+  return out.join('\n') + '\n';
+}
+
+function seriesJson(s: LatencySeries, withPercentiles: number[] | undefined, withBins: boolean): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    min: s.min,
+    max: s.max,
+    mean: mean(s),
+    stddev: stddev(s),
+    N: s.count,
+  };
+  if (withPercentiles) {
+    const p: Record<string, number> = {};
+    for (const q of withPercentiles) p[q.toFixed(6)] = percentile(s, q);
+    o.percentile = p;
+  }
+  if (withBins) {
+    const bins: Record<string, number> = {};
+    for (let i = 0; i < s.bins.length; i += 2) bins[String(s.bins[i])] = s.bins[i + 1];
+    o.bins = bins;
+  }
+  return o;
+}
+
+function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean): Record<string, unknown> {
+  const bwBytes = bwPerSecond(d.bytes, runtimeNs);
+  const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
+  return {
+    io_bytes: d.bytes,
+    io_kbytes: Math.floor(d.bytes / 1024),
+    bw_bytes: Math.round(bwBytes),
+    bw: Math.round(bwBytes / 1024),
+    iops,
+    runtime: d.ios ? Math.round(runtimeNs / 1e6) : 0,
+    total_ios: d.ios,
+    short_ios: 0,
+    drop_ios: 0,
+    slat_ns: seriesJson(d.slat, undefined, false),
+    clat_ns: seriesJson(d.clat, d.ios ? percentiles : undefined, plus),
+    lat_ns: seriesJson(d.lat, undefined, false),
+    bw_min: 0, bw_max: 0, bw_agg: d.ios ? 100 : 0, bw_mean: Math.round(bwBytes / 1024), bw_dev: 0, bw_samples: 0,
+    iops_min: 0, iops_max: 0, iops_mean: iops, iops_stddev: 0, iops_samples: 0,
+  };
+}
+
+/** fio's JSON (json or json+), with a `phyr` section per job and for the run. */
+export function formatJson(results: JobResult[], percentiles: (r: JobResult) => number[], info: RunInfo, plus: boolean): string {
+  const ts = info.startedAt;
+  const empty = directionJson({ ios: 0, bytes: 0, slat: zero(), clat: zero(), lat: zero() }, 0, [], false);
+  const doc = {
+    'fio version': FIO_COMPAT_VERSION,
+    timestamp: Math.floor(ts.getTime() / 1000),
+    timestamp_ms: ts.getTime(),
+    time: ts.toString().slice(0, 24),
+    'global options': {},
+    jobs: results.map((r) => {
+      const lat = mergeLat(r);
+      const b = latencyBuckets(lat);
+      const total = r.depthHist.reduce((a, x) => a + x, 0) || 1;
+      const depth: Record<string, number> = {};
+      DEPTH_KEYS.forEach((k, i) => (depth[k] = (100 * r.depthHist[i]) / total));
+      const runtime = Math.max(1, r.runtimeNs);
+      const ios = r.read.ios + r.write.ios;
+      return {
+        jobname: r.name,
+        groupid: r.groupId,
+        error: r.error,
+        eta: 0,
+        elapsed: Math.round(r.runtimeNs / 1e9),
+        'job options': r.options,
+        read: directionJson(r.read, r.runtimeNs, percentiles(r), plus),
+        write: directionJson(r.write, r.runtimeNs, percentiles(r), plus),
+        trim: empty,
+        sync: { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } },
+        job_runtime: Math.round(r.runtimeNs / 1e6),
+        usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
+        sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),
+        ctx: r.ctx,
+        majf: 0,
+        minf: 0,
+        iodepth_level: depth,
+        latency_ns: b.ns,
+        latency_us: b.us,
+        latency_ms: b.ms,
+        latency_depth: r.header.iodepth,
+        latency_target: 0,
+        latency_percentile: 100.0,
+        latency_window: 0,
+        phyr: {
+          dptr: r.phyr.dptr,
+          prp_commands: r.phyr.prpCommands,
+          sgl_commands: r.phyr.sglCommands,
+          splits: r.phyr.splits,
+          bounces: r.phyr.bounces,
+          cpu_ns_per_io: r.phyr.cpuNsPerIo,
+          ios,
+          verify_checked: r.verifyChecked,
+          verify_errors: r.verifyErrors,
+          verify_failures: r.verifyFailures,
+          ...(r.errorMessage ? { error_message: r.errorMessage } : {}),
+        },
+      };
+    }),
+    disk_util: [],
+    phyr: {
+      version: info.version,
+      target: info.target,
+      target_description: info.targetDescription,
+      iommu_faults: info.iommuFaults,
+      ...(info.memcpyBytesPerSecond ? { memcpy_bytes_per_second: info.memcpyBytesPerSecond } : {}),
+    },
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+function zero(): LatencySeries {
+  return { count: 0, min: 0, max: 0, sum: 0, sumSquares: 0, bins: [] };
+}

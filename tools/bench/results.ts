@@ -1,0 +1,188 @@
+// What a finished job reports, and the statistics computed from its native histograms
+// (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
+// non-empty buckets only: (value ns, count) pairs.
+
+/** One latency series (slat, clat or lat) of one direction. */
+export interface LatencySeries {
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumSquares: number;
+  /** Non-empty histogram buckets as [valueNs, count, valueNs, count, ...], ascending. */
+  bins: number[];
+}
+
+/** One direction (read or write) of a job. */
+export interface DirectionResult {
+  ios: number;
+  bytes: number;
+  slat: LatencySeries;
+  clat: LatencySeries;
+  lat: LatencySeries;
+}
+
+/** phyr's additions to fio's report. */
+export interface PhyrJobStats {
+  /** Data-pointer format the driver chose ('prp', 'sgl', or a mix like 'prp+sgl'). */
+  dptr: string;
+  prpCommands: number;
+  sglCommands: number;
+  splits: number;
+  bounces: number;
+  /** Thread CPU time per IO (user + system), the driver's and the loop's. */
+  cpuNsPerIo: number;
+}
+
+/** A verify failure as the native loop saw it. */
+export interface VerifyFailure {
+  lba: number;
+  reason: string;
+  expected: { lba: number; seq: number | null; seed: number };
+  found: { magic: number; lba: number; seq: number; seed: number };
+}
+
+/** Everything one job thread reports. */
+export interface JobResult {
+  name: string;
+  groupId: number;
+  /** Number of job threads merged into this result (1 unless group_reporting). */
+  jobs: number;
+  error: number;
+  errorMessage?: string;
+  runtimeNs: number;
+  read: DirectionResult;
+  write: DirectionResult;
+  usrNs: number;
+  sysNs: number;
+  ctx: number;
+  /** Submissions by in-flight depth after the submit: 1, 2, 4, 8, 16, 32, >=64. */
+  depthHist: number[];
+  verifyChecked: number;
+  verifyErrors: number;
+  verifyFailures: VerifyFailure[];
+  phyr: PhyrJobStats;
+  /** Options as given (fio's "job options"). */
+  options: Record<string, string>;
+  /** Pretty strings for the job header line. */
+  header: { rw: string; bs: string; iodepth: number };
+}
+
+/** An empty latency series. */
+export function emptySeries(): LatencySeries {
+  return { count: 0, min: 0, max: 0, sum: 0, sumSquares: 0, bins: [] };
+}
+
+/** An empty direction. */
+export function emptyDirection(): DirectionResult {
+  return { ios: 0, bytes: 0, slat: emptySeries(), clat: emptySeries(), lat: emptySeries() };
+}
+
+/** Mean of a series (0 when empty). */
+export function mean(s: LatencySeries): number {
+  return s.count ? s.sum / s.count : 0;
+}
+
+/** Sample standard deviation (n - 1), as fio prints it. */
+export function stddev(s: LatencySeries): number {
+  if (s.count < 2) return 0;
+  const m = s.sum / s.count;
+  const v = (s.sumSquares - s.count * m * m) / (s.count - 1);
+  return v > 0 ? Math.sqrt(v) : 0;
+}
+
+/** The value at percentile p: the bucket holding the ceil(p% * count)-th sample. */
+export function percentile(s: LatencySeries, p: number): number {
+  if (s.count === 0) return 0;
+  // The epsilon keeps 99.9 % of 1000 at rank 999 despite binary floating point.
+  const rank = Math.max(1, Math.ceil((p / 100) * s.count - 1e-9));
+  let seen = 0;
+  for (let i = 0; i < s.bins.length; i += 2) {
+    seen += s.bins[i + 1];
+    if (seen >= rank) return Math.min(Math.max(s.bins[i], s.min), s.max);
+  }
+  return s.max;
+}
+
+/** Merges series (group reporting, group summaries). */
+export function mergeSeries(list: LatencySeries[]): LatencySeries {
+  const live = list.filter((s) => s.count > 0);
+  const counts = new Map<number, number>();
+  for (const s of live) for (let i = 0; i < s.bins.length; i += 2) counts.set(s.bins[i], (counts.get(s.bins[i]) ?? 0) + s.bins[i + 1]);
+  const bins: number[] = [];
+  for (const v of [...counts.keys()].sort((a, b) => a - b)) bins.push(v, counts.get(v)!);
+  return {
+    count: live.reduce((a, s) => a + s.count, 0),
+    min: live.length ? Math.min(...live.map((s) => s.min)) : 0,
+    max: live.length ? Math.max(...live.map((s) => s.max)) : 0,
+    sum: live.reduce((a, s) => a + s.sum, 0),
+    sumSquares: live.reduce((a, s) => a + s.sumSquares, 0),
+    bins,
+  };
+}
+
+/** Merges job results into one (group_reporting). */
+export function mergeResults(list: JobResult[]): JobResult {
+  const first = list[0];
+  const dir = (d: 'read' | 'write'): DirectionResult => ({
+    ios: list.reduce((a, r) => a + r[d].ios, 0),
+    bytes: list.reduce((a, r) => a + r[d].bytes, 0),
+    slat: mergeSeries(list.map((r) => r[d].slat)),
+    clat: mergeSeries(list.map((r) => r[d].clat)),
+    lat: mergeSeries(list.map((r) => r[d].lat)),
+  });
+  const sum = (f: (r: JobResult) => number) => list.reduce((a, r) => a + f(r), 0);
+  const ios = sum((r) => r.read.ios + r.write.ios);
+  const dptrs = [...new Set(list.map((r) => r.phyr.dptr).filter((d) => d !== 'none'))];
+  return {
+    ...first,
+    jobs: sum((r) => r.jobs),
+    error: list.find((r) => r.error)?.error ?? 0,
+    errorMessage: list.find((r) => r.errorMessage)?.errorMessage,
+    runtimeNs: Math.max(...list.map((r) => r.runtimeNs)),
+    read: dir('read'),
+    write: dir('write'),
+    usrNs: sum((r) => r.usrNs),
+    sysNs: sum((r) => r.sysNs),
+    ctx: sum((r) => r.ctx),
+    depthHist: first.depthHist.map((_, i) => sum((r) => r.depthHist[i])),
+    verifyChecked: sum((r) => r.verifyChecked),
+    verifyErrors: sum((r) => r.verifyErrors),
+    verifyFailures: list.flatMap((r) => r.verifyFailures),
+    phyr: {
+      dptr: dptrs.length ? dptrs.join('+') : 'none',
+      prpCommands: sum((r) => r.phyr.prpCommands),
+      sglCommands: sum((r) => r.phyr.sglCommands),
+      splits: sum((r) => r.phyr.splits),
+      bounces: sum((r) => r.phyr.bounces),
+      cpuNsPerIo: ios ? sum((r) => r.usrNs + r.sysNs) / ios : 0,
+    },
+  };
+}
+
+/** fio's latency bucket edges (io_u_lat_n/u/m): each counts latencies <= edge, > previous. */
+export const LAT_EDGES = [2, 4, 10, 20, 50, 100, 250, 500, 750, 1000];
+export const LAT_EDGES_MS = [...LAT_EDGES, 2000];
+
+/** Percent of IOs per fio latency bucket, from the total-latency histogram. */
+export function latencyBuckets(s: LatencySeries): { ns: Record<string, number>; us: Record<string, number>; ms: Record<string, number> } {
+  const scales: Array<[number, number[]]> = [[1, LAT_EDGES], [1e3, LAT_EDGES], [1e6, LAT_EDGES_MS]];
+  const out = scales.map(([scale, edges]) => {
+    const o: Record<string, number> = {};
+    for (const e of edges) o[String(e)] = 0;
+    if (scale === 1e6) o['>=2000'] = 0;
+    return o;
+  });
+  for (let i = 0; i < s.bins.length; i += 2) {
+    const v = s.bins[i];
+    const share = (100 * s.bins[i + 1]) / Math.max(1, s.count);
+    // Scale: ns below 1 us, us below 1 ms, ms otherwise (fio's io_u_lat_n/u/m split).
+    const k = v < 1e3 ? 0 : v < 1e6 ? 1 : 2;
+    const [scale, edges] = scales[k];
+    const x = v / scale;
+    const edge = edges.find((e) => x <= e);
+    const key = edge === undefined ? '>=2000' : String(edge);
+    out[k][key] += share;
+  }
+  return { ns: out[0], us: out[1], ms: out[2] };
+}
