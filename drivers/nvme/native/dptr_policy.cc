@@ -1,0 +1,182 @@
+// Data-pointer policy. The rules and their sources:
+// - PRP when PRP-able and SGL is not better; SGL when supported and the average segment is
+//   at least 32 KiB (Linux nvme-pci's sgl_threshold), and whenever the data is not
+//   PRP-able (NVMe 1.4 §4.3 PRP-ability, §4.4 SGL).
+// - Otherwise split into child commands at the PRP-breaking boundaries, each a whole
+//   number of LBAs; if a boundary falls inside an LBA, bounce through pool memory.
+// - MDTS (Identify Controller byte 77) caps each child's size.
+// - A command's data is either all in the controller memory buffer or all in host memory
+//   (mixing fails with Invalid Use of Controller Memory Buffer, status 12h): split there.
+// - Peer-to-peer and CMB memory is never bounced: the CPU must not stage it.
+#include "dptr_policy.h"
+
+#include "nvme_spec.h"
+#include "prp.h"
+
+namespace phyr::nvme {
+
+const char* dptrReasonName(DptrReason r) {
+  switch (r) {
+#define PHYR_DPTR_REASON_NAME(name, text) \
+  case DptrReason::name:                  \
+    return #name;
+    PHYR_DPTR_REASONS(PHYR_DPTR_REASON_NAME)
+#undef PHYR_DPTR_REASON_NAME
+    case DptrReason::Count: break;
+  }
+  return "Unknown";
+}
+
+const char* dptrReasonText(DptrReason r) {
+  switch (r) {
+#define PHYR_DPTR_REASON_TEXT(name, text) \
+  case DptrReason::name:                  \
+    return text;
+    PHYR_DPTR_REASONS(PHYR_DPTR_REASON_TEXT)
+#undef PHYR_DPTR_REASON_TEXT
+    case DptrReason::Count: break;
+  }
+  return "unknown reason";
+}
+
+const char* dptrFormatName(DptrFormat f) {
+  switch (f) {
+    case DptrFormat::Prp: return "prp";
+    case DptrFormat::Sgl: return "sgl";
+    case DptrFormat::Split: return "split";
+    case DptrFormat::Bounce: return "bounce";
+    case DptrFormat::Reject: return "reject";
+  }
+  return "unknown";
+}
+
+namespace {
+
+PhyrSlice sub(const PhyrSlice& s, uint64_t pos, uint64_t len) {
+  return PhyrSlice{s.entries, s.count, s.offset + pos, len};
+}
+
+// Offset (relative to the sub-slice) where the CMB flag first changes, or s.length.
+uint64_t cmbBoundary(const PhyrSlice& s, bool* startsInCmb) {
+  uint64_t pos = 0, at = s.length;
+  bool first = true, cmb = false;
+  forEachRange(s, [&](uint64_t, uint64_t len, uint32_t flags) {
+    const bool c = (flags & kPhyr_CMB) != 0;
+    if (first) {
+      cmb = c;
+      first = false;
+    } else if (c != cmb) {
+      at = pos;
+      return false;
+    }
+    pos += len;
+    return true;
+  });
+  *startsInCmb = cmb;
+  return at;
+}
+
+bool anyPeerOrCmb(const PhyrSlice& s) {
+  bool found = false;
+  forEachRange(s, [&](uint64_t, uint64_t, uint32_t flags) {
+    found = (flags & (kPhyr_PEER_TO_PEER | kPhyr_CMB)) != 0;
+    return !found;
+  });
+  return found;
+}
+
+uint64_t firstAddress(const PhyrSlice& s) {
+  uint64_t a = 0;
+  forEachRange(s, [&](uint64_t addr, uint64_t, uint32_t) {
+    a = addr;
+    return false;
+  });
+  return a;
+}
+
+DptrChild bounceOrReject(const DptrRequest& req, uint64_t pos, uint64_t len, DptrReason why) {
+  if (anyPeerOrCmb(req.data)) return {pos, len, DptrFormat::Reject, DptrReason::RejectBouncePeer};
+  return {pos, len, DptrFormat::Bounce, why};
+}
+
+// Format for a piece that fits MDTS and does not mix CMB with host memory. Returns Split
+// (with the split reason) when the piece must be cut at its PRP-breaking boundary.
+DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t len, bool whole) {
+  const PhyrSlice s = sub(req.data, pos, len);
+  const bool prpable = isPrpable(s, caps.pageSize);
+  const bool sglOn = caps.sglSupport != 0 && !req.admin;
+  const bool sglUsable = sglOn && (caps.sglSupport != SGLS_DWORD_ALIGNED || sglDwordAligned(s));
+  if (req.buckets.head | req.buckets.tail) {
+    if (!whole) return {pos, len, DptrFormat::Reject, DptrReason::RejectBucketSplit};
+    if (sglUsable && caps.bitBucket) return {pos, len, DptrFormat::Sgl, DptrReason::SglBitBucket};
+    return bounceOrReject(req, pos, len, DptrReason::BounceNoBitBucket);
+  }
+  if (prpable) {
+    if (req.admin) return {pos, len, DptrFormat::Prp, DptrReason::PrpAdmin};
+    if (!sglOn) return {pos, len, DptrFormat::Prp, DptrReason::PrpSglUnsupported};
+    const uint64_t segs = sglDataDescriptorCount(s);
+    const uint64_t avg = (len + segs - 1) / segs;
+    if (avg < caps.sglThreshold) return {pos, len, DptrFormat::Prp, DptrReason::PrpSmallSegments};
+    if (sglUsable) return {pos, len, DptrFormat::Sgl, DptrReason::SglLargeSegments};
+    return {pos, len, DptrFormat::Prp, DptrReason::PrpSglMisaligned};
+  }
+  if (req.admin) return {pos, len, DptrFormat::Reject, DptrReason::RejectAdminNotPrpable};
+  if (sglUsable) return {pos, len, DptrFormat::Sgl, DptrReason::SglNotPrpable};
+  return {pos, len, DptrFormat::Split, sglOn ? DptrReason::SplitSglMisaligned : DptrReason::SplitNotPrpable};
+}
+
+}  // namespace
+
+DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos) {
+  const uint64_t remaining = req.data.length - pos;
+  uint64_t limit = remaining;
+  if (caps.maxTransfer != 0 && limit > caps.maxTransfer) {
+    limit = caps.maxTransfer - caps.maxTransfer % req.lbaSize;
+    if (limit == 0) limit = caps.maxTransfer;  // LBA larger than MDTS cannot happen on a sane controller
+  }
+  bool inCmb = false;
+  const uint64_t cmbCut = cmbBoundary(sub(req.data, pos, limit), &inCmb);
+  if (cmbCut < limit) {
+    if ((pos + cmbCut) % req.lbaSize != 0) {
+      return {pos + cmbCut, 0, DptrFormat::Reject, DptrReason::RejectCmbMixUnaligned};
+    }
+    limit = cmbCut;
+  }
+  const bool whole = pos == 0 && limit == remaining;
+  DptrChild c = choosePiece(req, caps, pos, limit, whole);
+  if (c.format != DptrFormat::Split) return c;
+  // Cut at the first PRP-breaking boundary: the piece before it is PRP-able.
+  const PhyrSlice s = sub(req.data, pos, limit);
+  if ((firstAddress(s) & 3) != 0) return bounceOrReject(req, pos, limit, DptrReason::BounceMisalignedStart);
+  const uint64_t cut = prpBreakOffset(s, caps.pageSize);
+  if ((pos + cut) % req.lbaSize != 0) return bounceOrReject(req, pos + cut, 0, DptrReason::BounceUnalignedBreak);
+  return {pos, cut, DptrFormat::Prp, c.reason};
+}
+
+DptrDecision decide(const DptrRequest& req, const DptrCaps& caps) {
+  DptrChild first{};
+  uint32_t children = 0;
+  bool splitPrp = false, splitCmb = false;
+  DptrReason splitPrpReason = DptrReason::SplitNotPrpable;
+  for (uint64_t pos = 0; pos < req.data.length;) {
+    DptrChild c = nextChild(req, caps, pos);
+    if (c.format == DptrFormat::Bounce || c.format == DptrFormat::Reject) return {c.format, c.reason, 0};
+    if (c.reason == DptrReason::SplitNotPrpable || c.reason == DptrReason::SplitSglMisaligned) {
+      splitPrp = true;
+      splitPrpReason = c.reason;
+    }
+    bool dummy;
+    if (cmbBoundary(sub(req.data, pos, req.data.length - pos), &dummy) == c.length && pos + c.length < req.data.length) {
+      splitCmb = true;
+    }
+    if (children == 0) first = c;
+    children++;
+    pos += c.length;
+  }
+  if (children <= 1) return {first.format, first.reason, children};
+  if (splitPrp) return {DptrFormat::Split, splitPrpReason, children};
+  if (splitCmb) return {DptrFormat::Split, DptrReason::SplitCmb, children};
+  return {DptrFormat::Split, DptrReason::SplitMdts, children};
+}
+
+}  // namespace phyr::nvme

@@ -1,0 +1,76 @@
+// The per-command data-pointer policy: PRP, SGL, split into child commands, or bounce
+// through pool memory — decided from the phyr slice and the controller's capabilities, and
+// always reported with its reason.
+#pragma once
+#include "dptr_types.h"
+#include "sgl.h"
+
+namespace phyr::nvme {
+
+enum class DptrFormat : uint8_t { Prp = 0, Sgl = 1, Split = 2, Bounce = 3, Reject = 4 };
+
+// X-macro: reason, the format it leads to, and the sentence reported to users.
+#define PHYR_DPTR_REASONS(X)                                                                          \
+  X(PrpAdmin, "admin commands always use PRP")                                                        \
+  X(PrpSglUnsupported, "PRP-able and the controller has no SGL support")                              \
+  X(PrpSmallSegments, "PRP-able and the average segment is below the SGL threshold (32 KiB)")          \
+  X(PrpSglMisaligned, "PRP-able; SGL would suit the large segments but is not dword-aligned")         \
+  X(SglLargeSegments, "SGL supported and the average segment is at least the SGL threshold (32 KiB)") \
+  X(SglNotPrpable, "not PRP-able and the controller supports SGL")                                    \
+  X(SglBitBucket, "read with discarded bytes: SGL Bit Bucket descriptors")                             \
+  X(SplitMdts, "larger than the controller's maximum data transfer size (MDTS)")                       \
+  X(SplitNotPrpable, "not PRP-able and no SGL support: split into LBA-multiple children at the PRP-breaking boundaries") \
+  X(SplitSglMisaligned, "not PRP-able and not dword-aligned for the controller's SGL: split at the PRP-breaking boundaries") \
+  X(SplitCmb, "mixes controller-memory-buffer and host memory: split at the boundary")               \
+  X(BounceUnalignedBreak, "a PRP-breaking boundary is not on an LBA multiple: bounce through pool memory") \
+  X(BounceMisalignedStart, "a child's first byte is not dword-aligned and SGL cannot take it: bounce through pool memory") \
+  X(BounceNoBitBucket, "discarded read bytes need SGL Bit Buckets, which the controller lacks: bounce through pool memory") \
+  X(RejectBouncePeer, "needs a bounce, but the memory is peer-to-peer or CMB and the CPU must not stage it") \
+  X(RejectCmbMixUnaligned, "mixes CMB and host memory at a boundary that is not an LBA multiple (Invalid Use of Controller Memory Buffer)") \
+  X(RejectAdminNotPrpable, "admin commands use PRP only and the data is not PRP-able")                 \
+  X(RejectBucketSplit, "discarded read bytes cannot be combined with a split command")
+
+enum class DptrReason : uint8_t {
+#define PHYR_DPTR_REASON_ENUM(name, text) name,
+  PHYR_DPTR_REASONS(PHYR_DPTR_REASON_ENUM)
+#undef PHYR_DPTR_REASON_ENUM
+      Count
+};
+
+const char* dptrReasonName(DptrReason r);
+const char* dptrReasonText(DptrReason r);
+const char* dptrFormatName(DptrFormat f);
+
+// One command's data as the policy sees it.
+struct DptrRequest {
+  PhyrSlice data;
+  uint32_t lbaSize = 512;  // children of a split are whole multiples of this
+  bool admin = false;      // admin commands always use PRP (NVMe 1.4 §4.2)
+  SglBuckets buckets{};    // bytes a read discards around the data (SGL Bit Bucket)
+};
+
+// The extent and format of one child command, bytes [offset, offset + length) of the data.
+// format is Prp or Sgl for a submittable child, Bounce or Reject when the request cannot
+// be described in place (then offset/length say where the trouble is).
+struct DptrChild {
+  uint64_t offset;
+  uint64_t length;
+  DptrFormat format;
+  DptrReason reason;
+};
+
+// The decision for a whole command: format Prp/Sgl (one command), Split (children > 1),
+// Bounce or Reject; reason says why.
+struct DptrDecision {
+  DptrFormat format;
+  DptrReason reason;
+  uint32_t children;
+};
+
+// The child that starts at byte `pos` of the request's data.
+DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos);
+
+// The decision for the whole command (walks every child; O(entries × children)).
+DptrDecision decide(const DptrRequest& req, const DptrCaps& caps);
+
+}  // namespace phyr::nvme

@@ -1,0 +1,535 @@
+// Node glue of the queue pair: one native call per batch of submissions and one per reap.
+// Requests and completions travel through shared typed arrays registered once, so the IO
+// path creates no JS objects. Layouts (32-bit little-endian words) are mirrored in
+// drivers/nvme/batch.ts:
+//   request (16 words): 0 opcode | flags << 8, 1 nsid, 2 slba lo / cdw10, 3 slba hi / cdw11,
+//     4 blocks, 5 lbaSize, 6 first phyr entry (in the arena), 7 phyr entry count,
+//     8 cdw12 extra bits, 9 cdw13, 10 tag, 11 bit-bucket head, 12 bit-bucket tail,
+//     13 data bytes (0 = blocks × lbaSize), 14 out: result | format << 8 | reason << 16 |
+//     data-pointer error << 24, 15 out: child commands.
+//   completion (4 words): 0 tag, 1 status | flags << 16, 2 dw0, 3 reserved.
+#include "queue_pair_napi.h"
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "dptr_policy.h"
+#include "prp.h"
+#include "registry.h"
+
+namespace phyr::nvme {
+namespace {
+
+constexpr uint32_t kReqWords = 16;
+constexpr uint32_t kCplWords = 4;
+constexpr uint32_t kReqFlagRawCdw = 1;
+// Distinguishes queue-pair handles from any other wrapped object (Node-API type tags).
+constexpr napi_type_tag kQueuePairTag = {0x70687972'6e766d65ull, 0x71756575'65706169ull};
+
+bool fail(Napi::Env env, const std::string& msg, bool range = false) {
+  if (range) {
+    Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
+  } else {
+    Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  }
+  return false;
+}
+
+// Reads a non-negative integer property (below 2^53).
+bool intProp(Napi::Object o, const char* key, uint64_t* out, uint64_t max, bool optional = false) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() && optional) return true;
+  if (!v.IsNumber()) return fail(o.Env(), std::string("option '") + key + "' must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
+    return fail(o.Env(), std::string("option '") + key + "' must be an integer in 0.." + std::to_string(max), true);
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+// An ArrayBuffer option plus a byte offset and length inside it.
+bool regionProp(Napi::Object o, const char* key, uint64_t offset, uint64_t length, uint8_t** out,
+                Napi::ObjectReference* keep) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArrayBuffer()) return fail(o.Env(), std::string("option '") + key + "' must be an ArrayBuffer");
+  Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+  if (offset + length > ab.ByteLength() || length == 0) {
+    return fail(o.Env(), std::string("option '") + key + "': " + std::to_string(length) + " bytes at offset " +
+                             std::to_string(offset) + " do not fit its " + std::to_string(ab.ByteLength()) + " bytes",
+                true);
+  }
+  *out = static_cast<uint8_t*>(ab.Data()) + offset;
+  if (keep) *keep = Napi::Persistent(ab.As<Napi::Object>());
+  return true;
+}
+
+class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeQueuePair",
+                       {
+                           InstanceMethod<&QueuePairWrap::submitBatch>("submitBatch"),
+                           InstanceMethod<&QueuePairWrap::reap>("reap"),
+                           InstanceMethod<&QueuePairWrap::submitRaw>("submitRaw"),
+                           InstanceMethod<&QueuePairWrap::cancelAll>("cancelAll"),
+                           InstanceMethod<&QueuePairWrap::tick>("tick"),
+                           InstanceMethod<&QueuePairWrap::expired>("expired"),
+                           InstanceMethod<&QueuePairWrap::cidsOf>("cidsOf"),
+                           InstanceMethod<&QueuePairWrap::setArena>("setArena"),
+                           InstanceMethod<&QueuePairWrap::addListPages>("addListPages"),
+                           InstanceMethod<&QueuePairWrap::stats>("stats"),
+                           InstanceMethod<&QueuePairWrap::close>("close"),
+                           InstanceAccessor<&QueuePairWrap::busy>("busy"),
+                       });
+  }
+
+  QueuePairWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<QueuePairWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      fail(env, "expected an options object (see drivers/nvme/queue-pair.ts)");
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    uint64_t qid, qsize, sqDb, cqDb, sqOff, sqIova, cqOff, cqIova, lOff, lIova, lPages, ps, sgl = 0, bucket = 0,
+        mdts = 0, threshold = 32768;
+    if (!intProp(o, "qid", &qid, 65535) || !intProp(o, "qsize", &qsize, 65536) ||
+        !intProp(o, "sqDoorbell", &sqDb, 1ull << 32) || !intProp(o, "cqDoorbell", &cqDb, 1ull << 32) ||
+        !intProp(o, "sqOffset", &sqOff, 1ull << 40) || !intProp(o, "sqIova", &sqIova, (1ull << 53) - 1) ||
+        !intProp(o, "cqOffset", &cqOff, 1ull << 40) || !intProp(o, "cqIova", &cqIova, (1ull << 53) - 1) ||
+        !intProp(o, "listsOffset", &lOff, 1ull << 40) || !intProp(o, "listsIova", &lIova, (1ull << 53) - 1) ||
+        !intProp(o, "listPages", &lPages, 1u << 20) || !intProp(o, "pageSize", &ps, 1u << 27) ||
+        !intProp(o, "sglSupport", &sgl, 2, true) || !intProp(o, "bitBucket", &bucket, 1, true) ||
+        !intProp(o, "maxTransfer", &mdts, 1ull << 40, true) || !intProp(o, "sglThreshold", &threshold, 1ull << 31, true)) {
+      return;
+    }
+    QueueConfig cfg;
+    QueueMemory mem;
+    uint8_t* bar;
+    if (!regionProp(o, "bar", 0, std::max(sqDb, cqDb) + 4, &bar, &bar_)) return;
+    if ((sqDb | cqDb) & 3) {
+      fail(env, "doorbell offsets must be multiples of 4", true);
+      return;
+    }
+    cfg.qid = static_cast<uint16_t>(qid);
+    cfg.qsize = static_cast<uint32_t>(qsize);
+    cfg.sqTailDoorbell = reinterpret_cast<uint32_t*>(bar + sqDb);
+    cfg.cqHeadDoorbell = reinterpret_cast<uint32_t*>(bar + cqDb);
+    cfg.caps.pageSize = static_cast<uint32_t>(ps);
+    cfg.caps.sglSupport = static_cast<uint8_t>(sgl);
+    cfg.caps.bitBucket = bucket != 0;
+    cfg.caps.maxTransfer = mdts;
+    cfg.caps.sglThreshold = static_cast<uint32_t>(threshold);
+    if (ps == 0 || qsize == 0) {
+      fail(env, "qsize and pageSize must be positive", true);
+      return;
+    }
+    if (!regionProp(o, "sq", sqOff, qsize * 64, &mem.sq, &sq_) || !regionProp(o, "cq", cqOff, qsize * 16, &mem.cq, &cq_) ||
+        !regionProp(o, "lists", lOff, lPages * ps, &mem.lists, &lists_)) {
+      return;
+    }
+    mem.sqIova = sqIova;
+    mem.cqIova = cqIova;
+    mem.listsIova = lIova;
+    mem.listPages = static_cast<uint32_t>(lPages);
+    const char* why = "invalid queue configuration";
+    qp_.reset(QueuePair::create(cfg, mem, &why));
+    if (!qp_) {
+      fail(env, std::string("cannot create queue pair ") + std::to_string(qid) + ": " + why, true);
+      return;
+    }
+    if (!bindBuffers(o)) {
+      qp_.reset();
+      return;
+    }
+    info.This().As<Napi::Object>().TypeTag(&kQueuePairTag);
+  }
+
+  QueuePair* live(Napi::Env env) {
+    if (!qp_) {
+      fail(env, "the queue pair is closed");
+      return nullptr;
+    }
+    if (qp_->exclusive()) {
+      fail(env, "the queue pair is driven by a native thread (e.g. a benchmark); wait until it is released");
+      return nullptr;
+    }
+    return qp_.get();
+  }
+  QueuePair* raw() const { return qp_.get(); }
+
+ private:
+  bool bindBuffers(Napi::Object o) {
+    Napi::Env env = o.Env();
+    Napi::Value r = o.Get("requests"), c = o.Get("completions");
+    if (!r.IsArrayBuffer() || !c.IsArrayBuffer()) return fail(env, "options 'requests' and 'completions' must be ArrayBuffers");
+    Napi::ArrayBuffer rab = r.As<Napi::ArrayBuffer>(), cab = c.As<Napi::ArrayBuffer>();
+    reqCap_ = static_cast<uint32_t>(rab.ByteLength() / (kReqWords * 4));
+    cplCap_ = static_cast<uint32_t>(cab.ByteLength() / (kCplWords * 4));
+    if (reqCap_ == 0 || cplCap_ == 0) return fail(env, "the requests and completions buffers hold no slot", true);
+    req_ = static_cast<uint32_t*>(rab.Data());
+    cpl_ = static_cast<uint32_t*>(cab.Data());
+    reqRef_ = Napi::Persistent(rab.As<Napi::Object>());
+    cplRef_ = Napi::Persistent(cab.As<Napi::Object>());
+    completions_.resize(cplCap_);
+    Napi::Value a = o.Get("arena");
+    return a.IsUndefined() ? true : setArenaValue(a);
+  }
+
+  bool setArenaValue(Napi::Value a) {
+    if (!a.IsArrayBuffer()) return fail(a.Env(), "the phyr arena must be an ArrayBuffer");
+    Napi::ArrayBuffer ab = a.As<Napi::ArrayBuffer>();
+    arena_ = static_cast<const PhyrEntry*>(ab.Data());
+    arenaCap_ = static_cast<uint32_t>(ab.ByteLength() / sizeof(PhyrEntry));
+    arenaRef_ = Napi::Persistent(ab.As<Napi::Object>());
+    return true;
+  }
+
+  // Detached buffers (transferred away) must not be touched.
+  bool buffersAttached(Napi::Env env) {
+    if (reqRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < reqCap_ * kReqWords * 4 ||
+        cplRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < cplCap_ * kCplWords * 4 ||
+        (arenaCap_ && arenaRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < arenaCap_ * sizeof(PhyrEntry))) {
+      return fail(env, "a shared batch buffer was detached; create the queue pair again");
+    }
+    return true;
+  }
+
+  bool uintArg(const Napi::CallbackInfo& info, size_t i, uint64_t max, uint64_t* out, const char* name) {
+    if (info.Length() <= i || !info[i].IsNumber()) return fail(info.Env(), std::string(name) + " must be a number");
+    const double d = info[i].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
+      return fail(info.Env(), std::string(name) + " must be an integer in 0.." + std::to_string(max), true);
+    }
+    *out = static_cast<uint64_t>(d);
+    return true;
+  }
+
+  // submitBatch(first, count): submits request slots [first, first + count). Stops early
+  // only when the queue is out of trackers or list pages; every processed slot gets its
+  // result in words 14-15. Returns the number of slots processed. Rings the SQ doorbell once.
+  Napi::Value submitBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t first, count;
+    if (!qp || !uintArg(info, 0, reqCap_, &first, "first") || !uintArg(info, 1, reqCap_, &count, "count")) return env.Undefined();
+    if (first + count > reqCap_) {
+      fail(env, "request slots " + std::to_string(first) + ".." + std::to_string(first + count) + " exceed the " +
+                    std::to_string(reqCap_) + " slots", true);
+      return env.Undefined();
+    }
+    if (!buffersAttached(env)) return env.Undefined();
+    uint32_t done = 0;
+    for (; done < count; done++) {
+      uint32_t* w = req_ + (first + done) * kReqWords;
+      IoCommand cmd;
+      cmd.opcode = static_cast<uint8_t>(w[0]);
+      cmd.rawCdw = (w[0] >> 8 & kReqFlagRawCdw) != 0;
+      cmd.nsid = w[1];
+      cmd.slba = w[2] | uint64_t{w[3]} << 32;
+      cmd.blocks = w[4];
+      cmd.lbaSize = w[5];
+      const uint64_t pFirst = w[6], pCount = w[7];
+      cmd.cdw12Extra = w[8];
+      cmd.cdw13 = w[9];
+      cmd.userData = w[10];
+      cmd.buckets = SglBuckets{w[11], w[12]};
+      cmd.dataBytes = w[13];
+      SubmitOutcome out{};
+      if (pFirst + pCount > arenaCap_ || cmd.lbaSize == 0 || (cmd.lbaSize & (cmd.lbaSize - 1)) != 0) {
+        out.result = SubmitResult::Invalid;
+        out.error = DptrError::OutOfBounds;
+      } else {
+        cmd.data = arena_ + pFirst;
+        cmd.dataCount = static_cast<uint32_t>(pCount);
+        out = qp->submit(cmd);
+      }
+      if (out.result == SubmitResult::QueueFull || out.result == SubmitResult::NeedListPages) {
+        w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.error) << 24;
+        break;
+      }
+      w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.decision.format) << 8 |
+              static_cast<uint32_t>(out.decision.reason) << 16 | static_cast<uint32_t>(out.error) << 24;
+      w[15] = out.decision.children;
+    }
+    qp->ringSubmit();
+    return Napi::Number::New(env, done);
+  }
+
+  uint32_t writeCompletions(uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t* w = cpl_ + i * kCplWords;
+      w[0] = static_cast<uint32_t>(completions_[i].userData);
+      w[1] = completions_[i].status | uint32_t{completions_[i].flags} << 16;
+      w[2] = completions_[i].dw0;
+      w[3] = 0;
+    }
+    return n;
+  }
+
+  // reap(max): completions into the shared completions buffer; returns how many.
+  Napi::Value reap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t max = cplCap_;
+    if (!qp || (info.Length() > 0 && !uintArg(info, 0, cplCap_, &max, "max")) || !buffersAttached(env)) return env.Undefined();
+    return Napi::Number::New(env, writeCompletions(qp->poll(completions_.data(), static_cast<uint32_t>(max))));
+  }
+
+  // submitRaw(sqe: Uint8Array(64), tag, arenaFirst, arenaCount, bytes): admin path.
+  Napi::Value submitRaw(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    if (!qp) return env.Undefined();
+    if (info.Length() < 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ByteLength() != 64) {
+      fail(env, "expected (sqe: Uint8Array of 64 bytes, tag, firstEntry, entryCount, bytes)");
+      return env.Undefined();
+    }
+    uint64_t tag, pFirst, pCount, bytes;
+    if (!uintArg(info, 1, 0xFFFFFFFFu, &tag, "tag") || !uintArg(info, 2, arenaCap_, &pFirst, "firstEntry") ||
+        !uintArg(info, 3, arenaCap_, &pCount, "entryCount") || !uintArg(info, 4, 1ull << 40, &bytes, "bytes") ||
+        !buffersAttached(env)) {
+      return env.Undefined();
+    }
+    if (pFirst + pCount > arenaCap_) {
+      fail(env, "phyr entries past the arena", true);
+      return env.Undefined();
+    }
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    Sqe sqe;
+    std::memcpy(&sqe, static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), 64);
+    const int cid = qp->submitRaw(sqe, arena_ + pFirst, static_cast<uint32_t>(pCount), bytes, tag);
+    qp->ringSubmit();
+    return Napi::Number::New(env, cid);
+  }
+
+  Napi::Value cancelAll(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t status;
+    if (!qp || !uintArg(info, 0, 0x7FFF, &status, "status")) return env.Undefined();
+    return Napi::Number::New(env, writeCompletions(qp->cancelAll(completions_.data(), cplCap_, static_cast<uint16_t>(status))));
+  }
+
+  Napi::Value tick(const Napi::CallbackInfo& info) {
+    if (QueuePair* qp = live(info.Env())) qp->tick();
+    return info.Env().Undefined();
+  }
+
+  // expired(age): [[tag, cid], ...] of commands submitted at least `age` ticks ago.
+  Napi::Value expired(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t age;
+    if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &age, "age")) return env.Undefined();
+    std::vector<uint64_t> tags(qp->capacity());
+    std::vector<uint16_t> cids(qp->capacity());
+    const uint32_t n = qp->expired(static_cast<uint32_t>(age), tags.data(), cids.data(), qp->capacity());
+    Napi::Array out = Napi::Array::New(env, n);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(0u, static_cast<double>(tags[i]));
+      pair.Set(1u, static_cast<double>(cids[i]));
+      out.Set(i, pair);
+    }
+    return out;
+  }
+
+  Napi::Value cidsOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t tag;
+    if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &tag, "tag")) return env.Undefined();
+    std::vector<uint16_t> cids(qp->capacity());
+    const uint32_t n = qp->cidsOf(tag, cids.data(), qp->capacity());
+    Napi::Array out = Napi::Array::New(env, n);
+    for (uint32_t i = 0; i < n; i++) out.Set(i, static_cast<double>(cids[i]));
+    return out;
+  }
+
+  Napi::Value setArena(const Napi::CallbackInfo& info) {
+    if (live(info.Env()) && info.Length() > 0) setArenaValue(info[0]);
+    return info.Env().Undefined();
+  }
+
+  // addListPages(buffer, offset, iova, count): more spare pages for long lists.
+  Napi::Value addListPages(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    uint64_t off, iova, count;
+    if (!qp || info.Length() < 4 || !info[0].IsArrayBuffer()) {
+      if (qp) fail(env, "expected (ArrayBuffer, offset, iova, count)");
+      return env.Undefined();
+    }
+    if (!uintArg(info, 1, 1ull << 40, &off, "offset") || !uintArg(info, 2, (1ull << 53) - 1, &iova, "iova") ||
+        !uintArg(info, 3, 1u << 20, &count, "count")) {
+      return env.Undefined();
+    }
+    Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+    const uint64_t ps = qp->caps().pageSize;
+    if (count == 0 || off + count * ps > ab.ByteLength()) {
+      fail(env, "the list pages do not fit the buffer", true);
+      return env.Undefined();
+    }
+    if (!qp->addListPages(static_cast<uint8_t*>(ab.Data()) + off, iova, static_cast<uint32_t>(count))) {
+      fail(env, "list pages need 8-byte aligned memory at a page-aligned device address", true);
+      return env.Undefined();
+    }
+    extraPages_.push_back(Napi::Persistent(ab.As<Napi::Object>()));
+    return env.Undefined();
+  }
+
+  Napi::Value stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueuePair* qp = live(env);
+    if (!qp) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    const QueueStats& s = qp->stats();
+    o.Set("submitted", static_cast<double>(s.submitted));
+    o.Set("completed", static_cast<double>(s.completed));
+    o.Set("doorbells", static_cast<double>(s.doorbells));
+    o.Set("spurious", static_cast<double>(s.spurious));
+    o.Set("extraListPages", static_cast<double>(s.extraListPages));
+    o.Set("outstanding", qp->outstanding());
+    o.Set("capacity", qp->capacity());
+    o.Set("spareListPages", qp->spareListPages());
+    return o;
+  }
+
+  Napi::Value close(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (qp_ && qp_->exclusive()) {
+      fail(env, "the queue pair is driven by a native thread; it cannot be closed until released");
+      return env.Undefined();
+    }
+    qp_.reset();
+    bar_.Reset();
+    sq_.Reset();
+    cq_.Reset();
+    lists_.Reset();
+    reqRef_.Reset();
+    cplRef_.Reset();
+    arenaRef_.Reset();
+    extraPages_.clear();
+    arena_ = nullptr;
+    arenaCap_ = 0;
+    return env.Undefined();
+  }
+
+  Napi::Value busy(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), qp_ && qp_->exclusive());
+  }
+
+  std::unique_ptr<QueuePair> qp_;
+  Napi::ObjectReference bar_, sq_, cq_, lists_, reqRef_, cplRef_, arenaRef_;
+  std::vector<Napi::ObjectReference> extraPages_;
+  uint32_t* req_ = nullptr;
+  uint32_t* cpl_ = nullptr;
+  uint32_t reqCap_ = 0, cplCap_ = 0;
+  const PhyrEntry* arena_ = nullptr;
+  uint32_t arenaCap_ = 0;
+  std::vector<Completion> completions_;
+};
+
+// explain(arena: ArrayBuffer, count, length, lbaSize, caps, admin?, head?, tail?):
+// the data-pointer decision for a phyr array, for reports and tests.
+Napi::Value explain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[2].IsNumber() ||
+      !info[3].IsNumber() || !info[4].IsObject()) {
+    fail(env, "expected (ArrayBuffer entries, count, length, lbaSize, caps[, admin, head, tail])");
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  const double count = info[1].As<Napi::Number>().DoubleValue();
+  const double length = info[2].As<Napi::Number>().DoubleValue();
+  const double lba = info[3].As<Napi::Number>().DoubleValue();
+  if (!(count >= 1) || count * sizeof(PhyrEntry) > ab.ByteLength() || count != static_cast<uint32_t>(count) ||
+      !(length >= 1) || length > 9007199254740991.0 || !(lba >= 1) || lba > (1 << 24) ||
+      (static_cast<uint32_t>(lba) & (static_cast<uint32_t>(lba) - 1)) != 0) {
+    fail(env, "count must fit the buffer, length be positive and lbaSize a power of two", true);
+    return env.Undefined();
+  }
+  Napi::Object c = info[4].As<Napi::Object>();
+  uint64_t ps = 4096, sgl = 0, bucket = 0, mdts = 0, threshold = 32768, head = 0, tail = 0;
+  if (!intProp(c, "pageSize", &ps, 1u << 27, true) || !intProp(c, "sglSupport", &sgl, 2, true) ||
+      !intProp(c, "bitBucket", &bucket, 1, true) || !intProp(c, "maxTransfer", &mdts, 1ull << 40, true) ||
+      !intProp(c, "sglThreshold", &threshold, 1ull << 31, true)) {
+    return env.Undefined();
+  }
+  if (ps < 4096 || (ps & (ps - 1)) != 0) {
+    fail(env, "pageSize must be a power of two of at least 4096", true);
+    return env.Undefined();
+  }
+  if (info.Length() > 6 && info[6].IsNumber()) head = static_cast<uint32_t>(info[6].As<Napi::Number>().Uint32Value());
+  if (info.Length() > 7 && info[7].IsNumber()) tail = static_cast<uint32_t>(info[7].As<Napi::Number>().Uint32Value());
+  const auto* e = static_cast<const PhyrEntry*>(ab.Data());
+  const uint32_t n = static_cast<uint32_t>(count);
+  if (phyrTotalBytes(e, n) < static_cast<uint64_t>(length) || head + tail >= length) {
+    fail(env, "the phyr array holds fewer bytes than the length (or the bit buckets cover it all)", true);
+    return env.Undefined();
+  }
+  DptrCaps caps;
+  caps.pageSize = static_cast<uint32_t>(ps);
+  caps.sglSupport = static_cast<uint8_t>(sgl);
+  caps.bitBucket = bucket != 0;
+  caps.maxTransfer = mdts;
+  caps.sglThreshold = static_cast<uint32_t>(threshold);
+  DptrRequest req;
+  req.data = PhyrSlice{e, n, 0, static_cast<uint64_t>(length) - head - tail};
+  req.lbaSize = static_cast<uint32_t>(lba);
+  req.admin = info.Length() > 5 && info[5].ToBoolean();
+  req.buckets = SglBuckets{static_cast<uint32_t>(head), static_cast<uint32_t>(tail)};
+  const DptrDecision d = decide(req, caps);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("format", dptrFormatName(d.format));
+  o.Set("reason", dptrReasonName(d.reason));
+  o.Set("text", dptrReasonText(d.reason));
+  o.Set("children", d.children);
+  return o;
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  Napi::Object room = Napi::Object::New(env);
+  room.Set("QueuePair", QueuePairWrap::define(env));
+  room.Set("explain", Napi::Function::New(env, explain, "explain"));
+  Napi::Array reasons = Napi::Array::New(env);
+  Napi::Array texts = Napi::Array::New(env);
+  for (uint32_t i = 0; i < static_cast<uint32_t>(DptrReason::Count); i++) {
+    reasons.Set(i, dptrReasonName(static_cast<DptrReason>(i)));
+    texts.Set(i, dptrReasonText(static_cast<DptrReason>(i)));
+  }
+  room.Set("reasons", reasons);
+  room.Set("reasonTexts", texts);
+  Napi::Array formats = Napi::Array::New(env);
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(DptrFormat::Reject); i++) formats.Set(i, dptrFormatName(static_cast<DptrFormat>(i)));
+  room.Set("formats", formats);
+  Napi::Array results = Napi::Array::New(env);
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(SubmitResult::Exclusive); i++) results.Set(i, submitResultName(static_cast<SubmitResult>(i)));
+  room.Set("submitResults", results);
+  Napi::Array errors = Napi::Array::New(env);
+  for (uint32_t i = 0; i <= static_cast<uint32_t>(DptrError::NoListPages); i++) errors.Set(i, dptrErrorText(static_cast<DptrError>(i)));
+  room.Set("dptrErrors", errors);
+  exports.Set("nvme", room);
+}
+
+}  // namespace
+
+QueuePair* unwrapQueuePair(Napi::Value v) {
+  Napi::Env env = v.Env();
+  if (!v.IsObject() || !v.As<Napi::Object>().CheckTypeTag(&kQueuePairTag)) {
+    fail(env, "expected a queue pair handle (QueuePair.native from drivers/nvme)");
+    return nullptr;
+  }
+  QueuePairWrap* w = QueuePairWrap::Unwrap(v.As<Napi::Object>());
+  if (!w || !w->raw()) {
+    fail(env, "the queue pair is closed");
+    return nullptr;
+  }
+  return w->raw();
+}
+
+PHYR_REGISTER_EXPORTS("nvme", init);
+
+}  // namespace phyr::nvme

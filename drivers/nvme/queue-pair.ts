@@ -1,0 +1,223 @@
+// A queue pair as applications see it: the C++ data plane behind a batch interface.
+// Requests are written into a shared Uint32Array (16 words each), phyr entries into a
+// shared arena, and one native call submits a whole batch; one call reaps completions
+// into another shared array. No per-IO object is created on this path.
+import { PhyrError } from '../../lib/errors';
+import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS } from './batch';
+import { NativeQueuePair, QueuePairStats, nvmeNative } from './native';
+import { NVME } from './spec';
+
+/** A range of DMA memory: CPU view (buffer + offset) and device address. */
+export interface DmaRegion {
+  buffer: ArrayBuffer;
+  offset: number;
+  iova: number;
+}
+
+/** What the data plane needs to know about the controller. */
+export interface QueueCaps {
+  /** Memory page size (CC.MPS). */
+  pageSize: number;
+  /** Identify SGLS bits 1:0 (0 none, 1 byte-aligned, 2 dword-aligned); 0 forces PRP. */
+  sglSupport: number;
+  /** SGL Bit Bucket support. */
+  bitBucket: boolean;
+  /** Maximum data transfer size in bytes (0 = none). */
+  maxTransfer: number;
+}
+
+/** Everything a queue pair is built from. */
+export interface QueuePairInit {
+  /** Queue identifier (0 = admin). */
+  id: number;
+  /** Entries per ring. */
+  size: number;
+  /** BAR0 (registers and doorbells). */
+  bar: ArrayBuffer;
+  /** CAP.DSTRD. */
+  doorbellStride: number;
+  sq: DmaRegion;
+  cq: DmaRegion;
+  /** List pages: at least one per tracker (size − size/4). */
+  lists: DmaRegion & { pages: number };
+  caps: QueueCaps;
+  /** Request slots in the shared array (default: size). */
+  slots?: number;
+  /** Phyr entries in the arena (default 4096, grows on demand). */
+  arenaEntries?: number;
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/** A queue pair was used after close, or while a native thread drives it. */
+export class QueuePairClosedError extends PhyrError {
+  constructor(id: number) {
+    super('PHYR_QUEUE_CLOSED', `queue pair ${id} is closed; create a new one with controller.createQueuePair()`);
+  }
+}
+
+/** One IO submission/completion queue pair. */
+export class QueuePair {
+  /** Queue identifier. */
+  readonly id: number;
+  /** Entries per ring. */
+  readonly size: number;
+  /** The native handle (other native code unwraps it with unwrapQueuePair). */
+  readonly native: NativeQueuePair;
+  /** Shared request slots, REQ_WORDS words each (see drivers/nvme/batch.ts). */
+  readonly requests: Uint32Array;
+  /** Shared completion slots, CPL_WORDS words each. */
+  readonly completions: Uint32Array;
+  /** Shared phyr entries (4 words each: addr lo, addr hi, len, flags). */
+  arena: Uint32Array;
+  /** The controller capabilities this queue builds data pointers for. */
+  readonly caps: QueueCaps;
+  /** Interrupt vector of the CQ, or -1 when polled. */
+  vector = -1;
+  private closed = false;
+
+  constructor(init: QueuePairInit) {
+    this.id = init.id;
+    this.size = init.size;
+    this.caps = init.caps;
+    const slots = init.slots ?? init.size;
+    this.requests = new Uint32Array(slots * REQ_WORDS);
+    this.completions = new Uint32Array(init.size * CPL_WORDS);
+    this.arena = new Uint32Array((init.arenaEntries ?? 4096) * ENTRY_WORDS);
+    const stride = 4 << init.doorbellStride;
+    this.native = new (nvmeNative().QueuePair)({
+      qid: init.id,
+      qsize: init.size,
+      bar: init.bar,
+      sqDoorbell: NVME.REG_DOORBELLS + 2 * init.id * stride,
+      cqDoorbell: NVME.REG_DOORBELLS + (2 * init.id + 1) * stride,
+      sq: init.sq.buffer,
+      sqOffset: init.sq.offset,
+      sqIova: init.sq.iova,
+      cq: init.cq.buffer,
+      cqOffset: init.cq.offset,
+      cqIova: init.cq.iova,
+      lists: init.lists.buffer,
+      listsOffset: init.lists.offset,
+      listsIova: init.lists.iova,
+      listPages: init.lists.pages,
+      pageSize: init.caps.pageSize,
+      sglSupport: init.caps.sglSupport,
+      bitBucket: init.caps.bitBucket ? 1 : 0,
+      maxTransfer: init.caps.maxTransfer,
+      requests: this.requests.buffer as ArrayBuffer,
+      completions: this.completions.buffer as ArrayBuffer,
+      arena: this.arena.buffer as ArrayBuffer,
+    });
+  }
+
+  /** Commands that can be in flight at once (size − size/4). */
+  get capacity(): number {
+    return this.native.stats().capacity;
+  }
+
+  /** Request slots available in `requests`. */
+  get slots(): number {
+    return this.requests.length / REQ_WORDS;
+  }
+
+  /** True while a native thread (e.g. a benchmark) drives this queue pair. */
+  get busy(): boolean {
+    return !this.closed && this.native.busy;
+  }
+
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Makes the arena hold at least `entries` phyr entries (keeps the content). */
+  ensureArena(entries: number): void {
+    if (entries * ENTRY_WORDS <= this.arena.length) return;
+    let n = this.arena.length / ENTRY_WORDS;
+    while (n < entries) n *= 2;
+    const bigger = new Uint32Array(n * ENTRY_WORDS);
+    bigger.set(this.arena);
+    this.arena = bigger;
+    this.native.setArena(bigger.buffer as ArrayBuffer);
+  }
+
+  /** Writes phyr entry `index` of the arena (no allocation). */
+  setEntry(index: number, addr: number, len: number, flags = 0): void {
+    const w = index * ENTRY_WORDS;
+    const a = this.arena;
+    a[w] = addr % TWO_32;
+    a[w + 1] = Math.floor(addr / TWO_32);
+    a[w + 2] = len;
+    a[w + 3] = flags;
+  }
+
+  /**
+   * Fills request slot `slot` with an LBA command (read, write, compare, write zeroes, ...)
+   * whose data is arena entries [first, first + count). No allocation.
+   */
+  setIo(slot: number, opcode: number, nsid: number, lba: number, blocks: number, lbaSize: number, first: number, count: number, tag: number): void {
+    const r = this.requests;
+    const w = slot * REQ_WORDS;
+    r[w + REQ.OPCODE_FLAGS] = opcode;
+    r[w + REQ.NSID] = nsid;
+    r[w + REQ.SLBA_LO] = lba % TWO_32;
+    r[w + REQ.SLBA_HI] = Math.floor(lba / TWO_32);
+    r[w + REQ.BLOCKS] = blocks;
+    r[w + REQ.LBA_SIZE] = lbaSize;
+    r[w + REQ.PHYR_FIRST] = first;
+    r[w + REQ.PHYR_COUNT] = count;
+    r[w + REQ.CDW12_EXTRA] = 0;
+    r[w + REQ.CDW13] = 0;
+    r[w + REQ.TAG] = tag;
+    r[w + REQ.BUCKET_HEAD] = 0;
+    r[w + REQ.BUCKET_TAIL] = 0;
+    r[w + REQ.DATA_BYTES] = 0;
+  }
+
+  /** Fills a slot with a command whose CDW10/CDW11 are given raw (e.g. Dataset Management). */
+  setRaw(slot: number, opcode: number, nsid: number, cdw10: number, cdw11: number, first: number, count: number, dataBytes: number, tag: number): void {
+    this.setIo(slot, opcode, nsid, 0, 0, 512, first, count, tag);
+    const r = this.requests;
+    const w = slot * REQ_WORDS;
+    r[w + REQ.OPCODE_FLAGS] = opcode | REQ_FLAG_RAW_CDW;
+    r[w + REQ.SLBA_LO] = cdw10;
+    r[w + REQ.SLBA_HI] = cdw11;
+    r[w + REQ.DATA_BYTES] = dataBytes;
+  }
+
+  /** Submits slots [first, first + count) with one native call; returns how many were processed. */
+  submitBatch(first: number, count: number): number {
+    this.check();
+    return this.native.submitBatch(first, count);
+  }
+
+  /** Reaps up to `max` completions into `completions`; returns how many. */
+  reap(max?: number): number {
+    this.check();
+    return max === undefined ? this.native.reap() : this.native.reap(max);
+  }
+
+  /** Submits a prepared 64-byte SQE (admin path) with PRPs built from arena entries. Returns the CID, -1 when full. */
+  submitRaw(sqe: Uint8Array, tag: number, first = 0, count = 0, bytes = 0): number {
+    this.check();
+    return this.native.submitRaw(sqe, tag, first, count, bytes);
+  }
+
+  /** Counters: submitted, completed, doorbells, outstanding, capacity, ... */
+  stats(): QueuePairStats {
+    this.check();
+    return this.native.stats();
+  }
+
+  /** Releases the native side. Idempotent. The caller frees the DMA memory afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.native.close();
+    this.closed = true;
+  }
+
+  private check(): void {
+    if (this.closed) throw new QueuePairClosedError(this.id);
+  }
+}

@@ -1,0 +1,292 @@
+// QueuePair against a software device that reads the SQ and writes the CQ the way a
+// controller does: SQE layout, CIDs, phase tracking, doorbells once per batch, the
+// outstanding cap, splits completing once, cancellation; and a device thread (TSan).
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+#include "queue_pair.h"
+
+using namespace phyr::nvme;
+using phyr::PhyrEntry;
+
+namespace {
+
+// Ring and list memory plus a fake BAR with two doorbells.
+struct Rig {
+  uint32_t qsize;
+  uint8_t* sq;
+  uint8_t* cq;
+  uint8_t* lists;
+  uint32_t listPages;
+  alignas(64) uint32_t bar[4] = {0, 0, 0, 0};  // [0] SQ tail, [1] CQ head
+  QueuePair* qp = nullptr;
+  // Device state.
+  uint32_t devSqHead = 0, devCqTail = 0, devPhase = 1;
+
+  explicit Rig(uint32_t q, uint32_t extraPages = 0, uint8_t sgl = 0, uint64_t mdts = 0) : qsize(q) {
+    sq = static_cast<uint8_t*>(std::aligned_alloc(4096, 64 * 4096));
+    cq = static_cast<uint8_t*>(std::aligned_alloc(4096, 16 * 4096));
+    std::memset(sq, 0, 64 * 4096);
+    std::memset(cq, 0, 16 * 4096);
+    listPages = std::min(q - 1, q - q / 4) + extraPages;
+    lists = static_cast<uint8_t*>(std::aligned_alloc(4096, size_t{listPages} * 4096));
+    QueueConfig cfg;
+    cfg.qid = 1;
+    cfg.qsize = q;
+    cfg.sqTailDoorbell = &bar[0];
+    cfg.cqHeadDoorbell = &bar[1];
+    cfg.caps.sglSupport = sgl;
+    cfg.caps.maxTransfer = mdts;
+    QueueMemory mem{sq, 0x100000, cq, 0x200000, lists, 0x300000, listPages};
+    const char* why = nullptr;
+    qp = QueuePair::create(cfg, mem, &why);
+  }
+  ~Rig() {
+    delete qp;
+    std::free(sq);
+    std::free(cq);
+    std::free(lists);
+  }
+  Sqe sqeAt(uint32_t i) const {
+    Sqe s;
+    std::memcpy(&s, sq + 64 * i, 64);
+    return s;
+  }
+  // Consumes every SQE up to the doorbell tail and completes it with `status`.
+  uint32_t deviceStep(uint16_t status = 0, std::vector<Sqe>* seen = nullptr) {
+    const uint32_t tail = __atomic_load_n(&bar[0], __ATOMIC_ACQUIRE);
+    uint32_t n = 0;
+    while (devSqHead != tail) {
+      Sqe s = sqeAt(devSqHead);
+      if (seen) seen->push_back(s);
+      devSqHead = (devSqHead + 1) % qsize;
+      Cqe c{};
+      c.sqHead = static_cast<uint16_t>(devSqHead);
+      c.sqId = 1;
+      c.dw0 = s.cdw10;
+      auto* slot = reinterpret_cast<Cqe*>(cq) + devCqTail;
+      std::memcpy(slot, &c, 12);
+      __atomic_store_n(&slot->dw3, (s.cdw0 >> 16) | devPhase << 16 | uint32_t{status} << 17, __ATOMIC_RELEASE);
+      if (++devCqTail == qsize) {
+        devCqTail = 0;
+        devPhase ^= 1;
+      }
+      n++;
+    }
+    return n;
+  }
+};
+
+IoCommand read4k(uint64_t lba, const PhyrEntry* e, uint64_t tag) {
+  IoCommand c;
+  c.opcode = IO_READ;
+  c.nsid = 1;
+  c.slba = lba;
+  c.blocks = 8;
+  c.lbaSize = 512;
+  c.data = e;
+  c.dataCount = 1;
+  c.userData = tag;
+  return c;
+}
+
+}  // namespace
+
+TEST(queue_pair_rejects_bad_memory) {
+  uint32_t bar[2];
+  alignas(4096) static uint8_t ring[8192];
+  QueueConfig cfg;
+  cfg.qsize = 1;
+  cfg.sqTailDoorbell = &bar[0];
+  cfg.cqHeadDoorbell = &bar[1];
+  QueueMemory mem{ring, 0x1000, ring, 0x2000, ring, 0x3000, 1};
+  const char* why = nullptr;
+  CHECK(QueuePair::create(cfg, mem, &why) == nullptr);
+  CHECK(why != nullptr && std::strstr(why, "queue size"));
+  cfg.qsize = 8;
+  mem.sqIova = 0x1010;
+  CHECK(QueuePair::create(cfg, mem, &why) == nullptr);
+  CHECK(std::strstr(why, "page aligned") != nullptr);
+  mem.sqIova = 0x1000;
+  CHECK(QueuePair::create(cfg, mem, &why) == nullptr);  // 1 list page < 6 trackers
+  CHECK(std::strstr(why, "list page") != nullptr);
+}
+
+TEST(queue_pair_sqe_layout_and_one_doorbell_per_batch) {
+  Rig r(16);
+  CHECK(r.qp != nullptr);
+  CHECK_EQ(r.qp->capacity(), 12u);  // 16 - 16/4
+  PhyrEntry e[3] = {{0xA000, 4096, 0}, {0xB000, 4096, 0}, {0xC200, 4096, 0}};
+  for (int i = 0; i < 3; i++) CHECK(r.qp->submit(read4k(100 + i, &e[i], 7 + i)).result == SubmitResult::Ok);
+  CHECK_EQ(r.bar[0], 0u);  // nothing rung yet
+  r.qp->ringSubmit();
+  r.qp->ringSubmit();  // tail unchanged: no second write
+  CHECK_EQ(r.bar[0], 3u);
+  CHECK_EQ(r.qp->stats().doorbells, 1ull);
+  Sqe s0 = r.sqeAt(0), s2 = r.sqeAt(2);
+  CHECK_EQ(s0.cdw0, uint32_t{IO_READ} | 0u << 16);  // CID 0, PSDT PRP
+  CHECK_EQ(s2.cdw0 >> 16, 2u);
+  CHECK_EQ(s0.nsid, 1u);
+  CHECK_EQ(s0.cdw10, 100u);
+  CHECK_EQ(s0.cdw12, 7u);  // NLB 0's based
+  CHECK_EQ(s0.dptr1, 0xA000ull);
+  CHECK_EQ(s0.dptr2, 0ull);
+  CHECK_EQ(s2.dptr1, 0xC200ull);
+  CHECK_EQ(s2.dptr2, 0xD000ull);  // crosses one page boundary
+  CHECK_EQ(r.deviceStep(), 3u);
+  Completion out[8];
+  CHECK_EQ(r.qp->poll(out, 8), 3u);
+  CHECK_EQ(out[0].userData, 7ull);
+  CHECK_EQ(out[2].userData, 9ull);
+  CHECK_EQ(out[1].status, 0u);
+  CHECK_EQ(r.bar[1], 3u);  // CQ head written once
+  CHECK_EQ(r.qp->outstanding(), 0u);
+  CHECK_EQ(r.qp->poll(out, 8), 0u);
+}
+
+TEST(queue_pair_caps_outstanding_and_tracks_phase_across_wraps) {
+  Rig r(8);
+  PhyrEntry e{0x10000, 4096, 0};
+  uint32_t accepted = 0;
+  while (r.qp->submit(read4k(accepted, &e, accepted)).result == SubmitResult::Ok) accepted++;
+  CHECK_EQ(accepted, 6u);  // 8 - 8/4
+  CHECK(r.qp->submit(read4k(0, &e, 0)).result == SubmitResult::QueueFull);
+  r.qp->ringSubmit();
+  Completion out[8];
+  uint64_t total = 0;
+  // Many rounds: the rings wrap repeatedly and the phase flips each time.
+  for (int round = 0; round < 50; round++) {
+    r.deviceStep(round == 13 ? 0x4002 : 0);  // DNR + Invalid Field once
+    uint32_t n = r.qp->poll(out, 8);
+    for (uint32_t i = 0; i < n; i++) {
+      if (round == 13) CHECK_EQ(out[i].status, 0x4002u);
+      CHECK(r.qp->submit(read4k(i, &e, 1000 + total)).result == SubmitResult::Ok);
+      total++;
+    }
+    r.qp->ringSubmit();
+  }
+  CHECK_EQ(total, 300ull);
+  CHECK_EQ(r.qp->stats().spurious, 0ull);
+}
+
+TEST(queue_pair_split_completes_once_and_lists_grow_on_demand) {
+  Rig r(16, 2, 0, 8192);  // no SGL, MDTS 8 KiB
+  PhyrEntry big{0x100000, 32768, 0};
+  IoCommand c = read4k(0, &big, 42);
+  c.blocks = 64;
+  SubmitOutcome o = r.qp->submit(c);
+  CHECK(o.result == SubmitResult::Ok);
+  CHECK(o.decision.format == DptrFormat::Split && o.decision.reason == DptrReason::SplitMdts);
+  CHECK_EQ(o.decision.children, 4u);
+  r.qp->ringSubmit();
+  std::vector<Sqe> seen;
+  r.deviceStep(0, &seen);
+  CHECK_EQ(seen.size(), 4ul);
+  CHECK_EQ(seen[1].cdw10, 16u);  // second child starts 16 LBAs in
+  CHECK_EQ(seen[1].cdw12, 15u);
+  CHECK_EQ(seen[3].dptr1, 0x106000ull);
+  Completion out[8];
+  CHECK_EQ(r.qp->poll(out, 8), 1u);  // one completion for the whole command
+  CHECK_EQ(out[0].userData, 42ull);
+  CHECK_EQ(r.qp->outstanding(), 0u);
+
+  // A long PRP list needs extra pages: 3 MiB = 768 pages -> 767 entries -> 2 list pages.
+  Rig l(8, 0);
+  PhyrEntry huge{0x40000000, 3u << 20, 0};
+  IoCommand h = read4k(0, &huge, 1);
+  h.blocks = 6144;
+  CHECK(l.qp->submit(h).result == SubmitResult::NeedListPages);
+  CHECK_EQ(l.qp->outstanding(), 0u);
+  CHECK_EQ(l.qp->stats().submitted, 0ull);
+  alignas(4096) static uint8_t more[4096];
+  CHECK(l.qp->addListPages(more, 0x900000, 1));
+  CHECK(l.qp->submit(h).result == SubmitResult::Ok);
+  CHECK_EQ(l.qp->spareListPages(), 0u);
+  l.qp->ringSubmit();
+  l.deviceStep();
+  CHECK_EQ(l.qp->poll(out, 8), 1u);
+  CHECK_EQ(l.qp->spareListPages(), 1u);  // returned on completion
+}
+
+TEST(queue_pair_bounce_reject_invalid_and_sgl) {
+  Rig r(16, 0, 1);
+  PhyrEntry odd[2] = {{0x10000, 256, 0}, {0x20200, 256, 0}};
+  IoCommand c = read4k(0, odd, 1);
+  c.blocks = 1;
+  c.dataCount = 2;
+  SubmitOutcome o = r.qp->submit(c);
+  CHECK(o.result == SubmitResult::Ok);
+  CHECK(o.decision.format == DptrFormat::Sgl && o.decision.reason == DptrReason::SglNotPrpable);
+  r.qp->ringSubmit();
+  std::vector<Sqe> seen;
+  r.deviceStep(0, &seen);
+  CHECK_EQ(seen[0].cdw0 >> 14 & 3u, 1u);  // PSDT = SGL
+  Rig p(16, 0, 0);
+  CHECK(p.qp->submit(c).result == SubmitResult::Bounce);
+  PhyrEntry short1{0x10000, 1024, 0};
+  IoCommand s = read4k(0, &short1, 1);  // 4 KiB into 1 KiB
+  SubmitOutcome so = p.qp->submit(s);
+  CHECK(so.result == SubmitResult::Invalid);
+  CHECK(so.error == DptrError::OutOfBounds);
+  CHECK_EQ(p.qp->outstanding(), 0u);
+}
+
+TEST(queue_pair_cancel_all_and_timeouts) {
+  Rig r(16);
+  PhyrEntry e{0x10000, 4096, 0};
+  for (int i = 0; i < 5; i++) r.qp->submit(read4k(i, &e, 50 + i));
+  r.qp->ringSubmit();
+  r.qp->tick();
+  r.qp->tick();
+  uint64_t tags[16];
+  uint16_t cids[16];
+  CHECK_EQ(r.qp->expired(2, tags, cids, 16), 5u);
+  CHECK_EQ(r.qp->expired(3, tags, cids, 16), 0u);
+  CHECK_EQ(r.qp->cidsOf(52, cids, 16), 1u);
+  CHECK_EQ(cids[0], 2u);
+  Completion out[16];
+  CHECK_EQ(r.qp->cancelAll(out, 16, 0x7FFF), 5u);
+  CHECK_EQ(out[0].flags, kCompletionCancelled);
+  CHECK_EQ(r.qp->outstanding(), 0u);
+  // Rings rewound: a fresh device sees the next command at slot 0.
+  r.devSqHead = r.devCqTail = 0;
+  r.devPhase = 1;
+  r.bar[0] = 0;
+  CHECK(r.qp->submit(read4k(9, &e, 99)).result == SubmitResult::Ok);
+  r.qp->ringSubmit();
+  CHECK_EQ(r.bar[0], 1u);
+  r.deviceStep();
+  CHECK_EQ(r.qp->poll(out, 16), 1u);
+  CHECK_EQ(out[0].userData, 99ull);
+}
+
+TEST(queue_pair_thread_device_round_trip) {
+  Rig r(64);
+  std::atomic<bool> stop{false};
+  std::thread device([&] {
+    while (!stop.load(std::memory_order_acquire)) {
+      // Never overrun the CQ: the driver's outstanding cap guarantees room.
+      if (r.deviceStep() == 0) std::this_thread::yield();
+    }
+  });
+  PhyrEntry e{0x10000, 4096, 0};
+  Completion out[64];
+  uint64_t done = 0, sent = 0, sum = 0;
+  while (done < 20000) {
+    while (sent < 20000 && r.qp->submit(read4k(sent, &e, sent)).result == SubmitResult::Ok) sent++;
+    r.qp->ringSubmit();
+    uint32_t n = r.qp->poll(out, 64);
+    for (uint32_t i = 0; i < n; i++) sum += out[i].userData;
+    done += n;
+    if (n == 0) std::this_thread::yield();
+  }
+  stop.store(true, std::memory_order_release);
+  device.join();
+  CHECK_EQ(sum, 20000ull * 19999 / 2);
+  CHECK_EQ(r.qp->stats().spurious, 0ull);
+}

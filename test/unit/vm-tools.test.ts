@@ -1,0 +1,146 @@
+// The testbed's host-side pieces: --nvme parsing and QEMU arguments, the cpio writer,
+// module ordering from modules.dep, prerequisite detection and the guest script.
+import t from 'tap';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { cpioArchive, dir, file, symlink } from '../../tools/vm/cpio';
+import { ensureInitramfs, moduleLoadOrder, parseModulesDep, INIT_SCRIPT } from '../../tools/vm/initramfs';
+import { guestScript, runVm, shellQuote } from '../../tools/vm/launch';
+import { controllerBdf, nvmeQemuArgs, parseNvmeSpec, parseSize } from '../../tools/vm/nvme-spec';
+import * as vmCommand from '../../tools/commands/vm';
+import { compareKernelVersions, findKernel, isStaticBusybox, VmPrereqError, APT_INSTALL } from '../../tools/vm/prereqs';
+
+t.test('--nvme specs parse, with defaults and clear errors', async (t) => {
+  t.same(parseNvmeSpec(''), { size: 64 << 20, namespaces: 1, lbads: [9], cmbMiB: 0, backing: 'file', driver: 'vfio-pci' });
+  const s = parseNvmeSpec('size=1G,ns=3,lbads=9:12,mdts=2,qpairs=4,cmb=16M,backing=null,driver=nvme');
+  t.same(s, { size: 2 ** 30, namespaces: 3, lbads: [9, 12], cmbMiB: 16, backing: 'null', driver: 'nvme', mdts: 2, maxQueuePairs: 4 });
+  t.equal(parseSize('4K', 'x'), 4096);
+  t.throws(() => parseNvmeSpec('colour=red'), /unknown --nvme key 'colour'/);
+  t.throws(() => parseNvmeSpec('size=12Q'), /not a size/);
+  t.throws(() => parseNvmeSpec('size=1000'), /multiple of 4 KiB/);
+  t.throws(() => parseNvmeSpec('lbads=8'), /lbads '8' must be an integer from 9 to 12/);
+  t.throws(() => parseNvmeSpec('cmb=3M'), /power-of-two/);
+  t.throws(() => parseNvmeSpec('backing=tape'), /'file' or 'null'/);
+  t.throws(() => parseNvmeSpec('driver=ahci'), /vfio-pci, nvme or none/);
+  t.throws(() => parseNvmeSpec('backing=null,file=/x'), /file= needs backing=file/);
+  t.throws(() => parseNvmeSpec('ns=0'), /from 1 to 32/);
+});
+
+t.test('controllers become QEMU devices at fixed slots', async (t) => {
+  const { args, images, placed } = nvmeQemuArgs([parseNvmeSpec('cmb=16M,mdts=3'), parseNvmeSpec('ns=2,lbads=9:12,backing=null,qpairs=2')], '/img');
+  t.equal(controllerBdf(1), '0000:00:11.0');
+  t.same(placed.map((p) => p.bdf), ['0000:00:10.0', '0000:00:11.0']);
+  const joined = args.join(' ');
+  t.match(joined, /-device nvme,id=nvme0,serial=phyr-vm-0,addr=0x10,mdts=3,cmb_size_mb=16/);
+  t.match(joined, /driver=file,node-name=nvme0n1f,filename=\/img\/nvme0n1.img/);
+  t.match(joined, /-device nvme,id=nvme1,serial=phyr-vm-1,addr=0x11,max_ioqpairs=2/);
+  t.match(joined, /driver=null-co,node-name=nvme1n2,size=67108864,read-zeroes=on/);
+  t.match(joined, /nvme-ns,drive=nvme1n2,bus=nvme1,nsid=2,logical_block_size=4096/);
+  t.same(images, [{ path: '/img/nvme0n1.img', size: 64 << 20 }]);
+  t.throws(() => nvmeQemuArgs(Array.from({ length: 13 }, () => parseNvmeSpec('')), '/img'), /at most 12/);
+  const own = nvmeQemuArgs([parseNvmeSpec('file=/data/disk.img')], '/img');
+  t.same(own.images, [], 'a given image is not created');
+  t.match(own.args.join(' '), /filename=\/data\/disk.img/);
+});
+
+t.test('cpio newc archives have the layout the kernel expects', async (t) => {
+  const a = cpioArchive([dir('bin'), file('bin/x', Buffer.from('hello'), 0o755), symlink('bin/sh', 'x')]);
+  t.equal(a.subarray(0, 6).toString(), '070701');
+  t.equal(a.length % 4, 0);
+  const text = a.toString('latin1');
+  t.match(text, /bin\/x\0/);
+  t.match(text, /hello/);
+  t.match(text, /TRAILER!!!\0/);
+  // Second member: mode 0o100755, size 5.
+  const second = text.indexOf('070701', 6);
+  t.equal(parseInt(text.slice(second + 14, second + 22), 16), 0o100755);
+  t.equal(parseInt(text.slice(second + 54, second + 62), 16), 5);
+});
+
+t.test('module load order follows modules.dep, dependencies first', async (t) => {
+  const deps = parseModulesDep('kernel/a/9p.ko: kernel/n/9pnet.ko kernel/f/netfs.ko\nkernel/n/9pnet.ko:\nkernel/f/netfs.ko:\nkernel/v/virtio_pci.ko: kernel/v/virtio.ko\nkernel/v/virtio.ko:\n');
+  t.same(moduleLoadOrder(deps, ['9p', 'virtio-pci']), ['kernel/n/9pnet.ko', 'kernel/f/netfs.ko', 'kernel/a/9p.ko', 'kernel/v/virtio.ko', 'kernel/v/virtio_pci.ko']);
+  t.same(moduleLoadOrder(deps, ['9p', 'ext4'], new Set(['ext4'])).length, 3, 'built-in modules need no file');
+  t.throws(() => moduleLoadOrder(deps, ['zfs']), /zfs is neither in modules.dep nor built in/);
+  const cyclic = parseModulesDep('x.ko: y.ko\ny.ko: x.ko\n');
+  t.throws(() => moduleLoadOrder(cyclic, ['x']), /cycle/);
+  t.match(INIT_SCRIPT, /mount -t 9p .* hostroot \/root/);
+});
+
+t.test('the initramfs is built once and cached', async (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-initramfs-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const mods = path.join(tmp, 'mods');
+  for (const m of ['virtio_pci', '9pnet_virtio', '9p']) fs.mkdirSync(path.join(mods, 'k'), { recursive: true }), fs.writeFileSync(path.join(mods, 'k', `${m}.ko`), m);
+  fs.writeFileSync(path.join(mods, 'modules.dep'), 'k/virtio_pci.ko:\nk/9pnet_virtio.ko:\nk/9p.ko:\n');
+  fs.writeFileSync(path.join(tmp, 'busybox'), 'bb');
+  const pre = { qemu: '/q', busybox: path.join(tmp, 'busybox'), kernel: '/k', kernelVersion: '9.9', modulesDir: mods };
+  const first = ensureInitramfs(pre, path.join(tmp, 'cache'));
+  const mtime = fs.statSync(first).mtimeMs;
+  t.equal(ensureInitramfs(pre, path.join(tmp, 'cache')), first, 'same inputs, same archive');
+  t.equal(fs.statSync(first).mtimeMs, mtime, 'not rebuilt');
+  const text = zlib.gunzipSync(fs.readFileSync(first)).toString('latin1');
+  t.match(text, /modules\/9p.ko/);
+  fs.writeFileSync(path.join(mods, 'k', '9p.ko'), 'changed module');
+  t.not(ensureInitramfs(pre, path.join(tmp, 'cache')), first, 'a changed module rebuilds');
+  t.equal(fs.readdirSync(path.join(tmp, 'cache')).length, 1, 'old archives removed');
+  fs.writeFileSync(path.join(mods, 'modules.dep'), 'k/virtio_pci.ko.xz:\nk/9pnet_virtio.ko:\nk/9p.ko:\n');
+  t.throws(() => ensureInitramfs(pre, path.join(tmp, 'cache')), /compressed/);
+});
+
+t.test('prerequisites: kernels, static busybox, install command', async (t) => {
+  t.ok(compareKernelVersions('6.1.0-56-amd64', '6.1.0-9-amd64') > 0);
+  t.ok(compareKernelVersions('5.10.0-1-amd64', '6.1.0-1-amd64') < 0);
+  t.equal(compareKernelVersions('6.1', '6.1'), 0);
+  t.equal(findKernel('/nonexistent-boot'), undefined);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-boot-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  for (const v of ['6.1.0-9-amd64', '6.1.0-56-amd64', '7.0.0-1-amd64']) fs.writeFileSync(path.join(tmp, `vmlinuz-${v}`), '');
+  for (const v of ['6.1.0-9-amd64', '6.1.0-56-amd64']) fs.mkdirSync(path.join(tmp, 'mods', v), { recursive: true }), fs.writeFileSync(path.join(tmp, 'mods', v, 'modules.dep'), '');
+  t.equal(findKernel(tmp, path.join(tmp, 'mods'))?.version, '6.1.0-56-amd64', 'newest with modules installed');
+  t.notOk(isStaticBusybox(process.execPath), 'node is dynamically linked');
+  t.notOk(isStaticBusybox('/nonexistent'));
+  t.match(new VmPrereqError(['qemu']).message, APT_INSTALL);
+});
+
+t.test('guest script binds controllers and returns the status', async (t) => {
+  t.equal(shellQuote("it's"), `'it'\\''s'`);
+  const s = guestScript({
+    share: '/w/run-1', cwd: '/w', command: ['node', '-e', "console.log('x')"], env: { PHYR_X: 'a b' }, hugepages: 32,
+    controllers: nvmeQemuArgs([parseNvmeSpec(''), parseNvmeSpec('driver=nvme'), parseNvmeSpec('driver=none')], '/i').placed,
+  });
+  t.match(s, /bind 0000:00:10.0 vfio-pci/);
+  t.match(s, /modprobe nvme/);
+  t.match(s, /bind 0000:00:11.0 nvme/);
+  t.notMatch(s, /bind 0000:00:12.0/);
+  t.match(s, /echo 32 > \/proc\/sys\/vm\/nr_hugepages/);
+  t.match(s, /export PHYR_X='a b'/);
+  t.match(s, /'node' '-e' 'console.log\('\\''x'\\''\)'/);
+  t.match(s, /echo \$status > "\$share\/status"/);
+});
+
+t.test('runVm refuses bad setups before booting', async (t) => {
+  await t.rejects(runVm({ command: [] }), /no command to run/);
+  await t.rejects(runVm({ command: ['true'], workDir: '/tmp/x' }), /must not be under \/tmp|QEMU testbed needs/);
+});
+
+t.test('phyr vm: help and argument errors', async (t) => {
+  const out: string[] = [];
+  const log = console.log;
+  const err = console.error;
+  console.log = (s: string) => void out.push(s);
+  console.error = (s: string) => void out.push(s);
+  try {
+    t.equal(await vmCommand.run(['--help']), 0);
+    t.match(out.join('\n'), /--nvme SPEC/);
+    t.equal(await vmCommand.run([]), 2);
+    await t.rejects(vmCommand.run(['--accel', 'xen', '--', 'true']), /--accel 'xen' must be tcg or kvm/);
+    await t.rejects(vmCommand.run(['--timeout', '0', '--', 'true']), /must be a positive integer/);
+    await t.rejects(vmCommand.run(['--nvme', 'ns=99', '--', 'true']), /from 1 to 32/);
+  } finally {
+    console.log = log;
+    console.error = err;
+  }
+});

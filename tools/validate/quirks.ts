@@ -1,0 +1,78 @@
+// Known deviations of particular devices from the NVMe specification. A case that fails on a
+// device whose quirk names that case is reported as a deviation (expected, documented, still
+// visible in every report) rather than a failure; a case may also consult ctx.quirks itself
+// to avoid a step the device is known to mishandle. Quirks are matched on the PCI vendor and
+// device id and on the Identify Controller model and firmware, never on the target kind, so
+// the same table serves real hardware, QEMU through VFIO and the embedded controller.
+import { compilePattern } from './registry';
+import type { DeviceIdentity } from './types';
+
+/** What a quirk matches on; every given field must match. */
+export interface QuirkMatch {
+  vendorId?: number;
+  deviceId?: number;
+  /** Identify Controller model number (trimmed). */
+  model?: RegExp;
+  /** Identify Controller firmware revision (trimmed). */
+  firmware?: RegExp;
+}
+
+/** One known deviation. */
+export interface Quirk {
+  /** Stable name, e.g. 'qemu-abort-not-aborted'. Cases see it in ctx.quirks. */
+  id: string;
+  /** What the device does instead of what the spec says. */
+  description: string;
+  /** The specification section the device deviates from. */
+  spec: string;
+  match: QuirkMatch;
+  /** Case-id patterns (registry syntax) whose failure this quirk explains. */
+  cases: string[];
+}
+
+/** QEMU's emulated NVMe controller (PCI 1b36:0010), as seen with QEMU 7.2 in the testbed. */
+const QEMU_NVME: QuirkMatch = { vendorId: 0x1b36, deviceId: 0x0010, model: /^QEMU NVMe Ctrl/ };
+
+/** The table. Add a device by adding entries; each names the cases it explains. */
+export const QUIRKS: readonly Quirk[] = [
+  {
+    id: 'qemu-abort-not-aborted',
+    description: 'Abort always completes with "command not aborted" (CQE DW0 bit 0 = 1); the target command runs to completion',
+    spec: 'NVMe 1.4 §5.1',
+    match: QEMU_NVME,
+    cases: ['admin.abort*'],
+  },
+  {
+    id: 'qemu-silent-data-dma-fault',
+    description: 'A data transfer that faults in the IOMMU is dropped and the command completes successfully (reads lose data, writes store zeros) instead of failing with Data Transfer Error',
+    spec: 'NVMe 1.4 §4.6.1.2.1 (Data Transfer Error)',
+    match: QEMU_NVME,
+    cases: ['dptr.*iommu*', 'dptr.*fault*', 'errors.*fault*'],
+  },
+  {
+    id: 'qemu-no-interrupt-coalescing',
+    description: 'Feature 08h (Interrupt Coalescing) is not implemented: Set/Get Features answer Invalid Field',
+    spec: 'NVMe 1.4 §5.21.1.8',
+    match: QEMU_NVME,
+    cases: ['admin.features.interrupt-coalescing*', 'admin.*coalesc*'],
+  },
+];
+
+/** True when `m` matches the device. */
+export function quirkMatches(m: QuirkMatch, device: DeviceIdentity): boolean {
+  if (m.vendorId !== undefined && m.vendorId !== device.vendorId) return false;
+  if (m.deviceId !== undefined && m.deviceId !== device.deviceId) return false;
+  if (m.model && !m.model.test(device.model)) return false;
+  if (m.firmware && !m.firmware.test(device.firmware)) return false;
+  return true;
+}
+
+/** The quirks of a device. */
+export function quirksFor(device: DeviceIdentity, table: readonly Quirk[] = QUIRKS): Quirk[] {
+  return table.filter((q) => quirkMatches(q.match, device));
+}
+
+/** The first of `quirks` that explains a failure of case `caseId`, if any. */
+export function quirkForCase(caseId: string, quirks: readonly Quirk[]): Quirk | undefined {
+  return quirks.find((q) => q.cases.some((p) => compilePattern(p)(caseId)));
+}

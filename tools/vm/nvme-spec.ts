@@ -1,0 +1,118 @@
+// Parses `--nvme` controller descriptions for the testbed and turns them into QEMU
+// arguments. One option describes one controller:
+//   size=64M,ns=2,lbads=9:12,mdts=3,qpairs=8,cmb=16M,backing=file|null,file=PATH,driver=vfio-pci|nvme|none
+// Controllers sit on the root bus at fixed slots (0x10 + index), so their PCI addresses
+// are known before boot: the first is 0000:00:10.0.
+import * as path from 'path';
+import { PhyrError } from '../../lib/errors';
+
+/** One emulated controller. */
+export interface NvmeControllerSpec {
+  /** Bytes per namespace. */
+  size: number;
+  /** Number of namespaces. */
+  namespaces: number;
+  /** LBA data size exponent per namespace (cycled when shorter than `namespaces`). */
+  lbads: number[];
+  /** Identify Controller MDTS (0 = no limit), QEMU's `mdts`. */
+  mdts?: number;
+  /** QEMU's `max_ioqpairs`. */
+  maxQueuePairs?: number;
+  /** Controller memory buffer size in MiB (a power of two), 0 = none. */
+  cmbMiB: number;
+  /** 'file' stores data (a sparse file per namespace); 'null' discards writes and reads zeroes. */
+  backing: 'file' | 'null';
+  /** An existing image to use for namespace 1 (file backing). */
+  file?: string;
+  /** Which driver the guest binds the controller to before running the command. */
+  driver: 'vfio-pci' | 'nvme' | 'none';
+}
+
+/** A controller placed on the guest's PCI bus. */
+export interface PlacedController extends NvmeControllerSpec {
+  bdf: string;
+  serial: string;
+}
+
+const KEYS = ['size', 'ns', 'lbads', 'mdts', 'qpairs', 'cmb', 'backing', 'file', 'driver'];
+const FIRST_SLOT = 0x10;
+const MAX_CONTROLLERS = 12;
+
+/** Parses a size like 4096, 64K, 64M, 2G. */
+export function parseSize(text: string, what: string): number {
+  const m = /^(\d+)([KMGT]?)$/i.exec(text);
+  if (!m) throw new PhyrError('PHYR_VM_SPEC', `${what} '${text}' is not a size: use bytes or a K/M/G/T suffix, e.g. 64M`);
+  const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  return Number(m[1]) * unit;
+}
+
+function intIn(text: string, what: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new PhyrError('PHYR_VM_SPEC', `${what} '${text}' must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** Parses one `--nvme` value (an empty string gives the defaults). */
+export function parseNvmeSpec(text: string): NvmeControllerSpec {
+  const spec: NvmeControllerSpec = { size: 64 * 2 ** 20, namespaces: 1, lbads: [9], cmbMiB: 0, backing: 'file', driver: 'vfio-pci' };
+  for (const part of text.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (!KEYS.includes(key)) throw new PhyrError('PHYR_VM_SPEC', `unknown --nvme key '${key}': keys are ${KEYS.join(', ')}`);
+    if (key === 'size') spec.size = parseSize(value, 'size');
+    else if (key === 'ns') spec.namespaces = intIn(value, 'ns', 1, 32);
+    else if (key === 'lbads') spec.lbads = value.split(':').map((v) => intIn(v, 'lbads', 9, 12));
+    else if (key === 'mdts') spec.mdts = intIn(value, 'mdts', 0, 15);
+    else if (key === 'qpairs') spec.maxQueuePairs = intIn(value, 'qpairs', 1, 256);
+    else if (key === 'cmb') {
+      const mib = parseSize(value, 'cmb') / 2 ** 20;
+      if (mib !== 0 && (!Number.isInteger(mib) || (mib & (mib - 1)) !== 0)) throw new PhyrError('PHYR_VM_SPEC', `cmb '${value}' must be a power-of-two number of MiB (QEMU's cmb_size_mb)`);
+      spec.cmbMiB = mib;
+    } else if (key === 'backing') {
+      if (value !== 'file' && value !== 'null') throw new PhyrError('PHYR_VM_SPEC', `backing '${value}' must be 'file' or 'null'`);
+      spec.backing = value;
+    } else if (key === 'file') spec.file = path.resolve(value);
+    else if (key === 'driver') {
+      if (value !== 'vfio-pci' && value !== 'nvme' && value !== 'none') throw new PhyrError('PHYR_VM_SPEC', `driver '${value}' must be vfio-pci, nvme or none`);
+      spec.driver = value;
+    }
+  }
+  if (spec.size % 2 ** 12 !== 0 || spec.size === 0) throw new PhyrError('PHYR_VM_SPEC', `size ${spec.size} must be a non-zero multiple of 4 KiB`);
+  if (spec.file && spec.backing !== 'file') throw new PhyrError('PHYR_VM_SPEC', 'file= needs backing=file');
+  return spec;
+}
+
+/** Where controller `index` sits on the guest's root bus. */
+export const controllerBdf = (index: number): string => `0000:00:${(FIRST_SLOT + index).toString(16).padStart(2, '0')}.0`;
+
+/** QEMU arguments for the controllers, with the backing files they need created by the caller. */
+export function nvmeQemuArgs(specs: NvmeControllerSpec[], imageDir: string): { args: string[]; images: { path: string; size: number }[]; placed: PlacedController[] } {
+  if (specs.length > MAX_CONTROLLERS) throw new PhyrError('PHYR_VM_SPEC', `at most ${MAX_CONTROLLERS} --nvme controllers`);
+  const args: string[] = [];
+  const images: { path: string; size: number }[] = [];
+  const placed: PlacedController[] = [];
+  specs.forEach((spec, c) => {
+    const serial = `phyr-vm-${c}`;
+    const props = [`nvme`, `id=nvme${c}`, `serial=${serial}`, `addr=0x${(FIRST_SLOT + c).toString(16)}`];
+    if (spec.mdts !== undefined) props.push(`mdts=${spec.mdts}`);
+    if (spec.maxQueuePairs !== undefined) props.push(`max_ioqpairs=${spec.maxQueuePairs}`);
+    if (spec.cmbMiB) props.push(`cmb_size_mb=${spec.cmbMiB}`);
+    args.push('-device', props.join(','));
+    for (let n = 1; n <= spec.namespaces; n++) {
+      const node = `nvme${c}n${n}`;
+      if (spec.backing === 'null') {
+        args.push('-blockdev', `driver=null-co,node-name=${node},size=${spec.size},read-zeroes=on`);
+      } else {
+        const img = n === 1 && spec.file ? spec.file : path.join(imageDir, `${node}.img`);
+        if (!(n === 1 && spec.file)) images.push({ path: img, size: spec.size });
+        args.push('-blockdev', `driver=file,node-name=${node}f,filename=${img},cache.direct=off`);
+        args.push('-blockdev', `driver=raw,node-name=${node},file=${node}f`);
+      }
+      const bs = 2 ** spec.lbads[(n - 1) % spec.lbads.length];
+      args.push('-device', `nvme-ns,drive=${node},bus=nvme${c},nsid=${n},logical_block_size=${bs},physical_block_size=${bs}`);
+    }
+    placed.push({ ...spec, bdf: controllerBdf(c), serial });
+  });
+  return { args, images, placed };
+}
