@@ -240,9 +240,9 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
-  rng_.reseed(p_.seed);
+  rng_.reseed(mix64(p_.seed) ^ p_.stream);
   unit_ = std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
-  if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, p_.seed ^ 0xa5a5)) {
+  if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
   }
   const double k = nsPerTick();

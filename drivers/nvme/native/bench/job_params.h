@@ -52,7 +52,8 @@ struct JobParams {
   Distribution dist = Distribution::kUniform;
   double distParam = 0;
   bool randomMap = true;
-  uint64_t seed = 0x89;
+  uint64_t seed = 0x89;         // verify headers carry it; offsets derive from it and `stream`
+  uint32_t stream = 0;          // clone index (numjobs): clones draw different offsets
   bool verify = false;          // crc32c headers on writes; checked on reads
   bool verifyFatal = false;
   bool doVerify = true;         // after writing, read the written blocks back and check
