@@ -83,6 +83,8 @@ const PAGE = 4096;
 const CHUNK = 2 * 1024 * 1024;
 /** IOVAs below this are never handed out, so a zeroed data pointer cannot address memory. */
 const IOVA_FLOOR = PAGE;
+/** Largest buffer (the native allocator's region limit). */
+const MAX_BUFFER = 2 ** 40 - CHUNK;
 const READ_WRITE: DmaAccess = { read: true, write: true };
 
 let hugepageWarningGiven = false;
@@ -266,6 +268,7 @@ export class DmaPool {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new DmaArgumentError(`DMA buffer size ${describe(size)} is not a positive integer number of bytes`);
     }
+    if (size > MAX_BUFFER) throw new DmaArgumentError(`DMA buffer size ${size} is above the ${MAX_BUFFER}-byte (1 TiB) limit`);
     if (options.align !== undefined && !isPow2(options.align)) {
       throw new DmaArgumentError(`alignment ${describe(options.align)} is not a power of two`);
     }
@@ -406,9 +409,12 @@ export class DmaPool {
   }
 
   private newChunk(size: number, iovaAlign: number): Chunk {
-    const { memory, huge } = this.allocRegion(size);
+    // IOVAs first: running out of them is the likelier failure and costs no memory.
     const iova = this.iovas.alloc(size, iovaAlign);
+    let memory: ArrayBuffer;
+    let huge: boolean;
     try {
+      ({ memory, huge } = this.allocRegion(size));
       this.fn.dmaMap(memory, 0, size, iova, READ_WRITE);
     } catch (e) {
       this.iovas.release(iova);

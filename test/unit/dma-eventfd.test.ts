@@ -85,6 +85,16 @@ t.test('a watch keeps the process alive until closed; unref lets it exit', async
   t.equal(u.signal, null, 'exited on its own (not killed by the timeout)');
 });
 
+t.test('an idle watch uses no CPU (it waits in epoll, not in a loop)', async (t) => {
+  const r = child(`const fd = e.createEventfd(); const c0 = process.cpuUsage();
+    const w = new e.Watcher(fd, (n) => { const c = process.cpuUsage(c0); console.log(JSON.stringify({ n, cpuUs: c.user + c.system })); w.close(); });
+    setTimeout(() => e.signal(fd), 400);`);
+  t.equal(r.status, 0, r.stderr);
+  const { n, cpuUs } = JSON.parse(r.stdout) as { n: number; cpuUs: number };
+  t.equal(n, 1);
+  t.ok(cpuUs < 150_000, `CPU over a 400 ms idle wait: ${cpuUs} us (a polling loop would use ~400000)`);
+});
+
 t.test('a throwing callback is an uncaught exception, not a crash', async (t) => {
   const r = child(`const fd = e.createEventfd(); new e.Watcher(fd, () => { throw new Error('callback bang'); }); e.signal(fd);
     process.on('uncaughtException', (err) => { console.log('caught', err.message); process.exit(3); });`);

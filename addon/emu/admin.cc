@@ -1,0 +1,244 @@
+// Admin commands (5). Each check answers with the status the specification names for it.
+#include <cstring>
+
+#include "controller.h"
+
+namespace phyr::emu {
+using namespace phyr::nvme;
+
+namespace {
+uint16_t generic(uint8_t sc) { return makeStatus(SCT_GENERIC, sc, true); }
+uint16_t specific(uint8_t sc) { return makeStatus(SCT_COMMAND_SPECIFIC, sc, true); }
+Completion fail(uint16_t s) { return Completion{s, 0}; }
+
+void putString(uint8_t* dst, size_t width, const std::string& s) {
+  std::memset(dst, ' ', width);  // ASCII, space padded (5.15.2.1)
+  std::memcpy(dst, s.data(), s.size() < width ? s.size() : width);
+}
+template <typename T>
+void put(uint8_t* dst, size_t off, T v) {
+  std::memcpy(dst + off, &v, sizeof v);
+}
+
+// Features this controller implements (5.21.1).
+bool knownFeature(uint32_t fid) {
+  return fid == FEAT_VOLATILE_WRITE_CACHE || fid == FEAT_NUMBER_OF_QUEUES || fid == FEAT_INTERRUPT_COALESCING ||
+         fid == FEAT_ASYNC_EVENT_CONFIG;
+}
+
+}  // namespace
+
+Completion Controller::executeAdmin(Command& cmd) {
+  bump(stats_.adminCommands);
+  bump(stats_.adminOpcodes[cmd.opcode]);
+  // Fused operations are not supported (FUSES = 0): a fused admin command is invalid.
+  if ((cmd.sqe.cdw0 >> 8) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  switch (cmd.opcode) {
+    case ADMIN_IDENTIFY: return identify(cmd);
+    case ADMIN_SET_FEATURES: return setFeatures(cmd);
+    case ADMIN_GET_FEATURES: return getFeatures(cmd);
+    case ADMIN_CREATE_CQ: return createCq(cmd);
+    case ADMIN_CREATE_SQ: return createSq(cmd);
+    case ADMIN_DELETE_CQ: return deleteCq(cmd);
+    case ADMIN_DELETE_SQ: return deleteSq(cmd);
+    default: return fail(generic(SC_INVALID_OPCODE));
+  }
+}
+
+// Identify (5.15).
+Completion Controller::identify(Command& cmd) {
+  uint32_t cns = cmd.sqe.cdw10 & 0xFF;
+  uint32_t nsid = cmd.sqe.nsid;
+  uint8_t* d = scratch_.data();
+  std::memset(d, 0, IDENTIFY_DATA_SIZE);
+  bool nsValid = nsid >= 1 && nsid <= config_.namespaces;
+  switch (cns) {
+    case CNS_NAMESPACE: {
+      if (!nsValid) return fail(generic(SC_INVALID_NAMESPACE));
+      put<uint64_t>(d, 0, nsBlocks_);   // NSZE
+      put<uint64_t>(d, 8, nsBlocks_);   // NCAP
+      put<uint64_t>(d, 16, nsBlocks_);  // NUSE (thin provisioning not reported)
+      d[25] = 0;                        // NLBAF: one format
+      d[26] = 0;                        // FLBAS: format 0
+      d[33] = 0x1 | 1u << 3;            // DLFEAT: deallocated blocks read as zeros
+      put<uint64_t>(d, 120, 0x0050485952000000ull | nsid);  // EUI64
+      put<uint32_t>(d, 128, static_cast<uint32_t>(config_.lbads) << 16);  // LBAF0: LBADS
+      break;
+    }
+    case CNS_CONTROLLER: {
+      put<uint16_t>(d, 0, 0x1234);  // VID (PCI vendor id)
+      put<uint16_t>(d, 2, 0x1234);  // SSVID
+      putString(d + 4, 20, config_.serial);
+      putString(d + 24, 40, "phyr embedded NVMe controller");
+      putString(d + 64, 8, "1.0");
+      d[72] = 6;                                     // RAB
+      d[77] = static_cast<uint8_t>(config_.mdts);    // MDTS
+      put<uint16_t>(d, 78, 1);                       // CNTLID
+      put<uint32_t>(d, 80, 0x00010400);              // VER
+      d[111] = 1;                                    // CNTRLTYPE: I/O controller
+      d[258] = 3;                                    // ACL: 4 aborts (0's based)
+      d[259] = 3;                                    // AERL: 4 requests (0's based)
+      d[260] = 0x3;                                  // FRMW: slot 1 read-only, 1 slot
+      d[261] = 0x2;                                  // LPA: command effects... (bit 1: extended data)
+      d[262] = 63;                                   // ELPE: 64 error log entries (0's based)
+      d[512] = 0x66;                                 // SQES: 64 bytes
+      d[513] = 0x44;                                 // CQES: 16 bytes
+      put<uint16_t>(d, 514, 0);                      // MAXCMD (fabrics only)
+      put<uint32_t>(d, 516, config_.namespaces);     // NN
+      put<uint16_t>(d, 520, 0);  // ONCS: optional commands come with their implementation
+      d[525] = 0x1;                                  // VWC present
+      uint32_t sgls = 0;
+      if (config_.sgl == SglSupport::ByteAligned) sgls = SGLS_BYTE_ALIGNED | SGLS_BIT_BUCKET;
+      if (config_.sgl == SglSupport::DwordAligned) sgls = SGLS_DWORD_ALIGNED | SGLS_BIT_BUCKET;
+      put<uint32_t>(d, 536, sgls);
+      putString(d + 768, 256, "nqn.2024-01.io.phyr:emu:" + config_.serial);
+      std::memset(d + 768 + 24 + config_.serial.size(), 0, 256 - 24 - config_.serial.size());
+      put<uint16_t>(d, 2048, 2500);  // PSD0 MP: 25 W (centiwatts)
+      break;
+    }
+    case CNS_ACTIVE_NS_LIST: {
+      // Namespaces with ids greater than NSID, ascending (5.15.2.2); FFFFFFFEh and up are
+      // invalid here.
+      if (nsid >= 0xFFFFFFFEu) return fail(generic(SC_INVALID_NAMESPACE));
+      uint32_t n = 0;
+      for (uint32_t id = nsid + 1; id <= config_.namespaces && n < 1024; id++) put<uint32_t>(d, 4 * n++, id);
+      break;
+    }
+    case CNS_NS_DESCRIPTORS: {
+      if (!nsValid) return fail(generic(SC_INVALID_NAMESPACE));
+      // EUI64 then UUID descriptors (5.15.2.3): NIDT, NIDL, 2 reserved, NID.
+      d[0] = NIDT_EUI64;
+      d[1] = 8;
+      put<uint64_t>(d, 4, 0x0050485952000000ull | nsid);
+      d[12] = NIDT_UUID;
+      d[13] = 16;
+      // A stable version-4-shaped UUID derived from the serial and nsid.
+      uint8_t* u = d + 16;
+      for (size_t i = 0; i < 16; i++) u[i] = static_cast<uint8_t>(0x5A ^ (i * 37) ^ (i < config_.serial.size() ? config_.serial[i] : 0));
+      put<uint32_t>(u, 12, nsid);
+      u[6] = (u[6] & 0x0F) | 0x40;
+      u[8] = (u[8] & 0x3F) | 0x80;
+      break;
+    }
+    default:
+      return fail(generic(SC_INVALID_FIELD));
+  }
+  return fail(transferToHost(cmd, d, IDENTIFY_DATA_SIZE));
+}
+
+// Set Features (5.21).
+Completion Controller::setFeatures(Command& cmd) {
+  uint32_t fid = cmd.sqe.cdw10 & 0xFF;
+  bool save = cmd.sqe.cdw10 >> 31;
+  uint32_t v = cmd.sqe.cdw11;
+  if (!knownFeature(fid)) return fail(generic(SC_INVALID_FIELD));
+  if (save) return fail(specific(SC_FEATURE_NOT_SAVEABLE));
+  switch (fid) {
+    case FEAT_NUMBER_OF_QUEUES: {
+      // 5.21.1.7: 0's based counts; FFFFh is invalid; only before IO queues exist.
+      uint32_t nsqr = v & 0xFFFF, ncqr = v >> 16;
+      if (nsqr == 0xFFFF || ncqr == 0xFFFF) return fail(generic(SC_INVALID_FIELD));
+      if (ioQueuesCreated_) return fail(generic(SC_COMMAND_SEQUENCE_ERROR));
+      sqAllocated_ = nsqr + 1 < config_.queues ? nsqr + 1 : config_.queues;
+      cqAllocated_ = ncqr + 1 < config_.queues ? ncqr + 1 : config_.queues;
+      return Completion{0, (sqAllocated_ - 1) | (cqAllocated_ - 1) << 16};
+    }
+    case FEAT_VOLATILE_WRITE_CACHE:
+      volatileWriteCache_ = v & 1;
+      return {};
+    case FEAT_INTERRUPT_COALESCING:
+      interruptCoalescing_ = v & 0xFFFF;
+      return {};
+    case FEAT_ASYNC_EVENT_CONFIG:
+      asyncEventConfig_ = v;
+      return {};
+  }
+  return fail(generic(SC_INVALID_FIELD));
+}
+
+// Get Features (5.15): SEL 0 current, 1 default, 2 saved (= default: nothing is saveable),
+// 3 supported capabilities (changeable, not saveable).
+Completion Controller::getFeatures(Command& cmd) {
+  uint32_t fid = cmd.sqe.cdw10 & 0xFF;
+  uint32_t sel = (cmd.sqe.cdw10 >> 8) & 0x7;
+  if (!knownFeature(fid) || sel > 3) return fail(generic(SC_INVALID_FIELD));
+  if (sel == 3) return Completion{0, 1u << 2};  // changeable
+  bool current = sel == 0;
+  switch (fid) {
+    case FEAT_NUMBER_OF_QUEUES: {
+      uint32_t s = current ? sqAllocated_ : config_.queues, c = current ? cqAllocated_ : config_.queues;
+      return Completion{0, (s - 1) | (c - 1) << 16};
+    }
+    case FEAT_VOLATILE_WRITE_CACHE: return Completion{0, current ? (volatileWriteCache_ ? 1u : 0u) : 1u};
+    case FEAT_INTERRUPT_COALESCING: return Completion{0, current ? interruptCoalescing_ : 0};
+    case FEAT_ASYNC_EVENT_CONFIG: return Completion{0, current ? asyncEventConfig_ : 0};
+  }
+  return fail(generic(SC_INVALID_FIELD));
+}
+
+// Create I/O Completion Queue (5.3).
+Completion Controller::createCq(Command& cmd) {
+  uint32_t qid = cmd.sqe.cdw10 & 0xFFFF, qsize = (cmd.sqe.cdw10 >> 16) + 1;
+  bool pc = cmd.sqe.cdw11 & 1, ien = (cmd.sqe.cdw11 >> 1) & 1;
+  uint32_t iv = cmd.sqe.cdw11 >> 16;
+  uint64_t base = cmd.sqe.dptr1;
+  if (qid == 0 || qid > cqAllocated_ || cqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (qsize < 2 || qsize > config_.qsize) return fail(specific(SC_INVALID_QUEUE_SIZE));
+  if (iv >= msixTableSize()) return fail(specific(SC_INVALID_INTERRUPT_VECTOR));
+  if (!pc) return fail(generic(SC_INVALID_FIELD));  // CAP.CQR = 1: queues must be contiguous
+  if ((base & (pageSize_ - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
+  if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  CompletionQueue& cq = cqs_[qid];
+  cq = CompletionQueue{};
+  cq.exists = true;
+  cq.base = base;
+  cq.size = qsize;
+  cq.interrupts = ien;
+  cq.vector = static_cast<uint16_t>(iv);
+  ioQueuesCreated_ = true;
+  // A new queue starts with its head doorbell at 0, whatever was stored there before.
+  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid + 4), 0u, __ATOMIC_RELEASE);
+  return {};
+}
+
+// Create I/O Submission Queue (5.4).
+Completion Controller::createSq(Command& cmd) {
+  uint32_t qid = cmd.sqe.cdw10 & 0xFFFF, qsize = (cmd.sqe.cdw10 >> 16) + 1;
+  bool pc = cmd.sqe.cdw11 & 1;
+  uint32_t cqid = cmd.sqe.cdw11 >> 16;
+  uint64_t base = cmd.sqe.dptr1;
+  if (qid == 0 || qid > sqAllocated_ || sqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (cqid == 0 || cqid > config_.queues || !cqs_[cqid].exists) return fail(specific(SC_COMPLETION_QUEUE_INVALID));
+  if (qsize < 2 || qsize > config_.qsize) return fail(specific(SC_INVALID_QUEUE_SIZE));
+  if (!pc) return fail(generic(SC_INVALID_FIELD));
+  if ((base & (pageSize_ - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
+  if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  sqs_[qid] = SubmissionQueue{true, base, qsize, 0, 0, static_cast<uint16_t>(cqid)};
+  cqs_[cqid].sqRefs++;
+  ioQueuesCreated_ = true;
+  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid), 0u, __ATOMIC_RELEASE);
+  return {};
+}
+
+// Delete I/O Submission Queue (5.7). Commands are executed as they are fetched, so none of
+// this queue's is left in the device; unfetched entries are dropped with the queue.
+Completion Controller::deleteSq(Command& cmd) {
+  uint32_t qid = cmd.sqe.cdw10 & 0xFFFF;
+  if (qid == 0 || qid > config_.queues || !sqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  cqs_[sqs_[qid].cqid].sqRefs--;
+  sqs_[qid] = SubmissionQueue{};
+  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid), 0u, __ATOMIC_RELEASE);
+  return {};
+}
+
+// Delete I/O Completion Queue (5.6): refused while an SQ still uses it.
+Completion Controller::deleteCq(Command& cmd) {
+  uint32_t qid = cmd.sqe.cdw10 & 0xFFFF;
+  if (qid == 0 || qid > config_.queues || !cqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (cqs_[qid].sqRefs) return fail(specific(SC_INVALID_QUEUE_DELETION));
+  cqs_[qid] = CompletionQueue{};
+  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid + 4), 0u, __ATOMIC_RELEASE);
+  return {};
+}
+
+}  // namespace phyr::emu

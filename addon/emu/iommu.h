@@ -1,0 +1,57 @@
+// The emulated controller's IOMMU: the table of device-address (IOVA) ranges the driver
+// mapped with dmaMap, each with its host memory and access rights. Every device access to
+// host memory goes through translate(); an access outside the table, or without the right
+// permission, is a fault. Two emulated functions may share one table (peer-to-peer).
+//
+// Locking: `mutex` guards the table. The device thread takes it once per batch of commands
+// (not once per access) and calls the *Locked methods; map/unmap from the driver's thread
+// take it themselves.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace phyr::emu {
+
+/** One mapping: [iova, iova + len) -> host. */
+struct IommuMapping {
+  uint64_t len;
+  uint8_t* host;
+  bool read;
+  bool write;
+};
+
+class IommuTable {
+ public:
+  std::mutex mutex;
+
+  // Adds a mapping. Returns an empty string, or why it was refused (zero length, overlap,
+  // address overflow).
+  std::string map(uint64_t iova, uint8_t* host, uint64_t len, bool read, bool write);
+  // Removes every mapping inside [iova, iova + len). Refuses (and changes nothing) when a
+  // mapping straddles an end of the range, or when the range holds no mapping.
+  std::string unmap(uint64_t iova, uint64_t len);
+  // Removes everything (function close).
+  void clear();
+  size_t size();
+
+  // Device side, caller holds `mutex`. Returns the host address of `iova` and stores in
+  // *avail how many bytes from there lie in the same mapping (capped at `len`), or nullptr
+  // when `iova` is unmapped or lacks the permission (`write` = the device writes memory).
+  uint8_t* translateLocked(uint64_t iova, uint64_t len, bool write, uint64_t* avail);
+  // Whole-range helper: host address only when [iova, iova + len) lies in ONE mapping.
+  uint8_t* translateWholeLocked(uint64_t iova, uint64_t len, bool write) {
+    uint64_t avail = 0;
+    uint8_t* p = translateLocked(iova, len, write, &avail);
+    return p && avail == len ? p : nullptr;
+  }
+
+ private:
+  std::map<uint64_t, IommuMapping> maps_;  // keyed by iova start
+  // One-entry cache of the last mapping hit: most accesses of a batch fall in the same one.
+  uint64_t cacheStart_ = 0;
+  const IommuMapping* cache_ = nullptr;
+};
+
+}  // namespace phyr::emu

@@ -1,0 +1,228 @@
+// The embedded emulated NVMe controller as a PciFunction: target 'emu' (the default).
+// The device model runs natively on its own thread (addon/emu); this module opens it, and
+// offers the extras the emulator has over real hardware (fault log, stats, peers).
+import { PhyrError } from '../errors';
+import { addonRoom } from '../native';
+import type { DmaAccess, IovaRange, PciFunction } from '../pci/function';
+import { EmuTargetError, parseEmuTarget, type EmuOptions } from './target';
+
+export { EmuTargetError, parseEmuTarget, EMU_DEFAULTS, EMU_KEYS, parseSize, parseDuration, parseLatency } from './target';
+export type { EmuOptions, LatencyModel, SglMode } from './target';
+
+/** Where a faulting device access happened. */
+export type IommuFaultSite = 'sq-fetch' | 'cq-post' | 'prp-list' | 'sgl-segment' | 'data';
+
+/** One IOMMU fault: the device touched [iova, iova + length) without a mapping allowing it. */
+export interface IommuFault {
+  iova: number;
+  length: number;
+  /** 'write' when the device was writing host memory. */
+  access: 'read' | 'write';
+  site: IommuFaultSite;
+  /** Queue, command id and opcode of the command (0 for queue fetch/post faults). */
+  sqid: number;
+  cid: number;
+  opcode: number;
+}
+
+/** Device counters since creation. */
+export interface EmuStats {
+  commands: number;
+  adminCommands: number;
+  ioCommands: number;
+  /** Completions with a non-zero status. */
+  errors: number;
+  /** Bytes the device wrote to host memory for Read commands. */
+  bytesRead: number;
+  /** Bytes the device took from host memory for Write commands. */
+  bytesWritten: number;
+  /** Interrupt eventfd signals. */
+  interrupts: number;
+  /** Doorbell writes with an invalid value (ignored by the device). */
+  invalidDoorbells: number;
+  /** Count per admin opcode (decimal opcode as key). */
+  adminOpcodes: Record<string, number>;
+  /** Count per IO opcode (decimal opcode as key). */
+  ioOpcodes: Record<string, number>;
+}
+
+/** The embedded controller's PCI function. */
+export interface EmuFunction extends PciFunction {
+  readonly kind: 'emu';
+  /** The options it was created with. */
+  readonly options: Readonly<EmuOptions>;
+  /** The latest IOMMU faults (at most 256), oldest first. */
+  faultLog(): IommuFault[];
+  /** Faults since creation or the last clearFaults(). */
+  faultCount(): number;
+  clearFaults(): void;
+  /** Run-time fault injection, same syntax as faults=... */
+  inject(fault: string): void;
+  stats(): EmuStats;
+  /** Number of live IOMMU mappings (shared with peers). */
+  mappingCount(): number;
+  /** A second function on the SAME IOMMU table (peer-to-peer into its CMB). */
+  attachPeer(target: string): EmuFunction;
+}
+
+interface NativeDevice {
+  bar(index: number): ArrayBuffer;
+  barSize(index: number): number;
+  configRead(offset: number, size: number): number;
+  configWrite(offset: number, size: number, value: number): void;
+  dmaMap(memory: ArrayBuffer, offset: number, length: number, iova: number, read: boolean, write: boolean): void;
+  dmaUnmap(iova: number, length: number): void;
+  enableMsix(count: number): number[];
+  faultLog(): IommuFault[];
+  faultCount(): number;
+  clearFaults(): void;
+  stats(): EmuStats;
+  mappingCount(): number;
+  close(): void;
+}
+interface EmuNative {
+  EmuDevice: new (config: NativeConfig, peer?: NativeDevice) => NativeDevice;
+}
+interface NativeConfig {
+  backend: string;
+  path?: string;
+  namespaces: number;
+  lbads: number;
+  nsBytes: number;
+  queues: number;
+  qsize: number;
+  mdts: number;
+  sgl: number;
+  cmbBytes: number;
+  serial: string;
+}
+
+/** The device-address range the emulated IOMMU accepts. */
+export const EMU_IOVA_RANGE: Readonly<IovaRange> = Object.freeze({ start: 0x100000, end: 2 ** 48 - 1 });
+
+/** An emulated function was used after close(). */
+export class EmuClosedError extends PhyrError {
+  constructor(what: string) {
+    super('PHYR_EMU_CLOSED', `${what}: the emulated function is closed (open a new one with openEmu)`);
+  }
+}
+
+// Features parsed from the target but not implemented by the device model yet: refused
+// loudly rather than silently ignored.
+function refuseUnsupported(o: EmuOptions): void {
+  const pending: string[] = [];
+  if (o.sgl !== 'off') pending.push(`sgl=${o.sgl}`);
+  if (o.cmbBytes) pending.push('cmb');
+  if (o.latency) pending.push('latency');
+  if (o.iops !== undefined) pending.push('iops');
+  if (o.bandwidth !== undefined) pending.push('bw');
+  if (o.inflight !== undefined) pending.push('inflight');
+  if (o.faults.length) pending.push('faults');
+  if (pending.length) {
+    throw new EmuTargetError(`${pending.join(', ')}: not yet supported by the embedded controller (remove the key)`, pending[0]);
+  }
+}
+
+function nativeConfig(o: EmuOptions): NativeConfig {
+  return {
+    backend: o.backend,
+    path: o.path,
+    namespaces: o.namespaces,
+    lbads: o.lbads,
+    nsBytes: o.nsBytes,
+    queues: o.queues,
+    qsize: o.qsize,
+    mdts: o.mdts,
+    sgl: o.sgl === 'off' ? 0 : o.sgl === 'on' ? 1 : 2,
+    cmbBytes: o.cmbBytes,
+    serial: o.serial,
+  };
+}
+
+class EmuPciFunction implements EmuFunction {
+  readonly kind = 'emu' as const;
+  private device: NativeDevice | undefined;
+  private readonly bars = new Map<number, ArrayBuffer>();
+
+  constructor(
+    readonly name: string,
+    readonly options: Readonly<EmuOptions>,
+    peerOf?: NativeDevice,
+  ) {
+    const { EmuDevice } = addonRoom<EmuNative>('emu');
+    this.device = new EmuDevice(nativeConfig(options), peerOf);
+  }
+
+  private live(what: string): NativeDevice {
+    if (!this.device) throw new EmuClosedError(what);
+    return this.device;
+  }
+
+  bar(index: number): ArrayBuffer {
+    let b = this.bars.get(index);
+    if (!b) {
+      b = this.live('bar').bar(index);
+      this.bars.set(index, b);
+    }
+    return b;
+  }
+  barSize(index: number): number {
+    return this.live('barSize').barSize(index);
+  }
+  configRead(offset: number, size: 1 | 2 | 4): number {
+    return this.live('configRead').configRead(offset, size);
+  }
+  configWrite(offset: number, size: 1 | 2 | 4, value: number): void {
+    this.live('configWrite').configWrite(offset, size, value);
+  }
+  iovaRanges(): IovaRange[] {
+    return [{ ...EMU_IOVA_RANGE }];
+  }
+  dmaMap(memory: ArrayBuffer, offset: number, length: number, iova: number, access: DmaAccess): void {
+    this.live('dmaMap').dmaMap(memory, offset, length, iova, access.read, access.write);
+  }
+  dmaUnmap(iova: number, length: number): void {
+    this.live('dmaUnmap').dmaUnmap(iova, length);
+  }
+  enableMsix(count: number): number[] {
+    return this.live('enableMsix').enableMsix(count);
+  }
+  faultLog(): IommuFault[] {
+    return this.live('faultLog').faultLog();
+  }
+  faultCount(): number {
+    return this.live('faultCount').faultCount();
+  }
+  clearFaults(): void {
+    this.live('clearFaults').clearFaults();
+  }
+  inject(fault: string): void {
+    this.live('inject');
+    throw new EmuTargetError(`inject('${fault}'): run-time fault injection is not yet supported by the embedded controller`, 'faults');
+  }
+  stats(): EmuStats {
+    return this.live('stats').stats();
+  }
+  mappingCount(): number {
+    return this.live('mappingCount').mappingCount();
+  }
+  attachPeer(target: string): EmuFunction {
+    const options = parseEmuTarget(target);
+    refuseUnsupported(options);
+    return new EmuPciFunction(`${target}`, options, this.live('attachPeer'));
+  }
+  close(): void {
+    this.device?.close();
+    this.device = undefined;
+    this.bars.clear();
+  }
+}
+
+/** Opens an embedded controller from 'emu' or 'emu:key=value,...' (see EMU_KEYS). */
+export function openEmu(target = 'emu'): EmuFunction {
+  const options = parseEmuTarget(target);
+  refuseUnsupported(options);
+  return new EmuPciFunction(target, options);
+}
+export { EmuArena } from './memory';
+export type { ArenaBuffer } from './memory';

@@ -1,0 +1,202 @@
+// Parses the embedded controller's target string: 'emu' or 'emu:key=value,...'.
+// Every key is known here; an unknown key or a bad value is rejected with a message that
+// lists what is valid. The result is plain data (no native code involved).
+import { PhyrError } from '../errors';
+
+/** A target string was rejected. `key` names the offending key when there is one. */
+export class EmuTargetError extends PhyrError {
+  constructor(
+    message: string,
+    /** The key whose value was rejected, if any. */
+    readonly key?: string,
+  ) {
+    super('PHYR_BAD_EMU_TARGET', message);
+  }
+}
+
+/** Per-command latency model. */
+export type LatencyModel =
+  | { kind: 'fixed'; ns: number }
+  | { kind: 'uniform'; minNs: number; maxNs: number }
+  | { kind: 'exponential'; meanNs: number };
+
+/** SGL support the controller advertises (Identify Controller SGLS). */
+export type SglMode = 'off' | 'on' | 'dword';
+
+/** Parsed emulated-controller options (the defaults apply to keys not given). */
+export interface EmuOptions {
+  /** Namespace storage: null (discard, reads zeros), ram (sparse) or file (persistent). */
+  backend: 'null' | 'ram' | 'file';
+  /** Backing file for backend=file. */
+  path?: string;
+  /** Number of namespaces. */
+  namespaces: number;
+  /** log2 of the LBA size: 9 (512 B) or 12 (4 KiB). */
+  lbads: 9 | 12;
+  /** Capacity of each namespace in bytes. */
+  nsBytes: number;
+  /** IO queue pairs offered (Number of Queues feature maximum). */
+  queues: number;
+  /** Largest queue, in entries (CAP.MQES + 1). */
+  qsize: number;
+  /** MDTS: max transfer 2^mdts x 4 KiB; 0 = no limit. */
+  mdts: number;
+  /** SGL support: off, on (byte aligned), dword (dword aligned). */
+  sgl: SglMode;
+  /** Controller memory buffer size in bytes (0 = none). */
+  cmbBytes: number;
+  /** Per-command latency model, if any. */
+  latency?: LatencyModel;
+  /** Commands per second cap, if any. */
+  iops?: number;
+  /** Bytes per second cap, if any. */
+  bandwidth?: number;
+  /** Commands executing inside the device at once, if capped. */
+  inflight?: number;
+  /** Fault injection specs (see docs/EMULATOR.md), as given. */
+  faults: string[];
+  /** Serial number (Identify Controller SN), at most 20 characters. */
+  serial: string;
+}
+
+/** Defaults of every option. */
+export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
+  backend: 'ram',
+  namespaces: 1,
+  lbads: 9,
+  nsBytes: 1 << 30,
+  queues: 64,
+  qsize: 1024,
+  mdts: 7,
+  sgl: 'off',
+  cmbBytes: 0,
+  faults: [],
+  serial: 'PHYREMU0001',
+} as EmuOptions);
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** Parses '4096', '16M', '1G', '2T' (binary units; an optional trailing 'B' or 'iB'). */
+export function parseSize(text: string, key = 'size'): number {
+  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new EmuTargetError(`${key}=${text}: expected a byte count such as 4096, 512K, 16M, 1G or 2T`, key);
+  const n = Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()];
+  if (!Number.isSafeInteger(n)) throw new EmuTargetError(`${key}=${text}: too large`, key);
+  return n;
+}
+
+const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/** Parses a duration such as '80us', '1.5ms', '500ns' into nanoseconds. */
+export function parseDuration(text: string, key = 'latency'): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(text.trim());
+  if (!m) throw new EmuTargetError(`${key}=${text}: expected a duration such as 500ns, 80us, 1.5ms or 1s`, key);
+  return Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+}
+
+/** Parses 'latency=' values: '80us' (fixed), '60us-100us' (uniform), 'exp:80us' (exponential). */
+export function parseLatency(text: string): LatencyModel {
+  if (text.startsWith('exp:')) return { kind: 'exponential', meanNs: parseDuration(text.slice(4)) };
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const minNs = parseDuration(text.slice(0, dash));
+    const maxNs = parseDuration(text.slice(dash + 1));
+    if (maxNs < minNs) throw new EmuTargetError(`latency=${text}: the upper bound is below the lower bound`, 'latency');
+    return { kind: 'uniform', minNs, maxNs };
+  }
+  return { kind: 'fixed', ns: parseDuration(text) };
+}
+
+function integer(key: string, text: string, min: number, max: number, what = ''): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new EmuTargetError(`${key}=${text}: expected an integer ${min}..${max}${what}`, key);
+  }
+  return Number(text);
+}
+
+type Setter = (o: EmuOptions, value: string) => void;
+
+/** Every key the target accepts, with a one-line description (used in error messages). */
+export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
+  backend: {
+    help: 'null | ram | file:PATH',
+    set: (o, v) => {
+      if (v === 'null' || v === 'ram') o.backend = v;
+      else if (v.startsWith('file:') && v.length > 5) {
+        o.backend = 'file';
+        o.path = v.slice(5);
+      } else throw new EmuTargetError(`backend=${v}: expected null, ram or file:PATH`, 'backend');
+    },
+  },
+  ns: { help: 'number of namespaces, 1..1024', set: (o, v) => (o.namespaces = integer('ns', v, 1, 1024)) },
+  lbads: {
+    help: 'LBA size: 9 (512 B) or 12 (4 KiB)',
+    set: (o, v) => {
+      if (v !== '9' && v !== '12') throw new EmuTargetError(`lbads=${v}: expected 9 (512-byte LBAs) or 12 (4 KiB LBAs)`, 'lbads');
+      o.lbads = Number(v) as 9 | 12;
+    },
+  },
+  size: { help: 'capacity of each namespace, e.g. 1G', set: (o, v) => (o.nsBytes = parseSize(v, 'size')) },
+  queues: { help: 'IO queue pairs offered, 1..1024', set: (o, v) => (o.queues = integer('queues', v, 1, 1024)) },
+  qsize: { help: 'largest queue in entries (CAP.MQES + 1), 2..65536', set: (o, v) => (o.qsize = integer('qsize', v, 2, 65536)) },
+  mdts: { help: 'max transfer 2^N x 4 KiB, 0..15 (0 = no limit)', set: (o, v) => (o.mdts = integer('mdts', v, 0, 15)) },
+  sgl: {
+    help: 'off | on | dword',
+    set: (o, v) => {
+      if (v !== 'off' && v !== 'on' && v !== 'dword') throw new EmuTargetError(`sgl=${v}: expected off, on (byte-aligned SGLs) or dword`, 'sgl');
+      o.sgl = v;
+    },
+  },
+  cmb: {
+    help: 'controller memory buffer size, e.g. 16M (0 or off = none)',
+    set: (o, v) => (o.cmbBytes = v === 'off' ? 0 : parseSize(v, 'cmb')),
+  },
+  latency: { help: 'per-command latency: 80us, 60us-100us or exp:80us', set: (o, v) => (o.latency = parseLatency(v)) },
+  iops: { help: 'commands per second cap', set: (o, v) => (o.iops = integer('iops', v, 1, 1e9)) },
+  bw: { help: 'bandwidth cap in bytes per second, e.g. 2G', set: (o, v) => (o.bandwidth = parseSize(v, 'bw')) },
+  inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
+  faults: {
+    help: "fault injection specs joined by '+', e.g. fail:nth=100:status=0x281+drop:nth=50",
+    set: (o, v) => (o.faults = v.split('+').filter((f) => f.length > 0)),
+  },
+  serial: {
+    help: 'serial number, 1..20 printable ASCII characters',
+    set: (o, v) => {
+      if (!/^[\x21-\x7e]{1,20}$/.test(v)) throw new EmuTargetError(`serial=${v}: expected 1..20 printable ASCII characters`, 'serial');
+      o.serial = v;
+    },
+  },
+};
+
+function keyList(): string {
+  return Object.entries(EMU_KEYS)
+    .map(([k, { help }]) => `${k} (${help})`)
+    .join(', ');
+}
+
+/** Parses a target string into options; throws EmuTargetError on anything unknown or bad. */
+export function parseEmuTarget(target: string): EmuOptions {
+  const o: EmuOptions = { ...EMU_DEFAULTS, faults: [] };
+  if (target === 'emu') return o;
+  if (!target.startsWith('emu:')) throw new EmuTargetError(`'${target}' is not an emulated-controller target: use 'emu' or 'emu:key=value,...'`);
+  const seen = new Set<string>();
+  for (const item of target.slice(4).split(',')) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new EmuTargetError(`'${item}' in '${target}' is not key=value; valid keys: ${keyList()}`);
+    const key = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    const spec = EMU_KEYS[key];
+    if (!spec) throw new EmuTargetError(`unknown key '${key}' in '${target}'; valid keys: ${keyList()}`, key);
+    if (seen.has(key)) throw new EmuTargetError(`key '${key}' is given twice in '${target}'`, key);
+    seen.add(key);
+    spec.set(o, value);
+  }
+  const lba = 2 ** o.lbads;
+  if (o.nsBytes < lba || o.nsBytes % lba !== 0) {
+    throw new EmuTargetError(`size=${o.nsBytes}: must be a non-zero multiple of the LBA size (${lba} bytes)`, 'size');
+  }
+  if (o.nsBytes * o.namespaces > 2 ** 46) throw new EmuTargetError('ns x size must not exceed 64T', 'size');
+  if (o.cmbBytes % 4096 !== 0 || o.cmbBytes > 2 ** 30) throw new EmuTargetError(`cmb=${o.cmbBytes}: must be a multiple of 4K, at most 1G`, 'cmb');
+  return o;
+}
