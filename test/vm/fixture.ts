@@ -1,0 +1,36 @@
+// Devices shared by the in-guest cases: opened once, closed after the last case.
+import { openVfio, type VfioFunction } from '../../lib/vfio';
+import { mapHugepages, unmapMemory } from '../../lib/vfio/memory';
+import { atEnd } from './harness';
+import { PEER, TARGET } from './topology';
+
+let target: VfioFunction | undefined;
+let peer: VfioFunction | undefined;
+let huge: ArrayBuffer | undefined;
+
+/** The target controller (opened on first use, in its own new container). */
+export function targetFn(): VfioFunction {
+  if (!target) {
+    target = openVfio(TARGET);
+    atEnd(() => target?.close());
+  }
+  return target;
+}
+
+/** The peer controller, opened into the target's container. */
+export function peerFn(): VfioFunction {
+  if (!peer) {
+    peer = openVfio(PEER, { peerOf: targetFn() });
+    atEnd(() => peer?.close());
+  }
+  return peer;
+}
+
+/** One 2 MiB hugepage, mapped once for the whole run (unmapped at the end). */
+export function hugepage(): ArrayBuffer {
+  if (!huge) {
+    huge = mapHugepages(2 ** 21);
+    atEnd(() => huge && unmapMemory(huge));
+  }
+  return huge;
+}
