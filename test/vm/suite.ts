@@ -3,6 +3,7 @@
 import { runCases } from './harness';
 import './cases/vfio';
 import './cases/errors';
+import './cases/setup';
 
 runCases(process.argv[2] ?? '').then(
   (results) => {
