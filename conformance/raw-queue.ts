@@ -286,8 +286,13 @@ export class RawController {
 
   /** CC.EN = 0 and wait for CSTS.RDY = 0. */
   async disable(): Promise<void> {
+    const fatal = (this.reg32(NVME.REG_CSTS) & NVME.CSTS_CFS) !== 0;
     this.writeReg32(NVME.REG_CC, 0);
     if (!(await this.waitCsts(NVME.CSTS_RDY, 0))) throw new RawQueueError('CSTS.RDY did not clear after CC.EN=0');
+    // A controller in fatal status has RDY=0 already; its reset shows as CFS clearing. Wait
+    // for that (briefly: not every device clears CFS), so an immediate CC.EN=1 is seen as a
+    // new enable by a device that samples CC.
+    if (fatal) await this.waitCsts(NVME.CSTS_CFS, 0, 500);
     this.admin = undefined;
   }
 

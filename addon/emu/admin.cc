@@ -86,7 +86,7 @@ Completion Controller::identify(Command& cmd) {
       put<uint16_t>(d, 514, 0);                      // MAXCMD (fabrics only)
       put<uint32_t>(d, 516, config_.namespaces);     // NN
       put<uint16_t>(d, 520, 0);  // ONCS: optional commands come with their implementation
-      d[525] = 0x1;                                  // VWC present
+      d[525] = 0x7;                                  // VWC present; Flush NSID FFFFFFFFh supported
       uint32_t sgls = 0;
       if (config_.sgl == SglSupport::ByteAligned) sgls = SGLS_BYTE_ALIGNED | SGLS_BIT_BUCKET;
       if (config_.sgl == SglSupport::DwordAligned) sgls = SGLS_DWORD_ALIGNED | SGLS_BIT_BUCKET;
