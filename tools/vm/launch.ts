@@ -10,6 +10,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { StringDecoder } from 'string_decoder';
 import { PhyrError } from '../../lib/errors';
 import { ensureInitramfs } from './initramfs';
 import { nvmeQemuArgs, type NvmeControllerSpec, type PlacedController } from './nvme-spec';
@@ -188,8 +189,10 @@ function runQemu(qemu: string, args: string[], timeoutMs: number, onOutput: (s: 
         onOutput(line + '\n');
       }
     };
+    // A multi-byte character may be split across chunks: decode as a stream.
+    const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8').replace(/\r/g, '');
+      const text = decoder.write(chunk).replace(/\r/g, '');
       consoleLog += text;
       if (consoleLog.length > 1 << 20) consoleLog = consoleLog.slice(-(1 << 19));
       pending += text;
