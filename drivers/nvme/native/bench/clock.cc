@@ -1,0 +1,38 @@
+#include "bench/clock.h"
+
+#include <sys/resource.h>
+
+#include <ctime>
+#include <mutex>
+
+namespace phyr::bench {
+
+uint64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+double nsPerTick() {
+  static std::once_flag once;
+  static double value = 1.0;
+  std::call_once(once, [] {
+    const uint64_t n0 = monotonicNs();
+    const uint64_t t0 = ticks();
+    uint64_t n1;
+    do n1 = monotonicNs();
+    while (n1 - n0 < 10'000'000);
+    const uint64_t t1 = ticks();
+    if (t1 > t0) value = static_cast<double>(n1 - n0) / static_cast<double>(t1 - t0);
+  });
+  return value;
+}
+
+ThreadCpu threadCpu() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  auto ns = [](const timeval& tv) { return static_cast<uint64_t>(tv.tv_sec) * 1000000000ull + static_cast<uint64_t>(tv.tv_usec) * 1000ull; };
+  return {ns(ru.ru_utime), ns(ru.ru_stime), static_cast<uint64_t>(ru.ru_nvcsw + ru.ru_nivcsw)};
+}
+
+}  // namespace phyr::bench

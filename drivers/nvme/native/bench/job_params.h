@@ -1,0 +1,125 @@
+// What a benchmark job thread is told to do (filled from the JS job description and
+// validated there AND in the glue), what it reports while running (a shared progress
+// array) and what it leaves when done.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "bench/histogram.h"
+#include "bench/random.h"
+#include "bench/verify.h"
+#include "phyr.h"
+
+namespace phyr::bench {
+
+// Block sizes of one direction: fixed (min == max), a range (multiples of min), or a
+// weighted split (fio's bssplit; weights in 1/100 percent, cumulative).
+struct BlockSizes {
+  static constexpr uint32_t kMaxSplit = 16;
+  uint32_t min = 4096;
+  uint32_t max = 4096;
+  uint32_t splitCount = 0;
+  uint32_t splitBytes[kMaxSplit] = {};
+  uint32_t splitCumulative[kMaxSplit] = {};  // ends at 10000
+
+  template <class R>
+  inline uint32_t pick(R& rng) const {
+    if (splitCount) {
+      const uint32_t r = static_cast<uint32_t>(rng.below(10000));
+      for (uint32_t i = 0; i + 1 < splitCount; i++)
+        if (r < splitCumulative[i]) return splitBytes[i];
+      return splitBytes[splitCount - 1];
+    }
+    if (min == max) return min;
+    return min * (1 + static_cast<uint32_t>(rng.below(max / min)));
+  }
+};
+
+struct JobParams {
+  uint32_t nsid = 1;
+  uint32_t lbaSize = 512;
+  uint64_t regionLba = 0;       // first LBA of the job's region
+  uint64_t regionBytes = 0;     // bytes of the region (multiple of lbaSize)
+  bool random = false;
+  uint32_t readPercent = 100;   // 100 = read only, 0 = write only, else mixed
+  BlockSizes readBs, writeBs;
+  uint32_t iodepth = 1;
+  uint64_t runtimeNs = 0;       // 0 = bounded by ioBytes only
+  uint64_t rampNs = 0;
+  bool timeBased = false;
+  uint64_t ioBytes = 0;         // bytes to transfer when not time-based (fio's size)
+  Distribution dist = Distribution::kUniform;
+  double distParam = 0;
+  bool randomMap = true;
+  uint64_t seed = 0x89;         // verify headers carry it; offsets derive from it and `stream`
+  uint32_t stream = 0;          // clone index (numjobs): clones draw different offsets
+  bool verify = false;          // crc32c headers on writes; checked on reads
+  bool verifyFatal = false;
+  bool doVerify = true;         // after writing, read the written blocks back and check
+  // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
+  uint8_t* bufCpu = nullptr;
+  uint64_t bufIova = 0;
+  uint64_t slotBytes = 0;
+  uint32_t bufFlags = 0;        // phyr flags of the buffer memory
+};
+
+// Progress shared with JS as a Float64Array (so no BigInt), written by the job thread with
+// relaxed atomic stores of the double's bits and read by JS at status intervals: values
+// are monotonic counters, so a slightly stale read is harmless, and 8-byte aligned stores
+// never tear on x86-64.
+enum ProgressField : uint32_t {
+  kProgState = 0,     // JobState
+  kProgReadIos,
+  kProgWriteIos,
+  kProgReadBytes,
+  kProgWriteBytes,
+  kProgElapsedNs,     // since the measured phase began (0 during ramp)
+  kProgVerifyErrors,
+  kProgIoErrors,
+  kProgFields
+};
+enum class JobState : uint32_t { kStarting = 0, kRamp = 1, kRunning = 2, kVerifying = 3, kDone = 4 };
+
+inline void publish(double* progress, ProgressField f, double v) {
+  if (!progress) return;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  __atomic_store_n(reinterpret_cast<uint64_t*>(progress + f), bits, __ATOMIC_RELAXED);
+}
+
+struct DirectionStats {
+  uint64_t ios = 0;
+  uint64_t bytes = 0;
+  LatencyHistogram slat, clat, lat;
+};
+
+struct VerifyFailureRecord {
+  uint64_t lba;
+  VerifyResult result;
+  VerifyHeader found;
+};
+
+struct JobResults {
+  static constexpr uint32_t kMaxFailures = 16;
+  DirectionStats read, write;
+  uint64_t runtimeNs = 0;
+  uint64_t userNs = 0, systemNs = 0, contextSwitches = 0;
+  uint64_t depthHist[7] = {};  // in flight after a submit: 1, 2, 4, 8, 16, 32, >=64
+  uint64_t verifyChecked = 0;  // blocks checked
+  uint64_t verifyErrors = 0;
+  uint32_t failureCount = 0;
+  VerifyFailureRecord failures[kMaxFailures] = {};
+  // Where the thread's time went, from the TSC: inside the driver's submit / ring / reap
+  // calls that did work (driverTicks), and in loop passes that submitted or reaped
+  // something (busyTicks, which includes driverTicks, verify and histograms). Passes that
+  // only found an empty completion queue are excluded: that is waiting, not work.
+  uint64_t driverTicks = 0, busyTicks = 0, driverNs = 0, busyNs = 0;
+  uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
+  int32_t error = 0;           // 0, or an errno-like code: 5 = EIO (NVMe status), 22 = EINVAL (submit refused)
+  uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
+  uint64_t errorLba = 0;
+  char errorText[160] = {};
+};
+
+}  // namespace phyr::bench

@@ -1,0 +1,271 @@
+// The job engine against an in-memory queue: closed-loop depth, sizes and directions,
+// runtime and size limits, verify (write + read back, corruption caught, verify_fatal),
+// IO errors, and bad parameters — all without a controller.
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "bench/engine.h"
+#include "check.h"
+
+using namespace phyr::bench;
+
+namespace {
+
+// A queue whose "device" is a byte array: commands complete on the next poll. Device
+// addresses are CPU addresses (no IOMMU in this test).
+class MemQueue {
+ public:
+  MemQueue(uint64_t lbas, uint32_t lbaSize, uint32_t capacity)
+      : lbaSize_(lbaSize), capacity_(capacity), disk_(lbas * lbaSize, 0) {}
+
+  QueueSubmitInfo submit(const QueueIo& io) {
+    if (pending_.size() - head_ >= capacity_) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+    if (io.lbaSize != lbaSize_ || io.dataCount != 1) return {QueueSubmit::kError, DptrKind::kNone, 0, "bad command"};
+    const uint64_t bytes = static_cast<uint64_t>(io.blocks) * lbaSize_;
+    if ((io.lba + io.blocks) * lbaSize_ > disk_.size() || io.data[0].len != bytes) return {QueueSubmit::kError, DptrKind::kNone, 0, "out of range"};
+    uint8_t* mem = reinterpret_cast<uint8_t*>(io.data[0].addr);
+    uint8_t* at = disk_.data() + io.lba * lbaSize_;
+    if (io.write) std::memcpy(at, mem, bytes);
+    else std::memcpy(mem, at, bytes);
+    uint16_t status = 0;
+    if (failLba_ != UINT64_MAX && io.lba <= failLba_ && failLba_ < io.lba + io.blocks) status = 0x80;  // LBA Out of Range
+    pending_.push_back({io.tag, status});
+    maxOutstanding_ = std::max<uint64_t>(maxOutstanding_, pending_.size() - head_);
+    (io.write ? writes_ : reads_)++;
+    return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};
+  }
+  void ring() { doorbells_++; }
+  uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) {
+    uint32_t n = 0;
+    while (head_ < pending_.size() && n < max) {
+      tags[n] = pending_[head_].tag;
+      status[n] = pending_[head_].status;
+      head_++;
+      n++;
+    }
+    if (head_ == pending_.size()) pending_.clear(), head_ = 0;
+    return n;
+  }
+  void corrupt(uint64_t lba) { disk_[lba * lbaSize_ + 100] ^= 0xff; }
+
+  uint32_t lbaSize_;
+  uint32_t capacity_;
+  std::vector<uint8_t> disk_;
+  struct P {
+    uint64_t tag;
+    uint16_t status;
+  };
+  std::vector<P> pending_;
+  size_t head_ = 0;
+  uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
+  uint64_t failLba_ = UINT64_MAX;
+};
+
+JobParams baseParams(std::vector<uint8_t>& buf, uint32_t iodepth, uint32_t bs) {
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionLba = 0;
+  p.regionBytes = 1 << 20;
+  p.iodepth = iodepth;
+  p.readBs.min = p.readBs.max = bs;
+  p.writeBs.min = p.writeBs.max = bs;
+  p.ioBytes = p.regionBytes;
+  buf.assign(static_cast<size_t>(iodepth) * bs, 0);
+  p.bufCpu = buf.data();
+  p.bufIova = reinterpret_cast<uint64_t>(buf.data());
+  p.slotBytes = bs;
+  return p;
+}
+
+JobResults runJob(MemQueue& q, const JobParams& p, std::vector<double>* progress = nullptr) {
+  JobResults r;
+  std::atomic<bool> stop{false};
+  JobEngine<MemQueue> e(q, p, r, progress ? progress->data() : nullptr, stop);
+  e.run();
+  return r;
+}
+
+}  // namespace
+
+TEST(bench_engine_sequential_read_covers_size_at_depth) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 8, 4096);
+  std::vector<double> progress(kProgFields, 0);
+  const JobResults r = runJob(q, p, &progress);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 256u);  // 1 MiB / 4 KiB
+  CHECK_EQ(r.read.bytes, 1u << 20);
+  CHECK_EQ(r.write.ios, 0u);
+  CHECK_EQ(q.maxOutstanding_, 8u);
+  CHECK_EQ(r.read.clat.count(), 256u);
+  CHECK_EQ(r.read.lat.count(), 256u);
+  CHECK(r.read.lat.min() >= r.read.clat.min());
+  CHECK_EQ(r.prpCommands, 256u);
+  CHECK(r.depthHist[3] > 0);  // depth 8 reached
+  CHECK(progress[kProgState] == static_cast<double>(JobState::kDone));
+  CHECK(progress[kProgReadIos] == 256.0);
+  CHECK(r.runtimeNs > 0);
+}
+
+TEST(bench_engine_random_mixed_respects_rwmix_and_bs_split) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 8192);
+  p.random = true;
+  p.readPercent = 70;
+  p.readBs.min = 4096;
+  p.readBs.max = 8192;
+  p.readBs.splitCount = 2;
+  p.readBs.splitBytes[0] = 4096;
+  p.readBs.splitBytes[1] = 8192;
+  p.readBs.splitCumulative[0] = 5000;
+  p.readBs.splitCumulative[1] = 10000;
+  p.ioBytes = 8u << 20;  // several passes over the 1 MiB region
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  const double readShare = static_cast<double>(r.read.ios) / static_cast<double>(r.read.ios + r.write.ios);
+  CHECK(readShare > 0.65 && readShare < 0.75);
+  // Reads average 6 KiB (half 4 KiB, half 8 KiB); writes are all 8 KiB.
+  const double avgRead = static_cast<double>(r.read.bytes) / static_cast<double>(r.read.ios);
+  CHECK(avgRead > 5600 && avgRead < 6600);
+  CHECK_EQ(r.write.bytes, r.write.ios * 8192);
+  CHECK(r.read.bytes + r.write.bytes >= (8u << 20));
+}
+
+TEST(bench_engine_time_based_runs_for_runtime) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  p.random = true;
+  p.timeBased = true;
+  p.runtimeNs = 30'000'000;  // 30 ms
+  p.rampNs = 10'000'000;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK(r.runtimeNs >= 29'000'000 && r.runtimeNs < 500'000'000);
+  CHECK(r.read.ios > 256);  // wrapped past one pass
+}
+
+TEST(bench_engine_write_then_verify_reads_back_clean) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 8, 4096);
+  p.readPercent = 0;
+  p.random = true;
+  p.verify = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.write.ios, 256u);
+  CHECK_EQ(r.read.ios, 256u);          // the verify pass read every written chunk back
+  CHECK_EQ(r.verifyChecked, 2048u);    // every LBA of the region
+  CHECK_EQ(r.verifyErrors, 0u);
+}
+
+TEST(bench_engine_read_verify_catches_corruption_and_names_the_lba) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams w = baseParams(buf, 8, 4096);
+  w.readPercent = 0;
+  w.verify = true;
+  w.doVerify = false;
+  CHECK_EQ(runJob(q, w).error, 0);
+  q.corrupt(777);
+  JobParams rd = w;
+  rd.readPercent = 100;
+  const JobResults r = runJob(q, rd);
+  CHECK_EQ(r.error, 0);  // not fatal: the job continued
+  CHECK_EQ(r.read.ios, 256u);
+  CHECK_EQ(r.verifyErrors, 1u);
+  CHECK_EQ(r.failureCount, 1u);
+  CHECK_EQ(r.failures[0].lba, 777u);
+  CHECK(r.failures[0].result == VerifyResult::kBadCrc);
+  CHECK_EQ(r.failures[0].found.lba, 777u);
+  // verify_fatal stops at the first failure.
+  rd.verifyFatal = true;
+  const JobResults f = runJob(q, rd);
+  CHECK_EQ(f.error, 84);
+  CHECK(std::strstr(f.errorText, "LBA 777") != nullptr);
+  CHECK(f.read.ios < 256u);
+}
+
+TEST(bench_engine_io_error_stops_the_job_with_status) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  q.failLba_ = 100;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 5);
+  CHECK_EQ(r.errorStatus, 0x80u);
+  CHECK(std::strstr(r.errorText, "status 0x80") != nullptr);
+  CHECK(r.read.ios < 256u);
+}
+
+TEST(bench_engine_queue_full_is_retried_not_fatal) {
+  MemQueue q(2048, 512, 3);  // the queue holds fewer than iodepth
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 256u);
+  CHECK_EQ(q.maxOutstanding_, 3u);
+}
+
+TEST(bench_engine_rejects_bad_parameters) {
+  MemQueue q(2048, 512, 16);
+  std::vector<uint8_t> buf;
+  struct Case {
+    void (*mutate)(JobParams&);
+  } cases[] = {
+      {[](JobParams& p) { p.lbaSize = 1000; }},
+      {[](JobParams& p) { p.iodepth = 0; }},
+      {[](JobParams& p) { p.regionBytes = 0; }},
+      {[](JobParams& p) { p.readBs.min = p.readBs.max = 1000; }},
+      {[](JobParams& p) { p.readBs.max = 1 << 20; }},
+      {[](JobParams& p) { p.ioBytes = 0; }},
+      {[](JobParams& p) { p.timeBased = true; }},
+      {[](JobParams& p) { p.readPercent = 50; p.verify = true; }},
+      {[](JobParams& p) { p.regionBytes = 2048; }},
+  };
+  for (const Case& c : cases) {
+    JobParams p = baseParams(buf, 4, 4096);
+    c.mutate(p);
+    CHECK(validateJobParams(p) != nullptr);
+    const JobResults r = runJob(q, p);
+    CHECK_EQ(r.error, 22);
+    CHECK_EQ(r.read.ios, 0u);
+  }
+  JobParams ok = baseParams(buf, 4, 4096);
+  CHECK(validateJobParams(ok) == nullptr);
+}
+
+TEST(bench_engine_thread_per_job_with_stop_flag) {
+  // Two jobs on two threads, each with its own queue, stopped from outside mid-run.
+  MemQueue q1(2048, 512, 64), q2(2048, 512, 64);
+  std::vector<uint8_t> b1, b2;
+  JobParams p1 = baseParams(b1, 8, 4096), p2 = baseParams(b2, 8, 4096);
+  p1.timeBased = p2.timeBased = true;
+  p1.runtimeNs = p2.runtimeNs = 10'000'000'000ull;  // would run 10 s
+  std::vector<double> prog1(kProgFields, 0), prog2(kProgFields, 0);
+  JobResults r1, r2;
+  std::atomic<bool> stop{false};
+  std::thread t1([&] { JobEngine<MemQueue>(q1, p1, r1, prog1.data(), stop).run(); });
+  std::thread t2([&] { JobEngine<MemQueue>(q2, p2, r2, prog2.data(), stop).run(); });
+  // Watch progress the way JS does (atomic loads of the shared doubles) until both run.
+  auto ios = [](std::vector<double>& pr) {
+    uint64_t bits = __atomic_load_n(reinterpret_cast<uint64_t*>(&pr[kProgReadIos]), __ATOMIC_RELAXED);
+    double d;
+    std::memcpy(&d, &bits, sizeof(d));
+    return d;
+  };
+  const uint64_t t0 = monotonicNs();
+  while ((ios(prog1) < 2048 || ios(prog2) < 2048) && monotonicNs() - t0 < 5'000'000'000ull) std::this_thread::yield();
+  stop.store(true);
+  t1.join();
+  t2.join();
+  CHECK(r1.read.ios >= 2048 && r2.read.ios >= 2048);
+  CHECK(r1.runtimeNs < 5'000'000'000ull);
+  CHECK_EQ(r1.error, 0);
+}

@@ -1,0 +1,117 @@
+// Planning a job against a namespace: every impossible combination is refused before any
+// IO, with a message naming the option and what to use instead.
+import t from 'tap';
+import { parseBenchArgs } from '../../tools/bench/config';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor } from '../../tools/bench/plan';
+import { groupJobs, toJobResult } from '../../tools/bench/runner';
+import type { NativeJobResult } from '../../tools/bench/native';
+
+const ns = { nsid: 1, lbaSize: 4096, blocks: 262144 }; // 1 GiB of 4 KiB blocks
+const job = (...a: string[]) => parseBenchArgs(['--name=j', ...a]).jobs[0];
+
+t.test('a plain randread job covers the namespace', async (t) => {
+  const p = planJob(job('--rw=randread', '--iodepth=32'), ns);
+  t.equal(p.regionLba, 0);
+  t.equal(p.regionBytes, 2 ** 30);
+  t.equal(p.ioBytes, 2 ** 30);
+  t.equal(p.readPercent, 100);
+  t.equal(p.random, true);
+  t.equal(p.slotBytes, 4096);
+  t.equal(p.randomMap, true);
+  t.same(p.readBs, { min: 4096, max: 4096, split: [] });
+});
+
+t.test('offsets, sizes, percentages, mixes and distributions', async (t) => {
+  const p = planJob(job('--rw=randrw', '--rwmixread=70', '--offset=1m', '--size=64m', '--bssplit=4k/25:16k/75', '--random_distribution=zipf:1.1', '--norandommap', '--randseed=7'), ns, 3);
+  t.equal(p.regionLba, 256);
+  t.equal(p.regionBytes, 64 << 20);
+  t.equal(p.readPercent, 70);
+  t.same(p.readBs.split, [[4096, 2500], [16384, 10000]]);
+  t.equal(p.slotBytes, 16384);
+  t.equal(p.distribution, 1);
+  t.equal(p.distParam, 1.1);
+  t.equal(p.randomMap, false);
+  t.equal(p.seed, 7);
+  t.equal(p.stream, 3);
+  const half = planJob(job('--size=50%', '--offset=50%'), ns);
+  t.equal(half.regionLba, 131072);
+  t.equal(half.regionBytes, 2 ** 28);
+  t.equal(planJob(job('--rw=write'), ns).readPercent, 0);
+  t.equal(planJob(job('--rw=randread', '--random_distribution=pareto:0.2'), ns).distribution, 2);
+  t.equal(planJob(job('--bs=6k'), { nsid: 1, lbaSize: 512, blocks: 1000 }).slotBytes, 8192); // page-rounded slot
+});
+
+t.test('impossible combinations are refused before any IO', async (t) => {
+  const table: Array<[string[], RegExp]> = [
+    [['--bs=512'], /bs=512B is not a multiple of the namespace's LBA size \(4096 bytes\); use a multiple such as 4KiB/],
+    [['--rw=write', '--bs=6k'], /bs=6KiB is not a multiple/],
+    [['--rw=randrw', '--bssplit=4k/50:2k/50,4k/100'], /bs=2KiB is not a multiple/],
+    [['--size=2g'], /size=2GiB at offset=0B reaches beyond namespace 1, which has 262144 blocks of 4096 bytes \(1GiB\); use --size=1GiB or less/],
+    [['--offset=1g'], /offset=1GiB is beyond namespace 1/],
+    [['--offset=1000'], /offset=1000 is not a multiple of the LBA size/],
+    [['--size=5000'], /size=5000 is not a multiple/],
+    [['--size=0'], /size is 0/],
+    [['--size=4k', '--bs=8k'], /larger than the region/],
+    [['--rw=write', '--verify=crc32c', '--norandommap'], /norandommap/],
+  ];
+  for (const [args, re] of table) t.throws(() => planJob(job(...args), ns), re, args.join(' '));
+  // A direction that is not used does not need a valid block size.
+  t.doesNotThrow(() => planJob(job('--rw=read', '--bs=4k,512'), ns));
+});
+
+t.test('queue sizes leave the driver its quarter of spare entries', async (t) => {
+  for (const d of [1, 2, 3, 31, 32, 96, 128, 129, 768]) {
+    const q = queueSizeFor(d);
+    t.ok(queueCapacity(q) >= d, `depth ${d} -> ${q}`);
+    t.ok(q === 2 || queueCapacity(q / 2) < d, `depth ${d}: ${q} is the smallest power of two`);
+  }
+});
+
+t.test('queue capacity: a quarter spare, and never the whole ring', async (t) => {
+  t.same([2, 4, 64, 1024].map(queueCapacity), [1, 3, 48, 768]);
+});
+
+t.test('stonewall starts a new group', async (t) => {
+  const c = parseBenchArgs(['--name=a', '--name=b', '--name=c', '--stonewall', '--name=d']);
+  t.same(groupJobs(c.jobs).map((g) => g.map((j) => j.name)), [['a', 'b'], ['c', 'd']]);
+});
+
+t.test('native results become report results', async (t) => {
+  const spec = job('--rw=randread', '--iodepth=4');
+  const plan = planJob(spec, ns);
+  const s = { count: 2, min: 10, max: 20, sum: 30, sumSquares: 500, bins: new Float64Array([10, 1, 20, 1]) };
+  const z = { count: 0, min: 0, max: 0, sum: 0, sumSquares: 0, bins: new Float64Array(0) };
+  const n: NativeJobResult = {
+    read: { ios: 2, bytes: 8192, slat: s, clat: s, lat: s },
+    write: { ios: 0, bytes: 0, slat: z, clat: z, lat: z },
+    runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, depthHist: [1, 1, 0, 0, 0, 0, 0],
+    verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, lba: 5, seq: 2, seed: 0x89 } }],
+    driverNs: 100, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
+    error: 0, errorStatus: 0, errorLba: 0, errorText: '',
+  };
+  const r = toJobResult(spec, plan, 1, n);
+  t.equal(r.groupId, 1);
+  t.same(r.read.clat.bins, [10, 1, 20, 1]);
+  t.equal(r.phyr.dptr, 'prp');
+  t.equal(r.phyr.cpuNsPerIo, 200);
+  t.equal(r.phyr.driverNsPerIo, 50);
+  t.equal(r.phyr.busyNsPerIo, 75);
+  t.same(r.verifyFailures[0].expected, { lba: 5, seq: null, seed: 0x89 });
+  t.equal(r.errorMessage, undefined);
+  t.equal(r.header.bs, '(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B');
+  t.equal(toJobResult(spec, plan, 0, { ...n, error: 5, errorText: 'boom' }).errorMessage, 'boom');
+  t.equal(toJobResult(spec, plan, 0, { ...n, prpCommands: 0 }).phyr.dptr, 'none');
+});
+
+t.test('job options and header text', async (t) => {
+  const j = job('--rw=randrw', '--bsrange=4k-8k', '--runtime=2', '--time_based', '--ramp_time=1', '--size=10%', '--random_distribution=zipf:1.2', '--norandommap', '--mem=p2p:01:00.0,bar=4');
+  const o = jobOptions(j);
+  t.equal(o.bs, '4096-8192');
+  t.equal(o.rwmixread, '50');
+  t.equal(o.runtime, '2');
+  t.equal(o.size, '10%');
+  t.equal(o.random_distribution, 'zipf:1.2');
+  t.equal(o.mem, 'p2p:0000:01:00.0,bar=4');
+  t.equal(bsHeader(j), '(R) 4096B-8192B, (W) 4096B-8192B, (T) 4096B-8192B');
+  t.equal(jobOptions(job('--size=1m', '--rw=write', '--verify=crc32c')).size, String(1 << 20));
+});

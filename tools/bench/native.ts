@@ -1,0 +1,115 @@
+// The benchmark's slice of the native addon (room 'bench', drivers/nvme/native/bench/).
+import { addonRoom } from '../../lib/native';
+import type { LatencySeries } from './results';
+
+/** Block sizes of one direction as the engine takes them. */
+export interface NativeBlockSizes {
+  min: number;
+  max: number;
+  /** [bytes, cumulative weight in 1/100 %] pairs; the last weight is 10000. */
+  split: Array<[number, number]>;
+}
+
+/** Parameters of one job thread (validated again natively). */
+export interface NativeJobParams {
+  nsid: number;
+  lbaSize: number;
+  regionLba: number;
+  regionBytes: number;
+  random: boolean;
+  readPercent: number;
+  readBs: NativeBlockSizes;
+  writeBs: NativeBlockSizes;
+  iodepth: number;
+  runtimeNs: number;
+  rampNs: number;
+  timeBased: boolean;
+  ioBytes: number;
+  /** 0 uniform, 1 zipf, 2 pareto. */
+  distribution: number;
+  distParam: number;
+  randomMap: boolean;
+  seed: number;
+  stream: number;
+  verify: boolean;
+  verifyFatal: boolean;
+  doVerify: boolean;
+  bufIova: number;
+  slotBytes: number;
+  bufFlags: number;
+}
+
+/** A series as the engine returns it (bins as a Float64Array). */
+export type NativeSeries = Omit<LatencySeries, 'bins'> & { bins: Float64Array };
+
+/** One direction as the engine returns it. */
+export interface NativeDirection {
+  ios: number;
+  bytes: number;
+  slat: NativeSeries;
+  clat: NativeSeries;
+  lat: NativeSeries;
+}
+
+/** What `join()` returns. */
+export interface NativeJobResult {
+  read: NativeDirection;
+  write: NativeDirection;
+  runtimeNs: number;
+  usrNs: number;
+  sysNs: number;
+  ctx: number;
+  depthHist: number[];
+  verifyChecked: number;
+  verifyErrors: number;
+  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; lba: number; seq: number; seed: number } }>;
+  /** ns inside the driver's submit, doorbell and (non-empty) reap calls. */
+  driverNs: number;
+  /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */
+  busyNs: number;
+  prpCommands: number;
+  sglCommands: number;
+  splitCommands: number;
+  childCommands: number;
+  bounces: number;
+  error: number;
+  errorStatus: number;
+  errorLba: number;
+  errorText: string;
+}
+
+/** A running job thread. */
+export interface NativeBenchJob {
+  readonly done: boolean;
+  stop(): void;
+  join(): NativeJobResult;
+}
+
+/** Indices into a job's progress Float64Array. */
+export interface ProgressFields {
+  state: number;
+  readIos: number;
+  writeIos: number;
+  readBytes: number;
+  writeBytes: number;
+  elapsedNs: number;
+  verifyErrors: number;
+  ioErrors: number;
+  count: number;
+}
+
+/** The room's exports. */
+export interface BenchNative {
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array) => NativeBenchJob;
+  memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
+  nsPerTick(): number;
+  progressFields: ProgressFields;
+}
+
+/** The job states published in progress[state]. */
+export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
+
+/** The bench room of the addon. */
+export function benchNative(): BenchNative {
+  return addonRoom<BenchNative>('bench');
+}

@@ -1,0 +1,124 @@
+// Turns a job description plus what the device says (LBA size, capacity, queue limits)
+// into the exact parameters of each job thread — and rejects every impossible combination
+// here, before any queue is created or any IO issued.
+import { BenchConfigError } from './errors';
+import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
+import type { NativeBlockSizes, NativeJobParams } from './native';
+import { formatBytesFio } from './units';
+
+/** What planning needs to know about the namespace. */
+export interface NamespaceInfo {
+  nsid: number;
+  lbaSize: number;
+  blocks: number;
+}
+
+/** A planned job thread: native parameters without the buffer (known after allocation). */
+export type PlannedJob = Omit<NativeJobParams, 'bufIova' | 'bufFlags'>;
+
+function nativeBs(b: BlockSizeSpec): NativeBlockSizes {
+  let cum = 0;
+  const split: Array<[number, number]> = b.split.map((e) => {
+    cum += e.percent * 100;
+    return [e.bytes, Math.round(cum)];
+  });
+  if (split.length) split[split.length - 1][1] = 10000;
+  return { min: b.min, max: b.max, split };
+}
+
+function usedSizes(b: BlockSizeSpec): number[] {
+  return b.split.length ? b.split.map((e) => e.bytes) : [b.min, b.max];
+}
+
+/** Commands a queue of `size` entries holds in flight (the driver keeps a quarter spare, and at least one). */
+export function queueCapacity(size: number): number {
+  return Math.min(size - Math.floor(size / 4), size - 1);
+}
+
+/** Queue entries to request so that `iodepth` commands fit. */
+export function queueSizeFor(iodepth: number): number {
+  let size = 2;
+  while (queueCapacity(size) < iodepth) size *= 2;
+  return size;
+}
+
+/** Plans clone `stream` of job `j` on namespace `ns`. */
+export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
+  const fail = (m: string): never => {
+    throw new BenchConfigError(`job '${j.name}': ${m}`);
+  };
+  const traits = modeTraits(j.rw);
+  const nsBytes = ns.blocks * ns.lbaSize;
+  for (const [dir, used] of [['read', traits.reads], ['write', traits.writes]] as const) {
+    if (!used) continue;
+    for (const bs of usedSizes(j.bs[dir])) {
+      if (bs % ns.lbaSize !== 0) fail(`bs=${formatBytesFio(bs)} is not a multiple of the namespace's LBA size (${ns.lbaSize} bytes); use a multiple such as ${formatBytesFio(Math.max(ns.lbaSize, Math.ceil(bs / ns.lbaSize) * ns.lbaSize))}`);
+    }
+  }
+  const offset = 'percent' in j.offset ? Math.floor((j.offset.percent * nsBytes) / 100 / ns.lbaSize) * ns.lbaSize : j.offset.bytes;
+  if (offset % ns.lbaSize !== 0) fail(`offset=${offset} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
+  if (offset >= nsBytes) fail(`offset=${formatBytesFio(offset)} is beyond namespace ${ns.nsid} (${formatBytesFio(nsBytes)})`);
+  let size: number;
+  if (j.size === undefined) size = nsBytes - offset;
+  else if ('percent' in j.size) size = Math.floor((j.size.percent * (nsBytes - offset)) / 100 / ns.lbaSize) * ns.lbaSize;
+  else size = j.size.bytes;
+  if (size === 0) fail('size is 0: nothing to do');
+  if (size % ns.lbaSize !== 0) fail(`size=${size} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
+  if (offset + size > nsBytes) {
+    fail(`size=${formatBytesFio(size)} at offset=${formatBytesFio(offset)} reaches beyond namespace ${ns.nsid}, which has ${ns.blocks} blocks of ${ns.lbaSize} bytes (${formatBytesFio(nsBytes)}); use --size=${formatBytesFio(nsBytes - offset)} or less`);
+  }
+  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
+  if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
+  const readPercent = traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
+  const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
+  return {
+    nsid: ns.nsid,
+    lbaSize: ns.lbaSize,
+    regionLba: offset / ns.lbaSize,
+    regionBytes: size,
+    random: traits.random,
+    readPercent,
+    readBs: nativeBs(j.bs.read),
+    writeBs: nativeBs(j.bs.write),
+    iodepth: j.iodepth,
+    runtimeNs: j.runtimeNs,
+    rampNs: j.rampNs,
+    timeBased: j.timeBased,
+    ioBytes: size,
+    distribution: dist,
+    distParam: j.randomDistribution.param,
+    randomMap: !j.norandommap,
+    seed: j.randseed,
+    stream,
+    verify: j.verify !== 'none',
+    verifyFatal: j.verifyFatal,
+    doVerify: j.doVerify,
+    // Each slot starts on a 4 KiB boundary so one slot is always PRP-able as one range.
+    slotBytes: Math.ceil(maxBs / 4096) * 4096,
+  };
+}
+
+/** fio's "bs=(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B" header text. */
+export function bsHeader(j: JobSpec): string {
+  const r = (b: BlockSizeSpec) => `${b.min}B-${b.max}B`;
+  return `(R) ${r(j.bs.read)}, (W) ${r(j.bs.write)}, (T) ${r(j.bs.read)}`;
+}
+
+/** fio's "job options" object: the options as the job was configured. */
+export function jobOptions(j: JobSpec): Record<string, string> {
+  const o: Record<string, string> = { name: j.name, rw: j.rw, iodepth: String(j.iodepth), numjobs: String(j.numjobs), ioengine: 'phyr' };
+  o.bs = j.bs.read.min === j.bs.read.max && j.bs.read.split.length === 0 ? String(j.bs.read.min) : `${j.bs.read.min}-${j.bs.read.max}`;
+  if (j.rw === 'rw' || j.rw === 'randrw') o.rwmixread = String(j.rwmixread);
+  if (j.runtimeNs) o.runtime = String(j.runtimeNs / 1e9);
+  if (j.timeBased) o.time_based = '1';
+  if (j.rampNs) o.ramp_time = String(j.rampNs / 1e9);
+  if (j.size) o.size = 'bytes' in j.size ? String(j.size.bytes) : `${j.size.percent}%`;
+  if (j.verify !== 'none') o.verify = j.verify;
+  if (j.randomDistribution.kind !== 'random') o.random_distribution = `${j.randomDistribution.kind}:${j.randomDistribution.param}`;
+  if (j.norandommap) o.norandommap = '1';
+  o.nsid = String(j.nsid);
+  o.mem = j.mem.kind === 'p2p' ? `p2p:${j.mem.bdf},bar=${j.mem.bar}` : j.mem.kind;
+  o.dptr = j.dptr;
+  return o;
+}

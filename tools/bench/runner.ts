@@ -1,0 +1,233 @@
+// Runs planned jobs: one queue pair, one DMA buffer and one native thread per job clone,
+// jobs grouped by stonewall and run group after group. While they run, JS only reads the
+// shared progress arrays (live line on a TTY, periodic status when asked); when a group
+// ends it joins the threads and turns their native results into fio-shaped results.
+import { BenchConfigError } from './errors';
+import type { JobSpec, RunOptions } from './job';
+import { JOB_STATE, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, type NamespaceInfo, type PlannedJob } from './plan';
+import { mergeResults, type DirectionResult, type JobResult } from './results';
+import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
+
+/** A data buffer for one job thread. */
+export interface BenchBuffer {
+  /** CPU view, or null for device-only memory (peer-to-peer, CMB). */
+  bytes: Uint8Array | null;
+  iova: number;
+  /** phyr flags of the memory. */
+  flags: number;
+  free(): void;
+}
+
+/** A queue pair a job thread may drive. */
+export interface BenchQueue {
+  readonly native: object;
+  /** Commands that fit in flight at once. */
+  readonly capacity: number;
+  close(): void | Promise<void>;
+}
+
+/** What the runner needs from an open device (the command adapts the driver to it). */
+export interface BenchDevice {
+  namespace(nsid: number): NamespaceInfo;
+  /** Largest queue the controller accepts (CAP.MQES + 1). */
+  maxQueueSize(): number;
+  createQueue(size: number, dptr: JobSpec['dptr']): BenchQueue | Promise<BenchQueue>;
+  allocBuffer(bytes: number, mem: JobSpec['mem']): BenchBuffer;
+}
+
+/** Where status lines go. */
+export interface StatusSink {
+  isTty: boolean;
+  write(text: string): void;
+}
+
+interface Running {
+  spec: JobSpec;
+  plan: PlannedJob;
+  groupId: number;
+  queue: BenchQueue;
+  buffer: BenchBuffer;
+  progress: Float64Array;
+  job?: NativeBenchJob;
+}
+
+/** Splits jobs into reporting groups at each stonewall (fio's rule). */
+export function groupJobs(jobs: JobSpec[]): JobSpec[][] {
+  const groups: JobSpec[][] = [];
+  for (const j of jobs) {
+    if (groups.length === 0 || j.stonewall) groups.push([]);
+    groups[groups.length - 1].push(j);
+  }
+  return groups;
+}
+
+function series(n: NativeDirection['clat']): DirectionResult['clat'] {
+  return { count: n.count, min: n.min, max: n.max, sum: n.sum, sumSquares: n.sumSquares, bins: Array.from(n.bins) };
+}
+
+function direction(n: NativeDirection): DirectionResult {
+  return { ios: n.ios, bytes: n.bytes, slat: series(n.slat), clat: series(n.clat), lat: series(n.lat) };
+}
+
+/** Converts one native result into a report result. */
+export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
+  const ios = n.read.ios + n.write.ios;
+  const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
+  return {
+    name: spec.name,
+    groupId,
+    jobs: 1,
+    error: n.error,
+    errorMessage: n.error ? n.errorText : undefined,
+    runtimeNs: n.runtimeNs,
+    read: direction(n.read),
+    write: direction(n.write),
+    usrNs: n.usrNs,
+    sysNs: n.sysNs,
+    ctx: n.ctx,
+    depthHist: n.depthHist,
+    verifyChecked: n.verifyChecked,
+    verifyErrors: n.verifyErrors,
+    verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed }, found: f.found })),
+    phyr: {
+      dptr: formats.length ? formats.join('+') : 'none',
+      prpCommands: n.prpCommands,
+      sglCommands: n.sglCommands,
+      splits: n.splitCommands,
+      bounces: n.bounces,
+      cpuNsPerIo: ios ? (n.usrNs + n.sysNs) / ios : 0,
+      driverNsPerIo: ios ? n.driverNs / ios : 0,
+      busyNsPerIo: ios ? n.busyNs / ios : 0,
+    },
+    options: jobOptions(spec),
+    header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
+  };
+}
+
+function snapshot(running: Running[], prev: { t: number; r: number; w: number; ri: number; wi: number }, now: number): StatusSnapshot {
+  const f = benchNative().progressFields;
+  let r = 0, w = 0, ri = 0, wi = 0, live = 0, pct = 0, eta = 0;
+  let states = '';
+  for (const x of running) {
+    const p = x.progress;
+    r += p[f.readBytes];
+    w += p[f.writeBytes];
+    ri += p[f.readIos];
+    wi += p[f.writeIos];
+    const st = p[f.state];
+    const done = st === JOB_STATE.done;
+    if (!done) live++;
+    const mixed = x.plan.readPercent > 0 && x.plan.readPercent < 100;
+    states += done ? '_' : st === JOB_STATE.verifying ? 'V' : mixed ? 'm' : x.plan.readPercent === 100 ? (x.plan.random ? 'r' : 'R') : x.plan.random ? 'w' : 'W';
+    // Progress: by time when time-limited, else by bytes.
+    const elapsed = p[f.elapsedNs];
+    const frac = done ? 1 : x.plan.runtimeNs ? Math.min(1, elapsed / x.plan.runtimeNs) : Math.min(1, (p[f.readBytes] + p[f.writeBytes]) / x.plan.ioBytes);
+    pct += frac / running.length;
+    const remaining = done ? 0 : x.plan.runtimeNs ? (x.plan.runtimeNs - elapsed) / 1e9 : frac > 0 ? (elapsed / 1e9) * (1 / frac - 1) : 0;
+    eta = Math.max(eta, remaining);
+  }
+  const dt = Math.max(1e-3, (now - prev.t) / 1000);
+  const s: StatusSnapshot = {
+    running: live,
+    states,
+    percent: pct * 100,
+    readBytesPerSec: (r - prev.r) / dt,
+    writeBytesPerSec: (w - prev.w) / dt,
+    readIops: (ri - prev.ri) / dt,
+    writeIops: (wi - prev.wi) / dt,
+    etaSeconds: eta,
+  };
+  Object.assign(prev, { t: now, r, w, ri, wi });
+  return s;
+}
+
+/** Runs every group of jobs on `device`; returns one result per job clone (or per job with group_reporting). */
+export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOptions, sink: StatusSink, signal?: AbortSignal): Promise<JobResult[]> {
+  const native = benchNative();
+  // Plan everything first: every impossible combination fails here, before any IO.
+  const groups = groupJobs(jobs).map((g) =>
+    g.map((spec) => {
+      const ns = device.namespace(spec.nsid);
+      const maxQueue = device.maxQueueSize();
+      const cap = queueCapacity(maxQueue);
+      if (spec.iodepth > cap) {
+        throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
+      }
+      return { spec, plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+    }),
+  );
+  const results: JobResult[] = [];
+  for (let gi = 0; gi < groups.length; gi++) {
+    const running: Running[] = [];
+    try {
+      for (const { spec, plans } of groups[gi]) {
+        for (const plan of plans) {
+          const queue = await device.createQueue(Math.min(queueSizeFor(plan.iodepth), device.maxQueueSize()), spec.dptr);
+          let buffer: BenchBuffer;
+          try {
+            buffer = device.allocBuffer(plan.iodepth * plan.slotBytes, spec.mem);
+          } catch (e) {
+            await queue.close();
+            throw e;
+          }
+          running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count) });
+        }
+      }
+      for (const x of running) {
+        const b = x.buffer.bytes;
+        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress);
+      }
+      await watch(running, run, sink, signal);
+      const groupResults = running.map((x) => toJobResult(x.spec, x.plan, gi, x.job!.join()));
+      // group_reporting folds a job's clones into one result.
+      for (const { spec } of groups[gi]) {
+        const mine = groupResults.filter((_, i) => running[i].spec === spec);
+        if (spec.groupReporting && mine.length > 1) results.push(mergeResults(mine));
+        else results.push(...mine);
+      }
+    } finally {
+      for (const x of running) {
+        if (x.job && !x.job.done) {
+          x.job.stop();
+          try {
+            x.job.join();
+          } catch {
+            /* already joined */
+          }
+        }
+        x.buffer.free();
+        await x.queue.close();
+      }
+    }
+    if (signal?.aborted) break;
+  }
+  return results;
+}
+
+async function watch(running: Running[], run: RunOptions, sink: StatusSink, signal?: AbortSignal): Promise<void> {
+  const live = wantLiveLine(run.eta, sink.isTty);
+  const prevLive = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
+  const prevPeriodic = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
+  let lastPeriodic = Date.now();
+  let lastLive = 0;
+  const f = benchNative().progressFields;
+  for (;;) {
+    if (signal?.aborted) for (const x of running) x.job!.stop();
+    if (running.every((x) => x.job!.done)) break;
+    // Stop a job's siblings early only through its own flags; nothing else to do here.
+    await new Promise((r) => setTimeout(r, 50));
+    const now = Date.now();
+    if (live && now - lastLive >= 500) {
+      sink.write(`\r${formatStatusLine(snapshot(running, prevLive, now))}\x1b[K`);
+      lastLive = now;
+    }
+    if (run.statusIntervalNs > 0 && (now - lastPeriodic) * 1e6 >= run.statusIntervalNs) {
+      lastPeriodic = now;
+      const s = snapshot(running, prevPeriodic, now);
+      const totals = running.map((x) => `${x.spec.name}: ios=${x.progress[f.readIos] + x.progress[f.writeIos]}, bytes=${x.progress[f.readBytes] + x.progress[f.writeBytes]}, elapsed=${(x.progress[f.elapsedNs] / 1e9).toFixed(1)}s`);
+      sink.write(`${live ? '\r\x1b[K' : ''}${formatStatusLine(s)}\n  ${totals.join('\n  ')}\n`);
+    }
+  }
+  if (live) sink.write('\r\x1b[K');
+}
