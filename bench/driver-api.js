@@ -21,6 +21,8 @@ if (!fs.existsSync(path.join(dist, 'index.js'))) {
   process.exit(2);
 }
 const phyr = require(path.join(dist, 'index.js'));
+// This thread's CPU time: preemption by other processes on the shared machine is not counted.
+const cpuNs = phyr.nvmeNative().threadCpuNs;
 
 const { values } = parseArgs({
   options: {
@@ -53,11 +55,13 @@ function lbaSource(ns, seed) {
 // event loop's busy share, around a run.
 function measure(run) {
   const cpu0 = process.cpuUsage();
+  const th0 = cpuNs();
   const elu0 = performance.eventLoopUtilization();
   const t0 = process.hrtime.bigint();
   return run().then((ios) => {
     const ns = Number(process.hrtime.bigint() - t0);
     const cpu = process.cpuUsage(cpu0);
+    const th = cpuNs() - th0;
     const elu = performance.eventLoopUtilization(elu0);
     return {
       ios,
@@ -65,6 +69,7 @@ function measure(run) {
       iops: Math.round(ios / (ns / 1e9)),
       processCpuNsPerIo: Math.round(((cpu.user + cpu.system) * 1000) / ios),
       jsThreadNsPerIo: Math.round((elu.active * 1e6) / ios),
+      jsThreadCpuNsPerIo: Math.round(th / ios),
     };
   });
 }
@@ -77,9 +82,13 @@ async function batchApi(ctrl, ns, ms) {
   const next = lbaSource(ns, 0xb47c4);
   for (let i = 0; i < depth; i++) qp.setEntry(i, buf.iovaAt(i * IO), IO);
   const READ = phyr.NVME.IO_READ;
+  // CPU time the JS thread spends on IO work (reaps that found completions, building and
+  // submitting the next batch): the driver's own cost per IO, without waiting.
+  let workNs = 0;
   const loop = (deadline) =>
     new Promise((resolve) => {
       let done = 0;
+      workNs = 0;
       for (let i = 0; i < depth; i++) qp.setIo(i, READ, ns.nsid, next(), per, ns.lbaSize, i, 1, i);
       qp.submitBatch(0, depth);
       let inflight = depth;
@@ -89,6 +98,7 @@ async function batchApi(ctrl, ns, ms) {
         const sliceEnd = performance.now() + 1;
         const stop = performance.now() >= deadline;
         do {
+          const t0 = cpuNs();
           const n = qp.reap();
           if (n === 0) continue;
           done += n;
@@ -101,6 +111,7 @@ async function batchApi(ctrl, ns, ms) {
             qp.submitBatch(0, n);
             inflight += n;
           }
+          workNs += cpuNs() - t0;
         } while (performance.now() < sliceEnd && inflight > 0);
         if (inflight > 0) setImmediate(spin);
         else resolve(done);
@@ -111,7 +122,7 @@ async function batchApi(ctrl, ns, ms) {
   const r = await measure(() => loop(performance.now() + ms));
   await qp.close();
   buf.free();
-  return { api: 'batch', qd: depth, ...r };
+  return { api: 'batch', qd: depth, ...r, driverNsPerIo: Math.round(workNs / r.ios) };
 }
 
 async function promiseApi(ctrl, ns, ms) {
@@ -144,9 +155,9 @@ async function main() {
       console.log(JSON.stringify({ meta, rows }, null, 2));
     } else {
       console.log(`driver API, 4 KiB random reads, ${values.target}, ${meta.cpus} cores (${meta.cpu}), load ${meta.load}`);
-      console.log('api       qd    IOPS      process CPU ns/IO   JS thread ns/IO');
+      console.log('api       qd    IOPS      process CPU ns/IO   JS thread CPU ns/IO   driver work ns/IO');
       for (const r of rows) {
-        console.log(`${r.api.padEnd(9)} ${String(r.qd).padEnd(5)} ${String(r.iops).padEnd(9)} ${String(r.processCpuNsPerIo).padEnd(19)} ${r.jsThreadNsPerIo}`);
+        console.log(`${r.api.padEnd(9)} ${String(r.qd).padEnd(5)} ${String(r.iops).padEnd(9)} ${String(r.processCpuNsPerIo).padEnd(19)} ${String(r.jsThreadCpuNsPerIo).padEnd(21)} ${r.driverNsPerIo ?? '-'}`);
       }
     }
   } finally {
