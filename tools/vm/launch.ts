@@ -96,8 +96,8 @@ export function guestScript(opts: { share: string; cwd: string; command: string[
 }
 
 function qemuArgs(pre: Prereqs, initrd: string, share: string, o: Required<Pick<VmOptions, 'accel' | 'memoryMiB' | 'cpus'>>, nvmeArgs: string[]): string[] {
-  // no_timer_check: under TCG on a loaded host the IO-APIC timer probe can miss its window
-  // and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
+  // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer probe can miss its
+  // window and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
   const append = `console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet loglevel=1 phyr.share=${share}`;
   return [
     // The addon is built for x86-64-v2 (SSE4.2, POPCNT): TCG's default qemu64 CPU lacks them.
