@@ -38,12 +38,33 @@ export interface SqeFields {
   dptr1?: number;
   /** PRP2, or SGL1 bytes 8..15. */
   dptr2?: number;
+  /** SGL1 as a descriptor (overrides dptr1/dptr2). */
+  sgl1?: SglDescriptor;
   cdw10?: number;
   cdw11?: number;
   cdw12?: number;
   cdw13?: number;
   cdw14?: number;
   cdw15?: number;
+}
+
+/** An SGL descriptor (NVMe 1.4 §4.4): 16 bytes, type in bits 7:4 of byte 15. */
+export interface SglDescriptor {
+  addr: number;
+  len: number;
+  /** NVME.SGL_TYPE_* */
+  type: number;
+  /** NVME.SGL_SUBTYPE_* (default address). */
+  subtype?: number;
+}
+
+/** Writes `d` as 16 bytes at `off` of `view`. */
+export function writeSglDescriptor(view: DataView, off: number, d: SglDescriptor): void {
+  put64(view, off, d.addr);
+  view.setUint32(off + 8, d.len, true);
+  view.setUint8(off + 12, 0);
+  view.setUint16(off + 13, 0, true);
+  view.setUint8(off + 15, ((d.type & 0xf) << 4) | ((d.subtype ?? 0) & 0xf));
 }
 
 /** A completion queue entry, decoded. */
@@ -127,6 +148,7 @@ export class RawQueue {
     put64(v, o + 16, f.mptr ?? 0);
     put64(v, o + 24, f.dptr1 ?? 0);
     put64(v, o + 32, f.dptr2 ?? 0);
+    if (f.sgl1) writeSglDescriptor(v, o + 24, f.sgl1);
     const cdws = [f.cdw10, f.cdw11, f.cdw12, f.cdw13, f.cdw14, f.cdw15];
     cdws.forEach((d, i) => v.setUint32(o + 40 + 4 * i, (d ?? 0) >>> 0, true));
     this.tail = (this.tail + 1) % this.entries;
@@ -286,8 +308,13 @@ export class RawController {
 
   /** CC.EN = 0 and wait for CSTS.RDY = 0. */
   async disable(): Promise<void> {
+    const fatal = (this.reg32(NVME.REG_CSTS) & NVME.CSTS_CFS) !== 0;
     this.writeReg32(NVME.REG_CC, 0);
     if (!(await this.waitCsts(NVME.CSTS_RDY, 0))) throw new RawQueueError('CSTS.RDY did not clear after CC.EN=0');
+    // A controller in fatal status has RDY=0 already; its reset shows as CFS clearing. Wait
+    // for that (briefly: not every device clears CFS), so an immediate CC.EN=1 is seen as a
+    // new enable by a device that samples CC.
+    if (fatal) await this.waitCsts(NVME.CSTS_CFS, 0, 500);
     this.admin = undefined;
   }
 

@@ -77,7 +77,34 @@ const tiers = [
     // One tap run over both tiers, so the coverage thresholds in package.json see them whole.
     run: () => tapCounts(run(bin('tap'), ['--reporter=tap', 'test/unit', 'test/emu'])),
   },
+  {
+    name: 'vm',
+    why: vmMissing,
+    // One guest boot: QEMU's NVMe controllers behind the kernel's real VFIO (test/vm/).
+    run: () => {
+      const built = run(bin('tsc'), ['-p', 'test/vm/tsconfig.json']);
+      if (built.status !== 0) return { passed: 0, failed: 1, note: 'test/vm did not compile' };
+      return plainCounts(run(process.execPath, [path.join('build', 'vm-ts', 'test', 'vm', 'runner.js')], { timeoutMs: 20 * 60 * 1000 }));
+    },
+  },
 ];
+
+// The VM tier needs QEMU, a Debian kernel with modules and a static busybox (tools/vm).
+function vmMissing() {
+  const missing = [];
+  if (!which('qemu-system-x86_64')) missing.push('qemu-system-x86');
+  let kernels = [];
+  try {
+    kernels = fs.readdirSync('/boot').filter((n) => n.startsWith('vmlinuz-') && fs.existsSync(`/lib/modules/${n.slice(8)}/modules.dep`));
+  } catch {
+    /* no /boot */
+  }
+  if (!kernels.length) missing.push('linux-image-amd64');
+  if (!['/bin/busybox', '/usr/bin/busybox'].some((p) => fs.existsSync(p))) missing.push('busybox-static');
+  if (missing.length) return `missing ${missing.join(', ')}: apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static`;
+  if (!fs.existsSync(path.join(ROOT, 'build', 'Release', 'phyr.node'))) return 'the addon is not built: run npm install';
+  return null;
+}
 
 function main() {
   const only = process.argv.slice(2);

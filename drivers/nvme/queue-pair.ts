@@ -74,6 +74,15 @@ export class QueuePair {
   readonly caps: QueueCaps;
   /** Interrupt vector of the CQ, or -1 when polled. */
   vector = -1;
+  /** Called when the CQ's MSI-X vector fires (queue pairs created with interrupts). */
+  onInterrupt?: () => void;
+  /**
+   * Called after a controller reset cancelled this queue pair's commands: `cancelled`
+   * completions (status 0x7fff, CPL_FLAG_CANCELLED) are in `completions`.
+   */
+  onReset?: (cancelled: number) => void;
+  /** Set by the controller: deletes the queues on the device and frees the rings. */
+  onClose?: () => Promise<void>;
   private closed = false;
 
   constructor(init: QueuePairInit) {
@@ -210,11 +219,15 @@ export class QueuePair {
     return this.native.stats();
   }
 
-  /** Releases the native side. Idempotent. The caller frees the DMA memory afterwards. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Stops using the queue pair (further calls throw) and, for queue pairs made by a
+   * controller, deletes its queues on the device and frees their memory. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.native.close();
     this.closed = true;
+    return this.onClose ? this.onClose() : Promise.resolve();
   }
 
   private check(): void {

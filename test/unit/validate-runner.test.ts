@@ -76,13 +76,13 @@ t.test('without the quirk the same failure stays a failure', async (t) => {
 });
 
 t.test('quirk table matching', async (t) => {
-  t.same(quirksFor(qemuIdentity).map((q) => q.id), ['qemu-abort-not-aborted', 'qemu-silent-data-dma-fault', 'qemu-no-interrupt-coalescing']);
+  t.same(quirksFor(qemuIdentity).map((q) => q.id), ['qemu-abort-not-aborted', 'silent-dma-fault', 'qemu-no-interrupt-coalescing']);
   t.same(quirksFor(plainIdentity), []);
   t.same(quirksFor({ ...qemuIdentity, model: 'Other' }), [], 'model must match too');
   const fw = [{ ...QUIRKS[0], match: { ...QUIRKS[0].match, firmware: /^8\./ } }];
   t.same(quirksFor(qemuIdentity, fw), [], 'firmware must match when given');
   t.equal(quirkForCase('admin.abort.queued-command', quirksFor(qemuIdentity))?.id, 'qemu-abort-not-aborted');
-  t.equal(quirkForCase('dptr.prp.iommu-fault-data', quirksFor(qemuIdentity))?.id, 'qemu-silent-data-dma-fault');
+  t.equal(quirkForCase('dptr.iommu.data-unmapped', quirksFor(qemuIdentity))?.id, 'silent-dma-fault');
   t.equal(quirkForCase('dptr.prp.offset', quirksFor(qemuIdentity)), undefined);
   for (const q of QUIRKS) {
     t.ok(q.cases.length && q.description && /§/.test(q.spec), `${q.id} names cases, says what happens and cites the spec`);

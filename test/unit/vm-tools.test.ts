@@ -10,7 +10,7 @@ import { ensureInitramfs, moduleLoadOrder, parseModulesDep, INIT_SCRIPT } from '
 import { guestScript, runVm, shellQuote } from '../../tools/vm/launch';
 import { controllerBdf, nvmeQemuArgs, parseNvmeSpec, parseSize } from '../../tools/vm/nvme-spec';
 import * as vmCommand from '../../tools/commands/vm';
-import { compareKernelVersions, findKernel, isStaticBusybox, VmPrereqError, APT_INSTALL } from '../../tools/vm/prereqs';
+import { compareKernelVersions, findKernel, findPrereqs, isStaticBusybox, VmPrereqError, APT_INSTALL } from '../../tools/vm/prereqs';
 
 t.test('--nvme specs parse, with defaults and clear errors', async (t) => {
   t.same(parseNvmeSpec(''), { size: 64 << 20, namespaces: 1, lbads: [9], cmbMiB: 0, backing: 'file', driver: 'vfio-pci' });
@@ -143,4 +143,39 @@ t.test('phyr vm: help and argument errors', async (t) => {
     console.log = log;
     console.error = err;
   }
+});
+
+const noKernel = ((): string | false => {
+  try {
+    findPrereqs();
+    return false;
+  } catch (err) {
+    return `${(err as Error).message} (the launcher cannot build its initramfs)`;
+  }
+})();
+t.test('runVm with a stand-in QEMU: output between markers, status, collected files, timeout', { skip: noKernel }, async (t) => {
+  const work = fs.mkdtempSync(path.join(__dirname, '..', '..', 'build', 'vm-unit-'));
+  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+  const qemu = path.join(__dirname, '..', 'helpers', 'fake-qemu.sh');
+  const seen: string[] = [];
+  const r = await runVm({
+    command: ['sh', '-c', 'echo hello from the guest; echo data > "$PHYR_VM_SHARE/out.txt"; exit 7'],
+    qemu, workDir: work, collect: ['out.txt', 'missing.txt'], onOutput: (s) => void seen.push(s), nvme: [parseNvmeSpec('')],
+  });
+  t.equal(r.status, 7);
+  t.equal(r.output, 'hello from the guest\n', 'boot noise is not part of the output');
+  t.same(seen, ['hello from the guest\n']);
+  t.same(r.files, { 'out.txt': 'data\n' });
+  t.equal(r.controllers[0].bdf, '0000:00:10.0');
+  t.same(fs.readdirSync(path.join(work, 'runs')), [], 'run directories and images removed');
+  process.env.FAKE_QEMU_MODE = 'hang';
+  try {
+    await t.rejects(runVm({ command: ['true'], qemu, workDir: work, timeoutSeconds: 1 }), { code: 'PHYR_VM_TIMEOUT', message: /did not finish within 1 s; QEMU was killed/ });
+    process.env.FAKE_QEMU_MODE = 'nostatus';
+    await t.rejects(runVm({ command: ['true'], qemu, workDir: work }), { code: 'PHYR_VM_BOOT', message: /powered off without running the command[^]*Kernel panic/ });
+  } finally {
+    delete process.env.FAKE_QEMU_MODE;
+  }
+  await t.rejects(runVm({ command: ['true'], qemu: '/nonexistent/qemu', workDir: work }), { code: 'PHYR_VM_BOOT', message: /could not start \/nonexistent\/qemu/ });
+  await t.rejects(runVm({ command: ['true'], qemu, workDir: work, collect: ['../x'] }), /plain file name/);
 });

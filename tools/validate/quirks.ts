@@ -4,6 +4,7 @@
 // to avoid a step the device is known to mishandle. Quirks are matched on the PCI vendor and
 // device id and on the Identify Controller model and firmware, never on the target kind, so
 // the same table serves real hardware, QEMU through VFIO and the embedded controller.
+// Quirk ids are the names cases test in ctx.quirks; keep them in step with the cases.
 import { compilePattern } from './registry';
 import type { DeviceIdentity } from './types';
 
@@ -43,11 +44,12 @@ export const QUIRKS: readonly Quirk[] = [
     cases: ['admin.abort*'],
   },
   {
-    id: 'qemu-silent-data-dma-fault',
+    // The name the raw conformance cases test for (conformance/cases/dptr.ts).
+    id: 'silent-dma-fault',
     description: 'A data transfer that faults in the IOMMU is dropped and the command completes successfully (reads lose data, writes store zeros) instead of failing with Data Transfer Error',
     spec: 'NVMe 1.4 §4.6.1.2.1 (Data Transfer Error)',
     match: QEMU_NVME,
-    cases: ['dptr.*iommu*', 'dptr.*fault*', 'errors.*fault*'],
+    cases: ['dptr.iommu.data-unmapped', 'dptr.iommu.prp-list-unmapped', 'errors.*fault*'],
   },
   {
     id: 'qemu-no-interrupt-coalescing',

@@ -10,6 +10,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { StringDecoder } from 'string_decoder';
 import { PhyrError } from '../../lib/errors';
 import { ensureInitramfs } from './initramfs';
 import { nvmeQemuArgs, type NvmeControllerSpec, type PlacedController } from './nvme-spec';
@@ -34,6 +35,13 @@ export interface VmOptions {
   onOutput?: (text: string) => void;
   /** Where the initramfs cache and run directories live (default build/vm in the package). */
   workDir?: string;
+  /**
+   * Files the command writes into the results share ($PHYR_VM_SHARE in the guest) to read
+   * back before the share is removed.
+   */
+  collect?: string[];
+  /** The QEMU binary (default: qemu-system-x86_64 from PATH). */
+  qemu?: string;
 }
 
 /** What came back. */
@@ -44,6 +52,8 @@ export interface VmResult {
   output: string;
   seconds: number;
   controllers: PlacedController[];
+  /** Contents of the `collect` files that exist. */
+  files: Record<string, string>;
 }
 
 const BEGIN = '@@PHYR-VM-BEGIN@@';
@@ -61,6 +71,7 @@ export function guestScript(opts: { share: string; cwd: string; command: string[
     'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp PHYR_IN_VM=1',
     ...Object.entries(opts.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     `share=${shellQuote(opts.share)}`,
+    'export PHYR_VM_SHARE="$share"',
     'bind() {',
     '  d=/sys/bus/pci/devices/$1',
     '  echo "$2" > $d/driver_override',
@@ -85,9 +96,12 @@ export function guestScript(opts: { share: string; cwd: string; command: string[
 }
 
 function qemuArgs(pre: Prereqs, initrd: string, share: string, o: Required<Pick<VmOptions, 'accel' | 'memoryMiB' | 'cpus'>>, nvmeArgs: string[]): string[] {
-  const append = `console=ttyS0 panic=-1 intel_iommu=on quiet loglevel=1 phyr.share=${share}`;
+  // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer probe can miss its
+  // window and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
+  const append = `console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet loglevel=1 phyr.share=${share}`;
   return [
-    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
+    // The addon is built for x86-64-v2 (SSE4.2, POPCNT): TCG's default qemu64 CPU lacks them.
+    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
     '-machine', 'q35,kernel-irqchip=split',
     '-m', String(o.memoryMiB), '-smp', String(o.cpus),
     '-nodefaults', '-display', 'none', '-serial', 'stdio', '-no-reboot',
@@ -127,7 +141,7 @@ export async function runVm(options: VmOptions): Promise<VmResult> {
       { mode: 0o755 },
     );
     const args = qemuArgs(pre, initrd, share, { accel: options.accel ?? 'tcg', memoryMiB: options.memoryMiB ?? 2048, cpus: options.cpus ?? 2 }, nvme.args);
-    const { output, console: consoleLog, timedOut, signal } = await runQemu(pre.qemu, args, (options.timeoutSeconds ?? 600) * 1000, options.onOutput ?? ((s) => process.stdout.write(s)));
+    const { output, console: consoleLog, timedOut, signal } = await runQemu(options.qemu ?? pre.qemu, args, (options.timeoutSeconds ?? 600) * 1000, options.onOutput ?? ((s) => process.stdout.write(s)));
     const seconds = (Date.now() - t0) / 1000;
     if (signal) throw new PhyrError('PHYR_VM_INTERRUPTED', `the guest was stopped by ${signal}; QEMU was killed`);
     if (timedOut) throw new PhyrError('PHYR_VM_TIMEOUT', `the guest did not finish within ${options.timeoutSeconds ?? 600} s; QEMU was killed (raise --timeout). Console tail:\n${tail(consoleLog)}`);
@@ -137,7 +151,16 @@ export async function runVm(options: VmOptions): Promise<VmResult> {
     } catch {
       throw new PhyrError('PHYR_VM_BOOT', `the guest powered off without running the command. Console tail:\n${tail(consoleLog)}`);
     }
-    return { status: Number(statusText), output, seconds, controllers: nvme.placed };
+    const files: Record<string, string> = {};
+    for (const name of options.collect ?? []) {
+      if (name.includes('/') || name === 'status' || name === 'guest.sh') throw new PhyrError('PHYR_VM_USAGE', `cannot collect '${name}': give a plain file name`);
+      try {
+        files[name] = fs.readFileSync(path.join(share, name), 'utf8');
+      } catch {
+        /* not written */
+      }
+    }
+    return { status: Number(statusText), output, seconds, controllers: nvme.placed, files };
   } finally {
     if (!process.env.PHYR_VM_KEEP) {
       fs.rmSync(share, { recursive: true, force: true });
@@ -166,8 +189,10 @@ function runQemu(qemu: string, args: string[], timeoutMs: number, onOutput: (s: 
         onOutput(line + '\n');
       }
     };
+    // A multi-byte character may be split across chunks: decode as a stream.
+    const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8').replace(/\r/g, '');
+      const text = decoder.write(chunk).replace(/\r/g, '');
       consoleLog += text;
       if (consoleLog.length > 1 << 20) consoleLog = consoleLog.slice(-(1 << 19));
       pending += text;

@@ -1,0 +1,456 @@
+// Node glue for the VFIO room: validates every argument from JavaScript, calls the
+// checked ioctl wrappers (vfio_ops.h) and mappings (mapping.h), and turns failures into
+// JS errors carrying `errno`, `code` and `syscall` so lib/vfio can say what to do.
+#include <napi.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "registry.h"
+#include "vfio/mapping.h"
+#include "vfio/vfio_ops.h"
+
+namespace phyr::vfio {
+namespace {
+
+constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: IOVAs and sizes fit a JS number
+constexpr uint64_t kPage = 4096;
+
+const char* errnoName(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EBUSY: return "EBUSY";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case ENOSPC: return "ENOSPC";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case ENOTTY: return "ENOTTY";
+    case EFAULT: return "EFAULT";
+    case EBADF: return "EBADF";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case EAGAIN: return "EAGAIN";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Value throwErrno(Napi::Env env, const std::string& syscall, int err) {
+  Napi::Error e = Napi::Error::New(env, syscall + ": " + std::strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, errnoName(err)));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool fail(Napi::Env env, const std::string& msg, bool range = true) {
+  if (range) Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
+  else Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return false;
+}
+
+// An integer argument in [min, max].
+bool intArg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max, double* out) {
+  if (i >= info.Length() || !info[i].IsNumber()) return fail(info.Env(), std::string(name) + " must be a number", false);
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(v) || v != std::floor(v) || v < min || v > max) {
+    return fail(info.Env(), std::string(name) + " must be an integer from " + std::to_string(static_cast<uint64_t>(min)) + " to " +
+                                std::to_string(static_cast<uint64_t>(max)) + ", got " + std::to_string(v));
+  }
+  *out = v;
+  return true;
+}
+
+bool fdArg(const Napi::CallbackInfo& info, size_t i, const char* name, int* fd) {
+  double v;
+  if (!intArg(info, i, name, 0, 2147483647.0, &v)) return false;
+  *fd = static_cast<int>(v);
+  return true;
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name, bool* out) {
+  if (i >= info.Length() || !info[i].IsBoolean()) return fail(info.Env(), std::string(name) + " must be a boolean", false);
+  *out = info[i].As<Napi::Boolean>().Value();
+  return true;
+}
+
+// ---- mappings handed out as external ArrayBuffers ----
+
+struct Mapping {
+  void* addr;
+  size_t size;
+  bool live;
+};
+std::unordered_map<void*, Mapping*>& liveMappings() {
+  static std::unordered_map<void*, Mapping*> m;
+  return m;
+}
+
+Napi::Value externalBuffer(Napi::Env env, void* addr, size_t size) {
+  auto* m = new Mapping{addr, size, true};
+  liveMappings()[addr] = m;
+  return Napi::ArrayBuffer::New(
+      env, addr, size,
+      [](Napi::Env, void*, Mapping* m) {
+        if (m->live) {  // collected without unmapBuffer: unmap now
+          unmap(m->addr, m->size);
+          liveMappings().erase(m->addr);
+        }
+        delete m;
+      },
+      m);
+}
+
+Napi::Value OpenPath(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) return fail(info.Env(), "path must be a string", false), info.Env().Undefined();
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throwErrno(info.Env(), "open " + path, errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
+  if (close(fd) < 0) return throwErrno(info.Env(), "close", errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value ContainerCapsJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "containerFd", &fd)) return info.Env().Undefined();
+  ContainerCaps caps;
+  if (int rc = containerCaps(fd, &caps); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GET_API_VERSION/VFIO_CHECK_EXTENSION)", -rc);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("apiVersion", caps.apiVersion);
+  o.Set("type1", caps.type1);
+  o.Set("type1v2", caps.type1v2);
+  return o;
+}
+
+Napi::Value SetIommuJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double type;
+  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "type", 1, 1000, &type)) return info.Env().Undefined();
+  if (int rc = setIommu(fd, static_cast<int>(type)); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_SET_IOMMU)", -rc);
+  return info.Env().Undefined();
+}
+
+double clampSafe(uint64_t v) { return v > static_cast<uint64_t>(kMaxSafe) ? kMaxSafe : static_cast<double>(v); }
+
+Napi::Value IommuInfoJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "containerFd", &fd)) return info.Env().Undefined();
+  IommuInfo ii;
+  if (int rc = iommuInfo(fd, &ii); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_IOMMU_GET_INFO)", -rc);
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  // The smallest IOMMU page size: every map must be aligned to it.
+  o.Set("minPageSize", ii.pageSizes ? clampSafe(ii.pageSizes & (~ii.pageSizes + 1)) : 0.0);
+  Napi::Array ranges = Napi::Array::New(env, ii.ranges.size());
+  for (size_t i = 0; i < ii.ranges.size(); i++) {
+    Napi::Object r = Napi::Object::New(env);
+    // Ranges beyond 2^53 are clipped: phyr keeps IOVAs representable as JS numbers.
+    r.Set("start", clampSafe(ii.ranges[i].start));
+    r.Set("end", clampSafe(ii.ranges[i].end));
+    ranges.Set(static_cast<uint32_t>(i), r);
+  }
+  o.Set("ranges", ranges);
+  o.Set("dmaAvailable", static_cast<double>(ii.dmaAvailable));
+  return o;
+}
+
+Napi::Value GroupStatusJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "groupFd", &fd)) return info.Env().Undefined();
+  uint32_t flags;
+  if (int rc = groupStatus(fd, &flags); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_GET_STATUS)", -rc);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("viable", (flags & 1u) != 0);        // VFIO_GROUP_FLAGS_VIABLE
+  o.Set("containerSet", (flags & 2u) != 0);  // VFIO_GROUP_FLAGS_CONTAINER_SET
+  return o;
+}
+
+Napi::Value GroupSetContainerJs(const Napi::CallbackInfo& info) {
+  int g, c;
+  if (!fdArg(info, 0, "groupFd", &g) || !fdArg(info, 1, "containerFd", &c)) return info.Env().Undefined();
+  if (int rc = groupSetContainer(g, c); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_SET_CONTAINER)", -rc);
+  return info.Env().Undefined();
+}
+
+Napi::Value GroupUnsetContainerJs(const Napi::CallbackInfo& info) {
+  int g;
+  if (!fdArg(info, 0, "groupFd", &g)) return info.Env().Undefined();
+  if (int rc = groupUnsetContainer(g); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_UNSET_CONTAINER)", -rc);
+  return info.Env().Undefined();
+}
+
+Napi::Value GroupDeviceFdJs(const Napi::CallbackInfo& info) {
+  int g;
+  if (!fdArg(info, 0, "groupFd", &g)) return info.Env().Undefined();
+  if (info.Length() < 2 || !info[1].IsString()) return fail(info.Env(), "device name must be a string", false), info.Env().Undefined();
+  std::string name = info[1].As<Napi::String>();
+  if (name.empty() || name.size() > 64) return fail(info.Env(), "device name must be 1 to 64 characters"), info.Env().Undefined();
+  int fd = groupDeviceFd(g, name.c_str());
+  if (fd < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_GET_DEVICE_FD, " + name + ")", -fd);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value DeviceInfoJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "deviceFd", &fd)) return info.Env().Undefined();
+  DeviceInfo di;
+  if (int rc = deviceInfo(fd, &di); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_INFO)", -rc);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("flags", di.flags);
+  o.Set("numRegions", di.numRegions);
+  o.Set("numIrqs", di.numIrqs);
+  o.Set("canReset", (di.flags & 1u) != 0);  // VFIO_DEVICE_FLAGS_RESET
+  o.Set("isPci", (di.flags & 2u) != 0);     // VFIO_DEVICE_FLAGS_PCI
+  return o;
+}
+
+Napi::Value RegionInfoJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double index;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "region index", 0, 255, &index)) return info.Env().Undefined();
+  RegionInfo ri;
+  if (int rc = regionInfo(fd, static_cast<uint32_t>(index), &ri); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_REGION_INFO)", -rc);
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", index);
+  o.Set("flags", ri.flags);
+  o.Set("readable", (ri.flags & 1u) != 0);
+  o.Set("writable", (ri.flags & 2u) != 0);
+  o.Set("mmap", (ri.flags & 4u) != 0);
+  o.Set("size", clampSafe(ri.size));
+  o.Set("offset", clampSafe(ri.offset));
+  o.Set("msixMappable", ri.msixMappable);
+  if (ri.hasSparse) {
+    Napi::Array areas = Napi::Array::New(env, ri.sparse.size());
+    for (size_t i = 0; i < ri.sparse.size(); i++) {
+      Napi::Object a = Napi::Object::New(env);
+      a.Set("offset", clampSafe(ri.sparse[i].offset));
+      a.Set("size", clampSafe(ri.sparse[i].size));
+      areas.Set(static_cast<uint32_t>(i), a);
+    }
+    o.Set("sparse", areas);
+  } else {
+    o.Set("sparse", env.Null());
+  }
+  return o;
+}
+
+Napi::Value IrqInfoJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double index;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index)) return info.Env().Undefined();
+  IrqInfo ii;
+  if (int rc = irqInfo(fd, static_cast<uint32_t>(index), &ii); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_IRQ_INFO)", -rc);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("flags", ii.flags);
+  o.Set("count", ii.count);
+  return o;
+}
+
+Napi::Value ResetJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "deviceFd", &fd)) return info.Env().Undefined();
+  if (int rc = deviceReset(fd); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_RESET)", -rc);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetIrqEventfdsJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double index, start;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index) || !intArg(info, 2, "start vector", 0, 2047, &start)) {
+    return info.Env().Undefined();
+  }
+  if (info.Length() < 4 || !info[3].IsArray()) return fail(info.Env(), "eventfds must be an array of file descriptors", false), info.Env().Undefined();
+  Napi::Array arr = info[3].As<Napi::Array>();
+  if (arr.Length() > 2048 || start + arr.Length() > 2048) return fail(info.Env(), "at most 2048 vectors"), info.Env().Undefined();
+  std::vector<int32_t> fds;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value v = arr.Get(i);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -2;
+    // -1 leaves a vector unwired (linux/vfio.h: "fd of -1 ... de-assigns").
+    if (d != std::floor(d) || d < -1 || d > 2147483647.0) return fail(info.Env(), "eventfds[" + std::to_string(i) + "] is not a file descriptor"), info.Env().Undefined();
+    fds.push_back(static_cast<int32_t>(d));
+  }
+  if (int rc = setIrqEventfds(fd, static_cast<uint32_t>(index), static_cast<uint32_t>(start), fds); rc < 0) {
+    return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_SET_IRQS)", -rc);
+  }
+  return info.Env().Undefined();
+}
+
+// (containerFd, memory: ArrayBuffer, offset, length, iova, read, write)
+Napi::Value MapDmaJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  double offset, length, iova;
+  bool rd, wr;
+  if (!fdArg(info, 0, "containerFd", &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsArrayBuffer()) return fail(env, "memory must be an ArrayBuffer", false), env.Undefined();
+  Napi::ArrayBuffer mem = info[1].As<Napi::ArrayBuffer>();
+  double cap = static_cast<double>(mem.ByteLength());
+  if (!intArg(info, 2, "offset", 0, cap, &offset) || !intArg(info, 3, "length", 1, cap - offset, &length) ||
+      !intArg(info, 4, "iova", 0, kMaxSafe, &iova) || !boolArg(info, 5, "read", &rd) || !boolArg(info, 6, "write", &wr)) {
+    return env.Undefined();
+  }
+  if (!rd && !wr) return fail(env, "a DMA mapping must allow read or write"), env.Undefined();
+  uint64_t vaddr = reinterpret_cast<uint64_t>(mem.Data()) + static_cast<uint64_t>(offset);
+  uint64_t io = static_cast<uint64_t>(iova);
+  if ((vaddr & (kPage - 1)) != (io & (kPage - 1))) {
+    return fail(env, "the memory address and the IOVA must have the same offset within a 4 KiB page"), env.Undefined();
+  }
+  // VFIO type1 maps whole pages: widen to the pages covering [offset, offset+length).
+  uint64_t in = vaddr & (kPage - 1);
+  uint64_t size = (in + static_cast<uint64_t>(length) + kPage - 1) & ~(kPage - 1);
+  if (io - in + size - 1 > static_cast<uint64_t>(kMaxSafe)) return fail(env, "iova + length exceeds 2^53"), env.Undefined();
+  if (int rc = mapDma(fd, vaddr - in, io - in, size, rd, wr); rc < 0) return throwErrno(env, "ioctl(VFIO_IOMMU_MAP_DMA)", -rc);
+  return Napi::Number::New(env, static_cast<double>(size));
+}
+
+Napi::Value UnmapDmaJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double iova, length;
+  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "iova", 0, kMaxSafe, &iova) || !intArg(info, 2, "length", 1, kMaxSafe, &length)) {
+    return info.Env().Undefined();
+  }
+  uint64_t io = static_cast<uint64_t>(iova);
+  uint64_t in = io & (kPage - 1);
+  uint64_t size = (in + static_cast<uint64_t>(length) + kPage - 1) & ~(kPage - 1);
+  uint64_t unmapped = 0;
+  if (int rc = unmapDma(fd, io - in, size, &unmapped); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_IOMMU_UNMAP_DMA)", -rc);
+  return Napi::Number::New(info.Env(), static_cast<double>(unmapped));
+}
+
+Napi::Value MmapRegionJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double offset, size;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "offset", 0, kMaxSafe, &offset) || !intArg(info, 2, "size", 1, 1ull << 40, &size)) {
+    return info.Env().Undefined();
+  }
+  int err = 0;
+  void* p = mapRegion(fd, static_cast<uint64_t>(offset), static_cast<size_t>(size), &err);
+  if (!p) return throwErrno(info.Env(), "mmap(device region)", err);
+  return externalBuffer(info.Env(), p, static_cast<size_t>(size));
+}
+
+Napi::Value MapAnonymousJs(const Napi::CallbackInfo& info) {
+  double size;
+  bool huge;
+  if (!intArg(info, 0, "size", 1, 1ull << 40, &size) || !boolArg(info, 1, "hugepages", &huge)) return info.Env().Undefined();
+  int err = 0;
+  void* p = mapAnonymous(static_cast<size_t>(size), huge, &err);
+  if (!p) return throwErrno(info.Env(), huge ? "mmap(MAP_HUGETLB)" : "mmap(MAP_ANONYMOUS)", err);
+  return externalBuffer(info.Env(), p, static_cast<size_t>(size));
+}
+
+// Unmaps a buffer made by mmapRegion/mapAnonymous now and detaches it, so JavaScript can
+// never touch the memory again.
+Napi::Value UnmapBufferJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) return fail(env, "expected an ArrayBuffer", false), env.Undefined();
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  if (ab.IsDetached()) return env.Undefined();
+  auto it = liveMappings().find(ab.Data());
+  if (it == liveMappings().end() || it->second->size != ab.ByteLength()) {
+    return fail(env, "not a mapping made by the VFIO layer", false), env.Undefined();
+  }
+  Mapping* m = it->second;
+  liveMappings().erase(it);
+  m->live = false;  // the finalizer, whenever it runs, only frees the record
+  ab.Detach();
+  if (int rc = unmap(m->addr, m->size); rc < 0) return throwErrno(env, "munmap", -rc);
+  return env.Undefined();
+}
+
+// (deviceFd, regionOffset, offset, size) -> value; config space through pread.
+Napi::Value ConfigReadJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double base, off, size;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !intArg(info, 2, "offset", 0, 4095, &off) ||
+      !intArg(info, 3, "size", 1, 4, &size)) {
+    return info.Env().Undefined();
+  }
+  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
+  uint32_t v = 0;
+  ssize_t n = pread(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
+  if (n != static_cast<ssize_t>(size)) return throwErrno(info.Env(), "pread(config space)", n < 0 ? errno : EIO);
+  return Napi::Number::New(info.Env(), v);
+}
+
+Napi::Value ConfigWriteJs(const Napi::CallbackInfo& info) {
+  int fd;
+  double base, off, size, value;
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !intArg(info, 2, "offset", 0, 4095, &off) ||
+      !intArg(info, 3, "size", 1, 4, &size)) {
+    return info.Env().Undefined();
+  }
+  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
+  if (!intArg(info, 4, "value", 0, std::ldexp(1.0, 8 * static_cast<int>(size)) - 1, &value)) return info.Env().Undefined();
+  uint32_t v = static_cast<uint32_t>(value);
+  ssize_t n = pwrite(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
+  if (n != static_cast<ssize_t>(size)) return throwErrno(info.Env(), "pwrite(config space)", n < 0 ? errno : EIO);
+  return info.Env().Undefined();
+}
+
+Napi::Value EventfdJs(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) return throwErrno(info.Env(), "eventfd", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// Reads and clears an eventfd's counter without blocking: 0 when nothing was signalled.
+Napi::Value ReadEventfdJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
+  uint64_t count = 0;
+  ssize_t n = read(fd, &count, sizeof(count));
+  if (n < 0 && errno == EAGAIN) return Napi::Number::New(info.Env(), 0);
+  if (n != sizeof(count)) return throwErrno(info.Env(), "read(eventfd)", n < 0 ? errno : EIO);
+  return Napi::Number::New(info.Env(), static_cast<double>(count));
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  Napi::Object o = Napi::Object::New(env);
+  auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) { o.Set(name, Napi::Function::New(env, fn, name)); };
+  add("openPath", OpenPath);
+  add("closeFd", CloseFd);
+  add("containerCaps", ContainerCapsJs);
+  add("setIommu", SetIommuJs);
+  add("iommuInfo", IommuInfoJs);
+  add("groupStatus", GroupStatusJs);
+  add("groupSetContainer", GroupSetContainerJs);
+  add("groupUnsetContainer", GroupUnsetContainerJs);
+  add("groupDeviceFd", GroupDeviceFdJs);
+  add("deviceInfo", DeviceInfoJs);
+  add("regionInfo", RegionInfoJs);
+  add("irqInfo", IrqInfoJs);
+  add("reset", ResetJs);
+  add("setIrqEventfds", SetIrqEventfdsJs);
+  add("mapDma", MapDmaJs);
+  add("unmapDma", UnmapDmaJs);
+  add("mmapRegion", MmapRegionJs);
+  add("mapAnonymous", MapAnonymousJs);
+  add("unmapBuffer", UnmapBufferJs);
+  add("configRead", ConfigReadJs);
+  add("configWrite", ConfigWriteJs);
+  add("eventfd", EventfdJs);
+  add("readEventfd", ReadEventfdJs);
+  exports.Set("vfio", o);
+}
+
+}  // namespace
+PHYR_REGISTER_EXPORTS("vfio", init);
+}  // namespace phyr::vfio

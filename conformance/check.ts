@@ -1,0 +1,105 @@
+// Helpers shared by the raw conformance cases: a checker that collects expectations into
+// one CaseOutcome (recording what was sent, received and expected), and small utilities.
+import type { CaseContext, CaseOutcome, ConformanceCase } from './case';
+import { NVME } from '../drivers/nvme/spec';
+import { formatStatus, statusField, type RawCompletion, type RawController, type SqeFields } from './raw-queue';
+
+/** A raw conformance case: the context's `raw` is a RawController on the function. */
+export type RawCase = ConformanceCase<RawController>;
+/** The context a raw case receives. */
+export type RawContext = CaseContext<RawController>;
+
+/** How an expectation may be excused by a known device deviation. */
+export interface QuirkExcuse {
+  /** Quirk name (see docs/EMULATOR.md, QEMU differences). */
+  quirk: string;
+  /** The status the quirky device answers instead. */
+  status: number;
+}
+
+function describeSqe(f: SqeFields): string {
+  return Object.entries(f)
+    .map(([k, v]) => `${k}=0x${(v as number).toString(16)}`)
+    .join(' ');
+}
+
+/** Collects expectations; outcome() gives pass, the first failure, or a deviation. */
+export class Checker {
+  private failure: CaseOutcome | undefined;
+  private deviation: CaseOutcome | undefined;
+  private passed = 0;
+
+  constructor(private readonly ctx: RawContext) {}
+
+  /** Expects `c.status` to equal `want` exactly (SC, SCT and DNR). */
+  status(c: { status: number; dw0?: number }, want: number, label: string, sent?: SqeFields, excuse?: QuirkExcuse): boolean {
+    if (c.status === want) {
+      this.passed++;
+      return true;
+    }
+    if (excuse && this.ctx.quirks.has(excuse.quirk) && c.status === excuse.status) {
+      this.deviation ??= { status: 'deviation', quirk: excuse.quirk, expected: `${label}: ${formatStatus(want)}`, received: formatStatus(c.status) };
+      return false;
+    }
+    this.failure ??= {
+      status: 'fail',
+      expected: `${label}: status ${formatStatus(want)}`,
+      received: `status ${formatStatus(c.status)} (dw0 0x${(c.dw0 ?? 0).toString(16)})`,
+      sent: sent ? describeSqe(sent) : undefined,
+    };
+    return false;
+  }
+
+  /** Expects a condition; `received` describes what was seen. */
+  ok(cond: boolean, label: string, received: string): boolean {
+    if (cond) {
+      this.passed++;
+      return true;
+    }
+    this.failure ??= { status: 'fail', expected: label, received };
+    return false;
+  }
+
+  /** Number of expectations met so far. */
+  get count(): number {
+    return this.passed;
+  }
+
+  outcome(detail?: string): CaseOutcome {
+    if (this.failure) return this.failure;
+    if (this.deviation) return this.deviation;
+    return { status: 'pass', detail: detail ?? `${this.passed} checks` };
+  }
+}
+
+/** Runs `sqe` on the admin queue and checks its status. */
+export async function adminExpect(ctx: RawContext, check: Checker, sqe: SqeFields, want: number, label: string): Promise<RawCompletion> {
+  const c = await ctx.raw.adminCommand(sqe);
+  check.status(c, want, label, sqe);
+  return c;
+}
+
+/**
+ * An IOVA inside the device's accepted ranges that nothing maps: the top 2 MiB-aligned
+ * page of the last range (allocators hand out addresses from the bottom).
+ */
+export function unmappedIova(ctx: RawContext): number {
+  const ranges = ctx.fn.iovaRanges();
+  const last = ranges[ranges.length - 1];
+  return Math.floor((last.end + 1 - 2 * 2 ** 20) / 2 ** 21) * 2 ** 21;
+}
+
+/** Little-endian field readers over identify data. */
+export function u16(d: Uint8Array, off: number): number {
+  return d[off] | (d[off + 1] << 8);
+}
+export function u32(d: Uint8Array, off: number): number {
+  return (d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24)) >>> 0;
+}
+export function u64(d: Uint8Array, off: number): number {
+  return u32(d, off) + u32(d, off + 4) * 2 ** 32;
+}
+
+/** Expected statuses (with DNR, as this project's devices set it on these errors). */
+export const generic = (sc: number): number => statusField(NVME.SCT_GENERIC, sc);
+export const specific = (sc: number): number => statusField(NVME.SCT_COMMAND_SPECIFIC, sc);

@@ -1,0 +1,249 @@
+// Promise-per-command on top of a queue pair's batch interface. Commands asked for in
+// one tick are submitted together by one native call (a microtask flush); completions
+// are reaped by poll() — from the controller's poller, an interrupt eventfd, or the
+// application — and settle their commands. A command that does not fit (queue full) waits
+// in order for the next reap.
+import type { PhyrArray } from '../../lib/phyr';
+import { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from './batch';
+import { CommandInfo, DataPointerError, InvalidIoError, NvmeStatusError } from './errors';
+import { nvmeNative } from './native';
+import type { QueuePair } from './queue-pair';
+
+/** One command waiting for or in flight on a queue pair. */
+export interface Command {
+  info: CommandInfo;
+  /** Settles the command: err undefined on success, dw0 = CQE DW0. */
+  done(err: Error | undefined, dw0: number): void;
+  /** Admin: the prepared SQE (raw path). */
+  sqe?: Uint8Array;
+  // IO command fields (see drivers/nvme/batch.ts).
+  opcode: number;
+  nsid: number;
+  lba: number;
+  blocks: number;
+  lbaSize: number;
+  rawCdw: boolean;
+  cdw10: number;
+  cdw11: number;
+  cdw12Extra: number;
+  dataBytes: number;
+  /** Data: one range (addr/len/flags) when `phyr` is undefined and len > 0. */
+  addr: number;
+  len: number;
+  flags: number;
+  phyr?: PhyrArray;
+  /** Called when the controller asks for a bounce; returns false when impossible. */
+  bounce?: (cmd: Command) => boolean;
+  /** Set when an Abort was sent for this command. */
+  aborted?: boolean;
+  /** Set when it timed out (the rejection is a timeout error). */
+  timedOut?: boolean;
+}
+
+/** A blank IO command (fields filled by the caller). */
+export function newCommand(info: CommandInfo, done: Command['done']): Command {
+  return { info, done, opcode: 0, nsid: 0, lba: 0, blocks: 0, lbaSize: 512, rawCdw: false, cdw10: 0, cdw11: 0, cdw12Extra: 0, dataBytes: 0, addr: 0, len: 0, flags: 0 };
+}
+
+/** What the dispatcher needs from its controller. */
+export interface DispatcherHost {
+  /** More list pages for a queue pair; false when none can be had. */
+  addListPages(qp: QueuePair): boolean;
+  /** The error of a command cancelled by a reset. */
+  cancelledError(cmd: Command): Error;
+  /** Something was submitted: make sure completions will be reaped. */
+  activity(): void;
+}
+
+/** Drives one queue pair with promise-style commands. */
+export class Dispatcher {
+  private readonly inflight: Array<Command | undefined>;
+  private readonly freeTags: number[] = [];
+  private queue: Command[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    readonly qp: QueuePair,
+    private readonly host: DispatcherHost,
+  ) {
+    const cap = qp.capacity;
+    this.inflight = new Array<Command | undefined>(cap).fill(undefined);
+    for (let t = cap - 1; t >= 0; t--) this.freeTags.push(t);
+  }
+
+  /** Commands submitted and not yet completed. */
+  get outstanding(): number {
+    return this.inflight.length - this.freeTags.length;
+  }
+
+  /** Commands waiting to be submitted. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** The command in flight under `tag`, if any. */
+  commandOf(tag: number): Command | undefined {
+    return this.inflight[tag];
+  }
+
+  /** Queues a command; it is submitted with the others of this tick. */
+  enqueue(cmd: Command): void {
+    this.queue.push(cmd);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Submits what is queued (one native call per batch). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.qp.isClosed) return;
+    let submittedAny = false;
+    while (this.queue.length > 0 && this.freeTags.length > 0) {
+      const head = this.queue[0];
+      if (head.sqe) {
+        const r = this.submitAdmin(head);
+        if (r === 'full') break;
+        this.queue.shift();
+        submittedAny ||= r === 'ok';
+        continue;
+      }
+      const n = Math.min(this.queue.length, this.freeTags.length, this.qp.slots);
+      let entries = 0;
+      let batch = 0;
+      for (; batch < n && !this.queue[batch].sqe; batch++) entries += this.queue[batch].phyr?.length ?? 1;
+      this.qp.ensureArena(entries);
+      let entry = 0;
+      for (let i = 0; i < batch; i++) entry = this.writeSlot(i, this.queue[i], this.freeTags.pop() as number, entry);
+      const done = this.qp.submitBatch(0, batch);
+      const req = this.qp.requests;
+      for (let i = 0; i < done; i++) {
+        const cmd = this.queue[i];
+        const tag = req[i * REQ_WORDS + REQ.TAG];
+        const result = req[i * REQ_WORDS + REQ.RESULT];
+        if ((result & 0xff) === SubmitResult.OK) {
+          this.inflight[tag] = cmd;
+          submittedAny = true;
+        } else {
+          this.freeTags.push(tag);
+          this.refused(cmd, result);
+        }
+      }
+      let stop = false;
+      if (done < batch) {
+        for (let i = batch - 1; i >= done; i--) this.freeTags.push(req[i * REQ_WORDS + REQ.TAG]);
+        const result = req[done * REQ_WORDS + REQ.RESULT] & 0xff;
+        if (result === SubmitResult.NEED_LIST_PAGES && !this.host.addListPages(this.qp)) {
+          this.refused(this.queue[done], SubmitResult.REJECT | (0xff << 16));
+          this.queue.splice(0, done + 1);
+          continue;
+        }
+        stop = result === SubmitResult.QUEUE_FULL;
+      }
+      this.queue.splice(0, done);
+      if (stop) break;
+    }
+    if (submittedAny) this.host.activity();
+  }
+
+  private writeSlot(slot: number, cmd: Command, tag: number, entry: number): number {
+    const qp = this.qp;
+    let count = 0;
+    if (cmd.phyr) {
+      const p = cmd.phyr;
+      count = p.length;
+      for (let i = 0; i < count; i++) qp.setEntry(entry + i, p.addrAt(i), p.lenAt(i), p.flagsAt(i));
+    } else if (cmd.len > 0) {
+      qp.setEntry(entry, cmd.addr, cmd.len, cmd.flags);
+      count = 1;
+    }
+    if (cmd.rawCdw) {
+      qp.setRaw(slot, cmd.opcode, cmd.nsid, cmd.cdw10, cmd.cdw11, entry, count, cmd.dataBytes, tag);
+    } else {
+      qp.setIo(slot, cmd.opcode, cmd.nsid, cmd.lba, cmd.blocks, cmd.lbaSize, entry, count, tag);
+    }
+    qp.requests[slot * REQ_WORDS + REQ.CDW12_EXTRA] = cmd.cdw12Extra;
+    return entry + count;
+  }
+
+  private submitAdmin(cmd: Command): 'ok' | 'full' | 'failed' {
+    const tag = this.freeTags.pop() as number;
+    let count = 0;
+    if (cmd.phyr) {
+      this.qp.ensureArena(cmd.phyr.length);
+      for (let i = 0; i < cmd.phyr.length; i++) this.qp.setEntry(i, cmd.phyr.addrAt(i), cmd.phyr.lenAt(i), cmd.phyr.flagsAt(i));
+      count = cmd.phyr.length;
+    } else if (cmd.len > 0) {
+      this.qp.setEntry(0, cmd.addr, cmd.len, cmd.flags);
+      count = 1;
+    }
+    const cid = this.qp.submitRaw(cmd.sqe as Uint8Array, tag, 0, count, cmd.dataBytes || cmd.len || (cmd.phyr?.totalBytes() ?? 0));
+    if (cid < 0) {
+      this.freeTags.push(tag);
+      if (cid === -1) return 'full';
+      cmd.done(new DataPointerError('RejectAdminNotPrpable', 'admin data must be PRP-able (page-aligned ranges)'), 0);
+      return 'failed';
+    }
+    this.inflight[tag] = cmd;
+    return 'ok';
+  }
+
+  private refused(cmd: Command, result: number): void {
+    const code = result & 0xff;
+    const N = nvmeNative();
+    const reason = N.reasons[(result >> 16) & 0xff] ?? 'RejectNoListPages';
+    const text = N.reasonTexts[(result >> 16) & 0xff] ?? 'no DMA memory is left for PRP lists or SGL segments';
+    if (code === SubmitResult.BOUNCE && cmd.bounce && cmd.bounce(cmd)) {
+      this.enqueue(cmd);
+      return;
+    }
+    if (code === SubmitResult.INVALID) {
+      cmd.done(new InvalidIoError(`${cmd.info.name}: ${N.dptrErrors[result >>> 24] ?? 'invalid command'}`), 0);
+      return;
+    }
+    cmd.done(new DataPointerError(reason, code === SubmitResult.BOUNCE ? `${text} (this buffer has no CPU view to bounce through)` : text), 0);
+  }
+
+  /** Reaps completions and settles their commands; returns how many settled. */
+  poll(): number {
+    if (this.qp.isClosed || this.outstanding === 0) return 0;
+    const n = this.qp.reap();
+    this.settle(n);
+    if (this.queue.length > 0 && !this.flushScheduled) this.flush();
+    return n;
+  }
+
+  private settle(n: number): void {
+    const c = this.qp.completions;
+    for (let i = 0; i < n; i++) {
+      const w = i * CPL_WORDS;
+      const tag = c[w + CPL.TAG];
+      const sf = c[w + CPL.STATUS_FLAGS];
+      const cmd = this.inflight[tag];
+      if (!cmd) continue;
+      this.inflight[tag] = undefined;
+      this.freeTags.push(tag);
+      if ((sf >>> 16) & CPL_FLAG_CANCELLED) cmd.done(this.host.cancelledError(cmd), 0);
+      else if ((sf & 0x7fff) !== 0) cmd.done(new NvmeStatusError(sf & 0x7fff, cmd.info), c[w + CPL.DW0]);
+      else cmd.done(undefined, c[w + CPL.DW0]);
+    }
+  }
+
+  /** After a controller reset: settles every in-flight command as cancelled and rewinds the rings. */
+  cancelInflight(): void {
+    if (this.qp.isClosed) return;
+    for (;;) {
+      const n = this.qp.native.cancelAll(0x7fff);
+      this.settle(n);
+      if (n < this.qp.completions.length / CPL_WORDS) break;
+    }
+  }
+
+  /** Rejects every queued (not yet submitted) command with `err`. */
+  rejectWaiting(err: (cmd: Command) => Error): void {
+    const q = this.queue;
+    this.queue = [];
+    for (const cmd of q) cmd.done(err(cmd), 0);
+  }
+}

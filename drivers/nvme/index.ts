@@ -1,0 +1,43 @@
+// The NVMe driver's public API: open a controller, then read and write its namespaces.
+//
+//   const ctrl = await phyr.open('emu');
+//   const ns = ctrl.namespace(1);
+//   await ns.write(0, Buffer.alloc(4096, 1)); await ns.read(0, buf);
+import { openPciFunction } from '../../lib/pci/open';
+import { Controller, type OpenOptions } from './controller';
+
+/**
+ * Opens the controller at `target` ('emu', 'emu:key=value,...' or a PCI address) and
+ * brings it up. The controller owns the PCI function: close() releases both.
+ */
+export async function open(target?: string, options?: OpenOptions): Promise<Controller> {
+  const fn = openPciFunction(target);
+  return Controller.open(fn, options, true);
+}
+
+export { Controller, UnknownNamespaceError } from './controller';
+export type { CompletionMode, OpenOptions, QueuePairOptions } from './controller';
+export { Namespace } from './namespace';
+export type { IoBuffer, IoOptions } from './namespace';
+export { QueuePair, QueuePairClosedError } from './queue-pair';
+export type { DmaRegion, QueueCaps, QueuePairInit } from './queue-pair';
+export { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS, SubmitResult } from './batch';
+export {
+  ControllerClosedError,
+  ControllerFatalError,
+  ControllerResetError,
+  ControllerResettingError,
+  DataPointerError,
+  DeviceGoneError,
+  InvalidIoError,
+  NvmeStatusError,
+  NvmeTimeoutError,
+  decodeStatus,
+  opcodeName,
+  statusName,
+} from './errors';
+export type { CommandInfo, NvmeStatus } from './errors';
+export { formatIdentifyController, formatIdentifyNamespace, parseIdentifyController, parseIdentifyNamespace } from './identify';
+export type { IdentifyController, IdentifyNamespace, LbaFormat, PowerState } from './identify';
+export type { DataPointerCaps, DataPointerDecision, QueuePairStats } from './native';
+export { NVME } from './spec';

@@ -1,0 +1,43 @@
+// The VM tier on the host: boots the testbed once with the tier's controllers, runs the
+// in-guest suite in one node process, and reads its results back through the share.
+// Ends with "N passed, N failed" (the guest's count, plus 1 failure if the guest failed
+// without reporting).
+//   node build/vm-ts/test/vm/runner.js [FILTER]
+import * as path from 'path';
+import { runVm } from '../../tools/vm';
+import { parseNvmeSpec } from '../../tools/vm/nvme-spec';
+import { VM_TIER_CONTROLLERS, VM_TIER_HUGEPAGES } from './topology';
+
+async function main(): Promise<number> {
+  const filter = process.argv[2] ?? '';
+  const suite = path.join(__dirname, 'suite.js');
+  const t0 = Date.now();
+  const r = await runVm({
+    command: [process.execPath, suite, ...(filter ? [filter] : [])],
+    nvme: VM_TIER_CONTROLLERS.map(parseNvmeSpec),
+    hugepages: VM_TIER_HUGEPAGES,
+    timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 900),
+    collect: ['results.json'],
+  });
+  const minutes = ((Date.now() - t0) / 60000).toFixed(1);
+  const json = r.files['results.json'];
+  if (!json) {
+    console.log(`vm tier: the guest wrote no results (exit ${r.status}) after ${minutes} min`);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
+  const { passed, failed } = JSON.parse(json) as { passed: number; failed: number };
+  console.log(`vm tier: 1 guest boot, ${minutes} min, guest exit ${r.status}`);
+  const extra = r.status !== 0 && failed === 0 ? 1 : 0;
+  console.log(`${passed} passed, ${failed + extra} failed`);
+  return failed + extra === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.log(`vm tier: ${(err as Error).message}`);
+    console.log('0 passed, 1 failed');
+    process.exitCode = 1;
+  },
+);

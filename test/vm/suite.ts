@@ -1,0 +1,18 @@
+// The VM tier's in-guest entry point: one node process runs every case.
+//   node build/vm-ts/test/vm/suite.js [FILTER]
+import { runCases } from './harness';
+import './cases/vfio';
+import './cases/errors';
+import './cases/conformance';
+import './cases/cmb';
+import './cases/setup';
+
+runCases(process.argv[2] ?? '').then(
+  (results) => {
+    process.exitCode = results.every((r) => r.ok) && results.length > 0 ? 0 : 1;
+  },
+  (err: unknown) => {
+    console.log(`the suite crashed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  },
+);
