@@ -54,9 +54,25 @@ async function ownCmb(ctx: ValidateContext, need: 'rds' | 'wds'): Promise<CmbSet
 
 const isOutcome = (x: unknown): x is CaseOutcome => typeof (x as CaseOutcome).status === 'string';
 
+/** Turns the CMB off again (CMBMSC = 0) so later cases' addresses are not taken for it. */
+function disableCmb(raw: RawController): void {
+  if (Math.floor(raw.reg64(NVME.REG_CAP) / 2 ** NVME.CAP_CMBS_SHIFT) & 1) raw.writeReg64(NVME.REG_CMBMSC, 0);
+}
+
+async function withCmb(ctx: ValidateContext, need: 'rds' | 'wds', body: (s: CmbSetup) => Promise<CaseOutcome>): Promise<CaseOutcome> {
+  try {
+    const s = await ownCmb(ctx, need);
+    return isOutcome(s) ? s : await body(s);
+  } finally {
+    disableCmb(ctx.raw as RawController);
+  }
+}
+
 async function cmbReadCase(ctx: ValidateContext): Promise<CaseOutcome> {
-  const s = await ownCmb(ctx, 'rds');
-  if (isOutcome(s)) return s;
+  return withCmb(ctx, 'rds', (s) => cmbRead(s));
+}
+
+async function cmbRead(s: CmbSetup): Promise<CaseOutcome> {
   const lba = 0;
   const host = s.raw.alloc(XFER);
   const c1 = await s.io.q.run(rw(s.io, NVME.IO_READ, lba, host.iova));
@@ -72,8 +88,10 @@ async function cmbReadCase(ctx: ValidateContext): Promise<CaseOutcome> {
 }
 
 async function cmbWriteCase(ctx: ValidateContext): Promise<CaseOutcome> {
-  const s = await ownCmb(ctx, 'wds');
-  if (isOutcome(s)) return s;
+  return withCmb(ctx, 'wds', (s) => cmbWrite(s));
+}
+
+async function cmbWrite(s: CmbSetup): Promise<CaseOutcome> {
   const n = XFER / s.io.lbaSize;
   const lba = s.io.blocks - n;
   const seed = (Date.now() ^ 0x70327032) >>> 0;
@@ -109,6 +127,9 @@ async function peerWindow(ctx: ValidateContext): Promise<PeerSetup | CaseOutcome
   const cmb = cmbInfo(barRegisters(peer.bar(0)));
   if (!cmb || cmb.size < XFER) return { status: 'skipped', reason: `the peer ${peer.name} has no controller memory buffer to use as a DMA target` };
   const raw = ctx.raw as RawController;
+  // The target's own CMB must be off: a controller takes addresses inside [CBA, CBA+size)
+  // as its CMB without asking the IOMMU (NVMe 1.4 §3.1.16).
+  disableCmb(raw);
   const io = await rawIoSetup(raw, ctx.nsid);
   if (io.lbaSize > XFER) return { status: 'not-applicable', reason: `LBA size ${io.lbaSize} exceeds the ${XFER}-byte transfer the case uses` };
   const peerBar = peer.bar(cmb.bir);
