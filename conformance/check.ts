@@ -32,7 +32,7 @@ export class Checker {
   constructor(private readonly ctx: RawContext) {}
 
   /** Expects `c.status` to equal `want` exactly (SC, SCT and DNR). */
-  status(c: RawCompletion, want: number, label: string, sent?: SqeFields, excuse?: QuirkExcuse): boolean {
+  status(c: { status: number; dw0?: number }, want: number, label: string, sent?: SqeFields, excuse?: QuirkExcuse): boolean {
     if (c.status === want) {
       this.passed++;
       return true;
@@ -44,7 +44,7 @@ export class Checker {
     this.failure ??= {
       status: 'fail',
       expected: `${label}: status ${formatStatus(want)}`,
-      received: `status ${formatStatus(c.status)} (dw0 0x${c.dw0.toString(16)})`,
+      received: `status ${formatStatus(c.status)} (dw0 0x${(c.dw0 ?? 0).toString(16)})`,
       sent: sent ? describeSqe(sent) : undefined,
     };
     return false;

@@ -38,12 +38,33 @@ export interface SqeFields {
   dptr1?: number;
   /** PRP2, or SGL1 bytes 8..15. */
   dptr2?: number;
+  /** SGL1 as a descriptor (overrides dptr1/dptr2). */
+  sgl1?: SglDescriptor;
   cdw10?: number;
   cdw11?: number;
   cdw12?: number;
   cdw13?: number;
   cdw14?: number;
   cdw15?: number;
+}
+
+/** An SGL descriptor (NVMe 1.4 §4.4): 16 bytes, type in bits 7:4 of byte 15. */
+export interface SglDescriptor {
+  addr: number;
+  len: number;
+  /** NVME.SGL_TYPE_* */
+  type: number;
+  /** NVME.SGL_SUBTYPE_* (default address). */
+  subtype?: number;
+}
+
+/** Writes `d` as 16 bytes at `off` of `view`. */
+export function writeSglDescriptor(view: DataView, off: number, d: SglDescriptor): void {
+  put64(view, off, d.addr);
+  view.setUint32(off + 8, d.len, true);
+  view.setUint8(off + 12, 0);
+  view.setUint16(off + 13, 0, true);
+  view.setUint8(off + 15, ((d.type & 0xf) << 4) | ((d.subtype ?? 0) & 0xf));
 }
 
 /** A completion queue entry, decoded. */
@@ -127,6 +148,7 @@ export class RawQueue {
     put64(v, o + 16, f.mptr ?? 0);
     put64(v, o + 24, f.dptr1 ?? 0);
     put64(v, o + 32, f.dptr2 ?? 0);
+    if (f.sgl1) writeSglDescriptor(v, o + 24, f.sgl1);
     const cdws = [f.cdw10, f.cdw11, f.cdw12, f.cdw13, f.cdw14, f.cdw15];
     cdws.forEach((d, i) => v.setUint32(o + 40 + 4 * i, (d ?? 0) >>> 0, true));
     this.tail = (this.tail + 1) % this.entries;

@@ -1,4 +1,6 @@
 // Admin commands (5). Each check answers with the status the specification names for it.
+#include <time.h>
+
 #include <cstring>
 
 #include "controller.h"
@@ -41,6 +43,10 @@ Completion Controller::executeAdmin(Command& cmd) {
     case ADMIN_CREATE_SQ: return createSq(cmd);
     case ADMIN_DELETE_CQ: return deleteCq(cmd);
     case ADMIN_DELETE_SQ: return deleteSq(cmd);
+    case ADMIN_GET_LOG_PAGE: return getLogPage(cmd);
+    case ADMIN_ABORT: return abort(cmd);
+    case ADMIN_ASYNC_EVENT_REQUEST: return asyncEventRequest(cmd);
+    case ADMIN_FORMAT_NVM: return formatNvm(cmd);
     default: return fail(generic(SC_INVALID_OPCODE));
   }
 }
@@ -58,11 +64,12 @@ Completion Controller::identify(Command& cmd) {
       put<uint64_t>(d, 0, nsBlocks_);   // NSZE
       put<uint64_t>(d, 8, nsBlocks_);   // NCAP
       put<uint64_t>(d, 16, nsBlocks_);  // NUSE (thin provisioning not reported)
-      d[25] = 0;                        // NLBAF: one format
-      d[26] = 0;                        // FLBAS: format 0
+      d[25] = 1;                        // NLBAF: two formats (0's based)
+      d[26] = config_.lbads == 12 ? 1 : 0;  // FLBAS: the current format
       d[33] = 0x1 | 1u << 3;            // DLFEAT: deallocated blocks read as zeros
       put<uint64_t>(d, 120, 0x0050485952000000ull | nsid);  // EUI64
-      put<uint32_t>(d, 128, static_cast<uint32_t>(config_.lbads) << 16);  // LBAF0: LBADS
+      put<uint32_t>(d, 128, 9u << 16);   // LBAF0: 512-byte LBAs
+      put<uint32_t>(d, 132, 12u << 16);  // LBAF1: 4 KiB LBAs
       break;
     }
     case CNS_CONTROLLER: {
@@ -79,13 +86,14 @@ Completion Controller::identify(Command& cmd) {
       d[258] = 3;                                    // ACL: 4 aborts (0's based)
       d[259] = 3;                                    // AERL: 4 requests (0's based)
       d[260] = 0x3;                                  // FRMW: slot 1 read-only, 1 slot
-      d[261] = 0x2;                                  // LPA: command effects... (bit 1: extended data)
+      d[261] = 0x0;                                  // LPA: SMART log is controller-wide only
       d[262] = 63;                                   // ELPE: 64 error log entries (0's based)
       d[512] = 0x66;                                 // SQES: 64 bytes
       d[513] = 0x44;                                 // CQES: 16 bytes
       put<uint16_t>(d, 514, 0);                      // MAXCMD (fabrics only)
       put<uint32_t>(d, 516, config_.namespaces);     // NN
-      put<uint16_t>(d, 520, 0);  // ONCS: optional commands come with their implementation
+      put<uint16_t>(d, 520, 0x1 | 0x4 | 0x8 | 0x80);  // ONCS: Compare, DSM, Write Zeroes, Verify
+      d[524] = 0x1;                                  // FNA: a format applies to all namespaces
       d[525] = 0x7;                                  // VWC present; Flush NSID FFFFFFFFh supported
       uint32_t sgls = 0;
       if (config_.sgl == SglSupport::ByteAligned) sgls = SGLS_BYTE_ALIGNED | SGLS_BIT_BUCKET;
@@ -188,6 +196,7 @@ Completion Controller::createCq(Command& cmd) {
   if (!pc) return fail(generic(SC_INVALID_FIELD));  // CAP.CQR = 1: queues must be contiguous
   if ((base & (pageSize_ - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  if (inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
   CompletionQueue& cq = cqs_[qid];
   cq = CompletionQueue{};
   cq.exists = true;
@@ -226,7 +235,15 @@ Completion Controller::deleteSq(Command& cmd) {
   uint32_t qid = cmd.sqe.cdw10 & 0xFFFF;
   if (qid == 0 || qid > config_.queues || !sqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
   cqs_[sqs_[qid].cqid].sqRefs--;
+  // Commands of this queue still held in the device complete now with Command Aborted due
+  // to SQ Deletion (5.7), before the queue goes away.
+  abortPendingOf(static_cast<uint16_t>(qid), makeStatus(SCT_GENERIC, SC_ABORTED_SQ_DELETION, false));
+  for (size_t i = 0; i < abortRequests_.size();) {
+    if (abortRequests_[i].first == qid) abortRequests_.erase(abortRequests_.begin() + static_cast<long>(i));
+    else i++;
+  }
   sqs_[qid] = SubmissionQueue{};
+  stoppedSq_[qid] = false;
   __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid), 0u, __ATOMIC_RELEASE);
   return {};
 }
@@ -238,6 +255,111 @@ Completion Controller::deleteCq(Command& cmd) {
   if (cqs_[qid].sqRefs) return fail(specific(SC_INVALID_QUEUE_DELETION));
   cqs_[qid] = CompletionQueue{};
   __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid + 4), 0u, __ATOMIC_RELEASE);
+  return {};
+}
+
+// Get Log Page (5.14): error information (01h), SMART / health (02h, controller-wide, with
+// the device's real counters) and firmware slot information (03h).
+Completion Controller::getLogPage(Command& cmd) {
+  uint32_t lid = cmd.sqe.cdw10 & 0xFF;
+  uint64_t numd = ((cmd.sqe.cdw10 >> 16) | static_cast<uint64_t>(cmd.sqe.cdw11 & 0xFFFF) << 16) + 1;
+  uint64_t offset = cmd.sqe.cdw12 | static_cast<uint64_t>(cmd.sqe.cdw13) << 32;
+  uint64_t len = numd * 4;
+  if (offset % 4 != 0) return fail(generic(SC_INVALID_FIELD));
+  uint8_t* d = scratch_.data();
+  std::memset(d, 0, IDENTIFY_DATA_SIZE);
+  uint64_t size = 0;
+  switch (lid) {
+    case LOG_ERROR: {
+      size = 64 * 64;
+      size_t i = 0;
+      for (const ErrorEntry& e : errorLog_) {
+        uint8_t* x = d + 64 * i++;
+        put<uint64_t>(x, 0, e.count);
+        put<uint16_t>(x, 8, e.sqid);
+        put<uint16_t>(x, 10, e.cid);
+        put<uint16_t>(x, 12, static_cast<uint16_t>(e.status << 1));  // status field, phase bit 0
+        put<uint16_t>(x, 14, 0xFFFF);  // parameter error location: not reported
+        put<uint64_t>(x, 16, e.lba);
+        put<uint32_t>(x, 24, e.nsid);
+      }
+      break;
+    }
+    case LOG_SMART: {
+      if (cmd.sqe.nsid != 0 && cmd.sqe.nsid != 0xFFFFFFFFu) return fail(generic(SC_INVALID_FIELD));  // LPA bit 0 = 0
+      size = 512;
+      const EmuStats st = stats();
+      auto units = [](uint64_t bytes) { return (bytes / 512 + 999) / 1000; };  // 1000 x 512 bytes, rounded up
+      d[0] = 0;                          // critical warning
+      put<uint16_t>(d, 1, 273 + 35);     // composite temperature: 35 C in kelvin
+      d[3] = 100;                        // available spare
+      d[4] = 10;                         // spare threshold
+      put<uint64_t>(d, 32, units(st.bytesRead));
+      put<uint64_t>(d, 48, units(st.bytesWritten));
+      put<uint64_t>(d, 64, st.ioOpcodes[IO_READ] + st.ioOpcodes[IO_COMPARE]);
+      put<uint64_t>(d, 80, st.ioOpcodes[IO_WRITE] + st.ioOpcodes[IO_WRITE_ZEROES]);
+      put<uint64_t>(d, 112, 1);          // power cycles
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      uint64_t upNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) - createdNs_;
+      put<uint64_t>(d, 128, upNs / 3600000000000ull);  // power-on hours
+      put<uint64_t>(d, 160, mediaErrors_);
+      put<uint64_t>(d, 176, errorCount_);
+      break;
+    }
+    case LOG_FIRMWARE_SLOT:
+      size = 512;
+      d[0] = 0x1;  // AFI: slot 1 active
+      std::memcpy(d + 8, "1.0     ", 8);
+      break;
+    default:
+      return fail(specific(SC_INVALID_LOG_PAGE));
+  }
+  if (offset >= size) return fail(generic(SC_INVALID_FIELD));
+  // Bytes past the end of the log read as zeros (the data is staged in a 4 KiB buffer; a
+  // longer transfer is refused rather than read past it).
+  if (offset + len > IDENTIFY_DATA_SIZE) return fail(generic(SC_INVALID_FIELD));
+  return fail(transferToHost(cmd, d + offset, len));
+}
+
+// Abort (5.1): CDW10 SQID 15:0, CID 31:16. DW0 bit 0 = 0: aborted; 1: not aborted.
+Completion Controller::abort(Command& cmd) {
+  uint32_t sqid = cmd.sqe.cdw10 & 0xFFFF;
+  uint16_t cid = static_cast<uint16_t>(cmd.sqe.cdw10 >> 16);
+  if (sqid > config_.queues || !sqs_[sqid].exists) return Completion{0, 1};
+  if (sqid == ADMIN_QID && cid == cmd.cid) return Completion{0, 1};  // not itself
+  return Completion{0, abortCommand(static_cast<uint16_t>(sqid), cid) ? 0u : 1u};
+}
+
+// Asynchronous Event Request (5.2): held until an event; at most AERL + 1 = 4 outstanding.
+Completion Controller::asyncEventRequest(Command& cmd) {
+  if (aers_.size() >= 4) return fail(specific(SC_ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED));
+  if (!aerQueued_.empty()) {
+    uint32_t dw0 = aerQueued_.front();
+    aerQueued_.erase(aerQueued_.begin());
+    return Completion{0, dw0};
+  }
+  aers_.push_back(cmd.cid);
+  Completion c;
+  c.deferred = true;
+  return c;
+}
+
+// Format NVM (5.23): LBAF 0 (512 B) or 1 (4 KiB); no metadata, no protection information;
+// FNA bit 0: it applies to every namespace. User data is erased (reads as zeros).
+Completion Controller::formatNvm(Command& cmd) {
+  uint32_t nsid = cmd.sqe.nsid;
+  if (nsid != 0xFFFFFFFFu && (nsid < 1 || nsid > config_.namespaces)) return fail(generic(SC_INVALID_NAMESPACE));
+  uint32_t lbaf = cmd.sqe.cdw10 & 0xF, mset = (cmd.sqe.cdw10 >> 4) & 1, pi = (cmd.sqe.cdw10 >> 5) & 0x7;
+  uint32_t ses = (cmd.sqe.cdw10 >> 9) & 0x7;
+  if (lbaf > 1 || mset || pi) return fail(specific(SC_INVALID_FORMAT));
+  if (ses > 1) return fail(generic(SC_INVALID_FIELD));  // no cryptographic erase
+  uint32_t lbads = lbaf == 1 ? 12 : 9;
+  if (config_.nsBytes % (1ull << lbads) != 0) return fail(specific(SC_INVALID_FORMAT));
+  if (!backend_->zero(0, config_.nsBytes * config_.namespaces, true))
+    return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  config_.lbads = lbads;
+  nsBlocks_ = config_.nsBytes >> lbads;
   return {};
 }
 

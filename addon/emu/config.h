@@ -3,6 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "faults.h"
 
 namespace phyr::emu {
 
@@ -17,9 +20,11 @@ struct EmuConfig {
   uint32_t queues = 64;         // queues= IO queue pairs the controller offers
   uint32_t qsize = 1024;        // qsize= largest queue (entries); CAP.MQES = qsize - 1
   uint32_t mdts = 7;            // mdts= (2^mdts pages of 4 KiB; 0 = no limit)
-  SglSupport sgl = SglSupport::Off;
+  SglSupport sgl = SglSupport::ByteAligned;
   uint64_t cmbBytes = 0;        // cmb=
   std::string serial = "PHYREMU0001";
+  TimingModel timing;
+  std::vector<FaultRule> faults;  // faults= (creation-time rules)
 };
 
 // Empty when valid, else what is wrong.

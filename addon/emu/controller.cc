@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -87,10 +88,18 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
   c->sqs_.resize(config.queues + 1);
   c->cqs_.resize(config.queues + 1);
   c->irqCqs_.reserve(config.queues + 1);
+  c->stoppedSq_.assign(config.queues + 1, false);
+  c->rules_ = config.faults;
+  c->pending_.reserve(4096);
+  c->createdNs_ = nowNs();
+  for (const FaultRule& r : config.faults) {
+    if (r.kind == FaultKind::Stop && r.qid >= 0 && static_cast<uint32_t>(r.qid) <= config.queues) c->stoppedSq_[r.qid] = true;
+  }
   c->sqAllocated_ = c->cqAllocated_ = config.queues;
   c->maxTransfer_ = config.mdts ? (4096ull << config.mdts) : 0;
   c->nsBlocks_ = config.nsBytes >> config.lbads;
-  c->pieces_.reserve(c->maxTransfer_ ? c->maxTransfer_ / 4096 + 2 : 1024);
+  c->pieces_.reserve((c->maxTransfer_ ? c->maxTransfer_ / 4096 + 2 : 1024) + 4096);
+  c->sglSegment_.reserve(4096);
   c->scratch_.resize(IDENTIFY_DATA_SIZE);
 
   // Config space (PCI 3.0 header type 0 + an MSI-X capability).
@@ -107,6 +116,16 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
   cs[0x34] = kPciMsixCapOffset;
   cs[kPciMsixCapOffset] = kPciCapIdMsix;
   put16(kPciMsixCapOffset + 2, static_cast<uint16_t>(c->msixTableSize() - 1));
+  if (config.cmbBytes) {
+    void* cmb = nullptr;
+    if (posix_memalign(&cmb, 4096, config.cmbBytes) != 0) {
+      *error = "cannot allocate the controller memory buffer";
+      return nullptr;
+    }
+    std::memset(cmb, 0, config.cmbBytes);
+    c->cmb_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(cmb), [](uint8_t* p) { std::free(p); });
+    put32(0x18, 0xC);  // BAR2: 64-bit prefetchable memory
+  }
   c->initRegisters();
   return c;
 }
@@ -141,12 +160,15 @@ void Controller::run() {
       lastWork = nowNs();
       continue;
     }
-    uint64_t idle = nowNs() - lastWork;
-    if (idle < kSpinNs) {
-      __builtin_ia32_pause();
+    uint64_t now = nowNs();
+    uint64_t idle = now - lastWork;
+    uint64_t due = nextPendingDue();
+    if (idle < kSpinNs || (due && due < now + 100'000)) {
+      __builtin_ia32_pause();  // spin: recent work, or a held completion due within 100 us
       continue;
     }
     uint64_t sleepNs = idle < 10'000'000 ? 20'000 : idle < 1'000'000'000 ? 200'000 : 1'000'000;
+    if (due) sleepNs = std::min<uint64_t>(sleepNs, due - now - 50'000);
     timespec ts{0, static_cast<long>(sleepNs)};
     nanosleep(&ts, nullptr);
   }
@@ -261,6 +283,37 @@ void Controller::restoreReadOnlyRegisters() {
   if (reg32(REG_VS) != kVersion14) setReg32(REG_VS, kVersion14);
   if (reg32(REG_CSTS) != csts_) setReg32(REG_CSTS, csts_);
   if (reg32(REG_NSSR) != 0) setReg32(REG_NSSR, 0);  // CAP.NSSRS = 0: no subsystem reset
+  if (reg32(REG_CMBLOC) != cmbloc_) setReg32(REG_CMBLOC, cmbloc_);
+  if (reg32(REG_CMBSZ) != cmbsz_) setReg32(REG_CMBSZ, cmbsz_);
+  if (reg32(REG_CMBSTS) != cmbsts_) setReg32(REG_CMBSTS, cmbsts_);
+}
+
+// CMBMSC (3.1.16, v1.4 semantics): CRE makes CMBLOC/CMBSZ read their values (0 before);
+// CMSE with CRE enables the controller memory space at CBA — command addresses in
+// [CBA, CBA + size) then reach the CMB directly, not through the IOMMU. A CBA whose window
+// would wrap 64 bits is invalid: CMBSTS.CBAI and no window.
+void Controller::handleCmbRegisters() {
+  if (!cmb_) {
+    if (reg64(REG_CMBMSC) != 0) setReg64(REG_CMBMSC, 0);  // CAP.CMBS = 0: reserved
+    return;
+  }
+  uint64_t msc = reg64(REG_CMBMSC);
+  if (msc == cmbMscSeen_) return;
+  cmbMscSeen_ = msc;
+  bool cre = msc & CMBMSC_CRE, cmse = msc & CMBMSC_CMSE;
+  // BIR 2, offset 0; SQS, LISTS, RDS, WDS (no CQs); SZU 0 (4 KiB units).
+  cmbloc_ = cre ? 2u : 0u;
+  cmbsz_ = cre ? static_cast<uint32_t>(CMBSZ_SQS | CMBSZ_LISTS | CMBSZ_RDS | CMBSZ_WDS |
+                                       (config_.cmbBytes / 4096) << CMBSZ_SZ_SHIFT)
+               : 0u;
+  uint64_t cba = msc & ~0xFFFull;
+  bool valid = cba + config_.cmbBytes > cba;
+  cmbsts_ = cre && cmse && !valid ? static_cast<uint32_t>(CMBSTS_CBAI) : 0u;
+  cmbWindow_ = cre && cmse && valid;
+  cmbBase_ = cba;
+  setReg32(REG_CMBLOC, cmbloc_);
+  setReg32(REG_CMBSZ, cmbsz_);
+  setReg32(REG_CMBSTS, cmbsts_);
 }
 
 // INTMS/INTMC (3.1.3, 3.1.4): writing 1s sets / clears mask bits; both read the mask. The
@@ -294,6 +347,11 @@ void Controller::resetQueues() {
 // CC.EN 1 -> 0 (7.3.2): drop every queue and pending command, forget features.
 void Controller::controllerReset() {
   resetQueues();
+  pending_.clear();
+  __atomic_store_n(&pendingCount_, 0, __ATOMIC_RELAXED);
+  abortRequests_.clear();
+  aers_.clear();
+  aerQueued_.clear();
   sqAllocated_ = cqAllocated_ = config_.queues;
   ioQueuesCreated_ = false;
   volatileWriteCache_ = true;
@@ -369,9 +427,14 @@ bool Controller::pollOnce() {
     handleCcChange(cc);
     work = true;
   }
+  handleCmbRegisters();
   restoreReadOnlyRegisters();
   handleInterruptMaskRegisters();
   // No DMA at all while Bus Master Enable is clear: commands wait in their queues.
+  if (injectedPending_.load(std::memory_order_acquire)) {
+    takeInjected();
+    work = true;
+  }
   if (!enabled_ || halted_ || !busMaster_.load(std::memory_order_acquire)) return work;
   return processQueues() || work;
 }
@@ -390,6 +453,8 @@ void Controller::readCqDoorbells() {
     uint32_t advance = (head + cq.size - cq.head) % cq.size;
     if (head >= cq.size || advance > posted) {
       bump(stats_.invalidDoorbells);
+      __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * q + 4), cq.head, __ATOMIC_RELEASE);
+      asyncEvent(0, 1, LOG_ERROR);  // error event: invalid doorbell write value
       continue;
     }
     cq.head = head;
@@ -400,6 +465,7 @@ bool Controller::processQueues() {
   std::lock_guard<std::mutex> lock(iommu_->mutex);  // once per batch, not per access
   readCqDoorbells();
   bool work = false;
+  if (!pending_.empty()) work = completeDue(nowNs());
   for (uint32_t q = 0; q <= config_.queues && !halted_; q++) {
     SubmissionQueue& sq = sqs_[q];
     if (!sq.exists) continue;
@@ -407,17 +473,22 @@ bool Controller::processQueues() {
     if (tail != sq.tail) {
       if (tail >= sq.size) {
         bump(stats_.invalidDoorbells);
+        __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * q), sq.tail, __ATOMIC_RELEASE);
+        asyncEvent(0, 1, LOG_ERROR);
       } else {
         sq.tail = tail;
       }
     }
-    if (sq.head != sq.tail) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
+    if (sq.head != sq.tail && !stoppedSq_[q]) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
   }
   if (work) signalInterrupts();
   return work;
 }
 
 uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
+  // Registers the driver wrote before this doorbell are visible now (the doorbell load was
+  // an acquire): pick up a CMB window change before running the commands that rely on it.
+  handleCmbRegisters();
   SubmissionQueue& sq = sqs_[sqid];
   uint32_t done = 0;
   while (sq.head != sq.tail && done < budget && !halted_) {
@@ -425,10 +496,12 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     // Fetch only when the completion has a free slot to go to, so the CQ never overruns.
     uint32_t used = (cq.tail + cq.size - cq.head) % cq.size;
     if (used + cq.reserved + 1 >= cq.size) break;
+    if (config_.timing.inflight && sqid != ADMIN_QID && pending_.size() >= config_.timing.inflight) break;
     Command cmd;
     uint64_t iova = sq.base + static_cast<uint64_t>(sq.head) * SQE_SIZE;
-    const uint8_t* p = iommu_->translateWholeLocked(iova, SQE_SIZE, false);
-    if (!p) {
+    uint64_t avail = 0;
+    const uint8_t* p = translateForDevice(iova, SQE_SIZE, false, &avail);
+    if (!p || avail != SQE_SIZE) {
       recordFault(iova, SQE_SIZE, false, FaultSite::SqFetch, nullptr);
       fatal("SQ fetch fault");
       break;
@@ -440,8 +513,20 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     cmd.opcode = static_cast<uint8_t>(cmd.sqe.cdw0);
     cq.reserved++;
     bump(stats_.commands);
-    Completion c = sqid == ADMIN_QID ? executeAdmin(cmd) : executeIo(cmd);
-    if (c.status) bump(stats_.errors);
+    Completion c;
+    if (!abortRequests_.empty() && takeAbortRequest(sqid, cmd.cid)) {
+      c.status = makeStatus(SCT_GENERIC, SC_ABORTED_BY_REQUEST, false);
+    } else {
+      c = sqid == ADMIN_QID ? executeAdmin(cmd) : executeIo(cmd);
+    }
+    if (c.status) {
+      bump(stats_.errors);
+      recordError(cmd, c.status);
+    }
+    if (c.deferred) {  // completes later; its CQ slot stays reserved
+      done++;
+      continue;
+    }
     cq.reserved--;
     if (!postCompletion(sqid, cmd.cid, c)) break;
     done++;
@@ -455,8 +540,9 @@ bool Controller::postCompletion(uint16_t sqid, uint16_t cid, const Completion& c
   SubmissionQueue& sq = sqs_[sqid];
   CompletionQueue& cq = cqs_[sq.cqid];
   uint64_t iova = cq.base + static_cast<uint64_t>(cq.tail) * CQE_SIZE;
-  uint8_t* p = iommu_->translateWholeLocked(iova, CQE_SIZE, true);
-  if (!p) {
+  uint64_t avail = 0;
+  uint8_t* p = translateForDevice(iova, CQE_SIZE, true, &avail);
+  if (!p || avail != CQE_SIZE) {
     recordFault(iova, CQE_SIZE, true, FaultSite::CqPost, nullptr);
     fatal("CQ post fault");
     return false;
@@ -492,4 +578,16 @@ void Controller::signalInterrupts() {
   irqCqs_.clear();
 }
 
+}  // namespace phyr::emu
+
+namespace phyr::emu {
+bool Controller::takeAbortRequest(uint16_t sqid, uint16_t cid) {
+  for (size_t i = 0; i < abortRequests_.size(); i++) {
+    if (abortRequests_[i].first == sqid && abortRequests_[i].second == cid) {
+      abortRequests_.erase(abortRequests_.begin() + static_cast<long>(i));
+      return true;
+    }
+  }
+  return false;
+}
 }  // namespace phyr::emu

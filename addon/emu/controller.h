@@ -82,6 +82,24 @@ struct Command {
 struct Completion {
   uint16_t status = 0;  // 15-bit status field (nvme::makeStatus)
   uint32_t dw0 = 0;
+  bool deferred = false;  // completes later (AER, timing model): keeps its CQ slot reserved
+};
+
+/** A completion waiting for its due time (timing model, injected delay). */
+struct PendingCompletion {
+  uint64_t due;
+  uint16_t sqid;
+  uint16_t cid;
+  Completion c;
+  bool operator<(const PendingCompletion& o) const { return due > o.due; }  // min-heap
+};
+
+/** One Error Information log entry (5.14.1.1), as kept by the controller. */
+struct ErrorEntry {
+  uint64_t count;
+  uint16_t sqid, cid, status;
+  uint64_t lba;
+  uint32_t nsid;
 };
 
 /** One contiguous host-memory piece of a data transfer. */
@@ -131,6 +149,11 @@ class Controller {
   // A copy of the counters (relaxed loads).
   EmuStats stats() const;
 
+  // Run-time fault injection: the rule is applied by the device thread at its next pass.
+  void inject(const FaultRule& rule);
+  // Completions held back by the timing model or a delay fault (device thread's view).
+  size_t pendingCompletions() const { return __atomic_load_n(&pendingCount_, __ATOMIC_RELAXED); }
+
   static constexpr size_t kMaxFaultLog = 256;
 
  private:
@@ -163,6 +186,7 @@ class Controller {
   // Commands.
   Completion executeAdmin(Command& cmd);
   Completion executeIo(Command& cmd);
+  Completion executeIoCommand(Command& cmd);
   Completion identify(Command& cmd);
   Completion setFeatures(Command& cmd);
   Completion getFeatures(Command& cmd);
@@ -172,11 +196,33 @@ class Controller {
   Completion deleteSq(Command& cmd);
   Completion readWrite(Command& cmd, bool isWrite);
   Completion flush(Command& cmd);
+  Completion writeZeroes(Command& cmd);
+  Completion datasetManagement(Command& cmd);
+  Completion compare(Command& cmd);
+  Completion verify(Command& cmd);
+  uint16_t checkRange(const Command& cmd, uint64_t* slba, uint64_t* nlb);
+  uint64_t byteOffset(uint32_t nsid, uint64_t lba) const;
 
   // Data pointers (dptr.cc): fills pieces_ with the host memory of `len` bytes the command
   // points at; returns 0 or an error status. `deviceWrites`: the device writes host memory.
   uint16_t mapDataPointer(const Command& cmd, uint64_t len, bool deviceWrites);
   uint16_t mapPrp(const Command& cmd, uint64_t len, bool deviceWrites);
+  uint16_t mapSgl(const Command& cmd, uint64_t len, bool deviceWrites);
+  bool readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst);
+  // Device access to an address: the controller's own CMB window when enabled, else the
+  // IOMMU (caller holds the IOMMU lock). Same contract as IommuTable::translateLocked.
+  uint8_t* translateForDevice(uint64_t iova, uint64_t len, bool write, uint64_t* avail) {
+    if (cmbWindow_ && iova - cmbBase_ < config_.cmbBytes) {
+      uint64_t left = config_.cmbBytes - (iova - cmbBase_);
+      *avail = left < len ? left : len;
+      return cmb_.get() + (iova - cmbBase_);
+    }
+    return iommu_->translateLocked(iova, len, write, avail);
+  }
+  bool inCmb(uint64_t iova) const { return cmbWindow_ && iova - cmbBase_ < config_.cmbBytes; }
+  // CMB mixing rule: every address of one command's data pointer lies in the CMB, or none.
+  uint16_t noteCmbUse(uint64_t iova);
+  void handleCmbRegisters();
   uint16_t addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site);
   bool readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out);
   // Moves data between host pieces and a linear buffer.
@@ -193,12 +239,36 @@ class Controller {
 
   void run();
 
+  // Timing model and fault injection (timing.cc).
+  Completion finishIo(Command& cmd, Completion c, uint64_t bytes);
+  bool completeDue(uint64_t now);
+  void takeInjected();
+  bool applyRuleBefore(FaultRule& r, const Command& cmd, Completion* out);
+  uint64_t sampleLatency();
+  uint64_t nextPendingDue() const;
+  void abortPendingOf(uint16_t sqid, uint16_t status);
+  bool abortCommand(uint16_t sqid, uint16_t cid);
+  bool takeAbortRequest(uint16_t sqid, uint16_t cid);
+  void recordError(const Command& cmd, uint16_t status);
+  void asyncEvent(uint8_t type, uint8_t info, uint8_t logPage);
+
+  // Admin commands added with the timing model.
+  Completion getLogPage(Command& cmd);
+  Completion abort(Command& cmd);
+  Completion asyncEventRequest(Command& cmd);
+  Completion formatNvm(Command& cmd);
+
   EmuConfig config_;
   std::shared_ptr<IommuTable> iommu_;
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<uint8_t> bar0_;
   uint64_t bar0Size_;
   std::shared_ptr<uint8_t> cmb_;
+  uint64_t cmbMscSeen_ = 0;
+  uint32_t cmbloc_ = 0, cmbsz_ = 0, cmbsts_ = 0;  // published values (0 until CMBMSC.CRE)
+  bool cmbWindow_ = false;  // CMBMSC.CMSE: addresses in [cmbBase_, +size) reach the CMB
+  uint64_t cmbBase_ = 0;
+  int dptrCmb_ = -1;        // per command: -1 nothing seen, 0 host memory, 1 CMB
   uint8_t configSpace_[4096] = {};
   std::atomic<bool> busMaster_{false};
   mutable std::mutex configMutex_;
@@ -220,7 +290,9 @@ class Controller {
   bool volatileWriteCache_ = true;
   uint32_t interruptCoalescing_ = 0;
   uint32_t asyncEventConfig_ = 0;
-  std::vector<HostPiece> pieces_;
+  std::vector<HostPiece> pieces_;  // host == nullptr: an SGL bit bucket (data discarded)
+  std::vector<nvme::SglDesc> sglSegment_;
+  std::vector<uint8_t> compareBuf_;
   uint64_t maxTransfer_;  // bytes; 0 = unlimited
   uint64_t nsBlocks_;
   std::vector<uint8_t> scratch_;  // admin data staging (4 KiB)
@@ -233,6 +305,25 @@ class Controller {
   uint64_t faultTotal_ = 0;
 
   EmuStats stats_;
+
+  std::vector<PendingCompletion> pending_;  // heap
+  size_t pendingCount_ = 0;
+  uint64_t busyUntil_ = 0;       // throughput model: when the device is free again
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  uint64_t nowCache_ = 0;        // time of the current batch (timing model only)
+  std::vector<FaultRule> rules_;
+  std::vector<bool> stoppedSq_;
+  std::mutex injectMutex_;
+  std::vector<FaultRule> injected_;
+  std::atomic<bool> injectedPending_{false};
+  uint64_t ioSinceCfsRule_ = 0;
+  std::vector<std::pair<uint16_t, uint16_t>> abortRequests_;  // (sqid, cid) not yet fetched
+  std::vector<uint16_t> aers_;   // outstanding Asynchronous Event Request CIDs
+  std::vector<uint32_t> aerQueued_;  // events waiting for an AER (dw0 values)
+  std::deque<ErrorEntry> errorLog_;
+  uint64_t errorCount_ = 0;
+  uint64_t mediaErrors_ = 0;
+  uint64_t createdNs_ = 0;
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -56,6 +56,53 @@ bool configField(Napi::Object o, const char* key, uint64_t max, uint64_t* out) {
   return true;
 }
 
+// A fault rule object from lib/emu/faults.ts (FaultRuleSpec).
+bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
+  if (!v.IsObject()) {
+    Napi::TypeError::New(env, "a fault rule must be an object").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value k = o.Get("kind");
+  std::string kind = k.IsString() ? k.As<Napi::String>().Utf8Value() : "";
+  static const std::pair<const char*, FaultKind> kinds[] = {
+      {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
+      {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
+      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear}};
+  bool found = false;
+  for (auto& [name, fk] : kinds) {
+    if (kind == name) {
+      r->kind = fk;
+      found = true;
+    }
+  }
+  if (!found) {
+    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume or clear")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0;
+  uint64_t opcode = 256, qid = 65536;  // sentinels: any
+  if (!configField(o, "nth", 1ull << 53, &nth) || !configField(o, "lba", 1ull << 53, &lba) ||
+      !configField(o, "nsid", 0xFFFFFFFFull, &nsid) || !configField(o, "status", 0x7FFF, &status) ||
+      !configField(o, "delayNs", 1ull << 53, &delay) || !configField(o, "after", 1ull << 53, &after) ||
+      !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid))
+    return false;
+  if (nth == 0) {
+    Napi::RangeError::New(env, "fault rule nth must be >= 1").ThrowAsJavaScriptException();
+    return false;
+  }
+  r->nth = nth;
+  r->lba = lba;
+  r->nsid = static_cast<uint32_t>(nsid);
+  r->status = static_cast<uint16_t>(status);
+  r->delayNs = delay;
+  r->after = after;
+  r->opcode = opcode == 256 ? -1 : static_cast<int32_t>(opcode);
+  r->qid = qid == 65536 ? -1 : static_cast<int32_t>(qid);
+  return true;
+}
+
 bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   if (!v.IsObject()) {
     Napi::TypeError::New(env, "emu config must be an object").ThrowAsJavaScriptException();
@@ -89,6 +136,34 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   c->sgl = static_cast<SglSupport>(sgl);
   c->cmbBytes = cmb;
   if (c->serial.size() > 20) c->serial.resize(20);
+  Napi::Value timing = o.Get("timing");
+  if (timing.IsObject()) {
+    Napi::Object t = timing.As<Napi::Object>();
+    uint64_t kind = 0, lat = 0, latMax = 0, iops = 0, bw = 0, inflight = 0;
+    if (!configField(t, "latencyKind", 3, &kind) || !configField(t, "latencyNs", 1ull << 40, &lat) ||
+        !configField(t, "latencyMaxNs", 1ull << 40, &latMax) || !configField(t, "iops", 1ull << 32, &iops) ||
+        !configField(t, "bandwidth", 1ull << 50, &bw) || !configField(t, "inflight", 65536, &inflight))
+      return false;
+    if (kind == 2 && latMax < lat) {
+      Napi::RangeError::New(env, "timing latencyMaxNs must be >= latencyNs").ThrowAsJavaScriptException();
+      return false;
+    }
+    c->timing.latency = static_cast<TimingModel::Latency>(kind);
+    c->timing.latencyNs = lat;
+    c->timing.latencyMaxNs = latMax;
+    c->timing.iops = iops;
+    c->timing.bandwidth = bw;
+    c->timing.inflight = static_cast<uint32_t>(inflight);
+  }
+  Napi::Value faults = o.Get("faults");
+  if (faults.IsArray()) {
+    Napi::Array a = faults.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      FaultRule r;
+      if (!parseRule(env, a.Get(i), &r)) return false;
+      c->faults.push_back(r);
+    }
+  }
   return true;
 }
 
@@ -109,6 +184,8 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
                            InstanceMethod("clearFaults", &EmuDevice::clearFaults),
                            InstanceMethod("stats", &EmuDevice::stats),
                            InstanceMethod("mappingCount", &EmuDevice::mappingCount),
+                           InstanceMethod("inject", &EmuDevice::inject),
+                           InstanceMethod("pendingCompletions", &EmuDevice::pendingCompletions),
                            InstanceMethod("close", &EmuDevice::close),
                        });
   }
@@ -297,6 +374,18 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   Napi::Value clearFaults(const Napi::CallbackInfo& info) {
     if (live(info)) ctrl_->clearFaults();
     return info.Env().Undefined();
+  }
+
+  Napi::Value inject(const Napi::CallbackInfo& info) {
+    FaultRule r;
+    if (!live(info) || !parseRule(info.Env(), info[0], &r)) return info.Env().Undefined();
+    ctrl_->inject(r);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value pendingCompletions(const Napi::CallbackInfo& info) {
+    if (!live(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), static_cast<double>(ctrl_->pendingCompletions()));
   }
 
   Napi::Value mappingCount(const Napi::CallbackInfo& info) {

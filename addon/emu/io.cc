@@ -16,10 +16,25 @@ Completion Controller::executeIo(Command& cmd) {
   bump(stats_.ioCommands);
   bump(stats_.ioOpcodes[cmd.opcode]);
   if ((cmd.sqe.cdw0 >> 8) & 0x3) return fail(generic(SC_INVALID_FIELD));  // no fused operations
+  Completion c;
+  bool injected = false;
+  for (FaultRule& r : rules_) injected = injected || applyRuleBefore(r, cmd, &c);
+  if (!injected) c = executeIoCommand(cmd);
+  if (halted_) c.deferred = true;  // an injected CFS: nothing more is posted
+  if (rules_.empty() && !config_.timing.active()) return c;
+  uint64_t bytes = (cmd.opcode == IO_READ || cmd.opcode == IO_WRITE) ? ((cmd.sqe.cdw12 & 0xFFFF) + 1ull) << config_.lbads : 0;
+  return finishIo(cmd, c, bytes);
+}
+
+Completion Controller::executeIoCommand(Command& cmd) {
   switch (cmd.opcode) {
     case IO_READ: return readWrite(cmd, false);
     case IO_WRITE: return readWrite(cmd, true);
     case IO_FLUSH: return flush(cmd);
+    case IO_WRITE_ZEROES: return writeZeroes(cmd);
+    case IO_DATASET_MANAGEMENT: return datasetManagement(cmd);
+    case IO_COMPARE: return compare(cmd);
+    case IO_VERIFY: return verify(cmd);
     default: return fail(generic(SC_INVALID_OPCODE));
   }
 }
@@ -38,12 +53,94 @@ Completion Controller::readWrite(Command& cmd, bool isWrite) {
   uint64_t off = (static_cast<uint64_t>(nsid - 1) * nsBlocks_ + slba) << config_.lbads;
   bool ok = true;
   for (const HostPiece& p : pieces_) {
+    if (!p.host) {  // bit bucket: the blocks are read and discarded
+      off += p.len;
+      continue;
+    }
     ok = isWrite ? backend_->write(off, p.host, p.len) : backend_->read(off, p.host, p.len);
     if (!ok) break;
     off += p.len;
   }
   if (!ok) return fail(makeStatus(SCT_MEDIA, isWrite ? SC_WRITE_FAULT : SC_UNRECOVERED_READ_ERROR, false));
   bump(isWrite ? stats_.bytesWritten : stats_.bytesRead, bytes);
+  return {};
+}
+
+// Checks NSID and [slba, slba + nlb) for the LBA-range commands; 0 when valid.
+uint16_t Controller::checkRange(const Command& cmd, uint64_t* slba, uint64_t* nlb) {
+  uint32_t nsid = cmd.sqe.nsid;
+  if (nsid < 1 || nsid > config_.namespaces) return generic(SC_INVALID_NAMESPACE);
+  *slba = cmd.sqe.cdw10 | static_cast<uint64_t>(cmd.sqe.cdw11) << 32;
+  *nlb = (cmd.sqe.cdw12 & 0xFFFF) + 1ull;
+  if (*slba >= nsBlocks_ || *nlb > nsBlocks_ - *slba) return generic(SC_LBA_OUT_OF_RANGE);
+  return 0;
+}
+
+uint64_t Controller::byteOffset(uint32_t nsid, uint64_t lba) const {
+  return (static_cast<uint64_t>(nsid - 1) * nsBlocks_ + lba) << config_.lbads;
+}
+
+// Write Zeroes (6.16): no data pointer; DEAC (CDW12 bit 25) lets the blocks be deallocated.
+Completion Controller::writeZeroes(Command& cmd) {
+  uint64_t slba, nlb;
+  if (uint16_t s = checkRange(cmd, &slba, &nlb)) return fail(s);
+  bool deac = (cmd.sqe.cdw12 >> 25) & 1;
+  if (!backend_->zero(byteOffset(cmd.sqe.nsid, slba), nlb << config_.lbads, deac))
+    return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  return {};
+}
+
+// Dataset Management (6.7): NR+1 ranges of 16 bytes (context attributes, length in LBAs,
+// starting LBA) read through the data pointer; AD (CDW11 bit 2) deallocates them.
+Completion Controller::datasetManagement(Command& cmd) {
+  uint32_t nsid = cmd.sqe.nsid;
+  if (nsid < 1 || nsid > config_.namespaces) return fail(generic(SC_INVALID_NAMESPACE));
+  uint32_t ranges = (cmd.sqe.cdw10 & 0xFF) + 1;
+  bool deallocate = (cmd.sqe.cdw11 >> 2) & 1;
+  uint64_t bytes = ranges * 16ull;
+  if (uint16_t s = mapDataPointer(cmd, bytes, false)) return fail(s);
+  uint8_t list[256 * 16];
+  copyFromHost(list, bytes);
+  if (!deallocate) return {};  // IDR/IDW/AD clear: hints only
+  for (uint32_t i = 0; i < ranges; i++) {
+    uint32_t count;
+    uint64_t slba;
+    std::memcpy(&count, list + 16 * i + 4, 4);
+    std::memcpy(&slba, list + 16 * i + 8, 8);
+    if (slba > nsBlocks_ || count > nsBlocks_ - slba) return fail(generic(SC_LBA_OUT_OF_RANGE));
+  }
+  for (uint32_t i = 0; i < ranges; i++) {
+    uint32_t count;
+    uint64_t slba;
+    std::memcpy(&count, list + 16 * i + 4, 4);
+    std::memcpy(&slba, list + 16 * i + 8, 8);
+    if (count && !backend_->zero(byteOffset(nsid, slba), static_cast<uint64_t>(count) << config_.lbads, true))
+      return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  }
+  return {};
+}
+
+// Compare (6.6): the host data must equal the stored blocks, else Compare Failure.
+Completion Controller::compare(Command& cmd) {
+  uint64_t slba, nlb;
+  if (uint16_t s = checkRange(cmd, &slba, &nlb)) return fail(s);
+  uint64_t bytes = nlb << config_.lbads;
+  if (maxTransfer_ && bytes > maxTransfer_) return fail(generic(SC_INVALID_FIELD));
+  if (uint16_t s = mapDataPointer(cmd, bytes, false)) return fail(s);
+  uint64_t off = byteOffset(cmd.sqe.nsid, slba);
+  for (const HostPiece& p : pieces_) {
+    if (compareBuf_.size() < p.len) compareBuf_.resize(p.len);
+    if (!backend_->read(off, compareBuf_.data(), p.len)) return fail(makeStatus(SCT_MEDIA, SC_UNRECOVERED_READ_ERROR, false));
+    if (std::memcmp(compareBuf_.data(), p.host, p.len) != 0) return fail(makeStatus(SCT_MEDIA, SC_COMPARE_FAILURE, true));
+    off += p.len;
+  }
+  return {};
+}
+
+// Verify (6.14): checks the blocks are readable; no data transfer.
+Completion Controller::verify(Command& cmd) {
+  uint64_t slba, nlb;
+  if (uint16_t s = checkRange(cmd, &slba, &nlb)) return fail(s);
   return {};
 }
 

@@ -135,7 +135,7 @@ export const dptrCases: RawCase[] = [
   ioCase('dptr.io.invalid-opcode', 'An undefined IO opcode (7Eh): Invalid Command Opcode', 'NVMe 1.4 §4.6.1.2.1', async (_ctx, check, { q }) => {
     await expectIo(check, q, { opcode: 0x7e, nsid: 1 }, generic(NVME.SC_INVALID_OPCODE), 'opcode 7Eh');
   }),
-  ioCase('dptr.sgl.unsupported', 'With SGLS=0, a command with PSDT=01b: Invalid Field in Command', 'NVMe 1.4 §4.2 (PSDT), §5.15.2.1 (SGLS)', async (ctx, check, { info, q }) => {
+  ioCase('dptr.psdt.sgl-unsupported', 'With SGLS=0, a command with PSDT=01b: Invalid Field in Command', 'NVMe 1.4 §4.2 (PSDT), §5.15.2.1 (SGLS)', async (ctx, check, { info, q }) => {
     if (info.sgls & NVME.SGLS_SUPPORT_MASK) {
       check.ok(true, 'SGLs are supported: see the SGL cases', '');
       return;

@@ -21,7 +21,7 @@ import {
 import { IdentifyController, IdentifyNamespace, parseIdentifyController, parseIdentifyNamespace } from './identify';
 import { Namespace } from './namespace';
 import { QueuePair, type QueueCaps } from './queue-pair';
-import { ControllerCap, disable, enable, readCap, readCsts, setAdminQueue, shutdown } from './registers';
+import { ControllerCap, disable, enable, enableBusMaster, msixVectorCount, readCap, readCsts, setAdminQueue, shutdown } from './registers';
 import { NVME } from './spec';
 
 /** How completions reach the application. */
@@ -154,6 +154,7 @@ export class Controller {
   // Bring-up per NVMe 1.4 §7.6.1: disable, wait RDY=0, admin queue, enable, wait RDY=1,
   // Identify, Number of Queues, namespaces, the default IO queue pair.
   private async bringUp(): Promise<void> {
+    enableBusMaster(this.fn);
     await disable(this.bar, this.cap);
     if (this.completion === 'interrupt') this.setupInterrupts();
     const size = Math.min(this.options.adminQueueSize ?? 64, this.cap.maxQueueEntries, 4096);
@@ -280,8 +281,9 @@ export class Controller {
   // ---- interrupts ----
 
   private setupInterrupts(): void {
-    const vectors = Math.min(32, this.fn.barSize(0) > 0 ? 17 : 1);
-    this.msixFds = this.fn.enableMsix(vectors);
+    const offered = msixVectorCount(this.fn);
+    if (offered === 0) throw new InvalidIoError("the function has no MSI-X capability: open it with { completion: 'poll' }");
+    this.msixFds = this.fn.enableMsix(Math.min(offered, 17));
   }
 
   private vectorFor(qid: number): number {

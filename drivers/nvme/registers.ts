@@ -104,3 +104,33 @@ export async function shutdown(bar: ArrayBuffer, timeoutMs: number): Promise<boo
     await sleep(spin < 20 ? 0 : 1);
   }
 }
+
+// PCI configuration space (PCI Local Bus 3.0 §6.2): not NVMe numbers, so defined here.
+const PCI_COMMAND = 0x04;
+const PCI_COMMAND_MEMORY = 0x2;
+const PCI_COMMAND_BUS_MASTER = 0x4;
+const PCI_CAPABILITY_LIST = 0x34;
+const PCI_CAP_ID_MSIX = 0x11;
+
+/** Minimal config-space access (a PciFunction satisfies it). */
+export interface ConfigSpace {
+  configRead(offset: number, size: 1 | 2 | 4): number;
+  configWrite(offset: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** Turns on memory decoding and bus mastering (without it the device may not DMA). */
+export function enableBusMaster(fn: ConfigSpace): void {
+  const cmd = fn.configRead(PCI_COMMAND, 2);
+  const want = cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER;
+  if (want !== cmd) fn.configWrite(PCI_COMMAND, 2, want);
+}
+
+/** MSI-X vectors the function offers (table size + 1), or 0 without an MSI-X capability. */
+export function msixVectorCount(fn: ConfigSpace): number {
+  let ptr = fn.configRead(PCI_CAPABILITY_LIST, 1) & 0xfc;
+  for (let hops = 0; ptr !== 0 && hops < 48; hops++) {
+    if (fn.configRead(ptr, 1) === PCI_CAP_ID_MSIX) return (fn.configRead(ptr + 2, 2) & 0x7ff) + 1;
+    ptr = fn.configRead(ptr + 1, 1) & 0xfc;
+  }
+  return 0;
+}

@@ -4,10 +4,13 @@
 import { PhyrError } from '../errors';
 import { addonRoom } from '../native';
 import type { DmaAccess, IovaRange, PciFunction } from '../pci/function';
-import { EmuTargetError, parseEmuTarget, type EmuOptions } from './target';
+import { parseFault, type FaultRuleSpec } from './faults';
+import { parseEmuTarget, type EmuOptions } from './target';
 
 export { EmuTargetError, parseEmuTarget, EMU_DEFAULTS, EMU_KEYS, parseSize, parseDuration, parseLatency } from './target';
 export type { EmuOptions, LatencyModel, SglMode } from './target';
+export { parseFault } from './faults';
+export type { FaultRuleSpec } from './faults';
 
 /** Where a faulting device access happened. */
 export type IommuFaultSite = 'sq-fetch' | 'cq-post' | 'prp-list' | 'sgl-segment' | 'data';
@@ -61,6 +64,8 @@ export interface EmuFunction extends PciFunction {
   stats(): EmuStats;
   /** Number of live IOMMU mappings (shared with peers). */
   mappingCount(): number;
+  /** Completions held back by the timing model or a delay fault. */
+  pendingCompletions(): number;
   /** A second function on the SAME IOMMU table (peer-to-peer into its CMB). */
   attachPeer(target: string): EmuFunction;
 }
@@ -78,6 +83,8 @@ interface NativeDevice {
   clearFaults(): void;
   stats(): EmuStats;
   mappingCount(): number;
+  inject(rule: FaultRuleSpec): void;
+  pendingCompletions(): number;
   close(): void;
 }
 interface EmuNative {
@@ -95,6 +102,8 @@ interface NativeConfig {
   sgl: number;
   cmbBytes: number;
   serial: string;
+  timing?: { latencyKind: number; latencyNs: number; latencyMaxNs: number; iops: number; bandwidth: number; inflight: number };
+  faults: FaultRuleSpec[];
 }
 
 /** The device-address range the emulated IOMMU accepts. */
@@ -107,24 +116,23 @@ export class EmuClosedError extends PhyrError {
   }
 }
 
-// Features parsed from the target but not implemented by the device model yet: refused
-// loudly rather than silently ignored.
-function refuseUnsupported(o: EmuOptions): void {
-  const pending: string[] = [];
-  if (o.sgl !== 'off') pending.push(`sgl=${o.sgl}`);
-  if (o.cmbBytes) pending.push('cmb');
-  if (o.latency) pending.push('latency');
-  if (o.iops !== undefined) pending.push('iops');
-  if (o.bandwidth !== undefined) pending.push('bw');
-  if (o.inflight !== undefined) pending.push('inflight');
-  if (o.faults.length) pending.push('faults');
-  if (pending.length) {
-    throw new EmuTargetError(`${pending.join(', ')}: not yet supported by the embedded controller (remove the key)`, pending[0]);
-  }
+function timingConfig(o: EmuOptions): NativeConfig['timing'] {
+  if (!o.latency && o.iops === undefined && o.bandwidth === undefined && o.inflight === undefined) return undefined;
+  const l = o.latency;
+  return {
+    latencyKind: !l ? 0 : l.kind === 'fixed' ? 1 : l.kind === 'uniform' ? 2 : 3,
+    latencyNs: !l ? 0 : l.kind === 'fixed' ? l.ns : l.kind === 'uniform' ? l.minNs : l.meanNs,
+    latencyMaxNs: l?.kind === 'uniform' ? l.maxNs : 0,
+    iops: o.iops ?? 0,
+    bandwidth: o.bandwidth ?? 0,
+    inflight: o.inflight ?? 0,
+  };
 }
 
 function nativeConfig(o: EmuOptions): NativeConfig {
   return {
+    timing: timingConfig(o),
+    faults: o.faults.map(parseFault),
     backend: o.backend,
     path: o.path,
     namespaces: o.namespaces,
@@ -197,8 +205,11 @@ class EmuPciFunction implements EmuFunction {
     this.live('clearFaults').clearFaults();
   }
   inject(fault: string): void {
-    this.live('inject');
-    throw new EmuTargetError(`inject('${fault}'): run-time fault injection is not yet supported by the embedded controller`, 'faults');
+    const device = this.live('inject');
+    device.inject(parseFault(fault));
+  }
+  pendingCompletions(): number {
+    return this.live('pendingCompletions').pendingCompletions();
   }
   stats(): EmuStats {
     return this.live('stats').stats();
@@ -208,8 +219,7 @@ class EmuPciFunction implements EmuFunction {
   }
   attachPeer(target: string): EmuFunction {
     const options = parseEmuTarget(target);
-    refuseUnsupported(options);
-    return new EmuPciFunction(`${target}`, options, this.live('attachPeer'));
+    return new EmuPciFunction(target, options, this.live('attachPeer'));
   }
   close(): void {
     this.device?.close();
@@ -220,9 +230,7 @@ class EmuPciFunction implements EmuFunction {
 
 /** Opens an embedded controller from 'emu' or 'emu:key=value,...' (see EMU_KEYS). */
 export function openEmu(target = 'emu'): EmuFunction {
-  const options = parseEmuTarget(target);
-  refuseUnsupported(options);
-  return new EmuPciFunction(target, options);
+  return new EmuPciFunction(target, parseEmuTarget(target));
 }
 export { EmuArena } from './memory';
 export type { ArenaBuffer } from './memory';

@@ -2,6 +2,7 @@
 // Every key is known here; an unknown key or a bad value is rejected with a message that
 // lists what is valid. The result is plain data (no native code involved).
 import { PhyrError } from '../errors';
+import { parseFault } from './faults';
 
 /** A target string was rejected. `key` names the offending key when there is one. */
 export class EmuTargetError extends PhyrError {
@@ -68,7 +69,7 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   queues: 64,
   qsize: 1024,
   mdts: 7,
-  sgl: 'off',
+  sgl: 'on',
   cmbBytes: 0,
   faults: [],
   serial: 'PHYREMU0001',
@@ -157,7 +158,10 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
   inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
   faults: {
     help: "fault injection specs joined by '+', e.g. fail:nth=100:status=0x281+drop:nth=50",
-    set: (o, v) => (o.faults = v.split('+').filter((f) => f.length > 0)),
+    set: (o, v) => {
+      o.faults = v.split('+').filter((f) => f.length > 0);
+      for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
+    },
   },
   serial: {
     help: 'serial number, 1..20 printable ASCII characters',

@@ -46,9 +46,9 @@ export class FakeRoot {
     this.file(`${base}/class`, `0x${(d.classCode ?? 0x010802).toString(16).padStart(6, '0')}\n`);
     this.file(`${base}/driver_override`, '(null)\n');
     this.file(`${base}/resource`, (d.resources ?? ['0x00000000fe000000 0x00000000fe003fff 0x0000000000140204']).join('\n') + '\n');
-    if (d.driver) this.link(`${base}/driver`, `../../../bus/pci/drivers/${d.driver}`);
+    if (d.driver) this.link(`${base}/driver`, `../../drivers/${d.driver}`);
     if (d.group !== undefined) {
-      this.link(`${base}/iommu_group`, `../../../kernel/iommu_groups/${d.group}`);
+      this.link(`${base}/iommu_group`, `../../../../kernel/iommu_groups/${d.group}`);
       this.file(`sys/kernel/iommu_groups/${d.group}/devices/${d.bdf}`, '');
     }
     return this;

@@ -34,7 +34,8 @@ TEST(emu_identify_controller_and_namespace) {
   uint64_t nsze;
   std::memcpy(&nsze, buf, 8);
   CHECK_EQ(nsze, (1u << 24) / 4096);
-  CHECK_EQ(buf[128 + 2], 12u);
+  CHECK_EQ(buf[26], 1u);  // FLBAS: format 1
+  CHECK_EQ(buf[128 + 4 + 2], 12u);
   CHECK_EQ(identify(d, CNS_NAMESPACE, 4, buf), sc(SCT_GENERIC, SC_INVALID_NAMESPACE));
   CHECK_EQ(identify(d, CNS_NAMESPACE, 0, buf), sc(SCT_GENERIC, SC_INVALID_NAMESPACE));
   CHECK_EQ(identify(d, CNS_ACTIVE_NS_LIST, 1, buf), 0u);

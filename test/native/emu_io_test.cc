@@ -65,6 +65,7 @@ TEST(emu_io_statuses) {
   emu::EmuConfig cfg;
   cfg.mdts = 1;  // 8 KiB
   cfg.nsBytes = 1 << 20;
+  cfg.sgl = emu::SglSupport::Off;
   cfg.namespaces = 2;
   MiniDriver d(cfg);
   CHECK(d.enable());
@@ -138,4 +139,35 @@ TEST(emu_null_backend_reads_zeros) {
   CHECK_EQ(d.run(q, rw(d, IO_WRITE, 1, 0, 8, d.iova(d.page(100)))), 0u);
   CHECK_EQ(d.run(q, rw(d, IO_READ, 1, 0, 8, d.iova(d.page(100)))), 0u);
   CHECK_EQ(d.page(100)[0] | d.page(100)[4095], 0);
+}
+
+TEST(emu_sgl_segments_and_bit_bucket) {
+  MiniDriver d(emu::EmuConfig{});
+  CHECK(d.enable());
+  MiniQueue q;
+  CHECK(d.createIoPair(q, 1, 16, 2, 3));
+  // Write 2 blocks from two data blocks listed in a Last Segment.
+  auto* seg = reinterpret_cast<SglDesc*>(d.page(10));
+  std::memset(d.page(100), 0x11, 512);
+  std::memset(d.page(101), 0x22, 512);
+  seg[0] = SglDesc{d.iova(d.page(100)), 512, {}, SGL_TYPE_DATA_BLOCK << 4};
+  seg[1] = SglDesc{d.iova(d.page(101)), 512, {}, SGL_TYPE_DATA_BLOCK << 4};
+  Sqe w = d.sqe(IO_WRITE, 1);
+  w.cdw0 |= PSDT_SGL_MPTR_CONTIG << PSDT_SHIFT;
+  w.cdw12 = 1;
+  SglDesc last{d.iova(seg), 32, {}, SGL_TYPE_LAST_SEGMENT << 4};
+  std::memcpy(&w.dptr1, &last, 16);
+  CHECK_EQ(d.run(q, w), 0u);
+  // Read block 1 only: block 0 goes to a bit bucket.
+  seg[0] = SglDesc{0, 512, {}, SGL_TYPE_BIT_BUCKET << 4};
+  seg[1] = SglDesc{d.iova(d.page(102)), 512, {}, SGL_TYPE_DATA_BLOCK << 4};
+  Sqe r = w;
+  r.cdw0 = IO_READ | PSDT_SGL_MPTR_CONTIG << PSDT_SHIFT;
+  CHECK_EQ(d.run(q, r), 0u);
+  CHECK_EQ(d.page(102)[0], 0x22u);
+  // Bit bucket in a write: SGL Descriptor Type Invalid. Short list: Data SGL Length Invalid.
+  CHECK_EQ(d.run(q, w), sc(SCT_GENERIC, SC_SGL_DESCRIPTOR_TYPE_INVALID));
+  last.len = 16;
+  std::memcpy(&r.dptr1, &last, 16);
+  CHECK_EQ(d.run(q, r), sc(SCT_GENERIC, SC_DATA_SGL_LENGTH_INVALID));
 }

@@ -2,6 +2,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "emu_mini_driver.h"
 
 using namespace phyr;
@@ -55,4 +57,27 @@ TEST(emu_thread_reset_while_idle_and_restart) {
     d.write32(REG_CC, 0);
     CHECK(d.waitFor([&] { return (d.read32(REG_CSTS) & CSTS_RDY) == 0; }));
   }
+}
+
+TEST(emu_thread_timing_model_holds_completions) {
+  emu::EmuConfig cfg;
+  cfg.timing.latency = emu::TimingModel::Latency::Fixed;
+  cfg.timing.latencyNs = 200'000;  // 200 us
+  MiniDriver d(cfg, true);
+  CHECK(d.enable());
+  MiniQueue q;
+  CHECK(d.createIoPair(q, 1, 16, 2, 3));
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 8; i++) {
+    Sqe s = d.sqe(IO_READ, 1);
+    s.dptr1 = d.iova(d.page(100 + i));
+    d.submit(q, s);
+  }
+  for (int i = 0; i < 8; i++) {
+    Cqe c{};
+    CHECK(d.reap(q, &c));
+  }
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(us >= 200);
+  CHECK_EQ(d.ctrl->pendingCompletions(), 0u);
 }

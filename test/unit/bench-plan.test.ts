@@ -2,7 +2,7 @@
 // IO, with a message naming the option and what to use instead.
 import t from 'tap';
 import { parseBenchArgs } from '../../tools/bench/config';
-import { bsHeader, jobOptions, planJob, queueSizeFor } from '../../tools/bench/plan';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor } from '../../tools/bench/plan';
 import { groupJobs, toJobResult } from '../../tools/bench/runner';
 import type { NativeJobResult } from '../../tools/bench/native';
 
@@ -62,9 +62,13 @@ t.test('impossible combinations are refused before any IO', async (t) => {
 t.test('queue sizes leave the driver its quarter of spare entries', async (t) => {
   for (const d of [1, 2, 3, 31, 32, 96, 128, 129, 768]) {
     const q = queueSizeFor(d);
-    t.ok(q - Math.floor(q / 4) >= d, `depth ${d} -> ${q}`);
-    t.ok(q / 2 - Math.floor(q / 8) < d || q === 2, `depth ${d}: ${q} is the smallest power of two`);
+    t.ok(queueCapacity(q) >= d, `depth ${d} -> ${q}`);
+    t.ok(q === 2 || queueCapacity(q / 2) < d, `depth ${d}: ${q} is the smallest power of two`);
   }
+});
+
+t.test('queue capacity: a quarter spare, and never the whole ring', async (t) => {
+  t.same([2, 4, 64, 1024].map(queueCapacity), [1, 3, 48, 768]);
 });
 
 t.test('stonewall starts a new group', async (t) => {
@@ -82,7 +86,7 @@ t.test('native results become report results', async (t) => {
     write: { ios: 0, bytes: 0, slat: z, clat: z, lat: z },
     runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, depthHist: [1, 1, 0, 0, 0, 0, 0],
     verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, lba: 5, seq: 2, seed: 0x89 } }],
-    prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
+    driverNs: 100, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
     error: 0, errorStatus: 0, errorLba: 0, errorText: '',
   };
   const r = toJobResult(spec, plan, 1, n);
@@ -90,6 +94,8 @@ t.test('native results become report results', async (t) => {
   t.same(r.read.clat.bins, [10, 1, 20, 1]);
   t.equal(r.phyr.dptr, 'prp');
   t.equal(r.phyr.cpuNsPerIo, 200);
+  t.equal(r.phyr.driverNsPerIo, 50);
+  t.equal(r.phyr.busyNsPerIo, 75);
   t.same(r.verifyFailures[0].expected, { lba: 5, seq: null, seed: 0x89 });
   t.equal(r.errorMessage, undefined);
   t.equal(r.header.bs, '(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B');

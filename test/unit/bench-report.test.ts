@@ -28,7 +28,7 @@ function result(name = 'j', overrides: Partial<JobResult> = {}): JobResult {
     name, groupId: 0, jobs: 1, error: 0, runtimeNs: 2e9, read, write: emptyDirection(),
     usrNs: 1e9, sysNs: 0.5e9, ctx: 3, depthHist: [0, 0, 0, 0, 0, 1000, 0],
     verifyChecked: 0, verifyErrors: 0, verifyFailures: [],
-    phyr: { dptr: 'prp', prpCommands: 1000, sglCommands: 0, splits: 0, bounces: 0, cpuNsPerIo: 1.5e6 },
+    phyr: { dptr: 'prp', prpCommands: 1000, sglCommands: 0, splits: 0, bounces: 0, cpuNsPerIo: 1.5e6, driverNsPerIo: 80, busyNsPerIo: 120 },
     options: { rw: 'randread', bs: '4k' }, header: { rw: 'randread', bs: '(R) 4096B-4096B', iodepth: 32 },
     ...overrides,
   };
@@ -96,6 +96,8 @@ t.test('JSON carries fio\'s schema fields', async (t) => {
   t.equal(j.latency_us['1000'] > 0, true);
   t.equal(j.phyr.dptr, 'prp');
   t.equal(j.phyr.cpu_ns_per_io, 1.5e6);
+  t.equal(j.phyr.driver_ns_per_io, 80);
+  t.equal(j.phyr.busy_ns_per_io, 120);
   t.equal(doc.phyr.target, 'emu:backend=null');
   t.equal(doc.phyr.iommu_faults, 0);
   t.equal(doc.phyr.memcpy_bytes_per_second, 1e10);
@@ -123,6 +125,7 @@ t.test('normal output has fio\'s blocks and names the target', async (t) => {
   t.match(text, /  cpu          : usr=50\.00%, sys=25\.00%, ctx=3, majf=0, minf=0, per IO=1500000ns/);
   t.match(text, /  IO depths    : 1=0\.0%, 2=0\.0%, 4=0\.0%, 8=0\.0%, 16=0\.0%, 32=100\.0%, >=64=0\.0%/);
   t.match(text, /  phyr         : dptr=prp \(prp=1000, sgl=0\), splits=0, bounces=0/);
+  t.match(text, /  phyr per IO  : driver=80ns, loop busy=120ns, thread cpu=1500000ns/);
   t.match(text, /verify error : LBA 7: crc32c mismatch; expected header \{lba=7, seq=any, seed=0x89\}, found \{magic=0x0, lba=7, seq=1, seed=0x89\}/);
   t.match(text, /Run status group 0 \(all jobs\):\n   READ: bw=2000KiB\/s \(2048kB\/s\), 2000KiB\/s-2000KiB\/s .*io=4000KiB \(4096kB\), run=2000-2000msec/);
   t.match(text, /Run status group 1 \(all jobs\)/);
@@ -130,13 +133,15 @@ t.test('normal output has fio\'s blocks and names the target', async (t) => {
 });
 
 t.test('group reporting merges clones', async (t) => {
-  const m = mergeResults([result('a'), result('a', { phyr: { dptr: 'sgl', prpCommands: 0, sglCommands: 1000, splits: 2, bounces: 1, cpuNsPerIo: 0 } })]);
+  const m = mergeResults([result('a'), result('a', { phyr: { dptr: 'sgl', prpCommands: 0, sglCommands: 1000, splits: 2, bounces: 1, cpuNsPerIo: 0, driverNsPerIo: 40, busyNsPerIo: 60 } })]);
   t.equal(m.jobs, 2);
   t.equal(m.read.ios, 2000);
   t.equal(m.read.clat.count, 2000);
   t.equal(m.phyr.dptr, 'prp+sgl');
   t.equal(m.phyr.splits, 2);
   t.equal(m.phyr.cpuNsPerIo, 1.5e6);
+  t.equal(m.phyr.driverNsPerIo, 60);
+  t.equal(m.phyr.busyNsPerIo, 90);
   t.same(m.depthHist, [0, 0, 0, 0, 0, 2000, 0]);
 });
 
@@ -160,4 +165,11 @@ t.test('live status line', async (t) => {
   t.equal(wantLiveLine('auto', false), false);
   t.equal(wantLiveLine('always', false), true);
   t.equal(wantLiveLine('never', true), false);
+});
+
+t.test('percentile units follow fio\'s min/max rule', async (t) => {
+  const ns = formatNormal([result('a', { read: { ...result().read, clat: series([100, 200, 300]) } })], pct, info);
+  t.match(ns, /clat percentiles \(nsec\):\n     \|  1\.00th=\[  100\]/);
+  const ms = formatNormal([result('a', { read: { ...result().read, clat: series([3e6, 2e8]) } })], pct, info);
+  t.match(ms, /clat percentiles \(msec\):\n     \|  1\.00th=\[    3\], 50\.00th=\[    3\], 99\.00th=\[  200\]/);
 });

@@ -124,11 +124,14 @@ t.test('anonymous and hugepage memory maps, unmaps and detaches', async (t) => {
   unmapMemory(mem); // idempotent on a detached buffer
   t.throws(() => mapLockedPages(100), /multiple of 4096/);
   t.throws(() => mapHugepages(HUGEPAGE_SIZE + 1), /multiple of 2 MiB/);
-  const free = Number(fs.readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
-  if (free === 0) {
-    t.throws(() => mapHugepages(HUGEPAGE_SIZE), /phyr setup --hugepages N/);
-  } else {
-    const h = mapHugepages(HUGEPAGE_SIZE);
+  // Other tests may change the reserve concurrently: either outcome is checked fully.
+  let h: ArrayBuffer | undefined;
+  try {
+    h = mapHugepages(HUGEPAGE_SIZE);
+  } catch (err) {
+    t.match(err, { code: 'PHYR_NO_HUGEPAGES', message: /phyr setup --hugepages N/ }, 'no free hugepage: the advice is given');
+  }
+  if (h) {
     t.equal(h.byteLength, HUGEPAGE_SIZE);
     unmapMemory(h);
   }

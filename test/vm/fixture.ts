@@ -1,12 +1,35 @@
 // Devices shared by the in-guest cases: opened once, closed after the last case.
 import { openVfio, type VfioFunction } from '../../lib/vfio';
 import { mapHugepages, unmapMemory } from '../../lib/vfio/memory';
+import { DmaPool } from '../../lib/dma';
 import { atEnd } from './harness';
 import { PEER, TARGET } from './topology';
 
 let target: VfioFunction | undefined;
 let peer: VfioFunction | undefined;
 let huge: ArrayBuffer | undefined;
+const pools = new Map<VfioFunction, DmaPool>();
+
+/** A DMA pool on `fn` (hugepages), one per function, closed at the end. */
+export function poolFor(fn: VfioFunction): DmaPool {
+  let p = pools.get(fn);
+  if (!p) {
+    p = new DmaPool(fn, { hugepages: 'require' });
+    pools.set(fn, p);
+    const pool = p;
+    atEnd(() => pool.close());
+  }
+  return p;
+}
+
+/**
+ * Closes the pool on `fn`. Two DmaPools on one function would hand out the same IOVAs,
+ * so a case's pool is closed before the driver (which makes its own) opens the function.
+ */
+export function closePool(fn: VfioFunction): void {
+  pools.get(fn)?.close();
+  pools.delete(fn);
+}
 
 /** The target controller (opened on first use, in its own new container). */
 export function targetFn(): VfioFunction {

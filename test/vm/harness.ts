@@ -10,7 +10,15 @@ interface VmCase {
   fn: () => Promise<void> | void;
 }
 const cases: VmCase[] = [];
-const cleanups: (() => void)[] = [];
+const cleanups: (() => void | Promise<void>)[] = [];
+const notes: { case: string; note: string }[] = [];
+let current = '';
+
+/** Records a finding (e.g. a device deviation) in results.json and prints it. */
+export function note(text: string): void {
+  notes.push({ case: current, note: text });
+  console.log(`  note: ${text}`);
+}
 
 /** Registers a case (runs in registration order). */
 export function test(name: string, fn: () => Promise<void> | void): void {
@@ -18,7 +26,7 @@ export function test(name: string, fn: () => Promise<void> | void): void {
 }
 
 /** Registers something to undo after the last case (reverse order). */
-export function atEnd(fn: () => void): void {
+export function atEnd(fn: () => void | Promise<void>): void {
   cleanups.push(fn);
 }
 
@@ -36,6 +44,7 @@ export async function runCases(filter = ''): Promise<CaseResult[]> {
   for (const c of cases) {
     if (filter && !c.name.includes(filter)) continue;
     const t0 = Date.now();
+    current = c.name;
     try {
       await c.fn();
       results.push({ name: c.name, ok: true, seconds: (Date.now() - t0) / 1000 });
@@ -48,7 +57,7 @@ export async function runCases(filter = ''): Promise<CaseResult[]> {
   }
   for (const f of cleanups.reverse()) {
     try {
-      f();
+      await f();
     } catch (err) {
       console.log(`cleanup failed: ${(err as Error).message}`);
     }
@@ -56,7 +65,7 @@ export async function runCases(filter = ''): Promise<CaseResult[]> {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   const share = process.env.PHYR_VM_SHARE;
-  if (share) fs.writeFileSync(path.join(share, 'results.json'), JSON.stringify({ passed, failed, results }, null, 1));
+  if (share) fs.writeFileSync(path.join(share, 'results.json'), JSON.stringify({ passed, failed, results, notes }, null, 1));
   console.log(`${passed} passed, ${failed} failed`);
   return results;
 }

@@ -3,6 +3,9 @@
 import { runCases } from './harness';
 import './cases/vfio';
 import './cases/errors';
+import './cases/conformance';
+import './cases/cmb';
+import './cases/setup';
 
 runCases(process.argv[2] ?? '').then(
   (results) => {

@@ -63,6 +63,10 @@ export interface NativeJobResult {
   verifyChecked: number;
   verifyErrors: number;
   verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; lba: number; seq: number; seed: number } }>;
+  /** ns inside the driver's submit, doorbell and (non-empty) reap calls. */
+  driverNs: number;
+  /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */
+  busyNs: number;
   prpCommands: number;
   sglCommands: number;
   splitCommands: number;

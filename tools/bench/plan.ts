@@ -30,10 +30,15 @@ function usedSizes(b: BlockSizeSpec): number[] {
   return b.split.length ? b.split.map((e) => e.bytes) : [b.min, b.max];
 }
 
-/** Queue entries to request so that `iodepth` commands fit (the driver keeps a quarter spare). */
+/** Commands a queue of `size` entries holds in flight (the driver keeps a quarter spare, and at least one). */
+export function queueCapacity(size: number): number {
+  return Math.min(size - Math.floor(size / 4), size - 1);
+}
+
+/** Queue entries to request so that `iodepth` commands fit. */
 export function queueSizeFor(iodepth: number): number {
   let size = 2;
-  while (size - Math.floor(size / 4) < iodepth) size *= 2;
+  while (queueCapacity(size) < iodepth) size *= 2;
   return size;
 }
 

@@ -76,11 +76,12 @@ function latLine(label: string, s: LatencySeries): string {
 
 function percentileBlock(s: LatencySeries, list: number[]): string[] {
   const values = list.map((p) => percentile(s, p));
+  // fio's rule (stat.c show_clat_percentiles): scale by the smallest and largest value.
+  const minv = Math.min(...values), maxv = Math.max(...values);
   let div = 1;
   let unit = 'nsec';
-  const max = Math.max(...values);
-  if (max / div > 9999) [div, unit] = [1e3, 'usec'];
-  if (max / div > 9999) [div, unit] = [1e6, 'msec'];
+  if (minv > 2_000_000 && maxv > 99_999_999) [div, unit] = [1e6, 'msec'];
+  else if (minv > 2_000 && maxv > 99_999) [div, unit] = [1e3, 'usec'];
   const width = Math.max(5, ...values.map((v) => String(Math.round(v / div)).length));
   const cells = list.map((p, i) => `${p.toFixed(2).padStart(5)}th=[${String(Math.round(values[i] / div)).padStart(width)}]`);
   const lines = [`    clat percentiles (${unit}):`];
@@ -137,6 +138,7 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     depthLine(r),
     `     issued rwts: total=${r.read.ios},${r.write.ios},0,0 short=0,0,0,0 dropped=0,0,0,0`,
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
+    `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
   if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
@@ -272,6 +274,8 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           splits: r.phyr.splits,
           bounces: r.phyr.bounces,
           cpu_ns_per_io: r.phyr.cpuNsPerIo,
+          driver_ns_per_io: r.phyr.driverNsPerIo,
+          busy_ns_per_io: r.phyr.busyNsPerIo,
           ios,
           verify_checked: r.verifyChecked,
           verify_errors: r.verifyErrors,

@@ -30,8 +30,12 @@ export interface PhyrJobStats {
   sglCommands: number;
   splits: number;
   bounces: number;
-  /** Thread CPU time per IO (user + system), the driver's and the loop's. */
+  /** Thread CPU time per IO (user + system): loop, driver, histograms — and polling an empty queue. */
   cpuNsPerIo: number;
+  /** Time per IO inside the driver's submit, doorbell and non-empty reap calls (TSC). */
+  driverNsPerIo: number;
+  /** Time per IO of loop passes that did work: driver + offsets + timestamps + histograms + verify. */
+  busyNsPerIo: number;
 }
 
 /** A verify failure as the native loop saw it. */
@@ -156,6 +160,8 @@ export function mergeResults(list: JobResult[]): JobResult {
       splits: sum((r) => r.phyr.splits),
       bounces: sum((r) => r.phyr.bounces),
       cpuNsPerIo: ios ? sum((r) => r.usrNs + r.sysNs) / ios : 0,
+      driverNsPerIo: ios ? sum((r) => r.phyr.driverNsPerIo * (r.read.ios + r.write.ios)) / ios : 0,
+      busyNsPerIo: ios ? sum((r) => r.phyr.busyNsPerIo * (r.read.ios + r.write.ios)) / ios : 0,
     },
   };
 }

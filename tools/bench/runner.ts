@@ -5,7 +5,7 @@
 import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
-import { bsHeader, jobOptions, planJob, queueSizeFor, type NamespaceInfo, type PlannedJob } from './plan';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, type NamespaceInfo, type PlannedJob } from './plan';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -97,6 +97,8 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
       splits: n.splitCommands,
       bounces: n.bounces,
       cpuNsPerIo: ios ? (n.usrNs + n.sysNs) / ios : 0,
+      driverNsPerIo: ios ? n.driverNs / ios : 0,
+      busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
@@ -148,7 +150,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     g.map((spec) => {
       const ns = device.namespace(spec.nsid);
       const maxQueue = device.maxQueueSize();
-      const cap = maxQueue - Math.floor(maxQueue / 4);
+      const cap = queueCapacity(maxQueue);
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }

@@ -10,6 +10,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { StringDecoder } from 'string_decoder';
 import { PhyrError } from '../../lib/errors';
 import { ensureInitramfs } from './initramfs';
 import { nvmeQemuArgs, type NvmeControllerSpec, type PlacedController } from './nvme-spec';
@@ -95,7 +96,9 @@ export function guestScript(opts: { share: string; cwd: string; command: string[
 }
 
 function qemuArgs(pre: Prereqs, initrd: string, share: string, o: Required<Pick<VmOptions, 'accel' | 'memoryMiB' | 'cpus'>>, nvmeArgs: string[]): string[] {
-  const append = `console=ttyS0 panic=-1 intel_iommu=on quiet loglevel=1 phyr.share=${share}`;
+  // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer probe can miss its
+  // window and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
+  const append = `console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet loglevel=1 phyr.share=${share}`;
   return [
     // The addon is built for x86-64-v2 (SSE4.2, POPCNT): TCG's default qemu64 CPU lacks them.
     ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
@@ -186,8 +189,10 @@ function runQemu(qemu: string, args: string[], timeoutMs: number, onOutput: (s: 
         onOutput(line + '\n');
       }
     };
+    // A multi-byte character may be split across chunks: decode as a stream.
+    const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8').replace(/\r/g, '');
+      const text = decoder.write(chunk).replace(/\r/g, '');
       consoleLog += text;
       if (consoleLog.length > 1 << 20) consoleLog = consoleLog.slice(-(1 << 19));
       pending += text;

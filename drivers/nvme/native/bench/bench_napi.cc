@@ -242,6 +242,8 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       failures.Set(i, fo);
     }
     o.Set("verifyFailures", failures);
+    o.Set("driverNs", static_cast<double>(r.driverNs));
+    o.Set("busyNs", static_cast<double>(r.busyNs));
     o.Set("prpCommands", static_cast<double>(r.prpCommands));
     o.Set("sglCommands", static_cast<double>(r.sglCommands));
     o.Set("splitCommands", static_cast<double>(r.splitCommands));

@@ -116,6 +116,7 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   r_.write = DirectionStats{};
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
+  r_.driverTicks = r_.busyTicks = 0;
   tMeasure_ = now;
   cpu0_ = threadCpu();
   measuring_ = true;
@@ -259,6 +260,7 @@ void JobEngine<Queue>::run() {
   uint64_t lastCompletion = ticks();
   for (;;) {
     // Submit until iodepth IOs are in flight (or the queue is full).
+    const uint64_t tLoop = ticks();
     batch_.clear();
     while (!stopIssuing_ && inflight_ < p_.iodepth) {
       bool write = false;
@@ -281,7 +283,9 @@ void JobEngine<Queue>::run() {
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed);
       }
       entries_[slot] = PhyrEntry{p_.bufIova + static_cast<uint64_t>(slot) * p_.slotBytes, bytes, p_.bufFlags};
+      const uint64_t tSubmit = ticks();
       const QueueSubmitInfo info = q_.submit(QueueIo{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot});
+      r_.driverTicks += ticks() - tSubmit;
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
@@ -295,9 +299,6 @@ void JobEngine<Queue>::run() {
       free_.pop_back();
       inflight_++;
       batch_.push_back(slot);
-      const uint32_t depth = inflight_;
-      const uint32_t bucket = depth >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(depth));
-      r_.depthHist[bucket < 6 ? bucket : 6]++;
       switch (info.format) {
         case DptrKind::kPrp: r_.prpCommands++; break;
         case DptrKind::kSgl: r_.sglCommands++; break;
@@ -306,16 +307,25 @@ void JobEngine<Queue>::run() {
         case DptrKind::kNone: break;
       }
     }
+    uint64_t tRing = 0;
     if (!batch_.empty()) {
+      const uint64_t tBeforeRing = ticks();
       q_.ring();
-      const uint64_t tRing = ticks();
+      tRing = ticks();
+      r_.driverTicks += tRing - tBeforeRing;
       for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
+      // fio's "IO depths": the depth the queue reached with this submission, per IO.
+      const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
+      r_.depthHist[bucket] += batch_.size();
+      r_.busyTicks += tRing - tLoop;
     }
 
     // Reap what has completed.
+    const uint64_t tPoll = ticks();
     const uint32_t n = q_.poll(tags, status, kPollBatch);
     const uint64_t now = ticks();
     if (n) {
+      r_.driverTicks += now - tPoll;
       lastCompletion = now;
       for (uint32_t i = 0; i < n; i++) {
         if (tags[i] >= p_.iodepth) {
@@ -325,6 +335,7 @@ void JobEngine<Queue>::run() {
         complete(static_cast<uint32_t>(tags[i]), status[i], now);
       }
       sincePublish += n;
+      r_.busyTicks += ticks() - tPoll;
     }
 
     // Phase and time bookkeeping.
@@ -364,6 +375,8 @@ void JobEngine<Queue>::run() {
   r_.userNs = cpu1.userNs - cpu0_.userNs;
   r_.systemNs = cpu1.systemNs - cpu0_.systemNs;
   r_.contextSwitches = cpu1.contextSwitches - cpu0_.contextSwitches;
+  r_.driverNs = static_cast<uint64_t>(static_cast<double>(r_.driverTicks) * k);
+  r_.busyNs = static_cast<uint64_t>(static_cast<double>(r_.busyTicks) * k);
   publishProgress(tEnd);
   publish(progress_, kProgState, static_cast<double>(JobState::kDone));
 }

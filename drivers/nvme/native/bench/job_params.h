@@ -110,6 +110,11 @@ struct JobResults {
   uint64_t verifyErrors = 0;
   uint32_t failureCount = 0;
   VerifyFailureRecord failures[kMaxFailures] = {};
+  // Where the thread's time went, from the TSC: inside the driver's submit / ring / reap
+  // calls that did work (driverTicks), and in loop passes that submitted or reaped
+  // something (busyTicks, which includes driverTicks, verify and histograms). Passes that
+  // only found an empty completion queue are excluded: that is waiting, not work.
+  uint64_t driverTicks = 0, busyTicks = 0, driverNs = 0, busyNs = 0;
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
   int32_t error = 0;           // 0, or an errno-like code: 5 = EIO (NVMe status), 22 = EINVAL (submit refused)
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO

@@ -1,0 +1,133 @@
+// Controller memory buffer (NVMe 1.4 §3.1.12-3.1.16, §4.7): register gating by CMBMSC.CRE,
+// data and queues in the CMB, and the rule against mixing CMB and host memory (12h).
+import { NVME } from '../../drivers/nvme/spec';
+import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
+import { readDeviceInfo, type DeviceInfo } from '../device-info';
+import type { RawQueue } from '../raw-queue';
+
+interface Cmb {
+  /** CPU view of the CMB (through its BAR). */
+  bytes: Uint8Array;
+  /** The controller base address the commands use (CMBMSC.CBA). */
+  cba: number;
+  size: number;
+  sz: number;
+}
+
+const hasCmb = (ctx: RawContext): boolean => (Math.floor(ctx.raw.reg64(NVME.REG_CAP) / 2 ** NVME.CAP_CMBS_SHIFT) & 1) === 1;
+
+/** Enables the CMB: CRE, read CMBLOC/CMBSZ, then CMSE with a CBA clear of host mappings. */
+async function enableCmb(ctx: RawContext): Promise<Cmb> {
+  ctx.raw.writeReg64(NVME.REG_CMBMSC, NVME.CMBMSC_CRE);
+  // A device model that samples its registers may take a moment to publish CMBSZ.
+  const deadline = Date.now() + 1000;
+  while (ctx.raw.reg32(NVME.REG_CMBSZ) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  const loc = ctx.raw.reg32(NVME.REG_CMBLOC);
+  const sz = ctx.raw.reg32(NVME.REG_CMBSZ);
+  const unit = 4096 * 16 ** ((sz >>> NVME.CMBSZ_SZU_SHIFT) & 0xf);
+  const size = (sz >>> NVME.CMBSZ_SZ_SHIFT) * unit;
+  const bar = ctx.fn.bar(loc & NVME.CMBLOC_BIR_MASK);
+  const offset = (loc >>> NVME.CMBLOC_OFST_SHIFT) * unit;
+  // A CBA below the top-of-range scratch IOVA, aligned to the CMB size.
+  const cba = Math.floor((unmappedIova(ctx) - size) / size) * size;
+  ctx.raw.writeReg64(NVME.REG_CMBMSC, cba + NVME.CMBMSC_CRE + NVME.CMBMSC_CMSE);
+  return { bytes: new Uint8Array(bar, offset, size), cba, size, sz };
+}
+
+function cmbCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker, cmb: Cmb, info: DeviceInfo, q: RawQueue | undefined) => Promise<void>, o: { destructive?: boolean; queue?: boolean } = {}): RawCase {
+  return {
+    id,
+    suite: 'dptr',
+    purpose,
+    spec,
+    destructive: o.destructive,
+    async run(ctx) {
+      if (!hasCmb(ctx)) return { status: 'not-applicable', reason: 'no controller memory buffer (CAP.CMBS = 0)' };
+      const info = await readDeviceInfo(ctx.raw);
+      const cmb = await enableCmb(ctx);
+      let q: RawQueue | undefined;
+      if (o.queue !== false) {
+        await ctx.raw.setNumberOfQueues(2, 2);
+        q = await ctx.raw.createIoQueuePair(1, 16);
+      }
+      const check = new Checker(ctx);
+      try {
+        await body(ctx, check, cmb, info, q);
+      } finally {
+        ctx.raw.writeReg64(NVME.REG_CMBMSC, 0);
+      }
+      return check.outcome();
+    },
+  };
+}
+
+export const cmbCases: RawCase[] = [
+  {
+    id: 'registers.cmb.cre-gates-registers',
+    suite: 'registers',
+    purpose: 'CMBLOC and CMBSZ read 0 until CMBMSC.CRE is set, then describe the CMB',
+    spec: 'NVMe 1.4 §3.1.12, §3.1.13, §3.1.16',
+    async run(ctx) {
+      if (!hasCmb(ctx)) return { status: 'not-applicable', reason: 'no controller memory buffer (CAP.CMBS = 0)' };
+      const check = new Checker(ctx);
+      ctx.raw.writeReg64(NVME.REG_CMBMSC, 0);
+      await new Promise((r) => setTimeout(r, 5));
+      check.ok(ctx.raw.reg32(NVME.REG_CMBSZ) === 0, 'CMBSZ = 0 before CRE', `CMBSZ=0x${ctx.raw.reg32(NVME.REG_CMBSZ).toString(16)}`);
+      ctx.raw.writeReg64(NVME.REG_CMBMSC, NVME.CMBMSC_CRE);
+      const deadline = Date.now() + 1000;
+      while (ctx.raw.reg32(NVME.REG_CMBSZ) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      const sz = ctx.raw.reg32(NVME.REG_CMBSZ);
+      check.ok(sz >>> NVME.CMBSZ_SZ_SHIFT > 0, 'CMBSZ.SZ > 0 after CRE', `CMBSZ=0x${sz.toString(16)}`);
+      const bir = ctx.raw.reg32(NVME.REG_CMBLOC) & NVME.CMBLOC_BIR_MASK;
+      check.ok(ctx.fn.barSize(bir) > 0, 'CMBLOC.BIR names a present BAR', `BIR=${bir}`);
+      ctx.raw.writeReg64(NVME.REG_CMBMSC, 0);
+      return check.outcome();
+    },
+  },
+  cmbCase('dptr.cmb.data-roundtrip', 'Write data from the CMB, read it back into the CMB at CBA-relative addresses', 'NVMe 1.4 §4.7', async (ctx, check, cmb, info, q) => {
+    if (!q || !(cmb.sz & NVME.CMBSZ_WDS) || !(cmb.sz & NVME.CMBSZ_RDS)) return void check.ok(true, 'CMB holds no read/write data', '');
+    const n = info.lbaSize;
+    for (let i = 0; i < n; i++) cmb.bytes[i] = (i * 5 + 3) & 0xff;
+    check.status(await q.run({ opcode: NVME.IO_WRITE, nsid: 1, dptr1: cmb.cba, cdw10: 100 }), 0, 'Write from the CMB');
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192, cdw10: 100 }), 0, 'Read into the CMB');
+    check.ok(Buffer.compare(Buffer.from(cmb.bytes.subarray(0, n)), Buffer.from(cmb.bytes.subarray(8192, 8192 + n))) === 0, 'data round-trips through the CMB', 'data differs');
+  }, { destructive: true }),
+  cmbCase('dptr.cmb.mixing', 'PRP1 in the CMB with PRP2 in host memory, and a CMB PRP list naming host pages: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7', async (ctx, check, cmb, info, q) => {
+    if (!q) return;
+    const host = ctx.raw.alloc(3 * 4096);
+    const blocks = 8192 / info.lbaSize;
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba, dptr2: host.iova, cdw12: blocks - 1 }), generic(NVME.SC_INVALID_CMB_USE), 'PRP1 CMB, PRP2 host');
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: host.iova, dptr2: cmb.cba, cdw12: blocks - 1 }), generic(NVME.SC_INVALID_CMB_USE), 'PRP1 host, PRP2 CMB');
+    // PRP list in the CMB (offset 4096) listing host pages.
+    const v = new DataView(cmb.bytes.buffer, cmb.bytes.byteOffset + 4096, 16);
+    v.setUint32(0, host.iovaAt(4096), true);
+    v.setUint32(8, host.iovaAt(8192), true);
+    const three = 12288 / info.lbaSize;
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192, dptr2: cmb.cba + 4096, cdw12: three - 1 }), generic(NVME.SC_INVALID_CMB_USE), 'CMB data + CMB list naming host pages');
+  }),
+  cmbCase('admin.cmb.sq-in-cmb', 'An IO submission queue in the CMB: commands written through the BAR execute', 'NVMe 1.4 §4.7, §5.4', async (ctx, check, cmb, _info, _q) => {
+    if (!(cmb.sz & NVME.CMBSZ_SQS)) return void check.ok(true, 'CMBSZ.SQS = 0', '');
+    await ctx.raw.setNumberOfQueues(1, 1);
+    const cq = ctx.raw.alloc(4096);
+    const sqOffset = cmb.size - 4096;
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_CQ, dptr1: cq.iova, cdw10: 1 | (7 << 16), cdw11: 1 }), 0, 'Create IO CQ 1 (host memory)');
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_SQ, dptr1: cmb.cba + sqOffset, cdw10: 1 | (7 << 16), cdw11: 1 | (1 << 16) }), 0, 'Create IO SQ 1 in the CMB');
+    // The SQE is written through the BAR mapping, then the doorbell.
+    const sqe = new DataView(cmb.bytes.buffer, cmb.bytes.byteOffset + sqOffset, 64);
+    for (let i = 0; i < 64; i += 4) sqe.setUint32(i, 0, true);
+    sqe.setUint32(0, NVME.IO_FLUSH | (0x55 << 16), true);
+    sqe.setUint32(4, 1, true);
+    ctx.raw.writeReg32(ctx.raw.sqDoorbell(1), 1);
+    const cqv = new DataView(cq.bytes.buffer, cq.bytes.byteOffset, 16);
+    const deadline = Date.now() + 3000;
+    while (((cqv.getUint32(12, true) >>> 16) & 1) === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const dw3 = cqv.getUint32(12, true);
+    check.ok((dw3 & 0xffff) === 0x55 && dw3 >>> 17 === 0, 'the Flush from the CMB SQ completes with success', `dw3=0x${dw3.toString(16)}`);
+    ctx.raw.writeReg32(ctx.raw.cqDoorbell(1), 1);
+  }, { queue: false }),
+  cmbCase('admin.cmb.cq-in-cmb-refused', 'With CMBSZ.CQS = 0, an IO completion queue in the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7, §5.3', async (ctx, check, cmb) => {
+    if (cmb.sz & NVME.CMBSZ_CQS) return void check.ok(true, 'CQs may live in this CMB', '');
+    await ctx.raw.setNumberOfQueues(1, 1);
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_CQ, dptr1: cmb.cba, cdw10: 1 | (7 << 16), cdw11: 1 }), generic(NVME.SC_INVALID_CMB_USE), 'Create IO CQ in the CMB');
+  }, { queue: false }),
+];

@@ -1,0 +1,83 @@
+// `phyr identify TARGET [--ns N] [--json]`: Identify Controller (or Namespace) data,
+// printed like nvme-cli's id-ctrl / id-ns, with the same field names in JSON.
+import { parseArgs } from 'util';
+import { open } from '../../drivers/nvme';
+import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme/identify';
+import { PhyrError } from '../../lib/errors';
+import { DEFAULT_TARGET } from '../../lib/pci/open';
+
+export const summary = 'print Identify Controller / Namespace data like nvme-cli (text or JSON)';
+
+const HELP = `usage: phyr identify [TARGET] [--ns N] [--json]
+
+Brings up the controller at TARGET (default: ${DEFAULT_TARGET}) and prints its Identify
+Controller data like \`nvme id-ctrl\`, or with --ns the Identify Namespace data of
+namespace N like \`nvme id-ns\`. Field names are nvme-cli's, in text and in JSON.
+
+TARGET      emu[:key=value,...] (the embedded controller) or a PCI address bound to vfio-pci
+
+options:
+  --ns N      print namespace N instead of the controller
+  --json      JSON output (the objects \`nvme id-ctrl -o json\` / \`nvme id-ns -o json\` print)
+  --help      this text`;
+
+/** Output sink (tests pass their own). */
+export interface IdentifyIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const consoleIo: IdentifyIo = { out: (s) => console.log(s), err: (s) => console.error(s) };
+
+export async function run(argv: string[], io: IdentifyIo = consoleIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { ns: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    io.err(`phyr identify: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    io.err(`phyr identify: one TARGET at most, got ${positionals.join(' ')}\n\n${HELP}`);
+    return 2;
+  }
+  let nsid: number | undefined;
+  if (values.ns !== undefined) {
+    nsid = Number(values.ns);
+    if (!Number.isInteger(nsid) || nsid < 1 || nsid > 0xfffffffe) {
+      io.err(`phyr identify: --ns needs a namespace id in 1..4294967294, got '${values.ns}'`);
+      return 2;
+    }
+  }
+  const target = positionals[0] ?? DEFAULT_TARGET;
+  let ctrl;
+  try {
+    ctrl = await open(target);
+  } catch (e) {
+    io.err(`phyr identify: ${(e as Error).message}`);
+    return e instanceof PhyrError ? 1 : 3;
+  }
+  try {
+    if (nsid === undefined) {
+      io.out(values.json ? JSON.stringify(ctrl.identify, null, 2) : formatIdentifyController(ctrl.identify));
+    } else {
+      const ns = ctrl.namespace(nsid);
+      io.out(values.json ? JSON.stringify(ns.identify, null, 2) : formatIdentifyNamespace(nsid, ns.identify));
+    }
+    return 0;
+  } catch (e) {
+    io.err(`phyr identify: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await ctrl.close();
+  }
+}
