@@ -22,7 +22,7 @@ export async function runAllCasesOnEmu(target: string, memory: 'arena' | 'pool')
     const mem = memory === 'arena' ? new EmuArena(fn) : new DmaPool(fn, { hugepages: 'off' });
     try {
       const outcome = await runRawCase(c, fn, mem, { destructive: true, timeoutMs: 3000 });
-      const lacksFeature = (c.id.includes('.cmb.') && !target.includes('cmb=')) || (c.id.startsWith('dptr.sgl.') && target.includes('sgl=off'));
+      const lacksFeature = (c.id.includes('.cmb.') && !target.includes('cmb=')) || (c.id.startsWith('dptr.sgl.') && !/sgl=(on|dword)/.test(target));
       results.push({ id: c.id, outcome, lacksFeature });
     } finally {
       mem.close();

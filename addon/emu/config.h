@@ -20,7 +20,7 @@ struct EmuConfig {
   uint32_t queues = 64;         // queues= IO queue pairs the controller offers
   uint32_t qsize = 1024;        // qsize= largest queue (entries); CAP.MQES = qsize - 1
   uint32_t mdts = 7;            // mdts= (2^mdts pages of 4 KiB; 0 = no limit)
-  SglSupport sgl = SglSupport::ByteAligned;
+  SglSupport sgl = SglSupport::Off;
   uint64_t cmbBytes = 0;        // cmb=
   std::string serial = "PHYREMU0001";
   TimingModel timing;

@@ -494,7 +494,7 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
   while (sq.head != sq.tail && done < budget && !halted_) {
     CompletionQueue& cq = cqs_[sq.cqid];
     // Fetch only when the completion has a free slot to go to, so the CQ never overruns.
-    uint32_t used = (cq.tail + cq.size - cq.head) % cq.size;
+    uint32_t used = cq.tail >= cq.head ? cq.tail - cq.head : cq.tail + cq.size - cq.head;  // no division
     if (used + cq.reserved + 1 >= cq.size) break;
     if (config_.timing.inflight && sqid != ADMIN_QID && pending_.size() >= config_.timing.inflight) break;
     Command cmd;

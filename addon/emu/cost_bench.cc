@@ -11,9 +11,9 @@ namespace phyr::emu {
 using namespace phyr::nvme;
 
 namespace {
-uint64_t now() {
+uint64_t now(clockid_t clock = CLOCK_MONOTONIC) {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 void st32(uint8_t* bar, uint32_t off, uint32_t v) { __atomic_store_n(reinterpret_cast<uint32_t*>(bar + off), v, __ATOMIC_RELEASE); }
@@ -85,7 +85,7 @@ CostBenchResult runCostBench(const CostBenchOptions& o) {
   if (o.opcode == IO_FLUSH) t.dptr1 = t.dptr2 = 0;
   uint32_t tail = 0, head = 0;
   bool phase = true;
-  uint64_t deviceNs = 0, done = 0;
+  uint64_t deviceNs = 0, deviceCpuNs = 0, done = 0;
   const uint64_t start = now();
   Sqe* s = reinterpret_cast<Sqe*>(sq);
   while (done < o.commands) {
@@ -96,11 +96,12 @@ CostBenchResult runCostBench(const CostBenchOptions& o) {
       tail = tail + 1 == qsize ? 0 : tail + 1;
     }
     st32(bar, doorbellOffsetSq(1, 0), tail);
-    uint64_t t0 = now();
+    uint64_t t0 = now(), c0 = now(CLOCK_THREAD_CPUTIME_ID);
     ctrl->pollOnce();
     while (ctrl->pollOnce()) {
     }
     deviceNs += now() - t0;
+    deviceCpuNs += now(CLOCK_THREAD_CPUTIME_ID) - c0;
     // Reap (acquire on the phase dword) and ring the CQ head once per batch.
     for (uint32_t i = 0; i < n; i++) {
       const uint8_t* e = cq + 16ull * head;
@@ -118,6 +119,7 @@ CostBenchResult runCostBench(const CostBenchOptions& o) {
   r.commands = done;
   r.totalNsPerCommand = static_cast<double>(now() - start) / static_cast<double>(done);
   r.deviceNsPerCommand = static_cast<double>(deviceNs) / static_cast<double>(done);
+  r.deviceCpuNsPerCommand = static_cast<double>(deviceCpuNs) / static_cast<double>(done);
   ctrl.reset();
   std::free(mem);
   return r;

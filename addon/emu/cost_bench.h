@@ -17,7 +17,10 @@ struct CostBenchOptions {
 
 struct CostBenchResult {
   uint64_t commands = 0;
-  double deviceNsPerCommand = 0;  // time inside pollOnce / commands
+  double deviceNsPerCommand = 0;  // wall time inside pollOnce / commands
+  // thread CPU time inside pollOnce / commands: excludes time the thread was descheduled
+  // (a loaded machine), includes two clock syscalls per batch
+  double deviceCpuNsPerCommand = 0;
   double totalNsPerCommand = 0;   // including the native driver loop
   std::string error;
 };

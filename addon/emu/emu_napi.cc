@@ -481,6 +481,7 @@ Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("commands", static_cast<double>(r.commands));
   out.Set("deviceNsPerCommand", r.deviceNsPerCommand);
+  out.Set("deviceCpuNsPerCommand", r.deviceCpuNsPerCommand);
   out.Set("totalNsPerCommand", r.totalNsPerCommand);
   return out;
 }

@@ -69,7 +69,7 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   queues: 64,
   qsize: 1024,
   mdts: 7,
-  sgl: 'on',
+  sgl: 'off',
   cmbBytes: 0,
   faults: [],
   serial: 'PHYREMU0001',

@@ -142,7 +142,9 @@ TEST(emu_null_backend_reads_zeros) {
 }
 
 TEST(emu_sgl_segments_and_bit_bucket) {
-  MiniDriver d(emu::EmuConfig{});
+  emu::EmuConfig cfg;
+  cfg.sgl = emu::SglSupport::ByteAligned;
+  MiniDriver d(cfg);
   CHECK(d.enable());
   MiniQueue q;
   CHECK(d.createIoPair(q, 1, 16, 2, 3));
