@@ -106,8 +106,10 @@ export function nvmeQemuArgs(specs: NvmeControllerSpec[], imageDir: string): { a
       } else {
         const img = n === 1 && spec.file ? spec.file : path.join(imageDir, `${node}.img`);
         if (!(n === 1 && spec.file)) images.push({ path: img, size: spec.size });
-        args.push('-blockdev', `driver=file,node-name=${node}f,filename=${img},cache.direct=off`);
-        args.push('-blockdev', `driver=raw,node-name=${node},file=${node}f`);
+        // discard=unmap: Dataset Management deallocate punches holes, so deallocated blocks
+        // read as zeros as the controller's DLFEAT promises.
+        args.push('-blockdev', `driver=file,node-name=${node}f,filename=${img},cache.direct=off,discard=unmap`);
+        args.push('-blockdev', `driver=raw,node-name=${node},file=${node}f,discard=unmap`);
       }
       const bs = 2 ** spec.lbads[(n - 1) % spec.lbads.length];
       args.push('-device', `nvme-ns,drive=${node},bus=nvme${c},nsid=${n},logical_block_size=${bs},physical_block_size=${bs}`);
