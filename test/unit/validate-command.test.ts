@@ -29,7 +29,7 @@ function harness(options: { tty?: boolean; cases?: ReturnType<typeof syntheticCa
   const deps: ValidateDeps = {
     registry: () => new CaseRegistry().add(options.cases ?? syntheticCases()),
     open: async (target, o) => {
-      opened.push(`${target} nsid=${o.nsid}`);
+      opened.push(`${target} nsid=${o.nsid}${o.peer ? ` peer=${o.peer}` : ''} timeout=${o.commandTimeoutMs}`);
       return syntheticSession(undefined, log);
     },
     stdout: { write: (s: string) => (out += s), isTTY: options.tty },
@@ -49,6 +49,7 @@ t.test('usage errors exit 2 with a reason', async (t) => {
     [['--case', 'nothing.here'], /matches no case/],
     [['not-a-target'], /'not-a-target' is not a target/],
     [['emu', '--timeout', '0'], /--timeout must be an integer from 1 to 3600/],
+    [['emu', '--peer', 'nope'], /'nope' is not a target/],
   ] as [string[], RegExp][]) {
     const h = harness();
     t.equal(await runValidate(argv, h.deps), 2, argv.join(' '));
@@ -78,9 +79,9 @@ t.test('a run prints progress, writes every report and exits 1 on failure', asyn
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const h = harness();
   const j = path.join(dir, 'nested', 'r.xml');
-  const code = await runValidate(['emu:sgl=on', '--nsid', '2', '--timeout', '5', '--junit', j, '--json', path.join(dir, 'r.json'), '--html', path.join(dir, 'r.html')], h.deps);
+  const code = await runValidate(['emu:sgl=on', '--nsid', '2', '--peer', 'emu:cmb=1M', '--timeout', '5', '--junit', j, '--json', path.join(dir, 'r.json'), '--html', path.join(dir, 'r.html')], h.deps);
   t.equal(code, 1);
-  t.same(h.opened, ['emu:sgl=on nsid=2']);
+  t.same(h.opened, ['emu:sgl=on nsid=2 peer=emu:cmb=1M timeout=5000']);
   t.equal(h.log.closed, 1, 'session closed');
   const out = h.out();
   t.match(out, /^phyr validate emu:sgl=on: QEMU NVMe Ctrl \(serial SYN<&>"1, firmware 7\.2\.0, 1b36:0010\)\n/);

@@ -37,6 +37,8 @@ options:
                       asks for confirmation naming the device's model and serial
   --yes, -y           do not ask (required for --destructive without a terminal)
   --nsid N            namespace under test (default 1)
+  --peer TARGET       a second device for the p2p suite: a PCI address in the same IOMMU
+                      domain, or emu:cmb=SIZE attached to an emulated target
   --timeout SECONDS   per-case timeout (default 30 on emu, 120 on hardware)
   --junit FILE        write a JUnit XML report
   --json FILE         write a JSON report (device identify data, platform, every outcome)
@@ -85,6 +87,7 @@ function parse(argv: string[]) {
         destructive: { type: 'boolean', default: false },
         yes: { type: 'boolean', short: 'y', default: false },
         nsid: { type: 'string', default: '1' },
+        peer: { type: 'string' },
         timeout: { type: 'string' },
         junit: { type: 'string' },
         json: { type: 'string' },
@@ -148,8 +151,10 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
     return 0;
   }
   let timeoutMs: number;
+  let kind: 'emu' | 'vfio';
   try {
-    const kind = targetKind(target);
+    kind = targetKind(target);
+    if (args.values.peer !== undefined) targetKind(args.values.peer);
     timeoutMs = 1000 * (args.values.timeout !== undefined ? positiveInt(args.values.timeout, '--timeout', 3600) : kind === 'emu' ? 30 : 120);
   } catch (err) {
     deps.stderr.write(`phyr validate: ${(err as Error).message}\n`);
@@ -160,7 +165,7 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
     return 2;
   }
 
-  const session = await deps.open(target, { nsid });
+  const session = await deps.open(target, { nsid, peer: args.values.peer, commandTimeoutMs: Math.min(timeoutMs, kind === 'emu' ? 5000 : 30_000) });
   try {
     if (args.values.destructive) {
       const answer = await confirmDestructive(session.device, nsid, args.values.yes, deps.prompt);

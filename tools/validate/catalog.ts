@@ -1,24 +1,21 @@
 // The default case catalogue: the raw conformance cases written over conformance/raw-queue.ts
-// (suites registers, admin, dptr, errors) plus validate's own driver-level suites.
-import * as path from 'path';
+// (suites registers, admin, dptr, errors) plus validate's own suites (integrity, p2p and the
+// driver-level errors cases).
+import { allCases } from '../../conformance/index';
 import { CaseRegistry } from './registry';
+import { errorCases } from './suites/errors';
+import { integrityCases } from './suites/integrity';
+import { p2pCases } from './suites/p2p';
 import type { ConformanceCase, ValidateCase } from './types';
 
 /** validate's own cases (integrity, p2p, driver-level errors). */
 export function ownCases(): ValidateCase[] {
-  return [];
+  return [...errorCases, ...p2pCases, ...integrityCases];
 }
 
-/** The raw conformance cases, or none when this tree has no conformance/index. */
+/** The raw conformance cases (conformance/cases). */
 export function conformanceCases(): ConformanceCase[] {
-  const where = path.join(__dirname, '..', '..', 'conformance', 'index');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(where) as { allCases: ConformanceCase[] }).allCases;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(where)) return [];
-    throw err;
-  }
+  return allCases as ConformanceCase[];
 }
 
 /** Every case phyr validate knows. */

@@ -58,6 +58,27 @@ export const QUIRKS: readonly Quirk[] = [
     match: QEMU_NVME,
     cases: ['admin.features.interrupt-coalescing*', 'admin.*coalesc*'],
   },
+  {
+    id: 'qemu-prp1-offset-unchecked',
+    description: 'PRP1 with bits 1:0 set (not dword aligned) is accepted and the transfer done at that byte offset, instead of PRP Offset Invalid',
+    spec: 'NVMe 1.4 §4.3 (PRP entry offset)',
+    match: QEMU_NVME,
+    cases: ['dptr.prp.prp1-not-dword-aligned'],
+  },
+  {
+    id: 'qemu-no-dnr-queue-deletion',
+    description: 'Delete I/O Completion Queue with a submission queue still on it answers Invalid Queue Deletion without the Do Not Retry bit',
+    spec: 'NVMe 1.4 §5.5, §4.6.1 (DNR)',
+    match: QEMU_NVME,
+    cases: ['admin.delete-queues.checks'],
+  },
+  {
+    id: 'qemu-bme-off-fatal',
+    description: 'With Bus Master Enable clear, a doorbell makes the SQ fetch fail and the controller sets CSTS.CFS, instead of holding the command until bus mastering is enabled again',
+    spec: 'PCI 3.0 §6.2.2 (Command register), NVMe 1.4 §3.1.6 (CSTS.CFS)',
+    match: QEMU_NVME,
+    cases: ['registers.bus-master.gates-dma'],
+  },
 ];
 
 /** True when `m` matches the device. */

@@ -28,6 +28,8 @@ export interface CaseEnvironment {
   /** The device under test. */
   readonly fn: PciFunction;
   readonly device: DeviceIdentity;
+  /** A peer function in the same IOMMU domain (--peer), if any. */
+  readonly peer?: PciFunction;
   /** Sets up what `c.needs`; throws CaseSkip when the case cannot run on this device. */
   prepare(c: ValidateCase): Promise<PreparedCase>;
   /** Brings the device back to a known state after a case hung or threw (optional). */
@@ -109,6 +111,7 @@ export async function runCase(c: ValidateCase, env: CaseEnvironment, opts: Runne
       destructive: opts.destructive,
       nsid: opts.nsid,
       target: opts.target,
+      peer: env.peer,
       log: (line) => void log.push(line),
     };
     outcome = checkOutcome(await withTimeout(Promise.resolve().then(() => c.run(ctx)), timeoutMs, 'the case'));

@@ -1,6 +1,7 @@
 // The vocabulary of phyr validate: a case as the runner sees it, the context it runs in, the
 // record of one case's result and the whole run's report. The raw conformance cases keep
 // their own shape (conformance/case.ts); this file only extends it.
+import type { PciFunction } from '../../lib/pci/function';
 import type { CaseContext, CaseOutcome, ConformanceCase, SuiteName } from '../../conformance/case';
 
 export type { CaseContext, CaseOutcome, ConformanceCase, SuiteName };
@@ -27,6 +28,8 @@ export interface ValidateContext<Raw = unknown, Driver = unknown> extends CaseCo
   controller?: Driver;
   /** The target string the run was started with (e.g. 'emu:sgl=on' or '0000:01:00.0'). */
   target: string;
+  /** A peer function in the same IOMMU domain (--peer), for the p2p suite. */
+  peer?: PciFunction;
 }
 
 /** A case in the validate registry: a conformance case, possibly needing the driver. */

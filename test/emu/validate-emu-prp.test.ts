@@ -1,0 +1,20 @@
+// phyr validate on the embedded controller, PRP only (sgl=off), 512-byte blocks: every
+// suite passes; without --destructive the writing cases are skipped, not run.
+import t from 'tap';
+import { expectFullPass, validateEmu } from '../helpers/validate-emu';
+
+t.test('every suite passes: emu PRP only', async (t) => {
+  await expectFullPass(t, 'emu:backend=ram,size=64M,sgl=off');
+});
+
+t.test('without --destructive the integrity suite is skipped, not run', async (t) => {
+  const r = await validateEmu(['emu:backend=ram,size=16M', '--suite', 'integrity']);
+  t.equal(r.code, 0);
+  t.ok(r.report.cases.length >= 5);
+  for (const c of r.report.cases) t.match(c.outcome, { status: 'skipped', reason: /--destructive/ }, c.id);
+  t.match(r.out, /destructive case\(s\) skipped: add --destructive/);
+});
+
+t.test('a target that cannot be opened is an error naming the key', async (t) => {
+  await t.rejects(validateEmu(['emu:bogus=1']), /bogus/);
+});

@@ -1,0 +1,54 @@
+// Runs `phyr validate` for real (the command, the default catalogue, a real session on the
+// embedded controller) with reports in a temporary directory, and checks a full-suite run.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PassThrough } from 'stream';
+import type { Test } from 'tap';
+import { runValidate, type ValidateDeps } from '../../tools/commands/validate';
+import { defaultRegistry } from '../../tools/validate/catalog';
+import { openSession } from '../../tools/validate/session';
+import type { RunReport } from '../../tools/validate/types';
+import { parseXml } from './xml-check';
+
+
+/** Runs the command for real on `argv` and returns the exit status, output and JSON report. */
+export async function validateEmu(argv: string[]): Promise<{ code: number; out: string; report: RunReport; junit: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-validate-emu-'));
+  try {
+    let out = '';
+    const deps: ValidateDeps = {
+      registry: defaultRegistry,
+      open: openSession,
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (out += s) },
+      prompt: { input: new PassThrough(), output: new PassThrough(), isTTY: false },
+    };
+    const json = path.join(dir, 'r.json');
+    const junit = path.join(dir, 'r.xml');
+    const code = await runValidate([...argv, '--json', json, '--junit', junit], deps);
+    return { code, out, report: JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport, junit: fs.readFileSync(junit, 'utf8') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every suite, destructive cases included, passes on `target`. */
+export async function expectFullPass(t: Test, target: string, extra: string[] = []): Promise<RunReport> {
+  const r = await validateEmu([target, '--destructive', '--yes', ...extra]);
+  const failed = r.report.cases.filter((c) => c.outcome.status === 'fail');
+  t.same(failed.map((c) => `${c.id}: ${JSON.stringify(c.outcome)}`), [], 'no case fails');
+  t.equal(r.code, 0, 'exit status 0');
+  t.match(r.out, /PASS: \d+ pass, 0 fail/);
+  const ran = new Set<string>(r.report.cases.map((c) => c.suite));
+  for (const suite of ['registers', 'admin', 'dptr', 'errors', 'p2p', 'integrity']) t.ok(ran.has(suite), `suite ${suite} ran`);
+  for (const id of ['integrity.sequential', 'integrity.random', 'integrity.multi-queue', 'integrity.after-reset', 'integrity.after-reopen']) {
+    t.equal(r.report.cases.find((c) => c.id === id)?.outcome.status, 'pass', `${id} passes`);
+  }
+  t.ok(r.report.totals.pass >= 40, `${r.report.totals.pass} cases pass`);
+  t.equal(r.report.device.kind, 'emu');
+  t.match(r.report.device, { model: /\S/, serial: /\S/, identify: { mn: /\S/ }, namespace: { nsze: Number } });
+  t.equal(r.report.platform.iommu, 'embedded controller IOMMU table');
+  t.equal(parseXml(r.junit).attrs.failures, '0');
+  return r.report;
+}

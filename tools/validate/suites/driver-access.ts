@@ -1,0 +1,28 @@
+// What validate's driver-level cases receive as ctx.controller: the driver's Controller
+// over the function under test, and a way to shut it down and bring it up again on the
+// same function (the "after shutdown / re-open" integrity case).
+import type { Controller } from '../../../drivers/nvme/controller';
+import type { Namespace } from '../../../drivers/nvme/namespace';
+import type { ValidateContext } from '../types';
+
+/** The driver side of a case. */
+export interface DriverAccess {
+  /** The controller, brought up by the driver. */
+  readonly controller: Controller;
+  /** Shuts the controller down (CC.SHN, NVMe 1.4 §7.6.2) and brings it up again on the same function. */
+  reopen(): Promise<Controller>;
+}
+
+/** The driver access and namespace of a driver-level case (throws when the runner gave none). */
+export function driverOf(ctx: ValidateContext): { access: DriverAccess; ctrl: Controller; ns: Namespace } {
+  const access = ctx.controller as DriverAccess | undefined;
+  if (!access) throw new Error('this case needs the driver: the runner prepared no controller');
+  const ctrl = access.controller;
+  return { access, ctrl, ns: ctrl.namespace(ctx.nsid) };
+}
+
+/** Largest transfer per command in bytes: MDTS (0 = none) capped at 128 KiB. */
+export function maxTransferBytes(ctrl: Controller): number {
+  const mdts = ctrl.queueCaps.maxTransfer;
+  return Math.min(mdts > 0 ? mdts : Infinity, 128 * 1024);
+}
