@@ -84,7 +84,9 @@ export const ioCases: RawCase[] = [
     if (!(oncs & ONCS_VERIFY)) return void check.ok(true, 'Verify not supported (ONCS bit 7)', '');
     check.status(await q.run({ opcode: NVME.IO_VERIFY, nsid: 1, cdw10: 0, cdw12: 7 }), 0, 'Verify 8 blocks');
     check.status(await q.run({ opcode: NVME.IO_VERIFY, nsid: 1, cdw10: info.blocks % 2 ** 32, cdw11: Math.floor(info.blocks / 2 ** 32) }), generic(NVME.SC_LBA_OUT_OF_RANGE), 'Verify at NSZE');
-  }),
+    // Verify itself writes nothing, but the integrity suite as a whole runs only with
+    // --destructive (phyr validate), so every case in it is marked so.
+  }, true),
   ioCase('admin.log.smart-counters', 'admin', 'SMART / Health log: Host Read Commands grows by the reads done', 'NVMe 1.4 §5.14.1.2', async (ctx, check, { q }) => {
     const before = await getLog(ctx, NVME.LOG_SMART, 512);
     check.status(before, 0, 'Get Log Page 02h');
