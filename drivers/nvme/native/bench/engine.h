@@ -121,6 +121,7 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
   r_.sampledDriverTicks = r_.sampledIos = r_.busyTicks = 0;
+  r_.driverPerIo.reset();
   tMeasure_ = now;
   cpu0_ = threadCpu();
   measuring_ = true;
@@ -350,8 +351,11 @@ void JobEngine<Queue>::run() {
     if (n || !batch_.empty()) {
       r_.busyTicks += now - tLoop;
       if (sample) {
+        const uint64_t passIos = n > batch_.size() ? n : batch_.size();
         r_.sampledDriverTicks += sampled;
-        r_.sampledIos += n > batch_.size() ? n : batch_.size();
+        r_.sampledIos += passIos;
+        // Per-pass figures too: their median ignores the passes a preemption landed in.
+        r_.driverPerIo.record(sampled / passIos);
       }
     }
 
@@ -394,7 +398,7 @@ void JobEngine<Queue>::run() {
   r_.contextSwitches = cpu1.contextSwitches - cpu0_.contextSwitches;
   r_.nsPerTick = k;
   r_.busyNs = static_cast<uint64_t>(static_cast<double>(r_.busyTicks) * k);
-  r_.driverNsPerIo = r_.sampledIos ? static_cast<double>(r_.sampledDriverTicks) * k / static_cast<double>(r_.sampledIos) : 0.0;
+  r_.driverNsPerIo = static_cast<double>(r_.driverPerIo.percentile(50)) * k;
   publishProgress(tEnd);
   publish(progress_, kProgState, static_cast<double>(JobState::kDone));
 }

@@ -112,10 +112,11 @@ struct JobResults {
   VerifyFailureRecord failures[kMaxFailures] = {};
   // Where the thread's time went, from the TSC. busyTicks: passes that submitted or
   // reaped something (waiting on an empty completion queue is excluded). The driver's
-  // share is sampled: one pass in 16 times each submit / doorbell / reap call, and
-  // driverNsPerIo = sampled driver time / IOs of those passes (submitted or reaped,
-  // whichever is more).
+  // share is sampled: one pass in 16 times each submit / doorbell / reap call; each
+  // sampled pass records its driver time / its IOs (submitted or reaped, whichever is
+  // more), and driverNsPerIo is the median — robust to passes a preemption landed in.
   uint64_t busyTicks = 0, busyNs = 0, sampledDriverTicks = 0, sampledIos = 0;
+  LatencyHistogram driverPerIo;  // ticks per IO of each sampled pass
   double driverNsPerIo = 0;
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
