@@ -100,17 +100,40 @@ const apiRows = [];
 const driverApi = path.join(__dirname, 'driver-api.js');
 if (fs.existsSync(driverApi)) {
   process.stderr.write('matrix: driver batch and promise APIs ...\n');
-  const r = spawnSync(process.execPath, [driverApi, '--json', '--seconds', String(SECONDS)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [driverApi, '--json', '--ms', String(SECONDS * 1000), '--qd', '128'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status === 0) {
     try {
+      // bench/driver-api.js: { meta, rows: [{ api, qd, iops, processCpuNsPerIo, jsThreadCpuNsPerIo, driverNsPerIo }] }
       const doc = JSON.parse(r.stdout);
-      for (const x of Array.isArray(doc) ? doc : doc.rows ?? []) apiRows.push(x);
+      for (const x of doc.rows ?? []) {
+        apiRows.push({
+          label: `4 KiB randread QD${x.qd}, null backend, driver ${x.api} API from JS (bench/driver-api.js)`,
+          iops: x.iops,
+          mibps: (x.iops * 4096) / 2 ** 20,
+          cpuNsPerIo: x.jsThreadCpuNsPerIo,
+          note: `JS thread CPU ns/IO; process ${x.processCpuNsPerIo}, driver work ${x.driverNsPerIo ?? '–'}`,
+        });
+      }
     } catch (e) {
       apiRows.push({ label: 'bench/driver-api.js', note: `unreadable output: ${e.message}` });
     }
   } else apiRows.push({ label: 'bench/driver-api.js', note: `exited ${r.status}: ${(r.stderr || '').split('\n')[0]}` });
 } else {
   apiRows.push({ label: 'batch and promise APIs', note: 'bench/driver-api.js is not present in this tree' });
+}
+
+// Floors without a device, in this process: the engine alone (a queue that completes at
+// once) and the engine through the driver's real QueuePair over a loopback controller.
+const addonFloors = require(path.join(ROOT, 'build', 'Release', 'phyr.node')).bench;
+const floorRows = [];
+for (const qd of [1, 32, 128]) {
+  const e = addonFloors.engineFloor(qd, 1000);
+  floorRows.push({ label: `engine alone, null queue, QD${qd} (no device)`, iops: e.iops, cpuNsPerIo: e.cpuNsPerIo, note: 'floor: offsets, timestamps, histograms' });
+  const d = addonFloors.driverFloor(qd, 1000);
+  floorRows.push({ label: `engine + driver QueuePair, loopback controller, QD${qd} (no device)`, iops: d.iops, cpuNsPerIo: d.cpuNsPerIo, note: `driver share sampled ${fmtEarly(d.driverNsPerIo)} ns/IO` });
+}
+function fmtEarly(n) {
+  return Math.round(n);
 }
 
 // memcpy reference, measured by the addon in this process.
@@ -133,7 +156,8 @@ const lines = [
   '| workload | IOPS | MiB/s | % of memcpy | p50 µs | p99 µs | p99.9 µs | CPU ns/IO | dptr | verify |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ...rows.map((r) => `| ${r.label} | ${fmt(r.iops)} | ${fmt(r.mibps, 1)} | ${fmt((100 * r.mibps) / memcpyMiBps, 1)} | ${us(r.p50)} | ${us(r.p99)} | ${us(r.p999)} | ${fmt(r.cpuNsPerIo)} | ${r.dptr} | ${r.verify} |`),
-  ...apiRows.map((r) => (r.note ? `| ${r.label} | – | – | – | – | – | – | – | – | ${r.note} |` : `| ${r.label} | ${fmt(r.iops)} | ${fmt(r.mibps, 1)} | ${fmt((100 * r.mibps) / memcpyMiBps, 1)} | ${us(r.p50)} | ${us(r.p99)} | ${us(r.p999)} | ${fmt(r.cpuNsPerIo)} | ${r.dptr ?? ''} | |`)),
+  ...apiRows.map((r) => (r.iops === undefined ? `| ${r.label} | – | – | – | – | – | – | – | – | ${r.note} |` : `| ${r.label} | ${fmt(r.iops)} | ${fmt(r.mibps, 1)} | ${fmt((100 * r.mibps) / memcpyMiBps, 1)} | – | – | – | ${fmt(r.cpuNsPerIo)} | | ${r.note ?? ''} |`)),
+  ...floorRows.map((r) => `| ${r.label} | ${fmt(r.iops)} | – | – | – | – | – | ${fmt(r.cpuNsPerIo)} | prp | ${r.note} |`),
   '',
   `memcpy reference: ${fmt(memcpyMiBps)} MiB/s (best pass copying 256 MiB, ${fmt(mc.bytesCopied / 2 ** 20)} MiB copied in ${mc.seconds.toFixed(2)} s, single thread).`,
   '',

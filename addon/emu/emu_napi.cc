@@ -11,6 +11,7 @@
 #include <string>
 
 #include "controller.h"
+#include "cost_bench.h"
 #include "hex.h"
 #include "registry.h"
 
@@ -454,8 +455,39 @@ Napi::Value alignedBuffer(const Napi::CallbackInfo& info) {
   return Napi::ArrayBuffer::New(info.Env(), mem, size, [](Napi::Env, void* p) { std::free(p); });
 }
 
+// benchDeviceCost({commands, batch, blockBytes, opcode, backend}) -> {commands,
+// deviceNsPerCommand, totalNsPerCommand}: see cost_bench.h. Runs synchronously (seconds).
+Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CostBenchOptions o;
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Object a = info[0].As<Napi::Object>();
+    uint64_t commands = o.commands, batch = o.batch, bytes = o.blockBytes, opcode = o.opcode;
+    if (!configField(a, "commands", 100000000, &commands) || !configField(a, "batch", 1023, &batch) ||
+        !configField(a, "blockBytes", 131072, &bytes) || !configField(a, "opcode", 255, &opcode))
+      return env.Undefined();
+    o.commands = commands;
+    o.batch = static_cast<uint32_t>(batch);
+    o.blockBytes = static_cast<uint32_t>(bytes);
+    o.opcode = static_cast<uint8_t>(opcode);
+    Napi::Value b = a.Get("backend");
+    if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
+  }
+  CostBenchResult r = runCostBench(o);
+  if (!r.error.empty()) {
+    Napi::RangeError::New(env, "benchDeviceCost: " + r.error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("commands", static_cast<double>(r.commands));
+  out.Set("deviceNsPerCommand", r.deviceNsPerCommand);
+  out.Set("totalNsPerCommand", r.totalNsPerCommand);
+  return out;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
+  o.Set("benchDeviceCost", Napi::Function::New(env, benchDeviceCost, "benchDeviceCost"));
   o.Set("EmuDevice", EmuDevice::define(env));
   o.Set("alignedBuffer", Napi::Function::New(env, alignedBuffer, "alignedBuffer"));
   exports.Set("emu", o);

@@ -41,6 +41,12 @@ export interface OpenOptions {
   completion?: CompletionMode;
   /** Use SGLs when the controller supports them (default true). */
   sgl?: boolean;
+  /**
+   * Polled mode only: 'auto' (default) reaps from a poller that yields to the event loop
+   * (setImmediate) while commands are in flight; 'manual' leaves it to the application,
+   * which calls controller.poll().
+   */
+  poller?: 'auto' | 'manual';
 }
 
 /** Options of createQueuePair(). */
@@ -107,6 +113,7 @@ export class Controller {
   private msixFds: number[] = [];
   private readonly watches: EventfdWatch[] = [];
   private readonly useSgl: boolean;
+  private readonly autoPoll: boolean;
   private readonly host: DispatcherHost;
 
   private constructor(
@@ -124,6 +131,7 @@ export class Controller {
     if (!(this.timeoutMs > 0)) throw new InvalidIoError(`timeoutMs must be positive, got ${options.timeoutMs}`);
     this.tickMs = Math.max(5, Math.min(1000, Math.floor(this.timeoutMs / 4)));
     this.completion = options.completion ?? 'poll';
+    this.autoPoll = this.completion === 'poll' && (options.poller ?? 'auto') === 'auto';
     this.useSgl = options.sgl ?? true;
     this.host = {
       addListPages: (qp) => this.addListPages(qp),
@@ -136,6 +144,9 @@ export class Controller {
   static async open(fn: PciFunction, options: OpenOptions = {}, ownsFn = false): Promise<Controller> {
     if (options.completion !== undefined && options.completion !== 'poll' && options.completion !== 'interrupt') {
       throw new InvalidIoError(`completion must be 'poll' or 'interrupt', got '${String(options.completion)}'`);
+    }
+    if (options.poller !== undefined && options.poller !== 'auto' && options.poller !== 'manual') {
+      throw new InvalidIoError(`poller must be 'auto' or 'manual', got '${String(options.poller)}'`);
     }
     const pool = new DmaPool(fn, options.pool);
     let ctrl: Controller | undefined;
@@ -169,6 +180,10 @@ export class Controller {
     const ioSize = Math.min(this.options.ioQueueSize ?? 1024, this.cap.maxQueueEntries);
     this.io = await this.createIoQueue(ioSize, this.completion === 'interrupt');
     this.io.disp = new Dispatcher(this.io.qp, this.host);
+    // Timeouts and the CSTS watch: one unref'd timer (at most one wake-up per second when
+    // the default timeout is used), so it never keeps the process alive.
+    this.timer = setInterval(() => this.onTimer(), this.tickMs);
+    this.timer.unref();
   }
 
   private async enableWithAdminQueue(): Promise<void> {
@@ -315,8 +330,8 @@ export class Controller {
 
   // ---- admin commands ----
 
-  /** Runs an admin command; resolves with CQE DW0. `data` is a pool buffer (PRP). */
-  async adminCommand(sqe: Uint8Array, data?: DmaBuffer, bytes?: number): Promise<number> {
+  /** Runs an admin command; resolves with CQE DW0. `data` is device memory (a pool buffer; PRP). */
+  async adminCommand(sqe: Uint8Array, data?: Pick<DmaBuffer, 'iova' | 'size'>, bytes?: number): Promise<number> {
     const opcode = sqe[0];
     const info: CommandInfo = { admin: true, opcode, name: opcodeName(true, opcode) };
     return new Promise<number>((resolve, reject) => {
@@ -344,24 +359,27 @@ export class Controller {
   // ---- polling, timeouts, CFS ----
 
   private activity(): void {
-    if (this.completion === 'poll' && !this.pollScheduled) {
+    if ((this.autoPoll || this.internalPolling()) && !this.pollScheduled) {
+      // Bring-up, reset and close poll for their own admin commands in every mode.
       this.pollScheduled = true;
       setImmediate(() => this.pollTick());
     }
-    if (!this.timer) {
-      this.timer = setInterval(() => this.onTimer(), this.tickMs);
-      this.timer.unref();
-    }
+  }
+
+  private internalPolling(): boolean {
+    return !this.timer || this.state !== 'live' || this.closing !== undefined;
   }
 
   private pollTick(): void {
     this.pollScheduled = false;
     let busy = false;
-    for (const r of [this.admin, this.io]) {
+    const queues = this.autoPoll ? [this.admin, this.io] : [this.admin];
+    for (const r of queues) {
       if (!r?.disp || r.qp.isClosed) continue;
       r.disp.poll();
       busy ||= r.disp.outstanding > 0 || r.disp.waiting > 0;
     }
+    if (!this.autoPoll && !this.internalPolling()) busy = false;
     // Watch CSTS every 256 polls: a fatal controller never completes anything.
     if (busy && (++this.pollTicks & 255) === 0 && !this.checkHealth()) return;
     if (busy) {
@@ -378,13 +396,25 @@ export class Controller {
   }
 
   // Returns false when the controller is unusable (a reset or failure was started).
+  // A function whose config space is unreadable (or reads all ones) is gone.
+  private probeDevice(): void {
+    let vendor: number;
+    try {
+      vendor = this.fn.configRead(0, 2);
+    } catch (e) {
+      throw new DeviceGoneError(`its config space cannot be read (${(e as Error).message})`);
+    }
+    if (vendor === 0xffff) throw new DeviceGoneError('its config space reads all ones');
+  }
+
   private checkHealth(): boolean {
     if (this.state !== 'live') return true;
     let csts: number;
     try {
+      this.probeDevice();
       csts = readCsts(this.bar);
     } catch (e) {
-      this.fail(e as Error);
+      this.fail(e instanceof DeviceGoneError ? e : new DeviceGoneError(`its registers cannot be read (${(e as Error).message})`));
       return false;
     }
     if ((csts & NVME.CSTS_CFS) !== 0) {
@@ -395,12 +425,10 @@ export class Controller {
   }
 
   private onTimer(): void {
-    let busy = false;
     if (!this.checkHealth()) return;
     const age = Math.ceil(this.timeoutMs / this.tickMs);
     for (const r of [this.admin, this.io]) {
       if (!r?.disp || r.qp.isClosed || r.disp.outstanding === 0) continue;
-      busy = true;
       r.qp.native.tick();
       for (const [tag, cid] of r.qp.native.expired(age)) {
         const cmd = r.disp.commandOf(tag);
@@ -416,10 +444,6 @@ export class Controller {
         }
       }
     }
-    if (!busy && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
   }
 
   private expiredTwice(r: QueueRuntime, tag: number, age: number): boolean {
@@ -427,9 +451,9 @@ export class Controller {
   }
 
   private cancelledError(cmd: Command): Error {
+    if (this.state === 'failed' && this.failure) return this.failure;
     if (cmd.timedOut || cmd.aborted) return new NvmeTimeoutError(cmd.info, this.timeoutMs);
     if (this.state === 'closed') return new ControllerClosedError(cmd.info.name);
-    if (this.state === 'failed' && this.failure) return this.failure;
     return new ControllerResetError(cmd.info, this.recovery.lastResetReason || 'reset');
   }
 
@@ -519,7 +543,11 @@ export class Controller {
     this.recovery.resets++;
     this.recovery.lastResetReason = reason;
     try {
+      this.probeDevice();
       await disable(this.bar, this.cap);
+      // The reset re-establishes bus mastering too, in case it was lost (after the
+      // disable, so nothing still queued runs before the queues are rebuilt).
+      enableBusMaster(this.fn);
       for (const r of this.allRuntimes()) {
         if (r.disp) {
           r.disp.cancelInflight();
@@ -529,8 +557,6 @@ export class Controller {
           r.qp.onReset?.(n);
         }
       }
-      this.state = 'live'; // admin commands below must pass
-      this.state = 'resetting';
       await this.enableWithAdminQueue();
       this.state = 'live';
       await this.negotiateQueues();
@@ -598,6 +624,11 @@ export class Controller {
     } finally {
       if (this.ownsFn) this.fn.close();
     }
+  }
+
+  /** Resolves once no reset is running (at once when none is). Never rejects. */
+  ready(): Promise<void> {
+    return this.resetting ? this.resetting.catch(() => undefined) : Promise.resolve();
   }
 
   /** True once close() was called. */

@@ -119,9 +119,17 @@ const OPCODE_NAMES: Record<string, string> = {
   [`i${N.IO_VERIFY}`]: 'Verify',
 };
 
+// Per-opcode lookup tables built once, so naming a command costs no string work per IO.
+const ADMIN_NAMES: string[] = [];
+const IO_NAMES: string[] = [];
+for (let op = 0; op < 256; op++) {
+  ADMIN_NAMES.push(OPCODE_NAMES[`a${op}`] ?? `admin opcode 0x${op.toString(16).padStart(2, '0')}`);
+  IO_NAMES.push(OPCODE_NAMES[`i${op}`] ?? `I/O opcode 0x${op.toString(16).padStart(2, '0')}`);
+}
+
 /** Name of an opcode ("Read", "Identify"). */
 export function opcodeName(admin: boolean, opcode: number): string {
-  return OPCODE_NAMES[`${admin ? 'a' : 'i'}${opcode}`] ?? `${admin ? 'admin' : 'I/O'} opcode 0x${opcode.toString(16).padStart(2, '0')}`;
+  return (admin ? ADMIN_NAMES : IO_NAMES)[opcode & 0xff];
 }
 
 /** What a failed command was. */

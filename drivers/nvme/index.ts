@@ -41,3 +41,4 @@ export { formatIdentifyController, formatIdentifyNamespace, parseIdentifyControl
 export type { IdentifyController, IdentifyNamespace, LbaFormat, PowerState } from './identify';
 export type { DataPointerCaps, DataPointerDecision, QueuePairStats } from './native';
 export { NVME } from './spec';
+export { nvmeNative } from './native';

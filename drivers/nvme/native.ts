@@ -99,6 +99,8 @@ export interface NvmeNative {
   formats: string[];
   submitResults: string[];
   dptrErrors: string[];
+  /** CPU time of the calling thread in ns (for benchmarks). */
+  threadCpuNs(): number;
 }
 
 let cached: NvmeNative | undefined;

@@ -81,7 +81,7 @@ async function withCtrl(target: string, t: Checks, body: (ctrl: phyr.Controller,
 }
 
 t.test(`randomized scatter lists, PRP-only controller (seed 0x${SEED.toString(16)})`, async (t) => {
-  await withCtrl('emu:backend=ram,size=64M', t, async (ctrl) => {
+  await withCtrl('emu:backend=ram,size=64M,sgl=off', t, async (ctrl) => {
     const ns = ctrl.namespace(1);
     const rand = rng(SEED);
     const src = ctrl.pool.alloc(4 << 20);
@@ -115,7 +115,7 @@ t.test(`randomized scatter lists, PRP-only controller (seed 0x${SEED.toString(16
 });
 
 t.test('long PRP lists chain across list pages and grow list memory on demand', async (t) => {
-  await withCtrl('emu:backend=ram,size=64M,mdts=0', t, async (ctrl) => {
+  await withCtrl('emu:backend=ram,size=64M,mdts=0,sgl=off', t, async (ctrl) => {
     const ns = ctrl.namespace(1);
     const big = ctrl.pool.alloc(8 << 20);
     crypto.randomFillSync(big.bytes);
@@ -166,7 +166,7 @@ t.test('caller Buffers: mapped per IO, bounced when misaligned, unmapped after',
 });
 
 t.test('a phyr array that can only be bounced is refused with the reason', async (t) => {
-  await withCtrl('emu:backend=ram,size=16M', t, async (ctrl) => {
+  await withCtrl('emu:backend=ram,size=16M,sgl=off', t, async (ctrl) => {
     const ns = ctrl.namespace(1);
     const buf = ctrl.pool.alloc(8192);
     const p = new PhyrArray();

@@ -269,3 +269,31 @@ TEST(bench_engine_thread_per_job_with_stop_flag) {
   CHECK(r1.runtimeNs < 5'000'000'000ull);
   CHECK_EQ(r1.error, 0);
 }
+
+#include "bench/loopback.h"
+
+TEST(bench_engine_drives_the_driver_queue_pair_through_a_loopback_controller) {
+  const char* why = "";
+  auto q = LoopbackQueue::create(64, &why);
+  CHECK(q != nullptr);
+  if (!q) return;
+  CHECK_EQ(q->capacity(), 48u);
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionBytes = 1 << 20;
+  p.random = true;
+  p.iodepth = 48;
+  p.ioBytes = 8u << 20;
+  p.readBs.min = p.readBs.max = 4096;
+  p.slotBytes = 4096;
+  p.bufIova = 1ull << 40;
+  JobResults r;
+  std::atomic<bool> stop{false};
+  JobEngine<LoopbackQueue>(*q, p, r, nullptr, stop).run();
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 2048u);
+  CHECK_EQ(q->answered(), 2048u);  // every SQE reached the "controller" once
+  CHECK_EQ(r.prpCommands, 2048u);
+  CHECK(r.depthHist[5] > 0);       // depth 32..63 reached
+  CHECK(LoopbackQueue::create(1, &why) == nullptr);
+}

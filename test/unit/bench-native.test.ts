@@ -31,3 +31,26 @@ t.test('memcpy bandwidth and the clock', async (t) => {
   const k = n.nsPerTick();
   t.ok(k > 0.01 && k < 100, `ns per TSC tick ${k}`);
 });
+
+t.test('the engine floor: the loop against a queue with no device', async (t) => {
+  const n = benchNative();
+  const r = n.engineFloor(32, 20);
+  t.equal(r.error, '');
+  t.ok(r.ios > 1000, `${r.ios} IOs`);
+  t.ok(r.iops > 1e5);
+  t.ok(r.cpuNsPerIo > 0 && r.cpuNsPerIo < 100000);
+  t.throws(() => n.engineFloor(0, 10), RangeError);
+  t.throws(() => n.engineFloor(1.5, 10), RangeError);
+  t.throws(() => (n.engineFloor as unknown as () => unknown)(), TypeError);
+});
+
+t.test('the driver floor: the engine on the driver\'s QueuePair over a loopback controller', async (t) => {
+  const n = benchNative();
+  const r = n.driverFloor(32, 20);
+  t.equal(r.error, '');
+  t.ok(r.ios > 1000, `${r.ios} IOs`);
+  t.ok(r.cpuNsPerIo > 0);
+  t.ok(r.driverNsPerIo >= 0);
+  t.throws(() => n.driverFloor(5000, 10), RangeError);
+  t.throws(() => (n.driverFloor as unknown as () => unknown)(), TypeError);
+});

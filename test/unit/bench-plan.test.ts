@@ -86,7 +86,7 @@ t.test('native results become report results', async (t) => {
     write: { ios: 0, bytes: 0, slat: z, clat: z, lat: z },
     runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, depthHist: [1, 1, 0, 0, 0, 0, 0],
     verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, lba: 5, seq: 2, seed: 0x89 } }],
-    driverNs: 100, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
+    driverNsPerIo: 50, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
     error: 0, errorStatus: 0, errorLba: 0, errorText: '',
   };
   const r = toJobResult(spec, plan, 1, n);

@@ -12,13 +12,26 @@ async function main(): Promise<number> {
   const filter = process.argv[2] ?? '';
   const suite = path.join(__dirname, 'suite.js');
   const t0 = Date.now();
-  const r = await runVm({
-    command: [process.execPath, suite, ...(filter ? [filter] : [])],
-    nvme: VM_TIER_CONTROLLERS.map(parseNvmeSpec),
-    hugepages: VM_TIER_HUGEPAGES,
-    timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 900),
-    collect: ['results.json'],
-  });
+  const boot = () =>
+    runVm({
+      command: [process.execPath, suite, ...(filter ? [filter] : [])],
+      nvme: VM_TIER_CONTROLLERS.map(parseNvmeSpec),
+      hugepages: VM_TIER_HUGEPAGES,
+      timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 900),
+      collect: ['results.json'],
+    });
+  let boots = 1;
+  let r;
+  try {
+    r = await boot();
+  } catch (err) {
+    // A guest that dies before the command starts (a TCG boot hiccup) gets one more boot;
+    // anything after the command started is a result, never retried.
+    if ((err as { code?: string }).code !== 'PHYR_VM_BOOT') throw err;
+    console.log(`vm tier: the first boot failed before the suite ran; booting again\n${(err as Error).message}`);
+    boots++;
+    r = await boot();
+  }
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const json = r.files['results.json'];
   if (!json) {
@@ -27,7 +40,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const { passed, failed } = JSON.parse(json) as { passed: number; failed: number };
-  console.log(`vm tier: 1 guest boot, ${minutes} min, guest exit ${r.status}`);
+  console.log(`vm tier: ${boots} guest boot${boots > 1 ? 's' : ''}, ${minutes} min, guest exit ${r.status}`);
   const extra = r.status !== 0 && failed === 0 ? 1 : 0;
   console.log(`${passed} passed, ${failed + extra} failed`);
   return failed + extra === 0 ? 0 : 1;

@@ -5,6 +5,7 @@ import './cases/vfio';
 import './cases/errors';
 import './cases/conformance';
 import './cases/cmb';
+import './cases/driver';
 import './cases/setup';
 
 runCases(process.argv[2] ?? '').then(

@@ -63,8 +63,8 @@ export interface NativeJobResult {
   verifyChecked: number;
   verifyErrors: number;
   verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; lba: number; seq: number; seed: number } }>;
-  /** ns inside the driver's submit, doorbell and (non-empty) reap calls. */
-  driverNs: number;
+  /** ns per IO inside the driver's submit, doorbell and (non-empty) reap calls, sampled. */
+  driverNsPerIo: number;
   /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */
   busyNs: number;
   prpCommands: number;
@@ -103,6 +103,10 @@ export interface BenchNative {
   BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array) => NativeBenchJob;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
+  /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */
+  engineFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; error: string };
+  /** Runs the engine on the calling thread through the driver's QueuePair and a loopback controller. */
+  driverFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; driverNsPerIo: number; error: string };
   progressFields: ProgressFields;
 }
 

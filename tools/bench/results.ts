@@ -32,7 +32,7 @@ export interface PhyrJobStats {
   bounces: number;
   /** Thread CPU time per IO (user + system): loop, driver, histograms — and polling an empty queue. */
   cpuNsPerIo: number;
-  /** Time per IO inside the driver's submit, doorbell and non-empty reap calls (TSC). */
+  /** Time per IO inside the driver's submit, doorbell and non-empty reap calls (TSC, sampled 1 pass in 16). */
   driverNsPerIo: number;
   /** Time per IO of loop passes that did work: driver + offsets + timestamps + histograms + verify. */
   busyNsPerIo: number;

@@ -97,7 +97,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
       splits: n.splitCommands,
       bounces: n.bounces,
       cpuNsPerIo: ios ? (n.usrNs + n.sysNs) / ios : 0,
-      driverNsPerIo: ios ? n.driverNs / ios : 0,
+      driverNsPerIo: n.driverNsPerIo,
       busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
     options: jobOptions(spec),

@@ -7,7 +7,9 @@
 //   if (job.done) result = job.join();
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +18,8 @@
 #include "bench/driver_queue.h"
 #include "bench/engine.h"
 #include "bench/memcpy_bandwidth.h"
+#include "bench/loopback.h"
+#include "bench/null_queue.h"
 #include "queue_pair_napi.h"
 #include "registry.h"
 
@@ -98,27 +102,42 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
-Napi::Object seriesObject(Napi::Env env, const LatencyHistogram& h) {
+// A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
+// land on the same ns value).
+Napi::Object seriesObject(Napi::Env env, const LatencyHistogram& h, double k) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("count", static_cast<double>(h.count()));
-  o.Set("min", static_cast<double>(h.min()));
-  o.Set("max", static_cast<double>(h.max()));
-  o.Set("sum", static_cast<double>(h.sum()));
-  o.Set("sumSquares", h.sumSquares());
+  o.Set("min", std::floor(static_cast<double>(h.min()) * k));
+  o.Set("max", std::ceil(static_cast<double>(h.max()) * k));
+  o.Set("sum", static_cast<double>(h.sum()) * k);
+  o.Set("sumSquares", h.sumSquares() * k * k);
   const size_t n = h.nonEmptyBuckets();
-  Napi::Float64Array bins = Napi::Float64Array::New(env, 2 * n);
-  h.exportBins(bins.Data(), n);
+  std::vector<double> raw(2 * n);
+  h.exportBins(raw.data(), n);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double v = std::round(raw[2 * i] * k), c = raw[2 * i + 1];
+    if (m && raw[2 * (m - 1)] == v) {
+      raw[2 * (m - 1) + 1] += c;
+    } else {
+      raw[2 * m] = v;
+      raw[2 * m + 1] = c;
+      m++;
+    }
+  }
+  Napi::Float64Array bins = Napi::Float64Array::New(env, 2 * m);
+  std::copy(raw.begin(), raw.begin() + 2 * m, bins.Data());
   o.Set("bins", bins);
   return o;
 }
 
-Napi::Object directionObject(Napi::Env env, const DirectionStats& d) {
+Napi::Object directionObject(Napi::Env env, const DirectionStats& d, double k) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ios", static_cast<double>(d.ios));
   o.Set("bytes", static_cast<double>(d.bytes));
-  o.Set("slat", seriesObject(env, d.slat));
-  o.Set("clat", seriesObject(env, d.clat));
-  o.Set("lat", seriesObject(env, d.lat));
+  o.Set("slat", seriesObject(env, d.slat, k));
+  o.Set("clat", seriesObject(env, d.clat, k));
+  o.Set("lat", seriesObject(env, d.lat, k));
   return o;
 }
 
@@ -216,8 +235,8 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     joined_ = true;
     const JobResults& r = *results_;
     Napi::Object o = Napi::Object::New(env);
-    o.Set("read", directionObject(env, r.read));
-    o.Set("write", directionObject(env, r.write));
+    o.Set("read", directionObject(env, r.read, r.nsPerTick));
+    o.Set("write", directionObject(env, r.write, r.nsPerTick));
     o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
     o.Set("usrNs", static_cast<double>(r.userNs));
     o.Set("sysNs", static_cast<double>(r.systemNs));
@@ -242,7 +261,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       failures.Set(i, fo);
     }
     o.Set("verifyFailures", failures);
-    o.Set("driverNs", static_cast<double>(r.driverNs));
+    o.Set("driverNsPerIo", r.driverNsPerIo);
     o.Set("busyNs", static_cast<double>(r.busyNs));
     o.Set("prpCommands", static_cast<double>(r.prpCommands));
     o.Set("sglCommands", static_cast<double>(r.sglCommands));
@@ -286,11 +305,93 @@ Napi::Value memcpyBandwidth(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Runs the engine on this thread against a queue with no device (NullQueue) for about
+// `millis` ms: the engine's own cost per IO, without a driver or a controller.
+Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throwType(env, "usage: engineFloor(iodepth, millis)");
+    return env.Undefined();
+  }
+  const double depth = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(depth >= 1 && depth <= 4096) || depth != static_cast<double>(static_cast<uint32_t>(depth)) || !(ms >= 1 && ms <= 10000)) {
+    throwRange(env, "engineFloor: iodepth must be an integer 1..4096 and millis 1..10000");
+    return env.Undefined();
+  }
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionBytes = 1ull << 30;
+  p.random = true;
+  p.iodepth = static_cast<uint32_t>(depth);
+  p.timeBased = true;
+  p.runtimeNs = static_cast<uint64_t>(ms * 1e6);
+  p.slotBytes = 4096;
+  p.bufIova = 1ull << 40;  // never dereferenced: the null queue moves no data
+  auto r = std::make_unique<JobResults>();
+  std::atomic<bool> stop{false};
+  NullQueue q(p.iodepth);
+  JobEngine<NullQueue>(q, p, *r, nullptr, stop).run();
+  const double ios = static_cast<double>(r->read.ios);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ios", ios);
+  o.Set("runtimeNs", static_cast<double>(r->runtimeNs));
+  o.Set("iops", r->runtimeNs ? ios * 1e9 / static_cast<double>(r->runtimeNs) : 0.0);
+  o.Set("cpuNsPerIo", ios ? static_cast<double>(r->userNs + r->systemNs) / ios : 0.0);
+  o.Set("error", std::string(r->errorText));
+  return o;
+}
+
+// Runs the engine on this thread through the driver's QueuePair and a loopback
+// controller (bench/loopback.h): engine + driver data plane per IO, without a device.
+Napi::Value driverFloor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throwType(env, "usage: driverFloor(iodepth, millis)");
+    return env.Undefined();
+  }
+  const double depth = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(depth >= 1 && depth <= 4096) || depth != static_cast<double>(static_cast<uint32_t>(depth)) || !(ms >= 1 && ms <= 10000)) {
+    throwRange(env, "driverFloor: iodepth must be an integer 1..4096 and millis 1..10000");
+    return env.Undefined();
+  }
+  uint32_t qsize = 2;
+  while (std::min(qsize - 1, qsize - qsize / 4) < depth) qsize *= 2;
+  const char* why = "";
+  std::unique_ptr<LoopbackQueue> q = LoopbackQueue::create(qsize, &why);
+  if (!q) {
+    throwRange(env, std::string("driverFloor: ") + why);
+    return env.Undefined();
+  }
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionBytes = 1ull << 30;
+  p.random = true;
+  p.iodepth = static_cast<uint32_t>(depth);
+  p.timeBased = true;
+  p.runtimeNs = static_cast<uint64_t>(ms * 1e6);
+  p.slotBytes = 4096;
+  p.bufIova = 1ull << 40;  // page-aligned; never dereferenced (the loopback moves no data)
+  auto r = std::make_unique<JobResults>();
+  std::atomic<bool> stop{false};
+  JobEngine<LoopbackQueue>(*q, p, *r, nullptr, stop).run();
+  const double ios = static_cast<double>(r->read.ios);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ios", ios);
+  o.Set("runtimeNs", static_cast<double>(r->runtimeNs));
+  o.Set("iops", r->runtimeNs ? ios * 1e9 / static_cast<double>(r->runtimeNs) : 0.0);
+  o.Set("cpuNsPerIo", ios ? static_cast<double>(r->userNs + r->systemNs) / ios : 0.0);
+  o.Set("driverNsPerIo", r->driverNsPerIo);
+  o.Set("error", std::string(r->errorText));
+  return o;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   Napi::Object room = Napi::Object::New(env);
   Napi::Function job = BenchJob::define(env);
   room.Set("BenchJob", job);
   room.Set("memcpyBandwidth", Napi::Function::New(env, memcpyBandwidth));
+  room.Set("engineFloor", Napi::Function::New(env, engineFloor));
+  room.Set("driverFloor", Napi::Function::New(env, driverFloor));
   room.Set("nsPerTick", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), nsPerTick()); }));
   Napi::Object fields = Napi::Object::New(env);
   fields.Set("state", static_cast<double>(kProgState));

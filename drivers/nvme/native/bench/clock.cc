@@ -28,6 +28,21 @@ double nsPerTick() {
   return value;
 }
 
+uint64_t tickOverhead() {
+  static std::once_flag once;
+  static uint64_t value = 0;
+  std::call_once(once, [] {
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 1000; i++) {
+      const uint64_t a = ticks();
+      const uint64_t b = ticks();
+      if (b - a < best) best = b - a;
+    }
+    value = best;
+  });
+  return value;
+}
+
 ThreadCpu threadCpu() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);

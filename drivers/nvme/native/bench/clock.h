@@ -15,6 +15,10 @@ inline uint64_t ticks() { return __rdtsc(); }
 // Nanoseconds per tick, measured on first use (about 10 ms, once per process).
 double nsPerTick();
 
+// Ticks that reading the TSC twice back to back costs (the smallest of many tries):
+// subtracted from short timed intervals so the clock's own cost is not billed to them.
+uint64_t tickOverhead();
+
 // CLOCK_MONOTONIC in ns.
 uint64_t monotonicNs();
 

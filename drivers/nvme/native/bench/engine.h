@@ -63,6 +63,7 @@ class JobEngine {
     bool write;
   };
   static constexpr uint32_t kPollBatch = 256;
+  static constexpr uint32_t kSamplePeriod = 16;  // power of two
   enum class Phase { kMain, kVerify, kDrain };
 
   bool nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes);
@@ -97,6 +98,9 @@ class JobEngine {
   bool measuring_ = false;
   uint64_t tMeasure_ = 0;
   ThreadCpu cpu0_{};
+  uint64_t overhead_ = 0;
+  // An interval between two TSC reads, less what the reads themselves cost.
+  uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
 };
 
 template <class Queue>
@@ -116,7 +120,7 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   r_.write = DirectionStats{};
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
-  r_.driverTicks = r_.busyTicks = 0;
+  r_.sampledDriverTicks = r_.sampledIos = r_.busyTicks = 0;
   tMeasure_ = now;
   cpu0_ = threadCpu();
   measuring_ = true;
@@ -220,10 +224,10 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   DirectionStats& d = s.write ? r_.write : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) * p_.lbaSize;
-  const double k = nsPerTick();
-  d.slat.record(static_cast<uint64_t>(static_cast<double>(s.tRing - s.tPrep) * k));
-  d.clat.record(static_cast<uint64_t>(static_cast<double>(now - s.tRing) * k));
-  d.lat.record(static_cast<uint64_t>(static_cast<double>(now - s.tPrep) * k));
+  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick.
+  d.slat.record(s.tRing - s.tPrep);
+  d.clat.record(now - s.tRing);
+  d.lat.record(now - s.tPrep);
 }
 
 template <class Queue>
@@ -247,6 +251,7 @@ void JobEngine<Queue>::run() {
     fail(22, 0, 0, "bad random distribution parameter");
   }
   const double k = nsPerTick();
+  overhead_ = tickOverhead();
   const uint64_t tStart = ticks();
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -258,9 +263,17 @@ void JobEngine<Queue>::run() {
   uint16_t status[kPollBatch];
   uint32_t sincePublish = 0;
   uint64_t lastCompletion = ticks();
+  uint64_t now = lastCompletion;
+  uint32_t pass = 0;
   for (;;) {
+    // Timestamps cost tens of ns on some machines, so a pass reads the TSC twice at most
+    // (after the doorbell and after the reap); `now` from the previous pass stands for
+    // "prepared at". One pass in kSamplePeriod also times each driver call, which
+    // estimates the driver's share per IO without timing every call.
+    const uint64_t tLoop = now;
+    const bool sample = (++pass & (kSamplePeriod - 1)) == 0;
+    uint64_t sampled = 0;
     // Submit until iodepth IOs are in flight (or the queue is full).
-    const uint64_t tLoop = ticks();
     batch_.clear();
     while (!stopIssuing_ && inflight_ < p_.iodepth) {
       bool write = false;
@@ -273,7 +286,7 @@ void JobEngine<Queue>::run() {
       }
       const uint32_t slot = free_.back();
       Slot& s = slots_[slot];
-      s.tPrep = ticks();
+      s.tPrep = tLoop;
       s.lba = p_.regionLba + offset / p_.lbaSize;
       s.blocks = bytes / p_.lbaSize;
       s.write = write;
@@ -283,9 +296,9 @@ void JobEngine<Queue>::run() {
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed);
       }
       entries_[slot] = PhyrEntry{p_.bufIova + static_cast<uint64_t>(slot) * p_.slotBytes, bytes, p_.bufFlags};
-      const uint64_t tSubmit = ticks();
+      const uint64_t tSubmit = sample ? ticks() : 0;
       const QueueSubmitInfo info = q_.submit(QueueIo{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot});
-      r_.driverTicks += ticks() - tSubmit;
+      if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
@@ -307,25 +320,23 @@ void JobEngine<Queue>::run() {
         case DptrKind::kNone: break;
       }
     }
-    uint64_t tRing = 0;
     if (!batch_.empty()) {
-      const uint64_t tBeforeRing = ticks();
+      const uint64_t tBeforeRing = sample ? ticks() : 0;
       q_.ring();
-      tRing = ticks();
-      r_.driverTicks += tRing - tBeforeRing;
+      const uint64_t tRing = ticks();
+      if (sample) sampled += timed(tBeforeRing, tRing);
       for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
       // fio's "IO depths": the depth the queue reached with this submission, per IO.
       const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
       r_.depthHist[bucket] += batch_.size();
-      r_.busyTicks += tRing - tLoop;
     }
 
     // Reap what has completed.
-    const uint64_t tPoll = ticks();
+    const uint64_t tPoll = sample ? ticks() : 0;
     const uint32_t n = q_.poll(tags, status, kPollBatch);
-    const uint64_t now = ticks();
+    now = ticks();
+    if (sample && n) sampled += timed(tPoll, now);
     if (n) {
-      r_.driverTicks += now - tPoll;
       lastCompletion = now;
       for (uint32_t i = 0; i < n; i++) {
         if (tags[i] >= p_.iodepth) {
@@ -335,7 +346,13 @@ void JobEngine<Queue>::run() {
         complete(static_cast<uint32_t>(tags[i]), status[i], now);
       }
       sincePublish += n;
-      r_.busyTicks += ticks() - tPoll;
+    }
+    if (n || !batch_.empty()) {
+      r_.busyTicks += now - tLoop;
+      if (sample) {
+        r_.sampledDriverTicks += sampled;
+        r_.sampledIos += n > batch_.size() ? n : batch_.size();
+      }
     }
 
     // Phase and time bookkeeping.
@@ -375,8 +392,9 @@ void JobEngine<Queue>::run() {
   r_.userNs = cpu1.userNs - cpu0_.userNs;
   r_.systemNs = cpu1.systemNs - cpu0_.systemNs;
   r_.contextSwitches = cpu1.contextSwitches - cpu0_.contextSwitches;
-  r_.driverNs = static_cast<uint64_t>(static_cast<double>(r_.driverTicks) * k);
+  r_.nsPerTick = k;
   r_.busyNs = static_cast<uint64_t>(static_cast<double>(r_.busyTicks) * k);
+  r_.driverNsPerIo = r_.sampledIos ? static_cast<double>(r_.sampledDriverTicks) * k / static_cast<double>(r_.sampledIos) : 0.0;
   publishProgress(tEnd);
   publish(progress_, kProgState, static_cast<double>(JobState::kDone));
 }

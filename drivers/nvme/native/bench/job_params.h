@@ -91,7 +91,7 @@ inline void publish(double* progress, ProgressField f, double v) {
 struct DirectionStats {
   uint64_t ios = 0;
   uint64_t bytes = 0;
-  LatencyHistogram slat, clat, lat;
+  LatencyHistogram slat, clat, lat;  // in TSC ticks (JobResults::nsPerTick)
 };
 
 struct VerifyFailureRecord {
@@ -110,11 +110,14 @@ struct JobResults {
   uint64_t verifyErrors = 0;
   uint32_t failureCount = 0;
   VerifyFailureRecord failures[kMaxFailures] = {};
-  // Where the thread's time went, from the TSC: inside the driver's submit / ring / reap
-  // calls that did work (driverTicks), and in loop passes that submitted or reaped
-  // something (busyTicks, which includes driverTicks, verify and histograms). Passes that
-  // only found an empty completion queue are excluded: that is waiting, not work.
-  uint64_t driverTicks = 0, busyTicks = 0, driverNs = 0, busyNs = 0;
+  // Where the thread's time went, from the TSC. busyTicks: passes that submitted or
+  // reaped something (waiting on an empty completion queue is excluded). The driver's
+  // share is sampled: one pass in 16 times each submit / doorbell / reap call, and
+  // driverNsPerIo = sampled driver time / IOs of those passes (submitted or reaped,
+  // whichever is more).
+  uint64_t busyTicks = 0, busyNs = 0, sampledDriverTicks = 0, sampledIos = 0;
+  double driverNsPerIo = 0;
+  double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
   int32_t error = 0;           // 0, or an errno-like code: 5 = EIO (NVMe status), 22 = EINVAL (submit refused)
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO

@@ -1,0 +1,27 @@
+// Device-side cost per command: a native loop that plays the driver (SQEs in memory mapped
+// into the controller's IOMMU, doorbells in its BAR) and times only the device's work
+// (Controller::pollOnce, no device thread), so the figure is the device model's own cost.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace phyr::emu {
+
+struct CostBenchOptions {
+  uint64_t commands = 1000000;
+  uint32_t batch = 64;        // commands per doorbell (<= queue size - 1)
+  uint32_t blockBytes = 4096; // transfer size of reads/writes
+  uint8_t opcode = 0x02;      // nvme::IO_READ, IO_WRITE or IO_FLUSH
+  std::string backend = "null";
+};
+
+struct CostBenchResult {
+  uint64_t commands = 0;
+  double deviceNsPerCommand = 0;  // time inside pollOnce / commands
+  double totalNsPerCommand = 0;   // including the native driver loop
+  std::string error;
+};
+
+CostBenchResult runCostBench(const CostBenchOptions& o);
+
+}  // namespace phyr::emu

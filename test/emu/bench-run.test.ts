@@ -1,0 +1,174 @@
+// phyr bench end to end on the embedded controller: the native loop on a driver queue
+// pair, fio-shaped results, verify (clean and catching a corrupted block), clones and
+// groups, and every bad input refused before any IO reaches the device.
+import t from 'tap';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseBenchArgs } from '../../tools/bench/config';
+import { openBenchDevice, type OpenBenchDevice } from '../../tools/bench/device';
+import { formatJson } from '../../tools/bench/report';
+import { runJobs } from '../../tools/bench/runner';
+import { run } from '../../tools/commands/bench';
+import type { EmuFunction } from '../../lib/emu';
+
+const quiet = { isTty: false, write: () => undefined };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-bench-emu-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function withDevice<T>(target: string, args: string[], fn: (d: OpenBenchDevice, jobs: ReturnType<typeof parseBenchArgs>) => Promise<T>): Promise<T> {
+  const cfg = parseBenchArgs([target, ...args]);
+  const d = await openBenchDevice(cfg.target, cfg.jobs);
+  try {
+    return await fn(d, cfg);
+  } finally {
+    await d.close();
+  }
+}
+
+function ioCommands(d: OpenBenchDevice): number {
+  return (d.controller.fn as EmuFunction).stats().ioCommands;
+}
+
+t.test('randread on the null backend: native loop results in fio shape', async (t) => {
+  await withDevice('emu:backend=null', ['--name=rr', '--rw=randread', '--iodepth=16', '--runtime=300ms', '--time_based'], async (d, cfg) => {
+    const [r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(r.error, 0, r.errorMessage ?? 'no error');
+    t.ok(r.read.ios > 1000, `${r.read.ios} reads`);
+    t.equal(r.write.ios, 0);
+    t.equal(r.read.bytes, r.read.ios * 4096);
+    t.equal(r.read.clat.count, r.read.ios);
+    t.ok(r.runtimeNs >= 290e6 && r.runtimeNs < 5e9, `runtime ${r.runtimeNs}`);
+    t.equal(r.phyr.dptr, 'prp');
+    t.equal(r.phyr.prpCommands, r.read.ios);
+    t.ok(r.depthHist[4] > 0, 'depth 16 reached');
+    t.ok(ioCommands(d) >= r.read.ios, 'the device saw the IOs');
+    const doc = JSON.parse(formatJson([r], () => [50, 99], { target: cfg.target, targetDescription: d.facts.description, startedAt: new Date(), iommuFaults: d.facts.iommuFaults(), version: 't' }, false));
+    t.ok(doc.jobs[0].read.clat_ns.percentile['99.000000'] > 0);
+    t.equal(doc.phyr.iommu_faults, 0);
+    t.match(d.facts.description, /embedded emulated controller/);
+  });
+});
+
+t.test('mixed sequential jobs, clones and group_reporting', async (t) => {
+  await withDevice('emu:backend=null', ['--size=4m', '--name=mix', '--rw=rw', '--rwmixread=50', '--bs=8k', '--iodepth=4', '--numjobs=2', '--name=grp', '--rw=randwrite', '--numjobs=2', '--group_reporting', '--iodepth=2'], async (d, cfg) => {
+    const res = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.same(res.map((r) => [r.name, r.jobs]), [['mix', 1], ['mix', 1], ['grp', 2]]);
+    for (const r of res.slice(0, 2)) {
+      t.equal(r.read.bytes + r.write.bytes, 4 << 20, 'each clone moves size bytes');
+      t.ok(r.read.ios > 0 && r.write.ios > 0);
+    }
+    t.equal(res[2].write.bytes, 2 * (4 << 20));
+  });
+});
+
+t.test('write with verify reads back clean; a read job verifies an earlier write', async (t) => {
+  const file = path.join(tmp, 'verify.fio');
+  fs.writeFileSync(file, '[global]\nsize=2m\nverify=crc32c\n[w]\nrw=randwrite\nbs=8k\niodepth=8\n[r]\nstonewall\nrw=randread\nbs=4k\niodepth=8\n');
+  await withDevice('emu:backend=ram,size=64M', [file], async (d, cfg) => {
+    const [w, r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(w.error, 0, w.errorMessage ?? '');
+    t.equal(w.write.bytes, 2 << 20);
+    t.equal(w.read.bytes, 2 << 20, 'do_verify read everything back');
+    t.equal(w.verifyChecked, 4096);
+    t.equal(w.verifyErrors, 0);
+    t.equal(r.groupId, 1);
+    t.equal(r.verifyChecked, 4096);
+    t.equal(r.verifyErrors, 0);
+  });
+});
+
+t.test('verify catches a corrupted block and names its LBA; verify_fatal stops', async (t) => {
+  await withDevice('emu:backend=ram,size=64M', ['--size=1m', '--verify=crc32c', '--name=w', '--rw=write', '--bs=64k', '--iodepth=4', '--do_verify=0'], async (d, cfg) => {
+    const [w] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(w.error, 0);
+    // Damage one block on the device (a write that bypasses the verify headers).
+    const ns = d.controller.namespace(1);
+    const bad = d.controller.pool.alloc(ns.lbaSize);
+    bad.bytes.fill(0xee);
+    await ns.write(777, bad);
+    bad.free();
+    const read = parseBenchArgs(['--size=1m', '--verify=crc32c', '--name=r', '--rw=read', '--iodepth=4']);
+    const [r] = await runJobs(d, read.jobs, read.run, quiet);
+    t.equal(r.error, 0, 'not fatal: the job ran to the end');
+    t.equal(r.read.bytes, 1 << 20);
+    t.equal(r.verifyErrors, 1);
+    t.equal(r.verifyFailures[0].lba, 777);
+    t.equal(r.verifyFailures[0].reason, 'bad magic (not a verify header)');
+    t.equal(r.verifyFailures[0].found.magic, 0xeeeeeeee);
+    const fatal = parseBenchArgs(['--size=1m', '--verify=crc32c', '--verify_fatal=1', '--name=f', '--rw=read', '--iodepth=1']);
+    const [f] = await runJobs(d, fatal.jobs, fatal.run, quiet);
+    t.equal(f.error, 84);
+    t.match(f.errorMessage, /verify failed at LBA 777 .*verify_fatal stops the job/);
+    t.ok(f.read.bytes <= (778 * 512) + 4096, 'stopped at the failure');
+  });
+});
+
+t.test('an IO error injected by the emulator stops the job with its status and LBA', async (t) => {
+  await withDevice('emu:backend=null,faults=fail:lba=300:status=0x281', ['--name=e', '--rw=read', '--size=1m', '--iodepth=4'], async (d, cfg) => {
+    const [r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(r.error, 5);
+    t.match(r.errorMessage, /read of 8 blocks at LBA 296 failed with NVMe status 0x281/);
+    t.ok(r.read.bytes < 1 << 20, 'the job stopped');
+  });
+});
+
+t.test('bad input is refused before any IO reaches the device', async (t) => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['emu:lbads=12', ['--name=a', '--bs=512'], /bs=512B is not a multiple of the namespace's LBA size \(4096 bytes\)/],
+    ['emu:size=16M', ['--name=a', '--size=32m'], /reaches beyond namespace 1/],
+    ['emu:qsize=64', ['--name=a', '--iodepth=64'], /iodepth=64 is beyond the queue size: this controller's queues hold at most 64 entries, so at most 48 commands/],
+    ['emu', ['--name=a', '--nsid=5'], /namespace 5 is not an active namespace/],
+  ];
+  for (const [target, args, re] of cases) {
+    await withDevice(target, args, async (d, cfg) => {
+      await t.rejects(runJobs(d, cfg.jobs, cfg.run, quiet), re, `${target} ${args.join(' ')}`);
+      t.equal(ioCommands(d), 0, 'no IO command was sent');
+    });
+  }
+});
+
+t.test('the command: exit codes, output file, errors on stderr', async (t) => {
+  const errors: string[] = [];
+  const origErr = console.error;
+  console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+  t.teardown(() => void (console.error = origErr));
+  const out = path.join(tmp, 'out.json');
+  t.equal(await run(['emu:backend=null', '--name=j', '--rw=randread', '--runtime=200ms', '--time_based', '--output-format=json+', `--output=${out}`, '--eta=never']), 0);
+  const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
+  t.equal(doc.jobs[0].jobname, 'j');
+  t.ok(Object.keys(doc.jobs[0].read.clat_ns.bins).length > 0);
+  t.equal(await run(['emu:backend=null', '--rate_iops=100']), 2);
+  t.match(errors.pop(), /fio option 'rate_iops' is not supported/);
+  t.equal(await run(['emu:lbads=12', '--name=a', '--bs=1k']), 2);
+  t.match(errors.pop(), /not a multiple of the namespace's LBA size/);
+  t.equal(await run(['0000:ff:1f.7', '--name=a']), 2);
+  t.match(errors.pop(), /there is no PCI device 0000:ff:1f\.7 on this machine/);
+  t.equal(await run(['emu', '--name=a', '--dptr=sgl']), 2);
+  t.match(errors.pop(), /--dptr=sgl is not available/);
+  t.equal(await run(['emu', '--name=a', '--mem=cmb']), 2);
+  t.match(errors.pop(), /--mem=cmb is not available/);
+  t.equal(await run(['--help']), 0);
+});
+
+t.test('no arguments: the default job on emu prints fio-like output', async (t) => {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const origErr = console.error;
+  console.error = () => undefined;
+  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await run([]);
+  } finally {
+    process.stdout.write = write;
+    console.error = origErr;
+  }
+  const text = chunks.join('');
+  t.equal(code, 0, text);
+  t.match(text, /on emu: the embedded emulated controller/);
+  t.match(text, /phyr-default: \(g=0\): rw=randread, bs=\(R\) 4096B-4096B.*iodepth=32/);
+  t.match(text, /  read: IOPS=\d+k?, BW=/);
+  t.match(text, /clat percentiles/);
+  t.match(text, /Run status group 0 \(all jobs\):\n   READ: bw=/);
+});
