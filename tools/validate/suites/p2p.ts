@@ -37,7 +37,7 @@ interface CmbSetup {
 /** Locates the CMB, enables it at a CBA the pool never uses, and enables the controller. */
 async function ownCmb(ctx: ValidateContext, need: 'rds' | 'wds'): Promise<CmbSetup | CaseOutcome> {
   const raw = ctx.raw as RawController;
-  const cmb = cmbInfo(raw);
+  const cmb = await cmbInfo(raw);
   if (!cmb) return { status: 'not-applicable', reason: 'the controller has no controller memory buffer (CAP.CMBS = 0 or CMBSZ = 0)' };
   if (!cmb[need]) return { status: 'not-applicable', reason: `CMBSZ.${need.toUpperCase()} = 0: the CMB may not hold ${need === 'rds' ? 'read' : 'write'} data` };
   if (cmb.size < XFER) return { status: 'not-applicable', reason: `the CMB holds ${cmb.size} bytes, less than one ${XFER}-byte transfer` };
@@ -46,7 +46,7 @@ async function ownCmb(ctx: ValidateContext, need: 'rds' | 'wds'): Promise<CmbSet
   // The CBA is the address commands use for the CMB; with an IOMMU it is an IOVA (NVMe 1.4
   // §3.1.16). Pick one the DMA pool never hands out.
   const cba = iovaAtTop(ctx.fn.iovaRanges(), cmb.size);
-  const refused = enableCmb(raw, cba);
+  const refused = await enableCmb(raw, cba);
   if (refused) return { status: 'fail', expected: 'CMBMSC.CMSE with a CBA to enable the CMB', received: refused, sent: `CMBMSC <- 0x${(cba + 3).toString(16)}` };
   ctx.log(`CMB: BAR${cmb.bir} offset 0x${cmb.offset.toString(16)}, ${cmb.size} bytes, CBA 0x${cba.toString(16)}`);
   return { raw, io, cmb, cba, bar: ctx.fn.bar(cmb.bir) };
@@ -124,7 +124,7 @@ interface PeerSetup {
 async function peerWindow(ctx: ValidateContext): Promise<PeerSetup | CaseOutcome> {
   const peer = ctx.peer;
   if (!peer) return { status: 'skipped', reason: 'no peer device: give --peer TARGET (a second controller with a CMB, e.g. --peer emu:cmb=1M on the embedded controller)' };
-  const cmb = cmbInfo(barRegisters(peer.bar(0)));
+  const cmb = await cmbInfo(barRegisters(peer.bar(0)));
   if (!cmb || cmb.size < XFER) return { status: 'skipped', reason: `the peer ${peer.name} has no controller memory buffer to use as a DMA target` };
   const raw = ctx.raw as RawController;
   // The target's own CMB must be off: a controller takes addresses inside [CBA, CBA+size)

@@ -66,14 +66,28 @@ export interface CmbInfo {
   wds: boolean;
 }
 
+/** How long a register write may take to show (the embedded controller applies writes on its own thread). */
+const REGISTER_SETTLE_MS = 200;
+
+async function settle(done: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + REGISTER_SETTLE_MS;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return true;
+}
+
 /**
  * Reads CAP.CMBS and, when set, turns on CMBMSC.CRE so CMBLOC/CMBSZ become readable
  * (NVMe 1.4 §3.1.12, §3.1.13, §3.1.16). Returns undefined when the controller has no CMB.
  */
-export function cmbInfo(raw: RegisterAccess): CmbInfo | undefined {
+export async function cmbInfo(raw: RegisterAccess): Promise<CmbInfo | undefined> {
   const cap = raw.reg64(NVME.REG_CAP);
   const cmbs = Math.floor(cap / 2 ** NVME.CAP_CMBS_SHIFT) & 1;
-  if (cmbs) raw.writeReg64(NVME.REG_CMBMSC, NVME.CMBMSC_CRE);
+  if (!cmbs) return undefined;
+  raw.writeReg64(NVME.REG_CMBMSC, NVME.CMBMSC_CRE);
+  await settle(() => raw.reg32(NVME.REG_CMBSZ) !== 0);
   const loc = raw.reg32(NVME.REG_CMBLOC);
   const sz = raw.reg32(NVME.REG_CMBSZ);
   if (!sz) return undefined;
@@ -93,8 +107,9 @@ export function cmbInfo(raw: RegisterAccess): CmbInfo | undefined {
  * Enables the CMB at controller base address `cba` (CMBMSC.CMSE with CBA, NVMe 1.4
  * §3.1.16); returns an error sentence when the controller refused it (CMBSTS.CBAI).
  */
-export function enableCmb(raw: RegisterAccess, cba: number): string | undefined {
+export async function enableCmb(raw: RegisterAccess, cba: number): Promise<string | undefined> {
   raw.writeReg64(NVME.REG_CMBMSC, cba + NVME.CMBMSC_CMSE + NVME.CMBMSC_CRE);
+  await settle(() => (raw.reg32(NVME.REG_CMBSTS) & NVME.CMBSTS_CBAI) !== 0 || raw.reg64(NVME.REG_CMBMSC) === cba + NVME.CMBMSC_CMSE + NVME.CMBMSC_CRE);
   if (raw.reg32(NVME.REG_CMBSTS) & NVME.CMBSTS_CBAI) return `CMBSTS.CBAI: the controller rejected CBA 0x${cba.toString(16)}`;
   const back = raw.reg64(NVME.REG_CMBMSC);
   if (!(back & NVME.CMBMSC_CMSE)) return `CMBMSC read back 0x${back.toString(16)}: CMSE did not stick`;
