@@ -27,6 +27,9 @@ export interface Command {
   cdw11: number;
   cdw12Extra: number;
   dataBytes: number;
+  /** Bytes of the first/last block a read discards (SGL Bit Buckets). */
+  bucketHead: number;
+  bucketTail: number;
   /** Data: one range (addr/len/flags) when `phyr` is undefined and len > 0. */
   addr: number;
   len: number;
@@ -42,7 +45,7 @@ export interface Command {
 
 /** A blank IO command (fields filled by the caller). */
 export function newCommand(info: CommandInfo, done: Command['done']): Command {
-  return { info, done, opcode: 0, nsid: 0, lba: 0, blocks: 0, lbaSize: 512, rawCdw: false, cdw10: 0, cdw11: 0, cdw12Extra: 0, dataBytes: 0, addr: 0, len: 0, flags: 0 };
+  return { info, done, opcode: 0, nsid: 0, lba: 0, blocks: 0, lbaSize: 512, rawCdw: false, cdw10: 0, cdw11: 0, cdw12Extra: 0, dataBytes: 0, bucketHead: 0, bucketTail: 0, addr: 0, len: 0, flags: 0 };
 }
 
 /** What the dispatcher needs from its controller. */
@@ -163,7 +166,10 @@ export class Dispatcher {
     } else {
       qp.setIo(slot, cmd.opcode, cmd.nsid, cmd.lba, cmd.blocks, cmd.lbaSize, entry, count, tag);
     }
-    qp.requests[slot * REQ_WORDS + REQ.CDW12_EXTRA] = cmd.cdw12Extra;
+    const w = slot * REQ_WORDS;
+    qp.requests[w + REQ.CDW12_EXTRA] = cmd.cdw12Extra;
+    qp.requests[w + REQ.BUCKET_HEAD] = cmd.bucketHead;
+    qp.requests[w + REQ.BUCKET_TAIL] = cmd.bucketTail;
     return entry + count;
   }
 

@@ -72,6 +72,69 @@ export class Namespace {
     return this.rw(NVME.IO_WRITE, lba, buf, options);
   }
 
+  /**
+   * Reads `buf.length` bytes starting at byte `offset` of the namespace — no alignment
+   * needed. The driver reads the covering blocks and, when the controller supports SGL Bit
+   * Buckets, has the controller discard the unwanted head and tail bytes; otherwise it
+   * reads through pool memory and copies the wanted bytes.
+   */
+  readBytes(offset: number, buf: Uint8Array | DmaBuffer): Promise<void> {
+    try {
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidIoError(`readBytes: offset ${offset} is not a non-negative integer`);
+      const cpu = isDmaBuffer(buf) ? buf.bytes : buf instanceof Uint8Array ? buf : undefined;
+      if (!cpu) throw new InvalidIoError('readBytes: the buffer must be a Uint8Array/Buffer or a DmaBuffer');
+      const len = cpu.byteLength;
+      if (len === 0) throw new InvalidIoError('readBytes: the buffer is empty');
+      const first = Math.floor(offset / this.lbaSize);
+      const last = Math.ceil((offset + len) / this.lbaSize);
+      const head = offset - first * this.lbaSize;
+      const tail = last * this.lbaSize - (offset + len);
+      if (head === 0 && tail === 0) return this.read(first, buf);
+      this.checkRange('readBytes', first, last - first);
+      this.ctrl.checkUsable('readBytes');
+      const mapped = isDmaBuffer(buf) ? undefined : this.ctrl.pool.mapForIo(buf as Uint8Array);
+      const blocks = last - first;
+      let bounce: DmaBuffer | undefined;
+      return this.submit(
+        this.info(NVME.IO_READ, first, blocks),
+        (cmd) => {
+          cmd.opcode = NVME.IO_READ;
+          cmd.nsid = this.nsid;
+          cmd.lba = first;
+          cmd.blocks = blocks;
+          cmd.lbaSize = this.lbaSize;
+          cmd.bucketHead = head;
+          cmd.bucketTail = tail;
+          if (mapped) cmd.phyr = mapped.phyr;
+          else {
+            cmd.addr = (buf as DmaBuffer).iova;
+            cmd.len = len;
+          }
+          cmd.bounce = (c) => {
+            bounce = this.ctrl.pool.alloc(blocks * this.lbaSize);
+            c.phyr = undefined;
+            c.addr = bounce.iova;
+            c.len = blocks * this.lbaSize;
+            c.flags = 0;
+            c.bucketHead = 0;
+            c.bucketTail = 0;
+            c.bounce = undefined;
+            return true;
+          };
+        },
+        (ok) => {
+          if (bounce) {
+            if (ok) cpu.set(bounce.bytes.subarray(head, head + len));
+            bounce.free();
+          }
+          mapped?.release();
+        },
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Commits the volatile write cache to media (Flush). */
   flush(): Promise<void> {
     this.ctrl.checkUsable('flush');

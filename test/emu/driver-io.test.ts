@@ -114,6 +114,61 @@ t.test(`randomized scatter lists, PRP-only controller (seed 0x${SEED.toString(16
   });
 });
 
+for (const mode of ['on', 'dword'] as const) {
+  t.test(`randomized scatter lists, SGL controller (sgl=${mode})`, async (t) => {
+    await withCtrl(`emu:backend=ram,size=64M,sgl=${mode}`, t, async (ctrl) => {
+      const ns = ctrl.namespace(1);
+      const rand = rng(SEED ^ (mode === 'on' ? 1 : 2));
+      const src = ctrl.pool.alloc(4 << 20);
+      const dst = ctrl.pool.alloc(4 << 20);
+      const formats = new Set<string>();
+      // Byte-aligned SGL takes any address and length; dword SGL needs multiples of 4.
+      const unit = mode === 'on' ? 1 : 4;
+      for (let round = 0; round < 30; round++) {
+        const blocks = 1 + rand(256);
+        const total = blocks * 512;
+        const a = scatter(src, total, 1 + rand(40), unit, unit, rand);
+        const b = scatter(dst, total, 1 + rand(40), unit, unit, rand);
+        const data = crypto.randomBytes(total);
+        spread(src, a.pieces, data);
+        formats.add(`${ns.explain(a.phyr).format}:${ns.explain(a.phyr).reason}`);
+        const lba = rand(ns.blocks - blocks);
+        await ns.write(lba, a.phyr);
+        await ns.read(lba, b.phyr);
+        if (!gather(dst, b.pieces).equals(data)) {
+          t.fail(`round ${round}: ${blocks} blocks at LBA ${lba} differ`);
+          return;
+        }
+      }
+      t.pass('30 random scatter-list round trips compare equal');
+      t.ok([...formats].some((f) => f.startsWith('sgl:SglNotPrpable')), `SGL used for non-PRP-able lists (${[...formats].join(', ')})`);
+      // More descriptors than one segment page holds: Segment descriptors chain.
+      const many = scatter(src, 300 * 512, 300, 512, 4, rand);
+      crypto.randomFillSync(src.bytes);
+      const expect = gather(src, many.pieces);
+      t.match(ns.explain(many.phyr), { format: 'sgl' });
+      await ns.write(1000, many.phyr);
+      const back = Buffer.alloc(300 * 512);
+      await ns.read(1000, back);
+      t.ok(back.equals(expect), '300-descriptor SGL (chained segments) round-trips');
+      // Large segments prefer SGL even when PRP-able (average >= 32 KiB).
+      const big = ctrl.pool.alloc(256 << 10);
+      t.match(ns.explain(big), { format: 'sgl', reason: 'SglLargeSegments' });
+      await ns.write(2000, big);
+      src.free();
+      dst.free();
+    });
+  });
+}
+
+t.test('PRP only on request (sgl: false) even when the controller offers SGL', async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=16M,sgl=on', { sgl: false });
+  t.teardown(() => ctrl.close());
+  const big = ctrl.pool.alloc(256 << 10);
+  t.match(ctrl.namespace(1).explain(big), { format: 'prp', reason: 'PrpSglUnsupported' });
+  await ctrl.namespace(1).write(0, big);
+});
+
 t.test('long PRP lists chain across list pages and grow list memory on demand', async (t) => {
   await withCtrl('emu:backend=ram,size=64M,mdts=0,sgl=off', t, async (ctrl) => {
     const ns = ctrl.namespace(1);
@@ -130,7 +185,7 @@ t.test('long PRP lists chain across list pages and grow list memory on demand', 
 });
 
 t.test('MDTS splits large IOs into several commands', async (t) => {
-  await withCtrl('emu:backend=ram,size=16M,mdts=1', t, async (ctrl, fn) => {
+  await withCtrl('emu:backend=ram,size=16M,mdts=1,sgl=off', t, async (ctrl, fn) => {
     const ns = ctrl.namespace(1);
     const buf = ctrl.pool.alloc(64 << 10);
     crypto.randomFillSync(buf.bytes);
@@ -145,7 +200,7 @@ t.test('MDTS splits large IOs into several commands', async (t) => {
 });
 
 t.test('caller Buffers: mapped per IO, bounced when misaligned, unmapped after', async (t) => {
-  await withCtrl('emu:backend=ram,size=16M', t, async (ctrl, fn) => {
+  await withCtrl('emu:backend=ram,size=16M,sgl=off', t, async (ctrl, fn) => {
     const ns = ctrl.namespace(1);
     const base = fn.mappingCount();
     const backing = Buffer.alloc(8192 + 3);
@@ -212,3 +267,38 @@ t.test('bad input is refused before anything is submitted', async (t) => {
     t.equal(fn.stats().ioCommands, before, 'no command reached the controller');
   });
 });
+
+for (const sgl of ['on', 'off'] as const) {
+  t.test(`byte-granular reads: ${sgl === 'on' ? 'SGL Bit Buckets discard' : 'bounced through pool memory'}`, async (t) => {
+    await withCtrl(`emu:backend=ram,size=16M,sgl=${sgl}`, t, async (ctrl, fn) => {
+      const ns = ctrl.namespace(1);
+      const data = crypto.randomBytes(16 * 512);
+      await ns.write(0, data);
+      const poolBefore = ctrl.pool.stats().buffers;
+      // Count bounce buffers: the pool's alloc is wrapped for the duration of the reads.
+      const pool = ctrl.pool as { alloc: typeof ctrl.pool.alloc };
+      const alloc = pool.alloc.bind(ctrl.pool);
+      let bounces = 0;
+      pool.alloc = (size, o) => {
+        bounces++;
+        return alloc(size, o);
+      };
+      for (const [offset, len] of [[1000, 3000], [4, 508], [512, 100], [0, 8192], [7, 1]]) {
+        const out = Buffer.alloc(len);
+        await ns.readBytes(offset, out);
+        t.ok(out.equals(data.subarray(offset, offset + len)), `bytes ${offset}..${offset + len}`);
+      }
+      pool.alloc = alloc;
+      if (sgl === 'on') t.equal(bounces, 0, 'bit buckets: no bounce buffer');
+      else t.equal(bounces, 4, 'no SGL: each unaligned read bounced');
+      const pooled = ctrl.pool.alloc(3000);
+      await ns.readBytes(1000, pooled);
+      t.ok(Buffer.from(pooled.bytes).equals(data.subarray(1000, 4000)), 'into a pool buffer');
+      pooled.free();
+      t.equal(ctrl.pool.stats().buffers, poolBefore, 'bounce buffers freed');
+      t.equal(fn.stats().bytesRead > 0, true);
+      await t.rejects(ns.readBytes(-1, Buffer.alloc(1)), { code: 'PHYR_INVALID_IO' });
+      await t.rejects(ns.readBytes(ns.blocks * 512 - 1, Buffer.alloc(2)), { code: 'PHYR_INVALID_IO', message: /pass the end/ });
+    });
+  });
+}

@@ -41,6 +41,48 @@ t.test('a command that never completes: Abort, then reset, then a timeout error'
   t.equal(fn.faultCount(), 0);
 });
 
+t.test("the emulator's dropped-completion fault: Abort, reset, timeout error, then IO works", async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs: 100 });
+  t.teardown(() => ctrl.close());
+  const fn = ctrl.fn as EmuFunction;
+  const ns = ctrl.namespace(1);
+  await ns.write(0, Buffer.alloc(512, 0x44));
+  fn.inject('drop:nth=1:op=read');
+  const err = await ns.read(0, Buffer.alloc(512)).then(() => undefined, (e: unknown) => e);
+  t.type(err, phyr.NvmeTimeoutError);
+  t.equal(ctrl.recovery.aborts, 1);
+  t.equal(ctrl.recovery.resets, 1);
+  fn.inject('clear');
+  await ctrl.ready();
+  const back = Buffer.alloc(512);
+  await ns.read(0, back);
+  t.equal(back[0], 0x44);
+  t.equal(fn.faultCount(), 0);
+});
+
+t.test('injected CSTS.CFS: in-flight IO is cancelled, the controller resets', async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs: 200 });
+  t.teardown(() => ctrl.close());
+  const fn = ctrl.fn as EmuFunction;
+  const ns = ctrl.namespace(1);
+  fn.inject('cfs');
+  const r = await ns.read(0, Buffer.alloc(512)).then(() => 'ok', (e: unknown) => e);
+  t.ok(r instanceof phyr.ControllerResetError || r instanceof phyr.ControllerResettingError, `settles with a reset error (${String(r)})`);
+  await ctrl.ready();
+  t.equal(ctrl.recovery.resets, 1);
+  await ns.read(0, Buffer.alloc(512));
+});
+
+t.test('media errors arrive as NvmeStatusError with the spec name', async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=16M,faults=fail:lba=77:status=0x281');
+  t.teardown(() => ctrl.close());
+  const ns = ctrl.namespace(1);
+  const err = await ns.read(76, Buffer.alloc(1024)).then(() => undefined, (e: unknown) => e);
+  t.type(err, phyr.NvmeStatusError);
+  t.match(err, { sct: 2, sc: 0x81, statusName: 'Unrecovered Read Error', nsid: 1 });
+  await ns.read(78, Buffer.alloc(512));
+});
+
 t.test('CSTS.CFS is noticed and the controller is reset', async (t) => {
   const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs: 200 });
   t.teardown(() => ctrl.close());
