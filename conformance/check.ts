@@ -50,6 +50,14 @@ export class Checker {
     return false;
   }
 
+  /**
+   * Expects SCT and SC of `want` exactly, with DNR either way: for statuses where the
+   * specification leaves the Do Not Retry bit to the controller.
+   */
+  statusAnyDnr(c: { status: number; dw0?: number }, want: number, label: string, sent?: SqeFields): boolean {
+    return this.status((c.status & ~0x4000) === (want & ~0x4000) ? { ...c, status: want } : c, want, `${label} (DNR either way)`, sent);
+  }
+
   /** Expects a condition; `received` describes what was seen. */
   ok(cond: boolean, label: string, received: string): boolean {
     if (cond) {

@@ -92,7 +92,7 @@ Completion Controller::identify(Command& cmd) {
       d[513] = 0x44;                                 // CQES: 16 bytes
       put<uint16_t>(d, 514, 0);                      // MAXCMD (fabrics only)
       put<uint32_t>(d, 516, config_.namespaces);     // NN
-      put<uint16_t>(d, 520, 0x1 | 0x4 | 0x8 | 0x80);  // ONCS: Compare, DSM, Write Zeroes, Verify
+      put<uint16_t>(d, 520, ONCS_COMPARE | ONCS_DSM | ONCS_WRITE_ZEROES | ONCS_COMPARE << 7);  // ONCS: + Verify (bit 7)
       d[524] = 0x1;                                  // FNA: a format applies to all namespaces
       d[525] = 0x7;                                  // VWC present; Flush NSID FFFFFFFFh supported
       uint32_t sgls = 0;

@@ -58,7 +58,7 @@
   X(CNS_NAMESPACE, 0x00) X(CNS_CONTROLLER, 0x01) X(CNS_ACTIVE_NS_LIST, 0x02)           \
   X(CNS_NS_DESCRIPTORS, 0x03) X(IDENTIFY_DATA_SIZE, 4096)                              \
   /* Namespace identification descriptor types (5.15.2.3) */                           \
-  X(NIDT_EUI64, 0x1) X(NIDT_NGUID, 0x2) X(NIDT_UUID, 0x3)                              \
+  X(NIDT_EUI64, 0x1) X(NIDT_NGUID, 0x2) X(NIDT_UUID, 0x3) X(NIDT_CSI, 0x4)             \
   /* Identify Controller ONCS bits and Identify Namespace DLFEAT read values (5.15.2) */ \
   X(ONCS_COMPARE, 0x1) X(ONCS_DSM, 0x4) X(ONCS_WRITE_ZEROES, 0x8)                      \
   X(DLFEAT_READ_MASK, 0x7) X(DLFEAT_READ_ZEROES, 0x1) X(DLFEAT_READ_ONES, 0x2)         \

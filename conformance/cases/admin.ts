@@ -69,7 +69,8 @@ export const adminCases: RawCase[] = [
     await ctx.raw.enable();
     const { completion, data } = await ctx.raw.identify(NVME.CNS_NS_DESCRIPTORS, 1);
     check.status(completion, 0, 'Identify CNS 03h');
-    const lengths: Record<number, number> = { [NVME.NIDT_EUI64]: 8, [NVME.NIDT_NGUID]: 16, [NVME.NIDT_UUID]: 16 };
+    // NIDT 04h (Command Set Identifier, NIDL 1) is NVMe 2.0's; a 1.4 host may see it.
+    const lengths: Record<number, number> = { [NVME.NIDT_EUI64]: 8, [NVME.NIDT_NGUID]: 16, [NVME.NIDT_UUID]: 16, [NVME.NIDT_CSI]: 1 };
     let off = 0;
     let count = 0;
     while (off < 4096 && data[off] !== 0) {
