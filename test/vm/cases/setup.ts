@@ -68,7 +68,7 @@ test('setup: --bind refuses a controller another process has open', async () => 
   }
 });
 
-test('setup: --status, then --bind and --reset move a free controller between nvme and vfio-pci', async () => {
+test('setup: --status, then --bind, phyr identify through VFIO, and --reset move a free controller between nvme and vfio-pci', async () => {
   const st = phyr('setup', '--status');
   assert.equal(st.status, 0, st.stderr);
   assert.match(st.stdout, /hugepages: +\d+ reserved, \d+ free \(2048 KiB each\)/);
@@ -79,6 +79,11 @@ test('setup: --status, then --bind and --reset move a free controller between nv
   assert.equal(b.status, 0, b.stdout + b.stderr);
   assert.match(b.stdout, /bound to vfio-pci \(\/dev\/vfio\/\d+\)/);
   assert.equal(readPciDevice(KERNEL_OWNED)!.driver, 'vfio-pci');
+  // Now phyr can drive it: `phyr identify` through VFIO.
+  const id = phyr('identify', KERNEL_OWNED);
+  assert.equal(id.status, 0, id.stdout + id.stderr);
+  assert.match(id.stdout, /phyr-vm-3/);
+  assert.match(id.stdout, /QEMU NVMe Ctrl/);
   const back = phyr('setup', '--reset', KERNEL_OWNED);
   assert.equal(back.status, 0, back.stdout + back.stderr);
   assert.equal(readPciDevice(KERNEL_OWNED)!.driver, 'nvme');
