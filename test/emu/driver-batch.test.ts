@@ -82,7 +82,9 @@ t.test('interrupt-driven completion leaves an idle process idle', async (t) => {
   const elu = performance.eventLoopUtilization();
   await new Promise((r) => setTimeout(r, 300));
   const used = performance.eventLoopUtilization(elu);
-  t.ok(used.utilization < 0.05, `event loop ${(used.utilization * 100).toFixed(1)} % busy while idle`);
+  // A polling loop keeps the event loop near 100 % busy; an idle one stays near 0 %. The
+  // bound leaves room for a 2-core machine busy with other test files (seen up to 25 %).
+  t.ok(used.utilization < 0.35, `event loop ${(used.utilization * 100).toFixed(1)} % busy while idle`);
   // And an IO issued after idling still completes.
   await ns.read(3, back);
   t.ok(back.equals(data));

@@ -71,7 +71,7 @@ t.test('JSON report carries device, platform and every outcome', async (t) => {
   t.equal(j.durationMs, 1234);
   t.match(j.device, { model: 'QEMU NVMe Ctrl', serial: 'SYN<&>"1', firmware: '7.2.0', vendorId: 0x1b36, identify: { mdts: 7 }, namespace: { nsze: 2048 } });
   t.match(j.platform, { kernel: String, iommu: 'synthetic', node: /^v\d+/, cpus: Number });
-  t.same((j.quirks as { id: string }[]).map((q) => q.id), ['qemu-abort-not-aborted', 'silent-dma-fault', 'qemu-no-interrupt-coalescing', 'qemu-prp1-offset-unchecked', 'qemu-dnr-missing', 'qemu-sgl-status-codes', 'qemu-cq-in-cmb-accepted', 'qemu-log-pages', 'qemu-bme-off-fatal']);
+  t.same((j.quirks as { id: string }[]).map((q) => q.id), ['qemu-abort-not-aborted', 'silent-dma-fault', 'qemu-no-interrupt-coalescing', 'qemu-prp1-offset-unchecked', 'qemu-dnr-missing', 'qemu-sgl-status-codes', 'qemu-cq-in-cmb-accepted', 'qemu-log-pages', 'qemu-bme-off-fatal', 'qemu-dsm-range-unchecked']);
   t.same(Object.keys(j.totals), [...OUTCOME_STATUSES]);
   t.equal(Object.values(j.totals).reduce((a, b) => a + b, 0), j.cases.length);
   for (const c of j.cases) {

@@ -76,7 +76,7 @@ t.test('without the quirk the same failure stays a failure', async (t) => {
 });
 
 t.test('quirk table matching', async (t) => {
-  t.same(quirksFor(qemuIdentity).map((q) => q.id), ['qemu-abort-not-aborted', 'silent-dma-fault', 'qemu-no-interrupt-coalescing', 'qemu-prp1-offset-unchecked', 'qemu-dnr-missing', 'qemu-sgl-status-codes', 'qemu-cq-in-cmb-accepted', 'qemu-log-pages', 'qemu-bme-off-fatal']);
+  t.same(quirksFor(qemuIdentity).map((q) => q.id), ['qemu-abort-not-aborted', 'silent-dma-fault', 'qemu-no-interrupt-coalescing', 'qemu-prp1-offset-unchecked', 'qemu-dnr-missing', 'qemu-sgl-status-codes', 'qemu-cq-in-cmb-accepted', 'qemu-log-pages', 'qemu-bme-off-fatal', 'qemu-dsm-range-unchecked']);
   t.same(quirksFor(plainIdentity), []);
   t.same(quirksFor({ ...qemuIdentity, model: 'Other' }), [], 'model must match too');
   const fw = [{ ...QUIRKS[0], match: { ...QUIRKS[0].match, firmware: /^8\./ } }];

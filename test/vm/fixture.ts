@@ -57,3 +57,15 @@ export function hugepage(): ArrayBuffer {
   }
   return huge;
 }
+
+/**
+ * Closes every shared device and pool now, so that a case can hand the controllers to
+ * another process (a VFIO group has one owner at a time). Later cases reopen on demand.
+ */
+export function releaseShared(): void {
+  for (const fn of [...pools.keys()]) closePool(fn);
+  peer?.close();
+  peer = undefined;
+  target?.close();
+  target = undefined;
+}

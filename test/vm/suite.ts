@@ -6,6 +6,7 @@ import './cases/errors';
 import './cases/conformance';
 import './cases/cmb';
 import './cases/driver';
+import './cases/validate';
 import './cases/setup';
 
 runCases(process.argv[2] ?? '').then(

@@ -100,6 +100,13 @@ export const QUIRKS: readonly Quirk[] = [
     match: QEMU_NVME,
     cases: ['registers.bus-master.gates-dma'],
   },
+  {
+    id: 'qemu-dsm-range-unchecked',
+    description: 'A Dataset Management range past the end of the namespace is skipped and the command succeeds, instead of LBA Out of Range',
+    spec: 'NVMe 1.4 §6.7',
+    match: QEMU_NVME,
+    cases: ['integrity.dsm-deallocate'],
+  },
 ];
 
 /** True when `m` matches the device. */
