@@ -109,9 +109,19 @@ class MiniDriver {
   // Waits for the next CQE (phase check with acquire), consumes it and rings the head.
   bool reap(MiniQueue& q, Cqe* out) {
     auto* e = reinterpret_cast<Cqe*>(q.cq + CQE_SIZE * q.head);
-    bool ok = waitFor([&] { return ((__atomic_load_n(&e->dw3, __ATOMIC_ACQUIRE) >> CQE_PHASE_BIT) & 1) == q.phase; });
+    uint32_t dw3 = 0;
+    bool ok = waitFor([&] {
+      dw3 = __atomic_load_n(&e->dw3, __ATOMIC_ACQUIRE);
+      return ((dw3 >> CQE_PHASE_BIT) & 1) == q.phase;
+    });
     if (!ok) return false;
-    *out = *e;
+    // The rest of the entry is read after the acquire; DW3 only through the atomic load,
+    // since the device stores it atomically (a plain re-read would race with its next post).
+    out->dw0 = e->dw0;
+    out->dw1 = e->dw1;
+    out->sqHead = e->sqHead;
+    out->sqId = e->sqId;
+    out->dw3 = dw3;
     q.head = (q.head + 1) % q.size;
     if (q.head == 0) q.phase = !q.phase;
     write32(doorbellOffsetCq(q.qid, 0), q.head);
