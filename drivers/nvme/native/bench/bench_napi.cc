@@ -305,55 +305,69 @@ Napi::Value memcpyBandwidth(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Runs the engine on this thread against a queue with no device (NullQueue) for about
-// `millis` ms: the engine's own cost per IO, without a driver or a controller.
-Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+// Checks (iodepth, millis) of a floor measurement; throws and returns false when bad.
+bool floorArgs(const Napi::CallbackInfo& info, const char* name, uint32_t* depth, double* ms) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    throwType(env, "usage: engineFloor(iodepth, millis)");
-    return env.Undefined();
+    throwType(env, std::string("usage: ") + name + "(iodepth, millis)");
+    return false;
   }
-  const double depth = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
-  if (!(depth >= 1 && depth <= 4096) || depth != static_cast<double>(static_cast<uint32_t>(depth)) || !(ms >= 1 && ms <= 10000)) {
-    throwRange(env, "engineFloor: iodepth must be an integer 1..4096 and millis 1..10000");
-    return env.Undefined();
+  const double d = info[0].As<Napi::Number>().DoubleValue();
+  *ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(d >= 1 && d <= 4096) || d != static_cast<double>(static_cast<uint32_t>(d)) || !(*ms >= 1 && *ms <= 10000)) {
+    throwRange(env, std::string(name) + ": iodepth must be an integer 1..4096 and millis 1..10000");
+    return false;
   }
+  *depth = static_cast<uint32_t>(d);
+  return true;
+}
+
+// A time-based 4 KiB random-read job over 1 GiB for a queue that moves no data.
+JobParams floorParams(uint32_t depth, double ms) {
   JobParams p;
   p.lbaSize = 512;
   p.regionBytes = 1ull << 30;
   p.random = true;
-  p.iodepth = static_cast<uint32_t>(depth);
+  p.iodepth = depth;
   p.timeBased = true;
   p.runtimeNs = static_cast<uint64_t>(ms * 1e6);
   p.slotBytes = 4096;
-  p.bufIova = 1ull << 40;  // never dereferenced: the null queue moves no data
+  p.bufIova = 1ull << 40;  // page-aligned; never dereferenced (no data moves)
+  return p;
+}
+
+Napi::Object floorResult(Napi::Env env, const JobResults& r) {
+  const double ios = static_cast<double>(r.read.ios);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ios", ios);
+  o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
+  o.Set("iops", r.runtimeNs ? ios * 1e9 / static_cast<double>(r.runtimeNs) : 0.0);
+  o.Set("cpuNsPerIo", ios ? static_cast<double>(r.userNs + r.systemNs) / ios : 0.0);
+  o.Set("error", std::string(r.errorText));
+  return o;
+}
+
+// Runs the engine on this thread against a queue with no device (NullQueue) for about
+// `millis` ms: the engine's own cost per IO, without a driver or a controller.
+Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+  uint32_t depth;
+  double ms;
+  if (!floorArgs(info, "engineFloor", &depth, &ms)) return info.Env().Undefined();
+  const JobParams p = floorParams(depth, ms);
   auto r = std::make_unique<JobResults>();
   std::atomic<bool> stop{false};
   NullQueue q(p.iodepth);
   JobEngine<NullQueue>(q, p, *r, nullptr, stop).run();
-  const double ios = static_cast<double>(r->read.ios);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ios", ios);
-  o.Set("runtimeNs", static_cast<double>(r->runtimeNs));
-  o.Set("iops", r->runtimeNs ? ios * 1e9 / static_cast<double>(r->runtimeNs) : 0.0);
-  o.Set("cpuNsPerIo", ios ? static_cast<double>(r->userNs + r->systemNs) / ios : 0.0);
-  o.Set("error", std::string(r->errorText));
-  return o;
+  return floorResult(info.Env(), *r);
 }
 
 // Runs the engine on this thread through the driver's QueuePair and a loopback
 // controller (bench/loopback.h): engine + driver data plane per IO, without a device.
 Napi::Value driverFloor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    throwType(env, "usage: driverFloor(iodepth, millis)");
-    return env.Undefined();
-  }
-  const double depth = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
-  if (!(depth >= 1 && depth <= 4096) || depth != static_cast<double>(static_cast<uint32_t>(depth)) || !(ms >= 1 && ms <= 10000)) {
-    throwRange(env, "driverFloor: iodepth must be an integer 1..4096 and millis 1..10000");
-    return env.Undefined();
-  }
+  uint32_t depth;
+  double ms;
+  if (!floorArgs(info, "driverFloor", &depth, &ms)) return env.Undefined();
   uint32_t qsize = 2;
   while (std::min(qsize - 1, qsize - qsize / 4) < depth) qsize *= 2;
   const char* why = "";
@@ -362,26 +376,12 @@ Napi::Value driverFloor(const Napi::CallbackInfo& info) {
     throwRange(env, std::string("driverFloor: ") + why);
     return env.Undefined();
   }
-  JobParams p;
-  p.lbaSize = 512;
-  p.regionBytes = 1ull << 30;
-  p.random = true;
-  p.iodepth = static_cast<uint32_t>(depth);
-  p.timeBased = true;
-  p.runtimeNs = static_cast<uint64_t>(ms * 1e6);
-  p.slotBytes = 4096;
-  p.bufIova = 1ull << 40;  // page-aligned; never dereferenced (the loopback moves no data)
+  const JobParams p = floorParams(depth, ms);
   auto r = std::make_unique<JobResults>();
   std::atomic<bool> stop{false};
   JobEngine<LoopbackQueue>(*q, p, *r, nullptr, stop).run();
-  const double ios = static_cast<double>(r->read.ios);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ios", ios);
-  o.Set("runtimeNs", static_cast<double>(r->runtimeNs));
-  o.Set("iops", r->runtimeNs ? ios * 1e9 / static_cast<double>(r->runtimeNs) : 0.0);
-  o.Set("cpuNsPerIo", ios ? static_cast<double>(r->userNs + r->systemNs) / ios : 0.0);
+  Napi::Object o = floorResult(env, *r);
   o.Set("driverNsPerIo", r->driverNsPerIo);
-  o.Set("error", std::string(r->errorText));
   return o;
 }
 
