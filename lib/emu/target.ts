@@ -2,7 +2,7 @@
 // Every key is known here; an unknown key or a bad value is rejected with a message that
 // lists what is valid. The result is plain data (no native code involved).
 import { PhyrError } from '../errors';
-import { parseFault } from './faults';
+import { checkFaultFits, parseFault } from './faults';
 
 /** A target string was rejected. `key` names the offending key when there is one. */
 export class EmuTargetError extends PhyrError {
@@ -202,5 +202,6 @@ export function parseEmuTarget(target: string): EmuOptions {
   }
   if (o.nsBytes * o.namespaces > 2 ** 46) throw new EmuTargetError('ns x size must not exceed 64T', 'size');
   if (o.cmbBytes % 4096 !== 0 || o.cmbBytes > 2 ** 30) throw new EmuTargetError(`cmb=${o.cmbBytes}: must be a multiple of 4K, at most 1G`, 'cmb');
+  for (const f of o.faults) checkFaultFits(f, parseFault(f), o); // needs lbads and size, known only now
   return o;
 }
