@@ -157,7 +157,7 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
   bw: { help: 'bandwidth cap in bytes per second, e.g. 2G', set: (o, v) => (o.bandwidth = parseSize(v, 'bw')) },
   inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
   faults: {
-    help: "fault injection specs joined by '+', e.g. fail:nth=100:status=0x281+drop:nth=50",
+    help: "fault injection specs joined by '+' (fail, drop, delay, cfs, stop, resume, corrupt, clear), e.g. fail:nth=100:status=0x281+corrupt:lba=100",
     set: (o, v) => {
       o.faults = v.split('+').filter((f) => f.length > 0);
       for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
