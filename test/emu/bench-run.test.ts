@@ -120,30 +120,53 @@ t.test('--mem=p2p:emu: data moves to and from a peer controller\'s CMB in the sa
   });
 });
 
-t.test('verify catches a corrupted block and names its LBA; verify_fatal stops', async (t) => {
+t.test('verify catches a block the emulator corrupts on the way to host memory; verify_fatal stops', async (t) => {
   await withDevice('emu:backend=ram,size=64M', ['--size=1m', '--verify=crc32c', '--name=w', '--rw=write', '--bs=64k', '--iodepth=4', '--do_verify=0'], async (d, cfg) => {
     const [w] = await runJobs(d, cfg.jobs, cfg.run, quiet);
     t.equal(w.error, 0);
-    // Damage one block on the device (a write that bypasses the verify headers).
-    const ns = d.controller.namespace(1);
-    const bad = d.controller.pool.alloc(ns.lbaSize);
-    bad.bytes.fill(0xee);
-    await ns.write(777, bad);
-    bad.free();
+    // The stored data stays good; every read of LBA 777 delivers byte 300 of it inverted.
+    const fn = d.controller.fn as EmuFunction;
+    fn.inject('corrupt:lba=777:byte=300');
     const read = parseBenchArgs(['--size=1m', '--verify=crc32c', '--name=r', '--rw=read', '--iodepth=4']);
     const [r] = await runJobs(d, read.jobs, read.run, quiet);
     t.equal(r.error, 0, 'not fatal: the job ran to the end');
     t.equal(r.read.bytes, 1 << 20);
     t.equal(r.verifyErrors, 1);
     t.equal(r.verifyFailures[0].lba, 777);
-    t.equal(r.verifyFailures[0].reason, 'bad magic (not a verify header)');
-    t.equal(r.verifyFailures[0].found.magic, 0xeeeeeeee);
+    t.equal(r.verifyFailures[0].reason, 'crc32c mismatch');
+    t.equal(r.verifyFailures[0].found.lba, 777, 'the header itself arrived intact');
+    t.equal(fn.stats().corruptedReads, 1, 'the device corrupted exactly one read');
+    fn.inject('corrupt:lba=777:byte=0');
     const fatal = parseBenchArgs(['--size=1m', '--verify=crc32c', '--verify_fatal=1', '--name=f', '--rw=read', '--iodepth=1']);
     const [f] = await runJobs(d, fatal.jobs, fatal.run, quiet);
     t.equal(f.error, 84);
     t.match(f.errorMessage, /verify failed at LBA 777 .*verify_fatal stops the job/);
-    t.ok(f.read.bytes <= (778 * 512) + 4096, 'stopped at the failure');
+    t.ok(f.read.bytes <= 778 * 512 + 4096, 'stopped at the failure');
+    fn.inject('clear');
+    const clean = parseBenchArgs(['--size=1m', '--verify=crc32c', '--name=c', '--rw=read', '--iodepth=4']);
+    const [c] = await runJobs(d, clean.jobs, clean.run, quiet);
+    t.equal(c.verifyErrors, 0, 'after clear the same blocks verify clean: only the transfer was corrupted');
   });
+});
+
+t.test('the command reports a verify failure from a corrupt fault with LBA, expected and found header', async (t) => {
+  const errors: string[] = [];
+  const out: string[] = [];
+  const origErr = console.error;
+  const write = process.stdout.write.bind(process.stdout);
+  console.error = (m: string) => void errors.push(String(m));
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await run(['emu:backend=ram,faults=corrupt:lba=40:byte=4', '--name=wv', '--rw=write', '--size=256k', '--verify=crc32c', '--eta=never']);
+  } finally {
+    console.error = origErr;
+    process.stdout.write = write;
+  }
+  t.not(code, 0, 'a verify error makes the exit status non-zero');
+  const text = out.join('') + errors.join('\n');
+  t.match(text, /LBA 40/);
+  t.match(text, /header names another LBA|bad magic|crc32c mismatch/);
 });
 
 t.test('an IO error injected by the emulator stops the job with its status and LBA', async (t) => {
