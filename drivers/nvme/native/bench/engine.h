@@ -190,15 +190,15 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
-    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found);
+    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
     if (r_.failureCount < JobResults::kMaxFailures) r_.failures[r_.failureCount++] = {s.lba + b, v, found};
     if (p_.verifyFatal) {
-      char text[128];
+      char text[sizeof(r_.errorText)];
       std::snprintf(text, sizeof(text), "verify failed at LBA %llu (%s); verify_fatal stops the job",
-                    static_cast<unsigned long long>(s.lba + b), verifyResultName(v));
+                    static_cast<unsigned long long>(s.lba + b), verifyResultName(v, p_.verifyKind));
       fail(84 /* EILSEQ */, 0, s.lba + b, text);
       return;
     }
@@ -298,7 +298,7 @@ void JobEngine<Queue>::run() {
       if (write && p_.verify) {
         uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
         writeSeq_++;
-        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed);
+        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
       entries_[slot].len = bytes;  // address and flags are the slot's, set up front
       const uint64_t tSubmit = sample ? ticks() : 0;
