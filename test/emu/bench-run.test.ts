@@ -169,6 +169,32 @@ t.test('the command reports a verify failure from a corrupt fault with LBA, expe
   t.match(text, /header names another LBA|bad magic|crc32c mismatch/);
 });
 
+t.test('md5 verify writes then reads back clean; crc32c blocks read with md5 are a header mismatch', async (t) => {
+  await withDevice('emu:backend=ram,size=64M', ['--size=2m', '--verify=md5', '--name=w', '--rw=randwrite', '--bs=16k', '--iodepth=8'], async (d, cfg) => {
+    const [w] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(w.error, 0, w.errorMessage ?? 'no error');
+    t.equal(w.write.bytes, 2 << 20);
+    t.equal(w.read.bytes, 2 << 20, 'do_verify read everything back');
+    t.equal(w.verifyChecked, 4096);
+    t.equal(w.verifyErrors, 0);
+    t.equal(w.options.verify, 'md5');
+    // The blocks on the device carry md5 headers: a crc32c read job names the mismatch.
+    const crc = parseBenchArgs(['--size=64k', '--verify=crc32c', '--name=c', '--rw=read', '--iodepth=2']);
+    const [c] = await runJobs(d, crc.jobs, crc.run, quiet);
+    t.equal(c.verifyErrors, 128);
+    t.match(c.verifyFailures[0].reason, /header mismatch: the block holds a md5 checksum, this job verifies with crc32c/);
+    t.equal(c.verifyFailures[0].found.kind, 'md5');
+    t.equal(c.verifyFailures[0].expected.kind, 'crc32c');
+    // Rewrite the start with crc32c headers, then verify the region with md5 (fatal).
+    const rewrite = parseBenchArgs(['--size=64k', '--verify=crc32c', '--name=cw', '--rw=write', '--iodepth=2', '--do_verify=0']);
+    t.equal((await runJobs(d, rewrite.jobs, rewrite.run, quiet))[0].error, 0);
+    const md5 = parseBenchArgs(['--size=2m', '--verify=md5', '--verify_fatal=1', '--name=m', '--rw=read', '--iodepth=1']);
+    const [m] = await runJobs(d, md5.jobs, md5.run, quiet);
+    t.equal(m.error, 84);
+    t.match(m.errorMessage, /verify failed at LBA 0 \(header mismatch: the header holds no md5 checksum/);
+  });
+});
+
 t.test('an IO error injected by the emulator stops the job with its status and LBA', async (t) => {
   await withDevice('emu:backend=null,faults=fail:lba=300:status=0x281', ['--name=e', '--rw=read', '--size=1m', '--iodepth=4'], async (d, cfg) => {
     const [r] = await runJobs(d, cfg.jobs, cfg.run, quiet);

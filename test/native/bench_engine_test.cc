@@ -191,6 +191,47 @@ TEST(bench_engine_read_verify_catches_corruption_and_names_the_lba) {
   CHECK(f.read.ios < 256u);
 }
 
+TEST(bench_engine_md5_verify_round_trip_and_crc32c_blocks_are_a_header_mismatch) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams w = baseParams(buf, 8, 4096);
+  w.readPercent = 0;
+  w.random = true;
+  w.verify = true;
+  w.verifyKind = VerifyKind::kMd5;
+  const JobResults r = runJob(q, w);  // write, then read back (do_verify)
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.verifyChecked, 2048u);
+  CHECK_EQ(r.verifyErrors, 0u);
+  VerifyHeader h;
+  std::memcpy(&h, q.disk_.data() + 5 * 512, sizeof(h));
+  CHECK_EQ(h.kind, static_cast<uint32_t>(VerifyKind::kMd5));  // md5 is what landed on disk
+  // Rewrite the first 64 KiB with crc32c headers; an md5 read job flags each such block.
+  JobParams c = baseParams(buf, 8, 4096);
+  c.readPercent = 0;
+  c.regionBytes = c.ioBytes = 64 << 10;
+  c.verify = true;
+  c.doVerify = false;
+  CHECK_EQ(runJob(q, c).error, 0);
+  JobParams rd = w;
+  rd.readPercent = 100;
+  rd.random = false;
+  const JobResults m = runJob(q, rd);
+  CHECK_EQ(m.error, 0);
+  CHECK_EQ(m.verifyChecked, 2048u);
+  CHECK_EQ(m.verifyErrors, 128u);  // the 128 blocks of 64 KiB
+  CHECK(m.failures[0].result == VerifyResult::kBadKind);
+  CHECK_EQ(m.failures[0].found.kind, static_cast<uint32_t>(VerifyKind::kCrc32c));
+  rd.verifyFatal = true;
+  const JobResults f = runJob(q, rd);
+  CHECK_EQ(f.error, 84);
+  CHECK(std::strstr(f.errorText, "header mismatch") != nullptr);
+  // An unknown kind is refused before any IO.
+  JobParams bad = w;
+  bad.verifyKind = static_cast<VerifyKind>(9);
+  CHECK(validateJobParams(bad) != nullptr);
+}
+
 TEST(bench_engine_io_error_stops_the_job_with_status) {
   MemQueue q(2048, 512, 1024);
   std::vector<uint8_t> buf;

@@ -99,3 +99,24 @@ TEST(bench_histogram_thread_per_job_then_merge) {
   CHECK_EQ(h[0].min(), 0u);
   CHECK_EQ(h[0].max(), 199999u);
 }
+
+TEST(bench_histogram_weighted_record_equals_repeated_records) {
+  // recordN(v, n) stands for n record(v) calls (a batch's shared slat).
+  LatencyHistogram one, many;
+  const struct { uint64_t v, n; } cases[] = {{0, 3}, {63, 1}, {64, 5}, {1000, 128}, {123456789, 7}, {5, 0}};
+  for (const auto& c : cases) {
+    one.recordN(c.v, c.n);
+    for (uint64_t i = 0; i < c.n; i++) many.record(c.v);
+  }
+  CHECK_EQ(one.count(), many.count());
+  CHECK_EQ(one.count(), 144u);
+  CHECK_EQ(one.sum(), many.sum());
+  CHECK_EQ(one.min(), many.min());
+  CHECK_EQ(one.max(), many.max());
+  for (size_t i = 0; i < LatencyHistogram::kBuckets; i++) CHECK_EQ(one.bucketCount(i), many.bucketCount(i));
+  CHECK(std::fabs(one.stddev() - many.stddev()) <= 1e-9 * many.stddev());
+  LatencyHistogram none;
+  none.recordN(42, 0);  // nothing recorded: min/max stay empty
+  CHECK_EQ(none.count(), 0u);
+  CHECK_EQ(none.max(), 0u);
+}

@@ -37,6 +37,9 @@ t.test('offsets, sizes, percentages, mixes and distributions', async (t) => {
   t.equal(half.regionLba, 131072);
   t.equal(half.regionBytes, 2 ** 28);
   t.equal(planJob(job('--rw=write'), ns).readPercent, 0);
+  // The verify checksum reaches the engine as its native kind number.
+  t.same([planJob(job('--rw=write', '--verify=md5'), ns).verifyKind, planJob(job('--rw=write', '--verify=crc32c'), ns).verifyKind], [2, 1]);
+  t.equal(planJob(job('--rw=write', '--verify=md5'), ns).verify, true);
   t.equal(planJob(job('--rw=randread', '--random_distribution=pareto:0.2'), ns).distribution, 2);
   t.equal(planJob(job('--bs=6k'), { nsid: 1, lbaSize: 512, blocks: 1000 }).slotBytes, 8192); // page-rounded slot
 });
@@ -85,7 +88,7 @@ t.test('native results become report results', async (t) => {
     read: { ios: 2, bytes: 8192, slat: s, clat: s, lat: s },
     write: { ios: 0, bytes: 0, slat: z, clat: z, lat: z },
     runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, depthHist: [1, 1, 0, 0, 0, 0, 0],
-    verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, lba: 5, seq: 2, seed: 0x89 } }],
+    verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, kind: 'crc32c', lba: 5, seq: 2, seed: 0x89 } }],
     driverNsPerIo: 50, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
     error: 0, errorStatus: 0, errorLba: 0, errorText: '',
   };
@@ -96,7 +99,8 @@ t.test('native results become report results', async (t) => {
   t.equal(r.phyr.cpuNsPerIo, 200);
   t.equal(r.phyr.driverNsPerIo, 50);
   t.equal(r.phyr.busyNsPerIo, 75);
-  t.same(r.verifyFailures[0].expected, { lba: 5, seq: null, seed: 0x89 });
+  t.same(r.verifyFailures[0].expected, { lba: 5, seq: null, seed: 0x89, kind: 'crc32c' });
+  t.equal(r.verifyFailures[0].found.kind, 'crc32c');
   t.equal(r.errorMessage, undefined);
   t.equal(r.header.bs, '(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B');
   t.equal(toJobResult(spec, plan, 0, { ...n, error: 5, errorText: 'boom' }).errorMessage, 'boom');

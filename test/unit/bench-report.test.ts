@@ -153,6 +153,21 @@ t.test('number formatting like fio', async (t) => {
   t.equal(scaleBytes(5055e6, 1024), '4821MiB');
   t.equal(scaleBytes(15.2e9, 1024), '14.2GiB');
   t.equal(formatVerifyFailure({ lba: 1, reason: 'r', expected: { lba: 1, seq: 3, seed: 16 }, found: { magic: 1, lba: 2, seq: 3, seed: 16 } }), 'LBA 1: r; expected header {lba=1, seq=3, seed=0x10}, found {magic=0x1, lba=2, seq=3, seed=0x10}');
+  // The checksum kind each side holds, when known (md5 verify over a crc32c-written block).
+  t.equal(
+    formatVerifyFailure({ lba: 9, reason: 'header mismatch', expected: { lba: 9, seq: null, seed: 16, kind: 'md5' }, found: { magic: 1, lba: 9, seq: 3, seed: 16, kind: 'crc32c' } }),
+    'LBA 9: header mismatch; expected header {lba=9, seq=any, seed=0x10, checksum=md5}, found {magic=0x1, lba=9, seq=3, seed=0x10, checksum=crc32c}',
+  );
+});
+
+t.test('the verify checksum is printed in the normal and JSON output', async (t) => {
+  const r = result('v', { verifyChecked: 8, verifyErrors: 0, options: { rw: 'write', bs: '4k', verify: 'md5' } });
+  t.match(formatNormal([r], pct, info), /  verify       : blocks checked=8, errors=0, checksum=md5/);
+  const j = JSON.parse(formatJson([r], pct, info, false)) as { jobs: Array<{ phyr: Record<string, unknown>; 'job options': Record<string, string> }> };
+  t.equal(j.jobs[0].phyr.verify, 'md5');
+  t.equal(j.jobs[0]['job options'].verify, 'md5');
+  const none = JSON.parse(formatJson([result('n')], pct, info, false)) as { jobs: Array<{ phyr: Record<string, unknown> }> };
+  t.notOk('verify' in none.jobs[0].phyr);
 });
 
 t.test('live status line', async (t) => {

@@ -43,7 +43,8 @@ export interface JobSpec {
   nsid: number;
   norandommap: boolean;
   randomDistribution: RandomDistribution;
-  verify: 'none' | 'crc32c';
+  /** Checksum of the verify headers ('none' = no verify). */
+  verify: 'none' | 'crc32c' | 'md5';
   verifyFatal: boolean;
   doVerify: boolean;
   percentileList: number[];

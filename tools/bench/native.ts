@@ -32,6 +32,8 @@ export interface NativeJobParams {
   seed: number;
   stream: number;
   verify: boolean;
+  /** Checksum of the verify headers (VERIFY_KIND); sent even when verify is off. */
+  verifyKind: number;
   verifyFatal: boolean;
   doVerify: boolean;
   bufIova: number;
@@ -62,7 +64,7 @@ export interface NativeJobResult {
   depthHist: number[];
   verifyChecked: number;
   verifyErrors: number;
-  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; lba: number; seq: number; seed: number } }>;
+  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; kind: string; lba: number; seq: number; seed: number } }>;
   /** ns per IO inside the driver's submit, doorbell and (non-empty) reap calls, sampled. */
   driverNsPerIo: number;
   /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */
@@ -111,6 +113,9 @@ export interface BenchNative {
 }
 
 /** The job states published in progress[state]. */
+/** Verify header checksum kinds as the native engine numbers them (bench/verify.h). */
+export const VERIFY_KIND = { crc32c: 1, md5: 2 } as const;
+
 export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
 
 /** The bench room of the addon. */

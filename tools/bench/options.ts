@@ -154,12 +154,13 @@ export const OPTIONS: BenchOption[] = [
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
   { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA or pareto:H', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v)); } },
   {
-    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) headers on written blocks, checked on read; 0 = none',
+    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; 0 = none',
     applyJob: (j, v) => {
       const val = need('verify', v);
       if (val === '0' || val === 'none' || val === 'null') j.verify = 'none';
       else if (val === 'crc32c' || val === 'crc32c-intel') j.verify = 'crc32c';
-      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel); md5, sha*, xxhash, pattern and meta are not supported');
+      else if (val === 'md5') j.verify = 'md5';
+      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5; crc16, crc32, crc64, crc7, sha*, xxhash, pattern and meta are not supported');
     },
   },
   { name: 'verify_fatal', scope: 'job', flag: true, help: 'stop the job at the first verify failure', applyJob: (j, v) => { j.verifyFatal = parseBool('verify_fatal', v); } },
@@ -274,7 +275,7 @@ export const UNSUPPORTED: Record<string, string> = {
   allrandrepeat: 'runs are always repeatable from randseed',
   offset_increment: 'not implemented',
   verify_interval: 'phyr writes one verify header per logical block',
-  verify_pattern: 'only crc32c headers are implemented',
+  verify_pattern: 'only crc32c and md5 headers are implemented',
   verify_offset: 'not implemented',
   verify_backlog: 'not implemented',
   verify_async: 'verification runs in the job thread',

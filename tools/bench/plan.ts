@@ -3,7 +3,7 @@
 // here, before any queue is created or any IO issued.
 import { BenchConfigError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
-import type { NativeBlockSizes, NativeJobParams } from './native';
+import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { formatBytesFio } from './units';
 
 /** What planning needs to know about the namespace. */
@@ -92,6 +92,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     seed: j.randseed,
     stream,
     verify: j.verify !== 'none',
+    verifyKind: VERIFY_KIND[j.verify === 'md5' ? 'md5' : 'crc32c'],
     verifyFatal: j.verifyFatal,
     doVerify: j.doVerify,
     // Each slot starts on a 4 KiB boundary so one slot is always PRP-able as one range.

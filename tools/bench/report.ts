@@ -140,7 +140,7 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
-  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}`);
+  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.options.verify ? `, checksum=${r.options.verify}` : ''}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
   return lines.join('\n');
 }
@@ -148,7 +148,8 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
 /** One verify failure, the way it is printed and logged. */
 export function formatVerifyFailure(f: JobResult['verifyFailures'][number]): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
-  return `LBA ${f.lba}: ${f.reason}; expected header {lba=${f.expected.lba}, seq=${f.expected.seq ?? 'any'}, seed=${hex(f.expected.seed)}}, found {magic=${hex(f.found.magic)}, lba=${f.found.lba}, seq=${f.found.seq}, seed=${hex(f.found.seed)}}`;
+  const kind = (k: string | undefined) => (k ? `, checksum=${k}` : '');
+  return `LBA ${f.lba}: ${f.reason}; expected header {lba=${f.expected.lba}, seq=${f.expected.seq ?? 'any'}, seed=${hex(f.expected.seed)}${kind(f.expected.kind)}}, found {magic=${hex(f.found.magic)}, lba=${f.found.lba}, seq=${f.found.seq}, seed=${hex(f.found.seed)}${kind(f.found.kind)}}`;
 }
 
 function groupSummary(groupId: number, results: JobResult[]): string[] {
@@ -277,6 +278,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           driver_ns_per_io: r.phyr.driverNsPerIo,
           busy_ns_per_io: r.phyr.busyNsPerIo,
           ios,
+          ...(r.options.verify ? { verify: r.options.verify } : {}),
           verify_checked: r.verifyChecked,
           verify_errors: r.verifyErrors,
           verify_failures: r.verifyFailures,

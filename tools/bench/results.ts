@@ -42,8 +42,9 @@ export interface PhyrJobStats {
 export interface VerifyFailure {
   lba: number;
   reason: string;
-  expected: { lba: number; seq: number | null; seed: number };
-  found: { magic: number; lba: number; seq: number; seed: number };
+  /** kind: the checksum the header should hold / holds ('crc32c', 'md5'). */
+  expected: { lba: number; seq: number | null; seed: number; kind?: string };
+  found: { magic: number; lba: number; seq: number; seed: number; kind?: string };
 }
 
 /** Everything one job thread reports. */

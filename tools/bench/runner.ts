@@ -4,7 +4,7 @@
 // ends it joins the threads and turns their native results into fio-shaped results.
 import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
-import { JOB_STATE, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
+import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, type NamespaceInfo, type PlannedJob } from './plan';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
@@ -89,7 +89,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
     depthHist: n.depthHist,
     verifyChecked: n.verifyChecked,
     verifyErrors: n.verifyErrors,
-    verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed }, found: f.found })),
+    verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed, kind: plan.verifyKind === VERIFY_KIND.md5 ? 'md5' : 'crc32c' }, found: f.found })),
     phyr: {
       dptr: formats.length ? formats.join('+') : 'none',
       prpCommands: n.prpCommands,

@@ -88,7 +88,8 @@ bool blockSizes(Napi::Object o, const char* key, BlockSizes* b) {
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
-  return u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
+  double kind = 0;
+  return num(o, "verifyKind", 1, 2, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) && u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&
          blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
@@ -251,9 +252,15 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       const VerifyFailureRecord& f = r.failures[i];
       Napi::Object fo = Napi::Object::New(env);
       fo.Set("lba", static_cast<double>(f.lba));
-      fo.Set("reason", verifyResultName(f.result));
+      if (f.result == VerifyResult::kBadKind) {
+        fo.Set("reason", std::string("header mismatch: the block holds a ") + verifyKindName(f.found.kind) +
+                             " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(params_->verifyKind)));
+      } else {
+        fo.Set("reason", verifyResultName(f.result, params_->verifyKind));
+      }
       Napi::Object found = Napi::Object::New(env);
       found.Set("magic", static_cast<double>(f.found.magic));
+      found.Set("kind", verifyKindName(f.found.kind));
       found.Set("lba", static_cast<double>(f.found.lba));
       found.Set("seq", static_cast<double>(f.found.seq));
       found.Set("seed", static_cast<double>(f.found.seed));

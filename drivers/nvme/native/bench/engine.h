@@ -88,6 +88,7 @@ class JobEngine {
   Rng rng_;
   OffsetGenerator offsets_;
   uint64_t unit_ = 0;              // random offsets are multiples of this many bytes
+  uint32_t lbaShift_ = 0;          // log2(lbaSize): bytes <-> blocks without a division
   uint64_t seqPos_[2] = {0, 0};    // sequential position per direction
   uint64_t verifyPos_ = 0;
   uint64_t issuedBytes_ = 0;
@@ -189,15 +190,15 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
-    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found);
+    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
     if (r_.failureCount < JobResults::kMaxFailures) r_.failures[r_.failureCount++] = {s.lba + b, v, found};
     if (p_.verifyFatal) {
-      char text[128];
+      char text[sizeof(r_.errorText)];
       std::snprintf(text, sizeof(text), "verify failed at LBA %llu (%s); verify_fatal stops the job",
-                    static_cast<unsigned long long>(s.lba + b), verifyResultName(v));
+                    static_cast<unsigned long long>(s.lba + b), verifyResultName(v, p_.verifyKind));
       fail(84 /* EILSEQ */, 0, s.lba + b, text);
       return;
     }
@@ -224,9 +225,9 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (!measuring_) return;
   DirectionStats& d = s.write ? r_.write : r_.read;
   d.ios++;
-  d.bytes += static_cast<uint64_t>(s.blocks) * p_.lbaSize;
-  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick.
-  d.slat.record(s.tRing - s.tPrep);
+  d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
+  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat
+  // was recorded when the IO's batch was rung (as fio records it at submission).
   d.clat.record(now - s.tRing);
   d.lat.record(now - s.tPrep);
 }
@@ -241,12 +242,14 @@ void JobEngine<Queue>::run() {
   }
   // Everything the loop needs is allocated here, before the first IO.
   slots_.assign(p_.iodepth, Slot{});
-  entries_.assign(p_.iodepth, PhyrEntry{});
+  entries_.resize(p_.iodepth);
+  for (uint32_t i = 0; i < p_.iodepth; i++) entries_[i] = PhyrEntry{p_.bufIova + static_cast<uint64_t>(i) * p_.slotBytes, 0, p_.bufFlags};
   free_.reserve(p_.iodepth);
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
+  lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
   unit_ = std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
   if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
@@ -276,6 +279,7 @@ void JobEngine<Queue>::run() {
     uint64_t sampled = 0;
     // Submit until iodepth IOs are in flight (or the queue is full).
     batch_.clear();
+    uint32_t batchWrites = 0;
     while (!stopIssuing_ && inflight_ < p_.iodepth) {
       bool write = false;
       uint64_t offset;
@@ -288,15 +292,15 @@ void JobEngine<Queue>::run() {
       const uint32_t slot = free_.back();
       Slot& s = slots_[slot];
       s.tPrep = tLoop;
-      s.lba = p_.regionLba + offset / p_.lbaSize;
-      s.blocks = bytes / p_.lbaSize;
+      s.lba = p_.regionLba + (offset >> lbaShift_);
+      s.blocks = bytes >> lbaShift_;
       s.write = write;
-      uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
       if (write && p_.verify) {
+        uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
         writeSeq_++;
-        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed);
+        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      entries_[slot] = PhyrEntry{p_.bufIova + static_cast<uint64_t>(slot) * p_.slotBytes, bytes, p_.bufFlags};
+      entries_[slot].len = bytes;  // address and flags are the slot's, set up front
       const uint64_t tSubmit = sample ? ticks() : 0;
       const QueueSubmitInfo info = q_.submit(QueueIo{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot});
       if (sample) sampled += timed(tSubmit, ticks());
@@ -313,6 +317,7 @@ void JobEngine<Queue>::run() {
       free_.pop_back();
       inflight_++;
       batch_.push_back(slot);
+      batchWrites += write;
       switch (info.format) {
         case DptrKind::kPrp: r_.prpCommands++; break;
         case DptrKind::kSgl: r_.sglCommands++; break;
@@ -327,6 +332,14 @@ void JobEngine<Queue>::run() {
       const uint64_t tRing = ticks();
       if (sample) sampled += timed(tBeforeRing, tRing);
       for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
+      // slat: from the pass's timestamp, taken before the batch was prepared, to the one
+      // right after its doorbell — the same value for every IO of the batch, so it is
+      // recorded once per direction, weighted by the batch's IOs.
+      if (measuring_) {
+        const uint64_t slat = tRing - tLoop;
+        r_.read.slat.recordN(slat, batch_.size() - batchWrites);
+        r_.write.slat.recordN(slat, batchWrites);
+      }
       // fio's "IO depths": the depth the queue reached with this submission, per IO.
       const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
       r_.depthHist[bucket] += batch_.size();

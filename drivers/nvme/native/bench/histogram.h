@@ -41,6 +41,17 @@ class LatencyHistogram {
     if (v < min_) min_ = v;
     if (v > max_) max_ = v;
   }
+  // Records `n` samples of the same value at once (a batch of IOs that share both
+  // timestamps): the same histogram as n record(v) calls, for the cost of one.
+  inline void recordN(uint64_t v, uint64_t n) {
+    if (n == 0) return;
+    counts_[bucketOf(v)] += n;
+    count_ += n;
+    sum_ += v * n;
+    sumSquares_ += static_cast<double>(v) * static_cast<double>(v) * static_cast<double>(n);
+    if (v < min_) min_ = v;
+    if (v > max_) max_ = v;
+  }
 
   // Adds every sample of `other` (histograms of several jobs into a group).
   void merge(const LatencyHistogram& other);

@@ -54,7 +54,8 @@ struct JobParams {
   bool randomMap = true;
   uint64_t seed = 0x89;         // verify headers carry it; offsets derive from it and `stream`
   uint32_t stream = 0;          // clone index (numjobs): clones draw different offsets
-  bool verify = false;          // crc32c headers on writes; checked on reads
+  bool verify = false;          // verify headers on writes; checked on reads
+  VerifyKind verifyKind = VerifyKind::kCrc32c;  // the headers' checksum
   bool verifyFatal = false;
   bool doVerify = true;         // after writing, read the written blocks back and check
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.

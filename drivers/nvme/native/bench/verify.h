@@ -1,8 +1,9 @@
 // Verify headers: every logical block a verifying job writes starts with a header naming
-// the block (LBA), the write's sequence number and the job's seed, followed by a pattern
-// derived from them; a CRC32C covers the whole block. Reading a block back proves the
-// device returned the right block (LBA), intact (CRC) and — when the reader knows what it
-// wrote — the latest write (sequence).
+// the block (LBA), the write's sequence number, the job's seed and which checksum it
+// carries, followed by a pattern derived from them; the checksum (CRC32C or MD5, fio's
+// two cheapest verify kinds) covers the whole block. Reading a block back proves the
+// device returned the right block (LBA), intact (checksum) and — when the reader knows
+// what it wrote — the latest write (sequence).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,27 +14,63 @@ namespace phyr::bench {
 // instruction, 8 bytes per step.
 uint32_t crc32c(uint32_t crc, const void* data, size_t len);
 
-struct VerifyHeader {
-  uint32_t magic;   // kVerifyMagic
-  uint32_t crc;     // CRC32C of the block with this field zero
-  uint64_t lba;     // the block's own address
-  uint64_t seq;     // write sequence number (per job)
-  uint64_t seed;    // the job's seed
+// MD5 (RFC 1321), incremental: init, update with pieces, then finish for the 16-byte digest.
+class Md5 {
+ public:
+  Md5() { init(); }
+  void init();
+  void update(const void* data, size_t len);
+  void finish(uint8_t digest[16]);
+
+ private:
+  void block(const uint8_t* p);  // one 64-byte block into the state (RFC 1321 §3.4)
+  uint32_t state_[4];
+  uint64_t bytes_;       // message length so far
+  uint8_t buffer_[64];   // a partial block awaiting more input
 };
-static_assert(sizeof(VerifyHeader) == 32, "verify header is 32 bytes");
+// One-shot MD5 of a buffer.
+void md5(const void* data, size_t len, uint8_t digest[16]);
+
+// Which checksum a header carries (stored in the header, so a block written under one
+// kind and read under another is reported as such, not as corruption).
+enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2 };
+const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", or "unknown"
+
+struct VerifyHeader {
+  uint32_t magic;         // kVerifyMagic
+  uint32_t kind;          // VerifyKind of `checksum`
+  uint64_t lba;           // the block's own address
+  uint64_t seq;           // write sequence number (per job)
+  uint64_t seed;          // the job's seed
+  uint8_t checksum[16];   // of the whole block with this field zero: CRC32C in the first
+                          // 4 bytes (little-endian, rest zero), or the MD5 digest
+};
+static_assert(sizeof(VerifyHeader) == 48, "verify header is 48 bytes");
 
 constexpr uint32_t kVerifyMagic = 0x56727970;  // "pyrV" little-endian
 
-// Fills one block: header + pattern, then the CRC.
-void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t seq, uint64_t seed);
+// Fills one block: header + pattern, then the checksum.
+void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t seq, uint64_t seed,
+                     VerifyKind kind = VerifyKind::kCrc32c);
 
-enum class VerifyResult : uint32_t { kOk = 0, kBadMagic = 1, kBadLba = 2, kBadCrc = 3, kBadSeq = 4, kBadSeed = 5 };
+enum class VerifyResult : uint32_t {
+  kOk = 0,
+  kBadMagic = 1,
+  kBadLba = 2,
+  kBadCrc = 3,   // the checksum (of the header's kind) does not match the block
+  kBadSeq = 4,
+  kBadSeed = 5,
+  kBadKind = 6,  // the header carries another checksum kind than the job verifies with
+};
 
-// Checks one block read from `lba`. `expectSeq` is the sequence last written there, or
-// UINT64_MAX when unknown (any sequence accepted). `found` receives the header as read.
+// Checks one block read from `lba` with checksum `kind`. `expectSeq` is the sequence last
+// written there, or UINT64_MAX when unknown (any sequence accepted). `found` receives the
+// header as read.
 VerifyResult checkVerifyBlock(const uint8_t* block, uint32_t blockSize, uint64_t lba,
-                              uint64_t expectSeq, uint64_t seed, VerifyHeader* found);
+                              uint64_t expectSeq, uint64_t seed, VerifyHeader* found,
+                              VerifyKind kind = VerifyKind::kCrc32c);
 
-const char* verifyResultName(VerifyResult r);
+// What a result means; a checksum mismatch is named after the kind checked.
+const char* verifyResultName(VerifyResult r, VerifyKind kind = VerifyKind::kCrc32c);
 
 }  // namespace phyr::bench
