@@ -208,7 +208,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   { name: 'output', scope: 'run', help: 'write the report to this file instead of stdout', applyRun: (r, v) => { r.output = need('output', v); } },
-  { name: 'status-interval', scope: 'run', help: 'print cumulative status every interval (seconds unless a unit is given)', applyRun: (r, v) => { r.statusIntervalNs = parseTimeNs('status-interval', need('status-interval', v), 's'); } },
+  { name: 'status-interval', scope: 'run', help: 'print a full report of the results so far (cumulative, as fio does) every interval (seconds unless a unit is given)', applyRun: (r, v) => { r.statusIntervalNs = parseTimeNs('status-interval', need('status-interval', v), 's'); } },
   {
     name: 'eta', scope: 'run', help: 'live status line: auto (on a TTY), always, never',
     applyRun: (r, v) => {
