@@ -494,6 +494,10 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
   // Registers the driver wrote before this doorbell are visible now (the doorbell load was
   // an acquire): pick up a CMB window change before running the commands that rely on it.
   handleCmbRegisters();
+  // Bus Master Enable again, after the doorbell's acquire: a config write that cleared it
+  // before this doorbell was rung must stop these commands (on a real bus the non-posted
+  // config write completes before the doorbell write is issued).
+  if (!busMaster_.load(std::memory_order_acquire)) return 0;
   SubmissionQueue& sq = sqs_[sqid];
   uint32_t done = 0;
   while (sq.head != sq.tail && done < budget && !halted_) {
