@@ -226,8 +226,8 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   DirectionStats& d = s.write ? r_.write : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
-  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat
-  // was recorded when the IO's batch was rung (as fio records it at submission).
+  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
+  // recorded per submitted batch in run() (fio, too, counts slat at submission).
   d.clat.record(now - s.tRing);
   d.lat.record(now - s.tPrep);
 }
