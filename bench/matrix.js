@@ -91,6 +91,15 @@ for (const qd of [1, 32, 128]) {
   rows.push(row('4 KiB randrw 70/30 QD32, null backend', doc.jobs[0]));
 }
 {
+  // Data-pointer modes and device memory: forced SGL, the target's own CMB, a peer's CMB.
+  const doc = bench('sgl', ['emu:backend=null,sgl=on', '--name=sgl', '--rw=randread', '--bs=4k', '--iodepth=32', '--dptr=sgl', ...rt]);
+  rows.push(row('4 KiB randread QD32, null backend, --dptr=sgl (every command an SGL)', doc.jobs[0]));
+  const docC = bench('cmb', ['emu:backend=null,cmb=64M', '--name=cmb', '--rw=randread', '--bs=4k', '--iodepth=32', '--mem=cmb', ...rt]);
+  rows.push(row("4 KiB randread QD32, null backend, --mem=cmb (the target's CMB)", docC.jobs[0]));
+  const docP = bench('p2p', ['emu:backend=null', '--name=p2p', '--rw=randread', '--bs=4k', '--iodepth=32', '--mem=p2p:emu', ...rt]);
+  rows.push(row("4 KiB randread QD32, null backend, --mem=p2p:emu (a peer's CMB)", docP.jobs[0]));
+}
+{
   const doc = bench('2 jobs', [NULL, '--name=two', '--rw=randread', '--bs=4k', '--iodepth=32', '--numjobs=2', '--group_reporting', ...rt]);
   rows.push(row('4 KiB randread QD32 x 2 jobs (group), null backend', doc.jobs[0]));
 }

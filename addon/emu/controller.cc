@@ -62,6 +62,11 @@ std::string validateConfig(const EmuConfig& c) {
   if (c.qsize < 2 || c.qsize > 65536) return "qsize must be 2..65536";
   if (c.mdts > 15) return "mdts must be 0..15";
   if (c.cmbBytes % 4096 != 0 || c.cmbBytes > (1ull << 30)) return "cmb must be a multiple of 4 KiB, at most 1G";
+  for (const FaultRule& r : c.faults) {
+    if (r.kind == FaultKind::Corrupt && r.byte >= (1u << c.lbads))
+      return "fault corrupt: byte=" + std::to_string(r.byte) + " must be below the LBA size (" +
+             std::to_string(1u << c.lbads) + " bytes)";
+  }
   return {};
 }
 

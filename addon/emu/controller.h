@@ -43,6 +43,7 @@ struct EmuStats {
   uint64_t bytesWritten = 0;  // host -> device (Write)
   uint64_t interrupts = 0;
   uint64_t invalidDoorbells = 0;
+  uint64_t corruptedReads = 0;  // Reads whose data was corrupted by a corrupt:lba=L rule
   uint64_t adminOpcodes[256] = {};
   uint64_t ioOpcodes[256] = {};
 };
@@ -195,6 +196,7 @@ class Controller {
   Completion deleteCq(Command& cmd);
   Completion deleteSq(Command& cmd);
   Completion readWrite(Command& cmd, bool isWrite);
+  void corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb);
   Completion flush(Command& cmd);
   Completion writeZeroes(Command& cmd);
   Completion datasetManagement(Command& cmd);

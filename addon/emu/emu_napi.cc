@@ -69,7 +69,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   static const std::pair<const char*, FaultKind> kinds[] = {
       {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
       {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
-      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear}};
+      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt}};
   bool found = false;
   for (auto& [name, fk] : kinds) {
     if (kind == name) {
@@ -78,16 +78,17 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume or clear")
+    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear or corrupt")
         .ThrowAsJavaScriptException();
     return false;
   }
-  uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0;
+  uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0, byte = 0;
   uint64_t opcode = 256, qid = 65536;  // sentinels: any
   if (!configField(o, "nth", 1ull << 53, &nth) || !configField(o, "lba", 1ull << 53, &lba) ||
       !configField(o, "nsid", 0xFFFFFFFFull, &nsid) || !configField(o, "status", 0x7FFF, &status) ||
       !configField(o, "delayNs", 1ull << 53, &delay) || !configField(o, "after", 1ull << 53, &after) ||
-      !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid))
+      !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid) ||
+      !configField(o, "byte", 4095, &byte))
     return false;
   if (nth == 0) {
     Napi::RangeError::New(env, "fault rule nth must be >= 1").ThrowAsJavaScriptException();
@@ -99,6 +100,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   r->status = static_cast<uint16_t>(status);
   r->delayNs = delay;
   r->after = after;
+  r->byte = static_cast<uint32_t>(byte);
   r->opcode = opcode == 256 ? -1 : static_cast<int32_t>(opcode);
   r->qid = qid == 65536 ? -1 : static_cast<int32_t>(qid);
   return true;
@@ -380,6 +382,13 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   Napi::Value inject(const Napi::CallbackInfo& info) {
     FaultRule r;
     if (!live(info) || !parseRule(info.Env(), info[0], &r)) return info.Env().Undefined();
+    uint32_t blockBytes = 1u << ctrl_->config().lbads;
+    if (r.kind == FaultKind::Corrupt && r.byte >= blockBytes) {
+      Napi::RangeError::New(info.Env(), "fault corrupt: byte=" + std::to_string(r.byte) + " must be below the LBA size (" +
+                                            std::to_string(blockBytes) + " bytes)")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
     ctrl_->inject(r);
     return info.Env().Undefined();
   }
@@ -407,6 +416,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     o.Set("bytesWritten", static_cast<double>(s.bytesWritten));
     o.Set("interrupts", static_cast<double>(s.interrupts));
     o.Set("invalidDoorbells", static_cast<double>(s.invalidDoorbells));
+    o.Set("corruptedReads", static_cast<double>(s.corruptedReads));
     auto counts = [&](const uint64_t* c) {
       Napi::Object m = Napi::Object::New(env);
       for (int i = 0; i < 256; i++)

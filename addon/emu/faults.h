@@ -4,14 +4,15 @@
 
 namespace phyr::emu {
 
-enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear };
+enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt };
 
 /** One fault injection rule. Filters (opcode, qid) apply to IO commands. */
 struct FaultRule {
   FaultKind kind = FaultKind::Fail;
-  uint64_t nth = 1;          // every Nth matching command (Fail, Drop, Delay)
-  uint64_t lba = 0;          // FailLba
-  uint32_t nsid = 0;         // FailLba: 0 = any namespace
+  uint64_t nth = 1;          // every Nth matching command (Fail, Drop, Delay, Corrupt)
+  uint64_t lba = 0;          // FailLba, Corrupt
+  uint32_t nsid = 0;         // FailLba, Corrupt: 0 = any namespace
+  uint32_t byte = 0;         // Corrupt: the byte of the block that is inverted (< LBA size)
   uint16_t status = 0x0006;  // Fail/FailLba: 15-bit status field (SC | SCT << 8 | DNR << 14)
   int32_t opcode = -1;       // -1: any
   int32_t qid = -1;          // -1: any; Stop/Resume: the SQ

@@ -62,8 +62,39 @@ Completion Controller::readWrite(Command& cmd, bool isWrite) {
     off += p.len;
   }
   if (!ok) return fail(makeStatus(SCT_MEDIA, isWrite ? SC_WRITE_FAULT : SC_UNRECOVERED_READ_ERROR, false));
+  if (!isWrite && !rules_.empty()) corruptReadData(cmd, slba, nlb);
   bump(isWrite ? stats_.bytesWritten : stats_.bytesRead, bytes);
   return {};
+}
+
+// Injected silent data corruption (corrupt:lba=L[:nsid=N][:nth=N][:byte=B]): a Read whose
+// range covers LBA L completes with success, but the byte B of that block it delivered to
+// host memory is the stored byte inverted, as a flaky medium or bus would deliver it. The
+// byte is written through the same IOMMU-translated data pieces the transfer used (the
+// device's DMA path); the backend's copy is left as it was, so a later read is clean. A
+// byte that falls in an SGL bit bucket reaches no host memory and is not counted.
+void Controller::corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb) {
+  const uint64_t blockBytes = 1ull << config_.lbads;
+  bool corrupted = false;
+  for (FaultRule& r : rules_) {
+    if (r.kind != FaultKind::Corrupt || r.byte >= blockBytes) continue;
+    if ((r.nsid && r.nsid != cmd.sqe.nsid) || r.lba < slba || r.lba - slba >= nlb) continue;
+    if (++r.seen % r.nth != 0) continue;
+    uint64_t at = ((r.lba - slba) << config_.lbads) + r.byte;  // offset in the transfer
+    for (const HostPiece& p : pieces_) {
+      if (at >= p.len) {
+        at -= p.len;
+        continue;
+      }
+      uint8_t stored;
+      if (p.host && backend_->read(byteOffset(cmd.sqe.nsid, r.lba) + r.byte, &stored, 1)) {
+        p.host[at] = static_cast<uint8_t>(stored ^ 0xFF);
+        corrupted = true;
+      }
+      break;
+    }
+  }
+  if (corrupted) bump(stats_.corruptedReads);
 }
 
 // Checks NSID and [slba, slba + nlb) for the LBA-range commands; 0 when valid.

@@ -1,10 +1,11 @@
 // An NVMe controller driven from user space: bring-up, admin commands, IO queue pairs,
 // namespaces, completion delivery (polled or MSI-X interrupts), timeouts with Abort and
 // reset, CSTS.CFS watch, and a clean close.
-import { DmaPool, type DmaBuffer, type DmaPoolOptions } from '../../lib/dma';
+import { DmaPool, type DeviceMemoryMapping, type DmaBuffer, type DmaPoolOptions } from '../../lib/dma';
 import type { EventfdWatch } from '../../lib/eventfd';
 import { PhyrError } from '../../lib/errors';
 import type { PciFunction } from '../../lib/pci/function';
+import { disableCmb, enableCmb, programCba, type ControllerMemoryBuffer } from './cmb';
 import { abortSqe, createCqSqe, createSqSqe, deleteQueueSqe, identifySqe, setNumberOfQueuesSqe } from './admin';
 import { Command, Dispatcher, DispatcherHost, newCommand } from './dispatcher';
 import {
@@ -27,6 +28,15 @@ import { NVME } from './spec';
 /** How completions reach the application. */
 export type CompletionMode = 'poll' | 'interrupt';
 
+/**
+ * How IO commands describe their data (NVMe 1.4 §4.3 PRP, §4.4 SGL):
+ * - 'auto': the driver's policy — PRP for small PRP-able data, SGL for large segments or
+ *   data PRP cannot describe (when the controller supports SGL);
+ * - 'prp': never SGL (data PRP cannot describe is split or bounced);
+ * - 'sgl': SGL on every IO command SGL can describe; the controller must support SGL.
+ */
+export type DataPointerMode = 'auto' | 'prp' | 'sgl';
+
 /** Options of open(). */
 export interface OpenOptions {
   /** DMA pool options (hugepages). */
@@ -39,7 +49,9 @@ export interface OpenOptions {
   ioQueueSize?: number;
   /** 'poll' (default, lowest latency) or 'interrupt' (MSI-X eventfds; an idle app uses no CPU). */
   completion?: CompletionMode;
-  /** Use SGLs when the controller supports them (default true). */
+  /** Data-pointer mode of the namespace API's queue and the default of createQueuePair (default 'auto'). */
+  dptr?: DataPointerMode;
+  /** Older spelling: `sgl: false` is `dptr: 'prp'`. */
   sgl?: boolean;
   /**
    * Polled mode only: 'auto' (default) reaps from a poller that yields to the event loop
@@ -55,6 +67,24 @@ export interface QueuePairOptions {
   size?: number;
   /** Deliver completions by MSI-X: `qp.onInterrupt` is called when the CQ has entries. */
   interrupts?: boolean;
+  /** Data-pointer mode of this queue pair (default: the controller's, see OpenOptions.dptr). */
+  dptr?: DataPointerMode;
+}
+
+/** Data-pointer mode 'sgl' on a controller without SGL support. */
+export class SglUnavailableError extends PhyrError {
+  constructor(emu: boolean) {
+    super(
+      'PHYR_SGL_UNSUPPORTED',
+      `data-pointer mode 'sgl' needs a controller with SGL support, and this one reports none (Identify Controller SGLS bits 1:0 = 0); use 'auto' or 'prp'${emu ? ", or give the embedded controller SGL support (emu:sgl=on)" : ''}`,
+    );
+  }
+}
+
+function checkDptrMode(mode: unknown): void {
+  if (mode !== undefined && mode !== 'auto' && mode !== 'prp' && mode !== 'sgl') {
+    throw new InvalidIoError(`dptr must be 'auto', 'prp' or 'sgl', got ${JSON.stringify(mode)}`);
+  }
 }
 
 /** A namespace id that is not active on the controller. */
@@ -112,7 +142,9 @@ export class Controller {
   private closing: Promise<void> | undefined;
   private msixFds: number[] = [];
   private readonly watches: EventfdWatch[] = [];
-  private readonly useSgl: boolean;
+  private readonly dptrMode: DataPointerMode;
+  private cmbWindow: { cmb: ControllerMemoryBuffer; mapping: DeviceMemoryMapping } | undefined;
+  private cmbEnabling: Promise<ControllerMemoryBuffer> | undefined;
   private readonly autoPoll: boolean;
   private readonly host: DispatcherHost;
 
@@ -132,7 +164,7 @@ export class Controller {
     this.tickMs = Math.max(5, Math.min(1000, Math.floor(this.timeoutMs / 4)));
     this.completion = options.completion ?? 'poll';
     this.autoPoll = this.completion === 'poll' && (options.poller ?? 'auto') === 'auto';
-    this.useSgl = options.sgl ?? true;
+    this.dptrMode = options.dptr ?? (options.sgl === false ? 'prp' : 'auto');
     this.host = {
       addListPages: (qp) => this.addListPages(qp),
       cancelledError: (cmd) => this.cancelledError(cmd),
@@ -147,6 +179,10 @@ export class Controller {
     }
     if (options.poller !== undefined && options.poller !== 'auto' && options.poller !== 'manual') {
       throw new InvalidIoError(`poller must be 'auto' or 'manual', got '${String(options.poller)}'`);
+    }
+    checkDptrMode(options.dptr);
+    if (options.dptr !== undefined && options.sgl !== undefined && (options.sgl === false) !== (options.dptr === 'prp')) {
+      throw new InvalidIoError(`options sgl: ${options.sgl} and dptr: '${options.dptr}' disagree; give dptr only`);
     }
     const pool = new DmaPool(fn, options.pool);
     let ctrl: Controller | undefined;
@@ -175,6 +211,7 @@ export class Controller {
     await this.enableWithAdminQueue();
     const id = await this.identifyRaw(NVME.CNS_CONTROLLER, 0);
     this.identify = parseIdentifyController(id);
+    this.checkSglAvailable(this.dptrMode);
     await this.negotiateQueues();
     await this.scanNamespaces();
     const ioSize = Math.min(this.options.ioQueueSize ?? 1024, this.cap.maxQueueEntries);
@@ -208,16 +245,35 @@ export class Controller {
     }
   }
 
-  /** Data-plane capabilities of IO queues. */
-  get queueCaps(): QueueCaps {
+  /** Data-plane capabilities of IO queues (in the controller's data-pointer mode unless `mode` is given). */
+  queueCapsFor(mode: DataPointerMode = this.dptrMode): QueueCaps {
     const sgls = this.identify.sgls;
     const mdts = this.identify.mdts;
+    const sgl = mode !== 'prp';
     return {
       pageSize: this.pageSize,
-      sglSupport: this.useSgl ? sgls & NVME.SGLS_SUPPORT_MASK : 0,
-      bitBucket: this.useSgl && (sgls & NVME.SGLS_BIT_BUCKET) !== 0,
+      sglSupport: sgl ? sgls & NVME.SGLS_SUPPORT_MASK : 0,
+      bitBucket: sgl && (sgls & NVME.SGLS_BIT_BUCKET) !== 0,
       maxTransfer: mdts ? 2 ** mdts * this.cap.mpsMin : 0,
+      preferSgl: mode === 'sgl',
     };
+  }
+
+  /** Data-plane capabilities of the namespace API's IO queue. */
+  get queueCaps(): QueueCaps {
+    return this.queueCapsFor();
+  }
+
+  /** The data-pointer mode the namespace API uses (OpenOptions.dptr). */
+  get dataPointerMode(): DataPointerMode {
+    return this.dptrMode;
+  }
+
+  // 'sgl' needs SGL support in Identify Controller SGLS bits 1:0 (NVMe 1.4 §5.15.2.1).
+  private checkSglAvailable(mode: DataPointerMode): void {
+    if (mode === 'sgl' && (this.identify.sgls & NVME.SGLS_SUPPORT_MASK) === 0) {
+      throw new SglUnavailableError(this.fn.kind === 'emu');
+    }
   }
 
   private newRuntime(qid: number, size: number, caps: QueueCaps, vector: number): QueueRuntime {
@@ -266,10 +322,10 @@ export class Controller {
     throw new PhyrError('PHYR_NO_QUEUES', `all ${Math.min(this.queuesGranted.sq, this.queuesGranted.cq)} IO queue pairs the controller granted are in use; close one first`);
   }
 
-  private async createIoQueue(size: number, interrupts: boolean): Promise<QueueRuntime> {
+  private async createIoQueue(size: number, interrupts: boolean, mode: DataPointerMode = this.dptrMode): Promise<QueueRuntime> {
     const qid = this.nextQid();
     const vector = interrupts ? this.vectorFor(qid) : -1;
-    const r = this.newRuntime(qid, size, this.queueCaps, vector);
+    const r = this.newRuntime(qid, size, this.queueCapsFor(mode), vector);
     try {
       // Create the CQ before its SQ (NVMe 1.4 §7.6.1).
       await this.adminCommand(createCqSqe(qid, size, vector), r.buffers[1]);
@@ -508,7 +564,10 @@ export class Controller {
     if (options.interrupts && this.msixFds.length === 0) {
       throw new InvalidIoError("interrupts need the controller opened with { completion: 'interrupt' }");
     }
-    const r = await this.createIoQueue(size, options.interrupts ?? false);
+    checkDptrMode(options.dptr);
+    const mode = options.dptr ?? this.dptrMode;
+    this.checkSglAvailable(mode);
+    const r = await this.createIoQueue(size, options.interrupts ?? false, mode);
     this.userQueues.add(r);
     r.qp.onClose = () => this.destroyUserQueue(r);
     return r.qp;
@@ -558,6 +617,8 @@ export class Controller {
         }
       }
       await this.enableWithAdminQueue();
+      // CMBMSC may not survive a controller reset on every device: set it again.
+      if (this.cmbWindow) programCba(this.bar, this.cmbWindow.cmb.iova);
       this.state = 'live';
       await this.negotiateQueues();
       await this.recreateIoQueue(this.io);
@@ -619,11 +680,45 @@ export class Controller {
       this.freeRuntime(r);
     }
     this.userQueues.clear();
+    if (this.cmbWindow) {
+      const { mapping } = this.cmbWindow;
+      this.cmbWindow = undefined;
+      try {
+        disableCmb(this.bar, mapping);
+      } catch {
+        // pool.close() below unmaps it anyway
+      }
+    }
     try {
       this.pool.close();
     } finally {
       if (this.ownsFn) this.fn.close();
     }
+  }
+
+  /**
+   * Turns on the controller memory buffer and maps it for IO data (its phyr entries carry
+   * PhyrFlags.CMB; commands whose data mixes CMB and host memory are split at the boundary).
+   * Idempotent. Throws CmbUnavailableError when the controller has none usable.
+   */
+  async enableCmb(): Promise<ControllerMemoryBuffer> {
+    this.checkUsable('enableCmb');
+    this.cmbEnabling ??= enableCmb(this.fn, this.pool, this.cap.cmbs).then(
+      (w) => {
+        this.cmbWindow = w;
+        return w.cmb;
+      },
+      (e: unknown) => {
+        this.cmbEnabling = undefined;
+        throw e;
+      },
+    );
+    return this.cmbEnabling;
+  }
+
+  /** The enabled controller memory buffer, if enableCmb() was called. */
+  get cmb(): ControllerMemoryBuffer | undefined {
+    return this.cmbWindow?.cmb;
   }
 
   /** Resolves once no reset is running (at once when none is). Never rejects. */

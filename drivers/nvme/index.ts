@@ -15,9 +15,10 @@ export async function open(target?: string, options?: OpenOptions): Promise<Cont
   return Controller.open(fn, options, true);
 }
 
-export { Controller, UnknownNamespaceError } from './controller';
-export type { CompletionMode, OpenOptions, QueuePairOptions } from './controller';
+export { Controller, SglUnavailableError, UnknownNamespaceError } from './controller';
+export type { CompletionMode, DataPointerMode, OpenOptions, QueuePairOptions } from './controller';
 export { Namespace } from './namespace';
+export { CmbUnavailableError, type ControllerMemoryBuffer } from './cmb';
 export type { IoBuffer, IoOptions } from './namespace';
 export { QueuePair, QueuePairClosedError } from './queue-pair';
 export type { DmaRegion, QueueCaps, QueuePairInit } from './queue-pair';

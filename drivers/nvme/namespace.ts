@@ -204,7 +204,7 @@ export class Namespace {
   explain(buf: DmaBuffer | PhyrArray): DataPointerDecision {
     const phyr = buf instanceof PhyrArray ? buf : buf.toPhyr(0, buf.size);
     const c = this.ctrl.queueCaps;
-    return nvmeNative().explain(phyr.buffer, phyr.length, phyr.totalBytes(), this.lbaSize, { ...c, bitBucket: c.bitBucket ? 1 : 0 });
+    return nvmeNative().explain(phyr.buffer, phyr.length, phyr.totalBytes(), this.lbaSize, { ...c, bitBucket: c.bitBucket ? 1 : 0, preferSgl: c.preferSgl ? 1 : 0 });
   }
 
   private info(opcode: number, lba?: number, blocks?: number): CommandInfo {

@@ -23,6 +23,8 @@ export interface NativeQueuePairOptions {
   bitBucket?: number;
   maxTransfer?: number;
   sglThreshold?: number;
+  /** 1: SGL on every IO command SGL can describe (data-pointer mode 'sgl'). */
+  preferSgl?: number;
   requests: ArrayBuffer;
   completions: ArrayBuffer;
   arena?: ArrayBuffer;
@@ -68,6 +70,8 @@ export interface DataPointerCaps {
   maxTransfer?: number;
   /** Average segment size from which SGL is preferred (default 32 KiB). */
   sglThreshold?: number;
+  /** 1: SGL on every IO command SGL can describe (data-pointer mode 'sgl'). */
+  preferSgl?: number;
 }
 
 /** A data-pointer decision: which format and why. */

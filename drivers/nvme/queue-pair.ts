@@ -24,6 +24,8 @@ export interface QueueCaps {
   bitBucket: boolean;
   /** Maximum data transfer size in bytes (0 = none). */
   maxTransfer: number;
+  /** SGL on every IO command SGL can describe, not only where the policy prefers it. */
+  preferSgl?: boolean;
 }
 
 /** Everything a queue pair is built from. */
@@ -114,6 +116,7 @@ export class QueuePair {
       sglSupport: init.caps.sglSupport,
       bitBucket: init.caps.bitBucket ? 1 : 0,
       maxTransfer: init.caps.maxTransfer,
+      preferSgl: init.caps.preferSgl ? 1 : 0,
       requests: this.requests.buffer as ArrayBuffer,
       completions: this.completions.buffer as ArrayBuffer,
       arena: this.arena.buffer as ArrayBuffer,

@@ -67,6 +67,14 @@ export interface MappedIo {
   release(): void;
 }
 
+/** A window of device memory (a BAR) mapped for peer-to-peer DMA. */
+export interface DeviceMemoryMapping extends MappedIo {
+  /** Device address of the window's first byte. */
+  readonly iova: number;
+  /** Bytes mapped. */
+  readonly length: number;
+}
+
 /** Counters of a pool (leak checks, reports). */
 export interface DmaPoolStats {
   /** Chunks currently mapped. */
@@ -317,6 +325,38 @@ export class DmaPool {
     }
     phyr.push(iova, buf.byteLength, PhyrFlags.PINNED_FOR_IO);
     return this.track(new Mapping(this, phyr, memory, iova, buf.byteLength, base, null));
+  }
+
+  /**
+   * Maps [offset, offset + length) of device memory — a BAR of this function, or of a peer
+   * in the same IOMMU domain (an NVMe controller memory buffer, for one) — at an IOVA of
+   * this pool, so the device can DMA into it. The entries carry `flags`, which must say
+   * what the memory is (PhyrFlags.CMB and/or PEER_TO_PEER): the driver never bounces such
+   * memory through the CPU. release() unmaps the window; close() does too.
+   */
+  mapDeviceMemory(bar: ArrayBuffer, offset: number, length: number, flags: number): DeviceMemoryMapping {
+    this.checkOpen('mapDeviceMemory');
+    if (!(bar instanceof ArrayBuffer)) throw new DmaArgumentError(`mapDeviceMemory needs a BAR's ArrayBuffer (fn.bar(i)), not ${describe(bar)}`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE !== 0) {
+      throw new DmaArgumentError(`device memory offset ${describe(offset)} must be a non-negative multiple of ${PAGE}`);
+    }
+    if (!Number.isSafeInteger(length) || length <= 0 || offset + length > bar.byteLength) {
+      throw new DmaArgumentError(`device memory window ${describe(offset)}+${describe(length)} does not fit the ${bar.byteLength}-byte BAR`);
+    }
+    const kind = PhyrFlags.CMB | PhyrFlags.PEER_TO_PEER;
+    if (!Number.isInteger(flags) || (flags & kind) === 0 || (flags & ~kind) !== 0) {
+      throw new DmaArgumentError(`device memory flags ${describe(flags)} must be PhyrFlags.CMB and/or PhyrFlags.PEER_TO_PEER, and nothing else`);
+    }
+    const base = this.iovas.alloc(alignUp(length, PAGE), PAGE);
+    try {
+      this.fn.dmaMap(bar, offset, length, base, READ_WRITE);
+    } catch (e) {
+      this.iovas.release(base);
+      throw e;
+    }
+    const phyr = new PhyrArray();
+    phyr.push(base, length, flags);
+    return this.track(new Mapping(this, phyr, bar, base, length, base, null));
   }
 
   /** Counters for leak checks and reports. */

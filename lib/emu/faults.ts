@@ -6,6 +6,8 @@
 //   delay:time=D[:nth=N][:op=O][:qid=Q]     hold every Nth completion D longer (e.g. 500us)
 //   cfs[:after=N]                           raise CSTS.CFS now, or after N more IO commands
 //   stop:qid=Q / resume:qid=Q               stop / resume fetching from submission queue Q
+//   corrupt:lba=L[:nsid=N][:nth=N][:byte=B] every Nth Read covering LBA L succeeds, but byte B
+//                                           of that block reaches host memory inverted
 //   clear                                   remove every rule, resume every queue
 // S is the 15-bit status field in hex: SCT << 8 | SC, plus 0x4000 for DNR (0x281 =
 // Unrecovered Read Error). The default is 0x6 (Internal Error).
@@ -14,7 +16,7 @@ import { EmuTargetError, parseDuration } from './target';
 
 /** A parsed fault rule, in the shape the native device takes. */
 export interface FaultRuleSpec {
-  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear';
+  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt';
   nth?: number;
   lba?: number;
   nsid?: number;
@@ -23,6 +25,8 @@ export interface FaultRuleSpec {
   qid?: number;
   delayNs?: number;
   after?: number;
+  /** corrupt: the byte of the block that is inverted (below the LBA size). */
+  byte?: number;
 }
 
 const OPCODES: Record<string, number> = {
@@ -43,12 +47,13 @@ const ALLOWED: Record<string, string[]> = {
   stop: ['qid'],
   resume: ['qid'],
   clear: [],
+  corrupt: ['lba', 'nsid', 'nth', 'byte'],
 };
 
 function bad(spec: string, why: string): EmuTargetError {
   return new EmuTargetError(
     `fault '${spec}': ${why}; faults are fail:nth=N[:status=0x281][:op=read][:qid=Q], fail:lba=L[:nsid=N][:status=S], ` +
-      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, clear`,
+      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], clear`,
     'faults',
   );
 }
@@ -109,6 +114,37 @@ export function parseFault(spec: string): FaultRuleSpec {
     case 'resume':
       if (r.qid === undefined) throw bad(spec, `${kind} needs qid=Q`);
       break;
+    case 'corrupt':
+      if (get('lba') === undefined) throw bad(spec, 'corrupt needs lba=L');
+      r.lba = int(spec, 'lba', get('lba') as string, 0, Number.MAX_SAFE_INTEGER);
+      if (get('nsid') !== undefined) r.nsid = int(spec, 'nsid', get('nsid') as string, 1, 0xfffffffe);
+      r.nth ??= 1;
+      // 4095: the last byte of the largest LBA size (4 KiB); checkFaultFits narrows it.
+      r.byte = get('byte') === undefined ? 0 : int(spec, 'byte', get('byte') as string, 0, 4095);
+      break;
   }
   return r;
+}
+
+/** The namespace geometry a fault rule is checked against. */
+export interface FaultGeometry {
+  /** log2 of the LBA size (9 or 12). */
+  lbads: number;
+  /** Bytes per namespace. */
+  nsBytes: number;
+  namespaces: number;
+}
+
+/**
+ * Checks a parsed rule against the controller it is meant for: a corrupt rule's byte must
+ * lie inside one block, its LBA inside the namespace, its nsid among the namespaces.
+ * Throws EmuTargetError naming the bad value.
+ */
+export function checkFaultFits(spec: string, r: FaultRuleSpec, g: FaultGeometry): void {
+  if (r.kind !== 'corrupt') return;
+  const blockBytes = 2 ** g.lbads;
+  const blocks = g.nsBytes / blockBytes;
+  if ((r.byte ?? 0) >= blockBytes) throw bad(spec, `byte=${r.byte} must be below the LBA size (${blockBytes} bytes)`);
+  if ((r.lba ?? 0) >= blocks) throw bad(spec, `lba=${r.lba} is past the end of the namespace (${blocks} blocks)`);
+  if (r.nsid !== undefined && r.nsid > g.namespaces) throw bad(spec, `nsid=${r.nsid}: the controller has ${g.namespaces} namespace(s)`);
 }

@@ -4,13 +4,13 @@
 import { PhyrError } from '../errors';
 import { addonRoom } from '../native';
 import type { DmaAccess, IovaRange, PciFunction } from '../pci/function';
-import { parseFault, type FaultRuleSpec } from './faults';
+import { checkFaultFits, parseFault, type FaultRuleSpec } from './faults';
 import { parseEmuTarget, type EmuOptions } from './target';
 
 export { EmuTargetError, parseEmuTarget, EMU_DEFAULTS, EMU_KEYS, parseSize, parseDuration, parseLatency } from './target';
 export type { EmuOptions, LatencyModel, SglMode } from './target';
-export { parseFault } from './faults';
-export type { FaultRuleSpec } from './faults';
+export { parseFault, checkFaultFits } from './faults';
+export type { FaultRuleSpec, FaultGeometry } from './faults';
 
 /** Where a faulting device access happened. */
 export type IommuFaultSite = 'sq-fetch' | 'cq-post' | 'prp-list' | 'sgl-segment' | 'data';
@@ -43,6 +43,8 @@ export interface EmuStats {
   interrupts: number;
   /** Doorbell writes with an invalid value (ignored by the device). */
   invalidDoorbells: number;
+  /** Read commands whose data a corrupt:lba=L rule corrupted (they completed with success). */
+  corruptedReads: number;
   /** Count per admin opcode (decimal opcode as key). */
   adminOpcodes: Record<string, number>;
   /** Count per IO opcode (decimal opcode as key). */
@@ -206,7 +208,9 @@ class EmuPciFunction implements EmuFunction {
   }
   inject(fault: string): void {
     const device = this.live('inject');
-    device.inject(parseFault(fault));
+    const rule = parseFault(fault);
+    checkFaultFits(fault, rule, this.options);
+    device.inject(rule);
   }
   pendingCompletions(): number {
     return this.live('pendingCompletions').pendingCompletions();

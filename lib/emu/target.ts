@@ -2,7 +2,7 @@
 // Every key is known here; an unknown key or a bad value is rejected with a message that
 // lists what is valid. The result is plain data (no native code involved).
 import { PhyrError } from '../errors';
-import { parseFault } from './faults';
+import { checkFaultFits, parseFault } from './faults';
 
 /** A target string was rejected. `key` names the offending key when there is one. */
 export class EmuTargetError extends PhyrError {
@@ -157,7 +157,7 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
   bw: { help: 'bandwidth cap in bytes per second, e.g. 2G', set: (o, v) => (o.bandwidth = parseSize(v, 'bw')) },
   inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
   faults: {
-    help: "fault injection specs joined by '+', e.g. fail:nth=100:status=0x281+drop:nth=50",
+    help: "fault injection specs joined by '+' (fail, drop, delay, cfs, stop, resume, corrupt, clear), e.g. fail:nth=100:status=0x281+corrupt:lba=100",
     set: (o, v) => {
       o.faults = v.split('+').filter((f) => f.length > 0);
       for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
@@ -202,5 +202,6 @@ export function parseEmuTarget(target: string): EmuOptions {
   }
   if (o.nsBytes * o.namespaces > 2 ** 46) throw new EmuTargetError('ns x size must not exceed 64T', 'size');
   if (o.cmbBytes % 4096 !== 0 || o.cmbBytes > 2 ** 30) throw new EmuTargetError(`cmb=${o.cmbBytes}: must be a multiple of 4K, at most 1G`, 'cmb');
+  for (const f of o.faults) checkFaultFits(f, parseFault(f), o); // needs lbads and size, known only now
   return o;
 }

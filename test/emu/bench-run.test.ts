@@ -78,30 +78,95 @@ t.test('write with verify reads back clean; a read job verifies an earlier write
   });
 });
 
-t.test('verify catches a corrupted block and names its LBA; verify_fatal stops', async (t) => {
+t.test('--dptr=sgl: every command an SGL, even 4 KiB ones; --dptr=prp: none', async (t) => {
+  await withDevice('emu:backend=null,sgl=on', ['--name=s', '--rw=randread', '--iodepth=8', '--size=1m', '--dptr=sgl', '--name=p', '--rw=randread', '--iodepth=8', '--size=1m', '--dptr=prp'], async (d, cfg) => {
+    const [s, p] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(s.error, 0, s.errorMessage ?? 'no error');
+    t.equal(s.phyr.dptr, 'sgl');
+    t.equal(s.phyr.sglCommands, s.read.ios);
+    t.equal(s.phyr.prpCommands, 0);
+    t.equal(p.phyr.dptr, 'prp');
+    t.equal(p.phyr.sglCommands, 0);
+    t.equal(p.read.bytes, 1 << 20);
+    t.equal(d.facts.iommuFaults(), 0);
+  });
+});
+
+t.test('--mem=cmb: reads into and writes from the target\'s own controller memory buffer', async (t) => {
+  await withDevice('emu:backend=ram,cmb=4M', ['--name=w', '--rw=write', '--bs=16k', '--iodepth=8', '--size=2m', '--mem=cmb', '--name=r', '--rw=randread', '--bs=4k', '--iodepth=16', '--size=2m', '--mem=cmb'], async (d, cfg) => {
+    const before = (d.controller.fn as EmuFunction).stats();
+    const [w, r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(w.error, 0, w.errorMessage ?? 'no error');
+    t.equal(r.error, 0, r.errorMessage ?? 'no error');
+    t.equal(w.write.bytes, 2 << 20);
+    t.equal(r.read.bytes, 2 << 20);
+    t.ok(d.controller.cmb, 'the CMB was enabled');
+    const after = (d.controller.fn as EmuFunction).stats();
+    t.equal(after.errors - before.errors, 0, 'the device refused nothing (no Invalid Use of CMB)');
+    t.equal(after.bytesWritten - before.bytesWritten, 2 << 20);
+    t.equal(after.bytesRead - before.bytesRead, 2 << 20);
+    t.match(w.phyr.dptr, /split|prp/, '16 KiB in the CMB needs no PRP list: two-page children');
+    t.equal(d.facts.iommuFaults(), 0);
+  });
+});
+
+t.test('--mem=p2p:emu: data moves to and from a peer controller\'s CMB in the same IOMMU domain', async (t) => {
+  await withDevice('emu:backend=ram', ['--name=pw', '--rw=randwrite', '--iodepth=4', '--size=1m', '--mem=p2p:emu', '--name=pr', '--rw=read', '--bs=8k', '--iodepth=4', '--size=1m', '--mem=p2p:emu'], async (d, cfg) => {
+    const [w, r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
+    t.equal(w.error, 0, w.errorMessage ?? 'no error');
+    t.equal(r.error, 0, r.errorMessage ?? 'no error');
+    t.equal(w.write.bytes + r.read.bytes, 2 << 20);
+    t.equal(d.facts.iommuFaults(), 0, 'every peer address translated');
+  });
+});
+
+t.test('verify catches a block the emulator corrupts on the way to host memory; verify_fatal stops', async (t) => {
   await withDevice('emu:backend=ram,size=64M', ['--size=1m', '--verify=crc32c', '--name=w', '--rw=write', '--bs=64k', '--iodepth=4', '--do_verify=0'], async (d, cfg) => {
     const [w] = await runJobs(d, cfg.jobs, cfg.run, quiet);
     t.equal(w.error, 0);
-    // Damage one block on the device (a write that bypasses the verify headers).
-    const ns = d.controller.namespace(1);
-    const bad = d.controller.pool.alloc(ns.lbaSize);
-    bad.bytes.fill(0xee);
-    await ns.write(777, bad);
-    bad.free();
+    // The stored data stays good; every read of LBA 777 delivers byte 300 of it inverted.
+    const fn = d.controller.fn as EmuFunction;
+    fn.inject('corrupt:lba=777:byte=300');
     const read = parseBenchArgs(['--size=1m', '--verify=crc32c', '--name=r', '--rw=read', '--iodepth=4']);
     const [r] = await runJobs(d, read.jobs, read.run, quiet);
     t.equal(r.error, 0, 'not fatal: the job ran to the end');
     t.equal(r.read.bytes, 1 << 20);
     t.equal(r.verifyErrors, 1);
     t.equal(r.verifyFailures[0].lba, 777);
-    t.equal(r.verifyFailures[0].reason, 'bad magic (not a verify header)');
-    t.equal(r.verifyFailures[0].found.magic, 0xeeeeeeee);
+    t.equal(r.verifyFailures[0].reason, 'crc32c mismatch');
+    t.equal(r.verifyFailures[0].found.lba, 777, 'the header itself arrived intact');
+    t.equal(fn.stats().corruptedReads, 1, 'the device corrupted exactly one read');
+    fn.inject('corrupt:lba=777:byte=0');
     const fatal = parseBenchArgs(['--size=1m', '--verify=crc32c', '--verify_fatal=1', '--name=f', '--rw=read', '--iodepth=1']);
     const [f] = await runJobs(d, fatal.jobs, fatal.run, quiet);
     t.equal(f.error, 84);
     t.match(f.errorMessage, /verify failed at LBA 777 .*verify_fatal stops the job/);
-    t.ok(f.read.bytes <= (778 * 512) + 4096, 'stopped at the failure');
+    t.ok(f.read.bytes <= 778 * 512 + 4096, 'stopped at the failure');
+    fn.inject('clear');
+    const clean = parseBenchArgs(['--size=1m', '--verify=crc32c', '--name=c', '--rw=read', '--iodepth=4']);
+    const [c] = await runJobs(d, clean.jobs, clean.run, quiet);
+    t.equal(c.verifyErrors, 0, 'after clear the same blocks verify clean: only the transfer was corrupted');
   });
+});
+
+t.test('the command reports a verify failure from a corrupt fault with LBA, expected and found header', async (t) => {
+  const errors: string[] = [];
+  const out: string[] = [];
+  const origErr = console.error;
+  const write = process.stdout.write.bind(process.stdout);
+  console.error = (m: string) => void errors.push(String(m));
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await run(['emu:backend=ram,faults=corrupt:lba=40:byte=4', '--name=wv', '--rw=write', '--size=256k', '--verify=crc32c', '--eta=never']);
+  } finally {
+    console.error = origErr;
+    process.stdout.write = write;
+  }
+  t.not(code, 0, 'a verify error makes the exit status non-zero');
+  const text = out.join('') + errors.join('\n');
+  t.match(text, /LBA 40/);
+  t.match(text, /header names another LBA|bad magic|crc32c mismatch/);
 });
 
 t.test('md5 verify writes then reads back clean; crc32c blocks read with md5 are a header mismatch', async (t) => {
@@ -171,9 +236,15 @@ t.test('the command: exit codes, output file, errors on stderr', async (t) => {
   t.equal(await run(['0000:ff:1f.7', '--name=a']), 2);
   t.match(errors.pop(), /there is no PCI device 0000:ff:1f\.7 on this machine/);
   t.equal(await run(['emu', '--name=a', '--dptr=sgl']), 2);
-  t.match(errors.pop(), /--dptr=sgl is not available/);
+  t.match(errors.pop(), /--dptr=sgl needs a controller with SGL support .* reports none; use --dptr=auto or --dptr=prp \(or give the embedded controller SGL: emu:sgl=on\)/);
   t.equal(await run(['emu', '--name=a', '--mem=cmb']), 2);
-  t.match(errors.pop(), /--mem=cmb is not available/);
+  t.match(errors.pop(), /--mem=cmb: .*CAP.CMBS = 0.*emu:cmb=64M/);
+  t.equal(await run(['emu:cmb=1M', '--name=a', '--mem=cmb', '--iodepth=64', '--bs=64k']), 2);
+  t.match(errors.pop(), /need 4194304 bytes of buffers at once .* the CMB holds 1048576; lower --iodepth/);
+  t.equal(await run(['emu', '--name=a', '--mem=p2p:0000:ff:1f.7']), 2);
+  t.match(errors.pop(), /needs a VFIO target in the same IOMMU domain; with the embedded controller use --mem=p2p:emu/);
+  t.equal(await run(['emu', '--name=a', '--mem=p2p:emu', '--name=b', '--mem=p2p:0000:ff:1f.7']), 2);
+  t.match(errors.pop(), /must share one peer/);
   t.equal(await run(['--help']), 0);
 });
 

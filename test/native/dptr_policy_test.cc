@@ -13,9 +13,15 @@ using phyr::test::whole;
 namespace {
 DptrCaps caps(uint8_t sgl, uint64_t mdts = 0, bool bucket = false) {
   DptrCaps c;
+  c.preferSgl = false;
   c.sglSupport = sgl;
   c.maxTransfer = mdts;
   c.bitBucket = bucket;
+  return c;
+}
+DptrCaps preferSgl(uint8_t sgl, uint64_t mdts = 0) {
+  DptrCaps c = caps(sgl, mdts);
+  c.preferSgl = true;
   return c;
 }
 DptrDecision run(const std::vector<PhyrEntry>& v, const DptrCaps& c, uint32_t lba = 512, bool admin = false,
@@ -57,6 +63,16 @@ TEST(policy_table) {
       {"CMB then host inside an LBA", {{0x10000, 256, phyr::kPhyr_CMB}, {0x10100, 256, 0}}, caps(1), 512, DptrFormat::Reject, DptrReason::RejectCmbMixUnaligned, 0},
       {"MDTS 128 KiB, 512 KiB IO", {{0x100000, 512 * K, 0}}, caps(0, 128 * K), 512, DptrFormat::Split, DptrReason::SplitMdts, 4},
       {"MDTS 128 KiB, 129 KiB IO", {{0x100000, 129 * K, 0}}, caps(0, 128 * K), 512, DptrFormat::Split, DptrReason::SplitMdts, 2},
+      {"SGL requested, 4 KiB", {{0x10000, 4096, 0}}, preferSgl(1), 512, DptrFormat::Sgl, DptrReason::SglRequested, 1},
+      {"SGL requested, dword-misaligned", {{0x10000, 4096, 0}, {0x11000, 510, 0}}, preferSgl(2), 2, DptrFormat::Prp, DptrReason::PrpSglMisaligned, 1},
+      {"SGL requested, no SGL support", {{0x10000, 4096, 0}}, preferSgl(0), 512, DptrFormat::Prp, DptrReason::PrpSglUnsupported, 1},
+      {"SGL requested, MDTS split", {{0x100000, 256 * K, 0}}, preferSgl(1, 128 * K), 512, DptrFormat::Split, DptrReason::SplitMdts, 2},
+      {"CMB 16 KiB, no SGL: two-page children", {{0x10000, 16 * K, phyr::kPhyr_CMB}}, caps(0), 512, DptrFormat::Split, DptrReason::SplitCmbNoLists, 2},
+      {"CMB 16 KiB, SGL: one inline descriptor", {{0x10000, 16 * K, phyr::kPhyr_CMB}}, caps(1), 512, DptrFormat::Sgl, DptrReason::SglCmbInline, 1},
+      {"CMB 8 KiB, no list needed", {{0x10000, 8 * K, phyr::kPhyr_CMB}}, caps(1), 512, DptrFormat::Prp, DptrReason::PrpSmallSegments, 1},
+      {"CMB 12 KiB from mid-page", {{0x10800, 12 * K, phyr::kPhyr_CMB}}, caps(0), 512, DptrFormat::Split, DptrReason::SplitCmbNoLists, 2},
+      {"CMB two pages apart", {{0x10000, 4 * K, phyr::kPhyr_CMB}, {0x30000, 4 * K, phyr::kPhyr_CMB}}, caps(1), 512, DptrFormat::Prp, DptrReason::PrpSmallSegments, 1},
+      {"CMB, SGL requested", {{0x10000, 4 * K, phyr::kPhyr_CMB}}, preferSgl(1), 512, DptrFormat::Sgl, DptrReason::SglCmbInline, 1},
       {"MDTS exactly", {{0x100000, 128 * K, 0}}, caps(0, 128 * K), 512, DptrFormat::Prp, DptrReason::PrpSglUnsupported, 1},
   };
   for (uint32_t i = 0; i < 16; i++) rows[4].data.push_back({0x100000ull + 0x10000ull * i, 4096, 0});

@@ -78,8 +78,14 @@ class MiniDriver {
   void busMaster(bool on) { ctrl->configWrite(0x04, 2, on ? 0x6 : 0x2); }
 
   // Enables the controller with admin queues of `entries` in pages 0 (SQ) and 1 (CQ).
+  // The admin CQ is zeroed first: the host initializes every Phase Tag to 0 before setting
+  // CC.EN (NVMe 1.4 §4.6, CQE DW3). After a reset the controller posts with phase 1 again
+  // from slot 0, so a CQE left over from before the reset would otherwise read as new, and
+  // the driver would consume it while the device writes the real one into the same slot.
   bool enable(uint32_t entries = 32, uint32_t ccExtra = 0) {
     admin = MiniQueue{0, entries, page(0), page(1)};
+    std::memset(admin.sq, 0, SQE_SIZE * entries);
+    std::memset(admin.cq, 0, CQE_SIZE * entries);
     write32(REG_AQA, (entries - 1) | (entries - 1) << AQA_ACQS_SHIFT);
     write64(REG_ASQ, iova(admin.sq));
     write64(REG_ACQ, iova(admin.cq));
@@ -142,6 +148,7 @@ class MiniDriver {
   // Creates IO queue pair `qid` with SQ/CQ in the given pages.
   bool createIoPair(MiniQueue& q, uint16_t qid, uint32_t entries, size_t sqPage, size_t cqPage, bool ien = false) {
     q = MiniQueue{qid, entries, page(sqPage), page(cqPage)};
+    std::memset(q.cq, 0, CQE_SIZE * entries);  // Phase Tags start at 0 (see enable())
     Sqe c = sqe(ADMIN_CREATE_CQ);
     c.dptr1 = iova(q.cq);
     c.cdw10 = qid | (entries - 1) << 16;

@@ -47,17 +47,19 @@ TEST(emu_thread_io_with_interrupts) {
   CHECK_EQ(d.ctrl->stats().ioCommands, 20u * 24 + 1);
 }
 
-// Not named *thread*, so it stays out of the ThreadSanitizer tier for now: TSan reports the
-// device's CQE post after a re-enable as racing with the driver's read of the same slot
-// before the reset, although both sides order through CC (release store, acquire load).
-// Open question, tracked in the issue; the case runs in the plain and ASan tiers.
-TEST(emu_reset_while_idle_and_restart) {
+// Reset (CC.EN 1 -> 0) and re-enable on the device thread, three times. Each round's
+// admin command must be the one the device just executed (its admin command counter moved),
+// not a completion left in the admin CQ by the previous round: MiniDriver::enable() zeroes
+// the CQ's Phase Tags before CC.EN, as the host must (NVMe 1.4 §4.6).
+TEST(emu_thread_reset_while_idle_and_restart) {
   MiniDriver d(emu::EmuConfig{}, true);
-  for (int i = 0; i < 3; i++) {
+  for (uint64_t i = 0; i < 3; i++) {
     CHECK(d.enable());
     Sqe g = d.sqe(ADMIN_GET_FEATURES);
     g.cdw10 = FEAT_NUMBER_OF_QUEUES;
     CHECK_EQ(d.admin1(g), 0u);
+    // The CQE's acquire load orders the device's counter update before this read.
+    CHECK_EQ(d.ctrl->stats().adminCommands, i + 1);
     d.write32(REG_CC, 0);
     CHECK(d.waitFor([&] { return (d.read32(REG_CSTS) & CSTS_RDY) == 0; }));
   }

@@ -95,8 +95,11 @@ if (!isRoot) {
 
   t.test('hugepages reserved: 2 MiB-aligned chunks, HUGEPAGE flag, sub-ranges across hugepages', async (t) => {
     await collect();
-    t.equal(setReservedHugepages(original + 6), original + 6, 'reserved 6 more hugepages');
-    t.ok(readHugepageStatus().free >= 6);
+    // Other test processes may hold hugepages: reserve 6 free ones beyond theirs, plus a
+    // margin for pages they take meanwhile.
+    const inUse = reservedHugepages() - readHugepageStatus().free;
+    t.equal(setReservedHugepages(inUse + 14), inUse + 14, 'reserved 14 hugepages beyond those in use');
+    t.ok(readHugepageStatus().free >= 6, `${readHugepageStatus().free} free`);
     const own0 = ownHugepageBytes();
     // In a function of its own, so no local keeps the chunks alive for the check after it.
     (() => {
@@ -143,22 +146,35 @@ if (!isRoot) {
 
   t.test('hugepages run out mid-pool: auto falls back, require throws', async (t) => {
     await collect();
-    const base = reservedHugepages() - readHugepageStatus().free; // pages in use elsewhere
-    setReservedHugepages(base + 1);
-    (() => {
-      const auto = new DmaPool(recorder()); // takes the only free page
-      t.equal(auto.usingHugepages, true);
-      t.ok(auto.alloc(MiB).hugepageBacked);
-      t.equal(auto.alloc(4 * MiB).hugepageBacked, false, 'the next chunk fell back to 4 KiB pages');
-      t.equal(auto.usingHugepages, false);
-      auto.close();
-    })();
+    // Other test processes may take or return hugepages meanwhile, so: leave exactly one
+    // free page (retrying until the pool's probe got it), and ask next for more than the
+    // whole reserve — a request no change elsewhere can satisfy.
+    const withOneFreePage = async (make: () => DmaPool): Promise<DmaPool> => {
+      for (let attempt = 0; ; attempt++) {
+        setReservedHugepages(reservedHugepages() - readHugepageStatus().free + 1);
+        let pool: DmaPool | undefined;
+        try {
+          pool = make();
+        } catch (e) {
+          if (!(e instanceof HugepagesUnavailableError) || attempt === 20) throw e; // 'require' found none
+        }
+        if (pool?.usingHugepages || (pool && attempt === 20)) return pool;
+        pool?.close();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const beyondReserve = (): number => (reservedHugepages() + 1) * 2 * MiB;
+    const auto = await withOneFreePage(() => new DmaPool(recorder()));
+    t.equal(auto.usingHugepages, true, 'the probe took the free page');
+    t.ok(auto.alloc(MiB).hugepageBacked);
+    t.equal(auto.alloc(beyondReserve()).hugepageBacked, false, 'the next chunk fell back to 4 KiB pages');
+    t.equal(auto.usingHugepages, false);
+    auto.close();
     await collect();
     t.equal(ownHugepageBytes(), 0, 'the pages came back after close and collection');
-    setReservedHugepages(base + 1);
-    const strict = new DmaPool(recorder(), { hugepages: 'require' });
+    const strict = await withOneFreePage(() => new DmaPool(recorder(), { hugepages: 'require' }));
     strict.alloc(MiB);
-    t.throws(() => strict.alloc(4 * MiB), HugepagesUnavailableError);
+    t.throws(() => strict.alloc(beyondReserve()), HugepagesUnavailableError);
     t.equal(strict.stats().chunks, 1, 'the failed allocation left nothing behind');
     strict.close();
   });

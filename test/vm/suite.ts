@@ -7,6 +7,7 @@ import './cases/conformance';
 import './cases/cmb';
 import './cases/driver';
 import './cases/validate';
+import './cases/bench';
 import './cases/setup';
 
 runCases(process.argv[2] ?? '').then(

@@ -85,6 +85,12 @@ export interface NativeBenchJob {
   readonly done: boolean;
   stop(): void;
   join(): NativeJobResult;
+  /**
+   * The results so far, copied by the job thread at its next loop pass (cumulative from the
+   * start of measurement, as fio's --status-interval dumps are); null if the thread did not
+   * answer within a moment (or has ended: join() has the results then).
+   */
+  snapshot(): NativeJobResult | null;
 }
 
 /** Indices into a job's progress Float64Array. */

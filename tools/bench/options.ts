@@ -100,8 +100,10 @@ function parseMem(option: string, text: string): JobSpec['mem'] {
   if (text === 'cmb') return { kind: 'cmb' };
   const m = /^p2p:([^,]+)(?:,bar=(\d))?$/.exec(text);
   if (m && BDF.test(m[1])) return { kind: 'p2p', bdf: m[1].length === 7 ? `0000:${m[1]}` : m[1].toLowerCase(), bar: m[2] === undefined ? 0 : Number(m[2]) };
-  if (m && (m[1] === 'emu' || m[1].startsWith('emu:'))) throw new BenchOptionError(option, text, 'give the peer as a PCI address; an emulated peer is named by the target\'s own options');
-  throw new BenchOptionError(option, text, 'expected pool, cmb or p2p:BDF[,bar=N] (fio\'s malloc/shm/mmap memory types do not apply: buffers must be DMA-mapped)');
+  // p2p:emu — a second embedded controller with a CMB, in the embedded target's IOMMU domain.
+  if (m && m[1] === 'emu' && (m[2] === undefined || m[2] === '2')) return { kind: 'p2p', bdf: 'emu', bar: 2 };
+  if (m && m[1] === 'emu') throw new BenchOptionError(option, text, 'the embedded peer has its CMB in BAR 2 only');
+  throw new BenchOptionError(option, text, 'expected pool, cmb, p2p:BDF[,bar=N] or p2p:emu (fio\'s malloc/shm/mmap memory types do not apply: buffers must be DMA-mapped)');
 }
 
 /** The options phyr implements. */
@@ -185,7 +187,7 @@ export const OPTIONS: BenchOption[] = [
       if (!parseBool('thread', v)) throw new BenchOptionError('thread', v ?? '', 'phyr jobs are always threads');
     },
   },
-  { name: 'mem', aliases: ['iomem'], scope: 'job', help: 'data buffers: pool (hugepage DMA pool), cmb, or p2p:BDF[,bar=N]', applyJob: (j, v) => { j.mem = parseMem('mem', need('mem', v)); } },
+  { name: 'mem', aliases: ['iomem'], scope: 'job', help: 'data buffers: pool (hugepage DMA pool), cmb (the target\'s controller memory buffer), p2p:BDF[,bar=N] (a peer device\'s BAR), or p2p:emu (an embedded peer\'s CMB)', applyJob: (j, v) => { j.mem = parseMem('mem', need('mem', v)); } },
   {
     name: 'dptr', scope: 'job', help: 'data pointer: prp, sgl, or auto (the driver\'s policy)',
     applyJob: (j, v) => {
@@ -206,7 +208,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   { name: 'output', scope: 'run', help: 'write the report to this file instead of stdout', applyRun: (r, v) => { r.output = need('output', v); } },
-  { name: 'status-interval', scope: 'run', help: 'print cumulative status every interval (seconds unless a unit is given)', applyRun: (r, v) => { r.statusIntervalNs = parseTimeNs('status-interval', need('status-interval', v), 's'); } },
+  { name: 'status-interval', scope: 'run', help: 'print a full report of the results so far (cumulative, as fio does) every interval (seconds unless a unit is given)', applyRun: (r, v) => { r.statusIntervalNs = parseTimeNs('status-interval', need('status-interval', v), 's'); } },
   {
     name: 'eta', scope: 'run', help: 'live status line: auto (on a TTY), always, never',
     applyRun: (r, v) => {

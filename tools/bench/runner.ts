@@ -40,6 +40,11 @@ export interface BenchDevice {
 export interface StatusSink {
   isTty: boolean;
   write(text: string): void;
+  /**
+   * --status-interval: a full report of the running group so far (cumulative), printed in
+   * the run's output format(s). Without it, the interval prints a status line instead.
+   */
+  dump?(results: JobResult[]): void;
 }
 
 interface Running {
@@ -178,14 +183,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         const b = x.buffer.bytes;
         x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress);
       }
-      await watch(running, run, sink, signal);
-      const groupResults = running.map((x) => toJobResult(x.spec, x.plan, gi, x.job!.join()));
-      // group_reporting folds a job's clones into one result.
-      for (const { spec } of groups[gi]) {
-        const mine = groupResults.filter((_, i) => running[i].spec === spec);
-        if (spec.groupReporting && mine.length > 1) results.push(mergeResults(mine));
-        else results.push(...mine);
-      }
+      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(groups[gi], running, snap)]);
+      results.push(...foldClones(groups[gi], running, running.map((x) => toJobResult(x.spec, x.plan, gi, x.job!.join()))));
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {
@@ -205,7 +204,32 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
   return results;
 }
 
-async function watch(running: Running[], run: RunOptions, sink: StatusSink, signal?: AbortSignal): Promise<void> {
+// group_reporting folds a job's clones into one result; `perClone` is in `running` order.
+function foldClones(group: Array<{ spec: JobSpec }>, running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
+  const out: JobResult[] = [];
+  for (const { spec } of group) {
+    const mine = perClone.filter((r, i): r is JobResult => r !== undefined && running[i].spec === spec);
+    if (spec.groupReporting && mine.length > 1) out.push(mergeResults(mine));
+    else out.push(...mine);
+  }
+  return out;
+}
+
+// The running clones' results so far (a clone whose thread did not answer is left out).
+function snapshotResults(running: Running[]): Array<JobResult | undefined> {
+  return running.map((x) => {
+    const n = x.job!.done ? null : x.job!.snapshot();
+    return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
+  });
+}
+
+async function watch(
+  running: Running[],
+  run: RunOptions,
+  sink: StatusSink,
+  signal: AbortSignal | undefined,
+  soFar: (perClone: Array<JobResult | undefined>) => JobResult[],
+): Promise<void> {
   const live = wantLiveLine(run.eta, sink.isTty);
   const prevLive = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
   const prevPeriodic = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
@@ -224,6 +248,11 @@ async function watch(running: Running[], run: RunOptions, sink: StatusSink, sign
     }
     if (run.statusIntervalNs > 0 && (now - lastPeriodic) * 1e6 >= run.statusIntervalNs) {
       lastPeriodic = now;
+      if (sink.dump) {
+        if (live) sink.write('\r\x1b[K');
+        sink.dump(soFar(snapshotResults(running)));
+        continue;
+      }
       const s = snapshot(running, prevPeriodic, now);
       const totals = running.map((x) => `${x.spec.name}: ios=${x.progress[f.readIos] + x.progress[f.writeIos]}, bytes=${x.progress[f.readBytes] + x.progress[f.writeBytes]}, elapsed=${(x.progress[f.elapsedNs] / 1e9).toFixed(1)}s`);
       sink.write(`${live ? '\r\x1b[K' : ''}${formatStatusLine(s)}\n  ${totals.join('\n  ')}\n`);

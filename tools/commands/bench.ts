@@ -8,7 +8,8 @@ import { openBenchDevice } from '../bench/device';
 import type { JobSpec } from '../bench/job';
 import { OPTIONS, UNSUPPORTED } from '../bench/options';
 import { formatJson, formatNormal, type RunInfo } from '../bench/report';
-import { runJobs } from '../bench/runner';
+import type { JobResult } from '../bench/results';
+import { runJobs, type StatusSink } from '../bench/runner';
 
 /** One line for `phyr --help`. */
 export const summary = 'fio-compatible benchmark on the native data path (default: a 3 s randread on emu)';
@@ -64,19 +65,26 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   const startedAt = new Date();
-  try {
-    const results = await runJobs(device, jobs, runOpts, { isTty: Boolean(process.stderr.isTTY), write: (s) => process.stderr.write(s) }, controller.signal);
-    const info: RunInfo = {
-      target: config.target,
-      targetDescription: device.facts.description,
-      startedAt,
-      iommuFaults: device.facts.iommuFaults(),
-      version: phyrVersion(),
-    };
-    const outputs = runOpts.outputFormat.map((f) => (f === 'normal' ? formatNormal(results, percentilesOf(jobs), info) : formatJson(results, percentilesOf(jobs), info, f === 'json+')));
-    const text = outputs.join('');
-    if (runOpts.output) fs.writeFileSync(runOpts.output, text);
+  const open = device;
+  const info = (): RunInfo => ({
+    target: config.target,
+    targetDescription: open.facts.description,
+    startedAt,
+    iommuFaults: open.facts.iommuFaults(),
+    version: phyrVersion(),
+  });
+  const report = (results: JobResult[]): string =>
+    runOpts.outputFormat.map((f) => (f === 'normal' ? formatNormal(results, percentilesOf(jobs), info()) : formatJson(results, percentilesOf(jobs), info(), f === 'json+'))).join('');
+  // Interval dumps and the final report go to the same place, one after the other (fio's way).
+  const emit = (text: string): void => {
+    if (runOpts.output) fs.appendFileSync(runOpts.output, text);
     else process.stdout.write(text);
+  };
+  try {
+    if (runOpts.output) fs.writeFileSync(runOpts.output, '');
+    const sink: StatusSink = { isTty: Boolean(process.stderr.isTTY), write: (s) => process.stderr.write(s), dump: (partial) => emit(report(partial)) };
+    const results = await runJobs(device, jobs, runOpts, sink, controller.signal);
+    emit(report(results));
     const failed = results.some((r) => r.error !== 0 || r.verifyErrors > 0);
     return failed ? 1 : 0;
   } catch (e) {

@@ -2,12 +2,17 @@
 // - PRP when PRP-able and SGL is not better; SGL when supported and the average segment is
 //   at least 32 KiB (Linux nvme-pci's sgl_threshold), and whenever the data is not
 //   PRP-able (NVMe 1.4 §4.3 PRP-ability, §4.4 SGL).
+// - With preferSgl (the caller's 'sgl' mode), SGL whenever it can describe the data.
 // - Otherwise split into child commands at the PRP-breaking boundaries, each a whole
 //   number of LBAs; if a boundary falls inside an LBA, bounce through pool memory.
 // - MDTS (Identify Controller byte 77) caps each child's size.
 // - A command's data is either all in the controller memory buffer or all in host memory
 //   (mixing fails with Invalid Use of Controller Memory Buffer, status 12h): split there.
 // - Peer-to-peer and CMB memory is never bounced: the CPU must not stage it.
+// - Data in the CMB is described without PRP lists or SGL segments: the list pages are host
+//   memory, and a command's data pointer may not mix CMB and host addresses (Invalid Use
+//   of Controller Memory Buffer). One range takes an inline SGL Data Block; otherwise
+//   PRP1 + PRP2 reach at most the end of the second memory page, so split there.
 #include "dptr_policy.h"
 
 #include "nvme_spec.h"
@@ -114,6 +119,10 @@ DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos
   if (prpable) {
     if (req.admin) return {pos, len, DptrFormat::Prp, DptrReason::PrpAdmin};
     if (!sglOn) return {pos, len, DptrFormat::Prp, DptrReason::PrpSglUnsupported};
+    if (caps.preferSgl) {
+      if (sglUsable) return {pos, len, DptrFormat::Sgl, DptrReason::SglRequested};
+      return {pos, len, DptrFormat::Prp, DptrReason::PrpSglMisaligned};
+    }
     const uint64_t segs = sglDataDescriptorCount(s);
     const uint64_t avg = (len + segs - 1) / segs;
     if (avg < caps.sglThreshold) return {pos, len, DptrFormat::Prp, DptrReason::PrpSmallSegments};
@@ -123,6 +132,33 @@ DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos
   if (req.admin) return {pos, len, DptrFormat::Reject, DptrReason::RejectAdminNotPrpable};
   if (sglUsable) return {pos, len, DptrFormat::Sgl, DptrReason::SglNotPrpable};
   return {pos, len, DptrFormat::Split, sglOn ? DptrReason::SplitSglMisaligned : DptrReason::SplitNotPrpable};
+}
+
+// The PRP-able child starting at `pos` (cut at its first PRP-breaking boundary when needed).
+DptrChild prpChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t limit, DptrReason reason) {
+  const PhyrSlice s = sub(req.data, pos, limit);
+  if ((firstAddress(s) & 3) != 0) return bounceOrReject(req, pos, limit, DptrReason::BounceMisalignedStart);
+  const uint64_t cut = isPrpable(s, caps.pageSize) ? limit : prpBreakOffset(s, caps.pageSize);
+  if ((pos + cut) % req.lbaSize != 0) return bounceOrReject(req, pos + cut, 0, DptrReason::BounceUnalignedBreak);
+  return {pos, cut, DptrFormat::Prp, reason};
+}
+
+// A child wholly in the CMB (see the rules above).
+DptrChild cmbChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t limit) {
+  const PhyrSlice s = sub(req.data, pos, limit);
+  const bool sglUsable = caps.sglSupport != 0 && (caps.sglSupport != SGLS_DWORD_ALIGNED || sglDwordAligned(s));
+  const uint64_t reach = caps.pageSize - firstAddress(s) % caps.pageSize + caps.pageSize;
+  const bool wantSgl = caps.preferSgl || limit > reach || !isPrpable(s, caps.pageSize);
+  if (req.buckets.head | req.buckets.tail) return {pos, limit, DptrFormat::Reject, DptrReason::RejectBouncePeer};
+  if (sglUsable && wantSgl && sglDataDescriptorCount(s) == 1) return {pos, limit, DptrFormat::Sgl, DptrReason::SglCmbInline};
+  if (limit <= reach) {
+    DptrChild c = prpChild(req, caps, pos, limit, caps.sglSupport ? DptrReason::PrpSmallSegments : DptrReason::PrpSglUnsupported);
+    if (c.format == DptrFormat::Prp && c.length < limit) c.reason = DptrReason::SplitCmbNoLists;
+    return c;
+  }
+  const uint64_t cut = reach - (pos + reach) % req.lbaSize;
+  if (cut == 0) return {pos, 0, DptrFormat::Reject, DptrReason::RejectCmbMixUnaligned};
+  return prpChild(req, caps, pos, cut, DptrReason::SplitCmbNoLists);
 }
 
 }  // namespace
@@ -142,6 +178,7 @@ DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos) 
     }
     limit = cmbCut;
   }
+  if (inCmb && !req.admin) return cmbChild(req, caps, pos, limit);
   const bool whole = pos == 0 && limit == remaining;
   DptrChild c = choosePiece(req, caps, pos, limit, whole);
   if (c.format != DptrFormat::Split) return c;
@@ -161,7 +198,7 @@ DptrDecision decide(const DptrRequest& req, const DptrCaps& caps) {
   for (uint64_t pos = 0; pos < req.data.length;) {
     DptrChild c = nextChild(req, caps, pos);
     if (c.format == DptrFormat::Bounce || c.format == DptrFormat::Reject) return {c.format, c.reason, 0};
-    if (c.reason == DptrReason::SplitNotPrpable || c.reason == DptrReason::SplitSglMisaligned) {
+    if (c.reason == DptrReason::SplitNotPrpable || c.reason == DptrReason::SplitSglMisaligned || c.reason == DptrReason::SplitCmbNoLists) {
       splitPrp = true;
       splitPrpReason = c.reason;
     }

@@ -14,7 +14,8 @@ enum class DptrFormat : uint8_t { Prp = 0, Sgl = 1, Split = 2, Bounce = 3, Rejec
   X(PrpAdmin, "admin commands always use PRP")                                                        \
   X(PrpSglUnsupported, "PRP-able and the controller has no SGL support")                              \
   X(PrpSmallSegments, "PRP-able and the average segment is below the SGL threshold (32 KiB)")          \
-  X(PrpSglMisaligned, "PRP-able; SGL would suit the large segments but is not dword-aligned")         \
+  X(PrpSglMisaligned, "PRP-able; SGL would suit (large segments, or requested) but the data is not dword-aligned") \
+  X(SglRequested, "SGL requested for every IO command (data-pointer mode 'sgl')")                     \
   X(SglLargeSegments, "SGL supported and the average segment is at least the SGL threshold (32 KiB)") \
   X(SglNotPrpable, "not PRP-able and the controller supports SGL")                                    \
   X(SglBitBucket, "read with discarded bytes: SGL Bit Bucket descriptors")                             \
@@ -22,6 +23,8 @@ enum class DptrFormat : uint8_t { Prp = 0, Sgl = 1, Split = 2, Bounce = 3, Rejec
   X(SplitNotPrpable, "not PRP-able and no SGL support: split into LBA-multiple children at the PRP-breaking boundaries") \
   X(SplitSglMisaligned, "not PRP-able and not dword-aligned for the controller's SGL: split at the PRP-breaking boundaries") \
   X(SplitCmb, "mixes controller-memory-buffer and host memory: split at the boundary")               \
+  X(SglCmbInline, "data in the controller memory buffer in one range: a single inline SGL Data Block") \
+  X(SplitCmbNoLists, "data in the controller memory buffer is described without PRP lists or SGL segments: split into commands PRP1 and PRP2 can describe") \
   X(BounceUnalignedBreak, "a PRP-breaking boundary is not on an LBA multiple: bounce through pool memory") \
   X(BounceMisalignedStart, "a child's first byte is not dword-aligned and SGL cannot take it: bounce through pool memory") \
   X(BounceNoBitBucket, "discarded read bytes need SGL Bit Buckets, which the controller lacks: bounce through pool memory") \

@@ -83,6 +83,7 @@ struct DptrCaps {
   bool bitBucket = false;       // Identify SGLS bit 16
   uint64_t maxTransfer = 0;     // bytes, from MDTS; 0 = no limit
   uint32_t sglThreshold = 32768;// average segment size from which SGL is preferred (Linux's rule)
+  bool preferSgl = false;       // the caller asked for SGL on every IO command SGL can describe
 };
 
 }  // namespace phyr::nvme

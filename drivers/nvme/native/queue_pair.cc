@@ -189,7 +189,7 @@ SubmitOutcome QueuePair::submit(const IoCommand& cmd) {
   // always PRP-able; what `decide` would answer, without walking anything.
   if (cmd.dataCount == 1 && discard == 0 && e0.len >= dataLen && (e0.addr & 3) == 0 && (e0.flags & kPhyr_CMB) == 0 &&
       (caps.maxTransfer == 0 || dataLen <= caps.maxTransfer) && dataLen <= nlbLimit &&
-      (caps.sglSupport == 0 || dataLen < caps.sglThreshold)) {
+      (caps.sglSupport == 0 || (dataLen < caps.sglThreshold && !caps.preferSgl))) {
     if (free_.empty()) return {SubmitResult::QueueFull, out.decision, DptrError::None};
     out.decision.reason = caps.sglSupport == 0 ? DptrReason::PrpSglUnsupported : DptrReason::PrpSmallSegments;
     const uint32_t t = popTracker();

@@ -94,7 +94,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     }
     Napi::Object o = info[0].As<Napi::Object>();
     uint64_t qid, qsize, sqDb, cqDb, sqOff, sqIova, cqOff, cqIova, lOff, lIova, lPages, ps, sgl = 0, bucket = 0,
-        mdts = 0, threshold = 32768;
+        mdts = 0, threshold = 32768, preferSgl = 0;
     if (!intProp(o, "qid", &qid, 65535) || !intProp(o, "qsize", &qsize, 65536) ||
         !intProp(o, "sqDoorbell", &sqDb, 1ull << 32) || !intProp(o, "cqDoorbell", &cqDb, 1ull << 32) ||
         !intProp(o, "sqOffset", &sqOff, 1ull << 40) || !intProp(o, "sqIova", &sqIova, (1ull << 53) - 1) ||
@@ -102,7 +102,8 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
         !intProp(o, "listsOffset", &lOff, 1ull << 40) || !intProp(o, "listsIova", &lIova, (1ull << 53) - 1) ||
         !intProp(o, "listPages", &lPages, 1u << 20) || !intProp(o, "pageSize", &ps, 1u << 27) ||
         !intProp(o, "sglSupport", &sgl, 2, true) || !intProp(o, "bitBucket", &bucket, 1, true) ||
-        !intProp(o, "maxTransfer", &mdts, 1ull << 40, true) || !intProp(o, "sglThreshold", &threshold, 1ull << 31, true)) {
+        !intProp(o, "maxTransfer", &mdts, 1ull << 40, true) || !intProp(o, "sglThreshold", &threshold, 1ull << 31, true) ||
+        !intProp(o, "preferSgl", &preferSgl, 1, true)) {
       return;
     }
     QueueConfig cfg;
@@ -122,6 +123,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     cfg.caps.bitBucket = bucket != 0;
     cfg.caps.maxTransfer = mdts;
     cfg.caps.sglThreshold = static_cast<uint32_t>(threshold);
+    cfg.caps.preferSgl = preferSgl != 0;
     if (ps == 0 || qsize == 0) {
       fail(env, "qsize and pageSize must be positive", true);
       return;
@@ -453,10 +455,10 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Napi::Object c = info[4].As<Napi::Object>();
-  uint64_t ps = 4096, sgl = 0, bucket = 0, mdts = 0, threshold = 32768, head = 0, tail = 0;
+  uint64_t ps = 4096, sgl = 0, bucket = 0, mdts = 0, threshold = 32768, preferSgl = 0, head = 0, tail = 0;
   if (!intProp(c, "pageSize", &ps, 1u << 27, true) || !intProp(c, "sglSupport", &sgl, 2, true) ||
       !intProp(c, "bitBucket", &bucket, 1, true) || !intProp(c, "maxTransfer", &mdts, 1ull << 40, true) ||
-      !intProp(c, "sglThreshold", &threshold, 1ull << 31, true)) {
+      !intProp(c, "sglThreshold", &threshold, 1ull << 31, true) || !intProp(c, "preferSgl", &preferSgl, 1, true)) {
     return env.Undefined();
   }
   if (ps < 4096 || (ps & (ps - 1)) != 0) {
@@ -477,6 +479,7 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
   caps.bitBucket = bucket != 0;
   caps.maxTransfer = mdts;
   caps.sglThreshold = static_cast<uint32_t>(threshold);
+  caps.preferSgl = preferSgl != 0;
   DptrRequest req;
   req.data = PhyrSlice{e, n, 0, static_cast<uint64_t>(length) - head - tail};
   req.lbaSize = static_cast<uint32_t>(lba);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -143,11 +144,61 @@ Napi::Object directionObject(Napi::Env env, const DirectionStats& d, double k) {
   return o;
 }
 
+// A job's results as the JS object `join()` and `snapshot()` return.
+Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("read", directionObject(env, r.read, r.nsPerTick));
+  o.Set("write", directionObject(env, r.write, r.nsPerTick));
+  o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
+  o.Set("usrNs", static_cast<double>(r.userNs));
+  o.Set("sysNs", static_cast<double>(r.systemNs));
+  o.Set("ctx", static_cast<double>(r.contextSwitches));
+  Napi::Array depth = Napi::Array::New(env, 7);
+  for (uint32_t i = 0; i < 7; i++) depth.Set(i, static_cast<double>(r.depthHist[i]));
+  o.Set("depthHist", depth);
+  o.Set("verifyChecked", static_cast<double>(r.verifyChecked));
+  o.Set("verifyErrors", static_cast<double>(r.verifyErrors));
+  Napi::Array failures = Napi::Array::New(env, r.failureCount);
+  for (uint32_t i = 0; i < r.failureCount; i++) {
+    const VerifyFailureRecord& f = r.failures[i];
+    Napi::Object fo = Napi::Object::New(env);
+    fo.Set("lba", static_cast<double>(f.lba));
+    if (f.result == VerifyResult::kBadKind) {
+      fo.Set("reason", std::string("header mismatch: the block holds a ") + verifyKindName(f.found.kind) +
+                           " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(kind)));
+    } else {
+      fo.Set("reason", verifyResultName(f.result, kind));
+    }
+    Napi::Object found = Napi::Object::New(env);
+    found.Set("magic", static_cast<double>(f.found.magic));
+    found.Set("kind", verifyKindName(f.found.kind));
+    found.Set("lba", static_cast<double>(f.found.lba));
+    found.Set("seq", static_cast<double>(f.found.seq));
+    found.Set("seed", static_cast<double>(f.found.seed));
+    fo.Set("found", found);
+    failures.Set(i, fo);
+  }
+  o.Set("verifyFailures", failures);
+  o.Set("driverNsPerIo", r.driverNsPerIo);
+  o.Set("busyNs", static_cast<double>(r.busyNs));
+  o.Set("prpCommands", static_cast<double>(r.prpCommands));
+  o.Set("sglCommands", static_cast<double>(r.sglCommands));
+  o.Set("splitCommands", static_cast<double>(r.splitCommands));
+  o.Set("childCommands", static_cast<double>(r.childCommands));
+  o.Set("bounces", static_cast<double>(r.bounces));
+  o.Set("error", static_cast<double>(r.error));
+  o.Set("errorStatus", static_cast<double>(r.errorStatus));
+  o.Set("errorLba", static_cast<double>(r.errorLba));
+  o.Set("errorText", std::string(r.errorText));
+  return o;
+}
+
 class BenchJob : public Napi::ObjectWrap<BenchJob> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "BenchJob",
                        {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
+                        InstanceMethod<&BenchJob::snapshot>("snapshot"),
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
@@ -202,7 +253,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     nsPerTick();  // calibrate on this thread, not inside the first job's timing
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_).run();
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get()).run();
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });
@@ -235,56 +286,27 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     }
     thread_.join();
     joined_ = true;
-    const JobResults& r = *results_;
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("read", directionObject(env, r.read, r.nsPerTick));
-    o.Set("write", directionObject(env, r.write, r.nsPerTick));
-    o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
-    o.Set("usrNs", static_cast<double>(r.userNs));
-    o.Set("sysNs", static_cast<double>(r.systemNs));
-    o.Set("ctx", static_cast<double>(r.contextSwitches));
-    Napi::Array depth = Napi::Array::New(env, 7);
-    for (uint32_t i = 0; i < 7; i++) depth.Set(i, static_cast<double>(r.depthHist[i]));
-    o.Set("depthHist", depth);
-    o.Set("verifyChecked", static_cast<double>(r.verifyChecked));
-    o.Set("verifyErrors", static_cast<double>(r.verifyErrors));
-    Napi::Array failures = Napi::Array::New(env, r.failureCount);
-    for (uint32_t i = 0; i < r.failureCount; i++) {
-      const VerifyFailureRecord& f = r.failures[i];
-      Napi::Object fo = Napi::Object::New(env);
-      fo.Set("lba", static_cast<double>(f.lba));
-      if (f.result == VerifyResult::kBadKind) {
-        fo.Set("reason", std::string("header mismatch: the block holds a ") + verifyKindName(f.found.kind) +
-                             " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(params_->verifyKind)));
-      } else {
-        fo.Set("reason", verifyResultName(f.result, params_->verifyKind));
-      }
-      Napi::Object found = Napi::Object::New(env);
-      found.Set("magic", static_cast<double>(f.found.magic));
-      found.Set("kind", verifyKindName(f.found.kind));
-      found.Set("lba", static_cast<double>(f.found.lba));
-      found.Set("seq", static_cast<double>(f.found.seq));
-      found.Set("seed", static_cast<double>(f.found.seed));
-      fo.Set("found", found);
-      failures.Set(i, fo);
+    return resultsObject(env, *results_, params_->verifyKind);
+  }
+
+  // The results so far (copied by the job thread at its next pass), or null when the
+  // thread has ended or does not answer within 200 ms.
+  Napi::Value snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!thread_.joinable() || joined_ || finished_.load(std::memory_order_acquire)) return env.Null();
+    const uint32_t want = snapshot_->requested.load(std::memory_order_relaxed) + 1;
+    snapshot_->requested.store(want, std::memory_order_release);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (snapshot_->answered.load(std::memory_order_acquire) != want) {
+      if (finished_.load(std::memory_order_acquire) || std::chrono::steady_clock::now() > deadline) return env.Null();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
-    o.Set("verifyFailures", failures);
-    o.Set("driverNsPerIo", r.driverNsPerIo);
-    o.Set("busyNs", static_cast<double>(r.busyNs));
-    o.Set("prpCommands", static_cast<double>(r.prpCommands));
-    o.Set("sglCommands", static_cast<double>(r.sglCommands));
-    o.Set("splitCommands", static_cast<double>(r.splitCommands));
-    o.Set("childCommands", static_cast<double>(r.childCommands));
-    o.Set("bounces", static_cast<double>(r.bounces));
-    o.Set("error", static_cast<double>(r.error));
-    o.Set("errorStatus", static_cast<double>(r.errorStatus));
-    o.Set("errorLba", static_cast<double>(r.errorLba));
-    o.Set("errorText", std::string(r.errorText));
-    return o;
+    return resultsObject(env, snapshot_->results, params_->verifyKind);
   }
 
   std::unique_ptr<JobParams> params_;
   std::unique_ptr<JobResults> results_;
+  std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
   Napi::ObjectReference qpRef_, bufferRef_, progressRef_;

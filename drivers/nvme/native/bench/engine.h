@@ -45,12 +45,23 @@ struct QueueSubmitInfo {
 // Checks params for what would make the loop misbehave; returns a sentence or nullptr.
 const char* validateJobParams(const JobParams& p);
 
+// The results so far, copied by the job thread on request (--status-interval). Another
+// thread bumps `requested` (release); at its next loop pass the job thread copies its
+// results into `results`, then stores `answered` = requested (release). The asker reads
+// `results` only after an acquire load of `answered` shows its request, and asks again only
+// after that, so the two threads never touch `results` at once.
+struct ResultsSnapshot {
+  std::atomic<uint32_t> requested{0};
+  std::atomic<uint32_t> answered{0};
+  JobResults results;
+};
+
 template <class Queue>
 class JobEngine {
  public:
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
-            const std::atomic<bool>& stop)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop) {}
+            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr)
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot) {}
 
   void run();
 
@@ -73,12 +84,15 @@ class JobEngine {
   void fail(int32_t code, uint32_t status, uint64_t lba, const char* text);
   void resetMeasurement(uint64_t now);
   void publishProgress(uint64_t now);
+  void finishTimes(JobResults& out, uint64_t now) const;
+  void answerSnapshot(uint64_t now, uint32_t request);
 
   Queue& q_;
   const JobParams& p_;
   JobResults& r_;
   double* progress_;
   const std::atomic<bool>& stop_;
+  ResultsSnapshot* snapshot_;
 
   std::vector<Slot> slots_;
   std::vector<PhyrEntry> entries_;
@@ -138,6 +152,29 @@ void JobEngine<Queue>::publishProgress(uint64_t now) {
   publish(progress_, kProgElapsedNs, measuring_ ? static_cast<double>(now - tMeasure_) * nsPerTick() : 0.0);
   publish(progress_, kProgVerifyErrors, static_cast<double>(r_.verifyErrors));
   publish(progress_, kProgIoErrors, r_.error ? 1.0 : 0.0);
+}
+
+// Runtime, CPU time and the derived figures of `out`, measured up to `now`.
+template <class Queue>
+void JobEngine<Queue>::finishTimes(JobResults& out, uint64_t now) const {
+  const double k = nsPerTick();
+  const ThreadCpu cpu1 = threadCpu();
+  out.runtimeNs = measuring_ ? static_cast<uint64_t>(static_cast<double>(now - tMeasure_) * k) : 0;
+  out.userNs = measuring_ ? cpu1.userNs - cpu0_.userNs : 0;
+  out.systemNs = measuring_ ? cpu1.systemNs - cpu0_.systemNs : 0;
+  out.contextSwitches = measuring_ ? cpu1.contextSwitches - cpu0_.contextSwitches : 0;
+  out.nsPerTick = k;
+  out.busyNs = static_cast<uint64_t>(static_cast<double>(out.busyTicks) * k);
+  out.driverNsPerIo = static_cast<double>(out.driverPerIo.percentile(50)) * k;
+}
+
+// Copies the results so far for the thread that asked (once per status interval, so the
+// copy of a few hundred KiB of histograms stays off the per-IO path).
+template <class Queue>
+void JobEngine<Queue>::answerSnapshot(uint64_t now, uint32_t request) {
+  snapshot_->results = r_;
+  finishTimes(snapshot_->results, now);
+  snapshot_->answered.store(request, std::memory_order_release);
 }
 
 template <class Queue>
@@ -389,6 +426,12 @@ void JobEngine<Queue>::run() {
       publishProgress(now);
       sincePublish = 0;
     }
+    if (snapshot_) {
+      // Acquire pairs with the asker's release: nothing else to see, but it keeps the
+      // request/answer pairing explicit for the reader (and for TSan).
+      const uint32_t req = snapshot_->requested.load(std::memory_order_acquire);
+      if (req != snapshot_->answered.load(std::memory_order_relaxed)) answerSnapshot(now, req);
+    }
     if (inflight_ == 0 && stopIssuing_) {
       if (phase_ == Phase::kMain && verifyPass && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // fio's do_verify: after the write phase, read back what was written.
@@ -409,14 +452,7 @@ void JobEngine<Queue>::run() {
   }
   const uint64_t tEnd = ticks();
   if (!measuring_) resetMeasurement(tEnd);
-  const ThreadCpu cpu1 = threadCpu();
-  r_.runtimeNs = static_cast<uint64_t>(static_cast<double>(tEnd - tMeasure_) * k);
-  r_.userNs = cpu1.userNs - cpu0_.userNs;
-  r_.systemNs = cpu1.systemNs - cpu0_.systemNs;
-  r_.contextSwitches = cpu1.contextSwitches - cpu0_.contextSwitches;
-  r_.nsPerTick = k;
-  r_.busyNs = static_cast<uint64_t>(static_cast<double>(r_.busyTicks) * k);
-  r_.driverNsPerIo = static_cast<double>(r_.driverPerIo.percentile(50)) * k;
+  finishTimes(r_, tEnd);
   publishProgress(tEnd);
   publish(progress_, kProgState, static_cast<double>(JobState::kDone));
 }
