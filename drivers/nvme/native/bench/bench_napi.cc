@@ -164,7 +164,8 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
     Napi::Object fo = Napi::Object::New(env);
     fo.Set("lba", static_cast<double>(f.lba));
     if (f.result == VerifyResult::kBadKind) {
-      fo.Set("reason", std::string("header mismatch: the block holds a ") + verifyKindName(f.found.kind) +
+      const bool md5 = f.found.kind == static_cast<uint32_t>(VerifyKind::kMd5);
+      fo.Set("reason", std::string("header mismatch: the block holds ") + (md5 ? "an " : "a ") + verifyKindName(f.found.kind) +
                            " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(kind)));
     } else {
       fo.Set("reason", verifyResultName(f.result, kind));
