@@ -182,7 +182,7 @@ t.test('md5 verify writes then reads back clean; crc32c blocks read with md5 are
     const crc = parseBenchArgs(['--size=64k', '--verify=crc32c', '--name=c', '--rw=read', '--iodepth=2']);
     const [c] = await runJobs(d, crc.jobs, crc.run, quiet);
     t.equal(c.verifyErrors, 128);
-    t.match(c.verifyFailures[0].reason, /header mismatch: the block holds a md5 checksum, this job verifies with crc32c/);
+    t.match(c.verifyFailures[0].reason, /header mismatch: the block holds an md5 checksum, this job verifies with crc32c/);
     t.equal(c.verifyFailures[0].found.kind, 'md5');
     t.equal(c.verifyFailures[0].expected.kind, 'crc32c');
     // Rewrite the start with crc32c headers, then verify the region with md5 (fatal).

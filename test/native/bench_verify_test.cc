@@ -97,6 +97,11 @@ TEST(bench_verify_md5_blocks_round_trip_and_a_kind_mismatch_is_a_header_mismatch
     CHECK(std::string(verifyKindName(h.kind)) == std::string("crc32c"));
     CHECK(checkVerifyBlock(m.data(), bs, 77, 3, 5, &h, VerifyKind::kCrc32c) == VerifyResult::kBadKind);
     CHECK(std::strstr(verifyResultName(VerifyResult::kBadKind, VerifyKind::kMd5), "header mismatch") != nullptr);
+    // A kind field that names no checksum is damage, caught by the checksum over it.
+    std::vector<uint8_t> damaged = c;
+    damaged[offsetof(VerifyHeader, kind)] ^= 0x40;
+    CHECK(checkVerifyBlock(damaged.data(), bs, 77, 3, 5, &h, VerifyKind::kCrc32c) == VerifyResult::kBadCrc);
+    CHECK(std::strcmp(verifyKindName(h.kind), "unknown") == 0);
   }
   CHECK(std::string(verifyKindName(0)) == std::string("unknown"));
 }

@@ -89,8 +89,9 @@ bool blockSizes(Napi::Object o, const char* key, BlockSizes* b) {
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
-  double kind = 0;
-  return num(o, "verifyKind", 1, 2, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) && u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
+  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5
+  return num(o, "verifyKind", 1, 2, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+         u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&
          blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
@@ -163,7 +164,8 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
     Napi::Object fo = Napi::Object::New(env);
     fo.Set("lba", static_cast<double>(f.lba));
     if (f.result == VerifyResult::kBadKind) {
-      fo.Set("reason", std::string("header mismatch: the block holds a ") + verifyKindName(f.found.kind) +
+      const bool md5 = f.found.kind == static_cast<uint32_t>(VerifyKind::kMd5);
+      fo.Set("reason", std::string("header mismatch: the block holds ") + (md5 ? "an " : "a ") + verifyKindName(f.found.kind) +
                            " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(kind)));
     } else {
       fo.Set("reason", verifyResultName(f.result, kind));

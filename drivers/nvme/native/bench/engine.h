@@ -263,8 +263,8 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   DirectionStats& d = s.write ? r_.write : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
-  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat
-  // was recorded when the IO's batch was rung (as fio records it at submission).
+  // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
+  // recorded per submitted batch in run() (fio, too, counts slat at submission).
   d.clat.record(now - s.tRing);
   d.lat.record(now - s.tPrep);
 }
@@ -303,6 +303,7 @@ void JobEngine<Queue>::run() {
   uint64_t tags[kPollBatch];
   uint16_t status[kPollBatch];
   uint32_t sincePublish = 0;
+  const uint64_t stallTicks = static_cast<uint64_t>(10e9 / k);
   uint64_t lastCompletion = ticks();
   uint64_t now = lastCompletion;
   uint32_t pass = 0;
@@ -317,6 +318,7 @@ void JobEngine<Queue>::run() {
     // Submit until iodepth IOs are in flight (or the queue is full).
     batch_.clear();
     uint32_t batchWrites = 0;
+    uint64_t batchSlat = 0;
     while (!stopIssuing_ && inflight_ < p_.iodepth) {
       bool write = false;
       uint64_t offset;
@@ -369,14 +371,7 @@ void JobEngine<Queue>::run() {
       const uint64_t tRing = ticks();
       if (sample) sampled += timed(tBeforeRing, tRing);
       for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
-      // slat: from the pass's timestamp, taken before the batch was prepared, to the one
-      // right after its doorbell — the same value for every IO of the batch, so it is
-      // recorded once per direction, weighted by the batch's IOs.
-      if (measuring_) {
-        const uint64_t slat = tRing - tLoop;
-        r_.read.slat.recordN(slat, batch_.size() - batchWrites);
-        r_.write.slat.recordN(slat, batchWrites);
-      }
+      batchSlat = tRing - tLoop;
       // fio's "IO depths": the depth the queue reached with this submission, per IO.
       const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
       r_.depthHist[bucket] += batch_.size();
@@ -397,6 +392,15 @@ void JobEngine<Queue>::run() {
         complete(static_cast<uint32_t>(tags[i]), status[i], now);
       }
       sincePublish += n;
+    }
+    // slat: from the pass's timestamp, taken before the batch was prepared, to the one
+    // right after its doorbell — the same value for every IO of the batch, so it is
+    // recorded once per direction, weighted by the batch's IOs (after the reap, off the
+    // doorbell's critical path).
+    if (measuring_ && !batch_.empty()) {
+      const uint64_t batchReads = batch_.size() - batchWrites;
+      if (batchReads) r_.read.slat.recordN(batchSlat, batchReads);
+      if (batchWrites) r_.write.slat.recordN(batchSlat, batchWrites);
     }
     if (n || !batch_.empty()) {
       r_.busyTicks += now - tLoop;
@@ -439,8 +443,9 @@ void JobEngine<Queue>::run() {
       }
       break;
     }
-    // A device that stops completing must not hang the job forever.
-    if (inflight_ && n == 0 && static_cast<double>(now - lastCompletion) * k > 10e9) {
+    // A device that stops completing must not hang the job forever (a tick count
+    // computed once: no floating point per pass).
+    if (inflight_ && n == 0 && now - lastCompletion > stallTicks) {
       fail(110 /* ETIMEDOUT */, 0, 0, "no completion for 10 s with IOs in flight; the controller stopped responding");
       break;
     }

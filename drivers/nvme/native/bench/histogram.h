@@ -21,13 +21,15 @@ class LatencyHistogram {
   LatencyHistogram() { reset(); }
   void reset();
 
-  // Bucket index of a value: exact below kSub, log-linear above.
+  // Bucket index of a value: exact below 2*kSub, log-linear above. With
+  // shift = max(msb - kSubBits, 0), (v >> shift) is v itself below 2*kSub and lies in
+  // [kSub, 2*kSub) above, so shift * kSub + (v >> shift) is the exact value below and
+  // group (shift + 1), sub-bucket (v >> shift) - kSub above — no branch on the
+  // magnitude (`v | 1` keeps clz defined at 0; the max is a conditional move).
   static inline size_t bucketOf(uint64_t v) {
-    if (v < kSub) return static_cast<size_t>(v);
-    const unsigned msb = 63u - static_cast<unsigned>(__builtin_clzll(v));
-    const unsigned shift = msb - kSubBits;
-    // (v >> shift) lies in [kSub, 2*kSub): its low kSubBits bits select the sub-bucket.
-    return static_cast<size_t>((shift + 1) * kSub + ((v >> shift) & (kSub - 1)));
+    const unsigned msb = 63u - static_cast<unsigned>(__builtin_clzll(v | 1));
+    const unsigned shift = msb > kSubBits ? msb - kSubBits : 0;
+    return (static_cast<size_t>(shift) << kSubBits) + static_cast<size_t>(v >> shift);
   }
   // Smallest and largest value that fall in bucket `i`.
   static uint64_t bucketLow(size_t i);
@@ -43,7 +45,7 @@ class LatencyHistogram {
   }
   // Records `n` samples of the same value at once (a batch of IOs that share both
   // timestamps): the same histogram as n record(v) calls, for the cost of one.
-  inline void recordN(uint64_t v, uint64_t n) {
+  [[gnu::always_inline]] inline void recordN(uint64_t v, uint64_t n) {
     if (n == 0) return;
     counts_[bucketOf(v)] += n;
     count_ += n;

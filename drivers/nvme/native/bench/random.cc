@@ -63,21 +63,12 @@ bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, boo
   return false;
 }
 
-uint64_t OffsetGenerator::nextPermuted() {
-  if (mask_ == 0) return 0;
-  // A pass ends after `blocks_` draws; the next pass walks a fresh permutation.
-  if (drawnThisPass_ == blocks_) {
-    drawnThisPass_ = 0;
-    lcgC_ = (rng_.next() | 1) & mask_;
-  }
-  do {
-    state_ = (lcgA_ * state_ + lcgC_) & mask_;
-  } while (state_ >= blocks_);
-  drawnThisPass_++;
-  return state_;
+void OffsetGenerator::newPass() {
+  drawnThisPass_ = 0;
+  lcgC_ = (rng_.next() | 1) & mask_;
 }
 
-uint64_t OffsetGenerator::next() {
+uint64_t OffsetGenerator::nextOther() {
   switch (dist_) {
     case Distribution::kUniform:
       return randomMap_ ? nextPermuted() : rng_.below(blocks_);

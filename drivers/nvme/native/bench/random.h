@@ -60,11 +60,26 @@ class OffsetGenerator {
  public:
   // theta for zipf (> 0, != 1), h for pareto (0 < h < 1); ignored for uniform.
   bool init(Distribution dist, double param, uint64_t blocks, bool randomMap, uint64_t seed);
-  uint64_t next();
+  // The default (uniform over a random map) is inlined into the IO loop; the rest call out.
+  inline uint64_t next() {
+    if (dist_ == Distribution::kUniform && randomMap_) [[likely]] return nextPermuted();
+    return nextOther();
+  }
   uint64_t blocks() const { return blocks_; }
 
  private:
-  uint64_t nextPermuted();
+  inline uint64_t nextPermuted() {
+    if (mask_ == 0) return 0;
+    // A pass ends after `blocks_` draws; the next pass walks a fresh permutation.
+    if (drawnThisPass_ == blocks_) [[unlikely]] newPass();
+    do {
+      state_ = (lcgA_ * state_ + lcgC_) & mask_;
+    } while (state_ >= blocks_);
+    drawnThisPass_++;
+    return state_;
+  }
+  void newPass();
+  uint64_t nextOther();
   uint64_t scatter(uint64_t rank) const { return (mix64(rank ^ scatterKey_)) % blocks_; }
 
   Distribution dist_ = Distribution::kUniform;
