@@ -15,7 +15,9 @@ class DriverQueue {
   explicit DriverQueue(nvme::QueuePair& qp) : qp_(qp) {}
 
   inline QueueSubmitInfo submit(const QueueIo& io) {
-    nvme::IoCommand c;
+    // One command object reused for every IO: only the fields that vary are written (the
+    // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
+    nvme::IoCommand& c = cmd_;
     c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
     c.nsid = io.nsid;
     c.slba = io.lba;
@@ -60,6 +62,7 @@ class DriverQueue {
     }
   }
   nvme::QueuePair& qp_;
+  nvme::IoCommand cmd_;
   nvme::Completion cpl_[kBatch];
 };
 

@@ -21,7 +21,9 @@ class LoopbackQueue {
   ~LoopbackQueue();
 
   inline QueueSubmitInfo submit(const QueueIo& io) {
-    nvme::IoCommand c;
+    // One command object reused for every IO: only the fields that vary are written (the
+    // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
+    nvme::IoCommand& c = cmd_;
     c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
     c.nsid = io.nsid;
     c.slba = io.lba;
@@ -61,6 +63,7 @@ class LoopbackQueue {
   uint32_t qsize_ = 0;
   uint32_t sqHead_ = 0, cqTail_ = 0, phase_ = 1;
   uint64_t answered_ = 0;
+  nvme::IoCommand cmd_;
   nvme::Completion cpl_[kBatch];
 };
 
