@@ -498,6 +498,11 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
   // before this doorbell was rung must stop these commands (on a real bus the non-posted
   // config write completes before the doorbell write is issued).
   if (!busMaster_.load(std::memory_order_acquire)) return 0;
+  // Likewise rules injected before this doorbell (e.g. clear, then read) apply to it.
+  if (injectedPending_.load(std::memory_order_acquire)) {
+    takeInjected();
+    if (halted_ || stoppedSq_[sqid]) return 0;
+  }
   SubmissionQueue& sq = sqs_[sqid];
   uint32_t done = 0;
   while (sq.head != sq.tail && done < budget && !halted_) {
