@@ -189,7 +189,7 @@ export const OPTIONS: BenchOption[] = [
   },
   { name: 'mem', aliases: ['iomem'], scope: 'job', help: 'data buffers: pool (hugepage DMA pool), cmb (the target\'s controller memory buffer), p2p:BDF[,bar=N] (a peer device\'s BAR), or p2p:emu (an embedded peer\'s CMB)', applyJob: (j, v) => { j.mem = parseMem('mem', need('mem', v)); } },
   {
-    name: 'dptr', scope: 'job', help: 'data pointer: prp, sgl, or auto (the driver\'s policy)',
+    name: 'dptr', scope: 'job', help: 'data pointer: auto (the driver\'s policy), prp (never SGL) or sgl (every command an SGL; the controller must support SGL)',
     applyJob: (j, v) => {
       const val = need('dptr', v);
       if (val !== 'prp' && val !== 'sgl' && val !== 'auto') throw new BenchOptionError('dptr', val, 'expected prp, sgl or auto');
