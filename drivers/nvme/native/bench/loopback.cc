@@ -39,11 +39,13 @@ std::unique_ptr<LoopbackQueue> LoopbackQueue::create(uint32_t qsize, const char*
   mem.listPages = pages;
   q->qp_.reset(nvme::QueuePair::create(cfg, mem, why));
   if (!q->qp_) return nullptr;
+  q->driver_ = std::make_unique<DriverQueue>(*q->qp_);
   q->qsize_ = qsize;
   return q;
 }
 
 LoopbackQueue::~LoopbackQueue() {
+  driver_.reset();
   qp_.reset();
   std::free(memory_);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "bench/driver_queue.h"
 #include "bench/engine.h"
 #include "nvme_spec.h"
 #include "queue_pair.h"
@@ -20,35 +21,14 @@ class LoopbackQueue {
   static std::unique_ptr<LoopbackQueue> create(uint32_t qsize, const char** why);
   ~LoopbackQueue();
 
-  inline QueueSubmitInfo submit(const QueueIo& io) {
-    // One command object reused for every IO: only the fields that vary are written (the
-    // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
-    nvme::IoCommand& c = cmd_;
-    c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
-    c.nsid = io.nsid;
-    c.slba = io.lba;
-    c.blocks = io.blocks;
-    c.lbaSize = io.lbaSize;
-    c.data = io.data;
-    c.dataCount = io.dataCount;
-    c.userData = io.tag;
-    const nvme::SubmitOutcome o = qp_->submit(c);
-    if (o.result == nvme::SubmitResult::QueueFull) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
-    if (o.result != nvme::SubmitResult::Ok) return {QueueSubmit::kError, DptrKind::kNone, 0, nvme::submitResultName(o.result)};
-    return {QueueSubmit::kOk, o.decision.format == nvme::DptrFormat::Sgl ? DptrKind::kSgl : DptrKind::kPrp, 1, nullptr};
-  }
+  // The engine's calls go through the same adapter as a real device's queue pair; the
+  // loopback only answers the doorbell.
+  inline QueueSubmitInfo submit(const QueueIo& io) { return driver_->submit(io); }
   inline void ring() {
-    qp_->ringSubmit();
+    driver_->ring();
     answer();
   }
-  inline uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) {
-    const uint32_t n = qp_->poll(cpl_, max < kBatch ? max : kBatch);
-    for (uint32_t i = 0; i < n; i++) {
-      tags[i] = cpl_[i].userData;
-      status[i] = cpl_[i].status;
-    }
-    return n;
-  }
+  inline uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) { return driver_->poll(tags, status, max); }
   uint32_t capacity() const { return qp_->capacity(); }
   uint64_t answered() const { return answered_; }
 
@@ -56,15 +36,13 @@ class LoopbackQueue {
   LoopbackQueue() = default;
   void answer();  // the "controller": consume new SQEs, post CQEs
 
-  static constexpr uint32_t kBatch = 256;
   std::unique_ptr<nvme::QueuePair> qp_;
+  std::unique_ptr<DriverQueue> driver_;
   uint8_t* memory_ = nullptr;  // SQ, CQ, list pages (one allocation)
   uint32_t doorbells_[2] = {0, 0};
   uint32_t qsize_ = 0;
   uint32_t sqHead_ = 0, cqTail_ = 0, phase_ = 1;
   uint64_t answered_ = 0;
-  nvme::IoCommand cmd_;
-  nvme::Completion cpl_[kBatch];
 };
 
 }  // namespace phyr::bench
