@@ -705,6 +705,15 @@ export class Controller {
     this.checkUsable('enableCmb');
     this.cmbEnabling ??= enableCmb(this.fn, this.pool, this.cap.cmbs).then(
       (w) => {
+        if (this.state === 'closed') {
+          // closed while the CMB was being enabled: leave the device as close() did
+          try {
+            disableCmb(this.bar, w.mapping);
+          } catch {
+            // the closed pool already unmapped the window
+          }
+          throw new ControllerClosedError('enableCmb');
+        }
         this.cmbWindow = w;
         return w.cmb;
       },

@@ -10,7 +10,8 @@ import { openVfio, type VfioFunction } from '../../lib/vfio';
 import { normaliseBdf, targetKind } from '../../lib/pci/open';
 import { PhyrFlags } from '../../lib/phyr';
 import { BenchConfigError } from './errors';
-import type { JobSpec } from './job';
+import { modeTraits, type JobSpec } from './job';
+import { slotBytesOf } from './plan';
 import { groupJobs, type BenchBuffer, type BenchDevice, type BenchQueue } from './runner';
 
 const PAGE = 4096;
@@ -47,8 +48,7 @@ function deviceMemoryNeed(jobs: JobSpec[], kind: 'cmb' | 'p2p'): number {
     let sum = 0;
     for (const j of group) {
       if (j.mem.kind !== kind) continue;
-      const slot = Math.ceil(Math.max(j.bs.read.max, j.bs.write.max) / PAGE) * PAGE;
-      sum += j.numjobs * j.iodepth * slot;
+      sum += j.numjobs * j.iodepth * slotBytesOf(j);
     }
     most = Math.max(most, sum);
   }
@@ -139,7 +139,7 @@ async function openCmbArena(ctrl: Controller, jobs: JobSpec[], need: number): Pr
   }
   for (const j of jobs) {
     if (j.mem.kind !== 'cmb') continue;
-    const { reads, writes } = directions(j);
+    const { reads, writes } = modeTraits(j.rw);
     if (reads && !cmb.readData) throw new BenchConfigError(`job '${j.name}': the CMB does not take read data (CMBSZ.RDS = 0); use --mem=pool`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
     if (writes && !cmb.writeData) throw new BenchConfigError(`job '${j.name}': the CMB does not take write data (CMBSZ.WDS = 0); use --mem=pool`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
   }
@@ -178,10 +178,4 @@ function openPeerArena(ctrl: Controller, mem: { bdf: string; bar: number }, need
     }
   });
   return { iova: window.iova, size, flags: PhyrFlags.PEER_TO_PEER, space: new RangeAllocator([{ start: 0, end: size - 1 }]), what: `BAR ${bar} of ${peer.name}` };
-}
-
-function directions(j: JobSpec): { reads: boolean; writes: boolean } {
-  const reads = !/^(rand)?write$/.test(j.rw);
-  const writes = !/^(rand)?read$/.test(j.rw);
-  return { reads, writes };
 }

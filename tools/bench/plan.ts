@@ -43,6 +43,14 @@ export function queueSizeFor(iodepth: number): number {
 }
 
 /** Plans clone `stream` of job `j` on namespace `ns`. */
+/** Bytes of one in-flight IO's buffer slot: the largest block size the job uses, rounded up
+ * to 4 KiB so each slot starts on a page and is always PRP-able as one range. */
+export function slotBytesOf(j: JobSpec): number {
+  const traits = modeTraits(j.rw);
+  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  return Math.ceil(maxBs / 4096) * 4096;
+}
+
 export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   const fail = (m: string): never => {
     throw new BenchConfigError(`job '${j.name}': ${m}`);
@@ -95,8 +103,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     verifyKind: VERIFY_KIND[j.verify === 'md5' ? 'md5' : 'crc32c'],
     verifyFatal: j.verifyFatal,
     doVerify: j.doVerify,
-    // Each slot starts on a 4 KiB boundary so one slot is always PRP-able as one range.
-    slotBytes: Math.ceil(maxBs / 4096) * 4096,
+    slotBytes: slotBytesOf(j),
   };
 }
 

@@ -134,7 +134,8 @@ DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos
   return {pos, len, DptrFormat::Split, sglOn ? DptrReason::SplitSglMisaligned : DptrReason::SplitNotPrpable};
 }
 
-// The PRP-able child starting at `pos` (cut at its first PRP-breaking boundary when needed).
+// The PRP-able child starting at `pos`, cut at the first PRP-breaking boundary when the
+// piece is not PRP-able as a whole (bounce or reject when that cut falls inside an LBA).
 DptrChild prpChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t limit, DptrReason reason) {
   const PhyrSlice s = sub(req.data, pos, limit);
   if ((firstAddress(s) & 3) != 0) return bounceOrReject(req, pos, limit, DptrReason::BounceMisalignedStart);
@@ -183,11 +184,7 @@ DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos) 
   DptrChild c = choosePiece(req, caps, pos, limit, whole);
   if (c.format != DptrFormat::Split) return c;
   // Cut at the first PRP-breaking boundary: the piece before it is PRP-able.
-  const PhyrSlice s = sub(req.data, pos, limit);
-  if ((firstAddress(s) & 3) != 0) return bounceOrReject(req, pos, limit, DptrReason::BounceMisalignedStart);
-  const uint64_t cut = prpBreakOffset(s, caps.pageSize);
-  if ((pos + cut) % req.lbaSize != 0) return bounceOrReject(req, pos + cut, 0, DptrReason::BounceUnalignedBreak);
-  return {pos, cut, DptrFormat::Prp, c.reason};
+  return prpChild(req, caps, pos, limit, c.reason);
 }
 
 DptrDecision decide(const DptrRequest& req, const DptrCaps& caps) {
