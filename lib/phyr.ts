@@ -51,6 +51,22 @@ export class PhyrEntryError extends PhyrError {
   }
 }
 
+/** A PhyrArray call got an argument of the wrong kind (bad options, an index out of range). */
+export class PhyrArgumentError extends PhyrError {
+  constructor(message: string) {
+    super('PHYR_ARRAY_BAD_ARGUMENT', message);
+  }
+}
+
+/** Largest initial capacity in entries (256 MiB of entries); arrays still grow past it. */
+export const PHYR_MAX_INITIAL_CAPACITY = 2 ** 24;
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}' (a string)`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return v === null ? 'null' : typeof v;
+}
+
 /** A plain-object view of one entry (for tests and reports, not hot paths). */
 export interface PhyrEntry {
   addr: number;
@@ -73,16 +89,37 @@ export class PhyrArray {
   private readonly dwordAligned: boolean;
 
   constructor(options: PhyrArrayOptions = {}) {
-    const capacity = Math.max(1, options.capacity ?? 8);
-    this.words = new Uint32Array(capacity * 4);
-    this.dwordAligned = options.dwordAligned ?? false;
+    if (options === null || typeof options !== 'object') throw new PhyrArgumentError(`PhyrArray options must be an object, not ${describe(options)}`);
+    const { capacity = 8, dwordAligned = false } = options;
+    if (!Number.isSafeInteger(capacity) || capacity < 0 || capacity > PHYR_MAX_INITIAL_CAPACITY) {
+      throw new PhyrArgumentError(
+        `PhyrArray capacity ${describe(capacity)} is not an integer in 0..${PHYR_MAX_INITIAL_CAPACITY} (entries); the array grows on demand, so start small`,
+      );
+    }
+    if (typeof dwordAligned !== 'boolean') throw new PhyrArgumentError(`PhyrArray option dwordAligned must be a boolean, not ${describe(dwordAligned)}`);
+    this.words = new Uint32Array(Math.max(1, capacity) * 4);
+    this.dwordAligned = dwordAligned;
   }
 
   /** Builds an array from plain entries (validated and coalesced like push). */
   static from(entries: Iterable<{ addr: number | bigint; len: number; flags?: number }>, options?: PhyrArrayOptions): PhyrArray {
+    if (entries === null || typeof (entries as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== 'function') {
+      throw new PhyrArgumentError(`PhyrArray.from needs an iterable of {addr, len, flags} entries, not ${describe(entries)}`);
+    }
     const a = new PhyrArray(options);
-    for (const e of entries) a.push(e.addr, e.len, e.flags ?? 0);
+    for (const e of entries) {
+      if (e === null || typeof e !== 'object') throw new PhyrEntryError(a.length, 'bad-address', `the entry is ${describe(e)}, not an {addr, len, flags} object`);
+      a.push(e.addr, e.len, e.flags ?? 0);
+    }
     return a;
+  }
+
+  /**
+   * True when the backing memory was detached (its ArrayBuffer transferred): the entries
+   * are gone and the array cannot be used for IO.
+   */
+  get detached(): boolean {
+    return this.words.byteLength === 0;
   }
 
   /** Number of entries. */
@@ -102,22 +139,31 @@ export class PhyrArray {
 
   /** Address of entry i as a number (exact below 2^53, which all IOVAs are). */
   addrAt(i: number): number {
+    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('addrAt', i);
     return this.words[i * 4] + this.words[i * 4 + 1] * TWO_32;
   }
 
   /** Address of entry i as a BigInt (exact for the whole 64-bit range; not for hot paths). */
   addrBigAt(i: number): bigint {
+    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('addrBigAt', i);
     return BigInt(this.words[i * 4]) | (BigInt(this.words[i * 4 + 1]) << 32n);
   }
 
   /** Length in bytes of entry i. */
   lenAt(i: number): number {
+    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('lenAt', i);
     return this.words[i * 4 + 2];
   }
 
   /** Flags of entry i. */
   flagsAt(i: number): number {
+    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('flagsAt', i);
     return this.words[i * 4 + 3];
+  }
+
+  private badIndex(what: string, i: unknown): never {
+    if (this.detached) throw new PhyrArgumentError(`${what}: the phyr array's memory was detached (its buffer was transferred); its entries are gone`);
+    throw new PhyrArgumentError(`${what}: entry index ${describe(i)} is not an integer in 0..${this.count - 1} (the array has ${this.count} entries)`);
   }
 
   /** Sum of all entry lengths. */
@@ -133,6 +179,9 @@ export class PhyrArray {
    */
   push(addr: number | bigint, len: number, flags = 0): this {
     if (typeof addr === 'bigint') return this.pushBig(addr, len, flags);
+    if (typeof addr !== 'number') this.reject('bad-address', `address ${describe(addr)} is not a number; pass a number or a BigInt`);
+    if (typeof len !== 'number') this.reject('bad-length', `length ${describe(len)} is not a number; pass a number of bytes`);
+    if (this.detached) throw new PhyrArgumentError("push: the phyr array's memory was detached (its buffer was transferred); make a new array");
     if (!(len > 0)) this.reject('zero-length', `length ${len} is not positive; a range must cover at least one byte`);
     if (!Number.isSafeInteger(len)) this.reject('bad-length', `length ${len} is not an integer`);
     if (!Number.isSafeInteger(addr) || addr < 0) {
@@ -145,6 +194,8 @@ export class PhyrArray {
   }
 
   private pushBig(addr: bigint, len: number, flags: number): this {
+    if (typeof len !== 'number') this.reject('bad-length', `length ${describe(len)} is not a number; pass a number of bytes`);
+    if (this.detached) throw new PhyrArgumentError("push: the phyr array's memory was detached (its buffer was transferred); make a new array");
     if (!(len > 0)) this.reject('zero-length', `length ${len} is not positive; a range must cover at least one byte`);
     if (!Number.isSafeInteger(len)) this.reject('bad-length', `length ${len} is not an integer`);
     if (addr < 0n || addr >= TWO_64) this.reject('bad-address', `address ${addr} is outside [0, 2^64)`);
@@ -167,7 +218,10 @@ export class PhyrArray {
   }
 
   private checkFlagsAndAlignment(addrMod4: number, len: number, flags: number): void {
-    if (!Number.isInteger(flags) || flags < 0 || (flags & ~PHYR_KNOWN_FLAGS) !== 0) {
+    if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
+      this.reject('unknown-flags', `flags ${describe(flags)} are not a PhyrFlags bit set (an integer)`);
+    }
+    if ((flags & ~PHYR_KNOWN_FLAGS) !== 0) {
       this.reject('unknown-flags', `flags 0x${flags.toString(16)} include bits outside the known set 0x${PHYR_KNOWN_FLAGS.toString(16)}`);
     }
     if (this.dwordAligned && (addrMod4 !== 0 || len % 4 !== 0)) {
@@ -196,6 +250,10 @@ export class PhyrArray {
 
   private writeEntry(lo: number, hi: number, len: number, flags: number): void {
     if ((this.count + 1) * 4 > this.words.length) {
+      // 2^28 words: 64 Mi entries (1 GiB) is far past any data pointer a controller takes.
+      if (this.words.length * 2 > 2 ** 28) {
+        throw new PhyrEntryError(this.count, 'overflow', `the array is full (${this.count} entries); no IO takes that many ranges`);
+      }
       const bigger = new Uint32Array(this.words.length * 2);
       bigger.set(this.words);
       this.words = bigger;

@@ -13,6 +13,7 @@
 #include "controller.h"
 #include "cost_bench.h"
 #include "hex.h"
+#include "memory/keep_alive_napi.h"
 #include "registry.h"
 
 namespace phyr::emu {
@@ -311,8 +312,17 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
           .ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    // The mapping owns the memory (its backing store), not just this ArrayBuffer object:
+    // a transfer or detach moves the memory elsewhere, and it must stay allocated until
+    // dmaUnmap, or the device would write into freed heap memory.
+    std::shared_ptr<void> keepAlive = memory::backingStoreKeepAlive(ab);
+    if (!keepAlive) {
+      Napi::TypeError::New(env, "dmaMap: the ArrayBuffer is detached (transferred) and has no memory to map")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     bool rd = info[4].As<Napi::Boolean>().Value(), wr = info[5].As<Napi::Boolean>().Value();
-    std::string err = ctrl_->iommu().map(iova, host, len, rd, wr);
+    std::string err = ctrl_->iommu().map(iova, host, len, rd, wr, std::move(keepAlive));
     if (!err.empty()) {
       Napi::Error::New(env, "dmaMap(" + hex(iova) + ", " + std::to_string(len) + "): " + err).ThrowAsJavaScriptException();
       return env.Undefined();

@@ -4,7 +4,8 @@
 
 namespace phyr::emu {
 
-std::string IommuTable::map(uint64_t iova, uint8_t* host, uint64_t len, bool read, bool write) {
+std::string IommuTable::map(uint64_t iova, uint8_t* host, uint64_t len, bool read, bool write,
+                            std::shared_ptr<void> keepAlive) {
   if (len == 0) return "length is 0";
   if (iova + len < iova) return "iova + length overflows 64 bits";
   if (!read && !write) return "the mapping grants neither read nor write access";
@@ -16,14 +17,14 @@ std::string IommuTable::map(uint64_t iova, uint8_t* host, uint64_t len, bool rea
     auto prev = std::prev(next);
     if (prev->first + prev->second.len > iova) return "overlaps the mapping at iova " + hex(prev->first);
   }
-  maps_.emplace(iova, IommuMapping{len, host, read, write});
+  maps_.emplace(iova, IommuMapping{len, host, read, write, std::move(keepAlive)});
   return {};
 }
 
 std::string IommuTable::unmap(uint64_t iova, uint64_t len) {
   if (len == 0) return "length is 0";
   if (iova + len < iova) return "iova + length overflows 64 bits";
-  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_lock<std::mutex> lock(mutex);
   auto first = maps_.lower_bound(iova);
   if (first != maps_.begin()) {
     auto prev = std::prev(first);
@@ -35,15 +36,33 @@ std::string IommuTable::unmap(uint64_t iova, uint64_t len) {
     ++last;
   }
   if (first == last) return "nothing is mapped in that range";
+  // Take the keep-alives out first: releasing the last one frees memory (and may run an
+  // allocator's deleter), which must not happen under the lock the device thread takes.
+  std::vector<std::shared_ptr<void>> released;
+  for (auto it = first; it != last; ++it)
+    if (it->second.keepAlive) released.push_back(std::move(it->second.keepAlive));
   maps_.erase(first, last);
   cache_ = nullptr;
+  lock.unlock();
+  released.clear();
   return {};
 }
 
 void IommuTable::clear() {
+  std::map<uint64_t, IommuMapping> old;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    old.swap(maps_);
+    cache_ = nullptr;
+  }
+  // `old` (and the memory its keep-alives own) goes here, outside the lock.
+}
+
+size_t IommuTable::keepAlives() {
   std::lock_guard<std::mutex> lock(mutex);
-  maps_.clear();
-  cache_ = nullptr;
+  size_t n = 0;
+  for (auto& [iova, m] : maps_) n += m.keepAlive ? 1 : 0;
+  return n;
 }
 
 size_t IommuTable::size() {

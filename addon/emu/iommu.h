@@ -3,14 +3,22 @@
 // host memory goes through translate(); an access outside the table, or without the right
 // permission, is a fault. Two emulated functions may share one table (peer-to-peer).
 //
+// Ownership: a mapping may carry a keep-alive of the host memory it points at (the Node
+// glue passes the ArrayBuffer's backing store, see addon/memory/keep_alive_napi.h). The
+// table holds it for exactly as long as the mapping exists, so the device can never reach
+// memory that was freed while mapped, whatever JS does to the buffer (transfer, detach,
+// drop every reference). Keep-alives are released after the table lock is dropped.
+//
 // Locking: `mutex` guards the table. The device thread takes it once per batch of commands
 // (not once per access) and calls the *Locked methods; map/unmap from the driver's thread
 // take it themselves.
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace phyr::emu {
 
@@ -20,6 +28,8 @@ struct IommuMapping {
   uint8_t* host;
   bool read;
   bool write;
+  // Owns the memory behind `host` while mapped (may be empty: memory the caller keeps).
+  std::shared_ptr<void> keepAlive;
 };
 
 class IommuTable {
@@ -27,14 +37,17 @@ class IommuTable {
   std::mutex mutex;
 
   // Adds a mapping. Returns an empty string, or why it was refused (zero length, overlap,
-  // address overflow).
-  std::string map(uint64_t iova, uint8_t* host, uint64_t len, bool read, bool write);
+  // address overflow). `keepAlive`, when given, is held until the mapping is removed.
+  std::string map(uint64_t iova, uint8_t* host, uint64_t len, bool read, bool write,
+                  std::shared_ptr<void> keepAlive = {});
   // Removes every mapping inside [iova, iova + len). Refuses (and changes nothing) when a
   // mapping straddles an end of the range, or when the range holds no mapping.
   std::string unmap(uint64_t iova, uint64_t len);
   // Removes everything (function close).
   void clear();
   size_t size();
+  // Mappings that hold a keep-alive (leak checks in tests).
+  size_t keepAlives();
 
   // Device side, caller holds `mutex`. Returns the host address of `iova` and stores in
   // *avail how many bytes from there lie in the same mapping (capped at `len`), or nullptr

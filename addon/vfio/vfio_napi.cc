@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "registry.h"
+#include "memory/keep_alive_napi.h"
 #include "vfio/mapping.h"
 #include "vfio/vfio_ops.h"
 
@@ -122,6 +123,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int fd;
   if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
   if (close(fd) < 0) return throwErrno(info.Env(), "close", errno);
+  dmaKeepAlives().dropContainer(fd);  // a closed container has unmapped all its DMA
   return info.Env().Undefined();
 }
 
@@ -316,7 +318,12 @@ Napi::Value MapDmaJs(const Napi::CallbackInfo& info) {
   uint64_t in = vaddr & (kPage - 1);
   uint64_t size = (in + static_cast<uint64_t>(length) + kPage - 1) & ~(kPage - 1);
   if (io - in + size - 1 > static_cast<uint64_t>(kMaxSafe)) return fail(env, "iova + length exceeds 2^53"), env.Undefined();
+  // The mapping owns the memory itself (the backing store), so a transfer or detach of
+  // the ArrayBuffer cannot free it while the device may write there (see mapping.h).
+  std::shared_ptr<void> keep = memory::backingStoreKeepAlive(mem);
+  if (!keep) return fail(env, "memory is a detached (transferred) ArrayBuffer", false), env.Undefined();
   if (int rc = mapDma(fd, vaddr - in, io - in, size, rd, wr); rc < 0) return throwErrno(env, "ioctl(VFIO_IOMMU_MAP_DMA)", -rc);
+  dmaKeepAlives().add(fd, io - in, size, std::move(keep));
   return Napi::Number::New(env, static_cast<double>(size));
 }
 
@@ -331,6 +338,7 @@ Napi::Value UnmapDmaJs(const Napi::CallbackInfo& info) {
   uint64_t size = (in + static_cast<uint64_t>(length) + kPage - 1) & ~(kPage - 1);
   uint64_t unmapped = 0;
   if (int rc = unmapDma(fd, io - in, size, &unmapped); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_IOMMU_UNMAP_DMA)", -rc);
+  dmaKeepAlives().dropRange(fd, io - in, size);  // the device can no longer reach that memory
   return Napi::Number::New(info.Env(), static_cast<double>(unmapped));
 }
 

@@ -517,7 +517,7 @@ export class Controller {
     const r = [...this.allRuntimes()].find((x) => x.qp === qp);
     if (!r || r.extraPages >= MAX_EXTRA_LIST_PAGES) return false;
     const b = this.pool.alloc(LIST_PAGE_GROWTH * this.pageSize, { align: this.pageSize });
-    qp.native.addListPages(b.bytes.buffer as ArrayBuffer, b.bytes.byteOffset, b.iova, LIST_PAGE_GROWTH);
+    qp.addListPages(b.bytes.buffer as ArrayBuffer, b.bytes.byteOffset, b.iova, LIST_PAGE_GROWTH);
     r.buffers.push(b);
     r.extraPages += LIST_PAGE_GROWTH;
     return true;

@@ -1,7 +1,15 @@
 // A namespace: LBA-addressed IO with promises. Buffers may be pool buffers (DmaBuffer),
 // phyr arrays (device ranges the caller owns), or any Uint8Array/Buffer (mapped for the
 // IO and unmapped after). Every argument is checked before anything is submitted.
-import type { DmaBuffer, MappedIo } from '../../lib/dma';
+//
+// Ownership (docs/DRIVER.md, "Buffers and ownership"): a DmaBuffer must be one of THIS
+// controller's pool; a phyr array is copied at call time and each entry must lie in memory
+// mapped for data (never the driver's queues or list pages); pool buffers an IO uses are
+// pinned until it settles, so free() during the IO defers the release. The memory a device
+// may touch is always kept alive by its IOMMU mapping (native dmaMap), so a caller buffer
+// transferred mid-IO can never be written after it was freed; a read whose caller view
+// was detached rejects with PHYR_BUFFER_DETACHED.
+import { BufferDetachedError, DmaStateError, isDetached, type DmaBuffer, type DmaPool, type MappedIo } from '../../lib/dma';
 import { PhyrArray, PhyrFlags } from '../../lib/phyr';
 import type { Controller } from './controller';
 import { Command, newCommand } from './dispatcher';
@@ -25,8 +33,46 @@ const ONCS_DSM = 1 << 2;
 const ONCS_WRITE_ZEROES = 1 << 3;
 const DSM_DEALLOCATE = 1 << 2;
 
-function isDmaBuffer(b: unknown): b is DmaBuffer {
-  return typeof b === 'object' && b !== null && typeof (b as DmaBuffer).iova === 'number' && typeof (b as DmaBuffer).toPhyr === 'function';
+/** What a value is, for messages: strings and numbers quoted so that '0' and 0 differ. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an Array';
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  return typeof v;
+}
+
+/**
+ * Why `v` is not an integer in [min, 2^53 - 1] usable as `name`, or undefined. Strings are
+ * called strings (an LBA of '0' is a string, not "LBA 0").
+ */
+function integerProblem(name: string, v: unknown, min: number): string | undefined {
+  if (typeof v === 'string') return `${name} ${describe(v)} is a string; pass a number`;
+  if (typeof v === 'bigint') return `${name} ${describe(v)} is a BigInt; pass a number (exact up to 2^53 - 1)`;
+  if (typeof v !== 'number') return `${name} is ${describe(v)}; pass a number`;
+  if (Number.isNaN(v)) return `${name} is NaN; pass an integer`;
+  if (!Number.isFinite(v)) return `${name} ${v} is not finite; pass an integer`;
+  if (!Number.isInteger(v)) return `${name} ${v} is not an integer`;
+  if (v < min) return `${name} ${v} is not a ${min === 0 ? 'non-negative' : 'positive'} integer`;
+  if (v > Number.MAX_SAFE_INTEGER) return `${name} ${v} is above 2^53 - 1`;
+  return undefined;
+}
+
+/** A data buffer of the namespace API: what it is, resolved once at call time. */
+interface ResolvedBuffer {
+  bytes: number;
+  /** The caller's CPU view (Uint8Array, or a DmaBuffer's bytes). */
+  cpu?: Uint8Array;
+  /** A pool buffer of this controller. */
+  dma?: DmaBuffer;
+  /** A snapshot of the caller's phyr array, entries checked. */
+  phyr?: PhyrArray;
+  /** Pool buffers the snapshot's entries lie in (pinned while the IO runs). */
+  pins?: DmaBuffer[];
+  /** The caller passed a plain Uint8Array (mapped for the IO). */
+  plain: boolean;
 }
 
 /** One active namespace of a controller. */
@@ -80,11 +126,13 @@ export class Namespace {
    */
   readBytes(offset: number, buf: Uint8Array | DmaBuffer): Promise<void> {
     try {
-      if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidIoError(`readBytes: offset ${offset} is not a non-negative integer`);
-      const cpu = isDmaBuffer(buf) ? buf.bytes : buf instanceof Uint8Array ? buf : undefined;
-      if (!cpu) throw new InvalidIoError('readBytes: the buffer must be a Uint8Array/Buffer or a DmaBuffer');
-      const len = cpu.byteLength;
-      if (len === 0) throw new InvalidIoError('readBytes: the buffer is empty');
+      const bad = integerProblem('offset', offset, 0);
+      if (bad) throw new InvalidIoError(`readBytes: ${bad}`);
+      if (buf instanceof PhyrArray) throw new InvalidIoError('readBytes: the buffer must be a Uint8Array/Buffer or a DmaBuffer (a phyr array has no CPU view to copy the wanted bytes into)');
+      const r = this.resolve('readBytes', buf);
+      const cpu = r.cpu as Uint8Array;
+      const len = r.bytes;
+      if (!Number.isSafeInteger(offset + len)) throw new InvalidIoError(`readBytes: offset ${offset} + ${len} bytes passes 2^53 - 1`);
       const first = Math.floor(offset / this.lbaSize);
       const last = Math.ceil((offset + len) / this.lbaSize);
       const head = offset - first * this.lbaSize;
@@ -92,7 +140,10 @@ export class Namespace {
       if (head === 0 && tail === 0) return this.read(first, buf);
       this.checkRange('readBytes', first, last - first);
       this.ctrl.checkUsable('readBytes');
-      const mapped = isDmaBuffer(buf) ? undefined : this.ctrl.pool.mapForIo(buf as Uint8Array);
+      const pool = this.ctrl.pool;
+      const dma = r.dma;
+      const mapped = r.plain ? pool.mapForIo(buf as Uint8Array) : undefined;
+      if (dma) pool.beginIo(dma);
       const blocks = last - first;
       let bounce: DmaBuffer | undefined;
       return this.submit(
@@ -107,7 +158,7 @@ export class Namespace {
           cmd.bucketTail = tail;
           if (mapped) cmd.phyr = mapped.phyr;
           else {
-            cmd.addr = (buf as DmaBuffer).iova;
+            cmd.addr = (dma as DmaBuffer).iova;
             cmd.len = len;
           }
           cmd.bounce = (c) => {
@@ -123,11 +174,14 @@ export class Namespace {
           };
         },
         (ok) => {
+          const lost = dma ? pool.endIo(dma) : null;
+          const gone = cpu.byteLength !== len;
           if (bounce) {
-            if (ok) cpu.set(bounce.bytes.subarray(head, head + len));
+            if (ok && !lost && !gone) cpu.set(bounce.bytes.subarray(head, head + len));
             bounce.free();
           }
           mapped?.release();
+          if (ok) this.throwIfLost('readBytes', lost, gone);
         },
       );
     } catch (e) {
@@ -135,14 +189,18 @@ export class Namespace {
     }
   }
 
-  /** Commits the volatile write cache to media (Flush). */
+  /** Commits the volatile write cache to media (Flush). Rejects (never throws) when it cannot run. */
   flush(): Promise<void> {
-    this.ctrl.checkUsable('flush');
-    return this.submit(this.info(NVME.IO_FLUSH), (cmd) => {
-      cmd.opcode = NVME.IO_FLUSH;
-      cmd.nsid = this.nsid;
-      cmd.rawCdw = true;
-    });
+    try {
+      this.ctrl.checkUsable('flush');
+      return this.submit(this.info(NVME.IO_FLUSH), (cmd) => {
+        cmd.opcode = NVME.IO_FLUSH;
+        cmd.nsid = this.nsid;
+        cmd.rawCdw = true;
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Writes zeroes to `count` blocks from `lba` (Write Zeroes; split at 65536 blocks). */
@@ -202,7 +260,21 @@ export class Namespace {
 
   /** How the driver would describe `buf` to the controller, and why (no IO is done). */
   explain(buf: DmaBuffer | PhyrArray): DataPointerDecision {
-    const phyr = buf instanceof PhyrArray ? buf : buf.toPhyr(0, buf.size);
+    if (buf instanceof Uint8Array) {
+      throw new InvalidIoError('explain: a Uint8Array/Buffer has no device address until an IO maps it; pass a DmaBuffer of this controller or a PhyrArray');
+    }
+    if (!(buf instanceof PhyrArray) && (buf === null || typeof buf !== 'object')) {
+      throw new InvalidIoError(`explain: the buffer must be a DmaBuffer of this controller or a PhyrArray, not ${describe(buf)}`);
+    }
+    let phyr: PhyrArray;
+    if (buf instanceof PhyrArray) {
+      if (buf.detached) throw new BufferDetachedError("explain: the phyr array's memory was detached (its buffer was transferred)");
+      if (buf.length === 0) throw new InvalidIoError('explain: the phyr array is empty; add the ranges the IO would move');
+      phyr = buf;
+    } else {
+      this.ctrl.pool.checkIoBuffer(buf, 'explain');
+      phyr = buf.toPhyr(0, buf.size);
+    }
     const c = this.ctrl.queueCaps;
     return nvmeNative().explain(phyr.buffer, phyr.length, phyr.totalBytes(), this.lbaSize, { ...c, bitBucket: c.bitBucket ? 1 : 0, preferSgl: c.preferSgl ? 1 : 0 });
   }
@@ -212,8 +284,8 @@ export class Namespace {
   }
 
   private checkRange(what: string, lba: number, count: number): void {
-    if (!Number.isSafeInteger(lba) || lba < 0) throw new InvalidIoError(`${what}: LBA ${lba} is not a non-negative integer`);
-    if (!Number.isSafeInteger(count) || count < 1) throw new InvalidIoError(`${what}: block count ${count} is not a positive integer`);
+    const bad = integerProblem('LBA', lba, 0) ?? integerProblem('block count', count, 1);
+    if (bad) throw new InvalidIoError(`${what}: ${bad}`);
     if (lba + count > this.blocks) {
       throw new InvalidIoError(`${what}: blocks ${lba}..${lba + count - 1} pass the end of namespace ${this.nsid} (${this.blocks} blocks of ${this.lbaSize} bytes)`);
     }
@@ -237,36 +309,109 @@ export class Namespace {
     });
   }
 
+  /**
+   * Resolves and checks an IO buffer at call time: a Uint8Array (not detached), a DmaBuffer
+   * of this controller's pool (live, attached, not driver-internal), or a phyr array
+   * (copied; every entry in data memory). Throws the typed error that says what is wrong.
+   */
+  private resolve(what: string, buf: unknown): ResolvedBuffer {
+    if (buf instanceof Uint8Array) {
+      if (buf.byteLength === 0 && isDetached(buf.buffer)) {
+        throw new BufferDetachedError(`${what}: the buffer is detached (its ArrayBuffer was transferred); pass a buffer you still own`);
+      }
+      return { bytes: buf.byteLength, cpu: buf, plain: true };
+    }
+    if (buf instanceof PhyrArray) {
+      const { phyr, pins } = this.snapshot(what, buf);
+      return { bytes: phyr.totalBytes(), phyr, pins, plain: false };
+    }
+    if (buf !== null && typeof buf === 'object' && !ArrayBuffer.isView(buf) && !(buf instanceof ArrayBuffer)) {
+      const d = buf as DmaBuffer;
+      this.ctrl.pool.checkIoBuffer(d, what);
+      return { bytes: d.size, cpu: d.bytes, dma: d, plain: false };
+    }
+    throw new InvalidIoError(`${what}: the buffer must be a Uint8Array/Buffer, a DmaBuffer or a PhyrArray, not ${describe(buf)}`);
+  }
+
+  /**
+   * Copies a caller's phyr array (so changing it after the call cannot move the DMA target:
+   * the dispatcher reads the entries only at its microtask flush) and checks every entry
+   * against the pool's data ranges. Returns the pool buffers the entries lie in.
+   */
+  private snapshot(what: string, src: PhyrArray): { phyr: PhyrArray; pins: DmaBuffer[] } {
+    if (src.detached) throw new BufferDetachedError(`${what}: the phyr array's memory was detached (its buffer was transferred); build a new one`);
+    const n = src.length;
+    if (n === 0) throw new InvalidIoError(`${what}: the phyr array is empty; add the ranges to move`);
+    const pool: DmaPool = this.ctrl.pool;
+    const phyr = new PhyrArray({ capacity: n });
+    const pins: DmaBuffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const addr = src.addrAt(i);
+      const len = src.lenAt(i);
+      const owner = pool.dataOwner(addr, len);
+      if (owner === undefined) pool.throwNotData(addr, len, i, what);
+      if (owner !== null) {
+        if (addr + len <= owner.iova + owner.size) pins.push(owner);
+        else pool.dataBuffersIn(addr, len, pins); // runs across adjacent buffers
+      }
+      phyr.push(addr, len, src.flagsAt(i));
+    }
+    return { phyr, pins };
+  }
+
+  /** After a successful read: rejects when the caller's view of the data is gone. */
+  private throwIfLost(what: string, lost: string | null, gone: boolean): void {
+    if (lost === 'PHYR_DMA_FREED' || lost === 'PHYR_DMA_CLOSED') {
+      throw new DmaStateError(
+        lost,
+        `${what}: the DMA buffer was ${lost === 'PHYR_DMA_FREED' ? 'freed' : 'closed with its pool'} while the read was in flight, so the data read is discarded; free buffers only after their IO settles`,
+      );
+    }
+    if (lost === 'PHYR_BUFFER_DETACHED' || gone) {
+      throw new BufferDetachedError(
+        `${what}: the buffer was detached (its ArrayBuffer transferred) while the read was in flight: the data went to memory ` +
+          'the driver kept alive for the device, but the view you passed is gone; transfer a buffer only after its IO settled',
+      );
+    }
+  }
+
+  private checkOptions(what: string, options: unknown): void {
+    if (options === undefined) return;
+    if (options === null || typeof options !== 'object') throw new InvalidIoError(`${what}: options must be an object like { fua: true }, not ${describe(options)}`);
+    const fua = (options as IoOptions).fua;
+    if (fua !== undefined && typeof fua !== 'boolean') throw new InvalidIoError(`${what}: option fua must be a boolean, not ${describe(fua)}`);
+  }
+
   private rw(opcode: number, lba: number, buf: IoBuffer, options?: IoOptions): Promise<void> {
     const what = opcode === NVME.IO_READ ? 'read' : 'write';
-    let bytes: number;
-    if (buf instanceof PhyrArray) bytes = buf.totalBytes();
-    else if (isDmaBuffer(buf)) bytes = buf.size;
-    else if (buf instanceof Uint8Array) bytes = buf.byteLength;
-    else return Promise.reject(new InvalidIoError(`${what}: the buffer must be a Uint8Array/Buffer, a DmaBuffer or a PhyrArray`));
     try {
+      this.checkOptions(what, options);
+      const r = this.resolve(what, buf);
+      const bytes = r.bytes;
       if (bytes === 0 || bytes % this.lbaSize !== 0) {
         throw new InvalidIoError(`${what}: the buffer holds ${bytes} bytes, not a positive multiple of the ${this.lbaSize}-byte LBA size of namespace ${this.nsid}`);
       }
       const blocks = bytes / this.lbaSize;
       this.checkRange(what, lba, blocks);
       this.ctrl.checkUsable(what);
-      let mapped: MappedIo | undefined;
-      let cpu: Uint8Array | undefined;
-      let bounce: DmaBuffer | undefined;
+      const pool = this.ctrl.pool;
       const isRead = opcode === NVME.IO_READ;
-      if (!(buf instanceof PhyrArray) && !isDmaBuffer(buf)) {
-        mapped = this.ctrl.pool.mapForIo(buf);
-        cpu = buf;
-      } else if (isDmaBuffer(buf)) {
-        cpu = buf.bytes;
-      }
+      const { cpu, dma, pins } = r;
+      // Everything is checked: from here on resources are taken, and cleanup gives them back.
+      const mapped: MappedIo | undefined = r.plain ? pool.mapForIo(cpu as Uint8Array) : undefined;
+      if (dma) pool.beginIo(dma);
+      if (pins) for (const p of pins) pool.beginIo(p);
+      let bounce: DmaBuffer | undefined;
       const cleanup = (ok: boolean): void => {
+        let lost = dma ? pool.endIo(dma) : null;
+        if (pins) for (const p of pins) lost = pool.endIo(p) ?? lost;
+        const gone = cpu !== undefined && cpu.byteLength !== bytes;
         if (bounce) {
-          if (ok && isRead && cpu) cpu.set(bounce.bytes);
+          if (ok && isRead && cpu && !lost && !gone) cpu.set(bounce.bytes);
           bounce.free();
         }
         mapped?.release();
+        if (ok && isRead) this.throwIfLost(what, lost, gone);
       };
       return this.submit(
         this.info(opcode, lba, blocks),
@@ -278,9 +423,9 @@ export class Namespace {
           cmd.lbaSize = this.lbaSize;
           cmd.cdw12Extra = options?.fua ? FUA : 0;
           if (mapped) cmd.phyr = mapped.phyr;
-          else if (buf instanceof PhyrArray) cmd.phyr = buf;
+          else if (r.phyr) cmd.phyr = r.phyr;
           else {
-            const d = buf as DmaBuffer;
+            const d = dma as DmaBuffer;
             cmd.addr = d.iova;
             cmd.len = d.size;
             cmd.flags = d.hugepageBacked ? PhyrFlags.HUGEPAGE : 0;
@@ -288,8 +433,9 @@ export class Namespace {
           if (cpu) {
             // Data the controller cannot take in place is copied through pool memory.
             cmd.bounce = (c) => {
-              bounce = this.ctrl.pool.alloc(bytes);
-              if (!isRead) bounce.bytes.set(cpu as Uint8Array);
+              if (cpu.byteLength !== bytes) return false; // detached meanwhile: nothing to copy
+              bounce = pool.alloc(bytes);
+              if (!isRead) bounce.bytes.set(cpu);
               c.phyr = undefined;
               c.addr = bounce.iova;
               c.len = bytes;

@@ -2,7 +2,9 @@
 // Requests are written into a shared Uint32Array (16 words each), phyr entries into a
 // shared arena, and one native call submits a whole batch; one call reaps completions
 // into another shared array. No per-IO object is created on this path.
+import { DmaPool } from '../../lib/dma/pool';
 import { PhyrError } from '../../lib/errors';
+import { PHYR_KNOWN_FLAGS } from '../../lib/phyr';
 import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS } from './batch';
 import { NativeQueuePair, QueuePairStats, nvmeNative } from './native';
 import { NVME } from './spec';
@@ -58,6 +60,26 @@ export class QueuePairClosedError extends PhyrError {
   }
 }
 
+/** A batch API call got a value it cannot use (a slot or entry that does not exist, a bad field). */
+export class QueuePairArgumentError extends PhyrError {
+  constructor(message: string) {
+    super('PHYR_QUEUE_BAD_ARGUMENT', message);
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}' (a string)`;
+  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v === null ? 'null' : typeof v;
+}
+
+/** True for an integer in [0, 2^32). One comparison; false for strings, NaN, fractions. */
+function isU32(v: number): boolean {
+  return v >>> 0 === v;
+}
+
+/** Largest arena asked for with ensureArena (entries): far past any batch. */
+const MAX_ARENA_ENTRIES = 2 ** 24;
+
 /** One IO submission/completion queue pair. */
 export class QueuePair {
   /** Queue identifier. */
@@ -86,6 +108,14 @@ export class QueuePair {
   /** Set by the controller: deletes the queues on the device and frees the rings. */
   onClose?: () => Promise<void>;
   private closed = false;
+  /**
+   * The DMA pool whose data ranges this queue's data pointers must lie in (the pool its
+   * rings come from: the same IOMMU domain); undefined for rings outside any pool (tests).
+   * The admin queue has none: its commands legitimately point at queue memory (Create I/O
+   * Completion/Submission Queue, NVMe 1.4 §5.3, §5.4).
+   */
+  private readonly dataPool: DmaPool | undefined;
+  private readonly poolOfRings: DmaPool | undefined;
 
   constructor(init: QueuePairInit) {
     this.id = init.id;
@@ -121,6 +151,25 @@ export class QueuePair {
       completions: this.completions.buffer as ArrayBuffer,
       arena: this.arena.buffer as ArrayBuffer,
     });
+    // Rings and list pages are the driver's own memory: no data pointer may address them
+    // (a read aimed at the CQ would overwrite completions and stall the queue).
+    this.poolOfRings = DmaPool.ownerOf(init.sq.buffer);
+    if (this.poolOfRings) {
+      this.poolOfRings.markInternal(init.sq.iova);
+      this.poolOfRings.markInternal(init.cq.iova);
+      this.poolOfRings.markInternal(init.lists.iova);
+    }
+    this.dataPool = init.id === 0 ? undefined : this.poolOfRings;
+  }
+
+  /**
+   * Gives the native queue pair `pages` more list pages at [offset, ...) of `buffer`
+   * (device address `iova`) and marks them driver-internal memory.
+   */
+  addListPages(buffer: ArrayBuffer, offset: number, iova: number, pages: number): void {
+    this.check();
+    this.native.addListPages(buffer, offset, iova, pages);
+    this.poolOfRings?.markInternal(iova);
   }
 
   /** Commands that can be in flight at once (size − size/4). */
@@ -146,6 +195,9 @@ export class QueuePair {
   /** Makes the arena hold at least `entries` phyr entries (keeps the content). */
   ensureArena(entries: number): void {
     if (entries * ENTRY_WORDS <= this.arena.length) return;
+    if (!Number.isInteger(entries) || entries > MAX_ARENA_ENTRIES) {
+      throw new QueuePairArgumentError(`ensureArena: ${describe(entries)} entries is not an integer in 0..${MAX_ARENA_ENTRIES}`);
+    }
     let n = this.arena.length / ENTRY_WORDS;
     while (n < entries) n *= 2;
     const bigger = new Uint32Array(n * ENTRY_WORDS);
@@ -154,10 +206,20 @@ export class QueuePair {
     this.native.setArena(bigger.buffer as ArrayBuffer);
   }
 
-  /** Writes phyr entry `index` of the arena (no allocation). */
+  /**
+   * Writes phyr entry `index` of the arena (no allocation). Checks every value, and that
+   * [addr, addr + len) lies in memory this controller's pool mapped for data (pool data
+   * buffers, mapForIo mappings, mapped device memory): a binary search, no allocation.
+   * Writing `arena` directly skips these checks.
+   */
   setEntry(index: number, addr: number, len: number, flags = 0): void {
     const w = index * ENTRY_WORDS;
     const a = this.arena;
+    if (!isU32(index) || w >= a.length) this.badEntry(index, addr, len, flags);
+    if (typeof addr !== 'number' || !(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER) || addr % 1 !== 0) this.badEntry(index, addr, len, flags);
+    if (!isU32(len) || len === 0 || !isU32(flags) || (flags & ~PHYR_KNOWN_FLAGS) !== 0) this.badEntry(index, addr, len, flags);
+    const pool = this.dataPool;
+    if (pool !== undefined && !pool.isData(addr, len)) pool.throwNotData(addr, len, index, `queue pair ${this.id} setEntry`);
     a[w] = addr % TWO_32;
     a[w + 1] = Math.floor(addr / TWO_32);
     a[w + 2] = len;
@@ -171,6 +233,19 @@ export class QueuePair {
   setIo(slot: number, opcode: number, nsid: number, lba: number, blocks: number, lbaSize: number, first: number, count: number, tag: number): void {
     const r = this.requests;
     const w = slot * REQ_WORDS;
+    if (!isU32(slot) || w >= r.length) this.fail('setIo', `request slot ${describe(slot)} does not exist (slots 0..${this.slots - 1})`);
+    if (!isU32(opcode) || opcode > 0xff) this.fail('setIo', `opcode ${describe(opcode)} is not an integer in 0..255`);
+    if (!isU32(nsid)) this.fail('setIo', `nsid ${describe(nsid)} is not an integer in 0..2^32-1`);
+    if (typeof lba !== 'number' || !(lba >= 0 && lba <= Number.MAX_SAFE_INTEGER) || lba % 1 !== 0) {
+      this.fail('setIo', `LBA ${describe(lba)} is not an integer in 0..2^53-1`);
+    }
+    // NLB is 16 bits, 0's based (NVMe 1.4 §6.9): 1..65536 blocks; 0 for commands without data.
+    if (!isU32(blocks) || blocks > 0x10000) this.fail('setIo', `block count ${describe(blocks)} is not an integer in 0..65536`);
+    if (!isU32(lbaSize) || lbaSize < 512 || (lbaSize & (lbaSize - 1)) !== 0) this.fail('setIo', `LBA size ${describe(lbaSize)} is not a power of two of at least 512`);
+    if (!isU32(first) || !isU32(count) || (first + count) * ENTRY_WORDS > this.arena.length) {
+      this.fail('setIo', `phyr entries ${describe(first)} + ${describe(count)} are not inside the arena (${this.arena.length / ENTRY_WORDS} entries; see ensureArena)`);
+    }
+    if (!isU32(tag)) this.fail('setIo', `tag ${describe(tag)} is not an integer in 0..2^32-1`);
     r[w + REQ.OPCODE_FLAGS] = opcode;
     r[w + REQ.NSID] = nsid;
     r[w + REQ.SLBA_LO] = lba % TWO_32;
@@ -190,6 +265,8 @@ export class QueuePair {
   /** Fills a slot with a command whose CDW10/CDW11 are given raw (e.g. Dataset Management). */
   setRaw(slot: number, opcode: number, nsid: number, cdw10: number, cdw11: number, first: number, count: number, dataBytes: number, tag: number): void {
     this.setIo(slot, opcode, nsid, 0, 0, 512, first, count, tag);
+    if (!isU32(cdw10) || !isU32(cdw11)) this.fail('setRaw', `cdw10 ${describe(cdw10)} and cdw11 ${describe(cdw11)} must be integers in 0..2^32-1`);
+    if (!isU32(dataBytes)) this.fail('setRaw', `dataBytes ${describe(dataBytes)} is not an integer in 0..2^32-1`);
     const r = this.requests;
     const w = slot * REQ_WORDS;
     r[w + REQ.OPCODE_FLAGS] = opcode | REQ_FLAG_RAW_CDW;
@@ -201,18 +278,28 @@ export class QueuePair {
   /** Submits slots [first, first + count) with one native call; returns how many were processed. */
   submitBatch(first: number, count: number): number {
     this.check();
+    if (!isU32(first) || !isU32(count) || first + count > this.slots) {
+      this.fail('submitBatch', `slots ${describe(first)} + ${describe(count)} are not inside the ${this.slots} request slots`);
+    }
     return this.native.submitBatch(first, count);
   }
 
   /** Reaps up to `max` completions into `completions`; returns how many. */
   reap(max?: number): number {
     this.check();
-    return max === undefined ? this.native.reap() : this.native.reap(max);
+    if (max === undefined) return this.native.reap();
+    if (!isU32(max)) this.fail('reap', `max ${describe(max)} is not a non-negative integer`);
+    return this.native.reap(Math.min(max, this.size));
   }
 
   /** Submits a prepared 64-byte SQE (admin path) with PRPs built from arena entries. Returns the CID, -1 when full. */
   submitRaw(sqe: Uint8Array, tag: number, first = 0, count = 0, bytes = 0): number {
     this.check();
+    if (!(sqe instanceof Uint8Array) || sqe.byteLength !== 64) this.fail('submitRaw', `the SQE must be a 64-byte Uint8Array, not ${describe(sqe)}`);
+    if (!isU32(tag) || !isU32(first) || !isU32(count) || (first + count) * ENTRY_WORDS > this.arena.length) {
+      this.fail('submitRaw', `tag ${describe(tag)} / entries ${describe(first)} + ${describe(count)} are not integers inside the arena`);
+    }
+    if (!Number.isSafeInteger(bytes) || bytes < 0) this.fail('submitRaw', `bytes ${describe(bytes)} is not a non-negative integer`);
     return this.native.submitRaw(sqe, tag, first, count, bytes);
   }
 
@@ -235,5 +322,19 @@ export class QueuePair {
 
   private check(): void {
     if (this.closed) throw new QueuePairClosedError(this.id);
+  }
+
+  private fail(what: string, detail: string): never {
+    throw new QueuePairArgumentError(`queue pair ${this.id} ${what}: ${detail}`);
+  }
+
+  private badEntry(index: unknown, addr: unknown, len: unknown, flags: unknown): never {
+    const arena = this.arena.length / ENTRY_WORDS;
+    if (typeof index !== 'number' || !isU32(index) || index >= arena) {
+      this.fail('setEntry', `entry ${describe(index)} is not inside the arena (entries 0..${arena - 1}; see ensureArena)`);
+    }
+    if (typeof addr !== 'number' || !Number.isSafeInteger(addr) || addr < 0) this.fail('setEntry', `entry ${index}: address ${describe(addr)} is not an integer in 0..2^53-1`);
+    if (typeof len !== 'number' || !isU32(len) || len === 0) this.fail('setEntry', `entry ${index}: length ${describe(len)} is not an integer in 1..2^32-1`);
+    this.fail('setEntry', `entry ${index}: flags ${describe(flags)} are not PhyrFlags bits (known: 0x${PHYR_KNOWN_FLAGS.toString(16)})`);
   }
 }

@@ -59,3 +59,56 @@ export class IovaExhaustedError extends PhyrError {
     );
   }
 }
+
+/**
+ * A buffer's ArrayBuffer is detached (transferred with structuredClone/postMessage, or
+ * detached natively): before an IO it is refused; after a read it means the data went to
+ * memory the driver kept alive for the device, but the caller's view of it is gone.
+ */
+export class BufferDetachedError extends PhyrError {
+  constructor(message: string) {
+    super('PHYR_BUFFER_DETACHED', message);
+  }
+}
+
+/**
+ * A buffer handed to a controller is not one of its pool's DmaBuffers: a DmaBuffer of
+ * another controller's pool (another IOMMU domain: its IOVAs mean nothing here), or an
+ * object that only looks like one.
+ */
+export class ForeignBufferError extends PhyrError {
+  constructor(message: string) {
+    super('PHYR_DMA_FOREIGN_BUFFER', message);
+  }
+}
+
+/** What a refused data address points at. */
+export type NotDataKind = 'driver-internal' | 'unmapped';
+
+/**
+ * A data pointer entry addresses memory that is not mapped for data: the driver's own queue
+ * or list-page memory, free pool space, or nothing at all. Refused before submission,
+ * because the device would read or overwrite it.
+ */
+export class NotDataMemoryError extends PhyrError {
+  constructor(
+    /** Index of the offending entry. */
+    readonly index: number,
+    /** Its device address. */
+    readonly addr: number,
+    /** Its length. */
+    readonly len: number,
+    /** What the range is. */
+    readonly kind: NotDataKind,
+    where: string,
+  ) {
+    super(
+      'PHYR_DMA_NOT_DATA',
+      `${where}: entry ${index} (0x${addr.toString(16)} + ${len} bytes) ` +
+        (kind === 'driver-internal'
+          ? "addresses the driver's own queue or PRP/SGL list memory, which the device would overwrite"
+          : 'is not inside memory mapped for data (pool buffers, mapForIo mappings or mapped device memory of this controller)') +
+        '; build data pointers from DmaBuffer.toPhyr(), a mapped buffer or the CMB',
+    );
+  }
+}

@@ -7,12 +7,20 @@
 // dmaMap. Buffers are carved out of chunks at 4 KiB granularity, so a buffer's IOVAs are
 // contiguous and translation is base + offset: O(1), whatever the number of hugepages.
 // A chunk is unmapped when its last buffer is freed; its memory is freed by the
-// ArrayBuffer finalizer once no view of it is left.
+// ArrayBuffer finalizer once no view of it is left AND no IOMMU mapping holds it (the
+// native dmaMap keeps the memory itself alive while mapped, so a transferred or detached
+// ArrayBuffer can never leave the device writing into freed memory).
+//
+// Ownership of addresses: the pool keeps the IOVA ranges mapped for DATA (live data
+// buffers, mapForIo mappings, device memory windows) in a sorted interval index
+// (ranges.ts). Memory the driver allocates for itself (queues, list pages: `internal`) is
+// kept apart, so a data pointer aimed at it is refused before it reaches the device.
 import { PhyrArray, PhyrFlags } from '../phyr';
 import type { DmaAccess, PciFunction } from '../pci/function';
-import { DmaAllocError, DmaArgumentError, DmaStateError, HugepagesUnavailableError } from './errors';
+import { BufferDetachedError, DmaAllocError, DmaArgumentError, DmaStateError, ForeignBufferError, HugepagesUnavailableError, NotDataMemoryError } from './errors';
 import { isPow2, RangeAllocator } from './iova';
 import { memoryNative, type MemoryNative } from './native';
+import { DataRanges } from './ranges';
 
 /** How the pool uses 2 MiB hugepages. */
 export type HugepageMode = 'auto' | 'require' | 'off';
@@ -31,6 +39,11 @@ export interface DmaPoolOptions {
 export interface DmaAllocOptions {
   /** IOVA alignment in bytes: a power of two; at least (and by default) 4096. */
   align?: number;
+  /**
+   * Driver-internal memory (submission/completion queues, PRP/SGL list pages): never a
+   * valid data pointer target, so IO whose data would land there is refused. Default false.
+   */
+  internal?: boolean;
 }
 
 /** Pool memory with a device address. */
@@ -51,7 +64,13 @@ export interface DmaBuffer {
    * when given (no allocation), else returns a new array.
    */
   toPhyr(offset: number, length: number, out?: PhyrArray): PhyrArray;
-  /** Returns the memory to the pool. A second free throws DmaStateError. */
+  /**
+   * Returns the memory to the pool. A second free throws DmaStateError. With IO of the
+   * namespace API still using the buffer, the buffer is dead for the caller at once, but
+   * the pool takes its memory and IOVAs back only when the last such IO settles (a read
+   * that settles after free() rejects with PHYR_DMA_FREED), so no later allocation can be
+   * overwritten by it.
+   */
   free(): void;
 }
 
@@ -85,6 +104,8 @@ export interface DmaPoolStats {
   buffers: number;
   /** Caller buffers currently mapped by mapForIo. */
   pinnedMappings: number;
+  /** Buffers freed while IO still used them, waiting for that IO to settle (counted in `buffers`). */
+  pendingFrees: number;
 }
 
 const PAGE = 4096;
@@ -112,8 +133,26 @@ function alignUp(n: number, align: number): number {
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : typeof v;
+  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : v === null ? 'null' : typeof v;
 }
+
+/**
+ * True when `memory` is a detached ArrayBuffer (its memory transferred away). A detached
+ * buffer reads as 0 bytes; constructing a view of it throws, which tells it from an empty
+ * one. Only called once byteLength is 0 (cold path).
+ */
+export function isDetached(memory: ArrayBufferLike): boolean {
+  if (memory.byteLength !== 0) return false;
+  try {
+    new Uint8Array(memory);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The pool of each chunk's memory, so a queue pair can find the pool of its rings. */
+const poolOfMemory = new WeakMap<ArrayBuffer, DmaPool>();
 
 /** One native region, mapped once. */
 class Chunk {
@@ -140,9 +179,15 @@ class PoolBuffer implements DmaBuffer {
   private readonly flags: number;
   /** null while live, else why it is dead. */
   dead: 'PHYR_DMA_FREED' | 'PHYR_DMA_CLOSED' | null = null;
+  /** Driver-internal memory (not a data pointer target). */
+  internal = false;
+  /** IOs of the namespace API using this buffer now. */
+  ios = 0;
+  /** free() was called with IOs using it: released when `ios` drops to 0. */
+  freePending = false;
 
   constructor(
-    private readonly pool: DmaPool,
+    readonly pool: DmaPool,
     readonly chunk: Chunk,
     readonly offset: number,
     size: number,
@@ -159,7 +204,13 @@ class PoolBuffer implements DmaBuffer {
 
   get bytes(): Uint8Array {
     if (this.dead !== null) this.throwDead('bytes');
+    if (this.view.byteLength !== this.size) this.throwDetached('bytes');
     return this.view;
+  }
+
+  /** True when the chunk's ArrayBuffer was detached (the CPU view is gone). */
+  get detached(): boolean {
+    return this.view.byteLength !== this.size;
   }
 
   iovaAt(offset: number): number {
@@ -189,10 +240,22 @@ class PoolBuffer implements DmaBuffer {
   free(): void {
     if (this.dead !== null) this.throwDead('free');
     this.dead = 'PHYR_DMA_FREED';
-    this.pool.releaseBuffer(this);
+    // IO in flight still targets this memory: hand it back when the last one settles, or
+    // the next alloc could get these IOVAs and be overwritten by the old IO.
+    if (this.ios > 0) this.freePending = true;
+    else this.pool.releaseBuffer(this);
   }
 
-  private throwDead(what: string): never {
+  /** @internal Throws the typed error that says why this buffer cannot take an IO. */
+  throwDetached(what: string): never {
+    throw new BufferDetachedError(
+      `${what}: the memory of this DMA buffer was detached (its ArrayBuffer was transferred); ` +
+        'allocate a new buffer, and copy data out of pool memory instead of transferring it',
+    );
+  }
+
+  /** @internal */
+  throwDead(what: string): never {
     const dead = this.dead as 'PHYR_DMA_FREED' | 'PHYR_DMA_CLOSED';
     throw new DmaStateError(
       dead,
@@ -234,6 +297,10 @@ export class DmaPool {
   private chunks: Chunk[] = [];
   private readonly chunkOf = new WeakMap<ArrayBuffer, Chunk>();
   private readonly pinned = new Set<Mapping>();
+  /** IOVA ranges mapped for data, with their owners. */
+  private readonly data = new DataRanges<PoolBuffer | Mapping>();
+  /** IOVA ranges of driver-internal buffers (only to name them in errors). */
+  private readonly internalRanges = new DataRanges<PoolBuffer>();
   /** A hugepage region allocated by the constructor's probe, used by the first chunk. */
   private spare: ArrayBuffer | null = null;
   private huge: boolean;
@@ -270,9 +337,18 @@ export class DmaPool {
     return this.huge;
   }
 
+  /** The pool whose chunk `memory` is (a queue pair finds the pool of its rings this way). */
+  static ownerOf(memory: ArrayBuffer): DmaPool | undefined {
+    return poolOfMemory.get(memory);
+  }
+
   /** Allocates `size` bytes of zeroed memory, IOVA-contiguous, page-aligned, mapped read+write. */
   alloc(size: number, options: DmaAllocOptions = {}): DmaBuffer {
     this.checkOpen('alloc');
+    if (options === null || typeof options !== 'object') throw new DmaArgumentError(`alloc options must be an object, not ${describe(options)}`);
+    if (options.internal !== undefined && typeof options.internal !== 'boolean') {
+      throw new DmaArgumentError(`alloc option internal must be a boolean, not ${describe(options.internal)}`);
+    }
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new DmaArgumentError(`DMA buffer size ${describe(size)} is not a positive integer number of bytes`);
     }
@@ -282,13 +358,16 @@ export class DmaPool {
     }
     const align = Math.max(PAGE, options.align ?? PAGE);
     const reserve = alignUp(size, PAGE);
+    const internal = options.internal === true;
     for (const chunk of this.chunks) {
-      if (align > chunk.iovaAlign) continue;
+      // A chunk whose ArrayBuffer was detached still holds its IOMMU mapping (and the
+      // mapping its memory), but has no CPU view left to carve buffers from.
+      if (align > chunk.iovaAlign || chunk.memory.byteLength === 0) continue;
       const offset = chunk.space.tryAlloc(reserve, align);
-      if (offset >= 0) return this.newBuffer(chunk, offset, size);
+      if (offset >= 0) return this.newBuffer(chunk, offset, size, internal);
     }
     const chunk = this.newChunk(alignUp(reserve, CHUNK), Math.max(CHUNK, align));
-    return this.newBuffer(chunk, chunk.space.alloc(reserve, align), size);
+    return this.newBuffer(chunk, chunk.space.alloc(reserve, align), size, internal);
   }
 
   /**
@@ -303,13 +382,21 @@ export class DmaPool {
     if (!(buf.buffer instanceof ArrayBuffer)) {
       throw new DmaArgumentError('mapForIo cannot map a SharedArrayBuffer view: copy the data into a Buffer or pool memory');
     }
-    if (buf.byteLength === 0) throw new DmaArgumentError('mapForIo needs a non-empty buffer (an IO moves at least one byte)');
+    if (buf.byteLength === 0) {
+      if (isDetached(buf.buffer)) {
+        throw new BufferDetachedError('mapForIo: the buffer is detached (its ArrayBuffer was transferred); pass a buffer you still own');
+      }
+      throw new DmaArgumentError('mapForIo needs a non-empty buffer (an IO moves at least one byte)');
+    }
     const memory = buf.buffer;
     const phyr = out ?? new PhyrArray();
     const chunk = this.chunkOf.get(memory);
     if (chunk !== undefined && chunk.mapped) {
-      // Already pool memory: translate, and keep the chunk mapped until release().
-      phyr.push(chunk.iova + buf.byteOffset, buf.byteLength, chunk.flags);
+      // Already pool memory: translate, and keep the chunk mapped until release(). A view
+      // may span anything in the chunk, so it must lie in data buffers: never the queues.
+      const at = chunk.iova + buf.byteOffset;
+      this.checkData(at, buf.byteLength, 0, 'mapForIo');
+      phyr.push(at, buf.byteLength, chunk.flags);
       chunk.refs++;
       return this.track(new Mapping(this, phyr, memory, chunk.iova + buf.byteOffset, buf.byteLength, -1, chunk));
     }
@@ -324,7 +411,9 @@ export class DmaPool {
       throw e;
     }
     phyr.push(iova, buf.byteLength, PhyrFlags.PINNED_FOR_IO);
-    return this.track(new Mapping(this, phyr, memory, iova, buf.byteLength, base, null));
+    const m = this.track(new Mapping(this, phyr, memory, iova, buf.byteLength, base, null));
+    this.data.add(iova, buf.byteLength, m);
+    return m;
   }
 
   /**
@@ -356,18 +445,22 @@ export class DmaPool {
     }
     const phyr = new PhyrArray();
     phyr.push(base, length, flags);
-    return this.track(new Mapping(this, phyr, bar, base, length, base, null));
+    const m = this.track(new Mapping(this, phyr, bar, base, length, base, null));
+    this.data.add(base, length, m);
+    return m;
   }
 
   /** Counters for leak checks and reports. */
   stats(): DmaPoolStats {
     let mappedBytes = 0;
     let buffers = 0;
+    let pendingFrees = 0;
     for (const c of this.chunks) {
       mappedBytes += c.size;
       buffers += c.buffers.size;
+      for (const b of c.buffers) if (b.freePending) pendingFrees++;
     }
-    return { chunks: this.chunks.length, mappedBytes, buffers, pinnedMappings: this.pinned.size };
+    return { chunks: this.chunks.length, mappedBytes, buffers, pinnedMappings: this.pinned.size, pendingFrees };
   }
 
   /**
@@ -391,6 +484,8 @@ export class DmaPool {
       if (m.chunk === null) attempt(() => this.fn.dmaUnmap(m.iova, m.length));
     }
     this.pinned.clear();
+    this.data.clear();
+    this.internalRanges.clear();
     for (const c of this.chunks) {
       for (const b of c.buffers) b.dead = 'PHYR_DMA_CLOSED';
       c.buffers.clear();
@@ -402,8 +497,103 @@ export class DmaPool {
     if (first !== undefined) throw first;
   }
 
+  /** True when `b` is a live or dead DmaBuffer allocated by THIS pool (not a look-alike). */
+  owns(b: unknown): b is DmaBuffer {
+    return b instanceof PoolBuffer && b.pool === this;
+  }
+
+  /**
+   * Throws the typed error that says why `b` cannot carry an IO of this pool's controller:
+   * not a DmaBuffer at all (an object that only has iova/toPhyr), one of another pool
+   * (another controller: its IOVAs mean nothing in this IOMMU domain), freed, closed,
+   * detached, or driver-internal memory.
+   */
+  checkIoBuffer(b: DmaBuffer, what: string): void {
+    if (!(b instanceof PoolBuffer)) {
+      throw new ForeignBufferError(
+        `${what}: the buffer is not a DmaBuffer of a DMA pool (an object with iova/toPhyr is not one); ` +
+          "allocate it with controller.pool.alloc(), or pass a Uint8Array and let the driver map it",
+      );
+    }
+    if (b.pool !== this) {
+      throw new ForeignBufferError(
+        `${what}: the DmaBuffer belongs to another controller's DMA pool, and its device addresses mean nothing ` +
+          "to this controller; allocate it from this controller's pool, or pass its bytes as a Uint8Array",
+      );
+    }
+    if (b.dead !== null) b.throwDead(what);
+    if (b.detached) b.throwDetached(what);
+    if (b.internal) throw new NotDataMemoryError(0, b.iova, b.size, 'driver-internal', what);
+  }
+
+  /** @internal An IO of the namespace API starts using `b` (checked with checkIoBuffer). */
+  beginIo(b: DmaBuffer): void {
+    (b as PoolBuffer).ios++;
+  }
+
+  /**
+   * @internal That IO settled. Returns why the buffer's data is no longer the caller's
+   * (freed or closed while the IO ran, or detached), or null. A free() deferred by the IO
+   * happens here.
+   */
+  endIo(b: DmaBuffer): 'PHYR_DMA_FREED' | 'PHYR_DMA_CLOSED' | 'PHYR_BUFFER_DETACHED' | null {
+    const p = b as PoolBuffer;
+    p.ios--;
+    if (p.freePending && p.ios === 0) {
+      p.freePending = false;
+      if (!this.closed) this.releaseBuffer(p);
+    }
+    return p.dead ?? (p.detached ? 'PHYR_BUFFER_DETACHED' : null);
+  }
+
+  /**
+   * The pool buffer holding [addr, addr + len) when that range lies in memory mapped for
+   * data, `null` when it lies in a mapForIo mapping or device memory window, and undefined
+   * when it is not data memory. A binary search; no allocation.
+   */
+  dataOwner(addr: number, len: number): DmaBuffer | null | undefined {
+    const o = this.data.find(addr, len);
+    return o === undefined ? undefined : o instanceof PoolBuffer ? o : null;
+  }
+
+  /** True when [addr, addr + len) lies in memory mapped for data (binary search, no allocation). */
+  isData(addr: number, len: number): boolean {
+    return this.data.find(addr, len) !== undefined;
+  }
+
+  /** Appends to `out` every live pool buffer whose data range intersects [addr, addr + len) (cold path). */
+  dataBuffersIn(addr: number, len: number, out: DmaBuffer[]): void {
+    for (const o of this.data.ownersIn(addr, len, [])) if (o instanceof PoolBuffer) out.push(o);
+  }
+
+  /** Throws NotDataMemoryError (naming entry `index` and what it hits) unless [addr, addr + len) is data memory. */
+  checkData(addr: number, len: number, index: number, where: string): void {
+    if (this.data.find(addr, len) !== undefined) return;
+    this.throwNotData(addr, len, index, where);
+  }
+
+  /** @internal Throws the NotDataMemoryError for a range that is not data memory (cold path). */
+  throwNotData(addr: number, len: number, index: number, where: string): never {
+    const internal = this.internalRanges.ownersIn(addr, len, []).length > 0;
+    throw new NotDataMemoryError(index, addr, len, internal ? 'driver-internal' : 'unmapped', where);
+  }
+
+  /**
+   * Marks the pool buffer at `iova` as driver-internal (a queue pair's rings or list pages),
+   * so no data pointer may address it. No-op for an IOVA that is not a data buffer's start.
+   */
+  markInternal(iova: number): void {
+    const o = this.data.find(iova, 1);
+    if (!(o instanceof PoolBuffer) || o.iova !== iova || o.dead !== null) return;
+    this.data.remove(o.iova, o);
+    o.internal = true;
+    this.internalRanges.add(o.iova, o.size, o);
+  }
+
   /** @internal Called by DmaBuffer.free(). */
   releaseBuffer(b: PoolBuffer): void {
+    if (b.internal) this.internalRanges.remove(b.iova, b);
+    else this.data.remove(b.iova, b);
     b.chunk.space.release(b.offset);
     b.chunk.buffers.delete(b);
     this.unref(b.chunk);
@@ -416,6 +606,7 @@ export class DmaPool {
       this.unref(m.chunk);
       return;
     }
+    this.data.remove(m.iova, m);
     try {
       this.fn.dmaUnmap(m.iova, m.length);
     } finally {
@@ -428,10 +619,14 @@ export class DmaPool {
     return m;
   }
 
-  private newBuffer(chunk: Chunk, offset: number, size: number): PoolBuffer {
+  private newBuffer(chunk: Chunk, offset: number, size: number, internal: boolean): PoolBuffer {
     const b = new PoolBuffer(this, chunk, offset, size);
     chunk.buffers.add(b);
     chunk.refs++;
+    b.internal = internal;
+    // The whole reserved pages are the buffer's: data pointers may cover its size only.
+    if (internal) this.internalRanges.add(b.iova, size, b);
+    else this.data.add(b.iova, size, b);
     return b;
   }
 
@@ -463,6 +658,7 @@ export class DmaPool {
     const chunk = new Chunk(memory, size, iova, iovaAlign, huge ? PhyrFlags.HUGEPAGE : 0);
     this.chunks.push(chunk);
     this.chunkOf.set(memory, chunk);
+    poolOfMemory.set(memory, this);
     return chunk;
   }
 

@@ -70,7 +70,7 @@ t.test('free unmaps an empty chunk; close unmaps everything, idempotently', asyn
   t.equal(fn.live.size, 1, 'chunk still mapped while b lives');
   b.free();
   t.equal(fn.live.size, 0, 'last free unmaps the chunk');
-  t.same(pool.stats(), { chunks: 0, mappedBytes: 0, buffers: 0, pinnedMappings: 0 });
+  t.same(pool.stats(), { chunks: 0, mappedBytes: 0, buffers: 0, pinnedMappings: 0, pendingFrees: 0 });
   const c = pool.alloc(10 * MiB);
   const d = pool.alloc(1);
   const io = pool.mapForIo(Buffer.alloc(100));
@@ -160,7 +160,7 @@ t.test('map failures leave nothing behind; unmap failures in close still unmap t
   t.throws(() => pool.alloc(4096), /boom/);
   fn.failNextMap = new Error('boom2');
   t.throws(() => pool.mapForIo(Buffer.alloc(8)), /boom2/);
-  t.same(pool.stats(), { chunks: 0, mappedBytes: 0, buffers: 0, pinnedMappings: 0 });
+  t.same(pool.stats(), { chunks: 0, mappedBytes: 0, buffers: 0, pinnedMappings: 0, pendingFrees: 0 });
   const a = pool.alloc(4096);
   t.equal(a.iova, 4096 * 512, 'the IOVA of the failed chunk was returned and is reused');
   pool.alloc(4 * MiB);

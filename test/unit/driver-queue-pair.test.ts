@@ -93,8 +93,11 @@ t.test('per-request results: bounce, invalid, queue full; status in completions'
   // A 4 KiB transfer into 1 KiB.
   qp.setEntry(2, 0x30000, 1024);
   qp.setIo(1, NVME.IO_READ, 1, 0, 8, 512, 2, 1, 2);
-  // Phyr entries past the arena.
-  qp.setIo(2, NVME.IO_READ, 1, 0, 8, 512, 1 << 30, 1, 3);
+  // Phyr entries past the arena: setIo refuses them; written into the slot directly, the
+  // native side refuses them too.
+  t.throws(() => qp.setIo(2, NVME.IO_READ, 1, 0, 8, 512, 1 << 30, 1, 3), { code: 'PHYR_QUEUE_BAD_ARGUMENT' });
+  qp.setIo(2, NVME.IO_READ, 1, 0, 8, 512, 0, 1, 3);
+  qp.requests[2 * REQ_WORDS + REQ.PHYR_FIRST] = 1 << 30;
   t.equal(qp.submitBatch(0, 3), 3);
   const res = (s: number) => qp.requests[s * REQ_WORDS + REQ.RESULT];
   t.equal(res(0) & 0xff, SubmitResult.BOUNCE);
