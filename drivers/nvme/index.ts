@@ -20,7 +20,7 @@ export type { CompletionMode, DataPointerMode, OpenOptions, QueuePairOptions } f
 export { Namespace } from './namespace';
 export { CmbUnavailableError, type ControllerMemoryBuffer } from './cmb';
 export type { IoBuffer, IoOptions } from './namespace';
-export { QueuePair, QueuePairClosedError } from './queue-pair';
+export { QueuePair, QueuePairArgumentError, QueuePairClosedError } from './queue-pair';
 export type { DmaRegion, QueueCaps, QueuePairInit } from './queue-pair';
 export { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS, SubmitResult } from './batch';
 export {
