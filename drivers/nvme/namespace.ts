@@ -325,7 +325,7 @@ export class Namespace {
       const { phyr, pins } = this.snapshot(what, buf);
       return { bytes: phyr.totalBytes(), phyr, pins, plain: false };
     }
-    if (buf !== null && typeof buf === 'object' && !ArrayBuffer.isView(buf) && !(buf instanceof ArrayBuffer)) {
+    if (buf !== null && typeof buf === 'object' && !ArrayBuffer.isView(buf) && !(buf instanceof ArrayBuffer) && !Array.isArray(buf)) {
       const d = buf as DmaBuffer;
       this.ctrl.pool.checkIoBuffer(d, what);
       return { bytes: d.size, cpu: d.bytes, dma: d, plain: false };

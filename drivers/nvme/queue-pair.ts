@@ -72,9 +72,9 @@ function describe(v: unknown): string {
   return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v === null ? 'null' : typeof v;
 }
 
-/** True for an integer in [0, 2^32). One comparison; false for strings, NaN, fractions. */
+/** True for an integer in [0, 2^32); false for strings, BigInts, NaN, fractions. */
 function isU32(v: number): boolean {
-  return v >>> 0 === v;
+  return typeof v === 'number' && v >>> 0 === v;
 }
 
 /** Largest arena asked for with ensureArena (entries): far past any batch. */
@@ -194,7 +194,7 @@ export class QueuePair {
 
   /** Makes the arena hold at least `entries` phyr entries (keeps the content). */
   ensureArena(entries: number): void {
-    if (entries * ENTRY_WORDS <= this.arena.length) return;
+    if (typeof entries === 'number' && entries * ENTRY_WORDS <= this.arena.length) return;
     if (!Number.isInteger(entries) || entries > MAX_ARENA_ENTRIES) {
       throw new QueuePairArgumentError(`ensureArena: ${describe(entries)} entries is not an integer in 0..${MAX_ARENA_ENTRIES}`);
     }
@@ -213,9 +213,9 @@ export class QueuePair {
    * Writing `arena` directly skips these checks.
    */
   setEntry(index: number, addr: number, len: number, flags = 0): void {
-    const w = index * ENTRY_WORDS;
     const a = this.arena;
-    if (!isU32(index) || w >= a.length) this.badEntry(index, addr, len, flags);
+    if (!isU32(index) || index * ENTRY_WORDS >= a.length) this.badEntry(index, addr, len, flags);
+    const w = index * ENTRY_WORDS;
     if (typeof addr !== 'number' || !(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER) || addr % 1 !== 0) this.badEntry(index, addr, len, flags);
     if (!isU32(len) || len === 0 || !isU32(flags) || (flags & ~PHYR_KNOWN_FLAGS) !== 0) this.badEntry(index, addr, len, flags);
     const pool = this.dataPool;
@@ -232,8 +232,8 @@ export class QueuePair {
    */
   setIo(slot: number, opcode: number, nsid: number, lba: number, blocks: number, lbaSize: number, first: number, count: number, tag: number): void {
     const r = this.requests;
+    if (!isU32(slot) || slot * REQ_WORDS >= r.length) this.fail('setIo', `request slot ${describe(slot)} does not exist (slots 0..${this.slots - 1})`);
     const w = slot * REQ_WORDS;
-    if (!isU32(slot) || w >= r.length) this.fail('setIo', `request slot ${describe(slot)} does not exist (slots 0..${this.slots - 1})`);
     if (!isU32(opcode) || opcode > 0xff) this.fail('setIo', `opcode ${describe(opcode)} is not an integer in 0..255`);
     if (!isU32(nsid)) this.fail('setIo', `nsid ${describe(nsid)} is not an integer in 0..2^32-1`);
     if (typeof lba !== 'number' || !(lba >= 0 && lba <= Number.MAX_SAFE_INTEGER) || lba % 1 !== 0) {
