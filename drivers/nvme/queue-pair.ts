@@ -214,10 +214,25 @@ export class QueuePair {
    */
   setEntry(index: number, addr: number, len: number, flags = 0): void {
     const a = this.arena;
-    if (!isU32(index) || index * ENTRY_WORDS >= a.length) this.badEntry(index, addr, len, flags);
+    // One condition, cheap on the batch path: typeof checks are free once the call site is
+    // monomorphic; `>>> 0 ===` tests "integer in [0, 2^32)".
+    if (
+      !(
+        isU32(index) &&
+        index * ENTRY_WORDS < a.length &&
+        typeof addr === 'number' &&
+        addr >= 0 &&
+        addr <= Number.MAX_SAFE_INTEGER &&
+        Math.floor(addr) === addr &&
+        isU32(len) &&
+        len !== 0 &&
+        isU32(flags) &&
+        (flags & ~PHYR_KNOWN_FLAGS) === 0
+      )
+    ) {
+      this.badEntry(index, addr, len, flags);
+    }
     const w = index * ENTRY_WORDS;
-    if (typeof addr !== 'number' || !(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER) || addr % 1 !== 0) this.badEntry(index, addr, len, flags);
-    if (!isU32(len) || len === 0 || !isU32(flags) || (flags & ~PHYR_KNOWN_FLAGS) !== 0) this.badEntry(index, addr, len, flags);
     const pool = this.dataPool;
     if (pool !== undefined && !pool.isData(addr, len)) pool.throwNotData(addr, len, index, `queue pair ${this.id} setEntry`);
     a[w] = addr % TWO_32;

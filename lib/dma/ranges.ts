@@ -12,6 +12,8 @@ export class DataRanges<Owner> {
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
   private readonly owners: Owner[] = [];
+  /** Index of the last interval find() hit (batches mostly hit the same buffer), or -1. */
+  private last = -1;
 
   /** Number of intervals. */
   get size(): number {
@@ -20,6 +22,7 @@ export class DataRanges<Owner> {
 
   /** Removes every interval. */
   clear(): void {
+    this.last = -1;
     this.starts.length = 0;
     this.ends.length = 0;
     this.owners.length = 0;
@@ -28,6 +31,7 @@ export class DataRanges<Owner> {
   /** Adds [start, start + length), which must not overlap an interval already present. */
   add(start: number, length: number, owner: Owner): void {
     const i = this.upperBound(start);
+    this.last = -1;
     this.starts.splice(i, 0, start);
     this.ends.splice(i, 0, start + length);
     this.owners.splice(i, 0, owner);
@@ -37,6 +41,7 @@ export class DataRanges<Owner> {
   remove(start: number, owner: Owner): boolean {
     const i = this.upperBound(start) - 1;
     if (i < 0 || this.starts[i] !== start || this.owners[i] !== owner) return false;
+    this.last = -1;
     this.starts.splice(i, 1);
     this.ends.splice(i, 1);
     this.owners.splice(i, 1);
@@ -49,9 +54,12 @@ export class DataRanges<Owner> {
    * undefined.
    */
   find(addr: number, len: number): Owner | undefined {
+    const l = this.last;
+    if (l >= 0 && addr >= this.starts[l] && addr + len <= this.ends[l]) return this.owners[l];
     let i = this.upperBound(addr) - 1;
     if (i < 0 || addr >= this.ends[i]) return undefined;
     const owner = this.owners[i];
+    this.last = i;
     const end = addr + len;
     while (end > this.ends[i]) {
       if (i + 1 >= this.starts.length || this.starts[i + 1] !== this.ends[i]) return undefined;
