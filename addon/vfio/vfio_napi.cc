@@ -375,6 +375,11 @@ Napi::Value UnmapBufferJs(const Napi::CallbackInfo& info) {
   if (it == liveMappings().end() || it->second->size != ab.ByteLength()) {
     return fail(env, "not a mapping made by the VFIO layer", false), env.Undefined();
   }
+  // Memory an IOMMU mapping still owns (a dmaMap keep-alive) must not be unmapped under
+  // the device: the owners are this ArrayBuffer, the reference taken here, and mappings.
+  if (memory::backingStoreKeepAlive(ab).use_count() > 2) {
+    return fail(env, "the memory is still DMA-mapped: dmaUnmap it before unmapping it", false), env.Undefined();
+  }
   Mapping* m = it->second;
   liveMappings().erase(it);
   m->live = false;  // the finalizer, whenever it runs, only frees the record

@@ -11,7 +11,7 @@ export const HUGEPAGE_SIZE = 2 ** 21;
 /** Maps `size` bytes (a multiple of 2 MiB) of hugepage memory, or says how to reserve some. */
 export function mapHugepages(size: number): ArrayBuffer {
   if (!Number.isSafeInteger(size) || size <= 0 || size % HUGEPAGE_SIZE !== 0) {
-    throw new RangeError(`hugepage mapping size ${size} must be a positive multiple of 2 MiB`);
+    throw new PhyrError('PHYR_VFIO_BAD_ARGUMENT', `hugepage mapping size ${String(size)} must be a positive multiple of 2 MiB`);
   }
   try {
     return vfioNative().mapAnonymous(size, true);
@@ -29,7 +29,9 @@ export function mapHugepages(size: number): ArrayBuffer {
 
 /** Maps `size` bytes (a multiple of 4 KiB) of locked ordinary memory. */
 export function mapLockedPages(size: number): ArrayBuffer {
-  if (!Number.isSafeInteger(size) || size <= 0 || size % 4096 !== 0) throw new RangeError(`mapping size ${size} must be a positive multiple of 4096`);
+  if (!Number.isSafeInteger(size) || size <= 0 || size % 4096 !== 0) {
+    throw new PhyrError('PHYR_VFIO_BAD_ARGUMENT', `mapping size ${String(size)} must be a positive multiple of 4096`);
+  }
   try {
     return vfioNative().mapAnonymous(size, false);
   } catch (err) {
@@ -40,7 +42,18 @@ export function mapLockedPages(size: number): ArrayBuffer {
   }
 }
 
-/** Unmaps memory from mapHugepages/mapLockedPages now; the ArrayBuffer becomes detached. */
+/**
+ * Unmaps memory from mapHugepages/mapLockedPages now; the ArrayBuffer becomes detached.
+ * Refused (PHYR_VFIO_STILL_MAPPED) while a DMA mapping still owns the memory: dmaUnmap first.
+ */
 export function unmapMemory(buffer: ArrayBuffer): void {
-  vfioNative().unmapBuffer(buffer);
+  if (!(buffer instanceof ArrayBuffer)) throw new PhyrError('PHYR_VFIO_BAD_ARGUMENT', 'unmapMemory needs an ArrayBuffer from mapHugepages or mapLockedPages');
+  try {
+    vfioNative().unmapBuffer(buffer);
+  } catch (e) {
+    if (/still DMA-mapped/.test((e as Error).message)) {
+      throw new PhyrError('PHYR_VFIO_STILL_MAPPED', 'unmapMemory: the memory is still DMA-mapped (a device may write it); dmaUnmap it first');
+    }
+    throw e;
+  }
 }
