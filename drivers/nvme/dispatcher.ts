@@ -333,7 +333,10 @@ export class Dispatcher {
     const N = nvmeNative();
     const reason = N.reasons[(result >> 16) & 0xff] ?? 'RejectNoListPages';
     const text = N.reasonTexts[(result >> 16) & 0xff] ?? 'no DMA memory is left for PRP lists or SGL segments';
-    if (code === SubmitResult.BOUNCE && cmd.bounce && cmd.bounce(cmd)) {
+    // A read with Bit Buckets the policy cannot describe (e.g. it must be split at MDTS,
+    // and buckets only fit one command) is read whole through a bounce buffer instead.
+    const bucketsRefused = code === SubmitResult.REJECT && (cmd.bucketHead !== 0 || cmd.bucketTail !== 0);
+    if ((code === SubmitResult.BOUNCE || bucketsRefused) && cmd.bounce && cmd.bounce(cmd)) {
       this.enqueue(cmd);
       return;
     }
