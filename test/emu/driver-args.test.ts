@@ -1,14 +1,15 @@
 // Every public entry point of open() and Controller validates its arguments: a bad one
 // is a PhyrError with a stable code and a message naming the argument, never a raw
 // TypeError, never silently accepted, and nothing is left open.
-import t from 'tap';
+import tap from 'tap';
+const t = tap;
 import * as phyr from '../../lib/index';
 import { Controller } from '../../drivers/nvme/controller';
 
 type Case = [string, () => unknown, string, RegExp?];
 let tried = 0;
 
-async function expectPhyrError(t: Tap.Test, name: string, f: () => unknown, code: string, msg?: RegExp): Promise<void> {
+async function expectPhyrError(t: Pick<typeof tap, 'ok' | 'equal' | 'match'>, name: string, f: () => unknown, code: string, msg?: RegExp): Promise<void> {
   tried++;
   let err: unknown;
   try {
