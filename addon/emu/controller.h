@@ -150,8 +150,15 @@ class Controller {
   // A copy of the counters (relaxed loads).
   EmuStats stats() const;
 
-  // Run-time fault injection: the rule is applied by the device thread at its next pass.
+  // Run-time fault injection: the rule is applied by the device thread at its next pass,
+  // except Remove with after = 0, which has taken effect when inject() returns.
   void inject(const FaultRule& rule);
+  // Surprise removal (fault 'remove'): from the return on, BAR0 and the CMB read all ones,
+  // config space reads all ones, register, doorbell and config writes are ignored, and the
+  // device does no DMA and raises no interrupt; commands in flight never complete. There is
+  // no way back: the function can only be closed. Safe from any thread but the device's.
+  void surpriseRemove();
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
   // Completions held back by the timing model or a delay fault (device thread's view).
   size_t pendingCompletions() const { return __atomic_load_n(&pendingCount_, __ATOMIC_RELAXED); }
 
@@ -173,6 +180,10 @@ class Controller {
   void shutdown();
   void fatal(const char* why);
   void handleInterruptMaskRegisters();
+  // Surprise removal on the device thread: fills the BARs with ones (first pass) or puts
+  // ones back over whatever the driver stored since (later passes).
+  bool removedPass();
+  void removeNow();
 
   // Queues.
   bool processQueues();
@@ -326,6 +337,14 @@ class Controller {
   uint64_t errorCount_ = 0;
   uint64_t mediaErrors_ = 0;
   uint64_t createdNs_ = 0;
+
+  // Surprise removal. removed_: set once (release) by surpriseRemove() or by the device
+  // thread's remove:after=N rule, never cleared; every reader uses acquire so that it
+  // cannot act on register contents older than the flag. removedAck_: set (release) by the
+  // device thread after it filled the BARs with ones and stopped all processing;
+  // surpriseRemove() waits for it (acquire), so its caller's later BAR reads see the ones.
+  std::atomic<bool> removed_{false};
+  std::atomic<bool> removedAck_{false};
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -69,7 +69,8 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   static const std::pair<const char*, FaultKind> kinds[] = {
       {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
       {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
-      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt}};
+      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt},
+      {"remove", FaultKind::Remove}};
   bool found = false;
   for (auto& [name, fk] : kinds) {
     if (kind == name) {
@@ -78,7 +79,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear or corrupt")
+    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove")
         .ThrowAsJavaScriptException();
     return false;
   }
