@@ -74,12 +74,17 @@ Controller::Controller(const EmuConfig& config, std::shared_ptr<IommuTable> iomm
     : config_(config), iommu_(std::move(iommu)) {}
 
 std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::shared_ptr<IommuTable> iommu,
-                                               std::string* error) {
+                                               std::string* error, BackendError* detail) {
   *error = validateConfig(config);
   if (!error->empty()) return nullptr;
   std::unique_ptr<Controller> c(new Controller(config, iommu ? std::move(iommu) : std::make_shared<IommuTable>()));
-  c->backend_ = makeBackend(config.backend, config.path, config.nsBytes * config.namespaces, error);
-  if (!c->backend_) return nullptr;
+  BackendError be;
+  c->backend_ = makeBackend(config.backend, config.path, config.nsBytes * config.namespaces, &be);
+  if (!c->backend_) {
+    *error = be.message;
+    if (detail) *detail = be;
+    return nullptr;
+  }
   // BAR0: registers, then one SQ tail + CQ head doorbell pair per queue (stride 4).
   uint64_t bytes = REG_DOORBELLS + 8ull * (config.queues + 1);
   c->bar0Size_ = (bytes + 4095) / 4096 * 4096;
@@ -411,7 +416,7 @@ void Controller::enable(uint32_t cc) {
 void Controller::shutdown() {
   csts_ = (csts_ & ~static_cast<uint32_t>(CSTS_SHST_MASK)) | SHST_OCCURRING << CSTS_SHST_SHIFT;
   setReg32(REG_CSTS, csts_);
-  backend_->flush();
+  makeDurable();
   halted_ = true;
   csts_ = (csts_ & ~static_cast<uint32_t>(CSTS_SHST_MASK)) | SHST_COMPLETE << CSTS_SHST_SHIFT;
   setReg32(REG_CSTS, csts_);

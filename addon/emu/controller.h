@@ -44,6 +44,7 @@ struct EmuStats {
   uint64_t interrupts = 0;
   uint64_t invalidDoorbells = 0;
   uint64_t corruptedReads = 0;  // Reads whose data was corrupted by a corrupt:lba=L rule
+  uint64_t syncs = 0;  // durability points reached on a persistent backend (file: one fdatasync each)
   uint64_t adminOpcodes[256] = {};
   uint64_t ioOpcodes[256] = {};
 };
@@ -112,8 +113,10 @@ struct HostPiece {
 class Controller {
  public:
   // Creates the controller (not yet running). `iommu` may be shared with a peer function.
+  // On failure *error says why; `detail`, when given, gets the backend's error code (and
+  // an image lock's holder) when the backend was what failed.
   static std::unique_ptr<Controller> create(const EmuConfig& config, std::shared_ptr<IommuTable> iommu,
-                                            std::string* error);
+                                            std::string* error, BackendError* detail = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -209,6 +212,11 @@ class Controller {
   Completion readWrite(Command& cmd, bool isWrite);
   void corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb);
   Completion flush(Command& cmd);
+  // Makes every completed write durable (Flush, FUA, VWC disabled, shutdown): the backend's
+  // flush, counted in stats_.syncs when the backend is persistent. False on an IO error.
+  bool makeDurable();
+  // Write-type commands complete durable when FUA is set or the volatile write cache is off.
+  bool durableNow(bool fua) const { return fua || !volatileWriteCache_; }
   Completion writeZeroes(Command& cmd);
   Completion datasetManagement(Command& cmd);
   Completion compare(Command& cmd);
