@@ -116,6 +116,9 @@ function checkDptrMode(mode: unknown): void {
 const OPEN_KEYS = ['pool', 'timeoutMs', 'adminQueueSize', 'ioQueueSize', 'completion', 'dptr', 'sgl', 'poller', 'recovery'];
 const QUEUE_PAIR_KEYS = ['size', 'interrupts', 'dptr'];
 const RECOVERY_KEYS = Object.keys(RECOVERY_DEFAULTS);
+/** The keys of DmaPoolOptions (lib/dma/pool.ts); a key added there fails the typecheck here. */
+const POOL_KEY_SET: Record<keyof DmaPoolOptions, true> = { hugepages: true };
+const POOL_KEYS = Object.keys(POOL_KEY_SET);
 /** Largest timeoutMs: timers hold 31 bits of milliseconds. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -160,9 +163,8 @@ export function checkOpenOptions(options: unknown): asserts options is OpenOptio
   if (o.dptr !== undefined && o.sgl !== undefined && (o.sgl === false) !== (o.dptr === 'prp')) {
     throw new InvalidArgumentError(`options sgl: ${String(o.sgl)} and dptr: '${String(o.dptr)}' disagree; give dptr only`);
   }
-  if (o.pool !== undefined && (typeof o.pool !== 'object' || o.pool === null || Array.isArray(o.pool))) {
-    throw new InvalidArgumentError(`pool must be an object of DMA pool options, got ${describeValue(o.pool)}`);
-  }
+  // Values are checked by the pool itself (PHYR_DMA_BAD_ARGUMENT); the keys here.
+  checkOptionsObject('pool', o.pool, POOL_KEYS);
   const r = checkOptionsObject('recovery', o.recovery, RECOVERY_KEYS);
   checkInt('recovery.attempts', r.attempts, 1, 100);
   checkInt('recovery.backoffMs', r.backoffMs, 0, 600_000);
