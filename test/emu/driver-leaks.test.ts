@@ -25,3 +25,14 @@ t.test('20 controllers never closed: released when unreachable, each with a warn
   t.ok(out.after.threads <= out.before.threads + 1, `threads released (${out.after.threads} <= ${out.before.threads} + 1)`);
   t.ok(out.after.lockedKiB <= out.before.lockedKiB + 1024, `locked memory released (${out.after.lockedKiB} KiB, before ${out.before.lockedKiB} KiB)`);
 });
+
+t.test('controllers still open at exit: the process exits 0 by itself, without a crash', async (t) => {
+  const fixture = path.join(__dirname, 'fixtures', 'exit-open.ts');
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [...process.execArgv, fixture], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.signal, null, 'no signal');
+  t.equal(r.status, 0, `exit status (stderr: ${r.stderr.slice(-400)})`);
+  t.equal(r.stdout, 'opened 3\n');
+  t.ok(Date.now() - started < 30_000, 'idle controllers did not keep the process alive');
+  t.notMatch(r.stderr, /PHYR_CONTROLLER_LEAKED/, 'reachable until exit: not reported as a leak');
+});
