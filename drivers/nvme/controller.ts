@@ -740,7 +740,10 @@ export class Controller {
     if (this.held && this.state !== 'resetting' && !this.pending()) this.releaseHold();
     if (this.state !== 'live' || this.closing) return;
     if (!this.checkHealth()) return;
-    const age = Math.ceil(this.timeoutMs / this.tickMs);
+    // A command is stamped with the epoch current at submission, up to one tick before
+    // the next: one tick more than timeoutMs / tickMs guarantees it is at least
+    // timeoutMs old when it expires (and at most one tick older).
+    const age = Math.ceil(this.timeoutMs / this.tickMs) + 1;
     for (const r of [this.admin, this.io]) {
       if (!r?.disp || r.qp.isClosed || r.disp.outstanding === 0) continue;
       r.qp.native.tick();

@@ -23,7 +23,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 for (const completion of ['poll', 'interrupt'] as const) {
   t.test(`removed under load (${completion}): 64 pending IOs fail with DeviceGoneError; the other controller goes on`, async (t) => {
     const timeoutMs = 300;
-    const ctrl = await phyr.open('emu:backend=ram,size=16M,latency=2ms', { timeoutMs, completion });
+    const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs, completion });
     const other = await phyr.open('emu:backend=ram,size=16M', { completion });
     const fn = ctrl.fn as EmuFunction;
     const ns = ctrl.namespace(1);
@@ -38,8 +38,11 @@ for (const completion of ['poll', 'interrupt'] as const) {
         otherOk++;
       }
     })();
+    // Every 4th read is held 10 s in the device: certainly in flight at the removal.
+    fn.inject('delay:time=10s:nth=4:op=read');
     const pending = Array.from({ length: 64 }, (_, i) => outcome(ns.read(i * 8, Buffer.alloc(4096))));
-    await sleep(1);
+    const until = Date.now() + 2000;
+    while (fn.pendingCompletions() < 16 && Date.now() < until) await sleep(1);
     const started = Date.now();
     fn.inject('remove');
     const res = await within(5000, 'pending IO', Promise.all(pending));
@@ -47,7 +50,7 @@ for (const completion of ['poll', 'interrupt'] as const) {
     const gone = res.filter((r) => r instanceof phyr.DeviceGoneError).length;
     const ok = res.filter((r) => r === 'ok').length;
     t.equal(gone + ok, 64, `every IO completed before the removal or failed with DeviceGoneError (${ok} ok, ${gone} gone)`);
-    t.ok(gone > 0, 'some IO was in flight');
+    t.ok(gone >= 16, `the held IO was in flight (${gone})`);
     t.ok(took <= timeoutMs + 200, `within the timeout (${took} ms)`);
     t.equal(ctrl.status, 'dead');
     t.type(ctrl.deadReason, phyr.DeviceGoneError);
