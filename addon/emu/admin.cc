@@ -152,6 +152,9 @@ Completion Controller::setFeatures(Command& cmd) {
       return Completion{0, (sqAllocated_ - 1) | (cqAllocated_ - 1) << 16};
     }
     case FEAT_VOLATILE_WRITE_CACHE:
+      // 5.21.1.6. Turning the cache off first makes what it held durable, so that every
+      // write completed so far is as safe as the ones that follow.
+      if (volatileWriteCache_ && !(v & 1) && !makeDurable()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
       volatileWriteCache_ = v & 1;
       return {};
     case FEAT_INTERRUPT_COALESCING:
@@ -358,6 +361,7 @@ Completion Controller::formatNvm(Command& cmd) {
   if (config_.nsBytes % (1ull << lbads) != 0) return fail(specific(SC_INVALID_FORMAT));
   if (!backend_->zero(0, config_.nsBytes * config_.namespaces, true))
     return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  if (durableNow(false) && !makeDurable()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   config_.lbads = lbads;
   nsBlocks_ = config_.nsBytes >> lbads;
   return {};

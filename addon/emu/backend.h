@@ -15,15 +15,28 @@ class Backend {
   virtual bool write(uint64_t off, const uint8_t* src, uint64_t len) = 0;
   // Makes [off, off + len) read as zeros; `deallocate` may also release the storage.
   virtual bool zero(uint64_t off, uint64_t len, bool deallocate) = 0;
-  // Makes every completed write durable (file: fdatasync).
+  // Makes every completed write durable (file: fdatasync). False on an IO error.
   virtual bool flush() = 0;
+  // True when flush() reaches storage that outlives the process (the file backend); the
+  // controller counts those flushes in stats().syncs.
+  virtual bool persistent() const { return false; }
   // Bytes of storage actually held (for Identify NUSE and stats).
   virtual uint64_t allocatedBytes() const = 0;
 };
 
+/** Why a backend could not be created: a stable code (lib/emu maps it to an error class). */
+struct BackendError {
+  // "PHYR_EMU_BACKEND" (unusable path: its type, filesystem or size) or
+  // "PHYR_EMU_IMAGE_LOCKED" (another controller, in this process or another, holds it).
+  std::string code;
+  std::string message;
+  int64_t holderPid = 0;   // PHYR_EMU_IMAGE_LOCKED: the holder's pid when known (else 0)
+  std::string holderCommand;  // its command line when readable
+};
+
 // kind: "null", "ram" or "file"; `path` only for file. `bytes`: total store size.
-// Returns nullptr and sets *error when the backend cannot be created.
+// Returns nullptr and fills *error when the backend cannot be created.
 std::unique_ptr<Backend> makeBackend(const std::string& kind, const std::string& path, uint64_t bytes,
-                                     std::string* error);
+                                     BackendError* error);
 
 }  // namespace phyr::emu

@@ -74,12 +74,17 @@ Controller::Controller(const EmuConfig& config, std::shared_ptr<IommuTable> iomm
     : config_(config), iommu_(std::move(iommu)) {}
 
 std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::shared_ptr<IommuTable> iommu,
-                                               std::string* error) {
+                                               std::string* error, BackendError* detail) {
   *error = validateConfig(config);
   if (!error->empty()) return nullptr;
   std::unique_ptr<Controller> c(new Controller(config, iommu ? std::move(iommu) : std::make_shared<IommuTable>()));
-  c->backend_ = makeBackend(config.backend, config.path, config.nsBytes * config.namespaces, error);
-  if (!c->backend_) return nullptr;
+  BackendError be;
+  c->backend_ = makeBackend(config.backend, config.path, config.nsBytes * config.namespaces, &be);
+  if (!c->backend_) {
+    *error = be.message;
+    if (detail) *detail = be;
+    return nullptr;
+  }
   // BAR0: registers, then one SQ tail + CQ head doorbell pair per queue (stride 4).
   uint64_t bytes = REG_DOORBELLS + 8ull * (config.queues + 1);
   c->bar0Size_ = (bytes + 4095) / 4096 * 4096;
@@ -132,6 +137,10 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
     put32(0x18, 0xC);  // BAR2: 64-bit prefetchable memory
   }
   c->initRegisters();
+  // faults=remove (after=0): the function is gone from the start, as a slot whose device
+  // was pulled before the driver looked at it.
+  for (const FaultRule& r : config.faults)
+    if (r.kind == FaultKind::Remove && r.after == 0) c->removeNow();
   return c;
 }
 
@@ -192,6 +201,10 @@ uint64_t Controller::barSize(int index) const {
 }
 
 uint32_t Controller::configRead(uint32_t offset, uint32_t size) const {
+  // A removed function answers no configuration read: the root port completes it with all
+  // ones (PCIe 3.0 §2.3.2, Unsupported Request to a missing device). Acquire: pairs with
+  // the release in surpriseRemove()/removeNow().
+  if (removed_.load(std::memory_order_acquire)) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
   std::lock_guard<std::mutex> lock(configMutex_);
   uint32_t v = 0;
   std::memcpy(&v, configSpace_ + offset, size);
@@ -199,6 +212,8 @@ uint32_t Controller::configRead(uint32_t offset, uint32_t size) const {
 }
 
 void Controller::configWrite(uint32_t offset, uint32_t size, uint32_t value) {
+  // Writes to a removed function go nowhere (acquire: as in configRead).
+  if (removed_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(configMutex_);
   // Only the command register and the MSI-X enable/mask bits are writable; other writes
   // are dropped, as read-only PCI registers do.
@@ -401,7 +416,7 @@ void Controller::enable(uint32_t cc) {
 void Controller::shutdown() {
   csts_ = (csts_ & ~static_cast<uint32_t>(CSTS_SHST_MASK)) | SHST_OCCURRING << CSTS_SHST_SHIFT;
   setReg32(REG_CSTS, csts_);
-  backend_->flush();
+  makeDurable();
   halted_ = true;
   csts_ = (csts_ & ~static_cast<uint32_t>(CSTS_SHST_MASK)) | SHST_COMPLETE << CSTS_SHST_SHIFT;
   setReg32(REG_CSTS, csts_);
@@ -424,7 +439,65 @@ void Controller::handleCcChange(uint32_t cc) {
   }
 }
 
+// ---- Surprise removal ----
+
+void Controller::surpriseRemove() {
+  // Release: a device pass or config access that sees the flag (acquire) stops acting on
+  // the device's state from then on.
+  removed_.store(true, std::memory_order_release);
+  if (!thread_.joinable()) {
+    // No device thread (manual polling, or stopped): nobody else touches the device state,
+    // so the caller does what the device thread would.
+    if (!removedAck_.load(std::memory_order_acquire)) removeNow();
+    return;
+  }
+  // Acquire: pairs with removeNow()'s release of removedAck_, so the BAR fill and the end
+  // of every command processing happen before this returns. The device thread notices the
+  // flag within one idle sleep (at most ~1 ms, see run()).
+  while (!removedAck_.load(std::memory_order_acquire)) {
+    timespec ts{0, 20'000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+// Device thread (or the only thread): stop processing for good and fill the BARs with ones.
+void Controller::removeNow() {
+  halted_ = true;
+  irqCqs_.clear();
+  // Relaxed stores: the driver reads BAR words with its own loads; what orders the fill
+  // before the remover's return is removedAck_'s release below.
+  auto* words = reinterpret_cast<uint32_t*>(bar0_.get());
+  for (uint64_t i = 0; i < bar0Size_ / 4; i++) __atomic_store_n(&words[i], 0xFFFFFFFFu, __ATOMIC_RELAXED);
+  // The CMB is filled once; stores the driver makes into it later stay visible (it is plain
+  // memory the device cannot trap, unlike the BAR0 registers it re-fills every pass).
+  if (cmb_) std::memset(cmb_.get(), 0xFF, config_.cmbBytes);
+  removed_.store(true, std::memory_order_release);  // removal by a rule: publish the flag
+  removedAck_.store(true, std::memory_order_release);
+}
+
+// A pass of a removed device: every BAR0 word the driver stored since reads all ones again.
+// Returns true when it put something back (the device thread then keeps spinning briefly).
+bool Controller::removedPass() {
+  if (!removedAck_.load(std::memory_order_relaxed)) {  // only this thread stores it true
+    removeNow();
+    return true;
+  }
+  bool changed = false;
+  auto* words = reinterpret_cast<uint32_t*>(bar0_.get());
+  for (uint64_t i = 0; i < bar0Size_ / 4; i++) {
+    // Relaxed: the value is only compared with all ones, nothing else is read through it.
+    if (__atomic_load_n(&words[i], __ATOMIC_RELAXED) != 0xFFFFFFFFu) {
+      __atomic_store_n(&words[i], 0xFFFFFFFFu, __ATOMIC_RELAXED);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 bool Controller::pollOnce() {
+  // Acquire: pairs with surpriseRemove()'s release; a removed device reads no register,
+  // runs no command, posts no completion and signals no vector again.
+  if (removed_.load(std::memory_order_acquire)) return removedPass();
   // CC changes are acquire loads of the register the driver stores with release.
   uint32_t cc = reg32(REG_CC);
   bool work = false;
@@ -471,7 +544,10 @@ bool Controller::processQueues() {
   readCqDoorbells();
   bool work = false;
   if (!pending_.empty()) work = completeDue(nowNs());
-  for (uint32_t q = 0; q <= config_.queues && !halted_; q++) {
+  // The removal flag is checked per queue too (relaxed: it only ends this pass sooner; the
+  // pass-start acquire in pollOnce() is what the ordering rests on), so a removal injected
+  // during a long pass does not wait for every queue's batch.
+  for (uint32_t q = 0; q <= config_.queues && !halted_ && !removed_.load(std::memory_order_relaxed); q++) {
     SubmissionQueue& sq = sqs_[q];
     if (!sq.exists) continue;
     uint32_t tail = doorbell(2 * q);
@@ -580,6 +656,13 @@ bool Controller::postCompletion(uint16_t sqid, uint16_t cid, const Completion& c
 
 void Controller::signalInterrupts() {
   if (irqCqs_.empty()) return;
+  // A device removed during this pass raises no interrupt for it (acquire: pairs with
+  // surpriseRemove()'s release; the vectors' eventfds stay open until close).
+  if (removed_.load(std::memory_order_acquire)) {
+    for (uint16_t q : irqCqs_) cqs_[q].irqPending = false;
+    irqCqs_.clear();
+    return;
+  }
   std::lock_guard<std::mutex> lock(vectorMutex_);
   for (uint16_t q : irqCqs_) {
     CompletionQueue& cq = cqs_[q];

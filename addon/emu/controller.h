@@ -44,6 +44,7 @@ struct EmuStats {
   uint64_t interrupts = 0;
   uint64_t invalidDoorbells = 0;
   uint64_t corruptedReads = 0;  // Reads whose data was corrupted by a corrupt:lba=L rule
+  uint64_t syncs = 0;  // durability points reached on a persistent backend (file: one fdatasync each)
   uint64_t adminOpcodes[256] = {};
   uint64_t ioOpcodes[256] = {};
 };
@@ -112,8 +113,10 @@ struct HostPiece {
 class Controller {
  public:
   // Creates the controller (not yet running). `iommu` may be shared with a peer function.
+  // On failure *error says why; `detail`, when given, gets the backend's error code (and
+  // an image lock's holder) when the backend was what failed.
   static std::unique_ptr<Controller> create(const EmuConfig& config, std::shared_ptr<IommuTable> iommu,
-                                            std::string* error);
+                                            std::string* error, BackendError* detail = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -150,8 +153,15 @@ class Controller {
   // A copy of the counters (relaxed loads).
   EmuStats stats() const;
 
-  // Run-time fault injection: the rule is applied by the device thread at its next pass.
+  // Run-time fault injection: the rule is applied by the device thread at its next pass,
+  // except Remove with after = 0, which has taken effect when inject() returns.
   void inject(const FaultRule& rule);
+  // Surprise removal (fault 'remove'): from the return on, BAR0 and the CMB read all ones,
+  // config space reads all ones, register, doorbell and config writes are ignored, and the
+  // device does no DMA and raises no interrupt; commands in flight never complete. There is
+  // no way back: the function can only be closed. Safe from any thread but the device's.
+  void surpriseRemove();
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
   // Completions held back by the timing model or a delay fault (device thread's view).
   size_t pendingCompletions() const { return __atomic_load_n(&pendingCount_, __ATOMIC_RELAXED); }
 
@@ -173,6 +183,10 @@ class Controller {
   void shutdown();
   void fatal(const char* why);
   void handleInterruptMaskRegisters();
+  // Surprise removal on the device thread: fills the BARs with ones (first pass) or puts
+  // ones back over whatever the driver stored since (later passes).
+  bool removedPass();
+  void removeNow();
 
   // Queues.
   bool processQueues();
@@ -198,6 +212,11 @@ class Controller {
   Completion readWrite(Command& cmd, bool isWrite);
   void corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb);
   Completion flush(Command& cmd);
+  // Makes every completed write durable (Flush, FUA, VWC disabled, shutdown): the backend's
+  // flush, counted in stats_.syncs when the backend is persistent. False on an IO error.
+  bool makeDurable();
+  // Write-type commands complete durable when FUA is set or the volatile write cache is off.
+  bool durableNow(bool fua) const { return fua || !volatileWriteCache_; }
   Completion writeZeroes(Command& cmd);
   Completion datasetManagement(Command& cmd);
   Completion compare(Command& cmd);
@@ -326,6 +345,14 @@ class Controller {
   uint64_t errorCount_ = 0;
   uint64_t mediaErrors_ = 0;
   uint64_t createdNs_ = 0;
+
+  // Surprise removal. removed_: set once (release) by surpriseRemove() or by the device
+  // thread's remove:after=N rule, never cleared; every reader uses acquire so that it
+  // cannot act on register contents older than the flag. removedAck_: set (release) by the
+  // device thread after it filled the BARs with ones and stopped all processing;
+  // surpriseRemove() waits for it (acquire), so its caller's later BAR reads see the ones.
+  std::atomic<bool> removed_{false};
+  std::atomic<bool> removedAck_{false};
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;

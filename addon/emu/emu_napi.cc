@@ -70,7 +70,8 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   static const std::pair<const char*, FaultKind> kinds[] = {
       {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
       {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
-      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt}};
+      {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt},
+      {"remove", FaultKind::Remove}};
   bool found = false;
   for (auto& [name, fk] : kinds) {
     if (kind == name) {
@@ -79,7 +80,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear or corrupt")
+    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove")
         .ThrowAsJavaScriptException();
     return false;
   }
@@ -212,9 +213,18 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
       buffers_ = std::make_shared<MappedBuffers>();
     }
     std::string err;
-    ctrl_ = Controller::create(cfg, iommu, &err);
+    BackendError be;
+    ctrl_ = Controller::create(cfg, iommu, &err, &be);
     if (!ctrl_) {
-      Napi::Error::New(env, "cannot create the emulated controller: " + err).ThrowAsJavaScriptException();
+      Napi::Error e = Napi::Error::New(env, "cannot create the emulated controller: " + err);
+      // lib/emu turns these into its typed errors (EmuBackendError, EmuImageLockedError).
+      if (!be.code.empty()) {
+        e.Set("phyrCode", be.code);
+        e.Set("reason", be.message);
+        if (be.holderPid) e.Set("holderPid", static_cast<double>(be.holderPid));
+        if (!be.holderCommand.empty()) e.Set("holderCommand", be.holderCommand);
+      }
+      e.ThrowAsJavaScriptException();
       return;
     }
     ctrl_->start();
@@ -427,6 +437,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     o.Set("interrupts", static_cast<double>(s.interrupts));
     o.Set("invalidDoorbells", static_cast<double>(s.invalidDoorbells));
     o.Set("corruptedReads", static_cast<double>(s.corruptedReads));
+    o.Set("syncs", static_cast<double>(s.syncs));
     auto counts = [&](const uint64_t* c) {
       Napi::Object m = Napi::Object::New(env);
       for (int i = 0; i < 256; i++)

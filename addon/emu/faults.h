@@ -4,7 +4,7 @@
 
 namespace phyr::emu {
 
-enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt };
+enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove };
 
 /** One fault injection rule. Filters (opcode, qid) apply to IO commands. */
 struct FaultRule {
@@ -17,7 +17,7 @@ struct FaultRule {
   int32_t opcode = -1;       // -1: any
   int32_t qid = -1;          // -1: any; Stop/Resume: the SQ
   uint64_t delayNs = 0;      // Delay
-  uint64_t after = 0;        // Cfs: after this many more IO commands (0 = at once)
+  uint64_t after = 0;        // Cfs, Remove: after this many more IO commands (0 = at once)
   uint64_t seen = 0;         // matching commands so far (device thread)
 };
 

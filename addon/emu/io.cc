@@ -62,6 +62,11 @@ Completion Controller::readWrite(Command& cmd, bool isWrite) {
     off += p.len;
   }
   if (!ok) return fail(makeStatus(SCT_MEDIA, isWrite ? SC_WRITE_FAULT : SC_UNRECOVERED_READ_ERROR, false));
+  // FUA (CDW12 bit 30, 6.15): the data is on non-volatile media before the completion is
+  // posted; with the volatile write cache disabled (5.21.1.6) every write is. A failed sync
+  // is a Write Fault: the data may not be durable, so the write must not report success.
+  if (isWrite && durableNow((cmd.sqe.cdw12 >> 30) & 1) && !makeDurable())
+    return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   if (!isWrite && !rules_.empty()) corruptReadData(cmd, slba, nlb);
   bump(isWrite ? stats_.bytesWritten : stats_.bytesRead, bytes);
   return {};
@@ -118,6 +123,8 @@ Completion Controller::writeZeroes(Command& cmd) {
   bool deac = (cmd.sqe.cdw12 >> 25) & 1;
   if (!backend_->zero(byteOffset(cmd.sqe.nsid, slba), nlb << config_.lbads, deac))
     return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  // FUA is CDW12 bit 30 here too (6.16); VWC disabled: as for Write.
+  if (durableNow((cmd.sqe.cdw12 >> 30) & 1) && !makeDurable()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   return {};
 }
 
@@ -148,6 +155,9 @@ Completion Controller::datasetManagement(Command& cmd) {
     if (count && !backend_->zero(byteOffset(nsid, slba), static_cast<uint64_t>(count) << config_.lbads, true))
       return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   }
+  // Deallocation changes what the blocks read: with the write cache disabled it is durable
+  // at completion like a write (DSM has no FUA bit).
+  if (durableNow(false) && !makeDurable()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   return {};
 }
 
@@ -175,12 +185,19 @@ Completion Controller::verify(Command& cmd) {
   return {};
 }
 
-// Flush (6.8): NSID FFFFFFFFh flushes every namespace.
+// Flush (6.8): every write completed before it is on non-volatile media when it completes.
+// NSID FFFFFFFFh flushes every namespace (all share one store, so each flush syncs it all).
 Completion Controller::flush(Command& cmd) {
   uint32_t nsid = cmd.sqe.nsid;
   if (nsid != kBroadcastNsid && (nsid < 1 || nsid > config_.namespaces)) return fail(generic(SC_INVALID_NAMESPACE));
-  if (!backend_->flush()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
+  if (!makeDurable()) return fail(makeStatus(SCT_MEDIA, SC_WRITE_FAULT, false));
   return {};
+}
+
+bool Controller::makeDurable() {
+  bool ok = backend_->flush();
+  if (backend_->persistent()) bump(stats_.syncs);
+  return ok;
 }
 
 }  // namespace phyr::emu

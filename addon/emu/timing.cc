@@ -21,6 +21,10 @@ uint64_t monotonicNs() {
 }  // namespace
 
 void Controller::inject(const FaultRule& rule) {
+  if (rule.kind == FaultKind::Remove && rule.after == 0) {
+    surpriseRemove();  // synchronous: in effect when inject() returns
+    return;
+  }
   std::lock_guard<std::mutex> lock(injectMutex_);
   injected_.push_back(rule);
   injectedPending_.store(true, std::memory_order_release);
@@ -50,6 +54,10 @@ void Controller::takeInjected() {
           break;
         }
         rules_.push_back(r);
+        break;
+      case FaultKind::Remove:
+        if (r.after == 0) removeNow();  // inject() handles these; kept for completeness
+        else rules_.push_back(r);
         break;
       default:
         rules_.push_back(r);
@@ -81,6 +89,12 @@ bool Controller::applyRuleBefore(FaultRule& r, const Command& cmd, Completion* o
     case FaultKind::Cfs:
       if (++r.seen >= r.after) fatal("injected after N commands");
       return false;
+    case FaultKind::Remove:
+      // remove:after=N: the Nth IO command from now is fetched as the device disappears; it
+      // neither executes nor completes (executeIo defers it: halted_).
+      if (++r.seen < r.after) return false;
+      removeNow();
+      return true;
     default:
       return false;
   }

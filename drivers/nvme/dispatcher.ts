@@ -5,7 +5,7 @@
 // in order for the next reap.
 import type { PhyrArray } from '../../lib/phyr';
 import { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from './batch';
-import { CommandInfo, DataPointerError, InvalidIoError, NvmeStatusError } from './errors';
+import { CommandInfo, DataPointerError, InvalidIoError } from './errors';
 import { nvmeNative } from './native';
 import type { QueuePair } from './queue-pair';
 
@@ -35,6 +35,15 @@ export interface Command {
   len: number;
   flags: number;
   phyr?: PhyrArray;
+  /**
+   * A part of a split IO (see Dispatcher.split): its data starts `phyrSkip` bytes into
+   * entry `phyrStart` of `phyr`, is `partBytes` long and spans at most `partEntries`
+   * entries. partBytes 0 = the whole array.
+   */
+  phyrStart: number;
+  phyrSkip: number;
+  partBytes: number;
+  partEntries: number;
   /** Called when the controller asks for a bounce; returns false when impossible. */
   bounce?: (cmd: Command) => boolean;
   /** Set when an Abort was sent for this command. */
@@ -45,7 +54,29 @@ export interface Command {
 
 /** A blank IO command (fields filled by the caller). */
 export function newCommand(info: CommandInfo, done: Command['done']): Command {
-  return { info, done, opcode: 0, nsid: 0, lba: 0, blocks: 0, lbaSize: 512, rawCdw: false, cdw10: 0, cdw11: 0, cdw12Extra: 0, dataBytes: 0, bucketHead: 0, bucketTail: 0, addr: 0, len: 0, flags: 0 };
+  return {
+    info,
+    done,
+    opcode: 0,
+    nsid: 0,
+    lba: 0,
+    blocks: 0,
+    lbaSize: 512,
+    rawCdw: false,
+    cdw10: 0,
+    cdw11: 0,
+    cdw12Extra: 0,
+    dataBytes: 0,
+    bucketHead: 0,
+    bucketTail: 0,
+    addr: 0,
+    len: 0,
+    flags: 0,
+    phyrStart: 0,
+    phyrSkip: 0,
+    partBytes: 0,
+    partEntries: 0,
+  };
 }
 
 /** What the dispatcher needs from its controller. */
@@ -56,6 +87,13 @@ export interface DispatcherHost {
   cancelledError(cmd: Command): Error;
   /** Something was submitted: make sure completions will be reaped. */
   activity(): void;
+  /** The error of a command the controller completed with a non-zero status. */
+  statusError(cmd: Command, status: number): Error;
+}
+
+// Phyr entries a command puts into the arena.
+function entriesOf(cmd: Command): number {
+  return cmd.phyr ? (cmd.partBytes > 0 ? cmd.partEntries : cmd.phyr.length) : 1;
 }
 
 /** Drives one queue pair with promise-style commands. */
@@ -115,7 +153,7 @@ export class Dispatcher {
       const n = Math.min(this.queue.length, this.freeTags.length, this.qp.slots);
       let entries = 0;
       let batch = 0;
-      for (; batch < n && !this.queue[batch].sqe; batch++) entries += this.queue[batch].phyr?.length ?? 1;
+      for (; batch < n && !this.queue[batch].sqe; batch++) entries += entriesOf(this.queue[batch]);
       this.qp.ensureArena(entries);
       let entry = 0;
       for (let i = 0; i < batch; i++) entry = this.writeSlot(i, this.queue[i], this.freeTags.pop() as number, entry);
@@ -137,23 +175,118 @@ export class Dispatcher {
       if (done < batch) {
         for (let i = batch - 1; i >= done; i--) this.freeTags.push(req[i * REQ_WORDS + REQ.TAG]);
         const result = req[done * REQ_WORDS + REQ.RESULT] & 0xff;
+        const children = req[done * REQ_WORDS + REQ.CHILDREN];
+        const head = this.queue[done];
+        this.queue.splice(0, done);
+        if (result === SubmitResult.QUEUE_FULL) {
+          // More child commands than the queue has trackers can never fit: waiting for
+          // completions would wait forever. Submit it as parts that each fit.
+          if (children <= this.qp.capacity) break;
+          if (!this.splitHead(head, Math.ceil(children / Math.max(1, Math.floor(this.qp.capacity / 2))))) {
+            this.queue.shift();
+            head.done(new InvalidIoError(`${head.info.name}: needs ${children} commands but the queue holds ${this.qp.capacity}, and it cannot be split`), 0);
+          }
+          continue;
+        }
         if (result === SubmitResult.NEED_LIST_PAGES && !this.host.addListPages(this.qp)) {
-          this.refused(this.queue[done], SubmitResult.REJECT | (0xff << 16));
-          this.queue.splice(0, done + 1);
+          // Pages held by commands in flight come back as they complete: wait for them.
+          if (this.outstanding > 0) break;
+          if (!this.splitHead(head, 2)) {
+            this.queue.shift();
+            this.refused(head, SubmitResult.REJECT | (0xff << 16));
+          }
           continue;
         }
         stop = result === SubmitResult.QUEUE_FULL;
+      } else {
+        this.queue.splice(0, done);
       }
-      this.queue.splice(0, done);
       if (stop) break;
     }
     if (submittedAny) this.host.activity();
   }
 
+  /**
+   * Replaces the head of the queue (`cmd`) by `parts` commands covering its blocks in
+   * order; `cmd` settles when all of them have (the first error wins). Parts are cut at
+   * block boundaries: a block boundary inside data the policy could place is one it can
+   * place as well (PRP and SGL both allow a range to start at any dword and end anywhere).
+   * A part that still does not fit is split again. Returns false when `cmd` cannot be split.
+   */
+  private splitHead(cmd: Command, parts: number): boolean {
+    if (cmd.sqe || cmd.rawCdw || cmd.dataBytes !== 0 || cmd.blocks < 2) return false;
+    const k = Math.min(Math.max(2, parts), cmd.blocks);
+    const per = Math.ceil(cmd.blocks / k);
+    const L = cmd.lbaSize;
+    const subs: Command[] = [];
+    let pending = 0;
+    let first: Error | undefined;
+    const settle = (err: Error | undefined): void => {
+      first ??= err;
+      if (--pending === 0) cmd.done(first, 0);
+    };
+    // A single pass over the phyr entries finds where each part's data starts.
+    const p = cmd.phyr;
+    let entry = cmd.phyrStart;
+    let skip = cmd.phyrSkip;
+    for (let b0 = 0; b0 < cmd.blocks; b0 += per) {
+      const b1 = Math.min(cmd.blocks, b0 + per);
+      const sub = newCommand(cmd.info, settle);
+      sub.opcode = cmd.opcode;
+      sub.nsid = cmd.nsid;
+      sub.lba = cmd.lba + b0;
+      sub.blocks = b1 - b0;
+      sub.lbaSize = L;
+      sub.cdw12Extra = cmd.cdw12Extra;
+      sub.bucketHead = b0 === 0 ? cmd.bucketHead : 0;
+      sub.bucketTail = b1 === cmd.blocks ? cmd.bucketTail : 0;
+      const bytes = (b1 - b0) * L - sub.bucketHead - sub.bucketTail;
+      const start = b0 === 0 ? 0 : b0 * L - cmd.bucketHead;
+      if (p) {
+        sub.phyr = p;
+        sub.phyrStart = entry;
+        sub.phyrSkip = skip;
+        sub.partBytes = bytes;
+        let left = bytes;
+        let n = 0;
+        while (left > 0 && entry < p.length) {
+          const avail = p.lenAt(entry) - skip;
+          n++;
+          if (avail > left) {
+            skip += left;
+            left = 0;
+          } else {
+            left -= avail;
+            skip = 0;
+            entry++;
+          }
+        }
+        sub.partEntries = Math.max(1, n);
+      } else if (cmd.len > 0) {
+        sub.addr = cmd.addr + start;
+        sub.len = Math.min(bytes, cmd.len - start);
+        sub.flags = cmd.flags;
+      }
+      subs.push(sub);
+    }
+    pending = subs.length;
+    this.queue.splice(0, 1, ...subs);
+    return true;
+  }
+
   private writeSlot(slot: number, cmd: Command, tag: number, entry: number): number {
     const qp = this.qp;
     let count = 0;
-    if (cmd.phyr) {
+    if (cmd.phyr && cmd.partBytes > 0) {
+      const p = cmd.phyr;
+      let i = cmd.phyrStart;
+      let skip = cmd.phyrSkip;
+      for (let left = cmd.partBytes; left > 0 && i < p.length; i++, skip = 0) {
+        const len = Math.min(p.lenAt(i) - skip, left);
+        qp.setEntry(entry + count++, p.addrAt(i) + skip, len, p.flagsAt(i));
+        left -= len;
+      }
+    } else if (cmd.phyr) {
       const p = cmd.phyr;
       count = p.length;
       for (let i = 0; i < count; i++) qp.setEntry(entry + i, p.addrAt(i), p.lenAt(i), p.flagsAt(i));
@@ -200,7 +333,10 @@ export class Dispatcher {
     const N = nvmeNative();
     const reason = N.reasons[(result >> 16) & 0xff] ?? 'RejectNoListPages';
     const text = N.reasonTexts[(result >> 16) & 0xff] ?? 'no DMA memory is left for PRP lists or SGL segments';
-    if (code === SubmitResult.BOUNCE && cmd.bounce && cmd.bounce(cmd)) {
+    // A read with Bit Buckets the policy cannot describe (e.g. it must be split at MDTS,
+    // and buckets only fit one command) is read whole through a bounce buffer instead.
+    const bucketsRefused = code === SubmitResult.REJECT && (cmd.bucketHead !== 0 || cmd.bucketTail !== 0);
+    if ((code === SubmitResult.BOUNCE || bucketsRefused) && cmd.bounce && cmd.bounce(cmd)) {
       this.enqueue(cmd);
       return;
     }
@@ -231,7 +367,7 @@ export class Dispatcher {
       this.inflight[tag] = undefined;
       this.freeTags.push(tag);
       if ((sf >>> 16) & CPL_FLAG_CANCELLED) cmd.done(this.host.cancelledError(cmd), 0);
-      else if ((sf & 0x7fff) !== 0) cmd.done(new NvmeStatusError(sf & 0x7fff, cmd.info), c[w + CPL.DW0]);
+      else if ((sf & 0x7fff) !== 0) cmd.done(this.host.statusError(cmd, sf & 0x7fff), c[w + CPL.DW0]);
       else cmd.done(undefined, c[w + CPL.DW0]);
     }
   }

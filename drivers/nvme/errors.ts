@@ -189,14 +189,60 @@ export class NvmeStatusError extends PhyrError implements NvmeStatus {
   }
 }
 
-/** A command did not complete within its timeout (even after Abort). */
+/**
+ * A command did not complete within its timeout. The driver sent an Abort and, when the
+ * controller did not abort it, reset the controller; either way the command is over.
+ */
 export class NvmeTimeoutError extends PhyrError {
   constructor(
     readonly command: CommandInfo,
     readonly timeoutMs: number,
+    /** How the driver ended it: 'aborted' (the Abort succeeded) or 'reset'. */
+    readonly endedBy: 'aborted' | 'reset' = 'reset',
   ) {
-    super('PHYR_NVME_TIMEOUT', `${describe(command)} did not complete within ${timeoutMs} ms; the controller is being reset`);
+    super(
+      'PHYR_NVME_TIMEOUT',
+      `${describe(command)} did not complete within ${timeoutMs} ms; ${endedBy === 'aborted' ? 'the controller aborted it (Abort)' : 'the controller was reset'}; it may or may not have executed: retry it`,
+    );
   }
+}
+
+/**
+ * Recovery gave up: the reset attempts failed, or faults kept recurring past the reset
+ * budget (OpenOptions.recovery). Every pending and later command fails with this error;
+ * close() still works. `cause` is what made the last recovery necessary or fail.
+ */
+export class ControllerDeadError extends PhyrError {
+  constructor(
+    /** What the driver was recovering from, e.g. "controller fatal status (CSTS.CFS)". */
+    readonly reason: string,
+    /** Why it gave up, e.g. "3 reset attempts failed". */
+    readonly verdict: string,
+    /** The last error seen, if any. */
+    override readonly cause?: Error,
+  ) {
+    super(
+      'PHYR_CONTROLLER_DEAD',
+      `the controller is dead: ${reason}; ${verdict}${cause ? ` (last: ${cause.message})` : ''}; close it and open it again (check the device)`,
+    );
+  }
+}
+
+/** A bad argument to a public entry point of the controller (options, namespace id, ...). */
+export class InvalidArgumentError extends PhyrError {
+  constructor(message: string) {
+    super('PHYR_INVALID_ARGUMENT', message);
+  }
+}
+
+/** Describes a value for an error message without dumping it. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `the bigint ${v}n`;
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : `an object (${(v as object).constructor?.name ?? 'null prototype'})`;
+  return typeof v;
 }
 
 /** A command was in flight when the controller was reset; it may or may not have executed. */

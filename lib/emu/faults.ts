@@ -9,6 +9,10 @@
 //   corrupt:lba=L[:nsid=N][:nth=N][:byte=B] every Nth Read covering LBA L succeeds, but byte B
 //                                           of that block reaches host memory inverted
 //   clear                                   remove every rule, resume every queue
+//   remove[:after=N]                        surprise removal, now or after N more IO commands:
+//                                           BAR and config space read all ones, writes are
+//                                           ignored, no more DMA or interrupts, commands in
+//                                           flight never complete; permanent (clear keeps it)
 // S is the 15-bit status field in hex: SCT << 8 | SC, plus 0x4000 for DNR (0x281 =
 // Unrecovered Read Error). The default is 0x6 (Internal Error).
 import { NVME } from '../../drivers/nvme/spec';
@@ -16,7 +20,7 @@ import { EmuTargetError, parseDuration } from './target';
 
 /** A parsed fault rule, in the shape the native device takes. */
 export interface FaultRuleSpec {
-  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt';
+  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt' | 'remove';
   nth?: number;
   lba?: number;
   nsid?: number;
@@ -48,12 +52,13 @@ const ALLOWED: Record<string, string[]> = {
   resume: ['qid'],
   clear: [],
   corrupt: ['lba', 'nsid', 'nth', 'byte'],
+  remove: ['after'],
 };
 
 function bad(spec: string, why: string): EmuTargetError {
   return new EmuTargetError(
     `fault '${spec}': ${why}; faults are fail:nth=N[:status=0x281][:op=read][:qid=Q], fail:lba=L[:nsid=N][:status=S], ` +
-      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], clear`,
+      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], clear`,
     'faults',
   );
 }
@@ -108,6 +113,7 @@ export function parseFault(spec: string): FaultRuleSpec {
       break;
     }
     case 'cfs':
+    case 'remove':
       r.after = get('after') === undefined ? 0 : int(spec, 'after', get('after') as string, 1, Number.MAX_SAFE_INTEGER);
       break;
     case 'stop':

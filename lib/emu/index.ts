@@ -5,7 +5,7 @@ import { PhyrError } from '../errors';
 import { addonRoom } from '../native';
 import type { DmaAccess, IovaRange, PciFunction } from '../pci/function';
 import { checkFaultFits, parseFault, type FaultRuleSpec } from './faults';
-import { parseEmuTarget, type EmuOptions } from './target';
+import { EmuTargetError, parseEmuTarget, type EmuOptions } from './target';
 
 export { EmuTargetError, parseEmuTarget, EMU_DEFAULTS, EMU_KEYS, parseSize, parseDuration, parseLatency } from './target';
 export type { EmuOptions, LatencyModel, SglMode } from './target';
@@ -45,6 +45,12 @@ export interface EmuStats {
   invalidDoorbells: number;
   /** Read commands whose data a corrupt:lba=L rule corrupted (they completed with success). */
   corruptedReads: number;
+  /**
+   * Durability points reached on the file backend, one fdatasync each: Flush, every FUA
+   * write or Write Zeroes, every write-type command while the volatile write cache is off,
+   * turning the cache off, shutdown. Always 0 for null and ram (nothing outlives them).
+   */
+  syncs: number;
   /** Count per admin opcode (decimal opcode as key). */
   adminOpcodes: Record<string, number>;
   /** Count per IO opcode (decimal opcode as key). */
@@ -111,6 +117,57 @@ interface NativeConfig {
 /** The device-address range the emulated IOMMU accepts. */
 export const EMU_IOVA_RANGE: Readonly<IovaRange> = Object.freeze({ start: 0x100000, end: 2 ** 48 - 1 });
 
+/**
+ * The storage behind `backend=file:PATH` cannot be used: the path is not a regular file or a
+ * block device (a directory, FIFO, socket, character device, or a file on a pseudo
+ * filesystem such as /proc or /sys), it cannot be opened or created, or it is too small for
+ * `ns x size`. The message says what was given and what is accepted.
+ */
+export class EmuBackendError extends PhyrError {
+  constructor(
+    message: string,
+    /** The path given as backend=file:PATH. */
+    readonly path: string | undefined,
+  ) {
+    super('PHYR_EMU_BACKEND', message);
+  }
+}
+
+/**
+ * The image of `backend=file:PATH` is held by another controller, in this process or
+ * another: one medium serves one controller at a time (an exclusive lock, released when
+ * the holder closes, is collected or exits).
+ */
+export class EmuImageLockedError extends PhyrError {
+  constructor(
+    message: string,
+    readonly path: string | undefined,
+    /** The process holding the image, when it could be found (this process's pid if it is ours). */
+    readonly holderPid: number | undefined,
+    /** The holder's command line, when readable. */
+    readonly holderCommand: string | undefined,
+  ) {
+    super('PHYR_EMU_IMAGE_LOCKED', message);
+  }
+}
+
+interface NativeCreateError extends Error {
+  phyrCode?: string;
+  reason?: string;
+  holderPid?: number;
+  holderCommand?: string;
+}
+
+// The native constructor reports backend failures with a code; anything else it refuses is
+// a configuration the target parser should have caught, reported as a target error.
+function typedCreateError(e: unknown, o: Readonly<EmuOptions>): Error {
+  const n = e as NativeCreateError;
+  const reason = n?.reason ?? n?.message ?? String(e);
+  if (n?.phyrCode === 'PHYR_EMU_IMAGE_LOCKED') return new EmuImageLockedError(reason, o.path, n.holderPid, n.holderCommand);
+  if (n?.phyrCode === 'PHYR_EMU_BACKEND') return new EmuBackendError(reason, o.path);
+  return new EmuTargetError(`the emulated controller refused its configuration: ${reason}`);
+}
+
 /** An emulated function was used after close(). */
 export class EmuClosedError extends PhyrError {
   constructor(what: string) {
@@ -160,7 +217,11 @@ class EmuPciFunction implements EmuFunction {
     peerOf?: NativeDevice,
   ) {
     const { EmuDevice } = addonRoom<EmuNative>('emu');
-    this.device = new EmuDevice(nativeConfig(options), peerOf);
+    try {
+      this.device = new EmuDevice(nativeConfig(options), peerOf);
+    } catch (e) {
+      throw typedCreateError(e, options);
+    }
   }
 
   private live(what: string): NativeDevice {

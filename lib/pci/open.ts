@@ -10,11 +10,18 @@ const BDF = /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 
 /** Which kind of target a string names, or throws a PhyrError saying what is accepted. */
 export function targetKind(target: string): 'emu' | 'vfio' {
+  if (typeof target !== 'string') {
+    const what = target === null ? 'null' : Array.isArray(target) ? 'an array' : typeof target;
+    throw new PhyrError(
+      'PHYR_BAD_TARGET',
+      `the target must be a string ('emu', 'emu:key=value,...' or a PCI address such as 0000:01:00.0), got ${what}`,
+    );
+  }
   if (target === 'emu' || target.startsWith('emu:')) return 'emu';
   if (BDF.test(target)) return 'vfio';
   throw new PhyrError(
     'PHYR_BAD_TARGET',
-    `'${target}' is not a target: use 'emu' or 'emu:key=value,...' for the embedded controller, ` +
+    `'${target.length > 80 ? `${target.slice(0, 80)}...` : target}' is not a target: use 'emu' or 'emu:key=value,...' for the embedded controller, ` +
       `or a PCI address such as 0000:01:00.0 (see \`phyr list\`)`,
   );
 }

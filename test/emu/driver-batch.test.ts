@@ -59,8 +59,8 @@ t.test('batch submit and reap through shared arrays', async (t) => {
   // The queue id is free again.
   const again = await ctrl.createQueuePair({ size: 16 });
   t.equal(again.id, 2);
-  await t.rejects(ctrl.createQueuePair({ size: 1 }), { code: 'PHYR_INVALID_IO' });
-  await t.rejects(ctrl.createQueuePair({ interrupts: true }), { code: 'PHYR_INVALID_IO', message: /completion: 'interrupt'/ });
+  await t.rejects(ctrl.createQueuePair({ size: 1 }), { code: 'PHYR_INVALID_ARGUMENT' });
+  await t.rejects(ctrl.createQueuePair({ interrupts: true }), { code: 'PHYR_INVALID_ARGUMENT', message: /completion: 'interrupt'/ });
   t.equal(REQ_WORDS, 16);
 });
 

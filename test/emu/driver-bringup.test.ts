@@ -87,7 +87,7 @@ t.test('admin errors carry the spec status names', async (t) => {
 });
 
 t.test('bad options are refused', async (t) => {
-  await t.rejects(phyr.open('emu', { completion: 'sometimes' as 'poll' }), { code: 'PHYR_INVALID_IO' });
-  await t.rejects(phyr.open('emu', { timeoutMs: -1 }), { code: 'PHYR_INVALID_IO' });
+  await t.rejects(phyr.open('emu', { completion: 'sometimes' as 'poll' }), { code: 'PHYR_INVALID_ARGUMENT' });
+  await t.rejects(phyr.open('emu', { timeoutMs: -1 }), { code: 'PHYR_INVALID_ARGUMENT' });
   await t.rejects(phyr.open('nonsense'), { code: 'PHYR_BAD_TARGET' });
 });

@@ -32,7 +32,7 @@ t.test("dptr per queue pair: 'sgl' on an 'auto' controller, 'prp' too; bad value
   t.match(ctrl.queueCapsFor('auto'), { preferSgl: false, sglSupport: 1 });
   const qp = await ctrl.createQueuePair({ size: 16, dptr: 'sgl' });
   qp.close();
-  await t.rejects(ctrl.createQueuePair({ dptr: 'both' as never }), { code: 'PHYR_INVALID_IO', message: /dptr must be 'auto', 'prp' or 'sgl', got "both"/ });
+  await t.rejects(ctrl.createQueuePair({ dptr: 'both' as never }), { code: 'PHYR_INVALID_ARGUMENT', message: /dptr must be 'auto', 'prp' or 'sgl', got "both"/ });
 });
 
 t.test("dptr 'sgl' on a controller without SGL fails at open with what to do, and leaves nothing open", async (t) => {
@@ -45,7 +45,7 @@ t.test("dptr 'sgl' on a controller without SGL fails at open with what to do, an
   const ctrl = await phyr.open('emu:backend=null,size=16M,sgl=off');
   t.teardown(() => ctrl.close());
   await t.rejects(ctrl.createQueuePair({ dptr: 'sgl' }), { code: 'PHYR_SGL_UNSUPPORTED' });
-  await t.rejects(phyr.open('emu:backend=null,size=16M,sgl=on', { sgl: false, dptr: 'sgl' }), { code: 'PHYR_INVALID_IO', message: /disagree/ });
+  await t.rejects(phyr.open('emu:backend=null,size=16M,sgl=on', { sgl: false, dptr: 'sgl' }), { code: 'PHYR_INVALID_ARGUMENT', message: /disagree/ });
 });
 
 /** The CMB's bytes [offset, offset + n) as the CPU sees them through the BAR. */

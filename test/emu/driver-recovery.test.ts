@@ -157,5 +157,5 @@ t.test('manual polling: nothing completes until the application polls', async (t
   }
   await p;
   t.equal(settled, 1);
-  await t.rejects(phyr.open('emu', { poller: 'sometimes' as 'auto' }), { code: 'PHYR_INVALID_IO' });
+  await t.rejects(phyr.open('emu', { poller: 'sometimes' as 'auto' }), { code: 'PHYR_INVALID_ARGUMENT' });
 });

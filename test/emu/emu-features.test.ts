@@ -58,7 +58,7 @@ t.test('file backend: data survives closing and reopening; flush is fdatasync', 
   t.equal((await r.q.run({ opcode: NVME.IO_READ, nsid: 2, dptr1: back.iova, cdw10: 9 })).status, 0);
   t.same(Buffer.from(back.bytes.subarray(0, 512)), Buffer.from(buf.bytes.subarray(0, 512)), 'the reopened controller reads what was written');
   await r.close();
-  t.throws(() => openEmu(`emu:backend=file:${dir}`), /cannot open backend file .*directory/);
+  t.throws(() => openEmu(`emu:backend=file:${dir}`), { code: 'PHYR_EMU_BACKEND', message: /is a directory; backend=file takes a regular file/ });
 });
 
 t.test('timing model: fixed latency, in-device cap, iops cap', async (t) => {

@@ -102,3 +102,57 @@ TEST(emu_corrupt_rule_byte_must_fit_the_block) {
   cfg.lbads = 12;
   CHECK(emu::Controller::create(cfg, nullptr, &err) != nullptr);
 }
+
+// remove:after=N (manual polling): N-1 IO commands complete; the Nth is in flight as the
+// device disappears and never completes; the BAR then reads all ones and doorbells rung
+// afterwards fetch nothing. A 'clear' does not bring the device back.
+TEST(emu_remove_after_n_commands) {
+  emu::EmuConfig cfg;
+  emu::FaultRule remove;
+  remove.kind = emu::FaultKind::Remove;
+  remove.after = 3;
+  cfg.faults.push_back(remove);
+  MiniDriver d(cfg);
+  CHECK(d.enable());
+  MiniQueue q;
+  CHECK(d.createIoPair(q, 1, 16, 2, 3));
+  for (int i = 0; i < 2; i++) CHECK_EQ(d.run(q, blocks(d, IO_WRITE, i, 1, d.iova(d.page(100)))), 0u);
+  CHECK(!d.ctrl->removed());
+  CHECK_EQ(d.read32(REG_VS), 0x00010400u);
+  d.submit(q, blocks(d, IO_WRITE, 2, 1, d.iova(d.page(100))));
+  CHECK(d.waitFor([&] { return d.ctrl->removed(); }, 1000));
+  auto noCqe = [&](uint32_t slot) {
+    auto* e = reinterpret_cast<Cqe*>(q.cq + CQE_SIZE * slot);
+    return __atomic_load_n(&e->dw3, __ATOMIC_ACQUIRE) == 0;
+  };
+  for (int i = 0; i < 1000; i++) d.step();
+  CHECK(noCqe(2));  // the third never completes
+  CHECK_EQ(d.read32(REG_CSTS), ~0u);
+  CHECK_EQ(d.ctrl->configRead(0, 4), ~0u);
+  emu::FaultRule clear;
+  clear.kind = emu::FaultKind::Clear;
+  d.ctrl->inject(clear);
+  const uint64_t fetched = d.ctrl->stats().commands;
+  d.submit(q, blocks(d, IO_READ, 0, 1, d.iova(d.page(101))));
+  for (int i = 0; i < 1000; i++) d.step();
+  CHECK(noCqe(3));
+  CHECK_EQ(d.ctrl->stats().commands, fetched);
+  CHECK_EQ(d.ctrl->stats().ioCommands, 3u);
+  CHECK_EQ(d.read32(REG_CSTS), ~0u);
+}
+
+// faults=remove at creation: the function is absent from the start; enabling it fails.
+TEST(emu_remove_at_creation) {
+  emu::EmuConfig cfg;
+  emu::FaultRule remove;
+  remove.kind = emu::FaultKind::Remove;
+  cfg.faults.push_back(remove);
+  MiniDriver d(cfg);
+  CHECK(d.ctrl->removed());
+  CHECK_EQ(d.read64(REG_CAP), ~0ull);
+  CHECK_EQ(d.ctrl->configRead(0, 2), 0xFFFFu);
+  d.write32(REG_CC, CC_EN);
+  d.ctrl->pollOnce();
+  CHECK_EQ(d.read32(REG_CC), ~0u);
+  CHECK_EQ(d.ctrl->stats().commands, 0u);
+}

@@ -262,6 +262,37 @@ TEST(queue_pair_split_completes_once_and_lists_grow_on_demand) {
   CHECK_EQ(l.qp->spareListPages(), 1u);  // returned on completion
 }
 
+// A command needing more children than the queue has trackers can never fit: submit
+// says QueueFull with decision.children > capacity (the driver then splits it into parts),
+// writes nothing and holds nothing; the same queue still takes a part that fits.
+TEST(queue_pair_more_children_than_trackers_is_reported_not_held) {
+  Rig r(8, 0, 0, 4096);  // capacity 6, MDTS 4 KiB
+  CHECK_EQ(r.qp->capacity(), 6u);
+  PhyrEntry big{0x100000, 10 * 4096, 0};
+  IoCommand c = read4k(0, &big, 7);
+  c.blocks = 80;  // 10 children of 4 KiB
+  SubmitOutcome o = r.qp->submit(c);
+  CHECK(o.result == SubmitResult::QueueFull);
+  CHECK_EQ(o.decision.children, 10u);
+  CHECK(o.decision.children > r.qp->capacity());
+  CHECK_EQ(r.qp->outstanding(), 0u);
+  CHECK_EQ(r.qp->stats().submitted, 0ull);
+  r.qp->ringSubmit();
+  CHECK_EQ(r.bar[0], 0u);  // no doorbell for nothing
+  // The first half (5 children) as its own command fits and completes once.
+  IoCommand half = c;
+  half.blocks = 40;
+  o = r.qp->submit(half);
+  CHECK(o.result == SubmitResult::Ok);
+  CHECK_EQ(o.decision.children, 5u);
+  r.qp->ringSubmit();
+  CHECK_EQ(r.deviceStep(), 5u);
+  Completion out[8];
+  CHECK_EQ(r.qp->poll(out, 8), 1u);
+  CHECK_EQ(out[0].userData, 7ull);
+  CHECK_EQ(r.qp->outstanding(), 0u);
+}
+
 TEST(queue_pair_bounce_reject_invalid_and_sgl) {
   Rig r(16, 0, 1);
   PhyrEntry odd[2] = {{0x10000, 256, 0}, {0x20200, 256, 0}};

@@ -6,7 +6,8 @@
 //     4 blocks, 5 lbaSize, 6 first phyr entry (in the arena), 7 phyr entry count,
 //     8 cdw12 extra bits, 9 cdw13, 10 tag, 11 bit-bucket head, 12 bit-bucket tail,
 //     13 data bytes (0 = blocks × lbaSize), 14 out: result | format << 8 | reason << 16 |
-//     data-pointer error << 24, 15 out: child commands.
+//     data-pointer error << 24, 15 out: child commands (also on queue-full / need-list-pages:
+//     more than the capacity means the IO must be split, it will never fit).
 //   completion (4 words): 0 tag, 1 status | flags << 16, 2 dw0, 3 reserved.
 #include "queue_pair_napi.h"
 
@@ -249,7 +250,10 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
         out = qp->submit(cmd);
       }
       if (out.result == SubmitResult::QueueFull || out.result == SubmitResult::NeedListPages) {
+        // Word 15 still says how many commands the IO needs: more than the queue's
+        // capacity means it can never fit and the caller must split it.
         w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.error) << 24;
+        w[15] = out.decision.children;
         break;
       }
       w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.decision.format) << 8 |
