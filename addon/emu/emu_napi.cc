@@ -171,6 +171,16 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   return true;
 }
 
+// Marks EmuDevice objects: napi_unwrap alone cannot tell an EmuDevice from another
+// class's wrapped object, and a method called on one (EmuDevice.prototype.bar.call(x)) or
+// a peer given as one must be refused, not reinterpreted.
+constexpr napi_type_tag kEmuDeviceTag = {0x7068797265'6d7544ull, 0x4465766963650001ull};
+
+bool isEmuDevice(Napi::Env env, Napi::Value v) {
+  bool ok = false;
+  return v.IsObject() && napi_check_object_type_tag(env, v, &kEmuDeviceTag, &ok) == napi_ok && ok;
+}
+
 class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -200,7 +210,11 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     EmuConfig cfg;
     if (!parseConfig(env, info[0], &cfg)) return;
     std::shared_ptr<IommuTable> iommu;
-    if (info.Length() > 1 && info[1].IsObject()) {
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!isEmuDevice(env, info[1])) {
+        Napi::TypeError::New(env, "the function to attach to must be an EmuDevice").ThrowAsJavaScriptException();
+        return;
+      }
       EmuDevice* peer = Napi::ObjectWrap<EmuDevice>::Unwrap(info[1].As<Napi::Object>());
       if (!peer->ctrl_) {
         Napi::Error::New(env, "the function to attach to is closed").ThrowAsJavaScriptException();
@@ -227,6 +241,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
       return;
     }
     ctrl_->start();
+    napi_type_tag_object(env, info.This(), &kEmuDeviceTag);
   }
 
   ~EmuDevice() override {
@@ -234,8 +249,14 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   }
 
  private:
-  bool live(const Napi::CallbackInfo& info) {
-    if (ctrl_) return true;
+  // Every method starts here (close() too): `this` must really be an EmuDevice (checked
+  // before any member is read), and an open one.
+  bool live(const Napi::CallbackInfo& info, bool mustBeOpen = true) {
+    if (!isEmuDevice(info.Env(), info.This())) {
+      Napi::TypeError::New(info.Env(), "EmuDevice method called on an object that is not an EmuDevice").ThrowAsJavaScriptException();
+      return false;
+    }
+    if (ctrl_ || !mustBeOpen) return true;
     Napi::Error::New(info.Env(), "the emulated function is closed").ThrowAsJavaScriptException();
     return false;
   }
@@ -384,7 +405,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     return Napi::Number::New(info.Env(), static_cast<double>(ctrl_->faultCount()));
   }
 
-  Napi::Value clearFaults(const Napi::CallbackInfo& info) {
+  Napi::Value clearFaults(const Napi::CallbackInfo& info) {  // live() checks `this`
     if (live(info)) ctrl_->clearFaults();
     return info.Env().Undefined();
   }
@@ -441,6 +462,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 
   // Stops the device thread and drops this function's mappings. Idempotent.
   Napi::Value close(const Napi::CallbackInfo& info) {
+    if (!live(info, false)) return info.Env().Undefined();
     if (ctrl_) {
       ctrl_->stop();
       std::shared_ptr<IommuTable> table = ctrl_->iommuShared();
