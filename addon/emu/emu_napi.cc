@@ -85,9 +85,10 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   }
   uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0, byte = 0;
   uint64_t opcode = 256, qid = 65536;  // sentinels: any
-  if (!configField(o, "nth", 1ull << 53, &nth) || !configField(o, "lba", 1ull << 53, &lba) ||
+  constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // integers a JS number holds exactly
+  if (!configField(o, "nth", kMaxSafe, &nth) || !configField(o, "lba", kMaxSafe, &lba) ||
       !configField(o, "nsid", 0xFFFFFFFFull, &nsid) || !configField(o, "status", 0x7FFF, &status) ||
-      !configField(o, "delayNs", 1ull << 53, &delay) || !configField(o, "after", 1ull << 53, &after) ||
+      !configField(o, "delayNs", kMaxSafe, &delay) || !configField(o, "after", kMaxSafe, &after) ||
       !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid) ||
       !configField(o, "byte", 4095, &byte))
     return false;
@@ -141,6 +142,11 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   c->cmbBytes = cmb;
   if (c->serial.size() > 20) c->serial.resize(20);
   Napi::Value timing = o.Get("timing");
+  Napi::Value faults = o.Get("faults");
+  if ((!timing.IsUndefined() && (!timing.IsObject() || timing.IsArray())) || (!faults.IsUndefined() && !faults.IsArray())) {
+    Napi::TypeError::New(env, "emu config timing must be an object and faults an array of rules").ThrowAsJavaScriptException();
+    return false;
+  }
   if (timing.IsObject()) {
     Napi::Object t = timing.As<Napi::Object>();
     uint64_t kind = 0, lat = 0, latMax = 0, iops = 0, bw = 0, inflight = 0;
@@ -159,7 +165,6 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
     c->timing.bandwidth = bw;
     c->timing.inflight = static_cast<uint32_t>(inflight);
   }
-  Napi::Value faults = o.Get("faults");
   if (faults.IsArray()) {
     Napi::Array a = faults.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
@@ -503,6 +508,11 @@ Napi::Value alignedBuffer(const Napi::CallbackInfo& info) {
 Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CostBenchOptions o;
+  if (info.Length() > 0 && !info[0].IsUndefined() && (!info[0].IsObject() || info[0].IsArray())) {
+    Napi::TypeError::New(env, "benchDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (info.Length() > 0 && info[0].IsObject()) {
     Napi::Object a = info[0].As<Napi::Object>();
     uint64_t commands = o.commands, batch = o.batch, bytes = o.blockBytes, opcode = o.opcode;
@@ -514,6 +524,10 @@ Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
     o.blockBytes = static_cast<uint32_t>(bytes);
     o.opcode = static_cast<uint8_t>(opcode);
     Napi::Value b = a.Get("backend");
+    if (!b.IsUndefined() && !b.IsString()) {
+      Napi::TypeError::New(env, "benchDeviceCost backend must be a string (null or ram)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
   }
   CostBenchResult r = runCostBench(o);

@@ -151,6 +151,8 @@ Napi::Value externalBuffer(Napi::Env env, void* addr, size_t size) {
 Napi::Value OpenPath(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) return fail(info.Env(), "path must be a string", false), info.Env().Undefined();
   std::string path = info[0].As<Napi::String>();
+  if (path.empty() || path.find('\0') != std::string::npos)  // open() would stop at a NUL
+    return fail(info.Env(), "path must be a non-empty string without NUL characters"), info.Env().Undefined();
   // VFIO nodes (/dev/vfio/vfio, /dev/vfio/N, /dev/vfio/devices/*) are character devices;
   // anything else is refused before it is opened (a FIFO would block, a file is no node).
   struct stat st;
