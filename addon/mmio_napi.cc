@@ -3,6 +3,7 @@
 // write is ordered after every memory write before it (NVMe doorbell rule, 4.1).
 #include <napi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -23,8 +24,10 @@ void* registerAddress(const Napi::CallbackInfo& info, size_t width, size_t argc)
   }
   Napi::ArrayBuffer bar = info[0].As<Napi::ArrayBuffer>();
   double off = info[1].As<Napi::Number>().DoubleValue();
-  if (!(off >= 0) || off != static_cast<double>(static_cast<uint64_t>(off)) ||
-      static_cast<uint64_t>(off) % width != 0 || off + width > bar.ByteLength()) {
+  // Range first (NaN and Infinity fail it), so the integer conversions below are defined;
+  // a detached or empty buffer has length 0 and no offset fits.
+  if (!(off >= 0 && off + width <= static_cast<double>(bar.ByteLength())) || off != std::floor(off) ||
+      static_cast<uint64_t>(off) % width != 0 || bar.Data() == nullptr) {
     Napi::RangeError::New(env, "register offset " + std::to_string(off) + " is not a " +
                                    std::to_string(width) + "-byte aligned offset inside the " +
                                    std::to_string(bar.ByteLength()) + "-byte BAR")
@@ -53,7 +56,8 @@ bool valueArg(const Napi::CallbackInfo& info, uint64_t max, uint64_t* out) {
     if (lossless && *out <= max) return true;
   } else {
     double v = info[2].As<Napi::Number>().DoubleValue();
-    if (v >= 0 && v <= static_cast<double>(max) && v == static_cast<double>(static_cast<uint64_t>(v))) {
+    // max + 1 is a power of two and exact as a double; v < it keeps the cast defined.
+    if (v >= 0 && v < static_cast<double>(max) + 1.0 && v == std::floor(v)) {
       *out = static_cast<uint64_t>(v);
       return true;
     }

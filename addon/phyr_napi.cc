@@ -36,8 +36,9 @@ bool entriesArg(const Napi::CallbackInfo& info, PhyrEntry** out, uint32_t* count
   }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
   double n = info[1].As<Napi::Number>().DoubleValue();
-  if (!(n >= 0) || n != static_cast<double>(static_cast<uint32_t>(n)) ||
-      n * sizeof(PhyrEntry) > ab.ByteLength()) {
+  // Range before the conversion (NaN, Infinity and huge values fail it).
+  if (!(n >= 0 && n <= 4294967295.0) || n != static_cast<double>(static_cast<uint32_t>(n)) ||
+      n * sizeof(PhyrEntry) > ab.ByteLength() || (n > 0 && ab.Data() == nullptr)) {
     Napi::RangeError::New(info.Env(), "phyr count exceeds the buffer or is not an integer")
         .ThrowAsJavaScriptException();
     return false;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "eventfd/eventfd_ops.h"
 #include "hex.h"
 
 namespace phyr::emu {
@@ -147,7 +148,10 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
 Controller::~Controller() {
   stop();
   std::lock_guard<std::mutex> lock(vectorMutex_);
-  for (int fd : vectorFds_) close(fd);
+  for (int fd : vectorFds_) {
+    eventfd::disown(fd);
+    close(fd);
+  }
 }
 
 void Controller::start() {
@@ -242,16 +246,24 @@ std::vector<int> Controller::enableMsix(uint32_t count, std::string* error) {
   }
   std::vector<int> fds;
   for (uint32_t i = 0; i < count; i++) {
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
       *error = std::string("eventfd failed: ") + std::strerror(errno);
-      for (int f : fds) close(f);
+      for (int f : fds) {
+        eventfd::disown(f);
+        close(f);
+      }
       return {};
     }
+    // The driver may watch and read these, never close them (eventfd_ops.h: Owner).
+    eventfd::own(fd, eventfd::Owner::Emu);
     fds.push_back(fd);
   }
   std::lock_guard<std::mutex> lock(vectorMutex_);
-  for (int fd : vectorFds_) close(fd);
+  for (int fd : vectorFds_) {
+    eventfd::disown(fd);
+    close(fd);
+  }
   vectorFds_ = fds;
   return fds;
 }

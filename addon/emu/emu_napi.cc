@@ -86,9 +86,10 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   }
   uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0, byte = 0;
   uint64_t opcode = 256, qid = 65536;  // sentinels: any
-  if (!configField(o, "nth", 1ull << 53, &nth) || !configField(o, "lba", 1ull << 53, &lba) ||
+  constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // integers a JS number holds exactly
+  if (!configField(o, "nth", kMaxSafe, &nth) || !configField(o, "lba", kMaxSafe, &lba) ||
       !configField(o, "nsid", 0xFFFFFFFFull, &nsid) || !configField(o, "status", 0x7FFF, &status) ||
-      !configField(o, "delayNs", 1ull << 53, &delay) || !configField(o, "after", 1ull << 53, &after) ||
+      !configField(o, "delayNs", kMaxSafe, &delay) || !configField(o, "after", kMaxSafe, &after) ||
       !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid) ||
       !configField(o, "byte", 4095, &byte))
     return false;
@@ -142,6 +143,11 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   c->cmbBytes = cmb;
   if (c->serial.size() > 20) c->serial.resize(20);
   Napi::Value timing = o.Get("timing");
+  Napi::Value faults = o.Get("faults");
+  if ((!timing.IsUndefined() && (!timing.IsObject() || timing.IsArray())) || (!faults.IsUndefined() && !faults.IsArray())) {
+    Napi::TypeError::New(env, "emu config timing must be an object and faults an array of rules").ThrowAsJavaScriptException();
+    return false;
+  }
   if (timing.IsObject()) {
     Napi::Object t = timing.As<Napi::Object>();
     uint64_t kind = 0, lat = 0, latMax = 0, iops = 0, bw = 0, inflight = 0;
@@ -160,7 +166,6 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
     c->timing.bandwidth = bw;
     c->timing.inflight = static_cast<uint32_t>(inflight);
   }
-  Napi::Value faults = o.Get("faults");
   if (faults.IsArray()) {
     Napi::Array a = faults.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
@@ -170,6 +175,16 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
     }
   }
   return true;
+}
+
+// Marks EmuDevice objects: napi_unwrap alone cannot tell an EmuDevice from another
+// class's wrapped object, and a method called on one (EmuDevice.prototype.bar.call(x)) or
+// a peer given as one must be refused, not reinterpreted.
+constexpr napi_type_tag kEmuDeviceTag = {0x7068797265'6d7544ull, 0x4465766963650001ull};
+
+bool isEmuDevice(Napi::Env env, Napi::Value v) {
+  bool ok = false;
+  return v.IsObject() && napi_check_object_type_tag(env, v, &kEmuDeviceTag, &ok) == napi_ok && ok;
 }
 
 class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
@@ -201,7 +216,11 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     EmuConfig cfg;
     if (!parseConfig(env, info[0], &cfg)) return;
     std::shared_ptr<IommuTable> iommu;
-    if (info.Length() > 1 && info[1].IsObject()) {
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!isEmuDevice(env, info[1])) {
+        Napi::TypeError::New(env, "the function to attach to must be an EmuDevice").ThrowAsJavaScriptException();
+        return;
+      }
       EmuDevice* peer = Napi::ObjectWrap<EmuDevice>::Unwrap(info[1].As<Napi::Object>());
       if (!peer->ctrl_) {
         Napi::Error::New(env, "the function to attach to is closed").ThrowAsJavaScriptException();
@@ -228,6 +247,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
       return;
     }
     ctrl_->start();
+    napi_type_tag_object(env, info.This(), &kEmuDeviceTag);
   }
 
   ~EmuDevice() override {
@@ -235,8 +255,14 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   }
 
  private:
-  bool live(const Napi::CallbackInfo& info) {
-    if (ctrl_) return true;
+  // Every method starts here (close() too): `this` must really be an EmuDevice (checked
+  // before any member is read), and an open one.
+  bool live(const Napi::CallbackInfo& info, bool mustBeOpen = true) {
+    if (!isEmuDevice(info.Env(), info.This())) {
+      Napi::TypeError::New(info.Env(), "EmuDevice method called on an object that is not an EmuDevice").ThrowAsJavaScriptException();
+      return false;
+    }
+    if (ctrl_ || !mustBeOpen) return true;
     Napi::Error::New(info.Env(), "the emulated function is closed").ThrowAsJavaScriptException();
     return false;
   }
@@ -394,7 +420,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     return Napi::Number::New(info.Env(), static_cast<double>(ctrl_->faultCount()));
   }
 
-  Napi::Value clearFaults(const Napi::CallbackInfo& info) {
+  Napi::Value clearFaults(const Napi::CallbackInfo& info) {  // live() checks `this`
     if (live(info)) ctrl_->clearFaults();
     return info.Env().Undefined();
   }
@@ -451,6 +477,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 
   // Stops the device thread and drops this function's mappings. Idempotent.
   Napi::Value close(const Napi::CallbackInfo& info) {
+    if (!live(info, false)) return info.Env().Undefined();
     if (ctrl_) {
       ctrl_->stop();
       std::shared_ptr<IommuTable> table = ctrl_->iommuShared();
@@ -491,6 +518,11 @@ Napi::Value alignedBuffer(const Napi::CallbackInfo& info) {
 Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CostBenchOptions o;
+  if (info.Length() > 0 && !info[0].IsUndefined() && (!info[0].IsObject() || info[0].IsArray())) {
+    Napi::TypeError::New(env, "benchDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (info.Length() > 0 && info[0].IsObject()) {
     Napi::Object a = info[0].As<Napi::Object>();
     uint64_t commands = o.commands, batch = o.batch, bytes = o.blockBytes, opcode = o.opcode;
@@ -502,6 +534,10 @@ Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
     o.blockBytes = static_cast<uint32_t>(bytes);
     o.opcode = static_cast<uint8_t>(opcode);
     Napi::Value b = a.Get("backend");
+    if (!b.IsUndefined() && !b.IsString()) {
+      Napi::TypeError::New(env, "benchDeviceCost backend must be a string (null or ram)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
   }
   CostBenchResult r = runCostBench(o);

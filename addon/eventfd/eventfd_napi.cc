@@ -31,7 +31,8 @@ void throwErrno(Napi::Env env, const std::string& what, int err) {
   e.ThrowAsJavaScriptException();
 }
 
-// Argument i must be an open eventfd of this process.
+// Argument i must be an open eventfd of this process that the addon made (createEventfd,
+// the VFIO layer's eventfd(), an emulated controller's vectors): never one of libuv's.
 bool eventfdArg(const Napi::CallbackInfo& info, size_t i, int* fd) {
   Napi::Env env = info.Env();
   if (info.Length() <= i || !info[i].IsNumber()) {
@@ -46,8 +47,9 @@ bool eventfdArg(const Napi::CallbackInfo& info, size_t i, int* fd) {
     return false;
   }
   *fd = static_cast<int>(v);
-  if (!eventfd::isEventfd(*fd)) {
-    Napi::Error e = Napi::Error::New(env, "fd " + std::to_string(*fd) + " is not an open eventfd of this process");
+  if (!eventfd::owned(*fd) || !eventfd::isEventfd(*fd)) {
+    Napi::Error e = Napi::Error::New(env, "fd " + std::to_string(*fd) +
+                                              " is not an open eventfd of this process made by phyr (createEventfd, enableMsix)");
     e.Set("code", Napi::String::New(env, "PHYR_NOT_EVENTFD"));
     e.ThrowAsJavaScriptException();
     return false;
@@ -61,18 +63,31 @@ Napi::Value createEventfd(const Napi::CallbackInfo& info) {
     throwErrno(info.Env(), "eventfd() failed", err);
     return info.Env().Undefined();
   }
+  eventfd::own(fd, eventfd::Owner::EventfdRoom);
   return Napi::Number::New(info.Env(), fd);
 }
 
 Napi::Value closeFd(const Napi::CallbackInfo& info) {
   int fd;
   if (!eventfdArg(info, 0, &fd)) return info.Env().Undefined();
+  eventfd::Owner owner = eventfd::Owner::EventfdRoom;
+  eventfd::owned(fd, &owner);
+  if (owner != eventfd::Owner::EventfdRoom) {
+    // Closing a device's vector would leave the device writing into a closed (later
+    // reused) descriptor: only its owner closes it.
+    Napi::Error e = Napi::Error::New(info.Env(), "fd " + std::to_string(fd) + " belongs to " + eventfd::ownerName(owner) +
+                                                     ", which closes it; closeFd closes only fds from createEventfd");
+    e.Set("code", Napi::String::New(info.Env(), "PHYR_NOT_EVENTFD"));
+    e.ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   if (watchedFds().count(fd)) {
     Napi::Error e = Napi::Error::New(info.Env(), "fd " + std::to_string(fd) + " is being watched: close its watcher first");
     e.Set("code", Napi::String::New(info.Env(), "PHYR_EVENTFD_WATCHED"));
     e.ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
+  eventfd::disown(fd);
   if (int err = eventfd::closeFd(fd)) throwErrno(info.Env(), "close(" + std::to_string(fd) + ") failed", err);
   return info.Env().Undefined();
 }
@@ -97,6 +112,17 @@ Napi::Value signal(const Napi::CallbackInfo& info) {
   }
   if (int err = eventfd::signal(fd, static_cast<uint64_t>(value))) throwErrno(env, "write to eventfd failed", err);
   return env.Undefined();
+}
+
+// Marks Watcher objects, so a method called with another object as `this`
+// (Watcher.prototype.close.call(x)) is refused before any member is read.
+constexpr napi_type_tag kWatcherTag = {0x7068797265'76664eull, 0x5761746368650001ull};
+
+bool isWatcher(const Napi::CallbackInfo& info) {
+  bool ok = false;
+  if (info.This().IsObject() && napi_check_object_type_tag(info.Env(), info.This(), &kWatcherTag, &ok) == napi_ok && ok) return true;
+  Napi::TypeError::New(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher").ThrowAsJavaScriptException();
+  return false;
 }
 
 // One watched eventfd. The JS object stays alive (a strong self-reference) while it
@@ -146,6 +172,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
     watchedFds().insert(fd_);
     napi_add_env_cleanup_hook(env, &Watcher::onEnvTeardown, this);
+    napi_type_tag_object(env, info.This(), &kWatcherTag);
   }
 
   ~Watcher() override { stop(); }
@@ -191,6 +218,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   }
 
   Napi::Value close(const Napi::CallbackInfo& info) {
+    if (!isWatcher(info)) return info.Env().Undefined();
     stop();
     callback_.Reset();
     self_.Reset();
@@ -198,18 +226,26 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   }
 
   Napi::Value ref(const Napi::CallbackInfo& info) {
+    if (!isWatcher(info)) return info.Env().Undefined();
     if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
     return info.This();
   }
 
   // An unref'd watcher does not keep the process alive on its own.
   Napi::Value unref(const Napi::CallbackInfo& info) {
+    if (!isWatcher(info)) return info.Env().Undefined();
     if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return info.This();
   }
 
-  Napi::Value fdGetter(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
-  Napi::Value closedGetter(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), poll_ == nullptr); }
+  Napi::Value fdGetter(const Napi::CallbackInfo& info) {
+    if (!isWatcher(info)) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), fd_);
+  }
+  Napi::Value closedGetter(const Napi::CallbackInfo& info) {
+    if (!isWatcher(info)) return info.Env().Undefined();
+    return Napi::Boolean::New(info.Env(), poll_ == nullptr);
+  }
 
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace phyr::eventfd {
 
@@ -46,5 +48,43 @@ bool isEventfd(int fd) {
 }
 
 int closeFd(int fd) { return ::close(fd) == 0 ? 0 : errno; }
+
+namespace {
+std::mutex& tableMutex() {
+  static std::mutex m;
+  return m;
+}
+std::unordered_map<int, Owner>& table() {
+  static std::unordered_map<int, Owner> t;
+  return t;
+}
+}  // namespace
+
+void own(int fd, Owner owner) {
+  std::lock_guard<std::mutex> lock(tableMutex());
+  table()[fd] = owner;
+}
+
+void disown(int fd) {
+  std::lock_guard<std::mutex> lock(tableMutex());
+  table().erase(fd);
+}
+
+bool owned(int fd, Owner* owner) {
+  std::lock_guard<std::mutex> lock(tableMutex());
+  auto it = table().find(fd);
+  if (it == table().end()) return false;
+  if (owner) *owner = it->second;
+  return true;
+}
+
+const char* ownerName(Owner owner) {
+  switch (owner) {
+    case Owner::EventfdRoom: return "createEventfd";
+    case Owner::Vfio: return "the VFIO layer";
+    case Owner::Emu: return "an emulated controller's MSI-X vectors";
+  }
+  return "?";
+}
 
 }  // namespace phyr::eventfd

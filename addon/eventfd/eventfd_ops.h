@@ -27,4 +27,19 @@ bool isEventfd(int fd);
 // Closes fd.
 int closeFd(int fd);
 
+// The eventfds the addon itself made, and which part of it owns each. JS may only read,
+// signal, watch or close an eventfd in this table: the process holds others (libuv's own
+// wake-up eventfd, Node's, a library's) that a stray number must never reach. An owner
+// removes its fd (disown) before closing it. Thread-safe.
+enum class Owner : uint8_t {
+  EventfdRoom = 1,  // createEventfd(): JS owns it and closes it with closeFd
+  Vfio = 2,         // the VFIO layer's eventfd(): closed with the VFIO closeFd
+  Emu = 3,          // an emulated controller's MSI-X vector: closed by the controller
+};
+void own(int fd, Owner owner);
+void disown(int fd);
+// True when fd is in the table; *owner (if given) receives who owns it.
+bool owned(int fd, Owner* owner = nullptr);
+const char* ownerName(Owner owner);
+
 }  // namespace phyr::eventfd

@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "eventfd/eventfd_ops.h"
 #include "registry.h"
 #include "memory/keep_alive_napi.h"
 #include "vfio/mapping.h"
@@ -78,6 +80,42 @@ bool fdArg(const Napi::CallbackInfo& info, size_t i, const char* name, int* fd) 
   return true;
 }
 
+// ---- descriptors this layer opened ----
+// Every fd a function here takes must be one this layer handed out, of the right kind:
+// a stray number (stdin, libuv's epoll or eventfd, a file of the application) must never
+// be closed, mmap'd, read, written or sent an ioctl. Touched on the JS thread only.
+enum class FdKind : uint8_t { Node, Device, Eventfd };
+const char* kindName(FdKind k) {
+  switch (k) {
+    case FdKind::Node: return "a VFIO node from openPath";
+    case FdKind::Device: return "a device fd from groupDeviceFd";
+    case FdKind::Eventfd: return "an eventfd from eventfd()";
+  }
+  return "?";
+}
+std::unordered_map<int, FdKind>& ownedFds() {
+  static std::unordered_map<int, FdKind> fds;
+  return fds;
+}
+
+// Checks, after the argument shapes, that `fd` was opened here and is one of `kinds`.
+bool ownedFd(const Napi::CallbackInfo& info, const char* name, int fd, std::initializer_list<FdKind> kinds) {
+  auto it = ownedFds().find(fd);
+  std::string want;
+  for (FdKind k : kinds) {
+    if (it != ownedFds().end() && it->second == k) return true;
+    want += (want.empty() ? "" : " or ") + std::string(kindName(k));
+  }
+  std::string got = it == ownedFds().end() ? "not a descriptor the VFIO layer opened" : std::string("is ") + kindName(it->second);
+  Napi::Error e = Napi::Error::New(info.Env(), std::string(name) + " " + std::to_string(fd) + " " +
+                                                   (it == ownedFds().end() ? "is " : "") + got + "; expected " + want);
+  e.Set("code", Napi::String::New(info.Env(), "EBADF"));
+  e.Set("errno", Napi::Number::New(info.Env(), EBADF));
+  e.ThrowAsJavaScriptException();
+  return false;
+}
+constexpr std::initializer_list<FdKind> kNodeOrDevice = {FdKind::Node, FdKind::Device};
+
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name, bool* out) {
   if (i >= info.Length() || !info[i].IsBoolean()) return fail(info.Env(), std::string(name) + " must be a boolean", false);
   *out = info[i].As<Napi::Boolean>().Value();
@@ -114,14 +152,26 @@ Napi::Value externalBuffer(Napi::Env env, void* addr, size_t size) {
 Napi::Value OpenPath(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) return fail(info.Env(), "path must be a string", false), info.Env().Undefined();
   std::string path = info[0].As<Napi::String>();
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (path.empty() || path.find('\0') != std::string::npos)  // open() would stop at a NUL
+    return fail(info.Env(), "path must be a non-empty string without NUL characters"), info.Env().Undefined();
+  // VFIO nodes (/dev/vfio/vfio, /dev/vfio/N, /dev/vfio/devices/*) are character devices;
+  // anything else is refused before it is opened (a FIFO would block, a file is no node).
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return throwErrno(info.Env(), "open " + path, errno);
+  if (!S_ISCHR(st.st_mode)) return throwErrno(info.Env(), "open " + path + " (not a character device, so not a VFIO node)", ENODEV);
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return throwErrno(info.Env(), "open " + path, errno);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  ownedFds()[fd] = FdKind::Node;
   return Napi::Number::New(info.Env(), fd);
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "fd", &fd) || !ownedFd(info, "fd", fd, {FdKind::Node, FdKind::Device, FdKind::Eventfd}))
+    return info.Env().Undefined();
+  ownedFds().erase(fd);
+  eventfd::disown(fd);
   if (close(fd) < 0) return throwErrno(info.Env(), "close", errno);
   dmaKeepAlives().dropContainer(fd);  // a closed container has unmapped all its DMA
   return info.Env().Undefined();
@@ -129,7 +179,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 
 Napi::Value ContainerCapsJs(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "containerFd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "containerFd", &fd) || !ownedFd(info, "containerFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   ContainerCaps caps;
   if (int rc = containerCaps(fd, &caps); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GET_API_VERSION/VFIO_CHECK_EXTENSION)", -rc);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -142,7 +192,8 @@ Napi::Value ContainerCapsJs(const Napi::CallbackInfo& info) {
 Napi::Value SetIommuJs(const Napi::CallbackInfo& info) {
   int fd;
   double type;
-  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "type", 1, 1000, &type)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "type", 1, 1000, &type) || !ownedFd(info, "containerFd", fd, kNodeOrDevice))
+    return info.Env().Undefined();
   if (int rc = setIommu(fd, static_cast<int>(type)); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_SET_IOMMU)", -rc);
   return info.Env().Undefined();
 }
@@ -151,7 +202,7 @@ double clampSafe(uint64_t v) { return v > static_cast<uint64_t>(kMaxSafe) ? kMax
 
 Napi::Value IommuInfoJs(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "containerFd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "containerFd", &fd) || !ownedFd(info, "containerFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   IommuInfo ii;
   if (int rc = iommuInfo(fd, &ii); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_IOMMU_GET_INFO)", -rc);
   Napi::Env env = info.Env();
@@ -173,7 +224,7 @@ Napi::Value IommuInfoJs(const Napi::CallbackInfo& info) {
 
 Napi::Value GroupStatusJs(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "groupFd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "groupFd", &fd) || !ownedFd(info, "groupFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   uint32_t flags;
   if (int rc = groupStatus(fd, &flags); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_GET_STATUS)", -rc);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -184,14 +235,16 @@ Napi::Value GroupStatusJs(const Napi::CallbackInfo& info) {
 
 Napi::Value GroupSetContainerJs(const Napi::CallbackInfo& info) {
   int g, c;
-  if (!fdArg(info, 0, "groupFd", &g) || !fdArg(info, 1, "containerFd", &c)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "groupFd", &g) || !fdArg(info, 1, "containerFd", &c) || !ownedFd(info, "groupFd", g, kNodeOrDevice) ||
+      !ownedFd(info, "containerFd", c, kNodeOrDevice))
+    return info.Env().Undefined();
   if (int rc = groupSetContainer(g, c); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_SET_CONTAINER)", -rc);
   return info.Env().Undefined();
 }
 
 Napi::Value GroupUnsetContainerJs(const Napi::CallbackInfo& info) {
   int g;
-  if (!fdArg(info, 0, "groupFd", &g)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "groupFd", &g) || !ownedFd(info, "groupFd", g, kNodeOrDevice)) return info.Env().Undefined();
   if (int rc = groupUnsetContainer(g); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_UNSET_CONTAINER)", -rc);
   return info.Env().Undefined();
 }
@@ -201,15 +254,18 @@ Napi::Value GroupDeviceFdJs(const Napi::CallbackInfo& info) {
   if (!fdArg(info, 0, "groupFd", &g)) return info.Env().Undefined();
   if (info.Length() < 2 || !info[1].IsString()) return fail(info.Env(), "device name must be a string", false), info.Env().Undefined();
   std::string name = info[1].As<Napi::String>();
-  if (name.empty() || name.size() > 64) return fail(info.Env(), "device name must be 1 to 64 characters"), info.Env().Undefined();
+  if (name.empty() || name.size() > 64 || name.find('\0') != std::string::npos)
+    return fail(info.Env(), "device name must be 1 to 64 characters, without NUL"), info.Env().Undefined();
+  if (!ownedFd(info, "groupFd", g, kNodeOrDevice)) return info.Env().Undefined();
   int fd = groupDeviceFd(g, name.c_str());
   if (fd < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_GET_DEVICE_FD, " + name + ")", -fd);
+  ownedFds()[fd] = FdKind::Device;
   return Napi::Number::New(info.Env(), fd);
 }
 
 Napi::Value DeviceInfoJs(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "deviceFd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "deviceFd", &fd) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   DeviceInfo di;
   if (int rc = deviceInfo(fd, &di); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_INFO)", -rc);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -224,7 +280,8 @@ Napi::Value DeviceInfoJs(const Napi::CallbackInfo& info) {
 Napi::Value RegionInfoJs(const Napi::CallbackInfo& info) {
   int fd;
   double index;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "region index", 0, 255, &index)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "region index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
+    return info.Env().Undefined();
   RegionInfo ri;
   if (int rc = regionInfo(fd, static_cast<uint32_t>(index), &ri); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_REGION_INFO)", -rc);
   Napi::Env env = info.Env();
@@ -255,7 +312,8 @@ Napi::Value RegionInfoJs(const Napi::CallbackInfo& info) {
 Napi::Value IrqInfoJs(const Napi::CallbackInfo& info) {
   int fd;
   double index;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
+    return info.Env().Undefined();
   IrqInfo ii;
   if (int rc = irqInfo(fd, static_cast<uint32_t>(index), &ii); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_IRQ_INFO)", -rc);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -266,7 +324,7 @@ Napi::Value IrqInfoJs(const Napi::CallbackInfo& info) {
 
 Napi::Value ResetJs(const Napi::CallbackInfo& info) {
   int fd;
-  if (!fdArg(info, 0, "deviceFd", &fd)) return info.Env().Undefined();
+  if (!fdArg(info, 0, "deviceFd", &fd) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   if (int rc = deviceReset(fd); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_RESET)", -rc);
   return info.Env().Undefined();
 }
@@ -288,6 +346,7 @@ Napi::Value SetIrqEventfdsJs(const Napi::CallbackInfo& info) {
     if (d != std::floor(d) || d < -1 || d > 2147483647.0) return fail(info.Env(), "eventfds[" + std::to_string(i) + "] is not a file descriptor"), info.Env().Undefined();
     fds.push_back(static_cast<int32_t>(d));
   }
+  if (!ownedFd(info, "deviceFd", fd, kNodeOrDevice)) return info.Env().Undefined();
   if (int rc = setIrqEventfds(fd, static_cast<uint32_t>(index), static_cast<uint32_t>(start), fds); rc < 0) {
     return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_SET_IRQS)", -rc);
   }
@@ -348,6 +407,9 @@ Napi::Value MmapRegionJs(const Napi::CallbackInfo& info) {
   if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "offset", 0, kMaxSafe, &offset) || !intArg(info, 2, "size", 1, 1ull << 40, &size)) {
     return info.Env().Undefined();
   }
+  // Only a VFIO device fd: the kernel bounds its mmap by the region. mmap of an ordinary
+  // file past its end would hand out pages that SIGBUS when touched.
+  if (!ownedFd(info, "deviceFd", fd, {FdKind::Device})) return info.Env().Undefined();
   int err = 0;
   void* p = mapRegion(fd, static_cast<uint64_t>(offset), static_cast<size_t>(size), &err);
   if (!p) return throwErrno(info.Env(), "mmap(device region)", err);
@@ -397,6 +459,7 @@ Napi::Value ConfigReadJs(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
+  if (!ownedFd(info, "deviceFd", fd, {FdKind::Device})) return info.Env().Undefined();  // never pread a stranger
   uint32_t v = 0;
   ssize_t n = pread(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
   if (n != static_cast<ssize_t>(size)) return throwErrno(info.Env(), "pread(config space)", n < 0 ? errno : EIO);
@@ -412,6 +475,7 @@ Napi::Value ConfigWriteJs(const Napi::CallbackInfo& info) {
   }
   if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
   if (!intArg(info, 4, "value", 0, std::ldexp(1.0, 8 * static_cast<int>(size)) - 1, &value)) return info.Env().Undefined();
+  if (!ownedFd(info, "deviceFd", fd, {FdKind::Device})) return info.Env().Undefined();  // never pwrite a stranger
   uint32_t v = static_cast<uint32_t>(value);
   ssize_t n = pwrite(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
   if (n != static_cast<ssize_t>(size)) return throwErrno(info.Env(), "pwrite(config space)", n < 0 ? errno : EIO);
@@ -419,8 +483,10 @@ Napi::Value ConfigWriteJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EventfdJs(const Napi::CallbackInfo& info) {
-  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return throwErrno(info.Env(), "eventfd", errno);
+  ownedFds()[fd] = FdKind::Eventfd;
+  eventfd::own(fd, eventfd::Owner::Vfio);  // watchable; closed by this layer's closeFd
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -428,6 +494,8 @@ Napi::Value EventfdJs(const Napi::CallbackInfo& info) {
 Napi::Value ReadEventfdJs(const Napi::CallbackInfo& info) {
   int fd;
   if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
+  // Any eventfd the addon made (a read of another descriptor could block or eat its data).
+  if (!eventfd::owned(fd) || !eventfd::isEventfd(fd)) return ownedFd(info, "fd", fd, {FdKind::Eventfd}), info.Env().Undefined();
   uint64_t count = 0;
   ssize_t n = read(fd, &count, sizeof(count));
   if (n < 0 && errno == EAGAIN) return Napi::Number::New(info.Env(), 0);

@@ -75,11 +75,11 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   serial: 'PHYREMU0001',
 } as EmuOptions);
 
-const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
 
 /** Parses '4096', '16M', '1G', '2T' (binary units; an optional trailing 'B' or 'iB'). */
 export function parseSize(text: string, key = 'size'): number {
-  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  const m = /^(\d+)([KMGTP]?)(?:i?B)?$/i.exec(text);
   if (!m) throw new EmuTargetError(`${key}=${text}: expected a byte count such as 4096, 512K, 16M, 1G or 2T`, key);
   const n = Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()];
   if (!Number.isSafeInteger(n)) throw new EmuTargetError(`${key}=${text}: too large`, key);
@@ -88,24 +88,37 @@ export function parseSize(text: string, key = 'size'): number {
 
 const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
 
-/** Parses a duration such as '80us', '1.5ms', '500ns' into nanoseconds. */
+/** The longest duration the device model holds (2^40 ns, about 18 minutes). */
+export const MAX_DURATION_NS = 2 ** 40;
+
+/** Parses a duration such as '80us', '1.5ms', '500ns' into nanoseconds (at most MAX_DURATION_NS). */
 export function parseDuration(text: string, key = 'latency'): number {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(text);
   if (!m) throw new EmuTargetError(`${key}=${text}: expected a duration such as 500ns, 80us, 1.5ms or 1s`, key);
-  return Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+  const ns = Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+  if (!(ns <= MAX_DURATION_NS)) throw new EmuTargetError(`${key}=${text}: at most ${MAX_DURATION_NS} ns (1099s)`, key);
+  return ns;
+}
+
+// A cap or latency of 0 would mean "none" for some keys and be refused for others: every
+// such key refuses it, and leaving the key out is how to say "none".
+function positive(key: string, text: string, n: number, what: string): number {
+  if (n === 0) throw new EmuTargetError(`${key}=${text}: ${what} must be positive; leave ${key} out for none`, key);
+  return n;
 }
 
 /** Parses 'latency=' values: '80us' (fixed), '60us-100us' (uniform), 'exp:80us' (exponential). */
 export function parseLatency(text: string): LatencyModel {
-  if (text.startsWith('exp:')) return { kind: 'exponential', meanNs: parseDuration(text.slice(4)) };
+  if (text.startsWith('exp:')) return { kind: 'exponential', meanNs: positive('latency', text, parseDuration(text.slice(4)), 'the mean latency') };
   const dash = text.indexOf('-');
   if (dash > 0) {
     const minNs = parseDuration(text.slice(0, dash));
     const maxNs = parseDuration(text.slice(dash + 1));
     if (maxNs < minNs) throw new EmuTargetError(`latency=${text}: the upper bound is below the lower bound`, 'latency');
+    positive('latency', text, maxNs, 'the upper bound');
     return { kind: 'uniform', minNs, maxNs };
   }
-  return { kind: 'fixed', ns: parseDuration(text) };
+  return { kind: 'fixed', ns: positive('latency', text, parseDuration(text), 'the latency') };
 }
 
 function integer(key: string, text: string, min: number, max: number, what = ''): number {
@@ -153,13 +166,22 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
     set: (o, v) => (o.cmbBytes = v === 'off' ? 0 : parseSize(v, 'cmb')),
   },
   latency: { help: 'per-command latency: 80us, 60us-100us or exp:80us', set: (o, v) => (o.latency = parseLatency(v)) },
-  iops: { help: 'commands per second cap', set: (o, v) => (o.iops = integer('iops', v, 1, 1e9)) },
-  bw: { help: 'bandwidth cap in bytes per second, e.g. 2G', set: (o, v) => (o.bandwidth = parseSize(v, 'bw')) },
+  iops: { help: 'commands per second cap, 1..1000000000', set: (o, v) => (o.iops = integer('iops', v, 1, 1e9)) },
+  bw: {
+    help: 'bandwidth cap in bytes per second, e.g. 2G (1..1P)',
+    set: (o, v) => {
+      const n = positive('bw', v, parseSize(v, 'bw'), 'the bandwidth cap');
+      if (n > 2 ** 50) throw new EmuTargetError(`bw=${v}: at most 1P (2^50 bytes per second)`, 'bw');
+      o.bandwidth = n;
+    },
+  },
   inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
   faults: {
-    help: "fault injection specs joined by '+' (fail, drop, delay, cfs, stop, resume, corrupt, clear), e.g. fail:nth=100:status=0x281+corrupt:lba=100",
+    help: "fault injection specs joined by '+' (fail, drop, delay, cfs, stop, resume, corrupt, remove, clear), e.g. fail:nth=100:status=0x281+corrupt:lba=100",
     set: (o, v) => {
-      o.faults = v.split('+').filter((f) => f.length > 0);
+      const specs = v.split('+');
+      if (specs.some((f) => f.length === 0)) throw new EmuTargetError(`faults=${v}: an empty fault spec; give specs joined by '+', e.g. faults=fail:nth=10+cfs:after=100`, 'faults');
+      o.faults = specs;
       for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
     },
   },
@@ -180,6 +202,7 @@ function keyList(): string {
 
 /** Parses a target string into options; throws EmuTargetError on anything unknown or bad. */
 export function parseEmuTarget(target: string): EmuOptions {
+  if (typeof target !== 'string') throw new EmuTargetError(`an emulated-controller target must be a string such as 'emu' or 'emu:size=1G' (got ${typeof target})`);
   const o: EmuOptions = { ...EMU_DEFAULTS, faults: [] };
   if (target === 'emu') return o;
   if (!target.startsWith('emu:')) throw new EmuTargetError(`'${target}' is not an emulated-controller target: use 'emu' or 'emu:key=value,...'`);
@@ -190,7 +213,8 @@ export function parseEmuTarget(target: string): EmuOptions {
     if (eq <= 0) throw new EmuTargetError(`'${item}' in '${target}' is not key=value; valid keys: ${keyList()}`);
     const key = item.slice(0, eq);
     const value = item.slice(eq + 1);
-    const spec = EMU_KEYS[key];
+    // Own keys only: 'constructor' or '__proto__' are not options.
+    const spec = Object.hasOwn(EMU_KEYS, key) ? EMU_KEYS[key] : undefined;
     if (!spec) throw new EmuTargetError(`unknown key '${key}' in '${target}'; valid keys: ${keyList()}`, key);
     if (seen.has(key)) throw new EmuTargetError(`key '${key}' is given twice in '${target}'`, key);
     seen.add(key);

@@ -150,7 +150,16 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     info.This().As<Napi::Object>().TypeTag(&kQueuePairTag);
   }
 
-  QueuePair* live(Napi::Env env) {
+  // `this` must be a QueuePair (checked by its type tag before any member is read: a
+  // method called with another wrapped object as `this` would otherwise reinterpret it).
+  static bool isSelf(const Napi::CallbackInfo& info) {
+    if (info.This().IsObject() && info.This().As<Napi::Object>().CheckTypeTag(&kQueuePairTag)) return true;
+    fail(info.Env(), "QueuePair method called on an object that is not a QueuePair");
+    return false;
+  }
+  QueuePair* live(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return nullptr;
+    Napi::Env env = info.Env();
     if (!qp_) {
       fail(env, "the queue pair is closed");
       return nullptr;
@@ -215,7 +224,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   // result in words 14-15. Returns the number of slots processed. Rings the SQ doorbell once.
   Napi::Value submitBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t first, count;
     if (!qp || !uintArg(info, 0, reqCap_, &first, "first") || !uintArg(info, 1, reqCap_, &count, "count")) return env.Undefined();
     if (first + count > reqCap_) {
@@ -278,7 +287,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   // reap(max): completions into the shared completions buffer; returns how many.
   Napi::Value reap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t max = cplCap_;
     if (!qp || (info.Length() > 0 && !uintArg(info, 0, cplCap_, &max, "max")) || !buffersAttached(env)) return env.Undefined();
     return Napi::Number::New(env, writeCompletions(qp->poll(completions_.data(), static_cast<uint32_t>(max))));
@@ -287,7 +296,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   // submitRaw(sqe: Uint8Array(64), tag, arenaFirst, arenaCount, bytes): admin path.
   Napi::Value submitRaw(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     if (!qp) return env.Undefined();
     if (info.Length() < 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ByteLength() != 64) {
       fail(env, "expected (sqe: Uint8Array of 64 bytes, tag, firstEntry, entryCount, bytes)");
@@ -313,21 +322,21 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
 
   Napi::Value cancelAll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t status;
     if (!qp || !uintArg(info, 0, 0x7FFF, &status, "status")) return env.Undefined();
     return Napi::Number::New(env, writeCompletions(qp->cancelAll(completions_.data(), cplCap_, static_cast<uint16_t>(status))));
   }
 
   Napi::Value tick(const Napi::CallbackInfo& info) {
-    if (QueuePair* qp = live(info.Env())) qp->tick();
+    if (QueuePair* qp = live(info)) qp->tick();
     return info.Env().Undefined();
   }
 
   // expired(age): [[tag, cid], ...] of commands submitted at least `age` ticks ago.
   Napi::Value expired(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t age;
     if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &age, "age")) return env.Undefined();
     std::vector<uint64_t> tags(qp->capacity());
@@ -345,7 +354,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
 
   Napi::Value cidsOf(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t tag;
     if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &tag, "tag")) return env.Undefined();
     std::vector<uint16_t> cids(qp->capacity());
@@ -356,14 +365,14 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   }
 
   Napi::Value setArena(const Napi::CallbackInfo& info) {
-    if (live(info.Env()) && info.Length() > 0) setArenaValue(info[0]);
+    if (live(info) && info.Length() > 0) setArenaValue(info[0]);
     return info.Env().Undefined();
   }
 
   // addListPages(buffer, offset, iova, count): more spare pages for long lists.
   Napi::Value addListPages(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     uint64_t off, iova, count;
     if (!qp || info.Length() < 4 || !info[0].IsArrayBuffer()) {
       if (qp) fail(env, "expected (ArrayBuffer, offset, iova, count)");
@@ -389,7 +398,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
 
   Napi::Value stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    QueuePair* qp = live(env);
+    QueuePair* qp = live(info);
     if (!qp) return env.Undefined();
     Napi::Object o = Napi::Object::New(env);
     const QueueStats& s = qp->stats();
@@ -406,6 +415,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
 
   Napi::Value close(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!isSelf(info)) return env.Undefined();
     if (qp_ && qp_->exclusive()) {
       fail(env, "the queue pair is driven by a native thread; it cannot be closed until released");
       return env.Undefined();
@@ -425,6 +435,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   }
 
   Napi::Value busy(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
     return Napi::Boolean::New(info.Env(), qp_ && qp_->exclusive());
   }
 

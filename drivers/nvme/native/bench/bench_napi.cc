@@ -194,8 +194,16 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   return o;
 }
 
+// Marks BenchJob objects so a method called with another object as `this` is refused.
+constexpr napi_type_tag kBenchJobTag = {0x70687972'62656e63ull, 0x684a6f6200000001ull};
+
 class BenchJob : public Napi::ObjectWrap<BenchJob> {
  public:
+  static bool isSelf(const Napi::CallbackInfo& info) {
+    if (info.This().IsObject() && info.This().As<Napi::Object>().CheckTypeTag(&kBenchJobTag)) return true;
+    throwType(info.Env(), "BenchJob method called on an object that is not a BenchJob");
+    return false;
+  }
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "BenchJob",
                        {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
@@ -236,6 +244,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     }
     progress_ = ta.As<Napi::Float64Array>().Data();
     progressRef_ = Napi::Persistent(ta.As<Napi::Object>());
+    info.This().As<Napi::Object>().TypeTag(&kBenchJobTag);
     if (const char* why = validateJobParams(*params_)) {
       throwRange(env, std::string("bench job: ") + why);
       return;
@@ -269,13 +278,16 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
 
  private:
   Napi::Value stop(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
     stop_.store(true);
     return info.Env().Undefined();
   }
   Napi::Value done(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
     return Napi::Boolean::New(info.Env(), finished_.load(std::memory_order_acquire));
   }
   Napi::Value join(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
     Napi::Env env = info.Env();
     if (joined_) {
       throwType(env, "this bench job was already joined");
@@ -293,6 +305,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   // The results so far (copied by the job thread at its next pass), or null when the
   // thread has ended or does not answer within 200 ms.
   Napi::Value snapshot(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
     Napi::Env env = info.Env();
     if (!thread_.joinable() || joined_ || finished_.load(std::memory_order_acquire)) return env.Null();
     const uint32_t want = snapshot_->requested.load(std::memory_order_relaxed) + 1;
