@@ -104,6 +104,7 @@ export async function openBenchDevice(target: string, jobs: JobSpec[]): Promise<
         return { nsid, lbaSize: ns.lbaSize, blocks: ns.blocks };
       },
       maxQueueSize: () => ctrl.cap.maxQueueEntries,
+      registers: () => ctrl.fn.bar(0),
       async createQueue(size, dptr): Promise<BenchQueue> {
         const qp = await ctrl.createQueuePair({ size, dptr });
         return { native: qp.native, capacity: qp.capacity, close: () => qp.close() };

@@ -68,7 +68,10 @@ export function parseTimeNs(option: string, text: string, defaultUnit: 's' | 'ms
   const unit = suffix === '' ? defaultUnit : suffix.toLowerCase();
   const mult = TIME_UNITS_NS[unit];
   if (mult === undefined) throw new BenchOptionError(option, text, `unknown time unit '${suffix}' (use us, ms, s, m, h or d)`);
-  return value * mult;
+  const ns = value * mult;
+  // Beyond 2^53 ns (104 days) the native engine could not take it exactly.
+  if (!Number.isSafeInteger(ns)) throw new BenchOptionError(option, text, 'the time is too long (at most 104 days)');
+  return ns;
 }
 
 /** Parses a plain integer (decimal or 0x hex, no suffix) within [min, max]. */

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseBenchArgs } from '../bench/config';
+import { checkOutputFile, targetFiles } from '../common/paths';
 import { openBenchDevice } from '../bench/device';
 import type { JobSpec } from '../bench/job';
 import { OPTIONS, UNSUPPORTED } from '../bench/options';
@@ -47,6 +48,12 @@ export async function run(argv: string[]): Promise<number> {
   let config;
   try {
     config = parseBenchArgs(argv);
+    // The report's file is checked before the device is opened: not the image under test,
+    // not a job file, not a device, and writable (a run must not end with its report lost).
+    if (config.run.output) {
+      const jobFiles = config.jobFiles.map((f) => ({ path: f, what: `the job file ${f}` }));
+      checkOutputFile(config.run.output, '--output', 'PHYR_BENCH_BAD_OUTPUT', [...targetFiles(config.target), ...jobFiles]);
+    }
   } catch (e) {
     console.error(`phyr bench: ${(e as Error).message}`);
     return 2;
@@ -85,6 +92,8 @@ export async function run(argv: string[]): Promise<number> {
     const sink: StatusSink = { isTty: Boolean(process.stderr.isTTY), write: (s) => process.stderr.write(s), dump: (partial) => emit(report(partial)) };
     const results = await runJobs(device, jobs, runOpts, sink, controller.signal);
     emit(report(results));
+    // A failed job is named on stderr too, whatever the output format or file.
+    for (const r of results) if (r.error !== 0) console.error(`phyr bench: job '${r.name}' failed: ${r.errorMessage ?? `error ${r.error}`}`);
     const failed = results.some((r) => r.error !== 0 || r.verifyErrors > 0);
     return failed ? 1 : 0;
   } catch (e) {
