@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { parseEmuTarget } from '../../lib/emu/target';
 import { PhyrError } from '../../lib/errors';
 import { DEFAULT_TARGET, targetKind } from '../../lib/pci/open';
 import { defaultRegistry } from '../validate/catalog';
@@ -17,6 +18,7 @@ import { TerminalReporter, type TerminalStream } from '../validate/report/termin
 import { runCases } from '../validate/runner';
 import { openSession, type SessionOptions, type ValidateSession } from '../validate/session';
 import { SUITES } from '../validate/suites';
+import { checkDistinctOutputs, checkOutputFile, targetFiles } from '../common/paths';
 import type { RunReport } from '../validate/types';
 
 export const summary = 'check a controller against the NVMe spec and for data integrity, with JUnit/JSON/HTML reports';
@@ -154,8 +156,16 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
   let kind: 'emu' | 'vfio';
   try {
     kind = targetKind(target);
-    if (args.values.peer !== undefined) targetKind(args.values.peer);
+    if (kind === 'emu') parseEmuTarget(target);
+    if (args.values.peer !== undefined && targetKind(args.values.peer) === 'emu') parseEmuTarget(args.values.peer);
     timeoutMs = 1000 * (args.values.timeout !== undefined ? positiveInt(args.values.timeout, '--timeout', 3600) : kind === 'emu' ? 30 : 120);
+    // Report paths are checked now, before the suite runs: a run of minutes must not end
+    // with its reports refused. Not a directory, not a device, not the image under test,
+    // not each other, and a writable place (missing directories are created later).
+    const reports = (['junit', 'json', 'html'] as const).flatMap((k) => (args.values[k] !== undefined ? [{ option: `--${k}`, file: args.values[k] as string }] : []));
+    const protect = [...targetFiles(target), ...targetFiles(args.values.peer)];
+    for (const r of reports) checkOutputFile(r.file, r.option, 'PHYR_USAGE', protect, true);
+    checkDistinctOutputs(reports, 'PHYR_USAGE');
   } catch (err) {
     deps.stderr.write(`phyr validate: ${(err as Error).message}\n`);
     return 2;
