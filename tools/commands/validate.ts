@@ -177,6 +177,12 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
 
   const session = await deps.open(target, { nsid, peer: args.values.peer, commandTimeoutMs: Math.min(timeoutMs, kind === 'emu' ? 5000 : 30_000) });
   try {
+    // An --nsid the controller does not have would fail every namespace case: a usage
+    // error (Identify Namespace of an inactive NSID returns zeros, NVMe 1.4 §5.15.2.1).
+    if (argv.some((a) => a === '--nsid' || a.startsWith('--nsid=')) && !(Number(session.device.namespace?.nsze) > 0)) {
+      deps.stderr.write(`phyr validate: --nsid ${nsid}: namespace ${nsid} is not active on ${session.device.model.trim()} (Identify Namespace reports no capacity); give an active namespace (see phyr identify ${target})\n`);
+      return 2;
+    }
     if (args.values.destructive) {
       const answer = await confirmDestructive(session.device, nsid, args.values.yes, deps.prompt);
       if (!answer.ok) {

@@ -35,6 +35,12 @@ function kernelInterface(real: string): string | undefined {
   return undefined;
 }
 
+// /dev holds device nodes (a new "report" there is a stray file where a disk's node could
+// appear); /dev/shm is an ordinary tmpfs and /dev/null is accepted on its own.
+function inDevDir(real: string): boolean {
+  return (real === '/dev' || real.startsWith('/dev/')) && !(real === '/dev/shm' || real.startsWith('/dev/shm/'));
+}
+
 function realOrResolved(p: string): string {
   try {
     return fs.realpathSync(p);
@@ -151,6 +157,7 @@ export function checkOutputFile(file: string, option: string, code: string, prot
     if (st.isDirectory()) refuse('is a directory; give a file name for the report');
     if (st.isBlockDevice()) refuse('is a block device; a report written there would overwrite the disk');
     if (!st.isFile()) refuse(`is ${fileKind(st)}, not a regular file (only /dev/null is accepted besides regular files)`);
+    if (inDevDir(real)) refuse('is under /dev, the device nodes; give a regular file elsewhere');
     let fd: number;
     try {
       fd = fs.openSync(resolved, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
@@ -179,6 +186,7 @@ export function checkOutputFile(file: string, option: string, code: string, prot
     if (!ds!.isDirectory()) refuse(`${dir} is ${fileKind(ds!)}, not a directory`);
     const droot = kernelInterface(realOrResolved(dir));
     if (droot) refuse(`is under ${droot}, a kernel interface; give a regular file for the report`);
+    if (inDevDir(realOrResolved(dir))) refuse('is under /dev, the device nodes; give a regular file elsewhere (or /dev/null)');
     try {
       fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
     } catch (e) {
