@@ -43,7 +43,7 @@ export function isUsageError(err: unknown): boolean {
   return code.startsWith('ERR_PARSE_ARGS') || code.endsWith('_USAGE') || USAGE_CODES.has(code);
 }
 
-const USAGE_CODES = new Set(['PHYR_BAD_TARGET', 'PHYR_BAD_EMU_TARGET', 'PHYR_VM_SPEC', 'PHYR_SETUP_NO_DEVICE', 'PHYR_SETUP_NOT_NVME']);
+const USAGE_CODES = new Set(['PHYR_BAD_TARGET', 'PHYR_NO_TARGET', 'PHYR_BAD_EMU_TARGET', 'PHYR_VM_SPEC', 'PHYR_SETUP_NO_DEVICE', 'PHYR_SETUP_NOT_NVME']);
 
 let commandName = '';
 

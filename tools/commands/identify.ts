@@ -4,8 +4,8 @@ import { parseArgs } from 'util';
 import { open } from '../../drivers/nvme';
 import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme/identify';
 import { PhyrError } from '../../lib/errors';
-import { parseEmuTarget } from '../../lib/emu/target';
-import { DEFAULT_TARGET, targetKind } from '../../lib/pci/open';
+import { DEFAULT_TARGET } from '../../lib/pci/open';
+import { checkTarget } from '../common/target';
 
 export const summary = 'print Identify Controller / Namespace data like nvme-cli (text or JSON)';
 
@@ -62,7 +62,7 @@ export async function run(argv: string[], io: IdentifyIo = consoleIo): Promise<n
   const target = positionals[0] ?? DEFAULT_TARGET;
   try {
     // A malformed target is a usage error, found before anything is opened.
-    if (targetKind(target) === 'emu') parseEmuTarget(target);
+    checkTarget(target);
   } catch (e) {
     io.err(`phyr identify: ${(e as Error).message}`);
     return 2;

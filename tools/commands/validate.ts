@@ -3,9 +3,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { parseEmuTarget } from '../../lib/emu/target';
 import { PhyrError } from '../../lib/errors';
-import { DEFAULT_TARGET, targetKind } from '../../lib/pci/open';
+import { DEFAULT_TARGET } from '../../lib/pci/open';
+import { checkTarget } from '../common/target';
 import { defaultRegistry } from '../validate/catalog';
 import { confirmDestructive, type PromptIo } from '../validate/confirm';
 import { quirksFor } from '../validate/quirks';
@@ -155,9 +155,8 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
   let timeoutMs: number;
   let kind: 'emu' | 'vfio';
   try {
-    kind = targetKind(target);
-    if (kind === 'emu') parseEmuTarget(target);
-    if (args.values.peer !== undefined && targetKind(args.values.peer) === 'emu') parseEmuTarget(args.values.peer);
+    kind = checkTarget(target);
+    if (args.values.peer !== undefined) checkTarget(args.values.peer);
     timeoutMs = 1000 * (args.values.timeout !== undefined ? positiveInt(args.values.timeout, '--timeout', 3600) : kind === 'emu' ? 30 : 120);
     // Report paths are checked now, before the suite runs: a run of minutes must not end
     // with its reports refused. Not a directory, not a device, not the image under test,
