@@ -139,7 +139,7 @@ struct JobResults {
   int32_t error = 0;
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
   uint64_t errorLba = 0;
-  char errorText[256] = {};
+  char errorText[320] = {};
 };
 
 }  // namespace phyr::bench
