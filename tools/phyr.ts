@@ -32,11 +32,28 @@ function usage(): string {
   return lines.join('\n');
 }
 
+/**
+ * Errors that mean "the command line is wrong", whichever subcommand raised them: exit
+ * status 2 (as a usage error), not 1 (a failed run). parseArgs raises ERR_PARSE_ARGS_*;
+ * subcommands raise PhyrErrors with *_USAGE codes, and a malformed target is one too.
+ */
+export function isUsageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return code.startsWith('ERR_PARSE_ARGS') || code.endsWith('_USAGE') || USAGE_CODES.has(code);
+}
+
+const USAGE_CODES = new Set(['PHYR_BAD_TARGET', 'PHYR_NO_TARGET', 'PHYR_BAD_EMU_TARGET', 'PHYR_VM_SPEC', 'PHYR_SETUP_NO_DEVICE', 'PHYR_SETUP_NOT_NVME']);
+
+let commandName = '';
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 1;
+    // No command (or an empty one) is a usage error: the help goes to stderr, exit 2.
+    if (name) console.log(usage());
+    else console.error(usage());
+    return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const mod = (COMMANDS as readonly string[]).includes(name) ? load(name) : undefined;
+  commandName = name;
   if (!mod) {
     console.error(`phyr: unknown command '${name}'\n\n${usage()}`);
     return 2;
@@ -57,8 +75,10 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const e = err as Error & { code?: string };
-    console.error(`phyr: ${e.message ?? String(err)}`);
-    if (process.env.PHYR_DEBUG) console.error(e.stack);
-    process.exitCode = 1;
+    const usage = isUsageError(err);
+    const who = commandName ? `phyr ${commandName}` : 'phyr';
+    console.error(`${who}: ${e?.message ?? String(err)}${usage ? `\n(see ${who} --help)` : ''}`);
+    if (process.env.PHYR_DEBUG) console.error(e?.stack);
+    process.exitCode = usage ? 2 : 1;
   },
 );

@@ -209,7 +209,7 @@ t.test('bad input is refused before any IO reaches the device', async (t) => {
     ['emu:lbads=12', ['--name=a', '--bs=512'], /bs=512B is not a multiple of the namespace's LBA size \(4096 bytes\)/],
     ['emu:size=16M', ['--name=a', '--size=32m'], /reaches beyond namespace 1/],
     ['emu:qsize=64', ['--name=a', '--iodepth=64'], /iodepth=64 is beyond the queue size: this controller's queues hold at most 64 entries, so at most 48 commands/],
-    ['emu', ['--name=a', '--nsid=5'], /namespace 5 is not an active namespace/],
+    ['emu', ['--name=a', '--nsid=5'], /--nsid=5: namespace 5 is not active on this controller \(active: 1\)/],
   ];
   for (const [target, args, re] of cases) {
     await withDevice(target, args, async (d, cfg) => {

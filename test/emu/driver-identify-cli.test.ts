@@ -33,7 +33,7 @@ t.test('errors and help', async (t) => {
   t.equal(await run(['--ns', 'x'], b.io), 2);
   t.match(b.err.join(''), /--ns needs a namespace id/);
   const c = capture();
-  t.equal(await run(['bogus-target'], c.io), 1);
+  t.equal(await run(['bogus-target'], c.io), 2, 'a malformed target is a usage error');
   t.match(c.err.join(''), /is not a target/);
   const d = capture();
   t.equal(await run(['--help'], d.io), 0);

@@ -29,6 +29,13 @@ class MemQueue {
     uint8_t* at = disk_.data() + io.lba * lbaSize_;
     if (io.write) std::memcpy(at, mem, bytes);
     else std::memcpy(mem, at, bytes);
+    submitted_++;
+    if (cfsAfter_ && submitted_ > cfsAfter_) {
+      // The device failed: it raises CSTS.CFS and fetches (completes) nothing more.
+      if (csts_) *csts_ |= 0x2u;
+      return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};
+    }
+    if (dropNth_ && submitted_ % dropNth_ == 0) return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};  // completion lost
     uint16_t status = 0;
     if (failLba_ != UINT64_MAX && io.lba <= failLba_ && failLba_ < io.lba + io.blocks) status = 0x80;  // LBA Out of Range
     pending_.push_back({io.tag, status});
@@ -61,6 +68,10 @@ class MemQueue {
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
   uint64_t failLba_ = UINT64_MAX;
+  uint64_t submitted_ = 0;
+  uint64_t dropNth_ = 0;   // never complete every Nth command (0 = off)
+  uint64_t cfsAfter_ = 0;  // after this many commands, set CFS in *csts_ and go silent (0 = off)
+  uint32_t* csts_ = nullptr;
 };
 
 JobParams baseParams(std::vector<uint8_t>& buf, uint32_t iodepth, uint32_t bs) {
@@ -269,6 +280,9 @@ TEST(bench_engine_rejects_bad_parameters) {
       {[](JobParams& p) { p.timeBased = true; }},
       {[](JobParams& p) { p.readPercent = 50; p.verify = true; }},
       {[](JobParams& p) { p.regionBytes = 2048; }},
+      {[](JobParams& p) { p.cmdTimeoutNs = 0; }},
+      {[](JobParams& p) { p.cmdTimeoutNs = kMinCmdTimeoutNs - 1; }},
+      {[](JobParams& p) { p.cmdTimeoutNs = kMaxCmdTimeoutNs + 1; }},
   };
   for (const Case& c : cases) {
     JobParams p = baseParams(buf, 4, 4096);
@@ -280,6 +294,71 @@ TEST(bench_engine_rejects_bad_parameters) {
   }
   JobParams ok = baseParams(buf, 4, 4096);
   CHECK(validateJobParams(ok) == nullptr);
+}
+
+TEST(bench_engine_lost_completion_times_out_naming_the_command) {
+  MemQueue q(2048, 512, 1024);
+  q.dropNth_ = 40;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 60'000'000'000ull;  // would run a minute
+  p.cmdTimeoutNs = 50'000'000ull;   // 50 ms
+  const uint64_t t0 = monotonicNs();
+  const JobResults r = runJob(q, p);
+  const uint64_t took = monotonicNs() - t0;
+  CHECK_EQ(r.error, 110);
+  CHECK(std::strstr(r.errorText, "command timed out: read (opcode 02h) of 8 blocks at LBA ") != nullptr);
+  CHECK(std::strstr(r.errorText, "cmd_timeout 50 ms") != nullptr);
+  // The 40th command was dropped: its LBA is the one named (sequential reads of 8 blocks).
+  CHECK_EQ(r.errorLba, 39u * 8u);
+  CHECK(took >= 50'000'000ull && took < 1'000'000'000ull);
+}
+
+TEST(bench_engine_controller_fatal_status_ends_the_job_at_once) {
+  MemQueue q(2048, 512, 1024);
+  uint32_t csts = 0x1;  // RDY
+  q.csts_ = &csts;
+  q.cfsAfter_ = 100;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 8, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 60'000'000'000ull;
+  p.csts = &csts;  // the default 10 s command timeout stays: CFS must end the job well before
+  const uint64_t t0 = monotonicNs();
+  const JobResults r = runJob(q, p);
+  const uint64_t took = monotonicNs() - t0;
+  CHECK_EQ(r.error, 5);
+  CHECK(std::strstr(r.errorText, "controller fatal status: CSTS.CFS = 1 (CSTS = 0x3)") != nullptr);
+  CHECK(std::strstr(r.errorText, "8 command(s) in flight, the oldest: read (opcode 02h)") != nullptr);
+  CHECK(took < 1'000'000'000ull);
+}
+
+TEST(bench_engine_csts_all_ones_is_a_gone_device) {
+  MemQueue q(2048, 512, 1024);
+  uint32_t csts = 0xFFFFFFFFu;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 60'000'000'000ull;
+  p.csts = &csts;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 19);
+  CHECK(std::strstr(r.errorText, "the controller is gone: CSTS reads all ones") != nullptr);
+}
+
+TEST(bench_engine_healthy_controller_is_watched_without_failing) {
+  MemQueue q(2048, 512, 1024);
+  uint32_t csts = 0x1;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000ull;  // 100 ms: several health checks
+  p.cmdTimeoutNs = kMinCmdTimeoutNs;
+  p.csts = &csts;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK(r.read.ios > 0u);
 }
 
 TEST(bench_engine_thread_per_job_with_stop_flag) {

@@ -1,6 +1,7 @@
 // `phyr validate` end to end over the synthetic device: usage errors, --list, the run with
 // progress and every report file, the destructive confirmation (refused without a terminal,
 // asked on one naming model and serial, skipped with --yes) and exit statuses.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -148,4 +149,48 @@ t.test('the default entry point reports usage errors on stderr', async (t) => {
     process.stderr.write = write;
   }
   t.match(err, /--nsid must be an integer/);
+});
+
+t.test('report paths are checked before the suite runs: refused with exit 2, no device opened', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-validate-paths-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const image = path.join(dir, 'disk.img');
+  fs.writeFileSync(image, 'IMAGE');
+  const readOnly = path.join(dir, 'ro');
+  fs.mkdirSync(readOnly);
+  const aFile = path.join(dir, 'plain');
+  fs.writeFileSync(aFile, 'x');
+  const fifo = path.join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const cases: Array<[string[], RegExp]> = [
+    [['--junit', dir], /--junit '.*': is a directory; give a file name/],
+    [['--json', `${dir}/`], /--json '.*': is a directory/],
+    [['--html', '/dev/zero'], /--html '\/dev\/zero': is a character device, not a regular file/],
+    [['--json', fifo], /is a FIFO \(named pipe\), not a regular file/],
+    [['--junit', '/proc/self/mem'], /is under \/proc, a kernel interface/],
+    [['--junit', '/sys/kernel/x.xml'], /is under \/sys, a kernel interface/],
+    [['--json', path.join(aFile, 'r.json')], /a component of the path is not a directory/],
+    [['--junit', ''], /an empty path/],
+    [['--junit', path.join(dir, 'same'), '--json', path.join(dir, 'same')], /--junit and --json name the same file/],
+    [[`emu:backend=file:${image}`, '--json', image], /is the disk image under test \(backend=file:/],
+    [['emu', '--peer', `emu:backend=file:${image}`, '--html', image], /is the disk image under test/],
+    [['emu:bogus=1'], /unknown key 'bogus'/],
+  ];
+  // Root ignores directory permissions; the read-only case needs an unprivileged user.
+  if (process.getuid?.() !== 0) {
+    fs.chmodSync(readOnly, 0o555);
+    cases.push([['--junit', path.join(readOnly, 'r.xml')], /is not writable/]);
+  }
+  for (const [argv, msg] of cases) {
+    const h = harness();
+    t.equal(await runValidate(argv, h.deps), 2, argv.join(' '));
+    t.match(h.err(), msg, argv.join(' '));
+    t.same(h.opened, [], 'no device opened, no case run');
+  }
+  t.equal(fs.readFileSync(image, 'utf8'), 'IMAGE', 'the image is untouched');
+  // A new file in a directory still to be created, and an existing writable file, pass.
+  const h = harness();
+  t.equal(await runValidate(['--suite', 'errors', '--case', 'errors.synthetic.pass', '--junit', path.join(dir, 'new', 'deeper', 'r.xml'), '--json', aFile], h.deps), 0, h.err());
+  t.ok(fs.existsSync(path.join(dir, 'new', 'deeper', 'r.xml')));
+  t.match(fs.readFileSync(aFile, 'utf8'), /^\{/);
 });

@@ -137,7 +137,7 @@ t.test('phyr vm: help and argument errors', async (t) => {
     t.match(out.join('\n'), /--nvme SPEC/);
     t.equal(await vmCommand.run([]), 2);
     await t.rejects(vmCommand.run(['--accel', 'xen', '--', 'true']), /--accel 'xen' must be tcg or kvm/);
-    await t.rejects(vmCommand.run(['--timeout', '0', '--', 'true']), /must be a positive integer/);
+    await t.rejects(vmCommand.run(['--timeout', '0', '--', 'true']), /--timeout '0' must be an integer from 1 to 86400/);
     await t.rejects(vmCommand.run(['--nvme', 'ns=99', '--', 'true']), /from 1 to 32/);
   } finally {
     console.log = log;

@@ -1,7 +1,9 @@
 // Turns a `phyr bench` command line and job files into the jobs to run and the run-wide
 // options, with every fio-compatibility rule applied and nothing left unchecked.
 import * as fs from 'fs';
+import { parseEmuTarget } from '../../lib/emu/target';
 import { targetKind } from '../../lib/pci/open';
+import { JOB_FILE_MAX_BYTES, readBoundedTextFile } from '../common/paths';
 import { BenchConfigError, BenchOptionError } from './errors';
 import { parseJobFile } from './jobfile';
 import { cloneJob, defaultJob, defaultRunOptions, type JobSpec, type RunOptions } from './job';
@@ -16,7 +18,12 @@ export interface BenchConfig {
   run: RunOptions;
   /** True when neither options nor job files were given: the built-in short default job. */
   builtinDefault: boolean;
+  /** The job files read, in order. */
+  jobFiles: string[];
 }
+
+/** The largest job file accepted (bytes); larger ones, and anything not a regular file, are refused. */
+export const BENCH_JOB_FILE_MAX_BYTES = JOB_FILE_MAX_BYTES;
 
 /** The target used when none is given. */
 export const BENCH_DEFAULT_TARGET = 'emu';
@@ -96,7 +103,9 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const base = defaultJob();
   for (const [k, v] of global) applyTo(base, run, k, v, 'command line');
   for (const file of files) {
-    const sections = parseJobFile(fs.readFileSync(file, 'utf8'), file, env);
+    // A regular file of at most 1 MiB: /dev/zero would be read forever, a FIFO would
+    // block the open until a writer came.
+    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, env);
     const fileGlobal = cloneJob(base);
     for (const s of sections) {
       // fio: a [global] after a job applies only to the jobs that follow it.
@@ -126,7 +135,9 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   }
   for (const j of jobs) checkJob(j);
-  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault };
+  // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
+  if (target?.startsWith('emu')) parseEmuTarget(target);
+  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files };
 }
 
 /** Device-independent checks of one job (device-dependent ones run after open, before IO). */

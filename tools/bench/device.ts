@@ -9,7 +9,7 @@ import type { PciFunction } from '../../lib/pci/function';
 import { openVfio, type VfioFunction } from '../../lib/vfio';
 import { normaliseBdf, targetKind } from '../../lib/pci/open';
 import { PhyrFlags } from '../../lib/phyr';
-import { BenchConfigError } from './errors';
+import { BenchConfigError, BenchOptionError } from './errors';
 import { modeTraits, type JobSpec } from './job';
 import { slotBytesOf } from './plan';
 import { groupJobs, type BenchBuffer, type BenchDevice, type BenchQueue } from './runner';
@@ -100,10 +100,15 @@ export async function openBenchDevice(target: string, jobs: JobSpec[]): Promise<
         iommuFaults: () => (typeof fn.faultCount === 'function' ? fn.faultCount() : 0),
       },
       namespace(nsid) {
+        // A namespace the controller does not have is a bad --nsid (exit 2), found before IO.
+        if (!ctrl.namespaces().some((n) => n.nsid === nsid)) {
+          throw new BenchOptionError('nsid', String(nsid), `namespace ${nsid} is not active on this controller (active: ${ctrl.namespaces().map((n) => n.nsid).join(', ') || 'none'})`);
+        }
         const ns = ctrl.namespace(nsid);
         return { nsid, lbaSize: ns.lbaSize, blocks: ns.blocks };
       },
       maxQueueSize: () => ctrl.cap.maxQueueEntries,
+      registers: () => ctrl.fn.bar(0),
       async createQueue(size, dptr): Promise<BenchQueue> {
         const qp = await ctrl.createQueuePair({ size, dptr });
         return { native: qp.native, capacity: qp.capacity, close: () => qp.close() };

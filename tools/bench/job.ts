@@ -53,7 +53,17 @@ export interface JobSpec {
   randseed: number;
   stonewall: boolean;
   groupReporting: boolean;
+  /**
+   * phyr's own: a command with no completion this long after its doorbell fails the job,
+   * naming the command (the native engine measures it from its existing timestamps).
+   */
+  cmdTimeoutNs: number;
 }
+
+/** Default per-command timeout (cmd_timeout): 10 s. */
+export const DEFAULT_CMD_TIMEOUT_NS = 10e9;
+/** Bounds of cmd_timeout, as the native engine enforces them: 1 ms .. 1 h. */
+export const CMD_TIMEOUT_BOUNDS_NS = { min: 1e6, max: 3600e9 } as const;
 
 /** Options that apply to the whole run, not a job (fio's command-line-only options). */
 export interface RunOptions {
@@ -94,6 +104,7 @@ export function defaultJob(name = 'job'): JobSpec {
     randseed: 0x89,
     stonewall: false,
     groupReporting: false,
+    cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
   };
 }
 

@@ -39,6 +39,8 @@ export interface NativeJobParams {
   bufIova: number;
   slotBytes: number;
   bufFlags: number;
+  /** Per-command timeout in ns, 1 ms .. 1 h (optional natively: 10 s when absent). */
+  cmdTimeoutNs: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -108,7 +110,11 @@ export interface ProgressFields {
 
 /** The room's exports. */
 export interface BenchNative {
-  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array) => NativeBenchJob;
+  /**
+   * Starts a job thread. `registers` is the controller's BAR0: the thread reads CSTS at its
+   * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
+   */
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null) => NativeBenchJob;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */

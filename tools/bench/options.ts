@@ -2,7 +2,7 @@
 // --mem, --dptr). Options fio has but phyr does not implement are rejected BY NAME with a
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
-import type { BlockSizeSpec, JobSpec, RunOptions, RwMode } from './job';
+import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs } from './units';
 
 /** Where an option may appear. */
@@ -194,6 +194,16 @@ export const OPTIONS: BenchOption[] = [
       const val = need('dptr', v);
       if (val !== 'prp' && val !== 'sgl' && val !== 'auto') throw new BenchOptionError('dptr', val, 'expected prp, sgl or auto');
       j.dptr = val;
+    },
+  },
+  {
+    name: 'cmd_timeout', scope: 'job',
+    help: `per-command timeout (phyr's own; default ${DEFAULT_CMD_TIMEOUT_NS / 1e9} s, 1ms..1h; seconds unless a unit is given): a command with no completion this long fails the job, naming it`,
+    applyJob: (j, v) => {
+      const val = need('cmd_timeout', v);
+      const ns = parseTimeNs('cmd_timeout', val, 's');
+      if (ns < CMD_TIMEOUT_BOUNDS_NS.min || ns > CMD_TIMEOUT_BOUNDS_NS.max) throw new BenchOptionError('cmd_timeout', val, 'must be between 1ms and 1h (e.g. 500ms, 10, 2m)');
+      j.cmdTimeoutNs = ns;
     },
   },
   {

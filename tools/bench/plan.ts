@@ -2,7 +2,7 @@
 // into the exact parameters of each job thread — and rejects every impossible combination
 // here, before any queue is created or any IO issued.
 import { BenchConfigError } from './errors';
-import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
+import { DEFAULT_CMD_TIMEOUT_NS, modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { formatBytesFio } from './units';
 
@@ -104,6 +104,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     verifyFatal: j.verifyFatal,
     doVerify: j.doVerify,
     slotBytes: slotBytesOf(j),
+    cmdTimeoutNs: j.cmdTimeoutNs,
   };
 }
 
@@ -128,5 +129,6 @@ export function jobOptions(j: JobSpec): Record<string, string> {
   o.nsid = String(j.nsid);
   o.mem = j.mem.kind === 'p2p' ? `p2p:${j.mem.bdf},bar=${j.mem.bar}` : j.mem.kind;
   o.dptr = j.dptr;
+  if (j.cmdTimeoutNs !== DEFAULT_CMD_TIMEOUT_NS) o.cmd_timeout = `${j.cmdTimeoutNs / 1e6}ms`;
   return o;
 }

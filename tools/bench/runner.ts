@@ -34,6 +34,11 @@ export interface BenchDevice {
   maxQueueSize(): number;
   createQueue(size: number, dptr: JobSpec['dptr']): BenchQueue | Promise<BenchQueue>;
   allocBuffer(bytes: number, mem: JobSpec['mem']): BenchBuffer;
+  /**
+   * The controller's BAR0, so job threads watch CSTS (CFS, or all ones when the device is
+   * gone) at their periodic health check; absent or null: not watched.
+   */
+  registers?(): ArrayBuffer | null;
 }
 
 /** Where status lines go. */
@@ -179,9 +184,10 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
           running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count) });
         }
       }
+      const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
-        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress);
+        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers);
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(groups[gi], running, snap)]);
       results.push(...foldClones(groups[gi], running, running.map((x) => toJobResult(x.spec, x.plan, gi, x.job!.join()))));

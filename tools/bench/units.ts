@@ -14,9 +14,21 @@ export type SizeValue = { bytes: number } | { percent: number };
 
 const BINARY_POWERS: Record<string, number> = { k: 1, m: 2, g: 3, t: 4, p: 5 };
 
-function parseMagnitude(option: string, text: string): { value: number; suffix: string } {
+const EXPECTED = {
+  size: 'expected a whole number of bytes with an optional suffix, e.g. 4k, 128KiB, 1g, 0x1000',
+  time: 'expected a whole number with an optional time unit, e.g. 500ms, 10 (seconds), 2m',
+  integer: 'expected a plain integer',
+} as const;
+
+function parseMagnitude(option: string, text: string, kind: keyof typeof EXPECTED = 'size'): { value: number; suffix: string } {
   const m = /^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([A-Za-z%]*)\s*$/.exec(text);
-  if (!m) throw new BenchOptionError(option, text, 'expected an integer with an optional unit suffix, e.g. 4k, 128KiB, 1g, 0x1000');
+  if (!m) {
+    // Say which rule the value broke: a sign or a fraction reads as "a number" to a user.
+    const t = text.trim();
+    if (/^-/.test(t)) throw new BenchOptionError(option, text, `must not be negative; ${EXPECTED[kind]}`);
+    if (/^\d*\.\d/.test(t)) throw new BenchOptionError(option, text, `fractions are not accepted${kind === 'time' ? ' (use a smaller unit: 1500ms, not 1.5s)' : kind === 'size' ? ' (use a smaller unit: 4608, not 4.5k)' : ''}; ${EXPECTED[kind]}`);
+    throw new BenchOptionError(option, text, EXPECTED[kind]);
+  }
   const value = m[1].toLowerCase().startsWith('0x') ? parseInt(m[1], 16) : Number(m[1]);
   return { value, suffix: m[2] };
 }
@@ -64,16 +76,19 @@ const TIME_UNITS_NS: Record<string, number> = {
 
 /** Parses a fio time into nanoseconds; a bare number is in `defaultUnit`. */
 export function parseTimeNs(option: string, text: string, defaultUnit: 's' | 'ms' | 'us' = 's'): number {
-  const { value, suffix } = parseMagnitude(option, text);
+  const { value, suffix } = parseMagnitude(option, text, 'time');
   const unit = suffix === '' ? defaultUnit : suffix.toLowerCase();
   const mult = TIME_UNITS_NS[unit];
   if (mult === undefined) throw new BenchOptionError(option, text, `unknown time unit '${suffix}' (use us, ms, s, m, h or d)`);
-  return value * mult;
+  const ns = value * mult;
+  // Beyond 2^53 ns (104 days) the native engine could not take it exactly.
+  if (!Number.isSafeInteger(ns)) throw new BenchOptionError(option, text, 'the time is too long (at most 104 days)');
+  return ns;
 }
 
 /** Parses a plain integer (decimal or 0x hex, no suffix) within [min, max]. */
 export function parseInteger(option: string, text: string, min: number, max: number): number {
-  const { value, suffix } = parseMagnitude(option, text);
+  const { value, suffix } = parseMagnitude(option, text, 'integer');
   if (suffix !== '') throw new BenchOptionError(option, text, 'expected a plain integer');
   if (value < min || value > max) throw new BenchOptionError(option, text, `must be between ${min} and ${max}`);
   return value;

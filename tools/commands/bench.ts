@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseBenchArgs } from '../bench/config';
+import { checkOutputFile, targetFiles } from '../common/paths';
 import { openBenchDevice } from '../bench/device';
 import type { JobSpec } from '../bench/job';
 import { OPTIONS, UNSUPPORTED } from '../bench/options';
@@ -27,7 +28,10 @@ function help(): string {
     'Options (fio\'s names and units: k = 1024 for sizes, seconds by default for times):',
     ...rows,
     '',
-    'Job files: fio INI with [global] and one [section] per job; several files may be given.',
+    'Job files: fio INI with [global] and one [section] per job; several files may be given;',
+    'each must be a regular file of at most 1 MiB. --output must be a regular file (or new',
+    'file, or /dev/null), not a device, not the image under test; it is checked before the run.',
+    'A failed job (an IO error, a command past --cmd_timeout, CSTS.CFS) makes the exit status 1.',
     `fio options phyr does not implement (${Object.keys(UNSUPPORTED).length} of them, e.g. rate_iops, fsync, thinktime) are`,
     'rejected by name with the reason; unknown options are rejected too.',
     'Full guide: docs/BENCH.md',
@@ -47,6 +51,12 @@ export async function run(argv: string[]): Promise<number> {
   let config;
   try {
     config = parseBenchArgs(argv);
+    // The report's file is checked before the device is opened: not the image under test,
+    // not a job file, not a device, and writable (a run must not end with its report lost).
+    if (config.run.output) {
+      const jobFiles = config.jobFiles.map((f) => ({ path: f, what: `the job file ${f}` }));
+      checkOutputFile(config.run.output, '--output', 'PHYR_BENCH_BAD_OUTPUT', [...targetFiles(config.target), ...jobFiles]);
+    }
   } catch (e) {
     console.error(`phyr bench: ${(e as Error).message}`);
     return 2;
@@ -85,6 +95,8 @@ export async function run(argv: string[]): Promise<number> {
     const sink: StatusSink = { isTty: Boolean(process.stderr.isTTY), write: (s) => process.stderr.write(s), dump: (partial) => emit(report(partial)) };
     const results = await runJobs(device, jobs, runOpts, sink, controller.signal);
     emit(report(results));
+    // A failed job is named on stderr too, whatever the output format or file.
+    for (const r of results) if (r.error !== 0) console.error(`phyr bench: job '${r.name}' failed: ${r.errorMessage ?? `error ${r.error}`}`);
     const failed = results.some((r) => r.error !== 0 || r.verifyErrors > 0);
     return failed ? 1 : 0;
   } catch (e) {

@@ -5,6 +5,7 @@ import { open } from '../../drivers/nvme';
 import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme/identify';
 import { PhyrError } from '../../lib/errors';
 import { DEFAULT_TARGET } from '../../lib/pci/open';
+import { checkTarget } from '../common/target';
 
 export const summary = 'print Identify Controller / Namespace data like nvme-cli (text or JSON)';
 
@@ -53,12 +54,19 @@ export async function run(argv: string[], io: IdentifyIo = consoleIo): Promise<n
   let nsid: number | undefined;
   if (values.ns !== undefined) {
     nsid = Number(values.ns);
-    if (!Number.isInteger(nsid) || nsid < 1 || nsid > 0xfffffffe) {
+    if (!/^\d+$/.test(values.ns) || !Number.isInteger(nsid) || nsid < 1 || nsid > 0xfffffffe) {
       io.err(`phyr identify: --ns needs a namespace id in 1..4294967294, got '${values.ns}'`);
       return 2;
     }
   }
   const target = positionals[0] ?? DEFAULT_TARGET;
+  try {
+    // A malformed target is a usage error, found before anything is opened.
+    checkTarget(target);
+  } catch (e) {
+    io.err(`phyr identify: ${(e as Error).message}`);
+    return 2;
+  }
   let ctrl;
   try {
     ctrl = await open(target);

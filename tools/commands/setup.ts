@@ -2,6 +2,7 @@
 // vfio-pci. It refuses to take a controller whose namespaces are mounted, swapped on,
 // held by md/dm/LVM or open by any process, unless --force: unbinding a disk in use loses
 // its users' data.
+import * as fs from 'fs';
 import { parseArgs } from 'node:util';
 import { PhyrError } from '../../lib/errors';
 import { readHugepageStatus, setReservedHugepages } from '../../lib/dma/hugepages';
@@ -30,6 +31,17 @@ options:
 Needs root for every change.`;
 
 type Log = (line: string) => void;
+
+// MemTotal in 2 MiB pages (a generous ceiling when /proc/meminfo cannot be read).
+function maxHugepages(): number {
+  try {
+    const m = /^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    if (m) return Math.floor(Number(m[1]) / 2048);
+  } catch {
+    // fall through
+  }
+  return 2 ** 24;
+}
 
 function resolveTargets(spec: string[], filter: (d: PciDevice) => boolean): PciDevice[] {
   if (spec.includes('all')) return listNvmeControllers().filter(filter);
@@ -117,9 +129,19 @@ export async function run(argv: string[], log: Log = (l) => console.log(l)): Pro
     return 2;
   }
   let failures = 0;
+  // Every argument is checked before anything changes.
+  let n = 0;
   if (values.hugepages !== undefined) {
-    const n = Number(values.hugepages);
+    n = Number(values.hugepages);
     if (!/^\d+$/.test(values.hugepages)) throw new PhyrError('PHYR_SETUP_USAGE', `--hugepages '${values.hugepages}' must be a non-negative integer`);
+    // More 2 MiB pages than the machine has memory would make the kernel reclaim
+    // everything it can before giving up: refuse it.
+    const most = maxHugepages();
+    if (n > most) throw new PhyrError('PHYR_SETUP_USAGE', `--hugepages ${values.hugepages} is more than this machine's memory holds (${most} pages of 2 MiB)`);
+  }
+  const bindTargets = values.bind ? resolveTargets(values.bind, () => true) : undefined;
+  const resetTargets = values.reset ? resolveTargets(positionals.length ? positionals : ['all'], (d) => d.driver === 'vfio-pci') : undefined;
+  if (values.hugepages !== undefined) {
     if (dryRun) log(`would run: echo ${n} > /proc/sys/vm/nr_hugepages`);
     else {
       const got = setReservedHugepages(n);
@@ -127,9 +149,9 @@ export async function run(argv: string[], log: Log = (l) => console.log(l)): Pro
       if (got < n) failures++;
     }
   }
-  if (values.bind) failures += bindToVfio(resolveTargets(values.bind, () => true), { dryRun, force: values.force ?? false }, log);
-  if (values.reset) {
-    const targets = resolveTargets(positionals.length ? positionals : ['all'], (d) => d.driver === 'vfio-pci');
+  if (bindTargets) failures += bindToVfio(bindTargets, { dryRun, force: values.force ?? false }, log);
+  if (resetTargets) {
+    const targets = resetTargets;
     if (!targets.length) log('no controllers bound to vfio-pci');
     for (const dev of targets) failures += move(dev, 'nvme', dryRun, log);
   }

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { PhyrError } from '../../lib/errors';
-import { DEFAULT_TARGET, targetKind } from '../../lib/pci/open';
+import { DEFAULT_TARGET } from '../../lib/pci/open';
+import { checkTarget } from '../common/target';
 import { defaultRegistry } from '../validate/catalog';
 import { confirmDestructive, type PromptIo } from '../validate/confirm';
 import { quirksFor } from '../validate/quirks';
@@ -17,6 +18,7 @@ import { TerminalReporter, type TerminalStream } from '../validate/report/termin
 import { runCases } from '../validate/runner';
 import { openSession, type SessionOptions, type ValidateSession } from '../validate/session';
 import { SUITES } from '../validate/suites';
+import { checkDistinctOutputs, checkOutputFile, targetFiles } from '../common/paths';
 import type { RunReport } from '../validate/types';
 
 export const summary = 'check a controller against the NVMe spec and for data integrity, with JUnit/JSON/HTML reports';
@@ -153,9 +155,16 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
   let timeoutMs: number;
   let kind: 'emu' | 'vfio';
   try {
-    kind = targetKind(target);
-    if (args.values.peer !== undefined) targetKind(args.values.peer);
+    kind = checkTarget(target);
+    if (args.values.peer !== undefined) checkTarget(args.values.peer);
     timeoutMs = 1000 * (args.values.timeout !== undefined ? positiveInt(args.values.timeout, '--timeout', 3600) : kind === 'emu' ? 30 : 120);
+    // Report paths are checked now, before the suite runs: a run of minutes must not end
+    // with its reports refused. Not a directory, not a device, not the image under test,
+    // not each other, and a writable place (missing directories are created later).
+    const reports = (['junit', 'json', 'html'] as const).flatMap((k) => (args.values[k] !== undefined ? [{ option: `--${k}`, file: args.values[k] as string }] : []));
+    const protect = [...targetFiles(target), ...targetFiles(args.values.peer)];
+    for (const r of reports) checkOutputFile(r.file, r.option, 'PHYR_USAGE', protect, true);
+    checkDistinctOutputs(reports, 'PHYR_USAGE');
   } catch (err) {
     deps.stderr.write(`phyr validate: ${(err as Error).message}\n`);
     return 2;
@@ -167,6 +176,12 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
 
   const session = await deps.open(target, { nsid, peer: args.values.peer, commandTimeoutMs: Math.min(timeoutMs, kind === 'emu' ? 5000 : 30_000) });
   try {
+    // An --nsid the controller does not have would fail every namespace case: a usage
+    // error (Identify Namespace of an inactive NSID returns zeros, NVMe 1.4 §5.15.2.1).
+    if (argv.some((a) => a === '--nsid' || a.startsWith('--nsid=')) && !(Number(session.device.namespace?.nsze) > 0)) {
+      deps.stderr.write(`phyr validate: --nsid ${nsid}: namespace ${nsid} is not active on ${session.device.model.trim()} (Identify Namespace reports no capacity); give an active namespace (see phyr identify ${target})\n`);
+      return 2;
+    }
     if (args.values.destructive) {
       const answer = await confirmDestructive(session.device, nsid, args.values.yes, deps.prompt);
       if (!answer.ok) {

@@ -34,10 +34,12 @@ options:
 
 Needs: ${'apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static'}`;
 
-function positiveInt(text: string | undefined, what: string, fallback: number): number {
+// Bounded so a typo cannot become a 30-year timer (setTimeout takes at most 2^31 - 1 ms)
+// or a guest QEMU cannot allocate.
+function positiveInt(text: string | undefined, what: string, fallback: number, max: number, min = 1): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n <= 0) throw new PhyrError('PHYR_VM_USAGE', `${what} '${text}' must be a positive integer`);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new PhyrError('PHYR_VM_USAGE', `${what} '${text}' must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -65,16 +67,22 @@ export async function run(argv: string[]): Promise<number> {
   }
   const accel = values.accel ?? 'tcg';
   if (accel !== 'tcg' && accel !== 'kvm') throw new PhyrError('PHYR_VM_USAGE', `--accel '${accel}' must be tcg or kvm`);
-  const hugepages = values.hugepages === '0' ? 0 : positiveInt(values.hugepages, '--hugepages', 64);
-  const result = await runVm({
+  const memoryMiB = positiveInt(values.memory, '--memory', 2048, 1 << 20, 128);
+  // The guest's hugepages come out of its memory: at most half of it.
+  const hugepages = positiveInt(values.hugepages, '--hugepages', 64, Math.floor(memoryMiB / 4), 0);
+  // An empty --nvme would silently mean "a default controller": refuse it (the default is
+  // one controller anyway when --nvme is absent).
+  for (const spec of values.nvme ?? []) if (spec.trim() === '') throw new PhyrError('PHYR_VM_USAGE', "--nvme '' is empty: give key=value pairs such as size=64M,ns=2, or leave --nvme out");
+  const options = {
     command: positionals,
     nvme: (values.nvme ?? []).map(parseNvmeSpec),
-    timeoutSeconds: positiveInt(values.timeout, '--timeout', 600),
-    accel,
-    memoryMiB: positiveInt(values.memory, '--memory', 2048),
-    cpus: positiveInt(values.cpus, '--cpus', 2),
+    timeoutSeconds: positiveInt(values.timeout, '--timeout', 600, 86_400),
+    accel: accel as 'tcg' | 'kvm',
+    memoryMiB,
+    cpus: positiveInt(values.cpus, '--cpus', 2, 256),
     hugepages,
-  });
+  };
+  const result = await runVm(options);
   if (process.env.PHYR_VM_VERBOSE) console.error(`phyr vm: exit ${result.status} after ${result.seconds.toFixed(1)} s`);
   return result.status;
 }

@@ -2,7 +2,7 @@
 // the driver created, exposes its progress through a shared Float64Array, and hands the
 // results back once. Every argument from JS is validated here; a bad one throws.
 //
-//   const job = bench.startJob(queuePair.native, params, buffer, bufferOffset, progress);
+//   const job = new bench.BenchJob(queuePair.native, params, buffer, bufferOffset, progress, bar0);
 //   ... poll progress[...] from timers; job.stop() to end early ...
 //   if (job.done) result = job.join();
 #include <napi.h>
@@ -86,6 +86,16 @@ bool blockSizes(Napi::Object o, const char* key, BlockSizes* b) {
   return true;
 }
 
+// cmdTimeoutNs is optional (the engine's default, 10 s, when absent) so older callers
+// keep working; when given it must be in the engine's bounds.
+bool timeoutParam(Napi::Object o, JobParams* p) {
+  if (o.Get("cmdTimeoutNs").IsUndefined()) return true;
+  double d;
+  if (!num(o, "cmdTimeoutNs", static_cast<double>(kMinCmdTimeoutNs), static_cast<double>(kMaxCmdTimeoutNs), &d)) return false;
+  p->cmdTimeoutNs = static_cast<uint64_t>(d);
+  return true;
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -102,7 +112,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -211,7 +221,9 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
-  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress)
+  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress[, registers])
+  // registers: the controller's BAR0 (an ArrayBuffer of at least 20h bytes) so the job
+  // watches CSTS; null or absent = not watched.
   BenchJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BenchJob>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 5 || !info[1].IsObject() || !info[3].IsNumber() || !info[4].IsTypedArray()) {
@@ -245,6 +257,15 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     progress_ = ta.As<Napi::Float64Array>().Data();
     progressRef_ = Napi::Persistent(ta.As<Napi::Object>());
     info.This().As<Napi::Object>().TypeTag(&kBenchJobTag);
+    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
+      if (!info[5].IsArrayBuffer() || info[5].As<Napi::ArrayBuffer>().ByteLength() < 0x20) {
+        throwType(env, "registers must be the controller's BAR0 (an ArrayBuffer of at least 32 bytes) or null");
+        return;
+      }
+      Napi::ArrayBuffer bar = info[5].As<Napi::ArrayBuffer>();
+      params_->csts = reinterpret_cast<const volatile uint32_t*>(static_cast<uint8_t*>(bar.Data()) + 0x1C);
+      registersRef_ = Napi::Persistent(bar.As<Napi::Object>());
+    }
     if (const char* why = validateJobParams(*params_)) {
       throwRange(env, std::string("bench job: ") + why);
       return;
@@ -323,7 +344,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

@@ -72,6 +72,7 @@ class JobEngine {
     uint64_t lba;
     uint32_t blocks;
     bool write;
+    bool inFlight;  // submitted and not completed (the periodic health check scans these)
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
@@ -86,6 +87,9 @@ class JobEngine {
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
   void answerSnapshot(uint64_t now, uint32_t request);
+  bool unhealthy(uint64_t now, uint64_t timeoutTicks);
+  uint32_t oldestInFlight() const;
+  void describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const;
 
   Queue& q_;
   const JobParams& p_;
@@ -177,6 +181,59 @@ void JobEngine<Queue>::answerSnapshot(uint64_t now, uint32_t request) {
   snapshot_->answered.store(request, std::memory_order_release);
 }
 
+// The in-flight slot rung longest ago, or UINT32_MAX when none is in flight.
+template <class Queue>
+uint32_t JobEngine<Queue>::oldestInFlight() const {
+  uint32_t oldest = UINT32_MAX;
+  for (uint32_t i = 0; i < p_.iodepth; i++) {
+    if (slots_[i].inFlight && (oldest == UINT32_MAX || slots_[i].tRing < slots_[oldest].tRing)) oldest = i;
+  }
+  return oldest;
+}
+
+// "read (opcode 02h) of 8 blocks at LBA 96, 2001 ms after its doorbell" (NVM Command Set:
+// Read is 02h, Write 01h).
+template <class Queue>
+void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const {
+  const double ms = static_cast<double>(now - s.tRing) * nsPerTick() / 1e6;
+  std::snprintf(out, size, "%s (opcode %02Xh) of %u blocks at LBA %llu, %.0f ms after its doorbell", s.write ? "write" : "read",
+                s.write ? 0x01u : 0x02u, s.blocks, static_cast<unsigned long long>(s.lba), ms);
+}
+
+// The periodic health check (every few ms, not per IO): the controller's CSTS, then the
+// age of the oldest command in flight. Fails the job and returns true when it must end
+// now: a controller with CSTS.CFS set, or gone, or a command past its timeout, completes
+// nothing more, so waiting for the IOs in flight would hang the job.
+template <class Queue>
+bool JobEngine<Queue>::unhealthy(uint64_t now, uint64_t timeoutTicks) {
+  char cmd[128] = "none";
+  const uint32_t oldest = oldestInFlight();
+  if (oldest != UINT32_MAX) describeSlot(cmd, sizeof(cmd), slots_[oldest], now);
+  char text[sizeof(r_.errorText)];
+  if (p_.csts) {
+    const uint32_t csts = *p_.csts;
+    if (csts == 0xFFFFFFFFu) {
+      std::snprintf(text, sizeof(text), "the controller is gone: CSTS reads all ones (removed, or its link is down); %u command(s) in flight, the oldest: %s",
+                    inflight_, cmd);
+      fail(19 /* ENODEV */, 0, oldest == UINT32_MAX ? 0 : slots_[oldest].lba, text);
+      return true;
+    }
+    if (csts & 0x2u) {  // CSTS.CFS, bit 1
+      std::snprintf(text, sizeof(text), "controller fatal status: CSTS.CFS = 1 (CSTS = 0x%x), the controller completes nothing until it is reset; %u command(s) in flight, the oldest: %s",
+                    csts, inflight_, cmd);
+      fail(5 /* EIO */, 0, oldest == UINT32_MAX ? 0 : slots_[oldest].lba, text);
+      return true;
+    }
+  }
+  if (oldest != UINT32_MAX && now - slots_[oldest].tRing > timeoutTicks) {
+    std::snprintf(text, sizeof(text), "command timed out: %s with no completion (cmd_timeout %.0f ms); %u command(s) in flight",
+                  cmd, static_cast<double>(p_.cmdTimeoutNs) / 1e6, inflight_);
+    fail(110 /* ETIMEDOUT */, 0, slots_[oldest].lba, text);
+    return true;
+  }
+  return false;
+}
+
 template <class Queue>
 bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes) {
   if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return false;
@@ -246,6 +303,7 @@ template <class Queue>
 void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   Slot& s = slots_[slot];
   inflight_--;
+  s.inFlight = false;
   free_.push_back(slot);
   if (status != 0) {
     char text[128];
@@ -303,9 +361,12 @@ void JobEngine<Queue>::run() {
   uint64_t tags[kPollBatch];
   uint16_t status[kPollBatch];
   uint32_t sincePublish = 0;
-  const uint64_t stallTicks = static_cast<uint64_t>(10e9 / k);
-  uint64_t lastCompletion = ticks();
-  uint64_t now = lastCompletion;
+  // Tick counts computed once: no floating point per pass. The health check runs every
+  // eighth of the timeout, at most every 10 ms (one CSTS read and a scan of the slots).
+  const uint64_t timeoutTicks = static_cast<uint64_t>(static_cast<double>(p_.cmdTimeoutNs) / k);
+  const uint64_t checkTicks = std::max<uint64_t>(1, std::min<uint64_t>(timeoutTicks / 8, static_cast<uint64_t>(10e6 / k)));
+  uint64_t now = ticks();
+  uint64_t nextCheck = now + checkTicks;
   uint32_t pass = 0;
   for (;;) {
     // Timestamps cost tens of ns on some machines, so a pass reads the TSC twice at most
@@ -354,6 +415,7 @@ void JobEngine<Queue>::run() {
         break;
       }
       free_.pop_back();
+      s.inFlight = true;
       inflight_++;
       batch_.push_back(slot);
       batchWrites += write;
@@ -383,7 +445,6 @@ void JobEngine<Queue>::run() {
     now = ticks();
     if (sample && n) sampled += timed(tPoll, now);
     if (n) {
-      lastCompletion = now;
       for (uint32_t i = 0; i < n; i++) {
         if (tags[i] >= p_.iodepth) {
           fail(71 /* EPROTO */, status[i], 0, "a completion carried a tag this job never issued");
@@ -443,11 +504,10 @@ void JobEngine<Queue>::run() {
       }
       break;
     }
-    // A device that stops completing must not hang the job forever (a tick count
-    // computed once: no floating point per pass).
-    if (inflight_ && n == 0 && now - lastCompletion > stallTicks) {
-      fail(110 /* ETIMEDOUT */, 0, 0, "no completion for 10 s with IOs in flight; the controller stopped responding");
-      break;
+    // A device that stops completing, or fails, must not hang the job.
+    if (now >= nextCheck) {
+      nextCheck = now + checkTicks;
+      if (unhealthy(now, timeoutTicks)) break;
     }
   }
   const uint64_t tEnd = ticks();

@@ -63,7 +63,20 @@ struct JobParams {
   uint64_t bufIova = 0;
   uint64_t slotBytes = 0;
   uint32_t bufFlags = 0;        // phyr flags of the buffer memory
+  // Per-command timeout: a command with no completion this long after its doorbell fails
+  // the job, naming it. Checked at the engine's periodic health check from the doorbell
+  // timestamps the loop takes anyway, so it costs no clock read per IO.
+  uint64_t cmdTimeoutNs = 10'000'000'000ull;
+  // The controller's CSTS register (BAR0 + 1Ch, NVMe base spec "Controller Status"), read
+  // at the same periodic check: CFS (bit 1) set, or all ones (the device is gone), ends the
+  // job at once, since such a controller completes nothing more. nullptr = not watched.
+  const volatile uint32_t* csts = nullptr;
 };
+
+// Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
+// alone could trip it; above an hour it no longer bounds anything.
+constexpr uint64_t kMinCmdTimeoutNs = 1'000'000ull;
+constexpr uint64_t kMaxCmdTimeoutNs = 3'600'000'000'000ull;
 
 // Progress shared with JS as a Float64Array (so no BigInt), written by the job thread with
 // relaxed atomic stores of the double's bits and read by JS at status intervals: values
@@ -121,10 +134,12 @@ struct JobResults {
   double driverNsPerIo = 0;
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
-  int32_t error = 0;           // 0, or an errno-like code: 5 = EIO (NVMe status), 22 = EINVAL (submit refused)
+  // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
+  // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).
+  int32_t error = 0;
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
   uint64_t errorLba = 0;
-  char errorText[160] = {};
+  char errorText[320] = {};
 };
 
 }  // namespace phyr::bench

@@ -1,0 +1,204 @@
+// Every subcommand of the built CLI (dist/tools/phyr.js), fed bad arguments as a careless
+// user would: wrong types, huge, fractional and negative numbers, empty values, unknown
+// options, missing values, paths in /proc and /sys, FIFOs, devices, directories. Each row
+// runs in its own process with a short time limit and must end with a clear message on
+// stderr and exit status 2: never a stack trace, never a hang, never a run that starts.
+//
+// Rows that an older CLI would have acted on (reserving hugepages, booting QEMU) are
+// written so that acting is harmless: setup rows carry --dry-run, and PATH is empty so no
+// QEMU can be found.
+import t from 'tap';
+import { execFile, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
+const LIMIT_MS = 15_000;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-cli-bad-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const f = (name: string) => path.join(tmp, name);
+const emptyBin = f('bin');
+fs.mkdirSync(emptyBin);
+execFileSync('mkfifo', [f('fifo')]);
+fs.writeFileSync(f('big.fio'), `[big]\n; ${'x'.repeat(1 << 20)}\n`);
+fs.writeFileSync(f('nul.fio'), '[j]\nrw=read\n\0\n');
+fs.writeFileSync(f('ok.fio'), '[j]\nrw=read\nbs=4k\nsize=1m\n');
+fs.writeFileSync(f('include.fio'), 'include ok.fio\n[j]\n');
+fs.writeFileSync(f('global-only.fio'), '[global]\nrw=read\n');
+fs.writeFileSync(f('bad-rw.fio'), '[j]\nrw=sideways\n');
+fs.writeFileSync(f('run-opt.fio'), '[j]\noutput=x\n');
+fs.writeFileSync(f('disk.img'), Buffer.alloc(1 << 20, 0x5a));
+fs.mkdirSync(f('dir'));
+fs.writeFileSync(f('plain'), 'x');
+const imageTarget = `emu:backend=file:${f('disk.img')}`;
+
+interface Row {
+  args: string[];
+  /** What stderr must say. */
+  says: RegExp;
+  /** Expected exit status (2 unless said). */
+  exit?: number;
+}
+
+const NO_DEVICE = '0000:99:00.0';
+
+const rows: Row[] = [
+  // phyr itself
+  { args: [], says: /usage: phyr COMMAND/ },
+  { args: [''], says: /usage: phyr COMMAND/ },
+  { args: ['bogus'], says: /unknown command 'bogus'/ },
+  { args: ['--bogus'], says: /unknown command '--bogus'/ },
+  { args: ['BENCH'], says: /unknown command 'BENCH'/ },
+
+  // list
+  { args: ['list', '--bogus'], says: /phyr list: Unknown option '--bogus'/ },
+  { args: ['list', 'extra'], says: /phyr list: Unexpected argument 'extra'/ },
+  { args: ['list', '--json=1'], says: /phyr list: Option '--json' does not take an argument/ },
+  { args: ['list', '-x'], says: /phyr list: Unknown option '-x'/ },
+
+  // identify
+  { args: ['identify', '--ns'], says: /phyr identify: Option '--ns <value>' argument missing/ },
+  { args: ['identify', '--ns', '0'], says: /--ns needs a namespace id in 1\.\.4294967294, got '0'/ },
+  { args: ['identify', '--ns', '-1'], says: /phyr identify: Option '--ns' argument is ambiguous/ },
+  { args: ['identify', '--ns=-1'], says: /--ns needs a namespace id .* got '-1'/ },
+  { args: ['identify', '--ns', '1.5'], says: /got '1\.5'/ },
+  { args: ['identify', '--ns', '1e3'], says: /got '1e3'/ },
+  { args: ['identify', '--ns', '0x10'], says: /got '0x10'/ },
+  { args: ['identify', '--ns', '99999999999999999999'], says: /got '99999999999999999999'/ },
+  { args: ['identify', '--ns', ''], says: /got ''/ },
+  { args: ['identify', '--ns', 'one'], says: /got 'one'/ },
+  { args: ['identify', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['identify', ''], says: /'' is not a target/ },
+  { args: ['identify', '/proc/self/mem'], says: /'\/proc\/self\/mem' is not a target/ },
+  { args: ['identify', 'emu:size=abc'], says: /size=abc: expected a byte count/ },
+  { args: ['identify', 'emu:bogus=1'], says: /unknown key 'bogus'/ },
+  { args: ['identify', NO_DEVICE], says: /there is no PCI device 0000:99:00\.0/ },
+  { args: ['identify', 'a', 'b'], says: /one TARGET at most/ },
+  { args: ['identify', '--bogus'], says: /Unknown option '--bogus'/ },
+
+  // setup (--dry-run: an accepted row would change nothing)
+  { args: ['setup', '--bogus'], says: /phyr setup: Unknown option '--bogus'/ },
+  { args: ['setup', '--hugepages'], says: /Option '--hugepages <value>' argument missing/ },
+  { args: ['setup', '--dry-run', '--hugepages=-1'], says: /--hugepages '-1' must be a non-negative integer/ },
+  { args: ['setup', '--dry-run', '--hugepages', '1.5'], says: /--hugepages '1\.5' must be a non-negative integer/ },
+  { args: ['setup', '--dry-run', '--hugepages', 'abc'], says: /--hugepages 'abc' must be a non-negative integer/ },
+  { args: ['setup', '--dry-run', '--hugepages', ''], says: /--hugepages '' must be a non-negative integer/ },
+  { args: ['setup', '--dry-run', '--hugepages', '1e3'], says: /--hugepages '1e3' must be a non-negative integer/ },
+  { args: ['setup', '--dry-run', '--hugepages', '99999999999999999999'], says: /is more than this machine's memory holds/ },
+  { args: ['setup', '--dry-run', '--hugepages', '9007199254740991'], says: /is more than this machine's memory holds/ },
+  { args: ['setup', '--dry-run', '--bind'], says: /Option '--bind <value>' argument missing/ },
+  { args: ['setup', '--dry-run', '--bind', ''], says: /'' is not a target/ },
+  { args: ['setup', '--dry-run', '--bind', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['setup', '--dry-run', '--bind', 'emu'], says: /'emu' is not a PCI address/ },
+  { args: ['setup', '--dry-run', '--bind', NO_DEVICE], says: /there is no PCI device 0000:99:00\.0/ },
+  { args: ['setup', '--dry-run', '--hugepages', '1', '--bind', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['setup', '--dry-run', '--reset', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['setup', 'extra'], says: /unexpected argument 'extra'/ },
+  { args: ['setup', '--status=1'], says: /Option '--status' does not take an argument/ },
+
+  // vm (PATH is empty: no QEMU could start even if a row were accepted)
+  { args: ['vm'], says: /phyr vm: no command given/ },
+  { args: ['vm', '--bogus', '--', 'true'], says: /Unknown option '--bogus'/ },
+  { args: ['vm', '--timeout'], says: /Option '--timeout <value>' argument missing/ },
+  { args: ['vm', '--timeout', '0', '--', 'true'], says: /--timeout '0' must be an integer from 1 to 86400/ },
+  { args: ['vm', '--timeout=-5', '--', 'true'], says: /--timeout '-5' must be an integer/ },
+  { args: ['vm', '--timeout', '1.5', '--', 'true'], says: /--timeout '1\.5' must be an integer/ },
+  { args: ['vm', '--timeout', '99999999999', '--', 'true'], says: /--timeout '99999999999' must be an integer from 1 to 86400/ },
+  { args: ['vm', '--memory', 'abc', '--', 'true'], says: /--memory 'abc' must be an integer from 128/ },
+  { args: ['vm', '--memory', '99999999', '--', 'true'], says: /--memory '99999999' must be an integer/ },
+  { args: ['vm', '--memory', '', '--', 'true'], says: /--memory '' must be an integer/ },
+  { args: ['vm', '--cpus', '0', '--', 'true'], says: /--cpus '0' must be an integer from 1 to 256/ },
+  { args: ['vm', '--cpus', '1.5', '--', 'true'], says: /--cpus '1\.5'/ },
+  { args: ['vm', '--cpus', '100000', '--', 'true'], says: /--cpus '100000'/ },
+  { args: ['vm', '--hugepages', '99999', '--', 'true'], says: /--hugepages '99999' must be an integer from 0 to 512/ },
+  { args: ['vm', '--hugepages=-1', '--', 'true'], says: /--hugepages '-1'/ },
+  { args: ['vm', '--accel', 'xen', '--', 'true'], says: /--accel 'xen' must be tcg or kvm/ },
+  { args: ['vm', '--accel', '', '--', 'true'], says: /--accel '' must be tcg or kvm/ },
+  { args: ['vm', '--nvme', 'bogus', '--', 'true'], says: /unknown --nvme key 'bogus'/ },
+  { args: ['vm', '--nvme', 'size=abc', '--', 'true'], says: /size 'abc' is not a size/ },
+  { args: ['vm', '--nvme', 'size=0', '--', 'true'], says: /size 0 must be a non-zero multiple of 4 KiB/ },
+  { args: ['vm', '--nvme', 'ns=0', '--', 'true'], says: /ns '0' must be an integer/ },
+  { args: ['vm', '--nvme', '', '--', 'true'], says: /--nvme '' is empty/ },
+
+  // validate
+  { args: ['validate', '--bogus'], says: /phyr validate: Unknown option '--bogus'/ },
+  { args: ['validate', '--nsid'], says: /Option '--nsid <value>' argument missing/ },
+  { args: ['validate', '--nsid', '0'], says: /--nsid must be an integer from 1 to 4294967294, not '0'/ },
+  { args: ['validate', '--nsid=-1'], says: /--nsid must be an integer .* not '-1'/ },
+  { args: ['validate', '--nsid', '1.5'], says: /not '1\.5'/ },
+  { args: ['validate', '--nsid', '99999999999999999999'], says: /not '99999999999999999999'/ },
+  { args: ['validate', '--nsid', ''], says: /not ''/ },
+  { args: ['validate', '--nsid', '7', '--suite', 'registers'], says: /--nsid 7: namespace 7 is not active/ },
+  { args: ['validate', '--timeout', '0'], says: /--timeout must be an integer from 1 to 3600, not '0'/ },
+  { args: ['validate', '--timeout', '1.5'], says: /not '1\.5'/ },
+  { args: ['validate', '--timeout', '99999'], says: /not '99999'/ },
+  { args: ['validate', '--timeout=-3'], says: /not '-3'/ },
+  { args: ['validate', '--suite'], says: /Option '--suite <value>' argument missing/ },
+  { args: ['validate', '--suite', ''], says: /--suite needs at least one suite name/ },
+  { args: ['validate', '--suite', 'bogus'], says: /unknown suite 'bogus'/ },
+  { args: ['validate', '--case', ''], says: /an empty --case pattern selects nothing/ },
+  { args: ['validate', '--case', 'zz*'], says: /--case 'zz\*' matches no case/ },
+  { args: ['validate', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['validate', 'emu:bogus=1'], says: /unknown key 'bogus'/ },
+  { args: ['validate', NO_DEVICE], says: /there is no PCI device 0000:99:00\.0/ },
+  { args: ['validate', 'a', 'b'], says: /one TARGET at most/ },
+  { args: ['validate', '--peer', 'bogus'], says: /'bogus' is not a target/ },
+  { args: ['validate', '--peer', ''], says: /'' is not a target/ },
+  { args: ['validate', '--destructive'], says: /refusing the destructive run/ },
+  { args: ['validate', '--junit'], says: /Option '--junit <value>' argument missing/ },
+  { args: ['validate', '--junit', ''], says: /--junit '': an empty path/ },
+  { args: ['validate', '--junit', f('dir')], says: /is a directory; give a file name/ },
+  { args: ['validate', '--json', '/proc/version'], says: /is under \/proc, a kernel interface/ },
+  { args: ['validate', '--json', '/proc/self/mem'], says: /is under \/proc, a kernel interface/ },
+  { args: ['validate', '--html', '/sys/kernel/report.html'], says: /is under \/sys, a kernel interface/ },
+  { args: ['validate', '--html', f('fifo')], says: /is a FIFO \(named pipe\)/ },
+  { args: ['validate', '--html', '/dev/zero'], says: /is a character device/ },
+  { args: ['validate', '--json', path.join(f('plain'), 'r.json')], says: /a component of the path is not a directory/ },
+  { args: ['validate', '--junit', f('same'), '--html', f('same')], says: /--junit and --html name the same file/ },
+  { args: ['validate', imageTarget, '--json', f('disk.img')], says: /is the disk image under test/ },
+
+];
+
+t.before(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
+});
+
+// Two rows at a time: each is a short process, most of it Node's start-up.
+async function runRow(row: Row): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...row.args], { encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGKILL', env: { ...process.env, PATH: emptyBin, PHYR_DEBUG: '' } }, (err, _stdout, stderr) => {
+      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
+      resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+t.test(`${rows.length} bad command lines: clear message, exit 2, no stack trace, no hang`, async (t) => {
+  const results = new Array<Awaited<ReturnType<typeof runRow>>>(rows.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const i = next++;
+      results[i] = await runRow(rows[i]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  let hangs = 0;
+  let traces = 0;
+  rows.forEach((row, i) => {
+    const r = results[i];
+    const label = `phyr ${row.args.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`;
+    if (r.signal) hangs++;
+    const trace = /^\s+at .+:\d+:\d+\)?$/m.test(r.stderr);
+    if (trace) traces++;
+    t.equal(r.signal, null, `${label}: ended by itself within ${LIMIT_MS} ms`);
+    t.equal(r.status, row.exit ?? 2, `${label}: exit status\n${r.stderr}`);
+    t.match(r.stderr, row.says, `${label}: says what is wrong`);
+    t.notOk(trace, `${label}: no stack trace`);
+  });
+  t.comment(`${rows.length} bad command lines tried: ${hangs} hangs, ${traces} stack traces`);
+  t.equal(fs.readFileSync(f('disk.img')).every((b) => b === 0x5a), true, 'the image under test is untouched');
+});
