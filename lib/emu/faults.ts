@@ -67,7 +67,8 @@ function int(spec: string, key: string, v: string, min: number, max: number, rad
 /** Parses one fault spec; throws EmuTargetError naming what is wrong. */
 export function parseFault(spec: string): FaultRuleSpec {
   const [kind, ...params] = spec.split(':');
-  if (!(kind in ALLOWED)) throw bad(spec, `unknown kind '${kind}'`);
+  // Own keys only ('constructor' is "in" every object literal).
+  if (!Object.hasOwn(ALLOWED, kind)) throw bad(spec, `unknown kind '${kind}'`);
   const kv = new Map<string, string>();
   for (const p of params) {
     const eq = p.indexOf('=');
@@ -78,7 +79,7 @@ export function parseFault(spec: string): FaultRuleSpec {
   const r: FaultRuleSpec = { kind: kind as FaultRuleSpec['kind'] };
   const get = (k: string): string | undefined => kv.get(k);
   const op = get('op');
-  if (op !== undefined) r.opcode = op in OPCODES ? OPCODES[op] : int(spec, 'op', op, 0, 255, true);
+  if (op !== undefined) r.opcode = Object.hasOwn(OPCODES, op) ? OPCODES[op] : int(spec, 'op', op, 0, 255, true);
   if (get('qid') !== undefined) r.qid = int(spec, 'qid', get('qid') as string, 0, 65535);
   if (get('nth') !== undefined) r.nth = int(spec, 'nth', get('nth') as string, 1, Number.MAX_SAFE_INTEGER);
   if (get('status') !== undefined) {

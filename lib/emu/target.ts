@@ -92,7 +92,10 @@ const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, 
 export function parseDuration(text: string, key = 'latency'): number {
   const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(text.trim());
   if (!m) throw new EmuTargetError(`${key}=${text}: expected a duration such as 500ns, 80us, 1.5ms or 1s`, key);
-  return Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+  const ns = Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+  // Digits past 2^53 ns (about 104 days) would reach the device as an inexact or infinite count.
+  if (!Number.isSafeInteger(ns)) throw new EmuTargetError(`${key}=${text}: too long; at most 9007199254740991ns (about 104 days)`, key);
+  return ns;
 }
 
 /** Parses 'latency=' values: '80us' (fixed), '60us-100us' (uniform), 'exp:80us' (exponential). */
@@ -190,7 +193,8 @@ export function parseEmuTarget(target: string): EmuOptions {
     if (eq <= 0) throw new EmuTargetError(`'${item}' in '${target}' is not key=value; valid keys: ${keyList()}`);
     const key = item.slice(0, eq);
     const value = item.slice(eq + 1);
-    const spec = EMU_KEYS[key];
+    // Own keys only: 'constructor' or '__proto__' must not find Object.prototype's members.
+    const spec = Object.hasOwn(EMU_KEYS, key) ? EMU_KEYS[key] : undefined;
     if (!spec) throw new EmuTargetError(`unknown key '${key}' in '${target}'; valid keys: ${keyList()}`, key);
     if (seen.has(key)) throw new EmuTargetError(`key '${key}' is given twice in '${target}'`, key);
     seen.add(key);
