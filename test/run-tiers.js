@@ -78,6 +78,13 @@ const tiers = [
     run: () => tapCounts(run(bin('tap'), ['--reporter=tap', 'test/unit', 'test/emu'])),
   },
   {
+    name: 'fuzz',
+    why: fuzzMissing,
+    // libFuzzer targets with ASan/UBSan over their committed corpus, a fixed time each
+    // (test/fuzz/run.js); a crash, leak, hang or runaway memory is a failed test.
+    run: () => plainCounts(run(process.execPath, [path.join(ROOT, 'test', 'fuzz', 'run.js')], { timeoutMs: 15 * 60 * 1000 })),
+  },
+  {
     name: 'vm',
     why: vmMissing,
     // One guest boot: QEMU's NVMe controllers behind the kernel's real VFIO (test/vm/).
@@ -101,6 +108,17 @@ const tiers = [
     },
   },
 ];
+
+// The fuzz tier needs clang with its sanitizer and libFuzzer runtimes (Debian 12: the
+// runtimes are in libclang-rt-14-dev, not in the clang package).
+function fuzzMissing() {
+  const hint = 'apt-get install -y --no-install-recommends clang libclang-rt-14-dev';
+  if (!which('clang++') || !which('make')) return `clang++ and make are needed: ${hint}`;
+  const dir = spawnSync('clang++', ['-print-runtime-dir'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const missing = ['libclang_rt.fuzzer-x86_64.a', 'libclang_rt.asan-x86_64.a'].filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length) return `clang's runtime ${missing.join(', ')} is missing from ${dir || 'its runtime directory'}: ${hint}`;
+  return null;
+}
 
 // The VM tier needs QEMU, a Debian kernel with modules and a static busybox (tools/vm).
 function vmMissing() {

@@ -113,8 +113,12 @@ DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos
   const bool sglUsable = sglOn && (caps.sglSupport != SGLS_DWORD_ALIGNED || sglDwordAligned(s));
   if (req.buckets.head | req.buckets.tail) {
     if (!whole) return {pos, len, DptrFormat::Reject, DptrReason::RejectBucketSplit};
-    if (sglUsable && caps.bitBucket) return {pos, len, DptrFormat::Sgl, DptrReason::SglBitBucket};
-    return bounceOrReject(req, pos, len, DptrReason::BounceNoBitBucket);
+    if (!sglUsable || !caps.bitBucket) return bounceOrReject(req, pos, len, DptrReason::BounceNoBitBucket);
+    // SGLS = 10b: a Bit Bucket's length is dword-aligned like a Data Block's (NVMe 1.4
+    // §4.4, Identify SGLS bits 1:0); buildSgl refuses anything else.
+    if (caps.sglSupport == SGLS_DWORD_ALIGNED && ((req.buckets.head | req.buckets.tail) & 3) != 0)
+      return bounceOrReject(req, pos, len, DptrReason::BounceBucketMisaligned);
+    return {pos, len, DptrFormat::Sgl, DptrReason::SglBitBucket};
   }
   if (prpable) {
     if (req.admin) return {pos, len, DptrFormat::Prp, DptrReason::PrpAdmin};
@@ -169,7 +173,9 @@ DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos) 
   uint64_t limit = remaining;
   if (caps.maxTransfer != 0 && limit > caps.maxTransfer) {
     limit = caps.maxTransfer - caps.maxTransfer % req.lbaSize;
-    if (limit == 0) limit = caps.maxTransfer;  // LBA larger than MDTS cannot happen on a sane controller
+    // Children are whole blocks (their NLB is length / lbaSize): a limit below one block
+    // leaves no child that is both within MDTS and a block multiple.
+    if (limit == 0) return {pos, 0, DptrFormat::Reject, DptrReason::RejectMdtsBelowLba};
   }
   bool inCmb = false;
   const uint64_t cmbCut = cmbBoundary(sub(req.data, pos, limit), &inCmb);

@@ -28,10 +28,12 @@ enum class DptrFormat : uint8_t { Prp = 0, Sgl = 1, Split = 2, Bounce = 3, Rejec
   X(BounceUnalignedBreak, "a PRP-breaking boundary is not on an LBA multiple: bounce through pool memory") \
   X(BounceMisalignedStart, "a child's first byte is not dword-aligned and SGL cannot take it: bounce through pool memory") \
   X(BounceNoBitBucket, "discarded read bytes need SGL Bit Buckets, which the controller lacks: bounce through pool memory") \
+  X(BounceBucketMisaligned, "discarded read bytes are not a multiple of 4 and the controller's SGL takes dword-aligned lengths only (SGLS = 10b): bounce through pool memory") \
   X(RejectBouncePeer, "needs a bounce, but the memory is peer-to-peer or CMB and the CPU must not stage it") \
   X(RejectCmbMixUnaligned, "mixes CMB and host memory at a boundary that is not an LBA multiple (Invalid Use of Controller Memory Buffer)") \
   X(RejectAdminNotPrpable, "admin commands use PRP only and the data is not PRP-able")                 \
-  X(RejectBucketSplit, "discarded read bytes cannot be combined with a split command")
+  X(RejectBucketSplit, "discarded read bytes cannot be combined with a split command") \
+  X(RejectMdtsBelowLba, "the maximum data transfer size (MDTS) is smaller than one logical block: no command can carry a block")
 
 enum class DptrReason : uint8_t {
 #define PHYR_DPTR_REASON_ENUM(name, text) name,

@@ -62,6 +62,18 @@ uint64_t prpEntryCount(const PhyrSlice& s, uint32_t pageSize) {
 }
 
 namespace {
+// Calls f(entry) for the PRP entry of every memory page [addr, addr + len) touches: addr
+// itself, then each later page start. Counts pages rather than comparing with addr + len,
+// which is 0 for a range that ends at 2^64 (a phyr entry may), and stepping past the last
+// page would wrap to 0 there and never stop.
+template <typename F>
+void forEachPage(uint64_t addr, uint64_t len, uint64_t pageMask, F&& f) {
+  const uint64_t last = (addr + len - 1) & pageMask;
+  for (uint64_t p = addr;; p = (p & pageMask) + (~pageMask + 1)) {
+    if (!f(p) || (p & pageMask) == last) return;
+  }
+}
+
 // Writes list entries into chained list pages.
 class PrpListWriter {
  public:
@@ -131,9 +143,10 @@ DptrError buildPrp(const PhyrSlice& s, uint32_t pageSize, ListPageSource& pages,
   *prp2 = 0;
   if (total <= 2) {
     forEachRange(s, [&](uint64_t addr, uint64_t len, uint32_t) {
-      for (uint64_t p = addr; p < addr + len; p = (p & pageMask) + pageSize) {
+      forEachPage(addr, len, pageMask, [&](uint64_t p) {
         (entryIndex++ == 0 ? *prp1 : *prp2) = p;
-      }
+        return true;
+      });
       return true;
     });
     return DptrError::None;
@@ -142,15 +155,15 @@ DptrError buildPrp(const PhyrSlice& s, uint32_t pageSize, ListPageSource& pages,
   if (!list.start(prp2)) return DptrError::NoListPages;
   bool ok = true;
   forEachRange(s, [&](uint64_t addr, uint64_t len, uint32_t) {
-    for (uint64_t p = addr; p < addr + len; p = (p & pageMask) + pageSize) {
+    forEachPage(addr, len, pageMask, [&](uint64_t p) {
       if (entryIndex++ == 0) {
         *prp1 = p;
       } else if (!list.push(p)) {
         ok = false;
-        return false;
       }
-    }
-    return true;
+      return ok;
+    });
+    return ok;
   });
   *pagesUsed = list.used();
   return ok ? DptrError::None : DptrError::NoListPages;

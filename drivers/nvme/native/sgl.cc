@@ -20,7 +20,9 @@ void forEachMergedBlock(const PhyrSlice& s, F&& f) {
   bool stop = false;
   forEachRange(s, [&](uint64_t addr, uint64_t len, uint32_t flags) {
     const uint32_t cmb = flags & kPhyr_CMB;
-    if (have && curAddr + curLen == addr && cmb == curCmb && curLen + len <= kPhyrMaxLen) {
+    // addr != 0: a block that ends at 2^64 (curAddr + curLen wraps to 0) is not
+    // contiguous with one at address 0.
+    if (have && curAddr + curLen == addr && addr != 0 && cmb == curCmb && curLen + len <= kPhyrMaxLen) {
       curLen += len;
       return true;
     }
