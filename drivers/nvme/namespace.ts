@@ -9,7 +9,7 @@
 // may touch is always kept alive by its IOMMU mapping (native dmaMap), so a caller buffer
 // transferred mid-IO can never be written after it was freed; a read whose caller view
 // was detached rejects with PHYR_BUFFER_DETACHED.
-import { BufferDetachedError, DmaStateError, isDetached, type DmaBuffer, type DmaPool, type MappedIo } from '../../lib/dma';
+import { BufferDetachedError, DmaStateError, isDetached, type DmaBuffer, type DmaPin, type DmaPool, type MappedIo } from '../../lib/dma';
 import { PhyrArray, PhyrFlags } from '../../lib/phyr';
 import type { Controller } from './controller';
 import { Command, newCommand } from './dispatcher';
@@ -69,8 +69,8 @@ interface ResolvedBuffer {
   dma?: DmaBuffer;
   /** A snapshot of the caller's phyr array, entries checked. */
   phyr?: PhyrArray;
-  /** Pool buffers the snapshot's entries lie in (pinned while the IO runs). */
-  pins?: DmaBuffer[];
+  /** What the snapshot's entries lie in (pool buffers, mappings: pinned while the IO runs). */
+  pins?: DmaPin[];
   /** The caller passed a plain Uint8Array (mapped for the IO). */
   plain: boolean;
 }
@@ -336,24 +336,19 @@ export class Namespace {
   /**
    * Copies a caller's phyr array (so changing it after the call cannot move the DMA target:
    * the dispatcher reads the entries only at its microtask flush) and checks every entry
-   * against the pool's data ranges. Returns the pool buffers the entries lie in.
+   * against the pool's data ranges. Returns what the entries lie in (to pin).
    */
-  private snapshot(what: string, src: PhyrArray): { phyr: PhyrArray; pins: DmaBuffer[] } {
+  private snapshot(what: string, src: PhyrArray): { phyr: PhyrArray; pins: DmaPin[] } {
     if (src.detached) throw new BufferDetachedError(`${what}: the phyr array's memory was detached (its buffer was transferred); build a new one`);
     const n = src.length;
     if (n === 0) throw new InvalidIoError(`${what}: the phyr array is empty; add the ranges to move`);
     const pool: DmaPool = this.ctrl.pool;
     const phyr = new PhyrArray({ capacity: n });
-    const pins: DmaBuffer[] = [];
+    const pins: DmaPin[] = [];
     for (let i = 0; i < n; i++) {
       const addr = src.addrAt(i);
       const len = src.lenAt(i);
-      const owner = pool.dataOwner(addr, len);
-      if (owner === undefined) pool.throwNotData(addr, len, i, what);
-      if (owner !== null) {
-        if (addr + len <= owner.iova + owner.size) pins.push(owner);
-        else pool.dataBuffersIn(addr, len, pins); // runs across adjacent buffers
-      }
+      if (!pool.pinData(addr, len, pins)) pool.throwNotData(addr, len, i, what);
       phyr.push(addr, len, src.flagsAt(i));
     }
     return { phyr, pins };

@@ -1,6 +1,6 @@
 // DMA memory: the pool, its IOVA allocator, hugepage status and typed errors.
 export { DmaPool, isDetached } from './pool';
-export type { DeviceMemoryMapping, DmaAllocOptions, DmaBuffer, DmaPoolOptions, DmaPoolStats, HugepageMode, MappedIo } from './pool';
+export type { DeviceMemoryMapping, DmaAllocOptions, DmaBuffer, DmaPin, DmaPoolOptions, DmaPoolStats, HugepageMode, MappedIo } from './pool';
 export { RangeAllocator } from './iova';
 export type { RangeAllocation } from './iova';
 export { readHugepageStatus, reservedHugepages, setReservedHugepages } from './hugepages';

@@ -82,7 +82,10 @@ export interface MappedIo {
    * and carries the pool's flags instead (nothing to unpin).
    */
   readonly phyr: PhyrArray;
-  /** Unmaps the buffer (call when the IO has completed). A second release throws. */
+  /**
+   * Unmaps the buffer (call when the IO has completed). A second release throws. While IO
+   * of the namespace API still points into the mapping, the unmap waits for it to settle.
+   */
   release(): void;
 }
 
@@ -266,8 +269,21 @@ class PoolBuffer implements DmaBuffer {
   }
 }
 
+/**
+ * Something an IO of the namespace API holds while it runs (a pool buffer, a mapForIo
+ * mapping, a device memory window): freeing or releasing it meanwhile is deferred.
+ */
+export interface DmaPin {
+  /** Device address of its first byte. */
+  readonly iova: number;
+}
+
 class Mapping implements MappedIo {
   released = false;
+  /** IOs of the namespace API whose data lies in this mapping. */
+  ios = 0;
+  /** release() was called while `ios` > 0: unmapped when it drops to 0. */
+  releasePending = false;
   constructor(
     private readonly pool: DmaPool,
     readonly phyr: PhyrArray,
@@ -285,7 +301,9 @@ class Mapping implements MappedIo {
       throw new DmaStateError('PHYR_DMA_RELEASED', 'this IO mapping was already released (or its pool was closed)');
     }
     this.released = true;
-    this.pool.releaseMapping(this);
+    // Namespace IO still points into this mapping: unmap when the last one settles.
+    if (this.ios > 0) this.releasePending = true;
+    else this.pool.releaseMapping(this);
   }
 }
 
@@ -526,9 +544,9 @@ export class DmaPool {
     if (b.internal) throw new NotDataMemoryError(0, b.iova, b.size, 'driver-internal', what);
   }
 
-  /** @internal An IO of the namespace API starts using `b` (checked with checkIoBuffer). */
-  beginIo(b: DmaBuffer): void {
-    (b as PoolBuffer).ios++;
+  /** @internal An IO of the namespace API starts using `b` (a checked DmaBuffer, or a pin from pinData). */
+  beginIo(b: DmaBuffer | DmaPin): void {
+    (b as PoolBuffer | Mapping).ios++;
   }
 
   /**
@@ -536,7 +554,15 @@ export class DmaPool {
    * (freed or closed while the IO ran, or detached), or null. A free() deferred by the IO
    * happens here.
    */
-  endIo(b: DmaBuffer): 'PHYR_DMA_FREED' | 'PHYR_DMA_CLOSED' | 'PHYR_BUFFER_DETACHED' | null {
+  endIo(b: DmaBuffer | DmaPin): 'PHYR_DMA_FREED' | 'PHYR_DMA_CLOSED' | 'PHYR_BUFFER_DETACHED' | null {
+    if (b instanceof Mapping) {
+      b.ios--;
+      if (b.releasePending && b.ios === 0) {
+        b.releasePending = false;
+        if (!this.closed) this.releaseMapping(b);
+      }
+      return null;
+    }
     const p = b as PoolBuffer;
     p.ios--;
     if (p.freePending && p.ios === 0) {
@@ -561,9 +587,17 @@ export class DmaPool {
     return this.data.find(addr, len) !== undefined;
   }
 
-  /** Appends to `out` every live pool buffer whose data range intersects [addr, addr + len) (cold path). */
-  dataBuffersIn(addr: number, len: number, out: DmaBuffer[]): void {
-    for (const o of this.data.ownersIn(addr, len, [])) if (o instanceof PoolBuffer) out.push(o);
+  /**
+   * When [addr, addr + len) lies in data memory, appends what holds it (one owner, or each
+   * of the adjacent ones it runs across) to `out` and returns true; else returns false.
+   */
+  pinData(addr: number, len: number, out: DmaPin[]): boolean {
+    const o = this.data.find(addr, len);
+    if (o === undefined) return false;
+    const end = o instanceof PoolBuffer ? o.iova + o.size : o.iova + o.length;
+    if (addr + len <= end) out.push(o);
+    else for (const x of this.data.ownersIn(addr, len, [])) out.push(x);
+    return true;
   }
 
   /** Throws NotDataMemoryError (naming entry `index` and what it hits) unless [addr, addr + len) is data memory. */

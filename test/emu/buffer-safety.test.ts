@@ -250,6 +250,19 @@ t.test('free() with a read in flight defers the release: the next alloc is never
     t.not(d.iova, c.iova);
     fn.inject('resume:qid=1');
     await t.rejects(pr, { code: 'PHYR_DMA_FREED' });
+    // A caller's own mapForIo mapping released while an IO into it is queued: the unmap
+    // waits for the IO, which completes into the caller's buffer.
+    const mine = Buffer.alloc(4096);
+    const m = ctrl.pool.mapForIo(mine);
+    fn.inject('stop:qid=1');
+    const mr = ns.read(0, m.phyr);
+    await tick();
+    m.release();
+    t.equal(ctrl.pool.stats().pinnedMappings, 1, 'still mapped while the read runs');
+    fn.inject('resume:qid=1');
+    await mr;
+    t.ok(mine.every((x) => x === 0xee), 'the read landed in the caller buffer');
+    t.equal(ctrl.pool.stats().pinnedMappings, 0, 'unmapped once it settled');
     b.free();
     d.free();
     t.equal(fn.faultCount(), 0);
