@@ -256,6 +256,36 @@ class Harness {
 
   emu::Controller& ctrl() { return *ctrl_; }
 
+  // The host byte a device address reaches with the given right (the CMB needs none), or
+  // nullptr: the harness's own reading of its mappings, independent of the IOMMU code.
+  uint8_t* byteAt(uint64_t iova, bool write) {
+    if (cmb_ && iova - kCmb < kCmbLen) return cmb_ + (iova - kCmb);
+    for (Region& r : regions_) {
+      if (r.iova == kQ || iova - r.iova >= r.len) continue;
+      return (write ? r.write : r.read) ? r.host + (iova - r.iova) : nullptr;
+    }
+    return nullptr;
+  }
+  bool isCmb(uint64_t iova) const { return cmb_ && iova - kCmb < kCmbLen; }
+  // Calls f(host, n) for the consecutive host pieces of [iova, iova + len); false when a
+  // byte of it is unreachable with that right.
+  template <typename F>
+  bool span(uint64_t iova, uint64_t len, bool write, F&& f) {
+    while (len) {
+      uint8_t* p = byteAt(iova, write);
+      if (!p) return false;
+      uint64_t end = 0;
+      if (isCmb(iova)) end = kCmb + kCmbLen;
+      for (const Region& r : regions_)
+        if (r.iova != kQ && iova - r.iova < r.len) end = r.iova + r.len;
+      const uint64_t n = std::min(len, end - iova);
+      f(p, n);
+      iova += n;
+      len -= n;
+    }
+    return true;
+  }
+
  private:
   struct Queue {
     uint32_t size, tail = 0, head = 0;
@@ -375,6 +405,214 @@ Sqe makeCommand(fuzz::Input& in, bool admin, uint32_t lbaBytes, uint64_t nsBlock
   return s;
 }
 
+// A data pointer as the specification reads it: the pieces of host memory, in order, that
+// `len` bytes go to or come from (addr ~0 = an SGL Bit Bucket), or false when the data
+// pointer breaks a rule or reaches memory it may not. Written from NVMe 1.4 §4.3 and §4.4,
+// not from the device's code, so the two can disagree.
+struct Piece {
+  uint64_t addr, len;
+};
+constexpr uint64_t kBucket = ~0ull;
+
+class Reference {
+ public:
+  Reference(Harness& h, bool deviceWrites, emu::SglSupport sgl) : h_(h), deviceWrites_(deviceWrites), sgl_(sgl) {}
+  std::vector<Piece> pieces;
+
+  bool walk(const Sqe& s, uint64_t len) {
+    const uint32_t psdt = (s.cdw0 >> PSDT_SHIFT) & 3;
+    if (psdt == PSDT_PRP) return prp(s.dptr1, s.dptr2, len) && noCmbMix();
+    if (psdt == 3 || sgl_ == emu::SglSupport::Off) return false;
+    SglDesc d;
+    std::memcpy(&d, &s.dptr1, 16);
+    return sgl(d, len) && noCmbMix();
+  }
+
+ private:
+  bool data(uint64_t addr, uint64_t len) {
+    touched_.push_back(addr);
+    if (!h_.span(addr, len, deviceWrites_, [](uint8_t*, uint64_t) {})) return false;
+    if (len) pieces.push_back({addr, len});
+    return true;
+  }
+  bool readQword(uint64_t addr, uint64_t* v) {
+    touched_.push_back(addr);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) {
+      const uint8_t* p = h_.byteAt(addr + i, false);
+      if (!p) return false;
+      b[i] = *p;
+    }
+    std::memcpy(v, b, 8);
+    return true;
+  }
+  // §4.3: PRP1 dword-aligned with any offset; then PRP2 as a page, or as a qword-aligned
+  // pointer to a list of page-aligned entries whose last slot chains to the next list.
+  bool prp(uint64_t prp1, uint64_t prp2, uint64_t len) {
+    if (prp1 & 3) return false;
+    const uint64_t first = std::min<uint64_t>(len, kPage - prp1 % kPage);
+    if (!data(prp1, first)) return false;
+    uint64_t left = len - first;
+    if (left == 0) return true;
+    if (left <= kPage) return prp2 % kPage == 0 && data(prp2, left);
+    if (prp2 & 7) return false;
+    uint64_t at = prp2;
+    while (left) {
+      uint64_t e;
+      if (!readQword(at, &e)) return false;
+      if ((at + 8) % kPage == 0 && left > kPage) {  // the last slot of a list page
+        if (e % kPage) return false;
+        at = e;
+        continue;
+      }
+      if (e % kPage) return false;
+      const uint64_t n = std::min<uint64_t>(left, kPage);
+      if (!data(e, n)) return false;
+      left -= n;
+      at += 8;
+    }
+    return true;
+  }
+  // §4.4: Data Block and Bit Bucket descriptors carry the transfer; a Segment or Last
+  // Segment descriptor is the last of its segment and names the next one (length a
+  // non-zero multiple of 16); a Last Segment's segment names no further segment.
+  bool sgl(SglDesc first, uint64_t len) {
+    const bool dword = sgl_ == emu::SglSupport::DwordAligned;
+    std::vector<SglDesc> descs{first};
+    bool last = false;
+    uint64_t left = len;
+    for (int segments = 0; segments < 4096; segments++) {
+      bool chained = false;
+      for (size_t i = 0; i < descs.size(); i++) {
+        const SglDesc d = descs[i];
+        const uint32_t type = d.id >> 4, sub = d.id & 0xF;
+        if (sub != SGL_SUBTYPE_ADDRESS) return false;
+        if (type == SGL_TYPE_DATA_BLOCK || type == SGL_TYPE_BIT_BUCKET) {
+          if (dword && (d.len % 4 || (type == SGL_TYPE_DATA_BLOCK && d.addr % 4))) return false;
+          if (d.len > left) return false;
+          if (type == SGL_TYPE_BIT_BUCKET) {
+            if (!deviceWrites_) return false;  // a bucket only discards read data
+            if (d.len) pieces.push_back({kBucket, d.len});
+          } else if (!data(d.addr, d.len)) {
+            return false;
+          }
+          left -= d.len;
+          continue;
+        }
+        if (type != SGL_TYPE_SEGMENT && type != SGL_TYPE_LAST_SEGMENT) return false;
+        if (i != descs.size() - 1 || last || d.len == 0 || d.len % 16) return false;
+        touched_.push_back(d.addr);
+        // Reachable first: a length from the input may be gigabytes (nothing maps that much).
+        if (!h_.span(d.addr, d.len, false, [](uint8_t*, uint64_t) {})) return false;
+        std::vector<SglDesc> next(d.len / 16);
+        uint8_t* to = reinterpret_cast<uint8_t*>(next.data());
+        if (!h_.span(d.addr, d.len, false, [&](uint8_t* p, uint64_t n) {
+              std::memcpy(to, p, n);
+              to += n;
+            }))
+          return false;
+        descs = std::move(next);
+        last = type == SGL_TYPE_LAST_SEGMENT;
+        chained = true;
+        break;
+      }
+      if (!chained) return left == 0;
+    }
+    return false;
+  }
+  // Every address of one data pointer in the CMB, or none (Invalid Use of CMB, 12h).
+  bool noCmbMix() const {
+    for (uint64_t a : touched_)
+      if (h_.isCmb(a) != h_.isCmb(touched_.front())) return false;
+    return true;
+  }
+
+  Harness& h_;
+  bool deviceWrites_;
+  emu::SglSupport sgl_;
+  std::vector<uint64_t> touched_;
+};
+
+// The namespaces' contents as the commands so far should have left them (ram backend).
+struct Shadow {
+  std::vector<uint8_t> bytes;
+  uint64_t nsBytes = 0;
+  uint8_t* at(uint32_t nsid, uint64_t off) { return bytes.data() + (nsid - 1) * nsBytes + off; }
+};
+
+// What the reference says about one IO command before it runs: its pieces (read before
+// the device can overwrite its own lists) and, for a Write or Compare, the bytes it sends.
+struct Expectation {
+  bool applies = false;  // a Read, Write or Compare of at most a namespace
+  bool valid = false;    // the data pointer obeys the rules and reaches allowed memory
+  bool overlapping = false;  // two pieces share host bytes (a Read's result is then order-dependent)
+  std::vector<Piece> pieces;
+  std::vector<uint8_t> sent;
+};
+
+Expectation expect(Harness& h, const Sqe& s, uint32_t lbads, uint64_t nsBytes, emu::SglSupport sgl) {
+  Expectation x;
+  const uint8_t op = s.cdw0 & 0xFF;
+  const uint64_t len = ((s.cdw12 & 0xFFFF) + 1ull) << lbads;
+  if ((op != IO_READ && op != IO_WRITE && op != IO_COMPARE) || len > nsBytes) return x;
+  x.applies = true;
+  Reference ref(h, op == IO_READ, sgl);
+  x.valid = ref.walk(s, len);
+  x.pieces = ref.pieces;
+  if (!x.valid) return x;
+  for (size_t i = 0; i < x.pieces.size(); i++) {
+    for (size_t j = 0; j < i; j++) {
+      const Piece &a = x.pieces[i], &b = x.pieces[j];
+      if (a.addr != kBucket && b.addr != kBucket && a.addr < b.addr + b.len && b.addr < a.addr + a.len) x.overlapping = true;
+    }
+  }
+  if (op != IO_READ) {
+    for (const Piece& p : x.pieces)
+      h.span(p.addr, p.len, false, [&](uint8_t* q, uint64_t n) { x.sent.insert(x.sent.end(), q, q + n); });
+  }
+  return x;
+}
+
+// Checks one completed IO command against the reference and the shadow, and updates the
+// shadow. False when the shadow can no longer be trusted.
+bool dataOracle(Harness& h, Shadow& sh, const Sqe& s, uint16_t st, uint32_t lbads, bool nullBackend, const Expectation& x) {
+  const uint8_t op = s.cdw0 & 0xFF;
+  const uint64_t slba = s.cdw10 | static_cast<uint64_t>(s.cdw11) << 32;
+  const uint64_t len = ((s.cdw12 & 0xFFFF) + 1ull) << lbads;
+  const bool compareFailed = op == IO_COMPARE && st == makeStatus(SCT_MEDIA, SC_COMPARE_FAILURE, true);
+  if (st != 0 && !compareFailed) return true;
+  if (op == IO_WRITE_ZEROES) {
+    std::memset(sh.at(s.nsid, slba << lbads), 0, len);
+    return true;
+  }
+  if (!x.applies) return op != IO_DATASET_MANAGEMENT;  // a deallocation: not modelled
+  if (!x.valid) fail("a command completed successfully with a data pointer the specification refuses", s.dptr1, s.dptr2);
+  uint64_t total = 0;
+  for (const Piece& p : x.pieces) total += p.len;
+  REQUIRE(total == len, total, len);
+  uint8_t* medium = sh.at(s.nsid, slba << lbads);
+  if (op == IO_READ && !x.overlapping) {
+    uint64_t off = 0;
+    for (const Piece& p : x.pieces) {
+      uint64_t at = off;
+      if (p.addr != kBucket) {
+        h.span(p.addr, p.len, true, [&](uint8_t* q, uint64_t n) {
+          if (std::memcmp(q, medium + at, n) != 0)
+            fail("a successful Read delivered other bytes than the namespace holds", p.addr, (slba << lbads) + at);
+          at += n;
+        });
+      }
+      off += p.len;
+    }
+  }
+  if (op == IO_WRITE && !nullBackend) std::memcpy(medium, x.sent.data(), len);
+  if (op == IO_COMPARE) {
+    const bool same = std::memcmp(medium, x.sent.data(), len) == 0;
+    if (same != (st == 0)) fail("Compare answered against the data", st, same);
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -386,7 +624,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.mdts = (c0 >> 1) % 5;  // 0 = no limit, else 2^mdts pages
   cfg.sgl = static_cast<emu::SglSupport>((c0 >> 4) % 3);
   cfg.namespaces = (c0 & 0x40) ? 2 : 1;
-  cfg.nsBytes = 1 << 20;
+  cfg.nsBytes = 256 << 10;  // 512 or 64 blocks: ranges reach the end often
   cfg.queues = 2;
   cfg.qsize = 64;
   const bool cmb = c1 & 1;
@@ -395,6 +633,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   h.bringUp(cmb);
   uint32_t lbads = cfg.lbads;
   static const bool verbose = std::getenv("PHYR_FUZZ_VERBOSE") != nullptr;  // to read a finding
+  // The data oracle: the namespaces start zeroed (ram and null backends both read zeros).
+  static Shadow shadow;  // reused: a fresh 512 KiB per input costs more than the input
+  shadow.nsBytes = cfg.nsBytes;
+  shadow.bytes.resize(cfg.nsBytes * 2);
+  std::memset(shadow.bytes.data(), 0, cfg.nsBytes * cfg.namespaces);
+  bool oracle = true;
 
   const uint32_t groups = 1 + in.below(8);
   for (uint32_t g = 0; g < groups && in.left(); g++) {
@@ -407,6 +651,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       cmds[i] = makeCommand(in, admin, 1u << lbads, cfg.nsBytes >> lbads);
     }
     h.sanitize();
+    Expectation x;
+    if (oracle && n == 1 && !admin) x = expect(h, cmds[0], lbads, cfg.nsBytes, cfg.sgl);
     const uint64_t faultsBefore = h.ctrl().faultCount();
     const emu::EmuStats before = h.ctrl().stats();
     uint16_t st[4];
@@ -427,6 +673,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!admin && (st[i] & 0x7FF) == 0 && op == IO_READ) wantRead += ((s.cdw12 & 0xFFFF) + 1ull) << lbads;
       if (!admin && (st[i] & 0x7FF) == 0 && op == IO_WRITE) wantWritten += ((s.cdw12 & 0xFFFF) + 1ull) << lbads;
       if (admin && op == ADMIN_FORMAT_NVM && st[i] == 0) lbads = (s.cdw10 & 0xF) == 1 ? 12 : 9;
+    }
+    if (oracle && !admin) {
+      if (n == 1) {
+        oracle = dataOracle(h, shadow, cmds[0], st[0], lbads, cfg.backend == "null", x);
+      } else {
+        for (uint32_t i = 0; i < n; i++) {
+          const uint8_t op = cmds[i].cdw0 & 0xFF;
+          if (st[i] == 0 && (op == IO_WRITE || op == IO_WRITE_ZEROES || op == IO_DATASET_MANAGEMENT)) oracle = false;
+        }
+      }
+    }
+    if (admin) {
+      for (uint32_t i = 0; i < n; i++)
+        if ((cmds[i].cdw0 & 0xFF) == ADMIN_FORMAT_NVM && st[i] == 0) std::fill(shadow.bytes.begin(), shadow.bytes.end(), 0);
     }
     REQUIRE(after.bytesRead - before.bytesRead == wantRead, after.bytesRead - before.bytesRead, wantRead);
     REQUIRE(after.bytesWritten - before.bytesWritten == wantWritten, after.bytesWritten - before.bytesWritten, wantWritten);

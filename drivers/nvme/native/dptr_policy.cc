@@ -57,8 +57,42 @@ const char* dptrFormatName(DptrFormat f) {
 
 namespace {
 
-PhyrSlice sub(const PhyrSlice& s, uint64_t pos, uint64_t len) {
-  return PhyrSlice{s.entries, s.count, s.offset + pos, len};
+// Bytes [pos, pos + len) of the request's data, starting at the entry that holds `pos`
+// (found from the cursor: children are asked for in order, so each entry is passed once).
+void rekey(const DptrRequest& req) {
+  DptrRequest::Cursor& c = req.cursor;
+  const PhyrSlice& s = req.data;
+  if (c.entries == s.entries && c.count == s.count && c.offset == s.offset) return;
+  c = DptrRequest::Cursor{};
+  c.entries = s.entries;
+  c.count = s.count;
+  c.offset = s.offset;
+}
+
+PhyrSlice sub(const DptrRequest& req, uint64_t pos, uint64_t len) {
+  rekey(req);
+  DptrRequest::Cursor& c = req.cursor;
+  const PhyrSlice& s = req.data;
+  const uint64_t at = s.offset + pos;
+  if (at < c.base) {  // asked for an earlier child: walk again from the start
+    c.index = 0;
+    c.base = 0;
+  }
+  while (c.index < s.count && c.base + s.entries[c.index].len <= at) c.base += s.entries[c.index++].len;
+  return PhyrSlice{s.entries + c.index, s.count - c.index, at - c.base, len};
+}
+
+bool anyCmbEntry(const DptrRequest& req) {
+  rekey(req);
+  if (req.cursor.anyCmb < 0) {
+    bool any = false;
+    forEachRange(req.data, [&](uint64_t, uint64_t, uint32_t flags) {
+      any = (flags & kPhyr_CMB) != 0;
+      return !any;
+    });
+    req.cursor.anyCmb = any ? 1 : 0;
+  }
+  return req.cursor.anyCmb == 1;
 }
 
 // Offset (relative to the sub-slice) where the CMB flag first changes, or s.length.
@@ -107,7 +141,7 @@ DptrChild bounceOrReject(const DptrRequest& req, uint64_t pos, uint64_t len, Dpt
 // Format for a piece that fits MDTS and does not mix CMB with host memory. Returns Split
 // (with the split reason) when the piece must be cut at its PRP-breaking boundary.
 DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t len, bool whole) {
-  const PhyrSlice s = sub(req.data, pos, len);
+  const PhyrSlice s = sub(req, pos, len);
   const bool prpable = isPrpable(s, caps.pageSize);
   const bool sglOn = caps.sglSupport != 0 && !req.admin;
   const bool sglUsable = sglOn && (caps.sglSupport != SGLS_DWORD_ALIGNED || sglDwordAligned(s));
@@ -141,7 +175,7 @@ DptrChild choosePiece(const DptrRequest& req, const DptrCaps& caps, uint64_t pos
 // The PRP-able child starting at `pos`, cut at the first PRP-breaking boundary when the
 // piece is not PRP-able as a whole (bounce or reject when that cut falls inside an LBA).
 DptrChild prpChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t limit, DptrReason reason) {
-  const PhyrSlice s = sub(req.data, pos, limit);
+  const PhyrSlice s = sub(req, pos, limit);
   if ((firstAddress(s) & 3) != 0) return bounceOrReject(req, pos, limit, DptrReason::BounceMisalignedStart);
   const uint64_t cut = isPrpable(s, caps.pageSize) ? limit : prpBreakOffset(s, caps.pageSize);
   if ((pos + cut) % req.lbaSize != 0) return bounceOrReject(req, pos + cut, 0, DptrReason::BounceUnalignedBreak);
@@ -150,7 +184,7 @@ DptrChild prpChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, u
 
 // A child wholly in the CMB (see the rules above).
 DptrChild cmbChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos, uint64_t limit) {
-  const PhyrSlice s = sub(req.data, pos, limit);
+  const PhyrSlice s = sub(req, pos, limit);
   const bool sglUsable = caps.sglSupport != 0 && (caps.sglSupport != SGLS_DWORD_ALIGNED || sglDwordAligned(s));
   const uint64_t reach = caps.pageSize - firstAddress(s) % caps.pageSize + caps.pageSize;
   const bool wantSgl = caps.preferSgl || limit > reach || !isPrpable(s, caps.pageSize);
@@ -178,7 +212,7 @@ DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos) 
     if (limit == 0) return {pos, 0, DptrFormat::Reject, DptrReason::RejectMdtsBelowLba};
   }
   bool inCmb = false;
-  const uint64_t cmbCut = cmbBoundary(sub(req.data, pos, limit), &inCmb);
+  const uint64_t cmbCut = anyCmbEntry(req) ? cmbBoundary(sub(req, pos, limit), &inCmb) : limit;
   if (cmbCut < limit) {
     if ((pos + cmbCut) % req.lbaSize != 0) {
       return {pos + cmbCut, 0, DptrFormat::Reject, DptrReason::RejectCmbMixUnaligned};
@@ -206,7 +240,8 @@ DptrDecision decide(const DptrRequest& req, const DptrCaps& caps) {
       splitPrpReason = c.reason;
     }
     bool dummy;
-    if (cmbBoundary(sub(req.data, pos, req.data.length - pos), &dummy) == c.length && pos + c.length < req.data.length) {
+    if (anyCmbEntry(req) && cmbBoundary(sub(req, pos, req.data.length - pos), &dummy) == c.length &&
+        pos + c.length < req.data.length) {
       splitCmb = true;
     }
     if (children == 0) first = c;
