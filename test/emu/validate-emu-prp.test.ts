@@ -1,7 +1,7 @@
 // phyr validate on the embedded controller, PRP only (sgl=off), 512-byte blocks: every
 // suite passes; without --destructive the writing cases are skipped, not run.
 import t from 'tap';
-import { expectFullPass, validateEmu } from '../helpers/validate-emu';
+import { expectFullPass, validateEmu, validateEmuRefused } from '../helpers/validate-emu';
 
 t.test('every suite passes: emu PRP only', async (t) => {
   await expectFullPass(t, 'emu:backend=ram,size=64M,sgl=off');
@@ -17,6 +17,8 @@ t.test('without --destructive the integrity suite is skipped, not run', async (t
   t.match(r.out, /destructive case\(s\) skipped: add --destructive/);
 });
 
-t.test('a target that cannot be opened is an error naming the key', async (t) => {
-  await t.rejects(validateEmu(['emu:bogus=1']), /bogus/);
+t.test('a target that cannot be opened is a usage error naming the key', async (t) => {
+  const r = await validateEmuRefused(['emu:bogus=1']);
+  t.equal(r.code, 2, 'exit status 2 (usage)');
+  t.match(r.out, /bogus/);
 });

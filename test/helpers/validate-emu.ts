@@ -33,6 +33,20 @@ export async function validateEmu(argv: string[]): Promise<{ code: number; out: 
   }
 }
 
+/** Runs the command on `argv` when it is expected to stop before any report is written (a usage error). */
+export async function validateEmuRefused(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const deps: ValidateDeps = {
+    registry: defaultRegistry,
+    open: openSession,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (out += s) },
+    prompt: { input: new PassThrough(), output: new PassThrough(), isTTY: false },
+  };
+  const code = await runValidate(argv, deps);
+  return { code, out };
+}
+
 /** Every suite, destructive cases included, passes on `target`. */
 export async function expectFullPass(t: Test, target: string, extra: string[] = []): Promise<RunReport> {
   const r = await validateEmu([target, '--destructive', '--yes', ...extra]);
