@@ -419,7 +419,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DptrCaps limited = caps;
   const uint64_t nlbLimit = 65536ull * lbaSize;
   if (limited.maxTransfer == 0 || limited.maxTransfer > nlbLimit) limited.maxTransfer = nlbLimit;
-  // Bound the work: the walk below is O(entries x children).
+  // Bound the work: every child below is built and decoded (O(its memory pages)).
   length = std::min<uint64_t>(length, 4096 * (limited.maxTransfer - limited.maxTransfer % lbaSize + lbaSize));
   // CMB data without SGL splits into children of at most two memory pages each.
   bool anyCmb = false;

@@ -89,7 +89,8 @@ struct DptrDecision {
 // The child that starts at byte `pos` of the request's data.
 DptrChild nextChild(const DptrRequest& req, const DptrCaps& caps, uint64_t pos);
 
-// The decision for the whole command (walks every child; O(entries × children)).
+// The decision for the whole command (walks every child; the request's cursor keeps the
+// walk linear in entries plus children).
 DptrDecision decide(const DptrRequest& req, const DptrCaps& caps);
 
 }  // namespace phyr::nvme
