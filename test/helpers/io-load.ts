@@ -75,6 +75,8 @@ export interface LoadReport {
   badReads: string[];
   /** Slowest call, ms. */
   maxMs: number;
+  /** How long each call that ended in NvmeTimeoutError took, ms. */
+  timeoutLatencies: number[];
 }
 
 /** A running load (stop() ends it and waits for every call, each bounded by hangMs). */
@@ -83,7 +85,7 @@ export class IoLoad {
   readonly acked: Float64Array;
   /** Highest sequence number issued. */
   seq: number;
-  readonly report: LoadReport = { ops: 0, ok: 0, errors: new Map(), untyped: [], syncThrows: [], hangs: [], badReads: [], maxMs: 0 };
+  readonly report: LoadReport = { ops: 0, ok: 0, errors: new Map(), untyped: [], syncThrows: [], hangs: [], badReads: [], maxMs: 0, timeoutLatencies: [] };
   private readonly busy: Uint8Array;
   private stopping = false;
   private readonly workers: Promise<void>[] = [];
@@ -152,6 +154,7 @@ export class IoLoad {
     } else {
       const name = errorName(out.error);
       r.errors.set(name, (r.errors.get(name) ?? 0) + 1);
+      if (name === 'NvmeTimeoutError') r.timeoutLatencies.push(ms);
       const e = out.error as { code?: unknown };
       if (!(out.error instanceof PhyrError) || typeof e.code !== 'string' || !e.code.startsWith('PHYR_')) r.untyped.push(out.error);
     }

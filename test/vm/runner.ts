@@ -3,8 +3,11 @@
 // Ends with "N passed, N failed" (the guest's count, plus 1 failure if the guest failed
 // without reporting).
 //   node build/vm-ts/test/vm/runner.js [FILTER]
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runVm } from '../../tools/vm';
+import { qmpCommand } from './qmp';
 import { parseNvmeSpec } from '../../tools/vm/nvme-spec';
 import { VM_TIER_CONTROLLERS, VM_TIER_HUGEPAGES } from './topology';
 
@@ -12,8 +15,24 @@ async function main(): Promise<number> {
   const filter = process.argv[2] ?? '';
   const suite = path.join(__dirname, 'suite.js');
   const t0 = Date.now();
+  // The guest asks for monitor commands (device_del) with a marker line on its console;
+  // the host runs them on QEMU's QMP socket and prints what came back.
+  const qmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-qmp-'));
+  const qmpSocket = path.join(qmpDir, 'qmp.sock');
+  const onOutput = (text: string): void => {
+    process.stdout.write(text);
+    const m = /^@@PHYR-VM-QMP (.*)@@$/.exec(text.trim());
+    if (!m) return;
+    const { execute, arguments: args } = JSON.parse(m[1]) as { execute: string; arguments: Record<string, unknown> };
+    qmpCommand(qmpSocket, execute, args, 8000).then(
+      (r) => console.log(`vm tier: QMP ${execute} ${JSON.stringify(args)} -> ${JSON.stringify(r.reply)}; events ${JSON.stringify(r.events.map((e) => e.event))}`),
+      (e: unknown) => console.log(`vm tier: QMP ${execute} failed: ${(e as Error).message}`),
+    );
+  };
   const boot = () =>
     runVm({
+      qmpSocket,
+      onOutput,
       command: [process.execPath, suite, ...(filter ? [filter] : [])],
       nvme: VM_TIER_CONTROLLERS.map(parseNvmeSpec),
       hugepages: VM_TIER_HUGEPAGES,
@@ -32,6 +51,7 @@ async function main(): Promise<number> {
     boots++;
     r = await boot();
   }
+  fs.rmSync(qmpDir, { recursive: true, force: true });
   const minutes = ((Date.now() - t0) / 60000).toFixed(1);
   const json = r.files['results.json'];
   if (!json) {

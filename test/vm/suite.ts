@@ -9,6 +9,7 @@ import './cases/driver';
 import './cases/validate';
 import './cases/bench';
 import './cases/setup';
+import './cases/hotplug'; // last: it removes a controller
 
 runCases(process.argv[2] ?? '').then(
   (results) => {

@@ -42,6 +42,8 @@ export interface VmOptions {
   collect?: string[];
   /** The QEMU binary (default: qemu-system-x86_64 from PATH). */
   qemu?: string;
+  /** A QMP monitor on this unix socket path (for device_del and other monitor commands). */
+  qmpSocket?: string;
 }
 
 /** What came back. */
@@ -141,6 +143,7 @@ export async function runVm(options: VmOptions): Promise<VmResult> {
       { mode: 0o755 },
     );
     const args = qemuArgs(pre, initrd, share, { accel: options.accel ?? 'tcg', memoryMiB: options.memoryMiB ?? 2048, cpus: options.cpus ?? 2 }, nvme.args);
+    if (options.qmpSocket) args.push('-qmp', `unix:${options.qmpSocket},server=on,wait=off`);
     const { output, console: consoleLog, timedOut, signal } = await runQemu(options.qemu ?? pre.qemu, args, (options.timeoutSeconds ?? 600) * 1000, options.onOutput ?? ((s) => process.stdout.write(s)));
     const seconds = (Date.now() - t0) / 1000;
     if (signal) throw new PhyrError('PHYR_VM_INTERRUPTED', `the guest was stopped by ${signal}; QEMU was killed`);

@@ -1,8 +1,11 @@
 // Parses `--nvme` controller descriptions for the testbed and turns them into QEMU
 // arguments. One option describes one controller:
-//   size=64M,ns=2,lbads=9:12,mdts=3,qpairs=8,cmb=16M,backing=file|null,file=PATH,driver=vfio-pci|nvme|none
+//   size=64M,ns=2,lbads=9:12,mdts=3,qpairs=8,cmb=16M,backing=file|null,file=PATH,driver=vfio-pci|nvme|none,hotplug
 // Controllers sit on the root bus at fixed slots (0x10 + index), so their PCI addresses
-// are known before boot: the first is 0000:00:10.0.
+// are known before boot: the first is 0000:00:10.0. A `hotplug` controller sits behind its
+// own PCIe root port in that slot instead (devices on the root bus cannot be unplugged); the
+// firmware numbers root port buses in slot order, so the n-th hotplug controller is
+// 0000:0n:00.0 and its QEMU id is nvme<index> (for device_del).
 import * as path from 'path';
 import { PhyrError } from '../../lib/errors';
 
@@ -26,6 +29,8 @@ export interface NvmeControllerSpec {
   file?: string;
   /** Which driver the guest binds the controller to before running the command. */
   driver: 'vfio-pci' | 'nvme' | 'none';
+  /** Behind its own hotplug-capable PCIe root port (so device_del can remove it). */
+  hotplug?: boolean;
 }
 
 /** A controller placed on the guest's PCI bus. */
@@ -34,7 +39,7 @@ export interface PlacedController extends NvmeControllerSpec {
   serial: string;
 }
 
-const KEYS = ['size', 'ns', 'lbads', 'mdts', 'qpairs', 'cmb', 'backing', 'file', 'driver'];
+const KEYS = ['size', 'ns', 'lbads', 'mdts', 'qpairs', 'cmb', 'backing', 'file', 'driver', 'hotplug'];
 const FIRST_SLOT = 0x10;
 const MAX_CONTROLLERS = 12;
 
@@ -73,7 +78,10 @@ export function parseNvmeSpec(text: string): NvmeControllerSpec {
       if (value !== 'file' && value !== 'null') throw new PhyrError('PHYR_VM_SPEC', `backing '${value}' must be 'file' or 'null'`);
       spec.backing = value;
     } else if (key === 'file') spec.file = path.resolve(value);
-    else if (key === 'driver') {
+    else if (key === 'hotplug') {
+      if (value !== '' && value !== 'on') throw new PhyrError('PHYR_VM_SPEC', `hotplug takes no value (or 'on'), got '${value}'`);
+      spec.hotplug = true;
+    } else if (key === 'driver') {
       if (value !== 'vfio-pci' && value !== 'nvme' && value !== 'none') throw new PhyrError('PHYR_VM_SPEC', `driver '${value}' must be vfio-pci, nvme or none`);
       spec.driver = value;
     }
@@ -92,9 +100,18 @@ export function nvmeQemuArgs(specs: NvmeControllerSpec[], imageDir: string): { a
   const args: string[] = [];
   const images: { path: string; size: number }[] = [];
   const placed: PlacedController[] = [];
+  let rootPorts = 0;
   specs.forEach((spec, c) => {
     const serial = `phyr-vm-${c}`;
-    const props = [`nvme`, `id=nvme${c}`, `serial=${serial}`, `addr=0x${(FIRST_SLOT + c).toString(16)}`];
+    const slot = `0x${(FIRST_SLOT + c).toString(16)}`;
+    let bdf = controllerBdf(c);
+    const props = [`nvme`, `id=nvme${c}`, `serial=${serial}`];
+    if (spec.hotplug) {
+      rootPorts++;
+      args.push('-device', `pcie-root-port,id=rp${c},bus=pcie.0,addr=${slot},chassis=${c + 1},slot=${c + 1}`);
+      props.push(`bus=rp${c}`, 'addr=0x0');
+      bdf = `0000:${rootPorts.toString(16).padStart(2, '0')}:00.0`;
+    } else props.push(`addr=${slot}`);
     if (spec.mdts !== undefined) props.push(`mdts=${spec.mdts}`);
     if (spec.maxQueuePairs !== undefined) props.push(`max_ioqpairs=${spec.maxQueuePairs}`);
     if (spec.cmbMiB) props.push(`cmb_size_mb=${spec.cmbMiB}`);
@@ -114,7 +131,7 @@ export function nvmeQemuArgs(specs: NvmeControllerSpec[], imageDir: string): { a
       const bs = 2 ** spec.lbads[(n - 1) % spec.lbads.length];
       args.push('-device', `nvme-ns,drive=${node},bus=nvme${c},nsid=${n},logical_block_size=${bs},physical_block_size=${bs}`);
     }
-    placed.push({ ...spec, bdf: controllerBdf(c), serial });
+    placed.push({ ...spec, bdf, serial });
   });
   return { args, images, placed };
 }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { readPciDevice } from '../../../lib/sysfs/pci';
 import { namespaceBlockDevices } from '../../../lib/sysfs/usage';
 import { test, waitFor } from '../harness';
-import { KERNEL_OWNED, TARGET } from '../topology';
+import { KERNEL_OWNED, TARGET, VM_TIER_CONTROLLERS } from '../topology';
 
 const PHYR = path.resolve(__dirname, '..', '..', '..', 'tools', 'phyr.js');
 const phyr = (...args: string[]) => spawnSync(process.execPath, [PHYR, ...args], { encoding: 'utf8' });
@@ -32,7 +32,7 @@ test('setup: phyr list shows every controller, its driver and why it is or is no
   assert.match(r.stdout, new RegExp(`${KERNEL_OWNED.replace(/\./g, '\\.')}\\s+1b36:0010\\s+QEMU NVMe Ctrl\\s+phyr-vm-3\\s+nvme\\s+\\d+\\s+no: bound to nvme: run \`phyr setup --bind`));
   assert.match(r.stdout, /VFIO: VFIO legacy container \(type1 IOMMU\)/);
   const j = JSON.parse(phyr('list', '--json').stdout);
-  assert.equal(j.controllers.length, 4);
+  assert.equal(j.controllers.length, VM_TIER_CONTROLLERS.length);
 });
 
 test('setup: --bind refuses a controller with a mounted ext4 filesystem', () => {
