@@ -712,6 +712,12 @@ export class Controller {
       throw new DeviceGoneError(`its config space cannot be read (${(e as Error).message})`);
     }
     if (vendor === 0xffff) throw new DeviceGoneError('its config space reads all ones');
+    // VS (NVMe 1.4 §3.1.2) is a constant of a live controller with a major version of at
+    // least 1. After a hot unplug behind VFIO, vfio-pci keeps answering config reads from
+    // its virtual config space, but BAR0 reads all zeros (QEMU 7.2) or all ones (a real
+    // bus): either is a controller that is no longer there.
+    const vs = read32(this.bar, NVME.REG_VS);
+    if (vs === 0 || vs === 0xffffffff) throw new DeviceGoneError(`its Version register reads ${vs === 0 ? 'all zeros' : 'all ones'}`);
   }
 
   private checkHealth(): boolean {

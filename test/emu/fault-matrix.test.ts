@@ -8,7 +8,7 @@
 //     Aborted due to SQ Deletion";
 //   - a fault that goes away (one-shot, or cleared) leaves a working controller; a fault
 //     that recurs on every command (cfs:after=N) gets a bounded number of resets, then the
-//     controller is dead and every IO rejects with ControllerFatalError; a removed device
+//     controller is dead and every IO rejects with ControllerDeadError (naming the CSTS.CFS); a removed device
 //     fails every IO with DeviceGoneError; close() always completes;
 //   - reads that succeed return what was acknowledged (except under `corrupt`, whose
 //     documented outcome is exactly the inverted byte), and 0 acknowledged writes are lost:
@@ -120,10 +120,10 @@ const ROWS: FaultRow[] = [
   {
     name: 'cfs:after (recurs on every command)',
     inject: 'cfs:after=10',
-    errors: ['ControllerFatalError'],
-    observe: sawError(['ControllerFatalError']),
+    errors: ['ControllerFatalError', 'ControllerDeadError'],
+    observe: sawError(['ControllerDeadError']),
     observeText: 'the controller declared dead',
-    after: { dead: 'ControllerFatalError' },
+    after: { dead: 'ControllerDeadError' },
     resets: true,
     backend: 'ram',
   },
