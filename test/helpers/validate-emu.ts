@@ -12,29 +12,8 @@ import type { RunReport } from '../../tools/validate/types';
 import { parseXml } from './xml-check';
 
 
-/** Runs the command for real on `argv` and returns the exit status, output and JSON report. */
-export async function validateEmu(argv: string[]): Promise<{ code: number; out: string; report: RunReport; junit: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-validate-emu-'));
-  try {
-    let out = '';
-    const deps: ValidateDeps = {
-      registry: defaultRegistry,
-      open: openSession,
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (out += s) },
-      prompt: { input: new PassThrough(), output: new PassThrough(), isTTY: false },
-    };
-    const json = path.join(dir, 'r.json');
-    const junit = path.join(dir, 'r.xml');
-    const code = await runValidate([...argv, '--json', json, '--junit', junit], deps);
-    return { code, out, report: JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport, junit: fs.readFileSync(junit, 'utf8') };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Runs the command on `argv` when it is expected to stop before any report is written (a usage error). */
-export async function validateEmuRefused(argv: string[]): Promise<{ code: number; out: string }> {
+// The real registry and sessions, with stdout and stderr captured into one string.
+function captured(): { deps: ValidateDeps; output: () => string } {
   let out = '';
   const deps: ValidateDeps = {
     registry: defaultRegistry,
@@ -43,8 +22,28 @@ export async function validateEmuRefused(argv: string[]): Promise<{ code: number
     stderr: { write: (s: string) => (out += s) },
     prompt: { input: new PassThrough(), output: new PassThrough(), isTTY: false },
   };
+  return { deps, output: () => out };
+}
+
+/** Runs the command for real on `argv` and returns the exit status, output and JSON report. */
+export async function validateEmu(argv: string[]): Promise<{ code: number; out: string; report: RunReport; junit: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-validate-emu-'));
+  try {
+    const { deps, output } = captured();
+    const json = path.join(dir, 'r.json');
+    const junit = path.join(dir, 'r.xml');
+    const code = await runValidate([...argv, '--json', json, '--junit', junit], deps);
+    return { code, out: output(), report: JSON.parse(fs.readFileSync(json, 'utf8')) as RunReport, junit: fs.readFileSync(junit, 'utf8') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the command on `argv` when it is expected to stop before any report is written (a usage error). */
+export async function validateEmuRefused(argv: string[]): Promise<{ code: number; out: string }> {
+  const { deps, output } = captured();
   const code = await runValidate(argv, deps);
-  return { code, out };
+  return { code, out: output() };
 }
 
 /** Every suite, destructive cases included, passes on `target`. */

@@ -8,12 +8,12 @@
 // written so that acting is harmless: setup rows carry --dry-run, and PATH is empty so no
 // QEMU can be found.
 import t from 'tap';
-import { execFile, execFileSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CLI, checkRows, type Row } from '../helpers/cli-rows';
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
 const LIMIT_MS = 15_000;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-cli-bad-'));
@@ -41,14 +41,6 @@ const blockDevice = fs.readdirSync('/dev').map((d) => `/dev/${d}`).find((d) => {
     return false;
   }
 });
-
-interface Row {
-  args: string[];
-  /** What stderr must say. */
-  says: RegExp;
-  /** Expected exit status (2 unless said). */
-  exit?: number;
-}
 
 const NO_DEVICE = '0000:99:00.0';
 
@@ -162,41 +154,8 @@ t.before(() => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
 });
 
-// Two rows at a time: each is a short process, most of it Node's start-up.
-async function runRow(row: Row): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...row.args], { encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGKILL', env: { ...process.env, PATH: emptyBin, PHYR_DEBUG: '' } }, (err, _stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
-      resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stderr });
-    });
-    child.stdin?.end();
-  });
-}
-
 t.test(`${rows.length} bad command lines: clear message, exit 2, no stack trace, no hang`, async (t) => {
-  const results = new Array<Awaited<ReturnType<typeof runRow>>>(rows.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < rows.length) {
-      const i = next++;
-      results[i] = await runRow(rows[i]);
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  let hangs = 0;
-  let traces = 0;
-  rows.forEach((row, i) => {
-    const r = results[i];
-    const label = `phyr ${row.args.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`;
-    if (r.signal) hangs++;
-    const trace = /^\s+at .+:\d+:\d+\)?$/m.test(r.stderr);
-    if (trace) traces++;
-    t.equal(r.signal, null, `${label}: ended by itself within ${LIMIT_MS} ms`);
-    t.equal(r.status, row.exit ?? 2, `${label}: exit status\n${r.stderr}`);
-    t.match(r.stderr, row.says, `${label}: says what is wrong`);
-    t.notOk(trace, `${label}: no stack trace`);
-  });
-  t.comment(`${rows.length} bad command lines tried: ${hangs} hangs, ${traces} stack traces`);
+  await checkRows(t, rows, LIMIT_MS, emptyBin);
   t.equal(fs.readFileSync(f('disk.img')).every((b) => b === 0x5a), true, 'the image under test is untouched');
   t.equal(fs.readFileSync(f('ok.fio'), 'utf8'), '[j]\nrw=read\nbs=4k\nsize=1m\n', 'the job file is untouched');
 });
