@@ -3,6 +3,7 @@
 // are reaped by poll() — from the controller's poller, an interrupt eventfd, or the
 // application — and settle their commands. A command that does not fit (queue full) waits
 // in order for the next reap.
+import { PhyrError } from '../../lib/errors';
 import type { PhyrArray } from '../../lib/phyr';
 import { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from './batch';
 import { CommandInfo, DataPointerError, InvalidIoError } from './errors';
@@ -156,7 +157,20 @@ export class Dispatcher {
       for (; batch < n && !this.queue[batch].sqe; batch++) entries += entriesOf(this.queue[batch]);
       this.qp.ensureArena(entries);
       let entry = 0;
-      for (let i = 0; i < batch; i++) entry = this.writeSlot(i, this.queue[i], this.freeTags.pop() as number, entry);
+      // Tags are taken from the top of the free stack only once every slot is written: a
+      // command whose fields the queue pair refuses is rejected on its own (this runs in a
+      // microtask, where a throw would end the process) and the batch is built again
+      // without it; nothing has been submitted yet.
+      const top = this.freeTags.length;
+      let slot = 0;
+      try {
+        for (; slot < batch; slot++) entry = this.writeSlot(slot, this.queue[slot], this.freeTags[top - 1 - slot], entry);
+      } catch (e) {
+        const [bad] = this.queue.splice(slot, 1);
+        bad.done(e instanceof PhyrError ? e : new InvalidIoError(`${bad.info.name}: ${(e as Error).message}`), 0);
+        continue;
+      }
+      this.freeTags.length = top - batch;
       const done = this.qp.submitBatch(0, batch);
       const req = this.qp.requests;
       for (let i = 0; i < done; i++) {

@@ -254,8 +254,9 @@ export class QueuePair {
     if (typeof lba !== 'number' || !(lba >= 0 && lba <= Number.MAX_SAFE_INTEGER) || lba % 1 !== 0) {
       this.fail('setIo', `LBA ${describe(lba)} is not an integer in 0..2^53-1`);
     }
-    // NLB is 16 bits, 0's based (NVMe 1.4 §6.9): 1..65536 blocks; 0 for commands without data.
-    if (!isU32(blocks) || blocks > 0x10000) this.fail('setIo', `block count ${describe(blocks)} is not an integer in 0..65536`);
+    // The request covers the whole IO (a u32 word); the native side splits it into
+    // commands at MDTS and at NLB's 16-bit limit (NVMe 1.4 §6.9). 0 for commands without data.
+    if (!isU32(blocks)) this.fail('setIo', `block count ${describe(blocks)} is not an integer in 0..4294967295`);
     if (!isU32(lbaSize) || lbaSize < 512 || (lbaSize & (lbaSize - 1)) !== 0) this.fail('setIo', `LBA size ${describe(lbaSize)} is not a power of two of at least 512`);
     if (!isU32(first) || !isU32(count) || (first + count) * ENTRY_WORDS > this.arena.length) {
       this.fail('setIo', `phyr entries ${describe(first)} + ${describe(count)} are not inside the arena (${this.arena.length / ENTRY_WORDS} entries; see ensureArena)`);

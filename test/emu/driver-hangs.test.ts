@@ -40,6 +40,31 @@ t.test('mdts=1: an 8 MiB write and read (1024 commands, queue capacity 768)', as
   t.equal(ctrl.ioDispatcher().outstanding, 0);
 });
 
+t.test('the default MDTS: a 390 MiB write and read (more than 65536 blocks per request, more commands than trackers)', async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=512M');
+  t.teardown(() => ctrl.close());
+  const ns = ctrl.namespace(1);
+  const data = pattern(390 << 20, 2);
+  await within(60_000, 'the 390 MiB write', ns.write(0, data));
+  const back = Buffer.alloc(data.length);
+  await within(60_000, 'the 390 MiB read', ns.read(0, back));
+  t.ok(back.equals(data), 'read back what was written');
+  t.equal(ctrl.ioDispatcher().outstanding, 0);
+});
+
+t.test('one 2 GiB phyr entry (a pool buffer) is written and read', async (t) => {
+  const ctrl = await phyr.open('emu:backend=null,size=3G');
+  t.teardown(() => ctrl.close());
+  const ns = ctrl.namespace(1);
+  const buf = ctrl.pool.alloc(2 ** 31);
+  t.teardown(() => buf.free());
+  const one = buf.toPhyr(0, 2 ** 31);
+  t.equal(one.length, 1, 'a single entry');
+  await within(60_000, 'the 2 GiB write', ns.write(0, one));
+  await within(60_000, 'the 2 GiB read', ns.read(0, one));
+  t.equal(ctrl.ioDispatcher().outstanding, 0);
+});
+
 t.test('a tiny queue (capacity 6) takes IO of 64 commands, and IO queued behind it', async (t) => {
   const ctrl = await phyr.open('emu:backend=ram,size=16M,mdts=1', { ioQueueSize: 8 });
   t.teardown(() => ctrl.close());

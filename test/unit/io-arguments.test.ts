@@ -286,7 +286,7 @@ t.test('QueuePair batch API: slots, entries and fields that do not exist', async
   }
   throwsTyped(t, () => qp.setIo(0, 256, 1, 0, 8, 512, 0, 1, 0), code, /opcode/, 'setIo opcode 256');
   throwsTyped(t, () => qp.setIo(0, 2, -1, 0, 8, 512, 0, 1, 0), code, /nsid/, 'setIo nsid -1');
-  throwsTyped(t, () => qp.setIo(0, 2, 1, 0, 65537, 512, 0, 1, 0), code, /block count/, 'setIo 65537 blocks');
+  throwsTyped(t, () => qp.setIo(0, 2, 1, 0, 2 ** 32, 512, 0, 1, 0), code, /block count/, 'setIo 2^32 blocks (the request word is 32 bits)');
   throwsTyped(t, () => qp.setIo(0, 2, 1, 0, 8, 1000, 0, 1, 0), code, /LBA size/, 'setIo LBA size 1000');
   throwsTyped(t, () => qp.setIo(0, 2, 1, 0, 8, 512, 7, 2, 0), code, /arena/, 'setIo entries past the arena');
   throwsTyped(t, () => qp.setRaw(0, 9, 1, -1, 0, 0, 1, 16, 0), code, /cdw10/, 'setRaw cdw10 -1');
