@@ -6,19 +6,8 @@ import t from 'tap';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as phyr from '../../lib/index';
+import { within } from '../helpers/settle';
 
-// Settles `p` or fails after `ms`: a hang is reported as a failure, not a test timeout.
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hang)`)), ms);
-  });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function pattern(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);

@@ -5,19 +5,9 @@
 // timeoutMs, whether the Abort succeeded or the completion was lost.
 import t from 'tap';
 import * as phyr from '../../lib/index';
+import { within } from '../helpers/settle';
 import type { EmuFunction } from '../../lib/emu';
 
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hang)`)), ms);
-  });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => e);
 

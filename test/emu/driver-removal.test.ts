@@ -4,19 +4,9 @@
 // during close), nothing hangs, another controller keeps working, close() completes.
 import t from 'tap';
 import * as phyr from '../../lib/index';
+import { within } from '../helpers/settle';
 import type { EmuFunction } from '../../lib/emu';
 
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hang)`)), ms);
-  });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => e);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
