@@ -297,21 +297,21 @@ export class Dispatcher {
       let skip = cmd.phyrSkip;
       for (let left = cmd.partBytes; left > 0 && i < p.length; i++, skip = 0) {
         const len = Math.min(p.lenAt(i) - skip, left);
-        qp.setEntry(entry + count++, p.addrAt(i) + skip, len, p.flagsAt(i));
+        qp.writeEntry(entry + count++, p.addrAt(i) + skip, len, p.flagsAt(i));
         left -= len;
       }
     } else if (cmd.phyr) {
       const p = cmd.phyr;
       count = p.length;
-      for (let i = 0; i < count; i++) qp.setEntry(entry + i, p.addrAt(i), p.lenAt(i), p.flagsAt(i));
+      for (let i = 0; i < count; i++) qp.writeEntry(entry + i, p.addrAt(i), p.lenAt(i), p.flagsAt(i));
     } else if (cmd.len > 0) {
-      qp.setEntry(entry, cmd.addr, cmd.len, cmd.flags);
+      qp.writeEntry(entry, cmd.addr, cmd.len, cmd.flags);
       count = 1;
     }
     if (cmd.rawCdw) {
       qp.setRaw(slot, cmd.opcode, cmd.nsid, cmd.cdw10, cmd.cdw11, entry, count, cmd.dataBytes, tag);
     } else {
-      qp.setIo(slot, cmd.opcode, cmd.nsid, cmd.lba, cmd.blocks, cmd.lbaSize, entry, count, tag);
+      qp.writeIo(slot, cmd.opcode, cmd.nsid, cmd.lba, cmd.blocks, cmd.lbaSize, entry, count, tag);
     }
     const w = slot * REQ_WORDS;
     qp.requests[w + REQ.CDW12_EXTRA] = cmd.cdw12Extra;

@@ -232,9 +232,20 @@ export class QueuePair {
     ) {
       this.badEntry(index, addr, len, flags);
     }
-    const w = index * ENTRY_WORDS;
     const pool = this.dataPool;
     if (pool !== undefined && !pool.isData(addr, len)) pool.throwNotData(addr, len, index, `queue pair ${this.id} setEntry`);
+    this.writeEntry(index, addr, len, flags);
+  }
+
+  /**
+   * setEntry without its checks, for the driver's own dispatcher: the namespace API checked
+   * every entry (values and data memory) when the IO was called and keeps a snapshot, so
+   * checking again at the flush would only repeat that work per entry.
+   * @internal
+   */
+  writeEntry(index: number, addr: number, len: number, flags: number): void {
+    const a = this.arena;
+    const w = index * ENTRY_WORDS;
     a[w] = addr % TWO_32;
     a[w + 1] = Math.floor(addr / TWO_32);
     a[w + 2] = len;
@@ -262,6 +273,17 @@ export class QueuePair {
       this.fail('setIo', `phyr entries ${describe(first)} + ${describe(count)} are not inside the arena (${this.arena.length / ENTRY_WORDS} entries; see ensureArena)`);
     }
     if (!isU32(tag)) this.fail('setIo', `tag ${describe(tag)} is not an integer in 0..2^32-1`);
+    this.writeIo(slot, opcode, nsid, lba, blocks, lbaSize, first, count, tag);
+  }
+
+  /**
+   * setIo without its checks, for the driver's own dispatcher (the namespace API checked the
+   * command's fields when the IO was called; the dispatcher owns slots, tags and the arena).
+   * @internal
+   */
+  writeIo(slot: number, opcode: number, nsid: number, lba: number, blocks: number, lbaSize: number, first: number, count: number, tag: number): void {
+    const r = this.requests;
+    const w = slot * REQ_WORDS;
     r[w + REQ.OPCODE_FLAGS] = opcode;
     r[w + REQ.NSID] = nsid;
     r[w + REQ.SLBA_LO] = lba % TWO_32;
