@@ -2,7 +2,9 @@
 // its own process with a time limit, two at a time; each must end by itself with the
 // expected exit status, say what is wrong on stderr and print no stack trace.
 import type { Test } from 'tap';
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
@@ -61,4 +63,34 @@ export async function checkRows(t: Test, rows: Row[], limitMs: number, pathDir: 
     t.notOk(trace, `${label}: no stack trace`);
   });
   t.comment(`${rows.length} bad command lines tried: ${hangs} hangs, ${traces} stack traces`);
+}
+
+/** The files the bad-command-line tables name: a FIFO, bad and good job files, an image, a directory. */
+export interface CliFixtures {
+  /** Path of `name` in the fixture directory. */
+  f: (name: string) => string;
+  /** An empty directory to use as PATH (no QEMU, no tool an older CLI might start). */
+  emptyBin: string;
+  /** An embedded target on the 1 MiB image disk.img (filled with 0x5a). */
+  imageTarget: string;
+}
+
+/** Makes the fixtures in a temporary directory removed at the end of `t`. */
+export function cliFixtures(t: Test): CliFixtures {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-cli-bad-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const f = (name: string): string => path.join(tmp, name);
+  fs.mkdirSync(f('bin'));
+  execFileSync('mkfifo', [f('fifo')]);
+  fs.writeFileSync(f('big.fio'), `[big]\n; ${'x'.repeat(1 << 20)}\n`);
+  fs.writeFileSync(f('nul.fio'), '[j]\nrw=read\n\0\n');
+  fs.writeFileSync(f('ok.fio'), '[j]\nrw=read\nbs=4k\nsize=1m\n');
+  fs.writeFileSync(f('include.fio'), 'include ok.fio\n[j]\n');
+  fs.writeFileSync(f('global-only.fio'), '[global]\nrw=read\n');
+  fs.writeFileSync(f('bad-rw.fio'), '[j]\nrw=sideways\n');
+  fs.writeFileSync(f('run-opt.fio'), '[j]\noutput=x\n');
+  fs.writeFileSync(f('disk.img'), Buffer.alloc(1 << 20, 0x5a));
+  fs.mkdirSync(f('dir'));
+  fs.writeFileSync(f('plain'), 'x');
+  return { f, emptyBin: f('bin'), imageTarget: `emu:backend=file:${f('disk.img')}` };
 }

@@ -8,31 +8,13 @@
 // written so that acting is harmless: setup rows carry --dry-run, and PATH is empty so no
 // QEMU can be found.
 import t from 'tap';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { CLI, checkRows, type Row } from '../helpers/cli-rows';
+import { CLI, checkRows, cliFixtures, type Row } from '../helpers/cli-rows';
 
 const LIMIT_MS = 15_000;
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-cli-bad-'));
-t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const f = (name: string) => path.join(tmp, name);
-const emptyBin = f('bin');
-fs.mkdirSync(emptyBin);
-execFileSync('mkfifo', [f('fifo')]);
-fs.writeFileSync(f('big.fio'), `[big]\n; ${'x'.repeat(1 << 20)}\n`);
-fs.writeFileSync(f('nul.fio'), '[j]\nrw=read\n\0\n');
-fs.writeFileSync(f('ok.fio'), '[j]\nrw=read\nbs=4k\nsize=1m\n');
-fs.writeFileSync(f('include.fio'), 'include ok.fio\n[j]\n');
-fs.writeFileSync(f('global-only.fio'), '[global]\nrw=read\n');
-fs.writeFileSync(f('bad-rw.fio'), '[j]\nrw=sideways\n');
-fs.writeFileSync(f('run-opt.fio'), '[j]\noutput=x\n');
-fs.writeFileSync(f('disk.img'), Buffer.alloc(1 << 20, 0x5a));
-fs.mkdirSync(f('dir'));
-fs.writeFileSync(f('plain'), 'x');
-const imageTarget = `emu:backend=file:${f('disk.img')}`;
+const { f, emptyBin, imageTarget } = cliFixtures(t);
 
 const NO_DEVICE = '0000:99:00.0';
 
