@@ -3,7 +3,7 @@
     {
       "target_name": "phyr",
       "sources": ["<!@(node addon/sources.js --gyp)"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon/include", "addon", "drivers/nvme/native"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "."],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "registry.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

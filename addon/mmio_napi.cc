@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "registry.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

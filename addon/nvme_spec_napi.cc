@@ -1,9 +1,9 @@
 // Exports every NVMe constant of nvme_spec.h so test/unit/spec-parity.test.ts can check
-// drivers/nvme/spec.ts against it name by name.
+// spec/nvme.ts against it name by name.
 #include <napi.h>
 
-#include "nvme_spec.h"
-#include "registry.h"
+#include "spec/nvme.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "phyr.h"
-#include "registry.h"
+#include "spec/phyr.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

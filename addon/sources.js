@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const ROOMS = ['addon', 'drivers/nvme/native'];
+const ROOMS = ['addon', 'emu/native', 'drivers/nvme/native', 'bench/native'];
 
 function walk(dir, out) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

@@ -15,9 +15,9 @@ const path = require('path');
 const { parseArgs } = require('util');
 const { performance } = require('perf_hooks');
 
-const dist = path.resolve(__dirname, '..', 'dist', 'lib');
+const dist = path.resolve(__dirname, '..', 'dist');
 if (!fs.existsSync(path.join(dist, 'index.js'))) {
-  console.error('bench/driver-api: dist/lib/index.js is missing; run `npm run build:ts` first');
+  console.error('bench/driver-api: dist/index.js is missing; run `npm run build:ts` first');
   process.exit(2);
 }
 const phyr = require(path.join(dist, 'index.js'));

@@ -1,7 +1,7 @@
 // Helpers shared by the raw conformance cases: a checker that collects expectations into
 // one CaseOutcome (recording what was sent, received and expected), and small utilities.
 import type { CaseContext, CaseOutcome, ConformanceCase } from './case';
-import { NVME } from '../drivers/nvme/spec';
+import { NVME } from '../spec/nvme';
 import { formatStatus, statusField, type RawCompletion, type RawController, type SqeFields } from './raw-queue';
 
 /** A raw conformance case: the context's `raw` is a RawController on the function. */

@@ -1,6 +1,6 @@
 // What the cases need to know about the device under test, read through raw commands
 // (so nothing is assumed about emulator defaults).
-import { NVME } from '../drivers/nvme/spec';
+import { NVME } from '../spec/nvme';
 import { u16, u32, u64 } from './check';
 import { RawQueueError, formatStatus, type RawController } from './raw-queue';
 

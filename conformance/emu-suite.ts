@@ -3,7 +3,7 @@
 import type { CaseOutcome } from './case';
 import { allCases } from './index';
 import { runRawCase } from './runner';
-import { EmuArena, openEmu } from '../lib/emu';
+import { EmuArena, openEmu } from '../emu';
 import { DmaPool } from '../lib/dma/pool';
 
 /** One case's outcome and whether the configuration lacks the feature it checks. */

@@ -5,7 +5,7 @@
 import { PhyrError } from '../lib/errors';
 import { read32, read64, write32, write64 } from '../lib/mmio';
 import type { PciFunction } from '../lib/pci/function';
-import { NVME } from '../drivers/nvme/spec';
+import { NVME } from '../spec/nvme';
 
 /** DMA memory as raw queues need it (lib/dma's DmaBuffer satisfies it). */
 export interface RawDmaBuffer {

@@ -2,7 +2,7 @@
 // completions reaped into another shared array — no per-IO JavaScript object.
 //
 //   node -r ts-node/register examples/batch-reads.ts [TARGET] [SECONDS]
-import * as phyr from '../lib/index';
+import * as phyr from '../index';
 
 async function main(target = 'emu:backend=null', secondsArg = '1'): Promise<void> {
   const ctrl = await phyr.open(target);

@@ -4,7 +4,7 @@
 //
 //   node -r ts-node/register examples/copy-blocks.ts [TARGET] [BLOCKS]
 //   (or, built: node dist/examples/copy-blocks.js emu:backend=ram 256)
-import * as phyr from '../lib/index';
+import * as phyr from '../index';
 
 async function main(target = 'emu:backend=ram,size=64M', blocksArg = '256'): Promise<void> {
   const ctrl = await phyr.open(target);

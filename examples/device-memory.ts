@@ -7,8 +7,8 @@
 // On hardware, the peer is a second controller opened into the same VFIO container, e.g.
 //   openVfio(PEER_BDF, { peerOf: ctrl.fn as VfioFunction }).
 import * as crypto from 'crypto';
-import * as phyr from '../lib/index';
-import type { EmuFunction } from '../lib/emu';
+import * as phyr from '../index';
+import type { EmuFunction } from '../emu';
 
 async function main(): Promise<void> {
   const ctrl = await phyr.open('emu:backend=ram,size=64M,cmb=1M,sgl=on');

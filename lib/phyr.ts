@@ -1,6 +1,6 @@
 // phyr arrays: lists of {addr, len, flags} ranges in a device's address space, stored in an
 // ArrayBuffer that native code reads in place. Layout (16 bytes, little-endian), the twin
-// of addon/include/phyr.h:
+// of spec/phyr.h:
 //   bytes 0..7  addr  (u64, written as two u32 words: low then high)
 //   bytes 8..11 len   (u32, 1 .. 2^32 - 1)
 //   bytes 12..15 flags (u32, PhyrFlags bits)

@@ -11,8 +11,8 @@
 #include <set>
 #include <string>
 
-#include "eventfd_ops.h"
-#include "registry.h"
+#include "addon/eventfd/eventfd_ops.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

@@ -1,5 +1,5 @@
 // See eventfd_ops.h.
-#include "eventfd_ops.h"
+#include "addon/eventfd/eventfd_ops.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // See dma_region.h.
-#include "dma_region.h"
+#include "addon/memory/dma_region.h"
 
 #include <sys/mman.h>
 

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "dma_region.h"
-#include "registry.h"
+#include "addon/memory/dma_region.h"
+#include "addon/registry.h"
 
 namespace phyr {
 namespace {

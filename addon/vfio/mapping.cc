@@ -1,5 +1,5 @@
 // See mapping.h.
-#include "vfio/mapping.h"
+#include "addon/vfio/mapping.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

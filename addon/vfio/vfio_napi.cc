@@ -13,11 +13,11 @@
 #include <string>
 #include <unordered_map>
 
-#include "eventfd/eventfd_ops.h"
-#include "registry.h"
-#include "memory/keep_alive_napi.h"
-#include "vfio/mapping.h"
-#include "vfio/vfio_ops.h"
+#include "addon/eventfd/eventfd_ops.h"
+#include "addon/registry.h"
+#include "addon/memory/keep_alive_napi.h"
+#include "addon/vfio/mapping.h"
+#include "addon/vfio/vfio_ops.h"
 
 namespace phyr::vfio {
 namespace {

@@ -1,5 +1,5 @@
 // See vfio_ops.h. The ioctl structures and capability chains follow linux/vfio.h.
-#include "vfio/vfio_ops.h"
+#include "addon/vfio/vfio_ops.h"
 
 #include <linux/vfio.h>
 #include <sys/ioctl.h>

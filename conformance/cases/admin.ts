@@ -1,6 +1,6 @@
 // Admin commands (NVMe 1.4 §5): Identify, Set/Get Features, IO queue creation and
 // deletion, each with its success and error statuses.
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, adminExpect, generic, specific, u16, u32, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo } from '../device-info';
 import type { SqeFields } from '../raw-queue';

@@ -1,6 +1,6 @@
 // Controller memory buffer (NVMe 1.4 §3.1.12-3.1.16, §4.7): register gating by CMBMSC.CRE,
 // data and queues in the CMB, and the rule against mixing CMB and host memory (12h).
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import type { RawQueue } from '../raw-queue';

@@ -1,6 +1,6 @@
 // Data pointers and IO command checks (NVMe 1.4 §4.3 PRP, §6): PRP alignment and list
 // rules, MDTS, LBA range, namespace id, opcode, IOMMU faults on data and lists.
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import type { RawQueue, SqeFields } from '../raw-queue';

@@ -1,6 +1,6 @@
 // Optional NVM commands and logs (NVMe 1.4 §5.14, §6): Write Zeroes, Dataset Management,
 // Compare, Verify; Get Log Page 01h/02h/03h; Abort; Asynchronous Event Request; Format.
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, generic, specific, u32, u64, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import { statusField, type RawQueue } from '../raw-queue';

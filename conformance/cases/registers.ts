@@ -1,6 +1,6 @@
 // Register behaviour (NVMe 1.4 §3.1, §7.3, §7.6): CAP fields, enable, disable, shutdown,
 // fatal status on bad enable parameters, and IOMMU faults on queue accesses.
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, specific, unmappedIova, type RawCase } from '../check';
 import type { RawEnableOptions } from '../raw-queue';
 

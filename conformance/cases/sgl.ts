@@ -1,6 +1,6 @@
 // Scatter-gather lists (NVMe 1.4 §4.4): Data Block, Bit Bucket, Segment and Last Segment
 // descriptors, chaining, and every SGL status code a PCIe controller can return.
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import { writeSglDescriptor, type RawDmaBuffer, type RawQueue, type SglDescriptor, type SqeFields } from '../raw-queue';

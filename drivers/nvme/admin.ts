@@ -1,6 +1,6 @@
 // Admin command SQEs (NVMe 1.4 §5), built as 64-byte arrays for the raw submission path.
 // Data pointers are filled in natively from the command's phyr entries (always PRP).
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 /** Fields of an admin SQE besides the data pointer. */
 export interface AdminFields {

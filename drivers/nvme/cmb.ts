@@ -7,7 +7,7 @@ import { PhyrError } from '../../lib/errors';
 import { read32, read64, write64 } from '../../lib/mmio';
 import type { PciFunction } from '../../lib/pci/function';
 import { PhyrArray, PhyrFlags } from '../../lib/phyr';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 /** The controller has no usable controller memory buffer for IO data. */
 export class CmbUnavailableError extends PhyrError {

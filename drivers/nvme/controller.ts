@@ -29,7 +29,7 @@ import { IdentifyController, IdentifyNamespace, parseIdentifyController, parseId
 import { Namespace } from './namespace';
 import { QueuePair, type QueueCaps } from './queue-pair';
 import { ControllerCap, disable, enable, enableBusMaster, msixVectorCount, readCap, readCsts, setAdminQueue, shutdown } from './registers';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 /** How completions reach the application. */
 export type CompletionMode = 'poll' | 'interrupt';

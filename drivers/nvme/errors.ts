@@ -1,7 +1,7 @@
 // Typed errors of the driver. Every failure names what was wrong and what to do; NVMe
 // status codes carry the specification's names (NVMe 1.4 §4.6.1.2).
 import { PhyrError } from '../../lib/errors';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 const N = NVME;
 

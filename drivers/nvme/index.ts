@@ -1,23 +1,5 @@
-// The NVMe driver's public API: open a controller, then read and write its namespaces.
-//
-//   const ctrl = await phyr.open('emu');
-//   const ns = ctrl.namespace(1);
-//   await ns.write(0, Buffer.alloc(4096, 1)); await ns.read(0, buf);
-import { openPciFunction } from '../../lib/pci/open';
-import { Controller, checkOpenOptions, type OpenOptions } from './controller';
-
-/**
- * Opens the controller at `target` ('emu', 'emu:key=value,...' or a PCI address) and
- * brings it up. The controller owns the PCI function: close() releases both. Bad
- * arguments reject with a PhyrError (PHYR_BAD_TARGET, PHYR_INVALID_ARGUMENT) before
- * anything is opened.
- */
-export async function open(target?: string, options?: OpenOptions): Promise<Controller> {
-  checkOpenOptions(options);
-  const fn = openPciFunction(target);
-  return Controller.open(fn, options, true);
-}
-
+// The NVMe driver's public API: a Controller over a PCI function, its namespaces and queue
+// pairs. Opening one from a target string is targets/open.ts (the package entry's open()).
 export { Controller, RECOVERY_DEFAULTS, SglUnavailableError, UnknownNamespaceError, checkOpenOptions } from './controller';
 export type { CompletionMode, DataPointerMode, OpenOptions, QueuePairOptions, RecoveryOptions } from './controller';
 export { Namespace } from './namespace';
@@ -46,5 +28,5 @@ export type { CommandInfo, NvmeStatus } from './errors';
 export { formatIdentifyController, formatIdentifyNamespace, parseIdentifyController, parseIdentifyNamespace } from './identify';
 export type { IdentifyController, IdentifyNamespace, LbaFormat, PowerState } from './identify';
 export type { DataPointerCaps, DataPointerDecision, QueuePairStats } from './native';
-export { NVME } from './spec';
+export { NVME } from '../../spec/nvme';
 export { nvmeNative } from './native';

@@ -16,7 +16,7 @@ import { Command, newCommand } from './dispatcher';
 import { CommandInfo, InvalidIoError, opcodeName } from './errors';
 import { IdentifyNamespace, LbaFormat, formatInUse } from './identify';
 import { nvmeNative, type DataPointerDecision } from './native';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 /** What an IO can move data from or into. */
 export type IoBuffer = Uint8Array | DmaBuffer | PhyrArray;

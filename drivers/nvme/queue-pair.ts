@@ -7,7 +7,7 @@ import { PhyrError } from '../../lib/errors';
 import { PHYR_KNOWN_FLAGS } from '../../lib/phyr';
 import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS } from './batch';
 import { NativeQueuePair, QueuePairStats, nvmeNative } from './native';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 /** A range of DMA memory: CPU view (buffer + offset) and device address. */
 export interface DmaRegion {

@@ -1,7 +1,7 @@
 // Controller registers (NVMe 1.4 §3.1) and the enable / disable / shutdown sequences.
 import { read32, read64, write32, write64 } from '../../lib/mmio';
 import { ControllerFatalError, DeviceGoneError } from './errors';
-import { NVME } from './spec';
+import { NVME } from '../../spec/nvme';
 
 const N = NVME;
 

@@ -1,6 +1,6 @@
 // VFIO: real PCI functions behind the PciFunction interface, several per IOMMU domain,
 // and peer-device BAR memory as DMA targets.
-import { normaliseBdf } from '../pci/open';
+import { normaliseBdf } from '../pci/bdf';
 import { VfioFunction, type VfioOpenOptions } from './device';
 
 export { VfioContainer } from './container';

@@ -5,12 +5,12 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseBenchArgs } from '../../tools/bench/config';
-import { openBenchDevice, type OpenBenchDevice } from '../../tools/bench/device';
-import { formatJson } from '../../tools/bench/report';
-import { runJobs } from '../../tools/bench/runner';
+import { parseBenchArgs } from '../../bench/cli/config';
+import { openBenchDevice, type OpenBenchDevice } from '../../bench/cli/device';
+import { formatJson } from '../../bench/cli/report';
+import { runJobs } from '../../bench/cli/runner';
 import { run } from '../../tools/commands/bench';
-import type { EmuFunction } from '../../lib/emu';
+import type { EmuFunction } from '../../emu';
 
 const quiet = { isTty: false, write: () => undefined };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-bench-emu-'));

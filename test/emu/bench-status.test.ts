@@ -4,10 +4,10 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseBenchArgs } from '../../tools/bench/config';
-import { openBenchDevice } from '../../tools/bench/device';
-import type { JobResult } from '../../tools/bench/results';
-import { runJobs } from '../../tools/bench/runner';
+import { parseBenchArgs } from '../../bench/cli/config';
+import { openBenchDevice } from '../../bench/cli/device';
+import type { JobResult } from '../../bench/cli/results';
+import { runJobs } from '../../bench/cli/runner';
 import { run } from '../../tools/commands/bench';
 
 t.test('the runner hands out growing cumulative snapshots of every running job', async (t) => {

@@ -6,8 +6,8 @@
 import t from 'tap';
 import * as v8 from 'v8';
 import * as vm from 'vm';
-import * as phyr from '../../lib/index';
-import type { EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import type { EmuFunction } from '../../emu';
 import type { DmaBuffer } from '../../lib/dma';
 import { memoryNative } from '../../lib/dma/native';
 import { PhyrArray } from '../../lib/phyr';

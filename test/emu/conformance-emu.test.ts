@@ -3,7 +3,7 @@
 import t from 'tap';
 import { allCases } from '../../conformance';
 import { runRawCase } from '../../conformance/runner';
-import { EmuArena, openEmu } from '../../lib/emu';
+import { EmuArena, openEmu } from '../../emu';
 
 t.test('case ids are unique and every case says what and where', async (t) => {
   const ids = allCases.map((c) => c.id);

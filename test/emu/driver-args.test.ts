@@ -3,7 +3,7 @@
 // TypeError, never silently accepted, and nothing is left open.
 import tap from 'tap';
 const t = tap;
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { Controller } from '../../drivers/nvme/controller';
 
 type Case = [string, () => unknown, string, RegExp?];

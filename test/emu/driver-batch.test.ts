@@ -3,10 +3,10 @@
 import t from 'tap';
 import * as crypto from 'crypto';
 import { performance } from 'perf_hooks';
-import * as phyr from '../../lib/index';
-import type { EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import type { EmuFunction } from '../../emu';
 import { CPL, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from '../../drivers/nvme/batch';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 t.test('batch submit and reap through shared arrays', async (t) => {
   const ctrl = await phyr.open('emu:backend=ram,size=16M');

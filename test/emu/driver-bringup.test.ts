@@ -1,12 +1,12 @@
 // Controller bring-up, identify, namespaces, close, recovery of a controller left enabled,
 // and the typed errors of a closed controller.
 import t from 'tap';
-import * as phyr from '../../lib/index';
-import { openEmu, type EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, type EmuFunction } from '../../emu';
 import { Controller } from '../../drivers/nvme/controller';
 import { identifySqe } from '../../drivers/nvme/admin';
 import { read32 } from '../../lib/mmio';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 t.test('open brings the controller up and parses identify data', async (t) => {
   const ctrl = await phyr.open('emu:ns=2,size=64M,serial=DRV42');

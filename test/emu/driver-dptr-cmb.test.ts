@@ -3,9 +3,9 @@
 // the BAR, never through a staging copy.
 import t from 'tap';
 import * as crypto from 'crypto';
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { CmbUnavailableError, SglUnavailableError } from '../../drivers/nvme';
-import type { EmuFunction } from '../../lib/emu';
+import type { EmuFunction } from '../../emu';
 import { PhyrFlags } from '../../lib/phyr';
 
 t.test("dptr 'sgl' describes even a 4 KiB PRP-able buffer with SGL, and the data round-trips", async (t) => {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { within } from '../helpers/settle';
 
 

@@ -3,8 +3,8 @@
 // Buffers at odd addresses; flush, write zeroes, deallocate; no IOMMU fault anywhere.
 import t from 'tap';
 import * as crypto from 'crypto';
-import * as phyr from '../../lib/index';
-import type { EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import type { EmuFunction } from '../../emu';
 import type { DmaBuffer } from '../../lib/dma';
 import { PhyrArray } from '../../lib/phyr';
 

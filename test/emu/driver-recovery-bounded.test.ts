@@ -4,9 +4,9 @@
 // the cause, and close() completes. Timeouts surface as NvmeTimeoutError after
 // timeoutMs, whether the Abort succeeded or the completion was lost.
 import t from 'tap';
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { within } from '../helpers/settle';
-import type { EmuFunction } from '../../lib/emu';
+import type { EmuFunction } from '../../emu';
 
 
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => e);

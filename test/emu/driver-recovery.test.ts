@@ -3,12 +3,12 @@
 // the driver resets; a vanished device fails every command with DeviceGoneError; an
 // explicit reset cancels what is in flight. No promise hangs.
 import t from 'tap';
-import * as phyr from '../../lib/index';
-import { openEmu, type EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, type EmuFunction } from '../../emu';
 import { Controller } from '../../drivers/nvme/controller';
 import { createCqSqe, createSqSqe } from '../../drivers/nvme/admin';
 import { read32, write32 } from '../../lib/mmio';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 const PCI_COMMAND = 0x04;
 const BUS_MASTER = 0x4;

@@ -3,9 +3,9 @@
 // within the timeout in every phase (under load, polled or by interrupts, during a reset,
 // during close), nothing hangs, another controller keeps working, close() completes.
 import t from 'tap';
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { within } from '../helpers/settle';
-import type { EmuFunction } from '../../lib/emu';
+import type { EmuFunction } from '../../emu';
 
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => e);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

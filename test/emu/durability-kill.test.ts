@@ -13,11 +13,11 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as phyr from '../../lib/index';
+import * as phyr from '../../index';
 import { Rng, parseBlock } from '../helpers/block-header';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const LIB = path.join(ROOT, 'dist', 'lib', 'index.js');
+const LIB = path.join(ROOT, 'dist', 'index.js');
 const WRITER = path.join(ROOT, 'test', 'helpers', 'durability-writer.js');
 const SEED = Number(process.env.PHYR_DURABILITY_SEED ?? 0x5eed0011);
 const ROUNDS = 8;

@@ -7,8 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as net from 'net';
 import { spawn, spawnSync } from 'child_process';
-import * as phyr from '../../lib/index';
-import { openEmu, EmuBackendError, EmuImageLockedError } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, EmuBackendError, EmuImageLockedError } from '../../emu';
 import { collect } from '../unit/fixtures/gc';
 
 const REQUIRE_ALL = process.env.PHYR_REQUIRE_ALL_TIERS === '1';

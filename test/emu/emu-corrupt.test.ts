@@ -6,8 +6,8 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as phyr from '../../lib/index';
-import type { EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import type { EmuFunction } from '../../emu';
 import type { DmaBuffer } from '../../lib/dma';
 import { PhyrArray } from '../../lib/phyr';
 

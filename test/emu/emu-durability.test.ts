@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import * as phyr from '../../lib/index';
-import type { EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import type { EmuFunction } from '../../emu';
 import { adminSqe } from '../../drivers/nvme/admin';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 const REQUIRE_ALL = process.env.PHYR_REQUIRE_ALL_TIERS === '1';
 

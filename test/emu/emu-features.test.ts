@@ -5,8 +5,8 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EmuArena, openEmu, type EmuFunction } from '../../lib/emu';
-import { NVME } from '../../drivers/nvme/spec';
+import { EmuArena, openEmu, type EmuFunction } from '../../emu';
+import { NVME } from '../../spec/nvme';
 import { RawController, statusField, writeSglDescriptor, type RawQueue } from '../../conformance/raw-queue';
 
 interface Rig {

@@ -2,10 +2,10 @@
 // eventfds, lifecycle, and a first admin/IO exchange through raw queues.
 import t from 'tap';
 import * as fs from 'fs';
-import { EmuArena, EmuTargetError, openEmu } from '../../lib/emu';
+import { EmuArena, EmuTargetError, openEmu } from '../../emu';
 import { read32, read64 } from '../../lib/mmio';
-import { openPciFunction } from '../../lib/pci/open';
-import { NVME } from '../../drivers/nvme/spec';
+import { openPciFunction } from '../../targets';
+import { NVME } from '../../spec/nvme';
 import { RawController, statusField } from '../../conformance/raw-queue';
 import { addonRoom } from '../../lib/native';
 

@@ -3,11 +3,11 @@
 // complete and no interrupt arrives; the driver fails pending and later IO with
 // DeviceGoneError within its timeout, other controllers keep working, close() completes.
 import t from 'tap';
-import * as phyr from '../../lib/index';
-import { openEmu, parseFault, parseEmuTarget, EmuTargetError, type EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, parseFault, parseEmuTarget, EmuTargetError, type EmuFunction } from '../../emu';
 import { Controller } from '../../drivers/nvme/controller';
 import { read32, read64, write32 } from '../../lib/mmio';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 // The emulated controller's target-string parser.
 import t from 'tap';
-import { EMU_DEFAULTS, EMU_KEYS, EmuTargetError, parseDuration, parseEmuTarget, parseLatency, parseSize } from '../../lib/emu/target';
+import { EMU_DEFAULTS, EMU_KEYS, EmuTargetError, parseDuration, parseEmuTarget, parseLatency, parseSize } from '../../emu/target';
 
 t.test('defaults', async (t) => {
   t.same(parseEmuTarget('emu'), { ...EMU_DEFAULTS, faults: [] });

@@ -1,5 +1,5 @@
 // The fault matrix: every fault the embedded controller can inject (docs/EMULATOR.md,
-// lib/emu/faults.ts) x each phase (idle, under load, during reset, during close) -> the
+// emu/faults.ts) x each phase (idle, under load, during reset, during close) -> the
 // outcome docs/DRIVER.md documents, within a bounded time:
 //   - every promise settles (IO, reset(), ready(), close()); nothing hangs;
 //   - every IO error is a typed PhyrError of the classes the cell allows (a fault's own
@@ -22,8 +22,8 @@ import type { Test } from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as phyr from '../../lib/index';
-import { openEmu, type EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, type EmuFunction } from '../../emu';
 import { IoLoad, call, errorName, verifyRegion, within, type LoadReport } from '../helpers/io-load';
 import { fillBlock, parseBlock } from '../helpers/block-header';
 

@@ -12,11 +12,11 @@
 #include <cstring>
 #include <vector>
 
-#include "dptr_policy.h"
+#include "drivers/nvme/native/dptr_policy.h"
 #include "fuzz_input.h"
-#include "nvme_spec.h"
-#include "prp.h"
-#include "sgl.h"
+#include "spec/nvme.h"
+#include "drivers/nvme/native/prp.h"
+#include "drivers/nvme/native/sgl.h"
 
 using namespace phyr;
 using namespace phyr::nvme;

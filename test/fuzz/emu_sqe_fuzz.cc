@@ -1,4 +1,4 @@
-// Fuzz target: the embedded controller (addon/emu) fed arbitrary submission queue entries,
+// Fuzz target: the embedded controller (emu/native) fed arbitrary submission queue entries,
 // PRP lists and SGL segments through its IOMMU.
 //
 // Each input brings up a fresh controller in-process (no device thread: the harness calls
@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "emu/controller.h"
+#include "emu/native/controller.h"
 #include "fuzz_input.h"
-#include "nvme_spec.h"
+#include "spec/nvme.h"
 
 using namespace phyr;
 using namespace phyr::nvme;

@@ -14,8 +14,8 @@
 //     controller is closed.
 // The last stdout line is a JSON report.
 //   node [loader] api-fuzz-child.ts SEED ITERATIONS
-import * as phyr from '../../lib/index';
-import { openEmu, type EmuFunction } from '../../lib/emu';
+import * as phyr from '../../index';
+import { openEmu, type EmuFunction } from '../../emu';
 import type { DmaBuffer } from '../../lib/dma';
 import { Rng } from './block-header';
 import { within } from './io-load';

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/engine.h"
+#include "bench/native/engine.h"
 #include "check.h"
 
 using namespace phyr::bench;
@@ -390,7 +390,7 @@ TEST(bench_engine_thread_per_job_with_stop_flag) {
   CHECK_EQ(r1.error, 0);
 }
 
-#include "bench/loopback.h"
+#include "bench/native/loopback.h"
 
 TEST(bench_engine_drives_the_driver_queue_pair_through_a_loopback_controller) {
   const char* why = "";

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/histogram.h"
+#include "bench/native/histogram.h"
 #include "check.h"
 
 using phyr::bench::LatencyHistogram;

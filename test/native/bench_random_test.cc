@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "bench/random.h"
+#include "bench/native/random.h"
 #include "check.h"
 
 using phyr::bench::Distribution;

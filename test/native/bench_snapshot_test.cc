@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "bench/engine.h"
-#include "bench/null_queue.h"
+#include "bench/native/engine.h"
+#include "bench/native/null_queue.h"
 #include "check.h"
 
 using namespace phyr::bench;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/memcpy_bandwidth.h"
-#include "bench/verify.h"
+#include "bench/native/memcpy_bandwidth.h"
+#include "bench/native/verify.h"
 #include "check.h"
 
 using namespace phyr::bench;

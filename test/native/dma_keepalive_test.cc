@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "check.h"
-#include "emu/iommu.h"
-#include "vfio/mapping.h"
+#include "emu/native/iommu.h"
+#include "addon/vfio/mapping.h"
 
 using namespace phyr;
 

@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "check.h"
-#include "dptr_policy.h"
+#include "drivers/nvme/native/dptr_policy.h"
 #include "dptr_test_pages.h"
-#include "nvme_spec.h"
-#include "prp.h"
-#include "sgl.h"
+#include "spec/nvme.h"
+#include "drivers/nvme/native/prp.h"
+#include "drivers/nvme/native/sgl.h"
 
 using phyr::PhyrEntry;
 using namespace phyr::nvme;

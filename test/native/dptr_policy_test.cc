@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "check.h"
-#include "dptr_policy.h"
+#include "drivers/nvme/native/dptr_policy.h"
 #include "dptr_test_pages.h"
 
 using phyr::PhyrEntry;

@@ -3,7 +3,7 @@
 
 #include "check.h"
 #include "dptr_test_pages.h"
-#include "prp.h"
+#include "drivers/nvme/native/prp.h"
 
 using phyr::PhyrEntry;
 using phyr::nvme::buildPrp;

@@ -3,8 +3,8 @@
 
 #include "check.h"
 #include "dptr_test_pages.h"
-#include "nvme_spec.h"
-#include "sgl.h"
+#include "spec/nvme.h"
+#include "drivers/nvme/native/sgl.h"
 
 using phyr::PhyrEntry;
 using phyr::nvme::buildSgl;

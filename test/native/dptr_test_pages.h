@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "dptr_types.h"
+#include "drivers/nvme/native/dptr_types.h"
 
 namespace phyr::test {
 

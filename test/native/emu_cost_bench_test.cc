@@ -1,7 +1,7 @@
 // The device-cost loop runs and every command completes (figures come from bench/).
 #include "check.h"
-#include "emu/cost_bench.h"
-#include "nvme_spec.h"
+#include "bench/native/emu_cost_bench.h"
+#include "spec/nvme.h"
 
 using namespace phyr;
 

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "check.h"
-#include "emu/controller.h"
-#include "nvme_spec.h"
+#include "emu/native/controller.h"
+#include "spec/nvme.h"
 
 namespace phyr::test {
 using namespace phyr::nvme;

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "check.h"
-#include "eventfd/eventfd_ops.h"
+#include "addon/eventfd/eventfd_ops.h"
 
 using namespace phyr;
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "check.h"
-#include "memory/dma_region.h"
+#include "addon/memory/dma_region.h"
 
 using namespace phyr::memory;
 

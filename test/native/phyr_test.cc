@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "check.h"
-#include "phyr.h"
+#include "spec/phyr.h"
 
 using phyr::PhyrEntry;
 

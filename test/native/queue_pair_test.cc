@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "check.h"
-#include "prp.h"
-#include "queue_pair.h"
+#include "drivers/nvme/native/prp.h"
+#include "drivers/nvme/native/queue_pair.h"
 
 using namespace phyr::nvme;
 using phyr::PhyrEntry;

@@ -6,8 +6,8 @@
 #include <cerrno>
 
 #include "check.h"
-#include "vfio/mapping.h"
-#include "vfio/vfio_ops.h"
+#include "addon/vfio/mapping.h"
+#include "addon/vfio/vfio_ops.h"
 
 using namespace phyr::vfio;
 

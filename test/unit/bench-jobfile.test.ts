@@ -1,6 +1,6 @@
 // fio INI job files: sections, comments, flags, environment expansion, errors with lines.
 import t from 'tap';
-import { parseJobFile } from '../../tools/bench/jobfile';
+import { parseJobFile } from '../../bench/cli/jobfile';
 
 t.test('sections, options, flags and comments', async (t) => {
   const text = [

@@ -1,7 +1,7 @@
 // The bench room's native glue refuses bad arguments with JS errors (no crash), and its
 // memcpy reference measures something.
 import t from 'tap';
-import { benchNative } from '../../tools/bench/native';
+import { benchNative } from '../../bench/cli/native';
 
 t.test('startJob refuses anything that is not a live queue pair, and malformed calls', async (t) => {
   const { BenchJob, progressFields } = benchNative();

@@ -4,9 +4,9 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseBenchArgs, checkJob } from '../../tools/bench/config';
-import { OPTIONS, UNSUPPORTED, lookupOption } from '../../tools/bench/options';
-import { DEFAULT_PERCENTILES, defaultJob, modeTraits, type JobSpec } from '../../tools/bench/job';
+import { parseBenchArgs, checkJob } from '../../bench/cli/config';
+import { OPTIONS, UNSUPPORTED, lookupOption } from '../../bench/cli/options';
+import { DEFAULT_PERCENTILES, defaultJob, modeTraits, type JobSpec } from '../../bench/cli/job';
 
 function job(...args: string[]): JobSpec {
   const c = parseBenchArgs(['--name=j', ...args]);

@@ -1,10 +1,10 @@
 // Planning a job against a namespace: every impossible combination is refused before any
 // IO, with a message naming the option and what to use instead.
 import t from 'tap';
-import { parseBenchArgs } from '../../tools/bench/config';
-import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor } from '../../tools/bench/plan';
-import { groupJobs, toJobResult } from '../../tools/bench/runner';
-import type { NativeJobResult } from '../../tools/bench/native';
+import { parseBenchArgs } from '../../bench/cli/config';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor } from '../../bench/cli/plan';
+import { groupJobs, toJobResult } from '../../bench/cli/runner';
+import type { NativeJobResult } from '../../bench/cli/native';
 
 const ns = { nsid: 1, lbaSize: 4096, blocks: 262144 }; // 1 GiB of 4 KiB blocks
 const job = (...a: string[]) => parseBenchArgs(['--name=j', ...a]).jobs[0];

@@ -1,9 +1,9 @@
 // Report formatting: fio's JSON schema fields (json and json+), percentiles, latency
 // buckets, the normal text blocks, group summaries and the live status line.
 import t from 'tap';
-import { FIO_COMPAT_VERSION, formatJson, formatNormal, formatVerifyFailure, scaleBytes, scaleNumber, type RunInfo } from '../../tools/bench/report';
-import { emptyDirection, latencyBuckets, mean, mergeResults, mergeSeries, percentile, stddev, type JobResult, type LatencySeries } from '../../tools/bench/results';
-import { formatStatusLine, wantLiveLine } from '../../tools/bench/status';
+import { FIO_COMPAT_VERSION, formatJson, formatNormal, formatVerifyFailure, scaleBytes, scaleNumber, type RunInfo } from '../../bench/cli/report';
+import { emptyDirection, latencyBuckets, mean, mergeResults, mergeSeries, percentile, stddev, type JobResult, type LatencySeries } from '../../bench/cli/results';
+import { formatStatusLine, wantLiveLine } from '../../bench/cli/status';
 
 /** A series holding the given samples exactly (one bin per distinct value). */
 function series(samples: number[]): LatencySeries {

@@ -1,7 +1,7 @@
 // fio's size and time syntax, table-driven against fio's documented examples.
 import t from 'tap';
-import { formatBytesFio, parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, sizeSuffixMultiplier } from '../../tools/bench/units';
-import { BenchOptionError } from '../../tools/bench/errors';
+import { formatBytesFio, parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, sizeSuffixMultiplier } from '../../bench/cli/units';
+import { BenchOptionError } from '../../bench/cli/errors';
 
 t.test('sizes follow fio (kb_base=1024): k = 1024, ki = 1000', async (t) => {
   const table: Array<[string, number]> = [

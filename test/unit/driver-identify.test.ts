@@ -4,7 +4,7 @@ import t from 'tap';
 import { formatIdentifyController, formatIdentifyNamespace, formatInUse, parseIdentifyController, parseIdentifyNamespace } from '../../drivers/nvme/identify';
 import { decodeStatus, NvmeStatusError, opcodeName, statusName, NvmeTimeoutError, ControllerResetError, DeviceGoneError } from '../../drivers/nvme/errors';
 import { adminSqe, createCqSqe, createSqSqe, abortSqe, setNumberOfQueuesSqe } from '../../drivers/nvme/admin';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 function ctrlData(): Uint8Array {
   const b = new Uint8Array(4096);

@@ -4,7 +4,7 @@ import t from 'tap';
 import { CPL, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from '../../drivers/nvme/batch';
 import { nvmeNative } from '../../drivers/nvme/native';
 import { QueuePair } from '../../drivers/nvme/queue-pair';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { PhyrArray } from '../../lib/phyr';
 
 function rig(size = 16, caps = { pageSize: 4096, sglSupport: 0, bitBucket: false, maxTransfer: 0 }) {

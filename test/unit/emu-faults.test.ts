@@ -1,8 +1,8 @@
-// The fault spec parser (lib/emu/faults.ts): the corrupt rule's grammar, its defaults, its
+// The fault spec parser (emu/faults.ts): the corrupt rule's grammar, its defaults, its
 // errors, and its check against the namespace geometry (also through target strings).
 import t from 'tap';
-import { checkFaultFits, parseFault } from '../../lib/emu/faults';
-import { EmuTargetError, parseEmuTarget } from '../../lib/emu/target';
+import { checkFaultFits, parseFault } from '../../emu/faults';
+import { EmuTargetError, parseEmuTarget } from '../../emu/target';
 
 t.test('corrupt: parsed with its defaults', async (t) => {
   t.same(parseFault('corrupt:lba=100'), { kind: 'corrupt', lba: 100, nth: 1, byte: 0 });

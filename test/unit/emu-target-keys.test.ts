@@ -3,8 +3,8 @@
 // native device unchecked (an accepted edge value opens a device). Keys that mean a cap
 // or a latency refuse 0 alike (leave the key out for none).
 import t from 'tap';
-import { EMU_KEYS, EmuTargetError, parseEmuTarget } from '../../lib/emu/target';
-import { openEmu } from '../../lib/emu';
+import { EMU_KEYS, EmuTargetError, parseEmuTarget } from '../../emu/target';
+import { openEmu } from '../../emu';
 
 const BAD: Record<string, string[]> = {
   backend: ['', 'disk', 'RAM', 'file:', 'file', 'null ', ' ram'],

@@ -1,6 +1,6 @@
-// Seeded fuzzing of the text parsers: the emulator target string (lib/emu/target.ts), its
-// fault specs (lib/emu/faults.ts) and fio job files (tools/bench/jobfile.ts, through
-// `phyr bench`'s configuration in tools/bench/config.ts). Each run mutates a corpus of
+// Seeded fuzzing of the text parsers: the emulator target string (emu/target.ts), its
+// fault specs (emu/faults.ts) and fio job files (bench/cli/jobfile.ts, through
+// `phyr bench`'s configuration in bench/cli/config.ts). Each run mutates a corpus of
 // valid inputs with a fixed-seed PRNG for a fixed number of iterations, so a failure
 // reproduces exactly: the message names the seed, the iteration and the input.
 // The contract: a parser returns a well-formed value or throws a PhyrError with a stable
@@ -10,10 +10,10 @@ import * as os from 'os';
 import * as path from 'path';
 import t, { type Test } from 'tap';
 import { PhyrError } from '../../lib/errors';
-import { parseFault, type FaultRuleSpec } from '../../lib/emu/faults';
-import { parseEmuTarget, type EmuOptions } from '../../lib/emu/target';
-import { parseBenchArgs } from '../../tools/bench/config';
-import { parseJobFile } from '../../tools/bench/jobfile';
+import { parseFault, type FaultRuleSpec } from '../../emu/faults';
+import { parseEmuTarget, type EmuOptions } from '../../emu/target';
+import { parseBenchArgs } from '../../bench/cli/config';
+import { parseJobFile } from '../../bench/cli/jobfile';
 
 /** mulberry32: a small deterministic PRNG (32-bit state). */
 function prng(seed: number): () => number {

@@ -1,8 +1,8 @@
-// drivers/nvme/spec.ts (TypeScript) and addon/include/nvme_spec.h (C++) are the two sources
+// spec/nvme.ts (TypeScript) and spec/nvme.h (C++) are the two sources
 // of truth for NVMe constants; they must agree name by name.
 import t from 'tap';
 import { addonRoom } from '../../lib/native';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 
 const native = addonRoom<Record<string, number>>('nvmeSpec');
 

@@ -1,7 +1,7 @@
 // Helpers of validate's raw cases: CMB discovery from CAP/CMBLOC/CMBSZ, CMB enabling, IOVA
 // choice at the top of the accepted ranges, BAR reads/writes and byte comparison.
 import t from 'tap';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { read32, write32, write64 } from '../../lib/mmio';
 import { barRegisters, cmbInfo, enableCmb, firstDifference, iovaAtTop, readBar, writeBar } from '../../tools/validate/suites/raw-io';
 

@@ -4,7 +4,7 @@
 // delivery to an eventfd; the driver and the conformance raw queue do the real work.
 import { read32, read64, write32, write64 } from '../../lib/mmio';
 import type { PciFunction } from '../../lib/pci/function';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { waitFor } from './harness';
 
 /** Where the queues and the data page live: 3 pages of `mem` mapped at `iova`. */

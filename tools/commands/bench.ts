@@ -3,14 +3,14 @@
 // emulated controller.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseBenchArgs } from '../bench/config';
-import { checkOutputFile, targetFiles } from '../common/paths';
-import { openBenchDevice } from '../bench/device';
-import type { JobSpec } from '../bench/job';
-import { OPTIONS, UNSUPPORTED } from '../bench/options';
-import { formatJson, formatNormal, type RunInfo } from '../bench/report';
-import type { JobResult } from '../bench/results';
-import { runJobs, type StatusSink } from '../bench/runner';
+import { parseBenchArgs } from '../../bench/cli/config';
+import { checkOutputFile, targetFiles } from '../../lib/files';
+import { openBenchDevice } from '../../bench/cli/device';
+import type { JobSpec } from '../../bench/cli/job';
+import { OPTIONS, UNSUPPORTED } from '../../bench/cli/options';
+import { formatJson, formatNormal, type RunInfo } from '../../bench/cli/report';
+import type { JobResult } from '../../bench/cli/results';
+import { runJobs, type StatusSink } from '../../bench/cli/runner';
 
 /** One line for `phyr --help`. */
 export const summary = 'fio-compatible benchmark on the native data path (default: a 3 s randread on emu)';

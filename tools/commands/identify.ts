@@ -1,11 +1,11 @@
 // `phyr identify TARGET [--ns N] [--json]`: Identify Controller (or Namespace) data,
 // printed like nvme-cli's id-ctrl / id-ns, with the same field names in JSON.
 import { parseArgs } from 'util';
-import { open } from '../../drivers/nvme';
+import { open } from '../../targets/open';
 import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme/identify';
 import { PhyrError } from '../../lib/errors';
-import { DEFAULT_TARGET } from '../../lib/pci/open';
-import { checkTarget } from '../common/target';
+import { DEFAULT_TARGET } from '../../targets';
+import { checkTarget } from '../../targets/check';
 
 export const summary = 'print Identify Controller / Namespace data like nvme-cli (text or JSON)';
 

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'node:util';
 import { PhyrError } from '../../lib/errors';
 import { readHugepageStatus, setReservedHugepages } from '../../lib/dma/hugepages';
-import { normaliseBdf, targetKind } from '../../lib/pci/open';
+import { normaliseBdf, targetKind } from '../../targets';
 import { applyActions, currentDriver, describeAction, planBind, type BindAction } from '../../lib/sysfs/bind';
 import { listControllerStatus } from '../../lib/sysfs/controllers';
 import { listNvmeControllers, readPciDevice, NVME_CLASS, type PciDevice } from '../../lib/sysfs/pci';

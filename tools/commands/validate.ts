@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { PhyrError } from '../../lib/errors';
-import { DEFAULT_TARGET } from '../../lib/pci/open';
-import { checkTarget } from '../common/target';
+import { DEFAULT_TARGET } from '../../targets';
+import { checkTarget } from '../../targets/check';
 import { defaultRegistry } from '../validate/catalog';
 import { confirmDestructive, type PromptIo } from '../validate/confirm';
 import { quirksFor } from '../validate/quirks';
@@ -18,7 +18,7 @@ import { TerminalReporter, type TerminalStream } from '../validate/report/termin
 import { runCases } from '../validate/runner';
 import { openSession, type SessionOptions, type ValidateSession } from '../validate/session';
 import { SUITES } from '../validate/suites';
-import { checkDistinctOutputs, checkOutputFile, targetFiles } from '../common/paths';
+import { checkDistinctOutputs, checkOutputFile, targetFiles } from '../../lib/files';
 import type { RunReport } from '../validate/types';
 
 export const summary = 'check a controller against the NVMe spec and for data integrity, with JUnit/JSON/HTML reports';

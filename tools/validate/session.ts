@@ -6,11 +6,11 @@
 // the report names the device even when the driver cannot bring it up.
 import { Controller } from '../../drivers/nvme/controller';
 import { formatInUse, parseIdentifyController, parseIdentifyNamespace } from '../../drivers/nvme/identify';
-import { NVME } from '../../drivers/nvme/spec';
+import { NVME } from '../../spec/nvme';
 import { DmaPool } from '../../lib/dma/pool';
 import { PhyrError } from '../../lib/errors';
 import type { PciFunction } from '../../lib/pci/function';
-import { openPciFunction, targetKind } from '../../lib/pci/open';
+import { openPciFunction, targetKind } from '../../targets';
 import { detectBackend } from '../../lib/vfio/backend';
 import { VfioFunction } from '../../lib/vfio/device';
 import { openVfio } from '../../lib/vfio/index';

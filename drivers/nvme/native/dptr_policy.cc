@@ -13,10 +13,10 @@
 //   memory, and a command's data pointer may not mix CMB and host addresses (Invalid Use
 //   of Controller Memory Buffer). One range takes an inline SGL Data Block; otherwise
 //   PRP1 + PRP2 reach at most the end of the second memory page, so split there.
-#include "dptr_policy.h"
+#include "drivers/nvme/native/dptr_policy.h"
 
-#include "nvme_spec.h"
-#include "prp.h"
+#include "spec/nvme.h"
+#include "drivers/nvme/native/prp.h"
 
 namespace phyr::nvme {
 

@@ -2,8 +2,8 @@
 // through pool memory — decided from the phyr slice and the controller's capabilities, and
 // always reported with its reason.
 #pragma once
-#include "dptr_types.h"
-#include "sgl.h"
+#include "drivers/nvme/native/dptr_types.h"
+#include "drivers/nvme/native/sgl.h"
 
 namespace phyr::nvme {
 

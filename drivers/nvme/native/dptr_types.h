@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "phyr.h"
+#include "spec/phyr.h"
 
 namespace phyr::nvme {
 

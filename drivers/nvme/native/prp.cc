@@ -1,6 +1,6 @@
 // PRP construction (NVMe 1.4 §4.3): PRP1 may carry a dword-aligned offset into its page;
 // every later entry addresses the start of a memory page.
-#include "prp.h"
+#include "drivers/nvme/native/prp.h"
 
 #include <cstring>
 

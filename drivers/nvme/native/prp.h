@@ -1,7 +1,7 @@
 // PRP (Physical Region Page) data pointers built straight from a phyr slice
 // (NVMe 1.4 §4.3). Lists chain across as many list pages as the transfer needs.
 #pragma once
-#include "dptr_types.h"
+#include "drivers/nvme/native/dptr_types.h"
 
 namespace phyr::nvme {
 

@@ -5,12 +5,12 @@
 //   with acquire so the rest of the entry is read only after the device published it.
 // - The CQ head doorbell is a release store after the entries were consumed, so the
 //   device never overwrites an entry still being read.
-#include "queue_pair.h"
+#include "drivers/nvme/native/queue_pair.h"
 
 #include <cstring>
 
-#include "prp.h"
-#include "sgl.h"
+#include "drivers/nvme/native/prp.h"
+#include "drivers/nvme/native/sgl.h"
 
 namespace phyr::nvme {
 

@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "dptr_policy.h"
-#include "nvme_spec.h"
-#include "phyr.h"
+#include "drivers/nvme/native/dptr_policy.h"
+#include "spec/nvme.h"
+#include "spec/phyr.h"
 
 namespace phyr::nvme {
 

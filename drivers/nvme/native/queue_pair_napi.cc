@@ -9,16 +9,16 @@
 //     data-pointer error << 24, 15 out: child commands (also on queue-full / need-list-pages:
 //     more than the capacity means the IO must be split, it will never fit).
 //   completion (4 words): 0 tag, 1 status | flags << 16, 2 dw0, 3 reserved.
-#include "queue_pair_napi.h"
+#include "drivers/nvme/native/queue_pair_napi.h"
 
 #include <ctime>
 #include <cstring>
 #include <memory>
 #include <string>
 
-#include "dptr_policy.h"
-#include "prp.h"
-#include "registry.h"
+#include "drivers/nvme/native/dptr_policy.h"
+#include "drivers/nvme/native/prp.h"
+#include "addon/registry.h"
 
 namespace phyr::nvme {
 namespace {

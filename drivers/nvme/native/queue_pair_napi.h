@@ -13,7 +13,7 @@
 #pragma once
 #include <napi.h>
 
-#include "queue_pair.h"
+#include "drivers/nvme/native/queue_pair.h"
 
 namespace phyr::nvme {
 

@@ -1,10 +1,10 @@
 // SGL construction (NVMe 1.4 §4.4). Descriptor: address (bytes 7:0), length (11:8),
 // identifier byte 15 = type 7:4 | subtype 3:0.
-#include "sgl.h"
+#include "drivers/nvme/native/sgl.h"
 
 #include <cstring>
 
-#include "nvme_spec.h"
+#include "spec/nvme.h"
 
 namespace phyr::nvme {
 namespace {

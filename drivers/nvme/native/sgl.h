@@ -1,6 +1,6 @@
 // SGL (Scatter Gather List) data pointers built from a phyr slice (NVMe 1.4 §4.4).
 #pragma once
-#include "dptr_types.h"
+#include "drivers/nvme/native/dptr_types.h"
 
 namespace phyr::nvme {
 

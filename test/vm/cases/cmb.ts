@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { read32, read64, write64 } from '../../../lib/mmio';
 import { mapPeerBar } from '../../../lib/vfio';
 import { RawController, type RawQueue } from '../../../conformance/raw-queue';
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import { closePool, peerFn, poolFor, targetFn } from '../fixture';
 import { test } from '../harness';
 

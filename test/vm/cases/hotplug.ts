@@ -16,7 +16,7 @@
 // ones, the BAR is unbacked and DMA stops, without any driver having been told.
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as phyr from '../../../lib/index';
+import * as phyr from '../../../index';
 import { read32 } from '../../../lib/mmio';
 import { releaseShared } from '../fixture';
 import { note, sleep, test } from '../harness';

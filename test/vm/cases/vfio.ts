@@ -2,7 +2,7 @@
 // several devices in one container, peer BAR mapping, MSI-X to eventfds.
 import * as assert from 'node:assert/strict';
 import { read32, read64 } from '../../../lib/mmio';
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import { readPciDevice } from '../../../lib/sysfs/pci';
 import { detectBackend, mapPeerBar } from '../../../lib/vfio';
 import { vfioNative } from '../../../lib/vfio/native';

@@ -4,7 +4,7 @@
 // deallocated blocks returns is compared with what the controller says it returns.
 import { statusName } from '../../../drivers/nvme/errors';
 import type { QueuePair } from '../../../drivers/nvme/queue-pair';
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import type { Namespace } from '../../../drivers/nvme/namespace';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 import { fillBlocks, verifyBlock } from '../pattern';

@@ -6,7 +6,7 @@
 import type { Controller } from '../../../drivers/nvme/controller';
 import type { Namespace } from '../../../drivers/nvme/namespace';
 import type { QueuePair } from '../../../drivers/nvme/queue-pair';
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import { NvmeStatusError } from '../../../drivers/nvme/errors';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 import { describeError } from '../runner';

@@ -3,7 +3,7 @@
 // device's BAR mapped into the same IOMMU domain — and the result is checked through the
 // CPU's own BAR mapping, not through the controller. Cases are not-applicable when the
 // device lacks what they need and skipped when no peer was given.
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import { formatStatus, type RawController, type RawQueue } from '../../../conformance/raw-queue';
 import { fillBlocks, verifyBlock } from '../pattern';
 import type { CaseOutcome, ValidateCase, ValidateContext } from '../types';

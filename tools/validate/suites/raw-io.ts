@@ -4,7 +4,7 @@
 import { read32, read64, write32, write64 } from '../../../lib/mmio';
 import type { IovaRange } from '../../../lib/pci/function';
 import { formatInUse, parseIdentifyNamespace } from '../../../drivers/nvme/identify';
-import { NVME } from '../../../drivers/nvme/spec';
+import { NVME } from '../../../spec/nvme';
 import { formatStatus, type RawController, type RawQueue } from '../../../conformance/raw-queue';
 
 /** A controller enabled with IO queue 1 and the namespace under test. */

@@ -1,0 +1,157 @@
+// Turns a `phyr bench` command line and job files into the jobs to run and the run-wide
+// options, with every fio-compatibility rule applied and nothing left unchecked.
+import * as fs from 'fs';
+import { parseEmuTarget } from '../../emu/target';
+import { targetKind } from '../../targets';
+import { JOB_FILE_MAX_BYTES, readBoundedTextFile } from '../../lib/files';
+import { BenchConfigError, BenchOptionError } from './errors';
+import { parseJobFile } from './jobfile';
+import { cloneJob, defaultJob, defaultRunOptions, type JobSpec, type RunOptions } from './job';
+import { lookupOption } from './options';
+
+/** Everything a bench run needs to know before it touches a device. */
+export interface BenchConfig {
+  target: string;
+  /** True when no TARGET was given and the default was used. */
+  defaultTarget: boolean;
+  jobs: JobSpec[];
+  run: RunOptions;
+  /** True when neither options nor job files were given: the built-in short default job. */
+  builtinDefault: boolean;
+  /** The job files read, in order. */
+  jobFiles: string[];
+}
+
+/** The largest job file accepted (bytes); larger ones, and anything not a regular file, are refused. */
+export const BENCH_JOB_FILE_MAX_BYTES = JOB_FILE_MAX_BYTES;
+
+/** The target used when none is given. */
+export const BENCH_DEFAULT_TARGET = 'emu';
+
+/** The job `phyr bench` runs with no arguments: short, meaningful, fio-shaped. */
+export function builtinDefaultJob(): JobSpec {
+  const j = defaultJob('phyr-default');
+  j.rw = 'randread';
+  j.bs.read = { min: 4096, max: 4096, split: [] };
+  j.bs.write = { min: 4096, max: 4096, split: [] };
+  j.iodepth = 32;
+  j.runtimeNs = 3e9;
+  j.timeBased = true;
+  return j;
+}
+
+function isTarget(arg: string): boolean {
+  try {
+    targetKind(arg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function applyTo(job: JobSpec, run: RunOptions, key: string, value: string | undefined, where: string): void {
+  const opt = lookupOption(key);
+  if (opt.scope === 'run') {
+    if (where !== 'command line') throw new BenchConfigError(`${where}: '${key}' is a command-line option (as in fio), not a job option`);
+    opt.applyRun?.(run, value);
+    return;
+  }
+  if (!opt.flag && value === undefined) throw new BenchOptionError(key, '', 'a value is required');
+  opt.applyJob?.(job, value);
+}
+
+/** Parses `phyr bench` arguments (after the subcommand) into a configuration. */
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const run = defaultRunOptions();
+  let target: string | undefined;
+  const files: string[] = [];
+  // Options before the first --name are global (they apply to every job, fio's rule);
+  // each --name starts a command-line job that inherits them.
+  const global: Array<[string, string | undefined]> = [];
+  const cliJobs: Array<Array<[string, string | undefined]>> = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith('--')) {
+      const body = arg.slice(2);
+      const eq = body.indexOf('=');
+      const key = eq >= 0 ? body.slice(0, eq) : body;
+      let value = eq >= 0 ? body.slice(eq + 1) : undefined;
+      const opt = lookupOption(key);
+      // `--opt value` (separate word) for options that take a value, as fio accepts.
+      if (value === undefined && !opt.flag && i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+      if (opt.scope === 'run') {
+        applyTo(defaultJob(), run, key, value, 'command line');
+        continue;
+      }
+      if (opt.name === 'name') cliJobs.push([]);
+      (cliJobs.length ? cliJobs[cliJobs.length - 1] : global).push([key, value]);
+      continue;
+    }
+    if (arg.startsWith('-') && arg !== '-') throw new BenchConfigError(`unknown option '${arg}': phyr bench options are fio's long options (--name=VALUE)`, 'PHYR_BENCH_UNKNOWN_OPTION');
+    if (target === undefined && files.length === 0 && isTarget(arg)) {
+      target = arg;
+      continue;
+    }
+    if (!fs.existsSync(arg)) {
+      const why = files.length || target !== undefined ? 'is not a job file' : 'is neither a target (emu[:key=value,...] or a PCI address like 0000:01:00.0) nor a job file';
+      throw new BenchConfigError(`'${arg}' ${why}`, 'PHYR_BENCH_BAD_ARGUMENT');
+    }
+    files.push(arg);
+  }
+
+  const jobs: JobSpec[] = [];
+  const base = defaultJob();
+  for (const [k, v] of global) applyTo(base, run, k, v, 'command line');
+  for (const file of files) {
+    // A regular file of at most 1 MiB: /dev/zero would be read forever, a FIFO would
+    // block the open until a writer came.
+    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, env);
+    const fileGlobal = cloneJob(base);
+    for (const s of sections) {
+      // fio: a [global] after a job applies only to the jobs that follow it.
+      if (s.global) {
+        for (const o of s.options) applyTo(fileGlobal, run, o.key, o.value, `${file}:${o.line}`);
+        continue;
+      }
+      const job = cloneJob(fileGlobal);
+      job.name = s.name;
+      for (const o of s.options) applyTo(job, run, o.key, o.value, `${file}:${o.line}`);
+      jobs.push(job);
+    }
+    if (!sections.some((s) => !s.global)) throw new BenchConfigError(`${file}: no job sections (only [global]); add a [jobname] section`);
+  }
+  for (const opts of cliJobs) {
+    const job = cloneJob(base);
+    for (const [k, v] of opts) applyTo(job, run, k, v, 'command line');
+    jobs.push(job);
+  }
+  const builtinDefault = jobs.length === 0 && global.length === 0;
+  if (jobs.length === 0) {
+    if (builtinDefault) jobs.push(builtinDefaultJob());
+    else {
+      // Options without --name or a job file: one job, named after its workload.
+      base.name = base.rw;
+      jobs.push(base);
+    }
+  }
+  for (const j of jobs) checkJob(j);
+  // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
+  if (target?.startsWith('emu')) parseEmuTarget(target);
+  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files };
+}
+
+/** Device-independent checks of one job (device-dependent ones run after open, before IO). */
+export function checkJob(j: JobSpec): void {
+  const fail = (m: string) => {
+    throw new BenchConfigError(`job '${j.name}': ${m}`);
+  };
+  if (j.rampNs > 0 && j.runtimeNs === 0) fail('ramp_time needs a runtime');
+  if (j.timeBased && j.runtimeNs === 0) fail('time_based needs a runtime (e.g. --runtime=10)');
+  if (j.verify !== 'none' && j.mem.kind !== 'pool') fail(`verify needs CPU-visible buffers; --mem=${j.mem.kind} memory is not CPU-readable here`);
+  if (j.verify !== 'none' && (j.rw === 'rw' || j.rw === 'randrw')) fail('verify with a mixed read/write workload is not supported; use a write job with do_verify, or a read job after a write job with stonewall');
+  if (j.verify !== 'none' && j.rampNs > 0) fail('ramp_time with verify would leave unverified writes; drop one of them');
+  for (const d of ['read', 'write'] as const) {
+    const b = j.bs[d];
+    if (b.split.length === 0 && b.max > b.min && b.max % b.min !== 0) fail(`bsrange ${b.min}-${b.max}: the maximum must be a multiple of the minimum (sizes are drawn in multiples of it)`);
+  }
+}

@@ -1,0 +1,136 @@
+// The benchmark's slice of the native addon (room 'bench', bench/native/).
+import { addonRoom } from '../../lib/native';
+import type { LatencySeries } from './results';
+
+/** Block sizes of one direction as the engine takes them. */
+export interface NativeBlockSizes {
+  min: number;
+  max: number;
+  /** [bytes, cumulative weight in 1/100 %] pairs; the last weight is 10000. */
+  split: Array<[number, number]>;
+}
+
+/** Parameters of one job thread (validated again natively). */
+export interface NativeJobParams {
+  nsid: number;
+  lbaSize: number;
+  regionLba: number;
+  regionBytes: number;
+  random: boolean;
+  readPercent: number;
+  readBs: NativeBlockSizes;
+  writeBs: NativeBlockSizes;
+  iodepth: number;
+  runtimeNs: number;
+  rampNs: number;
+  timeBased: boolean;
+  ioBytes: number;
+  /** 0 uniform, 1 zipf, 2 pareto. */
+  distribution: number;
+  distParam: number;
+  randomMap: boolean;
+  seed: number;
+  stream: number;
+  verify: boolean;
+  /** Checksum of the verify headers (VERIFY_KIND); sent even when verify is off. */
+  verifyKind: number;
+  verifyFatal: boolean;
+  doVerify: boolean;
+  bufIova: number;
+  slotBytes: number;
+  bufFlags: number;
+  /** Per-command timeout in ns, 1 ms .. 1 h (optional natively: 10 s when absent). */
+  cmdTimeoutNs: number;
+}
+
+/** A series as the engine returns it (bins as a Float64Array). */
+export type NativeSeries = Omit<LatencySeries, 'bins'> & { bins: Float64Array };
+
+/** One direction as the engine returns it. */
+export interface NativeDirection {
+  ios: number;
+  bytes: number;
+  slat: NativeSeries;
+  clat: NativeSeries;
+  lat: NativeSeries;
+}
+
+/** What `join()` returns. */
+export interface NativeJobResult {
+  read: NativeDirection;
+  write: NativeDirection;
+  runtimeNs: number;
+  usrNs: number;
+  sysNs: number;
+  ctx: number;
+  depthHist: number[];
+  verifyChecked: number;
+  verifyErrors: number;
+  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; kind: string; lba: number; seq: number; seed: number } }>;
+  /** ns per IO inside the driver's submit, doorbell and (non-empty) reap calls, sampled. */
+  driverNsPerIo: number;
+  /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */
+  busyNs: number;
+  prpCommands: number;
+  sglCommands: number;
+  splitCommands: number;
+  childCommands: number;
+  bounces: number;
+  error: number;
+  errorStatus: number;
+  errorLba: number;
+  errorText: string;
+}
+
+/** A running job thread. */
+export interface NativeBenchJob {
+  readonly done: boolean;
+  stop(): void;
+  join(): NativeJobResult;
+  /**
+   * The results so far, copied by the job thread at its next loop pass (cumulative from the
+   * start of measurement, as fio's --status-interval dumps are); null if the thread did not
+   * answer within a moment (or has ended: join() has the results then).
+   */
+  snapshot(): NativeJobResult | null;
+}
+
+/** Indices into a job's progress Float64Array. */
+export interface ProgressFields {
+  state: number;
+  readIos: number;
+  writeIos: number;
+  readBytes: number;
+  writeBytes: number;
+  elapsedNs: number;
+  verifyErrors: number;
+  ioErrors: number;
+  count: number;
+}
+
+/** The room's exports. */
+export interface BenchNative {
+  /**
+   * Starts a job thread. `registers` is the controller's BAR0: the thread reads CSTS at its
+   * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
+   */
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null) => NativeBenchJob;
+  memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
+  nsPerTick(): number;
+  /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */
+  engineFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; error: string };
+  /** Runs the engine on the calling thread through the driver's QueuePair and a loopback controller. */
+  driverFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; driverNsPerIo: number; error: string };
+  progressFields: ProgressFields;
+}
+
+/** The job states published in progress[state]. */
+/** Verify header checksum kinds as the native engine numbers them (bench/verify.h). */
+export const VERIFY_KIND = { crc32c: 1, md5: 2 } as const;
+
+export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
+
+/** The bench room of the addon. */
+export function benchNative(): BenchNative {
+  return addonRoom<BenchNative>('bench');
+}

@@ -1,0 +1,479 @@
+// Node glue of the benchmark engine (room 'bench'): starts one job thread on a queue pair
+// the driver created, exposes its progress through a shared Float64Array, and hands the
+// results back once. Every argument from JS is validated here; a bad one throws.
+//
+//   const job = new bench.BenchJob(queuePair.native, params, buffer, bufferOffset, progress, bar0);
+//   ... poll progress[...] from timers; job.stop() to end early ...
+//   if (job.done) result = job.join();
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/native/driver_queue.h"
+#include "bench/native/engine.h"
+#include "bench/native/memcpy_bandwidth.h"
+#include "bench/native/loopback.h"
+#include "bench/native/null_queue.h"
+#include "drivers/nvme/native/queue_pair_napi.h"
+#include "addon/registry.h"
+
+namespace phyr::bench {
+namespace {
+
+bool throwType(Napi::Env env, const std::string& m) {
+  Napi::TypeError::New(env, m).ThrowAsJavaScriptException();
+  return false;
+}
+bool throwRange(Napi::Env env, const std::string& m) {
+  Napi::RangeError::New(env, m).ThrowAsJavaScriptException();
+  return false;
+}
+
+bool num(Napi::Object o, const char* key, double min, double max, double* out, bool integer = true) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= min && d <= max) || (integer && d != static_cast<double>(static_cast<uint64_t>(d)))) {
+    return throwRange(o.Env(), std::string("bench parameter '") + key + "' must be " + (integer ? "an integer " : "") + "in " +
+                                   std::to_string(min) + ".." + std::to_string(max));
+  }
+  *out = d;
+  return true;
+}
+
+template <typename T>
+bool u(Napi::Object o, const char* key, double max, T* out) {
+  double d;
+  if (!num(o, key, 0, max, &d)) return false;
+  *out = static_cast<T>(d);
+  return true;
+}
+
+bool flag(Napi::Object o, const char* key, bool* out) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsBoolean()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be a boolean");
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
+
+bool blockSizes(Napi::Object o, const char* key, BlockSizes* b) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsObject()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be an object {min, max, split}");
+  Napi::Object bo = v.As<Napi::Object>();
+  if (!u(bo, "min", 0xFFFFFFFF, &b->min) || !u(bo, "max", 0xFFFFFFFF, &b->max)) return false;
+  Napi::Value s = bo.Get("split");
+  if (!s.IsArray()) return throwType(o.Env(), std::string(key) + ".split must be an array of [bytes, cumulative weight]");
+  Napi::Array arr = s.As<Napi::Array>();
+  if (arr.Length() > BlockSizes::kMaxSplit) return throwRange(o.Env(), std::string(key) + ".split has more than 16 entries");
+  b->splitCount = arr.Length();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsArray() || e.As<Napi::Array>().Length() != 2) return throwType(o.Env(), std::string(key) + ".split entries must be [bytes, cumulative weight]");
+    Napi::Array pair = e.As<Napi::Array>();
+    if (!pair.Get(0u).IsNumber() || !pair.Get(1u).IsNumber()) return throwType(o.Env(), std::string(key) + ".split entries must be numbers");
+    const double bytes = pair.Get(0u).As<Napi::Number>().DoubleValue(), cum = pair.Get(1u).As<Napi::Number>().DoubleValue();
+    if (!(bytes >= 1 && bytes <= 0xFFFFFFFF) || !(cum >= 0 && cum <= 10000)) return throwRange(o.Env(), std::string(key) + ".split entry out of range");
+    b->splitBytes[i] = static_cast<uint32_t>(bytes);
+    b->splitCumulative[i] = static_cast<uint32_t>(cum);
+  }
+  return true;
+}
+
+// cmdTimeoutNs is optional (the engine's default, 10 s, when absent) so older callers
+// keep working; when given it must be in the engine's bounds.
+bool timeoutParam(Napi::Object o, JobParams* p) {
+  if (o.Get("cmdTimeoutNs").IsUndefined()) return true;
+  double d;
+  if (!num(o, "cmdTimeoutNs", static_cast<double>(kMinCmdTimeoutNs), static_cast<double>(kMaxCmdTimeoutNs), &d)) return false;
+  p->cmdTimeoutNs = static_cast<uint64_t>(d);
+  return true;
+}
+
+bool parseParams(Napi::Object o, JobParams* p) {
+  constexpr double kMax53 = 9007199254740991.0;
+  uint32_t dist = 0;
+  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5
+  return num(o, "verifyKind", 1, 2, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+         u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
+         u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
+         flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&
+         blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
+         u(o, "iodepth", 65535, &p->iodepth) && u(o, "runtimeNs", kMax53, &p->runtimeNs) &&
+         u(o, "rampNs", kMax53, &p->rampNs) && flag(o, "timeBased", &p->timeBased) &&
+         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 2, &dist) &&
+         num(o, "distParam", 0, 1e6, &p->distParam, false) && flag(o, "randomMap", &p->randomMap) &&
+         u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
+         flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
+         u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+}
+
+// A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
+// land on the same ns value).
+Napi::Object seriesObject(Napi::Env env, const LatencyHistogram& h, double k) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("count", static_cast<double>(h.count()));
+  o.Set("min", std::floor(static_cast<double>(h.min()) * k));
+  o.Set("max", std::ceil(static_cast<double>(h.max()) * k));
+  o.Set("sum", static_cast<double>(h.sum()) * k);
+  o.Set("sumSquares", h.sumSquares() * k * k);
+  const size_t n = h.nonEmptyBuckets();
+  std::vector<double> raw(2 * n);
+  h.exportBins(raw.data(), n);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double v = std::round(raw[2 * i] * k), c = raw[2 * i + 1];
+    if (m && raw[2 * (m - 1)] == v) {
+      raw[2 * (m - 1) + 1] += c;
+    } else {
+      raw[2 * m] = v;
+      raw[2 * m + 1] = c;
+      m++;
+    }
+  }
+  Napi::Float64Array bins = Napi::Float64Array::New(env, 2 * m);
+  std::copy(raw.begin(), raw.begin() + 2 * m, bins.Data());
+  o.Set("bins", bins);
+  return o;
+}
+
+Napi::Object directionObject(Napi::Env env, const DirectionStats& d, double k) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ios", static_cast<double>(d.ios));
+  o.Set("bytes", static_cast<double>(d.bytes));
+  o.Set("slat", seriesObject(env, d.slat, k));
+  o.Set("clat", seriesObject(env, d.clat, k));
+  o.Set("lat", seriesObject(env, d.lat, k));
+  return o;
+}
+
+// A job's results as the JS object `join()` and `snapshot()` return.
+Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("read", directionObject(env, r.read, r.nsPerTick));
+  o.Set("write", directionObject(env, r.write, r.nsPerTick));
+  o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
+  o.Set("usrNs", static_cast<double>(r.userNs));
+  o.Set("sysNs", static_cast<double>(r.systemNs));
+  o.Set("ctx", static_cast<double>(r.contextSwitches));
+  Napi::Array depth = Napi::Array::New(env, 7);
+  for (uint32_t i = 0; i < 7; i++) depth.Set(i, static_cast<double>(r.depthHist[i]));
+  o.Set("depthHist", depth);
+  o.Set("verifyChecked", static_cast<double>(r.verifyChecked));
+  o.Set("verifyErrors", static_cast<double>(r.verifyErrors));
+  Napi::Array failures = Napi::Array::New(env, r.failureCount);
+  for (uint32_t i = 0; i < r.failureCount; i++) {
+    const VerifyFailureRecord& f = r.failures[i];
+    Napi::Object fo = Napi::Object::New(env);
+    fo.Set("lba", static_cast<double>(f.lba));
+    if (f.result == VerifyResult::kBadKind) {
+      const bool md5 = f.found.kind == static_cast<uint32_t>(VerifyKind::kMd5);
+      fo.Set("reason", std::string("header mismatch: the block holds ") + (md5 ? "an " : "a ") + verifyKindName(f.found.kind) +
+                           " checksum, this job verifies with " + verifyKindName(static_cast<uint32_t>(kind)));
+    } else {
+      fo.Set("reason", verifyResultName(f.result, kind));
+    }
+    Napi::Object found = Napi::Object::New(env);
+    found.Set("magic", static_cast<double>(f.found.magic));
+    found.Set("kind", verifyKindName(f.found.kind));
+    found.Set("lba", static_cast<double>(f.found.lba));
+    found.Set("seq", static_cast<double>(f.found.seq));
+    found.Set("seed", static_cast<double>(f.found.seed));
+    fo.Set("found", found);
+    failures.Set(i, fo);
+  }
+  o.Set("verifyFailures", failures);
+  o.Set("driverNsPerIo", r.driverNsPerIo);
+  o.Set("busyNs", static_cast<double>(r.busyNs));
+  o.Set("prpCommands", static_cast<double>(r.prpCommands));
+  o.Set("sglCommands", static_cast<double>(r.sglCommands));
+  o.Set("splitCommands", static_cast<double>(r.splitCommands));
+  o.Set("childCommands", static_cast<double>(r.childCommands));
+  o.Set("bounces", static_cast<double>(r.bounces));
+  o.Set("error", static_cast<double>(r.error));
+  o.Set("errorStatus", static_cast<double>(r.errorStatus));
+  o.Set("errorLba", static_cast<double>(r.errorLba));
+  o.Set("errorText", std::string(r.errorText));
+  return o;
+}
+
+// Marks BenchJob objects so a method called with another object as `this` is refused.
+constexpr napi_type_tag kBenchJobTag = {0x70687972'62656e63ull, 0x684a6f6200000001ull};
+
+class BenchJob : public Napi::ObjectWrap<BenchJob> {
+ public:
+  static bool isSelf(const Napi::CallbackInfo& info) {
+    if (info.This().IsObject() && info.This().As<Napi::Object>().CheckTypeTag(&kBenchJobTag)) return true;
+    throwType(info.Env(), "BenchJob method called on an object that is not a BenchJob");
+    return false;
+  }
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "BenchJob",
+                       {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
+                        InstanceMethod<&BenchJob::snapshot>("snapshot"),
+                        InstanceAccessor<&BenchJob::done>("done")});
+  }
+
+  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress[, registers])
+  // registers: the controller's BAR0 (an ArrayBuffer of at least 20h bytes) so the job
+  // watches CSTS; null or absent = not watched.
+  BenchJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BenchJob>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 5 || !info[1].IsObject() || !info[3].IsNumber() || !info[4].IsTypedArray()) {
+      throwType(env, "usage: startJob(queuePair.native, params, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array)");
+      return;
+    }
+    nvme::QueuePair* qp = nvme::unwrapQueuePair(info[0]);
+    if (!qp) return;  // a JS error is pending
+    params_ = std::make_unique<JobParams>();
+    results_ = std::make_unique<JobResults>();
+    if (!parseParams(info[1].As<Napi::Object>(), params_.get())) return;
+    const uint64_t need = static_cast<uint64_t>(params_->iodepth) * params_->slotBytes;
+    if (info[2].IsArrayBuffer()) {
+      Napi::ArrayBuffer ab = info[2].As<Napi::ArrayBuffer>();
+      const double off = info[3].As<Napi::Number>().DoubleValue();
+      if (!(off >= 0) || off != static_cast<double>(static_cast<uint64_t>(off)) || static_cast<uint64_t>(off) + need > ab.ByteLength()) {
+        throwRange(env, "the data buffer is smaller than iodepth x slotBytes at the given offset");
+        return;
+      }
+      params_->bufCpu = static_cast<uint8_t*>(ab.Data()) + static_cast<uint64_t>(off);
+      bufferRef_ = Napi::Persistent(ab.As<Napi::Object>());
+    } else if (!info[2].IsNull()) {
+      throwType(env, "buffer must be an ArrayBuffer (CPU-visible pool memory) or null (device-only memory)");
+      return;
+    }
+    Napi::TypedArray ta = info[4].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_float64_array || ta.ElementLength() < kProgFields) {
+      throwType(env, "progress must be a Float64Array of at least " + std::to_string(kProgFields) + " elements");
+      return;
+    }
+    progress_ = ta.As<Napi::Float64Array>().Data();
+    progressRef_ = Napi::Persistent(ta.As<Napi::Object>());
+    info.This().As<Napi::Object>().TypeTag(&kBenchJobTag);
+    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
+      if (!info[5].IsArrayBuffer() || info[5].As<Napi::ArrayBuffer>().ByteLength() < 0x20) {
+        throwType(env, "registers must be the controller's BAR0 (an ArrayBuffer of at least 32 bytes) or null");
+        return;
+      }
+      Napi::ArrayBuffer bar = info[5].As<Napi::ArrayBuffer>();
+      params_->csts = reinterpret_cast<const volatile uint32_t*>(static_cast<uint8_t*>(bar.Data()) + 0x1C);
+      registersRef_ = Napi::Persistent(bar.As<Napi::Object>());
+    }
+    if (const char* why = validateJobParams(*params_)) {
+      throwRange(env, std::string("bench job: ") + why);
+      return;
+    }
+    if (params_->iodepth > qp->capacity()) {
+      throwRange(env, "iodepth " + std::to_string(params_->iodepth) + " exceeds the queue pair's capacity of " +
+                          std::to_string(qp->capacity()) + " commands");
+      return;
+    }
+    if (!qp->acquireExclusive()) {
+      throwType(env, "the queue pair is already driven by another native thread");
+      return;
+    }
+    qp_ = qp;
+    qpRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+    nsPerTick();  // calibrate on this thread, not inside the first job's timing
+    thread_ = std::thread([this] {
+      DriverQueue q(*qp_);
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get()).run();
+      qp_->releaseExclusive();
+      finished_.store(true, std::memory_order_release);
+    });
+  }
+
+  ~BenchJob() override {
+    // Garbage-collected while running: stop the loop and wait, so the thread never
+    // outlives the queue pair or the buffers it uses.
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Napi::Value stop(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    stop_.store(true);
+    return info.Env().Undefined();
+  }
+  Napi::Value done(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    return Napi::Boolean::New(info.Env(), finished_.load(std::memory_order_acquire));
+  }
+  Napi::Value join(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    if (joined_) {
+      throwType(env, "this bench job was already joined");
+      return env.Undefined();
+    }
+    if (!thread_.joinable()) {
+      throwType(env, "this bench job never started");
+      return env.Undefined();
+    }
+    thread_.join();
+    joined_ = true;
+    return resultsObject(env, *results_, params_->verifyKind);
+  }
+
+  // The results so far (copied by the job thread at its next pass), or null when the
+  // thread has ended or does not answer within 200 ms.
+  Napi::Value snapshot(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    if (!thread_.joinable() || joined_ || finished_.load(std::memory_order_acquire)) return env.Null();
+    const uint32_t want = snapshot_->requested.load(std::memory_order_relaxed) + 1;
+    snapshot_->requested.store(want, std::memory_order_release);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (snapshot_->answered.load(std::memory_order_acquire) != want) {
+      if (finished_.load(std::memory_order_acquire) || std::chrono::steady_clock::now() > deadline) return env.Null();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    return resultsObject(env, snapshot_->results, params_->verifyKind);
+  }
+
+  std::unique_ptr<JobParams> params_;
+  std::unique_ptr<JobResults> results_;
+  std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
+  nvme::QueuePair* qp_ = nullptr;
+  double* progress_ = nullptr;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  bool joined_ = false;
+  std::thread thread_;
+};
+
+Napi::Value memcpyBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throwType(env, "usage: memcpyBandwidth(bufferBytes, millis)");
+    return env.Undefined();
+  }
+  const double bytes = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(bytes >= 4096 && bytes <= (1ull << 32)) || !(ms >= 1 && ms <= 60000)) {
+    throwRange(env, "memcpyBandwidth: bufferBytes must be 4 KiB..4 GiB and millis 1..60000");
+    return env.Undefined();
+  }
+  const MemcpyBandwidth r = measureMemcpyBandwidth(static_cast<size_t>(bytes), static_cast<uint32_t>(ms));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytesPerSecond", r.bytesPerSecond);
+  o.Set("bytesCopied", static_cast<double>(r.bytesCopied));
+  o.Set("seconds", r.seconds);
+  return o;
+}
+
+// Checks (iodepth, millis) of a floor measurement; throws and returns false when bad.
+bool floorArgs(const Napi::CallbackInfo& info, const char* name, uint32_t* depth, double* ms) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throwType(env, std::string("usage: ") + name + "(iodepth, millis)");
+    return false;
+  }
+  const double d = info[0].As<Napi::Number>().DoubleValue();
+  *ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(d >= 1 && d <= 4096) || d != static_cast<double>(static_cast<uint32_t>(d)) || !(*ms >= 1 && *ms <= 10000)) {
+    throwRange(env, std::string(name) + ": iodepth must be an integer 1..4096 and millis 1..10000");
+    return false;
+  }
+  *depth = static_cast<uint32_t>(d);
+  return true;
+}
+
+// A time-based 4 KiB random-read job over 1 GiB for a queue that moves no data.
+JobParams floorParams(uint32_t depth, double ms) {
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionBytes = 1ull << 30;
+  p.random = true;
+  p.iodepth = depth;
+  p.timeBased = true;
+  p.runtimeNs = static_cast<uint64_t>(ms * 1e6);
+  p.slotBytes = 4096;
+  p.bufIova = 1ull << 40;  // page-aligned; never dereferenced (no data moves)
+  return p;
+}
+
+Napi::Object floorResult(Napi::Env env, const JobResults& r) {
+  const double ios = static_cast<double>(r.read.ios);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ios", ios);
+  o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
+  o.Set("iops", r.runtimeNs ? ios * 1e9 / static_cast<double>(r.runtimeNs) : 0.0);
+  o.Set("cpuNsPerIo", ios ? static_cast<double>(r.userNs + r.systemNs) / ios : 0.0);
+  o.Set("error", std::string(r.errorText));
+  return o;
+}
+
+// Runs the engine on this thread against a queue with no device (NullQueue) for about
+// `millis` ms: the engine's own cost per IO, without a driver or a controller.
+Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+  uint32_t depth;
+  double ms;
+  if (!floorArgs(info, "engineFloor", &depth, &ms)) return info.Env().Undefined();
+  const JobParams p = floorParams(depth, ms);
+  auto r = std::make_unique<JobResults>();
+  std::atomic<bool> stop{false};
+  NullQueue q(p.iodepth);
+  JobEngine<NullQueue>(q, p, *r, nullptr, stop).run();
+  return floorResult(info.Env(), *r);
+}
+
+// Runs the engine on this thread through the driver's QueuePair and a loopback
+// controller (bench/loopback.h): engine + driver data plane per IO, without a device.
+Napi::Value driverFloor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t depth;
+  double ms;
+  if (!floorArgs(info, "driverFloor", &depth, &ms)) return env.Undefined();
+  uint32_t qsize = 2;
+  while (std::min(qsize - 1, qsize - qsize / 4) < depth) qsize *= 2;
+  const char* why = "";
+  std::unique_ptr<LoopbackQueue> q = LoopbackQueue::create(qsize, &why);
+  if (!q) {
+    throwRange(env, std::string("driverFloor: ") + why);
+    return env.Undefined();
+  }
+  const JobParams p = floorParams(depth, ms);
+  auto r = std::make_unique<JobResults>();
+  std::atomic<bool> stop{false};
+  JobEngine<LoopbackQueue>(*q, p, *r, nullptr, stop).run();
+  Napi::Object o = floorResult(env, *r);
+  o.Set("driverNsPerIo", r->driverNsPerIo);
+  return o;
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  Napi::Object room = Napi::Object::New(env);
+  Napi::Function job = BenchJob::define(env);
+  room.Set("BenchJob", job);
+  room.Set("memcpyBandwidth", Napi::Function::New(env, memcpyBandwidth));
+  room.Set("engineFloor", Napi::Function::New(env, engineFloor));
+  room.Set("driverFloor", Napi::Function::New(env, driverFloor));
+  room.Set("nsPerTick", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), nsPerTick()); }));
+  Napi::Object fields = Napi::Object::New(env);
+  fields.Set("state", static_cast<double>(kProgState));
+  fields.Set("readIos", static_cast<double>(kProgReadIos));
+  fields.Set("writeIos", static_cast<double>(kProgWriteIos));
+  fields.Set("readBytes", static_cast<double>(kProgReadBytes));
+  fields.Set("writeBytes", static_cast<double>(kProgWriteBytes));
+  fields.Set("elapsedNs", static_cast<double>(kProgElapsedNs));
+  fields.Set("verifyErrors", static_cast<double>(kProgVerifyErrors));
+  fields.Set("ioErrors", static_cast<double>(kProgIoErrors));
+  fields.Set("count", static_cast<double>(kProgFields));
+  room.Set("progressFields", fields);
+  exports.Set("bench", room);
+}
+
+}  // namespace
+
+PHYR_REGISTER_EXPORTS("bench", init);
+
+}  // namespace phyr::bench

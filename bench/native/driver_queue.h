@@ -1,0 +1,69 @@
+// The engine's queue interface over the driver's QueuePair: each benchmark IO becomes an
+// nvme::IoCommand built from a one-entry phyr array; the driver's data plane picks PRP or
+// SGL (and splits when it must), writes the SQE, rings once per batch and reaps.
+#pragma once
+#include <algorithm>
+
+#include "bench/native/engine.h"
+#include "spec/nvme.h"
+#include "drivers/nvme/native/queue_pair.h"
+
+namespace phyr::bench {
+
+class DriverQueue {
+ public:
+  explicit DriverQueue(nvme::QueuePair& qp) : qp_(qp) {}
+
+  inline QueueSubmitInfo submit(const QueueIo& io) {
+    // One command object reused for every IO: only the fields that vary are written (the
+    // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
+    nvme::IoCommand& c = cmd_;
+    c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
+    c.nsid = io.nsid;
+    c.slba = io.lba;
+    c.blocks = io.blocks;
+    c.lbaSize = io.lbaSize;
+    c.data = io.data;
+    c.dataCount = io.dataCount;
+    c.userData = io.tag;
+    const nvme::SubmitOutcome o = qp_.submit(c);
+    switch (o.result) {
+      case nvme::SubmitResult::Ok:
+        return {QueueSubmit::kOk, kindOf(o.decision.format), o.decision.children, nullptr};
+      case nvme::SubmitResult::QueueFull:
+        return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+      case nvme::SubmitResult::Bounce:
+        return {QueueSubmit::kError, DptrKind::kBounce, 0, nvme::dptrReasonText(o.decision.reason)};
+      case nvme::SubmitResult::Reject:
+        return {QueueSubmit::kError, DptrKind::kNone, 0, nvme::dptrReasonText(o.decision.reason)};
+      default:
+        return {QueueSubmit::kError, DptrKind::kNone, 0, nvme::submitResultName(o.result)};
+    }
+  }
+  inline void ring() { qp_.ringSubmit(); }
+  inline uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) {
+    const uint32_t n = qp_.poll(cpl_, std::min<uint32_t>(max, kBatch));
+    for (uint32_t i = 0; i < n; i++) {
+      tags[i] = cpl_[i].userData;
+      status[i] = cpl_[i].status;
+    }
+    return n;
+  }
+
+ private:
+  static constexpr uint32_t kBatch = 256;
+  static DptrKind kindOf(nvme::DptrFormat f) {
+    switch (f) {
+      case nvme::DptrFormat::Prp: return DptrKind::kPrp;
+      case nvme::DptrFormat::Sgl: return DptrKind::kSgl;
+      case nvme::DptrFormat::Split: return DptrKind::kSplit;
+      case nvme::DptrFormat::Bounce: return DptrKind::kBounce;
+      default: return DptrKind::kNone;
+    }
+  }
+  nvme::QueuePair& qp_;
+  nvme::IoCommand cmd_;
+  nvme::Completion cpl_[kBatch];
+};
+
+}  // namespace phyr::bench

@@ -1,0 +1,43 @@
+#include "bench/native/engine.h"
+
+namespace phyr::bench {
+
+static const char* checkBs(const BlockSizes& b, uint32_t lbaSize, uint64_t slotBytes) {
+  if (b.min == 0 || b.max < b.min) return "block size range is empty";
+  if (b.min % lbaSize || b.max % lbaSize) return "block sizes must be multiples of the LBA size";
+  if (b.max > slotBytes) return "the largest block size exceeds the buffer slot";
+  if (b.splitCount > BlockSizes::kMaxSplit) return "too many bssplit entries (at most 16)";
+  for (uint32_t i = 0; i < b.splitCount; i++) {
+    if (b.splitBytes[i] == 0 || b.splitBytes[i] % lbaSize) return "bssplit sizes must be multiples of the LBA size";
+    if (i && b.splitCumulative[i] < b.splitCumulative[i - 1]) return "bssplit weights must be cumulative";
+  }
+  if (b.splitCount && b.splitCumulative[b.splitCount - 1] != 10000) return "bssplit weights must add up to 100 %";
+  if (!b.splitCount && b.max % b.min) return "bsrange maximum must be a multiple of its minimum";
+  return nullptr;
+}
+
+const char* validateJobParams(const JobParams& p) {
+  if (p.lbaSize < 512 || (p.lbaSize & (p.lbaSize - 1))) return "LBA size must be a power of two >= 512";
+  if (p.iodepth == 0 || p.iodepth > 65535) return "iodepth must be 1..65535";
+  if (p.regionBytes == 0 || p.regionBytes % p.lbaSize) return "region must be a non-zero multiple of the LBA size";
+  if (p.readPercent > 100) return "read percentage must be 0..100";
+  if (!p.bufCpu && p.verify) return "verify needs CPU-visible buffers";
+  if (p.verify && p.verifyKind != VerifyKind::kCrc32c && p.verifyKind != VerifyKind::kMd5) return "verify kind must be crc32c (1) or md5 (2)";
+  if (p.slotBytes == 0 || p.slotBytes > 0xFFFFFFFFull) return "buffer slot size must be 1 byte .. 4 GiB - 1";
+  if (p.readPercent > 0) {
+    if (const char* e = checkBs(p.readBs, p.lbaSize, p.slotBytes)) return e;
+    if (p.readBs.max > p.regionBytes) return "the region is smaller than the largest read block size";
+  }
+  if (p.readPercent < 100) {
+    if (const char* e = checkBs(p.writeBs, p.lbaSize, p.slotBytes)) return e;
+    if (p.writeBs.max > p.regionBytes) return "the region is smaller than the largest write block size";
+  }
+  if (!p.timeBased && p.ioBytes == 0) return "a job needs a size (bytes to transfer) or time_based with a runtime";
+  if (p.timeBased && p.runtimeNs == 0) return "time_based needs a runtime";
+  if (p.verify && p.readPercent != 0 && p.readPercent != 100) return "verify with mixed reads and writes is not supported";
+  if (p.cmdTimeoutNs < kMinCmdTimeoutNs || p.cmdTimeoutNs > kMaxCmdTimeoutNs) return "the per-command timeout must be 1 ms .. 1 h";
+  if (p.verify && p.regionBytes / p.lbaSize > (1ull << 34)) return "verify region too large (at most 2^34 blocks)";
+  return nullptr;
+}
+
+}  // namespace phyr::bench

@@ -1,0 +1,145 @@
+// What a benchmark job thread is told to do (filled from the JS job description and
+// validated there AND in the glue), what it reports while running (a shared progress
+// array) and what it leaves when done.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "bench/native/histogram.h"
+#include "bench/native/random.h"
+#include "bench/native/verify.h"
+#include "spec/phyr.h"
+
+namespace phyr::bench {
+
+// Block sizes of one direction: fixed (min == max), a range (multiples of min), or a
+// weighted split (fio's bssplit; weights in 1/100 percent, cumulative).
+struct BlockSizes {
+  static constexpr uint32_t kMaxSplit = 16;
+  uint32_t min = 4096;
+  uint32_t max = 4096;
+  uint32_t splitCount = 0;
+  uint32_t splitBytes[kMaxSplit] = {};
+  uint32_t splitCumulative[kMaxSplit] = {};  // ends at 10000
+
+  template <class R>
+  inline uint32_t pick(R& rng) const {
+    if (splitCount) {
+      const uint32_t r = static_cast<uint32_t>(rng.below(10000));
+      for (uint32_t i = 0; i + 1 < splitCount; i++)
+        if (r < splitCumulative[i]) return splitBytes[i];
+      return splitBytes[splitCount - 1];
+    }
+    if (min == max) return min;
+    return min * (1 + static_cast<uint32_t>(rng.below(max / min)));
+  }
+};
+
+struct JobParams {
+  uint32_t nsid = 1;
+  uint32_t lbaSize = 512;
+  uint64_t regionLba = 0;       // first LBA of the job's region
+  uint64_t regionBytes = 0;     // bytes of the region (multiple of lbaSize)
+  bool random = false;
+  uint32_t readPercent = 100;   // 100 = read only, 0 = write only, else mixed
+  BlockSizes readBs, writeBs;
+  uint32_t iodepth = 1;
+  uint64_t runtimeNs = 0;       // 0 = bounded by ioBytes only
+  uint64_t rampNs = 0;
+  bool timeBased = false;
+  uint64_t ioBytes = 0;         // bytes to transfer when not time-based (fio's size)
+  Distribution dist = Distribution::kUniform;
+  double distParam = 0;
+  bool randomMap = true;
+  uint64_t seed = 0x89;         // verify headers carry it; offsets derive from it and `stream`
+  uint32_t stream = 0;          // clone index (numjobs): clones draw different offsets
+  bool verify = false;          // verify headers on writes; checked on reads
+  VerifyKind verifyKind = VerifyKind::kCrc32c;  // the headers' checksum
+  bool verifyFatal = false;
+  bool doVerify = true;         // after writing, read the written blocks back and check
+  // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
+  uint8_t* bufCpu = nullptr;
+  uint64_t bufIova = 0;
+  uint64_t slotBytes = 0;
+  uint32_t bufFlags = 0;        // phyr flags of the buffer memory
+  // Per-command timeout: a command with no completion this long after its doorbell fails
+  // the job, naming it. Checked at the engine's periodic health check from the doorbell
+  // timestamps the loop takes anyway, so it costs no clock read per IO.
+  uint64_t cmdTimeoutNs = 10'000'000'000ull;
+  // The controller's CSTS register (BAR0 + 1Ch, NVMe base spec "Controller Status"), read
+  // at the same periodic check: CFS (bit 1) set, or all ones (the device is gone), ends the
+  // job at once, since such a controller completes nothing more. nullptr = not watched.
+  const volatile uint32_t* csts = nullptr;
+};
+
+// Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
+// alone could trip it; above an hour it no longer bounds anything.
+constexpr uint64_t kMinCmdTimeoutNs = 1'000'000ull;
+constexpr uint64_t kMaxCmdTimeoutNs = 3'600'000'000'000ull;
+
+// Progress shared with JS as a Float64Array (so no BigInt), written by the job thread with
+// relaxed atomic stores of the double's bits and read by JS at status intervals: values
+// are monotonic counters, so a slightly stale read is harmless, and 8-byte aligned stores
+// never tear on x86-64.
+enum ProgressField : uint32_t {
+  kProgState = 0,     // JobState
+  kProgReadIos,
+  kProgWriteIos,
+  kProgReadBytes,
+  kProgWriteBytes,
+  kProgElapsedNs,     // since the measured phase began (0 during ramp)
+  kProgVerifyErrors,
+  kProgIoErrors,
+  kProgFields
+};
+enum class JobState : uint32_t { kStarting = 0, kRamp = 1, kRunning = 2, kVerifying = 3, kDone = 4 };
+
+inline void publish(double* progress, ProgressField f, double v) {
+  if (!progress) return;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  __atomic_store_n(reinterpret_cast<uint64_t*>(progress + f), bits, __ATOMIC_RELAXED);
+}
+
+struct DirectionStats {
+  uint64_t ios = 0;
+  uint64_t bytes = 0;
+  LatencyHistogram slat, clat, lat;  // in TSC ticks (JobResults::nsPerTick)
+};
+
+struct VerifyFailureRecord {
+  uint64_t lba;
+  VerifyResult result;
+  VerifyHeader found;
+};
+
+struct JobResults {
+  static constexpr uint32_t kMaxFailures = 16;
+  DirectionStats read, write;
+  uint64_t runtimeNs = 0;
+  uint64_t userNs = 0, systemNs = 0, contextSwitches = 0;
+  uint64_t depthHist[7] = {};  // in flight after a submit: 1, 2, 4, 8, 16, 32, >=64
+  uint64_t verifyChecked = 0;  // blocks checked
+  uint64_t verifyErrors = 0;
+  uint32_t failureCount = 0;
+  VerifyFailureRecord failures[kMaxFailures] = {};
+  // Where the thread's time went, from the TSC. busyTicks: passes that submitted or
+  // reaped something (waiting on an empty completion queue is excluded). The driver's
+  // share is sampled: one pass in 16 times each submit / doorbell / reap call; each
+  // sampled pass records its driver time / its IOs (submitted or reaped, whichever is
+  // more), and driverNsPerIo is the median — robust to passes a preemption landed in.
+  uint64_t busyTicks = 0, busyNs = 0, sampledDriverTicks = 0, sampledIos = 0;
+  LatencyHistogram driverPerIo;  // ticks per IO of each sampled pass
+  double driverNsPerIo = 0;
+  double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
+  uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
+  // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
+  // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).
+  int32_t error = 0;
+  uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
+  uint64_t errorLba = 0;
+  char errorText[320] = {};
+};
+
+}  // namespace phyr::bench

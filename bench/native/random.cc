@@ -1,0 +1,95 @@
+#include "bench/native/random.h"
+
+#include <cmath>
+
+namespace phyr::bench {
+
+void Rng::reseed(uint64_t seed) {
+  uint64_t x = seed;
+  for (auto& s : s_) {
+    x += 0x9e3779b97f4a7c15ull;
+    s = mix64(x);
+  }
+}
+
+double zeta(uint64_t n, double theta) {
+  constexpr uint64_t kExactTerms = 10'000'000;
+  const uint64_t exact = n < kExactTerms ? n : kExactTerms;
+  double sum = 0;
+  for (uint64_t i = 1; i <= exact; i++) sum += std::pow(static_cast<double>(i), -theta);
+  if (n > exact) {
+    // Integral of x^-theta from exact+0.5 to n+0.5 (midpoint rule for the tail).
+    const double a = static_cast<double>(exact) + 0.5, b = static_cast<double>(n) + 0.5;
+    sum += (std::pow(b, 1 - theta) - std::pow(a, 1 - theta)) / (1 - theta);
+  }
+  return sum;
+}
+
+bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, bool randomMap,
+                           uint64_t seed) {
+  if (blocks == 0) return false;
+  dist_ = dist;
+  blocks_ = blocks;
+  randomMap_ = randomMap;
+  rng_.reseed(seed);
+  scatterKey_ = mix64(seed ^ 0x5a5a5a5a5a5a5a5aull);
+  switch (dist) {
+    case Distribution::kUniform: {
+      uint64_t size = 1;
+      while (size < blocks) size <<= 1;
+      mask_ = size - 1;
+      // a = 1 (mod 4) and c odd give the LCG modulo 2^k a full period (Hull-Dobell).
+      lcgA_ = mask_ >= 3 ? (((rng_.next() << 2) | 1) & mask_) : 1;
+      lcgC_ = (rng_.next() | 1) & mask_;
+      state_ = rng_.next() & mask_;
+      drawnThisPass_ = 0;
+      return true;
+    }
+    case Distribution::kZipf: {
+      if (!(param > 0) || param == 1.0 || !std::isfinite(param)) return false;
+      theta_ = param;
+      zetan_ = zeta(blocks, theta_);
+      zeta2_ = zeta(2, theta_);
+      alpha_ = 1.0 / (1.0 - theta_);
+      eta_ = (1 - std::pow(2.0 / static_cast<double>(blocks), 1 - theta_)) / (1 - zeta2_ / zetan_);
+      return true;
+    }
+    case Distribution::kPareto: {
+      if (!(param > 0) || !(param < 1)) return false;
+      paretoPow_ = std::log(param) / std::log(1.0 - param);
+      return true;
+    }
+  }
+  return false;
+}
+
+void OffsetGenerator::newPass() {
+  drawnThisPass_ = 0;
+  lcgC_ = (rng_.next() | 1) & mask_;
+}
+
+uint64_t OffsetGenerator::nextOther() {
+  switch (dist_) {
+    case Distribution::kUniform:
+      return randomMap_ ? nextPermuted() : rng_.below(blocks_);
+    case Distribution::kZipf: {
+      const double u = rng_.unit();
+      const double uz = u * zetan_;
+      uint64_t rank;
+      if (uz < 1.0) rank = 0;
+      else if (uz < 1.0 + std::pow(0.5, theta_)) rank = 1;
+      else rank = static_cast<uint64_t>(static_cast<double>(blocks_) * std::pow(eta_ * u - eta_ + 1, alpha_));
+      if (rank >= blocks_) rank = blocks_ - 1;
+      return scatter(rank);
+    }
+    case Distribution::kPareto: {
+      const double u = rng_.unit();
+      uint64_t rank = static_cast<uint64_t>(static_cast<double>(blocks_ - 1) * std::pow(u, paretoPow_));
+      if (rank >= blocks_) rank = blocks_ - 1;
+      return scatter(rank);
+    }
+  }
+  return 0;
+}
+
+}  // namespace phyr::bench

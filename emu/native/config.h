@@ -1,0 +1,33 @@
+// The emulated controller's creation parameters, parsed from the target string by
+// emu/target.ts and checked again natively (controller.cc: validateConfig).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emu/native/faults.h"
+
+namespace phyr::emu {
+
+enum class SglSupport : uint8_t { Off = 0, ByteAligned = 1, DwordAligned = 2 };
+
+struct EmuConfig {
+  std::string backend = "ram";  // null | ram | file
+  std::string path;             // backend=file only
+  uint32_t namespaces = 1;      // ns=
+  uint32_t lbads = 9;           // log2 of the LBA size: 9 or 12
+  uint64_t nsBytes = 1ull << 30;  // size= (capacity of each namespace)
+  uint32_t queues = 64;         // queues= IO queue pairs the controller offers
+  uint32_t qsize = 1024;        // qsize= largest queue (entries); CAP.MQES = qsize - 1
+  uint32_t mdts = 7;            // mdts= (2^mdts pages of 4 KiB; 0 = no limit)
+  SglSupport sgl = SglSupport::Off;
+  uint64_t cmbBytes = 0;        // cmb=
+  std::string serial = "PHYREMU0001";
+  TimingModel timing;
+  std::vector<FaultRule> faults;  // faults= (creation-time rules)
+};
+
+// Empty when valid, else what is wrong.
+std::string validateConfig(const EmuConfig& c);
+
+}  // namespace phyr::emu

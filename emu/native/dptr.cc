@@ -1,0 +1,209 @@
+// Data pointers: PRP (4.3) and SGL (4.4) walked through the IOMMU into host pieces.
+// Every entry is validated before any data moves; a translation fault fails the command
+// with Data Transfer Error and is logged with the command that caused it.
+#include <cstring>
+
+#include "emu/native/controller.h"
+
+namespace phyr::emu {
+using namespace phyr::nvme;
+
+namespace {
+constexpr uint16_t kDnr = true;
+uint16_t status(uint8_t sc) { return makeStatus(SCT_GENERIC, sc, kDnr); }
+}  // namespace
+
+// Translates [iova, iova + len) (possibly over several adjacent mappings) into pieces_.
+uint16_t Controller::noteCmbUse(uint64_t iova) {
+  int here = inCmb(iova) ? 1 : 0;
+  if (dptrCmb_ >= 0 && dptrCmb_ != here) return status(SC_INVALID_CMB_USE);
+  dptrCmb_ = here;
+  return 0;
+}
+
+uint16_t Controller::addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site) {
+  if (uint16_t s = noteCmbUse(iova)) return s;
+  while (len > 0) {
+    uint64_t avail = 0;
+    uint8_t* host = translateForDevice(iova, len, deviceWrites, &avail);
+    if (!host) {
+      recordFault(iova, len, deviceWrites, site, &cmd);
+      return status(SC_DATA_TRANSFER_ERROR);
+    }
+    if (!pieces_.empty() && pieces_.back().host + pieces_.back().len == host)
+      pieces_.back().len += avail;  // physically adjacent: one copy
+    else
+      pieces_.push_back({host, avail});
+    iova += avail;
+    len -= avail;
+  }
+  return 0;
+}
+
+bool Controller::readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out) {
+  uint64_t avail = 0;
+  const uint8_t* p = translateForDevice(iova, 8, false, &avail);
+  if (!p || avail != 8) {
+    recordFault(iova, 8, false, site, &cmd);
+    return false;
+  }
+  std::memcpy(out, p, 8);
+  return true;
+}
+
+uint16_t Controller::mapDataPointer(const Command& cmd, uint64_t len, bool deviceWrites) {
+  pieces_.clear();
+  dptrCmb_ = -1;
+  uint32_t psdt = (cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3;
+  if (psdt == PSDT_PRP) return mapPrp(cmd, len, deviceWrites);
+  // SGLs are refused with Invalid Field when the controller does not support them (4.2).
+  // PSDT 11b is reserved. PSDT 10b differs from 01b only in MPTR, and namespaces here
+  // carry no metadata, so MPTR is never used.
+  if (config_.sgl == SglSupport::Off || psdt == 0x3) return status(SC_INVALID_FIELD);
+  return mapSgl(cmd, len, deviceWrites);
+}
+
+// Copies `len` bytes of device memory at `iova` (a SGL segment) into `dst`.
+bool Controller::readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst) {
+  while (len > 0) {
+    uint64_t avail = 0;
+    const uint8_t* p = translateForDevice(iova, len, false, &avail);
+    if (!p) {
+      recordFault(iova, len, false, site, &cmd);
+      return false;
+    }
+    std::memcpy(dst, p, avail);
+    dst += avail, iova += avail, len -= avail;
+  }
+  return true;
+}
+
+// SGL rules (4.4): SGL1 holds one descriptor; a Segment descriptor points to a segment (an
+// array of descriptors whose length is a non-zero multiple of 16) and may only be the last
+// descriptor of its segment; a Last Segment descriptor points to the final segment, which
+// holds no further segment descriptors. Data Block descriptors carry data; Bit Bucket
+// descriptors (reads only) discard it. The data described must equal the transfer length.
+uint16_t Controller::mapSgl(const Command& cmd, uint64_t len, bool deviceWrites) {
+  constexpr uint32_t kMaxDescriptors = 4096;
+  const bool dword = config_.sgl == SglSupport::DwordAligned;
+  SglDesc first;
+  std::memcpy(&first, &cmd.sqe.dptr1, 16);
+  const SglDesc* descs = &first;
+  uint32_t n = 1;
+  bool inLastSegment = false;
+  uint64_t remaining = len;
+  uint32_t total = 0;
+  for (;;) {
+    bool chained = false;
+    for (uint32_t i = 0; i < n; i++) {
+      const SglDesc& d = descs[i];
+      uint32_t type = d.id >> 4, subtype = d.id & 0xF;
+      if (++total > kMaxDescriptors) return status(SC_INVALID_SGL_DESCRIPTOR_COUNT);
+      if (type == SGL_TYPE_DATA_BLOCK || type == SGL_TYPE_BIT_BUCKET) {
+        if (subtype == SGL_SUBTYPE_OFFSET && type == SGL_TYPE_DATA_BLOCK) return status(SC_SGL_OFFSET_INVALID);
+        if (subtype != SGL_SUBTYPE_ADDRESS) return status(SC_SGL_DESCRIPTOR_TYPE_INVALID);
+        if (type == SGL_TYPE_BIT_BUCKET && !deviceWrites) return status(SC_SGL_DESCRIPTOR_TYPE_INVALID);
+        if (dword && d.len % 4 != 0) return status(SC_DATA_SGL_LENGTH_INVALID);
+        if (dword && type == SGL_TYPE_DATA_BLOCK && d.addr % 4 != 0) return status(SC_INVALID_FIELD);
+        if (d.len > remaining) return status(SC_DATA_SGL_LENGTH_INVALID);
+        if (type == SGL_TYPE_BIT_BUCKET) {
+          if (d.len) pieces_.push_back({nullptr, d.len});
+        } else if (d.len) {
+          if (uint16_t s = addPiece(cmd, d.addr, d.len, deviceWrites, FaultSite::Data)) return s;
+        }
+        remaining -= d.len;
+        continue;
+      }
+      if (type == SGL_TYPE_SEGMENT || type == SGL_TYPE_LAST_SEGMENT) {
+        if (i != n - 1 || inLastSegment) return status(SC_INVALID_SGL_SEGMENT_DESCRIPTOR);
+        if (subtype != SGL_SUBTYPE_ADDRESS) return status(SC_SGL_DESCRIPTOR_TYPE_INVALID);
+        if (d.len == 0 || d.len % SGL_DESC_SIZE != 0) return status(SC_INVALID_SGL_SEGMENT_DESCRIPTOR);
+        if (d.len / SGL_DESC_SIZE + total > kMaxDescriptors) return status(SC_INVALID_SGL_DESCRIPTOR_COUNT);
+        if (uint16_t s = noteCmbUse(d.addr)) return s;
+        sglSegment_.resize(d.len / SGL_DESC_SIZE);
+        if (!readDeviceBytes(cmd, d.addr, d.len, FaultSite::SglSegment, reinterpret_cast<uint8_t*>(sglSegment_.data())))
+          return status(SC_DATA_TRANSFER_ERROR);
+        inLastSegment = type == SGL_TYPE_LAST_SEGMENT;
+        descs = sglSegment_.data();
+        n = static_cast<uint32_t>(sglSegment_.size());
+        chained = true;
+        break;
+      }
+      return status(SC_SGL_DESCRIPTOR_TYPE_INVALID);  // keyed, transport or reserved types
+    }
+    if (!chained) break;
+  }
+  if (remaining != 0) return status(SC_DATA_SGL_LENGTH_INVALID);
+  return 0;
+}
+
+// PRP rules (4.3): PRP1 may carry a dword-aligned offset; a transfer crossing one page
+// boundary puts the second page in PRP2 (page-aligned); more pages put a PRP list pointer
+// in PRP2. List entries are page-aligned; the last entry of a list page chains to the next
+// list page when more entries remain. Any misaligned entry: PRP Offset Invalid.
+uint16_t Controller::mapPrp(const Command& cmd, uint64_t len, bool deviceWrites) {
+  const uint64_t page = pageSize_, mask = page - 1;
+  uint64_t prp1 = cmd.sqe.dptr1, prp2 = cmd.sqe.dptr2;
+  if (prp1 & 0x3) return status(SC_PRP_OFFSET_INVALID);
+  uint64_t first = page - (prp1 & mask);
+  if (first > len) first = len;
+  if (uint16_t s = addPiece(cmd, prp1, first, deviceWrites, FaultSite::Data)) return s;
+  uint64_t remaining = len - first;
+  if (remaining == 0) return 0;
+  if (remaining <= page) {
+    if (prp2 & mask) return status(SC_PRP_OFFSET_INVALID);
+    return addPiece(cmd, prp2, remaining, deviceWrites, FaultSite::Data);
+  }
+  if (prp2 & 0x7) return status(SC_PRP_OFFSET_INVALID);  // list entries are qwords
+  uint64_t entryAddr = prp2;
+  while (remaining > 0) {
+    uint64_t entry;
+    if (uint16_t s = noteCmbUse(entryAddr)) return s;
+    if (!readDeviceQword(cmd, entryAddr, FaultSite::PrpList, &entry)) return status(SC_DATA_TRANSFER_ERROR);
+    bool lastSlotOfPage = ((entryAddr + 8) & mask) == 0;
+    if (lastSlotOfPage && remaining > page) {
+      // Chain to the next list page.
+      if (entry & mask) return status(SC_PRP_OFFSET_INVALID);
+      entryAddr = entry;
+      continue;
+    }
+    if (entry & mask) return status(SC_PRP_OFFSET_INVALID);
+    uint64_t n = remaining < page ? remaining : page;
+    if (uint16_t s = addPiece(cmd, entry, n, deviceWrites, FaultSite::Data)) return s;
+    remaining -= n;
+    entryAddr += 8;
+  }
+  return 0;
+}
+
+void Controller::copyToHost(const uint8_t* src, uint64_t len) {
+  for (const HostPiece& p : pieces_) {
+    if (len == 0) break;
+    uint64_t n = p.len < len ? p.len : len;
+    if (p.host) std::memcpy(p.host, src, n);  // a bit bucket discards
+    src += n;
+    len -= n;
+  }
+}
+
+void Controller::copyFromHost(uint8_t* dst, uint64_t len) {
+  for (const HostPiece& p : pieces_) {
+    if (len == 0) break;
+    uint64_t n = p.len < len ? p.len : len;
+    std::memcpy(dst, p.host, n);
+    dst += n;
+    len -= n;
+  }
+}
+
+uint16_t Controller::transferToHost(const Command& cmd, const uint8_t* data, uint64_t len) {
+  // Admin commands always use PRPs (4.2: PSDT is reserved for admin commands over PCIe).
+  if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return status(SC_INVALID_FIELD);
+  pieces_.clear();
+  dptrCmb_ = -1;
+  if (uint16_t s = mapPrp(cmd, len, true)) return s;
+  copyToHost(data, len);
+  return 0;
+}
+
+}  // namespace phyr::emu

@@ -1,0 +1,231 @@
+// Parses the embedded controller's target string: 'emu' or 'emu:key=value,...'.
+// Every key is known here; an unknown key or a bad value is rejected with a message that
+// lists what is valid. The result is plain data (no native code involved).
+import { PhyrError } from '../lib/errors';
+import { checkFaultFits, parseFault } from './faults';
+
+/** A target string was rejected. `key` names the offending key when there is one. */
+export class EmuTargetError extends PhyrError {
+  constructor(
+    message: string,
+    /** The key whose value was rejected, if any. */
+    readonly key?: string,
+  ) {
+    super('PHYR_BAD_EMU_TARGET', message);
+  }
+}
+
+/** Per-command latency model. */
+export type LatencyModel =
+  | { kind: 'fixed'; ns: number }
+  | { kind: 'uniform'; minNs: number; maxNs: number }
+  | { kind: 'exponential'; meanNs: number };
+
+/** SGL support the controller advertises (Identify Controller SGLS). */
+export type SglMode = 'off' | 'on' | 'dword';
+
+/** Parsed emulated-controller options (the defaults apply to keys not given). */
+export interface EmuOptions {
+  /** Namespace storage: null (discard, reads zeros), ram (sparse) or file (persistent). */
+  backend: 'null' | 'ram' | 'file';
+  /** Backing file for backend=file. */
+  path?: string;
+  /** Number of namespaces. */
+  namespaces: number;
+  /** log2 of the LBA size: 9 (512 B) or 12 (4 KiB). */
+  lbads: 9 | 12;
+  /** Capacity of each namespace in bytes. */
+  nsBytes: number;
+  /** IO queue pairs offered (Number of Queues feature maximum). */
+  queues: number;
+  /** Largest queue, in entries (CAP.MQES + 1). */
+  qsize: number;
+  /** MDTS: max transfer 2^mdts x 4 KiB; 0 = no limit. */
+  mdts: number;
+  /** SGL support: off, on (byte aligned), dword (dword aligned). */
+  sgl: SglMode;
+  /** Controller memory buffer size in bytes (0 = none). */
+  cmbBytes: number;
+  /** Per-command latency model, if any. */
+  latency?: LatencyModel;
+  /** Commands per second cap, if any. */
+  iops?: number;
+  /** Bytes per second cap, if any. */
+  bandwidth?: number;
+  /** Commands executing inside the device at once, if capped. */
+  inflight?: number;
+  /** Fault injection specs (see docs/EMULATOR.md), as given. */
+  faults: string[];
+  /** Serial number (Identify Controller SN), at most 20 characters. */
+  serial: string;
+}
+
+/** Defaults of every option. */
+export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
+  backend: 'ram',
+  namespaces: 1,
+  lbads: 9,
+  nsBytes: 1 << 30,
+  queues: 64,
+  qsize: 1024,
+  mdts: 7,
+  sgl: 'off',
+  cmbBytes: 0,
+  faults: [],
+  serial: 'PHYREMU0001',
+} as EmuOptions);
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
+
+/** Parses '4096', '16M', '1G', '2T' (binary units; an optional trailing 'B' or 'iB'). */
+export function parseSize(text: string, key = 'size'): number {
+  const m = /^(\d+)([KMGTP]?)(?:i?B)?$/i.exec(text);
+  if (!m) throw new EmuTargetError(`${key}=${text}: expected a byte count such as 4096, 512K, 16M, 1G or 2T`, key);
+  const n = Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()];
+  if (!Number.isSafeInteger(n)) throw new EmuTargetError(`${key}=${text}: too large`, key);
+  return n;
+}
+
+const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
+
+/** The longest duration the device model holds (2^40 ns, about 18 minutes). */
+export const MAX_DURATION_NS = 2 ** 40;
+
+/** Parses a duration such as '80us', '1.5ms', '500ns' into nanoseconds (at most MAX_DURATION_NS). */
+export function parseDuration(text: string, key = 'latency'): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(text);
+  if (!m) throw new EmuTargetError(`${key}=${text}: expected a duration such as 500ns, 80us, 1.5ms or 1s`, key);
+  const ns = Math.round(Number(m[1]) * TIME_UNITS[m[2]]);
+  if (!(ns <= MAX_DURATION_NS)) throw new EmuTargetError(`${key}=${text}: at most ${MAX_DURATION_NS} ns (1099s)`, key);
+  return ns;
+}
+
+// A cap or latency of 0 would mean "none" for some keys and be refused for others: every
+// such key refuses it, and leaving the key out is how to say "none".
+function positive(key: string, text: string, n: number, what: string): number {
+  if (n === 0) throw new EmuTargetError(`${key}=${text}: ${what} must be positive; leave ${key} out for none`, key);
+  return n;
+}
+
+/** Parses 'latency=' values: '80us' (fixed), '60us-100us' (uniform), 'exp:80us' (exponential). */
+export function parseLatency(text: string): LatencyModel {
+  if (text.startsWith('exp:')) return { kind: 'exponential', meanNs: positive('latency', text, parseDuration(text.slice(4)), 'the mean latency') };
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const minNs = parseDuration(text.slice(0, dash));
+    const maxNs = parseDuration(text.slice(dash + 1));
+    if (maxNs < minNs) throw new EmuTargetError(`latency=${text}: the upper bound is below the lower bound`, 'latency');
+    positive('latency', text, maxNs, 'the upper bound');
+    return { kind: 'uniform', minNs, maxNs };
+  }
+  return { kind: 'fixed', ns: positive('latency', text, parseDuration(text), 'the latency') };
+}
+
+function integer(key: string, text: string, min: number, max: number, what = ''): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new EmuTargetError(`${key}=${text}: expected an integer ${min}..${max}${what}`, key);
+  }
+  return Number(text);
+}
+
+type Setter = (o: EmuOptions, value: string) => void;
+
+/** Every key the target accepts, with a one-line description (used in error messages). */
+export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
+  backend: {
+    help: 'null | ram | file:PATH',
+    set: (o, v) => {
+      if (v === 'null' || v === 'ram') o.backend = v;
+      else if (v.startsWith('file:') && v.length > 5) {
+        o.backend = 'file';
+        o.path = v.slice(5);
+      } else throw new EmuTargetError(`backend=${v}: expected null, ram or file:PATH`, 'backend');
+    },
+  },
+  ns: { help: 'number of namespaces, 1..1024', set: (o, v) => (o.namespaces = integer('ns', v, 1, 1024)) },
+  lbads: {
+    help: 'LBA size: 9 (512 B) or 12 (4 KiB)',
+    set: (o, v) => {
+      if (v !== '9' && v !== '12') throw new EmuTargetError(`lbads=${v}: expected 9 (512-byte LBAs) or 12 (4 KiB LBAs)`, 'lbads');
+      o.lbads = Number(v) as 9 | 12;
+    },
+  },
+  size: { help: 'capacity of each namespace, e.g. 1G', set: (o, v) => (o.nsBytes = parseSize(v, 'size')) },
+  queues: { help: 'IO queue pairs offered, 1..1024', set: (o, v) => (o.queues = integer('queues', v, 1, 1024)) },
+  qsize: { help: 'largest queue in entries (CAP.MQES + 1), 2..65536', set: (o, v) => (o.qsize = integer('qsize', v, 2, 65536)) },
+  mdts: { help: 'max transfer 2^N x 4 KiB, 0..15 (0 = no limit)', set: (o, v) => (o.mdts = integer('mdts', v, 0, 15)) },
+  sgl: {
+    help: 'off | on | dword',
+    set: (o, v) => {
+      if (v !== 'off' && v !== 'on' && v !== 'dword') throw new EmuTargetError(`sgl=${v}: expected off, on (byte-aligned SGLs) or dword`, 'sgl');
+      o.sgl = v;
+    },
+  },
+  cmb: {
+    help: 'controller memory buffer size, e.g. 16M (0 or off = none)',
+    set: (o, v) => (o.cmbBytes = v === 'off' ? 0 : parseSize(v, 'cmb')),
+  },
+  latency: { help: 'per-command latency: 80us, 60us-100us or exp:80us', set: (o, v) => (o.latency = parseLatency(v)) },
+  iops: { help: 'commands per second cap, 1..1000000000', set: (o, v) => (o.iops = integer('iops', v, 1, 1e9)) },
+  bw: {
+    help: 'bandwidth cap in bytes per second, e.g. 2G (1..1P)',
+    set: (o, v) => {
+      const n = positive('bw', v, parseSize(v, 'bw'), 'the bandwidth cap');
+      if (n > 2 ** 50) throw new EmuTargetError(`bw=${v}: at most 1P (2^50 bytes per second)`, 'bw');
+      o.bandwidth = n;
+    },
+  },
+  inflight: { help: 'commands executing in the device at once, 1..65536', set: (o, v) => (o.inflight = integer('inflight', v, 1, 65536)) },
+  faults: {
+    help: "fault injection specs joined by '+' (fail, drop, delay, cfs, stop, resume, corrupt, remove, clear), e.g. fail:nth=100:status=0x281+corrupt:lba=100",
+    set: (o, v) => {
+      const specs = v.split('+');
+      if (specs.some((f) => f.length === 0)) throw new EmuTargetError(`faults=${v}: an empty fault spec; give specs joined by '+', e.g. faults=fail:nth=10+cfs:after=100`, 'faults');
+      o.faults = specs;
+      for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
+    },
+  },
+  serial: {
+    help: 'serial number, 1..20 printable ASCII characters',
+    set: (o, v) => {
+      if (!/^[\x21-\x7e]{1,20}$/.test(v)) throw new EmuTargetError(`serial=${v}: expected 1..20 printable ASCII characters`, 'serial');
+      o.serial = v;
+    },
+  },
+};
+
+function keyList(): string {
+  return Object.entries(EMU_KEYS)
+    .map(([k, { help }]) => `${k} (${help})`)
+    .join(', ');
+}
+
+/** Parses a target string into options; throws EmuTargetError on anything unknown or bad. */
+export function parseEmuTarget(target: string): EmuOptions {
+  if (typeof target !== 'string') throw new EmuTargetError(`an emulated-controller target must be a string such as 'emu' or 'emu:size=1G' (got ${typeof target})`);
+  const o: EmuOptions = { ...EMU_DEFAULTS, faults: [] };
+  if (target === 'emu') return o;
+  if (!target.startsWith('emu:')) throw new EmuTargetError(`'${target}' is not an emulated-controller target: use 'emu' or 'emu:key=value,...'`);
+  const seen = new Set<string>();
+  for (const item of target.slice(4).split(',')) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new EmuTargetError(`'${item}' in '${target}' is not key=value; valid keys: ${keyList()}`);
+    const key = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    // Own keys only: 'constructor' or '__proto__' are not options.
+    const spec = Object.hasOwn(EMU_KEYS, key) ? EMU_KEYS[key] : undefined;
+    if (!spec) throw new EmuTargetError(`unknown key '${key}' in '${target}'; valid keys: ${keyList()}`, key);
+    if (seen.has(key)) throw new EmuTargetError(`key '${key}' is given twice in '${target}'`, key);
+    seen.add(key);
+    spec.set(o, value);
+  }
+  const lba = 2 ** o.lbads;
+  if (o.nsBytes < lba || o.nsBytes % lba !== 0) {
+    throw new EmuTargetError(`size=${o.nsBytes}: must be a non-zero multiple of the LBA size (${lba} bytes)`, 'size');
+  }
+  if (o.nsBytes * o.namespaces > 2 ** 46) throw new EmuTargetError('ns x size must not exceed 64T', 'size');
+  if (o.cmbBytes % 4096 !== 0 || o.cmbBytes > 2 ** 30) throw new EmuTargetError(`cmb=${o.cmbBytes}: must be a multiple of 4K, at most 1G`, 'cmb');
+  for (const f of o.faults) checkFaultFits(f, parseFault(f), o); // needs lbads and size, known only now
+  return o;
+}
