@@ -86,13 +86,15 @@ function walk(root, dir, out) {
   return out;
 }
 
-// Blanks comments (keeping line breaks, so offsets and lines stay put) and leaves strings,
-// so a commented-out import is not read and a `//` inside a string is not a comment.
+// Blanks comments (keeping line breaks, so offsets and lines stay put) and marks which
+// offsets are code, so a commented-out import, or one spelled inside a string, is not
+// read, and a `//` inside a string is not a comment.
 // JavaScript regex literals are skipped by the usual previous-token rule; in C++ a quote
 // after a digit or letter is a digit separator (50'000), not a character literal.
 function stripComments(src, lang) {
   const out = src.split('');
   const n = src.length;
+  const isCode = new Uint8Array(n);
   const blank = (a, b) => {
     for (let k = a; k < b; k++) if (out[k] !== '\n') out[k] = ' ';
   };
@@ -102,6 +104,7 @@ function stripComments(src, lang) {
   while (i < n) {
     const top = stack[stack.length - 1];
     const c = src[i];
+    if (!top.tpl) isCode[i] = 1;
     if (top.tpl) {
       if (c === '\\') i += 2;
       else if (c === '`') {
@@ -130,6 +133,7 @@ function stripComments(src, lang) {
       continue;
     }
     if (c === '"' || (c === "'" && !(lang === 'cc' && /[\w]/.test(src[i - 1] ?? '')))) {
+      isCode[i] = 0;
       i++;
       while (i < n && src[i] !== c && src[i] !== '\n') i += src[i] === '\\' ? 2 : 1;
       i++;
@@ -138,11 +142,13 @@ function stripComments(src, lang) {
     }
     if (lang === 'js') {
       if (c === '`') {
+        isCode[i] = 0;
         stack.push({ tpl: true });
         i++;
         continue;
       }
       if (c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev))) {
+        isCode[i] = 0;
         i++;
         let inClass = false;
         while (i < n && src[i] !== '\n') {
@@ -170,7 +176,7 @@ function stripComments(src, lang) {
     if (!/\s/.test(c)) prev = c;
     i++;
   }
-  return out.join('');
+  return { code: out.join(''), isCode };
 }
 
 function lineAt(starts, offset) {
@@ -200,12 +206,12 @@ const SCRIPT_PATTERNS = [
 
 // Every import specifier of a script file: { spec, line, typeOnly }.
 function scriptImports(src) {
-  const code = stripComments(src, 'js');
+  const { code, isCode } = stripComments(src, 'js');
   const starts = lineStarts(code);
   const found = new Map();
   for (const p of SCRIPT_PATTERNS) {
     for (const m of code.matchAll(p.re)) {
-      if (found.has(m.index)) continue;
+      if (found.has(m.index) || !isCode[m.index]) continue;
       const typeOnly = p.kind === 'static' && /^type\s/.test(m[1]);
       found.set(m.index, { spec: m[p.spec], line: lineAt(starts, m.index), typeOnly });
     }
@@ -214,10 +220,13 @@ function scriptImports(src) {
 }
 
 function nativeIncludes(src) {
-  const code = stripComments(src, 'cc');
+  const { code, isCode } = stripComments(src, 'cc');
   const starts = lineStarts(code);
   const out = [];
-  for (const m of code.matchAll(/^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"/gm)) out.push({ spec: m[1], line: lineAt(starts, m.index) });
+  for (const m of code.matchAll(/^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"/gm)) {
+    const hash = m.index + m[0].indexOf('#');
+    if (isCode[hash]) out.push({ spec: m[1], line: lineAt(starts, m.index) });
+  }
   return out;
 }
 
@@ -470,4 +479,5 @@ function main() {
   console.log(`layout: clean: ${summary}`);
 }
 
-main();
+if (require.main === module) main();
+module.exports = { ROOMS, analyse, scriptImports, nativeIncludes };
