@@ -38,7 +38,9 @@ const BUILD_DIRS = ['dist'];
 
 const SCRIPT = /\.(ts|tsx|js|mjs|cjs)$/;
 const NATIVE = /\.(cc|cpp|c|h|hh|hpp)$/;
-const SKIP_DIRS = new Set(['node_modules', 'build', 'dist']);
+// Not read: installed packages anywhere; build output at the repository root.
+const SKIP_DIRS = new Set(['node_modules']);
+const SKIP_TOP = new Set(['build', ...BUILD_DIRS]);
 
 function parseArgs(argv) {
   const opts = { root: path.resolve(__dirname, '..', '..'), rooms: false, graph: false };
@@ -80,7 +82,7 @@ function walk(root, dir, out) {
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const rel = dir ? `${dir}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(root, rel, out);
+      if (!SKIP_DIRS.has(e.name) && !(dir === '' && SKIP_TOP.has(e.name)) && !e.name.startsWith('.')) walk(root, rel, out);
     } else if (e.isFile()) out.push(rel);
   }
   return out;
@@ -440,7 +442,8 @@ function describeCycle(lang, graph, scc) {
   const hops = pathBack.map((f, k) => `${f}:${graph.get(f).get(pathBack[k + 1] ?? start)}`);
   const rest = scc.filter((f) => !pathBack.includes(f));
   const label = lang === 'ts' ? 'import circle' : 'include circle';
-  return `${hops[0]}: ${label} of ${scc.length} files: ${hops.join(' -> ')} -> ${start}${rest.length ? ` (with ${rest.join(', ')})` : ''}`;
+  const rooms = [...new Set(scc.map((f) => roomLabel(roomOf(f))))].join(', ');
+  return `${hops[0]}: ${label} of ${scc.length} files in ${rooms}: ${hops.join(' -> ')} -> ${start}${rest.length ? ` (with ${rest.join(', ')})` : ''}`;
 }
 
 function printRooms() {

@@ -106,7 +106,7 @@ t.test('a three-file circle is printed as its path, each hop with its line', asy
     'drivers/nvme/b.ts': "// b needs c\nimport { c } from './c';\nexport const b = () => c;\n",
     'drivers/nvme/c.ts': "export const c = () => 0;\nexport type A = typeof import('./a');\n",
   });
-  t.same(got, ['drivers/nvme/a.ts:1: import circle of 3 files: drivers/nvme/a.ts:1 -> drivers/nvme/b.ts:2 -> drivers/nvme/c.ts:2 -> drivers/nvme/a.ts']);
+  t.same(got, ['drivers/nvme/a.ts:1: import circle of 3 files in drivers/nvme (rank 2): drivers/nvme/a.ts:1 -> drivers/nvme/b.ts:2 -> drivers/nvme/c.ts:2 -> drivers/nvme/a.ts']);
 });
 
 t.test('a circle of C++ headers is found in the include graph', async (t) => {
@@ -115,7 +115,7 @@ t.test('a circle of C++ headers is found in the include graph', async (t) => {
     'addon/x.h': '#pragma once\n#include "addon/y.h"\n',
     'addon/y.h': '#pragma once\n#include "x.h"\n',
   });
-  t.same(got, ['addon/x.h:2: include circle of 2 files: addon/x.h:2 -> addon/y.h:2 -> addon/x.h']);
+  t.same(got, ['addon/x.h:2: include circle of 2 files in lib+addon (rank 1): addon/x.h:2 -> addon/y.h:2 -> addon/x.h']);
 });
 
 t.test('a C++ include that reaches another room by a bare name is an include by room', async (t) => {
