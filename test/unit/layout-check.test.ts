@@ -121,9 +121,22 @@ t.test('a circle of C++ headers is found in the include graph', async (t) => {
 t.test('a C++ include that reaches another room by a bare name is an include by room', async (t) => {
   const got = violations(t, {
     ...CLEAN,
-    'drivers/nvme/native/prp.cc': '#include "drivers/nvme/native/prp.h"\n#include "registry.h"\n',
+    'drivers/nvme/native/prp.cc': '#include "drivers/nvme/native/prp.h"\n#include "registry.h"\n#include "../../../addon/registry.h"\n',
   });
-  t.same(got, ['drivers/nvme/native/prp.cc:2: includes "registry.h" (addon/registry.h): drivers/nvme (rank 2) -> lib+addon (rank 1): include by room: write "addon/registry.h"']);
+  t.same(got, [
+    'drivers/nvme/native/prp.cc:2: includes "registry.h" (addon/registry.h): drivers/nvme (rank 2) -> lib+addon (rank 1): include by room: write "addon/registry.h"',
+    'drivers/nvme/native/prp.cc:3: includes "../../../addon/registry.h" (addon/registry.h): drivers/nvme (rank 2) -> lib+addon (rank 1): include by room: write "addon/registry.h"',
+  ]);
+});
+
+t.test('a bare include name that two files answer to is reported', async (t) => {
+  const got = violations(t, {
+    ...CLEAN,
+    'addon/eventfd/ops.h': '#pragma once\n',
+    'addon/memory/ops.h': '#pragma once\n',
+    'addon/registry.h': '#pragma once\n#include "spec/nvme.h"\n#include "ops.h"\n',
+  });
+  t.same(got, ['addon/registry.h:3: includes "ops.h" (addon/eventfd/ops.h): lib+addon (rank 1) -> lib+addon (rank 1): the bare name also matches addon/memory/ops.h']);
 });
 
 t.test('an import or include of a file that does not exist is reported', async (t) => {
