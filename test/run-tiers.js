@@ -49,6 +49,11 @@ function tapCounts({ out, status }) {
 
 const tiers = [
   {
+    name: 'layout',
+    // One-way layers and no import circles (test/layout/check-imports.js); needs only node.
+    run: () => (run(process.execPath, [path.join(ROOT, 'test', 'layout', 'check-imports.js')]).status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
+  },
+  {
     name: 'typecheck',
     run: () => {
       const r = run(bin('tsc'), ['-p', 'tsconfig.test.json']);
