@@ -12,3 +12,4 @@ export { PhyrError } from './lib/errors';
 export { openPciFunction } from './targets';
 export { open } from './targets/open';
 export type { PciFunction } from './lib/pci/function';
+export type { EmuFunction } from './emu';

@@ -16,7 +16,7 @@
 // S is the 15-bit status field in hex: SCT << 8 | SC, plus 0x4000 for DNR (0x281 =
 // Unrecovered Read Error). The default is 0x6 (Internal Error).
 import { NVME } from '../spec/nvme';
-import { EmuTargetError, parseDuration } from './target';
+import { EmuTargetError, parseDuration } from './values';
 
 /** A parsed fault rule, in the shape the native device takes. */
 export interface FaultRuleSpec {

@@ -8,7 +8,7 @@
 //   openVfio(PEER_BDF, { peerOf: ctrl.fn as VfioFunction }).
 import * as crypto from 'crypto';
 import * as phyr from '../index';
-import type { EmuFunction } from '../emu';
+import type { EmuFunction } from '../index';
 
 async function main(): Promise<void> {
   const ctrl = await phyr.open('emu:backend=ram,size=64M,cmb=1M,sgl=on');
