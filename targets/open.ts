@@ -1,7 +1,7 @@
 // open(target): a target string to a running controller — the three-line entry of the
 // package. It lives above the driver and both PCI-function implementations because it is
 // the one place that joins them.
-import { Controller, checkOpenOptions, type OpenOptions } from '../drivers/nvme/controller';
+import { Controller, checkOpenOptions, type OpenOptions } from '../drivers/nvme';
 import { openPciFunction } from './index';
 
 /**

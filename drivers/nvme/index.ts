@@ -25,7 +25,7 @@ export {
   statusName,
 } from './errors';
 export type { CommandInfo, NvmeStatus } from './errors';
-export { formatIdentifyController, formatIdentifyNamespace, parseIdentifyController, parseIdentifyNamespace } from './identify';
+export { formatInUse, formatIdentifyController, formatIdentifyNamespace, parseIdentifyController, parseIdentifyNamespace } from './identify';
 export type { IdentifyController, IdentifyNamespace, LbaFormat, PowerState } from './identify';
 export type { DataPointerCaps, DataPointerDecision, QueuePairStats } from './native';
 export { NVME } from '../../spec/nvme';

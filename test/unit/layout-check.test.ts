@@ -33,12 +33,13 @@ const CLEAN: Tree = {
   'emu/memory.ts': "import { s } from '../lib/errors';\nexport const m = s;\n",
   'emu/native/queues.cc': '#include "spec/nvme.h"\n#include "addon/registry.h"\n',
   'drivers/nvme/controller.ts': "import type { OPC_READ } from '../../spec/nvme';\nimport { s } from '../../lib/errors.js';\nexport const c: typeof OPC_READ = 2;\nexport const d = s;\n",
+  'drivers/nvme/index.ts': "export { c } from './controller';\n",
   'drivers/nvme/native/prp.cc': '#include "drivers/nvme/native/prp.h"\n#include "prp.h"\n#include "addon/registry.h"\n',
   'drivers/nvme/native/prp.h': '#pragma once\n#include "spec/nvme.h"\n',
-  'targets/open.ts': "import { m } from '../emu/memory';\nimport { c } from '../drivers/nvme/controller';\nexport const o = [m, c];\n",
-  'conformance/case.ts': "const { c } = require('../drivers/nvme/controller');\nexport const k = c;\n",
+  'targets/open.ts': "import { m } from '../emu/memory';\nimport { c } from '../drivers/nvme';\nexport const o = [m, c];\n",
+  'conformance/case.ts': "const { c } = require('../drivers/nvme');\nexport const k = c;\n",
   'bench/cli/run.ts': "export async function go() { return import('../../targets/open'); }\n",
-  'index.ts': "export * from './targets/open';\nexport { c } from './drivers/nvme/controller';\n",
+  'index.ts': "export * from './targets/open';\nexport { c } from './drivers/nvme';\n",
   'tools/phyr.ts': "import { o } from '../index';\nimport { go } from '../bench/cli/run';\nexport const p = [o, go];\n",
   'examples/read.ts': "import * as crypto from 'crypto';\nimport * as p from 'node:path';\nimport * as phyr from '../index';\nimport * as pkg from 'phyr';\nimport { helper } from './helper';\nexport const e = [crypto, p, phyr, pkg, helper];\n",
   'examples/helper.ts': 'export const helper = 1;\n',
@@ -74,7 +75,7 @@ t.test('a clean tree passes with a one-line summary', async (t) => {
   const r = check(build(t, CLEAN));
   t.equal(r.status, 0, r.lines.join('\n'));
   t.same(r.lines.length, 1);
-  t.match(r.lines[0], /^layout: clean: 18 files, \d+ file edges, 10 rooms$/);
+  t.match(r.lines[0], /^layout: clean: 19 files, \d+ file edges, 10 rooms$/);
 });
 
 t.test('an upward import is reported at its line with both rooms and ranks', async (t) => {
@@ -96,6 +97,13 @@ t.test('emu and drivers/nvme never import each other, type-only and C++ included
   t.same(got, [
     "emu/memory.ts:2: imports '../drivers/nvme/controller' (type only) (drivers/nvme/controller.ts): emu (rank 2) -> drivers/nvme (rank 2): sibling import",
     'drivers/nvme/native/prp.cc:3: includes "emu/native/queues.h" (emu/native/queues.h): drivers/nvme (rank 2) -> emu (rank 2): sibling import',
+  ]);
+});
+
+t.test('other rooms reach the driver only through its entry drivers/nvme/index.ts', async (t) => {
+  const got = violations(t, { ...CLEAN, 'conformance/case.ts': "import { c } from '../drivers/nvme/controller';\nexport const k = c;\n" });
+  t.same(got, [
+    "conformance/case.ts:1: imports '../drivers/nvme/controller' (drivers/nvme/controller.ts): conformance (rank 3) -> drivers/nvme (rank 2): import drivers/nvme through its entry drivers/nvme/index.ts, not a module inside it",
   ]);
 });
 

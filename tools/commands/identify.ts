@@ -2,7 +2,7 @@
 // printed like nvme-cli's id-ctrl / id-ns, with the same field names in JSON.
 import { parseArgs } from 'util';
 import { open } from '../../targets/open';
-import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme/identify';
+import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme';
 import { PhyrError } from '../../lib/errors';
 import { DEFAULT_TARGET } from '../../targets';
 import { checkTarget } from '../../targets/check';

@@ -4,8 +4,8 @@
 // the driver's Controller for validate's driver-level cases. It also reads the device's
 // identity (config space ids, Identify Controller and Namespace) through raw commands, so
 // the report names the device even when the driver cannot bring it up.
-import { Controller } from '../../drivers/nvme/controller';
-import { formatInUse, parseIdentifyController, parseIdentifyNamespace } from '../../drivers/nvme/identify';
+import { Controller } from '../../drivers/nvme';
+import { formatInUse, parseIdentifyController, parseIdentifyNamespace } from '../../drivers/nvme';
 import { NVME } from '../../spec/nvme';
 import { DmaPool } from '../../lib/dma/pool';
 import { PhyrError } from '../../lib/errors';

@@ -1,8 +1,8 @@
 // What validate's driver-level cases receive as ctx.controller: the driver's Controller
 // over the function under test, and a way to shut it down and bring it up again on the
 // same function (the "after shutdown / re-open" integrity case).
-import type { Controller } from '../../../drivers/nvme/controller';
-import type { Namespace } from '../../../drivers/nvme/namespace';
+import type { Controller } from '../../../drivers/nvme';
+import type { Namespace } from '../../../drivers/nvme';
 import type { ValidateContext } from '../types';
 
 /** The driver side of a case. */

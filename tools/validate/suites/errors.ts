@@ -2,10 +2,10 @@
 // send (it checks LBA ranges and namespaces itself) are sent through the driver's batch
 // queue pair, so the controller's answer is what is checked; and what a read of
 // deallocated blocks returns is compared with what the controller says it returns.
-import { statusName } from '../../../drivers/nvme/errors';
-import type { QueuePair } from '../../../drivers/nvme/queue-pair';
+import { statusName } from '../../../drivers/nvme';
+import type { QueuePair } from '../../../drivers/nvme';
 import { NVME } from '../../../spec/nvme';
-import type { Namespace } from '../../../drivers/nvme/namespace';
+import type { Namespace } from '../../../drivers/nvme';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 import { fillBlocks, verifyBlock } from '../pattern';
 import { commandFailure } from './integrity';

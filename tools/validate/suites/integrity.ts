@@ -3,11 +3,11 @@
 // across the namespace, at random overlapping places, on several queue pairs at once, and
 // after a controller reset and a shutdown / re-open. Each case logs its seed, so a failure
 // can be reproduced, and names the first damaged blocks and what the damage looks like.
-import type { Controller } from '../../../drivers/nvme/controller';
-import type { Namespace } from '../../../drivers/nvme/namespace';
-import type { QueuePair } from '../../../drivers/nvme/queue-pair';
+import type { Controller } from '../../../drivers/nvme';
+import type { Namespace } from '../../../drivers/nvme';
+import type { QueuePair } from '../../../drivers/nvme';
 import { NVME } from '../../../spec/nvme';
-import { NvmeStatusError } from '../../../drivers/nvme/errors';
+import { NvmeStatusError } from '../../../drivers/nvme';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 import { describeError } from '../runner';
 import { fillBlocks, prng, verifyBlock, type BlockMismatch } from '../pattern';

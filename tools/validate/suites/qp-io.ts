@@ -3,8 +3,8 @@
 // the driver's Namespace API would refuse to send (out-of-range LBAs, unknown namespaces,
 // reserved opcodes) for the errors suite. Commands go through the driver's data plane:
 // request slots, one native submit per batch, completions reaped from the shared array.
-import { CPL, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from '../../../drivers/nvme/batch';
-import type { QueuePair } from '../../../drivers/nvme/queue-pair';
+import { CPL, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from '../../../drivers/nvme';
+import type { QueuePair } from '../../../drivers/nvme';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 
 /** One command for runOps. */

@@ -3,7 +3,7 @@
 // buffer. The raw queues themselves come from conformance/raw-queue.ts.
 import { read32, read64, write32, write64 } from '../../../lib/mmio';
 import type { IovaRange } from '../../../lib/pci/function';
-import { formatInUse, parseIdentifyNamespace } from '../../../drivers/nvme/identify';
+import { formatInUse, parseIdentifyNamespace } from '../../../drivers/nvme';
 import { NVME } from '../../../spec/nvme';
 import { formatStatus, type RawController, type RawQueue } from '../../../conformance/raw-queue';
 
