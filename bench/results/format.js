@@ -42,4 +42,15 @@ function formatFigure(column, value) {
   return formatNumber(column.format, value);
 }
 
-module.exports = { FORMATS, formatFigure, formatNumber };
+// Decimals a format shows for `n` (null: as many as the number has).
+function shownDecimals(format, n) {
+  return { integer: 0, fixed1: 1, fixed2: 2, 'latency-us': n < 10 ? 2 : 1 }[format] ?? null;
+}
+
+/** `n` rounded to what its column shows, so a run file holds the figures RESULTS.md prints. */
+function roundFor(format, n) {
+  const d = shownDecimals(format, n);
+  return d === null ? n : Number(n.toFixed(d));
+}
+
+module.exports = { FORMATS, formatFigure, formatNumber, roundFor };

@@ -100,7 +100,7 @@ function perScript(script, scriptRuns) {
   const label = (occ) => occ[occ.length - 1].row.label;
   lines.push(
     ...tableLines(
-      ['row', 'label', ...cols.flatMap((c) => [`best ${titleOf(c)}`, 'run'])],
+      ['row', 'label', ...cols.flatMap((c) => [titleOf(c), 'run'])],
       ['---', '---', ...cols.flatMap(() => ['---:', '---'])],
       rows.map(([key, occ]) => [`\`${key}\``, label(occ), ...cols.flatMap((c) => {
         const b = best(occ, c);
@@ -149,9 +149,9 @@ function renderResults(runs) {
     '',
     '## Best figure per row, and its history',
     '',
-    'Per script: every row key seen in its runs, the best of each compared figure with the run',
-    'that measured it (a tie goes to the earlier run), then one line per row with the first',
-    'compared figure of every run that has it.',
+    'Per script: every row key seen in its runs with the best of each compared figure (highest',
+    'IOPS, lowest ns, as its column says) and the run that measured it (a tie goes to the earlier',
+    'run); then one line per row with the first compared figure of every run that has it.',
   ];
   for (const s of scripts) lines.push('', ...perScript(s, ordered.filter((r) => r.script === s)));
   return lines.join('\n') + '\n';
