@@ -173,7 +173,7 @@ const mc = addon.bench.memcpyBandwidth(256 << 20, 1500);
 const memcpyMiBps = mc.bytesPerSecond / 2 ** 20;
 
 // The run as a file in bench/results/, then bench/RESULTS.md rendered from every run file.
-const { gitCommit, machineFacts, utcStamp } = require('./results/machine');
+const { gitCommit, gitDirty, machineFacts, utcStamp } = require('./results/machine');
 const { matrixRun } = require('./results/matrix-run');
 const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
 const { regenerate } = require('./results/render');
@@ -183,6 +183,7 @@ const run = matrixRun({
   seq: nextSeq(RESULTS_DIR, stamp.date),
   command: ['node', 'bench/matrix.js', ...process.argv.slice(2)].join(' '),
   commit: gitCommit(ROOT),
+  dirty: gitDirty(ROOT),
   machine: machineFacts(),
   load: loadAtStart,
   hugepages: hugepagesAtStart,

@@ -16,10 +16,16 @@ function gitCommit(root) {
   return /^[0-9a-f]{40}$/.test(id) ? id : null;
 }
 
+/** Whether `root` has uncommitted changes to tracked files (the commit alone does not say what ran). */
+function gitDirty(root) {
+  const r = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
 /** The date (YYYY-MM-DD) and time (HH:MM:SSZ) of `d` in UTC, as a run file holds them. */
 function utcStamp(d) {
   const iso = d.toISOString();
   return { date: iso.slice(0, 10), time: `${iso.slice(11, 19)}Z` };
 }
 
-module.exports = { gitCommit, machineFacts, utcStamp };
+module.exports = { gitCommit, gitDirty, machineFacts, utcStamp };

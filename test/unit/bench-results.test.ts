@@ -10,7 +10,7 @@ import path from 'path';
 /** A run document as bench/results/validate.js checks it (the fields these tests read). */
 interface Column { key: string; label: string; unit: string | null; format: string; better?: 'higher' | 'lower' }
 interface Row { key: string; label: string; params: Record<string, string | number>; figures: Record<string, unknown> }
-interface Run { date: string; seq: number; script: string; columns: Column[]; rows: Row[]; [field: string]: unknown }
+interface Run { date: string; seq: number; script: string; columns: Column[]; rows: Row[]; notes: string[]; [field: string]: unknown }
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIR = path.join(ROOT, 'bench', 'results');
@@ -160,6 +160,7 @@ t.test('a matrix run document validates and lines up with the committed matrix r
   t.same(run.notes, ['batch and promise APIs: bench/driver-api.js is not present in this tree'], 'a row without figures becomes a note');
   t.same(run.load, { low: 1.23, high: 1.23, when: 'at the start', notes: null });
   t.equal(run.commit, 'a'.repeat(40));
+  t.match(matrixRun({ ...fakeMatrix('2031-01-02', 1), dirty: true }).notes[0], /uncommitted changes/, 'a run of a changed tree says so');
 });
 
 t.test('a new run file takes the next seq of its day and RESULTS.md is regenerated with it', async (t) => {
