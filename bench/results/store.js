@@ -56,7 +56,7 @@ const describe = (v) => JSON.stringify(v);
 function nextSeq(dir, date) {
   const seqs = fs
     .readdirSync(dir)
-    .map((n) => new RegExp(`^${date}-(\\d{2})-`).exec(n))
+    .map((n) => new RegExp(`^${date}-(\\d+)-`).exec(n))
     .filter(Boolean)
     .map((m) => Number(m[1]));
   return seqs.length ? Math.max(...seqs) + 1 : 1;
