@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The benchmark matrix (not a test): a fixed set of `phyr bench` runs on the embedded
 // controller, plus the driver's batch and promise APIs and this machine's memcpy
-// bandwidth, written as a dated section of bench/RESULTS.md. `npm run bench:matrix`
-// builds first; `node bench/matrix.js` runs on an existing dist/.
+// bandwidth, written as one run file in bench/results/ (DATE-SEQ-matrix.json: machine,
+// load, commit, rows), after which bench/RESULTS.md is regenerated from all run files.
+// `npm run bench:matrix` builds first; `node bench/matrix.js` runs on an existing dist/.
 //   --seconds N   runtime per row (default 3)
 //   --repeat N    runs per row; the row shows the median run and the IOPS range (default 3)
-//   --dry-run     print the section instead of appending it to bench/RESULTS.md
+//   --dry-run     print the run file instead of writing it (RESULTS.md is left alone)
 //   --json        also print the raw figures as JSON
 'use strict';
 const { spawnSync } = require('child_process');
@@ -23,6 +24,7 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3
 const REPEAT = Math.max(1, Number(values.repeat));
 const SECONDS = Number(values.seconds);
 const loadAtStart = os.loadavg()[0];
+const startedAt = new Date();
 const hugepagesAtStart = (/HugePages_Free:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8')) || [])[1] ?? '0';
 if (!fs.existsSync(CLI)) {
   console.error('bench/matrix: dist/tools/phyr.js is missing; run `npm run build:ts` (or `npm run bench:matrix`) first');
@@ -59,6 +61,8 @@ function row(label, jobs, extra = {}) {
   return {
     label,
     iops: ios / runtimeS,
+    slowest: jobIops(sorted[0]),
+    fastest: jobIops(sorted[sorted.length - 1]),
     mibps: bytes / runtimeS / 2 ** 20,
     p50: p(50),
     p99: p(99),
@@ -168,31 +172,32 @@ const addon = require(path.join(ROOT, 'build', 'Release', 'phyr.node'));
 const mc = addon.bench.memcpyBandwidth(256 << 20, 1500);
 const memcpyMiBps = mc.bytesPerSecond / 2 ** 20;
 
-const fmt = (n, d = 0) => (n === undefined || n === null || Number.isNaN(n) ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const us = (ns) => (ns === undefined ? '–' : (ns / 1000).toFixed(ns < 10000 ? 2 : 1));
-const date = new Date().toISOString().slice(0, 10);
-const cpu = (os.cpus()[0] || { model: 'unknown' }).model.trim();
-const lines = [
-  '',
-  `## ${date} — phyr bench matrix (bench/matrix.js)`,
-  '',
-  `Machine: ${os.cpus().length} cores (${cpu}), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start, ${hugepagesAtStart} free 2 MiB hugepages. ` +
-    `Each row is the median of ${REPEAT} \`phyr bench\` runs of ${SECONDS} s (time_based; the range gives the slowest and fastest run) on the embedded emulated controller; the emulator's own thread runs on the second core. ` +
-    'Latencies are completion latencies (clat) from the native log-linear histogram; CPU ns/IO is the job thread\'s user+system time divided by its IOs (the loop, the driver\'s submit/reap and the histograms — not the emulator thread; a busy-polling thread spends 1/IOPS per IO whatever its own work); busy ns/IO counts only the loop passes that submitted or reaped something, i.e. the thread\'s own work per IO.',
-  '',
-  '| workload | IOPS (median) | IOPS range | MiB/s | % of memcpy | p50 µs | p99 µs | p99.9 µs | CPU ns/IO | busy ns/IO | dptr | verify |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
-  ...rows.map((r) => `| ${r.label} | ${fmt(r.iops)} | ${r.range} | ${fmt(r.mibps, 1)} | ${fmt((100 * r.mibps) / memcpyMiBps, 1)} | ${us(r.p50)} | ${us(r.p99)} | ${us(r.p999)} | ${fmt(r.cpuNsPerIo)} | ${fmt(r.busyNsPerIo)} | ${r.dptr} | ${r.verify} |`),
-  ...apiRows.map((r) => (r.iops === undefined ? `| ${r.label} | – | – | – | – | – | – | – | – | – | – | ${r.note} |` : `| ${r.label} | ${fmt(r.iops)} | – | ${fmt(r.mibps, 1)} | ${fmt((100 * r.mibps) / memcpyMiBps, 1)} | – | – | – | ${fmt(r.cpuNsPerIo)} | – | | ${r.note ?? ''} |`)),
-  ...floorRows.map((r) => `| ${r.label} | ${fmt(r.iops)} | – | – | – | – | – | – | ${fmt(r.cpuNsPerIo)} | – | prp | ${r.note} |`),
-  '',
-  `memcpy reference: ${fmt(memcpyMiBps)} MiB/s (best pass copying 256 MiB, ${fmt(mc.bytesCopied / 2 ** 20)} MiB copied in ${mc.seconds.toFixed(2)} s, single thread).`,
-  '',
-];
-const section = lines.join('\n');
+// The run as a file in bench/results/, then bench/RESULTS.md rendered from every run file.
+const { gitCommit, gitDirty, machineFacts, utcStamp } = require('./results/machine');
+const { matrixRun } = require('./results/matrix-run');
+const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
+const { regenerate } = require('./results/render');
+const stamp = utcStamp(startedAt);
+const run = matrixRun({
+  ...stamp,
+  seq: nextSeq(RESULTS_DIR, stamp.date),
+  command: ['node', 'bench/matrix.js', ...process.argv.slice(2)].join(' '),
+  commit: gitCommit(ROOT),
+  dirty: gitDirty(ROOT),
+  machine: machineFacts(),
+  load: loadAtStart,
+  hugepages: hugepagesAtStart,
+  repeat: REPEAT,
+  seconds: SECONDS,
+  memcpy: { mibps: memcpyMiBps, bytesCopied: mc.bytesCopied, seconds: mc.seconds },
+  rows,
+  apiRows,
+  floorRows,
+});
 if (values.json) console.log(JSON.stringify({ rows, apiRows, memcpy: mc }, null, 2));
-if (values['dry-run']) process.stdout.write(section);
+if (values['dry-run']) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
 else {
-  fs.appendFileSync(RESULTS, section);
-  process.stderr.write(`matrix: appended a section to ${path.relative(ROOT, RESULTS)}\n`);
+  const file = writeRun(run);
+  regenerate();
+  process.stderr.write(`matrix: wrote ${path.relative(ROOT, file)} and regenerated ${path.relative(ROOT, RESULTS)}\n`);
 }

@@ -1,0 +1,61 @@
+'use strict';
+// The stable key and parameters of a bench/matrix.js row, read from its label. The labels
+// are fixed strings in matrix.js; the key is what ties one workload's figures together
+// across runs (best figure, history), so it must not change when a label's wording does
+// not change the workload.
+
+const RW = [
+  [/randrw 70\/30/, 'randrw70'],
+  [/randread/, 'randread'],
+  [/sequential read/, 'read'],
+  [/sequential write/, 'write'],
+];
+
+const slug = (label) => label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/**
+ * @param {string} label a row label as bench/matrix.js writes it
+ * @returns {{ key: string, params: Record<string, string | number> }}
+ */
+function matrixRowIdentity(label) {
+  const floor = /^(engine alone, null queue|engine \+ driver QueuePair, loopback controller), QD(\d+) \(no device\)$/.exec(label);
+  if (floor) {
+    const loop = floor[1].startsWith('engine alone') ? 'engine' : 'driver';
+    return { key: `floor-${loop}-qd${floor[2]}`, params: { floor: loop === 'engine' ? 'engine alone, null queue' : 'engine + driver QueuePair, loopback controller', iodepth: Number(floor[2]) } };
+  }
+  const bs = /^(\d+) KiB /.exec(label);
+  const qd = /QD(\d+)/.exec(label);
+  const backend = /(null|ram) backend/.exec(label);
+  const rw = RW.find(([re]) => re.test(label));
+  if (!bs || !qd || !backend || !rw) return { key: slug(label), params: {} };
+  const params = { rw: rw[1], bs: `${bs[1]}k`, iodepth: Number(qd[1]), backend: backend[1] };
+  const parts = [rw[1], `${bs[1]}k`, `qd${qd[1]}`];
+  const jobs = / x (\d+) jobs/.exec(label);
+  if (jobs) {
+    params.numjobs = Number(jobs[1]);
+    parts.push(`x${jobs[1]}`);
+  }
+  parts.push(backend[1]);
+  const api = /driver (\w+) API from JS/.exec(label);
+  if (api) {
+    params.api = api[1];
+    parts.unshift(`api-${api[1]}`);
+  }
+  if (/crc32c verify/.test(label)) {
+    params.verify = 'crc32c';
+    parts.push('crc32c');
+  }
+  const dptr = /--dptr=(\w+)/.exec(label);
+  if (dptr) {
+    params.dptr = dptr[1];
+    parts.push(dptr[1]);
+  }
+  const mem = /--mem=([\w:]+)/.exec(label);
+  if (mem) {
+    params.mem = mem[1];
+    parts.push(mem[1].replace(/:/g, '-'));
+  }
+  return { key: parts.join('-'), params };
+}
+
+module.exports = { matrixRowIdentity };
