@@ -1,10 +1,10 @@
 // Closing a controller (NVMe 1.4 §7.6.2 shutdown): delete the IO queues, CC.SHN and wait
 // for CSTS.SHST, reject what is left, unmap everything. Also the path of a bring-up that
 // failed (not graceful: the device is only stopped).
-import type { DeviceMemoryMapping, DmaPool } from '../../lib/dma';
+import type { DmaPool } from '../../lib/dma';
 import type { PciFunction } from '../../lib/pci/function';
 import { deleteQueueSqe } from './admin';
-import { disableCmb } from './cmb';
+import type { CmbSlot } from './cmb';
 import type { Interrupts, KeepAlive } from './completions';
 import { ControllerClosedError } from './errors';
 import { forgetLeftovers, quiesce, type Leftovers } from './leftovers';
@@ -29,8 +29,7 @@ export interface CloseHost {
   readonly irq: Interrupts;
   readonly leftovers: Leftovers;
   adminCommand: AdminRun;
-  /** The enabled CMB's mapping, handed over (the controller forgets it). */
-  takeCmb(): DeviceMemoryMapping | undefined;
+  readonly cmb: Pick<CmbSlot, 'disable'>;
 }
 
 /** Closes the controller; `graceful` deletes the queues and shuts it down when it is live. */
@@ -73,14 +72,7 @@ export async function teardown(h: CloseHost, graceful: boolean): Promise<void> {
     queues.free(r);
   }
   queues.user.clear();
-  const cmb = h.takeCmb();
-  if (cmb) {
-    try {
-      disableCmb(h.bar, cmb);
-    } catch {
-      // pool.close() below unmaps it anyway
-    }
-  }
+  h.cmb.disable();
   forgetLeftovers(h.leftovers);
   try {
     h.pool.close();

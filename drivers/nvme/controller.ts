@@ -8,13 +8,13 @@
 // recovery.ts (RecoveryHost), close.ts (CloseHost), dispatcher.ts (DispatcherHost),
 // namespace.ts (NamespaceHost); options.ts checks what open() is given, leftovers.ts
 // releases what an unclosed controller held, cmb.ts drives the controller memory buffer.
-import { DmaPool, type DeviceMemoryMapping, type DmaBuffer } from '../../lib/dma';
+import { DmaPool, type DmaBuffer } from '../../lib/dma';
 import type { EventfdWatch } from '../../lib/eventfd';
 import { PhyrError } from '../../lib/errors';
 import type { PciFunction } from '../../lib/pci/function';
 import { deleteQueueSqe } from './admin';
 import { identifyData, negotiateQueues, restart, scanNamespaces, startWithAdminQueue, type BringUpHost } from './bring-up';
-import { disableCmb, enableCmb, type ControllerMemoryBuffer } from './cmb';
+import { CmbSlot, type ControllerMemoryBuffer } from './cmb';
 import { teardown, type CloseHost } from './close';
 import { Interrupts, KeepAlive, Poller } from './completions';
 import { Dispatcher, newCommand, type DispatcherHost } from './dispatcher';
@@ -23,10 +23,10 @@ import { IdentifyController, parseIdentifyController } from './identify';
 import { trackLeftovers, type Leftovers } from './leftovers';
 import { Lifecycle } from './lifecycle';
 import type { Namespace } from './namespace';
-import { RECOVERY_DEFAULTS, checkOpenOptions, checkQueuePairOptions, type CompletionMode, type DataPointerMode, type OpenOptions, type QueuePairOptions, type RecoveryOptions } from './options';
+import { RECOVERY_DEFAULTS, checkAdminCommandArgs, checkOpenOptions, checkQueuePairOptions, type CompletionMode, type DataPointerMode, type OpenOptions, type QueuePairOptions, type RecoveryOptions } from './options';
 import type { QueueCaps, QueuePair } from './queue-pair';
 import { QueueSet, checkSglAvailable, queueCaps, type QueueRuntime } from './queues';
-import { Recovery } from './recovery';
+import { Recovery, type AdminRun } from './recovery';
 import { readCap, type ControllerCap } from './registers';
 import { NVME } from './spec';
 
@@ -64,7 +64,6 @@ export class Controller {
   /** The recovery limits in force (OpenOptions.recovery over RECOVERY_DEFAULTS). */
   readonly recoveryLimits: Readonly<Required<RecoveryOptions>>;
 
-  private readonly bar: ArrayBuffer;
   private readonly life = new Lifecycle();
   private readonly queues: QueueSet;
   private readonly nsMap = new Map<number, Namespace>();
@@ -75,8 +74,7 @@ export class Controller {
   private readonly recoverer: Recovery;
   private readonly tickMs: number;
   private readonly dptrMode: DataPointerMode;
-  private cmbWindow: { cmb: ControllerMemoryBuffer; mapping: DeviceMemoryMapping } | undefined;
-  private cmbEnabling: Promise<ControllerMemoryBuffer> | undefined;
+  private readonly cmbSlot: CmbSlot;
   private readonly leftovers: Leftovers;
   // Timer and eventfd callbacks reach the controller through this, so that they do not keep it reachable.
   private readonly self = new WeakRef<Controller>(this);
@@ -92,7 +90,6 @@ export class Controller {
     private readonly options: OpenOptions,
   ) {
     const bar = fn.bar(0);
-    this.bar = bar;
     this.leftovers = { target: fn.name, fn, pool, ownsFn, bar, timer: undefined, watches: this.watches, released: false };
     trackLeftovers(this.leftovers, this);
     this.cap = readCap(bar);
@@ -104,22 +101,37 @@ export class Controller {
     this.dptrMode = options.dptr ?? (options.sgl === false ? 'prp' : 'auto');
     const ctrl = this;
     const adminCommand = (sqe: Uint8Array, data?: DmaBuffer): Promise<number> => this.adminCommand(sqe, data);
+    const life = this.life;
+    this.cmbSlot = new CmbSlot({ fn, bar, pool, cmbs: this.cap.cmbs, closedError: () => (life.state === 'closed' ? new ControllerClosedError('enableCmb') : undefined) });
     // One host object serves the parts that only read the controller's pieces.
     this.partHost = {
-      fn, bar, cap: this.cap, pageSize: this.pageSize, pool, ownsFn, timeoutMs: this.timeoutMs,
-      life: this.life, keepAlive: this.keepAlive, irq: this.irq, leftovers: this.leftovers, adminCommand,
-      get queues() { return ctrl.queues; },
-      get queuesGranted() { return ctrl.queuesGranted; },
-      set queuesGranted(g) { ctrl.queuesGranted = g; },
-      takeCmb: () => {
-        const mapping = this.cmbWindow?.mapping;
-        this.cmbWindow = undefined;
-        return mapping;
+      fn,
+      bar,
+      cap: this.cap,
+      pageSize: this.pageSize,
+      pool,
+      ownsFn,
+      timeoutMs: this.timeoutMs,
+      life,
+      keepAlive: this.keepAlive,
+      irq: this.irq,
+      leftovers: this.leftovers,
+      cmb: this.cmbSlot,
+      adminCommand,
+      get queues() {
+        return ctrl.queues;
+      },
+      get queuesGranted() {
+        return ctrl.queuesGranted;
+      },
+      set queuesGranted(g) {
+        ctrl.queuesGranted = g;
       },
     };
     this.queues = new QueueSet(this.partHost);
+    const restartAfterReset = (run: AdminRun): Promise<void> => restart(this.partHost, run, this.cmbSlot.cmb?.iova);
     this.recoverer = new Recovery(
-      { fn, bar, cap: this.cap, timeoutMs: this.timeoutMs, life: this.life, queues: this.queues, adminCommand, restart: (run) => restart(this.partHost, run, this.cmbWindow?.cmb.iova) },
+      { fn, bar, cap: this.cap, timeoutMs: this.timeoutMs, life, queues: this.queues, adminCommand, restart: restartAfterReset },
       this.recoveryLimits,
       this.recovery,
       this.tickMs,
@@ -207,15 +219,7 @@ export class Controller {
 
   /** Runs an admin command; resolves with CQE DW0. `data` is device memory (a pool buffer; PRP). */
   async adminCommand(sqe: Uint8Array, data?: Pick<DmaBuffer, 'iova' | 'size'>, bytes?: number): Promise<number> {
-    if (!(sqe instanceof Uint8Array) || sqe.byteLength !== NVME.SQE_SIZE) {
-      throw new InvalidArgumentError(`adminCommand: sqe must be a Uint8Array of ${NVME.SQE_SIZE} bytes (see drivers/nvme/admin.ts), got ${describeValue(sqe)}`);
-    }
-    if (data !== undefined && (typeof data !== 'object' || data === null || !Number.isSafeInteger(data.iova) || !Number.isSafeInteger(data.size) || data.size <= 0)) {
-      throw new InvalidArgumentError(`adminCommand: data must be a pool buffer ({ iova, size }), got ${describeValue(data)}`);
-    }
-    if (bytes !== undefined && (!Number.isSafeInteger(bytes) || bytes <= 0 || (data !== undefined && bytes > data.size))) {
-      throw new InvalidArgumentError(`adminCommand: bytes must be an integer 1..${data?.size ?? 0} (the data buffer's size), got ${describeValue(bytes)}`);
-    }
+    checkAdminCommandArgs(sqe, data, bytes);
     if (this.life.state === 'closed') throw new ControllerClosedError('adminCommand');
     if (this.life.state === 'failed') throw this.life.failure as Error;
     const opcode = sqe[0];
@@ -340,31 +344,12 @@ export class Controller {
    */
   async enableCmb(): Promise<ControllerMemoryBuffer> {
     this.checkUsable('enableCmb');
-    this.cmbEnabling ??= enableCmb(this.fn, this.pool, this.cap.cmbs).then(
-      (w) => {
-        if (this.life.state === 'closed') {
-          // closed while the CMB was being enabled: leave the device as close() did
-          try {
-            disableCmb(this.bar, w.mapping);
-          } catch {
-            // the closed pool already unmapped the window
-          }
-          throw new ControllerClosedError('enableCmb');
-        }
-        this.cmbWindow = w;
-        return w.cmb;
-      },
-      (e: unknown) => {
-        this.cmbEnabling = undefined;
-        throw e;
-      },
-    );
-    return this.cmbEnabling;
+    return this.cmbSlot.enable();
   }
 
   /** The enabled controller memory buffer, if enableCmb() was called. */
   get cmb(): ControllerMemoryBuffer | undefined {
-    return this.cmbWindow?.cmb;
+    return this.cmbSlot.cmb;
   }
 
   /** Resolves once no reset is running (at once when none is). Never rejects. */

@@ -1,8 +1,10 @@
-// The options of open() and createQueuePair(), and their checks: every option is checked
-// before anything is opened, and a bad one throws InvalidArgumentError naming it.
-import type { DmaPoolOptions } from '../../lib/dma';
+// The options of open() and createQueuePair(), and the checks of what the application
+// passes them and adminCommand(): every option is checked before anything is opened, and
+// a bad one throws InvalidArgumentError naming it.
+import type { DmaBuffer, DmaPoolOptions } from '../../lib/dma';
 import { PhyrError } from '../../lib/errors';
 import { InvalidArgumentError, describeValue } from './errors';
+import { NVME } from './spec';
 
 /** How completions reach the application. */
 export type CompletionMode = 'poll' | 'interrupt';
@@ -155,4 +157,17 @@ export function checkQueuePairOptions(options: unknown): asserts options is Queu
     throw new InvalidArgumentError(`interrupts must be true or false, got ${describeValue(o.interrupts)}`);
   }
   checkDptrMode(o.dptr);
+}
+
+/** Checks Controller.adminCommand()'s arguments (an SQE, optional pool memory and its used length). */
+export function checkAdminCommandArgs(sqe: unknown, data: Pick<DmaBuffer, 'iova' | 'size'> | undefined, bytes: number | undefined): asserts sqe is Uint8Array {
+  if (!(sqe instanceof Uint8Array) || sqe.byteLength !== NVME.SQE_SIZE) {
+    throw new InvalidArgumentError(`adminCommand: sqe must be a Uint8Array of ${NVME.SQE_SIZE} bytes (see drivers/nvme/admin.ts), got ${describeValue(sqe)}`);
+  }
+  if (data !== undefined && (typeof data !== 'object' || data === null || !Number.isSafeInteger(data.iova) || !Number.isSafeInteger(data.size) || data.size <= 0)) {
+    throw new InvalidArgumentError(`adminCommand: data must be a pool buffer ({ iova, size }), got ${describeValue(data)}`);
+  }
+  if (bytes !== undefined && (!Number.isSafeInteger(bytes) || bytes <= 0 || (data !== undefined && bytes > data.size))) {
+    throw new InvalidArgumentError(`adminCommand: bytes must be an integer 1..${data?.size ?? 0} (the data buffer's size), got ${describeValue(bytes)}`);
+  }
 }
