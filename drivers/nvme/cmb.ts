@@ -112,3 +112,66 @@ export function disableCmb(bar0: ArrayBuffer, mapping: DeviceMemoryMapping): voi
     mapping.release();
   }
 }
+
+/** What a controller's CMB slot needs from it. */
+export interface CmbHost {
+  readonly fn: PciFunction;
+  /** BAR0: the controller's registers. */
+  readonly bar: ArrayBuffer;
+  readonly pool: DmaPool;
+  /** CAP.CMBS. */
+  readonly cmbs: boolean;
+  /** The error to throw when the controller was closed while the CMB was being enabled, else undefined. */
+  closedError(): Error | undefined;
+}
+
+/** A controller's CMB: enabled once on demand, its CBA written again after a reset, disabled at close. */
+export class CmbSlot {
+  private window: { cmb: ControllerMemoryBuffer; mapping: DeviceMemoryMapping } | undefined;
+  private enabling: Promise<ControllerMemoryBuffer> | undefined;
+
+  constructor(private readonly host: CmbHost) {}
+
+  /** Enables the CMB once; a failed attempt may be retried. */
+  enable(): Promise<ControllerMemoryBuffer> {
+    const { fn, bar, pool, cmbs } = this.host;
+    this.enabling ??= enableCmb(fn, pool, cmbs).then(
+      (w) => {
+        const closed = this.host.closedError();
+        if (closed) {
+          // closed while the CMB was being enabled: leave the device as close() did
+          try {
+            disableCmb(bar, w.mapping);
+          } catch {
+            // the closed pool already unmapped the window
+          }
+          throw closed;
+        }
+        this.window = w;
+        return w.cmb;
+      },
+      (e: unknown) => {
+        this.enabling = undefined;
+        throw e;
+      },
+    );
+    return this.enabling;
+  }
+
+  /** The enabled CMB, if any. */
+  get cmb(): ControllerMemoryBuffer | undefined {
+    return this.window?.cmb;
+  }
+
+  /** Close: forgets the CMB and disables its decoding (the pool unmaps it anyway). */
+  disable(): void {
+    const w = this.window;
+    this.window = undefined;
+    if (!w) return;
+    try {
+      disableCmb(this.host.bar, w.mapping);
+    } catch {
+      // pool.close() unmaps it anyway
+    }
+  }
+}

@@ -11,11 +11,11 @@
 // was detached rejects with PHYR_BUFFER_DETACHED.
 import { BufferDetachedError, DmaStateError, isDetached, type DmaBuffer, type DmaPin, type DmaPool, type MappedIo } from '../../lib/dma';
 import { PhyrArray, PhyrFlags } from '../../lib/phyr';
-import type { Controller } from './controller';
-import { Command, newCommand } from './dispatcher';
+import { Command, newCommand, type Dispatcher } from './dispatcher';
 import { CommandInfo, InvalidIoError, opcodeName } from './errors';
-import { IdentifyNamespace, LbaFormat, formatInUse } from './identify';
+import { IdentifyController, IdentifyNamespace, LbaFormat, formatInUse } from './identify';
 import { nvmeNative, type DataPointerDecision } from './native';
+import type { QueueCaps } from './queue-pair';
 import { NVME } from '../../spec/nvme';
 
 /** What an IO can move data from or into. */
@@ -75,6 +75,21 @@ interface ResolvedBuffer {
   plain: boolean;
 }
 
+/**
+ * What a namespace needs from its controller (the Controller is one): the pool, the
+ * controller's ONCS, the IO queue's data-pointer capabilities, its dispatcher, and why
+ * nothing can be submitted now.
+ */
+export interface NamespaceHost {
+  readonly pool: DmaPool;
+  readonly identify: Pick<IdentifyController, 'oncs'>;
+  readonly queueCaps: QueueCaps;
+  /** Throws the typed error that says why no command can be submitted now. */
+  checkUsable(what: string): void;
+  /** The dispatcher behind the namespace API. */
+  ioDispatcher(): Pick<Dispatcher, 'enqueue'>;
+}
+
 /** One active namespace of a controller. */
 export class Namespace {
   /** Bytes per logical block of the format in use. */
@@ -89,7 +104,7 @@ export class Namespace {
   readonly formatIndex: number;
 
   constructor(
-    private readonly ctrl: Controller,
+    private readonly ctrl: NamespaceHost,
     /** Namespace identifier. */
     readonly nsid: number,
     /** Identify Namespace data (nvme-cli field names). */

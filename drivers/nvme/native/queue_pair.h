@@ -153,6 +153,7 @@ class QueuePair {
 
   QueuePair(const QueueConfig& cfg, const QueueMemory& mem);
   uint32_t popTracker();
+  void startTracker(uint32_t t, uint32_t leader, uint64_t userData);
   void releasePages(uint32_t t);
   void freeTracker(uint32_t t);
   void writeSqe(Sqe& sqe);
