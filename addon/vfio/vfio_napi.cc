@@ -416,17 +416,7 @@ Napi::Value MmapRegionJs(const Napi::CallbackInfo& info) {
   return externalBuffer(info.Env(), p, static_cast<size_t>(size));
 }
 
-Napi::Value MapAnonymousJs(const Napi::CallbackInfo& info) {
-  double size;
-  bool huge;
-  if (!intArg(info, 0, "size", 1, 1ull << 40, &size) || !boolArg(info, 1, "hugepages", &huge)) return info.Env().Undefined();
-  int err = 0;
-  void* p = mapAnonymous(static_cast<size_t>(size), huge, &err);
-  if (!p) return throwErrno(info.Env(), huge ? "mmap(MAP_HUGETLB)" : "mmap(MAP_ANONYMOUS)", err);
-  return externalBuffer(info.Env(), p, static_cast<size_t>(size));
-}
-
-// Unmaps a buffer made by mmapRegion/mapAnonymous now and detaches it, so JavaScript can
+// Unmaps a buffer made by mmapRegion now and detaches it, so JavaScript can
 // never touch the memory again.
 Napi::Value UnmapBufferJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -523,7 +513,6 @@ void init(Napi::Env env, Napi::Object exports) {
   add("mapDma", MapDmaJs);
   add("unmapDma", UnmapDmaJs);
   add("mmapRegion", MmapRegionJs);
-  add("mapAnonymous", MapAnonymousJs);
   add("unmapBuffer", UnmapBufferJs);
   add("configRead", ConfigReadJs);
   add("configWrite", ConfigWriteJs);

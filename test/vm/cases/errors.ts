@@ -4,8 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { openVfio, VfioContainer } from '../../../lib/vfio';
-import { HUGEPAGE_SIZE, mapHugepages } from '../../../lib/vfio/memory';
-import { targetFn } from '../fixture';
+import { poolFor, targetFn } from '../fixture';
 import { test } from '../harness';
 import { KERNEL_OWNED, PEER, SMALL_MDTS } from '../topology';
 
@@ -78,8 +77,10 @@ test('errors: IOVA space exhausted names the size and the largest free range', (
 });
 
 test('errors: no free hugepages says how to reserve them', () => {
+  const pool = poolFor(targetFn()); // hugepages: 'require'
   const free = Number(fs.readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
-  assert.throws(() => mapHugepages((free + 1) * HUGEPAGE_SIZE), (e: Error & { code?: string }) => {
+  // More than every free hugepage, and more than one chunk (so not the pool's spare one).
+  assert.throws(() => pool.alloc((free + 2) * 2 ** 21), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'PHYR_NO_HUGEPAGES');
     assert.match(e.message, /phyr setup --hugepages N/);
     return true;
