@@ -184,12 +184,10 @@ inline bool arrayBufferArg(const Napi::CallbackInfo& info, size_t i, const std::
   return arrayBuffer(info.Env(), arg(info, i), name, out);
 }
 
-// `ab` still has its memory: not detached (transferred with structuredClone or
-// postMessage) and not empty. Its length then says nothing about the memory, which may
-// be gone.
-inline bool attached(Napi::Env env, Napi::ArrayBuffer ab, const std::string& name) {
-  if (!ab.IsDetached() && ab.Data() != nullptr) return true;
-  return typeError(env, name + " is a detached (transferred) or empty ArrayBuffer");
+// The memory behind an ArrayBuffer is gone: it was detached (transferred with
+// structuredClone or postMessage, or natively), so its length says nothing any more.
+inline bool detachedError(Napi::Env env, const std::string& name) {
+  return typeError(env, name + " is a detached (transferred) ArrayBuffer");
 }
 
 // [offset, offset + length) lies inside `ab` (length > 0 unless `allowEmpty`).

@@ -100,8 +100,7 @@ constexpr napi_type_tag kWatcherTag = {0x7068797265'76664eull, 0x576174636865000
 bool isWatcher(const Napi::CallbackInfo& info) {
   bool ok = false;
   if (info.This().IsObject() && napi_check_object_type_tag(info.Env(), info.This(), &kWatcherTag, &ok) == napi_ok && ok) return true;
-  Napi::TypeError::New(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher").ThrowAsJavaScriptException();
-  return false;
+  return args::typeError(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher");
 }
 
 // One watched eventfd. The JS object stays alive (a strong self-reference) while it

@@ -352,7 +352,7 @@ Napi::Value MapDmaJs(const Napi::CallbackInfo& info) {
   // The mapping owns the memory itself (the backing store), so a transfer or detach of
   // the ArrayBuffer cannot free it while the device may write there (see mapping.h).
   std::shared_ptr<void> keep = memory::backingStoreKeepAlive(mem);
-  if (!keep) return args::typeError(env, "memory is a detached (transferred) ArrayBuffer"), env.Undefined();
+  if (!keep) return args::detachedError(env, "memory"), env.Undefined();
   if (int rc = mapDma(fd, vaddr - in, io - in, size, rd, wr); rc < 0) return throwErrno(env, "ioctl(VFIO_IOMMU_MAP_DMA)", -rc);
   dmaKeepAlives().add(fd, io - in, size, std::move(keep));
   return Napi::Number::New(env, static_cast<double>(size));

@@ -3,7 +3,6 @@
 // throws a JS error naming it; nothing reaches the device model unchecked.
 #include <napi.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -316,7 +315,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     // dmaUnmap, or the device would write into freed heap memory.
     std::shared_ptr<void> keepAlive = memory::backingStoreKeepAlive(ab);
     if (!keepAlive) {
-      args::typeError(env, "dmaMap: the ArrayBuffer is detached (transferred) and has no memory to map");
+      args::detachedError(env, "dmaMap: memory");
       return env.Undefined();
     }
     bool rd = info[4].As<Napi::Boolean>().Value(), wr = info[5].As<Napi::Boolean>().Value();
