@@ -2,7 +2,6 @@
 // PHYR_REGISTER_EXPORTS (registry.h); this file only runs them.
 #include <napi.h>
 
-#include <string>
 #include <vector>
 
 #include "addon/registry.h"
@@ -34,13 +33,6 @@ void initAllExports(Napi::Env env, Napi::Object exports) {
   exports.Set("rooms", rooms);
 }
 
-bool expectArgs(const Napi::CallbackInfo& info, size_t count, const char* usage) {
-  if (info.Length() >= count) return true;
-  Napi::TypeError::New(info.Env(), std::string("expected ") + std::to_string(count) +
-                                       " argument(s): " + usage)
-      .ThrowAsJavaScriptException();
-  return false;
-}
 }  // namespace phyr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {

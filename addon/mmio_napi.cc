@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr {
@@ -15,23 +16,19 @@ namespace {
 // Checks (ArrayBuffer bar, number offset[, value]) and returns the register address.
 void* registerAddress(const Napi::CallbackInfo& info, size_t width, size_t argc) {
   Napi::Env env = info.Env();
-  if (info.Length() < argc || !info[0].IsArrayBuffer() || !info[1].IsNumber() ||
-      (argc > 2 && !info[2].IsNumber() && !info[2].IsBigInt())) {
-    Napi::TypeError::New(env, argc > 2 ? "expected (ArrayBuffer bar, number offset, number value)"
-                                       : "expected (ArrayBuffer bar, number offset)")
-        .ThrowAsJavaScriptException();
+  if (!args::usage(info,
+                   info.Length() >= argc && info[0].IsArrayBuffer() && info[1].IsNumber() &&
+                       (argc == 2 || info[2].IsNumber() || info[2].IsBigInt()),
+                   argc > 2 ? "expected (ArrayBuffer bar, number offset, number value)" : "expected (ArrayBuffer bar, number offset)"))
     return nullptr;
-  }
   Napi::ArrayBuffer bar = info[0].As<Napi::ArrayBuffer>();
   double off = info[1].As<Napi::Number>().DoubleValue();
   // Range first (NaN and Infinity fail it), so the integer conversions below are defined;
   // a detached or empty buffer has length 0 and no offset fits.
   if (!(off >= 0 && off + width <= static_cast<double>(bar.ByteLength())) || off != std::floor(off) ||
       static_cast<uint64_t>(off) % width != 0 || bar.Data() == nullptr) {
-    Napi::RangeError::New(env, "register offset " + std::to_string(off) + " is not a " +
-                                   std::to_string(width) + "-byte aligned offset inside the " +
-                                   std::to_string(bar.ByteLength()) + "-byte BAR")
-        .ThrowAsJavaScriptException();
+    args::rangeError(env, "register offset " + args::numberText(off) + " is not a " + std::to_string(width) +
+                              "-byte aligned offset inside the " + std::to_string(bar.ByteLength()) + "-byte BAR");
     return nullptr;
   }
   return static_cast<uint8_t*>(bar.Data()) + static_cast<uint64_t>(off);
@@ -49,35 +46,17 @@ Napi::Value read64(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), __atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
-bool valueArg(const Napi::CallbackInfo& info, uint64_t max, uint64_t* out) {
-  if (info[2].IsBigInt()) {
-    bool lossless = true;
-    *out = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
-    if (lossless && *out <= max) return true;
-  } else {
-    double v = info[2].As<Napi::Number>().DoubleValue();
-    // max + 1 is a power of two and exact as a double; v < it keeps the cast defined.
-    if (v >= 0 && v < static_cast<double>(max) + 1.0 && v == std::floor(v)) {
-      *out = static_cast<uint64_t>(v);
-      return true;
-    }
-  }
-  Napi::RangeError::New(info.Env(), "register value is not an unsigned integer of the register's width")
-      .ThrowAsJavaScriptException();
-  return false;
-}
-
 Napi::Value write32(const Napi::CallbackInfo& info) {
   auto* p = static_cast<uint32_t*>(registerAddress(info, 4, 3));
   uint64_t v;
-  if (p && valueArg(info, 0xFFFFFFFFull, &v)) __atomic_store_n(p, static_cast<uint32_t>(v), __ATOMIC_RELEASE);
+  if (p && args::u64OrBigIntArg(info, 2, "register value", 0xFFFFFFFFull, &v)) __atomic_store_n(p, static_cast<uint32_t>(v), __ATOMIC_RELEASE);
   return info.Env().Undefined();
 }
 
 Napi::Value write64(const Napi::CallbackInfo& info) {
   auto* p = static_cast<uint64_t*>(registerAddress(info, 8, 3));
   uint64_t v;
-  if (p && valueArg(info, ~0ull, &v)) __atomic_store_n(p, v, __ATOMIC_RELEASE);
+  if (p && args::u64OrBigIntArg(info, 2, "register value", ~0ull, &v)) __atomic_store_n(p, v, __ATOMIC_RELEASE);
   return info.Env().Undefined();
 }
 

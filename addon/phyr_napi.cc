@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "spec/phyr.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr {
@@ -29,19 +30,14 @@ Napi::Value layout(const Napi::CallbackInfo& info) {
 
 // Validates (buffer, count) from JS and returns the entries, or throws.
 bool entriesArg(const Napi::CallbackInfo& info, PhyrEntry** out, uint32_t* count) {
-  if (info.Length() < 2 || !info[0].IsArrayBuffer() || !info[1].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "expected (ArrayBuffer entries, number count)")
-        .ThrowAsJavaScriptException();
+  if (!args::usage(info, info.Length() >= 2 && info[0].IsArrayBuffer() && info[1].IsNumber(), "expected (ArrayBuffer entries, number count)"))
     return false;
-  }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
   double n = info[1].As<Napi::Number>().DoubleValue();
   // Range before the conversion (NaN, Infinity and huge values fail it).
   if (!(n >= 0 && n <= 4294967295.0) || n != static_cast<double>(static_cast<uint32_t>(n)) ||
       n * sizeof(PhyrEntry) > ab.ByteLength() || (n > 0 && ab.Data() == nullptr)) {
-    Napi::RangeError::New(info.Env(), "phyr count exceeds the buffer or is not an integer")
-        .ThrowAsJavaScriptException();
-    return false;
+    return args::rangeError(info.Env(), "phyr count exceeds the buffer or is not an integer");
   }
   *out = static_cast<PhyrEntry*>(ab.Data());
   *count = static_cast<uint32_t>(n);

@@ -13,9 +13,7 @@ bool registerExports(const char* name, ExportInit init);
 // Runs every registered initializer (called by the module entry).
 void initAllExports(Napi::Env env, Napi::Object exports);
 
-// Throws a JS TypeError with a message naming the argument; returns false so callers can
-// write `if (!expectArgs(...)) return {};`.
-bool expectArgs(const Napi::CallbackInfo& info, size_t count, const char* usage);
+// Argument checks are in addon/napi_args.h.
 
 }  // namespace phyr
 

@@ -5,13 +5,13 @@
 #include <napi.h>
 #include <uv.h>
 
-#include <cmath>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "addon/eventfd/eventfd_ops.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr {
@@ -35,18 +35,7 @@ void throwErrno(Napi::Env env, const std::string& what, int err) {
 // the VFIO layer's eventfd(), an emulated controller's vectors): never one of libuv's.
 bool eventfdArg(const Napi::CallbackInfo& info, size_t i, int* fd) {
   Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(env, "fd must be a number (a file descriptor from createEventfd or enableMsix)")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= 2147483647.0) || std::floor(v) != v) {
-    Napi::RangeError::New(env, "fd " + std::to_string(v) + " is not a non-negative integer file descriptor")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *fd = static_cast<int>(v);
+  if (!args::intArg(info, i, "fd", fd, 0, INT32_MAX)) return false;
   if (!eventfd::owned(*fd) || !eventfd::isEventfd(*fd)) {
     Napi::Error e = Napi::Error::New(env, "fd " + std::to_string(*fd) +
                                               " is not an open eventfd of this process made by phyr (createEventfd, enableMsix)");
@@ -98,18 +87,8 @@ Napi::Value signal(const Napi::CallbackInfo& info) {
   int fd;
   if (!eventfdArg(info, 0, &fd)) return env.Undefined();
   double value = 1;
-  if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsNumber()) {
-      Napi::TypeError::New(env, "signal value must be a number").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    value = info[1].As<Napi::Number>().DoubleValue();
-    if (!(value >= 1 && value <= 9007199254740991.0) || std::floor(value) != value) {
-      Napi::RangeError::New(env, "signal value " + std::to_string(value) + " is not an integer in [1, 2^53 - 1]")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
+  if (info.Length() > 1 && !info[1].IsUndefined() && !args::integer(env, info[1], "signal value", 1, args::kMaxSafe, &value))
+    return env.Undefined();
   if (int err = eventfd::signal(fd, static_cast<uint64_t>(value))) throwErrno(env, "write to eventfd failed", err);
   return env.Undefined();
 }
@@ -121,8 +100,7 @@ constexpr napi_type_tag kWatcherTag = {0x7068797265'76664eull, 0x576174636865000
 bool isWatcher(const Napi::CallbackInfo& info) {
   bool ok = false;
   if (info.This().IsObject() && napi_check_object_type_tag(info.Env(), info.This(), &kWatcherTag, &ok) == napi_ok && ok) return true;
-  Napi::TypeError::New(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher").ThrowAsJavaScriptException();
-  return false;
+  return args::typeError(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher");
 }
 
 // One watched eventfd. The JS object stays alive (a strong self-reference) while it
@@ -140,10 +118,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
     Napi::Env env = info.Env();
     if (!eventfdArg(info, 0, &fd_)) return;
-    if (info.Length() < 2 || !info[1].IsFunction()) {
-      Napi::TypeError::New(env, "expected (number fd, function onSignal)").ThrowAsJavaScriptException();
-      return;
-    }
+    if (!args::usage(info, info.Length() >= 2 && info[1].IsFunction(), "expected (number fd, function onSignal)")) return;
     if (watchedFds().count(fd_)) {
       Napi::Error::New(env, "fd " + std::to_string(fd_) + " is already watched").ThrowAsJavaScriptException();
       return;

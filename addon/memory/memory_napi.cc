@@ -9,6 +9,7 @@
 #include <string>
 
 #include "addon/memory/dma_region.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr {
@@ -16,24 +17,6 @@ namespace {
 
 using memory::AllocStatus;
 using memory::Region;
-
-// A JS number that is an integer in [min, max], else throws a RangeError naming `what`.
-bool integerArg(const Napi::CallbackInfo& info, size_t i, double min, double max, const char* what, double* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= min && v <= max) || std::floor(v) != v) {
-    Napi::RangeError::New(info.Env(), std::string(what) + " " + std::to_string(v) + " is not an integer in [" +
-                                          std::to_string(static_cast<uint64_t>(min)) + ", " +
-                                          std::to_string(static_cast<uint64_t>(max)) + "]")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = v;
-  return true;
-}
 
 void finalizeRegion(Napi::Env env, void* /*data*/, Region* region) {
   // Tell V8 the memory is gone, so its GC heuristics stay honest.
@@ -48,11 +31,9 @@ void finalizeRegion(Napi::Env env, void* /*data*/, Region* region) {
 Napi::Value allocate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double size;
-  if (!integerArg(info, 0, 1, static_cast<double>(memory::kMaxRegionSize), "region size", &size)) return env.Undefined();
-  if (info.Length() < 2 || !info[1].IsBoolean()) {
-    Napi::TypeError::New(env, "expected (number size, boolean huge)").ThrowAsJavaScriptException();
+  if (!args::integerArg(info, 0, "region size", 1, static_cast<double>(memory::kMaxRegionSize), &size) ||
+      !args::usage(info, info.Length() >= 2 && info[1].IsBoolean(), "expected (number size, boolean huge)"))
     return env.Undefined();
-  }
   bool huge = info[1].As<Napi::Boolean>().Value();
   memory::AllocResult r = memory::allocateRegion(static_cast<size_t>(size), huge);
   if (r.status == AllocStatus::noHugepages) return env.Null();
@@ -75,13 +56,11 @@ Napi::Value allocate(const Napi::CallbackInfo& info) {
 // address within its 4 KiB page. byteOffset may equal byteLength (the end of the range).
 Napi::Value pageOffset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsArrayBuffer()) {
-    Napi::TypeError::New(env, "expected (ArrayBuffer memory, number byteOffset)").ThrowAsJavaScriptException();
+  if (!args::usage(info, info.Length() >= 2 && info[0].IsArrayBuffer(), "expected (ArrayBuffer memory, number byteOffset)"))
     return env.Undefined();
-  }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
   double off;
-  if (!integerArg(info, 1, 0, static_cast<double>(ab.ByteLength()), "byteOffset", &off)) return env.Undefined();
+  if (!args::integerArg(info, 1, "byteOffset", 0, static_cast<double>(ab.ByteLength()), &off)) return env.Undefined();
   if (ab.Data() == nullptr) {
     Napi::Error::New(env, "the ArrayBuffer has no memory (detached or empty)").ThrowAsJavaScriptException();
     return env.Undefined();

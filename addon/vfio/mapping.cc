@@ -24,23 +24,6 @@ void* mapRegion(int fd, uint64_t offset, size_t size, int* err) {
   return p;
 }
 
-void* mapAnonymous(size_t size, bool huge, int* err) {
-  size_t unit = huge ? kHugepageSize : pageSize();
-  if (size == 0 || size % unit != 0) {
-    *err = EINVAL;
-    return nullptr;
-  }
-  // MAP_POPULATE faults the pages in now, so a missing hugepage reservation fails here
-  // (ENOMEM) instead of as a SIGBUS on first touch; MAP_LOCKED keeps them resident.
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB : MAP_LOCKED);
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
-  if (p == MAP_FAILED) {
-    *err = errno;
-    return nullptr;
-  }
-  return p;
-}
-
 int unmap(void* addr, size_t size) { return munmap(addr, size) < 0 ? -errno : 0; }
 
 void DmaKeepAlives::add(int fd, uint64_t iova, uint64_t size, std::shared_ptr<void> keep) {

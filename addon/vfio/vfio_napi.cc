@@ -16,13 +16,14 @@
 #include "addon/eventfd/eventfd_ops.h"
 #include "addon/registry.h"
 #include "addon/memory/keep_alive_napi.h"
+#include "addon/napi_args.h"
 #include "addon/vfio/mapping.h"
 #include "addon/vfio/vfio_ops.h"
 
 namespace phyr::vfio {
 namespace {
 
-constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: IOVAs and sizes fit a JS number
+using args::kMaxSafe;  // 2^53 - 1: IOVAs and sizes fit a JS number
 constexpr uint64_t kPage = 4096;
 
 const char* errnoName(int e) {
@@ -55,30 +56,7 @@ Napi::Value throwErrno(Napi::Env env, const std::string& syscall, int err) {
   return env.Undefined();
 }
 
-bool fail(Napi::Env env, const std::string& msg, bool range = true) {
-  if (range) Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
-  else Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return false;
-}
-
-// An integer argument in [min, max].
-bool intArg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max, double* out) {
-  if (i >= info.Length() || !info[i].IsNumber()) return fail(info.Env(), std::string(name) + " must be a number", false);
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(v) || v != std::floor(v) || v < min || v > max) {
-    return fail(info.Env(), std::string(name) + " must be an integer from " + std::to_string(static_cast<uint64_t>(min)) + " to " +
-                                std::to_string(static_cast<uint64_t>(max)) + ", got " + std::to_string(v));
-  }
-  *out = v;
-  return true;
-}
-
-bool fdArg(const Napi::CallbackInfo& info, size_t i, const char* name, int* fd) {
-  double v;
-  if (!intArg(info, i, name, 0, 2147483647.0, &v)) return false;
-  *fd = static_cast<int>(v);
-  return true;
-}
+bool fdArg(const Napi::CallbackInfo& info, size_t i, const char* name, int* fd) { return args::intArg(info, i, name, fd, 0, INT32_MAX); }
 
 // ---- descriptors this layer opened ----
 // Every fd a function here takes must be one this layer handed out, of the right kind:
@@ -116,12 +94,6 @@ bool ownedFd(const Napi::CallbackInfo& info, const char* name, int fd, std::init
 }
 constexpr std::initializer_list<FdKind> kNodeOrDevice = {FdKind::Node, FdKind::Device};
 
-bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name, bool* out) {
-  if (i >= info.Length() || !info[i].IsBoolean()) return fail(info.Env(), std::string(name) + " must be a boolean", false);
-  *out = info[i].As<Napi::Boolean>().Value();
-  return true;
-}
-
 // ---- mappings handed out as external ArrayBuffers ----
 
 struct Mapping {
@@ -150,10 +122,10 @@ Napi::Value externalBuffer(Napi::Env env, void* addr, size_t size) {
 }
 
 Napi::Value OpenPath(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) return fail(info.Env(), "path must be a string", false), info.Env().Undefined();
-  std::string path = info[0].As<Napi::String>();
+  std::string path;
+  if (!args::stringArg(info, 0, "path", &path)) return info.Env().Undefined();
   if (path.empty() || path.find('\0') != std::string::npos)  // open() would stop at a NUL
-    return fail(info.Env(), "path must be a non-empty string without NUL characters"), info.Env().Undefined();
+    return args::rangeError(info.Env(), "path must be a non-empty string without NUL characters"), info.Env().Undefined();
   // VFIO nodes (/dev/vfio/vfio, /dev/vfio/N, /dev/vfio/devices/*) are character devices;
   // anything else is refused before it is opened (a FIFO would block, a file is no node).
   struct stat st;
@@ -192,7 +164,7 @@ Napi::Value ContainerCapsJs(const Napi::CallbackInfo& info) {
 Napi::Value SetIommuJs(const Napi::CallbackInfo& info) {
   int fd;
   double type;
-  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "type", 1, 1000, &type) || !ownedFd(info, "containerFd", fd, kNodeOrDevice))
+  if (!fdArg(info, 0, "containerFd", &fd) || !args::integerArg(info, 1, "type", 1, 1000, &type) || !ownedFd(info, "containerFd", fd, kNodeOrDevice))
     return info.Env().Undefined();
   if (int rc = setIommu(fd, static_cast<int>(type)); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_SET_IOMMU)", -rc);
   return info.Env().Undefined();
@@ -252,10 +224,10 @@ Napi::Value GroupUnsetContainerJs(const Napi::CallbackInfo& info) {
 Napi::Value GroupDeviceFdJs(const Napi::CallbackInfo& info) {
   int g;
   if (!fdArg(info, 0, "groupFd", &g)) return info.Env().Undefined();
-  if (info.Length() < 2 || !info[1].IsString()) return fail(info.Env(), "device name must be a string", false), info.Env().Undefined();
-  std::string name = info[1].As<Napi::String>();
+  std::string name;
+  if (!args::stringArg(info, 1, "device name", &name)) return info.Env().Undefined();
   if (name.empty() || name.size() > 64 || name.find('\0') != std::string::npos)
-    return fail(info.Env(), "device name must be 1 to 64 characters, without NUL"), info.Env().Undefined();
+    return args::rangeError(info.Env(), "device name must be 1 to 64 characters, without NUL"), info.Env().Undefined();
   if (!ownedFd(info, "groupFd", g, kNodeOrDevice)) return info.Env().Undefined();
   int fd = groupDeviceFd(g, name.c_str());
   if (fd < 0) return throwErrno(info.Env(), "ioctl(VFIO_GROUP_GET_DEVICE_FD, " + name + ")", -fd);
@@ -280,7 +252,7 @@ Napi::Value DeviceInfoJs(const Napi::CallbackInfo& info) {
 Napi::Value RegionInfoJs(const Napi::CallbackInfo& info) {
   int fd;
   double index;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "region index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "region index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
     return info.Env().Undefined();
   RegionInfo ri;
   if (int rc = regionInfo(fd, static_cast<uint32_t>(index), &ri); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_REGION_INFO)", -rc);
@@ -312,7 +284,7 @@ Napi::Value RegionInfoJs(const Napi::CallbackInfo& info) {
 Napi::Value IrqInfoJs(const Napi::CallbackInfo& info) {
   int fd;
   double index;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "irq index", 0, 255, &index) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice))
     return info.Env().Undefined();
   IrqInfo ii;
   if (int rc = irqInfo(fd, static_cast<uint32_t>(index), &ii); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_IRQ_INFO)", -rc);
@@ -332,18 +304,18 @@ Napi::Value ResetJs(const Napi::CallbackInfo& info) {
 Napi::Value SetIrqEventfdsJs(const Napi::CallbackInfo& info) {
   int fd;
   double index, start;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "irq index", 0, 255, &index) || !intArg(info, 2, "start vector", 0, 2047, &start)) {
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "irq index", 0, 255, &index) || !args::integerArg(info, 2, "start vector", 0, 2047, &start)) {
     return info.Env().Undefined();
   }
-  if (info.Length() < 4 || !info[3].IsArray()) return fail(info.Env(), "eventfds must be an array of file descriptors", false), info.Env().Undefined();
+  if (info.Length() < 4 || !info[3].IsArray()) return args::typeError(info.Env(), "eventfds must be an array of file descriptors"), info.Env().Undefined();
   Napi::Array arr = info[3].As<Napi::Array>();
-  if (arr.Length() > 2048 || start + arr.Length() > 2048) return fail(info.Env(), "at most 2048 vectors"), info.Env().Undefined();
+  if (arr.Length() > 2048 || start + arr.Length() > 2048) return args::rangeError(info.Env(), "at most 2048 vectors"), info.Env().Undefined();
   std::vector<int32_t> fds;
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Value v = arr.Get(i);
     double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -2;
     // -1 leaves a vector unwired (linux/vfio.h: "fd of -1 ... de-assigns").
-    if (d != std::floor(d) || d < -1 || d > 2147483647.0) return fail(info.Env(), "eventfds[" + std::to_string(i) + "] is not a file descriptor"), info.Env().Undefined();
+    if (d != std::floor(d) || d < -1 || d > 2147483647.0) return args::rangeError(info.Env(), "eventfds[" + std::to_string(i) + "] is not a file descriptor"), info.Env().Undefined();
     fds.push_back(static_cast<int32_t>(d));
   }
   if (!ownedFd(info, "deviceFd", fd, kNodeOrDevice)) return info.Env().Undefined();
@@ -360,27 +332,27 @@ Napi::Value MapDmaJs(const Napi::CallbackInfo& info) {
   double offset, length, iova;
   bool rd, wr;
   if (!fdArg(info, 0, "containerFd", &fd)) return env.Undefined();
-  if (info.Length() < 2 || !info[1].IsArrayBuffer()) return fail(env, "memory must be an ArrayBuffer", false), env.Undefined();
-  Napi::ArrayBuffer mem = info[1].As<Napi::ArrayBuffer>();
+  Napi::ArrayBuffer mem;
+  if (!args::arrayBufferArg(info, 1, "memory", &mem)) return env.Undefined();
   double cap = static_cast<double>(mem.ByteLength());
-  if (!intArg(info, 2, "offset", 0, cap, &offset) || !intArg(info, 3, "length", 1, cap - offset, &length) ||
-      !intArg(info, 4, "iova", 0, kMaxSafe, &iova) || !boolArg(info, 5, "read", &rd) || !boolArg(info, 6, "write", &wr)) {
+  if (!args::integerArg(info, 2, "offset", 0, cap, &offset) || !args::integerArg(info, 3, "length", 1, cap - offset, &length) ||
+      !args::integerArg(info, 4, "iova", 0, kMaxSafe, &iova) || !args::boolArg(info, 5, "read", &rd) || !args::boolArg(info, 6, "write", &wr)) {
     return env.Undefined();
   }
-  if (!rd && !wr) return fail(env, "a DMA mapping must allow read or write"), env.Undefined();
+  if (!rd && !wr) return args::rangeError(env, "a DMA mapping must allow read or write"), env.Undefined();
   uint64_t vaddr = reinterpret_cast<uint64_t>(mem.Data()) + static_cast<uint64_t>(offset);
   uint64_t io = static_cast<uint64_t>(iova);
   if ((vaddr & (kPage - 1)) != (io & (kPage - 1))) {
-    return fail(env, "the memory address and the IOVA must have the same offset within a 4 KiB page"), env.Undefined();
+    return args::rangeError(env, "the memory address and the IOVA must have the same offset within a 4 KiB page"), env.Undefined();
   }
   // VFIO type1 maps whole pages: widen to the pages covering [offset, offset+length).
   uint64_t in = vaddr & (kPage - 1);
   uint64_t size = (in + static_cast<uint64_t>(length) + kPage - 1) & ~(kPage - 1);
-  if (io - in + size - 1 > static_cast<uint64_t>(kMaxSafe)) return fail(env, "iova + length exceeds 2^53"), env.Undefined();
+  if (io - in + size - 1 > static_cast<uint64_t>(kMaxSafe)) return args::rangeError(env, "iova + length exceeds 2^53"), env.Undefined();
   // The mapping owns the memory itself (the backing store), so a transfer or detach of
   // the ArrayBuffer cannot free it while the device may write there (see mapping.h).
   std::shared_ptr<void> keep = memory::backingStoreKeepAlive(mem);
-  if (!keep) return fail(env, "memory is a detached (transferred) ArrayBuffer", false), env.Undefined();
+  if (!keep) return args::detachedError(env, "memory"), env.Undefined();
   if (int rc = mapDma(fd, vaddr - in, io - in, size, rd, wr); rc < 0) return throwErrno(env, "ioctl(VFIO_IOMMU_MAP_DMA)", -rc);
   dmaKeepAlives().add(fd, io - in, size, std::move(keep));
   return Napi::Number::New(env, static_cast<double>(size));
@@ -389,7 +361,7 @@ Napi::Value MapDmaJs(const Napi::CallbackInfo& info) {
 Napi::Value UnmapDmaJs(const Napi::CallbackInfo& info) {
   int fd;
   double iova, length;
-  if (!fdArg(info, 0, "containerFd", &fd) || !intArg(info, 1, "iova", 0, kMaxSafe, &iova) || !intArg(info, 2, "length", 1, kMaxSafe, &length)) {
+  if (!fdArg(info, 0, "containerFd", &fd) || !args::integerArg(info, 1, "iova", 0, kMaxSafe, &iova) || !args::integerArg(info, 2, "length", 1, kMaxSafe, &length)) {
     return info.Env().Undefined();
   }
   uint64_t io = static_cast<uint64_t>(iova);
@@ -404,7 +376,7 @@ Napi::Value UnmapDmaJs(const Napi::CallbackInfo& info) {
 Napi::Value MmapRegionJs(const Napi::CallbackInfo& info) {
   int fd;
   double offset, size;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "offset", 0, kMaxSafe, &offset) || !intArg(info, 2, "size", 1, 1ull << 40, &size)) {
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "offset", 0, kMaxSafe, &offset) || !args::integerArg(info, 2, "size", 1, 1ull << 40, &size)) {
     return info.Env().Undefined();
   }
   // Only a VFIO device fd: the kernel bounds its mmap by the region. mmap of an ordinary
@@ -416,31 +388,21 @@ Napi::Value MmapRegionJs(const Napi::CallbackInfo& info) {
   return externalBuffer(info.Env(), p, static_cast<size_t>(size));
 }
 
-Napi::Value MapAnonymousJs(const Napi::CallbackInfo& info) {
-  double size;
-  bool huge;
-  if (!intArg(info, 0, "size", 1, 1ull << 40, &size) || !boolArg(info, 1, "hugepages", &huge)) return info.Env().Undefined();
-  int err = 0;
-  void* p = mapAnonymous(static_cast<size_t>(size), huge, &err);
-  if (!p) return throwErrno(info.Env(), huge ? "mmap(MAP_HUGETLB)" : "mmap(MAP_ANONYMOUS)", err);
-  return externalBuffer(info.Env(), p, static_cast<size_t>(size));
-}
-
-// Unmaps a buffer made by mmapRegion/mapAnonymous now and detaches it, so JavaScript can
+// Unmaps a buffer made by mmapRegion now and detaches it, so JavaScript can
 // never touch the memory again.
 Napi::Value UnmapBufferJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArrayBuffer()) return fail(env, "expected an ArrayBuffer", false), env.Undefined();
-  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  Napi::ArrayBuffer ab;
+  if (!args::arrayBufferArg(info, 0, "buffer", &ab)) return env.Undefined();
   if (ab.IsDetached()) return env.Undefined();
   auto it = liveMappings().find(ab.Data());
   if (it == liveMappings().end() || it->second->size != ab.ByteLength()) {
-    return fail(env, "not a mapping made by the VFIO layer", false), env.Undefined();
+    return args::typeError(env, "not a mapping made by the VFIO layer"), env.Undefined();
   }
   // Memory an IOMMU mapping still owns (a dmaMap keep-alive) must not be unmapped under
   // the device: the owners are this ArrayBuffer, the reference taken here, and mappings.
   if (memory::backingStoreKeepAlive(ab).use_count() > 2) {
-    return fail(env, "the memory is still DMA-mapped: dmaUnmap it before unmapping it", false), env.Undefined();
+    return args::typeError(env, "the memory is still DMA-mapped: dmaUnmap it before unmapping it"), env.Undefined();
   }
   Mapping* m = it->second;
   liveMappings().erase(it);
@@ -454,11 +416,11 @@ Napi::Value UnmapBufferJs(const Napi::CallbackInfo& info) {
 Napi::Value ConfigReadJs(const Napi::CallbackInfo& info) {
   int fd;
   double base, off, size;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !intArg(info, 2, "offset", 0, 4095, &off) ||
-      !intArg(info, 3, "size", 1, 4, &size)) {
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !args::integerArg(info, 2, "offset", 0, 4095, &off) ||
+      !args::integerArg(info, 3, "size", 1, 4, &size)) {
     return info.Env().Undefined();
   }
-  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
+  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return args::rangeError(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
   if (!ownedFd(info, "deviceFd", fd, {FdKind::Device})) return info.Env().Undefined();  // never pread a stranger
   uint32_t v = 0;
   ssize_t n = pread(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
@@ -469,12 +431,12 @@ Napi::Value ConfigReadJs(const Napi::CallbackInfo& info) {
 Napi::Value ConfigWriteJs(const Napi::CallbackInfo& info) {
   int fd;
   double base, off, size, value;
-  if (!fdArg(info, 0, "deviceFd", &fd) || !intArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !intArg(info, 2, "offset", 0, 4095, &off) ||
-      !intArg(info, 3, "size", 1, 4, &size)) {
+  if (!fdArg(info, 0, "deviceFd", &fd) || !args::integerArg(info, 1, "config region offset", 0, kMaxSafe, &base) || !args::integerArg(info, 2, "offset", 0, 4095, &off) ||
+      !args::integerArg(info, 3, "size", 1, 4, &size)) {
     return info.Env().Undefined();
   }
-  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return fail(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
-  if (!intArg(info, 4, "value", 0, std::ldexp(1.0, 8 * static_cast<int>(size)) - 1, &value)) return info.Env().Undefined();
+  if (size == 3 || static_cast<uint64_t>(off) % static_cast<uint64_t>(size) != 0) return args::rangeError(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned"), info.Env().Undefined();
+  if (!args::integerArg(info, 4, "value", 0, std::ldexp(1.0, 8 * static_cast<int>(size)) - 1, &value)) return info.Env().Undefined();
   if (!ownedFd(info, "deviceFd", fd, {FdKind::Device})) return info.Env().Undefined();  // never pwrite a stranger
   uint32_t v = static_cast<uint32_t>(value);
   ssize_t n = pwrite(fd, &v, static_cast<size_t>(size), static_cast<off_t>(base + off));
@@ -523,7 +485,6 @@ void init(Napi::Env env, Napi::Object exports) {
   add("mapDma", MapDmaJs);
   add("unmapDma", UnmapDmaJs);
   add("mmapRegion", MmapRegionJs);
-  add("mapAnonymous", MapAnonymousJs);
   add("unmapBuffer", UnmapBufferJs);
   add("configRead", ConfigReadJs);
   add("configWrite", ConfigWriteJs);

@@ -22,64 +22,45 @@
 #include "bench/native/loopback.h"
 #include "bench/native/null_queue.h"
 #include "drivers/nvme/native/queue_pair_napi.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr::bench {
 namespace {
 
-bool throwType(Napi::Env env, const std::string& m) {
-  Napi::TypeError::New(env, m).ThrowAsJavaScriptException();
-  return false;
-}
-bool throwRange(Napi::Env env, const std::string& m) {
-  Napi::RangeError::New(env, m).ThrowAsJavaScriptException();
-  return false;
-}
-
+// A job parameter, named "bench parameter 'KEY'" in its error: an integer in [min, max]
+// (a number of any value with `integer` false).
 bool num(Napi::Object o, const char* key, double min, double max, double* out, bool integer = true) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max) || (integer && d != static_cast<double>(static_cast<uint64_t>(d)))) {
-    return throwRange(o.Env(), std::string("bench parameter '") + key + "' must be " + (integer ? "an integer " : "") + "in " +
-                                   std::to_string(min) + ".." + std::to_string(max));
-  }
-  *out = d;
-  return true;
+  const std::string name = std::string("bench parameter '") + key + "'";
+  return integer ? args::integerProp(o, key, name, min, max, out) : args::number(o.Env(), o.Get(key), name, min, max, out);
 }
 
 template <typename T>
 bool u(Napi::Object o, const char* key, double max, T* out) {
-  double d;
-  if (!num(o, key, 0, max, &d)) return false;
-  *out = static_cast<T>(d);
-  return true;
+  return args::integerProp(o, key, std::string("bench parameter '") + key + "'", 0, max, out);
 }
 
 bool flag(Napi::Object o, const char* key, bool* out) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsBoolean()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be a boolean");
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
+  return args::boolProp(o, key, std::string("bench parameter '") + key + "'", out);
 }
 
 bool blockSizes(Napi::Object o, const char* key, BlockSizes* b) {
   Napi::Value v = o.Get(key);
-  if (!v.IsObject()) return throwType(o.Env(), std::string("bench parameter '") + key + "' must be an object {min, max, split}");
+  if (!v.IsObject()) return args::typeError(o.Env(), std::string("bench parameter '") + key + "' must be an object {min, max, split}");
   Napi::Object bo = v.As<Napi::Object>();
   if (!u(bo, "min", 0xFFFFFFFF, &b->min) || !u(bo, "max", 0xFFFFFFFF, &b->max)) return false;
   Napi::Value s = bo.Get("split");
-  if (!s.IsArray()) return throwType(o.Env(), std::string(key) + ".split must be an array of [bytes, cumulative weight]");
+  if (!s.IsArray()) return args::typeError(o.Env(), std::string(key) + ".split must be an array of [bytes, cumulative weight]");
   Napi::Array arr = s.As<Napi::Array>();
-  if (arr.Length() > BlockSizes::kMaxSplit) return throwRange(o.Env(), std::string(key) + ".split has more than 16 entries");
+  if (arr.Length() > BlockSizes::kMaxSplit) return args::rangeError(o.Env(), std::string(key) + ".split has more than 16 entries");
   b->splitCount = arr.Length();
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Value e = arr.Get(i);
-    if (!e.IsArray() || e.As<Napi::Array>().Length() != 2) return throwType(o.Env(), std::string(key) + ".split entries must be [bytes, cumulative weight]");
+    if (!e.IsArray() || e.As<Napi::Array>().Length() != 2) return args::typeError(o.Env(), std::string(key) + ".split entries must be [bytes, cumulative weight]");
     Napi::Array pair = e.As<Napi::Array>();
-    if (!pair.Get(0u).IsNumber() || !pair.Get(1u).IsNumber()) return throwType(o.Env(), std::string(key) + ".split entries must be numbers");
+    if (!pair.Get(0u).IsNumber() || !pair.Get(1u).IsNumber()) return args::typeError(o.Env(), std::string(key) + ".split entries must be numbers");
     const double bytes = pair.Get(0u).As<Napi::Number>().DoubleValue(), cum = pair.Get(1u).As<Napi::Number>().DoubleValue();
-    if (!(bytes >= 1 && bytes <= 0xFFFFFFFF) || !(cum >= 0 && cum <= 10000)) return throwRange(o.Env(), std::string(key) + ".split entry out of range");
+    if (!(bytes >= 1 && bytes <= 0xFFFFFFFF) || !(cum >= 0 && cum <= 10000)) return args::rangeError(o.Env(), std::string(key) + ".split entry out of range");
     b->splitBytes[i] = static_cast<uint32_t>(bytes);
     b->splitCumulative[i] = static_cast<uint32_t>(cum);
   }
@@ -211,7 +192,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
  public:
   static bool isSelf(const Napi::CallbackInfo& info) {
     if (info.This().IsObject() && info.This().As<Napi::Object>().CheckTypeTag(&kBenchJobTag)) return true;
-    throwType(info.Env(), "BenchJob method called on an object that is not a BenchJob");
+    args::typeError(info.Env(), "BenchJob method called on an object that is not a BenchJob");
     return false;
   }
   static Napi::Function define(Napi::Env env) {
@@ -226,10 +207,9 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   // watches CSTS; null or absent = not watched.
   BenchJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BenchJob>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 5 || !info[1].IsObject() || !info[3].IsNumber() || !info[4].IsTypedArray()) {
-      throwType(env, "usage: startJob(queuePair.native, params, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array)");
+    if (!args::usage(info, info.Length() >= 5 && info[1].IsObject() && info[3].IsNumber() && info[4].IsTypedArray(),
+                     "usage: startJob(queuePair.native, params, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array)"))
       return;
-    }
     nvme::QueuePair* qp = nvme::unwrapQueuePair(info[0]);
     if (!qp) return;  // a JS error is pending
     params_ = std::make_unique<JobParams>();
@@ -240,26 +220,23 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       Napi::ArrayBuffer ab = info[2].As<Napi::ArrayBuffer>();
       const double off = info[3].As<Napi::Number>().DoubleValue();
       if (!(off >= 0) || off != static_cast<double>(static_cast<uint64_t>(off)) || static_cast<uint64_t>(off) + need > ab.ByteLength()) {
-        throwRange(env, "the data buffer is smaller than iodepth x slotBytes at the given offset");
+        args::rangeError(env, "the data buffer is smaller than iodepth x slotBytes at the given offset");
         return;
       }
       params_->bufCpu = static_cast<uint8_t*>(ab.Data()) + static_cast<uint64_t>(off);
       bufferRef_ = Napi::Persistent(ab.As<Napi::Object>());
     } else if (!info[2].IsNull()) {
-      throwType(env, "buffer must be an ArrayBuffer (CPU-visible pool memory) or null (device-only memory)");
+      args::typeError(env, "buffer must be an ArrayBuffer (CPU-visible pool memory) or null (device-only memory)");
       return;
     }
-    Napi::TypedArray ta = info[4].As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != napi_float64_array || ta.ElementLength() < kProgFields) {
-      throwType(env, "progress must be a Float64Array of at least " + std::to_string(kProgFields) + " elements");
-      return;
-    }
+    Napi::TypedArray ta;
+    if (!args::typedArrayArg(info, 4, "progress", "Float64Array", napi_float64_array, kProgFields, &ta)) return;
     progress_ = ta.As<Napi::Float64Array>().Data();
     progressRef_ = Napi::Persistent(ta.As<Napi::Object>());
     info.This().As<Napi::Object>().TypeTag(&kBenchJobTag);
     if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
       if (!info[5].IsArrayBuffer() || info[5].As<Napi::ArrayBuffer>().ByteLength() < 0x20) {
-        throwType(env, "registers must be the controller's BAR0 (an ArrayBuffer of at least 32 bytes) or null");
+        args::typeError(env, "registers must be the controller's BAR0 (an ArrayBuffer of at least 32 bytes) or null");
         return;
       }
       Napi::ArrayBuffer bar = info[5].As<Napi::ArrayBuffer>();
@@ -267,16 +244,16 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       registersRef_ = Napi::Persistent(bar.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {
-      throwRange(env, std::string("bench job: ") + why);
+      args::rangeError(env, std::string("bench job: ") + why);
       return;
     }
     if (params_->iodepth > qp->capacity()) {
-      throwRange(env, "iodepth " + std::to_string(params_->iodepth) + " exceeds the queue pair's capacity of " +
+      args::rangeError(env, "iodepth " + std::to_string(params_->iodepth) + " exceeds the queue pair's capacity of " +
                           std::to_string(qp->capacity()) + " commands");
       return;
     }
     if (!qp->acquireExclusive()) {
-      throwType(env, "the queue pair is already driven by another native thread");
+      args::typeError(env, "the queue pair is already driven by another native thread");
       return;
     }
     qp_ = qp;
@@ -311,11 +288,11 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     if (!isSelf(info)) return info.Env().Undefined();
     Napi::Env env = info.Env();
     if (joined_) {
-      throwType(env, "this bench job was already joined");
+      args::typeError(env, "this bench job was already joined");
       return env.Undefined();
     }
     if (!thread_.joinable()) {
-      throwType(env, "this bench job never started");
+      args::typeError(env, "this bench job never started");
       return env.Undefined();
     }
     thread_.join();
@@ -353,13 +330,11 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
 
 Napi::Value memcpyBandwidth(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    throwType(env, "usage: memcpyBandwidth(bufferBytes, millis)");
+  if (!args::usage(info, info.Length() >= 2 && info[0].IsNumber() && info[1].IsNumber(), "usage: memcpyBandwidth(bufferBytes, millis)"))
     return env.Undefined();
-  }
   const double bytes = info[0].As<Napi::Number>().DoubleValue(), ms = info[1].As<Napi::Number>().DoubleValue();
   if (!(bytes >= 4096 && bytes <= (1ull << 32)) || !(ms >= 1 && ms <= 60000)) {
-    throwRange(env, "memcpyBandwidth: bufferBytes must be 4 KiB..4 GiB and millis 1..60000");
+    args::rangeError(env, "memcpyBandwidth: bufferBytes must be 4 KiB..4 GiB and millis 1..60000");
     return env.Undefined();
   }
   const MemcpyBandwidth r = measureMemcpyBandwidth(static_cast<size_t>(bytes), static_cast<uint32_t>(ms));
@@ -373,14 +348,12 @@ Napi::Value memcpyBandwidth(const Napi::CallbackInfo& info) {
 // Checks (iodepth, millis) of a floor measurement; throws and returns false when bad.
 bool floorArgs(const Napi::CallbackInfo& info, const char* name, uint32_t* depth, double* ms) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    throwType(env, std::string("usage: ") + name + "(iodepth, millis)");
+  if (!args::usage(info, info.Length() >= 2 && info[0].IsNumber() && info[1].IsNumber(), std::string("usage: ") + name + "(iodepth, millis)"))
     return false;
-  }
   const double d = info[0].As<Napi::Number>().DoubleValue();
   *ms = info[1].As<Napi::Number>().DoubleValue();
   if (!(d >= 1 && d <= 4096) || d != static_cast<double>(static_cast<uint32_t>(d)) || !(*ms >= 1 && *ms <= 10000)) {
-    throwRange(env, std::string(name) + ": iodepth must be an integer 1..4096 and millis 1..10000");
+    args::rangeError(env, std::string(name) + ": iodepth must be an integer 1..4096 and millis 1..10000");
     return false;
   }
   *depth = static_cast<uint32_t>(d);
@@ -438,7 +411,7 @@ Napi::Value driverFloor(const Napi::CallbackInfo& info) {
   const char* why = "";
   std::unique_ptr<LoopbackQueue> q = LoopbackQueue::create(qsize, &why);
   if (!q) {
-    throwRange(env, std::string("driverFloor: ") + why);
+    args::rangeError(env, std::string("driverFloor: ") + why);
     return env.Undefined();
   }
   const JobParams p = floorParams(depth, ms);

@@ -3,7 +3,6 @@
 // throws a JS error naming it; nothing reaches the device model unchecked.
 #include <napi.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -14,6 +13,7 @@
 #include "bench/native/emu_cost_bench.h"
 #include "emu/native/hex.h"
 #include "addon/memory/keep_alive_napi.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr::emu {
@@ -29,39 +29,17 @@ struct MappedBuffers {
   std::map<uint64_t, std::pair<uint64_t, std::unique_ptr<Napi::Reference<Napi::ArrayBuffer>>>> refs;
 };
 
-bool integerArg(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t max, uint64_t* out) {
-  if (i >= info.Length() || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(name) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0) || v != std::floor(v) || v > static_cast<double>(max) || v > 9007199254740991.0) {
-    Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer in 0.." + std::to_string(max) +
-                                          " (got " + info[i].ToString().Utf8Value() + ")")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = static_cast<uint64_t>(v);
-  return true;
-}
-
+// A config or rule field: absent keeps the default; present, it must be an integer in
+// 0..max (a value of another type is out of the field's domain: RangeError, as emu/ sees it).
 bool configField(Napi::Object o, const char* key, uint64_t max, uint64_t* out) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return true;
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-  if (!(d >= 0) || d != std::floor(d) || d > static_cast<double>(max)) {
-    Napi::RangeError::New(o.Env(), std::string("emu config ") + key + " must be an integer in 0.." + std::to_string(max))
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = static_cast<uint64_t>(d);
-  return true;
+  return args::integerProp(o, key, std::string("emu config ") + key, 0, static_cast<double>(max), out, args::Presence::Optional,
+                           args::NotNumber::RangeError);
 }
 
 // A fault rule object from emu/faults.ts (FaultRuleSpec).
 bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   if (!v.IsObject()) {
-    Napi::TypeError::New(env, "a fault rule must be an object").ThrowAsJavaScriptException();
+    args::typeError(env, "a fault rule must be an object");
     return false;
   }
   Napi::Object o = v.As<Napi::Object>();
@@ -80,8 +58,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    Napi::RangeError::New(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove")
-        .ThrowAsJavaScriptException();
+    args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove");
     return false;
   }
   uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0, byte = 0;
@@ -94,7 +71,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
       !configField(o, "byte", 4095, &byte))
     return false;
   if (nth == 0) {
-    Napi::RangeError::New(env, "fault rule nth must be >= 1").ThrowAsJavaScriptException();
+    args::rangeError(env, "fault rule nth must be >= 1");
     return false;
   }
   r->nth = nth;
@@ -111,20 +88,11 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
 
 bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   if (!v.IsObject()) {
-    Napi::TypeError::New(env, "emu config must be an object").ThrowAsJavaScriptException();
+    args::typeError(env, "emu config must be an object");
     return false;
   }
   Napi::Object o = v.As<Napi::Object>();
-  auto str = [&](const char* key, std::string* out) {
-    Napi::Value s = o.Get(key);
-    if (s.IsUndefined()) return true;
-    if (!s.IsString()) {
-      Napi::TypeError::New(env, std::string("emu config ") + key + " must be a string").ThrowAsJavaScriptException();
-      return false;
-    }
-    *out = s.As<Napi::String>().Utf8Value();
-    return true;
-  };
+  auto str = [&](const char* key, std::string* out) { return args::optionalStringProp(o, key, std::string("emu config ") + key, out); };
   uint64_t ns = c->namespaces, lbads = c->lbads, size = c->nsBytes, queues = c->queues, qsize = c->qsize,
            mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes;
   if (!str("backend", &c->backend) || !str("path", &c->path) || !str("serial", &c->serial) ||
@@ -145,7 +113,7 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   Napi::Value timing = o.Get("timing");
   Napi::Value faults = o.Get("faults");
   if ((!timing.IsUndefined() && (!timing.IsObject() || timing.IsArray())) || (!faults.IsUndefined() && !faults.IsArray())) {
-    Napi::TypeError::New(env, "emu config timing must be an object and faults an array of rules").ThrowAsJavaScriptException();
+    args::typeError(env, "emu config timing must be an object and faults an array of rules");
     return false;
   }
   if (timing.IsObject()) {
@@ -156,7 +124,7 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
         !configField(t, "bandwidth", 1ull << 50, &bw) || !configField(t, "inflight", 65536, &inflight))
       return false;
     if (kind == 2 && latMax < lat) {
-      Napi::RangeError::New(env, "timing latencyMaxNs must be >= latencyNs").ThrowAsJavaScriptException();
+      args::rangeError(env, "timing latencyMaxNs must be >= latencyNs");
       return false;
     }
     c->timing.latency = static_cast<TimingModel::Latency>(kind);
@@ -218,7 +186,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     std::shared_ptr<IommuTable> iommu;
     if (info.Length() > 1 && !info[1].IsUndefined()) {
       if (!isEmuDevice(env, info[1])) {
-        Napi::TypeError::New(env, "the function to attach to must be an EmuDevice").ThrowAsJavaScriptException();
+        args::typeError(env, "the function to attach to must be an EmuDevice");
         return;
       }
       EmuDevice* peer = Napi::ObjectWrap<EmuDevice>::Unwrap(info[1].As<Napi::Object>());
@@ -259,7 +227,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   // before any member is read), and an open one.
   bool live(const Napi::CallbackInfo& info, bool mustBeOpen = true) {
     if (!isEmuDevice(info.Env(), info.This())) {
-      Napi::TypeError::New(info.Env(), "EmuDevice method called on an object that is not an EmuDevice").ThrowAsJavaScriptException();
+      args::typeError(info.Env(), "EmuDevice method called on an object that is not an EmuDevice");
       return false;
     }
     if (ctrl_ || !mustBeOpen) return true;
@@ -269,11 +237,10 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 
   Napi::Value bar(const Napi::CallbackInfo& info) {
     uint64_t index;
-    if (!live(info) || !integerArg(info, 0, "BAR index", 5, &index)) return info.Env().Undefined();
+    if (!live(info) || !args::u64Arg(info, 0, "BAR index", &index, 0, 5)) return info.Env().Undefined();
     std::shared_ptr<uint8_t> mem = ctrl_->barMemory(static_cast<int>(index));
     if (!mem) {
-      Napi::RangeError::New(info.Env(), "BAR " + std::to_string(index) + " is absent on this function")
-          .ThrowAsJavaScriptException();
+      args::rangeError(info.Env(), "BAR " + std::to_string(index) + " is absent on this function");
       return info.Env().Undefined();
     }
     // The ArrayBuffer keeps the BAR memory alive by holding a reference to it.
@@ -284,16 +251,15 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 
   Napi::Value barSize(const Napi::CallbackInfo& info) {
     uint64_t index;
-    if (!live(info) || !integerArg(info, 0, "BAR index", 5, &index)) return info.Env().Undefined();
+    if (!live(info) || !args::u64Arg(info, 0, "BAR index", &index, 0, 5)) return info.Env().Undefined();
     return Napi::Number::New(info.Env(), static_cast<double>(ctrl_->barSize(static_cast<int>(index))));
   }
 
   bool configArgs(const Napi::CallbackInfo& info, uint64_t* off, uint64_t* size) {
-    if (!live(info) || !integerArg(info, 0, "config offset", 4095, off) || !integerArg(info, 1, "config size", 4, size))
+    if (!live(info) || !args::u64Arg(info, 0, "config offset", off, 0, 4095) || !args::u64Arg(info, 1, "config size", size, 0, 4))
       return false;
     if ((*size != 1 && *size != 2 && *size != 4) || *off % *size != 0) {
-      Napi::RangeError::New(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned")
-          .ThrowAsJavaScriptException();
+      args::rangeError(info.Env(), "config access must be 1, 2 or 4 bytes, naturally aligned");
       return false;
     }
     return true;
@@ -308,7 +274,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   Napi::Value configWrite(const Napi::CallbackInfo& info) {
     uint64_t off, size, value;
     if (!configArgs(info, &off, &size)) return info.Env().Undefined();
-    if (!integerArg(info, 2, "config value", size == 4 ? 0xFFFFFFFFull : (1ull << (8 * size)) - 1, &value))
+    if (!args::u64Arg(info, 2, "config value", &value, 0, size == 4 ? 0xFFFFFFFFull : (1ull << (8 * size)) - 1))
       return info.Env().Undefined();
     ctrl_->configWrite(static_cast<uint32_t>(off), static_cast<uint32_t>(size), static_cast<uint32_t>(value));
     return info.Env().Undefined();
@@ -319,33 +285,29 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     Napi::Env env = info.Env();
     if (!live(info)) return env.Undefined();
     if (info.Length() < 6 || !info[0].IsArrayBuffer() || !info[4].IsBoolean() || !info[5].IsBoolean()) {
-      Napi::TypeError::New(env, "expected (ArrayBuffer memory, offset, length, iova, read: boolean, write: boolean)")
-          .ThrowAsJavaScriptException();
+      args::typeError(env, "expected (ArrayBuffer memory, offset, length, iova, read: boolean, write: boolean)");
       return env.Undefined();
     }
     Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
     uint64_t off, len, iova;
-    if (!integerArg(info, 1, "offset", ab.ByteLength(), &off) || !integerArg(info, 2, "length", ab.ByteLength(), &len) ||
-        !integerArg(info, 3, "iova", kIovaEnd, &iova))
+    if (!args::u64Arg(info, 1, "offset", &off, 0, ab.ByteLength()) || !args::u64Arg(info, 2, "length", &len, 0, ab.ByteLength()) ||
+        !args::u64Arg(info, 3, "iova", &iova, 0, kIovaEnd))
       return env.Undefined();
     if (len == 0 || off + len > ab.ByteLength()) {
-      Napi::RangeError::New(env, "offset " + std::to_string(off) + " + length " + std::to_string(len) +
+      args::rangeError(env, "offset " + std::to_string(off) + " + length " + std::to_string(len) +
                                      " must be a non-empty range inside the " + std::to_string(ab.ByteLength()) +
-                                     "-byte buffer")
-          .ThrowAsJavaScriptException();
+                                     "-byte buffer");
       return env.Undefined();
     }
     if (iova < kIovaStart || iova + len - 1 > kIovaEnd) {
-      Napi::RangeError::New(env, "iova range " + hex(iova) + "+" + hex(len) + " is outside the IOMMU's range " +
-                                     hex(kIovaStart) + ".." + hex(kIovaEnd) + " (see iovaRanges())")
-          .ThrowAsJavaScriptException();
+      args::rangeError(env, "iova range " + hex(iova) + "+" + hex(len) + " is outside the IOMMU's range " +
+                                     hex(kIovaStart) + ".." + hex(kIovaEnd) + " (see iovaRanges())");
       return env.Undefined();
     }
     uint8_t* host = static_cast<uint8_t*>(ab.Data()) + off;
     if ((reinterpret_cast<uintptr_t>(host) & 0xFFF) != (iova & 0xFFF)) {
-      Napi::RangeError::New(env, "the host address and the iova must have the same offset within a 4 KiB page (host " +
-                                     hex(reinterpret_cast<uintptr_t>(host) & 0xFFF) + ", iova " + hex(iova & 0xFFF) + ")")
-          .ThrowAsJavaScriptException();
+      args::rangeError(env, "the host address and the iova must have the same offset within a 4 KiB page (host " +
+                                     hex(reinterpret_cast<uintptr_t>(host) & 0xFFF) + ", iova " + hex(iova & 0xFFF) + ")");
       return env.Undefined();
     }
     // The mapping owns the memory (its backing store), not just this ArrayBuffer object:
@@ -353,8 +315,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     // dmaUnmap, or the device would write into freed heap memory.
     std::shared_ptr<void> keepAlive = memory::backingStoreKeepAlive(ab);
     if (!keepAlive) {
-      Napi::TypeError::New(env, "dmaMap: the ArrayBuffer is detached (transferred) and has no memory to map")
-          .ThrowAsJavaScriptException();
+      args::detachedError(env, "dmaMap: memory");
       return env.Undefined();
     }
     bool rd = info[4].As<Napi::Boolean>().Value(), wr = info[5].As<Napi::Boolean>().Value();
@@ -370,7 +331,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
   Napi::Value dmaUnmap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t iova, len;
-    if (!live(info) || !integerArg(info, 0, "iova", kIovaEnd, &iova) || !integerArg(info, 1, "length", kIovaEnd, &len))
+    if (!live(info) || !args::u64Arg(info, 0, "iova", &iova, 0, kIovaEnd) || !args::u64Arg(info, 1, "length", &len, 0, kIovaEnd))
       return env.Undefined();
     std::string err = ctrl_->iommu().unmap(iova, len);
     if (!err.empty()) {
@@ -384,11 +345,11 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 
   Napi::Value enableMsix(const Napi::CallbackInfo& info) {
     uint64_t count;
-    if (!live(info) || !integerArg(info, 0, "vector count", 65536, &count)) return info.Env().Undefined();
+    if (!live(info) || !args::u64Arg(info, 0, "vector count", &count, 0, 65536)) return info.Env().Undefined();
     std::string err;
     std::vector<int> fds = ctrl_->enableMsix(static_cast<uint32_t>(count), &err);
     if (fds.empty()) {
-      Napi::RangeError::New(info.Env(), "enableMsix: " + err).ThrowAsJavaScriptException();
+      args::rangeError(info.Env(), "enableMsix: " + err);
       return info.Env().Undefined();
     }
     Napi::Array a = Napi::Array::New(info.Env(), fds.size());
@@ -430,9 +391,8 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     if (!live(info) || !parseRule(info.Env(), info[0], &r)) return info.Env().Undefined();
     uint32_t blockBytes = 1u << ctrl_->config().lbads;
     if (r.kind == FaultKind::Corrupt && r.byte >= blockBytes) {
-      Napi::RangeError::New(info.Env(), "fault corrupt: byte=" + std::to_string(r.byte) + " must be below the LBA size (" +
-                                            std::to_string(blockBytes) + " bytes)")
-          .ThrowAsJavaScriptException();
+      args::rangeError(info.Env(), "fault corrupt: byte=" + std::to_string(r.byte) + " must be below the LBA size (" +
+                                            std::to_string(blockBytes) + " bytes)");
       return info.Env().Undefined();
     }
     ctrl_->inject(r);
@@ -499,9 +459,9 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
 // map memory into the emulated IOMMU without the DMA pool (freed when collected).
 Napi::Value alignedBuffer(const Napi::CallbackInfo& info) {
   uint64_t size;
-  if (!integerArg(info, 0, "size", 1ull << 30, &size)) return info.Env().Undefined();
+  if (!args::u64Arg(info, 0, "size", &size, 0, 1ull << 30)) return info.Env().Undefined();
   if (size == 0 || size % 4096 != 0) {
-    Napi::RangeError::New(info.Env(), "size must be a non-zero multiple of 4096").ThrowAsJavaScriptException();
+    args::rangeError(info.Env(), "size must be a non-zero multiple of 4096");
     return info.Env().Undefined();
   }
   void* mem = nullptr;
@@ -519,8 +479,7 @@ Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CostBenchOptions o;
   if (info.Length() > 0 && !info[0].IsUndefined() && (!info[0].IsObject() || info[0].IsArray())) {
-    Napi::TypeError::New(env, "benchDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})")
-        .ThrowAsJavaScriptException();
+    args::typeError(env, "benchDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})");
     return env.Undefined();
   }
   if (info.Length() > 0 && info[0].IsObject()) {
@@ -535,14 +494,14 @@ Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
     o.opcode = static_cast<uint8_t>(opcode);
     Napi::Value b = a.Get("backend");
     if (!b.IsUndefined() && !b.IsString()) {
-      Napi::TypeError::New(env, "benchDeviceCost backend must be a string (null or ram)").ThrowAsJavaScriptException();
+      args::typeError(env, "benchDeviceCost backend must be a string (null or ram)");
       return env.Undefined();
     }
     if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
   }
   CostBenchResult r = runCostBench(o);
   if (!r.error.empty()) {
-    Napi::RangeError::New(env, "benchDeviceCost: " + r.error).ThrowAsJavaScriptException();
+    args::rangeError(env, "benchDeviceCost: " + r.error);
     return env.Undefined();
   }
   Napi::Object out = Napi::Object::New(env);

@@ -1,5 +1,8 @@
-// A first-fit range allocator with alignment, used for device addresses (IOVAs) over the
-// ranges the IOMMU accepts, and inside each pool chunk for byte offsets. Free ranges are
+// A first-fit range allocator with alignment: the one IOVA allocator. The DMA pool uses it
+// for device addresses over the ranges a PciFunction accepts and inside each chunk for byte
+// offsets; the VFIO container uses it for its IOVA space minus reserved windows (the MSI
+// doorbells and PCI MMIO: QEMU's NVMe, for one, refuses data addresses inside its own BAR,
+// so those are never handed out). Free ranges are
 // kept sorted by start and coalesced on free, so fragmentation is visible (fragments())
 // and recovers as soon as neighbours are freed. Allocation is O(free ranges), free is
 // O(log n) to find the slot plus the array splice; pools hold few ranges, so this is
@@ -20,6 +23,29 @@ export interface RangeAllocation {
   size: number;
 }
 
+/** An inclusive range [start, end] (the IOMMU's convention). */
+export interface InclusiveRange {
+  start: number;
+  end: number;
+}
+
+/** `ranges` with every `holes` range removed (all inclusive), sorted by start. */
+export function subtractRanges(ranges: ReadonlyArray<InclusiveRange>, holes: ReadonlyArray<InclusiveRange>): InclusiveRange[] {
+  let out = ranges.map((r) => ({ start: r.start, end: r.end })).sort((a, b) => a.start - b.start);
+  for (const h of holes) {
+    const next: InclusiveRange[] = [];
+    for (const r of out) {
+      if (h.end < r.start || h.start > r.end) next.push(r);
+      else {
+        if (h.start > r.start) next.push({ start: r.start, end: h.start - 1 });
+        if (h.end < r.end) next.push({ start: h.end + 1, end: r.end });
+      }
+    }
+    out = next;
+  }
+  return out;
+}
+
 /** True for 1, 2, 4, ... up to 2^52 (bitwise tricks stop at 2^31). */
 export function isPow2(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
@@ -38,10 +64,11 @@ export class RangeAllocator {
   /**
    * @param ranges usable ranges as [start, end] INCLUSIVE (the IOMMU's convention); ends
    *   above 2^53 - 1 are clamped, overlapping ranges are merged.
+   * @param reserved ranges (inclusive) never handed out, cut out of `ranges` first.
    */
-  constructor(ranges: ReadonlyArray<{ start: number; end: number }>) {
+  constructor(ranges: ReadonlyArray<InclusiveRange>, reserved: ReadonlyArray<InclusiveRange> = []) {
     const spans: Span[] = [];
-    for (const r of ranges) {
+    for (const r of reserved.length ? subtractRanges(ranges, reserved) : ranges) {
       if (!Number.isFinite(r.start) || !Number.isFinite(r.end) || r.start < 0 || r.end < r.start) {
         throw new DmaArgumentError(`IOVA range [${r.start}, ${r.end}] is not a valid inclusive range of non-negative integers`);
       }
@@ -106,11 +133,17 @@ export class RangeAllocator {
     return -1;
   }
 
-  /** Returns an allocation; coalesces with free neighbours. Throws on an unknown start (double free). */
-  release(start: number): void {
+  /**
+   * Returns an allocation; coalesces with free neighbours. Throws on an unknown start
+   * (double free) and, when `expectSize` is given, on a size that is not the allocation's.
+   */
+  release(start: number, expectSize?: number): void {
     const size = this.used.get(start);
     if (size === undefined) {
       throw new DmaStateError('PHYR_DMA_FREED', `range at ${start} is not allocated (already freed, or never allocated here)`);
+    }
+    if (expectSize !== undefined && expectSize !== size) {
+      throw new DmaArgumentError(`range at ${start} is ${size} bytes, not ${expectSize}: release whole allocations`);
     }
     this.used.delete(start);
     const end = start + size;

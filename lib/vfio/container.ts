@@ -8,9 +8,9 @@ import type { DmaAccess, IovaRange } from '../pci/function';
 import { devPath } from '../sysfs/root';
 import { iommuGroupMembers, pciMmioRanges, readPciDevice } from '../sysfs/pci';
 import type { DmaBackend } from './backend';
-import { groupBusy, groupNotViable, noVfio, permissionDenied, VfioError } from './errors';
+import { groupBusy, groupNotViable, iovaExhausted, noVfio, permissionDenied, VfioError } from './errors';
 import { requireVfio } from './preflight';
-import { IovaAllocator } from './iova';
+import { RangeAllocator, subtractRanges } from '../dma/iova';
 import { vfioNative, type NativeSysError } from './native';
 
 const VFIO_TYPE1_IOMMU = 1;
@@ -43,7 +43,7 @@ export class VfioContainer implements DmaBackend {
   iommuType: 'type1v2' | 'type1' | null = null;
   readonly fd: number;
   private readonly groups = new Map<number, AttachedGroup>();
-  private allocator: IovaAllocator | null = null;
+  private allocator: RangeAllocator | null = null;
   private ranges: IovaRange[] = [];
   private closed = false;
   /** Smallest IOMMU page size (every mapping is aligned to it). */
@@ -131,8 +131,8 @@ export class VfioContainer implements DmaBackend {
     // Kernels before 5.4 report no IOVA ranges: assume a 39-bit space without the MSI window.
     const reported = info.ranges.length ? info.ranges : [{ start: 0, end: 2 ** 39 - 1 }];
     const reserved = [X86_MSI_WINDOW, ...pciMmioRanges(), { start: 0, end: 0xfffff }];
-    this.allocator = new IovaAllocator(reported, reserved);
-    this.ranges = this.allocator.freeRanges();
+    this.ranges = subtractRanges(reported, reserved);
+    this.allocator = new RangeAllocator(this.ranges);
   }
 
   /** The usable IOVA ranges of the container (reported ranges minus MSI and PCI MMIO). */
@@ -144,10 +144,12 @@ export class VfioContainer implements DmaBackend {
   allocIova(size: number, align = 2 ** 21): number {
     this.assertOpen();
     if (!this.allocator) throw new VfioError('PHYR_VFIO_STATE', 'the container has no group yet, so no IOMMU is set');
-    return this.allocator.alloc(size, align);
+    const start = this.allocator.tryAlloc(size, align);
+    if (start < 0) throw iovaExhausted(size, this.allocator.largestFree());
+    return start;
   }
 
-  /** Returns IOVA space taken by allocIova. */
+  /** Returns IOVA space taken by allocIova (the whole allocation: `size` is checked). */
   freeIova(iova: number, size: number): void {
     this.allocator?.release(iova, size);
   }

@@ -7,7 +7,6 @@ export { VfioContainer } from './container';
 export { VfioFunction, type VfioOpenOptions, type VfioDeviceReport } from './device';
 export { detectBackend, type BackendReport, type DmaBackend } from './backend';
 export { VfioError } from './errors';
-export { IovaAllocator, subtractRanges } from './iova';
 
 /** Opens the vfio-pci device at `bdf` (see VfioOpenOptions for containers and reset). */
 export function openVfio(bdf: string, options: VfioOpenOptions = {}): VfioFunction {

@@ -40,7 +40,6 @@ export interface VfioNative {
   /** Returns the number of bytes unmapped. */
   unmapDma(containerFd: number, iova: number, length: number): number;
   mmapRegion(deviceFd: number, offset: number, size: number): ArrayBuffer;
-  mapAnonymous(size: number, hugepages: boolean): ArrayBuffer;
   unmapBuffer(buffer: ArrayBuffer): void;
   configRead(deviceFd: number, regionOffset: number, offset: number, size: number): number;
   configWrite(deviceFd: number, regionOffset: number, offset: number, size: number, value: number): void;

@@ -68,4 +68,3 @@ export function mapPeerBar(peer: PeerDevice, bar: number, options: { offset?: nu
     },
   };
 }
-export { mapHugepages, mapLockedPages, unmapMemory, HUGEPAGE_SIZE } from './memory';

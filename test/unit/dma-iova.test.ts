@@ -1,9 +1,11 @@
 // The IOVA range allocator: reserved holes are never handed out, alignment is honoured,
 // exhaustion is a typed error that says what is left, fragmentation shows and heals by
-// coalescing, and a randomized run keeps every invariant.
+// coalescing, a randomized run keeps every invariant; reserved windows are cut out, and the
+// VFIO container (its other user) keeps its own error code for an exhausted IOVA space.
 import t from 'tap';
 import { DmaArgumentError, DmaStateError, IovaExhaustedError, RangeAllocator } from '../../lib/dma';
-import { isPow2 } from '../../lib/dma/iova';
+import { isPow2, subtractRanges } from '../../lib/dma/iova';
+import { VfioContainer } from '../../lib/vfio/container';
 
 const MiB = 1024 * 1024;
 
@@ -146,4 +148,46 @@ t.test('randomized alloc/free keeps every invariant', async (t) => {
   for (const b of live) a.release(b.start);
   t.equal(a.fragments(), 1);
   t.equal(a.freeBytes(), total);
+});
+
+// Reserved windows (the VFIO container's MSI window, PCI MMIO and first MiB) are cut out
+// of the reported ranges before anything is handed out.
+t.test('subtracting holes splits and trims ranges', async (t) => {
+  t.same(subtractRanges([{ start: 0, end: 99 }], [{ start: 10, end: 19 }]), [{ start: 0, end: 9 }, { start: 20, end: 99 }]);
+  t.same(subtractRanges([{ start: 0, end: 99 }], [{ start: 0, end: 9 }, { start: 90, end: 200 }]), [{ start: 10, end: 89 }]);
+  t.same(subtractRanges([{ start: 50, end: 60 }, { start: 0, end: 9 }], [{ start: 100, end: 200 }]), [{ start: 0, end: 9 }, { start: 50, end: 60 }]);
+  t.same(subtractRanges([{ start: 0, end: 9 }], [{ start: 0, end: 9 }]), []);
+});
+
+t.test('allocations are aligned, disjoint, avoid reserved ranges and come back', async (t) => {
+  const a = new RangeAllocator([{ start: 0, end: 64 * MiB - 1 }], [{ start: 0, end: MiB - 1 }, { start: 8 * MiB, end: 9 * MiB - 1 }]);
+  const x = a.alloc(2 * MiB, 2 * MiB);
+  t.equal(x, 2 * MiB, 'first 2 MiB-aligned address after the reserved start');
+  const y = a.alloc(4 * MiB, 2 * MiB);
+  t.equal(y, 4 * MiB);
+  const z = a.alloc(4096, 4096);
+  t.equal(z, MiB, 'a small allocation fills the hole below');
+  const w = a.alloc(2 * MiB, 2 * MiB);
+  t.equal(w, 10 * MiB, 'the reserved 8-9 MiB window is skipped');
+  a.release(y, 4 * MiB);
+  t.equal(a.alloc(4 * MiB, 2 * MiB), 4 * MiB, 'released space is reused');
+  t.throws(() => a.release(60 * MiB, 4096), { code: 'PHYR_DMA_FREED' }, 'a range never allocated is refused');
+  t.throws(() => a.release(x, 4096), { code: 'PHYR_DMA_BAD_ARGUMENT', message: /release whole allocations/ });
+  t.equal(a.allocations(), 4, 'a refused release keeps the allocation');
+  t.throws(() => a.alloc(64 * MiB), IovaExhaustedError);
+  const before = a.fragments();
+  a.release(x, 2 * MiB);
+  t.ok(a.fragments() <= before + 1, 'neighbours merge');
+});
+
+t.test('the VFIO container reports exhaustion of its IOVA space in its own terms', async (t) => {
+  // No /dev/vfio here: a container with an IOMMU set, built around its allocator.
+  const c = Object.create(VfioContainer.prototype) as VfioContainer;
+  Object.assign(c, { closed: false, allocator: new RangeAllocator([{ start: 0, end: 64 * MiB - 1 }], [{ start: 0, end: MiB - 1 }]) });
+  t.equal(c.allocIova(2 * MiB), 2 * MiB, '2 MiB-aligned by default');
+  t.throws(() => c.allocIova(64 * MiB), { code: 'PHYR_VFIO_IOVA_EXHAUSTED', message: /no free range of 67108864 bytes \(largest free range \d+ bytes\)/ });
+  t.throws(() => c.allocIova(0), /positive integer/);
+  t.throws(() => c.allocIova(4096, 3000), /power of two/);
+  c.freeIova(2 * MiB, 2 * MiB);
+  t.throws(() => c.freeIova(2 * MiB, 2 * MiB), { code: 'PHYR_DMA_FREED' }, 'a double free is refused');
 });

@@ -9,7 +9,7 @@ type Loose = (...args: unknown[]) => unknown;
 t.test('allocate validates its arguments', async (t) => {
   const allocate = native.allocate as unknown as Loose;
   t.throws(() => allocate('4096', false), /region size must be a number/);
-  t.throws(() => allocate(0, false), /region size 0\.0+ is not an integer in \[1, /);
+  t.throws(() => allocate(0, false), /region size must be an integer from 1 to 1099511627776, got 0/);
   t.throws(() => allocate(-4096, false), RangeError);
   t.throws(() => allocate(4096.5, false), RangeError);
   t.throws(() => allocate(2 ** 41, false), RangeError);

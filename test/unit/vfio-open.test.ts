@@ -8,7 +8,7 @@ import { barReadsAllOnes } from '../../lib/vfio/alive';
 import { mapPeerBar } from '../../lib/vfio/peer';
 import { preflight, requireVfio } from '../../lib/vfio/preflight';
 import { deviceGone, groupNotViable, memoryDisabled } from '../../lib/vfio/errors';
-import { HUGEPAGE_SIZE, mapHugepages, mapLockedPages, unmapMemory } from '../../lib/vfio/memory';
+import { memoryNative } from '../../lib/dma/native';
 import { vfioNative } from '../../lib/vfio/native';
 import { write32 } from '../../lib/mmio';
 import { FakeRoot } from '../helpers/fake-sysfs';
@@ -83,7 +83,7 @@ t.test('native VFIO calls validate every argument', async (t) => {
   t.throws(() => n.configRead(3, 0, 0, 3), /naturally aligned/);
   t.throws(() => n.configWrite(3, 0, 0, 1, 256), /value must be an integer from 0 to 255/);
   t.throws(() => n.mmapRegion(3, 0, 0), /size must be an integer from 1/);
-  t.throws(() => n.mapAnonymous(4096, 'yes' as unknown as boolean), /hugepages must be a boolean/);
+  t.throws(() => n.mapDma(3, new ArrayBuffer(4096), 0, 4096, 0, 'yes' as unknown as boolean, true), /read must be a boolean/);
   t.throws(() => n.unmapBuffer(new ArrayBuffer(8)), /not a mapping made by the VFIO layer/);
   t.throws(() => n.openPath(7 as unknown as string), /path must be a string/);
 });
@@ -106,8 +106,8 @@ t.test('native VFIO calls on non-VFIO fds report errno, code and syscall', async
   check(() => n.irqInfo(fd, 2), /VFIO_DEVICE_GET_IRQ_INFO/);
   check(() => n.reset(fd), /VFIO_DEVICE_RESET/);
   check(() => n.setIrqEventfds(fd, 2, 0, []), /VFIO_DEVICE_SET_IRQS/);
-  const mem = mapLockedPages(8192);
-  t.teardown(() => unmapMemory(mem));
+  // Page-aligned DMA memory from the memory room (the one DMA memory path).
+  const mem = memoryNative().allocate(8192, false)!;
   check(() => n.mapDma(fd, mem, 0, 8192, 0, true, true), /VFIO_IOMMU_MAP_DMA/);
   check(() => n.unmapDma(fd, 0, 4096), /VFIO_IOMMU_UNMAP_DMA/);
   t.throws(() => n.mapDma(fd, mem, 1, 10, 0, true, false), /same offset within a 4 KiB page/);
@@ -116,26 +116,15 @@ t.test('native VFIO calls on non-VFIO fds report errno, code and syscall', async
   t.throws(() => n.configRead(fd, 0, 0, 4), { code: 'EBADF', message: /is a VFIO node from openPath; expected a device fd from groupDeviceFd/ });
 });
 
-t.test('anonymous and hugepage memory maps, unmaps and detaches', async (t) => {
-  const mem = mapLockedPages(4096 * 3);
-  t.equal(mem.byteLength, 12288);
-  new Uint8Array(mem)[12287] = 7;
-  unmapMemory(mem);
-  t.equal(mem.byteLength, 0, 'detached: JavaScript can no longer reach the memory');
-  unmapMemory(mem); // idempotent on a detached buffer
-  t.throws(() => mapLockedPages(100), /multiple of 4096/);
-  t.throws(() => mapHugepages(HUGEPAGE_SIZE + 1), /multiple of 2 MiB/);
-  // Other tests may change the reserve concurrently: either outcome is checked fully.
-  let h: ArrayBuffer | undefined;
-  try {
-    h = mapHugepages(HUGEPAGE_SIZE);
-  } catch (err) {
-    t.match(err, { code: 'PHYR_NO_HUGEPAGES', message: /phyr setup --hugepages N/ }, 'no free hugepage: the advice is given');
-  }
-  if (h) {
-    t.equal(h.byteLength, HUGEPAGE_SIZE);
-    unmapMemory(h);
-  }
+// DMA memory (hugepage or locked 4 KiB pages, sizes, the no-hugepage advice) is the memory
+// room's: dma-native, dma-hugepages and memory_region_test. unmapBuffer takes only what the
+// VFIO layer mapped (BARs); a detached buffer is already unmapped.
+t.test('unmapBuffer refuses memory the VFIO layer did not map; eventfds read without blocking', async (t) => {
+  const n = vfioNative();
+  t.throws(() => n.unmapBuffer(memoryNative().allocate(4096, false)!), /not a mapping made by the VFIO layer/);
+  const gone = new ArrayBuffer(8);
+  structuredClone(gone, { transfer: [gone] });
+  n.unmapBuffer(gone); // idempotent on a detached buffer
   const fd = vfioNative().eventfd();
   t.equal(vfioNative().readEventfd(fd), 0, 'nothing signalled yet');
   vfioNative().closeFd(fd);

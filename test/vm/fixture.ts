@@ -1,7 +1,7 @@
 // Devices shared by the in-guest cases: opened once, closed after the last case.
 import { openVfio, type VfioFunction } from '../../lib/vfio';
-import { mapHugepages, unmapMemory } from '../../lib/vfio/memory';
-import { DmaPool } from '../../lib/dma';
+import { DmaPool, HugepagesUnavailableError } from '../../lib/dma';
+import { memoryNative } from '../../lib/dma/native';
 import { atEnd } from './harness';
 import { PEER, TARGET } from './topology';
 
@@ -49,11 +49,14 @@ export function peerFn(): VfioFunction {
   return peer;
 }
 
-/** One 2 MiB hugepage, mapped once for the whole run (unmapped at the end). */
+/**
+ * One 2 MiB hugepage from the DMA memory allocator (addon/memory), held for the whole run
+ * (freed with its last reference).
+ */
 export function hugepage(): ArrayBuffer {
   if (!huge) {
-    huge = mapHugepages(2 ** 21);
-    atEnd(() => huge && unmapMemory(huge));
+    huge = memoryNative().allocate(2 ** 21, true) ?? undefined;
+    if (!huge) throw new HugepagesUnavailableError(2 ** 21);
   }
   return huge;
 }

@@ -18,6 +18,7 @@
 
 #include "drivers/nvme/native/dptr_policy.h"
 #include "drivers/nvme/native/prp.h"
+#include "addon/napi_args.h"
 #include "addon/registry.h"
 
 namespace phyr::nvme {
@@ -29,39 +30,18 @@ constexpr uint32_t kReqFlagRawCdw = 1;
 // Distinguishes queue-pair handles from any other wrapped object (Node-API type tags).
 constexpr napi_type_tag kQueuePairTag = {0x70687972'6e766d65ull, 0x71756575'65706169ull};
 
-bool fail(Napi::Env env, const std::string& msg, bool range = false) {
-  if (range) {
-    Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
-  } else {
-    Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  }
-  return false;
-}
-
-// Reads a non-negative integer property (below 2^53).
-bool intProp(Napi::Object o, const char* key, uint64_t* out, uint64_t max, bool optional = false) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() && optional) return true;
-  if (!v.IsNumber()) return fail(o.Env(), std::string("option '") + key + "' must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-    return fail(o.Env(), std::string("option '") + key + "' must be an integer in 0.." + std::to_string(max), true);
-  }
-  *out = static_cast<uint64_t>(d);
-  return true;
+// A non-negative integer option (below 2^53), named "option 'KEY'" in its error.
+bool optionProp(Napi::Object o, const char* key, uint64_t* out, uint64_t max, bool optional = false) {
+  return args::integerProp(o, key, std::string("option '") + key + "'", 0, static_cast<double>(max), out,
+                           optional ? args::Presence::Optional : args::Presence::Required);
 }
 
 // An ArrayBuffer option plus a byte offset and length inside it.
 bool regionProp(Napi::Object o, const char* key, uint64_t offset, uint64_t length, uint8_t** out,
                 Napi::ObjectReference* keep) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsArrayBuffer()) return fail(o.Env(), std::string("option '") + key + "' must be an ArrayBuffer");
-  Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-  if (offset + length > ab.ByteLength() || length == 0) {
-    return fail(o.Env(), std::string("option '") + key + "': " + std::to_string(length) + " bytes at offset " +
-                             std::to_string(offset) + " do not fit its " + std::to_string(ab.ByteLength()) + " bytes",
-                true);
-  }
+  const std::string name = std::string("option '") + key + "'";
+  Napi::ArrayBuffer ab;
+  if (!args::arrayBuffer(o.Env(), o.Get(key), name, &ab) || !args::byteRange(o.Env(), ab, offset, length, name)) return false;
   *out = static_cast<uint8_t*>(ab.Data()) + offset;
   if (keep) *keep = Napi::Persistent(ab.As<Napi::Object>());
   return true;
@@ -90,21 +70,21 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   QueuePairWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<QueuePairWrap>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
-      fail(env, "expected an options object (see drivers/nvme/queue-pair.ts)");
+      args::typeError(env, "expected an options object (see drivers/nvme/queue-pair.ts)");
       return;
     }
     Napi::Object o = info[0].As<Napi::Object>();
     uint64_t qid, qsize, sqDb, cqDb, sqOff, sqIova, cqOff, cqIova, lOff, lIova, lPages, ps, sgl = 0, bucket = 0,
         mdts = 0, threshold = 32768, preferSgl = 0;
-    if (!intProp(o, "qid", &qid, 65535) || !intProp(o, "qsize", &qsize, 65536) ||
-        !intProp(o, "sqDoorbell", &sqDb, 1ull << 32) || !intProp(o, "cqDoorbell", &cqDb, 1ull << 32) ||
-        !intProp(o, "sqOffset", &sqOff, 1ull << 40) || !intProp(o, "sqIova", &sqIova, (1ull << 53) - 1) ||
-        !intProp(o, "cqOffset", &cqOff, 1ull << 40) || !intProp(o, "cqIova", &cqIova, (1ull << 53) - 1) ||
-        !intProp(o, "listsOffset", &lOff, 1ull << 40) || !intProp(o, "listsIova", &lIova, (1ull << 53) - 1) ||
-        !intProp(o, "listPages", &lPages, 1u << 20) || !intProp(o, "pageSize", &ps, 1u << 27) ||
-        !intProp(o, "sglSupport", &sgl, 2, true) || !intProp(o, "bitBucket", &bucket, 1, true) ||
-        !intProp(o, "maxTransfer", &mdts, 1ull << 40, true) || !intProp(o, "sglThreshold", &threshold, 1ull << 31, true) ||
-        !intProp(o, "preferSgl", &preferSgl, 1, true)) {
+    if (!optionProp(o, "qid", &qid, 65535) || !optionProp(o, "qsize", &qsize, 65536) ||
+        !optionProp(o, "sqDoorbell", &sqDb, 1ull << 32) || !optionProp(o, "cqDoorbell", &cqDb, 1ull << 32) ||
+        !optionProp(o, "sqOffset", &sqOff, 1ull << 40) || !optionProp(o, "sqIova", &sqIova, (1ull << 53) - 1) ||
+        !optionProp(o, "cqOffset", &cqOff, 1ull << 40) || !optionProp(o, "cqIova", &cqIova, (1ull << 53) - 1) ||
+        !optionProp(o, "listsOffset", &lOff, 1ull << 40) || !optionProp(o, "listsIova", &lIova, (1ull << 53) - 1) ||
+        !optionProp(o, "listPages", &lPages, 1u << 20) || !optionProp(o, "pageSize", &ps, 1u << 27) ||
+        !optionProp(o, "sglSupport", &sgl, 2, true) || !optionProp(o, "bitBucket", &bucket, 1, true) ||
+        !optionProp(o, "maxTransfer", &mdts, 1ull << 40, true) || !optionProp(o, "sglThreshold", &threshold, 1ull << 31, true) ||
+        !optionProp(o, "preferSgl", &preferSgl, 1, true)) {
       return;
     }
     QueueConfig cfg;
@@ -112,7 +92,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     uint8_t* bar;
     if (!regionProp(o, "bar", 0, std::max(sqDb, cqDb) + 4, &bar, &bar_)) return;
     if ((sqDb | cqDb) & 3) {
-      fail(env, "doorbell offsets must be multiples of 4", true);
+      args::rangeError(env, "doorbell offsets must be multiples of 4");
       return;
     }
     cfg.qid = static_cast<uint16_t>(qid);
@@ -126,7 +106,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     cfg.caps.sglThreshold = static_cast<uint32_t>(threshold);
     cfg.caps.preferSgl = preferSgl != 0;
     if (ps == 0 || qsize == 0) {
-      fail(env, "qsize and pageSize must be positive", true);
+      args::rangeError(env, "qsize and pageSize must be positive");
       return;
     }
     if (!regionProp(o, "sq", sqOff, qsize * 64, &mem.sq, &sq_) || !regionProp(o, "cq", cqOff, qsize * 16, &mem.cq, &cq_) ||
@@ -140,7 +120,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     const char* why = "invalid queue configuration";
     qp_.reset(QueuePair::create(cfg, mem, &why));
     if (!qp_) {
-      fail(env, std::string("cannot create queue pair ") + std::to_string(qid) + ": " + why, true);
+      args::rangeError(env, std::string("cannot create queue pair ") + std::to_string(qid) + ": " + why);
       return;
     }
     if (!bindBuffers(o)) {
@@ -154,18 +134,18 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   // method called with another wrapped object as `this` would otherwise reinterpret it).
   static bool isSelf(const Napi::CallbackInfo& info) {
     if (info.This().IsObject() && info.This().As<Napi::Object>().CheckTypeTag(&kQueuePairTag)) return true;
-    fail(info.Env(), "QueuePair method called on an object that is not a QueuePair");
+    args::typeError(info.Env(), "QueuePair method called on an object that is not a QueuePair");
     return false;
   }
   QueuePair* live(const Napi::CallbackInfo& info) {
     if (!isSelf(info)) return nullptr;
     Napi::Env env = info.Env();
     if (!qp_) {
-      fail(env, "the queue pair is closed");
+      args::typeError(env, "the queue pair is closed");
       return nullptr;
     }
     if (qp_->exclusive()) {
-      fail(env, "the queue pair is driven by a native thread (e.g. a benchmark); wait until it is released");
+      args::typeError(env, "the queue pair is driven by a native thread (e.g. a benchmark); wait until it is released");
       return nullptr;
     }
     return qp_.get();
@@ -176,11 +156,11 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   bool bindBuffers(Napi::Object o) {
     Napi::Env env = o.Env();
     Napi::Value r = o.Get("requests"), c = o.Get("completions");
-    if (!r.IsArrayBuffer() || !c.IsArrayBuffer()) return fail(env, "options 'requests' and 'completions' must be ArrayBuffers");
+    if (!r.IsArrayBuffer() || !c.IsArrayBuffer()) return args::typeError(env, "options 'requests' and 'completions' must be ArrayBuffers");
     Napi::ArrayBuffer rab = r.As<Napi::ArrayBuffer>(), cab = c.As<Napi::ArrayBuffer>();
     reqCap_ = static_cast<uint32_t>(rab.ByteLength() / (kReqWords * 4));
     cplCap_ = static_cast<uint32_t>(cab.ByteLength() / (kCplWords * 4));
-    if (reqCap_ == 0 || cplCap_ == 0) return fail(env, "the requests and completions buffers hold no slot", true);
+    if (reqCap_ == 0 || cplCap_ == 0) return args::rangeError(env, "the requests and completions buffers hold no slot");
     req_ = static_cast<uint32_t*>(rab.Data());
     cpl_ = static_cast<uint32_t*>(cab.Data());
     reqRef_ = Napi::Persistent(rab.As<Napi::Object>());
@@ -191,7 +171,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   }
 
   bool setArenaValue(Napi::Value a) {
-    if (!a.IsArrayBuffer()) return fail(a.Env(), "the phyr arena must be an ArrayBuffer");
+    if (!a.IsArrayBuffer()) return args::typeError(a.Env(), "the phyr arena must be an ArrayBuffer");
     Napi::ArrayBuffer ab = a.As<Napi::ArrayBuffer>();
     arena_ = static_cast<const PhyrEntry*>(ab.Data());
     arenaCap_ = static_cast<uint32_t>(ab.ByteLength() / sizeof(PhyrEntry));
@@ -204,18 +184,8 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     if (reqRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < reqCap_ * kReqWords * 4 ||
         cplRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < cplCap_ * kCplWords * 4 ||
         (arenaCap_ && arenaRef_.Value().As<Napi::ArrayBuffer>().ByteLength() < arenaCap_ * sizeof(PhyrEntry))) {
-      return fail(env, "a shared batch buffer was detached; create the queue pair again");
+      return args::typeError(env, "a shared batch buffer was detached; create the queue pair again");
     }
-    return true;
-  }
-
-  bool uintArg(const Napi::CallbackInfo& info, size_t i, uint64_t max, uint64_t* out, const char* name) {
-    if (info.Length() <= i || !info[i].IsNumber()) return fail(info.Env(), std::string(name) + " must be a number");
-    const double d = info[i].As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d > static_cast<double>(max) || d != static_cast<double>(static_cast<uint64_t>(d))) {
-      return fail(info.Env(), std::string(name) + " must be an integer in 0.." + std::to_string(max), true);
-    }
-    *out = static_cast<uint64_t>(d);
     return true;
   }
 
@@ -226,10 +196,10 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t first, count;
-    if (!qp || !uintArg(info, 0, reqCap_, &first, "first") || !uintArg(info, 1, reqCap_, &count, "count")) return env.Undefined();
+    if (!qp || !args::u64Arg(info, 0, "first", &first, 0, reqCap_) || !args::u64Arg(info, 1, "count", &count, 0, reqCap_)) return env.Undefined();
     if (first + count > reqCap_) {
-      fail(env, "request slots " + std::to_string(first) + ".." + std::to_string(first + count) + " exceed the " +
-                    std::to_string(reqCap_) + " slots", true);
+      args::rangeError(env, "request slots " + std::to_string(first) + ".." + std::to_string(first + count) + " exceed the " +
+                    std::to_string(reqCap_) + " slots");
       return env.Undefined();
     }
     if (!buffersAttached(env)) return env.Undefined();
@@ -289,7 +259,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t max = cplCap_;
-    if (!qp || (info.Length() > 0 && !uintArg(info, 0, cplCap_, &max, "max")) || !buffersAttached(env)) return env.Undefined();
+    if (!qp || (info.Length() > 0 && !args::u64Arg(info, 0, "max", &max, 0, cplCap_)) || !buffersAttached(env)) return env.Undefined();
     return Napi::Number::New(env, writeCompletions(qp->poll(completions_.data(), static_cast<uint32_t>(max))));
   }
 
@@ -299,17 +269,17 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     QueuePair* qp = live(info);
     if (!qp) return env.Undefined();
     if (info.Length() < 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().ByteLength() != 64) {
-      fail(env, "expected (sqe: Uint8Array of 64 bytes, tag, firstEntry, entryCount, bytes)");
+      args::typeError(env, "expected (sqe: Uint8Array of 64 bytes, tag, firstEntry, entryCount, bytes)");
       return env.Undefined();
     }
     uint64_t tag, pFirst, pCount, bytes;
-    if (!uintArg(info, 1, 0xFFFFFFFFu, &tag, "tag") || !uintArg(info, 2, arenaCap_, &pFirst, "firstEntry") ||
-        !uintArg(info, 3, arenaCap_, &pCount, "entryCount") || !uintArg(info, 4, 1ull << 40, &bytes, "bytes") ||
+    if (!args::u64Arg(info, 1, "tag", &tag, 0, 0xFFFFFFFFu) || !args::u64Arg(info, 2, "firstEntry", &pFirst, 0, arenaCap_) ||
+        !args::u64Arg(info, 3, "entryCount", &pCount, 0, arenaCap_) || !args::u64Arg(info, 4, "bytes", &bytes, 0, 1ull << 40) ||
         !buffersAttached(env)) {
       return env.Undefined();
     }
     if (pFirst + pCount > arenaCap_) {
-      fail(env, "phyr entries past the arena", true);
+      args::rangeError(env, "phyr entries past the arena");
       return env.Undefined();
     }
     Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
@@ -324,7 +294,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t status;
-    if (!qp || !uintArg(info, 0, 0x7FFF, &status, "status")) return env.Undefined();
+    if (!qp || !args::u64Arg(info, 0, "status", &status, 0, 0x7FFF)) return env.Undefined();
     return Napi::Number::New(env, writeCompletions(qp->cancelAll(completions_.data(), cplCap_, static_cast<uint16_t>(status))));
   }
 
@@ -338,7 +308,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t age;
-    if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &age, "age")) return env.Undefined();
+    if (!qp || !args::u64Arg(info, 0, "age", &age, 0, 0xFFFFFFFFu)) return env.Undefined();
     std::vector<uint64_t> tags(qp->capacity());
     std::vector<uint16_t> cids(qp->capacity());
     const uint32_t n = qp->expired(static_cast<uint32_t>(age), tags.data(), cids.data(), qp->capacity());
@@ -356,7 +326,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t tag;
-    if (!qp || !uintArg(info, 0, 0xFFFFFFFFu, &tag, "tag")) return env.Undefined();
+    if (!qp || !args::u64Arg(info, 0, "tag", &tag, 0, 0xFFFFFFFFu)) return env.Undefined();
     std::vector<uint16_t> cids(qp->capacity());
     const uint32_t n = qp->cidsOf(tag, cids.data(), qp->capacity());
     Napi::Array out = Napi::Array::New(env, n);
@@ -375,21 +345,21 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     QueuePair* qp = live(info);
     uint64_t off, iova, count;
     if (!qp || info.Length() < 4 || !info[0].IsArrayBuffer()) {
-      if (qp) fail(env, "expected (ArrayBuffer, offset, iova, count)");
+      if (qp) args::typeError(env, "expected (ArrayBuffer, offset, iova, count)");
       return env.Undefined();
     }
-    if (!uintArg(info, 1, 1ull << 40, &off, "offset") || !uintArg(info, 2, (1ull << 53) - 1, &iova, "iova") ||
-        !uintArg(info, 3, 1u << 20, &count, "count")) {
+    if (!args::u64Arg(info, 1, "offset", &off, 0, 1ull << 40) || !args::u64Arg(info, 2, "iova", &iova, 0, (1ull << 53) - 1) ||
+        !args::u64Arg(info, 3, "count", &count, 0, 1u << 20)) {
       return env.Undefined();
     }
     Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
     const uint64_t ps = qp->caps().pageSize;
     if (count == 0 || off + count * ps > ab.ByteLength()) {
-      fail(env, "the list pages do not fit the buffer", true);
+      args::rangeError(env, "the list pages do not fit the buffer");
       return env.Undefined();
     }
     if (!qp->addListPages(static_cast<uint8_t*>(ab.Data()) + off, iova, static_cast<uint32_t>(count))) {
-      fail(env, "list pages need 8-byte aligned memory at a page-aligned device address", true);
+      args::rangeError(env, "list pages need 8-byte aligned memory at a page-aligned device address");
       return env.Undefined();
     }
     extraPages_.push_back(Napi::Persistent(ab.As<Napi::Object>()));
@@ -417,7 +387,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     if (!isSelf(info)) return env.Undefined();
     if (qp_ && qp_->exclusive()) {
-      fail(env, "the queue pair is driven by a native thread; it cannot be closed until released");
+      args::typeError(env, "the queue pair is driven by a native thread; it cannot be closed until released");
       return env.Undefined();
     }
     qp_.reset();
@@ -456,7 +426,7 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 5 || !info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[2].IsNumber() ||
       !info[3].IsNumber() || !info[4].IsObject()) {
-    fail(env, "expected (ArrayBuffer entries, count, length, lbaSize, caps[, admin, head, tail])");
+    args::typeError(env, "expected (ArrayBuffer entries, count, length, lbaSize, caps[, admin, head, tail])");
     return env.Undefined();
   }
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
@@ -466,18 +436,18 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
   if (!(count >= 1) || count * sizeof(PhyrEntry) > ab.ByteLength() || count != static_cast<uint32_t>(count) ||
       !(length >= 1) || length > 9007199254740991.0 || !(lba >= 1) || lba > (1 << 24) ||
       (static_cast<uint32_t>(lba) & (static_cast<uint32_t>(lba) - 1)) != 0) {
-    fail(env, "count must fit the buffer, length be positive and lbaSize a power of two", true);
+    args::rangeError(env, "count must fit the buffer, length be positive and lbaSize a power of two");
     return env.Undefined();
   }
   Napi::Object c = info[4].As<Napi::Object>();
   uint64_t ps = 4096, sgl = 0, bucket = 0, mdts = 0, threshold = 32768, preferSgl = 0, head = 0, tail = 0;
-  if (!intProp(c, "pageSize", &ps, 1u << 27, true) || !intProp(c, "sglSupport", &sgl, 2, true) ||
-      !intProp(c, "bitBucket", &bucket, 1, true) || !intProp(c, "maxTransfer", &mdts, 1ull << 40, true) ||
-      !intProp(c, "sglThreshold", &threshold, 1ull << 31, true) || !intProp(c, "preferSgl", &preferSgl, 1, true)) {
+  if (!optionProp(c, "pageSize", &ps, 1u << 27, true) || !optionProp(c, "sglSupport", &sgl, 2, true) ||
+      !optionProp(c, "bitBucket", &bucket, 1, true) || !optionProp(c, "maxTransfer", &mdts, 1ull << 40, true) ||
+      !optionProp(c, "sglThreshold", &threshold, 1ull << 31, true) || !optionProp(c, "preferSgl", &preferSgl, 1, true)) {
     return env.Undefined();
   }
   if (ps < 4096 || (ps & (ps - 1)) != 0) {
-    fail(env, "pageSize must be a power of two of at least 4096", true);
+    args::rangeError(env, "pageSize must be a power of two of at least 4096");
     return env.Undefined();
   }
   if (info.Length() > 6 && info[6].IsNumber()) head = static_cast<uint32_t>(info[6].As<Napi::Number>().Uint32Value());
@@ -485,7 +455,7 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
   const auto* e = static_cast<const PhyrEntry*>(ab.Data());
   const uint32_t n = static_cast<uint32_t>(count);
   if (phyrTotalBytes(e, n) < static_cast<uint64_t>(length) || head + tail >= length) {
-    fail(env, "the phyr array holds fewer bytes than the length (or the bit buckets cover it all)", true);
+    args::rangeError(env, "the phyr array holds fewer bytes than the length (or the bit buckets cover it all)");
     return env.Undefined();
   }
   DptrCaps caps;
@@ -547,12 +517,12 @@ void init(Napi::Env env, Napi::Object exports) {
 QueuePair* unwrapQueuePair(Napi::Value v) {
   Napi::Env env = v.Env();
   if (!v.IsObject() || !v.As<Napi::Object>().CheckTypeTag(&kQueuePairTag)) {
-    fail(env, "expected a queue pair handle (QueuePair.native from drivers/nvme)");
+    args::typeError(env, "expected a queue pair handle (QueuePair.native from drivers/nvme)");
     return nullptr;
   }
   QueuePairWrap* w = QueuePairWrap::Unwrap(v.As<Napi::Object>());
   if (!w || !w->raw()) {
-    fail(env, "the queue pair is closed");
+    args::typeError(env, "the queue pair is closed");
     return nullptr;
   }
   return w->raw();

@@ -4,8 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { openVfio, VfioContainer } from '../../../lib/vfio';
-import { HUGEPAGE_SIZE, mapHugepages } from '../../../lib/vfio/memory';
-import { targetFn } from '../fixture';
+import { closePool, poolFor, targetFn } from '../fixture';
 import { test } from '../harness';
 import { KERNEL_OWNED, PEER, SMALL_MDTS } from '../topology';
 
@@ -78,12 +77,19 @@ test('errors: IOVA space exhausted names the size and the largest free range', (
 });
 
 test('errors: no free hugepages says how to reserve them', () => {
-  const free = Number(fs.readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
-  assert.throws(() => mapHugepages((free + 1) * HUGEPAGE_SIZE), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'PHYR_NO_HUGEPAGES');
-    assert.match(e.message, /phyr setup --hugepages N/);
-    return true;
-  });
+  const fn = targetFn();
+  const pool = poolFor(fn); // hugepages: 'require'
+  try {
+    const free = Number(fs.readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
+    // More than every free hugepage, and more than one chunk (so not the pool's spare one).
+    assert.throws(() => pool.alloc((free + 2) * 2 ** 21), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'PHYR_NO_HUGEPAGES');
+      assert.match(e.message, /phyr setup --hugepages N/);
+      return true;
+    });
+  } finally {
+    closePool(fn); // a driver opened by a later case makes its own pool
+  }
 });
 
 test('errors: a device whose memory decoding was turned off is reported before any BAR access', () => {

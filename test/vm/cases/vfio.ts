@@ -112,6 +112,9 @@ test('vfio: the peer\'s CMB (BAR2) maps for DMA in the shared container and read
     const words = new Uint32Array(m.view, 0, 4);
     words[0] = 0xc0ffee01;
     assert.equal(words[0], 0xc0ffee01, 'peer BAR memory round-trips through the BAR mapping');
+    // The IOMMU mapping owns the BAR mapping: it is not unmapped under the device.
+    assert.throws(() => vfioNative().unmapBuffer(m.view), /still DMA-mapped/);
+    assert.ok(m.view.byteLength >= 2 ** 20, 'the BAR stays attached');
   } finally {
     m.release();
     m.release();
