@@ -17,7 +17,7 @@ if (!fs.existsSync(addonPath)) {
   console.error('bench/emu-device-cost: the addon is not built; run `npm run build:addon` first');
   process.exit(2);
 }
-const { emu } = require(addonPath);
+const { bench } = require(addonPath);
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, commands: { type: 'string', default: '400000' } } });
 const commands = Number(values.commands);
 
@@ -38,7 +38,7 @@ const rows = [];
 for (const c of cases) {
   // Three runs; the median and the best are reported (the machine is shared).
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(emu.benchDeviceCost({ commands, batch: c.batch, blockBytes: c.blockBytes, opcode: c.opcode, backend: 'null' }));
+  for (let i = 0; i < 3; i++) runs.push(bench.emuDeviceCost({ commands, batch: c.batch, blockBytes: c.blockBytes, opcode: c.opcode, backend: 'null' }));
   const device = runs.map((r) => r.deviceNsPerCommand).sort((a, b) => a - b);
   const cpu = runs.map((r) => r.deviceCpuNsPerCommand).sort((a, b) => a - b);
   const total = runs.map((r) => r.totalNsPerCommand).sort((a, b) => a - b);

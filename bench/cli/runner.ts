@@ -256,7 +256,10 @@ async function watch(
       lastPeriodic = now;
       if (sink.dump) {
         if (live) sink.write('\r\x1b[K');
-        sink.dump(soFar(snapshotResults(running)));
+        // A tick that finds every job already ended has nothing to report: the final
+        // report follows at once (a report with no jobs in it would be a false one).
+        const results = soFar(snapshotResults(running));
+        if (results.length) sink.dump(results);
         continue;
       }
       const s = snapshot(running, prevPeriodic, now);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench/native/driver_queue.h"
+#include "bench/native/emu_cost_bench.h"
 #include "bench/native/engine.h"
 #include "bench/native/memcpy_bandwidth.h"
 #include "bench/native/loopback.h"
@@ -423,10 +424,57 @@ Napi::Value driverFloor(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// An optional non-negative integer option of emuDeviceCost.
+bool costField(Napi::Object o, const char* key, uint64_t max, uint64_t* out) {
+  return args::integerProp(o, key, std::string("emuDeviceCost ") + key, 0, static_cast<double>(max), out, args::Presence::Optional,
+                           args::NotNumber::RangeError);
+}
+
+// emuDeviceCost({commands, batch, blockBytes, opcode, backend}) -> {commands,
+// deviceNsPerCommand, totalNsPerCommand}: see emu_cost_bench.h; the device model
+// timed alone, so the bench room owns it (the device model knows nothing of benchmarks). Runs synchronously (seconds).
+Napi::Value emuDeviceCost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CostBenchOptions o;
+  if (info.Length() > 0 && !info[0].IsUndefined() && (!info[0].IsObject() || info[0].IsArray())) {
+    args::typeError(env, "emuDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})");
+    return env.Undefined();
+  }
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Object a = info[0].As<Napi::Object>();
+    uint64_t commands = o.commands, batch = o.batch, bytes = o.blockBytes, opcode = o.opcode;
+    if (!costField(a, "commands", 100000000, &commands) || !costField(a, "batch", 1023, &batch) ||
+        !costField(a, "blockBytes", 131072, &bytes) || !costField(a, "opcode", 255, &opcode))
+      return env.Undefined();
+    o.commands = commands;
+    o.batch = static_cast<uint32_t>(batch);
+    o.blockBytes = static_cast<uint32_t>(bytes);
+    o.opcode = static_cast<uint8_t>(opcode);
+    Napi::Value b = a.Get("backend");
+    if (!b.IsUndefined() && !b.IsString()) {
+      args::typeError(env, "emuDeviceCost backend must be a string (null or ram)");
+      return env.Undefined();
+    }
+    if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
+  }
+  CostBenchResult r = runCostBench(o);
+  if (!r.error.empty()) {
+    args::rangeError(env, "emuDeviceCost: " + r.error);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("commands", static_cast<double>(r.commands));
+  out.Set("deviceNsPerCommand", r.deviceNsPerCommand);
+  out.Set("deviceCpuNsPerCommand", r.deviceCpuNsPerCommand);
+  out.Set("totalNsPerCommand", r.totalNsPerCommand);
+  return out;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   Napi::Object room = Napi::Object::New(env);
   Napi::Function job = BenchJob::define(env);
   room.Set("BenchJob", job);
+  room.Set("emuDeviceCost", Napi::Function::New(env, emuDeviceCost, "emuDeviceCost"));
   room.Set("memcpyBandwidth", Napi::Function::New(env, memcpyBandwidth));
   room.Set("engineFloor", Napi::Function::New(env, engineFloor));
   room.Set("driverFloor", Napi::Function::New(env, driverFloor));

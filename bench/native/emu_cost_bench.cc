@@ -7,7 +7,8 @@
 
 #include "emu/native/controller.h"
 
-namespace phyr::emu {
+namespace phyr::bench {
+using namespace phyr::emu;
 using namespace phyr::nvme;
 
 namespace {
@@ -125,4 +126,4 @@ CostBenchResult runCostBench(const CostBenchOptions& o) {
   return r;
 }
 
-}  // namespace phyr::emu
+}  // namespace phyr::bench

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace phyr::emu {
+namespace phyr::bench {
 
 struct CostBenchOptions {
   uint64_t commands = 1000000;
@@ -27,4 +27,4 @@ struct CostBenchResult {
 
 CostBenchResult runCostBench(const CostBenchOptions& o);
 
-}  // namespace phyr::emu
+}  // namespace phyr::bench

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "emu/native/controller.h"
-#include "bench/native/emu_cost_bench.h"
 #include "emu/native/hex.h"
 #include "addon/memory/keep_alive_napi.h"
 #include "addon/napi_args.h"
@@ -473,48 +472,8 @@ Napi::Value alignedBuffer(const Napi::CallbackInfo& info) {
   return Napi::ArrayBuffer::New(info.Env(), mem, size, [](Napi::Env, void* p) { std::free(p); });
 }
 
-// benchDeviceCost({commands, batch, blockBytes, opcode, backend}) -> {commands,
-// deviceNsPerCommand, totalNsPerCommand}: see cost_bench.h. Runs synchronously (seconds).
-Napi::Value benchDeviceCost(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  CostBenchOptions o;
-  if (info.Length() > 0 && !info[0].IsUndefined() && (!info[0].IsObject() || info[0].IsArray())) {
-    args::typeError(env, "benchDeviceCost takes an options object ({commands, batch, blockBytes, opcode, backend})");
-    return env.Undefined();
-  }
-  if (info.Length() > 0 && info[0].IsObject()) {
-    Napi::Object a = info[0].As<Napi::Object>();
-    uint64_t commands = o.commands, batch = o.batch, bytes = o.blockBytes, opcode = o.opcode;
-    if (!configField(a, "commands", 100000000, &commands) || !configField(a, "batch", 1023, &batch) ||
-        !configField(a, "blockBytes", 131072, &bytes) || !configField(a, "opcode", 255, &opcode))
-      return env.Undefined();
-    o.commands = commands;
-    o.batch = static_cast<uint32_t>(batch);
-    o.blockBytes = static_cast<uint32_t>(bytes);
-    o.opcode = static_cast<uint8_t>(opcode);
-    Napi::Value b = a.Get("backend");
-    if (!b.IsUndefined() && !b.IsString()) {
-      args::typeError(env, "benchDeviceCost backend must be a string (null or ram)");
-      return env.Undefined();
-    }
-    if (b.IsString()) o.backend = b.As<Napi::String>().Utf8Value();
-  }
-  CostBenchResult r = runCostBench(o);
-  if (!r.error.empty()) {
-    args::rangeError(env, "benchDeviceCost: " + r.error);
-    return env.Undefined();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("commands", static_cast<double>(r.commands));
-  out.Set("deviceNsPerCommand", r.deviceNsPerCommand);
-  out.Set("deviceCpuNsPerCommand", r.deviceCpuNsPerCommand);
-  out.Set("totalNsPerCommand", r.totalNsPerCommand);
-  return out;
-}
-
 void init(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("benchDeviceCost", Napi::Function::New(env, benchDeviceCost, "benchDeviceCost"));
   o.Set("EmuDevice", EmuDevice::define(env));
   o.Set("alignedBuffer", Napi::Function::New(env, alignedBuffer, "alignedBuffer"));
   exports.Set("emu", o);

@@ -41,7 +41,8 @@ t.test('phyr bench --status-interval writes each report to the output, JSON docu
   // Split the concatenated documents at each top-level "{" that starts a line.
   const docs = fs.readFileSync(out, 'utf8').split(/\n(?=\{)/).map((s) => JSON.parse(s) as { jobs: Array<{ jobname: string; read: { total_ios: number } }> });
   t.ok(docs.length >= 3, `${docs.length} JSON documents: interval reports then the final one`);
-  const totals = docs.map((d) => d.jobs[0].read.total_ios);
+  t.ok(docs.every((d) => d.jobs.length === 1), `every report carries the job: ${docs.map((d) => d.jobs.length).join(', ')} jobs`);
+  const totals = docs.map((d) => d.jobs[0]?.read.total_ios ?? -1);
   for (let i = 1; i < totals.length; i++) t.ok(totals[i] >= totals[i - 1], 'cumulative totals never shrink');
   t.equal(docs[docs.length - 1].jobs[0].jobname, 's');
 });

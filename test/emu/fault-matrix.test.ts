@@ -298,10 +298,11 @@ async function cellBody(t: Test, row: FaultRow, phase: Phase, target: string, ce
   } else {
     t.same(report.badReads, [], 'every successful read returned what was acknowledged');
   }
-  // A lost or held completion surfaces after timeoutMs (plus the timer's tick), not twice that.
+  // A lost or held completion surfaces after timeoutMs (plus the timer's tick and the
+  // scheduling of a loaded 2-core machine), not after a second timeout period.
   if (row.errors.includes('NvmeTimeoutError') && phase !== 'close' && report.timeoutLatencies.length) {
     const worst = Math.max(...report.timeoutLatencies);
-    t.ok(worst < 1.5 * TIMEOUT_MS + 25, `a timed-out command rejects within ~timeoutMs: slowest after ${worst} ms (timeout ${TIMEOUT_MS} ms)`);
+    t.ok(worst < 2 * TIMEOUT_MS - 10, `a timed-out command rejects within ~timeoutMs: slowest after ${worst} ms (timeout ${TIMEOUT_MS} ms)`);
   }
   if (!row.resets && phase !== 'reset') t.equal(ctrl.recovery.resets - resetsBefore, 0, 'no reset for a fault that needs none');
   if (row.resets && dead) t.ok(ctrl.recovery.resets - resetsBefore <= MAX_RESETS, `resets are bounded: ${ctrl.recovery.resets - resetsBefore} (at most ${MAX_RESETS})`);

@@ -7,17 +7,17 @@ using namespace phyr;
 
 TEST(emu_cost_bench_runs_reads_writes_flushes) {
   for (uint8_t op : {uint8_t(nvme::IO_READ), uint8_t(nvme::IO_WRITE), uint8_t(nvme::IO_FLUSH)}) {
-    emu::CostBenchOptions o;
+    bench::CostBenchOptions o;
     o.commands = 5000;
     o.batch = 100;
     o.opcode = op;
     o.blockBytes = 16384;
-    auto r = emu::runCostBench(o);
+    auto r = bench::runCostBench(o);
     CHECK(r.error.empty());
     CHECK_EQ(r.commands, 5000u);
     CHECK(r.deviceNsPerCommand > 0);
   }
-  emu::CostBenchOptions bad;
+  bench::CostBenchOptions bad;
   bad.batch = 0;
-  CHECK(!emu::runCostBench(bad).error.empty());
+  CHECK(!bench::runCostBench(bad).error.empty());
 }

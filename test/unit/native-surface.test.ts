@@ -95,7 +95,7 @@ const fns: Fn[] = [
   { name: 'memory.stats', call: () => 'A.memory.stats()', args: [], validReturns: true },
   // ---- emu ----
   { name: 'emu.alignedBuffer', call: (a) => `A.emu.alignedBuffer(${a[0]})`, args: [int('4096', plus('int', '0', '100', '2 ** 31'))], validReturns: true },
-  { name: 'emu.benchDeviceCost', call: (a) => `A.emu.benchDeviceCost(${a[0]})`, args: [{ valid: '{ commands: 1000 }', bad: ['null', '1', "'x'", 'true', '[]', '{ commands: NaN }', '{ commands: 2 ** 53 }', '{ batch: -1 }', '{ batch: 1.5 }', '{ blockBytes: 2 ** 40 }', '{ opcode: 256 }', "{ backend: 'file' }", "{ backend: 'x' }", '{ backend: 5 }', '{ commands: Infinity }'] }], validReturns: true },
+  { name: 'bench.emuDeviceCost', call: (a) => `A.bench.emuDeviceCost(${a[0]})`, args: [{ valid: '{ commands: 1000 }', bad: ['null', '1', "'x'", 'true', '[]', '{ commands: NaN }', '{ commands: 2 ** 53 }', '{ batch: -1 }', '{ batch: 1.5 }', '{ blockBytes: 2 ** 40 }', '{ opcode: 256 }', "{ backend: 'file' }", "{ backend: 'x' }", '{ backend: 5 }', '{ commands: Infinity }'] }], validReturns: true },
   {
     name: 'emu.EmuDevice',
     call: (a) => `new A.emu.EmuDevice(${a[0]}, ${a[1]}).close()`,
