@@ -142,7 +142,7 @@ uint16_t Controller::mapSgl(const Command& cmd, uint64_t len, bool deviceWrites)
 // in PRP2. List entries are page-aligned; the last entry of a list page chains to the next
 // list page when more entries remain. Any misaligned entry: PRP Offset Invalid.
 uint16_t Controller::mapPrp(const Command& cmd, uint64_t len, bool deviceWrites) {
-  const uint64_t page = pageSize_, mask = page - 1;
+  const uint64_t page = regs_.pageSize(), mask = page - 1;
   uint64_t prp1 = cmd.sqe.dptr1, prp2 = cmd.sqe.dptr2;
   if (prp1 & 0x3) return status(SC_PRP_OFFSET_INVALID);
   uint64_t first = page - (prp1 & mask);

@@ -20,7 +20,7 @@ Completion Controller::executeIo(Command& cmd) {
   bool injected = false;
   for (FaultRule& r : rules_) injected = injected || applyRuleBefore(r, cmd, &c);
   if (!injected) c = executeIoCommand(cmd);
-  if (halted_) c.deferred = true;  // an injected CFS: nothing more is posted
+  if (regs_.halted()) c.deferred = true;  // an injected CFS: nothing more is posted
   if (rules_.empty() && !config_.timing.active()) return c;
   uint64_t bytes = (cmd.opcode == IO_READ || cmd.opcode == IO_WRITE) ? ((cmd.sqe.cdw12 & 0xFFFF) + 1ull) << config_.lbads : 0;
   return finishIo(cmd, c, bytes);
