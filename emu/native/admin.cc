@@ -130,7 +130,7 @@ Completion Controller::identify(Command& cmd) {
     default:
       return fail(generic(SC_INVALID_FIELD));
   }
-  return fail(transferToHost(cmd, d, IDENTIFY_DATA_SIZE));
+  return fail(dptr_.transferToHost(cmd, d, IDENTIFY_DATA_SIZE));
 }
 
 // Set Features (5.21).
@@ -198,7 +198,7 @@ Completion Controller::createCq(Command& cmd) {
   if (!pc) return fail(generic(SC_INVALID_FIELD));  // CAP.CQR = 1: queues must be contiguous
   if ((base & (regs_.pageSize() - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
-  if (inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
+  if (memory_.inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
   // A new queue starts with its head doorbell at 0, whatever was stored there before.
   queues_.createCq(qid, base, qsize, ien, static_cast<uint16_t>(iv));
   ioQueuesCreated_ = true;
@@ -307,7 +307,7 @@ Completion Controller::getLogPage(Command& cmd) {
   // Bytes past the end of the log read as zeros (the data is staged in a 4 KiB buffer; a
   // longer transfer is refused rather than read past it).
   if (offset + len > IDENTIFY_DATA_SIZE) return fail(generic(SC_INVALID_FIELD));
-  return fail(transferToHost(cmd, d + offset, len));
+  return fail(dptr_.transferToHost(cmd, d + offset, len));
 }
 
 // Abort (5.1): CDW10 SQID 15:0, CID 31:16. DW0 bit 0 = 0: aborted; 1: not aborted.

@@ -17,7 +17,9 @@ Controller::Controller(const EmuConfig& config, std::shared_ptr<IommuTable> iomm
       iommu_(std::move(iommu)),
       regs_(config.queues, config.qsize, config.cmbBytes),
       queues_(regs_, config.queues),
-      configSpace_(config.queues + 1, config.cmbBytes != 0) {}
+      configSpace_(config.queues + 1, config.cmbBytes != 0),
+      memory_(regs_, *iommu_, faults_),
+      dptr_(memory_, regs_, config.sgl, config.mdts ? (4096ull << config.mdts) : 0) {}
 
 std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::shared_ptr<IommuTable> iommu,
                                                std::string* error, BackendError* detail) {
@@ -42,8 +44,6 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
   c->sqAllocated_ = c->cqAllocated_ = config.queues;
   c->maxTransfer_ = config.mdts ? (4096ull << config.mdts) : 0;
   c->nsBlocks_ = config.nsBytes >> config.lbads;
-  c->pieces_.reserve((c->maxTransfer_ ? c->maxTransfer_ / 4096 + 2 : 1024) + 4096);
-  c->sglSegment_.reserve(4096);
   c->scratch_.resize(IDENTIFY_DATA_SIZE);
   if (config.cmbBytes) {
     void* cmb = nullptr;
@@ -53,6 +53,7 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
     }
     std::memset(cmb, 0, config.cmbBytes);
     c->cmb_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(cmb), [](uint8_t* p) { std::free(p); });
+    c->memory_.setCmb(c->cmb_.get());
   }
   // faults=remove (after=0): the function is gone from the start, as a slot whose device
   // was pulled before the driver looked at it.

@@ -7,9 +7,11 @@
 //   RegisterFile (registers.h)               BAR0, CC/CSTS enable/shutdown/reset, CMB registers
 //   QueueSet (queues.h)                      SQ/CQ state, doorbells, CQE posting
 //   DeviceThread (device_thread.h)           the polling loop and its idle policy
+//   DeviceMemory (device_memory.h)          device accesses: the CMB window, else the IOMMU
+//   DataPointers (dptr.h)                   PRP and SGL walks into host pieces
 //   FaultLog (fault_log.h), IommuTable (iommu.h), Backend (backend.h)
 // and runs commands itself: the polling engine (engine.cc), admin commands (admin.cc), IO
-// commands (io.cc), data pointers (dptr.cc), timing model and fault injection (timing.cc).
+// commands (io.cc), timing model and fault injection (timing.cc).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -22,7 +24,9 @@
 #include "emu/native/backend.h"
 #include "emu/native/command.h"
 #include "emu/native/config.h"
+#include "emu/native/device_memory.h"
 #include "emu/native/device_thread.h"
+#include "emu/native/dptr.h"
 #include "emu/native/fault_log.h"
 #include "emu/native/iommu.h"
 #include "emu/native/pci_config.h"
@@ -136,39 +140,6 @@ class Controller final : private RegisterHost, private Pollable {
   uint16_t checkRange(const Command& cmd, uint64_t* slba, uint64_t* nlb);
   uint64_t byteOffset(uint32_t nsid, uint64_t lba) const;
 
-  // Data pointers (dptr.cc): fills pieces_ with the host memory of `len` bytes the command
-  // points at; returns 0 or an error status. `deviceWrites`: the device writes host memory.
-  uint16_t mapDataPointer(const Command& cmd, uint64_t len, bool deviceWrites);
-  uint16_t mapPrp(const Command& cmd, uint64_t len, bool deviceWrites);
-  uint16_t mapSgl(const Command& cmd, uint64_t len, bool deviceWrites);
-  bool readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst);
-  // Device access to an address: the controller's own CMB window when enabled, else the
-  // IOMMU (caller holds the IOMMU lock). Same contract as IommuTable::translateLocked.
-  uint8_t* translateForDevice(uint64_t iova, uint64_t len, bool write, uint64_t* avail) {
-    const CmbWindow& w = regs_.cmb();
-    if (w.contains(iova)) {
-      uint64_t left = w.bytes - (iova - w.base);
-      *avail = left < len ? left : len;
-      return cmb_.get() + (iova - w.base);
-    }
-    return iommu_->translateLocked(iova, len, write, avail);
-  }
-  bool inCmb(uint64_t iova) const { return regs_.cmb().contains(iova); }
-  // CMB mixing rule: every address of one command's data pointer lies in the CMB, or none.
-  uint16_t noteCmbUse(uint64_t iova);
-  uint16_t addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site);
-  bool readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out);
-  // Moves data between host pieces and a linear buffer.
-  void copyToHost(const uint8_t* src, uint64_t len);
-  void copyFromHost(uint8_t* dst, uint64_t len);
-  // Admin data transfer helper: writes `len` bytes of `data` through the command's PRPs.
-  uint16_t transferToHost(const Command& cmd, const uint8_t* data, uint64_t len);
-
-  void recordFault(uint64_t iova, uint64_t len, bool write, FaultSite site, const Command* cmd) {
-    faults_.record(FaultRecord{iova, len, write, site, cmd ? cmd->sqid : uint16_t{0}, cmd ? cmd->cid : uint16_t{0},
-                               cmd ? cmd->opcode : uint8_t{0}});
-  }
-
   // Timing model and fault injection (timing.cc).
   Completion finishIo(Command& cmd, Completion c, uint64_t bytes);
   bool completeDue(uint64_t now);
@@ -197,7 +168,8 @@ class Controller final : private RegisterHost, private Pollable {
   MsixVectors vectors_;
   FaultLog faults_;
   std::shared_ptr<uint8_t> cmb_;  // BAR2 memory (the CMB), when cmb= is set
-  int dptrCmb_ = -1;        // per command: -1 nothing seen, 0 host memory, 1 CMB
+  DeviceMemory memory_;           // every device access to memory: the CMB window, else the IOMMU
+  DataPointers dptr_;
 
   // Features and per-command state (device thread only).
   uint32_t sqAllocated_, cqAllocated_;  // Number of Queues feature (counts, not 0's based)
@@ -205,8 +177,6 @@ class Controller final : private RegisterHost, private Pollable {
   bool volatileWriteCache_ = true;
   uint32_t interruptCoalescing_ = 0;
   uint32_t asyncEventConfig_ = 0;
-  std::vector<HostPiece> pieces_;  // host == nullptr: an SGL bit bucket (data discarded)
-  std::vector<nvme::SglDesc> sglSegment_;
   std::vector<uint8_t> compareBuf_;
   uint64_t maxTransfer_;  // bytes; 0 = unlimited
   uint64_t nsBlocks_;

@@ -70,9 +70,9 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     Command cmd;
     uint64_t iova = sq.entryIova(sq.head);
     uint64_t avail = 0;
-    const uint8_t* p = translateForDevice(iova, SQE_SIZE, false, &avail);
+    const uint8_t* p = memory_.translate(iova, SQE_SIZE, false, &avail);
     if (!p || avail != SQE_SIZE) {
-      recordFault(iova, SQE_SIZE, false, FaultSite::SqFetch, nullptr);
+      memory_.fault(iova, SQE_SIZE, false, FaultSite::SqFetch, nullptr);
       regs_.fatal("SQ fetch fault");
       break;
     }
@@ -109,9 +109,9 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
 bool Controller::postCompletion(uint16_t sqid, uint16_t cid, const Completion& c) {
   uint64_t iova = queues_.cqOf(sqid).tailIova();
   uint64_t avail = 0;
-  uint8_t* p = translateForDevice(iova, CQE_SIZE, true, &avail);
+  uint8_t* p = memory_.translate(iova, CQE_SIZE, true, &avail);
   if (!p || avail != CQE_SIZE) {
-    recordFault(iova, CQE_SIZE, true, FaultSite::CqPost, nullptr);
+    memory_.fault(iova, CQE_SIZE, true, FaultSite::CqPost, nullptr);
     regs_.fatal("CQ post fault");
     return false;
   }

@@ -191,7 +191,7 @@ bool Controller::abortCommand(uint16_t sqid, uint16_t cid) {
   SubmissionQueue& sq = queues_.sq(sqid);
   for (uint32_t i = sq.head; i != sq.tail; i = i + 1 == sq.size ? 0 : i + 1) {
     uint64_t avail = 0;
-    const uint8_t* p = translateForDevice(sq.base + static_cast<uint64_t>(i) * SQE_SIZE, SQE_SIZE, false, &avail);
+    const uint8_t* p = memory_.translate(sq.base + static_cast<uint64_t>(i) * SQE_SIZE, SQE_SIZE, false, &avail);
     if (!p || avail != SQE_SIZE) return false;
     uint32_t cdw0;
     std::memcpy(&cdw0, p, 4);
