@@ -1,8 +1,7 @@
 // Admin commands (5). Each check answers with the status the specification names for it.
-#include <time.h>
-
 #include <cstring>
 
+#include "emu/native/clock.h"
 #include "emu/native/controller.h"
 
 namespace phyr::emu {
@@ -131,7 +130,7 @@ Completion Controller::identify(Command& cmd) {
     default:
       return fail(generic(SC_INVALID_FIELD));
   }
-  return fail(transferToHost(cmd, d, IDENTIFY_DATA_SIZE));
+  return fail(dptr_.transferToHost(cmd, d, IDENTIFY_DATA_SIZE));
 }
 
 // Set Features (5.21).
@@ -193,23 +192,16 @@ Completion Controller::createCq(Command& cmd) {
   bool pc = cmd.sqe.cdw11 & 1, ien = (cmd.sqe.cdw11 >> 1) & 1;
   uint32_t iv = cmd.sqe.cdw11 >> 16;
   uint64_t base = cmd.sqe.dptr1;
-  if (qid == 0 || qid > cqAllocated_ || cqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (qid == 0 || qid > cqAllocated_ || queues_.cq(qid).exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
   if (qsize < 2 || qsize > config_.qsize) return fail(specific(SC_INVALID_QUEUE_SIZE));
   if (iv >= msixTableSize()) return fail(specific(SC_INVALID_INTERRUPT_VECTOR));
   if (!pc) return fail(generic(SC_INVALID_FIELD));  // CAP.CQR = 1: queues must be contiguous
-  if ((base & (pageSize_ - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
+  if ((base & (regs_.pageSize() - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
-  if (inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
-  CompletionQueue& cq = cqs_[qid];
-  cq = CompletionQueue{};
-  cq.exists = true;
-  cq.base = base;
-  cq.size = qsize;
-  cq.interrupts = ien;
-  cq.vector = static_cast<uint16_t>(iv);
-  ioQueuesCreated_ = true;
+  if (memory_.inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
   // A new queue starts with its head doorbell at 0, whatever was stored there before.
-  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid + 4), 0u, __ATOMIC_RELEASE);
+  queues_.createCq(qid, base, qsize, ien, static_cast<uint16_t>(iv));
+  ioQueuesCreated_ = true;
   return {};
 }
 
@@ -219,16 +211,14 @@ Completion Controller::createSq(Command& cmd) {
   bool pc = cmd.sqe.cdw11 & 1;
   uint32_t cqid = cmd.sqe.cdw11 >> 16;
   uint64_t base = cmd.sqe.dptr1;
-  if (qid == 0 || qid > sqAllocated_ || sqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
-  if (cqid == 0 || cqid > config_.queues || !cqs_[cqid].exists) return fail(specific(SC_COMPLETION_QUEUE_INVALID));
+  if (qid == 0 || qid > sqAllocated_ || queues_.sq(qid).exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (cqid == 0 || cqid > config_.queues || !queues_.cq(cqid).exists) return fail(specific(SC_COMPLETION_QUEUE_INVALID));
   if (qsize < 2 || qsize > config_.qsize) return fail(specific(SC_INVALID_QUEUE_SIZE));
   if (!pc) return fail(generic(SC_INVALID_FIELD));
-  if ((base & (pageSize_ - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
+  if ((base & (regs_.pageSize() - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
-  sqs_[qid] = SubmissionQueue{true, base, qsize, 0, 0, static_cast<uint16_t>(cqid)};
-  cqs_[cqid].sqRefs++;
+  queues_.createSq(qid, base, qsize, static_cast<uint16_t>(cqid));
   ioQueuesCreated_ = true;
-  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid), 0u, __ATOMIC_RELEASE);
   return {};
 }
 
@@ -236,8 +226,7 @@ Completion Controller::createSq(Command& cmd) {
 // this queue's is left in the device; unfetched entries are dropped with the queue.
 Completion Controller::deleteSq(Command& cmd) {
   uint32_t qid = cmd.sqe.cdw10 & 0xFFFF;
-  if (qid == 0 || qid > config_.queues || !sqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
-  cqs_[sqs_[qid].cqid].sqRefs--;
+  if (qid == 0 || qid > config_.queues || !queues_.sq(qid).exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
   // Commands of this queue still held in the device complete now with Command Aborted due
   // to SQ Deletion (5.7), before the queue goes away.
   abortPendingOf(static_cast<uint16_t>(qid), makeStatus(SCT_GENERIC, SC_ABORTED_SQ_DELETION, false));
@@ -245,19 +234,17 @@ Completion Controller::deleteSq(Command& cmd) {
     if (abortRequests_[i].first == qid) abortRequests_.erase(abortRequests_.begin() + static_cast<long>(i));
     else i++;
   }
-  sqs_[qid] = SubmissionQueue{};
+  queues_.deleteSq(qid);  // unbinds it from its CQ
   stoppedSq_[qid] = false;
-  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid), 0u, __ATOMIC_RELEASE);
   return {};
 }
 
 // Delete I/O Completion Queue (5.6): refused while an SQ still uses it.
 Completion Controller::deleteCq(Command& cmd) {
   uint32_t qid = cmd.sqe.cdw10 & 0xFFFF;
-  if (qid == 0 || qid > config_.queues || !cqs_[qid].exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
-  if (cqs_[qid].sqRefs) return fail(specific(SC_INVALID_QUEUE_DELETION));
-  cqs_[qid] = CompletionQueue{};
-  __atomic_store_n(reinterpret_cast<uint32_t*>(bar0_.get() + REG_DOORBELLS + 8 * qid + 4), 0u, __ATOMIC_RELEASE);
+  if (qid == 0 || qid > config_.queues || !queues_.cq(qid).exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
+  if (queues_.cq(qid).sqRefs) return fail(specific(SC_INVALID_QUEUE_DELETION));
+  queues_.deleteCq(qid);
   return {};
 }
 
@@ -302,9 +289,7 @@ Completion Controller::getLogPage(Command& cmd) {
       put<uint64_t>(d, 64, st.ioOpcodes[IO_READ] + st.ioOpcodes[IO_COMPARE]);
       put<uint64_t>(d, 80, st.ioOpcodes[IO_WRITE] + st.ioOpcodes[IO_WRITE_ZEROES]);
       put<uint64_t>(d, 112, 1);          // power cycles
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      uint64_t upNs = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) - createdNs_;
+      uint64_t upNs = monotonicNs() - createdNs_;
       put<uint64_t>(d, 128, upNs / 3600000000000ull);  // power-on hours
       put<uint64_t>(d, 160, mediaErrors_);
       put<uint64_t>(d, 176, errorCount_);
@@ -322,14 +307,14 @@ Completion Controller::getLogPage(Command& cmd) {
   // Bytes past the end of the log read as zeros (the data is staged in a 4 KiB buffer; a
   // longer transfer is refused rather than read past it).
   if (offset + len > IDENTIFY_DATA_SIZE) return fail(generic(SC_INVALID_FIELD));
-  return fail(transferToHost(cmd, d + offset, len));
+  return fail(dptr_.transferToHost(cmd, d + offset, len));
 }
 
 // Abort (5.1): CDW10 SQID 15:0, CID 31:16. DW0 bit 0 = 0: aborted; 1: not aborted.
 Completion Controller::abort(Command& cmd) {
   uint32_t sqid = cmd.sqe.cdw10 & 0xFFFF;
   uint16_t cid = static_cast<uint16_t>(cmd.sqe.cdw10 >> 16);
-  if (sqid > config_.queues || !sqs_[sqid].exists) return Completion{0, 1};
+  if (sqid > config_.queues || !queues_.sq(sqid).exists) return Completion{0, 1};
   if (sqid == ADMIN_QID && cid == cmd.cid) return Completion{0, 1};  // not itself
   return Completion{0, abortCommand(static_cast<uint16_t>(sqid), cid) ? 0u : 1u};
 }

@@ -1,5 +1,5 @@
 // The emulated controller's creation parameters, parsed from the target string by
-// emu/target.ts and checked again natively (controller.cc: validateConfig).
+// emu/target.ts and checked again natively (config.cc: validateConfig).
 #pragma once
 #include <cstdint>
 #include <string>

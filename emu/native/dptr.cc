@@ -1,9 +1,8 @@
-// Data pointers: PRP (4.3) and SGL (4.4) walked through the IOMMU into host pieces.
-// Every entry is validated before any data moves; a translation fault fails the command
-// with Data Transfer Error and is logged with the command that caused it.
-#include <cstring>
+// Data pointers: PRP (4.3) and SGL (4.4) walked through the device's memory view into
+// host pieces (dptr.h).
+#include "emu/native/dptr.h"
 
-#include "emu/native/controller.h"
+#include <cstring>
 
 namespace phyr::emu {
 using namespace phyr::nvme;
@@ -13,21 +12,27 @@ constexpr uint16_t kDnr = true;
 uint16_t status(uint8_t sc) { return makeStatus(SCT_GENERIC, sc, kDnr); }
 }  // namespace
 
-// Translates [iova, iova + len) (possibly over several adjacent mappings) into pieces_.
-uint16_t Controller::noteCmbUse(uint64_t iova) {
-  int here = inCmb(iova) ? 1 : 0;
-  if (dptrCmb_ >= 0 && dptrCmb_ != here) return status(SC_INVALID_CMB_USE);
-  dptrCmb_ = here;
+DataPointers::DataPointers(DeviceMemory& memory, const RegisterFile& regs, SglSupport sgl, uint64_t maxTransfer)
+    : memory_(memory), regs_(regs), sgl_(sgl) {
+  pieces_.reserve((maxTransfer ? maxTransfer / 4096 + 2 : 1024) + 4096);
+  sglSegment_.reserve(4096);
+}
+
+uint16_t DataPointers::noteCmbUse(uint64_t iova) {
+  int here = memory_.inCmb(iova) ? 1 : 0;
+  if (cmbUse_ >= 0 && cmbUse_ != here) return status(SC_INVALID_CMB_USE);
+  cmbUse_ = here;
   return 0;
 }
 
-uint16_t Controller::addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site) {
+// Translates [iova, iova + len) (possibly over several adjacent mappings) into pieces_.
+uint16_t DataPointers::addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site) {
   if (uint16_t s = noteCmbUse(iova)) return s;
   while (len > 0) {
     uint64_t avail = 0;
-    uint8_t* host = translateForDevice(iova, len, deviceWrites, &avail);
+    uint8_t* host = memory_.translate(iova, len, deviceWrites, &avail);
     if (!host) {
-      recordFault(iova, len, deviceWrites, site, &cmd);
+      memory_.fault(iova, len, deviceWrites, site, &cmd);
       return status(SC_DATA_TRANSFER_ERROR);
     }
     if (!pieces_.empty() && pieces_.back().host + pieces_.back().len == host)
@@ -40,36 +45,36 @@ uint16_t Controller::addPiece(const Command& cmd, uint64_t iova, uint64_t len, b
   return 0;
 }
 
-bool Controller::readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out) {
+bool DataPointers::readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out) {
   uint64_t avail = 0;
-  const uint8_t* p = translateForDevice(iova, 8, false, &avail);
+  const uint8_t* p = memory_.translate(iova, 8, false, &avail);
   if (!p || avail != 8) {
-    recordFault(iova, 8, false, site, &cmd);
+    memory_.fault(iova, 8, false, site, &cmd);
     return false;
   }
   std::memcpy(out, p, 8);
   return true;
 }
 
-uint16_t Controller::mapDataPointer(const Command& cmd, uint64_t len, bool deviceWrites) {
+uint16_t DataPointers::map(const Command& cmd, uint64_t len, bool deviceWrites) {
   pieces_.clear();
-  dptrCmb_ = -1;
+  cmbUse_ = -1;
   uint32_t psdt = (cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3;
   if (psdt == PSDT_PRP) return mapPrp(cmd, len, deviceWrites);
   // SGLs are refused with Invalid Field when the controller does not support them (4.2).
   // PSDT 11b is reserved. PSDT 10b differs from 01b only in MPTR, and namespaces here
   // carry no metadata, so MPTR is never used.
-  if (config_.sgl == SglSupport::Off || psdt == 0x3) return status(SC_INVALID_FIELD);
+  if (sgl_ == SglSupport::Off || psdt == 0x3) return status(SC_INVALID_FIELD);
   return mapSgl(cmd, len, deviceWrites);
 }
 
 // Copies `len` bytes of device memory at `iova` (a SGL segment) into `dst`.
-bool Controller::readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst) {
+bool DataPointers::readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst) {
   while (len > 0) {
     uint64_t avail = 0;
-    const uint8_t* p = translateForDevice(iova, len, false, &avail);
+    const uint8_t* p = memory_.translate(iova, len, false, &avail);
     if (!p) {
-      recordFault(iova, len, false, site, &cmd);
+      memory_.fault(iova, len, false, site, &cmd);
       return false;
     }
     std::memcpy(dst, p, avail);
@@ -83,9 +88,9 @@ bool Controller::readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len
 // descriptor of its segment; a Last Segment descriptor points to the final segment, which
 // holds no further segment descriptors. Data Block descriptors carry data; Bit Bucket
 // descriptors (reads only) discard it. The data described must equal the transfer length.
-uint16_t Controller::mapSgl(const Command& cmd, uint64_t len, bool deviceWrites) {
+uint16_t DataPointers::mapSgl(const Command& cmd, uint64_t len, bool deviceWrites) {
   constexpr uint32_t kMaxDescriptors = 4096;
-  const bool dword = config_.sgl == SglSupport::DwordAligned;
+  const bool dword = sgl_ == SglSupport::DwordAligned;
   SglDesc first;
   std::memcpy(&first, &cmd.sqe.dptr1, 16);
   const SglDesc* descs = &first;
@@ -141,8 +146,8 @@ uint16_t Controller::mapSgl(const Command& cmd, uint64_t len, bool deviceWrites)
 // boundary puts the second page in PRP2 (page-aligned); more pages put a PRP list pointer
 // in PRP2. List entries are page-aligned; the last entry of a list page chains to the next
 // list page when more entries remain. Any misaligned entry: PRP Offset Invalid.
-uint16_t Controller::mapPrp(const Command& cmd, uint64_t len, bool deviceWrites) {
-  const uint64_t page = pageSize_, mask = page - 1;
+uint16_t DataPointers::mapPrp(const Command& cmd, uint64_t len, bool deviceWrites) {
+  const uint64_t page = regs_.pageSize(), mask = page - 1;
   uint64_t prp1 = cmd.sqe.dptr1, prp2 = cmd.sqe.dptr2;
   if (prp1 & 0x3) return status(SC_PRP_OFFSET_INVALID);
   uint64_t first = page - (prp1 & mask);
@@ -176,7 +181,7 @@ uint16_t Controller::mapPrp(const Command& cmd, uint64_t len, bool deviceWrites)
   return 0;
 }
 
-void Controller::copyToHost(const uint8_t* src, uint64_t len) {
+void DataPointers::copyToHost(const uint8_t* src, uint64_t len) {
   for (const HostPiece& p : pieces_) {
     if (len == 0) break;
     uint64_t n = p.len < len ? p.len : len;
@@ -186,7 +191,7 @@ void Controller::copyToHost(const uint8_t* src, uint64_t len) {
   }
 }
 
-void Controller::copyFromHost(uint8_t* dst, uint64_t len) {
+void DataPointers::copyFromHost(uint8_t* dst, uint64_t len) {
   for (const HostPiece& p : pieces_) {
     if (len == 0) break;
     uint64_t n = p.len < len ? p.len : len;
@@ -196,11 +201,11 @@ void Controller::copyFromHost(uint8_t* dst, uint64_t len) {
   }
 }
 
-uint16_t Controller::transferToHost(const Command& cmd, const uint8_t* data, uint64_t len) {
+uint16_t DataPointers::transferToHost(const Command& cmd, const uint8_t* data, uint64_t len) {
   // Admin commands always use PRPs (4.2: PSDT is reserved for admin commands over PCIe).
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return status(SC_INVALID_FIELD);
   pieces_.clear();
-  dptrCmb_ = -1;
+  cmbUse_ = -1;
   if (uint16_t s = mapPrp(cmd, len, true)) return s;
   copyToHost(data, len);
   return 0;

@@ -20,7 +20,7 @@ Completion Controller::executeIo(Command& cmd) {
   bool injected = false;
   for (FaultRule& r : rules_) injected = injected || applyRuleBefore(r, cmd, &c);
   if (!injected) c = executeIoCommand(cmd);
-  if (halted_) c.deferred = true;  // an injected CFS: nothing more is posted
+  if (regs_.halted()) c.deferred = true;  // an injected CFS: nothing more is posted
   if (rules_.empty() && !config_.timing.active()) return c;
   uint64_t bytes = (cmd.opcode == IO_READ || cmd.opcode == IO_WRITE) ? ((cmd.sqe.cdw12 & 0xFFFF) + 1ull) << config_.lbads : 0;
   return finishIo(cmd, c, bytes);
@@ -49,10 +49,10 @@ Completion Controller::readWrite(Command& cmd, bool isWrite) {
   uint64_t bytes = nlb << config_.lbads;
   if (maxTransfer_ && bytes > maxTransfer_) return fail(generic(SC_INVALID_FIELD));
   if (slba >= nsBlocks_ || nlb > nsBlocks_ - slba) return fail(generic(SC_LBA_OUT_OF_RANGE));
-  if (uint16_t s = mapDataPointer(cmd, bytes, !isWrite)) return fail(s);
+  if (uint16_t s = dptr_.map(cmd, bytes, !isWrite)) return fail(s);
   uint64_t off = (static_cast<uint64_t>(nsid - 1) * nsBlocks_ + slba) << config_.lbads;
   bool ok = true;
-  for (const HostPiece& p : pieces_) {
+  for (const HostPiece& p : dptr_.pieces()) {
     if (!p.host) {  // bit bucket: the blocks are read and discarded
       off += p.len;
       continue;
@@ -86,7 +86,7 @@ void Controller::corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb
     if ((r.nsid && r.nsid != cmd.sqe.nsid) || r.lba < slba || r.lba - slba >= nlb) continue;
     if (++r.seen % r.nth != 0) continue;
     uint64_t at = ((r.lba - slba) << config_.lbads) + r.byte;  // offset in the transfer
-    for (const HostPiece& p : pieces_) {
+    for (const HostPiece& p : dptr_.pieces()) {
       if (at >= p.len) {
         at -= p.len;
         continue;
@@ -136,9 +136,9 @@ Completion Controller::datasetManagement(Command& cmd) {
   uint32_t ranges = (cmd.sqe.cdw10 & 0xFF) + 1;
   bool deallocate = (cmd.sqe.cdw11 >> 2) & 1;
   uint64_t bytes = ranges * 16ull;
-  if (uint16_t s = mapDataPointer(cmd, bytes, false)) return fail(s);
+  if (uint16_t s = dptr_.map(cmd, bytes, false)) return fail(s);
   uint8_t list[256 * 16];
-  copyFromHost(list, bytes);
+  dptr_.copyFromHost(list, bytes);
   if (!deallocate) return {};  // IDR/IDW/AD clear: hints only
   for (uint32_t i = 0; i < ranges; i++) {
     uint32_t count;
@@ -167,9 +167,9 @@ Completion Controller::compare(Command& cmd) {
   if (uint16_t s = checkRange(cmd, &slba, &nlb)) return fail(s);
   uint64_t bytes = nlb << config_.lbads;
   if (maxTransfer_ && bytes > maxTransfer_) return fail(generic(SC_INVALID_FIELD));
-  if (uint16_t s = mapDataPointer(cmd, bytes, false)) return fail(s);
+  if (uint16_t s = dptr_.map(cmd, bytes, false)) return fail(s);
   uint64_t off = byteOffset(cmd.sqe.nsid, slba);
-  for (const HostPiece& p : pieces_) {
+  for (const HostPiece& p : dptr_.pieces()) {
     if (compareBuf_.size() < p.len) compareBuf_.resize(p.len);
     if (!backend_->read(off, compareBuf_.data(), p.len)) return fail(makeStatus(SCT_MEDIA, SC_UNRECOVERED_READ_ERROR, false));
     if (std::memcmp(compareBuf_.data(), p.host, p.len) != 0) return fail(makeStatus(SCT_MEDIA, SC_COMPARE_FAILURE, true));

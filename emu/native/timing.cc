@@ -1,24 +1,15 @@
 // Timing model (latency, throughput caps, in-device concurrency), fault injection, Abort,
 // Asynchronous Event Requests and the error log: everything that completes a command at a
 // different time than when it executes. Device thread only, except inject().
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "emu/native/clock.h"
 #include "emu/native/controller.h"
 
 namespace phyr::emu {
 using namespace phyr::nvme;
-
-namespace {
-uint64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-}  // namespace
 
 void Controller::inject(const FaultRule& rule) {
   if (rule.kind == FaultKind::Remove && rule.after == 0) {
@@ -50,7 +41,7 @@ void Controller::takeInjected() {
         break;
       case FaultKind::Cfs:
         if (r.after == 0) {
-          fatal("injected");
+          regs_.fatal("injected");
           break;
         }
         rules_.push_back(r);
@@ -87,11 +78,11 @@ bool Controller::applyRuleBefore(FaultRule& r, const Command& cmd, Completion* o
       return true;
     }
     case FaultKind::Cfs:
-      if (++r.seen >= r.after) fatal("injected after N commands");
+      if (++r.seen >= r.after) regs_.fatal("injected after N commands");
       return false;
     case FaultKind::Remove:
       // remove:after=N: the Nth IO command from now is fetched as the device disappears; it
-      // neither executes nor completes (executeIo defers it: halted_).
+      // neither executes nor completes (executeIo defers it: halted).
       if (++r.seen < r.after) return false;
       removeNow();
       return true;
@@ -133,7 +124,7 @@ Completion Controller::finishIo(Command& cmd, Completion c, uint64_t bytes) {
     else extraDelay += r.delayNs;
   }
   if (drop) {
-    cqs_[sqs_[cmd.sqid].cqid].reserved--;  // its CQ slot is never used
+    queues_.cqOf(cmd.sqid).reserved--;  // its CQ slot is never used
     c.deferred = true;
     return c;
   }
@@ -157,13 +148,13 @@ uint64_t Controller::nextPendingDue() const { return pending_.empty() ? 0 : pend
 
 bool Controller::completeDue(uint64_t now) {
   bool any = false;
-  while (!pending_.empty() && pending_.front().due <= now && !halted_) {
+  while (!pending_.empty() && pending_.front().due <= now && !regs_.halted()) {
     std::pop_heap(pending_.begin(), pending_.end());
     PendingCompletion p = pending_.back();
     pending_.pop_back();
     any = true;
-    if (!sqs_[p.sqid].exists) continue;  // answered when its queue was deleted
-    cqs_[sqs_[p.sqid].cqid].reserved--;
+    if (!queues_.sq(p.sqid).exists) continue;  // answered when its queue was deleted
+    queues_.cqOf(p.sqid).reserved--;
     if (!postCompletion(p.sqid, p.cid, p.c)) break;
   }
   __atomic_store_n(&pendingCount_, pending_.size(), __ATOMIC_RELAXED);
@@ -174,7 +165,7 @@ bool Controller::completeDue(uint64_t now) {
 void Controller::abortPendingOf(uint16_t sqid, uint16_t status) {
   auto it = std::remove_if(pending_.begin(), pending_.end(), [&](const PendingCompletion& p) {
     if (p.sqid != sqid) return false;
-    cqs_[sqs_[sqid].cqid].reserved--;
+    queues_.cqOf(sqid).reserved--;
     postCompletion(sqid, p.cid, Completion{status, 0});
     return true;
   });
@@ -190,17 +181,17 @@ bool Controller::abortCommand(uint16_t sqid, uint16_t cid) {
   const uint16_t aborted = makeStatus(SCT_GENERIC, SC_ABORTED_BY_REQUEST, false);
   for (size_t i = 0; i < pending_.size(); i++) {
     if (pending_[i].sqid != sqid || pending_[i].cid != cid) continue;
-    cqs_[sqs_[sqid].cqid].reserved--;
+    queues_.cqOf(sqid).reserved--;
     postCompletion(sqid, cid, Completion{aborted, 0});
     pending_.erase(pending_.begin() + static_cast<long>(i));
     std::make_heap(pending_.begin(), pending_.end());
     __atomic_store_n(&pendingCount_, pending_.size(), __ATOMIC_RELAXED);
     return true;
   }
-  SubmissionQueue& sq = sqs_[sqid];
+  SubmissionQueue& sq = queues_.sq(sqid);
   for (uint32_t i = sq.head; i != sq.tail; i = i + 1 == sq.size ? 0 : i + 1) {
     uint64_t avail = 0;
-    const uint8_t* p = translateForDevice(sq.base + static_cast<uint64_t>(i) * SQE_SIZE, SQE_SIZE, false, &avail);
+    const uint8_t* p = memory_.translate(sq.base + static_cast<uint64_t>(i) * SQE_SIZE, SQE_SIZE, false, &avail);
     if (!p || avail != SQE_SIZE) return false;
     uint32_t cdw0;
     std::memcpy(&cdw0, p, 4);
@@ -223,13 +214,13 @@ void Controller::recordError(const Command& cmd, uint16_t status) {
 // Asynchronous events (5.2): completes an outstanding AER, or queues the event for the next.
 void Controller::asyncEvent(uint8_t type, uint8_t info, uint8_t logPage) {
   uint32_t dw0 = type | static_cast<uint32_t>(info) << 8 | static_cast<uint32_t>(logPage) << 16;
-  if (aers_.empty() || !sqs_[0].exists) {
+  if (aers_.empty() || !queues_.sq(0).exists) {
     if (aerQueued_.size() < 16) aerQueued_.push_back(dw0);
     return;
   }
   uint16_t cid = aers_.front();
   aers_.erase(aers_.begin());
-  cqs_[0].reserved--;
+  queues_.cq(0).reserved--;
   postCompletion(0, cid, Completion{0, dw0});
 }
 
