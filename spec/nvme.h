@@ -1,12 +1,17 @@
-// NVMe specification constants: the single C++ source of truth, shared by the emulated
-// controller and the driver's data plane. spec/nvme.ts is the TypeScript twin;
-// test/unit/spec-parity.test.ts checks every name and value against the list exported
-// from here. Section numbers refer to the NVMe Base Specification 1.4.
+// NVMe specification constants: the one source of truth for every room, C++ and
+// TypeScript. The C++ side includes this header; spec/nvme.ts (the `NVME` object) is
+// generated from the list below by spec/generate.js at build time and is not committed.
+// test/unit/spec-parity.test.ts checks the generated twin against the list the compiled
+// addon exports, i.e. that the generator read what the compiler read; the spec-literals
+// tier (test/layout/check-spec-literals.js) fails when an opcode, status or register
+// offset is written as a number elsewhere. Section numbers refer to NVMe Base 1.4.
 //
-// Add constants to the list (X(name, value)); never define them elsewhere.
+// Add constants to the list as X(NAME, integer literal) (the format spec/generate.js
+// accepts is described at its top); never define them elsewhere.
 #pragma once
 #include <cstdint>
 
+// ts-twin: NVME keys NvmeConstantName -- NVMe register offsets, field positions, opcodes and status codes
 #define PHYR_NVME_CONSTANTS(X)                                                         \
   /* Controller registers, BAR0 offsets (3.1) */                                       \
   X(REG_CAP, 0x00) X(REG_VS, 0x08) X(REG_INTMS, 0x0C) X(REG_INTMC, 0x10)               \

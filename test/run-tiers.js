@@ -51,6 +51,7 @@ const tiers = [
   {
     name: 'typecheck',
     run: () => {
+      if (run(process.execPath, [path.join(ROOT, 'spec', 'generate.js')]).status !== 0) return { passed: 0, failed: 1, note: 'spec/generate.js failed' };
       const r = run(bin('tsc'), ['-p', 'tsconfig.test.json']);
       return r.status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
     },
