@@ -6,6 +6,7 @@ import { PhyrError } from '../lib/errors';
 import { read32, read64, write32, write64 } from '../lib/mmio';
 import type { PciFunction } from '../lib/pci/function';
 import { NVME } from '../spec/nvme';
+import { PCI } from '../spec/pci';
 
 /** DMA memory as raw queues need it (lib/dma's DmaBuffer satisfies it). */
 export interface RawDmaBuffer {
@@ -302,8 +303,8 @@ export class RawController {
 
   /** Turns Bus Master Enable (and memory space) on or off in config space. */
   busMaster(on: boolean): void {
-    const cmd = this.fn.configRead(0x04, 2);
-    this.fn.configWrite(0x04, 2, on ? cmd | 0x6 : cmd & ~0x4);
+    const cmd = this.fn.configRead(PCI.CFG_COMMAND, 2);
+    this.fn.configWrite(PCI.CFG_COMMAND, 2, on ? cmd | PCI.COMMAND_MEMORY | PCI.COMMAND_BUS_MASTER : cmd & ~PCI.COMMAND_BUS_MASTER);
   }
 
   /** CC.EN = 0 and wait for CSTS.RDY = 0. */

@@ -76,6 +76,7 @@ function parseHeader(file, text = fs.readFileSync(file, 'utf8')) {
     // Body: lines ending in a backslash, then one last line without.
     let inComment = false;
     let comment = [];
+    let section = ''; // the last comment: the group an entry belongs to
     for (;;) {
       i++;
       if (i >= lines.length) fail(i, `list ${list.macro} runs to the end of the file`);
@@ -90,7 +91,8 @@ function parseHeader(file, text = fs.readFileSync(file, 'utf8')) {
           if (end < 0) break;
           rest = rest.slice(end + 2);
           inComment = false;
-          list.entries.push({ comment: comment.filter(Boolean).join(' '), line: i + 1 });
+          section = comment.filter(Boolean).join(' ');
+          list.entries.push({ comment: section, line: i + 1 });
           comment = [];
           continue;
         }
@@ -110,7 +112,7 @@ function parseHeader(file, text = fs.readFileSync(file, 'utf8')) {
         if (!Number.isSafeInteger(value)) fail(i + 1, `value of ${m[1]} is above 2^53 - 1`);
         if (list.bits && value > 31) fail(i + 1, `bit number ${value} of ${m[1]} is above 31`);
         if (list.entries.some((e) => e.name === m[1])) fail(i + 1, `${m[1]} appears twice in list ${list.macro}`);
-        list.entries.push({ name: m[1], value: list.bits ? 2 ** value : value, literal: v[1], bit: list.bits ? value : undefined, line: i + 1 });
+        list.entries.push({ name: m[1], value: list.bits ? 2 ** value : value, literal: v[1], bit: list.bits ? value : undefined, section, line: i + 1 });
         rest = rest.slice(m[0].length);
       }
       if (!continued) {

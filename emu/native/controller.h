@@ -15,6 +15,7 @@
 #include "emu/native/config.h"
 #include "emu/native/iommu.h"
 #include "spec/nvme.h"
+#include "spec/pci.h"
 
 namespace phyr::emu {
 
@@ -290,7 +291,7 @@ class Controller {
   bool cmbWindow_ = false;  // CMBMSC.CMSE: addresses in [cmbBase_, +size) reach the CMB
   uint64_t cmbBase_ = 0;
   int dptrCmb_ = -1;        // per command: -1 nothing seen, 0 host memory, 1 CMB
-  uint8_t configSpace_[4096] = {};
+  uint8_t configSpace_[pci::CFG_SPACE_SIZE] = {};
   std::atomic<bool> busMaster_{false};
   mutable std::mutex configMutex_;
 
