@@ -91,14 +91,14 @@ export class RawQueueError extends PhyrError {
 
 /** Builds the 15-bit status field (for comparisons with RawCompletion.status). */
 export function statusField(sct: number, sc: number, dnr = true): number {
-  return (sc & 0xff) | ((sct & 7) << 8) | (dnr ? 1 << 14 : 0);
+  return (sc & NVME.STATUS_SC_MASK) | ((sct & NVME.STATUS_SCT_MASK) << NVME.STATUS_SCT_SHIFT) | (dnr ? NVME.STATUS_DNR : 0);
 }
 
 /** '0x4002 (SCT 0 SC 02h, DNR)' — how cases print a status. */
 export function formatStatus(status: number): string {
-  const sc = status & 0xff;
-  const sct = (status >> 8) & 7;
-  const dnr = (status >> 14) & 1;
+  const sc = status & NVME.STATUS_SC_MASK;
+  const sct = (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK;
+  const dnr = status & NVME.STATUS_DNR;
   return `0x${status.toString(16).padStart(4, '0')} (SCT ${sct} SC ${sc.toString(16).padStart(2, '0')}h${dnr ? ', DNR' : ''})`;
 }
 
@@ -192,9 +192,9 @@ export class RawQueue {
       sqId: v.getUint16(o + 10, true),
       cid: dw3 & 0xffff,
       status,
-      sc: status & 0xff,
-      sct: (status >> 8) & 7,
-      dnr: ((status >> 14) & 1) === 1,
+      sc: status & NVME.STATUS_SC_MASK,
+      sct: (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK,
+      dnr: (status & NVME.STATUS_DNR) !== 0,
     };
     this.head = (this.head + 1) % this.entries;
     if (this.head === 0) this.phase ^= 1;

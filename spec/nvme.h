@@ -102,7 +102,12 @@
   X(SC_WRITE_FAULT, 0x80) X(SC_UNRECOVERED_READ_ERROR, 0x81)                           \
   /* CQE DW3 status field layout (4.6.1): bits above the 16-bit CID */                 \
   X(CQE_PHASE_BIT, 16) X(CQE_SC_SHIFT, 17) X(CQE_SCT_SHIFT, 25) X(CQE_CRD_SHIFT, 28)   \
-  X(CQE_MORE_BIT, 30) X(CQE_DNR_BIT, 31)
+  X(CQE_MORE_BIT, 30) X(CQE_DNR_BIT, 31)                                               \
+  /* The 15-bit status field as a value (DW3 31:17 shifted down): SC 7:0, SCT 10:8,     \
+     CRD 12:11, More 13, DNR 14 (4.6.1) */                                             \
+  X(STATUS_SC_MASK, 0xFF) X(STATUS_SCT_SHIFT, 8) X(STATUS_SCT_MASK, 0x7)               \
+  X(STATUS_CRD_SHIFT, 11) X(STATUS_CRD_MASK, 0x3) X(STATUS_MORE, 0x2000)               \
+  X(STATUS_DNR, 0x4000)
 
 namespace phyr::nvme {
 #define PHYR_NVME_CONSTANT(name, value) constexpr uint64_t name = (value);
@@ -141,7 +146,7 @@ static_assert(sizeof(SglDesc) == 16, "SGL descriptor is 16 bytes");
 // 15-bit status field as stored in CQE DW3 bits 31:17: SC 7:0, SCT 10:8, CRD 12:11,
 // More 13, DNR 14.
 constexpr uint16_t makeStatus(uint8_t sct, uint8_t sc, bool dnr) {
-  return static_cast<uint16_t>(sc | (sct & 7u) << 8 | (dnr ? 1u << 14 : 0u));
+  return static_cast<uint16_t>(sc | (sct & STATUS_SCT_MASK) << STATUS_SCT_SHIFT | (dnr ? STATUS_DNR : 0u));
 }
 
 inline uint32_t doorbellOffsetSq(uint32_t qid, uint32_t dstrd) {
