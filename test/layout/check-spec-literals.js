@@ -172,6 +172,8 @@ const RULES = [
   { what: 'an opcode field', re: new RegExp(String.raw`\b(?:opcode|opc)\s*(?::|=(?!=))\s*(?<v>${LIT})`, 'g'), cat: 'opcode', zeroIsPlaceholder: true },
   { what: 'an opcode comparison', re: new RegExp(String.raw`\b(?:opcode|opc)\s*${CMP}\s*(?<v>${LIT})`, 'g'), cat: 'opcode' },
   { what: 'an opcode comparison', re: new RegExp(String.raw`(?<v>${LIT})\s*${CMP}\s*[\w.>-]*\b(?:opcode|opc)\b`, 'g'), cat: 'opcode' },
+  { what: 'an opcode argument', re: new RegExp(String.raw`\b(?:setIo|writeIo|setRaw|opcodeName)\(\s*[^,()]+,\s*(?<v>${LIT})`, 'g'), cat: 'opcode' },
+  { what: 'an opcode argument', re: new RegExp(String.raw`\b(?:adminSqe|sglRw)\(\s*(?<v>${LIT})`, 'g'), cat: 'opcode' },
   { what: 'a status code', re: new RegExp(String.raw`\bsc\s*(?::|=(?!=)|${CMP})\s*(?<v>${LIT})`, 'g'), cat: 'sc' },
   { what: 'a status code type', re: new RegExp(String.raw`\bsct\s*(?::|=(?!=)|${CMP})\s*(?<v>${LIT})`, 'g'), cat: 'sct' },
   { what: 'a generic status code', re: new RegExp(String.raw`\bgeneric\(\s*(?<v>${LIT})`, 'g'), cat: 'sc-generic' },

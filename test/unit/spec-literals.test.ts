@@ -18,6 +18,8 @@ function checkTree(root: string): { status: number | null; out: string } {
 const planted: [file: string, code: string, name: string][] = [
   ['drivers/admin.ts', 'const c = raw.adminCommand({ opcode: 0x06, nsid: 0 });', 'NVME.ADMIN_IDENTIFY'],
   ['drivers/io.ts', 'if (cmd.opcode === 0x09) trim();', 'NVME.IO_DATASET_MANAGEMENT'],
+  ['drivers/batch.ts', 'qp.setIo(i, 0x02, ns.nsid, lba, 8, 512, i, 1, i);', 'NVME.IO_READ'],
+  ['drivers/sqe.ts', 'const sqe = adminSqe(0x0C);', 'NVME.ADMIN_ASYNC_EVENT_REQUEST'],
   ['drivers/status.ts', 'if (e.sc === 0x0B) missing();', 'NVME.SC_INVALID_NAMESPACE'],
   ['drivers/sct.ts', 'const typed = { sct: 1 };', 'NVME.SCT_COMMAND_SPECIFIC'],
   ['conformance/gen.ts', 'check.status(c, generic(0x0b), "x");', 'NVME.SC_INVALID_NAMESPACE'],
@@ -48,6 +50,7 @@ const planted: [file: string, code: string, name: string][] = [
 const clean: [file: string, code: string][] = [
   ['drivers/admin.ts', 'const c = raw.adminCommand({ opcode: NVME.ADMIN_IDENTIFY, nsid: 0 });'],
   ['conformance/reserved.ts', 'await adminExpect(ctx, check, { opcode: 0x7f }, generic(NVME.SC_INVALID_OPCODE), "opcode 7Fh");'],
+  ['drivers/batch.ts', 'qp.setIo(i, NVME.IO_READ, ns.nsid, lba, 8, 512, i, 1, i);\nqp.setIo(i, 0x7f, 1, 0, 1, 512, 0, 1, 0);'],
   ['drivers/pool.ts', 'const blank = { opcode: 0, nsid: 0 };'],
   ['emu/native/init.h', 'uint8_t opcode = 0;\nuint16_t status = 0;'],
   ['drivers/ok.ts', 'if (status !== 0) fail();'],
