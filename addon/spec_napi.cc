@@ -21,11 +21,11 @@ Napi::Object nvmeList(Napi::Env env) {
   return o;
 }
 
-#define PHYR_SPEC_LIST(macro, each)      \
-  {                                      \
+#define PHYR_SPEC_LIST(macro, each)        \
+  {                                        \
     Napi::Object o = Napi::Object::New(env); \
-    macro(each)                          \
-    lists.Set(#macro, o);                \
+    macro(each)                            \
+    lists.Set(#macro, o);                  \
   }
 
 void init(Napi::Env env, Napi::Object exports) {
