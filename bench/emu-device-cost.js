@@ -17,13 +17,12 @@ if (!fs.existsSync(addonPath)) {
   console.error('bench/emu-device-cost: the addon is not built; run `npm run build:addon` first');
   process.exit(2);
 }
-const { bench } = require(addonPath);
+// The NVMe opcodes come from the compiled spec/nvme.h (the addon's nvmeSpec list).
+const { bench, nvmeSpec } = require(addonPath);
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, commands: { type: 'string', default: '400000' } } });
 const commands = Number(values.commands);
 
-const IO_FLUSH = 0x00;
-const IO_WRITE = 0x01;
-const IO_READ = 0x02;
+const { IO_FLUSH, IO_WRITE, IO_READ } = nvmeSpec;
 const cases = [
   { name: 'flush (no data)', opcode: IO_FLUSH, blockBytes: 512, batch: 64 },
   { name: 'read 512 B', opcode: IO_READ, blockBytes: 512, batch: 64 },

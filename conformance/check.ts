@@ -55,7 +55,7 @@ export class Checker {
    * specification leaves the Do Not Retry bit to the controller.
    */
   statusAnyDnr(c: { status: number; dw0?: number }, want: number, label: string, sent?: SqeFields): boolean {
-    return this.status((c.status & ~0x4000) === (want & ~0x4000) ? { ...c, status: want } : c, want, `${label} (DNR either way)`, sent);
+    return this.status((c.status & ~NVME.STATUS_DNR) === (want & ~NVME.STATUS_DNR) ? { ...c, status: want } : c, want, `${label} (DNR either way)`, sent);
   }
 
   /** Expects a condition; `received` describes what was seen. */

@@ -6,6 +6,7 @@ import { PhyrError } from '../lib/errors';
 import { read32, read64, write32, write64 } from '../lib/mmio';
 import type { PciFunction } from '../lib/pci/function';
 import { NVME } from '../spec/nvme';
+import { PCI } from '../spec/pci';
 
 /** DMA memory as raw queues need it (lib/dma's DmaBuffer satisfies it). */
 export interface RawDmaBuffer {
@@ -90,14 +91,14 @@ export class RawQueueError extends PhyrError {
 
 /** Builds the 15-bit status field (for comparisons with RawCompletion.status). */
 export function statusField(sct: number, sc: number, dnr = true): number {
-  return (sc & 0xff) | ((sct & 7) << 8) | (dnr ? 1 << 14 : 0);
+  return (sc & NVME.STATUS_SC_MASK) | ((sct & NVME.STATUS_SCT_MASK) << NVME.STATUS_SCT_SHIFT) | (dnr ? NVME.STATUS_DNR : 0);
 }
 
 /** '0x4002 (SCT 0 SC 02h, DNR)' — how cases print a status. */
 export function formatStatus(status: number): string {
-  const sc = status & 0xff;
-  const sct = (status >> 8) & 7;
-  const dnr = (status >> 14) & 1;
+  const sc = status & NVME.STATUS_SC_MASK;
+  const sct = (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK;
+  const dnr = status & NVME.STATUS_DNR;
   return `0x${status.toString(16).padStart(4, '0')} (SCT ${sct} SC ${sc.toString(16).padStart(2, '0')}h${dnr ? ', DNR' : ''})`;
 }
 
@@ -191,9 +192,9 @@ export class RawQueue {
       sqId: v.getUint16(o + 10, true),
       cid: dw3 & 0xffff,
       status,
-      sc: status & 0xff,
-      sct: (status >> 8) & 7,
-      dnr: ((status >> 14) & 1) === 1,
+      sc: status & NVME.STATUS_SC_MASK,
+      sct: (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK,
+      dnr: (status & NVME.STATUS_DNR) !== 0,
     };
     this.head = (this.head + 1) % this.entries;
     if (this.head === 0) this.phase ^= 1;
@@ -302,8 +303,8 @@ export class RawController {
 
   /** Turns Bus Master Enable (and memory space) on or off in config space. */
   busMaster(on: boolean): void {
-    const cmd = this.fn.configRead(0x04, 2);
-    this.fn.configWrite(0x04, 2, on ? cmd | 0x6 : cmd & ~0x4);
+    const cmd = this.fn.configRead(PCI.CFG_COMMAND, 2);
+    this.fn.configWrite(PCI.CFG_COMMAND, 2, on ? cmd | PCI.COMMAND_MEMORY | PCI.COMMAND_BUS_MASTER : cmd & ~PCI.COMMAND_BUS_MASTER);
   }
 
   /** CC.EN = 0 and wait for CSTS.RDY = 0. */

@@ -1,18 +1,39 @@
 // phyr arrays: lists of {addr, len, flags} ranges in a device's address space, stored in an
-// ArrayBuffer that native code reads in place. Layout (16 bytes, little-endian), the twin
-// of spec/phyr.h:
+// ArrayBuffer that native code reads in place. The layout is spec/phyr.h's (16 bytes,
+// little-endian), read here through its generated twin spec/phyr.ts:
 //   bytes 0..7  addr  (u64, written as two u32 words: low then high)
 //   bytes 8..11 len   (u32, 1 .. 2^32 - 1)
 //   bytes 12..15 flags (u32, PhyrFlags bits)
-// The hot paths (push, addrAt/lenAt/flagsAt) create no objects and use no BigInt.
+// encodePhyrEntry is the one TypeScript encoder of an entry: the queue pair's arena uses
+// it too. The hot paths (push, addrAt/lenAt/flagsAt) create no objects and use no BigInt.
+import { PHYR_ENTRY, PhyrFlags } from '../spec/phyr';
 import { PhyrError } from './errors';
 
 /** Bytes per phyr entry. */
-export const PHYR_ENTRY_SIZE = 16;
+export const PHYR_ENTRY_SIZE = PHYR_ENTRY.BYTES;
 /** Byte offsets of the entry fields. */
-export const PHYR_LAYOUT = { addrOffset: 0, lenOffset: 8, flagsOffset: 12 } as const;
+export const PHYR_LAYOUT = { addrOffset: PHYR_ENTRY.ADDR_OFFSET, lenOffset: PHYR_ENTRY.LEN_OFFSET, flagsOffset: PHYR_ENTRY.FLAGS_OFFSET } as const;
 /** Largest length one entry can carry; longer ranges are split. */
-export const PHYR_MAX_LEN = 0xffffffff;
+export const PHYR_MAX_LEN = PHYR_ENTRY.MAX_LEN;
+
+// Word indices of one entry (u32 words), as plain constants for the hot paths.
+const WORDS = PHYR_ENTRY.WORDS;
+const ADDR_LO = PHYR_ENTRY.ADDR_LO_WORD;
+const ADDR_HI = PHYR_ENTRY.ADDR_HI_WORD;
+const LEN = PHYR_ENTRY.LEN_WORD;
+const FLAGS = PHYR_ENTRY.FLAGS_WORD;
+
+/**
+ * Writes entry `index` into `words` (a view of entries): the address as its low and high
+ * u32 halves, the length and the flags. No checks and no allocation: callers validate.
+ */
+export function encodePhyrEntry(words: Uint32Array, index: number, addrLo: number, addrHi: number, len: number, flags: number): void {
+  const w = index * WORDS;
+  words[w + ADDR_LO] = addrLo;
+  words[w + ADDR_HI] = addrHi;
+  words[w + LEN] = len;
+  words[w + FLAGS] = flags;
+}
 
 /**
  * Per-entry flags. Why each exists:
@@ -25,14 +46,9 @@ export const PHYR_MAX_LEN = 0xffffffff;
  *   host memory in some places (status 12h).
  * - HUGEPAGE: backed by 2 MiB hugepages; informational, for splitting decisions and reports.
  */
-export const PhyrFlags = {
-  PINNED_FOR_IO: 1 << 0,
-  PEER_TO_PEER: 1 << 1,
-  CMB: 1 << 2,
-  HUGEPAGE: 1 << 3,
-} as const;
+export { PhyrFlags };
 /** Union of all defined flag bits. */
-export const PHYR_KNOWN_FLAGS = 0xf;
+export const PHYR_KNOWN_FLAGS: number = Object.values(PhyrFlags).reduce((all: number, bit: number) => all | bit, 0);
 
 const TWO_32 = 0x1_0000_0000;
 const TWO_64 = 2n ** 64n;
@@ -97,7 +113,7 @@ export class PhyrArray {
       );
     }
     if (typeof dwordAligned !== 'boolean') throw new PhyrArgumentError(`PhyrArray option dwordAligned must be a boolean, not ${describe(dwordAligned)}`);
-    this.words = new Uint32Array(Math.max(1, capacity) * 4);
+    this.words = new Uint32Array(Math.max(1, capacity) * WORDS);
     this.dwordAligned = dwordAligned;
   }
 
@@ -139,26 +155,26 @@ export class PhyrArray {
 
   /** Address of entry i as a number (exact below 2^53, which all IOVAs are). */
   addrAt(i: number): number {
-    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('addrAt', i);
-    return this.words[i * 4] + this.words[i * 4 + 1] * TWO_32;
+    if (!(i >= 0 && i < this.count && i * WORDS < this.words.length) || i !== (i | 0)) this.badIndex('addrAt', i);
+    return this.words[i * WORDS + ADDR_LO] + this.words[i * WORDS + ADDR_HI] * TWO_32;
   }
 
   /** Address of entry i as a BigInt (exact for the whole 64-bit range; not for hot paths). */
   addrBigAt(i: number): bigint {
-    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('addrBigAt', i);
-    return BigInt(this.words[i * 4]) | (BigInt(this.words[i * 4 + 1]) << 32n);
+    if (!(i >= 0 && i < this.count && i * WORDS < this.words.length) || i !== (i | 0)) this.badIndex('addrBigAt', i);
+    return BigInt(this.words[i * WORDS + ADDR_LO]) | (BigInt(this.words[i * WORDS + ADDR_HI]) << 32n);
   }
 
   /** Length in bytes of entry i. */
   lenAt(i: number): number {
-    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('lenAt', i);
-    return this.words[i * 4 + 2];
+    if (!(i >= 0 && i < this.count && i * WORDS < this.words.length) || i !== (i | 0)) this.badIndex('lenAt', i);
+    return this.words[i * WORDS + LEN];
   }
 
   /** Flags of entry i. */
   flagsAt(i: number): number {
-    if (!(i >= 0 && i < this.count && i * 4 < this.words.length) || i !== (i | 0)) this.badIndex('flagsAt', i);
-    return this.words[i * 4 + 3];
+    if (!(i >= 0 && i < this.count && i * WORDS < this.words.length) || i !== (i | 0)) this.badIndex('flagsAt', i);
+    return this.words[i * WORDS + FLAGS];
   }
 
   private badIndex(what: string, i: unknown): never {
@@ -169,7 +185,7 @@ export class PhyrArray {
   /** Sum of all entry lengths. */
   totalBytes(): number {
     let n = 0;
-    for (let i = 0; i < this.count; i++) n += this.words[i * 4 + 2];
+    for (let i = 0; i < this.count; i++) n += this.words[i * WORDS + LEN];
     return n;
   }
 
@@ -236,7 +252,7 @@ export class PhyrArray {
     if (last >= 0 && this.flagsAt(last) === flags && this.addrAt(last) + this.lenAt(last) === a) {
       const room = PHYR_MAX_LEN - this.lenAt(last);
       const take = Math.min(room, left);
-      this.words[last * 4 + 2] += take;
+      this.words[last * WORDS + LEN] += take;
       a += take;
       left -= take;
     }
@@ -249,7 +265,7 @@ export class PhyrArray {
   }
 
   private writeEntry(lo: number, hi: number, len: number, flags: number): void {
-    if ((this.count + 1) * 4 > this.words.length) {
+    if ((this.count + 1) * WORDS > this.words.length) {
       // 2^28 words: 64 Mi entries (1 GiB) is far past any data pointer a controller takes.
       if (this.words.length * 2 > 2 ** 28) {
         throw new PhyrEntryError(this.count, 'overflow', `the array is full (${this.count} entries); no IO takes that many ranges`);
@@ -258,11 +274,7 @@ export class PhyrArray {
       bigger.set(this.words);
       this.words = bigger;
     }
-    const w = this.count * 4;
-    this.words[w] = lo;
-    this.words[w + 1] = hi;
-    this.words[w + 2] = len;
-    this.words[w + 3] = flags;
+    encodePhyrEntry(this.words, this.count, lo, hi, len, flags);
     this.count++;
   }
 

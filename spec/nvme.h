@@ -1,12 +1,17 @@
-// NVMe specification constants: the single C++ source of truth, shared by the emulated
-// controller and the driver's data plane. spec/nvme.ts is the TypeScript twin;
-// test/unit/spec-parity.test.ts checks every name and value against the list exported
-// from here. Section numbers refer to the NVMe Base Specification 1.4.
+// NVMe specification constants: the one source of truth for every room, C++ and
+// TypeScript. The C++ side includes this header; spec/nvme.ts (the `NVME` object) is
+// generated from the list below by spec/generate.js at build time and is not committed.
+// test/unit/spec-parity.test.ts checks the generated twin against the list the compiled
+// addon exports, i.e. that the generator read what the compiler read; the spec-literals
+// tier (test/layout/check-spec-literals.js) fails when an opcode, status or register
+// offset is written as a number elsewhere. Section numbers refer to NVMe Base 1.4.
 //
-// Add constants to the list (X(name, value)); never define them elsewhere.
+// Add constants to the list as X(NAME, integer literal) (the format spec/generate.js
+// accepts is described at its top); never define them elsewhere.
 #pragma once
 #include <cstdint>
 
+// ts-twin: NVME keys NvmeConstantName -- NVMe register offsets, field positions, opcodes and status codes
 #define PHYR_NVME_CONSTANTS(X)                                                         \
   /* Controller registers, BAR0 offsets (3.1) */                                       \
   X(REG_CAP, 0x00) X(REG_VS, 0x08) X(REG_INTMS, 0x0C) X(REG_INTMC, 0x10)               \
@@ -97,7 +102,12 @@
   X(SC_WRITE_FAULT, 0x80) X(SC_UNRECOVERED_READ_ERROR, 0x81)                           \
   /* CQE DW3 status field layout (4.6.1): bits above the 16-bit CID */                 \
   X(CQE_PHASE_BIT, 16) X(CQE_SC_SHIFT, 17) X(CQE_SCT_SHIFT, 25) X(CQE_CRD_SHIFT, 28)   \
-  X(CQE_MORE_BIT, 30) X(CQE_DNR_BIT, 31)
+  X(CQE_MORE_BIT, 30) X(CQE_DNR_BIT, 31)                                               \
+  /* The 15-bit status field as a value (DW3 31:17 shifted down): SC 7:0, SCT 10:8,     \
+     CRD 12:11, More 13, DNR 14 (4.6.1) */                                             \
+  X(STATUS_SC_MASK, 0xFF) X(STATUS_SCT_SHIFT, 8) X(STATUS_SCT_MASK, 0x7)               \
+  X(STATUS_CRD_SHIFT, 11) X(STATUS_CRD_MASK, 0x3) X(STATUS_MORE, 0x2000)               \
+  X(STATUS_DNR, 0x4000)
 
 namespace phyr::nvme {
 #define PHYR_NVME_CONSTANT(name, value) constexpr uint64_t name = (value);
@@ -136,7 +146,7 @@ static_assert(sizeof(SglDesc) == 16, "SGL descriptor is 16 bytes");
 // 15-bit status field as stored in CQE DW3 bits 31:17: SC 7:0, SCT 10:8, CRD 12:11,
 // More 13, DNR 14.
 constexpr uint16_t makeStatus(uint8_t sct, uint8_t sc, bool dnr) {
-  return static_cast<uint16_t>(sc | (sct & 7u) << 8 | (dnr ? 1u << 14 : 0u));
+  return static_cast<uint16_t>(sc | (sct & STATUS_SCT_MASK) << STATUS_SCT_SHIFT | (dnr ? STATUS_DNR : 0u));
 }
 
 inline uint32_t doorbellOffsetSq(uint32_t qid, uint32_t dstrd) {

@@ -1,5 +1,8 @@
-// The phyr entry: one physical (device-address) range. The layout is fixed at 16 bytes,
-// little-endian, identical to lib/phyr.ts; test/unit/phyr-parity.test.ts checks both.
+// The phyr entry: one physical (device-address) range, 16 bytes, little-endian. This header
+// is the one source of its layout: C++ reads PhyrEntry and the lists below, TypeScript
+// reads spec/phyr.ts, generated from the same lists by spec/generate.js at build time (not
+// committed); lib/phyr.ts holds the one TypeScript encoder. test/unit/phyr-parity.test.ts
+// checks the generated twin and the compiled struct against each other.
 //
 // The seed thread asked where per-entry flags could live without growing the struct.
 // Answer: a 32-bit length (ranges over 4 GiB - 1 are split into several entries) leaves
@@ -8,19 +11,40 @@
 #include <cstddef>
 #include <cstdint>
 
+// The entry layout (name, value): bytes and byte offsets for C++, u32 word indices for
+// TypeScript, which writes the address as two words (low, high) to avoid BigInt.
+// ts-twin: PHYR_ENTRY -- Layout of one phyr entry: bytes, byte offsets, u32 word indices
+#define PHYR_ENTRY_LAYOUT(X)                                                           \
+  X(BYTES, 16) X(WORDS, 4)                                                             \
+  X(ADDR_OFFSET, 0) X(LEN_OFFSET, 8) X(FLAGS_OFFSET, 12)                               \
+  X(ADDR_LO_WORD, 0) X(ADDR_HI_WORD, 1) X(LEN_WORD, 2) X(FLAGS_WORD, 3)                \
+  /* Largest length one entry carries: longer ranges are split into several */         \
+  X(MAX_LEN, 0xFFFFFFFF)
+
 namespace phyr {
+
+namespace entry {
+#define PHYR_ENTRY_CONSTANT(name, value) constexpr uint64_t name = (value);
+PHYR_ENTRY_LAYOUT(PHYR_ENTRY_CONSTANT)
+#undef PHYR_ENTRY_CONSTANT
+}  // namespace entry
 
 struct PhyrEntry {
   uint64_t addr;   // device (IOVA / bus) address of the first byte
   uint32_t len;    // bytes, 1 .. 2^32 - 1
   uint32_t flags;  // PhyrFlag bits
 };
-static_assert(sizeof(PhyrEntry) == 16, "phyr entry must be 16 bytes");
-static_assert(offsetof(PhyrEntry, addr) == 0, "addr at byte 0");
-static_assert(offsetof(PhyrEntry, len) == 8, "len at byte 8");
-static_assert(offsetof(PhyrEntry, flags) == 12, "flags at byte 12");
+static_assert(sizeof(PhyrEntry) == entry::BYTES, "phyr entry must be 16 bytes");
+static_assert(sizeof(PhyrEntry) == entry::WORDS * 4, "phyr entry is 4 u32 words");
+static_assert(offsetof(PhyrEntry, addr) == entry::ADDR_OFFSET, "addr at byte 0");
+static_assert(offsetof(PhyrEntry, len) == entry::LEN_OFFSET, "len at byte 8");
+static_assert(offsetof(PhyrEntry, flags) == entry::FLAGS_OFFSET, "flags at byte 12");
+static_assert(entry::ADDR_LO_WORD * 4 == entry::ADDR_OFFSET && entry::ADDR_HI_WORD * 4 == entry::ADDR_OFFSET + 4 &&
+                  entry::LEN_WORD * 4 == entry::LEN_OFFSET && entry::FLAGS_WORD * 4 == entry::FLAGS_OFFSET,
+              "word indices match the byte offsets (little-endian address: low word first)");
 
-// X-macro: the single C++ list of flags (name, bit). Exported to JS for the parity test.
+// X-macro: the single list of flags (name, bit).
+// ts-twin: PhyrFlags bits -- Per-entry flag bits (values are 1 << bit)
 #define PHYR_FLAG_LIST(X)                                                              \
   /* Pinned and IOMMU-mapped only for this IO (an arbitrary caller buffer): unmap and \
      unpin at completion. Pool memory is mapped once and never carries it. This is    \
@@ -42,9 +66,10 @@ enum PhyrFlag : uint32_t {
 #undef PHYR_FLAG_ENUM
 };
 
-constexpr uint32_t kPhyrKnownFlags =
-    kPhyr_PINNED_FOR_IO | kPhyr_PEER_TO_PEER | kPhyr_CMB | kPhyr_HUGEPAGE;
-constexpr uint64_t kPhyrMaxLen = 0xFFFFFFFFull;
+#define PHYR_FLAG_OR(name, bit) | kPhyr_##name
+constexpr uint32_t kPhyrKnownFlags = 0u PHYR_FLAG_LIST(PHYR_FLAG_OR);
+#undef PHYR_FLAG_OR
+constexpr uint64_t kPhyrMaxLen = entry::MAX_LEN;
 
 // A read-only view over entries in memory shared with JS (no copy, no conversion).
 struct PhyrView {

@@ -56,9 +56,16 @@ const tiers = [
   {
     name: 'typecheck',
     run: () => {
+      if (run(process.execPath, [path.join(ROOT, 'spec', 'generate.js')]).status !== 0) return { passed: 0, failed: 1, note: 'spec/generate.js failed' };
       const r = run(bin('tsc'), ['-p', 'tsconfig.test.json']);
       return r.status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
     },
+  },
+  {
+    name: 'spec-literals',
+    // An NVMe opcode, status, register offset or PCI bit written as a number outside spec/
+    // and test/ fails here: every room takes them from spec/ (test/layout/check-spec-literals.js).
+    run: () => (run(process.execPath, [path.join(ROOT, 'test', 'layout', 'check-spec-literals.js')]).status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
   },
   {
     name: 'native',

@@ -22,6 +22,7 @@
 #include "bench/native/memcpy_bandwidth.h"
 #include "bench/native/loopback.h"
 #include "bench/native/null_queue.h"
+#include "spec/nvme.h"
 #include "drivers/nvme/native/queue_pair_napi.h"
 #include "addon/napi_args.h"
 #include "addon/registry.h"
@@ -241,7 +242,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
         return;
       }
       Napi::ArrayBuffer bar = info[5].As<Napi::ArrayBuffer>();
-      params_->csts = reinterpret_cast<const volatile uint32_t*>(static_cast<uint8_t*>(bar.Data()) + 0x1C);
+      params_->csts = reinterpret_cast<const volatile uint32_t*>(static_cast<uint8_t*>(bar.Data()) + nvme::REG_CSTS);
       registersRef_ = Napi::Persistent(bar.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {

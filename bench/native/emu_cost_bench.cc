@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "emu/native/controller.h"
+#include "spec/pci.h"
 
 namespace phyr::bench {
 using namespace phyr::emu;
@@ -50,7 +51,7 @@ CostBenchResult runCostBench(const CostBenchOptions& o) {
   uint8_t *asq = mem, *acq = mem + 4096, *sq = mem + 8 * 4096, *cq = sq + 65536, *data = cq + 16384, *list = data + 131072;
   auto iova = [&](const uint8_t* p) { return base + static_cast<uint64_t>(p - mem); };
   for (uint32_t i = 0; i < 32; i++) reinterpret_cast<uint64_t*>(list)[i] = iova(data) + 4096ull * (i + 1);
-  ctrl->configWrite(0x04, 2, 0x6);
+  ctrl->configWrite(phyr::pci::CFG_COMMAND, 2, phyr::pci::COMMAND_MEMORY | phyr::pci::COMMAND_BUS_MASTER);
   st32(bar, REG_AQA, 7 | 7u << 16);
   __atomic_store_n(reinterpret_cast<uint64_t*>(bar + REG_ASQ), iova(asq), __ATOMIC_RELEASE);
   __atomic_store_n(reinterpret_cast<uint64_t*>(bar + REG_ACQ), iova(acq), __ATOMIC_RELEASE);

@@ -5,13 +5,15 @@
 #include <cstdint>
 #include <string>
 
+#include "spec/nvme.h"
+
 namespace phyr::bench {
 
 struct CostBenchOptions {
   uint64_t commands = 1000000;
   uint32_t batch = 64;        // commands per doorbell (<= queue size - 1)
   uint32_t blockBytes = 4096; // transfer size of reads/writes
-  uint8_t opcode = 0x02;      // nvme::IO_READ, IO_WRITE or IO_FLUSH
+  uint8_t opcode = nvme::IO_READ;  // IO_READ, IO_WRITE or IO_FLUSH
   std::string backend = "null";
 };
 

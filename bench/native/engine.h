@@ -18,6 +18,7 @@
 
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
+#include "spec/nvme.h"
 
 namespace phyr::bench {
 
@@ -218,7 +219,7 @@ bool JobEngine<Queue>::unhealthy(uint64_t now, uint64_t timeoutTicks) {
       fail(19 /* ENODEV */, 0, oldest == UINT32_MAX ? 0 : slots_[oldest].lba, text);
       return true;
     }
-    if (csts & 0x2u) {  // CSTS.CFS, bit 1
+    if (csts & nvme::CSTS_CFS) {
       std::snprintf(text, sizeof(text), "controller fatal status: CSTS.CFS = 1 (CSTS = 0x%x), the controller completes nothing until it is reset; %u command(s) in flight, the oldest: %s",
                     csts, inflight_, cmd);
       fail(5 /* EIO */, 0, oldest == UINT32_MAX ? 0 : slots_[oldest].lba, text);

@@ -120,9 +120,9 @@ export const cmbCases: RawCase[] = [
     ctx.raw.writeReg32(ctx.raw.sqDoorbell(1), 1);
     const cqv = new DataView(cq.bytes.buffer, cq.bytes.byteOffset, 16);
     const deadline = Date.now() + 3000;
-    while (((cqv.getUint32(12, true) >>> 16) & 1) === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    while (((cqv.getUint32(12, true) >>> NVME.CQE_PHASE_BIT) & 1) === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
     const dw3 = cqv.getUint32(12, true);
-    check.ok((dw3 & 0xffff) === 0x55 && dw3 >>> 17 === 0, 'the Flush from the CMB SQ completes with success', `dw3=0x${dw3.toString(16)}`);
+    check.ok((dw3 & 0xffff) === 0x55 && dw3 >>> NVME.CQE_SC_SHIFT === 0, 'the Flush from the CMB SQ completes with success', `dw3=0x${dw3.toString(16)}`);
     ctx.raw.writeReg32(ctx.raw.cqDoorbell(1), 1);
   }, { queue: false }),
   cmbCase('admin.cmb.cq-in-cmb-refused', 'With CMBSZ.CQS = 0, an IO completion queue in the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7, §5.3', async (ctx, check, cmb) => {

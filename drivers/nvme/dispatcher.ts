@@ -5,7 +5,21 @@
 // in order for the next reap.
 import { PhyrError } from '../../lib/errors';
 import type { PhyrArray } from '../../lib/phyr';
-import { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from './batch';
+import {
+  CPL,
+  CPL_FLAG_CANCELLED,
+  CPL_FLAGS_SHIFT,
+  CPL_STATUS_CANCELLED,
+  CPL_STATUS_MASK,
+  CPL_WORDS,
+  REQ,
+  REQ_WORDS,
+  RESULT_CODE_MASK,
+  RESULT_ERROR_SHIFT,
+  RESULT_FIELD_MASK,
+  RESULT_REASON_SHIFT,
+  SubmitResult,
+} from './batch';
 import { CommandInfo, DataPointerError, InvalidIoError } from './errors';
 import { nvmeNative } from './native';
 import type { QueuePair } from './queue-pair';
@@ -177,7 +191,7 @@ export class Dispatcher {
         const cmd = this.queue[i];
         const tag = req[i * REQ_WORDS + REQ.TAG];
         const result = req[i * REQ_WORDS + REQ.RESULT];
-        if ((result & 0xff) === SubmitResult.OK) {
+        if ((result & RESULT_CODE_MASK) === SubmitResult.OK) {
           this.inflight[tag] = cmd;
           submittedAny = true;
         } else {
@@ -188,7 +202,7 @@ export class Dispatcher {
       let stop = false;
       if (done < batch) {
         for (let i = batch - 1; i >= done; i--) this.freeTags.push(req[i * REQ_WORDS + REQ.TAG]);
-        const result = req[done * REQ_WORDS + REQ.RESULT] & 0xff;
+        const result = req[done * REQ_WORDS + REQ.RESULT] & RESULT_CODE_MASK;
         const children = req[done * REQ_WORDS + REQ.CHILDREN];
         const head = this.queue[done];
         this.queue.splice(0, done);
@@ -207,7 +221,7 @@ export class Dispatcher {
           if (this.outstanding > 0) break;
           if (!this.splitHead(head, 2)) {
             this.queue.shift();
-            this.refused(head, SubmitResult.REJECT | (0xff << 16));
+            this.refused(head, SubmitResult.REJECT | (RESULT_FIELD_MASK << RESULT_REASON_SHIFT));
           }
           continue;
         }
@@ -343,10 +357,10 @@ export class Dispatcher {
   }
 
   private refused(cmd: Command, result: number): void {
-    const code = result & 0xff;
+    const code = result & RESULT_CODE_MASK;
     const N = nvmeNative();
-    const reason = N.reasons[(result >> 16) & 0xff] ?? 'RejectNoListPages';
-    const text = N.reasonTexts[(result >> 16) & 0xff] ?? 'no DMA memory is left for PRP lists or SGL segments';
+    const reason = N.reasons[(result >> RESULT_REASON_SHIFT) & RESULT_FIELD_MASK] ?? 'RejectNoListPages';
+    const text = N.reasonTexts[(result >> RESULT_REASON_SHIFT) & RESULT_FIELD_MASK] ?? 'no DMA memory is left for PRP lists or SGL segments';
     // A read with Bit Buckets the policy cannot describe (e.g. it must be split at MDTS,
     // and buckets only fit one command) is read whole through a bounce buffer instead.
     const bucketsRefused = code === SubmitResult.REJECT && (cmd.bucketHead !== 0 || cmd.bucketTail !== 0);
@@ -355,7 +369,7 @@ export class Dispatcher {
       return;
     }
     if (code === SubmitResult.INVALID) {
-      cmd.done(new InvalidIoError(`${cmd.info.name}: ${N.dptrErrors[result >>> 24] ?? 'invalid command'}`), 0);
+      cmd.done(new InvalidIoError(`${cmd.info.name}: ${N.dptrErrors[result >>> RESULT_ERROR_SHIFT] ?? 'invalid command'}`), 0);
       return;
     }
     cmd.done(new DataPointerError(reason, code === SubmitResult.BOUNCE ? `${text} (this buffer has no CPU view to bounce through)` : text), 0);
@@ -380,8 +394,8 @@ export class Dispatcher {
       if (!cmd) continue;
       this.inflight[tag] = undefined;
       this.freeTags.push(tag);
-      if ((sf >>> 16) & CPL_FLAG_CANCELLED) cmd.done(this.host.cancelledError(cmd), 0);
-      else if ((sf & 0x7fff) !== 0) cmd.done(this.host.statusError(cmd, sf & 0x7fff), c[w + CPL.DW0]);
+      if ((sf >>> CPL_FLAGS_SHIFT) & CPL_FLAG_CANCELLED) cmd.done(this.host.cancelledError(cmd), 0);
+      else if ((sf & CPL_STATUS_MASK) !== 0) cmd.done(this.host.statusError(cmd, sf & CPL_STATUS_MASK), c[w + CPL.DW0]);
       else cmd.done(undefined, c[w + CPL.DW0]);
     }
   }
@@ -390,7 +404,7 @@ export class Dispatcher {
   cancelInflight(): void {
     if (this.qp.isClosed) return;
     for (;;) {
-      const n = this.qp.native.cancelAll(0x7fff);
+      const n = this.qp.native.cancelAll(CPL_STATUS_CANCELLED);
       this.settle(n);
       if (n < this.qp.completions.length / CPL_WORDS) break;
     }

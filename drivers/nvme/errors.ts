@@ -80,11 +80,11 @@ export interface NvmeStatus {
 /** Splits the 15-bit status field. */
 export function decodeStatus(status: number): NvmeStatus {
   return {
-    sc: status & 0xff,
-    sct: (status >> 8) & 7,
-    crd: (status >> 11) & 3,
-    more: ((status >> 13) & 1) === 1,
-    dnr: ((status >> 14) & 1) === 1,
+    sc: status & NVME.STATUS_SC_MASK,
+    sct: (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK,
+    crd: (status >> NVME.STATUS_CRD_SHIFT) & NVME.STATUS_CRD_MASK,
+    more: (status & NVME.STATUS_MORE) !== 0,
+    dnr: (status & NVME.STATUS_DNR) !== 0,
   };
 }
 

@@ -7,7 +7,7 @@ export { CmbUnavailableError, type ControllerMemoryBuffer } from './cmb';
 export type { IoBuffer, IoOptions } from './namespace';
 export { QueuePair, QueuePairArgumentError, QueuePairClosedError } from './queue-pair';
 export type { DmaRegion, QueueCaps, QueuePairInit } from './queue-pair';
-export { CPL, CPL_FLAG_CANCELLED, CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS, SubmitResult } from './batch';
+export { CPL, CPL_FLAG_CANCELLED, CPL_STATUS_MASK, CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS, RESULT_CODE_MASK, SubmitResult } from './batch';
 export {
   ControllerClosedError,
   ControllerDeadError,

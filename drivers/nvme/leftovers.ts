@@ -8,6 +8,7 @@ import type { EventfdWatch } from '../../lib/eventfd';
 import { read32, write32 } from '../../lib/mmio';
 import type { PciFunction } from '../../lib/pci/function';
 import { NVME } from '../../spec/nvme';
+import { PCI } from '../../spec/pci';
 
 /** What one controller holds outside the JS heap; `timer` is set once bring-up started it. */
 export interface Leftovers {
@@ -86,9 +87,6 @@ export function forgetLeftovers(l: Leftovers): void {
   l.released = true;
 }
 
-const PCI_COMMAND = 0x04;
-const PCI_COMMAND_BUS_MASTER = 0x4;
-
 /**
  * CC.EN = 0 (NVMe 1.4 §3.1.5: the controller stops processing commands) and bus mastering
  * off (no more DMA), without waiting: used when the controller is given up.
@@ -101,8 +99,8 @@ export function quiesce(fn: PciFunction, bar: ArrayBuffer): void {
     // registers unreachable
   }
   try {
-    const cmd = fn.configRead(PCI_COMMAND, 2);
-    if (cmd !== 0xffff && (cmd & PCI_COMMAND_BUS_MASTER) !== 0) fn.configWrite(PCI_COMMAND, 2, cmd & ~PCI_COMMAND_BUS_MASTER);
+    const cmd = fn.configRead(PCI.CFG_COMMAND, 2);
+    if (cmd !== 0xffff && (cmd & PCI.COMMAND_BUS_MASTER) !== 0) fn.configWrite(PCI.CFG_COMMAND, 2, cmd & ~PCI.COMMAND_BUS_MASTER);
   } catch {
     // config space unreachable
   }

@@ -29,8 +29,6 @@ export interface IoOptions {
 
 const FUA = 1 << 30;
 const MAX_NLB = 0x10000; // NLB is a 16-bit, 0's based field (NVMe 1.4 §6.9)
-const ONCS_DSM = 1 << 2;
-const ONCS_WRITE_ZEROES = 1 << 3;
 const DSM_DEALLOCATE = 1 << 2;
 
 /** What a value is, for messages: strings and numbers quoted so that '0' and 0 differ. */
@@ -221,7 +219,7 @@ export class Namespace {
   /** Writes zeroes to `count` blocks from `lba` (Write Zeroes; split at 65536 blocks). */
   async writeZeroes(lba: number, count: number): Promise<void> {
     this.checkRange('writeZeroes', lba, count);
-    if ((this.ctrl.identify.oncs & ONCS_WRITE_ZEROES) === 0) {
+    if ((this.ctrl.identify.oncs & NVME.ONCS_WRITE_ZEROES) === 0) {
       throw new InvalidIoError('this controller does not support Write Zeroes (Identify ONCS bit 3 is clear); write a zeroed buffer instead');
     }
     this.ctrl.checkUsable('writeZeroes');
@@ -246,7 +244,7 @@ export class Namespace {
   async deallocate(lba: number, count: number): Promise<void> {
     this.checkRange('deallocate', lba, count);
     if (count > 0xffffffff) throw new InvalidIoError(`deallocate: ${count} blocks exceed one range (2^32 - 1 blocks); split the call`);
-    if ((this.ctrl.identify.oncs & ONCS_DSM) === 0) {
+    if ((this.ctrl.identify.oncs & NVME.ONCS_DSM) === 0) {
       throw new InvalidIoError('this controller does not support Dataset Management (Identify ONCS bit 2 is clear)');
     }
     this.ctrl.checkUsable('deallocate');

@@ -4,8 +4,8 @@
 // into another shared array. No per-IO object is created on this path.
 import { DmaPool } from '../../lib/dma/pool';
 import { PhyrError } from '../../lib/errors';
-import { PHYR_KNOWN_FLAGS } from '../../lib/phyr';
-import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_WORDS } from './batch';
+import { encodePhyrEntry, PHYR_KNOWN_FLAGS } from '../../lib/phyr';
+import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_OPCODE_MASK, REQ_WORDS } from './batch';
 import { NativeQueuePair, QueuePairStats, nvmeNative } from './native';
 import { NVME } from '../../spec/nvme';
 
@@ -244,12 +244,7 @@ export class QueuePair {
    * @internal
    */
   writeEntry(index: number, addr: number, len: number, flags: number): void {
-    const a = this.arena;
-    const w = index * ENTRY_WORDS;
-    a[w] = addr % TWO_32;
-    a[w + 1] = Math.floor(addr / TWO_32);
-    a[w + 2] = len;
-    a[w + 3] = flags;
+    encodePhyrEntry(this.arena, index, addr % TWO_32, Math.floor(addr / TWO_32), len, flags);
   }
 
   /**
@@ -260,7 +255,7 @@ export class QueuePair {
     const r = this.requests;
     if (!isU32(slot) || slot * REQ_WORDS >= r.length) this.fail('setIo', `request slot ${describe(slot)} does not exist (slots 0..${this.slots - 1})`);
     const w = slot * REQ_WORDS;
-    if (!isU32(opcode) || opcode > 0xff) this.fail('setIo', `opcode ${describe(opcode)} is not an integer in 0..255`);
+    if (!isU32(opcode) || opcode > REQ_OPCODE_MASK) this.fail('setIo', `opcode ${describe(opcode)} is not an integer in 0..255`);
     if (!isU32(nsid)) this.fail('setIo', `nsid ${describe(nsid)} is not an integer in 0..2^32-1`);
     if (typeof lba !== 'number' || !(lba >= 0 && lba <= Number.MAX_SAFE_INTEGER) || lba % 1 !== 0) {
       this.fail('setIo', `LBA ${describe(lba)} is not an integer in 0..2^53-1`);

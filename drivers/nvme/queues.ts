@@ -5,6 +5,7 @@
 import type { DmaBuffer, DmaPool } from '../../lib/dma';
 import { PhyrError } from '../../lib/errors';
 import { createCqSqe, createSqSqe, deleteQueueSqe } from './admin';
+import { CPL_STATUS_CANCELLED } from './batch';
 import type { Command, Dispatcher } from './dispatcher';
 import type { IdentifyController } from './identify';
 import { SglUnavailableError, type DataPointerMode } from './options';
@@ -177,7 +178,7 @@ export class QueueSet {
         r.disp.cancelInflight();
         r.disp.rejectWaiting(errorOf);
       } else if (!r.qp.isClosed) {
-        const n = r.qp.native.cancelAll(0x7fff);
+        const n = r.qp.native.cancelAll(CPL_STATUS_CANCELLED);
         r.qp.onReset?.(n);
       }
     }

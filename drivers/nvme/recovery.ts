@@ -13,6 +13,7 @@ import type { RecoveryOptions } from './options';
 import type { QueueRuntime, QueueSet } from './queues';
 import { disable, enableBusMaster, readCsts, type ControllerCap } from './registers';
 import { NVME } from '../../spec/nvme';
+import { PCI } from '../../spec/pci';
 
 /** Runs one admin command; resolves with CQE DW0. */
 export type AdminRun = (sqe: Uint8Array, data?: DmaBuffer) => Promise<number>;
@@ -118,7 +119,7 @@ export class Recovery {
   private probeDevice(): void {
     let vendor: number;
     try {
-      vendor = this.host.fn.configRead(0, 2);
+      vendor = this.host.fn.configRead(PCI.CFG_VENDOR_ID, 2);
     } catch (e) {
       throw new DeviceGoneError(`its config space cannot be read (${(e as Error).message})`);
     }

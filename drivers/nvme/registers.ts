@@ -2,6 +2,7 @@
 import { read32, read64, write32, write64 } from '../../lib/mmio';
 import { ControllerFatalError, DeviceGoneError } from './errors';
 import { NVME } from '../../spec/nvme';
+import { PCI } from '../../spec/pci';
 
 const N = NVME;
 
@@ -105,12 +106,6 @@ export async function shutdown(bar: ArrayBuffer, timeoutMs: number): Promise<boo
   }
 }
 
-// PCI configuration space (PCI Local Bus 3.0 §6.2): not NVMe numbers, so defined here.
-const PCI_COMMAND = 0x04;
-const PCI_COMMAND_MEMORY = 0x2;
-const PCI_COMMAND_BUS_MASTER = 0x4;
-const PCI_CAPABILITY_LIST = 0x34;
-const PCI_CAP_ID_MSIX = 0x11;
 
 /** Minimal config-space access (a PciFunction satisfies it). */
 export interface ConfigSpace {
@@ -120,17 +115,19 @@ export interface ConfigSpace {
 
 /** Turns on memory decoding and bus mastering (without it the device may not DMA). */
 export function enableBusMaster(fn: ConfigSpace): void {
-  const cmd = fn.configRead(PCI_COMMAND, 2);
-  const want = cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER;
-  if (want !== cmd) fn.configWrite(PCI_COMMAND, 2, want);
+  const cmd = fn.configRead(PCI.CFG_COMMAND, 2);
+  const want = cmd | PCI.COMMAND_MEMORY | PCI.COMMAND_BUS_MASTER;
+  if (want !== cmd) fn.configWrite(PCI.CFG_COMMAND, 2, want);
 }
 
 /** MSI-X vectors the function offers (table size + 1), or 0 without an MSI-X capability. */
 export function msixVectorCount(fn: ConfigSpace): number {
-  let ptr = fn.configRead(PCI_CAPABILITY_LIST, 1) & 0xfc;
+  // PCI 3.0 §6.7: a chain of dword-aligned pointers. At most 48 capabilities fit after the
+  // 64-byte header, so more hops mean a looping (malformed) list.
+  let ptr = fn.configRead(PCI.CFG_CAPABILITY_LIST, 1) & PCI.CAP_PTR_MASK;
   for (let hops = 0; ptr !== 0 && hops < 48; hops++) {
-    if (fn.configRead(ptr, 1) === PCI_CAP_ID_MSIX) return (fn.configRead(ptr + 2, 2) & 0x7ff) + 1;
-    ptr = fn.configRead(ptr + 1, 1) & 0xfc;
+    if (fn.configRead(ptr + PCI.CAP_ID, 1) === PCI.CAP_ID_MSIX) return (fn.configRead(ptr + PCI.MSIX_CTRL, 2) & PCI.MSIX_CTRL_TABLE_SIZE_MASK) + 1;
+    ptr = fn.configRead(ptr + PCI.CAP_NEXT, 1) & PCI.CAP_PTR_MASK;
   }
   return 0;
 }

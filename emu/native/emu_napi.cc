@@ -60,7 +60,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove");
     return false;
   }
-  uint64_t nth = 1, lba = 0, nsid = 0, status = 6, delay = 0, after = 0, byte = 0;
+  uint64_t nth = 1, lba = 0, nsid = 0, status = FaultRule{}.status, delay = 0, after = 0, byte = 0;
   uint64_t opcode = 256, qid = 65536;  // sentinels: any
   constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // integers a JS number holds exactly
   if (!configField(o, "nth", kMaxSafe, &nth) || !configField(o, "lba", kMaxSafe, &lba) ||

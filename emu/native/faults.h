@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "spec/nvme.h"
+
 namespace phyr::emu {
 
 enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove };
@@ -13,7 +15,8 @@ struct FaultRule {
   uint64_t lba = 0;          // FailLba, Corrupt
   uint32_t nsid = 0;         // FailLba, Corrupt: 0 = any namespace
   uint32_t byte = 0;         // Corrupt: the byte of the block that is inverted (< LBA size)
-  uint16_t status = 0x0006;  // Fail/FailLba: 15-bit status field (SC | SCT << 8 | DNR << 14)
+  // Fail/FailLba: 15-bit status field (SC | SCT << 8 | DNR << 14); default Internal Error.
+  uint16_t status = nvme::makeStatus(nvme::SCT_GENERIC, nvme::SC_INTERNAL_ERROR, false);
   int32_t opcode = -1;       // -1: any
   int32_t qid = -1;          // -1: any; Stop/Resume: the SQ
   uint64_t delayNs = 0;      // Delay

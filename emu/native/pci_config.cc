@@ -12,16 +12,16 @@
 namespace phyr::emu {
 
 namespace {
-// PCI identity of the embedded controller (a project-local placeholder vendor/device id)
-// and the NVMe class code 01h/08h/02h (mass storage, NVM, NVM Express).
+// PCI identity of the embedded controller (a project-local placeholder vendor/device id);
+// its class code is the NVMe one (spec/pci.h CLASS_NVME). The MSI-X capability sits right
+// after the 64-byte header.
 constexpr uint16_t kPciVendor = 0x1234;
 constexpr uint16_t kPciDevice = 0x5845;
-constexpr uint32_t kPciClassNvme = 0x010802;
-constexpr uint16_t kPciCommandMemory = 1u << 1;
-constexpr uint16_t kPciCommandBusMaster = 1u << 2;
-constexpr uint16_t kPciCommandIntxDisable = 1u << 10;
 constexpr uint32_t kPciMsixCapOffset = 0x40;
-constexpr uint8_t kPciCapIdMsix = 0x11;
+// The writable bits of the MSI-X Message Control high byte (enable, function mask) and
+// the read-only ones (table size 10:8).
+constexpr uint8_t kMsixCtrlHighWritable = (pci::MSIX_CTRL_ENABLE | pci::MSIX_CTRL_FUNCTION_MASK) >> 8;
+constexpr uint8_t kMsixCtrlHighReadOnly = pci::MSIX_CTRL_TABLE_SIZE_MASK >> 8;
 
 void closeAll(const std::vector<int>& fds) {
   for (int fd : fds) {
@@ -36,17 +36,17 @@ ConfigSpace::ConfigSpace(uint32_t msixVectors, bool bar2) {
   uint8_t* cs = bytes_;
   auto put16 = [cs](uint32_t off, uint16_t v) { std::memcpy(cs + off, &v, 2); };
   auto put32 = [cs](uint32_t off, uint32_t v) { std::memcpy(cs + off, &v, 4); };
-  put16(0x00, kPciVendor);
-  put16(0x02, kPciDevice);
-  put16(0x06, 1u << 4);  // status: capability list present
-  put32(0x08, kPciClassNvme << 8);
-  put32(0x10, 0x4);  // BAR0: 64-bit memory
-  put16(0x2C, kPciVendor);
-  put16(0x2E, kPciDevice);
-  cs[0x34] = kPciMsixCapOffset;
-  cs[kPciMsixCapOffset] = kPciCapIdMsix;
-  put16(kPciMsixCapOffset + 2, static_cast<uint16_t>(msixVectors - 1));
-  if (bar2) put32(0x18, 0xC);  // BAR2: 64-bit prefetchable memory
+  put16(pci::CFG_VENDOR_ID, kPciVendor);
+  put16(pci::CFG_DEVICE_ID, kPciDevice);
+  put16(pci::CFG_STATUS, pci::STATUS_CAP_LIST);
+  put32(pci::CFG_CLASS_REVISION, pci::CLASS_NVME << 8);
+  put32(pci::CFG_BAR0, pci::BAR_MEM_64);
+  put16(pci::CFG_SUBSYSTEM_VENDOR_ID, kPciVendor);
+  put16(pci::CFG_SUBSYSTEM_ID, kPciDevice);
+  cs[pci::CFG_CAPABILITY_LIST] = kPciMsixCapOffset;
+  cs[kPciMsixCapOffset + pci::CAP_ID] = pci::CAP_ID_MSIX;
+  put16(kPciMsixCapOffset + pci::MSIX_CTRL, static_cast<uint16_t>(msixVectors - 1));
+  if (bar2) put32(pci::CFG_BAR2, pci::BAR_MEM_64 | pci::BAR_PREFETCHABLE);
 }
 
 uint32_t ConfigSpace::read(uint32_t offset, uint32_t size) const {
@@ -63,18 +63,18 @@ void ConfigSpace::write(uint32_t offset, uint32_t size, uint32_t value) {
   for (uint32_t i = 0; i < size; i++) {
     uint32_t off = offset + i;
     uint8_t byte = static_cast<uint8_t>(value >> (8 * i));
-    if (off == 0x04) {
-      bytes_[off] = byte & (kPciCommandMemory | kPciCommandBusMaster);
-    } else if (off == 0x05) {
-      bytes_[off] = byte & (kPciCommandIntxDisable >> 8);
-    } else if (off == kPciMsixCapOffset + 3) {
-      bytes_[off] = (bytes_[off] & 0x07) | (byte & 0xC0);
+    if (off == pci::CFG_COMMAND) {
+      bytes_[off] = byte & (pci::COMMAND_MEMORY | pci::COMMAND_BUS_MASTER);
+    } else if (off == pci::CFG_COMMAND + 1) {
+      bytes_[off] = byte & (pci::COMMAND_INTX_DISABLE >> 8);
+    } else if (off == kPciMsixCapOffset + pci::MSIX_CTRL + 1) {
+      bytes_[off] = (bytes_[off] & kMsixCtrlHighReadOnly) | (byte & kMsixCtrlHighWritable);
     }
   }
   uint16_t command;
-  std::memcpy(&command, bytes_ + 0x04, 2);
+  std::memcpy(&command, bytes_ + pci::CFG_COMMAND, 2);
   // Bus Master Enable gates every DMA of the device (PCI 3.0 §6.2.2).
-  busMaster_.store((command & kPciCommandBusMaster) != 0, std::memory_order_release);
+  busMaster_.store((command & pci::COMMAND_BUS_MASTER) != 0, std::memory_order_release);
 }
 
 MsixVectors::~MsixVectors() {

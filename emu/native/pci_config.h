@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/pci.h"
+
 namespace phyr::emu {
 
 /** Config space (4 KiB). Read and written from the driver's thread; the device thread
@@ -26,7 +28,7 @@ class ConfigSpace {
   bool busMaster() const { return busMaster_.load(std::memory_order_acquire); }
 
  private:
-  uint8_t bytes_[4096] = {};
+  uint8_t bytes_[pci::CFG_SPACE_SIZE] = {};
   std::atomic<bool> busMaster_{false};
   mutable std::mutex mutex_;
 };

@@ -205,7 +205,7 @@ bool Controller::abortCommand(uint16_t sqid, uint16_t cid) {
 
 void Controller::recordError(const Command& cmd, uint16_t status) {
   errorCount_++;
-  if ((status >> 8 & 7) == SCT_MEDIA) mediaErrors_++;
+  if ((status >> STATUS_SCT_SHIFT & STATUS_SCT_MASK) == SCT_MEDIA) mediaErrors_++;
   if (errorLog_.size() == 64) errorLog_.pop_back();
   uint64_t lba = cmd.sqe.cdw10 | static_cast<uint64_t>(cmd.sqe.cdw11) << 32;
   errorLog_.push_front(ErrorEntry{errorCount_, cmd.sqid, cmd.cid, status, lba, cmd.sqe.nsid});

@@ -3,6 +3,7 @@
 // IOMMU on the first group), the device fd is taken from the group, the device is reset
 // when VFIO offers a reset, memory space and bus mastering are enabled in the command
 // register, and the device is checked to answer (config space and BAR0 not all-ones).
+import { PCI } from '../../spec/pci';
 import type { DmaAccess, IovaRange, PciFunction } from '../pci/function';
 import { barReadsAllOnes } from './alive';
 import { VfioContainer } from './container';
@@ -14,11 +15,6 @@ import { vfioNative, type NativeRegionInfo, type NativeSysError } from './native
 export const VFIO_PCI_CONFIG_REGION_INDEX = 7;
 export const VFIO_PCI_MSIX_IRQ_INDEX = 2;
 const BAR_COUNT = 6;
-/** PCI command register (PCI Local Bus 3.0 §6.2.2) and its bits. */
-const PCI_COMMAND = 0x04;
-const PCI_COMMAND_MEMORY = 1 << 1;
-const PCI_COMMAND_MASTER = 1 << 2;
-const PCI_COMMAND_INTX_DISABLE = 1 << 10;
 
 /** How to open a device. */
 export interface VfioOpenOptions {
@@ -89,8 +85,8 @@ export class VfioFunction implements PciFunction {
         }
       }
       this.checkConfigAlive();
-      const cmd = this.configRead(PCI_COMMAND, 2);
-      this.configWrite(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+      const cmd = this.configRead(PCI.CFG_COMMAND, 2);
+      this.configWrite(PCI.CFG_COMMAND, 2, cmd | PCI.COMMAND_MEMORY | PCI.COMMAND_BUS_MASTER | PCI.COMMAND_INTX_DISABLE);
       this.report = {
         bdf,
         iommuGroup: this.iommuGroup,
@@ -204,13 +200,13 @@ export class VfioFunction implements PciFunction {
    */
   checkAlive(): void {
     this.checkConfigAlive();
-    const cmd = this.configRead(PCI_COMMAND, 2);
-    if (!(cmd & PCI_COMMAND_MEMORY)) throw memoryDisabled(this.name, cmd);
+    const cmd = this.configRead(PCI.CFG_COMMAND, 2);
+    if (!(cmd & PCI.COMMAND_MEMORY)) throw memoryDisabled(this.name, cmd);
     if (this.barSize(0) >= 8 && barReadsAllOnes(this.bar(0))) throw deviceGone(this.name, 'BAR0');
   }
 
   private checkConfigAlive(): void {
-    if (this.configRead(0, 4) === 0xffffffff) throw deviceGone(this.name, 'config space');
+    if (this.configRead(PCI.CFG_VENDOR_ID, 4) === 0xffffffff) throw deviceGone(this.name, 'config space');
   }
 
   close(): void {

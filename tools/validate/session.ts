@@ -7,6 +7,7 @@
 import { Controller } from '../../drivers/nvme';
 import { formatInUse, parseIdentifyController, parseIdentifyNamespace } from '../../drivers/nvme';
 import { NVME } from '../../spec/nvme';
+import { PCI } from '../../spec/pci';
 import { DmaPool } from '../../lib/dma/pool';
 import { PhyrError } from '../../lib/errors';
 import type { PciFunction } from '../../lib/pci/function';
@@ -43,10 +44,6 @@ export class ValidateOpenError extends PhyrError {
   }
 }
 
-/** PCI config space: vendor id at 00h, device id at 02h (PCI Local Bus 3.0 §6.2.1). */
-const PCI_VENDOR_ID = 0x00;
-const PCI_DEVICE_ID = 0x02;
-
 function versionString(vs: number): string {
   return `${vs >>> 16}.${(vs >>> 8) & 0xff}.${vs & 0xff}`;
 }
@@ -63,8 +60,8 @@ export async function readIdentity(fn: PciFunction, pool: DmaPool, target: strin
     const identity: DeviceIdentity = {
       target,
       kind: fn.kind,
-      vendorId: fn.configRead(PCI_VENDOR_ID, 2),
-      deviceId: fn.configRead(PCI_DEVICE_ID, 2),
+      vendorId: fn.configRead(PCI.CFG_VENDOR_ID, 2),
+      deviceId: fn.configRead(PCI.CFG_DEVICE_ID, 2),
       model: id.mn,
       serial: id.sn,
       firmware: id.fr,

@@ -1,14 +1,8 @@
 // Node glue of the queue pair: one native call per batch of submissions and one per reap.
 // Requests and completions travel through shared typed arrays registered once, so the IO
-// path creates no JS objects. Layouts (32-bit little-endian words) are mirrored in
-// drivers/nvme/batch.ts:
-//   request (16 words): 0 opcode | flags << 8, 1 nsid, 2 slba lo / cdw10, 3 slba hi / cdw11,
-//     4 blocks, 5 lbaSize, 6 first phyr entry (in the arena), 7 phyr entry count,
-//     8 cdw12 extra bits, 9 cdw13, 10 tag, 11 bit-bucket head, 12 bit-bucket tail,
-//     13 data bytes (0 = blocks × lbaSize), 14 out: result | format << 8 | reason << 16 |
-//     data-pointer error << 24, 15 out: child commands (also on queue-full / need-list-pages:
-//     more than the capacity means the IO must be split, it will never fit).
-//   completion (4 words): 0 tag, 1 status | flags << 16, 2 dw0, 3 reserved.
+// path creates no JS objects. Their layouts (32-bit little-endian words: request fields,
+// result and completion words, flags) are spec/records.h's, which the TypeScript side
+// reads through its generated twin; the phyr arena uses spec/phyr.h's entry layout.
 #include "drivers/nvme/native/queue_pair_napi.h"
 
 #include <ctime>
@@ -19,14 +13,27 @@
 #include "drivers/nvme/native/dptr_policy.h"
 #include "drivers/nvme/native/prp.h"
 #include "addon/napi_args.h"
+#include "spec/records.h"
 #include "addon/registry.h"
 
 namespace phyr::nvme {
 namespace {
 
-constexpr uint32_t kReqWords = 16;
-constexpr uint32_t kCplWords = 4;
-constexpr uint32_t kReqFlagRawCdw = 1;
+namespace rec = phyr::records;
+constexpr uint32_t kReqWords = rec::REQ_WORDS;
+constexpr uint32_t kCplWords = rec::CPL_WORDS;
+// The result codes and the cancelled flag travel in the records as numbers: the enum and
+// the flag the core code uses must have the values spec/records.h gives them.
+static_assert(static_cast<uint32_t>(SubmitResult::Ok) == rec::submit::OK &&
+                  static_cast<uint32_t>(SubmitResult::QueueFull) == rec::submit::QUEUE_FULL &&
+                  static_cast<uint32_t>(SubmitResult::NeedListPages) == rec::submit::NEED_LIST_PAGES &&
+                  static_cast<uint32_t>(SubmitResult::Bounce) == rec::submit::BOUNCE &&
+                  static_cast<uint32_t>(SubmitResult::Reject) == rec::submit::REJECT &&
+                  static_cast<uint32_t>(SubmitResult::Invalid) == rec::submit::INVALID &&
+                  static_cast<uint32_t>(SubmitResult::Exclusive) == rec::submit::EXCLUSIVE,
+              "SubmitResult matches spec/records.h");
+static_assert(kCompletionCancelled == rec::CPL_FLAG_CANCELLED, "the cancelled flag matches spec/records.h");
+static_assert(sizeof(phyr::PhyrEntry) == phyr::entry::BYTES, "the arena holds spec/phyr.h entries");
 // Distinguishes queue-pair handles from any other wrapped object (Node-API type tags).
 constexpr napi_type_tag kQueuePairTag = {0x70687972'6e766d65ull, 0x71756575'65706169ull};
 
@@ -207,18 +214,18 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     for (; done < count; done++) {
       uint32_t* w = req_ + (first + done) * kReqWords;
       IoCommand cmd;
-      cmd.opcode = static_cast<uint8_t>(w[0]);
-      cmd.rawCdw = (w[0] >> 8 & kReqFlagRawCdw) != 0;
-      cmd.nsid = w[1];
-      cmd.slba = w[2] | uint64_t{w[3]} << 32;
-      cmd.blocks = w[4];
-      cmd.lbaSize = w[5];
-      const uint64_t pFirst = w[6], pCount = w[7];
-      cmd.cdw12Extra = w[8];
-      cmd.cdw13 = w[9];
-      cmd.userData = w[10];
-      cmd.buckets = SglBuckets{w[11], w[12]};
-      cmd.dataBytes = w[13];
+      cmd.opcode = static_cast<uint8_t>(w[rec::req::OPCODE_FLAGS] & rec::REQ_OPCODE_MASK);
+      cmd.rawCdw = (w[rec::req::OPCODE_FLAGS] & rec::REQ_FLAG_RAW_CDW) != 0;
+      cmd.nsid = w[rec::req::NSID];
+      cmd.slba = w[rec::req::SLBA_LO] | uint64_t{w[rec::req::SLBA_HI]} << 32;
+      cmd.blocks = w[rec::req::BLOCKS];
+      cmd.lbaSize = w[rec::req::LBA_SIZE];
+      const uint64_t pFirst = w[rec::req::PHYR_FIRST], pCount = w[rec::req::PHYR_COUNT];
+      cmd.cdw12Extra = w[rec::req::CDW12_EXTRA];
+      cmd.cdw13 = w[rec::req::CDW13];
+      cmd.userData = w[rec::req::TAG];
+      cmd.buckets = SglBuckets{w[rec::req::BUCKET_HEAD], w[rec::req::BUCKET_TAIL]};
+      cmd.dataBytes = w[rec::req::DATA_BYTES];
       SubmitOutcome out{};
       if (pFirst + pCount > arenaCap_ || cmd.lbaSize == 0 || (cmd.lbaSize & (cmd.lbaSize - 1)) != 0) {
         out.result = SubmitResult::Invalid;
@@ -231,13 +238,15 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
       if (out.result == SubmitResult::QueueFull || out.result == SubmitResult::NeedListPages) {
         // Word 15 still says how many commands the IO needs: more than the queue's
         // capacity means it can never fit and the caller must split it.
-        w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.error) << 24;
-        w[15] = out.decision.children;
+        w[rec::req::RESULT] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.error) << rec::RESULT_ERROR_SHIFT;
+        w[rec::req::CHILDREN] = out.decision.children;
         break;
       }
-      w[14] = static_cast<uint32_t>(out.result) | static_cast<uint32_t>(out.decision.format) << 8 |
-              static_cast<uint32_t>(out.decision.reason) << 16 | static_cast<uint32_t>(out.error) << 24;
-      w[15] = out.decision.children;
+      w[rec::req::RESULT] = static_cast<uint32_t>(out.result) |
+                            static_cast<uint32_t>(out.decision.format) << rec::RESULT_FORMAT_SHIFT |
+                            static_cast<uint32_t>(out.decision.reason) << rec::RESULT_REASON_SHIFT |
+                            static_cast<uint32_t>(out.error) << rec::RESULT_ERROR_SHIFT;
+      w[rec::req::CHILDREN] = out.decision.children;
     }
     qp->ringSubmit();
     return Napi::Number::New(env, done);
@@ -246,10 +255,10 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   uint32_t writeCompletions(uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
       uint32_t* w = cpl_ + i * kCplWords;
-      w[0] = static_cast<uint32_t>(completions_[i].userData);
-      w[1] = completions_[i].status | uint32_t{completions_[i].flags} << 16;
-      w[2] = completions_[i].dw0;
-      w[3] = 0;
+      w[rec::cpl::TAG] = static_cast<uint32_t>(completions_[i].userData);
+      w[rec::cpl::STATUS_FLAGS] = completions_[i].status | uint32_t{completions_[i].flags} << rec::CPL_FLAGS_SHIFT;
+      w[rec::cpl::DW0] = completions_[i].dw0;
+      w[kCplWords - 1] = 0;  // reserved
     }
     return n;
   }
@@ -294,7 +303,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     Napi::Env env = info.Env();
     QueuePair* qp = live(info);
     uint64_t status;
-    if (!qp || !args::u64Arg(info, 0, "status", &status, 0, 0x7FFF)) return env.Undefined();
+    if (!qp || !args::u64Arg(info, 0, "status", &status, 0, rec::CPL_STATUS_MASK)) return env.Undefined();
     return Napi::Number::New(env, writeCompletions(qp->cancelAll(completions_.data(), cplCap_, static_cast<uint16_t>(status))));
   }
 

@@ -19,9 +19,9 @@ const TIMEOUT_MS = 30_000;
 /** A status as reports print it: '0x4080 LBA Out of Range (SCT 0, SC 80h, DNR)'. */
 export function describeStatus(status: number): string {
   if (status < 0) return 'no completion';
-  const sc = status & 0xff;
-  const sct = (status >> 8) & 7;
-  const dnr = (status >> 14) & 1;
+  const sc = status & NVME.STATUS_SC_MASK;
+  const sct = (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK;
+  const dnr = status & NVME.STATUS_DNR;
   return `0x${status.toString(16).padStart(4, '0')} ${status ? statusName(sct, sc) : 'Successful Completion'} (SCT ${sct}, SC ${sc.toString(16).padStart(2, '0')}h${dnr ? ', DNR' : ''})`;
 }
 
@@ -45,10 +45,10 @@ async function expectStatus(ctx: ValidateContext, op: (lbaSize: number, blocks: 
     const sent = `${opName(o)} on IO queue ${qp.id}`;
     const r = await runOne(qp, o, TIMEOUT_MS);
     if (r.refused) return { status: 'fail', sent, expected: 'the driver data plane to submit the command', received: `refused: ${r.refused}` };
-    const got = { sct: (r.status >> 8) & 7, sc: r.status & 0xff };
-    const expected = `${describeStatus(sct * 256 + sc).replace(/^0x[0-9a-f]+ /, '')}: ${why}`;
+    const got = { sct: (r.status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK, sc: r.status & NVME.STATUS_SC_MASK };
+    const expected = `${describeStatus((sct << NVME.STATUS_SCT_SHIFT) | sc).replace(/^0x[0-9a-f]+ /, '')}: ${why}`;
     if (got.sct !== sct || got.sc !== sc) return { status: 'fail', sent, expected, received: describeStatus(r.status) };
-    const dnr = (r.status >> 14) & 1;
+    const dnr = r.status & NVME.STATUS_DNR;
     return { status: 'pass', detail: `${describeStatus(r.status)}${dnr ? '' : ' (DNR clear: the controller says a retry might succeed)'}` };
   } finally {
     qp?.close();

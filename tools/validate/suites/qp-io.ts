@@ -3,7 +3,7 @@
 // the driver's Namespace API would refuse to send (out-of-range LBAs, unknown namespaces,
 // reserved opcodes) for the errors suite. Commands go through the driver's data plane:
 // request slots, one native submit per batch, completions reaped from the shared array.
-import { CPL, CPL_WORDS, REQ, REQ_WORDS, SubmitResult } from '../../../drivers/nvme';
+import { CPL, CPL_STATUS_MASK, CPL_WORDS, REQ, REQ_WORDS, RESULT_CODE_MASK, SubmitResult } from '../../../drivers/nvme';
 import type { QueuePair } from '../../../drivers/nvme';
 import type { DmaBuffer } from '../../../lib/dma/pool';
 
@@ -75,7 +75,7 @@ export async function runOps(work: readonly QueueWork[], timeoutMs: number): Pro
       if (n) {
         const processed = qp.submitBatch(0, n);
         for (let i = 0; i < n; i++) {
-          const result = qp.requests[i * REQ_WORDS + REQ.RESULT] & 0xff;
+          const result = qp.requests[i * REQ_WORDS + REQ.RESULT] & RESULT_CODE_MASK;
           const tag = qp.requests[i * REQ_WORDS + REQ.TAG];
           if (i < processed && result === SubmitResult.OK) s.inflight.set(tag, batch[i]);
           else if (i >= processed || result === SubmitResult.QUEUE_FULL) s.next = Math.min(s.next, tag); // retried on the next pass
@@ -89,7 +89,7 @@ export async function runOps(work: readonly QueueWork[], timeoutMs: number): Pro
         const op = s.inflight.get(tag);
         if (!op) continue;
         s.inflight.delete(tag);
-        op.after(qp.completions[w + CPL.STATUS_FLAGS] & 0x7fff);
+        op.after(qp.completions[w + CPL.STATUS_FLAGS] & CPL_STATUS_MASK);
       }
       pending += s.inflight.size + (s.w.ops.length - s.next);
     }
