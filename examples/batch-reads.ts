@@ -25,7 +25,7 @@ async function main(target = 'emu:backend=null', secondsArg = '1'): Promise<void
       // Resubmit each finished slot with a new random LBA; the tag is the buffer slot.
       for (let i = 0; i < n; i++) {
         const w = i * phyr.CPL_WORDS;
-        if ((qp.completions[w + phyr.CPL.STATUS_FLAGS] & 0x7fff) !== 0) errors++;
+        if ((qp.completions[w + phyr.CPL.STATUS_FLAGS] & phyr.CPL_STATUS_MASK) !== 0) errors++;
         const slot = qp.completions[w + phyr.CPL.TAG];
         qp.setIo(i, phyr.NVME.IO_READ, ns.nsid, randomLba(), blocksPerIo, ns.lbaSize, slot, 1, slot);
       }
