@@ -6,22 +6,22 @@
 //   bytes 12..15 flags (u32, PhyrFlags bits)
 // encodePhyrEntry is the one TypeScript encoder of an entry: the queue pair's arena uses
 // it too. The hot paths (push, addrAt/lenAt/flagsAt) create no objects and use no BigInt.
-import { PHYR_ENTRY, PhyrFlags } from '../spec/phyr';
+import * as spec from '../spec/phyr';
 import { PhyrError } from './errors';
 
 /** Bytes per phyr entry. */
-export const PHYR_ENTRY_SIZE = PHYR_ENTRY.BYTES;
+export const PHYR_ENTRY_SIZE = spec.PHYR_ENTRY.BYTES;
 /** Byte offsets of the entry fields. */
-export const PHYR_LAYOUT = { addrOffset: PHYR_ENTRY.ADDR_OFFSET, lenOffset: PHYR_ENTRY.LEN_OFFSET, flagsOffset: PHYR_ENTRY.FLAGS_OFFSET } as const;
+export const PHYR_LAYOUT = { addrOffset: spec.PHYR_ENTRY.ADDR_OFFSET, lenOffset: spec.PHYR_ENTRY.LEN_OFFSET, flagsOffset: spec.PHYR_ENTRY.FLAGS_OFFSET } as const;
 /** Largest length one entry can carry; longer ranges are split. */
-export const PHYR_MAX_LEN = PHYR_ENTRY.MAX_LEN;
+export const PHYR_MAX_LEN = spec.PHYR_ENTRY.MAX_LEN;
 
 // Word indices of one entry (u32 words), as plain constants for the hot paths.
-const WORDS = PHYR_ENTRY.WORDS;
-const ADDR_LO = PHYR_ENTRY.ADDR_LO_WORD;
-const ADDR_HI = PHYR_ENTRY.ADDR_HI_WORD;
-const LEN = PHYR_ENTRY.LEN_WORD;
-const FLAGS = PHYR_ENTRY.FLAGS_WORD;
+const WORDS = spec.PHYR_ENTRY.WORDS;
+const ADDR_LO = spec.PHYR_ENTRY.ADDR_LO_WORD;
+const ADDR_HI = spec.PHYR_ENTRY.ADDR_HI_WORD;
+const LEN = spec.PHYR_ENTRY.LEN_WORD;
+const FLAGS = spec.PHYR_ENTRY.FLAGS_WORD;
 
 /**
  * Writes entry `index` into `words` (a view of entries): the address as its low and high
@@ -46,7 +46,8 @@ export function encodePhyrEntry(words: Uint32Array, index: number, addrLo: numbe
  *   host memory in some places (status 12h).
  * - HUGEPAGE: backed by 2 MiB hugepages; informational, for splitting decisions and reports.
  */
-export { PhyrFlags };
+// A constant, not `export { PhyrFlags }`: a re-export compiles to a getter, read per call.
+export const PhyrFlags = spec.PhyrFlags;
 /** Union of all defined flag bits. */
 export const PHYR_KNOWN_FLAGS: number = Object.values(PhyrFlags).reduce((all: number, bit: number) => all | bit, 0);
 
