@@ -201,6 +201,13 @@ cases.push({ id: 'nvme.QueuePair bar=detached', code: 'new A.nvme.QueuePair({ qi
 for (const bad of ['V.D', 'V.W', '{}', '5', 'V.region']) cases.push({ id: `bench.BenchJob qp=${bad}`, code: `new A.bench.BenchJob(${bad}, {}, V.ab, 1, new Uint32Array(4))`, expect: 'throws' });
 cases.push({ id: 'nvme.threadCpuNs (valid)', code: 'A.nvme.threadCpuNs()', expect: 'returns' });
 for (const bad of [...TYPES, 'V.detached', '5']) cases.push({ id: `nvme.explain arg0=${bad}`, code: `A.nvme.explain(${bad}, 1, 4096, 0, {})`, expect: 'throws' });
+// explain's optional bit-bucket head and tail (arguments 6 and 7): u32 or undefined, never wrapped.
+const EXPLAIN_ONE = 'A.nvme.explain(new Uint32Array([0x100000, 0, 8192, 0]).buffer, 1, 8192, 512, { sglSupport: 1, bitBucket: 1 }, false';
+for (const bad of ['NaN', '-1', '1.5', '2 ** 32', "'5'", 'null', 'Infinity']) {
+  cases.push({ id: `nvme.explain head=${bad}`, code: `${EXPLAIN_ONE}, ${bad})`, expect: 'throws' });
+  cases.push({ id: `nvme.explain tail=${bad}`, code: `${EXPLAIN_ONE}, 0, ${bad})`, expect: 'throws' });
+}
+cases.push({ id: 'nvme.explain head=512 tail=undefined', code: `${EXPLAIN_ONE}, 512, undefined)`, expect: 'returns' });
 for (const [n, argsList] of [
   ['memcpyBandwidth', ['NaN, 10', '4096, NaN', '-1, 10', '2 ** 53, 10', '4096, 1e9', "'x', 1"]],
   ['engineFloor', ['NaN, 10', '1, -1', '2 ** 53, 10', '1.5, 10', "'1', 10", '1, Infinity']],

@@ -459,8 +459,13 @@ Napi::Value explain(const Napi::CallbackInfo& info) {
     args::rangeError(env, "pageSize must be a power of two of at least 4096");
     return env.Undefined();
   }
-  if (info.Length() > 6 && info[6].IsNumber()) head = static_cast<uint32_t>(info[6].As<Napi::Number>().Uint32Value());
-  if (info.Length() > 7 && info[7].IsNumber()) tail = static_cast<uint32_t>(info[7].As<Napi::Number>().Uint32Value());
+  // head/tail: bytes of the transfer that go to SGL bit buckets, before and after the data
+  // (optional; undefined is 0). A value that is not a u32 is refused, never wrapped.
+  uint32_t head32 = 0, tail32 = 0;
+  if (info.Length() > 6 && !info[6].IsUndefined() && !args::u32Arg(info, 6, "head", &head32)) return env.Undefined();
+  if (info.Length() > 7 && !info[7].IsUndefined() && !args::u32Arg(info, 7, "tail", &tail32)) return env.Undefined();
+  head = head32;
+  tail = tail32;
   const auto* e = static_cast<const PhyrEntry*>(ab.Data());
   const uint32_t n = static_cast<uint32_t>(count);
   if (phyrTotalBytes(e, n) < static_cast<uint64_t>(length) || head + tail >= length) {
