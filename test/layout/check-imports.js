@@ -346,7 +346,10 @@ function analyse(root) {
       }
       const r = resolveScript(root, file, imp.spec);
       if (!r.target) {
-        violations.push(`${where}: imports ${spelled}, which does not exist (${r.guess}): ${roomLabel(room)} -> ${roomLabel(roomOf(r.guess))}`);
+        // spec/X.ts is generated from spec/X.h: say how to make it rather than call it a typo.
+        const twinOf = /^spec\/([a-z_]+)$/.exec(r.guess);
+        const hint = twinOf && fs.existsSync(path.join(root, 'spec', `${twinOf[1]}.h`)) ? ' (a generated spec twin: run node spec/generate.js)' : '';
+        violations.push(`${where}: imports ${spelled}, which does not exist (${r.guess})${hint}: ${roomLabel(room)} -> ${roomLabel(roomOf(r.guess))}`);
         continue;
       }
       const toRoom = roomOf(r.target);
