@@ -20,6 +20,11 @@ export interface BenchConfig {
   builtinDefault: boolean;
   /** The job files read, in order. */
   jobFiles: string[];
+  /**
+   * fio's "global options": the job options given before the first --name and in [global]
+   * sections, key and value as written.
+   */
+  globalOptions: Record<string, string>;
 }
 
 /** The largest job file accepted (bytes); larger ones, and anything not a regular file, are refused. */
@@ -47,6 +52,12 @@ function isTarget(arg: string): boolean {
   } catch {
     return false;
   }
+}
+
+// Keeps an option as written for the report. fio reports a flag given without a value
+// nowhere in its JSON, so it is not kept; a later value of the same key replaces an earlier.
+function keep(to: Record<string, string>, key: string, value: string | undefined): void {
+  if (value !== undefined) to[key] = value;
 }
 
 function applyTo(job: JobSpec, run: RunOptions, key: string, value: string | undefined, where: string): void {
@@ -101,7 +112,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
   const jobs: JobSpec[] = [];
   const base = defaultJob();
-  for (const [k, v] of global) applyTo(base, run, k, v, 'command line');
+  const globalOptions: Record<string, string> = {};
+  for (const [k, v] of global) {
+    applyTo(base, run, k, v, 'command line');
+    keep(globalOptions, k, v);
+  }
   for (const file of files) {
     // A regular file of at most 1 MiB: /dev/zero would be read forever, a FIFO would
     // block the open until a writer came.
@@ -110,19 +125,28 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     for (const s of sections) {
       // fio: a [global] after a job applies only to the jobs that follow it.
       if (s.global) {
-        for (const o of s.options) applyTo(fileGlobal, run, o.key, o.value, `${file}:${o.line}`);
+        for (const o of s.options) {
+          applyTo(fileGlobal, run, o.key, o.value, `${file}:${o.line}`);
+          keep(globalOptions, o.key, o.value);
+        }
         continue;
       }
       const job = cloneJob(fileGlobal);
       job.name = s.name;
-      for (const o of s.options) applyTo(job, run, o.key, o.value, `${file}:${o.line}`);
+      for (const o of s.options) {
+        applyTo(job, run, o.key, o.value, `${file}:${o.line}`);
+        keep(job.written, o.key, o.value);
+      }
       jobs.push(job);
     }
     if (!sections.some((s) => !s.global)) throw new BenchConfigError(`${file}: no job sections (only [global]); add a [jobname] section`);
   }
   for (const opts of cliJobs) {
     const job = cloneJob(base);
-    for (const [k, v] of opts) applyTo(job, run, k, v, 'command line');
+    for (const [k, v] of opts) {
+      applyTo(job, run, k, v, 'command line');
+      keep(job.written, k, v);
+    }
     jobs.push(job);
   }
   const builtinDefault = jobs.length === 0 && global.length === 0;
@@ -137,7 +161,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const j of jobs) checkJob(j);
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
-  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files };
+  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions };
 }
 
 /** Device-independent checks of one job (device-dependent ones run after open, before IO). */

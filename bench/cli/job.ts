@@ -58,6 +58,11 @@ export interface JobSpec {
    * naming the command (the native engine measures it from its existing timestamps).
    */
   cmdTimeoutNs: number;
+  /**
+   * The options given for this job, key and value as written (fio's "job options"): its
+   * job-file section or the command line after its --name; [global] ones are kept apart.
+   */
+  written: Record<string, string>;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -105,6 +110,7 @@ export function defaultJob(name = 'job'): JobSpec {
     stonewall: false,
     groupReporting: false,
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
+    written: {},
   };
 }
 

@@ -63,6 +63,9 @@ export interface NativeJobResult {
   usrNs: number;
   sysNs: number;
   ctx: number;
+  /** Major / minor page faults of the job thread while measuring (getrusage RUSAGE_THREAD). */
+  majf: number;
+  minf: number;
   depthHist: number[];
   verifyChecked: number;
   verifyErrors: number;

@@ -2,7 +2,7 @@
 // into the exact parameters of each job thread — and rejects every impossible combination
 // here, before any queue is created or any IO issued.
 import { BenchConfigError } from './errors';
-import { DEFAULT_CMD_TIMEOUT_NS, modeTraits, type BlockSizeSpec, type JobSpec } from './job';
+import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { formatBytesFio } from './units';
 
@@ -114,21 +114,11 @@ export function bsHeader(j: JobSpec): string {
   return `(R) ${r(j.bs.read)}, (W) ${r(j.bs.write)}, (T) ${r(j.bs.read)}`;
 }
 
-/** fio's "job options" object: the options as the job was configured. */
+/**
+ * fio's "job options" object: the job's own options with their values as written ("4k",
+ * not 4096), in the order given; defaults nobody gave are not in it, [global] ones are in
+ * the report's "global options". fio leaves out a flag given without a value; so does this.
+ */
 export function jobOptions(j: JobSpec): Record<string, string> {
-  const o: Record<string, string> = { name: j.name, rw: j.rw, iodepth: String(j.iodepth), numjobs: String(j.numjobs), ioengine: 'phyr' };
-  o.bs = j.bs.read.min === j.bs.read.max && j.bs.read.split.length === 0 ? String(j.bs.read.min) : `${j.bs.read.min}-${j.bs.read.max}`;
-  if (j.rw === 'rw' || j.rw === 'randrw') o.rwmixread = String(j.rwmixread);
-  if (j.runtimeNs) o.runtime = String(j.runtimeNs / 1e9);
-  if (j.timeBased) o.time_based = '1';
-  if (j.rampNs) o.ramp_time = String(j.rampNs / 1e9);
-  if (j.size) o.size = 'bytes' in j.size ? String(j.size.bytes) : `${j.size.percent}%`;
-  if (j.verify !== 'none') o.verify = j.verify;
-  if (j.randomDistribution.kind !== 'random') o.random_distribution = `${j.randomDistribution.kind}:${j.randomDistribution.param}`;
-  if (j.norandommap) o.norandommap = '1';
-  o.nsid = String(j.nsid);
-  o.mem = j.mem.kind === 'p2p' ? `p2p:${j.mem.bdf},bar=${j.mem.bar}` : j.mem.kind;
-  o.dptr = j.dptr;
-  if (j.cmdTimeoutNs !== DEFAULT_CMD_TIMEOUT_NS) o.cmd_timeout = `${j.cmdTimeoutNs / 1e6}ms`;
-  return o;
+  return { ...j.written };
 }

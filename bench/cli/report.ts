@@ -12,8 +12,11 @@ import {
   stddev,
 } from './results';
 
-/** fio's version string is mirrored so fio's post-processing tools accept the JSON. */
-export const FIO_COMPAT_VERSION = 'fio-3.36';
+/**
+ * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
+ * version. fio's JSON readers (fio_jsonplus_clat2csv among them) read the jobs, not that field.
+ */
+export const VERSION_KEY = 'phyr version';
 
 /** Run-wide facts printed with the report. */
 export interface RunInfo {
@@ -23,6 +26,8 @@ export interface RunInfo {
   iommuFaults: number;
   memcpyBytesPerSecond?: number;
   version: string;
+  /** fio's "global options": options given before the first --name and in [global], as written. */
+  globalOptions?: Record<string, string>;
 }
 
 const DEPTH_KEYS = ['1', '2', '4', '8', '16', '32', '>=64'];
@@ -134,13 +139,13 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     ...directionBlock('read', r.read, r.runtimeNs, percentiles),
     ...directionBlock('write', r.write, r.runtimeNs, percentiles),
     ...latencyDistributionLines(r),
-    `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=0, minf=0, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
+    `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
     depthLine(r),
     `     issued rwts: total=${r.read.ios},${r.write.ios},0,0 short=0,0,0,0 dropped=0,0,0,0`,
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
-  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.options.verify ? `, checksum=${r.options.verify}` : ''}`);
+  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.verify !== 'none' ? `, checksum=${r.verify}` : ''}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
   return lines.join('\n');
 }
@@ -196,7 +201,9 @@ function seriesJson(s: LatencySeries, withPercentiles: number[] | undefined, wit
     for (const q of withPercentiles) p[q.toFixed(6)] = percentile(s, q);
     o.percentile = p;
   }
-  if (withBins) {
+  // fio writes no bins for a series with no samples (a direction that did no IO); an empty
+  // object there makes fio_jsonplus_clat2csv fail.
+  if (withBins && s.count > 0) {
     const bins: Record<string, number> = {};
     for (let i = 0; i < s.bins.length; i += 2) bins[String(s.bins[i])] = s.bins[i + 1];
     o.bins = bins;
@@ -220,8 +227,10 @@ function directionJson(d: DirectionResult, runtimeNs: number, percentiles: numbe
     slat_ns: seriesJson(d.slat, undefined, false),
     clat_ns: seriesJson(d.clat, d.ios ? percentiles : undefined, plus),
     lat_ns: seriesJson(d.lat, undefined, false),
-    bw_min: 0, bw_max: 0, bw_agg: d.ios ? 100 : 0, bw_mean: Math.round(bwBytes / 1024), bw_dev: 0, bw_samples: 0,
-    iops_min: 0, iops_max: 0, iops_mean: iops, iops_stddev: 0, iops_samples: 0,
+    // fio's bw_min/max/agg/mean/dev/samples and iops_min/max/mean/stddev/samples are
+    // statistics over per-interval bandwidth samples; phyr takes no such samples yet, so the
+    // fields are left out rather than filled with numbers nobody measured (bw and iops above
+    // are the whole run's averages).
   };
 }
 
@@ -230,11 +239,11 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
   const ts = info.startedAt;
   const empty = directionJson({ ios: 0, bytes: 0, slat: zero(), clat: zero(), lat: zero() }, 0, [], false);
   const doc = {
-    'fio version': FIO_COMPAT_VERSION,
+    [VERSION_KEY]: `phyr-${info.version}`,
     timestamp: Math.floor(ts.getTime() / 1000),
     timestamp_ms: ts.getTime(),
     time: ts.toString().slice(0, 24),
-    'global options': {},
+    'global options': info.globalOptions ?? {},
     jobs: results.map((r) => {
       const lat = mergeLat(r);
       const b = latencyBuckets(lat);
@@ -258,8 +267,10 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
         sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),
         ctx: r.ctx,
-        majf: 0,
-        minf: 0,
+        // The job thread's own page faults while measuring (getrusage of the thread, as fio
+        // counts a thread job's), summed over merged clones.
+        majf: r.majf,
+        minf: r.minf,
         iodepth_level: depth,
         latency_ns: b.ns,
         latency_us: b.us,
@@ -278,7 +289,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           driver_ns_per_io: r.phyr.driverNsPerIo,
           busy_ns_per_io: r.phyr.busyNsPerIo,
           ios,
-          ...(r.options.verify ? { verify: r.options.verify } : {}),
+          ...(r.verify !== 'none' ? { verify: r.verify } : {}),
           verify_checked: r.verifyChecked,
           verify_errors: r.verifyErrors,
           verify_failures: r.verifyFailures,

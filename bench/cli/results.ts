@@ -61,13 +61,18 @@ export interface JobResult {
   usrNs: number;
   sysNs: number;
   ctx: number;
+  /** Major / minor page faults of the job thread(s) while measuring (getrusage of the thread). */
+  majf: number;
+  minf: number;
   /** Submissions by in-flight depth after the submit: 1, 2, 4, 8, 16, 32, >=64. */
   depthHist: number[];
+  /** The verify checksum of the job ('none' without verify). */
+  verify: string;
   verifyChecked: number;
   verifyErrors: number;
   verifyFailures: VerifyFailure[];
   phyr: PhyrJobStats;
-  /** Options as given (fio's "job options"). */
+  /** The job's options as written (fio's "job options"). */
   options: Record<string, string>;
   /** Pretty strings for the job header line. */
   header: { rw: string; bs: string; iodepth: number };
@@ -150,6 +155,8 @@ export function mergeResults(list: JobResult[]): JobResult {
     usrNs: sum((r) => r.usrNs),
     sysNs: sum((r) => r.sysNs),
     ctx: sum((r) => r.ctx),
+    majf: sum((r) => r.majf),
+    minf: sum((r) => r.minf),
     depthHist: first.depthHist.map((_, i) => sum((r) => r.depthHist[i])),
     verifyChecked: sum((r) => r.verifyChecked),
     verifyErrors: sum((r) => r.verifyErrors),

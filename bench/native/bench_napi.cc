@@ -146,6 +146,8 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("usrNs", static_cast<double>(r.userNs));
   o.Set("sysNs", static_cast<double>(r.systemNs));
   o.Set("ctx", static_cast<double>(r.contextSwitches));
+  o.Set("majf", static_cast<double>(r.majorFaults));
+  o.Set("minf", static_cast<double>(r.minorFaults));
   Napi::Array depth = Napi::Array::New(env, 7);
   for (uint32_t i = 0; i < 7; i++) depth.Set(i, static_cast<double>(r.depthHist[i]));
   o.Set("depthHist", depth);

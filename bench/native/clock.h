@@ -22,11 +22,14 @@ uint64_t tickOverhead();
 // CLOCK_MONOTONIC in ns.
 uint64_t monotonicNs();
 
-// Thread CPU time (user, system) in ns and context switches, from getrusage(RUSAGE_THREAD).
+// Thread CPU time (user, system) in ns, context switches and page faults (major: the
+// fault read from storage; minor: resolved in memory), from getrusage(RUSAGE_THREAD).
 struct ThreadCpu {
   uint64_t userNs;
   uint64_t systemNs;
   uint64_t contextSwitches;
+  uint64_t majorFaults;
+  uint64_t minorFaults;
 };
 ThreadCpu threadCpu();
 

@@ -168,6 +168,8 @@ void JobEngine<Queue>::finishTimes(JobResults& out, uint64_t now) const {
   out.userNs = measuring_ ? cpu1.userNs - cpu0_.userNs : 0;
   out.systemNs = measuring_ ? cpu1.systemNs - cpu0_.systemNs : 0;
   out.contextSwitches = measuring_ ? cpu1.contextSwitches - cpu0_.contextSwitches : 0;
+  out.majorFaults = measuring_ ? cpu1.majorFaults - cpu0_.majorFaults : 0;
+  out.minorFaults = measuring_ ? cpu1.minorFaults - cpu0_.minorFaults : 0;
   out.nsPerTick = k;
   out.busyNs = static_cast<uint64_t>(static_cast<double>(out.busyTicks) * k);
   out.driverNsPerIo = static_cast<double>(out.driverPerIo.percentile(50)) * k;

@@ -119,6 +119,7 @@ struct JobResults {
   DirectionStats read, write;
   uint64_t runtimeNs = 0;
   uint64_t userNs = 0, systemNs = 0, contextSwitches = 0;
+  uint64_t majorFaults = 0, minorFaults = 0;  // the job thread's page faults while measuring
   uint64_t depthHist[7] = {};  // in flight after a submit: 1, 2, 4, 8, 16, 32, >=64
   uint64_t verifyChecked = 0;  // blocks checked
   uint64_t verifyErrors = 0;

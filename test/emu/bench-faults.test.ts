@@ -66,8 +66,9 @@ t.test('CFS with the fault recurring after every reset still ends in bounded tim
 t.test('a healthy run with a short cmd_timeout passes and reports the option', async (t) => {
   const r = bench(['emu:backend=null', '--rw=randread', '--iodepth=8', '--runtime=300ms', '--time_based', '--cmd_timeout=1s', '--eta=never', '--output-format=json']);
   t.equal(r.status, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { jobs: Array<{ error: number; 'job options': Record<string, string>; read: { io_bytes: number } }> };
+  const doc = JSON.parse(r.stdout) as { 'global options': Record<string, string>; jobs: Array<{ error: number; read: { io_bytes: number } }> };
   t.equal(doc.jobs[0].error, 0);
-  t.equal(doc.jobs[0]['job options'].cmd_timeout, '1000ms');
+  // Given before any --name: a global option, reported as written.
+  t.equal(doc['global options'].cmd_timeout, '1s');
   t.ok(doc.jobs[0].read.io_bytes > 0);
 });

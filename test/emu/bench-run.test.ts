@@ -177,7 +177,7 @@ t.test('md5 verify writes then reads back clean; crc32c blocks read with md5 are
     t.equal(w.read.bytes, 2 << 20, 'do_verify read everything back');
     t.equal(w.verifyChecked, 4096);
     t.equal(w.verifyErrors, 0);
-    t.equal(w.options.verify, 'md5');
+    t.equal(w.verify, 'md5', 'the checksum the job used');
     // The blocks on the device carry md5 headers: a crc32c read job names the mismatch.
     const crc = parseBenchArgs(['--size=64k', '--verify=crc32c', '--name=c', '--rw=read', '--iodepth=2']);
     const [c] = await runJobs(d, crc.jobs, crc.run, quiet);

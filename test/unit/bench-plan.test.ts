@@ -87,13 +87,16 @@ t.test('native results become report results', async (t) => {
   const n: NativeJobResult = {
     read: { ios: 2, bytes: 8192, slat: s, clat: s, lat: s },
     write: { ios: 0, bytes: 0, slat: z, clat: z, lat: z },
-    runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, depthHist: [1, 1, 0, 0, 0, 0, 0],
+    runtimeNs: 1e6, usrNs: 300, sysNs: 100, ctx: 0, majf: 1, minf: 9, depthHist: [1, 1, 0, 0, 0, 0, 0],
     verifyChecked: 2, verifyErrors: 1, verifyFailures: [{ lba: 5, reason: 'crc32c mismatch', found: { magic: 1, kind: 'crc32c', lba: 5, seq: 2, seed: 0x89 } }],
     driverNsPerIo: 50, busyNs: 150, prpCommands: 2, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
     error: 0, errorStatus: 0, errorLba: 0, errorText: '',
   };
   const r = toJobResult(spec, plan, 1, n);
   t.equal(r.groupId, 1);
+  t.equal(r.majf, 1);
+  t.equal(r.minf, 9);
+  t.equal(r.verify, 'none');
   t.same(r.read.clat.bins, [10, 1, 20, 1]);
   t.equal(r.phyr.dptr, 'prp');
   t.equal(r.phyr.cpuNsPerIo, 200);
@@ -107,15 +110,18 @@ t.test('native results become report results', async (t) => {
   t.equal(toJobResult(spec, plan, 0, { ...n, prpCommands: 0 }).phyr.dptr, 'none');
 });
 
-t.test('job options and header text', async (t) => {
-  const j = job('--rw=randrw', '--bsrange=4k-8k', '--runtime=2', '--time_based', '--ramp_time=1', '--size=10%', '--random_distribution=zipf:1.2', '--norandommap', '--mem=p2p:01:00.0,bar=4');
-  const o = jobOptions(j);
-  t.equal(o.bs, '4096-8192');
-  t.equal(o.rwmixread, '50');
-  t.equal(o.runtime, '2');
-  t.equal(o.size, '10%');
-  t.equal(o.random_distribution, 'zipf:1.2');
-  t.equal(o.mem, 'p2p:0000:01:00.0,bar=4');
-  t.equal(bsHeader(j), '(R) 4096B-8192B, (W) 4096B-8192B, (T) 4096B-8192B');
-  t.equal(jobOptions(job('--size=1m', '--rw=write', '--verify=crc32c')).size, String(1 << 20));
+t.test('job options are the options as written, globals apart', async (t) => {
+  const j = job('--rw=randrw', '--bsrange=4k-8k', '--runtime=2', '--time_based', '--ramp_time=1', '--size=10%', '--random_distribution=zipf:1.2', '--norandommap', '--mem=p2p:01:00.0,bar=4', '--offset=8k', '--randseed=7', '--percentile_list=50:99');
+  // Values as written, in the order given; a flag without a value is not listed (fio's way);
+  // no defaults (ioengine, iodepth, numjobs, nsid, dptr) nobody gave.
+  t.same(jobOptions(j), {
+    name: 'j', rw: 'randrw', bsrange: '4k-8k', runtime: '2', ramp_time: '1', size: '10%', random_distribution: 'zipf:1.2', mem: 'p2p:01:00.0,bar=4', offset: '8k', randseed: '7', percentile_list: '50:99',
+  });
+  t.same(Object.keys(jobOptions(j)), ['name', 'rw', 'bsrange', 'runtime', 'ramp_time', 'size', 'random_distribution', 'mem', 'offset', 'randseed', 'percentile_list']);
+  t.equal(jobOptions(job('--size=1m', '--rw=write', '--verify=crc32c')).size, '1m');
+  t.equal(jobOptions(job('--bs=4k', '--bs=8k')).bs, '8k', 'the later value replaces the earlier');
+  const c = parseBenchArgs(['--bs=4k', '--size=1m', '--time_based', '--runtime=1', '--output-format=json', '--name=a', '--rw=read']);
+  t.same(c.globalOptions, { bs: '4k', size: '1m', runtime: '1' }, 'options before the first --name; run-wide options are in neither');
+  t.same(jobOptions(c.jobs[0]), { name: 'a', rw: 'read' });
+  t.equal(bsHeader(job('--bsrange=4k-8k')), '(R) 4096B-8192B, (W) 4096B-8192B, (T) 4096B-8192B');
 });

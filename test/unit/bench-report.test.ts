@@ -1,7 +1,7 @@
 // Report formatting: fio's JSON schema fields (json and json+), percentiles, latency
 // buckets, the normal text blocks, group summaries and the live status line.
 import t from 'tap';
-import { FIO_COMPAT_VERSION, formatJson, formatNormal, formatVerifyFailure, scaleBytes, scaleNumber, type RunInfo } from '../../bench/cli/report';
+import { formatJson, formatNormal, formatVerifyFailure, scaleBytes, scaleNumber, type RunInfo } from '../../bench/cli/report';
 import { emptyDirection, latencyBuckets, mean, mergeResults, mergeSeries, percentile, stddev, type JobResult, type LatencySeries } from '../../bench/cli/results';
 import { formatStatusLine, wantLiveLine } from '../../bench/cli/status';
 
@@ -26,8 +26,8 @@ function result(name = 'j', overrides: Partial<JobResult> = {}): JobResult {
   };
   return {
     name, groupId: 0, jobs: 1, error: 0, runtimeNs: 2e9, read, write: emptyDirection(),
-    usrNs: 1e9, sysNs: 0.5e9, ctx: 3, depthHist: [0, 0, 0, 0, 0, 1000, 0],
-    verifyChecked: 0, verifyErrors: 0, verifyFailures: [],
+    usrNs: 1e9, sysNs: 0.5e9, ctx: 3, majf: 2, minf: 41, depthHist: [0, 0, 0, 0, 0, 1000, 0],
+    verify: 'none', verifyChecked: 0, verifyErrors: 0, verifyFailures: [],
     phyr: { dptr: 'prp', prpCommands: 1000, sglCommands: 0, splits: 0, bounces: 0, cpuNsPerIo: 1.5e6, driverNsPerIo: 80, busyNsPerIo: 120 },
     options: { rw: 'randread', bs: '4k' }, header: { rw: 'randread', bs: '(R) 4096B-4096B', iodepth: 32 },
     ...overrides,
@@ -67,7 +67,9 @@ t.test('fio latency buckets', async (t) => {
 
 t.test('JSON carries fio\'s schema fields', async (t) => {
   const doc = JSON.parse(formatJson([result()], pct, info, false));
-  t.equal(doc['fio version'], FIO_COMPAT_VERSION);
+  // phyr says what produced the report; it does not claim to be fio.
+  t.equal(doc['phyr version'], 'phyr-0.1.0');
+  t.notOk('fio version' in doc, 'no fio version claimed');
   t.type(doc.timestamp, 'number');
   const j = doc.jobs[0];
   t.equal(j.jobname, 'j');
@@ -122,7 +124,7 @@ t.test('normal output has fio\'s blocks and names the target', async (t) => {
   t.match(text, /     lat \(nsec\): min=1050, max=1000050/);
   t.match(text, /    clat percentiles \(usec\):\n     \|  1\.00th=\[   10\], 50\.00th=\[  500\], 99\.00th=\[  990\], 99\.90th=\[  999\]/);
   t.match(text, /  lat \(usec\)   : .*1000=/);
-  t.match(text, /  cpu          : usr=50\.00%, sys=25\.00%, ctx=3, majf=0, minf=0, per IO=1500000ns/);
+  t.match(text, /  cpu          : usr=50\.00%, sys=25\.00%, ctx=3, majf=2, minf=41, per IO=1500000ns/);
   t.match(text, /  IO depths    : 1=0\.0%, 2=0\.0%, 4=0\.0%, 8=0\.0%, 16=0\.0%, 32=100\.0%, >=64=0\.0%/);
   t.match(text, /  phyr         : dptr=prp \(prp=1000, sgl=0\), splits=0, bounces=0/);
   t.match(text, /  phyr per IO  : driver=80ns, loop busy=120ns, thread cpu=1500000ns/);
@@ -161,7 +163,7 @@ t.test('number formatting like fio', async (t) => {
 });
 
 t.test('the verify checksum is printed in the normal and JSON output', async (t) => {
-  const r = result('v', { verifyChecked: 8, verifyErrors: 0, options: { rw: 'write', bs: '4k', verify: 'md5' } });
+  const r = result('v', { verifyChecked: 8, verifyErrors: 0, verify: 'md5', options: { rw: 'write', bs: '4k', verify: 'md5' } });
   t.match(formatNormal([r], pct, info), /  verify       : blocks checked=8, errors=0, checksum=md5/);
   const j = JSON.parse(formatJson([r], pct, info, false)) as { jobs: Array<{ phyr: Record<string, unknown>; 'job options': Record<string, string> }> };
   t.equal(j.jobs[0].phyr.verify, 'md5');
@@ -187,4 +189,29 @@ t.test('percentile units follow fio\'s min/max rule', async (t) => {
   t.match(ns, /clat percentiles \(nsec\):\n     \|  1\.00th=\[  100\]/);
   const ms = formatNormal([result('a', { read: { ...result().read, clat: series([3e6, 2e8]) } })], pct, info);
   t.match(ms, /clat percentiles \(msec\):\n     \|  1\.00th=\[    3\], 50\.00th=\[    3\], 99\.00th=\[  200\]/);
+});
+
+t.test('json+ writes no bins for a direction that did no IO (fio leaves them out)', async (t) => {
+  const j = JSON.parse(formatJson([result()], pct, info, true)).jobs[0];
+  t.ok(Object.keys(j.read.clat_ns.bins).length > 0, 'the read direction has its bins');
+  for (const d of ['write', 'trim']) t.same(Object.keys(j[d].clat_ns), ['min', 'max', 'mean', 'stddev', 'N'], `${d}: no bins, no percentiles`);
+});
+
+t.test('no bandwidth or IOPS sample statistics without samples; page faults as measured', async (t) => {
+  const j = JSON.parse(formatJson([result()], pct, info, false)).jobs[0];
+  for (const d of ['read', 'write', 'trim']) {
+    for (const k of ['bw_min', 'bw_max', 'bw_agg', 'bw_mean', 'bw_dev', 'bw_samples', 'iops_min', 'iops_max', 'iops_mean', 'iops_stddev', 'iops_samples']) t.notOk(k in j[d], `${d}.${k} left out`);
+  }
+  t.equal(j.majf, 2);
+  t.equal(j.minf, 41);
+  const m = mergeResults([result('a'), result('a', { majf: 1, minf: 9 })]);
+  t.equal(m.majf, 3);
+  t.equal(m.minf, 50);
+});
+
+t.test('global options and job options are reported as given', async (t) => {
+  const doc = JSON.parse(formatJson([result()], pct, { ...info, globalOptions: { bs: '4k', size: '1m' } }, false));
+  t.same(doc['global options'], { bs: '4k', size: '1m' });
+  t.same(doc.jobs[0]['job options'], { rw: 'randread', bs: '4k' });
+  t.same(JSON.parse(formatJson([result()], pct, info, false))['global options'], {});
 });

@@ -47,9 +47,10 @@ t.test('npm run -s phyr -- bench runs in place: options reach phyr, the addon is
   const seconds = (Date.now() - t0) / 1000;
   t.equal(r.status, 0, r.stderr);
   // -s keeps npm's banner off stdout: it is the JSON document alone.
-  const doc = JSON.parse(r.stdout) as { jobs: Array<{ 'job options': Record<string, string>; read: { io_bytes: number } }> };
-  t.equal(doc.jobs[0]['job options'].runtime, '0.2', 'the options after -- reached phyr');
-  t.equal(doc.jobs[0]['job options'].iodepth, '4');
+  const doc = JSON.parse(r.stdout) as { 'global options': Record<string, string>; jobs: Array<{ read: { io_bytes: number } }> };
+  // No --name: the options are global ones, reported as written.
+  t.equal(doc['global options'].runtime, '200ms', 'the options after -- reached phyr');
+  t.equal(doc['global options'].iodepth, '4');
   t.ok(doc.jobs[0].read.io_bytes > 0);
   const after = fs.statSync(ADDON);
   t.equal(after.ino, before.ino, 'the built addon is the same file');

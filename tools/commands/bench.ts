@@ -82,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     startedAt,
     iommuFaults: open.facts.iommuFaults(),
     version: phyrVersion(),
+    globalOptions: config.globalOptions,
   });
   const report = (results: JobResult[]): string =>
     runOpts.outputFormat.map((f) => (f === 'normal' ? formatNormal(results, percentilesOf(jobs), info()) : formatJson(results, percentilesOf(jobs), info(), f === 'json+'))).join('');
