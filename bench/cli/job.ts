@@ -1,6 +1,6 @@
 // The description of one benchmark job, as the option table fills it. Defaults follow fio
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
-import type { SizeValue } from './units';
+import type { KbBase, SizeValue } from './units';
 
 /** fio's rw= modes. */
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
@@ -43,8 +43,11 @@ export interface JobSpec {
   nsid: number;
   norandommap: boolean;
   randomDistribution: RandomDistribution;
-  /** Checksum of the verify headers ('none' = no verify). */
-  verify: 'none' | 'crc32c' | 'md5';
+  /**
+   * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
+   * read-back phase runs, nothing is checked).
+   */
+  verify: 'none' | 'null' | 'crc32c' | 'md5';
   verifyFatal: boolean;
   doVerify: boolean;
   percentileList: number[];
@@ -63,6 +66,8 @@ export interface JobSpec {
    * job-file section or the command line after its --name; [global] ones are kept apart.
    */
   written: Record<string, string>;
+  /** fio's kb_base: the base of the size suffixes in the options that follow it. */
+  kbBase: KbBase;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -111,6 +116,7 @@ export function defaultJob(name = 'job'): JobSpec {
     groupReporting: false,
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
     written: {},
+    kbBase: 1024,
   };
 }
 

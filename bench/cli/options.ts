@@ -3,7 +3,7 @@
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
 import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
-import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs } from './units';
+import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
 /** Where an option may appear. */
 export type OptionScope = 'job' | 'run';
@@ -38,26 +38,26 @@ function perDirection(option: string, value: string): [string, string] {
   return [parts[0], parts[1] ?? parts[0]];
 }
 
-function positiveBs(option: string, text: string): number {
-  const n = parseBytes(option, text);
+function positiveBs(option: string, text: string, kbBase: KbBase): number {
+  const n = parseBytes(option, text, kbBase);
   if (n <= 0) throw new BenchOptionError(option, text, 'a block size must be positive');
   return n;
 }
 
-function parseBsRange(option: string, text: string): BlockSizeSpec {
+function parseBsRange(option: string, text: string, kbBase: KbBase): BlockSizeSpec {
   const m = /^([^-:]+)[-:]([^-:]+)$/.exec(text);
   if (!m) throw new BenchOptionError(option, text, 'expected MIN-MAX, e.g. 4k-64k');
-  let min = positiveBs(option, m[1]);
-  let max = positiveBs(option, m[2]);
+  let min = positiveBs(option, m[1], kbBase);
+  let max = positiveBs(option, m[2], kbBase);
   if (min > max) [min, max] = [max, min]; // fio swaps a reversed range
   return { min, max, split: [] };
 }
 
-function parseBsSplit(option: string, text: string): BlockSizeSpec {
+function parseBsSplit(option: string, text: string, kbBase: KbBase): BlockSizeSpec {
   const entries = text.split(':').map((e) => {
     const m = /^([^/]+)\/(\d*)$/.exec(e);
     if (!m) throw new BenchOptionError(option, text, `'${e}' is not BS/PERCENT (e.g. 4k/50:64k/50)`);
-    return { bytes: positiveBs(option, m[1]), percent: m[2] === '' ? -1 : Number(m[2]) };
+    return { bytes: positiveBs(option, m[1], kbBase), percent: m[2] === '' ? -1 : Number(m[2]) };
   });
   // fio: entries with no percentage share what the others leave.
   const given = entries.filter((e) => e.percent >= 0).reduce((a, e) => a + e.percent, 0);
@@ -125,7 +125,7 @@ export const OPTIONS: BenchOption[] = [
     name: 'bs', aliases: ['blocksize'], scope: 'job', help: 'block size, or READ,WRITE',
     applyJob: (j, v) => {
       const [r, w] = perDirection('bs', need('bs', v));
-      const rb = positiveBs('bs', r), wb = positiveBs('bs', w);
+      const rb = positiveBs('bs', r, j.kbBase), wb = positiveBs('bs', w, j.kbBase);
       j.bs = { read: { min: rb, max: rb, split: [] }, write: { min: wb, max: wb, split: [] } };
     },
   },
@@ -133,14 +133,14 @@ export const OPTIONS: BenchOption[] = [
     name: 'bsrange', aliases: ['blocksize_range'], scope: 'job', help: 'block size range MIN-MAX (or READRANGE,WRITERANGE)',
     applyJob: (j, v) => {
       const [r, w] = perDirection('bsrange', need('bsrange', v));
-      j.bs = { read: parseBsRange('bsrange', r), write: parseBsRange('bsrange', w) };
+      j.bs = { read: parseBsRange('bsrange', r, j.kbBase), write: parseBsRange('bsrange', w, j.kbBase) };
     },
   },
   {
     name: 'bssplit', scope: 'job', help: 'weighted block sizes BS/PCT:BS/PCT (or READSPLIT,WRITESPLIT)',
     applyJob: (j, v) => {
       const [r, w] = perDirection('bssplit', need('bssplit', v));
-      j.bs = { read: parseBsSplit('bssplit', r), write: parseBsSplit('bssplit', w) };
+      j.bs = { read: parseBsSplit('bssplit', r, j.kbBase), write: parseBsSplit('bssplit', w, j.kbBase) };
     },
   },
   { name: 'iodepth', scope: 'job', help: 'IOs kept in flight per job', applyJob: (j, v) => { j.iodepth = parseInteger('iodepth', need('iodepth', v), 1, 65535); } },
@@ -148,16 +148,28 @@ export const OPTIONS: BenchOption[] = [
   { name: 'runtime', aliases: ['timeout'], scope: 'job', help: 'run time limit (seconds unless a unit is given)', applyJob: (j, v) => { j.runtimeNs = parseTimeNs('runtime', need('runtime', v), 's'); } },
   { name: 'time_based', scope: 'job', flag: true, help: 'run for the whole runtime, wrapping around the region', applyJob: (j, v) => { j.timeBased = parseBool('time_based', v); } },
   { name: 'ramp_time', scope: 'job', help: 'warm-up time excluded from the statistics', applyJob: (j, v) => { j.rampNs = parseTimeNs('ramp_time', need('ramp_time', v), 's'); } },
-  { name: 'size', scope: 'job', help: 'bytes of the namespace this job covers (or N%)', applyJob: (j, v) => { j.size = parseSize('size', need('size', v), true); } },
-  { name: 'offset', scope: 'job', help: 'start of the region in bytes (or N%)', applyJob: (j, v) => { j.offset = parseSize('offset', need('offset', v), true); } },
+  { name: 'size', scope: 'job', help: 'bytes of the namespace this job covers (or N%)', applyJob: (j, v) => { j.size = parseSize('size', need('size', v), true, j.kbBase); } },
+  { name: 'offset', scope: 'job', help: 'start of the region in bytes (or N%)', applyJob: (j, v) => { j.offset = parseSize('offset', need('offset', v), true, j.kbBase); } },
+  {
+    // fio applies kb_base to the size options parsed after it (measured: `--bs=2k --kb_base=1000`
+    // keeps 2048), and a [global] kb_base reaches every job that follows.
+    name: 'kb_base', scope: 'job', help: 'base of the size suffixes in the options after it: 1024 (default) or 1000; kib/mib/... count in the other base, as in fio',
+    applyJob: (j, v) => {
+      const val = need('kb_base', v);
+      if (val !== '1024' && val !== '1000') throw new BenchOptionError('kb_base', val, 'expected 1024 or 1000');
+      j.kbBase = Number(val) as KbBase;
+    },
+  },
   { name: 'nsid', scope: 'job', help: 'namespace ID (phyr\'s own; default 1)', applyJob: (j, v) => { j.nsid = parseInteger('nsid', need('nsid', v), 1, 0xfffffffe); } },
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
   { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA or pareto:H', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v)); } },
   {
-    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; 0 = none',
+    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
     applyJob: (j, v) => {
       const val = need('verify', v);
-      if (val === '0' || val === 'none' || val === 'null') j.verify = 'none';
+      if (val === '0' || val === 'none') j.verify = 'none';
+      // fio's null verifier still reads back what was written; it just checks nothing.
+      else if (val === 'null') j.verify = 'null';
       else if (val === 'crc32c' || val === 'crc32c-intel') j.verify = 'crc32c';
       else if (val === 'md5') j.verify = 'md5';
       else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5; crc16, crc32, crc64, crc7, sha*, xxhash, pattern and meta are not supported');
@@ -318,7 +330,6 @@ export const UNSUPPORTED: Record<string, string> = {
   clat_percentiles: 'phyr always reports clat percentiles',
   slat_percentiles: 'not implemented',
   significant_figures: 'not implemented',
-  kb_base: 'phyr uses fio\'s default kb_base=1024 only',
   unit_base: 'not implemented',
   unified_rw_reporting: 'not implemented',
   buffer_compress_percentage: 'buffer contents are not configurable',

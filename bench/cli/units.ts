@@ -1,10 +1,13 @@
 // fio's number syntax, reproduced exactly so job files and command lines written for fio
 // mean the same thing here.
 //
-// Sizes (fio's default kb_base=1024): `4k` = `4K` = `4kb` = `4KB` = 4096; a trailing `b`/`B`
-// means bytes; the suffix is case-insensitive. fio's compatibility quirk is kept: with
-// kb_base=1024 the IEC-looking suffixes `ki`/`kib`, `mi`/`mib`, ... mean powers of 1000
-// (fio HOWTO, "Parameter types": "1 MB: 1000000, 1mi, 1000ki"). A `0x` prefix reads hex.
+// Sizes: a prefix k, m, g, t or p (any case), optionally followed by `i`, then optionally
+// by `b`; a lone `b` means bytes. Measured on fio 3.33 (test/emu/bench-fio-parse.test.ts
+// holds the table): the prefix counts in powers of kb_base (1024 by default, or 1000), so
+// `4k` = `4ki` = `4kb` = 4096 and `24mi` = 25,165,824; only the full IEC form with both
+// `i` and `b` (`kib`, `MiB`, ...) counts in the other base: fio inverts IEC and SI spellings
+// for compatibility, so `1MiB` is 1,000,000 under kb_base=1024 and 1,048,576 under
+// kb_base=1000. A `0x` prefix reads hex.
 // Times: a bare number is in the option's default unit (seconds for runtime, ramp_time and
 // status-interval); suffixes us/usec, ms/msec, s/sec, m/min, h/hour, d/day.
 import { BenchOptionError } from './errors';
@@ -33,34 +36,38 @@ function parseMagnitude(option: string, text: string, kind: keyof typeof EXPECTE
   return { value, suffix: m[2] };
 }
 
+/** fio's kb_base: the base the size prefixes count in. */
+export type KbBase = 1024 | 1000;
+
 /** Multiplier of a fio size suffix (case-insensitive), or undefined when not a size suffix. */
-export function sizeSuffixMultiplier(suffix: string): number | undefined {
+export function sizeSuffixMultiplier(suffix: string, kbBase: KbBase = 1024): number | undefined {
   const s = suffix.toLowerCase();
   if (s === '' || s === 'b') return 1;
   const m = /^([kmgtp])(i?)(b?)$/.exec(s);
   if (!m) return undefined;
-  // kb_base=1024 (fio's default): plain prefixes are binary, 'i' prefixes decimal.
-  return (m[2] ? 1000 : 1024) ** BINARY_POWERS[m[1]];
+  // Only `XiB` swaps the base (fio's compatibility inversion); `Xi` alone does not.
+  const base = m[2] && m[3] ? (kbBase === 1024 ? 1000 : 1024) : kbBase;
+  return base ** BINARY_POWERS[m[1]];
 }
 
 /** Parses a fio size; `allowPercent` accepts `N%` (fio's size= and offset=). */
-export function parseSize(option: string, text: string, allowPercent = false): SizeValue {
+export function parseSize(option: string, text: string, allowPercent = false, kbBase: KbBase = 1024): SizeValue {
   const { value, suffix } = parseMagnitude(option, text);
   if (suffix === '%') {
     if (!allowPercent) throw new BenchOptionError(option, text, 'a percentage is not accepted here');
     if (value < 0 || value > 100) throw new BenchOptionError(option, text, 'a percentage must be 0..100');
     return { percent: value };
   }
-  const mult = sizeSuffixMultiplier(suffix);
-  if (mult === undefined) throw new BenchOptionError(option, text, `unknown size suffix '${suffix}' (use k, m, g, t, p, optionally followed by b; ki/mi/... mean powers of 1000 as in fio)`);
+  const mult = sizeSuffixMultiplier(suffix, kbBase);
+  if (mult === undefined) throw new BenchOptionError(option, text, `unknown size suffix '${suffix}' (use k, m, g, t, p, optionally followed by i and/or b; as in fio, kib/mib/... count in the base other than kb_base)`);
   const bytes = value * mult;
   if (!Number.isSafeInteger(bytes)) throw new BenchOptionError(option, text, 'the size is too large');
   return { bytes };
 }
 
 /** Parses a fio size that must be absolute bytes. */
-export function parseBytes(option: string, text: string): number {
-  const v = parseSize(option, text, false);
+export function parseBytes(option: string, text: string, kbBase: KbBase = 1024): number {
+  const v = parseSize(option, text, false, kbBase);
   return (v as { bytes: number }).bytes;
 }
 

@@ -82,8 +82,8 @@ bool timeoutParam(Napi::Object o, JobParams* p) {
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
-  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5
-  return num(o, "verifyKind", 1, 2, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5, 3 null (read back, no check)
+  return num(o, "verifyKind", 1, 3, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
          u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&

@@ -21,8 +21,8 @@ const char* validateJobParams(const JobParams& p) {
   if (p.iodepth == 0 || p.iodepth > 65535) return "iodepth must be 1..65535";
   if (p.regionBytes == 0 || p.regionBytes % p.lbaSize) return "region must be a non-zero multiple of the LBA size";
   if (p.readPercent > 100) return "read percentage must be 0..100";
-  if (!p.bufCpu && p.verify) return "verify needs CPU-visible buffers";
-  if (p.verify && p.verifyKind != VerifyKind::kCrc32c && p.verifyKind != VerifyKind::kMd5) return "verify kind must be crc32c (1) or md5 (2)";
+  if (!p.bufCpu && p.verify && p.verifyKind != VerifyKind::kNull) return "verify needs CPU-visible buffers";
+  if (p.verify && p.verifyKind != VerifyKind::kCrc32c && p.verifyKind != VerifyKind::kMd5 && p.verifyKind != VerifyKind::kNull) return "verify kind must be crc32c (1), md5 (2) or null (3)";
   if (p.slotBytes == 0 || p.slotBytes > 0xFFFFFFFFull) return "buffer slot size must be 1 byte .. 4 GiB - 1";
   if (p.readPercent > 0) {
     if (const char* e = checkBs(p.readBs, p.lbaSize, p.slotBytes)) return e;

@@ -319,7 +319,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
     const uint64_t first = s.lba - p_.regionLba;
     for (uint64_t i = first; i < first + s.blocks; i++) written_[i >> 6] |= 1ull << (i & 63);
   }
-  if (!s.write && p_.verify) checkRead(s);
+  if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
   DirectionStats& d = s.write ? r_.write : r_.read;
   d.ios++;
@@ -398,7 +398,7 @@ void JobEngine<Queue>::run() {
       s.lba = p_.regionLba + (offset >> lbaShift_);
       s.blocks = bytes >> lbaShift_;
       s.write = write;
-      if (write && p_.verify) {
+      if (write && p_.verify && p_.verifyKind != VerifyKind::kNull) {
         uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);

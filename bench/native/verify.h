@@ -33,7 +33,9 @@ void md5(const void* data, size_t len, uint8_t digest[16]);
 
 // Which checksum a header carries (stored in the header, so a block written under one
 // kind and read under another is reported as such, not as corruption).
-enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2 };
+// kNull is fio's verify=null: the read-back phase runs, nothing is written into or checked
+// in the blocks (never stored in a header).
+enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2, kNull = 3 };
 const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", or "unknown"
 
 struct VerifyHeader {

@@ -35,7 +35,13 @@ t.test('offsets, sizes, percentages, mixes and distributions', async (t) => {
   t.equal(p.stream, 3);
   const half = planJob(job('--size=50%', '--offset=50%'), ns);
   t.equal(half.regionLba, 131072);
-  t.equal(half.regionBytes, 2 ** 28);
+  t.equal(half.regionBytes, 2 ** 29, 'size=50% is half the namespace, as in fio');
+  // fio: offset=N% rounds up to the smallest block size; size=N% is clamped to what remains.
+  const third = planJob(job('--offset=33%', '--bs=128k', '--size=50%'), ns);
+  t.equal(third.regionLba * 4096, Math.ceil(Math.floor(0.33 * 2 ** 30) / 131072) * 131072);
+  t.equal(third.regionBytes, 2 ** 29);
+  t.equal(planJob(job('--offset=60%', '--size=50%'), ns).regionBytes, 2 ** 30 - Math.ceil(Math.floor(0.6 * 2 ** 30) / 4096) * 4096);
+  t.equal(planJob(job('--rw=write', '--verify=null'), ns).verifyKind, 3, 'verify=null reaches the engine as the null kind');
   t.equal(planJob(job('--rw=write'), ns).readPercent, 0);
   // The verify checksum reaches the engine as its native kind number.
   t.same([planJob(job('--rw=write', '--verify=md5'), ns).verifyKind, planJob(job('--rw=write', '--verify=crc32c'), ns).verifyKind], [2, 1]);

@@ -3,12 +3,12 @@ import t from 'tap';
 import { formatBytesFio, parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, sizeSuffixMultiplier } from '../../bench/cli/units';
 import { BenchOptionError } from '../../bench/cli/errors';
 
-t.test('sizes follow fio (kb_base=1024): k = 1024, ki = 1000', async (t) => {
+t.test('sizes follow fio (kb_base=1024): k = ki = 1024, kib = 1000', async (t) => {
   const table: Array<[string, number]> = [
     ['4096', 4096], ['4096b', 4096], ['4096B', 4096],
     ['4k', 4096], ['4kb', 4096], ['4kB', 4096], ['4K', 4096], ['4KB', 4096],
     ['1m', 1048576], ['1024k', 1048576], ['1M', 1048576],
-    ['1mi', 1000000], ['1000ki', 1000000], ['1MiB', 1000000], ['4KiB', 4000],
+    ['1mi', 1048576], ['24mi', 25165824], ['4ki', 4096], ['1000kib', 1000000], ['1MiB', 1000000], ['4KiB', 4000],
     ['1g', 2 ** 30], ['2t', 2 * 2 ** 40], ['1p', 2 ** 50],
     ['0x1000', 4096], ['0x10k', 16 * 1024], ['128KB', 131072], ['0', 0],
   ];
