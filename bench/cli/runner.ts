@@ -60,6 +60,15 @@ interface Running {
   buffer: BenchBuffer;
   progress: Float64Array;
   job?: NativeBenchJob;
+  /** The job's results once its thread ended (join() answers once). */
+  final?: NativeJobResult;
+}
+
+// A job's final results, joined once: an interval report taken after a job ended shows its
+// final figures (fio's interval reports always carry every job of the group).
+function finalOf(x: Running): NativeJobResult {
+  x.final ??= x.job!.join();
+  return x.final;
 }
 
 /** Splits jobs into reporting groups at each stonewall (fio's rule). */
@@ -193,7 +202,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers);
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(groups[gi], running, snap)]);
-      results.push(...foldClones(groups[gi], running, running.map((x) => toJobResult(x.spec, x.plan, gi, x.job!.join()))));
+      results.push(...foldClones(groups[gi], running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {
@@ -224,10 +233,11 @@ function foldClones(group: Array<{ spec: JobSpec }>, running: Running[], perClon
   return out;
 }
 
-// The running clones' results so far (a clone whose thread did not answer is left out).
+// The clones' results so far: a running clone's snapshot, an ended clone's final results (a
+// running clone whose thread did not answer in time is left out).
 function snapshotResults(running: Running[]): Array<JobResult | undefined> {
   return running.map((x) => {
-    const n = x.job!.done ? null : x.job!.snapshot();
+    const n = x.job!.done ? finalOf(x) : x.job!.snapshot();
     return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
   });
 }

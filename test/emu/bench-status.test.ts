@@ -27,6 +27,20 @@ t.test('the runner hands out growing cumulative snapshots of every running job',
   t.ok(dumps[0][0].runtimeNs > 0 && dumps[0][0].runtimeNs < final[0].runtimeNs);
 });
 
+t.test('a job that ended keeps its final figures in the later interval reports', async (t) => {
+  // 'short' ends after 250 ms, 'long' runs on: fio's interval reports carry every job of the
+  // group, the ended one with its final figures.
+  const cfg = parseBenchArgs(['emu:backend=null', '--name=short', '--rw=randread', '--iodepth=4', '--runtime=250ms', '--time_based', '--status-interval=100ms', '--name=long', '--rw=randread', '--iodepth=4', '--runtime=900ms', '--time_based']);
+  const d = await openBenchDevice(cfg.target, cfg.jobs);
+  t.teardown(() => d.close());
+  const dumps: JobResult[][] = [];
+  const final = await runJobs(d, cfg.jobs, cfg.run, { isTty: false, write: () => undefined, dump: (r) => void dumps.push(r) });
+  t.ok(dumps.length >= 5, `${dumps.length} interval reports`);
+  t.same(dumps.filter((dump) => dump.length !== 2).map((dump) => dump.map((r) => r.name)), [], 'every report carries both jobs');
+  const last = dumps[dumps.length - 1];
+  t.equal(last.find((r) => r.name === 'short')?.read.ios, final.find((r) => r.name === 'short')?.read.ios, 'after it ended, the short job shows its final IO count');
+});
+
 t.test('phyr bench --status-interval writes each report to the output, JSON documents one after another', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-status-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
