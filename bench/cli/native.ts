@@ -60,6 +60,8 @@ export interface NativeJobResult {
   read: NativeDirection;
   write: NativeDirection;
   runtimeNs: number;
+  /** The measured part of the main phase; less than runtimeNs when a verify read-back followed. */
+  mainPhaseNs?: number;
   usrNs: number;
   sysNs: number;
   ctx: number;

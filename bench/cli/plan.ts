@@ -112,10 +112,20 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     verify: j.verify !== 'none',
     verifyKind: VERIFY_KIND[j.verify === 'md5' || j.verify === 'null' ? j.verify : 'crc32c'],
     verifyFatal: j.verifyFatal,
-    doVerify: j.doVerify,
+    doVerify: j.doVerify && !verifyPhaseNeverStarts(j),
     slotBytes: slotBytesOf(j),
     cmdTimeoutNs: j.cmdTimeoutNs,
   };
+}
+
+/**
+ * A write-only job with verify and time_based writes until its runtime is over, so the
+ * read-back that follows the write phase would start only after the time is up: fio skips
+ * it (with a warning) rather than run past the runtime, and so does phyr.
+ */
+export function verifyPhaseNeverStarts(j: JobSpec): boolean {
+  const t = modeTraits(j.rw);
+  return j.verify !== 'none' && j.doVerify && j.timeBased && t.writes && !t.reads;
 }
 
 /** fio's "bs=(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B" header text. */

@@ -3,6 +3,7 @@
 // has no field for. Pure functions of the results, so they are tested without a device.
 import {
   type DirectionResult,
+  directionRuntimeNs,
   type JobResult,
   type LatencySeries,
   latencyBuckets,
@@ -136,8 +137,8 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
   const lines = [
     `${r.name}: (groupid=${r.groupId}, jobs=${r.jobs}): err=${String(r.error).padStart(2)}: pid=${process.pid}: ${info.startedAt.toString().slice(0, 24)}`,
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
-    ...directionBlock('read', r.read, r.runtimeNs, percentiles),
-    ...directionBlock('write', r.write, r.runtimeNs, percentiles),
+    ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles),
+    ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
     depthLine(r),
@@ -163,10 +164,10 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
     const live = results.filter((r) => r[d].ios > 0);
     if (!live.length) continue;
     const bytes = live.reduce((a, r) => a + r[d].bytes, 0);
-    const runMin = Math.min(...live.map((r) => r.runtimeNs));
-    const runMax = Math.max(...live.map((r) => r.runtimeNs));
+    const runMin = Math.min(...live.map((r) => directionRuntimeNs(r, d)));
+    const runMax = Math.max(...live.map((r) => directionRuntimeNs(r, d)));
     const agg = bwPerSecond(bytes, runMax);
-    const per = live.map((r) => bwPerSecond(r[d].bytes, r.runtimeNs));
+    const per = live.map((r) => bwPerSecond(r[d].bytes, directionRuntimeNs(r, d)));
     const lo = Math.min(...per), hi = Math.max(...per);
     lines.push(
       `${label}: bw=${scaleBytes(agg, 1024)}/s (${scaleBytes(agg, 1000)}/s), ${scaleBytes(lo, 1024)}/s-${scaleBytes(hi, 1024)}/s (${scaleBytes(lo, 1000)}/s-${scaleBytes(hi, 1000)}/s), io=${scaleBytes(bytes, 1024)} (${scaleBytes(bytes, 1000)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
@@ -179,7 +180,7 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
 export function formatNormal(results: JobResult[], percentiles: (r: JobResult) => number[], info: RunInfo): string {
   const out: string[] = [];
   out.push(`phyr bench ${info.version} (fio-compatible output) on ${info.target}: ${info.targetDescription}`);
-  for (const r of results) out.push(`${r.name}: (g=${r.groupId}): rw=${r.header.rw}, bs=${r.header.bs}, ioengine=phyr, iodepth=${r.header.iodepth}`);
+  for (const r of results) for (const j of r.sections ?? [r]) out.push(`${j.name}: (g=${r.groupId}): rw=${j.header.rw}, bs=${j.header.bs}, ioengine=phyr, iodepth=${j.header.iodepth}`);
   out.push('');
   for (const r of results) out.push(formatJobNormal(r, percentiles(r), info), '');
   const groups = [...new Set(results.map((r) => r.groupId))];
@@ -259,8 +260,8 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         eta: 0,
         elapsed: Math.round(r.runtimeNs / 1e9),
         'job options': r.options,
-        read: directionJson(r.read, r.runtimeNs, percentiles(r), plus),
-        write: directionJson(r.write, r.runtimeNs, percentiles(r), plus),
+        read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus),
+        write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus),
         trim: empty,
         sync: { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } },
         job_runtime: Math.round(r.runtimeNs / 1e6),

@@ -17,6 +17,12 @@ export interface LatencySeries {
 export interface DirectionResult {
   ios: number;
   bytes: number;
+  /**
+   * The time of the phase this direction ran in, when it is not the whole job's: a write
+   * job's verify read-back reports its reads over the read-back alone and its writes over
+   * the write phase alone, as fio does. Absent: the job's runtime.
+   */
+  runtimeNs?: number;
   slat: LatencySeries;
   clat: LatencySeries;
   lat: LatencySeries;
@@ -76,6 +82,11 @@ export interface JobResult {
   options: Record<string, string>;
   /** Pretty strings for the job header line. */
   header: { rw: string; bs: string; iodepth: number };
+  /**
+   * The distinct jobs merged into this result by group_reporting, in order, each with its
+   * header line (fio still prints one header line per job); absent: just this job.
+   */
+  sections?: Array<{ name: string; header: JobResult['header'] }>;
 }
 
 /** An empty latency series. */
@@ -86,6 +97,11 @@ export function emptySeries(): LatencySeries {
 /** An empty direction. */
 export function emptyDirection(): DirectionResult {
   return { ios: 0, bytes: 0, slat: emptySeries(), clat: emptySeries(), lat: emptySeries() };
+}
+
+/** The runtime a direction's figures (bandwidth, IOPS, run=) are over. */
+export function directionRuntimeNs(r: JobResult, d: 'read' | 'write'): number {
+  return r[d].runtimeNs ?? r.runtimeNs;
 }
 
 /** Mean of a series (0 when empty). */
@@ -134,9 +150,12 @@ export function mergeSeries(list: LatencySeries[]): LatencySeries {
 /** Merges job results into one (group_reporting). */
 export function mergeResults(list: JobResult[]): JobResult {
   const first = list[0];
+  // A merged direction's runtime is its longest member's, as fio sums a group's threads.
+  const phased = (d: 'read' | 'write') => (list.some((r) => r[d].runtimeNs !== undefined) ? { runtimeNs: Math.max(...list.map((r) => directionRuntimeNs(r, d))) } : {});
   const dir = (d: 'read' | 'write'): DirectionResult => ({
     ios: list.reduce((a, r) => a + r[d].ios, 0),
     bytes: list.reduce((a, r) => a + r[d].bytes, 0),
+    ...phased(d),
     slat: mergeSeries(list.map((r) => r[d].slat)),
     clat: mergeSeries(list.map((r) => r[d].clat)),
     lat: mergeSeries(list.map((r) => r[d].lat)),
@@ -161,6 +180,9 @@ export function mergeResults(list: JobResult[]): JobResult {
     verifyChecked: sum((r) => r.verifyChecked),
     verifyErrors: sum((r) => r.verifyErrors),
     verifyFailures: list.flatMap((r) => r.verifyFailures),
+    sections: list.flatMap((r) => r.sections ?? [{ name: r.name, header: r.header }]).filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i),
+    // fio reports a merged entry with the options of the last job folded into it.
+    options: list[list.length - 1].options,
     phyr: {
       dptr: dptrs.length ? dptrs.join('+') : 'none',
       prpCommands: sum((r) => r.phyr.prpCommands),

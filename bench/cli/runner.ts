@@ -5,7 +5,7 @@
 import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
-import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, type NamespaceInfo, type PlannedJob } from './plan';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -89,19 +89,41 @@ function direction(n: NativeDirection): DirectionResult {
   return { ios: n.ios, bytes: n.bytes, slat: series(n.slat), clat: series(n.clat), lat: series(n.lat) };
 }
 
+/** fio's EILSEQ: the error a job reports when data read back failed its verify check. */
+export const VERIFY_ERRNO = 84;
+
+// A job whose blocks failed verification has failed, as fio reports it (error 84,
+// EILSEQ), with or without verify_fatal; an IO error seen first keeps its own code.
+function jobError(n: NativeJobResult): { error: number; errorMessage?: string } {
+  if (n.error) return { error: n.error, errorMessage: n.errorText };
+  if (n.verifyErrors === 0) return { error: 0 };
+  const first = n.verifyFailures[0];
+  const where = first ? `; the first at LBA ${first.lba}: ${first.reason}` : '';
+  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}` };
+}
+
 /** Converts one native result into a report result. */
 export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
   const ios = n.read.ios + n.write.ios;
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
+  const { error, errorMessage } = jobError(n);
+  const read = direction(n.read);
+  const write = direction(n.write);
+  // A write job's read-back is a phase of its own: fio reports each direction over its
+  // own phase (writes over the write phase, reads over the read-back), not the whole job.
+  if (plan.readPercent === 0 && n.mainPhaseNs !== undefined && n.mainPhaseNs < n.runtimeNs) {
+    write.runtimeNs = n.mainPhaseNs;
+    read.runtimeNs = n.runtimeNs - n.mainPhaseNs;
+  }
   return {
     name: spec.name,
     groupId,
     jobs: 1,
-    error: n.error,
-    errorMessage: n.error ? n.errorText : undefined,
+    error,
+    errorMessage,
     runtimeNs: n.runtimeNs,
-    read: direction(n.read),
-    write: direction(n.write),
+    read,
+    write,
     usrNs: n.usrNs,
     sysNs: n.sysNs,
     ctx: n.ctx,
@@ -179,6 +201,11 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       return { spec, plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
     }),
   );
+  for (const spec of jobs) {
+    if (verifyPhaseNeverStarts(spec)) {
+      sink.write(`phyr bench: job '${spec.name}': time_based writes for the whole runtime, so its verify read-back never starts: skipped, the written blocks are not checked (drop time_based, or read them back in a later job)\n`);
+    }
+  }
   const results: JobResult[] = [];
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
@@ -201,8 +228,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         const b = x.buffer.bytes;
         x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers);
       }
-      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(groups[gi], running, snap)]);
-      results.push(...foldClones(groups[gi], running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
+      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {
@@ -222,15 +249,20 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
   return results;
 }
 
-// group_reporting folds a job's clones into one result; `perClone` is in `running` order.
-function foldClones(group: Array<{ spec: JobSpec }>, running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
-  const out: JobResult[] = [];
-  for (const { spec } of group) {
-    const mine = perClone.filter((r, i): r is JobResult => r !== undefined && running[i].spec === spec);
-    if (spec.groupReporting && mine.length > 1) out.push(mergeResults(mine));
-    else out.push(...mine);
-  }
-  return out;
+// group_reporting reports a reporting group as one entry, as fio does: consecutive job
+// threads of the group that have it set fold into one result, named after the first job,
+// counting the threads of all, whatever their rw or bs. A job without it stands alone.
+// (fio 3.33 also folds a group_reporting job into a plain job just before it, naming the
+// merged entry after the plain one, and then prints an extra all-zero entry; phyr keeps
+// the plain job's figures apart instead.) `perClone` is in `running` order.
+function foldClones(running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
+  const entries: JobResult[][] = [];
+  running.forEach((x, i) => {
+    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting) entries.push([]);
+    const r = perClone[i];
+    if (r) entries[entries.length - 1].push(r);
+  });
+  return entries.filter((e) => e.length > 0).map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
 }
 
 // The clones' results so far: a running clone's snapshot, an ended clone's final results (a

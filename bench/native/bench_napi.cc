@@ -143,6 +143,7 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("read", directionObject(env, r.read, r.nsPerTick));
   o.Set("write", directionObject(env, r.write, r.nsPerTick));
   o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
+  o.Set("mainPhaseNs", static_cast<double>(r.mainPhaseNs));
   o.Set("usrNs", static_cast<double>(r.userNs));
   o.Set("sysNs", static_cast<double>(r.systemNs));
   o.Set("ctx", static_cast<double>(r.contextSwitches));

@@ -117,6 +117,7 @@ class JobEngine {
   bool stopIssuing_ = false;
   bool measuring_ = false;
   uint64_t tMeasure_ = 0;
+  uint64_t tMainEnd_ = 0;          // when the verify read-back began (0: it did not)
   ThreadCpu cpu0_{};
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
@@ -165,6 +166,9 @@ void JobEngine<Queue>::finishTimes(JobResults& out, uint64_t now) const {
   const double k = nsPerTick();
   const ThreadCpu cpu1 = threadCpu();
   out.runtimeNs = measuring_ ? static_cast<uint64_t>(static_cast<double>(now - tMeasure_) * k) : 0;
+  // A read-back that began during the ramp leaves the main phase nothing measured.
+  const uint64_t mainEnd = tMainEnd_ ? tMainEnd_ : now;
+  out.mainPhaseNs = measuring_ && mainEnd > tMeasure_ ? static_cast<uint64_t>(static_cast<double>(mainEnd - tMeasure_) * k) : 0;
   out.userNs = measuring_ ? cpu1.userNs - cpu0_.userNs : 0;
   out.systemNs = measuring_ ? cpu1.systemNs - cpu0_.systemNs : 0;
   out.contextSwitches = measuring_ ? cpu1.contextSwitches - cpu0_.contextSwitches : 0;
@@ -500,6 +504,7 @@ void JobEngine<Queue>::run() {
       if (phase_ == Phase::kMain && verifyPass && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // fio's do_verify: after the write phase, read back what was written.
         phase_ = Phase::kVerify;
+        tMainEnd_ = now;
         stopIssuing_ = false;
         deadline = UINT64_MAX;
         publish(progress_, kProgState, static_cast<double>(JobState::kVerifying));

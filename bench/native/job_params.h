@@ -118,6 +118,9 @@ struct JobResults {
   static constexpr uint32_t kMaxFailures = 16;
   DirectionStats read, write;
   uint64_t runtimeNs = 0;
+  // The measured part of the main (write) phase; less than runtimeNs when a verify
+  // read-back followed it, whose own time is the rest (each direction reports its phase).
+  uint64_t mainPhaseNs = 0;
   uint64_t userNs = 0, systemNs = 0, contextSwitches = 0;
   uint64_t majorFaults = 0, minorFaults = 0;  // the job thread's page faults while measuring
   uint64_t depthHist[7] = {};  // in flight after a submit: 1, 2, 4, 8, 16, 32, >=64

@@ -212,6 +212,8 @@ TEST(bench_engine_md5_verify_round_trip_and_crc32c_blocks_are_a_header_mismatch)
   w.verifyKind = VerifyKind::kMd5;
   const JobResults r = runJob(q, w);  // write, then read back (do_verify)
   CHECK_EQ(r.error, 0);
+  // The write phase ended where the read-back began: its time is part of the job's, not all.
+  CHECK(r.mainPhaseNs > 0 && r.mainPhaseNs < r.runtimeNs);
   CHECK_EQ(r.verifyChecked, 2048u);
   CHECK_EQ(r.verifyErrors, 0u);
   VerifyHeader h;
@@ -223,7 +225,9 @@ TEST(bench_engine_md5_verify_round_trip_and_crc32c_blocks_are_a_header_mismatch)
   c.regionBytes = c.ioBytes = 64 << 10;
   c.verify = true;
   c.doVerify = false;
-  CHECK_EQ(runJob(q, c).error, 0);
+  const JobResults cw = runJob(q, c);
+  CHECK_EQ(cw.error, 0);
+  CHECK_EQ(cw.mainPhaseNs, cw.runtimeNs);  // no read-back: the main phase is the whole job
   JobParams rd = w;
   rd.readPercent = 100;
   rd.random = false;

@@ -2,7 +2,8 @@
 // IO, with a message naming the option and what to use instead.
 import t from 'tap';
 import { parseBenchArgs } from '../../bench/cli/config';
-import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor } from '../../bench/cli/plan';
+import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts } from '../../bench/cli/plan';
+import { mergeResults } from '../../bench/cli/results';
 import { groupJobs, toJobResult } from '../../bench/cli/runner';
 import type { NativeJobResult } from '../../bench/cli/native';
 
@@ -110,7 +111,12 @@ t.test('native results become report results', async (t) => {
   t.equal(r.phyr.busyNsPerIo, 75);
   t.same(r.verifyFailures[0].expected, { lba: 5, seq: null, seed: 0x89, kind: 'crc32c' });
   t.equal(r.verifyFailures[0].found.kind, 'crc32c');
-  t.equal(r.errorMessage, undefined);
+  // A verify failure is the job's error, EILSEQ, as fio reports it (verify_fatal or not).
+  t.equal(r.error, 84);
+  t.equal(r.errorMessage, 'verify failed: 1 block(s) did not match what was written; the first at LBA 5: crc32c mismatch');
+  t.equal(toJobResult(spec, plan, 0, { ...n, verifyErrors: 0, verifyFailures: [] }).error, 0);
+  t.equal(toJobResult(spec, plan, 0, { ...n, verifyErrors: 0, verifyFailures: [] }).errorMessage, undefined);
+  t.equal(toJobResult(spec, plan, 0, { ...n, error: 110, errorText: 'timed out' }).error, 110, 'an IO error seen first keeps its code');
   t.equal(r.header.bs, '(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B');
   t.equal(toJobResult(spec, plan, 0, { ...n, error: 5, errorText: 'boom' }).errorMessage, 'boom');
   t.equal(toJobResult(spec, plan, 0, { ...n, prpCommands: 0 }).phyr.dptr, 'none');
@@ -131,3 +137,36 @@ t.test('job options are the options as written, globals apart', async (t) => {
   t.same(jobOptions(c.jobs[0]), { name: 'a', rw: 'read' });
   t.equal(bsHeader(job('--bsrange=4k-8k')), '(R) 4096B-8192B, (W) 4096B-8192B, (T) 4096B-8192B');
 });
+
+t.test('time_based write with verify: the read-back is planned out, as fio skips it', async (t) => {
+  const timed = job('--rw=randwrite', '--verify=crc32c', '--time_based', '--runtime=1');
+  t.equal(verifyPhaseNeverStarts(timed), true);
+  t.equal(planJob(timed, ns).doVerify, false);
+  for (const args of [['--rw=write', '--verify=crc32c', '--runtime=1'], ['--rw=write', '--time_based', '--runtime=1'], ['--rw=read', '--verify=crc32c', '--time_based', '--runtime=1'], ['--rw=write', '--verify=crc32c', '--do_verify=0', '--time_based', '--runtime=1']]) {
+    t.equal(verifyPhaseNeverStarts(job(...args)), false, args.join(' '));
+  }
+  t.equal(planJob(job('--rw=write', '--verify=crc32c', '--runtime=1'), ns).doVerify, true);
+});
+
+t.test('a write job with a verify read-back reports each direction over its own phase', async (t) => {
+  const spec = job('--rw=write', '--verify=crc32c');
+  const plan = planJob(spec, ns);
+  const z = { count: 0, min: 0, max: 0, sum: 0, sumSquares: 0, bins: new Float64Array(0) };
+  const d = { ios: 4, bytes: 16384, slat: z, clat: z, lat: z };
+  const n: NativeJobResult = {
+    read: d, write: d, runtimeNs: 10e6, mainPhaseNs: 7e6, usrNs: 0, sysNs: 0, ctx: 0, depthHist: [4, 0, 0, 0, 0, 0, 0],
+    verifyChecked: 4, verifyErrors: 0, verifyFailures: [], driverNsPerIo: 0, busyNs: 0, prpCommands: 8, sglCommands: 0, splitCommands: 0, childCommands: 0, bounces: 0,
+    error: 0, errorStatus: 0, errorLba: 0, errorText: '', majf: 0, minf: 0,
+  };
+  const r = toJobResult(spec, plan, 0, n);
+  t.equal(r.write.runtimeNs, 7e6, 'writes over the write phase');
+  t.equal(r.read.runtimeNs, 3e6, 'reads over the read-back');
+  t.equal(r.runtimeNs, 10e6, 'the job over both');
+  const whole = toJobResult(spec, plan, 0, { ...n, mainPhaseNs: 10e6 });
+  t.equal(whole.write.runtimeNs, undefined, 'no read-back: the job runtime stands');
+  const merged = mergeResults([r, { ...toJobResult(spec, plan, 0, { ...n, mainPhaseNs: 4e6 }), name: 'other' }]);
+  t.equal(merged.write.runtimeNs, 7e6, 'a merged direction: its longest member');
+  t.equal(merged.read.runtimeNs, 6e6);
+  t.same(merged.sections?.map((x) => x.name), ['j', 'other'], 'each job keeps its header line');
+});
+
