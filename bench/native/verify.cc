@@ -131,6 +131,7 @@ const char* verifyKindName(uint32_t kind) {
   switch (static_cast<VerifyKind>(kind)) {
     case VerifyKind::kCrc32c: return "crc32c";
     case VerifyKind::kMd5: return "md5";
+    case VerifyKind::kNull: return "null";
   }
   return "unknown";
 }
