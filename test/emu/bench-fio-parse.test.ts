@@ -51,10 +51,11 @@ async function withDevice<T>(fn: (d: OpenBenchDevice) => Promise<T>): Promise<T>
   }
 }
 
-async function phyr(t: Test, d: OpenBenchDevice, args: string[]): Promise<JobResult> {
+// Runs one job; `error` is the job error expected (84, EILSEQ, when verification fails).
+async function phyr(t: Test, d: OpenBenchDevice, args: string[], error = 0): Promise<JobResult> {
   const cfg = parseBenchArgs(['--name=a', ...args]);
   const [r] = await runJobs(d, cfg.jobs, cfg.run, quiet);
-  t.equal(r.error, 0, r.errorMessage ?? `phyr ${args.join(' ')} ran`);
+  t.equal(r.error, error, error ? `phyr ${args.join(' ')}: job error ${error}` : (r.errorMessage ?? `phyr ${args.join(' ')} ran`));
   return r;
 }
 
@@ -135,7 +136,7 @@ t.test('--offset=33% starts at fio\'s offset: rounded up to the smallest block s
       await phyr(t, d, [...args, '--verify=crc32c', '--do_verify=0']);
       const inside = await phyr(t, d, ['--rw=read', `--offset=${first}`, '--size=1m', '--verify=crc32c']);
       t.equal(inside.verifyErrors, 0, `phyr wrote [${first}, +1 MiB) with bs=${bs}, as fio`);
-      const before = await phyr(t, d, ['--rw=read', `--offset=${first - 4096}`, '--size=4k', '--verify=crc32c']);
+      const before = await phyr(t, d, ['--rw=read', `--offset=${first - 4096}`, '--size=4k', '--verify=crc32c'], 84);
       t.ok(before.verifyErrors > 0, 'and nothing before it');
     });
   }
