@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "drivers/nvme/native/dptr_policy.h"
+#define PHYR_FUZZ_TARGET "dptr fuzz"
 #include "fuzz_input.h"
 #include "spec/nvme.h"
 #include "drivers/nvme/native/prp.h"
@@ -20,18 +21,9 @@
 
 using namespace phyr;
 using namespace phyr::nvme;
+using phyr::fuzz::fail;
 
 namespace {
-
-[[noreturn]] void fail(const char* what, uint64_t a = 0, uint64_t b = 0) {
-  std::fprintf(stderr, "dptr fuzz: %s (0x%llx, 0x%llx)\n", what, static_cast<unsigned long long>(a),
-               static_cast<unsigned long long>(b));
-  std::abort();
-}
-#define REQUIRE(cond, ...) \
-  do {                     \
-    if (!(cond)) fail("violated: " #cond, ##__VA_ARGS__); \
-  } while (0)
 
 // List pages in host memory with made-up device addresses, handed out up to a limit.
 class Pages final : public ListPageSource {

@@ -22,23 +22,15 @@
 #include <vector>
 
 #include "emu/native/controller.h"
+#define PHYR_FUZZ_TARGET "emu fuzz"
 #include "fuzz_input.h"
 #include "spec/nvme.h"
 
 using namespace phyr;
 using namespace phyr::nvme;
+using phyr::fuzz::fail;
 
 namespace {
-
-[[noreturn]] void fail(const char* what, uint64_t a = 0, uint64_t b = 0) {
-  std::fprintf(stderr, "emu fuzz: %s (0x%llx, 0x%llx)\n", what, static_cast<unsigned long long>(a),
-               static_cast<unsigned long long>(b));
-  std::abort();
-}
-#define REQUIRE(cond, ...) \
-  do {                     \
-    if (!(cond)) fail("violated: " #cond, ##__VA_ARGS__); \
-  } while (0)
 
 constexpr uint64_t kPage = 4096;
 // Device addresses. The data region D is followed directly by the read-only region R (two

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace phyr::fuzz {
@@ -37,4 +39,19 @@ class Input {
   size_t left_;
 };
 
+// A broken rule ends the run: the message names the target (PHYR_FUZZ_TARGET, defined by
+// the including file before this header), the rule and two values; libFuzzer keeps the
+// input as a finding.
+[[noreturn]] inline void fail(const char* what, uint64_t a = 0, uint64_t b = 0) {
+  std::fprintf(stderr, "%s: %s (0x%llx, 0x%llx)\n", PHYR_FUZZ_TARGET, what, static_cast<unsigned long long>(a),
+               static_cast<unsigned long long>(b));
+  std::abort();
+}
+
 }  // namespace phyr::fuzz
+
+// REQUIRE(cond[, a[, b]]): a rule the target checks, failing with the rule's text.
+#define REQUIRE(cond, ...)                                                                  \
+  do {                                                                                      \
+    if (!(cond)) ::phyr::fuzz::fail("violated: " #cond, ##__VA_ARGS__);                   \
+  } while (0)
