@@ -80,6 +80,19 @@ export class Checker {
   }
 }
 
+/**
+ * What a case body returns: nothing (the checks decide), a detail line for a pass, or an
+ * outcome of its own (not-applicable, with what the controller reported).
+ */
+export type CaseBodyResult = void | string | CaseOutcome;
+
+/** The case's outcome: a failed check wins over whatever the body returned. */
+export function finish(check: Checker, r: CaseBodyResult): CaseOutcome {
+  const own = check.outcome();
+  if (own.status !== 'pass' || typeof r !== 'object') return own.status === 'pass' && typeof r === 'string' ? check.outcome(r) : own;
+  return r;
+}
+
 /** Runs `sqe` on the admin queue and checks its status. */
 export async function adminExpect(ctx: RawContext, check: Checker, sqe: SqeFields, want: number, label: string): Promise<RawCompletion> {
   const c = await ctx.raw.adminCommand(sqe);

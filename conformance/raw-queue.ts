@@ -301,6 +301,16 @@ export class RawController {
     return true;
   }
 
+  /** Waits until any bit of `mask` is set in CSTS; returns false after CAP.TO. */
+  async waitCstsAny(mask: number): Promise<boolean> {
+    const deadline = Date.now() + ((this.reg64(NVME.REG_CAP) / 2 ** NVME.CAP_TO_SHIFT) & 0xff) * NVME.CAP_TO_UNIT_MS + 100;
+    while (!(this.reg32(NVME.REG_CSTS) & mask)) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return true;
+  }
+
   /** Turns Bus Master Enable (and memory space) on or off in config space. */
   busMaster(on: boolean): void {
     const cmd = this.fn.configRead(PCI.CFG_COMMAND, 2);
@@ -345,10 +355,10 @@ export class RawController {
     this.writeReg64(NVME.REG_ACQ, o.acq ?? cq.iova);
     this.busMaster(true);
     this.writeReg32(NVME.REG_CC, this.ccValue(o));
-    if (!(await this.waitCsts(NVME.CSTS_RDY | NVME.CSTS_CFS, NVME.CSTS_RDY))) {
-      if (this.reg32(NVME.REG_CSTS) & NVME.CSTS_CFS) return 'fatal';
-      throw new RawQueueError('CSTS.RDY did not become 1 within CAP.TO after CC.EN=1');
-    }
+    // Either outcome ends the wait: RDY (enabled) or CFS (the controller refused the
+    // parameters, NVMe 1.4 §3.1.6); only neither within CAP.TO is a timeout.
+    if (!(await this.waitCstsAny(NVME.CSTS_RDY | NVME.CSTS_CFS))) throw new RawQueueError('CSTS.RDY did not become 1 within CAP.TO after CC.EN=1');
+    if (this.reg32(NVME.REG_CSTS) & NVME.CSTS_CFS) return 'fatal';
     this.admin = new RawQueue(this, 0, n, sq, cq);
     return 'ready';
   }

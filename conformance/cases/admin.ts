@@ -1,11 +1,11 @@
 // Admin commands (NVMe 1.4 §5): Identify, Set/Get Features, IO queue creation and
 // deletion, each with its success and error statuses.
 import { NVME } from '../../spec/nvme';
-import { Checker, adminExpect, generic, specific, u16, u32, type RawCase, type RawContext } from '../check';
+import { Checker, adminExpect, finish, generic, specific, u16, u32, type CaseBodyResult, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo } from '../device-info';
 import type { SqeFields } from '../raw-queue';
 
-function adminCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker) => Promise<void>): RawCase {
+function adminCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker) => Promise<CaseBodyResult>): RawCase {
   return {
     id,
     suite: 'admin',
@@ -13,8 +13,7 @@ function adminCase(id: string, purpose: string, spec: string, body: (ctx: RawCon
     spec,
     async run(ctx) {
       const check = new Checker(ctx);
-      await body(ctx, check);
-      return check.outcome();
+      return finish(check, await body(ctx, check));
     },
   };
 }
@@ -96,12 +95,15 @@ export const adminCases: RawCase[] = [
   }),
   adminCase('admin.features.number-of-queues', 'Set Features 07h answers the allocated counts; Get Features returns them; FFFFh is invalid', 'NVMe 1.4 §5.21.1.7', async (ctx, check) => {
     await ctx.raw.enable();
+    // The controller may allocate fewer queues than requested (one of each is legal,
+    // NVMe 1.4 §5.21.1.7), so the count is reported, not judged; what must hold is that
+    // Get Features answers the allocation Set Features reported.
     const set = await ctx.raw.setNumberOfQueues(2, 2);
-    check.status(set, 0, 'Set Features 07h (2 SQs, 2 CQs)');
-    check.ok((set.dw0 & 0xffff) >= 1 && set.dw0 >>> 16 >= 1, 'at least 2 SQs and 2 CQs allocated', `dw0=0x${set.dw0.toString(16)}`);
+    check.status(set, 0, 'Set Features 07h (2 SQs, 2 CQs requested)');
     const get = await adminExpect(ctx, check, { opcode: NVME.ADMIN_GET_FEATURES, cdw10: NVME.FEAT_NUMBER_OF_QUEUES }, 0, 'Get Features 07h');
     check.ok(get.dw0 === set.dw0, 'Get returns what Set allocated', `get 0x${get.dw0.toString(16)} set 0x${set.dw0.toString(16)}`);
     await adminExpect(ctx, check, { opcode: NVME.ADMIN_SET_FEATURES, cdw10: NVME.FEAT_NUMBER_OF_QUEUES, cdw11: 0xffff }, generic(NVME.SC_INVALID_FIELD), 'NSQR=FFFFh');
+    return `${check.count} checks; ${(set.dw0 & 0xffff) + 1} SQ(s) and ${(set.dw0 >>> 16) + 1} CQ(s) allocated of 2 requested`;
   }),
   adminCase('admin.features.number-of-queues-after-create', 'Set Features 07h after IO queues exist: Command Sequence Error', 'NVMe 1.4 §5.21.1.7', async (ctx, check) => {
     await ctx.raw.enable();

@@ -1,7 +1,7 @@
 // Controller memory buffer (NVMe 1.4 §3.1.12-3.1.16, §4.7): register gating by CMBMSC.CRE,
 // data and queues in the CMB, and the rule against mixing CMB and host memory (12h).
 import { NVME } from '../../spec/nvme';
-import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
+import { Checker, finish, type CaseBodyResult, generic, unmappedIova, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import type { RawQueue } from '../raw-queue';
 
@@ -34,7 +34,7 @@ async function enableCmb(ctx: RawContext): Promise<Cmb> {
   return { bytes: new Uint8Array(bar, offset, size), cba, size, sz };
 }
 
-function cmbCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker, cmb: Cmb, info: DeviceInfo, q: RawQueue | undefined) => Promise<void>, o: { destructive?: boolean; queue?: boolean } = {}): RawCase {
+function cmbCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker, cmb: Cmb, info: DeviceInfo, q: RawQueue | undefined) => Promise<CaseBodyResult>, o: { destructive?: boolean; queue?: boolean } = {}): RawCase {
   return {
     id,
     suite: 'dptr',
@@ -52,11 +52,10 @@ function cmbCase(id: string, purpose: string, spec: string, body: (ctx: RawConte
       }
       const check = new Checker(ctx);
       try {
-        await body(ctx, check, cmb, info, q);
+        return finish(check, await body(ctx, check, cmb, info, q));
       } finally {
         ctx.raw.writeReg64(NVME.REG_CMBMSC, 0);
       }
-      return check.outcome();
     },
   };
 }
@@ -85,7 +84,7 @@ export const cmbCases: RawCase[] = [
     },
   },
   cmbCase('dptr.cmb.data-roundtrip', 'Write data from the CMB, read it back into the CMB at CBA-relative addresses', 'NVMe 1.4 §4.7', async (ctx, check, cmb, info, q) => {
-    if (!q || !(cmb.sz & NVME.CMBSZ_WDS) || !(cmb.sz & NVME.CMBSZ_RDS)) return void check.ok(true, 'CMB holds no read/write data', '');
+    if (!q || !(cmb.sz & NVME.CMBSZ_WDS) || !(cmb.sz & NVME.CMBSZ_RDS)) return { status: 'not-applicable', reason: `CMBSZ = 0x${cmb.sz.toString(16)}: the CMB does not hold both write (WDS) and read (RDS) data` };
     const n = info.lbaSize;
     for (let i = 0; i < n; i++) cmb.bytes[i] = (i * 5 + 3) & 0xff;
     check.status(await q.run({ opcode: NVME.IO_WRITE, nsid: 1, dptr1: cmb.cba, cdw10: 100 }), 0, 'Write from the CMB');
@@ -102,11 +101,14 @@ export const cmbCases: RawCase[] = [
     const v = new DataView(cmb.bytes.buffer, cmb.bytes.byteOffset + 4096, 16);
     v.setUint32(0, host.iovaAt(4096), true);
     v.setUint32(8, host.iovaAt(8192), true);
-    const three = 12288 / info.lbaSize;
-    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192, dptr2: cmb.cba + 4096, cdw12: three - 1 }), generic(NVME.SC_INVALID_CMB_USE), 'CMB data + CMB list naming host pages');
+    // Three pages need a list; within an 8 KiB MDTS, two pages from mid-page span three.
+    const whole = !info.maxTransfer || info.maxTransfer >= 12288;
+    const bytes = whole ? 12288 : 8192;
+    const offset = whole ? 0 : 2048;
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192 + offset, dptr2: cmb.cba + 4096, cdw12: bytes / info.lbaSize - 1 }), generic(NVME.SC_INVALID_CMB_USE), `CMB data (${bytes / 1024} KiB, offset ${offset}) + CMB list naming host pages`);
   }),
   cmbCase('admin.cmb.sq-in-cmb', 'An IO submission queue in the CMB: commands written through the BAR execute', 'NVMe 1.4 §4.7, §5.4', async (ctx, check, cmb, _info, _q) => {
-    if (!(cmb.sz & NVME.CMBSZ_SQS)) return void check.ok(true, 'CMBSZ.SQS = 0', '');
+    if (!(cmb.sz & NVME.CMBSZ_SQS)) return { status: 'not-applicable', reason: `CMBSZ = 0x${cmb.sz.toString(16)}: SQS = 0, submission queues may not live in the CMB` };
     await ctx.raw.setNumberOfQueues(1, 1);
     const cq = ctx.raw.alloc(4096);
     const sqOffset = cmb.size - 4096;
@@ -126,7 +128,7 @@ export const cmbCases: RawCase[] = [
     ctx.raw.writeReg32(ctx.raw.cqDoorbell(1), 1);
   }, { queue: false }),
   cmbCase('admin.cmb.cq-in-cmb-refused', 'With CMBSZ.CQS = 0, an IO completion queue in the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7, §5.3', async (ctx, check, cmb) => {
-    if (cmb.sz & NVME.CMBSZ_CQS) return void check.ok(true, 'CQs may live in this CMB', '');
+    if (cmb.sz & NVME.CMBSZ_CQS) return { status: 'not-applicable', reason: `CMBSZ = 0x${cmb.sz.toString(16)}: CQS = 1, completion queues may live in the CMB` };
     await ctx.raw.setNumberOfQueues(1, 1);
     check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_CQ, dptr1: cmb.cba, cdw10: 1 | (7 << 16), cdw11: 1 }), generic(NVME.SC_INVALID_CMB_USE), 'Create IO CQ in the CMB');
   }, { queue: false }),

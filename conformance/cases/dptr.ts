@@ -1,7 +1,7 @@
 // Data pointers and IO command checks (NVMe 1.4 §4.3 PRP, §6): PRP alignment and list
 // rules, MDTS, LBA range, namespace id, opcode, IOMMU faults on data and lists.
 import { NVME } from '../../spec/nvme';
-import { Checker, generic, unmappedIova, type RawCase, type RawContext } from '../check';
+import { Checker, finish, generic, unmappedIova, type CaseBodyResult, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import type { RawQueue, SqeFields } from '../raw-queue';
 
@@ -24,7 +24,7 @@ function rw(opcode: number, slba: number, blocks: number, dptr1: number, dptr2 =
   return { opcode, nsid, dptr1, dptr2, cdw10: slba % 2 ** 32, cdw11: Math.floor(slba / 2 ** 32), cdw12: blocks - 1 };
 }
 
-function ioCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker, io: IoSetup) => Promise<void>, destructive = false): RawCase {
+function ioCase(id: string, purpose: string, spec: string, body: (ctx: RawContext, check: Checker, io: IoSetup) => Promise<CaseBodyResult>, destructive = false): RawCase {
   return {
     id,
     suite: 'dptr',
@@ -33,10 +33,40 @@ function ioCase(id: string, purpose: string, spec: string, body: (ctx: RawContex
     destructive,
     async run(ctx) {
       const check = new Checker(ctx);
-      await body(ctx, check, await ioSetup(ctx));
-      return check.outcome();
+      return finish(check, await body(ctx, check, await ioSetup(ctx)));
     },
   };
+}
+
+/** Bytes of the memory page the cases use (CC.MPS = 0). */
+const PAGE = 4096;
+
+/** A transfer whose PRP2 must be a list with at least `entries` entries. */
+interface ListTransfer {
+  bytes: number;
+  /** Byte offset of PRP1 in its page (dword aligned). */
+  offset: number;
+  /** PRP list entries the transfer needs (pages after PRP1's). */
+  entries: number;
+}
+
+/**
+ * The transfer a PRP-list case sends, sized within MDTS: `pages` whole pages from a page
+ * boundary when MDTS allows, otherwise two pages starting mid-page, which still span
+ * three pages and so need a list of two entries (NVMe 1.4 §4.3: PRP2 is a list pointer
+ * when the data crosses more than one page boundary). Undefined when MDTS is below two
+ * pages (no PRP list can be within it).
+ */
+function listTransfer(info: DeviceInfo, pages: number): ListTransfer | undefined {
+  const limit = info.maxTransfer || Infinity;
+  if (pages * PAGE <= limit) return { bytes: pages * PAGE, offset: 0, entries: pages - 1 };
+  if (2 * PAGE > limit || 2 * PAGE < info.lbaSize) return undefined;
+  return { bytes: 2 * PAGE, offset: PAGE / 2, entries: 2 };
+}
+
+/** The not-applicable outcome when MDTS leaves no room for a PRP list. */
+function noListRoom(info: DeviceInfo): CaseBodyResult {
+  return { status: 'not-applicable', reason: `MDTS allows ${info.maxTransfer} bytes per command: too few for a PRP list (more than two pages)` };
 }
 
 async function expectIo(check: Checker, q: RawQueue, sqe: SqeFields, want: number, label: string, excuse?: { quirk: string; status: number }): Promise<void> {
@@ -55,37 +85,49 @@ export const dptrCases: RawCase[] = [
     await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, buf.iova, buf.iovaAt(4096) + 512), generic(NVME.SC_PRP_OFFSET_INVALID), 'Read 8 KiB, PRP2 offset 512');
   }),
   ioCase('dptr.prp.list-entry-not-page-aligned', 'A PRP list entry with a page offset: PRP Offset Invalid', 'NVMe 1.4 §4.3', async (ctx, check, { info, q }) => {
-    const data = ctx.raw.alloc(4 * 4096);
-    const list = ctx.raw.alloc(4096);
-    const v = new DataView(list.bytes.buffer, list.bytes.byteOffset, 4096);
-    v.setUint32(0, data.iovaAt(4096), true);
-    v.setUint32(8, data.iovaAt(8192) + 16, true);
-    const blocks = 12288 / info.lbaSize;
-    await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, data.iova, list.iova), generic(NVME.SC_PRP_OFFSET_INVALID), 'Read 12 KiB, list entry 1 offset 16');
+    const t = listTransfer(info, 3);
+    if (!t) return noListRoom(info);
+    const data = ctx.raw.alloc(4 * PAGE);
+    const list = ctx.raw.alloc(PAGE);
+    const v = new DataView(list.bytes.buffer, list.bytes.byteOffset, PAGE);
+    // Only PRP1 may carry an offset; entry 1 of the list gets one.
+    v.setUint32(0, data.iovaAt(PAGE), true);
+    v.setUint32(8, data.iovaAt(2 * PAGE) + 16, true);
+    const blocks = t.bytes / info.lbaSize;
+    await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, data.iova + t.offset, list.iova), generic(NVME.SC_PRP_OFFSET_INVALID), `Read ${t.bytes / 1024} KiB (PRP1 offset ${t.offset}), list entry 1 offset 16`);
   }),
   ioCase('dptr.prp.list-chaining', 'A PRP list that starts near the end of a page chains to the next list page; data lands right', 'NVMe 1.4 §4.3 (Figure 108)', async (ctx, check, { info, q }) => {
-    const pages = 4;
-    const src = ctx.raw.alloc(pages * 4096);
-    const dst = ctx.raw.alloc(pages * 4096);
+    const t = listTransfer(info, 4);
+    if (!t) return noListRoom(info);
+    const src = ctx.raw.alloc(4 * PAGE);
+    const dst = ctx.raw.alloc(4 * PAGE);
     for (let i = 0; i < src.size; i++) src.bytes[i] = (i * 13 + 5) & 0xff;
-    const lists = ctx.raw.alloc(2 * 4096);
-    // List in the last two slots of page 0: entry for data page 1, then a chain pointer.
+    const lists = ctx.raw.alloc(2 * PAGE);
+    // The list starts so that the last slot of its first page is reached before the last
+    // entry: that slot must be the pointer to the next list page. With three entries the
+    // first page holds one entry and the chain pointer; with two, only the pointer.
+    const inFirst = t.entries >= 3 ? 1 : 0;
+    const start = PAGE - 8 * (inFirst + 1);
     const build = (buf: typeof src): number => {
       const v = new DataView(lists.bytes.buffer, lists.bytes.byteOffset, lists.size);
       const write64 = (off: number, x: number): void => {
         v.setUint32(off, x % 2 ** 32, true);
         v.setUint32(off + 4, Math.floor(x / 2 ** 32), true);
       };
-      write64(4080, buf.iovaAt(4096));
-      write64(4088, lists.iovaAt(4096));
-      write64(4096, buf.iovaAt(8192));
-      write64(4104, buf.iovaAt(12288));
-      return lists.iovaAt(4080);
+      for (let e = 0; e < t.entries; e++) {
+        const slot = e < inFirst ? start + 8 * e : PAGE + 8 * (e - inFirst);
+        write64(slot, buf.iovaAt(PAGE * (e + 1)));
+      }
+      write64(PAGE - 8, lists.iovaAt(PAGE));
+      return lists.iovaAt(start);
     };
-    const blocks = (pages * 4096) / info.lbaSize;
-    await expectIo(check, q, rw(NVME.IO_WRITE, 8, blocks, src.iova, build(src)), 0, 'Write 16 KiB through a chained list');
-    await expectIo(check, q, rw(NVME.IO_READ, 8, blocks, dst.iova, build(dst)), 0, 'Read 16 KiB through a chained list');
-    check.ok(Buffer.compare(Buffer.from(src.bytes), Buffer.from(dst.bytes)) === 0, 'read data equals written data', 'data differs');
+    const blocks = t.bytes / info.lbaSize;
+    const label = `${t.bytes / 1024} KiB (PRP1 offset ${t.offset}) through a chained list`;
+    await expectIo(check, q, rw(NVME.IO_WRITE, 8, blocks, src.iova + t.offset, build(src)), 0, `Write ${label}`);
+    await expectIo(check, q, rw(NVME.IO_READ, 8, blocks, dst.iova + t.offset, build(dst)), 0, `Read ${label}`);
+    const a = Buffer.from(src.bytes.subarray(t.offset, t.offset + t.bytes));
+    const b = Buffer.from(dst.bytes.subarray(t.offset, t.offset + t.bytes));
+    check.ok(Buffer.compare(a, b) === 0, 'read data equals written data', 'data differs');
   }, true),
   ioCase('dptr.prp.offset-roundtrip', 'PRP1 with a dword offset, PRP2 as a list: write then read returns the data', 'NVMe 1.4 §4.3', async (ctx, check, { info, q }) => {
     const src = ctx.raw.alloc(4 * 4096);
@@ -108,16 +150,10 @@ export const dptrCases: RawCase[] = [
     check.ok(Buffer.compare(Buffer.from(src.bytes.subarray(off, off + bytes)), Buffer.from(dst.bytes.subarray(off, off + bytes))) === 0, 'data round-trips', 'data differs');
   }, true),
   ioCase('dptr.mdts.exceeded', 'A transfer larger than MDTS: Invalid Field in Command', 'NVMe 1.4 §5.15.2.1 (MDTS)', async (ctx, check, { info, q }) => {
-    if (!info.maxTransfer) {
-      check.ok(true, 'no MDTS limit', '');
-      return;
-    }
+    if (!info.maxTransfer) return { status: 'not-applicable', reason: 'MDTS = 0: the controller sets no transfer limit' };
     const buf = ctx.raw.alloc(4096);
     const blocks = info.maxTransfer / info.lbaSize + 1;
-    if (blocks > 65536) {
-      check.ok(true, 'MDTS above the NLB field range', '');
-      return;
-    }
+    if (blocks > 65536) return { status: 'not-applicable', reason: `MDTS (${info.maxTransfer} bytes) is above what one command's NLB field can name` };
     await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, buf.iova, buf.iova), generic(NVME.SC_INVALID_FIELD), `Read of ${blocks} blocks (MDTS ${info.maxTransfer} bytes)`);
   }),
   ioCase('dptr.lba.out-of-range', 'Reads past the end of the namespace: LBA Out of Range', 'NVMe 1.4 §6.9', async (ctx, check, { info, q }) => {
@@ -136,10 +172,7 @@ export const dptrCases: RawCase[] = [
     await expectIo(check, q, { opcode: 0x7e, nsid: 1 }, generic(NVME.SC_INVALID_OPCODE), 'opcode 7Eh');
   }),
   ioCase('dptr.psdt.sgl-unsupported', 'With SGLS=0, a command with PSDT=01b: Invalid Field in Command', 'NVMe 1.4 §4.2 (PSDT), §5.15.2.1 (SGLS)', async (ctx, check, { info, q }) => {
-    if (info.sgls & NVME.SGLS_SUPPORT_MASK) {
-      check.ok(true, 'SGLs are supported: see the SGL cases', '');
-      return;
-    }
+    if (info.sgls & NVME.SGLS_SUPPORT_MASK) return { status: 'not-applicable', reason: 'SGLS reports SGL support: the dptr.sgl cases check it' };
     const buf = ctx.raw.alloc(4096);
     await expectIo(check, q, { ...rw(NVME.IO_READ, 0, 1, buf.iova), psdt: NVME.PSDT_SGL_MPTR_CONTIG }, generic(NVME.SC_INVALID_FIELD), 'Read with PSDT=01b');
   }),
@@ -148,9 +181,11 @@ export const dptrCases: RawCase[] = [
     await expectIo(check, q, rw(NVME.IO_READ, 0, 1, bad), generic(NVME.SC_DATA_TRANSFER_ERROR), 'Read into an unmapped IOVA', { quirk: QUIRK_SILENT_DMA_FAULT, status: 0 });
   }),
   ioCase('dptr.iommu.prp-list-unmapped', 'A PRP list pointer to an unmapped IOVA: Data Transfer Error', 'NVMe 1.4 §4.3; IOMMU', async (ctx, check, { info, q }) => {
-    const data = ctx.raw.alloc(4096);
-    const blocks = 12288 / info.lbaSize;
-    await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, data.iova, unmappedIova(ctx)), generic(NVME.SC_DATA_TRANSFER_ERROR), 'Read 12 KiB with the PRP list unmapped', { quirk: QUIRK_SILENT_DMA_FAULT, status: 0 });
+    const t = listTransfer(info, 3);
+    if (!t) return noListRoom(info);
+    const data = ctx.raw.alloc(PAGE);
+    const blocks = t.bytes / info.lbaSize;
+    await expectIo(check, q, rw(NVME.IO_READ, 0, blocks, data.iova + t.offset, unmappedIova(ctx)), generic(NVME.SC_DATA_TRANSFER_ERROR), `Read ${t.bytes / 1024} KiB (PRP1 offset ${t.offset}) with the PRP list unmapped`, { quirk: QUIRK_SILENT_DMA_FAULT, status: 0 });
   }),
   ioCase('dptr.flush.broadcast', 'Flush with NSID FFFFFFFFh succeeds; NSID NN+1 is invalid', 'NVMe 1.4 §6.8', async (_ctx, check, { info, q }) => {
     await expectIo(check, q, { opcode: NVME.IO_FLUSH, nsid: 0xffffffff }, 0, 'Flush all namespaces');

@@ -1,7 +1,7 @@
 // Optional NVM commands and logs (NVMe 1.4 §5.14, §6): Write Zeroes, Dataset Management,
 // Compare, Verify; Get Log Page 01h/02h/03h; Abort; Asynchronous Event Request; Format.
 import { NVME } from '../../spec/nvme';
-import { Checker, generic, specific, u32, u64, type RawCase, type RawContext } from '../check';
+import { Checker, finish, type CaseBodyResult, generic, specific, u32, u64, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
 import { statusField, type RawQueue } from '../raw-queue';
 
@@ -11,7 +11,7 @@ interface Setup {
   oncs: number;
 }
 
-function ioCase(id: string, suite: 'integrity' | 'admin', purpose: string, spec: string, body: (ctx: RawContext, check: Checker, s: Setup) => Promise<void>, destructive = false): RawCase {
+function ioCase(id: string, suite: 'integrity' | 'admin', purpose: string, spec: string, body: (ctx: RawContext, check: Checker, s: Setup) => Promise<CaseBodyResult>, destructive = false): RawCase {
   return {
     id,
     suite,
@@ -24,8 +24,7 @@ function ioCase(id: string, suite: 'integrity' | 'admin', purpose: string, spec:
       await ctx.raw.setNumberOfQueues(1, 1);
       const q = await ctx.raw.createIoQueuePair(1, 16);
       const check = new Checker(ctx);
-      await body(ctx, check, { info, q, oncs: data[520] | (data[521] << 8) });
-      return check.outcome();
+      return finish(check, await body(ctx, check, { info, q, oncs: data[520] | (data[521] << 8) }));
     },
   };
 }
@@ -41,7 +40,7 @@ async function getLog(ctx: RawContext, lid: number, bytes: number, nsid = 0xffff
 
 export const ioCases: RawCase[] = [
   ioCase('integrity.write-zeroes', 'integrity', 'Write Zeroes makes written blocks read as zeros', 'NVMe 1.4 §6.16', async (ctx, check, { info, q, oncs }) => {
-    if (!(oncs & ONCS_WRITE_ZEROES)) return void check.ok(true, 'Write Zeroes not supported (ONCS bit 3)', '');
+    if (!(oncs & ONCS_WRITE_ZEROES)) return { status: 'not-applicable', reason: 'Identify Controller ONCS bit 3 = 0: no Write Zeroes' };
     const buf = ctx.raw.alloc(4096);
     buf.bytes.fill(0xa5);
     check.status(await q.run({ opcode: NVME.IO_WRITE, nsid: 1, dptr1: buf.iova, cdw10: 200 }), 0, 'Write a pattern');
@@ -51,7 +50,7 @@ export const ioCases: RawCase[] = [
     check.status(await q.run({ opcode: NVME.IO_WRITE_ZEROES, nsid: 1, cdw10: info.blocks % 2 ** 32, cdw11: Math.floor(info.blocks / 2 ** 32) }), generic(NVME.SC_LBA_OUT_OF_RANGE), 'Write Zeroes at NSZE');
   }, true),
   ioCase('integrity.dsm-deallocate', 'integrity', 'Dataset Management with AD deallocates; with DLFEAT=001b the blocks read as zeros', 'NVMe 1.4 §6.7', async (ctx, check, { info, q, oncs }) => {
-    if (!(oncs & ONCS_DSM)) return void check.ok(true, 'DSM not supported (ONCS bit 2)', '');
+    if (!(oncs & ONCS_DSM)) return { status: 'not-applicable', reason: 'Identify Controller ONCS bit 2 = 0: no Dataset Management' };
     const { data } = await ctx.raw.identify(NVME.CNS_NAMESPACE, 1);
     const buf = ctx.raw.alloc(4096);
     buf.bytes.fill(0x5a);
@@ -70,7 +69,7 @@ export const ioCases: RawCase[] = [
     check.status(await q.run({ opcode: NVME.IO_DATASET_MANAGEMENT, nsid: 1, dptr1: ranges.iova, cdw10: 0, cdw11: 1 << 2 }), generic(NVME.SC_LBA_OUT_OF_RANGE), 'DSM range past NSZE');
   }, true),
   ioCase('integrity.compare', 'integrity', 'Compare: equal data succeeds, different data fails with Compare Failure', 'NVMe 1.4 §6.6', async (ctx, check, { info, q, oncs }) => {
-    if (!(oncs & ONCS_COMPARE)) return void check.ok(true, 'Compare not supported (ONCS bit 0)', '');
+    if (!(oncs & ONCS_COMPARE)) return { status: 'not-applicable', reason: 'Identify Controller ONCS bit 0 = 0: no Compare' };
     const buf = ctx.raw.alloc(4096);
     for (let i = 0; i < info.lbaSize; i++) buf.bytes[i] = i & 0xff;
     check.status(await q.run({ opcode: NVME.IO_WRITE, nsid: 1, dptr1: buf.iova, cdw10: 400 }), 0, 'Write a pattern');
@@ -79,7 +78,7 @@ export const ioCases: RawCase[] = [
     check.statusAnyDnr(await q.run({ opcode: NVME.IO_COMPARE, nsid: 1, dptr1: buf.iova, cdw10: 400 }), statusField(NVME.SCT_MEDIA, NVME.SC_COMPARE_FAILURE), 'Compare different data');
   }, true),
   ioCase('integrity.verify', 'integrity', 'Verify of valid blocks succeeds; past the end: LBA Out of Range', 'NVMe 1.4 §6.14', async (_ctx, check, { info, q, oncs }) => {
-    if (!(oncs & ONCS_VERIFY)) return void check.ok(true, 'Verify not supported (ONCS bit 7)', '');
+    if (!(oncs & ONCS_VERIFY)) return { status: 'not-applicable', reason: 'Identify Controller ONCS bit 7 = 0: no Verify' };
     check.status(await q.run({ opcode: NVME.IO_VERIFY, nsid: 1, cdw10: 0, cdw12: 7 }), 0, 'Verify 8 blocks');
     check.status(await q.run({ opcode: NVME.IO_VERIFY, nsid: 1, cdw10: info.blocks % 2 ** 32, cdw11: Math.floor(info.blocks / 2 ** 32) }), generic(NVME.SC_LBA_OUT_OF_RANGE), 'Verify at NSZE');
     // Verify itself writes nothing, but the integrity suite as a whole runs only with

@@ -179,7 +179,9 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
     // An --nsid the controller does not have would fail every namespace case: a usage
     // error (Identify Namespace of an inactive NSID returns zeros, NVMe 1.4 §5.15.2.1).
     if (argv.some((a) => a === '--nsid' || a.startsWith('--nsid=')) && !(Number(session.device.namespace?.nsze) > 0)) {
-      deps.stderr.write(`phyr validate: --nsid ${nsid}: namespace ${nsid} is not active on ${session.device.model.trim()} (Identify Namespace reports no capacity); give an active namespace (see phyr identify ${target})\n`);
+      const active = session.device.activeNamespaces;
+      const which = active ? (active.length ? `the active namespace(s): ${describeIds(active)}` : 'the controller reports no active namespace') : 'an active namespace';
+      deps.stderr.write(`phyr validate: --nsid ${nsid}: namespace ${nsid} is not active on ${session.device.model.trim()} (Identify Namespace reports no capacity); give ${which} (see phyr identify ${target})\n`);
       return 2;
     }
     if (args.values.destructive) {
@@ -229,4 +231,10 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
 /** Entry point used by tools/phyr.ts. */
 export async function run(argv: string[]): Promise<number> {
   return runValidate(argv, defaultDeps());
+}
+
+/** Namespace ids for a message: '1, 2, 3' (the first 16, then how many more). */
+function describeIds(ids: readonly number[]): string {
+  const shown = ids.slice(0, 16).join(', ');
+  return ids.length > 16 ? `${shown} and ${ids.length - 16} more` : shown;
 }

@@ -68,6 +68,19 @@ export async function readIdentity(fn: PciFunction, pool: DmaPool, target: strin
       version: versionString(raw.reg32(NVME.REG_VS)),
       identify: { ...id },
     };
+    // The active namespace list (CNS 02h, NVMe 1.4 §5.15.2.3): up to 1024 ids from NSID 1,
+    // zero-terminated; a usage error names them.
+    const list = await raw.identify(NVME.CNS_ACTIVE_NS_LIST, 0);
+    if (!list.completion.status) {
+      const view = new DataView(list.data.buffer, list.data.byteOffset, list.data.byteLength);
+      const active: number[] = [];
+      for (let off = 0; off + 4 <= list.data.byteLength; off += 4) {
+        const id = view.getUint32(off, true);
+        if (!id) break;
+        active.push(id);
+      }
+      identity.activeNamespaces = active;
+    }
     const ns = await raw.identify(NVME.CNS_NAMESPACE, nsid);
     if (!ns.completion.status) {
       const parsed = parseIdentifyNamespace(ns.data);
@@ -129,6 +142,15 @@ class Session implements ValidateSession {
         async reopen(): Promise<Controller> {
           await session.closeDriver();
           return session.openDriver();
+        },
+        async withoutDriver<T>(body: (raw: RawController) => Promise<T>): Promise<T> {
+          await session.closeDriver();
+          const raw = new RawController(session.fn, session.rawPool(), { timeoutMs: session.options.commandTimeoutMs });
+          try {
+            return await body(raw);
+          } finally {
+            await raw.close();
+          }
         },
       };
       return { controller: access, release: async () => undefined };

@@ -72,6 +72,8 @@ export interface DeviceIdentity {
   version?: string;
   /** Decoded Identify Controller fields (nvme-cli names) for the JSON report. */
   identify?: Record<string, unknown>;
+  /** Active namespace ids (Identify CNS 02h), when the controller answered it. */
+  activeNamespaces?: number[];
   /** Decoded Identify Namespace fields of the namespace under test. */
   namespace?: Record<string, unknown>;
 }

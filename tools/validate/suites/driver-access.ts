@@ -3,6 +3,7 @@
 // same function (the "after shutdown / re-open" integrity case).
 import type { Controller } from '../../../drivers/nvme';
 import type { Namespace } from '../../../drivers/nvme';
+import type { RawController } from '../../../conformance/raw-queue';
 import type { ValidateContext } from '../types';
 
 /** The driver side of a case. */
@@ -11,6 +12,13 @@ export interface DriverAccess {
   readonly controller: Controller;
   /** Shuts the controller down (CC.SHN, NVMe 1.4 §7.6.2) and brings it up again on the same function. */
   reopen(): Promise<Controller>;
+  /**
+   * Shuts the driver down and runs `body` on raw queues over the same function (the
+   * driver comes back up for the next case that needs it). For a case whose command needs
+   * an IO queue pair of its own when the controller granted only the one the driver's
+   * namespace API holds.
+   */
+  withoutDriver<T>(body: (raw: RawController) => Promise<T>): Promise<T>;
 }
 
 /** The driver access and namespace of a driver-level case (throws when the runner gave none). */

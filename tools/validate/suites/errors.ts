@@ -30,14 +30,65 @@ function opName(op: Omit<QueuedOp, 'after'>): string {
   return op.kind === 'io' ? `${name} nsid=${op.nsid} slba=${op.lba} blocks=${op.blocks}` : `${name} nsid=${op.nsid} cdw10=0x${(op.cdw10 ?? 0).toString(16)}`;
 }
 
+/** True when `err` is the driver's "every granted IO queue pair is in use". */
+function noQueuesLeft(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'PHYR_NO_QUEUES';
+}
+
+/** Judges a completion status against the expected SCT/SC. */
+function judge(status: number, sct: number, sc: number, why: string, sent: string, note = ''): CaseOutcome {
+  const got = { sct: (status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK, sc: status & NVME.STATUS_SC_MASK };
+  const expected = `${describeStatus((sct << NVME.STATUS_SCT_SHIFT) | sc).replace(/^0x[0-9a-f]+ /, '')}: ${why}`;
+  if (got.sct !== sct || got.sc !== sc) return { status: 'fail', sent, expected, received: describeStatus(status) };
+  const dnr = status & NVME.STATUS_DNR;
+  return { status: 'pass', detail: `${describeStatus(status)}${dnr ? '' : ' (DNR clear: the controller says a retry might succeed)'}${note}` };
+}
+
+/**
+ * Sends `op` on a raw IO queue pair (conformance/raw-queue.ts) with the driver shut down:
+ * the controller granted one IO queue pair (Set Features 07h, NVMe 1.4 §5.21.1.7) and the
+ * driver's namespace API holds it, so the command gets that pair instead.
+ */
+async function expectStatusRaw(ctx: ValidateContext, o: Omit<QueuedOp, 'after'>, lbaSize: number, sct: number, sc: number, why: string): Promise<CaseOutcome> {
+  const { access } = driverOf(ctx);
+  return access.withoutDriver(async (raw) => {
+    if ((await raw.enable()) !== 'ready') return { status: 'fail', expected: 'the controller to become ready for the raw queue pair', received: 'CSTS.CFS after CC.EN=1' };
+    const set = await raw.setNumberOfQueues(1, 1);
+    if (set.status) return { status: 'fail', expected: 'Set Features 07h to succeed', received: describeStatus(set.status) };
+    const q = await raw.createIoQueuePair(1, 16);
+    const buf = raw.alloc(Math.max(4096, lbaSize * 2));
+    const io = o.kind === 'io';
+    const lba = o.lba ?? 0;
+    const c = await q.run({
+      opcode: o.opcode,
+      nsid: o.nsid,
+      dptr1: io && o.blocks ? buf.iova : 0,
+      dptr2: io && (o.blocks ?? 0) * lbaSize > 4096 ? buf.iovaAt(4096) : 0,
+      cdw10: io ? lba % 2 ** 32 : (o.cdw10 ?? 0),
+      cdw11: io ? Math.floor(lba / 2 ** 32) : (o.cdw11 ?? 0),
+      cdw12: io && o.blocks ? o.blocks - 1 : 0,
+    });
+    return judge(c.status, sct, sc, why, `${opName(o)} on raw IO queue 1`, '; sent on the only IO queue pair the controller granted, with the driver shut down');
+  });
+}
+
 /** Sends `op` on a fresh queue pair and checks the completion's SCT/SC. */
 async function expectStatus(ctx: ValidateContext, op: (lbaSize: number, blocks: number, nn: number) => Omit<QueuedOp, 'after'>, sct: number, sc: number, why: string): Promise<CaseOutcome> {
   const { ctrl, ns } = driverOf(ctx);
   let qp: QueuePair | undefined;
   const buf = ctrl.pool.alloc(ns.lbaSize * 2);
+  const built = op(ns.lbaSize, ns.blocks, ctrl.identify.nn);
+  let freed = false;
   try {
-    qp = await ctrl.createQueuePair({ size: 16 });
-    const o = { ...op(ns.lbaSize, ns.blocks, ctrl.identify.nn), buf: undefined as typeof buf | undefined };
+    try {
+      qp = await ctrl.createQueuePair({ size: 16 });
+    } catch (err) {
+      if (!noQueuesLeft(err)) throw err;
+      buf.free();
+      freed = true;
+      return await expectStatusRaw(ctx, built, ns.lbaSize, sct, sc, why);
+    }
+    const o = { ...built, buf: undefined as typeof buf | undefined };
     if (o.kind === 'io' && o.blocks) {
       o.buf = buf;
       o.bytes = o.blocks * ns.lbaSize;
@@ -45,14 +96,10 @@ async function expectStatus(ctx: ValidateContext, op: (lbaSize: number, blocks: 
     const sent = `${opName(o)} on IO queue ${qp.id}`;
     const r = await runOne(qp, o, TIMEOUT_MS);
     if (r.refused) return { status: 'fail', sent, expected: 'the driver data plane to submit the command', received: `refused: ${r.refused}` };
-    const got = { sct: (r.status >> NVME.STATUS_SCT_SHIFT) & NVME.STATUS_SCT_MASK, sc: r.status & NVME.STATUS_SC_MASK };
-    const expected = `${describeStatus((sct << NVME.STATUS_SCT_SHIFT) | sc).replace(/^0x[0-9a-f]+ /, '')}: ${why}`;
-    if (got.sct !== sct || got.sc !== sc) return { status: 'fail', sent, expected, received: describeStatus(r.status) };
-    const dnr = r.status & NVME.STATUS_DNR;
-    return { status: 'pass', detail: `${describeStatus(r.status)}${dnr ? '' : ' (DNR clear: the controller says a retry might succeed)'}` };
+    return judge(r.status, sct, sc, why, sent);
   } finally {
     qp?.close();
-    buf.free();
+    if (!freed) buf.free();
   }
 }
 
