@@ -8,6 +8,11 @@
 //   stop:qid=Q / resume:qid=Q               stop / resume fetching from submission queue Q
 //   corrupt:lba=L[:nsid=N][:nth=N][:byte=B] every Nth Read covering LBA L succeeds, but byte B
 //                                           of that block reaches host memory inverted
+//   answer:op=O[:qid=Q][:dw=N:value=V[:mask=M]][:status=S][:result=R][:nth=N]
+//                                           admin (qid=0) or IO commands with opcode O (and
+//                                           SQE dword N & M == V, N 0..15) are not executed: they
+//                                           complete with S (default 0, success) and dw0 R;
+//                                           breaks one rule of the spec for validate's self-test
 //   clear                                   remove every rule, resume every queue
 //   remove[:after=N]                        surprise removal, now or after N more IO commands:
 //                                           BAR and config space read all ones, writes are
@@ -20,7 +25,7 @@ import { EmuTargetError, parseDuration } from './values';
 
 /** A parsed fault rule, in the shape the native device takes. */
 export interface FaultRuleSpec {
-  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt' | 'remove';
+  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt' | 'remove' | 'answer';
   nth?: number;
   lba?: number;
   nsid?: number;
@@ -31,6 +36,12 @@ export interface FaultRuleSpec {
   after?: number;
   /** corrupt: the byte of the block that is inverted (below the LBA size). */
   byte?: number;
+  /** answer: the command dword (10..15) to match, its value and mask. */
+  matchDword?: number;
+  matchValue?: number;
+  matchMask?: number;
+  /** answer: dw0 of the completion. */
+  result?: number;
 }
 
 const OPCODES: Record<string, number> = {
@@ -53,12 +64,14 @@ const ALLOWED: Record<string, string[]> = {
   clear: [],
   corrupt: ['lba', 'nsid', 'nth', 'byte'],
   remove: ['after'],
+  answer: ['qid', 'op', 'dw', 'value', 'mask', 'status', 'result', 'nth'],
 };
 
 function bad(spec: string, why: string): EmuTargetError {
   return new EmuTargetError(
     `fault '${spec}': ${why}; faults are fail:nth=N[:status=0x281][:op=read][:qid=Q], fail:lba=L[:nsid=N][:status=S], ` +
-      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], clear`,
+      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], ` +
+      `answer:op=O[:qid=Q][:dw=N:value=V[:mask=M]][:status=S][:result=R][:nth=N], clear`,
     'faults',
   );
 }
@@ -88,7 +101,7 @@ export function parseFault(spec: string): FaultRuleSpec {
   if (get('qid') !== undefined) r.qid = int(spec, 'qid', get('qid') as string, 0, 65535);
   if (get('nth') !== undefined) r.nth = int(spec, 'nth', get('nth') as string, 1, Number.MAX_SAFE_INTEGER);
   if (get('status') !== undefined) {
-    r.status = int(spec, 'status', get('status') as string, 1, 0x7fff, true);
+    r.status = int(spec, 'status', get('status') as string, kind === 'answer' ? 0 : 1, 0x7fff, true);
   }
   switch (kind) {
     case 'fail':
@@ -121,6 +134,20 @@ export function parseFault(spec: string): FaultRuleSpec {
     case 'resume':
       if (r.qid === undefined) throw bad(spec, `${kind} needs qid=Q`);
       break;
+    case 'answer': {
+      if (r.opcode === undefined) throw bad(spec, 'answer needs op=O (and qid=Q for one queue; 0 is the admin queue)');
+      const dw = get('dw');
+      if ((dw === undefined) !== (get('value') === undefined) || (get('mask') !== undefined && dw === undefined)) throw bad(spec, 'dw=N and value=V go together (mask=M with them)');
+      if (dw !== undefined) {
+        r.matchDword = int(spec, 'dw', dw, 0, 15);
+        r.matchValue = int(spec, 'value', get('value') as string, 0, 0xffffffff, true);
+        if (get('mask') !== undefined) r.matchMask = int(spec, 'mask', get('mask') as string, 0, 0xffffffff, true);
+      }
+      if (get('result') !== undefined) r.result = int(spec, 'result', get('result') as string, 0, 0xffffffff, true);
+      r.status ??= 0;
+      r.nth ??= 1;
+      break;
+    }
     case 'corrupt':
       if (get('lba') === undefined) throw bad(spec, 'corrupt needs lba=L');
       r.lba = int(spec, 'lba', get('lba') as string, 0, Number.MAX_SAFE_INTEGER);

@@ -145,6 +145,7 @@ class Controller final : private RegisterHost, private Pollable {
   bool completeDue(uint64_t now);
   void takeInjected();
   bool applyRuleBefore(FaultRule& r, const Command& cmd, Completion* out);
+  bool answerInjected(const Command& cmd, Completion* out);
   uint64_t sampleLatency();
   uint64_t nextPendingDue() const override;
   void abortPendingOf(uint16_t sqid, uint16_t status);

@@ -48,7 +48,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
       {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
       {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
       {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt},
-      {"remove", FaultKind::Remove}};
+      {"remove", FaultKind::Remove}, {"answer", FaultKind::Answer}};
   bool found = false;
   for (auto& [name, fk] : kinds) {
     if (kind == name) {
@@ -57,7 +57,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt or remove");
+    args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt, remove or answer");
     return false;
   }
   uint64_t nth = 1, lba = 0, nsid = 0, status = FaultRule{}.status, delay = 0, after = 0, byte = 0;
@@ -69,6 +69,14 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
       !configField(o, "opcode", 256, &opcode) || !configField(o, "qid", 65536, &qid) ||
       !configField(o, "byte", 4095, &byte))
     return false;
+  uint64_t matchDword = 16, matchValue = 0, matchMask = 0xFFFFFFFFu, result = 0;
+  if (!configField(o, "matchDword", 16, &matchDword) || !configField(o, "matchValue", 0xFFFFFFFFu, &matchValue) ||
+      !configField(o, "matchMask", 0xFFFFFFFFu, &matchMask) || !configField(o, "result", 0xFFFFFFFFu, &result))
+    return false;
+  r->matchDword = static_cast<uint32_t>(matchDword);
+  r->matchValue = static_cast<uint32_t>(matchValue);
+  r->matchMask = static_cast<uint32_t>(matchMask);
+  r->result = static_cast<uint32_t>(result);
   if (nth == 0) {
     args::rangeError(env, "fault rule nth must be >= 1");
     return false;

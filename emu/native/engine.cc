@@ -86,7 +86,7 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     Completion c;
     if (!abortRequests_.empty() && takeAbortRequest(sqid, cmd.cid)) {
       c.status = makeStatus(SCT_GENERIC, SC_ABORTED_BY_REQUEST, false);
-    } else {
+    } else if (!answerInjected(cmd, &c)) {
       c = sqid == ADMIN_QID ? executeAdmin(cmd) : executeIo(cmd);
     }
     if (c.status) {
@@ -102,6 +102,17 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     done++;
   }
   return done;
+}
+
+// An Answer fault rule (faults.h) replaces the command's execution with its completion.
+bool Controller::answerInjected(const Command& cmd, Completion* out) {
+  for (FaultRule& r : rules_) {
+    if (!answerMatches(r, cmd.sqe, cmd.sqid) || ++r.seen % r.nth != 0) continue;
+    out->status = r.status;
+    out->dw0 = r.result;
+    return true;
+  }
+  return false;
 }
 
 // Posts a CQE (4.6) into the slot at the CQ's tail, translated like any device write; a

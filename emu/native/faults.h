@@ -1,12 +1,13 @@
 // Fault injection rules and the timing model's parameters (see docs/EMULATOR.md).
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "spec/nvme.h"
 
 namespace phyr::emu {
 
-enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove };
+enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove, Answer };
 
 /** One fault injection rule. Filters (opcode, qid) apply to IO commands. */
 struct FaultRule {
@@ -22,7 +23,25 @@ struct FaultRule {
   uint64_t delayNs = 0;      // Delay
   uint64_t after = 0;        // Cfs, Remove: after this many more IO commands (0 = at once)
   uint64_t seen = 0;         // matching commands so far (device thread)
+  // Answer: admin or IO commands on `qid` with `opcode` (and, when matchDword is 0..15,
+  // (SQE dword N & matchMask) == matchValue) are not executed; they complete with `status`
+  // and dw0 = `result`. Lets a test break one rule of the specification at a time.
+  uint32_t matchDword = 16;  // 16: no dword is matched
+  uint32_t matchValue = 0, matchMask = 0xFFFFFFFFu;
+  uint32_t result = 0;
 };
+
+/** True when Answer rule `r` matches the command `sqe` fetched from `sqid`. */
+inline bool answerMatches(const FaultRule& r, const nvme::Sqe& sqe, uint16_t sqid) {
+  if (r.kind != FaultKind::Answer) return false;
+  if (r.qid >= 0 && r.qid != sqid) return false;
+  if (r.opcode >= 0 && r.opcode != static_cast<int32_t>(sqe.cdw0 & 0xFF)) return false;
+  if (r.matchDword > 15) return true;
+  uint32_t dw[16];
+  static_assert(sizeof dw == sizeof sqe, "an SQE is 16 dwords");
+  std::memcpy(dw, &sqe, sizeof dw);
+  return (dw[r.matchDword] & r.matchMask) == r.matchValue;
+}
 
 /** Timing model: latency, throughput caps, in-device concurrency cap. */
 struct TimingModel {
