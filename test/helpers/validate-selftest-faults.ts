@@ -71,6 +71,14 @@ export const PROVING_FAULTS: readonly ProvingFault[] = [
   f('errors.driver.invalid-opcode', 'answer:op=0x03', 'the reserved opcode 03h succeeds'),
   // CMB and SGL configurations
   f('dptr.cmb.data-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=100', 'the read into the CMB returns no data', CMB),
+  f('dptr.sgl.data-block-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=16', 'the read through one Data Block returns no data', SGL),
+  f('dptr.sgl.segment-chaining', 'answer:qid=1:op=0x02:dw=10:value=32', 'the read through chained segments returns no data', SGL),
+  f('dptr.sgl.bit-bucket-read', 'answer:qid=1:op=0x02:dw=10:value=48', 'the read with a bit bucket returns no data', SGL),
+  // SGL1 is SQE dwords 6..9; byte 15 (dword 9, bits 31:24) is the type (7:4) and subtype (3:0).
+  f('dptr.sgl.bit-bucket-in-write', 'answer:qid=1:op=0x01:dw=9:mask=0xff000000:value=0x30000000', 'a write through a Last Segment holding a bit bucket is accepted', SGL),
+  f('dptr.sgl.length-mismatch', 'answer:qid=1:op=0x02:dw=8:value=508', 'a Data Block 4 bytes short of the transfer is accepted', SGL),
+  f('dptr.sgl.segment-length-invalid', 'answer:qid=1:op=0x02:dw=8:value=24', 'a Last Segment of 24 bytes is accepted', SGL),
+  f('dptr.sgl.offset-subtype', 'answer:qid=1:op=0x02:dw=9:mask=0xff000000:value=0x01000000', 'a Data Block with the Offset subtype is accepted', SGL),
   f('dptr.sgl.type-invalid', 'answer:qid=1:op=0x02:dw=9:mask=0xf0000000:value=0x40000000', 'a Keyed Data Block descriptor over PCIe is accepted', SGL),
 ];
 
