@@ -4,7 +4,6 @@
 import { NVME } from '../../../spec/nvme';
 import { formatNvmSqe } from '../../../drivers/nvme';
 import { NvmeUsageError } from '../args';
-import { cHex } from '../hex';
 import { idNsJson } from '../structures/id-ns';
 import { FORCE_OPTION, NAMESPACE_OPTION, num, requireNsid, type Subcommand } from '../subcommand';
 
@@ -105,8 +104,9 @@ export const dsm: Subcommand = {
     if (!blocks.length || blocks.length !== slbs.length) throw new NvmeUsageError('No range definition provided: --blocks and --slbs need the same number of entries');
     if (blocks.length > 256) throw new NvmeUsageError(`${blocks.length} ranges: Dataset Management takes at most 256`);
     if (ctx.values.ad !== true) throw new NvmeUsageError('phyr sends Dataset Management with the deallocate attribute only: add --ad (-d)');
+    // One Dataset Management command per range (the namespace API's deallocate); nvme-cli sends one for all.
     for (let i = 0; i < blocks.length; i++) await ns.deallocate(slbs[i], blocks[i]);
-    ctx.io.out(`NVMe DSM: success (${blocks.length} range${blocks.length === 1 ? '' : 's'}, nsid ${cHex(ns.nsid)})`);
+    ctx.io.out('NVMe DSM: success');
     return 0;
   },
 };
