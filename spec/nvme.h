@@ -18,6 +18,9 @@
   X(REG_CC, 0x14) X(REG_CSTS, 0x1C) X(REG_NSSR, 0x20) X(REG_AQA, 0x24)                 \
   X(REG_ASQ, 0x28) X(REG_ACQ, 0x30) X(REG_CMBLOC, 0x38) X(REG_CMBSZ, 0x3C)             \
   X(REG_BPINFO, 0x40) X(REG_CMBMSC, 0x50) X(REG_CMBSTS, 0x58) X(REG_DOORBELLS, 0x1000) \
+  X(REG_BPRSEL, 0x44) X(REG_BPMBL, 0x48) X(REG_CRTO, 0x68) X(REG_PMRCAP, 0xE00)        \
+  X(REG_PMRCTL, 0xE04) X(REG_PMRSTS, 0xE08) X(REG_PMREBS, 0xE0C) X(REG_PMRSWTP, 0xE10) \
+  X(REG_PMRMSCL, 0xE14) X(REG_PMRMSCU, 0xE18)                                          \
   /* CAP fields (3.1.1): bit shifts and masks */                                       \
   X(CAP_MQES_MASK, 0xFFFF) X(CAP_CQR_SHIFT, 16) X(CAP_TO_SHIFT, 24)                    \
   X(CAP_DSTRD_SHIFT, 32) X(CAP_NSSRS_SHIFT, 36) X(CAP_CSS_SHIFT, 37)                   \
@@ -71,6 +74,21 @@
   X(FEAT_ARBITRATION, 0x01) X(FEAT_POWER_MANAGEMENT, 0x02)                             \
   X(FEAT_VOLATILE_WRITE_CACHE, 0x06) X(FEAT_NUMBER_OF_QUEUES, 0x07)                    \
   X(FEAT_INTERRUPT_COALESCING, 0x08) X(FEAT_ASYNC_EVENT_CONFIG, 0x0B)                  \
+  X(FEAT_LBA_RANGE_TYPE, 0x03) X(FEAT_TEMPERATURE_THRESHOLD, 0x04)                     \
+  X(FEAT_ERROR_RECOVERY, 0x05) X(FEAT_INTERRUPT_VECTOR_CONFIG, 0x09)                   \
+  X(FEAT_WRITE_ATOMICITY, 0x0A) X(FEAT_AUTONOMOUS_POWER_STATE, 0x0C)                   \
+  X(FEAT_HOST_MEMORY_BUFFER, 0x0D) X(FEAT_TIMESTAMP, 0x0E) X(FEAT_KEEP_ALIVE_TIMER, 0x0F) \
+  X(FEAT_HOST_THERMAL_MANAGEMENT, 0x10) X(FEAT_NON_OPERATIONAL_POWER_STATE, 0x11)      \
+  X(FEAT_READ_RECOVERY_LEVEL, 0x12) X(FEAT_PLM_CONFIG, 0x13) X(FEAT_PLM_WINDOW, 0x14)  \
+  X(FEAT_LBA_STATUS_INTERVAL, 0x15) X(FEAT_HOST_BEHAVIOR, 0x16) X(FEAT_SANITIZE, 0x17) \
+  X(FEAT_ENDURANCE_EVENT_CONFIG, 0x18) X(FEAT_IO_COMMAND_SET_PROFILE, 0x19)            \
+  X(FEAT_SPINUP_CONTROL, 0x1A) X(FEAT_FDP, 0x1D) X(FEAT_FDP_EVENTS, 0x1E)              \
+  X(FEAT_ENHANCED_CTRL_METADATA, 0x7D) X(FEAT_CTRL_METADATA, 0x7E)                     \
+  X(FEAT_NS_METADATA, 0x7F) X(FEAT_SOFTWARE_PROGRESS, 0x80) X(FEAT_HOST_IDENTIFIER, 0x81) \
+  X(FEAT_RESERVATION_MASK, 0x82) X(FEAT_RESERVATION_PERSISTENCE, 0x83)                 \
+  X(FEAT_NS_WRITE_PROTECT, 0x84)                                                       \
+  /* Get Features with SEL 3, supported capabilities: DW0 bits (5.13)  */            \
+  X(FEAT_CAP_SAVEABLE, 0x1) X(FEAT_CAP_PER_NAMESPACE, 0x2) X(FEAT_CAP_CHANGEABLE, 0x4) \
   /* Log page identifiers (5.14.1) */                                                  \
   X(LOG_ERROR, 0x01) X(LOG_SMART, 0x02) X(LOG_FIRMWARE_SLOT, 0x03)                     \
   /* Status code types (4.6.1.2) */                                                    \

@@ -30,3 +30,7 @@ export type { IdentifyController, IdentifyNamespace, LbaFormat, PowerState } fro
 export type { DataPointerCaps, DataPointerDecision, QueuePairStats } from './native';
 export { NVME } from '../../spec/nvme';
 export { nvmeNative } from './native';
+export { adminWithData, formatNvmSqe, getFeaturesSqe, getLogPageSqe, setFeaturesSqe } from './admin-data';
+export type { AdminDataResult, AdminRunner } from './admin-data';
+export { adminSqe, identifySqe } from './admin';
+export type { AdminFields } from './admin';

@@ -29,7 +29,7 @@ test('setup: phyr list shows every controller, its driver and why it is or is no
   const r = phyr('list');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`${TARGET.replace(/\./g, '\\.')}\\s+1b36:0010\\s+.*vfio-pci\\s+\\d+\\s+(yes|no: IOMMU group)`));
-  assert.match(r.stdout, new RegExp(`${KERNEL_OWNED.replace(/\./g, '\\.')}\\s+1b36:0010\\s+QEMU NVMe Ctrl\\s+phyr-vm-3\\s+nvme\\s+\\d+\\s+no: bound to nvme: run \`phyr setup --bind`));
+  assert.match(r.stdout, new RegExp(`${KERNEL_OWNED.replace(/\./g, '\\.')}\\s+1b36:0010\\s+QEMU NVMe Ctrl\\s+phyr-vm-3\\s+\\S+\\s+nvme\\s+\\d+\\s+no: bound to nvme: run \`phyr setup --bind`));
   assert.match(r.stdout, /VFIO: VFIO legacy container \(type1 IOMMU\)/);
   const j = JSON.parse(phyr('list', '--json').stdout);
   assert.equal(j.controllers.length, VM_TIER_CONTROLLERS.length);
