@@ -47,6 +47,9 @@ function tapCounts({ out, status }) {
   return { passed: Number(m[2]), failed };
 }
 
+// The kernel series the `vm` tier boots (the release's default).
+const DEFAULT_KERNEL = defaultKernelSeries();
+
 const tiers = [
   {
     name: 'layout',
@@ -101,29 +104,10 @@ const tiers = [
     // (test/fuzz/run.js); a crash, leak, hang or runaway memory is a failed test.
     run: () => plainCounts(run(process.execPath, [path.join(ROOT, 'test', 'fuzz', 'run.js')], { timeoutMs: 15 * 60 * 1000 })),
   },
-  {
-    name: 'vm',
-    why: vmMissing,
-    // One guest boot: QEMU's NVMe controllers behind the kernel's real VFIO (test/vm/).
-    run: () => {
-      const built = run(bin('tsc'), ['-p', 'test/vm/tsconfig.json']);
-      if (built.status !== 0) return { passed: 0, failed: 1, note: 'test/vm did not compile' };
-      // The guest mounts its own /tmp over the host root it shares, so a package cloned
-      // under /tmp would be invisible there: run the tier from a copy under /var/tmp.
-      let cwd = ROOT;
-      if (ROOT === '/tmp' || ROOT.startsWith('/tmp/')) {
-        cwd = fs.mkdtempSync('/var/tmp/phyr-vm-tier-');
-        console.log(`vm tier: the package is under /tmp; running the tier from a copy in ${cwd}`);
-        const copied = run('cp', ['-a', `${ROOT}/.`, cwd]);
-        if (copied.status !== 0) return { passed: 0, failed: 1, note: 'could not copy the package out of /tmp' };
-      }
-      try {
-        return plainCounts(run(process.execPath, [path.join(cwd, 'build', 'vm-ts', 'test', 'vm', 'runner.js')], { cwd, timeoutMs: 20 * 60 * 1000 }));
-      } finally {
-        if (cwd !== ROOT) fs.rmSync(cwd, { recursive: true, force: true });
-      }
-    },
-  },
+  // The VM tier once per kernel: the release's default kernel and its 6.12 package, so
+  // phyr is proven against the kernel's VFIO as it is today. Each boots the guest once.
+  vmTier('vm', DEFAULT_KERNEL, 'the release\'s default kernel (linux-image-amd64)'),
+  vmTier('vm-6.12', '6.12', "the release's 6.12 kernel package (linux-image-6.12-amd64)"),
 ];
 
 // The fuzz tier needs clang with its sanitizer and libFuzzer runtimes (Debian 12: the
@@ -137,19 +121,61 @@ function fuzzMissing() {
   return null;
 }
 
-// The VM tier needs QEMU, a Debian kernel with modules and a static busybox (tools/vm).
-function vmMissing() {
+// The kernel series linux-image-amd64 depends on (Debian 12: 6.1), from dpkg; 6.1 without it.
+function defaultKernelSeries() {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Depends}', 'linux-image-amd64'], { encoding: 'utf8' });
+  const m = /linux-image-(\d+\.\d+)[.-]/.exec(r.stdout ?? '');
+  return m ? m[1] : '6.1';
+}
+
+// True when kernel `version` is `series` or starts with it at a field boundary (as
+// tools/vm/prereqs.ts kernelMatches: 6.1 matches 6.1.0-57-amd64, not 6.12.117+deb12-amd64).
+const kernelMatches = (version, series) => version === series || (version.startsWith(series) && /^[.+-]/.test(version.slice(series.length)));
+
+// The tier that boots the newest installed kernel of `series` (PHYR_VM_KERNEL for the runner).
+function vmTier(name, series, what) {
+  return {
+    name,
+    why: () => vmMissing(series, what),
+    run: () => {
+      const built = run(bin('tsc'), ['-p', 'test/vm/tsconfig.json']);
+      if (built.status !== 0) return { passed: 0, failed: 1, note: 'test/vm did not compile' };
+      // The guest mounts its own /tmp over the host root it shares, so a package cloned
+      // under /tmp would be invisible there: run the tier from a copy under /var/tmp.
+      let cwd = ROOT;
+      if (ROOT === '/tmp' || ROOT.startsWith('/tmp/')) {
+        cwd = fs.mkdtempSync('/var/tmp/phyr-vm-tier-');
+        console.log(`vm tier: the package is under /tmp; running the tier from a copy in ${cwd}`);
+        const copied = run('cp', ['-a', `${ROOT}/.`, cwd]);
+        if (copied.status !== 0) return { passed: 0, failed: 1, note: 'could not copy the package out of /tmp' };
+      }
+      try {
+        const r = plainCounts(run(process.execPath, [path.join(cwd, 'build', 'vm-ts', 'test', 'vm', 'runner.js')], { cwd, timeoutMs: 30 * 60 * 1000, env: { PHYR_VM_KERNEL: series } }));
+        return { ...r, note: [`kernel ${series}`, r.note].filter(Boolean).join('; ') };
+      } finally {
+        if (cwd !== ROOT) fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+// The VM tier needs QEMU, a Debian kernel of `series` with modules (xz/zstd to decompress
+// compressed ones) and a static busybox (tools/vm).
+function vmMissing(series, what) {
   const missing = [];
   if (!which('qemu-system-x86_64')) missing.push('qemu-system-x86');
   let kernels = [];
   try {
-    kernels = fs.readdirSync('/boot').filter((n) => n.startsWith('vmlinuz-') && fs.existsSync(`/lib/modules/${n.slice(8)}/modules.dep`));
+    kernels = fs
+      .readdirSync('/boot')
+      .filter((n) => n.startsWith('vmlinuz-') && kernelMatches(n.slice(8), series) && fs.existsSync(`/lib/modules/${n.slice(8)}/modules.dep`));
   } catch {
     /* no /boot */
   }
-  if (!kernels.length) missing.push('linux-image-amd64');
+  if (!kernels.length) missing.push(`a ${series} kernel with its modules, ${what}`);
   if (!['/bin/busybox', '/usr/bin/busybox'].some((p) => fs.existsSync(p))) missing.push('busybox-static');
-  if (missing.length) return `missing ${missing.join(', ')}: apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static`;
+  if (!which('xz') || !which('zstd')) missing.push('xz-utils and zstd (compressed kernel modules)');
+  if (missing.length) return `missing ${missing.join(', ')}: apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 linux-image-6.12-amd64 xz-utils zstd busybox-static`;
   if (!fs.existsSync(path.join(ROOT, 'build', 'Release', 'phyr.node'))) return 'the addon is not built: run npm install';
   return null;
 }

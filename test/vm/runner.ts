@@ -1,7 +1,8 @@
 // The VM tier on the host: boots the testbed once with the tier's controllers, runs the
 // in-guest suite in one node process, and reads its results back through the share.
 // Ends with "N passed, N failed" (the guest's count, plus 1 failure if the guest failed
-// without reporting).
+// without reporting). PHYR_VM_KERNEL picks the kernel (a version or a prefix such as 6.12;
+// default: the newest in /boot the testbed can boot).
 //   node build/vm-ts/test/vm/runner.js [FILTER]
 import * as fs from 'fs';
 import * as os from 'os';
@@ -38,6 +39,8 @@ async function main(): Promise<number> {
       hugepages: VM_TIER_HUGEPAGES,
       timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 900),
       collect: ['results.json'],
+      kernelVersion: process.env.PHYR_VM_KERNEL || undefined,
+      onNotice: (text) => console.log(`vm tier: ${text}`),
     });
   let boots = 1;
   let r;
@@ -60,7 +63,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const { passed, failed } = JSON.parse(json) as { passed: number; failed: number };
-  console.log(`vm tier: ${boots} guest boot${boots > 1 ? 's' : ''}, ${minutes} min, guest exit ${r.status}`);
+  console.log(`vm tier: ${boots} guest boot${boots > 1 ? 's' : ''} of kernel ${r.kernelVersion}, ${minutes} min, guest exit ${r.status}`);
   const extra = r.status !== 0 && failed === 0 ? 1 : 0;
   console.log(`${passed} passed, ${failed + extra} failed`);
   return failed + extra === 0 ? 0 : 1;

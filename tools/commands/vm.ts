@@ -2,7 +2,7 @@
 // runs one command inside it, returning its output and exit status.
 import { parseArgs } from 'node:util';
 import { PhyrError } from '../../lib/errors';
-import { parseNvmeSpec, runVm } from '../vm';
+import { APT_INSTALL, parseNvmeSpec, runVm } from '../vm';
 
 export const summary = 'boot a QEMU guest with NVMe controllers behind VFIO and run a command in it';
 
@@ -24,7 +24,13 @@ options:
                       backing=file|null  sparse file per namespace (default) or null device
                       file=PATH       existing image for namespace 1
                       driver=vfio-pci|nvme|none  what the guest binds it to (default vfio-pci)
+                      hotplug         behind its own PCIe root port (can be unplugged)
+                      NAME=VALUE      any further QEMU nvme property, passed through
+                                      (e.g. msix_qsize=1; list: qemu-system-x86_64 -device nvme,help)
                     Controllers sit at 0000:00:10.0, 0000:00:11.0, ... in order.
+  --kernel VERSION  boot /boot/vmlinuz-VERSION; a prefix such as 6.12 takes the newest
+                    that matches (default: the newest in /boot the testbed can boot:
+                    its modules installed, .ko, .ko.gz, .ko.xz or .ko.zst)
   --timeout S       limit for the whole run, boot included (default 600); QEMU is killed after
   --accel tcg|kvm   CPU emulation (default tcg; kvm hangs at boot on some hosts)
   --memory MIB      guest memory (default 2048)
@@ -32,7 +38,7 @@ options:
   --hugepages N     2 MiB hugepages reserved in the guest (default 64)
   -h, --help        this help
 
-Needs: ${'apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static'}`;
+Needs: ${APT_INSTALL}`;
 
 // Bounded so a typo cannot become a 30-year timer (setTimeout takes at most 2^31 - 1 ms)
 // or a guest QEMU cannot allocate.
@@ -54,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       memory: { type: 'string' },
       cpus: { type: 'string' },
       hugepages: { type: 'string' },
+      kernel: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -81,7 +88,10 @@ export async function run(argv: string[]): Promise<number> {
     memoryMiB,
     cpus: positiveInt(values.cpus, '--cpus', 2, 256),
     hugepages,
+    kernelVersion: values.kernel,
+    onNotice: (text: string) => console.error(`phyr vm: ${text}`),
   };
+  if (values.kernel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.+_~-]*$/.test(values.kernel)) throw new PhyrError('PHYR_VM_USAGE', `--kernel '${values.kernel}' is not a kernel version: give one from /boot/vmlinuz-VERSION, e.g. 6.12 or 6.1.0-57-amd64`);
   const result = await runVm(options);
   if (process.env.PHYR_VM_VERBOSE) console.error(`phyr vm: exit ${result.status} after ${result.seconds.toFixed(1)} s`);
   return result.status;

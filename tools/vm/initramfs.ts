@@ -1,5 +1,6 @@
 // Builds the testbed's initramfs: a static busybox, the kernel modules needed to mount the
-// host's root over 9p (virtio PCI + 9p, with their dependencies from modules.dep), and a
+// host's root over 9p (virtio PCI + 9p, with their dependencies from modules.dep; compressed
+// ones decompressed, tools/vm/modules.ts), and a
 // small /init that mounts the host root read-only, mounts the results share and runs the
 // per-run script from it in a chroot. The archive is cached under build/vm and rebuilt
 // when any input (kernel version, module files, busybox, init script) changes.
@@ -7,50 +8,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { PhyrError } from '../../lib/errors';
 import { cpioArchive, dir, file, symlink, type CpioEntry } from './cpio';
+import { moduleCompression, moduleLoadOrder, parseModulesDep, readBuiltin, readModule, ROOT_MODULES, uncompressedName } from './modules';
 import type { Prereqs } from './prereqs';
-
-/** Modules /init loads before mounting the host root (dependencies are added). */
-export const ROOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p'];
-
-/** Parses modules.dep into module path -> dependency paths. */
-export function parseModulesDep(text: string): Map<string, string[]> {
-  const deps = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    deps.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim().split(/\s+/).filter(Boolean));
-  }
-  return deps;
-}
-
-const moduleName = (p: string): string => path.basename(p).replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_');
-
-/**
- * The module files to load for `wanted`, dependencies first. A wanted module absent from
- * modules.dep is assumed built in (listed in modules.builtin) or reported.
- */
-export function moduleLoadOrder(deps: Map<string, string[]>, wanted: string[], builtin: Set<string> = new Set()): string[] {
-  const byName = new Map<string, string>();
-  for (const p of deps.keys()) byName.set(moduleName(p), p);
-  const order: string[] = [];
-  const visit = (p: string, seen: Set<string>): void => {
-    if (order.includes(p)) return;
-    if (seen.has(p)) throw new PhyrError('PHYR_VM_MODULES', `modules.dep has a dependency cycle through ${p}`);
-    seen.add(p);
-    for (const d of deps.get(p) ?? []) visit(d, seen);
-    order.push(p);
-  };
-  for (const w of wanted) {
-    const p = byName.get(w.replace(/-/g, '_'));
-    if (p) visit(p, new Set());
-    else if (!builtin.has(w.replace(/-/g, '_'))) {
-      throw new PhyrError('PHYR_VM_MODULES', `kernel module ${w} is neither in modules.dep nor built in: reinstall linux-image-amd64`);
-    }
-  }
-  return order;
-}
 
 /** Stage one: runs as PID 1 from the initramfs. */
 export const INIT_SCRIPT = `#!/bin/busybox sh
@@ -82,16 +42,8 @@ $B poweroff -f
 /** The cached initramfs for these prerequisites, building it when needed. */
 export function ensureInitramfs(pre: Prereqs, cacheDir: string): string {
   const deps = parseModulesDep(fs.readFileSync(path.join(pre.modulesDir, 'modules.dep'), 'utf8'));
-  let builtin = new Set<string>();
-  try {
-    builtin = new Set(fs.readFileSync(path.join(pre.modulesDir, 'modules.builtin'), 'utf8').split('\n').filter(Boolean).map(moduleName));
-  } catch {
-    /* no list: every module must be loadable */
-  }
-  const order = moduleLoadOrder(deps, ROOT_MODULES, builtin);
-  for (const m of order) {
-    if (!m.endsWith('.ko')) throw new PhyrError('PHYR_VM_MODULES', `kernel module ${m} is compressed; the testbed loads only uncompressed .ko files`);
-  }
+  const order = moduleLoadOrder(deps, ROOT_MODULES, readBuiltin(pre.modulesDir));
+  for (const m of order) moduleCompression(m); // an unknown suffix is refused before any file is read
   const hash = crypto.createHash('sha256');
   hash.update(INIT_SCRIPT).update(pre.kernelVersion);
   for (const f of [pre.busybox, ...order.map((m) => path.join(pre.modulesDir, m))]) {
@@ -103,11 +55,13 @@ export function ensureInitramfs(pre: Prereqs, cacheDir: string): string {
 
   const entries: CpioEntry[] = [dir('bin'), dir('proc'), dir('sys'), dir('dev'), dir('root'), dir('modules')];
   entries.push(file('bin/busybox', fs.readFileSync(pre.busybox), 0o755), symlink('bin/sh', 'busybox'));
-  for (const m of order) entries.push(file(`modules/${path.basename(m)}`, fs.readFileSync(path.join(pre.modulesDir, m))));
-  entries.push(file('modules.order', Buffer.from(order.map((m) => path.basename(m)).join('\n') + '\n')));
+  for (const m of order) entries.push(file(`modules/${uncompressedName(m)}`, readModule(path.join(pre.modulesDir, m))));
+  entries.push(file('modules.order', Buffer.from(order.map(uncompressedName).join('\n') + '\n')));
   entries.push(file('init', Buffer.from(INIT_SCRIPT), 0o755));
   fs.mkdirSync(cacheDir, { recursive: true });
-  for (const old of fs.readdirSync(cacheDir)) if (old.startsWith('initramfs-')) fs.rmSync(path.join(cacheDir, old), { force: true });
+  // Older archives for this kernel go; other kernels' stay (the VM tier boots two in turn).
+  const prefix = `initramfs-${pre.kernelVersion}-`;
+  for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(prefix) && /^[0-9a-f]{12}\.cpio\.gz$/.test(old.slice(prefix.length))) fs.rmSync(path.join(cacheDir, old), { force: true });
   const tmp = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, zlib.gzipSync(cpioArchive(entries)));
   fs.renameSync(tmp, out);

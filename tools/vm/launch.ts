@@ -13,8 +13,9 @@ import * as path from 'path';
 import { StringDecoder } from 'string_decoder';
 import { PhyrError } from '../../lib/errors';
 import { ensureInitramfs } from './initramfs';
-import { nvmeQemuArgs, type NvmeControllerSpec, type PlacedController } from './nvme-spec';
+import { checkQemuProperties, nvmeQemuArgs, type NvmeControllerSpec, type PlacedController } from './nvme-spec';
 import { findPrereqs, type Prereqs } from './prereqs';
+import { qemuNvmeProperties } from './qemu-properties';
 
 /** What to boot and run. */
 export interface VmOptions {
@@ -44,6 +45,13 @@ export interface VmOptions {
   qemu?: string;
   /** A QMP monitor on this unix socket path (for device_del and other monitor commands). */
   qmpSocket?: string;
+  /**
+   * The kernel to boot: a version in /boot or a prefix of one (`6.12`: the newest that
+   * matches). Default: the newest in /boot the testbed can boot.
+   */
+  kernelVersion?: string;
+  /** Receives one line saying which kernel boots and why (default: nowhere). */
+  onNotice?: (text: string) => void;
 }
 
 /** What came back. */
@@ -56,6 +64,8 @@ export interface VmResult {
   controllers: PlacedController[];
   /** Contents of the `collect` files that exist. */
   files: Record<string, string>;
+  /** The kernel version that booted. */
+  kernelVersion: string;
 }
 
 const BEGIN = '@@PHYR-VM-BEGIN@@';
@@ -119,9 +129,13 @@ function qemuArgs(pre: Prereqs, initrd: string, share: string, o: Required<Pick<
 /** Boots the testbed, runs the command, powers off, and returns the command's result. */
 export async function runVm(options: VmOptions): Promise<VmResult> {
   if (!options.command.length) throw new PhyrError('PHYR_VM_USAGE', 'no command to run in the guest: phyr vm [options] -- COMMAND...');
-  const pre = findPrereqs();
+  const pre = findPrereqs({ kernelVersion: options.kernelVersion });
   const workDir = path.resolve(options.workDir ?? process.env.PHYR_VM_DIR ?? path.join(PACKAGE_ROOT, 'build', 'vm'));
   if (workDir === '/tmp' || workDir.startsWith('/tmp/')) throw new PhyrError('PHYR_VM_USAGE', `the testbed's work directory ${workDir} must not be under /tmp (the guest mounts its own /tmp)`);
+  const qemu = options.qemu ?? pre.qemu;
+  // Only a spec that passes QEMU properties through needs QEMU's list (asking starts QEMU).
+  if ((options.nvme ?? []).some((s) => s.qemu && Object.keys(s.qemu).length)) checkQemuProperties(options.nvme ?? [], qemuNvmeProperties(qemu, workDir));
+  options.onNotice?.(pre.kernelReason);
   const initrd = ensureInitramfs(pre, workDir);
   fs.mkdirSync(path.join(workDir, 'runs'), { recursive: true });
   const share = fs.mkdtempSync(path.join(workDir, 'runs', 'run-'));
@@ -144,7 +158,7 @@ export async function runVm(options: VmOptions): Promise<VmResult> {
     );
     const args = qemuArgs(pre, initrd, share, { accel: options.accel ?? 'tcg', memoryMiB: options.memoryMiB ?? 2048, cpus: options.cpus ?? 2 }, nvme.args);
     if (options.qmpSocket) args.push('-qmp', `unix:${options.qmpSocket},server=on,wait=off`);
-    const { output, console: consoleLog, timedOut, signal } = await runQemu(options.qemu ?? pre.qemu, args, (options.timeoutSeconds ?? 600) * 1000, options.onOutput ?? ((s) => process.stdout.write(s)));
+    const { output, console: consoleLog, timedOut, signal } = await runQemu(qemu, args, (options.timeoutSeconds ?? 600) * 1000, options.onOutput ?? ((s) => process.stdout.write(s)));
     const seconds = (Date.now() - t0) / 1000;
     if (signal) throw new PhyrError('PHYR_VM_INTERRUPTED', `the guest was stopped by ${signal}; QEMU was killed`);
     if (timedOut) throw new PhyrError('PHYR_VM_TIMEOUT', `the guest did not finish within ${options.timeoutSeconds ?? 600} s; QEMU was killed (raise --timeout). Console tail:\n${tail(consoleLog)}`);
@@ -163,7 +177,7 @@ export async function runVm(options: VmOptions): Promise<VmResult> {
         /* not written */
       }
     }
-    return { status: Number(statusText), output, seconds, controllers: nvme.placed, files };
+    return { status: Number(statusText), output, seconds, controllers: nvme.placed, files, kernelVersion: pre.kernelVersion };
   } finally {
     if (!process.env.PHYR_VM_KEEP) {
       fs.rmSync(share, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 // Parses `--nvme` controller descriptions for the testbed and turns them into QEMU
 // arguments. One option describes one controller:
 //   size=64M,ns=2,lbads=9:12,mdts=3,qpairs=8,cmb=16M,backing=file|null,file=PATH,driver=vfio-pci|nvme|none,hotplug
+// and any further QEMU nvme device property as name=value (e.g. msix_qsize=1), passed
+// through once QEMU's own list (qemu-properties.ts) has it.
 // Controllers sit on the root bus at fixed slots (0x10 + index), so their PCI addresses
 // are known before boot: the first is 0000:00:10.0. A `hotplug` controller sits behind its
 // own PCIe root port in that slot instead (devices on the root bus cannot be unplugged); the
@@ -31,6 +33,11 @@ export interface NvmeControllerSpec {
   driver: 'vfio-pci' | 'nvme' | 'none';
   /** Behind its own hotplug-capable PCIe root port (so device_del can remove it). */
   hotplug?: boolean;
+  /**
+   * Further QEMU `nvme` device properties, passed through as written (e.g. msix_qsize=1).
+   * Names are checked against QEMU's own list before boot (checkQemuProperties).
+   */
+  qemu?: Record<string, string>;
 }
 
 /** A controller placed on the guest's PCI bus. */
@@ -40,6 +47,17 @@ export interface PlacedController extends NvmeControllerSpec {
 }
 
 const KEYS = ['size', 'ns', 'lbads', 'mdts', 'qpairs', 'cmb', 'backing', 'file', 'driver', 'hotplug'];
+/** QEMU's names for properties the testbed's own keys set: accepted as those keys. */
+const QEMU_ALIASES: Record<string, string> = { max_ioqpairs: 'qpairs', cmb_size_mb: 'cmb' };
+/** QEMU properties the testbed sets itself and a spec may not: why not. */
+const QEMU_RESERVED: Record<string, string> = {
+  id: 'the controller is nvme<index> (device_del uses it)',
+  serial: 'the controller is phyr-vm-<index> (the tests find it by that)',
+  addr: 'controllers take slots 0x10, 0x11, ... in order',
+  bus: 'the root bus, or its own root port with hotplug',
+  drive: 'namespaces are nvme-ns devices (ns=, size=, backing=)',
+};
+const QEMU_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 const FIRST_SLOT = 0x10;
 const MAX_CONTROLLERS = 12;
 
@@ -62,9 +80,18 @@ export function parseNvmeSpec(text: string): NvmeControllerSpec {
   const spec: NvmeControllerSpec = { size: 64 * 2 ** 20, namespaces: 1, lbads: [9], cmbMiB: 0, backing: 'file', driver: 'vfio-pci' };
   for (const part of text.split(',').filter(Boolean)) {
     const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
-    if (!KEYS.includes(key)) throw new PhyrError('PHYR_VM_SPEC', `unknown --nvme key '${key}': keys are ${KEYS.join(', ')}`);
+    const given = eq < 0 ? part : part.slice(0, eq);
+    let value = eq < 0 ? '' : part.slice(eq + 1);
+    const key = Object.hasOwn(QEMU_ALIASES, given) ? QEMU_ALIASES[given] : given;
+    if (given === 'cmb_size_mb') value = `${value}M`;
+    if (Object.hasOwn(QEMU_RESERVED, key)) throw new PhyrError('PHYR_VM_SPEC', `--nvme cannot set QEMU's '${key}': ${QEMU_RESERVED[key]}`);
+    if (!KEYS.includes(key)) {
+      // Not one of the testbed's keys: a QEMU nvme property, checked against QEMU's list
+      // before boot (a property always has a value).
+      if (!QEMU_NAME.test(key) || eq < 0 || value === '') throw new PhyrError('PHYR_VM_SPEC', `unknown --nvme key '${part}': keys are ${KEYS.join(', ')}, or a QEMU nvme property as name=value`);
+      spec.qemu = { ...spec.qemu, [key]: value };
+      continue;
+    }
     if (key === 'size') spec.size = parseSize(value, 'size');
     else if (key === 'ns') spec.namespaces = intIn(value, 'ns', 1, 32);
     else if (key === 'lbads') spec.lbads = value.split(':').map((v) => intIn(v, 'lbads', 9, 12));
@@ -91,6 +118,21 @@ export function parseNvmeSpec(text: string): NvmeControllerSpec {
   return spec;
 }
 
+/**
+ * Refuses a passed-through property QEMU's nvme device does not have, listing the
+ * testbed's keys and QEMU's properties (`known`, from qemuNvmeProperties).
+ */
+export function checkQemuProperties(specs: NvmeControllerSpec[], known: readonly string[]): void {
+  const names = new Set(known);
+  for (const spec of specs) {
+    for (const key of Object.keys(spec.qemu ?? {})) {
+      if (names.has(key)) continue;
+      const qemuKeys = known.filter((k) => !Object.hasOwn(QEMU_RESERVED, k) && !Object.hasOwn(QEMU_ALIASES, k) && !KEYS.includes(k));
+      throw new PhyrError('PHYR_VM_SPEC', `unknown --nvme key '${key}': the testbed's keys are ${KEYS.join(', ')}; QEMU's nvme properties (qemu-system-x86_64 -device nvme,help) are ${qemuKeys.join(', ')}`);
+    }
+  }
+}
+
 /** Where controller `index` sits on the guest's root bus. */
 export const controllerBdf = (index: number): string => `0000:00:${(FIRST_SLOT + index).toString(16).padStart(2, '0')}.0`;
 
@@ -115,6 +157,7 @@ export function nvmeQemuArgs(specs: NvmeControllerSpec[], imageDir: string): { a
     if (spec.mdts !== undefined) props.push(`mdts=${spec.mdts}`);
     if (spec.maxQueuePairs !== undefined) props.push(`max_ioqpairs=${spec.maxQueuePairs}`);
     if (spec.cmbMiB) props.push(`cmb_size_mb=${spec.cmbMiB}`);
+    for (const [k, v] of Object.entries(spec.qemu ?? {})) props.push(`${k}=${v}`);
     args.push('-device', props.join(','));
     for (let n = 1; n <= spec.namespaces; n++) {
       const node = `nvme${c}n${n}`;
