@@ -179,3 +179,8 @@ t.test('without a TARGET, /dev/nvmeXnY resolves through sysfs; a kernel-driven c
   t.match(cfg.notices, [/resolved through sysfs to the controller 0000:01:00\.0, namespace 3/]);
   t.throws(() => parseBenchArgs(['--filename=/dev/nvme5n1', '--name=j'], {}, { sysfsRoot: vfio }), /the kernel has no namespace nvme5n1/);
 });
+
+t.test('job options are reported under fio\'s own names, not the alias written', async (t) => {
+  // fio 3.33 reports `blocksize=8k` as "bs" and `readwrite=` as "rw".
+  t.same(parseBenchArgs(['--name=j', '--blocksize=8k', '--readwrite=randread', '--iodepth_low=2']).jobs[0].written, { name: 'j', bs: '8k', rw: 'randread', iodepth_low: '2' });
+});
