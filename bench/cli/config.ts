@@ -5,7 +5,9 @@ import { parseEmuTarget } from '../../emu/target';
 import { targetKind } from '../../targets';
 import { JOB_FILE_MAX_BYTES, readBoundedTextFile } from '../../lib/files';
 import { BenchConfigError, BenchOptionError } from './errors';
-import { parseJobFile } from './jobfile';
+import { parseJobFile, type JobFileHost } from './jobfile';
+import { resolveKernelNamespaces } from './kernel-node';
+import type { ApplyContext } from './option-types';
 import { cloneJob, defaultJob, defaultRunOptions, type JobSpec, type RunOptions } from './job';
 import { lookupOption } from './options';
 
@@ -25,6 +27,19 @@ export interface BenchConfig {
    * sections, key and value as written.
    */
   globalOptions: Record<string, string>;
+  /**
+   * One line per option that phyr replaced or that has no meaning on its loop (a kernel
+   * engine, /dev/nvmeXnY, hipri, ...), saying what phyr did; each line once.
+   */
+  notices: string[];
+  /** --showcmd: each job file as command-line options (`phyr bench --k=v ...`). */
+  commandLines: string[];
+}
+
+/** What parsing may read from the host (tests inject fakes). */
+export interface BenchHost extends JobFileHost {
+  /** Root of sysfs, where filename=/dev/nvmeXnY resolves (default /sys). */
+  sysfsRoot?: string;
 }
 
 /** The largest job file accepted (bytes); larger ones, and anything not a regular file, are refused. */
@@ -56,11 +71,13 @@ function isTarget(arg: string): boolean {
 
 // Keeps an option as written for the report. fio reports a flag given without a value
 // nowhere in its JSON, so it is not kept; a later value of the same key replaces an earlier.
+// fio reports an option under its own name, not the alias or spelling written
+// (`blocksize=8k` is reported as "bs"; measured on fio 3.33).
 function keep(to: Record<string, string>, key: string, value: string | undefined): void {
-  if (value !== undefined) to[key] = value;
+  if (value !== undefined) to[lookupOption(key).name] = value;
 }
 
-function applyTo(job: JobSpec, run: RunOptions, key: string, value: string | undefined, where: string): void {
+function applyTo(job: JobSpec, run: RunOptions, key: string, value: string | undefined, where: string, ctx: ApplyContext): void {
   const opt = lookupOption(key);
   if (opt.scope === 'run') {
     if (where !== 'command line') throw new BenchConfigError(`${where}: '${key}' is a command-line option (as in fio), not a job option`);
@@ -68,12 +85,20 @@ function applyTo(job: JobSpec, run: RunOptions, key: string, value: string | und
     return;
   }
   if (!opt.flag && value === undefined) throw new BenchOptionError(key, '', 'a value is required');
-  opt.applyJob?.(job, value);
+  opt.applyJob?.(job, value, ctx);
+}
+
+// One command-line word per option, as fio's --showcmd writes them.
+function showOption(key: string, value: string | undefined): string {
+  const word = value === undefined ? `--${key}` : `--${key}=${value}`;
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Parses `phyr bench` arguments (after the subcommand) into a configuration. */
-export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, host: BenchHost = {}): BenchConfig {
   const run = defaultRunOptions();
+  const notices: string[] = [];
+  const ctx: ApplyContext = { notice: (text) => { if (!notices.includes(text)) notices.push(text); } };
   let target: string | undefined;
   const files: string[] = [];
   // Options before the first --name are global (they apply to every job, fio's rule);
@@ -91,7 +116,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       // `--opt value` (separate word) for options that take a value, as fio accepts.
       if (value === undefined && !opt.flag && i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
       if (opt.scope === 'run') {
-        applyTo(defaultJob(), run, key, value, 'command line');
+        applyTo(defaultJob(), run, key, value, 'command line', ctx);
         continue;
       }
       if (opt.name === 'name') cliJobs.push([]);
@@ -114,37 +139,52 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const base = defaultJob();
   const globalOptions: Record<string, string> = {};
   for (const [k, v] of global) {
-    applyTo(base, run, k, v, 'command line');
+    applyTo(base, run, k, v, 'command line', ctx);
     keep(globalOptions, k, v);
   }
+  const commandLines: string[] = [];
+  const sectionsSeen = new Set<string>();
   for (const file of files) {
     // A regular file of at most 1 MiB: /dev/zero would be read forever, a FIFO would
     // block the open until a writer came.
-    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, env);
+    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, { ...host, env: host.env ?? env });
+    const words: string[] = [];
     const fileGlobal = cloneJob(base);
     for (const s of sections) {
+      const where = (o: { line: number; source?: string }) => `${o.source ?? file}:${o.line}`;
       // fio: a [global] after a job applies only to the jobs that follow it.
       if (s.global) {
         for (const o of s.options) {
-          applyTo(fileGlobal, run, o.key, o.value, `${file}:${o.line}`);
+          applyTo(fileGlobal, run, o.key, o.value, where(o), ctx);
           keep(globalOptions, o.key, o.value);
+          words.push(showOption(o.key, o.value));
         }
         continue;
       }
+      // fio's --section: the other job sections are skipped (their options still parsed,
+      // so a typo in them is still an error, as fio reports it).
+      const wanted = run.sections.length === 0 || run.sections.includes(s.name);
       const job = cloneJob(fileGlobal);
       job.name = s.name;
       for (const o of s.options) {
-        applyTo(job, run, o.key, o.value, `${file}:${o.line}`);
+        applyTo(job, run, o.key, o.value, where(o), ctx);
         keep(job.written, o.key, o.value);
       }
+      if (!wanted) continue;
+      sectionsSeen.add(s.name);
+      words.push(showOption('name', s.name), ...s.options.map((o) => showOption(o.key, o.value)));
       jobs.push(job);
     }
     if (!sections.some((s) => !s.global)) throw new BenchConfigError(`${file}: no job sections (only [global]); add a [jobname] section`);
+    commandLines.push(['phyr bench', ...words].join(' '));
+  }
+  for (const name of run.sections) {
+    if (!sectionsSeen.has(name)) throw new BenchConfigError(`--section=${name}: no job section [${name}] in ${files.length ? files.join(', ') : 'any job file (none given)'}`, 'PHYR_BENCH_BAD_ARGUMENT');
   }
   for (const opts of cliJobs) {
     const job = cloneJob(base);
     for (const [k, v] of opts) {
-      applyTo(job, run, k, v, 'command line');
+      applyTo(job, run, k, v, 'command line', ctx);
       keep(job.written, k, v);
     }
     jobs.push(job);
@@ -159,9 +199,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   }
   for (const j of jobs) checkJob(j);
+  // Kernel namespace nodes: replaced by the TARGET given, else resolved through sysfs.
+  const resolved = resolveKernelNamespaces(jobs, target, host.sysfsRoot ?? '/sys', ctx);
+  if (resolved) target = resolved;
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
-  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions };
+  return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions, notices, commandLines };
 }
 
 /** Device-independent checks of one job (device-dependent ones run after open, before IO). */

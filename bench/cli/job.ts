@@ -30,7 +30,8 @@ export interface JobSpec {
   name: string;
   rw: RwMode;
   rwmixread: number;
-  bs: { read: BlockSizeSpec; write: BlockSizeSpec };
+  /** Block sizes per direction; `trim` is kept as written (bs=R,W,T) for the trim workloads. */
+  bs: { read: BlockSizeSpec; write: BlockSizeSpec; trim?: BlockSizeSpec };
   iodepth: number;
   numjobs: number;
   /** 0 = no time limit (size-bound). */
@@ -68,6 +69,10 @@ export interface JobSpec {
   written: Record<string, string>;
   /** fio's kb_base: the base of the size suffixes in the options that follow it. */
   kbBase: KbBase;
+  /** The kernel engine a job file named (ioengine=libaio, ...), replaced by phyr's loop. */
+  kernelEngine?: string;
+  /** The kernel namespace node a job file named (filename=/dev/nvmeXnY), replaced by the target. */
+  kernelFilename?: string;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -82,6 +87,12 @@ export interface RunOptions {
   /** 0 = no periodic status. */
   statusIntervalNs: number;
   eta: 'auto' | 'always' | 'never';
+  /** fio's --section: run only the job-file sections of these names (empty = all). */
+  sections: string[];
+  /** fio's --parse-only: check the options and job files, run nothing. */
+  parseOnly: boolean;
+  /** fio's --showcmd: print the job files as command-line options, run nothing. */
+  showcmd: boolean;
 }
 
 /** fio's default clat percentile list. */
@@ -127,7 +138,7 @@ export function cloneJob(j: JobSpec): JobSpec {
 
 /** Defaults of the run-wide options. */
 export function defaultRunOptions(): RunOptions {
-  return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto' };
+  return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto', sections: [], parseOnly: false, showcmd: false };
 }
 
 /** Whether the mode issues reads / writes, and whether offsets are random. */

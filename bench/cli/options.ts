@@ -3,22 +3,13 @@
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
 import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
+import { DEFAULT_ONLY } from './fio-defaults';
+import { KERNEL_STACK_OPTIONS } from './kernel-stack';
+import type { BenchOption } from './option-types';
+import { closestName } from './suggest';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
-/** Where an option may appear. */
-export type OptionScope = 'job' | 'run';
-
-/** One row of the option table. */
-export interface BenchOption {
-  name: string;
-  aliases?: string[];
-  scope: OptionScope;
-  /** True when the option takes no value (`--time_based`); a value of 0/1 is still read. */
-  flag?: boolean;
-  help: string;
-  applyJob?(job: JobSpec, value: string | undefined): void;
-  applyRun?(run: RunOptions, value: string | undefined): void;
-}
+export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './option-types';
 
 const RW_MODES: Record<string, RwMode> = {
   read: 'read', write: 'write', randread: 'randread', randwrite: 'randwrite',
@@ -30,12 +21,26 @@ function need(option: string, value: string | undefined): string {
   return value;
 }
 
-/** fio's per-direction syntax `R,W`: one value for both, or read then write. */
-function perDirection(option: string, value: string): [string, string] {
+/**
+ * fio's per-direction syntax `R,W,T`: one value for all three directions, or read, write
+ * and trim values in order; an empty one leaves that direction as it was (fio: `bs=,8k`
+ * keeps reads at the default 4k) and a missing trim value follows the write value.
+ */
+function perDirection(option: string, value: string): [string | undefined, string | undefined, string | undefined] {
   const parts = value.split(',');
-  if (parts.length > 2) throw new BenchOptionError(option, value, 'give one value, or READ,WRITE (trim values are not supported)');
-  if (parts.some((p) => p === '')) throw new BenchOptionError(option, value, 'give one value, or both READ,WRITE values');
-  return [parts[0], parts[1] ?? parts[0]];
+  if (parts.length > 3) throw new BenchOptionError(option, value, 'give one value, or READ,WRITE[,TRIM]');
+  if (parts.every((p) => p === '')) throw new BenchOptionError(option, value, 'a value is required');
+  const at = (i: number) => (parts[i] === '' ? undefined : parts[i]);
+  if (parts.length === 1) return [parts[0], parts[0], parts[0]];
+  return [at(0), at(1), parts.length === 3 ? at(2) : at(1)];
+}
+
+/** Applies `R,W,T` values of a block-size option, leaving an empty direction as it was. */
+function setBlockSizes(j: JobSpec, option: string, value: string, parse: (text: string) => BlockSizeSpec): void {
+  const [r, w, t] = perDirection(option, value);
+  if (r !== undefined) j.bs.read = parse(r);
+  if (w !== undefined) j.bs.write = parse(w);
+  if (t !== undefined) j.bs.trim = parse(t);
 }
 
 function positiveBs(option: string, text: string, kbBase: KbBase): number {
@@ -55,9 +60,10 @@ function parseBsRange(option: string, text: string, kbBase: KbBase): BlockSizeSp
 
 function parseBsSplit(option: string, text: string, kbBase: KbBase): BlockSizeSpec {
   const entries = text.split(':').map((e) => {
-    const m = /^([^/]+)\/(\d*)$/.exec(e);
+    // fio: BS/PERCENT, or a bare BS (its share is what the others leave).
+    const m = /^([^/]+)(?:\/(\d*))?$/.exec(e);
     if (!m) throw new BenchOptionError(option, text, `'${e}' is not BS/PERCENT (e.g. 4k/50:64k/50)`);
-    return { bytes: positiveBs(option, m[1], kbBase), percent: m[2] === '' ? -1 : Number(m[2]) };
+    return { bytes: positiveBs(option, m[1], kbBase), percent: m[2] === undefined || m[2] === '' ? -1 : Number(m[2]) };
   });
   // fio: entries with no percentage share what the others leave.
   const given = entries.filter((e) => e.percent >= 0).reduce((a, e) => a + e.percent, 0);
@@ -109,6 +115,18 @@ function parseMem(option: string, text: string): JobSpec['mem'] {
 /** The options phyr implements. */
 export const OPTIONS: BenchOption[] = [
   { name: 'name', scope: 'job', help: 'job name (starts a new job on the command line)', applyJob: (j, v) => { j.name = need('name', v); } },
+  // Metadata: fio prints it and changes nothing; phyr keeps it with the options as written.
+  { name: 'description', scope: 'job', help: 'a description of the job (kept with its options; changes nothing)', applyJob: () => undefined },
+  {
+    // fio's unit_base picks bytes (8) or bits (1) for bandwidth in its normal output; 0 = auto,
+    // which is bytes. phyr prints bytes.
+    name: 'unit_base', scope: 'job', help: 'bandwidth units of the normal output: 0 (auto) or 8 (bytes), which phyr prints; 1 (bits) is not supported',
+    applyJob: (_j, v) => {
+      const val = need('unit_base', v);
+      if (val === '1') throw new BenchOptionError('unit_base', val, 'phyr prints bandwidth in bytes only; use unit_base=8 (or 0) and convert');
+      if (val !== '0' && val !== '8') throw new BenchOptionError('unit_base', val, 'expected 0 (auto), 8 (bytes) or 1 (bits)');
+    },
+  },
   {
     name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw',
     applyJob: (j, v) => {
@@ -122,26 +140,19 @@ export const OPTIONS: BenchOption[] = [
   { name: 'rwmixread', scope: 'job', help: 'percentage of reads in a mixed workload', applyJob: (j, v) => { j.rwmixread = parseInteger('rwmixread', need('rwmixread', v), 0, 100); } },
   { name: 'rwmixwrite', scope: 'job', help: 'percentage of writes in a mixed workload', applyJob: (j, v) => { j.rwmixread = 100 - parseInteger('rwmixwrite', need('rwmixwrite', v), 0, 100); } },
   {
-    name: 'bs', aliases: ['blocksize'], scope: 'job', help: 'block size, or READ,WRITE',
-    applyJob: (j, v) => {
-      const [r, w] = perDirection('bs', need('bs', v));
-      const rb = positiveBs('bs', r, j.kbBase), wb = positiveBs('bs', w, j.kbBase);
-      j.bs = { read: { min: rb, max: rb, split: [] }, write: { min: wb, max: wb, split: [] } };
-    },
+    name: 'bs', aliases: ['blocksize'], scope: 'job', help: 'block size, or READ,WRITE[,TRIM] (an empty one keeps that direction\'s size)',
+    applyJob: (j, v) => setBlockSizes(j, 'bs', need('bs', v), (t) => {
+      const b = positiveBs('bs', t, j.kbBase);
+      return { min: b, max: b, split: [] };
+    }),
   },
   {
-    name: 'bsrange', aliases: ['blocksize_range'], scope: 'job', help: 'block size range MIN-MAX (or READRANGE,WRITERANGE)',
-    applyJob: (j, v) => {
-      const [r, w] = perDirection('bsrange', need('bsrange', v));
-      j.bs = { read: parseBsRange('bsrange', r, j.kbBase), write: parseBsRange('bsrange', w, j.kbBase) };
-    },
+    name: 'bsrange', aliases: ['blocksize_range'], scope: 'job', help: 'block size range MIN-MAX (or READRANGE,WRITERANGE[,TRIMRANGE])',
+    applyJob: (j, v) => setBlockSizes(j, 'bsrange', need('bsrange', v), (t) => parseBsRange('bsrange', t, j.kbBase)),
   },
   {
-    name: 'bssplit', scope: 'job', help: 'weighted block sizes BS/PCT:BS/PCT (or READSPLIT,WRITESPLIT)',
-    applyJob: (j, v) => {
-      const [r, w] = perDirection('bssplit', need('bssplit', v));
-      j.bs = { read: parseBsSplit('bssplit', r, j.kbBase), write: parseBsSplit('bssplit', w, j.kbBase) };
-    },
+    name: 'bssplit', scope: 'job', help: 'weighted block sizes BS/PCT:BS/PCT (or READSPLIT,WRITESPLIT[,TRIMSPLIT])',
+    applyJob: (j, v) => setBlockSizes(j, 'bssplit', need('bssplit', v), (t) => parseBsSplit('bssplit', t, j.kbBase)),
   },
   { name: 'iodepth', scope: 'job', help: 'IOs kept in flight per job', applyJob: (j, v) => { j.iodepth = parseInteger('iodepth', need('iodepth', v), 1, 65535); } },
   { name: 'numjobs', scope: 'job', help: 'clones of this job (each a thread with its own queue pair)', applyJob: (j, v) => { j.numjobs = parseInteger('numjobs', need('numjobs', v), 1, 256); } },
@@ -188,12 +199,6 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'ioengine', scope: 'job', help: 'only phyr\'s native loop: ioengine=phyr',
-    applyJob: (_j, v) => {
-      if (need('ioengine', v) !== 'phyr') throw new BenchOptionError('ioengine', v ?? '', 'phyr runs its own native NVMe loop; the only engine is "phyr" (remove the option or set ioengine=phyr)');
-    },
-  },
-  {
     name: 'thread', scope: 'job', flag: true, help: 'phyr jobs are always threads: accepted',
     applyJob: (_j, v) => {
       if (!parseBool('thread', v)) throw new BenchOptionError('thread', v ?? '', 'phyr jobs are always threads');
@@ -229,6 +234,9 @@ export const OPTIONS: BenchOption[] = [
       r.outputFormat = list as RunOptions['outputFormat'];
     },
   },
+  { name: 'section', scope: 'run', help: 'run only the job-file sections of this name (repeat for several), as fio\'s --section', applyRun: (r, v) => { r.sections.push(need('section', v)); } },
+  { name: 'parse-only', scope: 'run', flag: true, help: 'check the options and job files (notices included) and run nothing', applyRun: (r, v) => { r.parseOnly = parseBool('parse-only', v); } },
+  { name: 'showcmd', scope: 'run', flag: true, help: 'print each job file as the equivalent command-line options and run nothing', applyRun: (r, v) => { r.showcmd = parseBool('showcmd', v); } },
   { name: 'output', scope: 'run', help: 'write the report to this file instead of stdout', applyRun: (r, v) => { r.output = need('output', v); } },
   { name: 'status-interval', scope: 'run', help: 'print a full report of the results so far (cumulative, as fio does) every interval (seconds unless a unit is given)', applyRun: (r, v) => { r.statusIntervalNs = parseTimeNs('status-interval', need('status-interval', v), 's'); } },
   {
@@ -246,19 +254,28 @@ export const OPTIONS: BenchOption[] = [
  * error: a benchmark that silently ignored `rate_iops` or `fsync` would report numbers for
  * a different workload than the one asked for.
  */
+const NO_FILES = 'files, directories and filesystems have no meaning on a raw NVMe namespace: phyr drives the namespace itself (size= and offset= pick the region)';
+
 export const UNSUPPORTED: Record<string, string> = {
-  filename: 'the device is the TARGET argument (emu[:...] or a PCI address), not a file',
-  filename_format: 'phyr drives a namespace, not files',
-  directory: 'phyr drives a namespace, not files',
-  nrfiles: 'phyr drives a namespace, not files',
-  openfiles: 'phyr drives a namespace, not files',
-  file_service_type: 'phyr drives a namespace, not files',
-  filesize: 'use size= (bytes of the namespace)',
-  fallocate: 'phyr drives a namespace, not files',
-  create_on_open: 'phyr drives a namespace, not files',
-  unlink: 'phyr drives a namespace, not files',
+  filename_format: NO_FILES,
+  directory: NO_FILES,
+  nrfiles: NO_FILES,
+  openfiles: NO_FILES,
+  file_service_type: NO_FILES,
+  filesize: `${NO_FILES}; use size= (bytes of the namespace)`,
+  file_append: NO_FILES,
+  fallocate: NO_FILES,
+  create_on_open: NO_FILES,
+  create_serialize: NO_FILES,
+  create_fsync: NO_FILES,
+  create_only: NO_FILES,
+  allow_file_create: NO_FILES,
+  allow_mounted_write: NO_FILES,
+  pre_read: NO_FILES,
+  lockfile: NO_FILES,
+  unlink: NO_FILES,
+  unlink_each_loop: NO_FILES,
   buffered: 'phyr has no page cache: IO is always direct',
-  invalidate: 'phyr has no page cache',
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
   fsync: 'periodic flushes are not implemented',
   fdatasync: 'periodic flushes are not implemented',
@@ -277,12 +294,6 @@ export const UNSUPPORTED: Record<string, string> = {
   number_ios: 'use size= or runtime=',
   io_size: 'use size= or runtime=',
   io_limit: 'use size= or runtime=',
-  iodepth_batch: 'the native loop submits everything it can each pass',
-  iodepth_batch_submit: 'the native loop submits everything it can each pass',
-  iodepth_batch_complete: 'the native loop reaps everything available each pass',
-  iodepth_batch_complete_min: 'the native loop reaps everything available each pass',
-  iodepth_batch_complete_max: 'the native loop reaps everything available each pass',
-  iodepth_low: 'the native loop refills to iodepth every pass',
   blockalign: 'offsets are aligned to the smallest block size',
   ba: 'offsets are aligned to the smallest block size',
   bs_unaligned: 'NVMe transfers whole logical blocks',
@@ -330,7 +341,6 @@ export const UNSUPPORTED: Record<string, string> = {
   clat_percentiles: 'phyr always reports clat percentiles',
   slat_percentiles: 'not implemented',
   significant_figures: 'not implemented',
-  unit_base: 'not implemented',
   unified_rw_reporting: 'not implemented',
   buffer_compress_percentage: 'buffer contents are not configurable',
   buffer_compress_chunk: 'buffer contents are not configurable',
@@ -374,36 +384,40 @@ export const UNSUPPORTED: Record<string, string> = {
   read_iolog: 'not implemented',
   write_iolog: 'not implemented',
   replay_redirect: 'not implemented',
-  'parse-only': 'not implemented',
 };
 
 const byName = new Map<string, BenchOption>();
-for (const o of OPTIONS) {
+for (const o of [...OPTIONS, ...KERNEL_STACK_OPTIONS]) {
   byName.set(o.name, o);
   for (const a of o.aliases ?? []) byName.set(a, o);
 }
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  }
-  return d[a.length][b.length];
+// An option accepted at fio's default only: any other value is refused with its reason.
+function defaultOnlyOption(name: string): BenchOption | undefined {
+  const d = DEFAULT_ONLY[name];
+  if (!d) return undefined;
+  return {
+    name, scope: 'job', treatment: 'default-only', help: `accepted at fio's default (${d.shown}), which is what phyr does; other values: ${UNSUPPORTED[name]}`,
+    applyJob: (_j, v) => {
+      if (!d.accepts(v)) throw new BenchConfigError(`fio option '${name}' is not supported by phyr bench: ${UNSUPPORTED[name]}; only fio's default ${name}=${d.shown} is accepted (given: ${v ?? 'no value'})`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+    },
+  };
+}
+
+/** Every option name phyr knows: implemented, replaced, default-only or refused by name. */
+export function knownOptionNames(): string[] {
+  return [...byName.keys(), ...Object.keys(UNSUPPORTED)];
 }
 
 /** Finds an option by name, or throws saying it is unsupported (with why) or unknown. */
 export function lookupOption(name: string): BenchOption {
   const o = byName.get(name) ?? byName.get(name.replace(/_/g, '-')) ?? byName.get(name.replace(/-/g, '_'));
   if (o) return o;
+  const d = defaultOnlyOption(name) ?? defaultOnlyOption(name.replace(/-/g, '_'));
+  if (d) return d;
   const why = UNSUPPORTED[name] ?? UNSUPPORTED[name.replace(/-/g, '_')];
   if (why !== undefined) throw new BenchConfigError(`fio option '${name}' is not supported by phyr bench: ${why}`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
-  let best = '';
-  let bestD = Infinity;
-  for (const k of byName.keys()) {
-    const dd = distance(name, k);
-    if (dd < bestD) [best, bestD] = [k, dd];
-  }
-  const hint = bestD <= 3 ? ` (did you mean --${best}?)` : '';
+  const best = closestName(name, knownOptionNames());
+  const hint = best ? ` (did you mean --${best}?)` : '';
   throw new BenchConfigError(`unknown option '${name}'${hint}; see \`phyr bench --help\``, 'PHYR_BENCH_UNKNOWN_OPTION');
 }

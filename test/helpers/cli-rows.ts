@@ -85,7 +85,7 @@ export function cliFixtures(t: Test): CliFixtures {
   fs.writeFileSync(f('big.fio'), `[big]\n; ${'x'.repeat(1 << 20)}\n`);
   fs.writeFileSync(f('nul.fio'), '[j]\nrw=read\n\0\n');
   fs.writeFileSync(f('ok.fio'), '[j]\nrw=read\nbs=4k\nsize=1m\n');
-  fs.writeFileSync(f('include.fio'), 'include ok.fio\n[j]\n');
+  fs.writeFileSync(f('include.fio'), 'include missing.fio\n[j]\n');
   fs.writeFileSync(f('global-only.fio'), '[global]\nrw=read\n');
   fs.writeFileSync(f('bad-rw.fio'), '[j]\nrw=sideways\n');
   fs.writeFileSync(f('run-opt.fio'), '[j]\noutput=x\n');

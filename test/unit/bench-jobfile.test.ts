@@ -22,15 +22,17 @@ t.test('sections, options, flags and comments', async (t) => {
   t.same(s[1].options.map((o) => [o.key, o.value, o.line]), [['rw', 'randread', 8], ['iodepth', '32', 9]]);
 });
 
-t.test('${VAR} expands from the environment (empty when unset), CRLF is fine', async (t) => {
-  const s = parseJobFile('[j]\r\nsize=${SIZE}\r\nbs=${NOPE}\r\n', 'x.fio', { SIZE: '1g' });
-  t.same(s[0].options.map((o) => o.value), ['1g', '']);
+t.test('${VAR} expands from the environment, in option names too; CRLF is fine', async (t) => {
+  const s = parseJobFile('[j]\r\nsize=${SIZE}\r\n${OPT}=4k\r\n', 'x.fio', { SIZE: '1g', OPT: 'bs' });
+  t.same(s[0].options.map((o) => [o.key, o.value]), [['size', '1g'], ['bs', '4k']]);
+  // fio leaves an unset variable in place and then fails to parse the value: an error here too.
+  t.throws(() => parseJobFile('[j]\nbs=${NOPE}\n', 'x.fio', { SIZE: '1g' }), /x\.fio:2: environment variable NOPE is not set/);
 });
 
 t.test('errors name the file and line', async (t) => {
   t.throws(() => parseJobFile('bs=4k\n[j]\n', 'a.fio'), /a\.fio:1: 'bs=4k' comes before any \[section\]/);
   t.throws(() => parseJobFile('[]\n', 'a.fio'), /a\.fio:1: empty section name/);
-  t.throws(() => parseJobFile('[j]\ninclude other.fio\n', 'a.fio'), /a\.fio:2: 'include'/);
+  t.throws(() => parseJobFile('[j]\ninclude /nonexistent/other.fio\n', 'a.fio'), /a\.fio:2: include \/nonexistent\/other\.fio: no such file/);
   t.throws(() => parseJobFile('[j]\n=4k\n', 'a.fio'), /a\.fio:2: '' is not an option name/);
 });
 

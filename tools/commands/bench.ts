@@ -7,6 +7,7 @@ import { parseBenchArgs } from '../../bench/cli/config';
 import { checkOutputFile, targetFiles } from '../../lib/files';
 import { openBenchDevice } from '../../bench/cli/device';
 import type { JobSpec } from '../../bench/cli/job';
+import { KERNEL_STACK_OPTIONS } from '../../bench/cli/kernel-stack';
 import { OPTIONS, UNSUPPORTED } from '../../bench/cli/options';
 import { formatJson, formatNormal, type RunInfo } from '../../bench/cli/report';
 import type { JobResult } from '../../bench/cli/results';
@@ -16,7 +17,7 @@ import { runJobs, type StatusSink } from '../../bench/cli/runner';
 export const summary = 'fio-compatible benchmark on the native data path (default: a 3 s randread on emu)';
 
 function help(): string {
-  const rows = OPTIONS.map((o) => `  --${(o.name + (o.aliases?.length ? ` (${o.aliases.join(', ')})` : '')).padEnd(34)} ${o.help}`);
+  const rows = [...OPTIONS, ...KERNEL_STACK_OPTIONS].map((o) => `  --${(o.name + (o.aliases?.length ? ` (${o.aliases.join(', ')})` : '')).padEnd(34)} ${o.help}`);
   return [
     'usage: phyr bench [TARGET] [--option=value ...] [JOBFILE.fio ...]',
     '',
@@ -32,8 +33,13 @@ function help(): string {
     'each must be a regular file of at most 1 MiB. --output must be a regular file (or new',
     'file, or /dev/null), not a device, not the image under test; it is checked before the run.',
     'A failed job (an IO error, a command past --cmd_timeout, CSTS.CFS) makes the exit status 1.',
+    'Job files written for the kernel stack (ioengine=libaio, filename=/dev/nvme0n1, hipri, ...)',
+    'run on the TARGET given; one notice line on stderr says what phyr did with each such option.',
+    'fio syntax: include FILE, ${VAR}, $ncpus/$mb_memory/$pagesize (with arithmetic in parentheses),',
+    '--section=NAME, --parse-only, --showcmd.',
     `fio options phyr does not implement (${Object.keys(UNSUPPORTED).length} of them, e.g. rate_iops, fsync, thinktime) are`,
-    'rejected by name with the reason; unknown options are rejected too.',
+    'accepted at fio\'s default value only (rate_iops=0, fsync=0); any other value is rejected by name',
+    'with the reason. Unknown options are rejected too.',
     'Full guide: docs/BENCH.md',
   ].join('\n');
 }
@@ -61,6 +67,13 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`phyr bench: ${(e as Error).message}`);
     return 2;
   }
+  // What phyr did with options written for the kernel stack: one line each, before any IO.
+  for (const n of config.notices) console.error(`phyr bench: notice: ${n}`);
+  if (config.run.showcmd) {
+    for (const line of config.commandLines) console.log(line);
+    return 0;
+  }
+  if (config.run.parseOnly) return 0;
   const { run: runOpts, jobs } = config;
   if (config.builtinDefault) console.error(`phyr bench: no job given: running the default job (4 KiB randread, iodepth 32, 3 s) on ${config.target}; see phyr bench --help`);
   let device;
