@@ -61,7 +61,7 @@ t.test('log pages and features', async (t) => {
   t.match(dump.out, /^Device:emu log-id:3 namespace-id:0xffffffff\n {5} {2}0 {2}1/);
   const all = await nvme('get-feature', 'emu');
   t.equal(all.code, 0, all.err);
-  t.equal(all.out.split('\n').length, 4, 'the four features the embedded controller implements');
+  t.equal(all.out.split('\n').length, 8, 'the eight features the embedded controller implements');
   t.match(all.out, /get-feature:0x07 \(Number of Queues\), Current value:0x/);
   const one = await nvme('get-feature', 'emu', '-f', '0x99');
   t.equal(one.code, 1);
@@ -152,4 +152,35 @@ t.test('SMART counters count what the host did (data units, commands)', async (t
   t.equal(BigInt(after.get('host_read_commands') as string) - BigInt(before.get('host_read_commands') as string), 1n);
   t.equal(BigInt(after.get('data_units_written') as string) - BigInt(before.get('data_units_written') as string), 3n, '3 x 1000 x 512 bytes');
   t.equal(BigInt(after.get('data_units_read') as string) - BigInt(before.get('data_units_read') as string), 1n);
+});
+
+t.test('features the embedded controller reports hold real values: set, read back, default, reset', async (t) => {
+  const walk = await nvme('get-feature', 'emu');
+  t.same(walk.out.split('\n').map((l) => l.slice(0, 16)), ['get-feature:0x01', 'get-feature:0x02', 'get-feature:0x04', 'get-feature:0x06', 'get-feature:0x07', 'get-feature:0x08', 'get-feature:0x0a', 'get-feature:0x0b']);
+  t.match(walk.out, /get-feature:0x04 \(Temperature Threshold\), Current value:0x00000157/, 'the over threshold defaults to WCTEMP, 343 K');
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  t.equal(ctrl.identify.wctemp, 343);
+  t.equal(ctrl.identify.cctemp, 363);
+  const { getFeaturesSqe, setFeaturesSqe } = await import('../../drivers/nvme');
+  const get = (fid: number, sel = 0, cdw11 = 0) => ctrl.adminCommand(getFeaturesSqe(fid, sel, 0xffffffff, cdw11));
+  const set = (fid: number, v: number) => ctrl.adminCommand(setFeaturesSqe(fid, v, 0xffffffff, false));
+  const UNDER = 1 << 20;
+  await set(NVME.FEAT_TEMPERATURE_THRESHOLD, 330);
+  await set(NVME.FEAT_TEMPERATURE_THRESHOLD, UNDER | 270);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD), 330);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD, 0, UNDER), 270);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD, 1), 343, 'SEL 1: the default');
+  await t.rejects(set(NVME.FEAT_TEMPERATURE_THRESHOLD, (3 << 16) | 300), /Invalid Field/, 'no sensor 3');
+  await set(NVME.FEAT_ARBITRATION, 0x03020103);
+  t.equal(await get(NVME.FEAT_ARBITRATION), 0x03020103);
+  await t.rejects(set(NVME.FEAT_POWER_MANAGEMENT, 1), /Invalid Field/, 'NPSS 0: power state 1 does not exist');
+  await set(NVME.FEAT_POWER_MANAGEMENT, 0x20);
+  t.equal(await get(NVME.FEAT_POWER_MANAGEMENT), 0x20);
+  await set(NVME.FEAT_WRITE_ATOMICITY, 1);
+  t.equal(await get(NVME.FEAT_WRITE_ATOMICITY), 1);
+  await ctrl.reset('features return to their defaults');
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD), 343);
+  t.equal(await get(NVME.FEAT_ARBITRATION), 0);
+  t.equal(await get(NVME.FEAT_WRITE_ATOMICITY), 0);
 });
