@@ -184,3 +184,29 @@ t.test('features the embedded controller reports hold real values: set, read bac
   t.equal(await get(NVME.FEAT_ARBITRATION), 0);
   t.equal(await get(NVME.FEAT_WRITE_ATOMICITY), 0);
 });
+
+t.test('compare: blocks that match succeed, blocks that differ fail with Compare Failure (CLI and driver)', async (t) => {
+  const zeros = `/tmp/nvmecli-zeros-${process.pid}.bin`;
+  const ones = `/tmp/nvmecli-ones-${process.pid}.bin`;
+  writeFileSync(zeros, Buffer.alloc(1024));
+  writeFileSync(ones, Buffer.alloc(1024, 0xff));
+  t.teardown(() => {
+    rmSync(zeros, { force: true });
+    rmSync(ones, { force: true });
+  });
+  // A fresh namespace reads zeros (DLFEAT).
+  const same = await nvme('compare', 'emu', '-n', '1', '-s', '4', '-c', '1', '-z', '1024', '-d', zeros);
+  t.equal(same.code, 0, same.err);
+  t.equal(same.err, 'compare: Success');
+  const diff = await nvme('compare', 'emu', '-n', '1', '-c', '1', '-z', '1024', '-d', ones);
+  t.equal(diff.code, 1);
+  t.match(diff.err, /Compare Failure/);
+  t.equal((await nvme('compare', 'emu', '-n', '1', '-d', zeros)).code, 2, 'no data size');
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  const ns = ctrl.namespace(1);
+  const data = Buffer.alloc(512, 0x5a);
+  await ns.write(7, data);
+  await ns.compare(7, data);
+  await t.rejects(ns.compare(7, Buffer.alloc(512, 0x5b)), /Compare Failure/);
+});
