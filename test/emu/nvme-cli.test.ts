@@ -210,3 +210,26 @@ t.test('compare: blocks that match succeed, blocks that differ fail with Compare
   await ns.compare(7, data);
   await t.rejects(ns.compare(7, Buffer.alloc(512, 0x5b)), /Compare Failure/);
 });
+
+t.test('io-passthru: a raw Read returns the data, a raw Write needs --force and lands', async (t) => {
+  const file = `/tmp/nvmecli-io-${process.pid}.bin`;
+  writeFileSync(file, Buffer.alloc(512, 0xa5));
+  t.teardown(() => rmSync(file, { force: true }));
+  const read = await nvme('io-passthru', 'emu', '-o', '0x02', '-n', '1', '--cdw10=3', '-l', '512', '-r', '-b');
+  t.equal(read.code, 0, read.err);
+  t.equal(read.err, 'IO Command Read is Success and result: 0x00000000');
+  t.same(read.bytes[0], new Uint8Array(512), 'a fresh namespace reads zeros');
+  t.equal((await nvme('io-passthru', 'emu', '-o', '0x01', '-n', '1', '-l', '512', '-w', '-i', file)).code, 2, 'Write refused without --force');
+  const oob = await nvme('io-passthru', 'emu', '-o', '0x02', '-n', '1', '--cdw10=0xffffffff', '--cdw11=0xff', '-l', '512', '-r');
+  t.equal(oob.code, 1);
+  t.match(oob.err, /LBA Out of Range/);
+  // Write then read back through the driver on one controller (the CLI opens a new one each run).
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  const { runIoCommand } = await import('../../tools/nvme/io-command');
+  const { adminSqe } = await import('../../drivers/nvme');
+  await runIoCommand(ctrl, adminSqe(NVME.IO_WRITE, { nsid: 1, cdw10: 9 }), 512, Buffer.alloc(512, 0xa5), 5000);
+  const back = Buffer.alloc(512);
+  await ctrl.namespace(1).read(9, back);
+  t.same(back, Buffer.alloc(512, 0xa5));
+});
