@@ -160,7 +160,7 @@ t.test("id-ctrl text: nvme-cli's printf formats (hex where it uses %#x, ieee as 
   t.ok(lines.includes('cntlid    : 0'));
   t.ok(lines.includes('cntrltype : 0'));
   t.ok(lines.includes('subnqn    : '), 'the text prints subnqn even when empty');
-  t.notOk(lines.some((l) => l.startsWith('ofcs')), 'no ofcs line');
+  t.ok(lines.includes('ofcs      : 0'), 'ofcs in decimal, the last field before the power states');
   t.same(lines.slice(-6), [
     'ps      0 : mp:25.00W operational enlat:0 exlat:0 rrt:0 rrl:0',
     '            rwt:0 rwl:0 idle_power:0.00W active_power:0.0000W',

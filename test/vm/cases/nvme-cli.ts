@@ -119,6 +119,20 @@ test('nvme-cli: id-ns JSON agrees field by field', () => differential('id-ns', [
 test('nvme-cli: smart-log JSON agrees field by field', () => differential('smart-log', [], []));
 test('nvme-cli: error-log JSON agrees field by field', () => differential('error-log', [], []));
 
+test('nvme-cli: id-ctrl and id-ns text (normal output) agree line by line', () => {
+  const dev = kernelDevice();
+  // The lines of the fields exempt above (serial, NQN, namespace identifiers) are masked.
+  const mask = (text: string, keys: string[]): string[] => text.trimEnd().split('\n').map((l) => (keys.some((k) => l.startsWith(`${k.padEnd(l.indexOf(':') - 1)} :`)) ? l.replace(/: .*$/, ': <exempt>') : l));
+  for (const [command, cli, phyr, keys] of [
+    ['id-ctrl', [], [], ['sn', 'subnqn']],
+    ['id-ns', ['-n', '1'], ['-n', '1'], ['eui64', 'nguid']],
+  ] as const) {
+    const a = mask(runOk(NVME_CLI, [command, dev, ...cli]), [...keys]);
+    const b = mask(runOk(process.execPath, [PHYR, 'nvme', command, TWIN_VFIO, ...phyr]), [...keys]);
+    assert.deepEqual(b, a, `${command} text`);
+  }
+});
+
 test('nvme-cli: get-feature, every feature the controller reports, agrees line by line', () => {
   // nvme-cli 2.3 prints get-feature as text only (no JSON form): one line per feature that
   // the controller does not refuse with Invalid Field, then any data as a hex dump.

@@ -29,7 +29,7 @@ export const ID_CTRL_FIELDS: readonly Field[] = [
   // nvme-cli's JSON leaves subnqn out when it is empty (its text prints it always).
   { key: 'subnqn', offset: 768, width: 256, kind: 'str', when: (b) => b.u8(768) !== 0 },
   f('ioccsz', 1792, 4), f('iorcsz', 1796, 4), f('icdoff', 1800, 2), x('fcatt', 1802, 1), f('msdbd', 1803, 1),
-  x('ofcs', 1804, 2),
+  f('ofcs', 1804, 2),
 ];
 
 /** Power state descriptor n starts here (32 bytes each, §5.15.2.1 Figure 252). */

@@ -38,7 +38,7 @@ const REGISTER_SPAN = NVME.REG_PMRMSCU + 4;
 
 export const showRegs: Subcommand = {
   name: 'show-regs',
-  summary: 'Reads and shows the defined NVMe controller registers in binary or human-readable format.',
+  summary: 'Reads and shows the defined NVMe controller registers (00h..E1Bh) as text, JSON or binary.',
   options: [outputFormatOption()],
   async run(ctx) {
     const bar = ctx.dev.ctrl.fn.bar(0);

@@ -32,9 +32,8 @@ const WORKLOADS = ['-', '1MiB 32 RW, 30s idle', '80K 128KiB SW'];
 /** nvme-cli's `id-ctrl` text (without -H): one `key : value` line per field, then the power states. */
 export function idCtrlText(data: Uint8Array): string {
   const b = new Bytes(data);
-  // The text prints subnqn even when empty, ieee as three hex bytes (most significant
-  // first), and no ofcs.
-  const table = ID_CTRL_FIELDS.filter((f) => f.key !== 'ofcs').map((f) => (f.key === 'subnqn' ? { ...f, when: undefined } : f));
+  // The text prints subnqn even when empty and ieee as three hex bytes (most significant first).
+  const table = ID_CTRL_FIELDS.map((f) => (f.key === 'subnqn' ? { ...f, when: undefined } : f));
   const out = ['NVME Identify Controller:', ...fieldLines(b, table, 10).map((l) => (l.startsWith('ieee ') ? `ieee      : ${[75, 74, 73].map((o) => b.u8(o).toString(16).padStart(2, '0')).join('')}` : l))];
   for (let i = 0; i <= b.u8(263); i++) {
     const o = PSD_OFFSET + PSD_SIZE * i;
