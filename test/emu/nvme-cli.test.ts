@@ -53,6 +53,8 @@ t.test('log pages and features', async (t) => {
   t.equal(JSON.parse(human.out).critical_warning.value, 0);
   const errs = await nvme('error-log', 'emu', '-e', '100', '-o', 'json');
   t.equal(JSON.parse(errs.out).errors.length, 64, 'at most ELPE + 1 entries');
+  const errText = await nvme('error-log', 'emu', '-e', '1');
+  t.match(errText.out, /^Error Log Entries for device:emu entries:1\n\.{17}\n Entry\[ 0\]   \n[\s\S]*status_field\t: 0\(Successful Completion\)\n[\s\S]*trtype\t\t: 0\ncs\t\t: 0\n/);
   const fw = await nvme('fw-log', 'emu', '-o', 'json');
   t.equal(JSON.parse(fw.out).emu['Active Firmware Slot (afi)'], 1);
   const raw = await nvme('get-log', 'emu', '-i', '2', '-l', '512', '-b');
