@@ -53,6 +53,8 @@ const COMMAND_SPECIFIC: Record<number, string> = {
 const MEDIA: Record<number, string> = {
   [N.SC_WRITE_FAULT]: 'Write Fault',
   [N.SC_UNRECOVERED_READ_ERROR]: 'Unrecovered Read Error',
+  // Compare Failure is a media and data integrity status, 85h (NVMe 1.4 §4.6.1.2.3).
+  [N.SC_COMPARE_FAILURE]: 'Compare Failure',
 };
 
 const SCT_NAMES: Record<number, string> = {

@@ -132,6 +132,17 @@ export class Namespace {
   }
 
   /**
+   * Compares blocks starting at `lba` with `buf` (NVM Compare, NVMe 1.4 §6.6): resolves
+   * when they match, rejects with NvmeStatusError "Compare Failure" when they do not.
+   */
+  compare(lba: number, buf: IoBuffer): Promise<void> {
+    if ((this.ctrl.identify.oncs & NVME.ONCS_COMPARE) === 0) {
+      return Promise.reject(new InvalidIoError('this controller does not support Compare (Identify ONCS bit 0 is clear); read the blocks and compare them instead'));
+    }
+    return this.rw(NVME.IO_COMPARE, lba, buf);
+  }
+
+  /**
    * Reads `buf.length` bytes starting at byte `offset` of the namespace — no alignment
    * needed. The driver reads the covering blocks and, when the controller supports SGL Bit
    * Buckets, has the controller discard the unwanted head and tail bytes; otherwise it
@@ -391,7 +402,7 @@ export class Namespace {
   }
 
   private rw(opcode: number, lba: number, buf: IoBuffer, options?: IoOptions): Promise<void> {
-    const what = opcode === NVME.IO_READ ? 'read' : 'write';
+    const what = opcode === NVME.IO_READ ? 'read' : opcode === NVME.IO_COMPARE ? 'compare' : 'write';
     try {
       this.checkOptions(what, options);
       const r = this.resolve(what, buf);

@@ -24,7 +24,19 @@ void put(uint8_t* dst, size_t off, T v) {
 // Features this controller implements (5.21.1).
 bool knownFeature(uint32_t fid) {
   return fid == FEAT_VOLATILE_WRITE_CACHE || fid == FEAT_NUMBER_OF_QUEUES || fid == FEAT_INTERRUPT_COALESCING ||
-         fid == FEAT_ASYNC_EVENT_CONFIG;
+         fid == FEAT_ASYNC_EVENT_CONFIG || fid == FEAT_ARBITRATION || fid == FEAT_POWER_MANAGEMENT ||
+         fid == FEAT_TEMPERATURE_THRESHOLD || fid == FEAT_WRITE_ATOMICITY;
+}
+
+// Temperature Threshold CDW11 (5.21.1.4): TMPTH 15:0, TMPSEL 19:16 (0 = composite, Fh =
+// every sensor; this controller has only the composite one), THSEL 21:20 (0 over, 1 under).
+struct ThresholdSelect {
+  bool valid;
+  bool under;
+};
+ThresholdSelect thresholdSelect(uint32_t cdw11) {
+  uint32_t tmpsel = (cdw11 >> 16) & 0xF, thsel = (cdw11 >> 20) & 0x3;
+  return {(tmpsel == 0 || tmpsel == 0xF) && thsel <= 1, thsel == 1};
 }
 
 }  // namespace
@@ -87,6 +99,8 @@ Completion Controller::identify(Command& cmd) {
       d[260] = 0x3;                                  // FRMW: slot 1 read-only, 1 slot
       d[261] = 0x0;                                  // LPA: SMART log is controller-wide only
       d[262] = 63;                                   // ELPE: 64 error log entries (0's based)
+      put<uint16_t>(d, 266, kDefaultOverTemperature); // WCTEMP (kelvin)
+      put<uint16_t>(d, 268, kCriticalTemperature);    // CCTEMP
       d[512] = 0x66;                                 // SQES: 64 bytes
       d[513] = 0x44;                                 // CQES: 16 bytes
       put<uint16_t>(d, 514, 0);                      // MAXCMD (fabrics only)
@@ -162,6 +176,22 @@ Completion Controller::setFeatures(Command& cmd) {
     case FEAT_ASYNC_EVENT_CONFIG:
       asyncEventConfig_ = v;
       return {};
+    case FEAT_ARBITRATION:
+      arbitration_ = v & 0xFFFFFF07u;  // bits 7:3 are reserved
+      return {};
+    case FEAT_POWER_MANAGEMENT:
+      if ((v & 0x1F) > 0) return fail(generic(SC_INVALID_FIELD));  // NPSS = 0: power state 0 only
+      powerManagement_ = v & 0xFF;
+      return {};
+    case FEAT_TEMPERATURE_THRESHOLD: {
+      ThresholdSelect t = thresholdSelect(v);
+      if (!t.valid) return fail(generic(SC_INVALID_FIELD));
+      (t.under ? underTemperature_ : overTemperature_) = static_cast<uint16_t>(v & 0xFFFF);
+      return {};
+    }
+    case FEAT_WRITE_ATOMICITY:
+      writeAtomicity_ = v & 1;
+      return {};
   }
   return fail(generic(SC_INVALID_FIELD));
 }
@@ -182,6 +212,14 @@ Completion Controller::getFeatures(Command& cmd) {
     case FEAT_VOLATILE_WRITE_CACHE: return Completion{0, current ? (volatileWriteCache_ ? 1u : 0u) : 1u};
     case FEAT_INTERRUPT_COALESCING: return Completion{0, current ? interruptCoalescing_ : 0};
     case FEAT_ASYNC_EVENT_CONFIG: return Completion{0, current ? asyncEventConfig_ : 0};
+    case FEAT_ARBITRATION: return Completion{0, current ? arbitration_ : 0};
+    case FEAT_POWER_MANAGEMENT: return Completion{0, current ? powerManagement_ : 0};
+    case FEAT_WRITE_ATOMICITY: return Completion{0, current ? writeAtomicity_ : 0};
+    case FEAT_TEMPERATURE_THRESHOLD: {
+      ThresholdSelect t = thresholdSelect(cmd.sqe.cdw11);
+      if (!t.valid || ((cmd.sqe.cdw11 >> 16) & 0xF) == 0xF) return fail(generic(SC_INVALID_FIELD));  // one sensor at a time
+      return Completion{0, t.under ? (current ? underTemperature_ : 0u) : (current ? overTemperature_ : kDefaultOverTemperature)};
+    }
   }
   return fail(generic(SC_INVALID_FIELD));
 }

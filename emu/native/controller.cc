@@ -105,6 +105,9 @@ void Controller::resetController() {
   volatileWriteCache_ = true;
   interruptCoalescing_ = 0;
   asyncEventConfig_ = 0;
+  arbitration_ = powerManagement_ = writeAtomicity_ = 0;
+  overTemperature_ = kDefaultOverTemperature;
+  underTemperature_ = 0;
 }
 
 // CC.EN 0 -> 1 (7.6.1) with valid admin queue attributes.

@@ -172,12 +172,21 @@ class Controller final : private RegisterHost, private Pollable {
   DeviceMemory memory_;           // every device access to memory: the CMB window, else the IOMMU
   DataPointers dptr_;
 
+  // Composite temperature thresholds in kelvin: the over threshold defaults to WCTEMP.
+  static constexpr uint16_t kDefaultOverTemperature = 343;   // 70 C
+  static constexpr uint16_t kCriticalTemperature = 363;      // 90 C (CCTEMP)
+
   // Features and per-command state (device thread only).
   uint32_t sqAllocated_, cqAllocated_;  // Number of Queues feature (counts, not 0's based)
   bool ioQueuesCreated_ = false;
   bool volatileWriteCache_ = true;
   uint32_t interruptCoalescing_ = 0;
   uint32_t asyncEventConfig_ = 0;
+  uint32_t arbitration_ = 0;         // Arbitration (5.21.1.1): AB, LPW, MPW, HPW as set
+  uint32_t powerManagement_ = 0;     // Power Management (5.21.1.2): PS 4:0, WH 7:5
+  uint16_t overTemperature_ = kDefaultOverTemperature;  // Temperature Threshold (5.21.1.4), composite
+  uint16_t underTemperature_ = 0;
+  uint32_t writeAtomicity_ = 0;      // Write Atomicity Normal (5.21.1.10): DN bit 0
   std::vector<uint8_t> compareBuf_;
   uint64_t maxTransfer_;  // bytes; 0 = unlimited
   uint64_t nsBlocks_;

@@ -53,6 +53,8 @@ t.test('log pages and features', async (t) => {
   t.equal(JSON.parse(human.out).critical_warning.value, 0);
   const errs = await nvme('error-log', 'emu', '-e', '100', '-o', 'json');
   t.equal(JSON.parse(errs.out).errors.length, 64, 'at most ELPE + 1 entries');
+  const errText = await nvme('error-log', 'emu', '-e', '1');
+  t.match(errText.out, /^Error Log Entries for device:emu entries:1\n\.{17}\n Entry\[ 0\]   \n[\s\S]*status_field\t: 0\(Successful Completion\)\n[\s\S]*trtype\t\t: 0\ncs\t\t: 0\n/);
   const fw = await nvme('fw-log', 'emu', '-o', 'json');
   t.equal(JSON.parse(fw.out).emu['Active Firmware Slot (afi)'], 1);
   const raw = await nvme('get-log', 'emu', '-i', '2', '-l', '512', '-b');
@@ -61,7 +63,7 @@ t.test('log pages and features', async (t) => {
   t.match(dump.out, /^Device:emu log-id:3 namespace-id:0xffffffff\n {5} {2}0 {2}1/);
   const all = await nvme('get-feature', 'emu');
   t.equal(all.code, 0, all.err);
-  t.equal(all.out.split('\n').length, 4, 'the four features the embedded controller implements');
+  t.equal(all.out.split('\n').length, 8, 'the eight features the embedded controller implements');
   t.match(all.out, /get-feature:0x07 \(Number of Queues\), Current value:0x/);
   const one = await nvme('get-feature', 'emu', '-f', '0x99');
   t.equal(one.code, 1);
@@ -152,4 +154,84 @@ t.test('SMART counters count what the host did (data units, commands)', async (t
   t.equal(BigInt(after.get('host_read_commands') as string) - BigInt(before.get('host_read_commands') as string), 1n);
   t.equal(BigInt(after.get('data_units_written') as string) - BigInt(before.get('data_units_written') as string), 3n, '3 x 1000 x 512 bytes');
   t.equal(BigInt(after.get('data_units_read') as string) - BigInt(before.get('data_units_read') as string), 1n);
+});
+
+t.test('features the embedded controller reports hold real values: set, read back, default, reset', async (t) => {
+  const walk = await nvme('get-feature', 'emu');
+  t.same(walk.out.split('\n').map((l) => l.slice(0, 16)), ['get-feature:0x01', 'get-feature:0x02', 'get-feature:0x04', 'get-feature:0x06', 'get-feature:0x07', 'get-feature:0x08', 'get-feature:0x0a', 'get-feature:0x0b']);
+  t.match(walk.out, /get-feature:0x04 \(Temperature Threshold\), Current value:0x00000157/, 'the over threshold defaults to WCTEMP, 343 K');
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  t.equal(ctrl.identify.wctemp, 343);
+  t.equal(ctrl.identify.cctemp, 363);
+  const { getFeaturesSqe, setFeaturesSqe } = await import('../../drivers/nvme');
+  const get = (fid: number, sel = 0, cdw11 = 0) => ctrl.adminCommand(getFeaturesSqe(fid, sel, 0xffffffff, cdw11));
+  const set = (fid: number, v: number) => ctrl.adminCommand(setFeaturesSqe(fid, v, 0xffffffff, false));
+  const UNDER = 1 << 20;
+  await set(NVME.FEAT_TEMPERATURE_THRESHOLD, 330);
+  await set(NVME.FEAT_TEMPERATURE_THRESHOLD, UNDER | 270);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD), 330);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD, 0, UNDER), 270);
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD, 1), 343, 'SEL 1: the default');
+  await t.rejects(set(NVME.FEAT_TEMPERATURE_THRESHOLD, (3 << 16) | 300), /Invalid Field/, 'no sensor 3');
+  await set(NVME.FEAT_ARBITRATION, 0x03020103);
+  t.equal(await get(NVME.FEAT_ARBITRATION), 0x03020103);
+  await t.rejects(set(NVME.FEAT_POWER_MANAGEMENT, 1), /Invalid Field/, 'NPSS 0: power state 1 does not exist');
+  await set(NVME.FEAT_POWER_MANAGEMENT, 0x20);
+  t.equal(await get(NVME.FEAT_POWER_MANAGEMENT), 0x20);
+  await set(NVME.FEAT_WRITE_ATOMICITY, 1);
+  t.equal(await get(NVME.FEAT_WRITE_ATOMICITY), 1);
+  await ctrl.reset('features return to their defaults');
+  t.equal(await get(NVME.FEAT_TEMPERATURE_THRESHOLD), 343);
+  t.equal(await get(NVME.FEAT_ARBITRATION), 0);
+  t.equal(await get(NVME.FEAT_WRITE_ATOMICITY), 0);
+});
+
+t.test('compare: blocks that match succeed, blocks that differ fail with Compare Failure (CLI and driver)', async (t) => {
+  const zeros = `/tmp/nvmecli-zeros-${process.pid}.bin`;
+  const ones = `/tmp/nvmecli-ones-${process.pid}.bin`;
+  writeFileSync(zeros, Buffer.alloc(1024));
+  writeFileSync(ones, Buffer.alloc(1024, 0xff));
+  t.teardown(() => {
+    rmSync(zeros, { force: true });
+    rmSync(ones, { force: true });
+  });
+  // A fresh namespace reads zeros (DLFEAT).
+  const same = await nvme('compare', 'emu', '-n', '1', '-s', '4', '-c', '1', '-z', '1024', '-d', zeros);
+  t.equal(same.code, 0, same.err);
+  t.equal(same.err, 'compare: Success');
+  const diff = await nvme('compare', 'emu', '-n', '1', '-c', '1', '-z', '1024', '-d', ones);
+  t.equal(diff.code, 1);
+  t.match(diff.err, /Compare Failure/);
+  t.equal((await nvme('compare', 'emu', '-n', '1', '-d', zeros)).code, 2, 'no data size');
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  const ns = ctrl.namespace(1);
+  const data = Buffer.alloc(512, 0x5a);
+  await ns.write(7, data);
+  await ns.compare(7, data);
+  await t.rejects(ns.compare(7, Buffer.alloc(512, 0x5b)), /Compare Failure/);
+});
+
+t.test('io-passthru: a raw Read returns the data, a raw Write needs --force and lands', async (t) => {
+  const file = `/tmp/nvmecli-io-${process.pid}.bin`;
+  writeFileSync(file, Buffer.alloc(512, 0xa5));
+  t.teardown(() => rmSync(file, { force: true }));
+  const read = await nvme('io-passthru', 'emu', '-o', '0x02', '-n', '1', '--cdw10=3', '-l', '512', '-r', '-b');
+  t.equal(read.code, 0, read.err);
+  t.equal(read.err, 'IO Command Read is Success and result: 0x00000000');
+  t.same(read.bytes[0], new Uint8Array(512), 'a fresh namespace reads zeros');
+  t.equal((await nvme('io-passthru', 'emu', '-o', '0x01', '-n', '1', '-l', '512', '-w', '-i', file)).code, 2, 'Write refused without --force');
+  const oob = await nvme('io-passthru', 'emu', '-o', '0x02', '-n', '1', '--cdw10=0xffffffff', '--cdw11=0xff', '-l', '512', '-r');
+  t.equal(oob.code, 1);
+  t.match(oob.err, /LBA Out of Range/);
+  // Write then read back through the driver on one controller (the CLI opens a new one each run).
+  const ctrl = await open('emu');
+  t.teardown(() => ctrl.close());
+  const { runIoCommand } = await import('../../tools/nvme/io-command');
+  const { adminSqe } = await import('../../drivers/nvme');
+  await runIoCommand(ctrl, adminSqe(NVME.IO_WRITE, { nsid: 1, cdw10: 9 }), 512, Buffer.alloc(512, 0xa5), 5000);
+  const back = Buffer.alloc(512);
+  await ctrl.namespace(1).read(9, back);
+  t.same(back, Buffer.alloc(512, 0xa5));
 });

@@ -148,3 +148,42 @@ t.test("get-feature's line and the hex dump, as nvme-cli's printf formats them",
   t.equal(cHexPadded(0, 2), '00');
   t.equal(hexDump(Uint8Array.from([0x41, 0, 0x7e])), `       0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f\n0000: 41 00 7e ${' '.repeat(39)} "A.~"`);
 });
+
+t.test("id-ctrl text: nvme-cli's printf formats (hex where it uses %#x, ieee as 3 bytes, power states)", async (t) => {
+  const { idCtrlText } = await import('../../tools/nvme/subcommands/identify');
+  const lines = idCtrlText(ctrlData()).split('\n');
+  t.equal(lines[0], 'NVME Identify Controller:');
+  t.equal(lines[1], 'vid       : 0x1b36');
+  t.equal(lines[2], 'ssvid     : 0');
+  t.equal(lines[3], 'sn        : SN1                 ');
+  t.ok(lines.includes('ieee      : 525400'));
+  t.ok(lines.includes('cntlid    : 0'));
+  t.ok(lines.includes('cntrltype : 0'));
+  t.ok(lines.includes('subnqn    : '), 'the text prints subnqn even when empty');
+  t.ok(lines.includes('ofcs      : 0'), 'ofcs in decimal, the last field before the power states');
+  t.same(lines.slice(-6), [
+    'ps      0 : mp:25.00W operational enlat:0 exlat:0 rrt:0 rrl:0',
+    '            rwt:0 rwl:0 idle_power:0.00W active_power:0.0000W',
+    '            active_power_workload:reserved',
+    'ps      1 : mp:0.0000W non-operational enlat:0 exlat:0 rrt:0 rrl:0',
+    '            rwt:0 rwl:0 idle_power:- active_power:-',
+    '            active_power_workload:-',
+  ]);
+});
+
+t.test("id-ns text: nvme-cli's order and formats (nsattr after anagrpid with a tab, nguid before eui64, lbaf lines)", async (t) => {
+  const { idNsText } = await import('../../tools/nvme/subcommands/identify');
+  const b = new Uint8Array(4096);
+  new DataView(b.buffer).setBigUint64(0, 0x800n, true);
+  b[25] = 1;
+  b[26] = 1;
+  b[33] = 9;
+  b[130] = 9;
+  b[134] = 12;
+  b.set([1, 2, 3, 4, 5, 6, 7, 8], 120);
+  const lines = idNsText(1, b).split('\n');
+  t.same(lines.slice(0, 2), ['NVME Identify Namespace 1:', 'nsze    : 0x800']);
+  t.ok(lines.includes('dlfeat  : 9'));
+  t.same(lines.slice(-8, -2), ['anagrpid: 0', 'nsattr\t: 0', 'nvmsetid: 0', 'endgid  : 0', 'nguid   : 00000000000000000000000000000000', 'eui64   : 0102030405060708']);
+  t.same(lines.slice(-2), ['lbaf  0 : ms:0   lbads:9  rp:0 ', 'lbaf  1 : ms:0   lbads:12 rp:0 (in use)']);
+});

@@ -8,6 +8,7 @@ import './cases/cmb';
 import './cases/driver';
 import './cases/validate';
 import './cases/bench';
+import './cases/nvme-cli'; // before setup, which formats and rebinds the kernel's controller
 import './cases/setup';
 import './cases/hotplug'; // last: it removes a controller
 

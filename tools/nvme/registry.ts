@@ -3,11 +3,11 @@ import type { Subcommand } from './subcommand';
 import { idCtrl, idNs, listNs, nsDescs } from './subcommands/identify';
 import { errorLog, fwLog, getLog, smartLog } from './subcommands/logs';
 import { getFeature, setFeature } from './subcommands/features';
-import { dsm, flush, format, writeZeroes } from './subcommands/nvm';
-import { adminPassthru, reset, showRegs } from './subcommands/controller';
+import { compare, dsm, flush, format, writeZeroes } from './subcommands/nvm';
+import { adminPassthru, ioPassthru, reset, showRegs } from './subcommands/controller';
 
 export const SUBCOMMANDS: readonly Subcommand[] = [
-  idCtrl, idNs, listNs, nsDescs, smartLog, errorLog, fwLog, getLog, getFeature, setFeature, format, flush, dsm, writeZeroes, adminPassthru, reset, showRegs,
+  idCtrl, idNs, listNs, nsDescs, smartLog, errorLog, fwLog, getLog, getFeature, setFeature, format, flush, dsm, writeZeroes, compare, adminPassthru, ioPassthru, reset, showRegs,
 ];
 
 export function findSubcommand(name: string): Subcommand | undefined {

@@ -1,12 +1,14 @@
-// reset, show-regs, admin-passthru: a controller reset (NVMe 1.4 §7.3.2), the controller
-// registers (§3.1) and a raw admin command.
+// reset, show-regs, admin-passthru, io-passthru: a controller reset (NVMe 1.4 §7.3.2), the
+// controller registers (§3.1), a raw admin command and a raw NVM command.
 import { NVME } from '../../../spec/nvme';
 import { read32, read64 } from '../../../lib/mmio';
 import { adminSqe, opcodeName } from '../../../drivers/nvme';
 import { NvmeUsageError, outputFormatOption } from '../args';
 import { JcObject, int32, jsonC } from '../json-c';
 import { hexDump } from '../normal';
-import { FORCE_OPTION, NAMESPACE_OPTION, RAW_OPTION, num, type Subcommand } from '../subcommand';
+import { FORCE_OPTION, NAMESPACE_OPTION, RAW_OPTION, num, type Subcommand, type SubcommandContext } from '../subcommand';
+import type { OptionValues } from '../args';
+import { runIoCommand } from '../io-command';
 import { readFileSync } from 'node:fs';
 
 export const reset: Subcommand = {
@@ -36,7 +38,7 @@ const REGISTER_SPAN = NVME.REG_PMRMSCU + 4;
 
 export const showRegs: Subcommand = {
   name: 'show-regs',
-  summary: 'Reads and shows the defined NVMe controller registers in binary or human-readable format.',
+  summary: 'Reads and shows the defined NVMe controller registers (00h..E1Bh) as text, JSON or binary.',
   options: [outputFormatOption()],
   async run(ctx) {
     const bar = ctx.dev.ctrl.fn.bar(0);
@@ -65,48 +67,79 @@ const DRIVER_OWNED = new Set<number>([NVME.ADMIN_CREATE_SQ, NVME.ADMIN_CREATE_CQ
 
 const CDW_OPTIONS = ([2, 3, 10, 11, 12, 13, 14, 15] as const).map((n) => ({ long: `cdw${n}`, short: n < 10 ? String(n) : String(n - 6), kind: 'u32' as const, help: `command dword ${n} value` }));
 
+/** The options admin-passthru and io-passthru share (nvme-cli's). */
+const PASSTHRU_OPTIONS = [
+  { long: 'opcode', short: 'o', kind: 'u8' as const, help: 'opcode (required)' },
+  { ...NAMESPACE_OPTION, help: 'desired namespace' },
+  { long: 'data-len', short: 'l', kind: 'u32' as const, help: 'data I/O length (bytes)' },
+  { long: 'timeout', short: 't', kind: 'u32' as const, help: 'timeout value, in milliseconds' },
+  ...CDW_OPTIONS,
+  { long: 'input-file', short: 'i', kind: 'string' as const, help: 'data input or output file' },
+  RAW_OPTION,
+  { long: 'read', short: 'r', kind: 'flag' as const, help: 'set dataflow direction to receive' },
+  { long: 'write', short: 'w', kind: 'flag' as const, help: 'set dataflow direction to send' },
+  FORCE_OPTION,
+];
+
+/** A passthru command line: the SQE, the data direction and what to send. */
+function passthruCommand(values: OptionValues): { opcode: number; sqe: Uint8Array; len: number; read: boolean; input?: Uint8Array } {
+  const opcode = num(values, 'opcode');
+  if (opcode === undefined) throw new NvmeUsageError('--opcode (-o) is required');
+  const len = num(values, 'data-len') ?? 0;
+  const read = values.read === true;
+  const write = values.write === true;
+  if (len && read === write) throw new NvmeUsageError('data direction not given: --read (-r) or --write (-w) with --data-len');
+  let input: Uint8Array | undefined;
+  if (write && len) {
+    const file = values['input-file'];
+    if (typeof file !== 'string') throw new NvmeUsageError('--write needs --input-file (-i) with the data to send');
+    input = readFileSync(file);
+    if (input.length < len) throw new NvmeUsageError(`--input-file ${file} holds ${input.length} bytes, fewer than --data-len ${len}`);
+  }
+  const c = (n: number): number => num(values, `cdw${n}`) ?? 0;
+  const sqe = adminSqe(opcode, { nsid: num(values, 'namespace-id') ?? 0, cdw10: c(10), cdw11: c(11), cdw12: c(12), cdw13: c(13), cdw14: c(14), cdw15: c(15) });
+  const w = new Uint32Array(sqe.buffer);
+  w[2] = c(2);
+  w[3] = c(3);
+  return { opcode, sqe, len, read, input };
+}
+
+function passthruResult(ctx: SubcommandContext, admin: boolean, opcode: number, dw0: number, read: boolean, data: Uint8Array): number {
+  const known = opcodeName(admin, opcode);
+  const name = /opcode 0x/.test(known) ? 'Vendor Specific' : known;
+  ctx.io.err(`${admin ? 'Admin' : 'IO'} Command ${name} is Success and result: 0x${(dw0 >>> 0).toString(16).padStart(8, '0')}`);
+  if (read && data.length) {
+    if (ctx.values['raw-binary'] === true) ctx.io.bytes(data);
+    else ctx.io.out(hexDump(data));
+  }
+  return 0;
+}
+
 export const adminPassthru: Subcommand = {
   name: 'admin-passthru',
-  summary: 'Send a user-defined Admin command to the specified device via the driver\'s admin queue, and report the result.',
+  summary: "Send a user-defined Admin command to the specified device via the driver's admin queue, and report the result.",
   destructive: (values) => !READ_ONLY.has(num(values, 'opcode') ?? -1),
-  options: [
-    { long: 'opcode', short: 'o', kind: 'u8', help: 'opcode (required)' },
-    { ...NAMESPACE_OPTION, help: 'desired namespace' },
-    { long: 'data-len', short: 'l', kind: 'u32', help: 'data I/O length (bytes)' },
-    ...CDW_OPTIONS,
-    { long: 'input-file', short: 'i', kind: 'string', help: 'data input or output file' },
-    RAW_OPTION,
-    { long: 'read', short: 'r', kind: 'flag', help: 'set dataflow direction to receive' },
-    { long: 'write', short: 'w', kind: 'flag', help: 'set dataflow direction to send' },
-    FORCE_OPTION,
-  ],
+  options: PASSTHRU_OPTIONS,
   async run(ctx) {
-    const opcode = num(ctx.values, 'opcode');
-    if (opcode === undefined) throw new NvmeUsageError('--opcode (-o) is required');
-    if (DRIVER_OWNED.has(opcode)) throw new NvmeUsageError(`${opcodeName(true, opcode)} belongs to the driver (it manages queues, aborts and events itself)`);
-    const len = num(ctx.values, 'data-len') ?? 0;
-    const read = ctx.values.read === true;
-    const write = ctx.values.write === true;
-    if (len && read === write) throw new NvmeUsageError('data direction not given: --read (-r) or --write (-w) with --data-len');
-    let input: Uint8Array | undefined;
-    if (write && len) {
-      const file = ctx.values['input-file'];
-      if (typeof file !== 'string') throw new NvmeUsageError('--write needs --input-file (-i) with the data to send');
-      input = readFileSync(file);
-      if (input.length < len) throw new NvmeUsageError(`--input-file ${file} holds ${input.length} bytes, fewer than --data-len ${len}`);
-    }
-    const c = (n: number): number => num(ctx.values, `cdw${n}`) ?? 0;
-    const sqe = adminSqe(opcode, { nsid: num(ctx.values, 'namespace-id') ?? 0, cdw10: c(10), cdw11: c(11), cdw12: c(12), cdw13: c(13), cdw14: c(14), cdw15: c(15) });
-    const w = new Uint32Array(sqe.buffer);
-    w[2] = c(2);
-    w[3] = c(3);
-    const { dw0, data } = await ctx.dev.admin(sqe, len, input);
-    const name = opcodeName(true, opcode).startsWith('admin opcode') ? 'Vendor Specific' : opcodeName(true, opcode);
-    ctx.io.err(`Admin Command ${name} is Success and result: 0x${(dw0 >>> 0).toString(16).padStart(8, '0')}`);
-    if (read && len) {
-      if (ctx.values['raw-binary'] === true) ctx.io.bytes(data);
-      else ctx.io.out(hexDump(data));
-    }
-    return 0;
+    const p = passthruCommand(ctx.values);
+    if (DRIVER_OWNED.has(p.opcode)) throw new NvmeUsageError(`${opcodeName(true, p.opcode)} belongs to the driver (it manages queues, aborts and events itself)`);
+    const { dw0, data } = await ctx.dev.admin(p.sqe, p.len, p.input);
+    return passthruResult(ctx, true, p.opcode, dw0, p.read, data);
+  },
+};
+
+// NVM commands that do not change data: io-passthru sends them without --force.
+const IO_READ_ONLY = new Set<number>([NVME.IO_READ, NVME.IO_COMPARE, NVME.IO_VERIFY, NVME.IO_FLUSH]);
+const DEFAULT_PASSTHRU_TIMEOUT_MS = 30_000;
+
+export const ioPassthru: Subcommand = {
+  name: 'io-passthru',
+  summary: 'Send a user-defined IO command to the specified device on an IO queue of its own, and report the result.',
+  destructive: (values) => !IO_READ_ONLY.has(num(values, 'opcode') ?? -1),
+  options: PASSTHRU_OPTIONS,
+  async run(ctx) {
+    const p = passthruCommand(ctx.values);
+    const { dw0, data } = await runIoCommand(ctx.dev.ctrl, p.sqe, p.len, p.input, num(ctx.values, 'timeout') || DEFAULT_PASSTHRU_TIMEOUT_MS);
+    return passthruResult(ctx, false, p.opcode, dw0, p.read, data);
   },
 };

@@ -13,6 +13,8 @@ const ALL_NAMESPACES = 0xffffffff;
 const FEATURE_IDS = 0x100;
 
 const isInvalidField = (e: unknown): boolean => e instanceof NvmeStatusError && e.sct === NVME.SCT_GENERIC && e.sc === NVME.SC_INVALID_FIELD;
+// A namespace-specific feature read with NSID FFFFFFFFh (e.g. Error Recovery on QEMU).
+const isInvalidNamespace = (e: unknown): boolean => e instanceof NvmeStatusError && e.sct === NVME.SCT_GENERIC && e.sc === NVME.SC_INVALID_NAMESPACE;
 
 /** The line nvme-cli prints for one feature read. */
 export function getFeatureLine(fid: number, sel: number, result: number): string {
@@ -64,13 +66,15 @@ export const getFeature: Subcommand = {
       await readFeature(ctx, one, sel, nsid, cdw11, dataLen);
       return 0;
     }
-    // Every identifier from 0: the ones the controller refuses with Invalid Field are
-    // skipped silently, any other failure stops the walk (as nvme-cli does).
+    // Every identifier from 0: the ones the controller refuses with Invalid Field (not
+    // implemented) or Invalid Namespace (namespace-specific, read with -n) are skipped;
+    // any other failure stops the walk. nvme-cli 2.3's walk stops at the first refusal
+    // that carries DNR, so it does not get far on most controllers.
     for (let fid = 0; fid < FEATURE_IDS; fid++) {
       try {
         await readFeature(ctx, fid, sel, nsid, cdw11, dataLen);
       } catch (e) {
-        if (!isInvalidField(e)) throw e;
+        if (!isInvalidField(e) && !isInvalidNamespace(e)) throw e;
       }
     }
     return 0;

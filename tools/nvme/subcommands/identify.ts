@@ -2,7 +2,7 @@
 import { NVME } from '../../../spec/nvme';
 import { cHex } from '../hex';
 import { JcObject, jsonC } from '../json-c';
-import { Bytes } from '../layout';
+import { Bytes, fieldText, type Field } from '../layout';
 import { fieldLines } from '../normal';
 import { NvmeUsageError, outputFormatOption } from '../args';
 import { ID_CTRL_FIELDS, PSD_OFFSET, PSD_SIZE, idCtrlJson } from '../structures/id-ctrl';
@@ -16,30 +16,52 @@ function emit(ctx: SubcommandContext, data: Uint8Array, json: () => string, text
   return 0;
 }
 
-// A power state's max power in watts: MP in centiwatts, or in 0.0001 W when MXPS (flags bit 0) is set.
-function watts(mp: number, flags: number): string {
-  return (flags & 1 ? mp / 10000 : mp / 100).toFixed(2);
+// Power in watts with nvme-cli's digits: 0.0001 W units print four decimals, 0.01 W units two.
+function powerText(value: number, tenThousandths: boolean): string {
+  return tenThousandths ? `${Math.floor(value / 10000)}.${String(value % 10000).padStart(4, '0')}W` : `${Math.floor(value / 100)}.${String(value % 100).padStart(2, '0')}W`;
 }
 
-function idCtrlText(data: Uint8Array): string {
+// IPS / APS (bits 7:6): 0 not reported, 1 units of 0.0001 W, 2 units of 0.01 W.
+function scaledPower(value: number, scaleByte: number): string {
+  const scale = (scaleByte >> 6) & 3;
+  return scale === 0 ? '-' : scale === 1 ? powerText(value, true) : scale === 2 ? powerText(value, false) : 'reserved';
+}
+
+const WORKLOADS = ['-', '1MiB 32 RW, 30s idle', '80K 128KiB SW'];
+
+/** nvme-cli's `id-ctrl` text (without -H): one `key : value` line per field, then the power states. */
+export function idCtrlText(data: Uint8Array): string {
   const b = new Bytes(data);
-  const out = ['NVME Identify Controller:', ...fieldLines(b, ID_CTRL_FIELDS, 10)];
+  // The text prints subnqn even when empty and ieee as three hex bytes (most significant first).
+  const table = ID_CTRL_FIELDS.map((f) => (f.key === 'subnqn' ? { ...f, when: undefined } : f));
+  const out = ['NVME Identify Controller:', ...fieldLines(b, table, 10).map((l) => (l.startsWith('ieee ') ? `ieee      : ${[75, 74, 73].map((o) => b.u8(o).toString(16).padStart(2, '0')).join('')}` : l))];
   for (let i = 0; i <= b.u8(263); i++) {
     const o = PSD_OFFSET + PSD_SIZE * i;
-    const nonOp = b.u8(o + 3) & 2 ? 'non-operational' : 'operational';
-    out.push(`ps ${String(i).padStart(4)} : mp:${watts(b.u16(o), b.u8(o + 3))}W ${nonOp} enlat:${b.u32(o + 4)} exlat:${b.u32(o + 8)} rrt:${b.u8(o + 12)} rrl:${b.u8(o + 13)}`);
-    out.push(`          rwt:${b.u8(o + 14)} rwl:${b.u8(o + 15)} idle_power:${b.u16(o + 16) ? b.u16(o + 16) : '-'} active_power:${b.u16(o + 20) ? b.u16(o + 20) : '-'}`);
+    const flags = b.u8(o + 3);
+    const nonOp = flags & 2 ? 'non-' : '';
+    out.push(`ps   ${String(i).padStart(4)} : mp:${powerText(b.u16(o), (flags & 1) !== 0)} ${nonOp}operational enlat:${b.u32(o + 4) | 0} exlat:${b.u32(o + 8) | 0} rrt:${b.u8(o + 12)} rrl:${b.u8(o + 13)}`);
+    out.push(`            rwt:${b.u8(o + 14)} rwl:${b.u8(o + 15)} idle_power:${scaledPower(b.u16(o + 16), b.u8(o + 18))} active_power:${scaledPower(b.u16(o + 20), b.u8(o + 22))}`);
+    out.push(`            active_power_workload:${WORKLOADS[b.u8(o + 22) & 7] ?? 'reserved'}`);
   }
   return out.join('\n');
 }
 
-function idNsText(nsid: number, data: Uint8Array): string {
+/** nvme-cli's `id-ns` text (without -H): its own field order, which is not the JSON's. */
+export function idNsText(nsid: number, data: Uint8Array): string {
   const b = new Bytes(data);
-  const out = [`NVME Identify Namespace ${nsid}:`, ...fieldLines(b, ID_NS_FIELDS, 8)];
+  const field = (key: string): Field => ID_NS_FIELDS.find((f) => f.key === key) as Field;
+  const line = (key: string, label = `${key.padEnd(8)}: `): string => `${label}${fieldText(b, field(key))}`;
+  const out = [`NVME Identify Namespace ${nsid}:`];
+  for (const k of ['nsze', 'ncap', 'nuse', 'nsfeat', 'nlbaf', 'flbas', 'mc', 'dpc', 'dps', 'nmic', 'rescap', 'fpi']) out.push(line(k));
+  out.push(`dlfeat  : ${b.u8(33)}`);
+  for (const k of ['nawun', 'nawupf', 'nacwu', 'nabsn', 'nabo', 'nabspf', 'noiob', 'nvmcap']) out.push(line(k));
+  if (b.u8(24) & 0x10) for (const k of ['npwg', 'npwa', 'npdg', 'npda', 'nows']) out.push(line(k));
+  for (const k of ['mssrl', 'mcl', 'msrc', 'nulbaf', 'anagrpid']) out.push(line(k));
+  out.push(`nsattr\t: ${b.u8(99)}`, line('nvmsetid'), line('endgid'), `nguid   : ${b.hex(104, 16)}`, `eui64   : ${b.hex(120, 8)}`);
   const inUse = lbafInUse(data);
-  for (let i = 0; i <= b.u8(25); i++) {
+  for (let i = 0; i <= b.u8(25) + b.u8(82); i++) {
     const o = LBAF_OFFSET + 4 * i;
-    out.push(`lbaf ${String(i).padStart(2)} : ms:${String(b.u16(o)).padEnd(3)} lbads:${String(b.u8(o + 2)).padEnd(2)} rp:${cHex(b.u8(o + 3) & 3)}${i === inUse ? ' (in use)' : ''}`);
+    out.push(`lbaf ${String(i).padStart(2)} : ms:${String(b.u16(o)).padEnd(3)} lbads:${String(b.u8(o + 2)).padEnd(2)} rp:${cHex(b.u8(o + 3))} ${i === inUse ? '(in use)' : ''}`);
   }
   return out.join('\n');
 }

@@ -89,6 +89,8 @@ function errorText(data: Uint8Array, entries: number, device: string): string {
       `lba\t\t: ${cHex(b.u64(16))}`,
       `nsid\t\t: ${cHex(b.u32(24))}`,
       `vs\t\t: ${b.u8(28)}`,
+      // nvme-cli names the transport type here; phyr prints its number (0: not indicated).
+      `trtype\t\t: ${b.u8(29)}`,
       `cs\t\t: ${cHex(b.u64(32))}`,
       `trtype_spec_info: ${cHex(b.u16(40))}`,
       '.................',

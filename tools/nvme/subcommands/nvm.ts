@@ -1,6 +1,7 @@
-// format, flush, dsm, write-zeroes: Format NVM (NVMe 1.4 §5.23) and the NVM command set's
-// Flush (§6.8), Dataset Management (§6.7) and Write Zeroes (§6.16). The ones that destroy
-// data run only with --force.
+// format, flush, dsm, write-zeroes, compare: Format NVM (NVMe 1.4 §5.23) and the NVM
+// command set's Flush (§6.8), Dataset Management (§6.7), Write Zeroes (§6.16) and Compare
+// (§6.6). The ones that destroy data run only with --force.
+import { readFileSync } from 'node:fs';
 import { NVME } from '../../../spec/nvme';
 import { formatNvmSqe } from '../../../drivers/nvme';
 import { NvmeUsageError } from '../args';
@@ -107,6 +108,39 @@ export const dsm: Subcommand = {
     // One Dataset Management command per range (the namespace API's deallocate); nvme-cli sends one for all.
     for (let i = 0; i < blocks.length; i++) await ns.deallocate(slbs[i], blocks[i]);
     ctx.io.out('NVMe DSM: success');
+    return 0;
+  },
+};
+
+export const compare: Subcommand = {
+  name: 'compare',
+  summary: 'Compare specified logical blocks on device with specified data buffer; return failure if buffer and block(s) are dissimilar.',
+  options: [
+    NAMESPACE_OPTION,
+    { long: 'start-block', short: 's', kind: 'u64', help: '64-bit addr of first block to access' },
+    { long: 'block-count', short: 'c', kind: 'u16', help: 'number of blocks (zeroes based) on device to access' },
+    { long: 'data-size', short: 'z', kind: 'u64', help: 'size of data in bytes' },
+    { long: 'data', short: 'd', kind: 'string', help: 'data file to compare the blocks with' },
+  ],
+  async run(ctx) {
+    const ns = ctx.dev.ctrl.namespace(requireNsid(ctx.values));
+    const size = num(ctx.values, 'data-size');
+    if (!size) throw new NvmeUsageError('data size not provided');
+    const file = ctx.values.data;
+    if (typeof file !== 'string') throw new NvmeUsageError('--data (-d) names the file to compare with');
+    // The transfer is the block count's worth of blocks; a smaller data size is rounded up to it (as nvme-cli does).
+    const bytes = ((num(ctx.values, 'block-count') ?? 0) + 1) * ns.lbaSize;
+    if (size < bytes) ctx.io.err(`Rounding data size to fit block count (${bytes} bytes)`);
+    const data = new Uint8Array(bytes);
+    let input: Uint8Array;
+    try {
+      input = readFileSync(file);
+    } catch (e) {
+      throw new NvmeUsageError(`cannot read --data ${file}: ${(e as Error).message}`);
+    }
+    data.set(input.subarray(0, Math.min(bytes, size, input.length)));
+    await ns.compare(num(ctx.values, 'start-block') ?? 0, data);
+    ctx.io.err('compare: Success');
     return 0;
   },
 };
