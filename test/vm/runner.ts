@@ -37,7 +37,7 @@ async function main(): Promise<number> {
       command: [process.execPath, suite, ...(filter ? [filter] : [])],
       nvme: VM_TIER_CONTROLLERS.map(parseNvmeSpec),
       hugepages: VM_TIER_HUGEPAGES,
-      timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 900),
+      timeoutSeconds: Number(process.env.PHYR_VM_TIER_TIMEOUT ?? 1500),
       collect: ['results.json'],
       kernelVersion: process.env.PHYR_VM_KERNEL || undefined,
       onNotice: (text) => console.log(`vm tier: ${text}`),

@@ -1,6 +1,7 @@
 // The VM tier's in-guest entry point: one node process runs every case.
 //   node build/vm-ts/test/vm/suite.js [FILTER]
 import { runCases } from './harness';
+import './cases/topology'; // first: the guest's view of test/vm/topology.ts
 import './cases/vfio';
 import './cases/errors';
 import './cases/conformance';
