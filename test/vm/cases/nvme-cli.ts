@@ -10,13 +10,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readPciDevice } from '../../../lib/sysfs/pci';
-import { controllerBdf } from '../../../tools/vm/nvme-spec';
 import { note, test } from '../harness';
-
-// The twin pair: QEMU slots 3 and 4 of the tier's topology, both 'size=64M' ('size=64M,
-// driver=nvme' for the kernel's twin); QEMU gives them the serials phyr-vm-3 and phyr-vm-4.
-const TWIN_KERNEL = controllerBdf(3);
-const TWIN_VFIO = controllerBdf(4);
+// The twin pair of the tier's topology: the same QEMU spec, one left to the kernel's nvme
+// driver, one bound to vfio-pci; QEMU gives them different serials (phyr-vm-N).
+import { TWIN_KERNEL, TWIN_VFIO } from '../topology';
 
 const PHYR = path.resolve(__dirname, '..', '..', '..', 'tools', 'phyr.js');
 const NVME_CLI = '/usr/sbin/nvme';
