@@ -128,13 +128,20 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw; MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
-      if (val.includes(':')) throw new BenchOptionError('rw', val, 'the rw=MODE:N offset modifier is not supported');
-      const mode = RW_MODES[val];
-      if (!mode) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw (trim modes are not supported)');
+      const [name, skip, ...rest] = val.split(':');
+      const mode = RW_MODES[name];
+      if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw, optionally :N (trim modes are not supported)');
       j.rw = mode;
+      j.seqSkip = 0;
+      if (skip === undefined) return;
+      // fio: for a random mode N is a count (a new random offset every N IOs), not a size.
+      if (mode.startsWith('rand')) throw new BenchOptionError('rw', val, 'the random form MODE:N (a new random offset every N IOs) is not supported; the sequential forms read:N, write:N and rw:N are');
+      const negative = skip.trim().startsWith('-');
+      const bytes = parseBytes('rw', negative ? skip.trim().slice(1) : skip, j.kbBase);
+      j.seqSkip = negative ? -bytes : bytes;
     },
   },
   { name: 'rwmixread', scope: 'job', help: 'percentage of reads in a mixed workload', applyJob: (j, v) => { j.rwmixread = parseInteger('rwmixread', need('rwmixread', v), 0, 100); } },
