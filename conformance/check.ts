@@ -2,6 +2,8 @@
 // one CaseOutcome (recording what was sent, received and expected), and small utilities.
 import type { CaseContext, CaseOutcome, ConformanceCase } from './case';
 import { NVME } from '../spec/nvme';
+import { PCI } from '../spec/pci';
+import type { PciFunction } from '../lib/pci/function';
 import { formatStatus, statusField, type RawCompletion, type RawController, type SqeFields } from './raw-queue';
 
 /** A raw conformance case: the context's `raw` is a RawController on the function. */
@@ -108,6 +110,20 @@ export function unmappedIova(ctx: RawContext): number {
   const ranges = ctx.fn.iovaRanges();
   const last = ranges[ranges.length - 1];
   return Math.floor((last.end + 1 - 2 * 2 ** 20) / 2 ** 21) * 2 ** 21;
+}
+
+/**
+ * The function's MSI-X table size, read from its own config space (the raw cases judge the
+ * device, so they do not ask the driver), or 0 without an MSI-X capability. PCI 3.0 §6.7:
+ * a chain of dword-aligned pointers, at most 48 after the 64-byte header.
+ */
+export function msixTableSize(fn: Pick<PciFunction, 'configRead'>): number {
+  let ptr = fn.configRead(PCI.CFG_CAPABILITY_LIST, 1) & PCI.CAP_PTR_MASK;
+  for (let hops = 0; ptr !== 0 && hops < 48; hops++) {
+    if (fn.configRead(ptr + PCI.CAP_ID, 1) === PCI.CAP_ID_MSIX) return (fn.configRead(ptr + PCI.MSIX_CTRL, 2) & PCI.MSIX_CTRL_TABLE_SIZE_MASK) + 1;
+    ptr = fn.configRead(ptr + PCI.CAP_NEXT, 1) & PCI.CAP_PTR_MASK;
+  }
+  return 0;
 }
 
 /** Little-endian field readers over identify data. */

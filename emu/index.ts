@@ -106,6 +106,7 @@ interface NativeConfig {
   nsBytes: number;
   queues: number;
   qsize: number;
+  vectors?: number;
   mdts: number;
   sgl: number;
   cmbBytes: number;
@@ -199,6 +200,7 @@ function nativeConfig(o: EmuOptions): NativeConfig {
     nsBytes: o.nsBytes,
     queues: o.queues,
     qsize: o.qsize,
+    vectors: o.vectors,
     mdts: o.mdts,
     sgl: o.sgl === 'off' ? 0 : o.sgl === 'on' ? 1 : 2,
     cmbBytes: o.cmbBytes,

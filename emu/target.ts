@@ -31,6 +31,8 @@ export interface EmuOptions {
   queues: number;
   /** Largest queue, in entries (CAP.MQES + 1). */
   qsize: number;
+  /** MSI-X table size (interrupt vectors); undefined: one per queue (queues + 1). */
+  vectors?: number;
   /** MDTS: max transfer 2^mdts x 4 KiB; 0 = no limit. */
   mdts: number;
   /** SGL support: off, on (byte aligned), dword (dword aligned). */
@@ -119,6 +121,7 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
   size: { help: 'capacity of each namespace, e.g. 1G', set: (o, v) => (o.nsBytes = parseSize(v, 'size')) },
   queues: { help: 'IO queue pairs offered, 1..1024', set: (o, v) => (o.queues = integer('queues', v, 1, 1024)) },
   qsize: { help: 'largest queue in entries (CAP.MQES + 1), 2..65536', set: (o, v) => (o.qsize = integer('qsize', v, 2, 65536)) },
+  vectors: { help: 'MSI-X interrupt vectors, 1..2048 (default queues + 1)', set: (o, v) => (o.vectors = integer('vectors', v, 1, 2048)) },
   mdts: { help: 'max transfer 2^N x 4 KiB, 0..15 (0 = no limit)', set: (o, v) => (o.mdts = integer('mdts', v, 0, 15)) },
   sgl: {
     help: 'off | on | dword',

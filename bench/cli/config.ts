@@ -147,7 +147,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const file of files) {
     // A regular file of at most 1 MiB: /dev/zero would be read forever, a FIFO would
     // block the open until a writer came.
-    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, { ...host, env: host.env ?? env });
+    const sections = parseJobFile(readBoundedTextFile(file, 'job file', 'PHYR_BENCH_BAD_JOB_FILE', BENCH_JOB_FILE_MAX_BYTES), file, env, host);
     const words: string[] = [];
     const fileGlobal = cloneJob(base);
     for (const s of sections) {
@@ -200,8 +200,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   for (const j of jobs) checkJob(j);
   // Kernel namespace nodes: replaced by the TARGET given, else resolved through sysfs.
-  const resolved = resolveKernelNamespaces(jobs, target, host.sysfsRoot ?? '/sys', ctx);
-  if (resolved) target = resolved;
+  // --parse-only and --showcmd touch no device (as fio's): the sysfs lookup waits for a run.
+  if (target !== undefined || !(run.parseOnly || run.showcmd)) {
+    const resolved = resolveKernelNamespaces(jobs, target, host.sysfsRoot ?? '/sys', ctx);
+    if (resolved) target = resolved;
+  }
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
   return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions, notices, commandLines };

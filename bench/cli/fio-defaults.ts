@@ -75,4 +75,8 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   write_barrier: zero,
   log_avg_msec: zero,
   per_job_logs: bool(true),
+  stats: bool(true),
+  fill_device: bool(false),
+  overwrite: bool(false),
+  atomic: bool(false),
 };

@@ -30,6 +30,8 @@ export interface JobSpec {
   name: string;
   rw: RwMode;
   rwmixread: number;
+  /** fio's rw=MODE:N for a sequential mode: bytes skipped after each IO (negative: backward); 0 = none. */
+  seqSkip: number;
   /** Block sizes per direction; `trim` is kept as written (bs=R,W,T) for the trim workloads. */
   bs: { read: BlockSizeSpec; write: BlockSizeSpec; trim?: BlockSizeSpec };
   iodepth: number;
@@ -105,6 +107,7 @@ export function defaultJob(name = 'job'): JobSpec {
     name,
     rw: 'read',
     rwmixread: 50,
+    seqSkip: 0,
     bs: { read: bs(), write: bs() },
     iodepth: 1,
     numjobs: 1,

@@ -28,9 +28,8 @@ export interface JobFileSection {
   options: JobFileOption[];
 }
 
-/** What parsing a job file may read besides its text. */
+/** What parsing a job file may read besides its text and the environment. */
 export interface JobFileHost {
-  env?: NodeJS.ProcessEnv;
   /** The figures behind $ncpus, $mb_memory, $pagesize (default: this host's). */
   facts?: HostFacts;
   /** Reads an included file, or answers undefined when there is none (default: a bounded regular-file read). */
@@ -94,9 +93,7 @@ function readLines(text: string, source: string, host: JobFileHost, stack: strin
 }
 
 /** Parses job-file text into sections; `source` names the file in errors (and anchors includes). */
-export function parseJobFile(text: string, source = 'job file', envOrHost: NodeJS.ProcessEnv | JobFileHost = process.env): JobFileSection[] {
-  const host: JobFileHost = 'env' in envOrHost || 'facts' in envOrHost || 'readInclude' in envOrHost ? (envOrHost as JobFileHost) : { env: envOrHost as NodeJS.ProcessEnv };
-  const env = host.env ?? process.env;
+export function parseJobFile(text: string, source = 'job file', env: NodeJS.ProcessEnv = process.env, host: JobFileHost = {}): JobFileSection[] {
   let facts: HostFacts | undefined = host.facts;
   const sections: JobFileSection[] = [];
   let current: JobFileSection | undefined;

@@ -41,6 +41,8 @@ export interface NativeJobParams {
   bufFlags: number;
   /** Per-command timeout in ns, 1 ms .. 1 h (optional natively: 10 s when absent). */
   cmdTimeoutNs: number;
+  /** fio's rw=MODE:N for sequential modes: bytes skipped after each IO, negative backward (optional natively: 0). */
+  seqSkip?: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

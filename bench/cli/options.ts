@@ -128,13 +128,20 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw; MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
-      if (val.includes(':')) throw new BenchOptionError('rw', val, 'the rw=MODE:N offset modifier is not supported');
-      const mode = RW_MODES[val];
-      if (!mode) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw (trim modes are not supported)');
+      const [name, skip, ...rest] = val.split(':');
+      const mode = RW_MODES[name];
+      if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw, optionally :N (trim modes are not supported)');
       j.rw = mode;
+      j.seqSkip = 0;
+      if (skip === undefined) return;
+      // fio: for a random mode N is a count (a new random offset every N IOs), not a size.
+      if (mode.startsWith('rand')) throw new BenchOptionError('rw', val, 'the random form MODE:N (a new random offset every N IOs) is not supported; the sequential forms read:N, write:N and rw:N are');
+      const negative = skip.trim().startsWith('-');
+      const bytes = parseBytes('rw', negative ? skip.trim().slice(1) : skip, j.kbBase);
+      j.seqSkip = negative ? -bytes : bytes;
     },
   },
   { name: 'rwmixread', scope: 'job', help: 'percentage of reads in a mixed workload', applyJob: (j, v) => { j.rwmixread = parseInteger('rwmixread', need('rwmixread', v), 0, 100); } },
@@ -384,6 +391,72 @@ export const UNSUPPORTED: Record<string, string> = {
   read_iolog: 'not implemented',
   write_iolog: 'not implemented',
   replay_redirect: 'not implemented',
+  atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
+  block_error_percentiles: 'not implemented',
+  bwavgtime: 'bandwidth sampling is not implemented',
+  iopsavgtime: 'IOPS sampling is not implemented',
+  cgroup: 'no cgroup placement: job threads run in the phyr process',
+  cgroup_nodelete: 'no cgroup placement: job threads run in the phyr process',
+  cgroup_weight: 'no cgroup placement: job threads run in the phyr process',
+  dedupe_global: 'buffer contents are not configurable',
+  dedupe_mode: 'buffer contents are not configurable',
+  disk_util: 'there is no kernel block device whose utilisation could be read',
+  exec_prerun: 'phyr runs no programs around a job',
+  exec_postrun: 'phyr runs no programs around a job',
+  exit_what: 'not implemented',
+  fadvise_hint: NO_FILES,
+  sync_file_range: NO_FILES,
+  opendir: NO_FILES,
+  unique_filename: NO_FILES,
+  overwrite: NO_FILES,
+  fill_device: 'not implemented: give size= (the whole namespace by default)',
+  flow_sleep: 'not implemented',
+  gid: 'phyr does not change its credentials per job',
+  uid: 'phyr does not change its credentials per job',
+  gtod_cpu: 'timing is recorded by each job thread natively',
+  lockmem: 'not implemented',
+  profile: 'fio\'s built-in profiles are not implemented',
+  rate_cycle: 'rate limiting is not implemented',
+  rate_ignore_thinktime: 'rate limiting is not implemented',
+  thinktime_blocks_type: 'think time is not implemented',
+  thinktime_iotime: 'think time is not implemented',
+  offset_align: 'not implemented: offset=N% is aligned to the smallest block size',
+  rw_sequencer: 'the rw=MODE:N modifier is not implemented',
+  stats: 'phyr always collects statistics',
+  latency_run: 'not implemented',
+  steadystate_duration: 'not implemented',
+  steadystate_ramp_time: 'not implemented',
+  trim_backlog: 'trim workloads are not implemented',
+  trim_backlog_batch: 'trim workloads are not implemented',
+  verify_backlog_batch: 'not implemented',
+  verify_dump: 'not implemented',
+  write_hint: 'write hints (NVMe directives) are not implemented',
+  read_iolog_chunked: 'not implemented',
+  replay_align: 'not implemented',
+  replay_no_stall: 'not implemented',
+  replay_scale: 'not implemented',
+  replay_skip: 'not implemented',
+  replay_time_scale: 'not implemented',
+  merge_blktrace_iters: 'not implemented',
+  merge_blktrace_scalars: 'not implemented',
+  ignore_zone_limits: 'zoned workloads are not implemented',
+  job_max_open_zones: 'zoned workloads are not implemented',
+  max_open_zones: 'zoned workloads are not implemented',
+  read_beyond_wp: 'zoned workloads are not implemented',
+  zone_reset_frequency: 'zoned workloads are not implemented',
+  zone_reset_threshold: 'zoned workloads are not implemented',
+  zonecapacity: 'zoned workloads are not implemented',
+  log_alternate_epoch: 'per-IO logs are not implemented',
+  log_compression: 'per-IO logs are not implemented',
+  log_compression_cpus: 'per-IO logs are not implemented',
+  log_entries: 'per-IO logs are not implemented',
+  log_hist_coarseness: 'per-IO logs are not implemented',
+  log_hist_msec: 'per-IO logs are not implemented',
+  log_max_value: 'per-IO logs are not implemented',
+  log_offset: 'per-IO logs are not implemented',
+  log_prio: 'per-IO logs are not implemented',
+  log_store_compressed: 'per-IO logs are not implemented',
+  log_unix_epoch: 'per-IO logs are not implemented',
 };
 
 const byName = new Map<string, BenchOption>();

@@ -88,6 +88,10 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
   if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
+  if (j.seqSkip !== 0) {
+    if (Math.abs(j.seqSkip) % ns.lbaSize !== 0) fail(`rw=${j.rw}:${j.seqSkip}: the skip must be a multiple of the LBA size (${ns.lbaSize} bytes)`);
+    if (Math.abs(j.seqSkip) > size - maxBs) fail(`rw=${j.rw}:${j.seqSkip}: the skip is larger than the region less one block (${formatBytesFio(size - maxBs)})`);
+  }
   const readPercent = traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
   return {
@@ -115,6 +119,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     doVerify: j.doVerify && !verifyPhaseNeverStarts(j),
     slotBytes: slotBytesOf(j),
     cmdTimeoutNs: j.cmdTimeoutNs,
+    ...(j.seqSkip !== 0 ? { seqSkip: j.seqSkip } : {}),
   };
 }
 

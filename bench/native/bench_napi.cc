@@ -79,6 +79,15 @@ bool timeoutParam(Napi::Object o, JobParams* p) {
   return true;
 }
 
+// seqSkip is optional (0 when absent): a signed byte count, at most the 53-bit range.
+bool skipParam(Napi::Object o, JobParams* p) {
+  if (o.Get("seqSkip").IsUndefined()) return true;
+  double d;
+  if (!num(o, "seqSkip", -9007199254740991.0, 9007199254740991.0, &d)) return false;
+  p->seqSkip = static_cast<int64_t>(d);
+  return true;
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -95,7 +104,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets

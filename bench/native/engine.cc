@@ -37,6 +37,13 @@ const char* validateJobParams(const JobParams& p) {
   if (p.verify && p.readPercent != 0 && p.readPercent != 100) return "verify with mixed reads and writes is not supported";
   if (p.cmdTimeoutNs < kMinCmdTimeoutNs || p.cmdTimeoutNs > kMaxCmdTimeoutNs) return "the per-command timeout must be 1 ms .. 1 h";
   if (p.verify && p.regionBytes / p.lbaSize > (1ull << 34)) return "verify region too large (at most 2^34 blocks)";
+  if (p.seqSkip != 0) {
+    // The magnitude bounds the backward wrap (region - |skip| >= 0) and keeps offsets LBA-aligned.
+    const uint64_t mag = p.seqSkip < 0 ? 0 - static_cast<uint64_t>(p.seqSkip) : static_cast<uint64_t>(p.seqSkip);
+    if (p.random) return "a sequential skip (rw=MODE:N) applies to sequential modes only";
+    if (mag % p.lbaSize) return "a sequential skip must be a multiple of the LBA size";
+    if (mag > p.regionBytes) return "a sequential skip must not exceed the region";
+  }
   return nullptr;
 }
 

@@ -109,6 +109,7 @@ class JobEngine {
   uint64_t unit_ = 0;              // random offsets are multiples of this many bytes
   uint32_t lbaShift_ = 0;          // log2(lbaSize): bytes <-> blocks without a division
   uint64_t seqPos_[2] = {0, 0};    // sequential position per direction
+  uint64_t seqPrev_[2] = {0, 0};   // the position before the last IO (restored if its submit is refused)
   uint64_t verifyPos_ = 0;
   uint64_t issuedBytes_ = 0;
   uint64_t writeSeq_ = 0;
@@ -253,9 +254,17 @@ bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
   } else {
     uint64_t& pos = seqPos_[w ? 1 : 0];
-    if (pos + bs > p_.regionBytes) pos = 0;  // wrap (time_based, or mixed directions)
+    if (pos + bs > p_.regionBytes) {
+      // A forward skip ends the pass at the region's end (fio's rw=MODE:N); otherwise wrap
+      // (time_based, or mixed directions).
+      if (p_.seqSkip > 0 && !p_.timeBased) return false;
+      pos = 0;
+    }
+    seqPrev_[w ? 1 : 0] = pos;
     off = pos;
-    pos += bs;
+    const int64_t next = static_cast<int64_t>(pos) + bs + p_.seqSkip;
+    // Backward past the start: continue from the last block, as fio 3.33 does.
+    pos = next >= 0 ? static_cast<uint64_t>(next) : p_.regionBytes - bs - static_cast<uint64_t>(-next);
   }
   *write = w;
   *offset = off;
@@ -414,7 +423,7 @@ void JobEngine<Queue>::run() {
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
-        else if (!p_.random) seqPos_[write ? 1 : 0] -= bytes;
+        else if (!p_.random) seqPos_[write ? 1 : 0] = seqPrev_[write ? 1 : 0];
         break;
       }
       if (info.result == QueueSubmit::kError) {

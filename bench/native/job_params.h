@@ -49,6 +49,10 @@ struct JobParams {
   uint64_t rampNs = 0;
   bool timeBased = false;
   uint64_t ioBytes = 0;         // bytes to transfer when not time-based (fio's size)
+  // fio's rw=MODE:N for sequential modes: bytes skipped after each IO. Forward (N > 0),
+  // the pass ends at the region's end, as fio's does; backward (N < 0) the position wraps
+  // from the region's start to its last block and the job ends by bytes, as in fio 3.33.
+  int64_t seqSkip = 0;
   Distribution dist = Distribution::kUniform;
   double distParam = 0;
   bool randomMap = true;

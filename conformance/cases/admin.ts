@@ -1,7 +1,7 @@
 // Admin commands (NVMe 1.4 §5): Identify, Set/Get Features, IO queue creation and
 // deletion, each with its success and error statuses.
 import { NVME } from '../../spec/nvme';
-import { Checker, adminExpect, finish, generic, specific, u16, u32, type CaseBodyResult, type RawCase, type RawContext } from '../check';
+import { Checker, adminExpect, finish, generic, msixTableSize, specific, u16, u32, type CaseBodyResult, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo } from '../device-info';
 import type { SqeFields } from '../raw-queue';
 
@@ -144,6 +144,11 @@ export const adminCases: RawCase[] = [
       await adminExpect(ctx, check, createCq(1, info.maxQueueEntries + 1, cq.iova), specific(NVME.SC_INVALID_QUEUE_SIZE), 'QSIZE > MQES');
     }
     await adminExpect(ctx, check, createCq(1, 8, cq.iova, 1 | 2, 0x7ff), specific(NVME.SC_INVALID_INTERRUPT_VECTOR), 'IV 7FFh');
+    // The first vector past the function's MSI-X table (PCI 3.0 §6.8.2.3) is one the
+    // controller cannot signal: Invalid Interrupt Vector (NVMe 1.4 §5.3). With a single
+    // vector, that is IV 1.
+    const vectors = msixTableSize(ctx.fn);
+    if (vectors > 0 && vectors < 0x7ff) await adminExpect(ctx, check, createCq(1, 8, cq.iova, 1 | 2, vectors), specific(NVME.SC_INVALID_INTERRUPT_VECTOR), `IV ${vectors} (the MSI-X table has ${vectors} vector(s))`);
     if (info.contiguousRequired) await adminExpect(ctx, check, createCq(1, 8, cq.iova, 0), generic(NVME.SC_INVALID_FIELD), 'PC=0 with CAP.CQR=1');
     await adminExpect(ctx, check, createCq(1, 8, cq.iova), 0, 'a valid Create IO CQ');
     await adminExpect(ctx, check, createCq(1, 8, cq.iova), specific(NVME.SC_INVALID_QUEUE_IDENTIFIER), 'QID 1 again');

@@ -18,6 +18,8 @@ struct EmuConfig {
   uint32_t lbads = 9;           // log2 of the LBA size: 9 or 12
   uint64_t nsBytes = 1ull << 30;  // size= (capacity of each namespace)
   uint32_t queues = 64;         // queues= IO queue pairs the controller offers
+  uint32_t vectors = 0;         // vectors= MSI-X table size; 0: queues + 1 (one per queue)
+  uint32_t msixTableSize() const { return vectors ? vectors : queues + 1; }
   uint32_t qsize = 1024;        // qsize= largest queue (entries); CAP.MQES = qsize - 1
   uint32_t mdts = 7;            // mdts= (2^mdts pages of 4 KiB; 0 = no limit)
   SglSupport sgl = SglSupport::Off;

@@ -17,7 +17,7 @@ Controller::Controller(const EmuConfig& config, std::shared_ptr<IommuTable> iomm
       iommu_(std::move(iommu)),
       regs_(config.queues, config.qsize, config.cmbBytes),
       queues_(regs_, config.queues),
-      configSpace_(config.queues + 1, config.cmbBytes != 0),
+      configSpace_(config.msixTableSize(), config.cmbBytes != 0),
       memory_(regs_, *iommu_, faults_),
       dptr_(memory_, regs_, config.sgl, config.mdts ? (4096ull << config.mdts) : 0) {}
 

@@ -70,7 +70,7 @@ class Controller final : private RegisterHost, private Pollable {
   // Interrupt vectors: creates `count` eventfds (replacing earlier ones); returns them, or
   // an empty vector with *error set.
   std::vector<int> enableMsix(uint32_t count, std::string* error) { return vectors_.enable(count, msixTableSize(), error); }
-  uint32_t msixTableSize() const { return config_.queues + 1; }
+  uint32_t msixTableSize() const { return config_.msixTableSize(); }
 
   // Fault log (bounded: the latest kMaxFaultLog records) and total count.
   std::vector<FaultRecord> faultLog() { return faults_.records(); }

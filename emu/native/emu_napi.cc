@@ -112,6 +112,10 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   c->lbads = static_cast<uint32_t>(lbads);
   c->nsBytes = size;
   c->queues = static_cast<uint32_t>(queues);
+  // MSI-X allows 1..2048 table entries (PCI 3.0 §6.8.2.3); 0 keeps one per queue.
+  uint64_t vectors = c->vectors;
+  if (!configField(o, "vectors", 2048, &vectors)) return false;
+  c->vectors = static_cast<uint32_t>(vectors);
   c->qsize = static_cast<uint32_t>(qsize);
   c->mdts = static_cast<uint32_t>(mdts);
   c->sgl = static_cast<SglSupport>(sgl);

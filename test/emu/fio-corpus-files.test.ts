@@ -4,7 +4,9 @@
 import t from 'tap';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { parseBenchArgs } from '../../bench/cli/config';
+import { knownOptionNames } from '../../bench/cli/options';
 import { CORPUS_ENV, JOB_FILES, STRICTER } from './fixtures/fio-corpus/files';
 import { CORPUS, TARGET, compare, fioAccepts, openDevice, phyrAccepts, runFio, runPhyr, scratch } from './fixtures/fio-corpus/harness';
 
@@ -92,4 +94,12 @@ t.test('command lines fio refuses, phyr refuses too', async (t) => {
     const phyr = phyrAccepts(args);
     t.notOk(phyr.ok, `phyr refuses ${args.join(' ')}: ${phyr.error}`);
   }
+});
+
+t.test('every generic option of fio 3.33 is known to phyr (supported, replaced, default-only or refused by name)', async (t) => {
+  const r = spawnSync('fio', ['--cmdhelp=all'], { encoding: 'utf8' });
+  const names = [...new Set([...(r.stdout + r.stderr).matchAll(/^\s*([a-z0-9_]+)\s+:/gm)].map((m) => m[1]))];
+  t.ok(names.length > 150, `fio lists ${names.length} options`);
+  const known = new Set(knownOptionNames().map((n) => n.replace(/-/g, '_')));
+  t.same(names.filter((n) => !known.has(n)), [], 'no fio option is unknown to phyr');
 });

@@ -21,6 +21,8 @@ const CONFIGS = [
   'emu:size=16M,cmb=2M,mdts=1,queues=1,sgl=on',
   'emu:size=16M,ns=4,lbads=12',
   'emu:size=16M,ns=2,mdts=1,queues=1',
+  'emu:size=16M,vectors=1',
+  'emu:size=16M,mdts=1,queues=1,vectors=1',
 ];
 
 for (const target of CONFIGS) t.test(`0 fail on ${target}`, (t) => expectNoFail(t, target));

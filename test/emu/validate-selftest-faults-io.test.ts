@@ -5,5 +5,4 @@
 import t from 'tap';
 import { expectOnlyItFails, provingFaults } from '../helpers/validate-selftest-faults';
 
-const mine = provingFaults('dptr.', 'integrity.', 'errors.', 'registers.', 'p2p.').filter((p) => !/^dptr\.(sgl|cmb)\./.test(p.id));
-for (const p of mine) t.test(`${p.id} fails alone on ${p.target}`, (t) => expectOnlyItFails(t, p));
+for (const p of provingFaults('io')) t.test(`${p.id} fails alone on ${p.target}`, (t) => expectOnlyItFails(t, p));

@@ -3,4 +3,4 @@
 import t from 'tap';
 import { expectOnlyItFails, provingFaults } from '../helpers/validate-selftest-faults';
 
-for (const p of provingFaults('dptr.sgl.', 'dptr.cmb.')) t.test(`${p.id} fails alone on ${p.target}`, (t) => expectOnlyItFails(t, p));
+for (const p of provingFaults('sgl')) t.test(`${p.id} fails alone on ${p.target}`, (t) => expectOnlyItFails(t, p));

@@ -30,6 +30,7 @@ class MemQueue {
     if (io.write) std::memcpy(at, mem, bytes);
     else std::memcpy(mem, at, bytes);
     submitted_++;
+    lbas_.push_back(io.lba);
     if (cfsAfter_ && submitted_ > cfsAfter_) {
       // The device failed: it raises CSTS.CFS and fetches (completes) nothing more.
       if (csts_) *csts_ |= 0x2u;
@@ -69,6 +70,7 @@ class MemQueue {
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
+  std::vector<uint64_t> lbas_;  // first LBA of each accepted command, in submission order
   uint64_t dropNth_ = 0;   // never complete every Nth command (0 = off)
   uint64_t cfsAfter_ = 0;  // after this many commands, set CFS in *csts_ and go silent (0 = off)
   uint32_t* csts_ = nullptr;
@@ -269,12 +271,38 @@ TEST(bench_engine_queue_full_is_retried_not_fatal) {
   CHECK_EQ(q.maxOutstanding_, 3u);
 }
 
+// fio's rw=MODE:N: the offsets fio 3.33 wrote to its iolog for a 64 KiB region, 4 KiB
+// blocks, rw=read:8k (forward: the pass ends at the region's end) and rw=read:-8k (backward:
+// wraps from the start to the last block, ends by bytes). A queue of 3 for a depth of 16
+// makes refused submits roll the position back.
+TEST(bench_engine_sequential_skip_offsets_are_fios) {
+  const std::vector<std::pair<int64_t, std::vector<uint64_t>>> cases = {
+      {8192, {0, 12, 24, 36, 48, 60}},
+      {-8192, {0, 56, 52, 48, 44, 40, 36, 32, 28, 24, 20, 16, 12, 8, 4, 0}},
+      {-4096, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+  };
+  for (const auto& [skip, kib] : cases) {
+    MemQueue q(2048, 512, 3);
+    std::vector<uint8_t> buf;
+    JobParams p = baseParams(buf, 16, 4096);
+    p.regionBytes = p.ioBytes = 64 << 10;
+    p.seqSkip = skip;
+    const JobResults r = runJob(q, p);
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(q.lbas_.size(), kib.size());
+    for (size_t i = 0; i < kib.size() && i < q.lbas_.size(); i++) CHECK_EQ(q.lbas_[i] * 512, kib[i] * 1024);
+  }
+}
+
 TEST(bench_engine_rejects_bad_parameters) {
   MemQueue q(2048, 512, 16);
   std::vector<uint8_t> buf;
   struct Case {
     void (*mutate)(JobParams&);
   } cases[] = {
+      {[](JobParams& p) { p.seqSkip = 100; }},
+      {[](JobParams& p) { p.seqSkip = -(4 << 20); }},
+      {[](JobParams& p) { p.seqSkip = 4096; p.random = true; }},
       {[](JobParams& p) { p.lbaSize = 1000; }},
       {[](JobParams& p) { p.iodepth = 0; }},
       {[](JobParams& p) { p.regionBytes = 0; }},

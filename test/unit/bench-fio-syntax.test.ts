@@ -6,6 +6,7 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { parseBenchArgs } from '../../bench/cli/config';
 import { evaluate, expandKeywords } from '../../bench/cli/expr';
 import { parseJobFile } from '../../bench/cli/jobfile';
@@ -52,7 +53,7 @@ t.test('$ncpus, $mb_memory, $pagesize and fio 3.33\'s arithmetic on them', async
   t.throws(() => expandKeywords('($ncpus*1k)', host, 'j.fio:3: size'), /j\.fio:3: size: '\(\$ncpus\*1k\)': 'k' is not allowed/);
   t.throws(() => expandKeywords('(3*$ncpus', host, 'x'), /not closed/);
   t.throws(() => evaluate('(1/0)', 'x'), /division by zero/);
-  const s = parseJobFile('[j]\niodepth=$ncpus\nsize=($ncpus*1048576)\n', 'k.fio', { env: {}, facts: host });
+  const s = parseJobFile('[j]\niodepth=$ncpus\nsize=($ncpus*1048576)\n', 'k.fio', {}, { facts: host });
   t.same(s[0].options.map((o) => o.value), ['2', '2097152']);
   // Without a keyword fio 3.33 evaluates nothing: `(4+4)` is refused, so it is here too.
   t.throws(() => parseBenchArgs([write('plain.fio', '[j]\nsize=(4+4)\n')]), /size=\(4\+4\)/);
@@ -183,4 +184,25 @@ t.test('without a TARGET, /dev/nvmeXnY resolves through sysfs; a kernel-driven c
 t.test('job options are reported under fio\'s own names, not the alias written', async (t) => {
   // fio 3.33 reports `blocksize=8k` as "bs" and `readwrite=` as "rw".
   t.same(parseBenchArgs(['--name=j', '--blocksize=8k', '--readwrite=randread', '--iodepth_low=2']).jobs[0].written, { name: 'j', bs: '8k', rw: 'randread', iodepth_low: '2' });
+});
+
+t.test('the command: --parse-only prints the notices and runs nothing; --showcmd prints the command line', async (t) => {
+  const cli = path.resolve(__dirname, '../../dist/tools/phyr.js');
+  const f = write('cli-kernel.fio', '[global]\nioengine=libaio\nfilename=/dev/nvme0n1\n[r]\nrw=randread\nsize=1m\n');
+  const parse = spawnSync(process.execPath, [cli, 'bench', 'emu', '--parse-only', f], { encoding: 'utf8' });
+  t.equal(parse.status, 0, parse.stderr);
+  t.equal(parse.stdout, '', 'no report: nothing ran');
+  t.match(parse.stderr, /phyr bench: notice: --ioengine=libaio: replaced by phyr's native NVMe loop/);
+  t.match(parse.stderr, /phyr bench: notice: --filename=\/dev\/nvme0n1: replaced by the TARGET emu/);
+  const show = spawnSync(process.execPath, [cli, 'bench', '--showcmd', f], { encoding: 'utf8', env: { ...process.env } });
+  t.equal(show.stdout, 'phyr bench --ioengine=libaio --filename=/dev/nvme0n1 --name=r --rw=randread --size=1m\n');
+  const bad = spawnSync(process.execPath, [cli, 'bench', '--parse-only', '--rw=sideways'], { encoding: 'utf8' });
+  t.equal(bad.status, 2);
+});
+
+t.test('--parse-only and --showcmd leave the sysfs lookup of /dev/nvmeXnY to a run', async (t) => {
+  const empty = path.join(tmp, 'sys-empty');
+  fs.mkdirSync(empty, { recursive: true });
+  t.doesNotThrow(() => parseBenchArgs(['--parse-only', '--filename=/dev/nvme0n1', '--name=j'], {}, { sysfsRoot: empty }));
+  t.throws(() => parseBenchArgs(['--filename=/dev/nvme0n1', '--name=j'], {}, { sysfsRoot: empty }), /the kernel has no namespace nvme0n1/);
 });

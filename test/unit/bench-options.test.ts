@@ -108,7 +108,8 @@ t.test('run-wide options', async (t) => {
 t.test('bad values are named with what is accepted', async (t) => {
   const table: Array<[string[], RegExp]> = [
     [['--rw=trim'], /--rw=trim: expected read/],
-    [['--rw=randread:8'], /offset modifier/],
+    [['--rw=randread:8'], /the random form MODE:N .* is not supported/],
+    [['--rw=read:4q'], /unknown size suffix/],
     [['--rwmixread=101'], /between 0 and 100/],
     [['--bs=0'], /must be positive/],
     [['--bs=4k,8k,16k,32k'], /READ,WRITE\[,TRIM\]/],

@@ -170,3 +170,11 @@ t.test('a write job with a verify read-back reports each direction over its own 
   t.same(merged.sections?.map((x) => x.name), ['j', 'other'], 'each job keeps its header line');
 });
 
+
+t.test('rw=MODE:N: the skip goes to the engine, LBA-aligned and within the region', async (t) => {
+  t.equal(planJob(job('--rw=read:8k', '--size=1m'), ns).seqSkip, 8192);
+  t.equal(planJob(job('--rw=write:-4k', '--size=1m'), ns).seqSkip, -4096);
+  t.equal(planJob(job('--rw=read', '--size=1m'), ns).seqSkip, undefined);
+  t.throws(() => planJob(job('--rw=read:100', '--size=1m'), ns), /multiple of the LBA size/);
+  t.throws(() => planJob(job('--rw=read:2m', '--size=1m'), ns), /larger than the region less one block/);
+});

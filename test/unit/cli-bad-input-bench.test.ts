@@ -33,7 +33,7 @@ const rows: Row[] = [
   { args: ['bench', '--rw'], says: /--rw=: a value is required/ },
   { args: ['bench', '--rw='], says: /--rw=: a value is required/ },
   { args: ['bench', '--rw=bogus'], says: /--rw=bogus: expected read, write/ },
-  { args: ['bench', '--rw=read:4k'], says: /offset modifier is not supported/ },
+  { args: ['bench', '--rw=randread:4'], says: /--rw=randread:4: the random form MODE:N/ },
   { args: ['bench', '--iodepth=0'], says: /--iodepth=0: must be between 1 and 65535/ },
   { args: ['bench', '--iodepth=-1'], says: /--iodepth=-1: must not be negative/ },
   { args: ['bench', '--iodepth=1.5'], says: /--iodepth=1\.5: fractions are not accepted/ },
