@@ -13,6 +13,9 @@
 //                                           SQE dword N & M == V, N 0..15) are not executed: they
 //                                           complete with S (default 0, success) and dw0 R;
 //                                           breaks one rule of the spec for validate's self-test
+//   unchecked:check=C                       (at creation only) the enable check C (aqa, asq,
+//                                           iosqes, iocqes, mps) is skipped: a bad CC.EN
+//                                           becomes ready instead of raising CSTS.CFS
 //   clear                                   remove every rule, resume every queue
 //   remove[:after=N]                        surprise removal, now or after N more IO commands:
 //                                           BAR and config space read all ones, writes are
@@ -25,7 +28,7 @@ import { EmuTargetError, parseDuration } from './values';
 
 /** A parsed fault rule, in the shape the native device takes. */
 export interface FaultRuleSpec {
-  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt' | 'remove' | 'answer';
+  kind: 'fail' | 'fail-lba' | 'drop' | 'delay' | 'cfs' | 'stop' | 'resume' | 'clear' | 'corrupt' | 'remove' | 'answer' | 'unchecked';
   nth?: number;
   lba?: number;
   nsid?: number;
@@ -42,6 +45,8 @@ export interface FaultRuleSpec {
   matchMask?: number;
   /** answer: dw0 of the completion. */
   result?: number;
+  /** unchecked: the enable check skipped. */
+  check?: (typeof ENABLE_CHECKS)[number];
 }
 
 const OPCODES: Record<string, number> = {
@@ -54,6 +59,9 @@ const OPCODES: Record<string, number> = {
   verify: NVME.IO_VERIFY,
 };
 
+/** The enable checks an `unchecked` rule can skip (docs/EMULATOR.md, What is checked). */
+export const ENABLE_CHECKS = ['aqa', 'asq', 'iosqes', 'iocqes', 'mps'] as const;
+
 const ALLOWED: Record<string, string[]> = {
   fail: ['nth', 'lba', 'nsid', 'status', 'op', 'qid'],
   drop: ['nth', 'op', 'qid'],
@@ -65,13 +73,14 @@ const ALLOWED: Record<string, string[]> = {
   corrupt: ['lba', 'nsid', 'nth', 'byte'],
   remove: ['after'],
   answer: ['qid', 'op', 'dw', 'value', 'mask', 'status', 'result', 'nth'],
+  unchecked: ['check'],
 };
 
 function bad(spec: string, why: string): EmuTargetError {
   return new EmuTargetError(
     `fault '${spec}': ${why}; faults are fail:nth=N[:status=0x281][:op=read][:qid=Q], fail:lba=L[:nsid=N][:status=S], ` +
       `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], ` +
-      `answer:op=O[:qid=Q][:dw=N:value=V[:mask=M]][:status=S][:result=R][:nth=N], clear`,
+      `answer:op=O[:qid=Q][:dw=N:value=V[:mask=M]][:status=S][:result=R][:nth=N], unchecked:check=${ENABLE_CHECKS.join('|')}, clear`,
     'faults',
   );
 }
@@ -146,6 +155,12 @@ export function parseFault(spec: string): FaultRuleSpec {
       if (get('result') !== undefined) r.result = int(spec, 'result', get('result') as string, 0, 0xffffffff, true);
       r.status ??= 0;
       r.nth ??= 1;
+      break;
+    }
+    case 'unchecked': {
+      const check = get('check');
+      if (!(ENABLE_CHECKS as readonly string[]).includes(check ?? '')) throw bad(spec, `unchecked needs check=${ENABLE_CHECKS.join('|')}`);
+      r.check = check as (typeof ENABLE_CHECKS)[number];
       break;
     }
     case 'corrupt':

@@ -272,6 +272,7 @@ class EmuPciFunction implements EmuFunction {
   inject(fault: string): void {
     const device = this.live('inject');
     const rule = parseFault(fault);
+    if (rule.kind === 'unchecked') throw new EmuTargetError(`fault '${fault}': unchecked applies at creation only: give it in the target (faults=${fault})`, 'faults');
     checkFaultFits(fault, rule, this.options);
     device.inject(rule);
   }

@@ -34,6 +34,8 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
     return nullptr;
   }
   if (!c->regs_.allocate(error)) return nullptr;
+  for (const FaultRule& r : config.faults)
+    if (r.kind == FaultKind::Unchecked) c->regs_.uncheck(r.uncheck);
   c->stoppedSq_.assign(config.queues + 1, false);
   c->rules_ = config.faults;
   c->pending_.reserve(4096);

@@ -48,7 +48,8 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
       {"fail", FaultKind::Fail}, {"fail-lba", FaultKind::FailLba}, {"drop", FaultKind::Drop},
       {"delay", FaultKind::Delay}, {"cfs", FaultKind::Cfs},        {"stop", FaultKind::Stop},
       {"resume", FaultKind::Resume}, {"clear", FaultKind::Clear},  {"corrupt", FaultKind::Corrupt},
-      {"remove", FaultKind::Remove}, {"answer", FaultKind::Answer}};
+      {"remove", FaultKind::Remove}, {"answer", FaultKind::Answer},
+      {"unchecked", FaultKind::Unchecked}};
   bool found = false;
   for (auto& [name, fk] : kinds) {
     if (kind == name) {
@@ -57,7 +58,7 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     }
   }
   if (!found) {
-    args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt, remove or answer");
+    args::rangeError(env, "fault rule kind '" + kind + "' is not fail, fail-lba, drop, delay, cfs, stop, resume, clear, corrupt, remove, answer or unchecked");
     return false;
   }
   uint64_t nth = 1, lba = 0, nsid = 0, status = FaultRule{}.status, delay = 0, after = 0, byte = 0;
@@ -77,6 +78,19 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
   r->matchValue = static_cast<uint32_t>(matchValue);
   r->matchMask = static_cast<uint32_t>(matchMask);
   r->result = static_cast<uint32_t>(result);
+  if (r->kind == FaultKind::Unchecked) {
+    std::string check;
+    if (!args::optionalStringProp(o, "check", "fault rule check", &check)) return false;
+    static const std::pair<const char*, EnableCheck> checks[] = {{"aqa", EnableCheck::Aqa}, {"asq", EnableCheck::AsqAlignment},
+                                                                 {"iosqes", EnableCheck::Iosqes}, {"iocqes", EnableCheck::Iocqes},
+                                                                 {"mps", EnableCheck::Mps}};
+    for (auto& [name, c] : checks)
+      if (check == name) r->uncheck = static_cast<uint8_t>(c);
+    if (!r->uncheck) {
+      args::rangeError(env, "unchecked fault check '" + check + "' is not aqa, asq, iosqes, iocqes or mps");
+      return false;
+    }
+  }
   if (nth == 0) {
     args::rangeError(env, "fault rule nth must be >= 1");
     return false;

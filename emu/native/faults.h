@@ -7,7 +7,14 @@
 
 namespace phyr::emu {
 
-enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove, Answer };
+enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, Clear, Corrupt, Remove, Answer, Unchecked };
+
+/**
+ * Unchecked (creation only): one check the controller makes when CC.EN goes 0 -> 1
+ * (docs/EMULATOR.md, What is checked) is skipped, so an enable that must raise CSTS.CFS
+ * becomes ready instead.
+ */
+enum class EnableCheck : uint8_t { Aqa = 1, AsqAlignment = 2, Iosqes = 4, Iocqes = 8, Mps = 16 };
 
 /** One fault injection rule. Filters (opcode, qid) apply to IO commands. */
 struct FaultRule {
@@ -29,6 +36,7 @@ struct FaultRule {
   uint32_t matchDword = 16;  // 16: no dword is matched
   uint32_t matchValue = 0, matchMask = 0xFFFFFFFFu;
   uint32_t result = 0;
+  uint8_t uncheck = 0;  // Unchecked: an EnableCheck
 };
 
 /** True when Answer rule `r` matches the command `sqe` fetched from `sqid`. */

@@ -137,13 +137,16 @@ void RegisterFile::enable(uint32_t cc, RegisterHost& host) {
   uint32_t mps = (cc >> CC_MPS_SHIFT) & 0xF;
   uint32_t css = (cc >> CC_CSS_SHIFT) & 0x7, ams = (cc >> CC_AMS_SHIFT) & 0x7;
   uint32_t iosqes = (cc >> CC_IOSQES_SHIFT) & 0xF, iocqes = (cc >> CC_IOCQES_SHIFT) & 0xF;
-  bool ok = asqs >= 2 && acqs >= 2 && asqs <= maxQueueEntries_ && acqs <= maxQueueEntries_ && (asq & 0xFFF) == 0 &&
-            (acq & 0xFFF) == 0 && mps <= kMpsMax && css == 0 && ams == 0 && iosqes == IOSQES && iocqes == IOCQES;
+  auto check = [this](EnableCheck c) { return checked(static_cast<uint8_t>(c)); };
+  bool aqaOk = asqs >= 2 && acqs >= 2 && asqs <= maxQueueEntries_ && acqs <= maxQueueEntries_;
+  bool ok = (aqaOk || !check(EnableCheck::Aqa)) && (((asq & 0xFFF) == 0 && (acq & 0xFFF) == 0) || !check(EnableCheck::AsqAlignment)) &&
+            (mps <= kMpsMax || !check(EnableCheck::Mps)) && css == 0 && ams == 0 && (iosqes == IOSQES || !check(EnableCheck::Iosqes)) &&
+            (iocqes == IOCQES || !check(EnableCheck::Iocqes));
   if (!ok) {
     fatal("bad admin queue or CC fields at enable");
     return;
   }
-  pageSize_ = 4096u << mps;
+  pageSize_ = 4096u << (mps <= kMpsMax ? mps : 0);
   host.createAdminQueues(asq, asqs, acq, acqs);
   enabled_ = true;
   csts_ |= CSTS_RDY;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "emu/native/faults.h"
 #include "spec/nvme.h"
 
 namespace phyr::emu {
@@ -54,6 +55,8 @@ class RegisterFile {
   // One pass over the registers the driver writes (CC, CMBMSC, INTMS/INTMC) and those it
   // may not (given their value back). True when CC changed.
   bool poll(RegisterHost& host);
+  // Skips one enable check (an EnableCheck bit, faults.h): fault injection at creation.
+  void uncheck(uint8_t check) { unchecked_ |= check; }
   // Picks up a CMBMSC change (also called before running commands of a new doorbell).
   void syncCmb();
 
@@ -88,6 +91,7 @@ class RegisterFile {
   void setReg32(uint32_t off, uint32_t v) { __atomic_store_n(reinterpret_cast<uint32_t*>(bar_.get() + off), v, __ATOMIC_RELEASE); }
   void setReg64(uint32_t off, uint64_t v) { __atomic_store_n(reinterpret_cast<uint64_t*>(bar_.get() + off), v, __ATOMIC_RELEASE); }
   void init();
+  bool checked(uint8_t check) const { return !(unchecked_ & check); }
   void restoreReadOnlyRegisters();
   void handleInterruptMaskRegisters();
   void handleCcChange(uint32_t cc, RegisterHost& host);
@@ -102,6 +106,7 @@ class RegisterFile {
 
   // Shadows of what the device published or last saw.
   uint64_t cap_ = 0;
+  uint8_t unchecked_ = 0;  // EnableCheck bits skipped (fault injection, faults.h)
   uint32_t ccSeen_ = 0;
   uint32_t csts_ = 0;
   uint32_t intMask_ = 0;

@@ -1,6 +1,6 @@
 // The self-test's table: for a case of phyr validate, an embedded-controller configuration
 // with a fault that breaks exactly the rule the case checks (docs/VALIDATE.md, Self-test).
-// Most faults are `answer` rules (docs/EMULATOR.md): a command matched by queue, opcode and
+// Most faults are `answer` rules (docs/EMULATOR.md), the enable cases use `unchecked`: a command matched by queue, opcode and
 // one SQE dword is not executed and completes with the given status and dw0, so a command
 // the specification requires to fail succeeds, or one that must succeed fails.
 //
@@ -69,6 +69,12 @@ export const PROVING_FAULTS: readonly ProvingFault[] = [
   f('errors.driver.lba-crosses-end', 'answer:op=0x02:dw=10:value=32767:nth=3', 'a read crossing NSZE succeeds'),
   f('errors.driver.invalid-namespace', 'answer:qid=2:op=0x02:dw=1:value=2', 'a read of NSID NN+1 succeeds'),
   f('errors.driver.invalid-opcode', 'answer:op=0x03', 'the reserved opcode 03h succeeds'),
+  // registers: the enable check the case provokes is skipped (unchecked, creation only)
+  f('registers.enable.bad-aqa', 'unchecked:check=aqa', 'an admin queue of one entry enables'),
+  f('registers.enable.bad-asq-alignment', 'unchecked:check=asq', 'an ASQ not page aligned enables'),
+  f('registers.enable.bad-iosqes', 'unchecked:check=iosqes', 'a wrong CC.IOSQES enables'),
+  f('registers.enable.bad-iocqes', 'unchecked:check=iocqes', 'a wrong CC.IOCQES enables'),
+  f('registers.enable.bad-mps', 'unchecked:check=mps', 'CC.MPS above CAP.MPSMAX enables'),
   // CMB and SGL configurations
   f('dptr.cmb.data-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=100', 'the read into the CMB returns no data', CMB),
   f('dptr.sgl.data-block-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=16', 'the read through one Data Block returns no data', SGL),
@@ -94,8 +100,8 @@ export async function expectOnlyItFails(t: Test, p: ProvingFault): Promise<void>
 export const GROUPS = {
   admin: ['admin.identify.', 'admin.invalid-opcode', 'admin.psdt-', 'admin.features.'],
   queues: ['admin.create-', 'admin.delete-', 'admin.log.', 'admin.abort.', 'admin.format.'],
-  sgl: ['dptr.sgl.', 'dptr.cmb.'],
-  io: ['dptr.prp.', 'dptr.mdts.', 'dptr.lba.', 'dptr.nsid.', 'dptr.io.', 'dptr.psdt.', 'dptr.iommu.', 'dptr.flush.', 'integrity.', 'errors.', 'registers.', 'p2p.', 'admin.cmb.'],
+  sgl: ['dptr.sgl.', 'dptr.cmb.', 'registers.'],
+  io: ['dptr.prp.', 'dptr.mdts.', 'dptr.lba.', 'dptr.nsid.', 'dptr.io.', 'dptr.psdt.', 'dptr.iommu.', 'dptr.flush.', 'integrity.', 'errors.', 'p2p.', 'admin.cmb.'],
 } as const;
 
 /** The part of the table a group runs. */

@@ -1,6 +1,6 @@
-// The answer fault (emu/faults.ts): its grammar, defaults and errors; and on the embedded
-// controller, a matched command is not executed and completes with the given status and
-// dw0 while an unmatched one runs as usual.
+// The self-test faults (emu/faults.ts): answer's grammar, defaults and errors; on the
+// embedded controller, a matched command is not executed and completes with the given
+// status and dw0 while an unmatched one runs as usual; unchecked skips one enable check.
 import t from 'tap';
 import { parseFault } from '../../emu/faults';
 import { EmuTargetError } from '../../emu/target';
@@ -36,6 +36,33 @@ t.test('answer: bad specs name what is wrong', async (t) => {
   for (const [spec, re] of bad) {
     const err = t.throws(() => parseFault(spec), re, spec) as unknown;
     t.type(err, EmuTargetError, `${spec}: a typed error`);
+  }
+});
+
+t.test('unchecked: parsed; a bad value or a run-time inject is refused', async (t) => {
+  t.same(parseFault('unchecked:check=mps'), { kind: 'unchecked', check: 'mps' });
+  t.throws(() => parseFault('unchecked:check=cc'), /unchecked needs check=aqa\|asq\|iosqes\|iocqes\|mps/);
+  t.throws(() => parseFault('unchecked'), /unchecked needs check=/);
+  const fn = openEmu('emu:size=1M');
+  try {
+    t.throws(() => fn.inject('unchecked:check=aqa'), /applies at creation only/);
+  } finally {
+    fn.close();
+  }
+});
+
+t.test('unchecked: the skipped enable check lets a bad CC.EN become ready', async (t) => {
+  for (const [target, want] of [['emu:size=1M,faults=unchecked:check=iosqes', 'ready'], ['emu:size=1M', 'fatal']] as const) {
+    const fn = openEmu(target);
+    const mem = new EmuArena(fn);
+    const raw = new RawController(fn, mem, { timeoutMs: 2000 });
+    try {
+      t.equal(await raw.enable({ ccClear: 0xf << NVME.CC_IOSQES_SHIFT }), want, `${target}: IOSQES 0 -> ${want}`);
+    } finally {
+      await raw.close();
+      mem.close();
+      fn.close();
+    }
   }
 });
 
