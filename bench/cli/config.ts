@@ -217,6 +217,8 @@ export function checkJob(j: JobSpec): void {
   };
   if (j.rampNs > 0 && j.runtimeNs === 0) fail('ramp_time needs a runtime');
   if (j.timeBased && j.runtimeNs === 0) fail('time_based needs a runtime (e.g. --runtime=10)');
+  if (j.writeIolog !== undefined && j.timeBased) fail('write_iolog with time_based: the log is sized from the job\'s size before it runs; give a size-bound job');
+  if (j.writeIolog !== undefined && j.numjobs > 1) fail('write_iolog with numjobs > 1: one log file is one job\'s IOs; give each job its own section and file');
   if (j.verify !== 'none' && j.verify !== 'null' && j.mem.kind !== 'pool') fail(`verify needs CPU-visible buffers; --mem=${j.mem.kind} memory is not CPU-readable here`);
   if (j.verify !== 'none' && (j.rw === 'rw' || j.rw === 'randrw')) fail('verify with a mixed read/write workload is not supported; use a write job with do_verify, or a read job after a write job with stonewall');
   if (j.verify !== 'none' && j.rampNs > 0) fail('ramp_time with verify would leave unverified writes; drop one of them');

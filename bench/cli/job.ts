@@ -71,6 +71,8 @@ export interface JobSpec {
   written: Record<string, string>;
   /** fio's kb_base: the base of the size suffixes in the options that follow it. */
   kbBase: KbBase;
+  /** fio's write_iolog: the file the job's IOs are logged to (fio's iolog version 2). */
+  writeIolog?: string;
   /** The kernel engine a job file named (ioengine=libaio, ...), replaced by phyr's loop. */
   kernelEngine?: string;
   /** The kernel namespace node a job file named (filename=/dev/nvmeXnY), replaced by the target. */

@@ -83,6 +83,8 @@ export interface NativeJobResult {
   splitCommands: number;
   childCommands: number;
   bounces: number;
+  /** IOs submitted while logging for write_iolog (above the log's capacity: it overflowed). */
+  ioLogCount?: number;
   error: number;
   errorStatus: number;
   errorLba: number;
@@ -121,7 +123,7 @@ export interface BenchNative {
    * Starts a job thread. `registers` is the controller's BAR0: the thread reads CSTS at its
    * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
    */
-  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null) => NativeBenchJob;
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null) => NativeBenchJob;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */

@@ -197,6 +197,7 @@ export const OPTIONS: BenchOption[] = [
   { name: 'do_verify', scope: 'job', flag: true, help: 'after a write job with verify, read back and check (default 1)', applyJob: (j, v) => { j.doVerify = parseBool('do_verify', v); } },
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
   { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
+  { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
   { name: 'stonewall', aliases: ['wait_for_previous'], scope: 'job', flag: true, help: 'wait for the previous jobs to finish before starting (new reporting group)', applyJob: (j, v) => { j.stonewall = parseBool('stonewall', v); } },
   { name: 'group_reporting', scope: 'job', flag: true, help: 'report the numjobs clones of a job as one', applyJob: (j, v) => { j.groupReporting = parseBool('group_reporting', v); } },
   {
@@ -389,7 +390,6 @@ export const UNSUPPORTED: Record<string, string> = {
   'idle-prof': 'not implemented',
   'merge_blktrace_file': 'not implemented',
   read_iolog: 'not implemented',
-  write_iolog: 'not implemented',
   replay_redirect: 'not implemented',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',

@@ -6,6 +6,7 @@ import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
+import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -59,6 +60,8 @@ interface Running {
   queue: BenchQueue;
   buffer: BenchBuffer;
   progress: Float64Array;
+  /** write_iolog's array (iolog.ts), when the job asked for a log. */
+  ioLog?: Float64Array;
   job?: NativeBenchJob;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
@@ -220,16 +223,17 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count) });
+          running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
-        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers);
+        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
       results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
+      for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {

@@ -188,6 +188,7 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("driverNsPerIo", r.driverNsPerIo);
   o.Set("busyNs", static_cast<double>(r.busyNs));
   o.Set("prpCommands", static_cast<double>(r.prpCommands));
+  o.Set("ioLogCount", static_cast<double>(r.ioLogCount));
   o.Set("sglCommands", static_cast<double>(r.sglCommands));
   o.Set("splitCommands", static_cast<double>(r.splitCommands));
   o.Set("childCommands", static_cast<double>(r.childCommands));
@@ -216,7 +217,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
-  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress[, registers])
+  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress[, registers[, ioLog]])
   // registers: the controller's BAR0 (an ArrayBuffer of at least 20h bytes) so the job
   // watches CSTS; null or absent = not watched.
   BenchJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BenchJob>(info) {
@@ -256,6 +257,17 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       Napi::ArrayBuffer bar = info[5].As<Napi::ArrayBuffer>();
       params_->csts = reinterpret_cast<const volatile uint32_t*>(static_cast<uint8_t*>(bar.Data()) + nvme::REG_CSTS);
       registersRef_ = Napi::Persistent(bar.As<Napi::Object>());
+    }
+    // ioLog: an optional Float64Array of 2 x IOs for write_iolog (offset, +read/-write bytes).
+    if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
+      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 2) {
+        args::typeError(env, "ioLog must be a Float64Array of at least 2 elements or null");
+        return;
+      }
+      Napi::Float64Array log = info[6].As<Napi::Float64Array>();
+      params_->ioLog = log.Data();
+      params_->ioLogCap = log.ElementLength() / 2;
+      ioLogRef_ = Napi::Persistent(log.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {
       args::rangeError(env, std::string("bench job: ") + why);
@@ -335,7 +347,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

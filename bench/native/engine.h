@@ -433,6 +433,13 @@ void JobEngine<Queue>::run() {
       free_.pop_back();
       s.inFlight = true;
       inflight_++;
+      if (p_.ioLog) {
+        if (r_.ioLogCount < p_.ioLogCap) {
+          p_.ioLog[2 * r_.ioLogCount] = static_cast<double>(s.lba * p_.lbaSize);
+          p_.ioLog[2 * r_.ioLogCount + 1] = write ? -static_cast<double>(bytes) : static_cast<double>(bytes);
+        }
+        r_.ioLogCount++;
+      }
       batch_.push_back(slot);
       batchWrites += write;
       switch (info.format) {

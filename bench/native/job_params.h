@@ -53,6 +53,10 @@ struct JobParams {
   // the pass ends at the region's end, as fio's does; backward (N < 0) the position wraps
   // from the region's start to its last block and the job ends by bytes, as in fio 3.33.
   int64_t seqSkip = 0;
+  // fio's write_iolog: each submitted IO as (namespace byte offset, +bytes read / -bytes
+  // written), two doubles (exact below 2^53) into a caller-sized array; nullptr = no log.
+  double* ioLog = nullptr;
+  uint64_t ioLogCap = 0;        // IOs the array holds
   Distribution dist = Distribution::kUniform;
   double distParam = 0;
   bool randomMap = true;
@@ -142,6 +146,7 @@ struct JobResults {
   double driverNsPerIo = 0;
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
+  uint64_t ioLogCount = 0;  // IOs submitted while logging (more than ioLogCap: the log overflowed)
   // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
   // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).
   int32_t error = 0;

@@ -33,6 +33,8 @@ const rows: Row[] = [
   { args: ['bench', '--rw'], says: /--rw=: a value is required/ },
   { args: ['bench', '--rw='], says: /--rw=: a value is required/ },
   { args: ['bench', '--rw=bogus'], says: /--rw=bogus: expected read, write/ },
+  { args: ['bench', '--write_iolog=/proc/self/mem', '--name=j'], says: /--write_iolog \(job 'j'\).*\/proc/ },
+  { args: ['bench', '--write_iolog=/dev/zero', '--name=j'], says: /--write_iolog \(job 'j'\)/ },
   { args: ['bench', '--rw=randread:4'], says: /--rw=randread:4: the random form MODE:N/ },
   { args: ['bench', '--iodepth=0'], says: /--iodepth=0: must be between 1 and 65535/ },
   { args: ['bench', '--iodepth=-1'], says: /--iodepth=-1: must not be negative/ },

@@ -59,10 +59,10 @@ export async function run(argv: string[]): Promise<number> {
     config = parseBenchArgs(argv);
     // The report's file is checked before the device is opened: not the image under test,
     // not a job file, not a device, and writable (a run must not end with its report lost).
-    if (config.run.output) {
-      const jobFiles = config.jobFiles.map((f) => ({ path: f, what: `the job file ${f}` }));
-      checkOutputFile(config.run.output, '--output', 'PHYR_BENCH_BAD_OUTPUT', [...targetFiles(config.target), ...jobFiles]);
-    }
+    const jobFiles = config.jobFiles.map((f) => ({ path: f, what: `the job file ${f}` }));
+    if (config.run.output) checkOutputFile(config.run.output, '--output', 'PHYR_BENCH_BAD_OUTPUT', [...targetFiles(config.target), ...jobFiles]);
+    // A job's write_iolog is written after the run: checked as --output is, before any IO.
+    for (const j of config.jobs) if (j.writeIolog !== undefined) checkOutputFile(j.writeIolog, `--write_iolog (job '${j.name}')`, 'PHYR_BENCH_BAD_OUTPUT', [...targetFiles(config.target), ...jobFiles]);
   } catch (e) {
     console.error(`phyr bench: ${(e as Error).message}`);
     return 2;
