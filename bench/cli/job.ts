@@ -68,6 +68,28 @@ export interface JobSpec {
   written: Record<string, string>;
   /** fio's kb_base: the base of the size suffixes in the options that follow it. */
   kbBase: KbBase;
+  /** fio's loops: the workload (size or io_size, number_ios) is done this many times. */
+  loops: number;
+  /** fio's io_size: bytes to transfer, which may differ from the region (N% = of size). */
+  ioSize?: SizeValue;
+  /** fio's number_ios: a size-bound job stops after this many IOs (0 = no limit). */
+  numberIos: number;
+  /** Pacing, [read, write] (0 = unlimited): rate in bytes/s, rate_iops in IOs/s. */
+  rate: [number, number];
+  rateIops: [number, number];
+  /** rate_min (bytes/s) and rate_iops_min, [read, write]: the job fails below them. */
+  rateMin: [number, number];
+  rateIopsMin: [number, number];
+  /** rate_process: linear (evenly spaced) or poisson (exponential gaps, the same mean). */
+  rateProcess: 'linear' | 'poisson';
+  /** ratecycle: the window of the rate_min checks. */
+  rateCycleNs: number;
+  /** thinktime after every thinktimeBlocks IOs, of which thinktimeSpinNs is spun. */
+  thinktimeNs: number;
+  thinktimeSpinNs: number;
+  thinktimeBlocks: number;
+  /** startdelay: the job starts this long after the group. */
+  startDelayNs: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -117,6 +139,19 @@ export function defaultJob(name = 'job'): JobSpec {
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
     written: {},
     kbBase: 1024,
+    loops: 1,
+    ioSize: undefined,
+    numberIos: 0,
+    rate: [0, 0],
+    rateIops: [0, 0],
+    rateMin: [0, 0],
+    rateIopsMin: [0, 0],
+    rateProcess: 'linear',
+    rateCycleNs: 1e9,
+    thinktimeNs: 0,
+    thinktimeSpinNs: 0,
+    thinktimeBlocks: 1,
+    startDelayNs: 0,
   };
 }
 

@@ -41,6 +41,21 @@ export interface NativeJobParams {
   bufFlags: number;
   /** Per-command timeout in ns, 1 ms .. 1 h (optional natively: 10 s when absent). */
   cmdTimeoutNs: number;
+  /** number_ios x loops: a size-bound job stops after this many IOs (0 = no limit). */
+  maxIos: number;
+  /** Pacing in bytes/s, [read, write] (0 = unlimited); the schedule is open loop. */
+  rateBps: [number, number];
+  /** Exponential gaps (rate_process=poisson) instead of even ones. */
+  ratePoisson: boolean;
+  /** rate_min in bytes/s and rate_iops_min, [read, write] (0 = none). */
+  rateMinBps: [number, number];
+  rateMinIops: [number, number];
+  /** The rate_min check window in ns (>= 1 ms). */
+  rateCycleNs: number;
+  thinktimeNs: number;
+  thinktimeSpinNs: number;
+  thinktimeBlocks: number;
+  startDelayNs: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

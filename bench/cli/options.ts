@@ -3,6 +3,7 @@
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
 import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
+import { PACING_OPTIONS } from './options-pacing';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
 /** Where an option may appear. */
@@ -239,6 +240,7 @@ export const OPTIONS: BenchOption[] = [
       r.eta = val;
     },
   },
+  ...PACING_OPTIONS,
 ];
 
 /**
@@ -264,19 +266,8 @@ export const UNSUPPORTED: Record<string, string> = {
   fdatasync: 'periodic flushes are not implemented',
   end_fsync: 'periodic flushes are not implemented',
   fsync_on_close: 'periodic flushes are not implemented',
-  rate: 'rate limiting is not implemented: the loop runs closed-loop at iodepth',
-  rate_iops: 'rate limiting is not implemented: the loop runs closed-loop at iodepth',
-  rate_min: 'rate limiting is not implemented',
-  rate_iops_min: 'rate limiting is not implemented',
-  rate_process: 'rate limiting is not implemented',
-  thinktime: 'think time is not implemented',
-  thinktime_blocks: 'think time is not implemented',
-  thinktime_spin: 'think time is not implemented',
-  startdelay: 'start delays are not implemented',
-  loops: 'use time_based with runtime, or a larger size',
-  number_ios: 'use size= or runtime=',
-  io_size: 'use size= or runtime=',
-  io_limit: 'use size= or runtime=',
+  rate_ignore_thinktime: 'not implemented: the rate schedule runs on through a thinktime and catches up after it',
+  thinktime_iotime: 'not implemented: use thinktime_blocks',
   iodepth_batch: 'the native loop submits everything it can each pass',
   iodepth_batch_submit: 'the native loop submits everything it can each pass',
   iodepth_batch_complete: 'the native loop reaps everything available each pass',

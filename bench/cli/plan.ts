@@ -89,6 +89,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
   if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
   const readPercent = traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
+  const pacing = planPacing(j, size, fail);
   const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
   return {
     nsid: ns.nsid,
@@ -103,7 +104,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     runtimeNs: j.runtimeNs,
     rampNs: j.rampNs,
     timeBased: j.timeBased,
-    ioBytes: size,
+    ioBytes: pacing.ioBytes,
     distribution: dist,
     distParam: j.randomDistribution.param,
     randomMap: !j.norandommap,
@@ -115,7 +116,44 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     doVerify: j.doVerify && !verifyPhaseNeverStarts(j),
     slotBytes: slotBytesOf(j),
     cmdTimeoutNs: j.cmdTimeoutNs,
+    maxIos: pacing.maxIos,
+    rateBps: pacing.rateBps,
+    ratePoisson: j.rateProcess === 'poisson',
+    rateMinBps: [j.rateMin[0], j.rateMin[1]],
+    rateMinIops: [j.rateIopsMin[0], j.rateIopsMin[1]],
+    rateCycleNs: j.rateCycleNs,
+    thinktimeNs: j.thinktimeNs,
+    thinktimeSpinNs: j.thinktimeSpinNs,
+    thinktimeBlocks: j.thinktimeBlocks,
+    startDelayNs: j.startDelayNs,
   };
+}
+
+type Pacing = Pick<PlannedJob, 'ioBytes' | 'maxIos' | 'rateBps'>;
+
+/**
+ * The amounts and rates of a job, as fio derives them: io_size (N% of size) or size is
+ * done `loops` times, number_ios x loops bounds the IOs, and a direction's rate is its
+ * rate in bytes/s or else rate_iops x its smallest block size.
+ */
+function planPacing(j: JobSpec, size: number, fail: (m: string) => never): Pacing {
+  let once = size;
+  if (j.ioSize !== undefined) once = 'percent' in j.ioSize ? Math.floor((j.ioSize.percent * size) / 100) : j.ioSize.bytes;
+  if (once === 0) fail('io_size is 0: nothing to do');
+  const ioBytes = once * j.loops;
+  if (!Number.isSafeInteger(ioBytes)) fail(`io_size x loops (${once} x ${j.loops}) is too large`);
+  if (j.loops > 1 && j.verify !== 'none') fail('verify with loops is not supported: fio verifies after every loop, phyr once after the write phase; use one loop with a larger io_size');
+  const rateBps: [number, number] = [0, 0];
+  for (const d of [0, 1] as const) {
+    const dir = d ? 'write' : 'read';
+    rateBps[d] = j.rate[d] || j.rateIops[d] * j.bs[dir].min;
+    if (!Number.isSafeInteger(rateBps[d])) fail(`the ${dir} rate is too large`);
+    // fio refuses a minimum above the cap ("minimum rate exceeds rate").
+    if (j.rate[d] && j.rateMin[d] > j.rate[d]) fail(`rate_min (${j.rateMin[d]} B/s) exceeds rate (${j.rate[d]} B/s) for ${dir}s`);
+    if (j.rateIops[d] && j.rateIopsMin[d] > j.rateIops[d]) fail(`rate_iops_min (${j.rateIopsMin[d]}) exceeds rate_iops (${j.rateIops[d]}) for ${dir}s`);
+  }
+  if (j.thinktimeSpinNs > j.thinktimeNs) fail('thinktime_spin is longer than thinktime');
+  return { ioBytes, maxIos: j.numberIos * j.loops, rateBps };
 }
 
 /**

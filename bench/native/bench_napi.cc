@@ -79,6 +79,31 @@ bool timeoutParam(Napi::Object o, JobParams* p) {
   return true;
 }
 
+// An optional integer parameter: absent keeps the engine's default.
+template <typename T>
+bool opt(Napi::Object o, const char* key, double max, T* out) {
+  return o.Get(key).IsUndefined() || u(o, key, max, out);
+}
+
+// A [read, write] pair of optional integers (rates per direction).
+bool optPair(Napi::Object o, const char* key, uint64_t out[2]) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 2) return args::typeError(o.Env(), std::string("bench parameter '") + key + "' must be [read, write]");
+  Napi::Object pair = v.As<Napi::Object>();
+  return u(pair, "0", 9007199254740991.0, &out[0]) && u(pair, "1", 9007199254740991.0, &out[1]);
+}
+
+// The pacing parameters (number_ios, rate*, thinktime, startdelay), all optional.
+bool pacingParams(Napi::Object o, JobParams* p) {
+  constexpr double kMax53 = 9007199254740991.0;
+  if (!o.Get("ratePoisson").IsUndefined() && !flag(o, "ratePoisson", &p->ratePoisson)) return false;
+  return opt(o, "maxIos", kMax53, &p->maxIos) && optPair(o, "rateBps", p->rateBps) && optPair(o, "rateMinBps", p->rateMinBps) &&
+         optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
+         opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -95,7 +120,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && pacingParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets

@@ -37,6 +37,12 @@ const char* validateJobParams(const JobParams& p) {
   if (p.verify && p.readPercent != 0 && p.readPercent != 100) return "verify with mixed reads and writes is not supported";
   if (p.cmdTimeoutNs < kMinCmdTimeoutNs || p.cmdTimeoutNs > kMaxCmdTimeoutNs) return "the per-command timeout must be 1 ms .. 1 h";
   if (p.verify && p.regionBytes / p.lbaSize > (1ull << 34)) return "verify region too large (at most 2^34 blocks)";
+  for (int d = 0; d < 2; d++) {
+    if (p.rateBps[d] && p.rateMinBps[d] > p.rateBps[d]) return "the minimum rate exceeds the rate";
+  }
+  if (p.rateCycleNs < 1'000'000ull) return "the rate check cycle must be at least 1 ms";
+  if (p.thinktimeBlocks == 0) return "thinktime_blocks must be at least 1";
+  if (p.thinktimeSpinNs > p.thinktimeNs) return "thinktime_spin must not exceed thinktime";
   return nullptr;
 }
 

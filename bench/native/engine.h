@@ -13,6 +13,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -79,7 +80,13 @@ class JobEngine {
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
   enum class Phase { kMain, kVerify, kDrain };
 
-  bool nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes);
+  enum class Next { kIo, kNotYet, kDone };
+  Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
+  bool rateDirection(bool write, uint64_t now) const;
+  void advanceRate(bool write, uint32_t bytes);
+  void sleepUntil(uint64_t until);
+  void think(uint64_t deadline);
+  bool rateTooLow(uint64_t now);
   bool nextVerifyIo(uint64_t* offset, uint32_t* bytes);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
@@ -119,6 +126,25 @@ class JobEngine {
   uint64_t tMeasure_ = 0;
   uint64_t tMainEnd_ = 0;          // when the verify read-back began (0: it did not)
   ThreadCpu cpu0_{};
+  // Pacing (rate / rate_iops): the due time of each direction's next IO, in ticks.
+  bool rated_ = false;
+  uint64_t ticksPerSec_ = 0;
+  uint64_t rateStart_ = 0;
+  uint64_t rateIssued_[2] = {0, 0};
+  uint64_t rateDue_[2] = {0, 0};
+  double poissonMeanTicks_[2] = {0, 0};
+  Rng poissonRng_;                 // its own stream: pacing leaves the offsets unchanged
+  int pendingDir_ = -1;            // the direction drawn for an IO that waits for its due time
+  uint64_t holdUntil_ = 0;         // that IO's due time
+  uint64_t issuedIos_ = 0;         // main-phase IOs issued (number_ios)
+  uint32_t sinceThink_ = 0;
+  bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
+  // rate_min / rate_iops_min: the counters at the start of the current check cycle.
+  bool rateMinWatched_ = false;
+  bool rateBaseline_ = false;
+  uint64_t rateBaseTime_ = 0;
+  uint64_t rateBaseBytes_[2] = {0, 0};
+  uint64_t rateBaseIos_[2] = {0, 0};
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
@@ -241,10 +267,107 @@ bool JobEngine<Queue>::unhealthy(uint64_t now, uint64_t timeoutTicks) {
   return false;
 }
 
+// fio's choice of direction under a rate: the drawn direction if its IO is due; in a mixed
+// job the other one if that is due instead; else whichever is due first.
 template <class Queue>
-bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes) {
-  if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return false;
-  const bool w = p_.readPercent == 0 ? true : p_.readPercent >= 100 ? false : rng_.below(100) >= p_.readPercent;
+bool JobEngine<Queue>::rateDirection(bool w, uint64_t now) const {
+  if (rateDue_[w] <= now) return w;
+  if (p_.readPercent == 0 || p_.readPercent >= 100) return w;
+  if (rateDue_[!w] <= now) return !w;
+  return rateDue_[w] <= rateDue_[!w] ? w : !w;
+}
+
+// The due time of the direction's next IO. linear: when the bytes issued so far are due at
+// the rate (fio's schedule, so a late IO is followed by a catch-up, not a shifted
+// timeline); poisson: an exponential gap of mean min-block-size / rate after the last one.
+template <class Queue>
+void JobEngine<Queue>::advanceRate(bool write, uint32_t bytes) {
+  const int d = write ? 1 : 0;
+  if (!p_.rateBps[d]) return;
+  rateIssued_[d] += bytes;
+  if (p_.ratePoisson) {
+    rateDue_[d] += static_cast<uint64_t>(poissonMeanTicks_[d] * -std::log(1.0 - poissonRng_.unit()));
+  } else {
+    rateDue_[d] = rateStart_ + static_cast<uint64_t>(static_cast<unsigned __int128>(rateIssued_[d]) * ticksPerSec_ / p_.rateBps[d]);
+  }
+}
+
+// Sleeps in slices of at most 10 ms (so stop() is seen), waking a little before `until`
+// and spinning the rest: sleeps overshoot by tens of µs, pacing must not.
+template <class Queue>
+void JobEngine<Queue>::sleepUntil(uint64_t until) {
+  const double k = nsPerTick();
+  const uint64_t margin = static_cast<uint64_t>(60e3 / k), slice = static_cast<uint64_t>(10e6 / k);
+  for (uint64_t t = ticks(); t < until && !stop_.load(std::memory_order_relaxed); t = ticks()) {
+    if (until - t > margin) sleepNs(static_cast<uint64_t>(static_cast<double>(std::min(until - t - margin, slice)) * k));
+  }
+}
+
+// fio's thinktime, once the IOs in flight have completed: spin thinktime_spin, then sleep
+// the rest of thinktime (never past the job's deadline).
+template <class Queue>
+void JobEngine<Queue>::think(uint64_t deadline) {
+  const double k = nsPerTick();
+  const uint64_t t0 = ticks();
+  const uint64_t spinEnd = std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeSpinNs) / k));
+  while (ticks() < spinEnd && !stop_.load(std::memory_order_relaxed)) {
+  }
+  sleepUntil(std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeNs) / k)));
+}
+
+// fio's rate_min / rate_iops_min: after a 2 s settle, the first check takes a baseline;
+// each later one, a rate_check cycle on, fails the job (EIO, as fio) when a direction that
+// has done IO fell below its minimum over the cycle.
+template <class Queue>
+bool JobEngine<Queue>::rateTooLow(uint64_t now) {
+  const double k = nsPerTick();
+  if (!measuring_ || phase_ != Phase::kMain || static_cast<double>(now - tMeasure_) * k < 2e9) return false;
+  const DirectionStats* dir[2] = {&r_.read, &r_.write};
+  if (rateBaseline_) {
+    const double spentNs = static_cast<double>(now - rateBaseTime_) * k;
+    if (spentNs < static_cast<double>(p_.rateCycleNs)) return false;
+    for (int d = 0; d < 2; d++) {
+      if (!dir[d]->bytes) continue;
+      char text[sizeof(r_.errorText)];
+      const auto bps = static_cast<unsigned long long>(static_cast<double>(dir[d]->bytes - rateBaseBytes_[d]) * 1e9 / spentNs);
+      const auto iops = static_cast<unsigned long long>(static_cast<double>(dir[d]->ios - rateBaseIos_[d]) * 1e9 / spentNs);
+      if (p_.rateMinBps[d] && bps < p_.rateMinBps[d]) {
+        std::snprintf(text, sizeof(text), "rate_min=%lluB/s not met, got %lluB/s (%s)", static_cast<unsigned long long>(p_.rateMinBps[d]), bps, d ? "write" : "read");
+      } else if (p_.rateMinIops[d] && iops < p_.rateMinIops[d]) {
+        std::snprintf(text, sizeof(text), "rate_iops_min=%llu not met, got %llu IOPS (%s)", static_cast<unsigned long long>(p_.rateMinIops[d]), iops, d ? "write" : "read");
+      } else {
+        continue;
+      }
+      fail(5 /* EIO */, 0, 0, text);
+      return true;
+    }
+  }
+  rateBaseline_ = true;
+  rateBaseTime_ = now;
+  for (int d = 0; d < 2; d++) rateBaseBytes_[d] = dir[d]->bytes, rateBaseIos_[d] = dir[d]->ios;
+  return false;
+}
+
+template <class Queue>
+typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
+  // fio's number_ios ends a size-bound job early; a time-based one starts over until its
+  // runtime is up, so there it limits nothing.
+  if (!p_.timeBased && p_.maxIos && issuedIos_ >= p_.maxIos) return Next::kDone;
+  bool w;
+  if (pendingDir_ >= 0) {
+    w = pendingDir_ == 1;
+  } else {
+    w = p_.readPercent == 0 ? true : p_.readPercent >= 100 ? false : rng_.below(100) >= p_.readPercent;
+    if (rated_) w = rateDirection(w, now);
+  }
+  if (rated_ && rateDue_[w] > now) {
+    pendingDir_ = w ? 1 : 0;
+    holdUntil_ = rateDue_[w];
+    return Next::kNotYet;
+  }
+  pendingDir_ = -1;
+  holdUntil_ = 0;
   uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
@@ -261,7 +384,7 @@ bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes
   *offset = off;
   *bytes = bs;
   issuedBytes_ += bs;
-  return true;
+  return Next::kIo;
 }
 
 template <class Queue>
@@ -358,7 +481,17 @@ void JobEngine<Queue>::run() {
   }
   const double k = nsPerTick();
   overhead_ = tickOverhead();
+  if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
   const uint64_t tStart = ticks();
+  ticksPerSec_ = static_cast<uint64_t>(1e9 / k);
+  rated_ = p_.rateBps[0] || p_.rateBps[1];
+  rateStart_ = rateDue_[0] = rateDue_[1] = tStart;
+  for (int d = 0; d < 2; d++) {
+    const uint32_t minBs = d ? p_.writeBs.min : p_.readBs.min;
+    if (p_.rateBps[d]) poissonMeanTicks_[d] = static_cast<double>(ticksPerSec_) * minBs / static_cast<double>(p_.rateBps[d]);
+  }
+  poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
+  rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
   if (p_.rampNs == 0) resetMeasurement(tStart);
@@ -387,12 +520,14 @@ void JobEngine<Queue>::run() {
     batch_.clear();
     uint32_t batchWrites = 0;
     uint64_t batchSlat = 0;
-    while (!stopIssuing_ && inflight_ < p_.iodepth) {
+    while (!stopIssuing_ && !thinkPending_ && inflight_ < p_.iodepth) {
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
-      const bool more = phase_ == Phase::kMain ? nextMainIo(&write, &offset, &bytes) : nextVerifyIo(&offset, &bytes);
-      if (!more) {
+      const Next next = phase_ == Phase::kMain ? nextMainIo(tLoop, &write, &offset, &bytes)
+                        : nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
+      if (next == Next::kNotYet) break;  // paced: the next IO is not due yet
+      if (next == Next::kDone) {
         stopIssuing_ = true;
         break;
       }
@@ -432,6 +567,14 @@ void JobEngine<Queue>::run() {
         case DptrKind::kSplit: r_.splitCommands++; r_.childCommands += info.children; break;
         case DptrKind::kBounce: r_.bounces++; break;
         case DptrKind::kNone: break;
+      }
+      if (phase_ == Phase::kMain) {
+        issuedIos_++;
+        if (rated_) advanceRate(write, bytes);
+        if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
+          sinceThink_ = 0;
+          thinkPending_ = true;
+        }
       }
     }
     if (!batch_.empty()) {
@@ -500,7 +643,21 @@ void JobEngine<Queue>::run() {
       const uint32_t req = snapshot_->requested.load(std::memory_order_acquire);
       if (req != snapshot_->answered.load(std::memory_order_relaxed)) answerSnapshot(now, req);
     }
+    // Waits the job asked for, taken only with nothing in flight (nothing to reap): the
+    // thinktime, or a paced IO due later than a sleep's granularity.
+    if (inflight_ == 0 && !stopIssuing_ && phase_ == Phase::kMain) {
+      if (thinkPending_) {
+        think(deadline);
+        thinkPending_ = false;
+        now = ticks();
+      } else if (holdUntil_ > now) {
+        sleepUntil(std::min(holdUntil_, deadline));
+        now = ticks();
+      }
+      if (now >= deadline) stopIssuing_ = true;  // the wait took the job to its runtime
+    }
     if (inflight_ == 0 && stopIssuing_) {
+      thinkPending_ = false;
       if (phase_ == Phase::kMain && verifyPass && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // fio's do_verify: after the write phase, read back what was written.
         phase_ = Phase::kVerify;
@@ -516,6 +673,7 @@ void JobEngine<Queue>::run() {
     if (now >= nextCheck) {
       nextCheck = now + checkTicks;
       if (unhealthy(now, timeoutTicks)) break;
+      if (rateMinWatched_) rateTooLow(now);
     }
   }
   const uint64_t tEnd = ticks();

@@ -58,6 +58,25 @@ struct JobParams {
   VerifyKind verifyKind = VerifyKind::kCrc32c;  // the headers' checksum
   bool verifyFatal = false;
   bool doVerify = true;         // after writing, read the written blocks back and check
+  uint64_t maxIos = 0;          // fio's number_ios (x loops): stop after this many IOs; 0 = no limit
+  // Pacing (fio's rate / rate_iops / rate_process): bytes per second per direction (read,
+  // write), 0 = unlimited. The schedule is open loop: each IO has a due time from the bytes
+  // issued before it (linear) or from exponential gaps (poisson), independent of when
+  // earlier IOs complete; an IO late for its time goes at once, so a slow device meets a
+  // backlog, as the offered load of a latency-at-load curve should.
+  uint64_t rateBps[2] = {0, 0};
+  bool ratePoisson = false;
+  // fio's rate_min / rate_iops_min (per direction, 0 = none): after a 2 s settle, every
+  // rateCycleNs the rate over the last cycle must reach it, or the job fails with EIO.
+  uint64_t rateMinBps[2] = {0, 0};
+  uint64_t rateMinIops[2] = {0, 0};
+  uint64_t rateCycleNs = 1'000'000'000ull;
+  // fio's thinktime: after every thinktimeBlocks IOs issued, wait for those in flight, spin
+  // thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  uint64_t thinktimeNs = 0;
+  uint64_t thinktimeSpinNs = 0;
+  uint32_t thinktimeBlocks = 1;
+  uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
   uint64_t bufIova = 0;

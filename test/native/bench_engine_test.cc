@@ -2,6 +2,7 @@
 // runtime and size limits, verify (write + read back, corruption caught, verify_fatal),
 // IO errors, and bad parameters — all without a controller.
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -287,6 +288,10 @@ TEST(bench_engine_rejects_bad_parameters) {
       {[](JobParams& p) { p.cmdTimeoutNs = 0; }},
       {[](JobParams& p) { p.cmdTimeoutNs = kMinCmdTimeoutNs - 1; }},
       {[](JobParams& p) { p.cmdTimeoutNs = kMaxCmdTimeoutNs + 1; }},
+      {[](JobParams& p) { p.rateBps[0] = 4096; p.rateMinBps[0] = 8192; }},
+      {[](JobParams& p) { p.rateCycleNs = 999'999; }},
+      {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeBlocks = 0; }},
+      {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeSpinNs = 2000; }},
   };
   for (const Case& c : cases) {
     JobParams p = baseParams(buf, 4, 4096);
@@ -420,4 +425,109 @@ TEST(bench_engine_drives_the_driver_queue_pair_through_a_loopback_controller) {
   CHECK_EQ(r.prpCommands, 2048u);
   CHECK(r.depthHist[5] > 0);       // depth 32..63 reached
   CHECK(LoopbackQueue::create(1, &why) == nullptr);
+}
+
+// fio's rate_iops=200 for 100 ms issues ~20 IOs: the schedule is by time, not by how fast
+// the (instant) queue completes, at any depth.
+TEST(bench_engine_rate_paces_the_ios_to_the_schedule) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 8, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.rateBps[0] = 200 * 4096;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK(r.read.ios >= 17 && r.read.ios <= 22);
+  // Unpaced, the same job does thousands.
+  JobParams fast = baseParams(buf, 8, 4096);
+  fast.timeBased = true;
+  fast.runtimeNs = 100'000'000;
+  CHECK(runJob(q, fast).read.ios > 1000);
+}
+
+TEST(bench_engine_poisson_rate_keeps_the_mean) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 300'000'000;
+  p.rateBps[0] = 1000 * 4096;
+  p.ratePoisson = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // 300 expected; a Poisson count has a standard deviation of ~17.
+  CHECK(r.read.ios >= 230 && r.read.ios <= 370);
+}
+
+TEST(bench_engine_rate_limits_one_direction_of_a_mix) {
+  // fio's rate=,R: writes paced, reads free; a write not yet due gives way to a read.
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 50;
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.rateBps[1] = 100 * 4096;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // ~11 due in 100 ms (one at 0, one every 10 ms); a preempted thread may miss the last.
+  CHECK(r.write.ios >= 8 && r.write.ios <= 12);
+  CHECK(r.read.ios > 100);
+}
+
+TEST(bench_engine_number_ios_ends_a_size_bound_job) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.maxIos = 10;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 10u);
+}
+
+TEST(bench_engine_thinktime_pauses_after_every_n_blocks) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.thinktimeNs = 20'000'000;
+  p.thinktimeSpinNs = 5'000'000;
+  p.thinktimeBlocks = 2;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // Two IOs, then 20 ms of thought: five rounds in 100 ms, none started after the runtime.
+  CHECK(r.read.ios >= 8 && r.read.ios <= 10);
+}
+
+TEST(bench_engine_startdelay_is_not_runtime) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.startDelayNs = 50'000'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  const JobResults r = runJob(q, p);
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 256u);
+  CHECK(wall >= 50'000'000);
+  CHECK(r.runtimeNs < 50'000'000);
+}
+
+TEST(bench_engine_rate_min_fails_a_slow_job_with_eio) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 5'000'000'000;
+  p.rateBps[0] = 1000 * 4096;
+  p.rateMinBps[0] = 900 * 4096;
+  p.rateCycleNs = 100'000'000;
+  p.thinktimeNs = 2'000'000;  // 2 ms per IO: at most 500 IOPS, below the minimum
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 5);
+  CHECK(std::strstr(r.errorText, "rate_min=3686400B/s not met") != nullptr);
+  // 2 s settle, a baseline, one 100 ms cycle: it ends well before its runtime.
+  CHECK(r.runtimeNs >= 2'000'000'000 && r.runtimeNs < 3'000'000'000);
 }
