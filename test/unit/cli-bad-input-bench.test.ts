@@ -78,7 +78,7 @@ const rows: Row[] = [
   { args: ['bench', '--mem=cmb', '--runtime=1'], says: /--mem=cmb: .*use --mem=pool/ },
   { args: ['bench', '--dptr=bogus'], says: /--dptr=bogus: expected prp, sgl or auto/ },
   { args: ['bench', '--dptr=sgl', '--runtime=1'], says: /--dptr=sgl needs a controller with SGL support/ },
-  { args: ['bench', '--rate_iops=100'], says: /fio option 'rate_iops' is not supported/ },
+  { args: ['bench', '--zonemode=zbd'], says: /fio option 'zonemode' is not supported/ },
   { args: ['bench', '--filename=/dev/sda'], says: /fio option 'filename' is not supported/ },
   { args: ['bench', '--output-format=xml'], says: /expected normal, json or json\+/ },
   { args: ['bench', '--output-format=terse'], says: /terse output is not supported/ },
