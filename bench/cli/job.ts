@@ -90,6 +90,11 @@ export interface JobSpec {
   thinktimeBlocks: number;
   /** startdelay: the job starts this long after the group. */
   startDelayNs: number;
+  /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
+  fsync: number;
+  fdatasync: number;
+  /** end_fsync: a Flush when the write phase ends. */
+  endFsync: boolean;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -152,6 +157,9 @@ export function defaultJob(name = 'job'): JobSpec {
     thinktimeSpinNs: 0,
     thinktimeBlocks: 1,
     startDelayNs: 0,
+    fsync: 0,
+    fdatasync: 0,
+    endFsync: false,
   };
 }
 

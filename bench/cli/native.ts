@@ -56,6 +56,10 @@ export interface NativeJobParams {
   thinktimeSpinNs: number;
   thinktimeBlocks: number;
   startDelayNs: number;
+  /** fsync=N: a Flush after every N writes when more IO follows (0 = none). */
+  fsyncEvery: number;
+  /** end_fsync: a Flush at the end of the write phase (not counted). */
+  endFsync: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -74,6 +78,8 @@ export interface NativeDirection {
 export interface NativeJobResult {
   read: NativeDirection;
   write: NativeDirection;
+  /** The Flushes of fsync=N: count and doorbell-to-completion times. */
+  sync?: { ios: number; lat: NativeSeries };
   runtimeNs: number;
   /** The measured part of the main phase; less than runtimeNs when a verify read-back followed. */
   mainPhaseNs?: number;

@@ -11,6 +11,7 @@ export interface PacingOption {
   name: string;
   aliases?: string[];
   scope: 'job';
+  flag?: boolean;
   help: string;
   applyJob(job: JobSpec, value: string | undefined): void;
 }

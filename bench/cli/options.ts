@@ -3,6 +3,7 @@
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
 import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
+import { FLUSH_OPTIONS } from './options-flush';
 import { PACING_OPTIONS } from './options-pacing';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
@@ -241,6 +242,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   ...PACING_OPTIONS,
+  ...FLUSH_OPTIONS,
 ];
 
 /**
@@ -262,9 +264,6 @@ export const UNSUPPORTED: Record<string, string> = {
   buffered: 'phyr has no page cache: IO is always direct',
   invalidate: 'phyr has no page cache',
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
-  fsync: 'periodic flushes are not implemented',
-  fdatasync: 'periodic flushes are not implemented',
-  end_fsync: 'periodic flushes are not implemented',
   fsync_on_close: 'periodic flushes are not implemented',
   rate_ignore_thinktime: 'not implemented: the rate schedule runs on through a thinktime and catches up after it',
   thinktime_iotime: 'not implemented: use thinktime_blocks',

@@ -126,7 +126,15 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     thinktimeSpinNs: j.thinktimeSpinNs,
     thinktimeBlocks: j.thinktimeBlocks,
     startDelayNs: j.startDelayNs,
+    fsyncEvery: flushEvery(j, fail),
+    endFsync: j.endFsync && traits.writes,
   };
+}
+
+/** fsync=N or fdatasync=N (the same NVMe Flush): both given must agree. */
+function flushEvery(j: JobSpec, fail: (m: string) => never): number {
+  if (j.fsync && j.fdatasync && j.fsync !== j.fdatasync) fail(`fsync=${j.fsync} and fdatasync=${j.fdatasync} both ask for NVMe's one Flush: give one`);
+  return modeTraits(j.rw).writes ? j.fsync || j.fdatasync : 0;
 }
 
 type Pacing = Pick<PlannedJob, 'ioBytes' | 'maxIos' | 'rateBps'>;

@@ -80,7 +80,7 @@ function latLine(label: string, s: LatencySeries): string {
   return `${label} (${u.name}): min=${num(s.min)}, max=${num(s.max)}, avg=${fixed(mean(s) / u.div).padStart(5)}, stdev=${fixed(stddev(s) / u.div).padStart(5)}`;
 }
 
-function percentileBlock(s: LatencySeries, list: number[]): string[] {
+function percentileBlock(s: LatencySeries, list: number[], label = 'clat'): string[] {
   const values = list.map((p) => percentile(s, p));
   // fio's rule (stat.c show_clat_percentiles): scale by the smallest and largest value.
   const minv = Math.min(...values), maxv = Math.max(...values);
@@ -90,7 +90,7 @@ function percentileBlock(s: LatencySeries, list: number[]): string[] {
   else if (minv > 2_000 && maxv > 99_999) [div, unit] = [1e3, 'usec'];
   const width = Math.max(5, ...values.map((v) => String(Math.round(v / div)).length));
   const cells = list.map((p, i) => `${p.toFixed(2).padStart(5)}th=[${String(Math.round(values[i] / div)).padStart(width)}]`);
-  const lines = [`    clat percentiles (${unit}):`];
+  const lines = [`    ${label} percentiles (${unit}):`];
   for (let i = 0; i < cells.length; i += 4) lines.push(`     | ${cells.slice(i, i + 4).join(', ')}${i + 4 < cells.length ? ',' : ''}`);
   return lines;
 }
@@ -139,6 +139,7 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
     ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles),
     ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles),
+    ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
     depthLine(r),
@@ -212,6 +213,19 @@ function seriesJson(s: LatencySeries, withPercentiles: number[] | undefined, wit
   return o;
 }
 
+// fio's "sync" object: the fsync=N Flushes, with percentiles once there are any (fio's
+// shape); a job without them has fio's all-zero entry.
+function syncJson(r: JobResult, list: number[]): Record<string, unknown> {
+  if (!r.sync || r.sync.ios === 0) return { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } };
+  return { total_ios: r.sync.ios, lat_ns: seriesJson(r.sync.lat, list, false) };
+}
+
+// fio's normal-output block for the syncs of fsync=N.
+function syncBlock(r: JobResult, list: number[]): string[] {
+  if (!r.sync || r.sync.ios === 0) return [];
+  return ['  fsync/fdatasync/sync_file_range:', latLine('    sync', r.sync.lat), ...percentileBlock(r.sync.lat, list, 'sync')];
+}
+
 function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean): Record<string, unknown> {
   const bwBytes = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -263,7 +277,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus),
         write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus),
         trim: empty,
-        sync: { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } },
+        sync: syncJson(r, percentiles(r)),
         job_runtime: Math.round(r.runtimeNs / 1e6),
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
         sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),

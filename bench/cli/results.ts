@@ -64,6 +64,8 @@ export interface JobResult {
   runtimeNs: number;
   read: DirectionResult;
   write: DirectionResult;
+  /** The Flushes of fsync=N / fdatasync=N (fio's "sync"); absent: none were asked for. */
+  sync?: { ios: number; lat: LatencySeries };
   usrNs: number;
   sysNs: number;
   ctx: number;
@@ -171,6 +173,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     runtimeNs: Math.max(...list.map((r) => r.runtimeNs)),
     read: dir('read'),
     write: dir('write'),
+    ...(list.some((r) => r.sync) ? { sync: { ios: sum((r) => r.sync?.ios ?? 0), lat: mergeSeries(list.flatMap((r) => (r.sync ? [r.sync.lat] : []))) } } : {}),
     usrNs: sum((r) => r.usrNs),
     sysNs: sum((r) => r.sysNs),
     ctx: sum((r) => r.ctx),

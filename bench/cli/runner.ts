@@ -124,6 +124,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
     runtimeNs: n.runtimeNs,
     read,
     write,
+    ...(plan.fsyncEvery && n.sync ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
     usrNs: n.usrNs,
     sysNs: n.sysNs,
     ctx: n.ctx,

@@ -99,7 +99,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   if (!o.Get("ratePoisson").IsUndefined() && !flag(o, "ratePoisson", &p->ratePoisson)) return false;
   return opt(o, "maxIos", kMax53, &p->maxIos) && optPair(o, "rateBps", p->rateBps) && optPair(o, "rateMinBps", p->rateMinBps) &&
-         optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
+         optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "fsyncEvery", 0xFFFFFFFF, &p->fsyncEvery) &&
+         (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
 }
@@ -167,6 +168,10 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   Napi::Object o = Napi::Object::New(env);
   o.Set("read", directionObject(env, r.read, r.nsPerTick));
   o.Set("write", directionObject(env, r.write, r.nsPerTick));
+  Napi::Object sync = Napi::Object::New(env);
+  sync.Set("ios", static_cast<double>(r.sync.ios));
+  sync.Set("lat", seriesObject(env, r.sync.lat, r.nsPerTick));
+  o.Set("sync", sync);
   o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
   o.Set("mainPhaseNs", static_cast<double>(r.mainPhaseNs));
   o.Set("usrNs", static_cast<double>(r.userNs));

@@ -18,6 +18,17 @@ class DriverQueue {
     // One command object reused for every IO: only the fields that vary are written (the
     // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
     nvme::IoCommand& c = cmd_;
+    if (io.flush) {
+      // Flush (NVM Command Set): no LBA range, no data pointer.
+      nvme::IoCommand f;
+      f.opcode = static_cast<uint8_t>(nvme::IO_FLUSH);
+      f.nsid = io.nsid;
+      f.userData = io.tag;
+      const nvme::SubmitOutcome o = qp_.submit(f);
+      if (o.result == nvme::SubmitResult::Ok) return {QueueSubmit::kOk, DptrKind::kNone, 1, nullptr};
+      if (o.result == nvme::SubmitResult::QueueFull) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+      return {QueueSubmit::kError, DptrKind::kNone, 0, nvme::submitResultName(o.result)};
+    }
     c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
     c.nsid = io.nsid;
     c.slba = io.lba;

@@ -32,6 +32,7 @@ struct QueueIo {
   const PhyrEntry* data;
   uint32_t dataCount;
   uint64_t tag;
+  bool flush = false;  // a Flush (no LBA, no data) instead of a read or write
 };
 
 enum class QueueSubmit : uint8_t { kOk, kFull, kError };
@@ -75,6 +76,8 @@ class JobEngine {
     uint32_t blocks;
     bool write;
     bool inFlight;  // submitted and not completed (the periodic health check scans these)
+    bool flush;     // a Flush of fsync=N (counted) or end_fsync (not)
+    bool counted;
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
@@ -87,6 +90,8 @@ class JobEngine {
   void sleepUntil(uint64_t until);
   void think(uint64_t deadline);
   bool rateTooLow(uint64_t now);
+  bool moreMainIo() const;
+  bool submitFlush(bool counted);
   bool nextVerifyIo(uint64_t* offset, uint32_t* bytes);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
@@ -139,6 +144,10 @@ class JobEngine {
   uint64_t issuedIos_ = 0;         // main-phase IOs issued (number_ios)
   uint32_t sinceThink_ = 0;
   bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
+  uint32_t writesSinceSync_ = 0;
+  bool syncPending_ = false;       // a Flush due once the IOs in flight complete
+  bool flushInFlight_ = false;     // the next IO waits for it
+  bool endFsyncDone_ = false;
   // rate_min / rate_iops_min: the counters at the start of the current check cycle.
   bool rateMinWatched_ = false;
   bool rateBaseline_ = false;
@@ -165,6 +174,7 @@ template <class Queue>
 void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   r_.read = DirectionStats{};
   r_.write = DirectionStats{};
+  r_.sync = SyncStats{};
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
   r_.sampledDriverTicks = r_.sampledIos = r_.busyTicks = 0;
@@ -229,6 +239,10 @@ uint32_t JobEngine<Queue>::oldestInFlight() const {
 template <class Queue>
 void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const {
   const double ms = static_cast<double>(now - s.tRing) * nsPerTick() / 1e6;
+  if (s.flush) {
+    std::snprintf(out, size, "flush (opcode 00h), %.0f ms after its doorbell", ms);
+    return;
+  }
   std::snprintf(out, size, "%s (opcode %02Xh) of %u blocks at LBA %llu, %.0f ms after its doorbell", s.write ? "write" : "read",
                 s.write ? 0x01u : 0x02u, s.blocks, static_cast<unsigned long long>(s.lba), ms);
 }
@@ -348,6 +362,39 @@ bool JobEngine<Queue>::rateTooLow(uint64_t now) {
   return false;
 }
 
+// Whether the main phase has IO left to issue (fio's fsync=N flushes only between IOs).
+template <class Queue>
+bool JobEngine<Queue>::moreMainIo() const {
+  if (p_.timeBased) return true;
+  return issuedBytes_ < p_.ioBytes && !(p_.maxIos && issuedIos_ >= p_.maxIos);
+}
+
+// Submits a Flush in a free slot and rings for it; false when the queue is full (retried
+// on a later pass) or refused it (the job fails).
+template <class Queue>
+bool JobEngine<Queue>::submitFlush(bool counted) {
+  const uint32_t slot = free_.back();
+  Slot& s = slots_[slot];
+  const QueueSubmitInfo info = q_.submit(QueueIo{false, p_.nsid, 0, 0, p_.lbaSize, nullptr, 0, slot, true});
+  if (info.result == QueueSubmit::kFull) return false;
+  if (info.result == QueueSubmit::kError) {
+    fail(22, 0, 0, info.why ? info.why : "the queue refused the flush");
+    return false;
+  }
+  free_.pop_back();
+  s.lba = 0;
+  s.blocks = 0;
+  s.write = false;
+  s.flush = true;
+  s.counted = counted;
+  s.inFlight = true;
+  inflight_++;
+  flushInFlight_ = true;
+  q_.ring();
+  s.tPrep = s.tRing = ticks();
+  return true;
+}
+
 template <class Queue>
 typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
   if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
@@ -435,6 +482,19 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   inflight_--;
   s.inFlight = false;
   free_.push_back(slot);
+  if (s.flush) {
+    s.flush = false;
+    flushInFlight_ = false;
+    if (status != 0) {
+      char text[96];
+      std::snprintf(text, sizeof(text), "flush failed with NVMe status 0x%x", status);
+      fail(5 /* EIO */, status, 0, text);
+    } else if (measuring_ && s.counted) {
+      r_.sync.ios++;
+      r_.sync.lat.record(now - s.tRing);
+    }
+    return;
+  }
   if (status != 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
@@ -520,7 +580,19 @@ void JobEngine<Queue>::run() {
     batch_.clear();
     uint32_t batchWrites = 0;
     uint64_t batchSlat = 0;
-    while (!stopIssuing_ && !thinkPending_ && inflight_ < p_.iodepth) {
+    while (!stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < p_.iodepth) {
+      if (syncPending_) {
+        // fsync=N: a Flush once the writes in flight have completed (a Flush covers only
+        // completed writes), and only when more IO follows (fio: none after the last).
+        if (!moreMainIo()) {
+          syncPending_ = false;
+        } else if (inflight_ == 0) {
+          if (submitFlush(true)) syncPending_ = false;
+          break;
+        } else {
+          break;
+        }
+      }
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
@@ -574,6 +646,10 @@ void JobEngine<Queue>::run() {
         if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
           sinceThink_ = 0;
           thinkPending_ = true;
+        }
+        if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
+          writesSinceSync_ = 0;
+          syncPending_ = true;
         }
       }
     }
@@ -658,6 +734,13 @@ void JobEngine<Queue>::run() {
     }
     if (inflight_ == 0 && stopIssuing_) {
       thinkPending_ = false;
+      syncPending_ = false;
+      if (phase_ == Phase::kMain && p_.endFsync && !endFsyncDone_ && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
+        // end_fsync: flush what the write phase wrote before the job ends (or reads back).
+        if (submitFlush(false)) endFsyncDone_ = true;
+        if (r_.error) break;
+        continue;
+      }
       if (phase_ == Phase::kMain && verifyPass && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // fio's do_verify: after the write phase, read back what was written.
         phase_ = Phase::kVerify;

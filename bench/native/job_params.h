@@ -77,6 +77,11 @@ struct JobParams {
   uint64_t thinktimeSpinNs = 0;
   uint32_t thinktimeBlocks = 1;
   uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
+  // fio's fsync=N / fdatasync=N: a Flush (NVM Command Set, Flush command) after every N
+  // writes when more IO follows, once the writes in flight complete; the next IO waits for
+  // it. endFsync: one Flush at the end of the write phase (not counted, as fio).
+  uint32_t fsyncEvery = 0;
+  bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
   uint64_t bufIova = 0;
@@ -127,6 +132,12 @@ struct DirectionStats {
   LatencyHistogram slat, clat, lat;  // in TSC ticks (JobResults::nsPerTick)
 };
 
+// The Flushes of fsync=N: how many, and each one's time from its doorbell to its completion.
+struct SyncStats {
+  uint64_t ios = 0;
+  LatencyHistogram lat;  // in TSC ticks
+};
+
 struct VerifyFailureRecord {
   uint64_t lba;
   VerifyResult result;
@@ -136,6 +147,7 @@ struct VerifyFailureRecord {
 struct JobResults {
   static constexpr uint32_t kMaxFailures = 16;
   DirectionStats read, write;
+  SyncStats sync;
   uint64_t runtimeNs = 0;
   // The measured part of the main (write) phase; less than runtimeNs when a verify
   // read-back followed it, whose own time is the rest (each direction reports its phase).

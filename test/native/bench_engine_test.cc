@@ -23,6 +23,14 @@ class MemQueue {
 
   QueueSubmitInfo submit(const QueueIo& io) {
     if (pending_.size() - head_ >= capacity_) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+    if (io.flush) {
+      // A flush covers the writes completed before it: none may be in flight.
+      if (pending_.size() - head_ != 0) flushesOverInFlight_++;
+      flushes_++;
+      flushAfterWrites_.push_back(writes_);
+      pending_.push_back({io.tag, 0});
+      return {QueueSubmit::kOk, DptrKind::kNone, 1, nullptr};
+    }
     if (io.lbaSize != lbaSize_ || io.dataCount != 1) return {QueueSubmit::kError, DptrKind::kNone, 0, "bad command"};
     const uint64_t bytes = static_cast<uint64_t>(io.blocks) * lbaSize_;
     if ((io.lba + io.blocks) * lbaSize_ > disk_.size() || io.data[0].len != bytes) return {QueueSubmit::kError, DptrKind::kNone, 0, "out of range"};
@@ -68,6 +76,8 @@ class MemQueue {
   std::vector<P> pending_;
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
+  uint64_t flushes_ = 0, flushesOverInFlight_ = 0;
+  std::vector<uint64_t> flushAfterWrites_;
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
   uint64_t dropNth_ = 0;   // never complete every Nth command (0 = off)
@@ -530,4 +540,36 @@ TEST(bench_engine_rate_min_fails_a_slow_job_with_eio) {
   CHECK(std::strstr(r.errorText, "rate_min=3686400B/s not met") != nullptr);
   // 2 s settle, a baseline, one 100 ms cycle: it ends well before its runtime.
   CHECK(r.runtimeNs >= 2'000'000'000 && r.runtimeNs < 3'000'000'000);
+}
+
+// fio's fsync=16 over 256 writes flushes 15 times: after every 16th write when more IO
+// follows, never with a write in flight (a Flush covers completed writes only).
+TEST(bench_engine_fsync_flushes_after_every_n_writes) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 0;
+  p.fsyncEvery = 16;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.write.ios, 256u);
+  CHECK_EQ(q.flushes_, 15u);
+  CHECK_EQ(r.sync.ios, 15u);
+  CHECK_EQ(r.sync.lat.count(), 15u);
+  CHECK_EQ(q.flushesOverInFlight_, 0u);
+  for (size_t i = 0; i < q.flushAfterWrites_.size(); i++) CHECK_EQ(q.flushAfterWrites_[i], 16u * (i + 1));
+}
+
+TEST(bench_engine_end_fsync_flushes_once_uncounted) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 0;
+  p.endFsync = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(q.flushes_, 1u);
+  CHECK_EQ(q.flushAfterWrites_[0], 256u);
+  CHECK_EQ(q.flushesOverInFlight_, 0u);
+  CHECK_EQ(r.sync.ios, 0u);
 }

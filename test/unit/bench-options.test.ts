@@ -151,7 +151,7 @@ t.test('bad values are named with what is accepted', async (t) => {
 
 t.test('fio options phyr does not implement are rejected by name, never ignored', async (t) => {
   t.ok(Object.keys(UNSUPPORTED).length > 50);
-  for (const name of ['fsync', 'filename', 'cpus_allowed', 'zonemode', 'write_lat_log', 'flow']) {
+  for (const name of ['ioscheduler', 'filename', 'cpus_allowed', 'zonemode', 'write_lat_log', 'flow']) {
     t.throws(() => parseBenchArgs([`--${name}=1`]), new RegExp(`fio option '${name}' is not supported by phyr bench: .+`), name);
     t.throws(() => lookupOption(name), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION' });
   }
