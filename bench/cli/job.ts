@@ -3,7 +3,7 @@
 import type { KbBase, SizeValue } from './units';
 
 /** fio's rw= modes. */
-export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';
 
 /** Block sizes of one direction: a fixed size, a range, or a weighted split. */
 export interface BlockSizeSpec {
@@ -173,9 +173,10 @@ export function defaultRunOptions(): RunOptions {
   return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto' };
 }
 
-/** Whether the mode issues reads / writes, and whether offsets are random. */
-export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; random: boolean } {
+/** Whether the mode issues reads / writes / trims (Dataset Management deallocates), and whether offsets are random. */
+export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; trims: boolean; random: boolean } {
   return {
+    trims: rw === 'trim' || rw === 'randtrim',
     reads: rw === 'read' || rw === 'randread' || rw === 'rw' || rw === 'randrw',
     writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw',
     random: rw.startsWith('rand'),

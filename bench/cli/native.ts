@@ -60,6 +60,8 @@ export interface NativeJobParams {
   fsyncEvery: number;
   /** end_fsync: a Flush at the end of the write phase (not counted). */
   endFsync: boolean;
+  /** rw=trim|randtrim: each IO (drawn as a read) is a Dataset Management deallocate. */
+  trim: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -80,6 +82,8 @@ export interface NativeJobResult {
   write: NativeDirection;
   /** The Flushes of fsync=N: count and doorbell-to-completion times. */
   sync?: { ios: number; lat: NativeSeries };
+  /** Dataset Management deallocates (rw=trim|randtrim). */
+  trim?: NativeDirection;
   runtimeNs: number;
   /** The measured part of the main phase; less than runtimeNs when a verify read-back followed. */
   mainPhaseNs?: number;

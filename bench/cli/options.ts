@@ -24,7 +24,7 @@ export interface BenchOption {
 
 const RW_MODES: Record<string, RwMode> = {
   read: 'read', write: 'write', randread: 'randread', randwrite: 'randwrite',
-  rw: 'rw', readwrite: 'rw', randrw: 'randrw',
+  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim',
 };
 
 function need(option: string, value: string | undefined): string {
@@ -112,12 +112,12 @@ function parseMem(option: string, text: string): JobSpec['mem'] {
 export const OPTIONS: BenchOption[] = [
   { name: 'name', scope: 'job', help: 'job name (starts a new job on the command line)', applyJob: (j, v) => { j.name = need('name', v); } },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges)',
     applyJob: (j, v) => {
       const val = need('rw', v);
       if (val.includes(':')) throw new BenchOptionError('rw', val, 'the rw=MODE:N offset modifier is not supported');
       const mode = RW_MODES[val];
-      if (!mode) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw (trim modes are not supported)');
+      if (!mode) throw new BenchOptionError('rw', val, val === 'trimwrite' ? 'trimwrite is not supported: use a trim job, then a write job after stonewall' : 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim or randtrim');
       j.rw = mode;
     },
   },
@@ -295,8 +295,10 @@ export const UNSUPPORTED: Record<string, string> = {
   verify_state_save: 'not implemented',
   verify_state_load: 'not implemented',
   experimental_verify: 'not implemented',
-  trim_percentage: 'trim workloads are not implemented',
-  trim_verify_zero: 'trim workloads are not implemented',
+  trim_percentage: 'fio\'s trim verification (trimming written blocks of a verify job) is not implemented; rw=trim|randtrim are',
+  trim_verify_zero: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
+  trim_backlog: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
+  trim_backlog_batch: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   write_bw_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
   write_lat_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
   write_iops_log: 'per-IO logs are not implemented',

@@ -47,7 +47,8 @@ export function queueSizeFor(iodepth: number): number {
  * to 4 KiB so each slot starts on a page and is always PRP-able as one range. */
 export function slotBytesOf(j: JobSpec): number {
   const traits = modeTraits(j.rw);
-  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  // A trim's range list takes the slot's first 16 bytes; its size is the read bs until bs=R,W,T.
+  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   return Math.ceil(maxBs / 4096) * 4096;
 }
 
@@ -57,7 +58,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   };
   const traits = modeTraits(j.rw);
   const nsBytes = ns.blocks * ns.lbaSize;
-  for (const [dir, used] of [['read', traits.reads], ['write', traits.writes]] as const) {
+  for (const [dir, used] of [['read', traits.reads || traits.trims], ['write', traits.writes]] as const) {
     if (!used) continue;
     for (const bs of usedSizes(j.bs[dir])) {
       if (bs % ns.lbaSize !== 0) fail(`bs=${formatBytesFio(bs)} is not a multiple of the namespace's LBA size (${ns.lbaSize} bytes); use a multiple such as ${formatBytesFio(Math.max(ns.lbaSize, Math.ceil(bs / ns.lbaSize) * ns.lbaSize))}`);
@@ -85,10 +86,14 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (offset + size > nsBytes) {
     fail(`size=${formatBytesFio(size)} at offset=${formatBytesFio(offset)} reaches beyond namespace ${ns.nsid}, which has ${ns.blocks} blocks of ${ns.lbaSize} bytes (${formatBytesFio(nsBytes)}); use --size=${formatBytesFio(nsBytes - offset)} or less`);
   }
-  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
   if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
-  const readPercent = traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
+  if (traits.trims && j.verify !== 'none') fail('verify with trims is not supported (fio\'s trim verification, trim_verify_zero, is not implemented)');
+  if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
+  // A trim job's IOs are drawn as reads of the read block size; the engine sends each as
+  // a deallocate (trim: true).
+  const readPercent = traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const pacing = planPacing(j, size, fail);
   const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
   return {
@@ -127,6 +132,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     thinktimeBlocks: j.thinktimeBlocks,
     startDelayNs: j.startDelayNs,
     fsyncEvery: flushEvery(j, fail),
+    trim: traits.trims,
     endFsync: j.endFsync && traits.writes,
   };
 }

@@ -100,7 +100,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
   if (!o.Get("ratePoisson").IsUndefined() && !flag(o, "ratePoisson", &p->ratePoisson)) return false;
   return opt(o, "maxIos", kMax53, &p->maxIos) && optPair(o, "rateBps", p->rateBps) && optPair(o, "rateMinBps", p->rateMinBps) &&
          optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "fsyncEvery", 0xFFFFFFFF, &p->fsyncEvery) &&
-         (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
+         (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) &&
+         (o.Get("trim").IsUndefined() || flag(o, "trim", &p->trim)) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
 }
@@ -168,6 +169,7 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   Napi::Object o = Napi::Object::New(env);
   o.Set("read", directionObject(env, r.read, r.nsPerTick));
   o.Set("write", directionObject(env, r.write, r.nsPerTick));
+  o.Set("trim", directionObject(env, r.trim, r.nsPerTick));
   Napi::Object sync = Napi::Object::New(env);
   sync.Set("ios", static_cast<double>(r.sync.ios));
   sync.Set("lat", seriesObject(env, r.sync.lat, r.nsPerTick));

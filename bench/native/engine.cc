@@ -41,6 +41,8 @@ const char* validateJobParams(const JobParams& p) {
     if (p.rateBps[d] && p.rateMinBps[d] > p.rateBps[d]) return "the minimum rate exceeds the rate";
   }
   if (p.rateCycleNs < 1'000'000ull) return "the rate check cycle must be at least 1 ms";
+  if (p.trim && !p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
+  if (p.trim && p.verify) return "verify with trims is not supported";
   if (p.thinktimeBlocks == 0) return "thinktime_blocks must be at least 1";
   if (p.thinktimeSpinNs > p.thinktimeNs) return "thinktime_spin must not exceed thinktime";
   return nullptr;

@@ -33,6 +33,7 @@ struct QueueIo {
   uint32_t dataCount;
   uint64_t tag;
   bool flush = false;  // a Flush (no LBA, no data) instead of a read or write
+  bool trim = false;   // a Dataset Management deallocate of lba/blocks; data holds its range
 };
 
 enum class QueueSubmit : uint8_t { kOk, kFull, kError };
@@ -175,6 +176,7 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   r_.read = DirectionStats{};
   r_.write = DirectionStats{};
   r_.sync = SyncStats{};
+  r_.trim = DirectionStats{};
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
   r_.sampledDriverTicks = r_.sampledIos = r_.busyTicks = 0;
@@ -241,6 +243,11 @@ void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint6
   const double ms = static_cast<double>(now - s.tRing) * nsPerTick() / 1e6;
   if (s.flush) {
     std::snprintf(out, size, "flush (opcode 00h), %.0f ms after its doorbell", ms);
+    return;
+  }
+  if (p_.trim && !s.write) {
+    std::snprintf(out, size, "dataset management (opcode 09h) deallocating %u blocks at LBA %llu, %.0f ms after its doorbell", s.blocks,
+                  static_cast<unsigned long long>(s.lba), ms);
     return;
   }
   std::snprintf(out, size, "%s (opcode %02Xh) of %u blocks at LBA %llu, %.0f ms after its doorbell", s.write ? "write" : "read",
@@ -498,7 +505,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (status != 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
-                  s.write ? "write" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+                  s.write ? "write" : p_.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
@@ -508,7 +515,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
-  DirectionStats& d = s.write ? r_.write : r_.read;
+  DirectionStats& d = s.write ? r_.write : p_.trim ? r_.trim : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
   // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
@@ -614,9 +621,23 @@ void JobEngine<Queue>::run() {
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      entries_[slot].len = bytes;  // address and flags are the slot's, set up front
+      const bool trim = p_.trim && !write;
+      if (trim) {
+        // One Dataset Management range (NVM Command Set, Dataset Management): context
+        // attributes 0, length in LBAs, starting LBA; written into the slot's buffer.
+        uint8_t* range = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
+        const uint32_t ctx = 0;
+        std::memcpy(range, &ctx, 4);
+        std::memcpy(range + 4, &s.blocks, 4);
+        std::memcpy(range + 8, &s.lba, 8);
+        entries_[slot].len = nvme::DSM_RANGE_SIZE;
+      } else {
+        entries_[slot].len = bytes;  // address and flags are the slot's, set up front
+      }
       const uint64_t tSubmit = sample ? ticks() : 0;
-      const QueueSubmitInfo info = q_.submit(QueueIo{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot});
+      QueueIo io{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot};
+      io.trim = trim;
+      const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
@@ -686,7 +707,7 @@ void JobEngine<Queue>::run() {
     // doorbell's critical path).
     if (measuring_ && !batch_.empty()) {
       const uint64_t batchReads = batch_.size() - batchWrites;
-      if (batchReads) r_.read.slat.recordN(batchSlat, batchReads);
+      if (batchReads) (p_.trim ? r_.trim : r_.read).slat.recordN(batchSlat, batchReads);
       if (batchWrites) r_.write.slat.recordN(batchSlat, batchWrites);
     }
     if (n || !batch_.empty()) {

@@ -81,6 +81,9 @@ struct JobParams {
   // writes when more IO follows, once the writes in flight complete; the next IO waits for
   // it. endFsync: one Flush at the end of the write phase (not counted, as fio).
   uint32_t fsyncEvery = 0;
+  // fio's rw=trim / randtrim: every main IO (drawn as a read of readBs) is a Dataset
+  // Management deallocate of its range instead; the range list is the slot's first 16 bytes.
+  bool trim = false;
   bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
@@ -146,7 +149,7 @@ struct VerifyFailureRecord {
 
 struct JobResults {
   static constexpr uint32_t kMaxFailures = 16;
-  DirectionStats read, write;
+  DirectionStats read, write, trim;
   SyncStats sync;
   uint64_t runtimeNs = 0;
   // The measured part of the main (write) phase; less than runtimeNs when a verify

@@ -23,6 +23,19 @@ class MemQueue {
 
   QueueSubmitInfo submit(const QueueIo& io) {
     if (pending_.size() - head_ >= capacity_) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+    if (io.trim) {
+      // Dataset Management: the range list is in the data buffer; deallocated reads zero.
+      uint32_t count;
+      uint64_t slba;
+      const uint8_t* range = reinterpret_cast<const uint8_t*>(io.data[0].addr);
+      std::memcpy(&count, range + 4, 4);
+      std::memcpy(&slba, range + 8, 8);
+      if (io.data[0].len != 16 || slba != io.lba || count != io.blocks) return {QueueSubmit::kError, DptrKind::kNone, 0, "bad range"};
+      std::memset(disk_.data() + slba * lbaSize_, 0, static_cast<size_t>(count) * lbaSize_);
+      trims_++;
+      pending_.push_back({io.tag, 0});
+      return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};
+    }
     if (io.flush) {
       // A flush covers the writes completed before it: none may be in flight.
       if (pending_.size() - head_ != 0) flushesOverInFlight_++;
@@ -76,7 +89,7 @@ class MemQueue {
   std::vector<P> pending_;
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
-  uint64_t flushes_ = 0, flushesOverInFlight_ = 0;
+  uint64_t flushes_ = 0, flushesOverInFlight_ = 0, trims_ = 0;
   std::vector<uint64_t> flushAfterWrites_;
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
@@ -572,4 +585,23 @@ TEST(bench_engine_end_fsync_flushes_once_uncounted) {
   CHECK_EQ(q.flushAfterWrites_[0], 256u);
   CHECK_EQ(q.flushesOverInFlight_, 0u);
   CHECK_EQ(r.sync.ios, 0u);
+}
+
+TEST(bench_engine_trim_deallocates_the_region_as_dataset_management) {
+  MemQueue q(4096, 512, 1024);
+  std::fill(q.disk_.begin(), q.disk_.end(), 0xab);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 65536);
+  p.trim = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.trim.ios, 16u);  // 1 MiB in 64 KiB ranges
+  CHECK_EQ(r.trim.bytes, 1u << 20);
+  CHECK_EQ(r.read.ios, 0u);
+  CHECK_EQ(q.trims_, 16u);
+  CHECK_EQ(q.reads_, 0u);
+  bool zero = true;
+  for (uint32_t i = 0; i < (1u << 20); i++) zero = zero && q.disk_[i] == 0;
+  CHECK(zero);
+  CHECK(q.disk_[1u << 20] == 0xab);  // nothing beyond the region
 }

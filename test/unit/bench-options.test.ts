@@ -107,7 +107,7 @@ t.test('run-wide options', async (t) => {
 
 t.test('bad values are named with what is accepted', async (t) => {
   const table: Array<[string[], RegExp]> = [
-    [['--rw=trim'], /--rw=trim: expected read/],
+    [['--rw=trimwrite'], /--rw=trimwrite: trimwrite is not supported/],
     [['--rw=randread:8'], /offset modifier/],
     [['--rwmixread=101'], /between 0 and 100/],
     [['--bs=0'], /must be positive/],
@@ -200,8 +200,9 @@ t.test('job files combine with command-line globals', async (t) => {
 });
 
 t.test('mode traits and direct checks', async (t) => {
-  t.same(modeTraits('randrw'), { reads: true, writes: true, random: true });
-  t.same(modeTraits('write'), { reads: false, writes: true, random: false });
+  t.same(modeTraits('randrw'), { reads: true, writes: true, trims: false, random: true });
+  t.same(modeTraits('write'), { reads: false, writes: true, trims: false, random: false });
+  t.same(modeTraits('randtrim'), { reads: false, writes: false, trims: true, random: true });
   const j = defaultJob();
   t.doesNotThrow(() => checkJob(j));
 });
