@@ -95,6 +95,11 @@ export interface JobSpec {
   fdatasync: number;
   /** end_fsync: a Flush when the write phase ends. */
   endFsync: boolean;
+  /** iodepth_batch_submit, iodepth_batch_complete_min / _max, iodepth_low (0 = phyr's default). */
+  batchSubmit: number;
+  batchCompleteMin: number;
+  batchCompleteMax: number;
+  iodepthLow: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -160,6 +165,10 @@ export function defaultJob(name = 'job'): JobSpec {
     fsync: 0,
     fdatasync: 0,
     endFsync: false,
+    batchSubmit: 0,
+    batchCompleteMin: 0,
+    batchCompleteMax: 0,
+    iodepthLow: 0,
   };
 }
 

@@ -62,6 +62,12 @@ export interface NativeJobParams {
   endFsync: boolean;
   /** rw=trim|randtrim: each IO (drawn as a read) is a Dataset Management deallocate. */
   trim: boolean;
+  /** Commands per doorbell (0 = all of a pass), completions owed before the next submit,
+   * completions per reap at most (0 = all), and the refill mark of a full queue (0 = iodepth). */
+  batchSubmit: number;
+  batchCompleteMin: number;
+  batchCompleteMax: number;
+  iodepthLow: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

@@ -3,6 +3,7 @@
 // reason — never silently ignored — and unknown names are rejected with the closest match.
 import { BenchConfigError, BenchOptionError } from './errors';
 import { CMD_TIMEOUT_BOUNDS_NS, DEFAULT_CMD_TIMEOUT_NS, type BlockSizeSpec, type JobSpec, type RunOptions, type RwMode } from './job';
+import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
 import { PACING_OPTIONS } from './options-pacing';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
@@ -243,6 +244,7 @@ export const OPTIONS: BenchOption[] = [
   },
   ...PACING_OPTIONS,
   ...FLUSH_OPTIONS,
+  ...BATCH_OPTIONS,
 ];
 
 /**
@@ -267,12 +269,6 @@ export const UNSUPPORTED: Record<string, string> = {
   fsync_on_close: 'periodic flushes are not implemented',
   rate_ignore_thinktime: 'not implemented: the rate schedule runs on through a thinktime and catches up after it',
   thinktime_iotime: 'not implemented: use thinktime_blocks',
-  iodepth_batch: 'the native loop submits everything it can each pass',
-  iodepth_batch_submit: 'the native loop submits everything it can each pass',
-  iodepth_batch_complete: 'the native loop reaps everything available each pass',
-  iodepth_batch_complete_min: 'the native loop reaps everything available each pass',
-  iodepth_batch_complete_max: 'the native loop reaps everything available each pass',
-  iodepth_low: 'the native loop refills to iodepth every pass',
   blockalign: 'offsets are aligned to the smallest block size',
   ba: 'offsets are aligned to the smallest block size',
   bs_unaligned: 'NVMe transfers whole logical blocks',

@@ -133,6 +133,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     startDelayNs: j.startDelayNs,
     fsyncEvery: flushEvery(j, fail),
     trim: traits.trims,
+    ...batching(j),
     endFsync: j.endFsync && traits.writes,
   };
 }
@@ -141,6 +142,19 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
 function flushEvery(j: JobSpec, fail: (m: string) => never): number {
   if (j.fsync && j.fdatasync && j.fsync !== j.fdatasync) fail(`fsync=${j.fsync} and fdatasync=${j.fdatasync} both ask for NVMe's one Flush: give one`);
   return modeTraits(j.rw).writes ? j.fsync || j.fdatasync : 0;
+}
+
+/**
+ * The batching options, clamped as fio clamps them: a submit batch or a low mark of 0 or
+ * above iodepth is iodepth (for the submit batch phyr's own default, 0, rings once per
+ * pass, which at most fills iodepth), and a completion maximum below the minimum is the minimum.
+ */
+function batching(j: JobSpec): Pick<PlannedJob, 'batchSubmit' | 'batchCompleteMin' | 'batchCompleteMax' | 'iodepthLow'> {
+  const batchSubmit = j.batchSubmit >= j.iodepth ? 0 : j.batchSubmit;
+  const batchCompleteMin = Math.min(j.batchCompleteMin, j.iodepth);
+  const batchCompleteMax = j.batchCompleteMax && j.batchCompleteMax < batchCompleteMin ? batchCompleteMin : j.batchCompleteMax;
+  const iodepthLow = j.iodepthLow >= j.iodepth ? 0 : j.iodepthLow;
+  return { batchSubmit, batchCompleteMin, batchCompleteMax, iodepthLow };
 }
 
 type Pacing = Pick<PlannedJob, 'ioBytes' | 'maxIos' | 'rateBps'>;

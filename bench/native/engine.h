@@ -149,6 +149,9 @@ class JobEngine {
   bool syncPending_ = false;       // a Flush due once the IOs in flight complete
   bool flushInFlight_ = false;     // the next IO waits for it
   bool endFsyncDone_ = false;
+  bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
+  uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
+  uint32_t reapedSinceSubmit_ = 0;
   // rate_min / rate_iops_min: the counters at the start of the current check cycle.
   bool rateMinWatched_ = false;
   bool rateBaseline_ = false;
@@ -574,6 +577,7 @@ void JobEngine<Queue>::run() {
   const uint64_t checkTicks = std::max<uint64_t>(1, std::min<uint64_t>(timeoutTicks / 8, static_cast<uint64_t>(10e6 / k)));
   uint64_t now = ticks();
   uint64_t nextCheck = now + checkTicks;
+  const uint32_t pollMax = p_.batchCompleteMax ? std::min(p_.batchCompleteMax, kPollBatch) : kPollBatch;
   uint32_t pass = 0;
   for (;;) {
     // Timestamps cost tens of ns on some machines, so a pass reads the TSC twice at most
@@ -587,7 +591,9 @@ void JobEngine<Queue>::run() {
     batch_.clear();
     uint32_t batchWrites = 0;
     uint64_t batchSlat = 0;
-    while (!stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < p_.iodepth) {
+    size_t rung = 0;  // commands of batch_ whose doorbell is rung (iodepth_batch_submit)
+    const bool mayIssue = !draining_ && reapedSinceSubmit_ >= reapNeeded_;
+    while (mayIssue && !stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < p_.iodepth) {
       if (syncPending_) {
         // fsync=N: a Flush once the writes in flight have completed (a Flush covers only
         // completed writes), and only when more IO follows (fio: none after the last).
@@ -673,14 +679,29 @@ void JobEngine<Queue>::run() {
           syncPending_ = true;
         }
       }
+      if (p_.batchSubmit && batch_.size() - rung == p_.batchSubmit) {
+        // iodepth_batch_submit: a doorbell for every batchSubmit commands.
+        q_.ring();
+        const uint64_t t = ticks();
+        for (size_t i = rung; i < batch_.size(); i++) slots_[batch_[i]].tRing = t;
+        rung = batch_.size();
+      }
     }
     if (!batch_.empty()) {
-      const uint64_t tBeforeRing = sample ? ticks() : 0;
-      q_.ring();
-      const uint64_t tRing = ticks();
-      if (sample) sampled += timed(tBeforeRing, tRing);
-      for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
+      uint64_t tRing = slots_[batch_.back()].tRing;
+      if (rung < batch_.size()) {
+        const uint64_t tBeforeRing = sample ? ticks() : 0;
+        q_.ring();
+        tRing = ticks();
+        if (sample) sampled += timed(tBeforeRing, tRing);
+        for (size_t i = rung; i < batch_.size(); i++) slots_[batch_[i]].tRing = tRing;
+      }
       batchSlat = tRing - tLoop;
+      if (p_.iodepthLow && p_.iodepthLow < p_.iodepth && inflight_ >= p_.iodepth) draining_ = true;
+      if (p_.batchCompleteMin > 1) {
+        reapNeeded_ = std::min(p_.batchCompleteMin, inflight_);
+        reapedSinceSubmit_ = 0;
+      }
       // fio's "IO depths": the depth the queue reached with this submission, per IO.
       const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
       r_.depthHist[bucket] += batch_.size();
@@ -688,7 +709,7 @@ void JobEngine<Queue>::run() {
 
     // Reap what has completed.
     const uint64_t tPoll = sample ? ticks() : 0;
-    const uint32_t n = q_.poll(tags, status, kPollBatch);
+    const uint32_t n = q_.poll(tags, status, pollMax);
     now = ticks();
     if (sample && n) sampled += timed(tPoll, now);
     if (n) {
@@ -700,6 +721,8 @@ void JobEngine<Queue>::run() {
         complete(static_cast<uint32_t>(tags[i]), status[i], now);
       }
       sincePublish += n;
+      reapedSinceSubmit_ += n;
+      if (draining_ && inflight_ <= p_.iodepthLow) draining_ = false;
     }
     // slat: from the pass's timestamp, taken before the batch was prepared, to the one
     // right after its doorbell — the same value for every IO of the batch, so it is

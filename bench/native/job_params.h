@@ -84,6 +84,16 @@ struct JobParams {
   // fio's rw=trim / randtrim: every main IO (drawn as a read of readBs) is a Dataset
   // Management deallocate of its range instead; the range list is the slot's first 16 bytes.
   bool trim = false;
+  // Batching (fio's iodepth_batch_submit, iodepth_batch_complete_min/_max, iodepth_low):
+  // at most batchSubmit commands per SQ doorbell (0 = all a pass submits); after a pass
+  // that submitted, reap at least min(batchCompleteMin, in flight) before submitting again
+  // (0 or 1 = no wait); at most batchCompleteMax completions per reap (0 = all there are);
+  // once iodepth are in flight, submit again only when at most iodepthLow are (0 = iodepth:
+  // keep the queue full).
+  uint32_t batchSubmit = 0;
+  uint32_t batchCompleteMin = 0;
+  uint32_t batchCompleteMax = 0;
+  uint32_t iodepthLow = 0;
   bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;

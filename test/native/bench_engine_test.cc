@@ -67,6 +67,8 @@ class MemQueue {
   }
   void ring() { doorbells_++; }
   uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) {
+    if (pollLimit_ && max > pollLimit_) max = pollLimit_;
+    maxPollAsked_ = std::max<uint64_t>(maxPollAsked_, max);
     uint32_t n = 0;
     while (head_ < pending_.size() && n < max) {
       tags[n] = pending_[head_].tag;
@@ -90,6 +92,8 @@ class MemQueue {
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
   uint64_t flushes_ = 0, flushesOverInFlight_ = 0, trims_ = 0;
+  uint32_t pollLimit_ = 0;  // a device that completes at most this many per poll (0 = all)
+  uint64_t maxPollAsked_ = 0;
   std::vector<uint64_t> flushAfterWrites_;
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
@@ -315,6 +319,9 @@ TEST(bench_engine_rejects_bad_parameters) {
       {[](JobParams& p) { p.rateCycleNs = 999'999; }},
       {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeBlocks = 0; }},
       {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeSpinNs = 2000; }},
+      {[](JobParams& p) { p.iodepthLow = 5; }},
+      {[](JobParams& p) { p.batchSubmit = 5; }},
+      {[](JobParams& p) { p.batchCompleteMin = 3; p.batchCompleteMax = 2; }},
   };
   for (const Case& c : cases) {
     JobParams p = baseParams(buf, 4, 4096);
@@ -604,4 +611,50 @@ TEST(bench_engine_trim_deallocates_the_region_as_dataset_management) {
   for (uint32_t i = 0; i < (1u << 20); i++) zero = zero && q.disk_[i] == 0;
   CHECK(zero);
   CHECK(q.disk_[1u << 20] == 0xab);  // nothing beyond the region
+}
+
+// fio's iodepth_batch_submit=4 at iodepth=16: a doorbell per 4 commands, not per pass.
+TEST(bench_engine_batch_submit_rings_per_n_commands) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  p.batchSubmit = 4;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK_EQ(q.doorbells_, 64u);
+  MemQueue all(2048, 512, 1024);
+  p.batchSubmit = 0;
+  runJob(all, p);
+  CHECK_EQ(all.doorbells_, 16u);  // one per pass of 16
+}
+
+// iodepth_low=4: once 16 are in flight, reap down to 4 before refilling (in one batch of 12).
+TEST(bench_engine_iodepth_low_refills_from_the_low_mark) {
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  MemQueue q(2048, 512, 1024);
+  q.pollLimit_ = 1;
+  p.iodepthLow = 4;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK_EQ(q.doorbells_, 21u);  // 16, then 20 refills of 12
+  MemQueue full(2048, 512, 1024);
+  full.pollLimit_ = 1;
+  p.iodepthLow = 0;
+  runJob(full, p);
+  CHECK(full.doorbells_ > 200);  // keeps the queue full: a refill per completion
+}
+
+// iodepth_batch_complete_min=8: reap 8 before submitting again; _max=2 caps each reap.
+TEST(bench_engine_batch_complete_min_and_max) {
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  MemQueue q(2048, 512, 1024);
+  q.pollLimit_ = 1;
+  p.batchCompleteMin = 8;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK(q.doorbells_ <= 32);  // 16, then refills of 8
+  MemQueue capped(2048, 512, 1024);
+  p.batchCompleteMin = 0;
+  p.batchCompleteMax = 2;
+  CHECK_EQ(runJob(capped, p).read.ios, 256u);
+  CHECK_EQ(capped.maxPollAsked_, 2u);
 }

@@ -1,0 +1,37 @@
+// fio's batching options, as the native loop's real batching: how many commands share an
+// SQ doorbell (iodepth_batch_submit), how many completions a reap waits for and takes
+// (iodepth_batch_complete_min / _max), and the low-water mark a full queue drains to before
+// it is refilled (iodepth_low). Out-of-range values are clamped as fio clamps them (plan.ts).
+import type { JobSpec } from './job';
+import type { PacingOption } from './options-pacing';
+import { parseInteger } from './units';
+import { BenchOptionError } from './errors';
+
+function count(option: string, value: string | undefined): number {
+  if (value === undefined || value === '') throw new BenchOptionError(option, '', 'a value is required (a number of IOs)');
+  return parseInteger(option, value, 0, 65535);
+}
+
+/** The option table's rows for batching (spread into OPTIONS). */
+export const BATCH_OPTIONS: PacingOption[] = [
+  {
+    name: 'iodepth_batch_submit', aliases: ['iodepth_batch'], scope: 'job',
+    help: 'commands per SQ doorbell (0 or more than iodepth = iodepth; phyr\'s default: all a loop pass submits, one doorbell)',
+    applyJob: (j: JobSpec, v) => { j.batchSubmit = count('iodepth_batch_submit', v); },
+  },
+  {
+    name: 'iodepth_batch_complete_min', aliases: ['iodepth_batch_complete'], scope: 'job',
+    help: 'after a submission, reap at least this many completions (or all in flight) before submitting again (default 1)',
+    applyJob: (j: JobSpec, v) => { j.batchCompleteMin = count('iodepth_batch_complete_min', v); },
+  },
+  {
+    name: 'iodepth_batch_complete_max', scope: 'job',
+    help: 'completions taken per reap at most (phyr\'s default: all there are, up to 256)',
+    applyJob: (j: JobSpec, v) => { j.batchCompleteMax = count('iodepth_batch_complete_max', v); },
+  },
+  {
+    name: 'iodepth_low', scope: 'job',
+    help: 'once iodepth IOs are in flight, refill only when at most this many are (default iodepth: keep the queue full)',
+    applyJob: (j: JobSpec, v) => { j.iodepthLow = count('iodepth_low', v); },
+  },
+];
