@@ -100,6 +100,10 @@ export interface JobSpec {
   batchCompleteMin: number;
   batchCompleteMax: number;
   iodepthLow: number;
+  /** offset_increment: clone N (numjobs) starts at offset + N x this (N% = of the namespace). */
+  offsetIncrement: SizeValue;
+  /** offset_align: what a percentage offset is rounded up to (0 = the smallest block size). */
+  offsetAlign: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -169,6 +173,8 @@ export function defaultJob(name = 'job'): JobSpec {
     batchCompleteMin: 0,
     batchCompleteMax: 0,
     iodepthLow: 0,
+    offsetIncrement: { bytes: 0 },
+    offsetAlign: 0,
   };
 }
 

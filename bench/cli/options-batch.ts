@@ -4,15 +4,20 @@
 // it is refilled (iodepth_low). Out-of-range values are clamped as fio clamps them (plan.ts).
 import type { JobSpec } from './job';
 import type { PacingOption } from './options-pacing';
-import { parseInteger } from './units';
+import { parseBytes, parseInteger, parseSize } from './units';
 import { BenchOptionError } from './errors';
+
+function need(option: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new BenchOptionError(option, '', 'a value is required');
+  return value;
+}
 
 function count(option: string, value: string | undefined): number {
   if (value === undefined || value === '') throw new BenchOptionError(option, '', 'a value is required (a number of IOs)');
   return parseInteger(option, value, 0, 65535);
 }
 
-/** The option table's rows for batching (spread into OPTIONS). */
+/** The option table's rows for batching and offsets (spread into OPTIONS). */
 export const BATCH_OPTIONS: PacingOption[] = [
   {
     name: 'iodepth_batch_submit', aliases: ['iodepth_batch'], scope: 'job',
@@ -28,6 +33,21 @@ export const BATCH_OPTIONS: PacingOption[] = [
     name: 'iodepth_batch_complete_max', scope: 'job',
     help: 'completions taken per reap at most (phyr\'s default: all there are, up to 256)',
     applyJob: (j: JobSpec, v) => { j.batchCompleteMax = count('iodepth_batch_complete_max', v); },
+  },
+  {
+    name: 'offset_increment', scope: 'job',
+    help: 'clone N of numjobs starts at offset + N x this (bytes, or N% of the namespace)',
+    applyJob: (j: JobSpec, v) => { j.offsetIncrement = parseSize('offset_increment', need('offset_increment', v), true, j.kbBase); },
+  },
+  {
+    name: 'offset_align', scope: 'job',
+    help: 'round a percentage offset (or offset_increment) up to this (default: the smallest block size); an absolute offset is used as given, as in fio',
+    applyJob: (j: JobSpec, v) => {
+      const val = need('offset_align', v);
+      const n = parseBytes('offset_align', val, j.kbBase);
+      if (n <= 0) throw new BenchOptionError('offset_align', val, 'must be positive');
+      j.offsetAlign = n;
+    },
   },
   {
     name: 'iodepth_low', scope: 'job',

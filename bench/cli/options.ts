@@ -281,7 +281,6 @@ export const UNSUPPORTED: Record<string, string> = {
   percentage_random: 'not implemented',
   randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
-  offset_increment: 'not implemented',
   verify_interval: 'phyr writes one verify header per logical block',
   verify_pattern: 'only crc32c and md5 headers are implemented',
   verify_offset: 'not implemented',
