@@ -104,6 +104,10 @@ export interface JobSpec {
   offsetIncrement: SizeValue;
   /** offset_align: what a percentage offset is rounded up to (0 = the smallest block size). */
   offsetAlign: number;
+  /** blockalign: random offsets are multiples of this (0 = the smallest block size). */
+  blockAlign: number;
+  /** percentage_random: the share of a random job's IOs that are random (100 = all). */
+  percentageRandom: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -175,6 +179,8 @@ export function defaultJob(name = 'job'): JobSpec {
     iodepthLow: 0,
     offsetIncrement: { bytes: 0 },
     offsetAlign: 0,
+    blockAlign: 0,
+    percentageRandom: 100,
   };
 }
 

@@ -68,6 +68,10 @@ export interface NativeJobParams {
   batchCompleteMin: number;
   batchCompleteMax: number;
   iodepthLow: number;
+  /** Random offsets are multiples of this (0 = the smallest block size). */
+  blockAlign: number;
+  /** The share of a random job's IOs that are random, 0..100. */
+  percentageRandom: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

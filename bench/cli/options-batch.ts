@@ -50,6 +50,28 @@ export const BATCH_OPTIONS: PacingOption[] = [
     },
   },
   {
+    name: 'blockalign', aliases: ['ba'], scope: 'job',
+    help: 'random offsets are multiples of this (default: the smallest block size); one value, or READ,WRITE equal',
+    applyJob: (j: JobSpec, v) => {
+      const val = need('blockalign', v);
+      const parts = val.split(',').filter((x, i) => i < 2 || x !== '');
+      const sizes = [...new Set(parts.filter((x) => x !== '').map((x) => parseBytes('blockalign', x, j.kbBase)))];
+      if (sizes.length !== 1) throw new BenchOptionError('blockalign', val, 'phyr draws reads and writes from one offset sequence: give one alignment');
+      if (sizes[0] <= 0) throw new BenchOptionError('blockalign', val, 'must be positive');
+      j.blockAlign = sizes[0];
+    },
+  },
+  {
+    name: 'percentage_random', scope: 'job',
+    help: 'in a random job, the percentage of IOs that are random; the others continue sequentially from the previous IO (default 100)',
+    applyJob: (j: JobSpec, v) => {
+      const val = need('percentage_random', v);
+      const parts = [...new Set(val.split(',').filter((x) => x !== ''))];
+      if (parts.length !== 1) throw new BenchOptionError('percentage_random', val, 'phyr draws reads and writes alike: give one percentage');
+      j.percentageRandom = parseInteger('percentage_random', parts[0], 0, 100);
+    },
+  },
+  {
     name: 'iodepth_low', scope: 'job',
     help: 'once iodepth IOs are in flight, refill only when at most this many are (default iodepth: keep the queue full)',
     applyJob: (j: JobSpec, v) => { j.iodepthLow = count('iodepth_low', v); },

@@ -92,6 +92,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   }
   const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
+  if (j.blockAlign % ns.lbaSize !== 0) fail(`blockalign=${j.blockAlign} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
+  if (j.blockAlign > size) fail(`blockalign=${formatBytesFio(j.blockAlign)} is larger than the region (size=${formatBytesFio(size)})`);
   if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
   if (traits.trims && j.verify !== 'none') fail('verify with trims is not supported (fio\'s trim verification, trim_verify_zero, is not implemented)');
   if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
@@ -138,6 +140,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     fsyncEvery: flushEvery(j, fail),
     trim: traits.trims,
     ...batching(j),
+    blockAlign: j.blockAlign,
+    percentageRandom: j.percentageRandom,
     endFsync: j.endFsync && traits.writes,
   };
 }

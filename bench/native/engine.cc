@@ -43,6 +43,9 @@ const char* validateJobParams(const JobParams& p) {
   if (p.rateCycleNs < 1'000'000ull) return "the rate check cycle must be at least 1 ms";
   if (p.trim && !p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
   if (p.trim && p.verify) return "verify with trims is not supported";
+  if (p.blockAlign % p.lbaSize) return "blockalign must be a multiple of the LBA size";
+  if (p.blockAlign > p.regionBytes) return "blockalign must not exceed the region";
+  if (p.percentageRandom > 100) return "percentage_random must be 0..100";
   if (p.iodepthLow > p.iodepth) return "iodepth_low must not exceed iodepth";
   if (p.batchSubmit > p.iodepth) return "iodepth_batch_submit must not exceed iodepth";
   if (p.batchCompleteMax && p.batchCompleteMin > p.batchCompleteMax) return "iodepth_batch_complete_min must not exceed iodepth_batch_complete_max";

@@ -149,6 +149,7 @@ class JobEngine {
   bool syncPending_ = false;       // a Flush due once the IOs in flight complete
   bool flushInFlight_ = false;     // the next IO waits for it
   bool endFsyncDone_ = false;
+  bool lastWasSeq_ = false;        // the last IO drawn continued sequentially (undone if the queue was full)
   bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
   uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
   uint32_t reapedSinceSubmit_ = 0;
@@ -428,15 +429,19 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
   uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
-  if (p_.random) {
+  const bool random = p_.random && (p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
+  uint64_t& pos = seqPos_[w ? 1 : 0];
+  if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
+    // percentage_random: a sequential IO continues from the last one, random or not (fio).
+    if (p_.percentageRandom < 100) pos = off + bs;
   } else {
-    uint64_t& pos = seqPos_[w ? 1 : 0];
     if (pos + bs > p_.regionBytes) pos = 0;  // wrap (time_based, or mixed directions)
     off = pos;
     pos += bs;
   }
+  lastWasSeq_ = !random;
   *write = w;
   *offset = off;
   *bytes = bs;
@@ -545,7 +550,7 @@ void JobEngine<Queue>::run() {
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
-  unit_ = std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
+  unit_ = p_.blockAlign ? p_.blockAlign : std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
   if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
   }
@@ -648,7 +653,7 @@ void JobEngine<Queue>::run() {
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
-        else if (!p_.random) seqPos_[write ? 1 : 0] -= bytes;
+        else if (lastWasSeq_) seqPos_[write ? 1 : 0] -= bytes;
         break;
       }
       if (info.result == QueueSubmit::kError) {

@@ -94,6 +94,11 @@ struct JobParams {
   uint32_t batchCompleteMin = 0;
   uint32_t batchCompleteMax = 0;
   uint32_t iodepthLow = 0;
+  // fio's blockalign: random offsets are multiples of this (0 = the smallest block size).
+  uint32_t blockAlign = 0;
+  // fio's percentage_random: in a random job, this share of IOs is random, the rest
+  // continue sequentially from the previous IO (100 = all random).
+  uint32_t percentageRandom = 100;
   bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
