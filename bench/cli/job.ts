@@ -17,9 +17,11 @@ export interface BlockSizeSpec {
 
 /** fio's random_distribution=. */
 export interface RandomDistribution {
-  kind: 'random' | 'zipf' | 'pareto';
+  kind: 'random' | 'zipf' | 'pareto' | 'zoned' | 'zoned_abs';
   /** zipf theta or pareto h; 0 for random. */
   param: number;
+  /** zoned: [access %, range %] pairs; zoned_abs: [access %, range bytes]; in order from the region's start. */
+  zones?: Array<{ access: number; range: number }>;
 }
 
 /** --mem=: where the data buffers live. */

@@ -25,7 +25,7 @@ export interface NativeJobParams {
   rampNs: number;
   timeBased: boolean;
   ioBytes: number;
-  /** 0 uniform, 1 zipf, 2 pareto. */
+  /** 0 uniform, 1 zipf, 2 pareto, 3 zoned (zones). */
   distribution: number;
   distParam: number;
   randomMap: boolean;
@@ -72,6 +72,8 @@ export interface NativeJobParams {
   blockAlign: number;
   /** The share of a random job's IOs that are random, 0..100. */
   percentageRandom: number;
+  /** zoned / zoned_abs: [startBytes, bytes, cumulative share in 1/100 %] per zone. */
+  zones?: Array<[number, number, number]>;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

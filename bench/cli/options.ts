@@ -83,12 +83,35 @@ function parsePercentList(option: string, text: string): number[] {
   return list.sort((a, b) => a - b);
 }
 
-function parseDistribution(option: string, text: string): JobSpec['randomDistribution'] {
+// fio's zoned:A/R:A/R... (R a percentage of the region) and zoned_abs:A/SIZE:... ; the access
+// percentages must add up to 100 (fio refuses otherwise), the ranges to at most the region.
+function parseZones(option: string, text: string, kind: 'zoned' | 'zoned_abs', kbBase: KbBase): JobSpec['randomDistribution'] {
+  const body = text.slice(kind.length + 1);
+  if (body.includes(',')) throw new BenchOptionError(option, text, 'phyr draws reads and writes from one distribution: give one zone list');
+  const zones = body.split(':').map((z) => {
+    const m = /^([0-9.]+)\/(.+)$/.exec(z);
+    if (!m) throw new BenchOptionError(option, text, `'${z}' is not ACCESS%/${kind === 'zoned' ? 'RANGE%' : 'SIZE'} (e.g. ${kind === 'zoned' ? '60/10' : '60/20m'})`);
+    const access = Number(m[1]);
+    const range = kind === 'zoned' ? Number(m[2]) : parseBytes(option, m[2], kbBase);
+    if (!Number.isFinite(access) || access < 0 || access > 100) throw new BenchOptionError(option, text, `access percentage '${m[1]}' is not 0..100`);
+    if (!Number.isFinite(range) || range < 0 || (kind === 'zoned' && range > 100)) throw new BenchOptionError(option, text, `range '${m[2]}' is not ${kind === 'zoned' ? 'a percentage' : 'a size'}`);
+    return { access, range };
+  });
+  if (zones.length > 16) throw new BenchOptionError(option, text, 'at most 16 zones');
+  const accessSum = zones.reduce((a, z) => a + z.access, 0);
+  if (Math.abs(accessSum - 100) > 1e-9) throw new BenchOptionError(option, text, `the access percentages add up to ${accessSum}, not 100 (as fio requires)`);
+  if (kind === 'zoned' && zones.reduce((a, z) => a + z.range, 0) > 100 + 1e-9) throw new BenchOptionError(option, text, 'the range percentages add up to more than 100');
+  return { kind, param: 0, zones: zones.filter((z) => z.access > 0 || z.range > 0) };
+}
+
+function parseDistribution(option: string, text: string, kbBase: KbBase): JobSpec['randomDistribution'] {
   if (text === 'random') return { kind: 'random', param: 0 };
+  if (text.startsWith('zoned_abs:')) return parseZones(option, text, 'zoned_abs', kbBase);
+  if (text.startsWith('zoned:')) return parseZones(option, text, 'zoned', kbBase);
   const m = /^(zipf|pareto):([0-9.]+)$/.exec(text);
   if (!m) {
-    if (/^(normal|gauss|zoned|zoned_abs)/.test(text)) throw new BenchOptionError(option, text, 'phyr supports random, zipf:THETA and pareto:H (not normal/zoned)');
-    throw new BenchOptionError(option, text, 'expected random, zipf:THETA or pareto:H');
+    if (/^(normal|gauss)/.test(text)) throw new BenchOptionError(option, text, 'phyr supports random, zipf:THETA, pareto:H, zoned:A/R:... and zoned_abs:A/SIZE:... (not normal)');
+    throw new BenchOptionError(option, text, 'expected random, zipf:THETA, pareto:H, zoned:ACCESS/RANGE%:... or zoned_abs:ACCESS/SIZE:...');
   }
   const param = Number(m[2]);
   if (m[1] === 'zipf' && (!(param > 0) || param === 1)) throw new BenchOptionError(option, text, 'zipf theta must be > 0 and not 1');
@@ -165,7 +188,7 @@ export const OPTIONS: BenchOption[] = [
   },
   { name: 'nsid', scope: 'job', help: 'namespace ID (phyr\'s own; default 1)', applyJob: (j, v) => { j.nsid = parseInteger('nsid', need('nsid', v), 1, 0xfffffffe); } },
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
-  { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA or pareto:H', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v)); } },
+  { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA, pareto:H, zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
     name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
     applyJob: (j, v) => {

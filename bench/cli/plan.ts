@@ -101,7 +101,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   // a deallocate (trim: true).
   const readPercent = traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const pacing = planPacing(j, size, fail);
-  const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
+  const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3 }[j.randomDistribution.kind];
+  const zones = planZones(j, size, fail);
   return {
     nsid: ns.nsid,
     lbaSize: ns.lbaSize,
@@ -142,6 +143,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...batching(j),
     blockAlign: j.blockAlign,
     percentageRandom: j.percentageRandom,
+    ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes,
   };
 }
@@ -163,6 +165,31 @@ function batching(j: JobSpec): Pick<PlannedJob, 'batchSubmit' | 'batchCompleteMi
   const batchCompleteMax = j.batchCompleteMax && j.batchCompleteMax < batchCompleteMin ? batchCompleteMin : j.batchCompleteMax;
   const iodepthLow = j.iodepthLow >= j.iodepth ? 0 : j.iodepthLow;
   return { batchSubmit, batchCompleteMin, batchCompleteMax, iodepthLow };
+}
+
+/**
+ * fio's zones as byte ranges of the region, in order from its start, with their cumulative
+ * share of the draws in 1/100 %: zoned ranges are percentages of the region, zoned_abs
+ * sizes, which must fit in it.
+ */
+function planZones(j: JobSpec, size: number, fail: (m: string) => never): Array<[number, number, number]> | undefined {
+  const d = j.randomDistribution;
+  if ((d.kind !== 'zoned' && d.kind !== 'zoned_abs') || !d.zones) return undefined;
+  let start = 0;
+  let cum = 0;
+  const out: Array<[number, number, number]> = [];
+  for (const z of d.zones) {
+    const bytes = d.kind === 'zoned' ? Math.floor((z.range * size) / 100) : z.range;
+    if (start + bytes > size) fail(`random_distribution zones reach beyond the region (${formatBytesFio(size)})`);
+    cum += z.access * 100;
+    if (z.access > 0) {
+      if (bytes === 0) fail('random_distribution: a zone with accesses needs a range');
+      out.push([start, bytes, Math.round(cum)]);
+    }
+    start += bytes;
+  }
+  out[out.length - 1][2] = 10000;
+  return out;
 }
 
 type Pacing = Pick<PlannedJob, 'ioBytes' | 'maxIos' | 'rateBps'>;

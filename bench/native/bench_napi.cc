@@ -94,6 +94,22 @@ bool optPair(Napi::Object o, const char* key, uint64_t out[2]) {
   return u(pair, "0", 9007199254740991.0, &out[0]) && u(pair, "1", 9007199254740991.0, &out[1]);
 }
 
+// fio's zoned distributions: zones = [[startBytes, bytes, cumulative share 1/100 %], ...].
+bool zonesParam(Napi::Object o, JobParams* p) {
+  Napi::Value v = o.Get("zones");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() > OffsetGenerator::kMaxZones) return args::typeError(o.Env(), "bench parameter 'zones' must be an array of at most 16 [startBytes, bytes, cumulative]");
+  Napi::Array arr = v.As<Napi::Array>();
+  p->zoneCount = arr.Length();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsArray() || e.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'zones' entries must be [startBytes, bytes, cumulative]");
+    Napi::Object z = e.As<Napi::Object>();
+    if (!u(z, "0", 9007199254740991.0, &p->zoneStartBytes[i]) || !u(z, "1", 9007199254740991.0, &p->zoneBytes[i]) || !u(z, "2", 10000, &p->zoneCum[i])) return false;
+  }
+  return true;
+}
+
 // The pacing parameters (number_ios, rate*, thinktime, startdelay), all optional.
 bool pacingParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
@@ -104,7 +120,7 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          (o.Get("trim").IsUndefined() || flag(o, "trim", &p->trim)) &&
          opt(o, "batchSubmit", 65535, &p->batchSubmit) && opt(o, "batchCompleteMin", 65535, &p->batchCompleteMin) &&
          opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
-         opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
+         opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
 }
@@ -120,7 +136,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
          u(o, "iodepth", 65535, &p->iodepth) && u(o, "runtimeNs", kMax53, &p->runtimeNs) &&
          u(o, "rampNs", kMax53, &p->rampNs) && flag(o, "timeBased", &p->timeBased) &&
-         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 2, &dist) &&
+         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 3, &dist) &&
          num(o, "distParam", 0, 1e6, &p->distParam, false) && flag(o, "randomMap", &p->randomMap) &&
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&

@@ -554,6 +554,15 @@ void JobEngine<Queue>::run() {
   if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
   }
+  if (p_.random && p_.dist == Distribution::kZoned) {
+    uint64_t start[OffsetGenerator::kMaxZones], units[OffsetGenerator::kMaxZones];
+    const uint64_t total = p_.regionBytes / unit_;
+    for (uint32_t i = 0; i < p_.zoneCount && i < OffsetGenerator::kMaxZones; i++) {
+      start[i] = std::min(p_.zoneStartBytes[i] / unit_, total ? total - 1 : 0);
+      units[i] = std::max<uint64_t>(1, std::min(p_.zoneBytes[i] / unit_, total - start[i]));
+    }
+    if (!offsets_.setZones(start, units, p_.zoneCum, p_.zoneCount)) fail(22, 0, 0, "bad zoned distribution: zones must lie in the region and their shares add up to 100 %");
+  }
   const double k = nsPerTick();
   overhead_ = tickOverhead();
   if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));

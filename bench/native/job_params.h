@@ -99,6 +99,12 @@ struct JobParams {
   // fio's percentage_random: in a random job, this share of IOs is random, the rest
   // continue sequentially from the previous IO (100 = all random).
   uint32_t percentageRandom = 100;
+  // fio's zoned / zoned_abs (dist == kZoned): byte ranges of the region and their
+  // cumulative share of the draws (1/100 %, the last 10000); a zone takes whole units.
+  uint32_t zoneCount = 0;
+  uint64_t zoneStartBytes[OffsetGenerator::kMaxZones] = {};
+  uint64_t zoneBytes[OffsetGenerator::kMaxZones] = {};
+  uint32_t zoneCum[OffsetGenerator::kMaxZones] = {};
   bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
