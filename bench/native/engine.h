@@ -85,9 +85,12 @@ class JobEngine {
   enum class Phase { kMain, kVerify, kDrain };
 
   enum class Next { kIo, kNotYet, kDone };
-  Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
-  bool rateDirection(bool write, uint64_t now) const;
-  void advanceRate(bool write, uint32_t bytes);
+  // The per-IO draw stays inlined in the loop; the shaping options' work is called out of
+  // line (cold), so a plain job's IO path does not grow with them.
+  [[gnu::always_inline]] inline Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] bool rateDirection(bool write, uint64_t now) const;
+  [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
+  [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
   void sleepUntil(uint64_t until);
   void think(uint64_t deadline);
   bool rateTooLow(uint64_t now);
@@ -134,6 +137,7 @@ class JobEngine {
   ThreadCpu cpu0_{};
   // Pacing (rate / rate_iops): the due time of each direction's next IO, in ticks.
   bool rated_ = false;
+  bool shaped_ = false;            // pacing, number_ios, thinktime, fsync, batch_submit, percentage_random or trims
   uint64_t ticksPerSec_ = 0;
   uint64_t rateStart_ = 0;
   uint64_t rateIssued_[2] = {0, 0};
@@ -406,36 +410,53 @@ bool JobEngine<Queue>::submitFlush(bool counted) {
   return true;
 }
 
+// number_ios, pacing, thinktime and fsync bookkeeping after a main-phase IO was issued.
+template <class Queue>
+void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
+  issuedIos_++;
+  if (rated_) advanceRate(write, bytes);
+  if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
+    sinceThink_ = 0;
+    thinkPending_ = true;
+  }
+  if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
+    writesSinceSync_ = 0;
+    syncPending_ = true;
+  }
+}
+
 template <class Queue>
 typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
   if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
   // fio's number_ios ends a size-bound job early; a time-based one starts over until its
   // runtime is up, so there it limits nothing.
-  if (!p_.timeBased && p_.maxIos && issuedIos_ >= p_.maxIos) return Next::kDone;
+  if (shaped_ && !p_.timeBased && p_.maxIos && issuedIos_ >= p_.maxIos) return Next::kDone;
   bool w;
-  if (pendingDir_ >= 0) {
+  if (shaped_ && pendingDir_ >= 0) {
     w = pendingDir_ == 1;
   } else {
     w = p_.readPercent == 0 ? true : p_.readPercent >= 100 ? false : rng_.below(100) >= p_.readPercent;
     if (rated_) w = rateDirection(w, now);
   }
-  if (rated_ && rateDue_[w] > now) {
-    pendingDir_ = w ? 1 : 0;
-    holdUntil_ = rateDue_[w];
-    return Next::kNotYet;
+  if (shaped_) [[unlikely]] {
+    if (rated_ && rateDue_[w] > now) {
+      pendingDir_ = w ? 1 : 0;
+      holdUntil_ = rateDue_[w];
+      return Next::kNotYet;
+    }
+    pendingDir_ = -1;
+    holdUntil_ = 0;
   }
-  pendingDir_ = -1;
-  holdUntil_ = 0;
   uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
-  const bool random = p_.random && (p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
+  const bool random = p_.random && (!shaped_ || p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
   uint64_t& pos = seqPos_[w ? 1 : 0];
   if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
     // percentage_random: a sequential IO continues from the last one, random or not (fio).
-    if (p_.percentageRandom < 100) pos = off + bs;
+    if (shaped_ && p_.percentageRandom < 100) pos = off + bs;
   } else {
     if (pos + bs > p_.regionBytes) pos = 0;  // wrap (time_based, or mixed directions)
     off = pos;
@@ -575,6 +596,8 @@ void JobEngine<Queue>::run() {
     if (p_.rateBps[d]) poissonMeanTicks_[d] = static_cast<double>(ticksPerSec_) * minBs / static_cast<double>(p_.rateBps[d]);
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
+  // Any of the shaping options: the IO path checks this one flag before any of them.
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim;
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -641,7 +664,7 @@ void JobEngine<Queue>::run() {
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      const bool trim = p_.trim && !write;
+      const bool trim = shaped_ && p_.trim && !write;
       if (trim) {
         // One Dataset Management range (NVM Command Set, Dataset Management): context
         // attributes 0, length in LBAs, starting LBA; written into the slot's buffer.
@@ -681,19 +704,8 @@ void JobEngine<Queue>::run() {
         case DptrKind::kBounce: r_.bounces++; break;
         case DptrKind::kNone: break;
       }
-      if (phase_ == Phase::kMain) {
-        issuedIos_++;
-        if (rated_) advanceRate(write, bytes);
-        if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
-          sinceThink_ = 0;
-          thinkPending_ = true;
-        }
-        if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
-          writesSinceSync_ = 0;
-          syncPending_ = true;
-        }
-      }
-      if (p_.batchSubmit && batch_.size() - rung == p_.batchSubmit) {
+      if (shaped_ && phase_ == Phase::kMain) [[unlikely]] afterShapedIssue(write, bytes);
+      if (shaped_ && p_.batchSubmit && batch_.size() - rung == p_.batchSubmit) [[unlikely]] {
         // iodepth_batch_submit: a doorbell for every batchSubmit commands.
         q_.ring();
         const uint64_t t = ticks();
