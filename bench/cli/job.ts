@@ -3,7 +3,7 @@
 import type { KbBase, SizeValue } from './units';
 
 /** fio's rw= modes. */
-export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';
 
 /** Block sizes of one direction: a fixed size, a range, or a weighted split. */
 export interface BlockSizeSpec {
@@ -17,9 +17,11 @@ export interface BlockSizeSpec {
 
 /** fio's random_distribution=. */
 export interface RandomDistribution {
-  kind: 'random' | 'zipf' | 'pareto';
+  kind: 'random' | 'zipf' | 'pareto' | 'zoned' | 'zoned_abs';
   /** zipf theta or pareto h; 0 for random. */
   param: number;
+  /** zoned: [access %, range %] pairs; zoned_abs: [access %, range bytes]; in order from the region's start. */
+  zones?: Array<{ access: number; range: number }>;
 }
 
 /** --mem=: where the data buffers live. */
@@ -77,6 +79,46 @@ export interface JobSpec {
   kernelEngine?: string;
   /** The kernel namespace node a job file named (filename=/dev/nvmeXnY), replaced by the target. */
   kernelFilename?: string;
+  /** fio's loops: the workload (size or io_size, number_ios) is done this many times. */
+  loops: number;
+  /** fio's io_size: bytes to transfer, which may differ from the region (N% = of size). */
+  ioSize?: SizeValue;
+  /** fio's number_ios: a size-bound job stops after this many IOs (0 = no limit). */
+  numberIos: number;
+  /** Pacing, [read, write] (0 = unlimited): rate in bytes/s, rate_iops in IOs/s. */
+  rate: [number, number];
+  rateIops: [number, number];
+  /** rate_min (bytes/s) and rate_iops_min, [read, write]: the job fails below them. */
+  rateMin: [number, number];
+  rateIopsMin: [number, number];
+  /** rate_process: linear (evenly spaced) or poisson (exponential gaps, the same mean). */
+  rateProcess: 'linear' | 'poisson';
+  /** ratecycle: the window of the rate_min checks. */
+  rateCycleNs: number;
+  /** thinktime after every thinktimeBlocks IOs, of which thinktimeSpinNs is spun. */
+  thinktimeNs: number;
+  thinktimeSpinNs: number;
+  thinktimeBlocks: number;
+  /** startdelay: the job starts this long after the group. */
+  startDelayNs: number;
+  /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
+  fsync: number;
+  fdatasync: number;
+  /** end_fsync: a Flush when the write phase ends. */
+  endFsync: boolean;
+  /** iodepth_batch_submit, iodepth_batch_complete_min / _max, iodepth_low (0 = phyr's default). */
+  batchSubmit: number;
+  batchCompleteMin: number;
+  batchCompleteMax: number;
+  iodepthLow: number;
+  /** offset_increment: clone N (numjobs) starts at offset + N x this (N% = of the namespace). */
+  offsetIncrement: SizeValue;
+  /** offset_align: what a percentage offset is rounded up to (0 = the smallest block size). */
+  offsetAlign: number;
+  /** blockalign: random offsets are multiples of this (0 = the smallest block size). */
+  blockAlign: number;
+  /** percentage_random: the share of a random job's IOs that are random (100 = all). */
+  percentageRandom: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -133,6 +175,30 @@ export function defaultJob(name = 'job'): JobSpec {
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
     written: {},
     kbBase: 1024,
+    loops: 1,
+    ioSize: undefined,
+    numberIos: 0,
+    rate: [0, 0],
+    rateIops: [0, 0],
+    rateMin: [0, 0],
+    rateIopsMin: [0, 0],
+    rateProcess: 'linear',
+    rateCycleNs: 1e9,
+    thinktimeNs: 0,
+    thinktimeSpinNs: 0,
+    thinktimeBlocks: 1,
+    startDelayNs: 0,
+    fsync: 0,
+    fdatasync: 0,
+    endFsync: false,
+    batchSubmit: 0,
+    batchCompleteMin: 0,
+    batchCompleteMax: 0,
+    iodepthLow: 0,
+    offsetIncrement: { bytes: 0 },
+    offsetAlign: 0,
+    blockAlign: 0,
+    percentageRandom: 100,
   };
 }
 
@@ -146,9 +212,10 @@ export function defaultRunOptions(): RunOptions {
   return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto', sections: [], parseOnly: false, showcmd: false };
 }
 
-/** Whether the mode issues reads / writes, and whether offsets are random. */
-export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; random: boolean } {
+/** Whether the mode issues reads / writes / trims (Dataset Management deallocates), and whether offsets are random. */
+export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; trims: boolean; random: boolean } {
   return {
+    trims: rw === 'trim' || rw === 'randtrim',
     reads: rw === 'read' || rw === 'randread' || rw === 'rw' || rw === 'randrw',
     writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw',
     random: rw.startsWith('rand'),

@@ -43,12 +43,6 @@ const ENGINE_OPTIONS: Record<string, { engines: string[]; notice: string }> = {
 
 /** Generic fio options without a meaning on phyr's loop yet: accepted with a notice. */
 const GENERIC_NOTICES: Record<string, string> = {
-  iodepth_batch: 'ignored: the native loop submits everything it can on each pass',
-  iodepth_batch_submit: 'ignored: the native loop submits everything it can on each pass',
-  iodepth_batch_complete: 'ignored: the native loop reaps every completion available on each pass',
-  iodepth_batch_complete_min: 'ignored: the native loop reaps every completion available on each pass',
-  iodepth_batch_complete_max: 'ignored: the native loop reaps every completion available on each pass',
-  iodepth_low: 'ignored: the native loop refills to iodepth on every pass',
   invalidate: 'ignored: phyr has no page cache, so there is nothing to invalidate',
 };
 

@@ -25,7 +25,7 @@ export interface NativeJobParams {
   rampNs: number;
   timeBased: boolean;
   ioBytes: number;
-  /** 0 uniform, 1 zipf, 2 pareto. */
+  /** 0 uniform, 1 zipf, 2 pareto, 3 zoned (zones). */
   distribution: number;
   distParam: number;
   randomMap: boolean;
@@ -43,6 +43,39 @@ export interface NativeJobParams {
   cmdTimeoutNs: number;
   /** fio's rw=MODE:N for sequential modes: bytes skipped after each IO, negative backward (optional natively: 0). */
   seqSkip?: number;
+  /** number_ios x loops: a size-bound job stops after this many IOs (0 = no limit). */
+  maxIos: number;
+  /** Pacing in bytes/s, [read, write] (0 = unlimited); the schedule is open loop. */
+  rateBps: [number, number];
+  /** Exponential gaps (rate_process=poisson) instead of even ones. */
+  ratePoisson: boolean;
+  /** rate_min in bytes/s and rate_iops_min, [read, write] (0 = none). */
+  rateMinBps: [number, number];
+  rateMinIops: [number, number];
+  /** The rate_min check window in ns (>= 1 ms). */
+  rateCycleNs: number;
+  thinktimeNs: number;
+  thinktimeSpinNs: number;
+  thinktimeBlocks: number;
+  startDelayNs: number;
+  /** fsync=N: a Flush after every N writes when more IO follows (0 = none). */
+  fsyncEvery: number;
+  /** end_fsync: a Flush at the end of the write phase (not counted). */
+  endFsync: boolean;
+  /** rw=trim|randtrim: each IO (drawn as a read) is a Dataset Management deallocate. */
+  trim: boolean;
+  /** Commands per doorbell (0 = all of a pass), completions owed before the next submit,
+   * completions per reap at most (0 = all), and the refill mark of a full queue (0 = iodepth). */
+  batchSubmit: number;
+  batchCompleteMin: number;
+  batchCompleteMax: number;
+  iodepthLow: number;
+  /** Random offsets are multiples of this (0 = the smallest block size). */
+  blockAlign: number;
+  /** The share of a random job's IOs that are random, 0..100. */
+  percentageRandom: number;
+  /** zoned / zoned_abs: [startBytes, bytes, cumulative share in 1/100 %] per zone. */
+  zones?: Array<[number, number, number]>;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -61,6 +94,10 @@ export interface NativeDirection {
 export interface NativeJobResult {
   read: NativeDirection;
   write: NativeDirection;
+  /** The Flushes of fsync=N: count and doorbell-to-completion times. */
+  sync?: { ios: number; lat: NativeSeries };
+  /** Dataset Management deallocates (rw=trim|randtrim). */
+  trim?: NativeDirection;
   runtimeNs: number;
   /** The measured part of the main phase; less than runtimeNs when a verify read-back followed. */
   mainPhaseNs?: number;

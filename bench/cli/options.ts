@@ -7,13 +7,16 @@ import { DEFAULT_ONLY } from './fio-defaults';
 import { KERNEL_STACK_OPTIONS } from './kernel-stack';
 import type { BenchOption } from './option-types';
 import { closestName } from './suggest';
+import { BATCH_OPTIONS } from './options-batch';
+import { FLUSH_OPTIONS } from './options-flush';
+import { PACING_OPTIONS } from './options-pacing';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
 export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './option-types';
 
 const RW_MODES: Record<string, RwMode> = {
   read: 'read', write: 'write', randread: 'randread', randwrite: 'randwrite',
-  rw: 'rw', readwrite: 'rw', randrw: 'randrw',
+  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim',
 };
 
 function need(option: string, value: string | undefined): string {
@@ -86,12 +89,35 @@ function parsePercentList(option: string, text: string): number[] {
   return list.sort((a, b) => a - b);
 }
 
-function parseDistribution(option: string, text: string): JobSpec['randomDistribution'] {
+// fio's zoned:A/R:A/R... (R a percentage of the region) and zoned_abs:A/SIZE:... ; the access
+// percentages must add up to 100 (fio refuses otherwise), the ranges to at most the region.
+function parseZones(option: string, text: string, kind: 'zoned' | 'zoned_abs', kbBase: KbBase): JobSpec['randomDistribution'] {
+  const body = text.slice(kind.length + 1);
+  if (body.includes(',')) throw new BenchOptionError(option, text, 'phyr draws reads and writes from one distribution: give one zone list');
+  const zones = body.split(':').map((z) => {
+    const m = /^([0-9.]+)\/(.+)$/.exec(z);
+    if (!m) throw new BenchOptionError(option, text, `'${z}' is not ACCESS%/${kind === 'zoned' ? 'RANGE%' : 'SIZE'} (e.g. ${kind === 'zoned' ? '60/10' : '60/20m'})`);
+    const access = Number(m[1]);
+    const range = kind === 'zoned' ? Number(m[2]) : parseBytes(option, m[2], kbBase);
+    if (!Number.isFinite(access) || access < 0 || access > 100) throw new BenchOptionError(option, text, `access percentage '${m[1]}' is not 0..100`);
+    if (!Number.isFinite(range) || range < 0 || (kind === 'zoned' && range > 100)) throw new BenchOptionError(option, text, `range '${m[2]}' is not ${kind === 'zoned' ? 'a percentage' : 'a size'}`);
+    return { access, range };
+  });
+  if (zones.length > 16) throw new BenchOptionError(option, text, 'at most 16 zones');
+  const accessSum = zones.reduce((a, z) => a + z.access, 0);
+  if (Math.abs(accessSum - 100) > 1e-9) throw new BenchOptionError(option, text, `the access percentages add up to ${accessSum}, not 100 (as fio requires)`);
+  if (kind === 'zoned' && zones.reduce((a, z) => a + z.range, 0) > 100 + 1e-9) throw new BenchOptionError(option, text, 'the range percentages add up to more than 100');
+  return { kind, param: 0, zones: zones.filter((z) => z.access > 0 || z.range > 0) };
+}
+
+function parseDistribution(option: string, text: string, kbBase: KbBase): JobSpec['randomDistribution'] {
   if (text === 'random') return { kind: 'random', param: 0 };
+  if (text.startsWith('zoned_abs:')) return parseZones(option, text, 'zoned_abs', kbBase);
+  if (text.startsWith('zoned:')) return parseZones(option, text, 'zoned', kbBase);
   const m = /^(zipf|pareto):([0-9.]+)$/.exec(text);
   if (!m) {
-    if (/^(normal|gauss|zoned|zoned_abs)/.test(text)) throw new BenchOptionError(option, text, 'phyr supports random, zipf:THETA and pareto:H (not normal/zoned)');
-    throw new BenchOptionError(option, text, 'expected random, zipf:THETA or pareto:H');
+    if (/^(normal|gauss)/.test(text)) throw new BenchOptionError(option, text, 'phyr supports random, zipf:THETA, pareto:H, zoned:A/R:... and zoned_abs:A/SIZE:... (not normal)');
+    throw new BenchOptionError(option, text, 'expected random, zipf:THETA, pareto:H, zoned:ACCESS/RANGE%:... or zoned_abs:ACCESS/SIZE:...');
   }
   const param = Number(m[2]);
   if (m[1] === 'zipf' && (!(param > 0) || param === 1)) throw new BenchOptionError(option, text, 'zipf theta must be > 0 and not 1');
@@ -118,22 +144,12 @@ export const OPTIONS: BenchOption[] = [
   // Metadata: fio prints it and changes nothing; phyr keeps it with the options as written.
   { name: 'description', scope: 'job', help: 'a description of the job (kept with its options; changes nothing)', applyJob: () => undefined },
   {
-    // fio's unit_base picks bytes (8) or bits (1) for bandwidth in its normal output; 0 = auto,
-    // which is bytes. phyr prints bytes.
-    name: 'unit_base', scope: 'job', help: 'bandwidth units of the normal output: 0 (auto) or 8 (bytes), which phyr prints; 1 (bits) is not supported',
-    applyJob: (_j, v) => {
-      const val = need('unit_base', v);
-      if (val === '1') throw new BenchOptionError('unit_base', val, 'phyr prints bandwidth in bytes only; use unit_base=8 (or 0) and convert');
-      if (val !== '0' && val !== '8') throw new BenchOptionError('unit_base', val, 'expected 0 (auto), 8 (bytes) or 1 (bits)');
-    },
-  },
-  {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw; MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
       const [name, skip, ...rest] = val.split(':');
       const mode = RW_MODES[name];
-      if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite or randrw, optionally :N (trim modes are not supported)');
+      if (!mode || rest.length) throw new BenchOptionError('rw', val, name === 'trimwrite' ? 'trimwrite is not supported: use a trim job, then a write job after stonewall' : 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim or randtrim, optionally :N');
       j.rw = mode;
       j.seqSkip = 0;
       if (skip === undefined) return;
@@ -180,7 +196,7 @@ export const OPTIONS: BenchOption[] = [
   },
   { name: 'nsid', scope: 'job', help: 'namespace ID (phyr\'s own; default 1)', applyJob: (j, v) => { j.nsid = parseInteger('nsid', need('nsid', v), 1, 0xfffffffe); } },
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
-  { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA or pareto:H', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v)); } },
+  { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA, pareto:H, zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
     name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
     applyJob: (j, v) => {
@@ -255,6 +271,9 @@ export const OPTIONS: BenchOption[] = [
       r.eta = val;
     },
   },
+  ...PACING_OPTIONS,
+  ...FLUSH_OPTIONS,
+  ...BATCH_OPTIONS,
 ];
 
 /**
@@ -285,25 +304,9 @@ export const UNSUPPORTED: Record<string, string> = {
   unlink_each_loop: NO_FILES,
   buffered: 'phyr has no page cache: IO is always direct',
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
-  fsync: 'periodic flushes are not implemented',
-  fdatasync: 'periodic flushes are not implemented',
-  end_fsync: 'periodic flushes are not implemented',
   fsync_on_close: 'periodic flushes are not implemented',
-  rate: 'rate limiting is not implemented: the loop runs closed-loop at iodepth',
-  rate_iops: 'rate limiting is not implemented: the loop runs closed-loop at iodepth',
-  rate_min: 'rate limiting is not implemented',
-  rate_iops_min: 'rate limiting is not implemented',
-  rate_process: 'rate limiting is not implemented',
-  thinktime: 'think time is not implemented',
-  thinktime_blocks: 'think time is not implemented',
-  thinktime_spin: 'think time is not implemented',
-  startdelay: 'start delays are not implemented',
-  loops: 'use time_based with runtime, or a larger size',
-  number_ios: 'use size= or runtime=',
-  io_size: 'use size= or runtime=',
-  io_limit: 'use size= or runtime=',
-  blockalign: 'offsets are aligned to the smallest block size',
-  ba: 'offsets are aligned to the smallest block size',
+  rate_ignore_thinktime: 'not implemented: the rate schedule runs on through a thinktime and catches up after it',
+  thinktime_iotime: 'not implemented: use thinktime_blocks',
   bs_unaligned: 'NVMe transfers whole logical blocks',
   bs_is_seq_rand: 'not implemented',
   zonemode: 'zoned workloads are not implemented',
@@ -311,10 +314,8 @@ export const UNSUPPORTED: Record<string, string> = {
   zonerange: 'zoned workloads are not implemented',
   zoneskip: 'zoned workloads are not implemented',
   random_generator: 'phyr uses its own generators (a full-period permutation for the random map)',
-  percentage_random: 'not implemented',
   randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
-  offset_increment: 'not implemented',
   verify_interval: 'phyr writes one verify header per logical block',
   verify_pattern: 'only crc32c and md5 headers are implemented',
   verify_offset: 'not implemented',
@@ -324,8 +325,10 @@ export const UNSUPPORTED: Record<string, string> = {
   verify_state_save: 'not implemented',
   verify_state_load: 'not implemented',
   experimental_verify: 'not implemented',
-  trim_percentage: 'trim workloads are not implemented',
-  trim_verify_zero: 'trim workloads are not implemented',
+  trim_percentage: 'fio\'s trim verification (trimming written blocks of a verify job) is not implemented; rw=trim|randtrim are',
+  trim_verify_zero: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
+  trim_backlog: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
+  trim_backlog_batch: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   write_bw_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
   write_lat_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
   write_iops_log: 'per-IO logs are not implemented',

@@ -47,7 +47,8 @@ export function queueSizeFor(iodepth: number): number {
  * to 4 KiB so each slot starts on a page and is always PRP-able as one range. */
 export function slotBytesOf(j: JobSpec): number {
   const traits = modeTraits(j.rw);
-  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  // A trim's range list takes the slot's first 16 bytes; its size is the read bs until bs=R,W,T.
+  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   return Math.ceil(maxBs / 4096) * 4096;
 }
 
@@ -57,7 +58,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   };
   const traits = modeTraits(j.rw);
   const nsBytes = ns.blocks * ns.lbaSize;
-  for (const [dir, used] of [['read', traits.reads], ['write', traits.writes]] as const) {
+  for (const [dir, used] of [['read', traits.reads || traits.trims], ['write', traits.writes]] as const) {
     if (!used) continue;
     for (const bs of usedSizes(j.bs[dir])) {
       if (bs % ns.lbaSize !== 0) fail(`bs=${formatBytesFio(bs)} is not a multiple of the namespace's LBA size (${ns.lbaSize} bytes); use a multiple such as ${formatBytesFio(Math.max(ns.lbaSize, Math.ceil(bs / ns.lbaSize) * ns.lbaSize))}`);
@@ -66,12 +67,16 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   // fio takes offset=N% of the whole device and rounds it up to the smallest block size of
   // the job (measured on fio 3.33: 33% of 64 MiB with bs=128k starts at 22,151,168), so the
   // IOs stay block-aligned; an absolute offset is used as given.
-  let offset: number;
-  if ('percent' in j.offset) {
-    const align = Math.min(j.bs.read.min, j.bs.write.min);
-    offset = Math.ceil(Math.floor((j.offset.percent * nsBytes) / 100) / align) * align;
+  // offset_increment (measured on fio 3.33: clone 2 of offset_increment=10% on 64 MiB with
+  // bs=64k starts at 13,434,880) moves clone N by N increments; the sum is rounded up when a
+  // percentage is involved, to offset_align or the smallest block size.
+  const bytesOf = (v: JobSpec['offset']) => ('percent' in v ? Math.floor((v.percent * nsBytes) / 100) : v.bytes);
+  let offset = bytesOf(j.offset) + stream * bytesOf(j.offsetIncrement);
+  if ('percent' in j.offset || 'percent' in j.offsetIncrement) {
+    const align = j.offsetAlign || Math.min(j.bs.read.min, j.bs.write.min);
+    offset = Math.ceil(offset / align) * align;
     offset = Math.ceil(offset / ns.lbaSize) * ns.lbaSize;
-  } else offset = j.offset.bytes;
+  }
   if (offset % ns.lbaSize !== 0) fail(`offset=${offset} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
   if (offset >= nsBytes) fail(`offset=${formatBytesFio(offset)} is beyond namespace ${ns.nsid} (${formatBytesFio(nsBytes)})`);
   let size: number;
@@ -85,15 +90,23 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (offset + size > nsBytes) {
     fail(`size=${formatBytesFio(size)} at offset=${formatBytesFio(offset)} reaches beyond namespace ${ns.nsid}, which has ${ns.blocks} blocks of ${ns.lbaSize} bytes (${formatBytesFio(nsBytes)}); use --size=${formatBytesFio(nsBytes - offset)} or less`);
   }
-  const maxBs = Math.max(traits.reads ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
+  if (j.blockAlign % ns.lbaSize !== 0) fail(`blockalign=${j.blockAlign} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
+  if (j.blockAlign > size) fail(`blockalign=${formatBytesFio(j.blockAlign)} is larger than the region (size=${formatBytesFio(size)})`);
   if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
   if (j.seqSkip !== 0) {
     if (Math.abs(j.seqSkip) % ns.lbaSize !== 0) fail(`rw=${j.rw}:${j.seqSkip}: the skip must be a multiple of the LBA size (${ns.lbaSize} bytes)`);
     if (Math.abs(j.seqSkip) > size - maxBs) fail(`rw=${j.rw}:${j.seqSkip}: the skip is larger than the region less one block (${formatBytesFio(size - maxBs)})`);
   }
-  const readPercent = traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
-  const dist = { random: 0, zipf: 1, pareto: 2 }[j.randomDistribution.kind];
+  if (traits.trims && j.verify !== 'none') fail('verify with trims is not supported (fio\'s trim verification, trim_verify_zero, is not implemented)');
+  if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
+  // A trim job's IOs are drawn as reads of the read block size; the engine sends each as
+  // a deallocate (trim: true).
+  const readPercent = traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
+  const pacing = planPacing(j, size, fail);
+  const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3 }[j.randomDistribution.kind];
+  const zones = planZones(j, size, fail);
   return {
     nsid: ns.nsid,
     lbaSize: ns.lbaSize,
@@ -107,7 +120,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     runtimeNs: j.runtimeNs,
     rampNs: j.rampNs,
     timeBased: j.timeBased,
-    ioBytes: size,
+    ioBytes: pacing.ioBytes,
     distribution: dist,
     distParam: j.randomDistribution.param,
     randomMap: !j.norandommap,
@@ -120,7 +133,95 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     slotBytes: slotBytesOf(j),
     cmdTimeoutNs: j.cmdTimeoutNs,
     ...(j.seqSkip !== 0 ? { seqSkip: j.seqSkip } : {}),
+    maxIos: pacing.maxIos,
+    rateBps: pacing.rateBps,
+    ratePoisson: j.rateProcess === 'poisson',
+    rateMinBps: [j.rateMin[0], j.rateMin[1]],
+    rateMinIops: [j.rateIopsMin[0], j.rateIopsMin[1]],
+    rateCycleNs: j.rateCycleNs,
+    thinktimeNs: j.thinktimeNs,
+    thinktimeSpinNs: j.thinktimeSpinNs,
+    thinktimeBlocks: j.thinktimeBlocks,
+    startDelayNs: j.startDelayNs,
+    fsyncEvery: flushEvery(j, fail),
+    trim: traits.trims,
+    ...batching(j),
+    blockAlign: j.blockAlign,
+    percentageRandom: j.percentageRandom,
+    ...(zones ? { zones } : {}),
+    endFsync: j.endFsync && traits.writes,
   };
+}
+
+/** fsync=N or fdatasync=N (the same NVMe Flush): both given must agree. */
+function flushEvery(j: JobSpec, fail: (m: string) => never): number {
+  if (j.fsync && j.fdatasync && j.fsync !== j.fdatasync) fail(`fsync=${j.fsync} and fdatasync=${j.fdatasync} both ask for NVMe's one Flush: give one`);
+  return modeTraits(j.rw).writes ? j.fsync || j.fdatasync : 0;
+}
+
+/**
+ * The batching options, clamped as fio clamps them: a submit batch or a low mark of 0 or
+ * above iodepth is iodepth (for the submit batch phyr's own default, 0, rings once per
+ * pass, which at most fills iodepth), and a completion maximum below the minimum is the minimum.
+ */
+function batching(j: JobSpec): Pick<PlannedJob, 'batchSubmit' | 'batchCompleteMin' | 'batchCompleteMax' | 'iodepthLow'> {
+  const batchSubmit = j.batchSubmit >= j.iodepth ? 0 : j.batchSubmit;
+  const batchCompleteMin = Math.min(j.batchCompleteMin, j.iodepth);
+  const batchCompleteMax = j.batchCompleteMax && j.batchCompleteMax < batchCompleteMin ? batchCompleteMin : j.batchCompleteMax;
+  const iodepthLow = j.iodepthLow >= j.iodepth ? 0 : j.iodepthLow;
+  return { batchSubmit, batchCompleteMin, batchCompleteMax, iodepthLow };
+}
+
+/**
+ * fio's zones as byte ranges of the region, in order from its start, with their cumulative
+ * share of the draws in 1/100 %: zoned ranges are percentages of the region, zoned_abs
+ * sizes, which must fit in it.
+ */
+function planZones(j: JobSpec, size: number, fail: (m: string) => never): Array<[number, number, number]> | undefined {
+  const d = j.randomDistribution;
+  if ((d.kind !== 'zoned' && d.kind !== 'zoned_abs') || !d.zones) return undefined;
+  let start = 0;
+  let cum = 0;
+  const out: Array<[number, number, number]> = [];
+  for (const z of d.zones) {
+    const bytes = d.kind === 'zoned' ? Math.floor((z.range * size) / 100) : z.range;
+    if (start + bytes > size) fail(`random_distribution zones reach beyond the region (${formatBytesFio(size)})`);
+    cum += z.access * 100;
+    if (z.access > 0) {
+      if (bytes === 0) fail('random_distribution: a zone with accesses needs a range');
+      out.push([start, bytes, Math.round(cum)]);
+    }
+    start += bytes;
+  }
+  out[out.length - 1][2] = 10000;
+  return out;
+}
+
+type Pacing = Pick<PlannedJob, 'ioBytes' | 'maxIos' | 'rateBps'>;
+
+/**
+ * The amounts and rates of a job, as fio derives them: io_size (N% of size) or size is
+ * done `loops` times, number_ios x loops bounds the IOs, and a direction's rate is its
+ * rate in bytes/s or else rate_iops x its smallest block size.
+ */
+function planPacing(j: JobSpec, size: number, fail: (m: string) => never): Pacing {
+  let once = size;
+  if (j.ioSize !== undefined) once = 'percent' in j.ioSize ? Math.floor((j.ioSize.percent * size) / 100) : j.ioSize.bytes;
+  if (once === 0) fail('io_size is 0: nothing to do');
+  const ioBytes = once * j.loops;
+  if (!Number.isSafeInteger(ioBytes)) fail(`io_size x loops (${once} x ${j.loops}) is too large`);
+  if (j.loops > 1 && j.verify !== 'none') fail('verify with loops is not supported: fio verifies after every loop, phyr once after the write phase; use one loop with a larger io_size');
+  const rateBps: [number, number] = [0, 0];
+  for (const d of [0, 1] as const) {
+    const dir = d ? 'write' : 'read';
+    rateBps[d] = j.rate[d] || j.rateIops[d] * j.bs[dir].min;
+    if (!Number.isSafeInteger(rateBps[d])) fail(`the ${dir} rate is too large`);
+    // fio refuses a minimum above the cap ("minimum rate exceeds rate").
+    if (j.rate[d] && j.rateMin[d] > j.rate[d]) fail(`rate_min (${j.rateMin[d]} B/s) exceeds rate (${j.rate[d]} B/s) for ${dir}s`);
+    if (j.rateIops[d] && j.rateIopsMin[d] > j.rateIops[d]) fail(`rate_iops_min (${j.rateIopsMin[d]}) exceeds rate_iops (${j.rateIops[d]}) for ${dir}s`);
+  }
+  if (j.thinktimeSpinNs > j.thinktimeNs) fail('thinktime_spin is longer than thinktime');
+  return { ioBytes, maxIos: j.numberIos * j.loops, rateBps };
 }
 
 /**

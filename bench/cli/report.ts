@@ -3,6 +3,7 @@
 // has no field for. Pure functions of the results, so they are tested without a device.
 import {
   type DirectionResult,
+  directionOf,
   directionRuntimeNs,
   type JobResult,
   type LatencySeries,
@@ -11,6 +12,7 @@ import {
   mergeSeries,
   percentile,
   stddev,
+  totalIos,
 } from './results';
 
 /**
@@ -80,7 +82,7 @@ function latLine(label: string, s: LatencySeries): string {
   return `${label} (${u.name}): min=${num(s.min)}, max=${num(s.max)}, avg=${fixed(mean(s) / u.div).padStart(5)}, stdev=${fixed(stddev(s) / u.div).padStart(5)}`;
 }
 
-function percentileBlock(s: LatencySeries, list: number[]): string[] {
+function percentileBlock(s: LatencySeries, list: number[], label = 'clat'): string[] {
   const values = list.map((p) => percentile(s, p));
   // fio's rule (stat.c show_clat_percentiles): scale by the smallest and largest value.
   const minv = Math.min(...values), maxv = Math.max(...values);
@@ -90,12 +92,12 @@ function percentileBlock(s: LatencySeries, list: number[]): string[] {
   else if (minv > 2_000 && maxv > 99_999) [div, unit] = [1e3, 'usec'];
   const width = Math.max(5, ...values.map((v) => String(Math.round(v / div)).length));
   const cells = list.map((p, i) => `${p.toFixed(2).padStart(5)}th=[${String(Math.round(values[i] / div)).padStart(width)}]`);
-  const lines = [`    clat percentiles (${unit}):`];
+  const lines = [`    ${label} percentiles (${unit}):`];
   for (let i = 0; i < cells.length; i += 4) lines.push(`     | ${cells.slice(i, i + 4).join(', ')}${i + 4 < cells.length ? ',' : ''}`);
   return lines;
 }
 
-function directionBlock(name: 'read' | 'write', d: DirectionResult, runtimeNs: number, percentiles: number[]): string[] {
+function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, runtimeNs: number, percentiles: number[]): string[] {
   if (d.ios === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -120,8 +122,8 @@ function latencyDistributionLines(r: JobResult): string[] {
 }
 
 function mergeLat(r: JobResult): LatencySeries {
-  if (r.read.lat.count && r.write.lat.count) return mergeSeries([r.read.lat, r.write.lat]);
-  return r.read.lat.count ? r.read.lat : r.write.lat;
+  const live = [r.read.lat, r.write.lat, directionOf(r, 'trim').lat].filter((s) => s.count > 0);
+  return live.length === 1 ? live[0] : live.length ? mergeSeries(live) : r.read.lat;
 }
 
 function depthLine(r: JobResult): string {
@@ -131,7 +133,7 @@ function depthLine(r: JobResult): string {
 
 /** The per-job block of fio's normal output. */
 export function formatJobNormal(r: JobResult, percentiles: number[], info: RunInfo): string {
-  const ios = r.read.ios + r.write.ios;
+  const ios = totalIos(r);
   const runtime = Math.max(1, r.runtimeNs);
   const cpuPct = (ns: number) => fixed((100 * ns) / runtime / Math.max(1, r.jobs));
   const lines = [
@@ -139,10 +141,12 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
     ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles),
     ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles),
+    ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles),
+    ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
     depthLine(r),
-    `     issued rwts: total=${r.read.ios},${r.write.ios},0,0 short=0,0,0,0 dropped=0,0,0,0`,
+    `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
@@ -160,14 +164,14 @@ export function formatVerifyFailure(f: JobResult['verifyFailures'][number]): str
 
 function groupSummary(groupId: number, results: JobResult[]): string[] {
   const lines = [`Run status group ${groupId} (all jobs):`];
-  for (const [label, d] of [['   READ', 'read'], ['  WRITE', 'write']] as const) {
-    const live = results.filter((r) => r[d].ios > 0);
+  for (const [label, d] of [['   READ', 'read'], ['  WRITE', 'write'], ['   TRIM', 'trim']] as const) {
+    const live = results.filter((r) => directionOf(r, d).ios > 0);
     if (!live.length) continue;
-    const bytes = live.reduce((a, r) => a + r[d].bytes, 0);
+    const bytes = live.reduce((a, r) => a + directionOf(r, d).bytes, 0);
     const runMin = Math.min(...live.map((r) => directionRuntimeNs(r, d)));
     const runMax = Math.max(...live.map((r) => directionRuntimeNs(r, d)));
     const agg = bwPerSecond(bytes, runMax);
-    const per = live.map((r) => bwPerSecond(r[d].bytes, directionRuntimeNs(r, d)));
+    const per = live.map((r) => bwPerSecond(directionOf(r, d).bytes, directionRuntimeNs(r, d)));
     const lo = Math.min(...per), hi = Math.max(...per);
     lines.push(
       `${label}: bw=${scaleBytes(agg, 1024)}/s (${scaleBytes(agg, 1000)}/s), ${scaleBytes(lo, 1024)}/s-${scaleBytes(hi, 1024)}/s (${scaleBytes(lo, 1000)}/s-${scaleBytes(hi, 1000)}/s), io=${scaleBytes(bytes, 1024)} (${scaleBytes(bytes, 1000)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
@@ -212,6 +216,19 @@ function seriesJson(s: LatencySeries, withPercentiles: number[] | undefined, wit
   return o;
 }
 
+// fio's "sync" object: the fsync=N Flushes, with percentiles once there are any (fio's
+// shape); a job without them has fio's all-zero entry.
+function syncJson(r: JobResult, list: number[]): Record<string, unknown> {
+  if (!r.sync || r.sync.ios === 0) return { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } };
+  return { total_ios: r.sync.ios, lat_ns: seriesJson(r.sync.lat, list, false) };
+}
+
+// fio's normal-output block for the syncs of fsync=N.
+function syncBlock(r: JobResult, list: number[]): string[] {
+  if (!r.sync || r.sync.ios === 0) return [];
+  return ['  fsync/fdatasync/sync_file_range:', latLine('    sync', r.sync.lat), ...percentileBlock(r.sync.lat, list, 'sync')];
+}
+
 function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean): Record<string, unknown> {
   const bwBytes = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -252,7 +269,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
       const depth: Record<string, number> = {};
       DEPTH_KEYS.forEach((k, i) => (depth[k] = (100 * r.depthHist[i]) / total));
       const runtime = Math.max(1, r.runtimeNs);
-      const ios = r.read.ios + r.write.ios;
+      const ios = totalIos(r);
       return {
         jobname: r.name,
         groupid: r.groupId,
@@ -262,8 +279,8 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         'job options': r.options,
         read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus),
         write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus),
-        trim: empty,
-        sync: { total_ios: 0, lat_ns: { min: 0, max: 0, mean: 0, stddev: 0, N: 0 } },
+        trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus) : empty,
+        sync: syncJson(r, percentiles(r)),
         job_runtime: Math.round(r.runtimeNs / 1e6),
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
         sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),

@@ -64,6 +64,10 @@ export interface JobResult {
   runtimeNs: number;
   read: DirectionResult;
   write: DirectionResult;
+  /** The Flushes of fsync=N / fdatasync=N (fio's "sync"); absent: none were asked for. */
+  sync?: { ios: number; lat: LatencySeries };
+  /** Trims (Dataset Management deallocates); absent: the job issued none. */
+  trim?: DirectionResult;
   usrNs: number;
   sysNs: number;
   ctx: number;
@@ -100,8 +104,20 @@ export function emptyDirection(): DirectionResult {
 }
 
 /** The runtime a direction's figures (bandwidth, IOPS, run=) are over. */
-export function directionRuntimeNs(r: JobResult, d: 'read' | 'write'): number {
-  return r[d].runtimeNs ?? r.runtimeNs;
+export function directionRuntimeNs(r: JobResult, d: 'read' | 'write' | 'trim'): number {
+  return directionOf(r, d).runtimeNs ?? r.runtimeNs;
+}
+
+const NO_TRIMS: DirectionResult = emptyDirection();
+
+/** A direction of a result; a job that issued no trims has an empty trim direction. */
+export function directionOf(r: JobResult, d: 'read' | 'write' | 'trim'): DirectionResult {
+  return d === 'trim' ? (r.trim ?? NO_TRIMS) : r[d];
+}
+
+/** IOs of every direction (reads, writes, trims). */
+export function totalIos(r: JobResult): number {
+  return r.read.ios + r.write.ios + (r.trim?.ios ?? 0);
 }
 
 /** Mean of a series (0 when empty). */
@@ -161,7 +177,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     lat: mergeSeries(list.map((r) => r[d].lat)),
   });
   const sum = (f: (r: JobResult) => number) => list.reduce((a, r) => a + f(r), 0);
-  const ios = sum((r) => r.read.ios + r.write.ios);
+  const ios = sum(totalIos);
   const dptrs = [...new Set(list.map((r) => r.phyr.dptr).filter((d) => d !== 'none'))];
   return {
     ...first,
@@ -171,6 +187,8 @@ export function mergeResults(list: JobResult[]): JobResult {
     runtimeNs: Math.max(...list.map((r) => r.runtimeNs)),
     read: dir('read'),
     write: dir('write'),
+    ...(list.some((r) => r.trim) ? { trim: { ios: sum((r) => r.trim?.ios ?? 0), bytes: sum((r) => r.trim?.bytes ?? 0), slat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.slat] : []))), clat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.clat] : []))), lat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.lat] : []))) } } : {}),
+    ...(list.some((r) => r.sync) ? { sync: { ios: sum((r) => r.sync?.ios ?? 0), lat: mergeSeries(list.flatMap((r) => (r.sync ? [r.sync.lat] : []))) } } : {}),
     usrNs: sum((r) => r.usrNs),
     sysNs: sum((r) => r.sysNs),
     ctx: sum((r) => r.ctx),
@@ -190,8 +208,8 @@ export function mergeResults(list: JobResult[]): JobResult {
       splits: sum((r) => r.phyr.splits),
       bounces: sum((r) => r.phyr.bounces),
       cpuNsPerIo: ios ? sum((r) => r.usrNs + r.sysNs) / ios : 0,
-      driverNsPerIo: ios ? sum((r) => r.phyr.driverNsPerIo * (r.read.ios + r.write.ios)) / ios : 0,
-      busyNsPerIo: ios ? sum((r) => r.phyr.busyNsPerIo * (r.read.ios + r.write.ios)) / ios : 0,
+      driverNsPerIo: ios ? sum((r) => r.phyr.driverNsPerIo * totalIos(r)) / ios : 0,
+      busyNsPerIo: ios ? sum((r) => r.phyr.busyNsPerIo * totalIos(r)) / ios : 0,
     },
   };
 }

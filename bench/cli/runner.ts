@@ -107,7 +107,7 @@ function jobError(n: NativeJobResult): { error: number; errorMessage?: string } 
 
 /** Converts one native result into a report result. */
 export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
-  const ios = n.read.ios + n.write.ios;
+  const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
   const { error, errorMessage } = jobError(n);
   const read = direction(n.read);
@@ -127,6 +127,8 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
     runtimeNs: n.runtimeNs,
     read,
     write,
+    ...(plan.trim && n.trim ? { trim: direction(n.trim) } : {}),
+    ...(plan.fsyncEvery && n.sync ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
     usrNs: n.usrNs,
     sysNs: n.sysNs,
     ctx: n.ctx,

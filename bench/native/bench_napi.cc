@@ -88,6 +88,52 @@ bool skipParam(Napi::Object o, JobParams* p) {
   return true;
 }
 
+// An optional integer parameter: absent keeps the engine's default.
+template <typename T>
+bool opt(Napi::Object o, const char* key, double max, T* out) {
+  return o.Get(key).IsUndefined() || u(o, key, max, out);
+}
+
+// A [read, write] pair of optional integers (rates per direction).
+bool optPair(Napi::Object o, const char* key, uint64_t out[2]) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 2) return args::typeError(o.Env(), std::string("bench parameter '") + key + "' must be [read, write]");
+  Napi::Object pair = v.As<Napi::Object>();
+  return u(pair, "0", 9007199254740991.0, &out[0]) && u(pair, "1", 9007199254740991.0, &out[1]);
+}
+
+// fio's zoned distributions: zones = [[startBytes, bytes, cumulative share 1/100 %], ...].
+bool zonesParam(Napi::Object o, JobParams* p) {
+  Napi::Value v = o.Get("zones");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() > OffsetGenerator::kMaxZones) return args::typeError(o.Env(), "bench parameter 'zones' must be an array of at most 16 [startBytes, bytes, cumulative]");
+  Napi::Array arr = v.As<Napi::Array>();
+  p->zoneCount = arr.Length();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsArray() || e.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'zones' entries must be [startBytes, bytes, cumulative]");
+    Napi::Object z = e.As<Napi::Object>();
+    if (!u(z, "0", 9007199254740991.0, &p->zoneStartBytes[i]) || !u(z, "1", 9007199254740991.0, &p->zoneBytes[i]) || !u(z, "2", 10000, &p->zoneCum[i])) return false;
+  }
+  return true;
+}
+
+// The pacing parameters (number_ios, rate*, thinktime, startdelay), all optional.
+bool pacingParams(Napi::Object o, JobParams* p) {
+  constexpr double kMax53 = 9007199254740991.0;
+  if (!o.Get("ratePoisson").IsUndefined() && !flag(o, "ratePoisson", &p->ratePoisson)) return false;
+  return opt(o, "maxIos", kMax53, &p->maxIos) && optPair(o, "rateBps", p->rateBps) && optPair(o, "rateMinBps", p->rateMinBps) &&
+         optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "fsyncEvery", 0xFFFFFFFF, &p->fsyncEvery) &&
+         (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) &&
+         (o.Get("trim").IsUndefined() || flag(o, "trim", &p->trim)) &&
+         opt(o, "batchSubmit", 65535, &p->batchSubmit) && opt(o, "batchCompleteMin", 65535, &p->batchCompleteMin) &&
+         opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
+         opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
+         opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -99,12 +145,12 @@ bool parseParams(Napi::Object o, JobParams* p) {
          blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
          u(o, "iodepth", 65535, &p->iodepth) && u(o, "runtimeNs", kMax53, &p->runtimeNs) &&
          u(o, "rampNs", kMax53, &p->rampNs) && flag(o, "timeBased", &p->timeBased) &&
-         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 2, &dist) &&
+         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 3, &dist) &&
          num(o, "distParam", 0, 1e6, &p->distParam, false) && flag(o, "randomMap", &p->randomMap) &&
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -151,6 +197,11 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   Napi::Object o = Napi::Object::New(env);
   o.Set("read", directionObject(env, r.read, r.nsPerTick));
   o.Set("write", directionObject(env, r.write, r.nsPerTick));
+  o.Set("trim", directionObject(env, r.trim, r.nsPerTick));
+  Napi::Object sync = Napi::Object::New(env);
+  sync.Set("ios", static_cast<double>(r.sync.ios));
+  sync.Set("lat", seriesObject(env, r.sync.lat, r.nsPerTick));
+  o.Set("sync", sync);
   o.Set("runtimeNs", static_cast<double>(r.runtimeNs));
   o.Set("mainPhaseNs", static_cast<double>(r.mainPhaseNs));
   o.Set("usrNs", static_cast<double>(r.userNs));

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <ctime>
 #include <mutex>
 
@@ -49,6 +50,12 @@ ThreadCpu threadCpu() {
   auto ns = [](const timeval& tv) { return static_cast<uint64_t>(tv.tv_sec) * 1000000000ull + static_cast<uint64_t>(tv.tv_usec) * 1000ull; };
   return {ns(ru.ru_utime), ns(ru.ru_stime), static_cast<uint64_t>(ru.ru_nvcsw + ru.ru_nivcsw),
           static_cast<uint64_t>(ru.ru_majflt), static_cast<uint64_t>(ru.ru_minflt)};
+}
+
+void sleepNs(uint64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000ull), static_cast<long>(ns % 1'000'000'000ull)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace phyr::bench

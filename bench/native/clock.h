@@ -19,6 +19,9 @@ double nsPerTick();
 // subtracted from short timed intervals so the clock's own cost is not billed to them.
 uint64_t tickOverhead();
 
+// Sleeps about `ns` (nanosleep; for waits the job asked for, never per IO).
+void sleepNs(uint64_t ns);
+
 // CLOCK_MONOTONIC in ns.
 uint64_t monotonicNs();
 

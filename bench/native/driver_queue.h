@@ -18,6 +18,31 @@ class DriverQueue {
     // One command object reused for every IO: only the fields that vary are written (the
     // rest keep IoCommand's defaults: no raw CDWs, no extra flags, no bit buckets).
     nvme::IoCommand& c = cmd_;
+    if (io.flush) {
+      // Flush (NVM Command Set): no LBA range, no data pointer.
+      nvme::IoCommand f;
+      f.opcode = static_cast<uint8_t>(nvme::IO_FLUSH);
+      f.nsid = io.nsid;
+      f.userData = io.tag;
+      const nvme::SubmitOutcome o = qp_.submit(f);
+      if (o.result == nvme::SubmitResult::Ok) return {QueueSubmit::kOk, DptrKind::kNone, 1, nullptr};
+      if (o.result == nvme::SubmitResult::QueueFull) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+      return {QueueSubmit::kError, DptrKind::kNone, 0, nvme::submitResultName(o.result)};
+    }
+    if (io.trim) {
+      // Dataset Management, one range (CDW10 NR = 0, 0's based), CDW11 AD: deallocate.
+      nvme::IoCommand d;
+      d.opcode = static_cast<uint8_t>(nvme::IO_DATASET_MANAGEMENT);
+      d.rawCdw = true;
+      d.slba = static_cast<uint64_t>(nvme::DSM_ATTR_DEALLOCATE) << 32;
+      d.nsid = io.nsid;
+      d.lbaSize = io.lbaSize;
+      d.data = io.data;
+      d.dataCount = 1;
+      d.dataBytes = nvme::DSM_RANGE_SIZE;
+      d.userData = io.tag;
+      return outcome(qp_.submit(d));
+    }
     c.opcode = static_cast<uint8_t>(io.write ? nvme::IO_WRITE : nvme::IO_READ);
     c.nsid = io.nsid;
     c.slba = io.lba;
@@ -26,7 +51,10 @@ class DriverQueue {
     c.data = io.data;
     c.dataCount = io.dataCount;
     c.userData = io.tag;
-    const nvme::SubmitOutcome o = qp_.submit(c);
+    return outcome(qp_.submit(c));
+  }
+
+  inline QueueSubmitInfo outcome(const nvme::SubmitOutcome& o) {
     switch (o.result) {
       case nvme::SubmitResult::Ok:
         return {QueueSubmit::kOk, kindOf(o.decision.format), o.decision.children, nullptr};

@@ -44,6 +44,20 @@ const char* validateJobParams(const JobParams& p) {
     if (mag % p.lbaSize) return "a sequential skip must be a multiple of the LBA size";
     if (mag > p.regionBytes) return "a sequential skip must not exceed the region";
   }
+  for (int d = 0; d < 2; d++) {
+    if (p.rateBps[d] && p.rateMinBps[d] > p.rateBps[d]) return "the minimum rate exceeds the rate";
+  }
+  if (p.rateCycleNs < 1'000'000ull) return "the rate check cycle must be at least 1 ms";
+  if (p.trim && !p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
+  if (p.trim && p.verify) return "verify with trims is not supported";
+  if (p.blockAlign % p.lbaSize) return "blockalign must be a multiple of the LBA size";
+  if (p.blockAlign > p.regionBytes) return "blockalign must not exceed the region";
+  if (p.percentageRandom > 100) return "percentage_random must be 0..100";
+  if (p.iodepthLow > p.iodepth) return "iodepth_low must not exceed iodepth";
+  if (p.batchSubmit > p.iodepth) return "iodepth_batch_submit must not exceed iodepth";
+  if (p.batchCompleteMax && p.batchCompleteMin > p.batchCompleteMax) return "iodepth_batch_complete_min must not exceed iodepth_batch_complete_max";
+  if (p.thinktimeBlocks == 0) return "thinktime_blocks must be at least 1";
+  if (p.thinktimeSpinNs > p.thinktimeNs) return "thinktime_spin must not exceed thinktime";
   return nullptr;
 }
 

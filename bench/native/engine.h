@@ -13,6 +13,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct QueueIo {
   const PhyrEntry* data;
   uint32_t dataCount;
   uint64_t tag;
+  bool flush = false;  // a Flush (no LBA, no data) instead of a read or write
+  bool trim = false;   // a Dataset Management deallocate of lba/blocks; data holds its range
 };
 
 enum class QueueSubmit : uint8_t { kOk, kFull, kError };
@@ -74,12 +77,25 @@ class JobEngine {
     uint32_t blocks;
     bool write;
     bool inFlight;  // submitted and not completed (the periodic health check scans these)
+    bool flush;     // a Flush of fsync=N (counted) or end_fsync (not)
+    bool counted;
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
   enum class Phase { kMain, kVerify, kDrain };
 
-  bool nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes);
+  enum class Next { kIo, kNotYet, kDone };
+  // The per-IO draw stays inlined in the loop; the shaping options' work is called out of
+  // line (cold), so a plain job's IO path does not grow with them.
+  [[gnu::always_inline]] inline Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] bool rateDirection(bool write, uint64_t now) const;
+  [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
+  [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
+  void sleepUntil(uint64_t until);
+  void think(uint64_t deadline);
+  bool rateTooLow(uint64_t now);
+  bool moreMainIo() const;
+  bool submitFlush(bool counted);
   bool nextVerifyIo(uint64_t* offset, uint32_t* bytes);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
@@ -120,6 +136,34 @@ class JobEngine {
   uint64_t tMeasure_ = 0;
   uint64_t tMainEnd_ = 0;          // when the verify read-back began (0: it did not)
   ThreadCpu cpu0_{};
+  // Pacing (rate / rate_iops): the due time of each direction's next IO, in ticks.
+  bool rated_ = false;
+  bool shaped_ = false;            // pacing, number_ios, thinktime, fsync, batch_submit, percentage_random or trims
+  uint64_t ticksPerSec_ = 0;
+  uint64_t rateStart_ = 0;
+  uint64_t rateIssued_[2] = {0, 0};
+  uint64_t rateDue_[2] = {0, 0};
+  double poissonMeanTicks_[2] = {0, 0};
+  Rng poissonRng_;                 // its own stream: pacing leaves the offsets unchanged
+  int pendingDir_ = -1;            // the direction drawn for an IO that waits for its due time
+  uint64_t holdUntil_ = 0;         // that IO's due time
+  uint64_t issuedIos_ = 0;         // main-phase IOs issued (number_ios)
+  uint32_t sinceThink_ = 0;
+  bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
+  uint32_t writesSinceSync_ = 0;
+  bool syncPending_ = false;       // a Flush due once the IOs in flight complete
+  bool flushInFlight_ = false;     // the next IO waits for it
+  bool endFsyncDone_ = false;
+  bool lastWasSeq_ = false;        // the last IO drawn continued sequentially (undone if the queue was full)
+  bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
+  uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
+  uint32_t reapedSinceSubmit_ = 0;
+  // rate_min / rate_iops_min: the counters at the start of the current check cycle.
+  bool rateMinWatched_ = false;
+  bool rateBaseline_ = false;
+  uint64_t rateBaseTime_ = 0;
+  uint64_t rateBaseBytes_[2] = {0, 0};
+  uint64_t rateBaseIos_[2] = {0, 0};
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
@@ -140,6 +184,8 @@ template <class Queue>
 void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   r_.read = DirectionStats{};
   r_.write = DirectionStats{};
+  r_.sync = SyncStats{};
+  r_.trim = DirectionStats{};
   std::fill(std::begin(r_.depthHist), std::end(r_.depthHist), 0);
   r_.prpCommands = r_.sglCommands = r_.splitCommands = r_.childCommands = r_.bounces = 0;
   r_.sampledDriverTicks = r_.sampledIos = r_.busyTicks = 0;
@@ -204,6 +250,15 @@ uint32_t JobEngine<Queue>::oldestInFlight() const {
 template <class Queue>
 void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const {
   const double ms = static_cast<double>(now - s.tRing) * nsPerTick() / 1e6;
+  if (s.flush) {
+    std::snprintf(out, size, "flush (opcode 00h), %.0f ms after its doorbell", ms);
+    return;
+  }
+  if (p_.trim && !s.write) {
+    std::snprintf(out, size, "dataset management (opcode 09h) deallocating %u blocks at LBA %llu, %.0f ms after its doorbell", s.blocks,
+                  static_cast<unsigned long long>(s.lba), ms);
+    return;
+  }
   std::snprintf(out, size, "%s (opcode %02Xh) of %u blocks at LBA %llu, %.0f ms after its doorbell", s.write ? "write" : "read",
                 s.write ? 0x01u : 0x02u, s.blocks, static_cast<unsigned long long>(s.lba), ms);
 }
@@ -242,22 +297,172 @@ bool JobEngine<Queue>::unhealthy(uint64_t now, uint64_t timeoutTicks) {
   return false;
 }
 
+// fio's choice of direction under a rate: the drawn direction if its IO is due; in a mixed
+// job the other one if that is due instead; else whichever is due first.
 template <class Queue>
-bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes) {
-  if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return false;
-  const bool w = p_.readPercent == 0 ? true : p_.readPercent >= 100 ? false : rng_.below(100) >= p_.readPercent;
+bool JobEngine<Queue>::rateDirection(bool w, uint64_t now) const {
+  if (rateDue_[w] <= now) return w;
+  if (p_.readPercent == 0 || p_.readPercent >= 100) return w;
+  if (rateDue_[!w] <= now) return !w;
+  return rateDue_[w] <= rateDue_[!w] ? w : !w;
+}
+
+// The due time of the direction's next IO. linear: when the bytes issued so far are due at
+// the rate (fio's schedule, so a late IO is followed by a catch-up, not a shifted
+// timeline); poisson: an exponential gap of mean min-block-size / rate after the last one.
+template <class Queue>
+void JobEngine<Queue>::advanceRate(bool write, uint32_t bytes) {
+  const int d = write ? 1 : 0;
+  if (!p_.rateBps[d]) return;
+  rateIssued_[d] += bytes;
+  if (p_.ratePoisson) {
+    rateDue_[d] += static_cast<uint64_t>(poissonMeanTicks_[d] * -std::log(1.0 - poissonRng_.unit()));
+  } else {
+    rateDue_[d] = rateStart_ + static_cast<uint64_t>(static_cast<unsigned __int128>(rateIssued_[d]) * ticksPerSec_ / p_.rateBps[d]);
+  }
+}
+
+// Sleeps in slices of at most 10 ms (so stop() is seen), waking a little before `until`
+// and spinning the rest: sleeps overshoot by tens of µs, pacing must not.
+template <class Queue>
+void JobEngine<Queue>::sleepUntil(uint64_t until) {
+  const double k = nsPerTick();
+  const uint64_t margin = static_cast<uint64_t>(60e3 / k), slice = static_cast<uint64_t>(10e6 / k);
+  for (uint64_t t = ticks(); t < until && !stop_.load(std::memory_order_relaxed); t = ticks()) {
+    if (until - t > margin) sleepNs(static_cast<uint64_t>(static_cast<double>(std::min(until - t - margin, slice)) * k));
+  }
+}
+
+// fio's thinktime, once the IOs in flight have completed: spin thinktime_spin, then sleep
+// the rest of thinktime (never past the job's deadline).
+template <class Queue>
+void JobEngine<Queue>::think(uint64_t deadline) {
+  const double k = nsPerTick();
+  const uint64_t t0 = ticks();
+  const uint64_t spinEnd = std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeSpinNs) / k));
+  while (ticks() < spinEnd && !stop_.load(std::memory_order_relaxed)) {
+  }
+  sleepUntil(std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeNs) / k)));
+}
+
+// fio's rate_min / rate_iops_min: after a 2 s settle, the first check takes a baseline;
+// each later one, a rate_check cycle on, fails the job (EIO, as fio) when a direction that
+// has done IO fell below its minimum over the cycle.
+template <class Queue>
+bool JobEngine<Queue>::rateTooLow(uint64_t now) {
+  const double k = nsPerTick();
+  if (!measuring_ || phase_ != Phase::kMain || static_cast<double>(now - tMeasure_) * k < 2e9) return false;
+  const DirectionStats* dir[2] = {&r_.read, &r_.write};
+  if (rateBaseline_) {
+    const double spentNs = static_cast<double>(now - rateBaseTime_) * k;
+    if (spentNs < static_cast<double>(p_.rateCycleNs)) return false;
+    for (int d = 0; d < 2; d++) {
+      if (!dir[d]->bytes) continue;
+      char text[sizeof(r_.errorText)];
+      const auto bps = static_cast<unsigned long long>(static_cast<double>(dir[d]->bytes - rateBaseBytes_[d]) * 1e9 / spentNs);
+      const auto iops = static_cast<unsigned long long>(static_cast<double>(dir[d]->ios - rateBaseIos_[d]) * 1e9 / spentNs);
+      if (p_.rateMinBps[d] && bps < p_.rateMinBps[d]) {
+        std::snprintf(text, sizeof(text), "rate_min=%lluB/s not met, got %lluB/s (%s)", static_cast<unsigned long long>(p_.rateMinBps[d]), bps, d ? "write" : "read");
+      } else if (p_.rateMinIops[d] && iops < p_.rateMinIops[d]) {
+        std::snprintf(text, sizeof(text), "rate_iops_min=%llu not met, got %llu IOPS (%s)", static_cast<unsigned long long>(p_.rateMinIops[d]), iops, d ? "write" : "read");
+      } else {
+        continue;
+      }
+      fail(5 /* EIO */, 0, 0, text);
+      return true;
+    }
+  }
+  rateBaseline_ = true;
+  rateBaseTime_ = now;
+  for (int d = 0; d < 2; d++) rateBaseBytes_[d] = dir[d]->bytes, rateBaseIos_[d] = dir[d]->ios;
+  return false;
+}
+
+// Whether the main phase has IO left to issue (fio's fsync=N flushes only between IOs).
+template <class Queue>
+bool JobEngine<Queue>::moreMainIo() const {
+  if (p_.timeBased) return true;
+  return issuedBytes_ < p_.ioBytes && !(p_.maxIos && issuedIos_ >= p_.maxIos);
+}
+
+// Submits a Flush in a free slot and rings for it; false when the queue is full (retried
+// on a later pass) or refused it (the job fails).
+template <class Queue>
+bool JobEngine<Queue>::submitFlush(bool counted) {
+  const uint32_t slot = free_.back();
+  Slot& s = slots_[slot];
+  const QueueSubmitInfo info = q_.submit(QueueIo{false, p_.nsid, 0, 0, p_.lbaSize, nullptr, 0, slot, true});
+  if (info.result == QueueSubmit::kFull) return false;
+  if (info.result == QueueSubmit::kError) {
+    fail(22, 0, 0, info.why ? info.why : "the queue refused the flush");
+    return false;
+  }
+  free_.pop_back();
+  s.lba = 0;
+  s.blocks = 0;
+  s.write = false;
+  s.flush = true;
+  s.counted = counted;
+  s.inFlight = true;
+  inflight_++;
+  flushInFlight_ = true;
+  q_.ring();
+  s.tPrep = s.tRing = ticks();
+  return true;
+}
+
+// number_ios, pacing, thinktime and fsync bookkeeping after a main-phase IO was issued.
+template <class Queue>
+void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
+  issuedIos_++;
+  if (rated_) advanceRate(write, bytes);
+  if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
+    sinceThink_ = 0;
+    thinkPending_ = true;
+  }
+  if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
+    writesSinceSync_ = 0;
+    syncPending_ = true;
+  }
+}
+
+template <class Queue>
+typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
+  // fio's number_ios ends a size-bound job early; a time-based one starts over until its
+  // runtime is up, so there it limits nothing.
+  if (shaped_ && !p_.timeBased && p_.maxIos && issuedIos_ >= p_.maxIos) return Next::kDone;
+  bool w;
+  if (shaped_ && pendingDir_ >= 0) {
+    w = pendingDir_ == 1;
+  } else {
+    w = p_.readPercent == 0 ? true : p_.readPercent >= 100 ? false : rng_.below(100) >= p_.readPercent;
+    if (rated_) w = rateDirection(w, now);
+  }
+  if (shaped_) [[unlikely]] {
+    if (rated_ && rateDue_[w] > now) {
+      pendingDir_ = w ? 1 : 0;
+      holdUntil_ = rateDue_[w];
+      return Next::kNotYet;
+    }
+    pendingDir_ = -1;
+    holdUntil_ = 0;
+  }
   uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
-  if (p_.random) {
+  const bool random = p_.random && (!shaped_ || p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
+  uint64_t& pos = seqPos_[w ? 1 : 0];
+  if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
+    // percentage_random: a sequential IO continues from the last one, random or not (fio).
+    if (shaped_ && p_.percentageRandom < 100) pos = off + bs;
   } else {
-    uint64_t& pos = seqPos_[w ? 1 : 0];
     if (pos + bs > p_.regionBytes) {
       // A forward skip ends the pass at the region's end (fio's rw=MODE:N); otherwise wrap
       // (time_based, or mixed directions).
-      if (p_.seqSkip > 0 && !p_.timeBased) return false;
+      if (p_.seqSkip > 0 && !p_.timeBased) return Next::kDone;
       pos = 0;
     }
     seqPrev_[w ? 1 : 0] = pos;
@@ -266,11 +471,12 @@ bool JobEngine<Queue>::nextMainIo(bool* write, uint64_t* offset, uint32_t* bytes
     // Backward past the start: continue from the last block, as fio 3.33 does.
     pos = next >= 0 ? static_cast<uint64_t>(next) : p_.regionBytes - bs - static_cast<uint64_t>(-next);
   }
+  lastWasSeq_ = !random;
   *write = w;
   *offset = off;
   *bytes = bs;
   issuedBytes_ += bs;
-  return true;
+  return Next::kIo;
 }
 
 template <class Queue>
@@ -321,10 +527,23 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   inflight_--;
   s.inFlight = false;
   free_.push_back(slot);
+  if (s.flush) {
+    s.flush = false;
+    flushInFlight_ = false;
+    if (status != 0) {
+      char text[96];
+      std::snprintf(text, sizeof(text), "flush failed with NVMe status 0x%x", status);
+      fail(5 /* EIO */, status, 0, text);
+    } else if (measuring_ && s.counted) {
+      r_.sync.ios++;
+      r_.sync.lat.record(now - s.tRing);
+    }
+    return;
+  }
   if (status != 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
-                  s.write ? "write" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+                  s.write ? "write" : p_.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
@@ -334,7 +553,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
-  DirectionStats& d = s.write ? r_.write : r_.read;
+  DirectionStats& d = s.write ? r_.write : p_.trim ? r_.trim : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
   // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
@@ -361,13 +580,34 @@ void JobEngine<Queue>::run() {
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
-  unit_ = std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
+  unit_ = p_.blockAlign ? p_.blockAlign : std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
   if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
   }
+  if (p_.random && p_.dist == Distribution::kZoned) {
+    uint64_t start[OffsetGenerator::kMaxZones], units[OffsetGenerator::kMaxZones];
+    const uint64_t total = p_.regionBytes / unit_;
+    for (uint32_t i = 0; i < p_.zoneCount && i < OffsetGenerator::kMaxZones; i++) {
+      start[i] = std::min(p_.zoneStartBytes[i] / unit_, total ? total - 1 : 0);
+      units[i] = std::max<uint64_t>(1, std::min(p_.zoneBytes[i] / unit_, total - start[i]));
+    }
+    if (!offsets_.setZones(start, units, p_.zoneCum, p_.zoneCount)) fail(22, 0, 0, "bad zoned distribution: zones must lie in the region and their shares add up to 100 %");
+  }
   const double k = nsPerTick();
   overhead_ = tickOverhead();
+  if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
   const uint64_t tStart = ticks();
+  ticksPerSec_ = static_cast<uint64_t>(1e9 / k);
+  rated_ = p_.rateBps[0] || p_.rateBps[1];
+  rateStart_ = rateDue_[0] = rateDue_[1] = tStart;
+  for (int d = 0; d < 2; d++) {
+    const uint32_t minBs = d ? p_.writeBs.min : p_.readBs.min;
+    if (p_.rateBps[d]) poissonMeanTicks_[d] = static_cast<double>(ticksPerSec_) * minBs / static_cast<double>(p_.rateBps[d]);
+  }
+  poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
+  // Any of the shaping options: the IO path checks this one flag before any of them.
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim;
+  rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
   if (p_.rampNs == 0) resetMeasurement(tStart);
@@ -383,6 +623,7 @@ void JobEngine<Queue>::run() {
   const uint64_t checkTicks = std::max<uint64_t>(1, std::min<uint64_t>(timeoutTicks / 8, static_cast<uint64_t>(10e6 / k)));
   uint64_t now = ticks();
   uint64_t nextCheck = now + checkTicks;
+  const uint32_t pollMax = p_.batchCompleteMax ? std::min(p_.batchCompleteMax, kPollBatch) : kPollBatch;
   uint32_t pass = 0;
   for (;;) {
     // Timestamps cost tens of ns on some machines, so a pass reads the TSC twice at most
@@ -396,12 +637,28 @@ void JobEngine<Queue>::run() {
     batch_.clear();
     uint32_t batchWrites = 0;
     uint64_t batchSlat = 0;
-    while (!stopIssuing_ && inflight_ < p_.iodepth) {
+    size_t rung = 0;  // commands of batch_ whose doorbell is rung (iodepth_batch_submit)
+    const bool mayIssue = !draining_ && reapedSinceSubmit_ >= reapNeeded_;
+    while (mayIssue && !stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < p_.iodepth) {
+      if (syncPending_) {
+        // fsync=N: a Flush once the writes in flight have completed (a Flush covers only
+        // completed writes), and only when more IO follows (fio: none after the last).
+        if (!moreMainIo()) {
+          syncPending_ = false;
+        } else if (inflight_ == 0) {
+          if (submitFlush(true)) syncPending_ = false;
+          break;
+        } else {
+          break;
+        }
+      }
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
-      const bool more = phase_ == Phase::kMain ? nextMainIo(&write, &offset, &bytes) : nextVerifyIo(&offset, &bytes);
-      if (!more) {
+      const Next next = phase_ == Phase::kMain ? nextMainIo(tLoop, &write, &offset, &bytes)
+                        : nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
+      if (next == Next::kNotYet) break;  // paced: the next IO is not due yet
+      if (next == Next::kDone) {
         stopIssuing_ = true;
         break;
       }
@@ -416,14 +673,28 @@ void JobEngine<Queue>::run() {
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      entries_[slot].len = bytes;  // address and flags are the slot's, set up front
+      const bool trim = shaped_ && p_.trim && !write;
+      if (trim) {
+        // One Dataset Management range (NVM Command Set, Dataset Management): context
+        // attributes 0, length in LBAs, starting LBA; written into the slot's buffer.
+        uint8_t* range = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
+        const uint32_t ctx = 0;
+        std::memcpy(range, &ctx, 4);
+        std::memcpy(range + 4, &s.blocks, 4);
+        std::memcpy(range + 8, &s.lba, 8);
+        entries_[slot].len = nvme::DSM_RANGE_SIZE;
+      } else {
+        entries_[slot].len = bytes;  // address and flags are the slot's, set up front
+      }
       const uint64_t tSubmit = sample ? ticks() : 0;
-      const QueueSubmitInfo info = q_.submit(QueueIo{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot});
+      QueueIo io{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot};
+      io.trim = trim;
+      const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
         issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
-        else if (!p_.random) seqPos_[write ? 1 : 0] = seqPrev_[write ? 1 : 0];
+        else if (lastWasSeq_) seqPos_[write ? 1 : 0] = seqPrev_[write ? 1 : 0];
         break;
       }
       if (info.result == QueueSubmit::kError) {
@@ -449,14 +720,30 @@ void JobEngine<Queue>::run() {
         case DptrKind::kBounce: r_.bounces++; break;
         case DptrKind::kNone: break;
       }
+      if (shaped_ && phase_ == Phase::kMain) [[unlikely]] afterShapedIssue(write, bytes);
+      if (shaped_ && p_.batchSubmit && batch_.size() - rung == p_.batchSubmit) [[unlikely]] {
+        // iodepth_batch_submit: a doorbell for every batchSubmit commands.
+        q_.ring();
+        const uint64_t t = ticks();
+        for (size_t i = rung; i < batch_.size(); i++) slots_[batch_[i]].tRing = t;
+        rung = batch_.size();
+      }
     }
     if (!batch_.empty()) {
-      const uint64_t tBeforeRing = sample ? ticks() : 0;
-      q_.ring();
-      const uint64_t tRing = ticks();
-      if (sample) sampled += timed(tBeforeRing, tRing);
-      for (uint32_t slot : batch_) slots_[slot].tRing = tRing;
+      uint64_t tRing = slots_[batch_.back()].tRing;
+      if (rung < batch_.size()) {
+        const uint64_t tBeforeRing = sample ? ticks() : 0;
+        q_.ring();
+        tRing = ticks();
+        if (sample) sampled += timed(tBeforeRing, tRing);
+        for (size_t i = rung; i < batch_.size(); i++) slots_[batch_[i]].tRing = tRing;
+      }
       batchSlat = tRing - tLoop;
+      if (p_.iodepthLow && p_.iodepthLow < p_.iodepth && inflight_ >= p_.iodepth) draining_ = true;
+      if (p_.batchCompleteMin > 1) {
+        reapNeeded_ = std::min(p_.batchCompleteMin, inflight_);
+        reapedSinceSubmit_ = 0;
+      }
       // fio's "IO depths": the depth the queue reached with this submission, per IO.
       const uint32_t bucket = inflight_ >= 64 ? 6 : 31u - static_cast<uint32_t>(__builtin_clz(inflight_));
       r_.depthHist[bucket] += batch_.size();
@@ -464,7 +751,7 @@ void JobEngine<Queue>::run() {
 
     // Reap what has completed.
     const uint64_t tPoll = sample ? ticks() : 0;
-    const uint32_t n = q_.poll(tags, status, kPollBatch);
+    const uint32_t n = q_.poll(tags, status, pollMax);
     now = ticks();
     if (sample && n) sampled += timed(tPoll, now);
     if (n) {
@@ -476,6 +763,8 @@ void JobEngine<Queue>::run() {
         complete(static_cast<uint32_t>(tags[i]), status[i], now);
       }
       sincePublish += n;
+      reapedSinceSubmit_ += n;
+      if (draining_ && inflight_ <= p_.iodepthLow) draining_ = false;
     }
     // slat: from the pass's timestamp, taken before the batch was prepared, to the one
     // right after its doorbell — the same value for every IO of the batch, so it is
@@ -483,7 +772,7 @@ void JobEngine<Queue>::run() {
     // doorbell's critical path).
     if (measuring_ && !batch_.empty()) {
       const uint64_t batchReads = batch_.size() - batchWrites;
-      if (batchReads) r_.read.slat.recordN(batchSlat, batchReads);
+      if (batchReads) (p_.trim ? r_.trim : r_.read).slat.recordN(batchSlat, batchReads);
       if (batchWrites) r_.write.slat.recordN(batchSlat, batchWrites);
     }
     if (n || !batch_.empty()) {
@@ -516,7 +805,28 @@ void JobEngine<Queue>::run() {
       const uint32_t req = snapshot_->requested.load(std::memory_order_acquire);
       if (req != snapshot_->answered.load(std::memory_order_relaxed)) answerSnapshot(now, req);
     }
+    // Waits the job asked for, taken only with nothing in flight (nothing to reap): the
+    // thinktime, or a paced IO due later than a sleep's granularity.
+    if (inflight_ == 0 && !stopIssuing_ && phase_ == Phase::kMain) {
+      if (thinkPending_) {
+        think(deadline);
+        thinkPending_ = false;
+        now = ticks();
+      } else if (holdUntil_ > now) {
+        sleepUntil(std::min(holdUntil_, deadline));
+        now = ticks();
+      }
+      if (now >= deadline) stopIssuing_ = true;  // the wait took the job to its runtime
+    }
     if (inflight_ == 0 && stopIssuing_) {
+      thinkPending_ = false;
+      syncPending_ = false;
+      if (phase_ == Phase::kMain && p_.endFsync && !endFsyncDone_ && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
+        // end_fsync: flush what the write phase wrote before the job ends (or reads back).
+        if (submitFlush(false)) endFsyncDone_ = true;
+        if (r_.error) break;
+        continue;
+      }
       if (phase_ == Phase::kMain && verifyPass && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // fio's do_verify: after the write phase, read back what was written.
         phase_ = Phase::kVerify;
@@ -532,6 +842,7 @@ void JobEngine<Queue>::run() {
     if (now >= nextCheck) {
       nextCheck = now + checkTicks;
       if (unhealthy(now, timeoutTicks)) break;
+      if (rateMinWatched_) rateTooLow(now);
     }
   }
   const uint64_t tEnd = ticks();

@@ -66,6 +66,54 @@ struct JobParams {
   VerifyKind verifyKind = VerifyKind::kCrc32c;  // the headers' checksum
   bool verifyFatal = false;
   bool doVerify = true;         // after writing, read the written blocks back and check
+  uint64_t maxIos = 0;          // fio's number_ios (x loops): stop after this many IOs; 0 = no limit
+  // Pacing (fio's rate / rate_iops / rate_process): bytes per second per direction (read,
+  // write), 0 = unlimited. The schedule is open loop: each IO has a due time from the bytes
+  // issued before it (linear) or from exponential gaps (poisson), independent of when
+  // earlier IOs complete; an IO late for its time goes at once, so a slow device meets a
+  // backlog, as the offered load of a latency-at-load curve should.
+  uint64_t rateBps[2] = {0, 0};
+  bool ratePoisson = false;
+  // fio's rate_min / rate_iops_min (per direction, 0 = none): after a 2 s settle, every
+  // rateCycleNs the rate over the last cycle must reach it, or the job fails with EIO.
+  uint64_t rateMinBps[2] = {0, 0};
+  uint64_t rateMinIops[2] = {0, 0};
+  uint64_t rateCycleNs = 1'000'000'000ull;
+  // fio's thinktime: after every thinktimeBlocks IOs issued, wait for those in flight, spin
+  // thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  uint64_t thinktimeNs = 0;
+  uint64_t thinktimeSpinNs = 0;
+  uint32_t thinktimeBlocks = 1;
+  uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
+  // fio's fsync=N / fdatasync=N: a Flush (NVM Command Set, Flush command) after every N
+  // writes when more IO follows, once the writes in flight complete; the next IO waits for
+  // it. endFsync: one Flush at the end of the write phase (not counted, as fio).
+  uint32_t fsyncEvery = 0;
+  // fio's rw=trim / randtrim: every main IO (drawn as a read of readBs) is a Dataset
+  // Management deallocate of its range instead; the range list is the slot's first 16 bytes.
+  bool trim = false;
+  // Batching (fio's iodepth_batch_submit, iodepth_batch_complete_min/_max, iodepth_low):
+  // at most batchSubmit commands per SQ doorbell (0 = all a pass submits); after a pass
+  // that submitted, reap at least min(batchCompleteMin, in flight) before submitting again
+  // (0 or 1 = no wait); at most batchCompleteMax completions per reap (0 = all there are);
+  // once iodepth are in flight, submit again only when at most iodepthLow are (0 = iodepth:
+  // keep the queue full).
+  uint32_t batchSubmit = 0;
+  uint32_t batchCompleteMin = 0;
+  uint32_t batchCompleteMax = 0;
+  uint32_t iodepthLow = 0;
+  // fio's blockalign: random offsets are multiples of this (0 = the smallest block size).
+  uint32_t blockAlign = 0;
+  // fio's percentage_random: in a random job, this share of IOs is random, the rest
+  // continue sequentially from the previous IO (100 = all random).
+  uint32_t percentageRandom = 100;
+  // fio's zoned / zoned_abs (dist == kZoned): byte ranges of the region and their
+  // cumulative share of the draws (1/100 %, the last 10000); a zone takes whole units.
+  uint32_t zoneCount = 0;
+  uint64_t zoneStartBytes[OffsetGenerator::kMaxZones] = {};
+  uint64_t zoneBytes[OffsetGenerator::kMaxZones] = {};
+  uint32_t zoneCum[OffsetGenerator::kMaxZones] = {};
+  bool endFsync = false;
   // Data buffers: iodepth slots of slotBytes each, CPU view and device address.
   uint8_t* bufCpu = nullptr;
   uint64_t bufIova = 0;
@@ -116,6 +164,12 @@ struct DirectionStats {
   LatencyHistogram slat, clat, lat;  // in TSC ticks (JobResults::nsPerTick)
 };
 
+// The Flushes of fsync=N: how many, and each one's time from its doorbell to its completion.
+struct SyncStats {
+  uint64_t ios = 0;
+  LatencyHistogram lat;  // in TSC ticks
+};
+
 struct VerifyFailureRecord {
   uint64_t lba;
   VerifyResult result;
@@ -124,7 +178,8 @@ struct VerifyFailureRecord {
 
 struct JobResults {
   static constexpr uint32_t kMaxFailures = 16;
-  DirectionStats read, write;
+  DirectionStats read, write, trim;
+  SyncStats sync;
   uint64_t runtimeNs = 0;
   // The measured part of the main (write) phase; less than runtimeNs when a verify
   // read-back followed it, whose own time is the rest (each direction reports its phase).

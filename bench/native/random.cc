@@ -54,6 +54,8 @@ bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, boo
       eta_ = (1 - std::pow(2.0 / static_cast<double>(blocks), 1 - theta_)) / (1 - zeta2_ / zetan_);
       return true;
     }
+    case Distribution::kZoned:
+      return true;  // the zones come with setZones()
     case Distribution::kPareto: {
       if (!(param > 0) || !(param < 1)) return false;
       paretoPow_ = std::log(param) / std::log(1.0 - param);
@@ -61,6 +63,18 @@ bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, boo
     }
   }
   return false;
+}
+
+bool OffsetGenerator::setZones(const uint64_t* start, const uint64_t* units, const uint32_t* cum, uint32_t n) {
+  if (n == 0 || n > kMaxZones || cum[n - 1] != 10000) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    if ((i && cum[i] < cum[i - 1]) || units[i] == 0 || start[i] >= blocks_ || units[i] > blocks_ - start[i]) return false;
+    zoneStart_[i] = start[i];
+    zoneUnits_[i] = units[i];
+    zoneCum_[i] = cum[i];
+  }
+  zoneCount_ = n;
+  return true;
 }
 
 void OffsetGenerator::newPass() {
@@ -72,6 +86,12 @@ uint64_t OffsetGenerator::nextOther() {
   switch (dist_) {
     case Distribution::kUniform:
       return randomMap_ ? nextPermuted() : rng_.below(blocks_);
+    case Distribution::kZoned: {
+      const uint32_t r = static_cast<uint32_t>(rng_.below(10000));
+      uint32_t z = 0;
+      while (z + 1 < zoneCount_ && r >= zoneCum_[z]) z++;
+      return zoneStart_[z] + rng_.below(zoneUnits_[z]);
+    }
     case Distribution::kZipf: {
       const double u = rng_.unit();
       const double uz = u * zetan_;

@@ -44,7 +44,7 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2 };
+enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2, kZoned = 3 };
 
 // Draws block indices in [0, blocks).
 //  - uniform with a random map (fio's default): a full-period permutation — every block is
@@ -66,6 +66,11 @@ class OffsetGenerator {
     return nextOther();
   }
   uint64_t blocks() const { return blocks_; }
+  // fio's zoned / zoned_abs: zone i gets the share of draws up to cum[i] (1/100 %, the last
+  // 10000) and spans units [start[i], start[i] + units[i]); draws within a zone are
+  // uniform and independent (blocks may repeat). Call after init(kZoned, ...).
+  static constexpr uint32_t kMaxZones = 16;
+  bool setZones(const uint64_t* start, const uint64_t* units, const uint32_t* cum, uint32_t n);
 
  private:
   inline uint64_t nextPermuted() {
@@ -92,6 +97,9 @@ class OffsetGenerator {
   double theta_ = 0, alpha_ = 0, zetan_ = 0, eta_ = 0, zeta2_ = 0;
   // Pareto exponent.
   double paretoPow_ = 0;
+  uint32_t zoneCount_ = 0;
+  uint64_t zoneStart_[kMaxZones] = {}, zoneUnits_[kMaxZones] = {};
+  uint32_t zoneCum_[kMaxZones] = {};
   uint64_t scatterKey_ = 0;
 };
 

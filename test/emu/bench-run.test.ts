@@ -229,8 +229,8 @@ t.test('the command: exit codes, output file, errors on stderr', async (t) => {
   const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
   t.equal(doc.jobs[0].jobname, 'j');
   t.ok(Object.keys(doc.jobs[0].read.clat_ns.bins).length > 0);
-  t.equal(await run(['emu:backend=null', '--rate_iops=100']), 2);
-  t.match(errors.pop(), /fio option 'rate_iops' is not supported/);
+  t.equal(await run(['emu:backend=null', '--zonemode=zbd']), 2);
+  t.match(errors.pop(), /fio option 'zonemode' is not supported/);
   t.equal(await run(['emu:lbads=12', '--name=a', '--bs=1k']), 2);
   t.match(errors.pop(), /not a multiple of the namespace's LBA size/);
   t.equal(await run(['0000:ff:1f.7', '--name=a']), 2);

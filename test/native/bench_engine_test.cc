@@ -2,6 +2,7 @@
 // runtime and size limits, verify (write + read back, corruption caught, verify_fatal),
 // IO errors, and bad parameters — all without a controller.
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -22,6 +23,27 @@ class MemQueue {
 
   QueueSubmitInfo submit(const QueueIo& io) {
     if (pending_.size() - head_ >= capacity_) return {QueueSubmit::kFull, DptrKind::kNone, 0, nullptr};
+    if (io.trim) {
+      // Dataset Management: the range list is in the data buffer; deallocated reads zero.
+      uint32_t count;
+      uint64_t slba;
+      const uint8_t* range = reinterpret_cast<const uint8_t*>(io.data[0].addr);
+      std::memcpy(&count, range + 4, 4);
+      std::memcpy(&slba, range + 8, 8);
+      if (io.data[0].len != 16 || slba != io.lba || count != io.blocks) return {QueueSubmit::kError, DptrKind::kNone, 0, "bad range"};
+      std::memset(disk_.data() + slba * lbaSize_, 0, static_cast<size_t>(count) * lbaSize_);
+      trims_++;
+      pending_.push_back({io.tag, 0});
+      return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};
+    }
+    if (io.flush) {
+      // A flush covers the writes completed before it: none may be in flight.
+      if (pending_.size() - head_ != 0) flushesOverInFlight_++;
+      flushes_++;
+      flushAfterWrites_.push_back(writes_);
+      pending_.push_back({io.tag, 0});
+      return {QueueSubmit::kOk, DptrKind::kNone, 1, nullptr};
+    }
     if (io.lbaSize != lbaSize_ || io.dataCount != 1) return {QueueSubmit::kError, DptrKind::kNone, 0, "bad command"};
     const uint64_t bytes = static_cast<uint64_t>(io.blocks) * lbaSize_;
     if ((io.lba + io.blocks) * lbaSize_ > disk_.size() || io.data[0].len != bytes) return {QueueSubmit::kError, DptrKind::kNone, 0, "out of range"};
@@ -46,6 +68,8 @@ class MemQueue {
   }
   void ring() { doorbells_++; }
   uint32_t poll(uint64_t* tags, uint16_t* status, uint32_t max) {
+    if (pollLimit_ && max > pollLimit_) max = pollLimit_;
+    maxPollAsked_ = std::max<uint64_t>(maxPollAsked_, max);
     uint32_t n = 0;
     while (head_ < pending_.size() && n < max) {
       tags[n] = pending_[head_].tag;
@@ -68,6 +92,10 @@ class MemQueue {
   std::vector<P> pending_;
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
+  uint64_t flushes_ = 0, flushesOverInFlight_ = 0, trims_ = 0;
+  uint32_t pollLimit_ = 0;  // a device that completes at most this many per poll (0 = all)
+  uint64_t maxPollAsked_ = 0;
+  std::vector<uint64_t> flushAfterWrites_;
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
   std::vector<uint64_t> lbas_;  // first LBA of each accepted command, in submission order
@@ -315,6 +343,13 @@ TEST(bench_engine_rejects_bad_parameters) {
       {[](JobParams& p) { p.cmdTimeoutNs = 0; }},
       {[](JobParams& p) { p.cmdTimeoutNs = kMinCmdTimeoutNs - 1; }},
       {[](JobParams& p) { p.cmdTimeoutNs = kMaxCmdTimeoutNs + 1; }},
+      {[](JobParams& p) { p.rateBps[0] = 4096; p.rateMinBps[0] = 8192; }},
+      {[](JobParams& p) { p.rateCycleNs = 999'999; }},
+      {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeBlocks = 0; }},
+      {[](JobParams& p) { p.thinktimeNs = 1000; p.thinktimeSpinNs = 2000; }},
+      {[](JobParams& p) { p.iodepthLow = 5; }},
+      {[](JobParams& p) { p.batchSubmit = 5; }},
+      {[](JobParams& p) { p.batchCompleteMin = 3; p.batchCompleteMax = 2; }},
   };
   for (const Case& c : cases) {
     JobParams p = baseParams(buf, 4, 4096);
@@ -448,4 +483,206 @@ TEST(bench_engine_drives_the_driver_queue_pair_through_a_loopback_controller) {
   CHECK_EQ(r.prpCommands, 2048u);
   CHECK(r.depthHist[5] > 0);       // depth 32..63 reached
   CHECK(LoopbackQueue::create(1, &why) == nullptr);
+}
+
+// fio's rate_iops=200 for 100 ms issues ~20 IOs: the schedule is by time, not by how fast
+// the (instant) queue completes, at any depth.
+TEST(bench_engine_rate_paces_the_ios_to_the_schedule) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 8, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.rateBps[0] = 200 * 4096;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK(r.read.ios >= 17 && r.read.ios <= 22);
+  // Unpaced, the same job does thousands.
+  JobParams fast = baseParams(buf, 8, 4096);
+  fast.timeBased = true;
+  fast.runtimeNs = 100'000'000;
+  CHECK(runJob(q, fast).read.ios > 1000);
+}
+
+TEST(bench_engine_poisson_rate_keeps_the_mean) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 300'000'000;
+  p.rateBps[0] = 1000 * 4096;
+  p.ratePoisson = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // 300 expected; a Poisson count has a standard deviation of ~17.
+  CHECK(r.read.ios >= 230 && r.read.ios <= 370);
+}
+
+TEST(bench_engine_rate_limits_one_direction_of_a_mix) {
+  // fio's rate=,R: writes paced, reads free; a write not yet due gives way to a read.
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 50;
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.rateBps[1] = 100 * 4096;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // ~11 due in 100 ms (one at 0, one every 10 ms); a preempted thread may miss the last.
+  CHECK(r.write.ios >= 8 && r.write.ios <= 12);
+  CHECK(r.read.ios > 100);
+}
+
+TEST(bench_engine_number_ios_ends_a_size_bound_job) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.maxIos = 10;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 10u);
+}
+
+TEST(bench_engine_thinktime_pauses_after_every_n_blocks) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 100'000'000;
+  p.thinktimeNs = 20'000'000;
+  p.thinktimeSpinNs = 5'000'000;
+  p.thinktimeBlocks = 2;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  // Two IOs, then 20 ms of thought: five rounds in 100 ms, none started after the runtime.
+  CHECK(r.read.ios >= 8 && r.read.ios <= 10);
+}
+
+TEST(bench_engine_startdelay_is_not_runtime) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.startDelayNs = 50'000'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  const JobResults r = runJob(q, p);
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 256u);
+  CHECK(wall >= 50'000'000);
+  CHECK(r.runtimeNs < 50'000'000);
+}
+
+TEST(bench_engine_rate_min_fails_a_slow_job_with_eio) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 5'000'000'000;
+  p.rateBps[0] = 1000 * 4096;
+  p.rateMinBps[0] = 900 * 4096;
+  p.rateCycleNs = 100'000'000;
+  p.thinktimeNs = 2'000'000;  // 2 ms per IO: at most 500 IOPS, below the minimum
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 5);
+  CHECK(std::strstr(r.errorText, "rate_min=3686400B/s not met") != nullptr);
+  // 2 s settle, a baseline, one 100 ms cycle: it ends well before its runtime.
+  CHECK(r.runtimeNs >= 2'000'000'000 && r.runtimeNs < 3'000'000'000);
+}
+
+// fio's fsync=16 over 256 writes flushes 15 times: after every 16th write when more IO
+// follows, never with a write in flight (a Flush covers completed writes only).
+TEST(bench_engine_fsync_flushes_after_every_n_writes) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 0;
+  p.fsyncEvery = 16;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.write.ios, 256u);
+  CHECK_EQ(q.flushes_, 15u);
+  CHECK_EQ(r.sync.ios, 15u);
+  CHECK_EQ(r.sync.lat.count(), 15u);
+  CHECK_EQ(q.flushesOverInFlight_, 0u);
+  for (size_t i = 0; i < q.flushAfterWrites_.size(); i++) CHECK_EQ(q.flushAfterWrites_[i], 16u * (i + 1));
+}
+
+TEST(bench_engine_end_fsync_flushes_once_uncounted) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 0;
+  p.endFsync = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(q.flushes_, 1u);
+  CHECK_EQ(q.flushAfterWrites_[0], 256u);
+  CHECK_EQ(q.flushesOverInFlight_, 0u);
+  CHECK_EQ(r.sync.ios, 0u);
+}
+
+TEST(bench_engine_trim_deallocates_the_region_as_dataset_management) {
+  MemQueue q(4096, 512, 1024);
+  std::fill(q.disk_.begin(), q.disk_.end(), 0xab);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 65536);
+  p.trim = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.trim.ios, 16u);  // 1 MiB in 64 KiB ranges
+  CHECK_EQ(r.trim.bytes, 1u << 20);
+  CHECK_EQ(r.read.ios, 0u);
+  CHECK_EQ(q.trims_, 16u);
+  CHECK_EQ(q.reads_, 0u);
+  bool zero = true;
+  for (uint32_t i = 0; i < (1u << 20); i++) zero = zero && q.disk_[i] == 0;
+  CHECK(zero);
+  CHECK(q.disk_[1u << 20] == 0xab);  // nothing beyond the region
+}
+
+// fio's iodepth_batch_submit=4 at iodepth=16: a doorbell per 4 commands, not per pass.
+TEST(bench_engine_batch_submit_rings_per_n_commands) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  p.batchSubmit = 4;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK_EQ(q.doorbells_, 64u);
+  MemQueue all(2048, 512, 1024);
+  p.batchSubmit = 0;
+  runJob(all, p);
+  CHECK_EQ(all.doorbells_, 16u);  // one per pass of 16
+}
+
+// iodepth_low=4: once 16 are in flight, reap down to 4 before refilling (in one batch of 12).
+TEST(bench_engine_iodepth_low_refills_from_the_low_mark) {
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  MemQueue q(2048, 512, 1024);
+  q.pollLimit_ = 1;
+  p.iodepthLow = 4;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK_EQ(q.doorbells_, 21u);  // 16, then 20 refills of 12
+  MemQueue full(2048, 512, 1024);
+  full.pollLimit_ = 1;
+  p.iodepthLow = 0;
+  runJob(full, p);
+  CHECK(full.doorbells_ > 200);  // keeps the queue full: a refill per completion
+}
+
+// iodepth_batch_complete_min=8: reap 8 before submitting again; _max=2 caps each reap.
+TEST(bench_engine_batch_complete_min_and_max) {
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 4096);
+  MemQueue q(2048, 512, 1024);
+  q.pollLimit_ = 1;
+  p.batchCompleteMin = 8;
+  CHECK_EQ(runJob(q, p).read.ios, 256u);
+  CHECK(q.doorbells_ <= 32);  // 16, then refills of 8
+  MemQueue capped(2048, 512, 1024);
+  p.batchCompleteMin = 0;
+  p.batchCompleteMax = 2;
+  CHECK_EQ(runJob(capped, p).read.ios, 256u);
+  CHECK_EQ(capped.maxPollAsked_, 2u);
 }

@@ -115,3 +115,24 @@ TEST(bench_zeta_matches_direct_sum_and_tail_approximation) {
   for (uint64_t i = 10'000'001; i <= 20'000'000; i++) ref += std::pow(static_cast<double>(i), -0.8);
   CHECK(std::fabs(big - ref) / ref < 1e-6);
 }
+
+// fio's zoned: 60% of draws in the first zone, 40% in the second, none outside them.
+TEST(bench_random_zoned_shares_and_bounds) {
+  OffsetGenerator g;
+  CHECK(g.init(Distribution::kZoned, 0, 1000, false, 7));
+  const uint64_t start[2] = {0, 100}, units[2] = {100, 800};
+  const uint32_t cum[2] = {6000, 10000};
+  CHECK(g.setZones(start, units, cum, 2));
+  uint64_t first = 0, outside = 0;
+  for (int i = 0; i < 100000; i++) {
+    const uint64_t b = g.next();
+    first += b < 100;
+    outside += b >= 900;
+  }
+  CHECK(first > 59000 && first < 61000);
+  CHECK_EQ(outside, 0u);
+  const uint32_t bad[2] = {6000, 9000};
+  CHECK(!g.setZones(start, units, bad, 2));  // shares must end at 100 %
+  const uint64_t over[2] = {100, 901};
+  CHECK(!g.setZones(start, over, cum, 2));  // a zone beyond the blocks
+}

@@ -107,7 +107,7 @@ t.test('run-wide options', async (t) => {
 
 t.test('bad values are named with what is accepted', async (t) => {
   const table: Array<[string[], RegExp]> = [
-    [['--rw=trim'], /--rw=trim: expected read/],
+    [['--rw=trimwrite'], /--rw=trimwrite: trimwrite is not supported/],
     [['--rw=randread:8'], /the random form MODE:N .* is not supported/],
     [['--rw=read:4q'], /unknown size suffix/],
     [['--rwmixread=101'], /between 0 and 100/],
@@ -153,7 +153,7 @@ t.test('bad values are named with what is accepted', async (t) => {
 
 t.test('fio options phyr does not implement are rejected by name, never ignored', async (t) => {
   t.ok(Object.keys(UNSUPPORTED).length > 50);
-  for (const name of ['rate_iops', 'fsync', 'thinktime', 'directory', 'loops', 'cpus_allowed', 'zonemode', 'write_lat_log']) {
+  for (const name of ['ioscheduler', 'directory', 'cpus_allowed', 'zonemode', 'write_lat_log', 'flow']) {
     t.throws(() => parseBenchArgs([`--${name}=7`]), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: new RegExp(`fio option '${name}' is not supported by phyr bench: .+`) }, name);
   }
   for (const name of ['cpus_allowed', 'directory', 'write_lat_log']) t.throws(() => lookupOption(name), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION' });
@@ -194,16 +194,17 @@ t.test('job files combine with command-line globals', async (t) => {
   t.throws(() => parseBenchArgs([f]), /no job sections/);
   fs.writeFileSync(f, '[j]\noutput-format=json\n');
   t.throws(() => parseBenchArgs([f]), /command-line option/);
-  fs.writeFileSync(f, '[j]\nrate_iops=1000\n');
-  t.throws(() => parseBenchArgs([f]), /rate_iops/);
+  fs.writeFileSync(f, '[j]\nzonemode=zbd\n');
+  t.throws(() => parseBenchArgs([f]), /zonemode/);
   fs.writeFileSync(f, '[j]\nbs\n');
   t.throws(() => parseBenchArgs([f]), /value is required/);
   fs.rmSync(dir, { recursive: true });
 });
 
 t.test('mode traits and direct checks', async (t) => {
-  t.same(modeTraits('randrw'), { reads: true, writes: true, random: true });
-  t.same(modeTraits('write'), { reads: false, writes: true, random: false });
+  t.same(modeTraits('randrw'), { reads: true, writes: true, trims: false, random: true });
+  t.same(modeTraits('write'), { reads: false, writes: true, trims: false, random: false });
+  t.same(modeTraits('randtrim'), { reads: false, writes: false, trims: true, random: true });
   const j = defaultJob();
   t.doesNotThrow(() => checkJob(j));
 });
