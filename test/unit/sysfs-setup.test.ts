@@ -87,8 +87,11 @@ t.test('phyr list prints a table and JSON', async (t) => {
   console.log = (s: string) => void out.push(s);
   try {
     t.equal(await list.run([]), 0);
-    t.match(out[0], /^ADDRESS\s+ID\s+MODEL\s+SERIAL\s+DRIVER\s+GROUP\s+USABLE/);
-    t.match(out.join('\n'), /0000:00:13\.0\s+1b36:0010\s+-\s+-\s+vfio-pci\s+6\s+yes/);
+    t.match(out[0], /^ADDRESS\s+ID\s+MODEL\s+SERIAL\s+FW\s+DRIVER\s+GROUP\s+USABLE/);
+    // A vfio-bound controller is opened for its model, serial and firmware; in the fake
+    // tree there is no VFIO node, and the row says so instead of inventing them.
+    t.match(out.join('\n'), /0000:00:13\.0\s+1b36:0010\s+-\s+-\s+-\s+vfio-pci\s+6\s+yes \(Identify failed: .*not a character device/);
+    t.match(out.join('\n'), /\nemu\s+-\s+phyr embedded NVMe controller\s+PHYREMU0001\s+\S+\s+\(embedded\)\s+-\s+yes/);
     out.length = 0;
     t.equal(await list.run(['--json']), 0);
     const j = JSON.parse(out.join('\n'));

@@ -39,6 +39,8 @@ options:
                       asks for confirmation naming the device's model and serial
   --yes, -y           do not ask (required for --destructive without a terminal)
   --nsid N            namespace under test (default 1)
+  --seed N            seed of the integrity suite's data and random LBAs (each case logs
+                      the seed it used; give it to replay a failure), 1..4294967295
   --peer TARGET       a second device for the p2p suite: a PCI address in the same IOMMU
                       domain, or emu:cmb=SIZE attached to an emulated target
   --timeout SECONDS   per-case timeout (default 30 on emu, 120 on hardware)
@@ -90,6 +92,7 @@ function parse(argv: string[]) {
         yes: { type: 'boolean', short: 'y', default: false },
         nsid: { type: 'string', default: '1' },
         peer: { type: 'string' },
+        seed: { type: 'string' },
         timeout: { type: 'string' },
         junit: { type: 'string' },
         json: { type: 'string' },
@@ -125,6 +128,7 @@ function listCases(registry: CaseRegistry, cases: ReturnType<CaseRegistry['selec
 export async function runValidate(argv: string[], deps: ValidateDeps): Promise<number> {
   let args: ReturnType<typeof parse>;
   let nsid: number;
+  let seed: number | undefined;
   let suites: ReturnType<typeof parseSuites>;
   try {
     args = parse(argv);
@@ -134,6 +138,7 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
     }
     if (args.positionals.length > 1) throw new UsageError(`one TARGET at most, got ${args.positionals.join(' ')}`);
     nsid = positiveInt(args.values.nsid, '--nsid', 0xfffffffe);
+    seed = args.values.seed !== undefined ? positiveInt(args.values.seed, '--seed', 0xffffffff) : undefined;
     suites = parseSuites(args.values.suite);
   } catch (err) {
     deps.stderr.write(`phyr validate: ${(err as Error).message}\n(see phyr validate --help)\n`);
@@ -201,6 +206,7 @@ export async function runValidate(argv: string[], deps: ValidateDeps): Promise<n
       destructive: args.values.destructive,
       quirks,
       timeoutMs,
+      seed,
       onStart: (c, i, n) => terminal.start(c, i, n),
       onResult: (r, i, n) => terminal.result(r, i, n),
     });

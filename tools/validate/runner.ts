@@ -44,6 +44,8 @@ export interface RunnerOptions {
   quirks: readonly Quirk[];
   /** Default per-case timeout in milliseconds. */
   timeoutMs: number;
+  /** The integrity suite's seed (--seed), to reproduce a failed run; undefined: a new one per case. */
+  seed?: number;
   /** Called before a case starts (1-based index). */
   onStart?(c: ValidateCase, index: number, total: number): void;
   /** Called with each result as it is recorded. */
@@ -112,6 +114,7 @@ export async function runCase(c: ValidateCase, env: CaseEnvironment, opts: Runne
       nsid: opts.nsid,
       target: opts.target,
       peer: env.peer,
+      seed: opts.seed,
       log: (line) => void log.push(line),
     };
     outcome = checkOutcome(await withTimeout(Promise.resolve().then(() => c.run(ctx)), timeoutMs, 'the case'));

@@ -30,6 +30,8 @@ export interface ValidateContext<Raw = unknown, Driver = unknown> extends CaseCo
   target: string;
   /** A peer function in the same IOMMU domain (--peer), for the p2p suite. */
   peer?: PciFunction;
+  /** The seed of the integrity suite's patterns and random LBAs (--seed); undefined: a new one per case. */
+  seed?: number;
 }
 
 /** A case in the validate registry: a conformance case, possibly needing the driver. */

@@ -23,7 +23,10 @@ const EXTENTS = 8;
 /** Commands in flight per queue. */
 const DEPTH = 8;
 
-function newSeed(): number {
+// The run's seed (--seed) when given, so a failure logged with its seed can be replayed;
+// otherwise a new one per case.
+function newSeed(ctx: ValidateContext): number {
+  if (ctx.seed !== undefined) return ctx.seed >>> 0 || 1;
   return (Date.now() * 2654435761 + process.pid) >>> 0 || 1;
 }
 
@@ -102,7 +105,7 @@ async function withPlan(ctx: ValidateContext, body: (p: Plan) => Promise<CaseOut
   if (ns.lbaSize < 64) return { status: 'not-applicable', reason: `LBA size ${ns.lbaSize} is too small for pattern blocks` };
   const maxBlocks = Math.max(1, Math.floor(maxTransferBytes(ctrl) / ns.lbaSize));
   const bufs = Array.from({ length: DEPTH }, () => ctrl.pool.alloc(maxBlocks * ns.lbaSize));
-  const seed = newSeed();
+  const seed = newSeed(ctx);
   ctx.log(`seed ${seed}, ${ns.lbaSize}-byte blocks, up to ${maxBlocks} block(s) per command, ${DEPTH} in flight`);
   try {
     return await body({ ctrl, ns, bufs, maxBlocks, seed });
@@ -180,7 +183,7 @@ async function multiQueueCase(ctx: ValidateContext): Promise<CaseOutcome> {
   const queues = Math.min(4, ctrl.queuesGranted.sq - 1, ctrl.queuesGranted.cq - 1);
   if (queues < 2) return { status: 'not-applicable', reason: `the controller granted ${ctrl.queuesGranted.sq} IO submission queue(s); several are needed beside the driver's own` };
   const maxBlocks = Math.max(1, Math.floor(maxTransferBytes(ctrl) / ns.lbaSize));
-  const seed = newSeed();
+  const seed = newSeed(ctx);
   ctx.log(`seed ${seed}, ${queues} queue pairs, ${DEPTH} commands in flight on each`);
   const qps: QueuePair[] = [];
   const bufs: DmaBuffer[][] = [];
@@ -254,7 +257,7 @@ async function multiQueueCase(ctx: ValidateContext): Promise<CaseOutcome> {
 async function survivesCase(ctx: ValidateContext, what: string, disrupt: () => Promise<Controller>): Promise<CaseOutcome> {
   const first = driverOf(ctx);
   const maxBlocks = Math.max(1, Math.floor(maxTransferBytes(first.ctrl) / first.ns.lbaSize));
-  const seed = newSeed();
+  const seed = newSeed(ctx);
   const written: Written = new Map();
   const extents = spreadExtents(first.ns.blocks, Math.floor(budgetBlocks(first.ns) / 4), EXTENTS);
   const chunks = chunked(extents, maxBlocks);
