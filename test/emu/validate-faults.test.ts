@@ -57,3 +57,14 @@ t.test('a dropped completion: the case times out, the device is recovered, the r
   t.match(c.outcome, { status: 'fail' });
   t.equal(byId(r.report.cases, 'registers.cap.fields').outcome.status, 'pass', 'the next case still runs and passes');
 });
+
+t.test('--seed replays the integrity suite: the cases use and log the seed given', async (t) => {
+  const runs = [];
+  for (let i = 0; i < 2; i++) runs.push(await validateEmu(['emu:backend=ram,size=16M', '--case', 'integrity.random,integrity.sequential', '--destructive', '--yes', '--seed', '77']));
+  for (const r of runs) {
+    t.equal(r.code, 0, 'exit status 0');
+    for (const id of ['integrity.random', 'integrity.sequential']) t.match(JSON.stringify(byId(r.report.cases, id)), /seed 77,/, `${id} logs the seed given`);
+  }
+  // The same seed gives the same random writes: the case's detail (distinct blocks written) repeats.
+  t.same(byId(runs[0].report.cases, 'integrity.random').outcome, byId(runs[1].report.cases, 'integrity.random').outcome);
+});
