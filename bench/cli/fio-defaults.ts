@@ -1,5 +1,5 @@
 // fio options whose default value is exactly what phyr does. A job file that spells out
-// the default (`randrepeat=1`, `fsync=0`, `loops=1`, ...) runs as written, without a word;
+// the default (`randrepeat=1`, `exitall=0`, `stats=1`, ...) runs as written, without a word;
 // any other value keeps the option's reason for being refused (options.ts UNSUPPORTED),
 // so a value that would change the workload is never silently ignored.
 import { parseBool } from './units';

@@ -144,6 +144,16 @@ export const OPTIONS: BenchOption[] = [
   // Metadata: fio prints it and changes nothing; phyr keeps it with the options as written.
   { name: 'description', scope: 'job', help: 'a description of the job (kept with its options; changes nothing)', applyJob: () => undefined },
   {
+    // fio's unit_base picks bytes (8) or bits (1) for bandwidth in its normal output; 0 = auto,
+    // which is bytes. phyr prints bytes.
+    name: 'unit_base', scope: 'job', help: 'bandwidth units of the normal output: 0 (auto) or 8 (bytes), which phyr prints; 1 (bits) is not supported',
+    applyJob: (_j, v) => {
+      const val = need('unit_base', v);
+      if (val === '1') throw new BenchOptionError('unit_base', val, 'phyr prints bandwidth in bytes only; use unit_base=8 (or 0) and convert');
+      if (val !== '0' && val !== '8') throw new BenchOptionError('unit_base', val, 'expected 0 (auto), 8 (bytes) or 1 (bits)');
+    },
+  },
+  {
     name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
