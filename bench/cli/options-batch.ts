@@ -20,7 +20,8 @@ function count(option: string, value: string | undefined): number {
 /** The option table's rows for batching and offsets (spread into OPTIONS). */
 export const BATCH_OPTIONS: PacingOption[] = [
   {
-    name: 'iodepth_batch_submit', aliases: ['iodepth_batch'], scope: 'job',
+    // fio's own name is iodepth_batch (its JSON reports it so, whichever spelling was written).
+    name: 'iodepth_batch', aliases: ['iodepth_batch_submit'], scope: 'job',
     help: 'commands per SQ doorbell (0 or more than iodepth = iodepth; phyr\'s default: all a loop pass submits, one doorbell)',
     applyJob: (j: JobSpec, v) => { j.batchSubmit = count('iodepth_batch_submit', v); },
   },

@@ -61,7 +61,7 @@ export const PACING_OPTIONS: PacingOption[] = [
     applyJob: (j, v) => { j.rateIopsMin = rateValues('rate_iops_min', need('rate_iops_min', v), rateCount('rate_iops_min')); },
   },
   {
-    name: 'ratecycle', aliases: ['rate_cycle'], scope: 'job', help: 'window of the rate_min checks (milliseconds unless a unit is given; default 1000)',
+    name: 'rate_cycle', aliases: ['ratecycle'], scope: 'job', help: 'window of the rate_min checks (milliseconds unless a unit is given; default 1000)',
     applyJob: (j, v) => {
       const val = need('ratecycle', v);
       const ns = parseTimeNs('ratecycle', val, 'ms');
