@@ -110,6 +110,7 @@ interface NativeConfig {
   mdts: number;
   sgl: number;
   cmbBytes: number;
+  cmbSupport: number;
   serial: string;
   timing?: { latencyKind: number; latencyNs: number; latencyMaxNs: number; iops: number; bandwidth: number; inflight: number };
   faults: FaultRuleSpec[];
@@ -204,6 +205,7 @@ function nativeConfig(o: EmuOptions): NativeConfig {
     mdts: o.mdts,
     sgl: o.sgl === 'off' ? 0 : o.sgl === 'on' ? 1 : 2,
     cmbBytes: o.cmbBytes,
+    cmbSupport: o.cmbSupport,
     serial: o.serial,
   };
 }

@@ -1,6 +1,7 @@
 // Parses the embedded controller's target string: 'emu' or 'emu:key=value,...'.
 // Every key is known here; an unknown key or a bad value is rejected with a message that
 // lists what is valid. The result is plain data (no native code involved).
+import { CMBSZ_DEFAULT, parseCmbsz } from './cmbsz';
 import { checkFaultFits, parseFault } from './faults';
 import { EmuTargetError, parseDuration, parseSize } from './values';
 
@@ -39,6 +40,8 @@ export interface EmuOptions {
   sgl: SglMode;
   /** Controller memory buffer size in bytes (0 = none). */
   cmbBytes: number;
+  /** CMBSZ support bits (SQS, CQS, LISTS, RDS, WDS) the CMB publishes and enforces (3.1.13). */
+  cmbSupport: number;
   /** Per-command latency model, if any. */
   latency?: LatencyModel;
   /** Commands per second cap, if any. */
@@ -64,6 +67,7 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   mdts: 7,
   sgl: 'off',
   cmbBytes: 0,
+  cmbSupport: CMBSZ_DEFAULT,
   faults: [],
   serial: 'PHYREMU0001',
 } as EmuOptions);
@@ -134,6 +138,10 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
     help: 'controller memory buffer size, e.g. 16M (0 or off = none)',
     set: (o, v) => (o.cmbBytes = v === 'off' ? 0 : parseSize(v, 'cmb')),
   },
+  cmbsz: {
+    help: "CMB uses supported, sqs+cqs+lists+rds+wds (any subset) or none; default sqs+lists+rds+wds",
+    set: (o, v) => (o.cmbSupport = parseCmbsz(v)),
+  },
   latency: { help: 'per-command latency: 80us, 60us-100us or exp:80us', set: (o, v) => (o.latency = parseLatency(v)) },
   iops: { help: 'commands per second cap, 1..1000000000', set: (o, v) => (o.iops = integer('iops', v, 1, 1e9)) },
   bw: {
@@ -195,6 +203,7 @@ export function parseEmuTarget(target: string): EmuOptions {
   }
   if (o.nsBytes * o.namespaces > 2 ** 46) throw new EmuTargetError('ns x size must not exceed 64T', 'size');
   if (o.cmbBytes % 4096 !== 0 || o.cmbBytes > 2 ** 30) throw new EmuTargetError(`cmb=${o.cmbBytes}: must be a multiple of 4K, at most 1G`, 'cmb');
+  if (seen.has('cmbsz') && o.cmbBytes === 0) throw new EmuTargetError('cmbsz= needs a CMB: give cmb=SIZE too', 'cmbsz');
   for (const f of o.faults) checkFaultFits(f, parseFault(f), o); // needs lbads and size, known only now
   return o;
 }

@@ -236,7 +236,8 @@ Completion Controller::createCq(Command& cmd) {
   if (!pc) return fail(generic(SC_INVALID_FIELD));  // CAP.CQR = 1: queues must be contiguous
   if ((base & (regs_.pageSize() - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
-  if (memory_.inCmb(base)) return fail(generic(SC_INVALID_CMB_USE));  // CMBSZ.CQS = 0
+  // A CQ in the CMB needs CMBSZ.CQS (3.1.13); otherwise Invalid Use of Controller Memory Buffer (4.7).
+  if (memory_.inCmb(base) && !regs_.cmbSupports(CMBSZ_CQS)) return fail(generic(SC_INVALID_CMB_USE));
   // A new queue starts with its head doorbell at 0, whatever was stored there before.
   queues_.createCq(qid, base, qsize, ien, static_cast<uint16_t>(iv));
   ioQueuesCreated_ = true;
@@ -255,6 +256,8 @@ Completion Controller::createSq(Command& cmd) {
   if (!pc) return fail(generic(SC_INVALID_FIELD));
   if ((base & (regs_.pageSize() - 1)) != 0) return fail(generic(SC_PRP_OFFSET_INVALID));
   if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  // An SQ in the CMB needs CMBSZ.SQS (3.1.13); otherwise Invalid Use of Controller Memory Buffer (4.7).
+  if (memory_.inCmb(base) && !regs_.cmbSupports(CMBSZ_SQS)) return fail(generic(SC_INVALID_CMB_USE));
   queues_.createSq(qid, base, qsize, static_cast<uint16_t>(cqid));
   ioQueuesCreated_ = true;
   return {};

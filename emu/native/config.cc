@@ -15,6 +15,8 @@ std::string validateConfig(const EmuConfig& c) {
   if (c.qsize < 2 || c.qsize > 65536) return "qsize must be 2..65536";
   if (c.mdts > 15) return "mdts must be 0..15";
   if (c.cmbBytes % 4096 != 0 || c.cmbBytes > (1ull << 30)) return "cmb must be a multiple of 4 KiB, at most 1G";
+  constexpr uint32_t kCmbSupportBits = nvme::CMBSZ_SQS | nvme::CMBSZ_CQS | nvme::CMBSZ_LISTS | nvme::CMBSZ_RDS | nvme::CMBSZ_WDS;
+  if (c.cmbSupport & ~kCmbSupportBits) return "cmbsz may set only the SQS, CQS, LISTS, RDS and WDS bits";
   for (const FaultRule& r : c.faults) {
     if (r.kind == FaultKind::Corrupt && r.byte >= (1u << c.lbads))
       return "fault corrupt: byte=" + std::to_string(r.byte) + " must be below the LBA size (" +

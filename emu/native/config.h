@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "emu/native/faults.h"
+#include "spec/nvme.h"
 
 namespace phyr::emu {
 
@@ -24,6 +25,8 @@ struct EmuConfig {
   uint32_t mdts = 7;            // mdts= (2^mdts pages of 4 KiB; 0 = no limit)
   SglSupport sgl = SglSupport::Off;
   uint64_t cmbBytes = 0;        // cmb=
+  // cmbsz= the CMBSZ support bits published and enforced (3.1.13): SQS, CQS, LISTS, RDS, WDS.
+  uint32_t cmbSupport = nvme::CMBSZ_SQS | nvme::CMBSZ_LISTS | nvme::CMBSZ_RDS | nvme::CMBSZ_WDS;
   std::string serial = "PHYREMU0001";
   TimingModel timing;
   std::vector<FaultRule> faults;  // faults= (creation-time rules)

@@ -15,7 +15,7 @@ using namespace phyr::nvme;
 Controller::Controller(const EmuConfig& config, std::shared_ptr<IommuTable> iommu)
     : config_(config),
       iommu_(std::move(iommu)),
-      regs_(config.queues, config.qsize, config.cmbBytes),
+      regs_(config.queues, config.qsize, config.cmbBytes, config.cmbSupport),
       queues_(regs_, config.queues),
       configSpace_(config.msixTableSize(), config.cmbBytes != 0),
       memory_(regs_, *iommu_, faults_),

@@ -18,8 +18,13 @@ DataPointers::DataPointers(DeviceMemory& memory, const RegisterFile& regs, SglSu
   sglSegment_.reserve(4096);
 }
 
-uint16_t DataPointers::noteCmbUse(uint64_t iova) {
+// `use`: the CMBSZ bit (3.1.13) this address needs when it lies in the CMB: LISTS for a
+// PRP/SGL list, RDS for data the controller writes (reads), WDS for data it reads (writes).
+// A CMB use the controller does not support, or a command mixing CMB and host memory, is
+// Invalid Use of Controller Memory Buffer (4.7).
+uint16_t DataPointers::noteCmbUse(uint64_t iova, uint32_t use) {
   int here = memory_.inCmb(iova) ? 1 : 0;
+  if (here && !regs_.cmbSupports(use)) return status(SC_INVALID_CMB_USE);
   if (cmbUse_ >= 0 && cmbUse_ != here) return status(SC_INVALID_CMB_USE);
   cmbUse_ = here;
   return 0;
@@ -27,7 +32,7 @@ uint16_t DataPointers::noteCmbUse(uint64_t iova) {
 
 // Translates [iova, iova + len) (possibly over several adjacent mappings) into pieces_.
 uint16_t DataPointers::addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site) {
-  if (uint16_t s = noteCmbUse(iova)) return s;
+  if (uint16_t s = noteCmbUse(iova, deviceWrites ? CMBSZ_RDS : CMBSZ_WDS)) return s;
   while (len > 0) {
     uint64_t avail = 0;
     uint8_t* host = memory_.translate(iova, len, deviceWrites, &avail);
@@ -124,7 +129,7 @@ uint16_t DataPointers::mapSgl(const Command& cmd, uint64_t len, bool deviceWrite
         if (subtype != SGL_SUBTYPE_ADDRESS) return status(SC_SGL_DESCRIPTOR_TYPE_INVALID);
         if (d.len == 0 || d.len % SGL_DESC_SIZE != 0) return status(SC_INVALID_SGL_SEGMENT_DESCRIPTOR);
         if (d.len / SGL_DESC_SIZE + total > kMaxDescriptors) return status(SC_INVALID_SGL_DESCRIPTOR_COUNT);
-        if (uint16_t s = noteCmbUse(d.addr)) return s;
+        if (uint16_t s = noteCmbUse(d.addr, CMBSZ_LISTS)) return s;
         sglSegment_.resize(d.len / SGL_DESC_SIZE);
         if (!readDeviceBytes(cmd, d.addr, d.len, FaultSite::SglSegment, reinterpret_cast<uint8_t*>(sglSegment_.data())))
           return status(SC_DATA_TRANSFER_ERROR);
@@ -163,7 +168,7 @@ uint16_t DataPointers::mapPrp(const Command& cmd, uint64_t len, bool deviceWrite
   uint64_t entryAddr = prp2;
   while (remaining > 0) {
     uint64_t entry;
-    if (uint16_t s = noteCmbUse(entryAddr)) return s;
+    if (uint16_t s = noteCmbUse(entryAddr, CMBSZ_LISTS)) return s;
     if (!readDeviceQword(cmd, entryAddr, FaultSite::PrpList, &entry)) return status(SC_DATA_TRANSFER_ERROR);
     bool lastSlotOfPage = ((entryAddr + 8) & mask) == 0;
     if (lastSlotOfPage && remaining > page) {

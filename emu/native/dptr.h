@@ -34,8 +34,9 @@ class DataPointers {
  private:
   uint16_t mapPrp(const Command& cmd, uint64_t len, bool deviceWrites);
   uint16_t mapSgl(const Command& cmd, uint64_t len, bool deviceWrites);
-  // CMB mixing rule: every address of one command's data pointer lies in the CMB, or none.
-  uint16_t noteCmbUse(uint64_t iova);
+  // CMB rules (4.7): each address in the CMB needs its CMBSZ bit `use`; every address of one
+  // command's data pointer lies in the CMB, or none.
+  uint16_t noteCmbUse(uint64_t iova, uint32_t use);
   uint16_t addPiece(const Command& cmd, uint64_t iova, uint64_t len, bool deviceWrites, FaultSite site);
   bool readDeviceQword(const Command& cmd, uint64_t iova, FaultSite site, uint64_t* out);
   bool readDeviceBytes(const Command& cmd, uint64_t iova, uint64_t len, FaultSite site, uint8_t* dst);

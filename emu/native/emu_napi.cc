@@ -115,12 +115,12 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   Napi::Object o = v.As<Napi::Object>();
   auto str = [&](const char* key, std::string* out) { return args::optionalStringProp(o, key, std::string("emu config ") + key, out); };
   uint64_t ns = c->namespaces, lbads = c->lbads, size = c->nsBytes, queues = c->queues, qsize = c->qsize,
-           mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes;
+           mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes, cmbsz = c->cmbSupport;
   if (!str("backend", &c->backend) || !str("path", &c->path) || !str("serial", &c->serial) ||
       !configField(o, "namespaces", 1024, &ns) || !configField(o, "lbads", 12, &lbads) ||
       !configField(o, "nsBytes", 1ull << 46, &size) || !configField(o, "queues", 1024, &queues) ||
       !configField(o, "qsize", 65536, &qsize) || !configField(o, "mdts", 15, &mdts) || !configField(o, "sgl", 2, &sgl) ||
-      !configField(o, "cmbBytes", 1ull << 30, &cmb))
+      !configField(o, "cmbBytes", 1ull << 30, &cmb) || !configField(o, "cmbSupport", 0x1F, &cmbsz))
     return false;
   c->namespaces = static_cast<uint32_t>(ns);
   c->lbads = static_cast<uint32_t>(lbads);
@@ -134,6 +134,7 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   c->mdts = static_cast<uint32_t>(mdts);
   c->sgl = static_cast<SglSupport>(sgl);
   c->cmbBytes = cmb;
+  c->cmbSupport = static_cast<uint32_t>(cmbsz);
   if (c->serial.size() > 20) c->serial.resize(20);
   Napi::Value timing = o.Get("timing");
   Napi::Value faults = o.Get("faults");

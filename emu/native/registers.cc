@@ -14,8 +14,8 @@ constexpr uint32_t kMpsMax = 4;            // CAP.MPSMAX: 64 KiB pages
 constexpr uint32_t kVersion14 = 0x00010400;
 }  // namespace
 
-RegisterFile::RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t cmbBytes)
-    : queues_(queues), maxQueueEntries_(maxQueueEntries) {
+RegisterFile::RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t cmbBytes, uint32_t cmbSupport)
+    : queues_(queues), maxQueueEntries_(maxQueueEntries), cmbSupport_(cmbSupport) {
   cmb_.bytes = cmbBytes;
 }
 
@@ -84,10 +84,9 @@ void RegisterFile::syncCmb() {
   if (msc == cmbMscSeen_) return;
   cmbMscSeen_ = msc;
   bool cre = msc & CMBMSC_CRE, cmse = msc & CMBMSC_CMSE;
-  // BIR 2, offset 0; SQS, LISTS, RDS, WDS (no CQs); SZU 0 (4 KiB units).
+  // BIR 2, offset 0; the support bits of cmbsz= (default SQS, LISTS, RDS, WDS); SZU 0 (4 KiB units).
   cmbloc_ = cre ? 2u : 0u;
-  cmbsz_ = cre ? static_cast<uint32_t>(CMBSZ_SQS | CMBSZ_LISTS | CMBSZ_RDS | CMBSZ_WDS |
-                                       (cmb_.bytes / 4096) << CMBSZ_SZ_SHIFT)
+  cmbsz_ = cre ? static_cast<uint32_t>(cmbSupport_ | (cmb_.bytes / 4096) << CMBSZ_SZ_SHIFT)
                : 0u;
   uint64_t cba = msc & ~0xFFFull;
   bool valid = cba + cmb_.bytes > cba;

@@ -45,7 +45,8 @@ class RegisterFile {
  public:
   // `queues`: IO queue pairs (doorbells for 0..queues); `maxQueueEntries`: CAP.MQES + 1;
   // `cmbBytes`: 0 when the controller has no CMB.
-  RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t cmbBytes);
+  // `cmbSupport`: the CMBSZ support bits (SQS, CQS, LISTS, RDS, WDS) published once CMBMSC.CRE is set.
+  RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t cmbBytes, uint32_t cmbSupport);
   // Allocates BAR0 (zeroed) and sets CAP, VS and CSTS. False with *error on failure.
   bool allocate(std::string* error);
 
@@ -76,6 +77,8 @@ class RegisterFile {
   bool halted() const { return halted_; }  // CFS raised, shut down or removed: no command processing
   uint32_t pageSize() const { return pageSize_; }  // CC.MPS
   const CmbWindow& cmb() const { return cmb_; }
+  // The CMB uses the controller supports (CMBSZ bits 4:0, 3.1.13), whether or not published yet.
+  bool cmbSupports(uint32_t bit) const { return (cmbSupport_ & bit) != 0; }
   // Controller Fatal Status (CSTS.CFS): stops command processing until a reset.
   void fatal(const char* why);
   void halt() { halted_ = true; }
@@ -116,6 +119,7 @@ class RegisterFile {
   uint64_t cmbMscSeen_ = 0;
   uint32_t cmbloc_ = 0, cmbsz_ = 0, cmbsts_ = 0;  // published values (0 until CMBMSC.CRE)
   CmbWindow cmb_;
+  uint32_t cmbSupport_ = 0;
 };
 
 }  // namespace phyr::emu

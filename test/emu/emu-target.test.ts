@@ -1,6 +1,7 @@
 // The emulated controller's target-string parser.
 import t from 'tap';
 import { EMU_DEFAULTS, EMU_KEYS, EmuTargetError, parseDuration, parseEmuTarget, parseLatency, parseSize } from '../../emu/target';
+import { NVME } from '../../spec/nvme';
 
 t.test('defaults', async (t) => {
   t.same(parseEmuTarget('emu'), { ...EMU_DEFAULTS, faults: [] });
@@ -9,7 +10,7 @@ t.test('defaults', async (t) => {
 
 t.test('every key parses', async (t) => {
   const o = parseEmuTarget(
-    'emu:backend=null,ns=2,lbads=12,size=1G,queues=8,qsize=256,mdts=5,sgl=dword,cmb=16M,latency=80us,iops=1000,bw=2G,inflight=32,faults=fail:nth=10+drop:nth=5,serial=ABC',
+    'emu:backend=null,ns=2,lbads=12,size=1G,queues=8,qsize=256,mdts=5,sgl=dword,cmb=16M,cmbsz=sqs+cqs,latency=80us,iops=1000,bw=2G,inflight=32,faults=fail:nth=10+drop:nth=5,serial=ABC',
   );
   t.equal(o.backend, 'null');
   t.equal(o.namespaces, 2);
@@ -20,6 +21,7 @@ t.test('every key parses', async (t) => {
   t.equal(o.mdts, 5);
   t.equal(o.sgl, 'dword');
   t.equal(o.cmbBytes, 16 * 2 ** 20);
+  t.equal(o.cmbSupport, NVME.CMBSZ_SQS | NVME.CMBSZ_CQS);
   t.same(o.latency, { kind: 'fixed', ns: 80000 });
   t.equal(o.iops, 1000);
   t.equal(o.bandwidth, 2 * 2 ** 30);

@@ -38,7 +38,9 @@ struct RecordingHost final : emu::RegisterHost {
 struct Bar {
   emu::RegisterFile regs;
   uint8_t* mem;
-  explicit Bar(uint32_t queues = 4, uint32_t qsize = 64, uint64_t cmb = 0) : regs(queues, qsize, cmb) {
+  explicit Bar(uint32_t queues = 4, uint32_t qsize = 64, uint64_t cmb = 0,
+               uint32_t cmbSupport = CMBSZ_SQS | CMBSZ_LISTS | CMBSZ_RDS | CMBSZ_WDS)
+      : regs(queues, qsize, cmb, cmbSupport) {
     std::string err;
     CHECK(regs.allocate(&err));
     mem = regs.memory().get();
@@ -125,6 +127,18 @@ TEST(emu_parts_register_file_cmb_window) {
   b.w64(REG_CMBMSC, CMBMSC_CRE);  // space disabled: no window
   b.regs.syncCmb();
   CHECK(!b.regs.cmb().contains(0));
+}
+
+// cmbsz=: CMBSZ publishes exactly the configured support bits (3.1.13) next to SZ.
+TEST(emu_parts_register_file_cmbsz_bits) {
+  for (uint32_t bits : {0u, static_cast<uint32_t>(CMBSZ_CQS), static_cast<uint32_t>(CMBSZ_SQS | CMBSZ_CQS | CMBSZ_LISTS | CMBSZ_RDS | CMBSZ_WDS)}) {
+    Bar b(4, 64, 1 << 20, bits);
+    RecordingHost host;
+    b.w64(REG_CMBMSC, CMBMSC_CRE);
+    b.regs.poll(host);
+    CHECK_EQ(b.r32(REG_CMBSZ), bits | ((1u << 20) / 4096) << CMBSZ_SZ_SHIFT);
+    CHECK_EQ(b.regs.cmbSupports(CMBSZ_CQS), (bits & CMBSZ_CQS) != 0);
+  }
 }
 
 TEST(emu_parts_config_space_masks_writes) {
