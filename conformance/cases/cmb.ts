@@ -1,5 +1,7 @@
 // Controller memory buffer (NVMe 1.4 §3.1.12-3.1.16, §4.7): register gating by CMBMSC.CRE,
-// data and queues in the CMB, and the rule against mixing CMB and host memory (12h).
+// data, lists and queues in the CMB, and the rule against mixing CMB and host memory (12h).
+// Each case derives from the CMBSZ support bits (§3.1.13): a use whose bit is set must work;
+// a use whose bit is clear is refused with Invalid Use of Controller Memory Buffer (§4.7).
 import { NVME } from '../../spec/nvme';
 import { Checker, finish, type CaseBodyResult, generic, unmappedIova, type RawCase, type RawContext } from '../check';
 import { readDeviceInfo, type DeviceInfo } from '../device-info';
@@ -13,6 +15,8 @@ interface Cmb {
   size: number;
   sz: number;
 }
+
+const hex = (sz: number): string => `CMBSZ = 0x${sz.toString(16)}`;
 
 const hasCmb = (ctx: RawContext): boolean => (Math.floor(ctx.raw.reg64(NVME.REG_CAP) / 2 ** NVME.CAP_CMBS_SHIFT) & 1) === 1;
 
@@ -93,6 +97,9 @@ export const cmbCases: RawCase[] = [
   }, { destructive: true }),
   cmbCase('dptr.cmb.mixing', 'PRP1 in the CMB with PRP2 in host memory, and a CMB PRP list naming host pages: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7', async (ctx, check, cmb, info, q) => {
     if (!q) return;
+    // Probed with Reads: with RDS = 0 a Read into the CMB is refused for that alone.
+    if (!(cmb.sz & NVME.CMBSZ_RDS)) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: RDS = 0, a Read into the CMB is refused whatever the mix (dptr.cmb.read-data-refused checks that)` };
+    const listsNote = cmb.sz & NVME.CMBSZ_LISTS ? '' : ' (LISTS = 0: refused for the list alone too)';
     const host = ctx.raw.alloc(3 * 4096);
     const blocks = 8192 / info.lbaSize;
     check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba, dptr2: host.iova, cdw12: blocks - 1 }), generic(NVME.SC_INVALID_CMB_USE), 'PRP1 CMB, PRP2 host');
@@ -105,8 +112,48 @@ export const cmbCases: RawCase[] = [
     const whole = !info.maxTransfer || info.maxTransfer >= 12288;
     const bytes = whole ? 12288 : 8192;
     const offset = whole ? 0 : 2048;
-    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192 + offset, dptr2: cmb.cba + 4096, cdw12: bytes / info.lbaSize - 1 }), generic(NVME.SC_INVALID_CMB_USE), `CMB data (${bytes / 1024} KiB, offset ${offset}) + CMB list naming host pages`);
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 8192 + offset, dptr2: cmb.cba + 4096, cdw12: bytes / info.lbaSize - 1 }), generic(NVME.SC_INVALID_CMB_USE), `CMB data (${bytes / 1024} KiB, offset ${offset}) + CMB list naming host pages${listsNote}`);
   }),
+  cmbCase('dptr.cmb.prp-list', 'A PRP list in the CMB naming CMB pages: read data lands where it says with CMBSZ.LISTS = 1, Invalid Use of Controller Memory Buffer with LISTS = 0', 'NVMe 1.4 §3.1.13, §4.3, §4.7', async (ctx, check, cmb, info, q) => {
+    if (!q) return;
+    if (!(cmb.sz & NVME.CMBSZ_RDS)) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: RDS = 0, the CMB may not hold read data, so a list there cannot describe any` };
+    // Three pages of data need a list; within an 8 KiB MDTS, two pages from mid-page span three.
+    const whole = !info.maxTransfer || info.maxTransfer >= 12288;
+    const bytes = whole ? 12288 : 8192;
+    const offset = whole ? 0 : 2048;
+    if (cmb.size < 8 * 4096) return { status: 'not-applicable', reason: `the CMB holds ${cmb.size} bytes, less than the 32 KiB the case lays out` };
+    const list = new DataView(cmb.bytes.buffer, cmb.bytes.byteOffset + 4096, 16);
+    list.setBigUint64(0, BigInt(cmb.cba + 3 * 4096), true);
+    list.setBigUint64(8, BigInt(cmb.cba + 4 * 4096), true);
+    const data = cmb.bytes.subarray(2 * 4096 + offset, 2 * 4096 + offset + bytes);
+    data.fill(0xa5);
+    const blocks = bytes / info.lbaSize;
+    const c = await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba + 2 * 4096 + offset, dptr2: cmb.cba + 4096, cdw12: blocks - 1 });
+    const what = `Read of ${bytes / 1024} KiB into CMB pages 2-4 (offset ${offset}) through a PRP list at CMB page 1`;
+    if (!(cmb.sz & NVME.CMBSZ_LISTS)) {
+      check.status(c, generic(NVME.SC_INVALID_CMB_USE), `${what}, LISTS = 0`);
+      return;
+    }
+    check.status(c, 0, `${what}, LISTS = 1`);
+    if (c.status !== 0) return;
+    // Compare with the same blocks read into host memory.
+    const host = ctx.raw.alloc(4 * 4096);
+    const hostList = new DataView(host.bytes.buffer, host.bytes.byteOffset + 3 * 4096, 16);
+    hostList.setBigUint64(0, BigInt(host.iovaAt(4096)), true);
+    hostList.setBigUint64(8, BigInt(host.iovaAt(8192)), true);
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: host.iova, dptr2: whole ? host.iovaAt(3 * 4096) : host.iovaAt(4096), cdw12: blocks - 1 }), 0, 'the same blocks read into host memory');
+    check.ok(Buffer.compare(Buffer.from(data), Buffer.from(host.bytes.subarray(0, bytes))) === 0, 'the CMB pages the list names hold the blocks', 'the CMB data differs from a host read');
+  }),
+  cmbCase('dptr.cmb.read-data-refused', 'With CMBSZ.RDS = 0, a Read into the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §3.1.13, §4.7', async (_ctx, check, cmb, _info, q) => {
+    if (!q) return;
+    if (cmb.sz & NVME.CMBSZ_RDS) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: RDS = 1, read data may live in the CMB` };
+    check.status(await q.run({ opcode: NVME.IO_READ, nsid: 1, dptr1: cmb.cba, cdw10: 100 }), generic(NVME.SC_INVALID_CMB_USE), 'Read of one block into the CMB');
+  }),
+  cmbCase('dptr.cmb.write-data-refused', 'With CMBSZ.WDS = 0, a Write from the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §3.1.13, §4.7', async (_ctx, check, cmb, _info, q) => {
+    if (!q) return;
+    if (cmb.sz & NVME.CMBSZ_WDS) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: WDS = 1, write data may live in the CMB` };
+    check.status(await q.run({ opcode: NVME.IO_WRITE, nsid: 1, dptr1: cmb.cba, cdw10: 100 }), generic(NVME.SC_INVALID_CMB_USE), 'Write of one block from the CMB');
+  }, { destructive: true }),
   cmbCase('admin.cmb.sq-in-cmb', 'An IO submission queue in the CMB: commands written through the BAR execute', 'NVMe 1.4 §4.7, §5.4', async (ctx, check, cmb, _info, _q) => {
     if (!(cmb.sz & NVME.CMBSZ_SQS)) return { status: 'not-applicable', reason: `CMBSZ = 0x${cmb.sz.toString(16)}: SQS = 0, submission queues may not live in the CMB` };
     await ctx.raw.setNumberOfQueues(1, 1);
@@ -125,6 +172,33 @@ export const cmbCases: RawCase[] = [
     while (((cqv.getUint32(12, true) >>> NVME.CQE_PHASE_BIT) & 1) === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
     const dw3 = cqv.getUint32(12, true);
     check.ok((dw3 & 0xffff) === 0x55 && dw3 >>> NVME.CQE_SC_SHIFT === 0, 'the Flush from the CMB SQ completes with success', `dw3=0x${dw3.toString(16)}`);
+    ctx.raw.writeReg32(ctx.raw.cqDoorbell(1), 1);
+  }, { queue: false }),
+  cmbCase('admin.cmb.sq-in-cmb-refused', 'With CMBSZ.SQS = 0, an IO submission queue in the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §3.1.13, §4.7, §5.4', async (ctx, check, cmb) => {
+    if (cmb.sz & NVME.CMBSZ_SQS) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: SQS = 1, submission queues may live in the CMB` };
+    await ctx.raw.setNumberOfQueues(1, 1);
+    const cq = ctx.raw.alloc(4096);
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_CQ, dptr1: cq.iova, cdw10: 1 | (7 << 16), cdw11: 1 }), 0, 'Create IO CQ 1 (host memory)');
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_SQ, dptr1: cmb.cba + cmb.size - 4096, cdw10: 1 | (7 << 16), cdw11: 1 | (1 << 16) }), generic(NVME.SC_INVALID_CMB_USE), 'Create IO SQ 1 in the CMB');
+  }, { queue: false }),
+  cmbCase('admin.cmb.cq-in-cmb', 'An IO completion queue in the CMB: completions are read through the BAR', 'NVMe 1.4 §3.1.13, §4.7, §5.3', async (ctx, check, cmb) => {
+    if (!(cmb.sz & NVME.CMBSZ_CQS)) return { status: 'not-applicable', reason: `${hex(cmb.sz)}: CQS = 0, completion queues may not live in the CMB (admin.cmb.cq-in-cmb-refused checks the refusal)` };
+    await ctx.raw.setNumberOfQueues(1, 1);
+    const cqOffset = cmb.size - 4096;
+    const cqv = new DataView(cmb.bytes.buffer, cmb.bytes.byteOffset + cqOffset, 4096);
+    for (let i = 0; i < 4096; i += 4) cqv.setUint32(i, 0, true);
+    const sq = ctx.raw.alloc(4096);
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_CQ, dptr1: cmb.cba + cqOffset, cdw10: 1 | (7 << 16), cdw11: 1 }), 0, 'Create IO CQ 1 in the CMB');
+    check.status(await ctx.raw.adminCommand({ opcode: NVME.ADMIN_CREATE_SQ, dptr1: sq.iova, cdw10: 1 | (7 << 16), cdw11: 1 | (1 << 16) }), 0, 'Create IO SQ 1 (host memory)');
+    const sqe = new DataView(sq.bytes.buffer, sq.bytes.byteOffset, 64);
+    for (let i = 0; i < 64; i += 4) sqe.setUint32(i, 0, true);
+    sqe.setUint32(0, NVME.IO_FLUSH | (0x66 << 16), true);
+    sqe.setUint32(4, 1, true);
+    ctx.raw.writeReg32(ctx.raw.sqDoorbell(1), 1);
+    const deadline = Date.now() + 3000;
+    while (((cqv.getUint32(12, true) >>> NVME.CQE_PHASE_BIT) & 1) === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const dw3 = cqv.getUint32(12, true);
+    check.ok((dw3 & 0xffff) === 0x66 && dw3 >>> NVME.CQE_SC_SHIFT === 0, 'the Flush completes with success into the CMB CQ', `dw3=0x${dw3.toString(16)}`);
     ctx.raw.writeReg32(ctx.raw.cqDoorbell(1), 1);
   }, { queue: false }),
   cmbCase('admin.cmb.cq-in-cmb-refused', 'With CMBSZ.CQS = 0, an IO completion queue in the CMB: Invalid Use of Controller Memory Buffer', 'NVMe 1.4 §4.7, §5.3', async (ctx, check, cmb) => {
