@@ -19,6 +19,10 @@ const CONFIGS = [
   'emu:size=16M,sgl=on,mdts=1,queues=1',
   'emu:size=16M,cmb=1M',
   'emu:size=16M,cmb=2M,mdts=1,queues=1,sgl=on',
+  // The CMBSZ extremes with every suite (all 32 combinations of the CMB cases alone:
+  // validate-selftest-cmbsz.test.ts).
+  'emu:size=16M,cmb=1M,cmbsz=none,mdts=1,queues=1',
+  'emu:size=16M,cmb=1M,cmbsz=sqs+cqs+lists+rds+wds,sgl=on',
   'emu:size=16M,ns=4,lbads=12',
   'emu:size=16M,ns=2,mdts=1,queues=1',
   'emu:size=16M,vectors=1',
