@@ -9,3 +9,10 @@ t.test('every case on emu:mdts=5,queues=4,cmb=1M,sgl=on', async (t) => {
     t.same(r.outcome.status, r.lacksFeature ? 'not-applicable' : 'pass', `${r.id}: ${JSON.stringify(r.outcome)}`);
   }
 });
+
+// The CMBSZ bits inverted (cmbsz=cqs): the use cases cannot apply, the refusal cases run.
+t.test('every case on emu:mdts=5,queues=4,cmb=1M,cmbsz=cqs', async (t) => {
+  for (const r of await runAllCasesOnEmu('emu:mdts=5,queues=4,cmb=1M,cmbsz=cqs', 'arena')) {
+    t.same(r.outcome.status, r.lacksFeature ? 'not-applicable' : 'pass', `${r.id}: ${JSON.stringify(r.outcome)}`);
+  }
+});
