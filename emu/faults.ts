@@ -15,7 +15,8 @@
 //                                           breaks one rule of the spec for validate's self-test
 //   unchecked:check=C                       (at creation only) the enable check C (aqa, asq,
 //                                           iosqes, iocqes, mps) is skipped: a bad CC.EN
-//                                           becomes ready instead of raising CSTS.CFS
+//                                           becomes ready instead of raising CSTS.CFS; or
+//                                           cmbsz: the CMB accepts uses CMBSZ does not publish
 //   clear                                   remove every rule, resume every queue
 //   remove[:after=N]                        surprise removal, now or after N more IO commands:
 //                                           BAR and config space read all ones, writes are
@@ -60,7 +61,7 @@ const OPCODES: Record<string, number> = {
 };
 
 /** The enable checks an `unchecked` rule can skip (docs/EMULATOR.md, What is checked). */
-export const ENABLE_CHECKS = ['aqa', 'asq', 'iosqes', 'iocqes', 'mps'] as const;
+export const ENABLE_CHECKS = ['aqa', 'asq', 'iosqes', 'iocqes', 'mps', 'cmbsz'] as const;
 
 const ALLOWED: Record<string, string[]> = {
   fail: ['nth', 'lba', 'nsid', 'status', 'op', 'qid'],

@@ -83,11 +83,11 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
     if (!args::optionalStringProp(o, "check", "fault rule check", &check)) return false;
     static const std::pair<const char*, EnableCheck> checks[] = {{"aqa", EnableCheck::Aqa}, {"asq", EnableCheck::AsqAlignment},
                                                                  {"iosqes", EnableCheck::Iosqes}, {"iocqes", EnableCheck::Iocqes},
-                                                                 {"mps", EnableCheck::Mps}};
+                                                                 {"mps", EnableCheck::Mps}, {"cmbsz", EnableCheck::CmbUse}};
     for (auto& [name, c] : checks)
       if (check == name) r->uncheck = static_cast<uint8_t>(c);
     if (!r->uncheck) {
-      args::rangeError(env, "unchecked fault check '" + check + "' is not aqa, asq, iosqes, iocqes or mps");
+      args::rangeError(env, "unchecked fault check '" + check + "' is not aqa, asq, iosqes, iocqes, mps or cmbsz");
       return false;
     }
   }

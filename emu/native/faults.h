@@ -14,7 +14,8 @@ enum class FaultKind : uint8_t { Fail, FailLba, Drop, Delay, Cfs, Stop, Resume, 
  * (docs/EMULATOR.md, What is checked) is skipped, so an enable that must raise CSTS.CFS
  * becomes ready instead.
  */
-enum class EnableCheck : uint8_t { Aqa = 1, AsqAlignment = 2, Iosqes = 4, Iocqes = 8, Mps = 16 };
+// CmbUse is no enable check: with it skipped the CMB accepts every use whatever CMBSZ publishes.
+enum class EnableCheck : uint8_t { Aqa = 1, AsqAlignment = 2, Iosqes = 4, Iocqes = 8, Mps = 16, CmbUse = 32 };
 
 /** One fault injection rule. Filters (opcode, qid) apply to IO commands. */
 struct FaultRule {

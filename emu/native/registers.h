@@ -78,7 +78,8 @@ class RegisterFile {
   uint32_t pageSize() const { return pageSize_; }  // CC.MPS
   const CmbWindow& cmb() const { return cmb_; }
   // The CMB uses the controller supports (CMBSZ bits 4:0, 3.1.13), whether or not published yet.
-  bool cmbSupports(uint32_t bit) const { return (cmbSupport_ & bit) != 0; }
+  // With the cmbsz check skipped (fault injection) every use is accepted.
+  bool cmbSupports(uint32_t bit) const { return (cmbSupport_ & bit) != 0 || !checked(static_cast<uint8_t>(EnableCheck::CmbUse)); }
   // Controller Fatal Status (CSTS.CFS): stops command processing until a reset.
   void fatal(const char* why);
   void halt() { halted_ = true; }

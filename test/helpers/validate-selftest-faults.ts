@@ -77,6 +77,13 @@ export const PROVING_FAULTS: readonly ProvingFault[] = [
   f('registers.enable.bad-mps', 'unchecked:check=mps', 'CC.MPS above CAP.MPSMAX enables'),
   // CMB and SGL configurations
   f('dptr.cmb.data-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=100', 'the read into the CMB returns no data', CMB),
+  // A CMB that accepts every use whatever CMBSZ publishes (unchecked:check=cmbsz): the
+  // refusal case of the one bit the configuration clears fails, and no other.
+  f('admin.cmb.cq-in-cmb-refused', 'unchecked:check=cmbsz', 'an IO CQ in the CMB is created although CQS = 0', CMB),
+  f('admin.cmb.sq-in-cmb-refused', 'unchecked:check=cmbsz', 'an IO SQ in the CMB is created although SQS = 0', `${CMB},cmbsz=cqs+lists+rds+wds`),
+  f('dptr.cmb.read-data-refused', 'unchecked:check=cmbsz', 'a Read into the CMB succeeds although RDS = 0', `${CMB},cmbsz=sqs+cqs+lists+wds`),
+  f('dptr.cmb.write-data-refused', 'unchecked:check=cmbsz', 'a Write from the CMB succeeds although WDS = 0', `${CMB},cmbsz=sqs+cqs+lists+rds`),
+  f('dptr.cmb.prp-list', 'unchecked:check=cmbsz', 'a PRP list in the CMB is used although LISTS = 0', `${CMB},cmbsz=sqs+cqs+rds+wds`),
   f('dptr.sgl.data-block-roundtrip', 'answer:qid=1:op=0x02:dw=10:value=16', 'the read through one Data Block returns no data', SGL),
   f('dptr.sgl.segment-chaining', 'answer:qid=1:op=0x02:dw=10:value=32', 'the read through chained segments returns no data', SGL),
   f('dptr.sgl.bit-bucket-read', 'answer:qid=1:op=0x02:dw=10:value=48', 'the read with a bit bucket returns no data', SGL),
