@@ -104,7 +104,7 @@ const fns: Fn[] = [
         valid: 'V.cfg',
         bad: [
           ...BAD.obj,
-          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
+          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes', 'cmbSupport'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           ...['backend', 'path', 'serial'].flatMap((k) => ['5', 'null', '{}', 'true'].map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           "{ ...V.cfg, backend: 'file', path: '/proc/self/mem' }",
           "{ ...V.cfg, backend: 'file', path: V.fifo }",
@@ -113,6 +113,7 @@ const fns: Fn[] = [
           '{ ...V.cfg, lbads: 10 }',
           '{ ...V.cfg, nsBytes: 2 ** 46, namespaces: 2 }',
           '{ ...V.cfg, cmbBytes: 100 }',
+          '{ ...V.cfg, cmbSupport: 32 }',
           ...['latencyKind', 'latencyNs', 'latencyMaxNs', 'iops', 'bandwidth', 'inflight'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, timing: { ${k}: ${v} } }`)),
           '{ ...V.cfg, timing: 5 }',
           "{ ...V.cfg, timing: 'x' }",
