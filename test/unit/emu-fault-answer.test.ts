@@ -41,6 +41,7 @@ t.test('answer: bad specs name what is wrong', async (t) => {
 
 t.test('unchecked: parsed; a bad value or a run-time inject is refused', async (t) => {
   t.same(parseFault('unchecked:check=mps'), { kind: 'unchecked', check: 'mps' });
+  t.same(parseFault('unchecked:check=cmbsz'), { kind: 'unchecked', check: 'cmbsz' }, 'cmbsz: the CMB accepts uses CMBSZ does not publish');
   t.throws(() => parseFault('unchecked:check=cc'), /unchecked needs check=aqa\|asq\|iosqes\|iocqes\|mps/);
   t.throws(() => parseFault('unchecked'), /unchecked needs check=/);
   const fn = openEmu('emu:size=1M');
