@@ -10,6 +10,7 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
 import { PACING_OPTIONS } from './options-pacing';
+import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
 export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './option-types';
@@ -258,14 +259,21 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'output-format', scope: 'run', help: 'normal, json, json+ (comma-separated for several)',
+    name: 'output-format', scope: 'run', help: 'normal, json, json+ or terse (fio\'s terse version 3; comma-separated for several)',
     applyRun: (r, v) => {
       const list = need('output-format', v).split(',');
       for (const f of list) {
-        if (f === 'terse') throw new BenchOptionError('output-format', v ?? '', 'terse output is not supported; use normal, json or json+');
-        if (f !== 'normal' && f !== 'json' && f !== 'json+') throw new BenchOptionError('output-format', v ?? '', 'expected normal, json or json+');
+        if (f !== 'normal' && f !== 'json' && f !== 'json+' && f !== 'terse') throw new BenchOptionError('output-format', v ?? '', 'expected normal, json, json+ or terse');
       }
       r.outputFormat = list as RunOptions['outputFormat'];
+    },
+  },
+  { name: 'minimal', scope: 'run', flag: true, help: 'fio\'s terse output (version 3) alone, as --output-format=terse', applyRun: (r, v) => { if (parseBool('minimal', v)) r.outputFormat = ['terse']; } },
+  {
+    name: 'terse-version', scope: 'run', help: `terse output version: ${TERSE_VERSIONS.join(', ')} (fio's default; the other versions are not written)`,
+    applyRun: (_r, v) => {
+      const val = need('terse-version', v);
+      if (!TERSE_VERSIONS.map(String).includes(val)) throw new BenchOptionError('terse-version', val, `phyr writes terse version ${TERSE_VERSIONS.join(', ')} only (fio's default); drop the option or use --terse-version=3`);
     },
   },
   { name: 'section', scope: 'run', help: 'run only the job-file sections of this name (repeat for several), as fio\'s --section', applyRun: (r, v) => { r.sections.push(need('section', v)); } },
@@ -379,7 +387,6 @@ export const UNSUPPORTED: Record<string, string> = {
   steadystate: 'not implemented',
   ss: 'not implemented',
   per_job_logs: 'not implemented',
-  minimal: 'terse output is not supported',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
@@ -393,7 +400,6 @@ export const UNSUPPORTED: Record<string, string> = {
   latency_target: 'not implemented',
   latency_window: 'not implemented',
   latency_percentile: 'not implemented',
-  'terse-version': 'terse output is not supported',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',
