@@ -29,9 +29,6 @@ const words = (...w: string[]): DefaultOnly => ({ shown: w.join(' or '), accepts
 export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   randrepeat: bool(true),
   allrandrepeat: words('0', '1'),
-  clat_percentiles: bool(true),
-  lat_percentiles: bool(false),
-  slat_percentiles: bool(false),
   unified_rw_reporting: words('0', 'none'),
   gtod_reduce: bool(false),
   disable_lat: bool(false),

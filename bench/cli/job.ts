@@ -56,6 +56,8 @@ export interface JobSpec {
   verifyFatal: boolean;
   doVerify: boolean;
   percentileList: number[];
+  /** Which latencies get percentiles (fio's slat_/clat_/lat_percentiles). */
+  percentileSeries: PercentileSeries;
   mem: MemSpec;
   dptr: 'auto' | 'prp' | 'sgl';
   randseed: number;
@@ -141,6 +143,19 @@ export interface RunOptions {
   showcmd: boolean;
 }
 
+/**
+ * The latency series reported with percentiles (and, in json+, histogram bins): fio's
+ * clat_percentiles (default on), lat_percentiles and slat_percentiles (default off).
+ */
+export interface PercentileSeries {
+  slat: boolean;
+  clat: boolean;
+  lat: boolean;
+}
+
+/** fio's default: clat percentiles only. */
+export const DEFAULT_PERCENTILE_SERIES: PercentileSeries = { slat: false, clat: true, lat: false };
+
 /** fio's default clat percentile list. */
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
@@ -167,6 +182,7 @@ export function defaultJob(name = 'job'): JobSpec {
     verifyFatal: false,
     doVerify: true,
     percentileList: [...DEFAULT_PERCENTILES],
+    percentileSeries: { ...DEFAULT_PERCENTILE_SERIES },
     mem: { kind: 'pool' },
     dptr: 'auto',
     randseed: 0x89,

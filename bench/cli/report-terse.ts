@@ -2,7 +2,8 @@
 // line per reported job, columns in fio's order (its HOWTO, "Terse output"). Every value is
 // measured; the columns phyr takes no samples for are printed as fio prints a statistic it
 // has no samples of (see docs/BENCH.md, "Terse output"). Pure function of the results.
-import type { RunInfo } from './report';
+import { percentileSeriesOf, type RunInfo } from './report';
+import type { PercentileSeries } from './job';
 import { type DirectionResult, directionOf, directionRuntimeNs, type JobResult, type LatencySeries, latencyBuckets, LAT_EDGES, LAT_EDGES_MS, mean, mergeSeries, percentile, stddev } from './results';
 
 /** The terse versions phyr writes (fio's default, 3). */
@@ -34,7 +35,10 @@ function percentileColumns(s: LatencySeries, list: number[]): string[] {
 // bw_min;bw_max;bw_agg%;bw_mean;bw_dev. phyr takes no per-interval bandwidth samples, so
 // the last five are fio's "no samples" values, as fio prints them for a run too short to
 // take one.
-function directionColumns(d: DirectionResult, runtimeNs: number, list: number[]): string[] {
+function directionColumns(d: DirectionResult, runtimeNs: number, list: number[], which: PercentileSeries): string[] {
+  // fio (stat.c show_ddir_status_terse): lat percentiles when asked for, else clat ones,
+  // else none (every column 0%=0).
+  const pct = which.lat ? percentileColumns(d.lat, list) : which.clat ? percentileColumns(d.clat, list) : percentileColumns(d.clat, []);
   const runtimeMs = d.ios > 0 ? Math.round(runtimeNs / 1e6) : 0;
   // fio's integer arithmetic: bw = ((1000 * bytes) / runtime_ms) / 1024, iops = 1000 * ios / runtime_ms.
   const bw = runtimeMs > 0 ? Math.floor(Math.floor((1000 * d.bytes) / runtimeMs) / 1024) : 0;
@@ -44,7 +48,7 @@ function directionColumns(d: DirectionResult, runtimeNs: number, list: number[])
     ...latColumns(d.slat),
     ...latColumns(d.clat),
     // fio prints the list's columns for a direction without IO too (each =0).
-    ...percentileColumns(d.clat, list),
+    ...pct,
     ...latColumns(d.lat),
     '0', '0', `${f6(0)}%`, f6(0), f6(0),
   ];
@@ -66,8 +70,8 @@ export function formatJobTerse(r: JobResult, list: number[], info: RunInfo): str
   const pct2 = (v: number) => `${v.toFixed(2)}%`;
   const cols = [
     '3', `phyr-${info.version}`, r.name, String(r.groupId), String(r.error),
-    ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list),
-    ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list),
+    ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list, percentileSeriesOf(r)),
+    ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list, percentileSeriesOf(r)),
     cpu(r.usrNs), cpu(r.sysNs), String(r.ctx), String(r.majf), String(r.minf),
     ...depth,
     ...us.map(pct2),

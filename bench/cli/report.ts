@@ -14,6 +14,7 @@ import {
   stddev,
   totalIos,
 } from './results';
+import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
@@ -97,7 +98,14 @@ function percentileBlock(s: LatencySeries, list: number[], label = 'clat'): stri
   return lines;
 }
 
-function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, runtimeNs: number, percentiles: number[]): string[] {
+/** The series a result reports percentiles of (fio's default: clat only). */
+export function percentileSeriesOf(r: JobResult): PercentileSeries {
+  return r.percentileSeries ?? DEFAULT_PERCENTILE_SERIES;
+}
+
+const SERIES_KEYS = ['slat', 'clat', 'lat'] as const;
+
+function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries): string[] {
   if (d.ios === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -106,7 +114,8 @@ function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, run
     latLine('    slat', d.slat),
     latLine('    clat', d.clat),
     latLine('     lat', d.lat),
-    ...percentileBlock(d.clat, percentiles),
+    // fio's order: slat, clat, then lat percentiles, each when asked for (stat.c show_ddir_status).
+    ...SERIES_KEYS.flatMap((k) => (which[k] && d[k].count > 0 ? percentileBlock(d[k], percentiles, k) : [])),
   ];
 }
 
@@ -139,9 +148,9 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
   const lines = [
     `${r.name}: (groupid=${r.groupId}, jobs=${r.jobs}): err=${String(r.error).padStart(2)}: pid=${process.pid}: ${info.startedAt.toString().slice(0, 24)}`,
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
-    ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles),
-    ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles),
-    ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles),
+    ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r)),
+    ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r)),
+    ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r)),
     ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
@@ -229,7 +238,10 @@ function syncBlock(r: JobResult, list: number[]): string[] {
   return ['  fsync/fdatasync/sync_file_range:', latLine('    sync', r.sync.lat), ...percentileBlock(r.sync.lat, list, 'sync')];
 }
 
-function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean): Record<string, unknown> {
+function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean, which: PercentileSeries = DEFAULT_PERCENTILE_SERIES): Record<string, unknown> {
+  // fio (stat.c add_ddir_lat_json): a series gets "percentile" — and in json+ its "bins" —
+  // only when its percentiles are asked for and it has samples.
+  const series = (s: LatencySeries, on: boolean) => seriesJson(s, on && d.ios ? percentiles : undefined, on && plus);
   const bwBytes = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
   return {
@@ -242,9 +254,9 @@ function directionJson(d: DirectionResult, runtimeNs: number, percentiles: numbe
     total_ios: d.ios,
     short_ios: 0,
     drop_ios: 0,
-    slat_ns: seriesJson(d.slat, undefined, false),
-    clat_ns: seriesJson(d.clat, d.ios ? percentiles : undefined, plus),
-    lat_ns: seriesJson(d.lat, undefined, false),
+    slat_ns: series(d.slat, which.slat),
+    clat_ns: series(d.clat, which.clat),
+    lat_ns: series(d.lat, which.lat),
     // fio's bw_min/max/agg/mean/dev/samples and iops_min/max/mean/stddev/samples are
     // statistics over per-interval bandwidth samples; phyr takes no such samples yet, so the
     // fields are left out rather than filled with numbers nobody measured (bw and iops above
@@ -277,9 +289,9 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         eta: 0,
         elapsed: Math.round(r.runtimeNs / 1e9),
         'job options': r.options,
-        read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus),
-        write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus),
-        trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus) : empty,
+        read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus, percentileSeriesOf(r)),
+        write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus, percentileSeriesOf(r)),
+        trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus, percentileSeriesOf(r)) : empty,
         sync: syncJson(r, percentiles(r)),
         job_runtime: Math.round(r.runtimeNs / 1e6),
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),

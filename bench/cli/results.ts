@@ -1,6 +1,7 @@
 // What a finished job reports, and the statistics computed from its native histograms
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
+import type { PercentileSeries } from './job';
 
 /** One latency series (slat, clat or lat) of one direction. */
 export interface LatencySeries {
@@ -82,6 +83,8 @@ export interface JobResult {
   verifyErrors: number;
   verifyFailures: VerifyFailure[];
   phyr: PhyrJobStats;
+  /** The series reported with percentiles; absent: clat only (fio's default). */
+  percentileSeries?: PercentileSeries;
   /** The job's options as written (fio's "job options"). */
   options: Record<string, string>;
   /** Pretty strings for the job header line. */

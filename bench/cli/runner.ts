@@ -149,6 +149,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
       driverNsPerIo: n.driverNsPerIo,
       busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
+    percentileSeries: { ...spec.percentileSeries },
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
   };

@@ -60,3 +60,14 @@ t.test('a description is the last column; one line per job', async (t) => {
   t.equal(b.split(';')[2], 'v');
   t.equal(end, '', 'each line ends with a newline');
 });
+
+t.test('lat_percentiles puts the total latency in the percentile columns; no percentiles: 0%=0', async (t) => {
+  const w = 46 + 12;
+  const lat = formatJobTerse(result({ percentileSeries: { slat: false, clat: true, lat: true } }), [50, 99], info).split(';');
+  t.same(lat.slice(w, w + 2), ['50.000000%=0', '99.000000%=2'], 'lat: 500, 500, 2500 ns');
+  const clatOnly = formatJobTerse(result({ write: { ...result().write, clat: series([400, 400, 1300]) } }), [50, 99], info).split(';');
+  t.same(clatOnly.slice(w, w + 2), ['50.000000%=0', '99.000000%=1'], 'clat (the default)');
+  const none = formatJobTerse(result({ percentileSeries: { slat: true, clat: false, lat: false } }), [50, 99], info).split(';');
+  t.same(none.slice(w, w + 20), Array(20).fill('0%=0'), 'clat_percentiles=0: no percentile columns filled');
+  t.equal(none.length, 121, 'still 121 columns');
+});
