@@ -63,6 +63,8 @@ export interface JobSpec {
   randseed: number;
   stonewall: boolean;
   groupReporting: boolean;
+  /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
+  unifiedRw: UnifiedRw;
   /**
    * phyr's own: a command with no completion this long after its doorbell fails the job,
    * naming the command (the native engine measures it from its existing timestamps).
@@ -153,6 +155,9 @@ export interface PercentileSeries {
   lat: boolean;
 }
 
+/** fio's unified_rw_reporting values. */
+export type UnifiedRw = 'none' | 'mixed' | 'both';
+
 /** fio's default: clat percentiles only. */
 export const DEFAULT_PERCENTILE_SERIES: PercentileSeries = { slat: false, clat: true, lat: false };
 
@@ -188,6 +193,7 @@ export function defaultJob(name = 'job'): JobSpec {
     randseed: 0x89,
     stonewall: false,
     groupReporting: false,
+    unifiedRw: 'none',
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
     written: {},
     kbBase: 1024,

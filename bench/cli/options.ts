@@ -225,6 +225,15 @@ export const OPTIONS: BenchOption[] = [
   { name: 'clat_percentiles', scope: 'job', help: 'report completion-latency percentiles (default 1)', applyJob: (j, v) => { j.percentileSeries.clat = parseBool('clat_percentiles', need('clat_percentiles', v)); } },
   { name: 'lat_percentiles', scope: 'job', help: 'report total-latency (submission to completion) percentiles too (default 0)', applyJob: (j, v) => { j.percentileSeries.lat = parseBool('lat_percentiles', need('lat_percentiles', v)); } },
   { name: 'slat_percentiles', scope: 'job', help: 'report submission-latency percentiles too (default 0)', applyJob: (j, v) => { j.percentileSeries.slat = parseBool('slat_percentiles', need('slat_percentiles', v)); } },
+  {
+    name: 'unified_rw_reporting', scope: 'job', help: 'none (0): read, write and trim apart; mixed (1): one "mixed" entry summing them; both (2): the three and "mixed"',
+    applyJob: (j, v) => {
+      const val = need('unified_rw_reporting', v).toLowerCase();
+      const mode = ({ none: 'none', '0': 'none', mixed: 'mixed', '1': 'mixed', both: 'both', '2': 'both' } as const)[val];
+      if (!mode) throw new BenchOptionError('unified_rw_reporting', val, 'expected none, mixed or both (0, 1 or 2)');
+      j.unifiedRw = mode;
+    },
+  },
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
   { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
   { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
@@ -370,7 +379,6 @@ export const UNSUPPORTED: Record<string, string> = {
   new_group: 'use stonewall (which starts a new group)',
   wait_for: 'use stonewall',
   significant_figures: 'not implemented',
-  unified_rw_reporting: 'not implemented',
   buffer_compress_percentage: 'buffer contents are not configurable',
   buffer_compress_chunk: 'buffer contents are not configurable',
   buffer_pattern: 'buffer contents are not configurable',

@@ -4,7 +4,7 @@
 // has no samples of (see docs/BENCH.md, "Terse output"). Pure function of the results.
 import { percentileSeriesOf, type RunInfo } from './report';
 import type { PercentileSeries } from './job';
-import { type DirectionResult, directionOf, directionRuntimeNs, type JobResult, type LatencySeries, latencyBuckets, LAT_EDGES, LAT_EDGES_MS, mean, mergeSeries, percentile, stddev } from './results';
+import { type DirectionResult, directionOf, directionRuntimeNs, type JobResult, type LatencySeries, latencyBuckets, LAT_EDGES, LAT_EDGES_MS, mean, mergeSeries, mixedDirection, percentile, stddev } from './results';
 
 /** The terse versions phyr writes (fio's default, 3). */
 export const TERSE_VERSIONS = [3] as const;
@@ -70,8 +70,15 @@ export function formatJobTerse(r: JobResult, list: number[], info: RunInfo): str
   const pct2 = (v: number) => `${v.toFixed(2)}%`;
   const cols = [
     '3', `phyr-${info.version}`, r.name, String(r.groupId), String(r.error),
-    ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list, percentileSeriesOf(r)),
-    ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list, percentileSeriesOf(r)),
+    // unified_rw_reporting (fio's show_thread_status_terse_all): mixed puts the summed
+    // direction where read's columns are and drops write's; both adds it after write's.
+    ...(r.unifiedRw === 'mixed'
+      ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r))
+      : [
+          ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list, percentileSeriesOf(r)),
+          ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list, percentileSeriesOf(r)),
+          ...(r.unifiedRw === 'both' ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r)) : []),
+        ]),
     cpu(r.usrNs), cpu(r.sysNs), String(r.ctx), String(r.majf), String(r.minf),
     ...depth,
     ...us.map(pct2),

@@ -150,6 +150,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
       busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
     percentileSeries: { ...spec.percentileSeries },
+    ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
   };

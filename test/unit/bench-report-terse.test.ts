@@ -71,3 +71,13 @@ t.test('lat_percentiles puts the total latency in the percentile columns; no per
   t.same(none.slice(w, w + 20), Array(20).fill('0%=0'), 'clat_percentiles=0: no percentile columns filled');
   t.equal(none.length, 121, 'still 121 columns');
 });
+
+t.test('unified_rw_reporting: mixed in place of read and write; both after them', async (t) => {
+  const r = result({ read: { ios: 1, bytes: 4096, slat: series([100]), clat: series([400]), lat: series([500]) } });
+  const mixed = formatJobTerse({ ...r, unifiedRw: 'mixed' }, [50], info).split(';');
+  t.equal(mixed.length, 80, 'one direction: 121 - 41 columns');
+  t.same(mixed.slice(5, 9), ['16', '2285', '571', '7'], 'mixed: 4 IOs, 16 KiB over the job\'s 7 ms');
+  const both = formatJobTerse({ ...r, unifiedRw: 'both' }, [50], info).split(';');
+  t.equal(both.length, 162, 'three directions');
+  t.same([both[5], both[46], both[87]], ['4', '12', '16'], 'read, write, then mixed KiB');
+});
