@@ -38,7 +38,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   continue_on_error: words('0', 'none'),
   exitall: bool(false),
   exitall_on_error: bool(false),
-  new_group: bool(false),
   nrfiles: words('1'),
   create_on_open: bool(false),
   unlink: bool(false),

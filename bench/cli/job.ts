@@ -62,6 +62,8 @@ export interface JobSpec {
   dptr: 'auto' | 'prp' | 'sgl';
   randseed: number;
   stonewall: boolean;
+  /** fio's new_group: this job starts a new reporting group (it still runs with the jobs before it). */
+  newGroup: boolean;
   groupReporting: boolean;
   /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
   unifiedRw: UnifiedRw;
@@ -192,6 +194,7 @@ export function defaultJob(name = 'job'): JobSpec {
     dptr: 'auto',
     randseed: 0x89,
     stonewall: false,
+    newGroup: false,
     groupReporting: false,
     unifiedRw: 'none',
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,

@@ -237,6 +237,7 @@ export const OPTIONS: BenchOption[] = [
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
   { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
   { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
+  { name: 'new_group', scope: 'job', flag: true, help: 'start a new reporting group with this job without waiting for the previous ones (stonewall also waits)', applyJob: (j, v) => { j.newGroup = parseBool('new_group', v); } },
   { name: 'stonewall', aliases: ['wait_for_previous'], scope: 'job', flag: true, help: 'wait for the previous jobs to finish before starting (new reporting group)', applyJob: (j, v) => { j.stonewall = parseBool('stonewall', v); } },
   { name: 'group_reporting', scope: 'job', flag: true, help: 'report the numjobs clones of a job as one', applyJob: (j, v) => { j.groupReporting = parseBool('group_reporting', v); } },
   {
@@ -376,7 +377,6 @@ export const UNSUPPORTED: Record<string, string> = {
   ioscheduler: 'there is no kernel IO scheduler on this path',
   exitall: 'not implemented',
   exitall_on_error: 'not implemented',
-  new_group: 'use stonewall (which starts a new group)',
   wait_for: 'use stonewall',
   significant_figures: 'not implemented',
   buffer_compress_percentage: 'buffer contents are not configurable',

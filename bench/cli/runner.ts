@@ -84,6 +84,20 @@ export function groupJobs(jobs: JobSpec[]): JobSpec[][] {
   return groups;
 }
 
+/**
+ * Each job's reporting group (fio's groupid): a stonewall or new_group job after at least
+ * one job starts the next group. Without new_group it is the job's stonewall group.
+ */
+export function reportGroupIds(jobs: JobSpec[]): Map<JobSpec, number> {
+  const ids = new Map<JobSpec, number>();
+  let id = 0;
+  jobs.forEach((j, i) => {
+    if (i > 0 && (j.stonewall || j.newGroup)) id++;
+    ids.set(j, id);
+  });
+  return ids;
+}
+
 function series(n: NativeDirection['clat']): DirectionResult['clat'] {
   return { count: n.count, min: n.min, max: n.max, sum: n.sum, sumSquares: n.sumSquares, bins: Array.from(n.bins) };
 }
@@ -213,6 +227,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       sink.write(`phyr bench: job '${spec.name}': time_based writes for the whole runtime, so its verify read-back never starts: skipped, the written blocks are not checked (drop time_based, or read them back in a later job)\n`);
     }
   }
+  const reportGroup = reportGroupIds(jobs);
   const results: JobResult[] = [];
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
@@ -227,7 +242,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
@@ -236,7 +251,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
@@ -266,7 +281,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
 function foldClones(running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
   const entries: JobResult[][] = [];
   running.forEach((x, i) => {
-    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting) entries.push([]);
+    // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
+    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId) entries.push([]);
     const r = perClone[i];
     if (r) entries[entries.length - 1].push(r);
   });
