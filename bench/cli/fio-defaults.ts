@@ -29,7 +29,6 @@ const words = (...w: string[]): DefaultOnly => ({ shown: w.join(' or '), accepts
 export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   randrepeat: bool(true),
   allrandrepeat: words('0', '1'),
-  gtod_reduce: bool(false),
   disable_lat: bool(false),
   disable_clat: bool(false),
   disable_slat: bool(false),
