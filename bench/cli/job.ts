@@ -64,6 +64,8 @@ export interface JobSpec {
   stonewall: boolean;
   /** fio's new_group: this job starts a new reporting group (it still runs with the jobs before it). */
   newGroup: boolean;
+  /** fio's exitall: when this job ends, the other jobs of its group are stopped. */
+  exitall: boolean;
   groupReporting: boolean;
   /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
   unifiedRw: UnifiedRw;
@@ -195,6 +197,7 @@ export function defaultJob(name = 'job'): JobSpec {
     randseed: 0x89,
     stonewall: false,
     newGroup: false,
+    exitall: false,
     groupReporting: false,
     unifiedRw: 'none',
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,

@@ -314,7 +314,9 @@ async function watch(
   for (;;) {
     if (signal?.aborted) for (const x of running) x.job!.stop();
     if (running.every((x) => x.job!.done)) break;
-    // Stop a job's siblings early only through its own flags; nothing else to do here.
+    // exitall (fio's default exit_what=group): a job with it that has ended stops the
+    // running jobs of its reporting group; the next stonewall group still runs, as in fio.
+    for (const e of running) if (e.spec.exitall && e.job!.done) for (const x of running) if (x.groupId === e.groupId && !x.job!.done) x.job!.stop();
     await new Promise((r) => setTimeout(r, 50));
     const now = Date.now();
     if (live && now - lastLive >= 500) {
