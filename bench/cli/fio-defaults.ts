@@ -1,5 +1,5 @@
 // fio options whose default value is exactly what phyr does. A job file that spells out
-// the default (`randrepeat=1`, `exitall_on_error=0`, `stats=1`, ...) runs as written, without a word;
+// the default (`randrepeat=1`, `stats=1`, `stats=1`, ...) runs as written, without a word;
 // any other value keeps the option's reason for being refused (options.ts UNSUPPORTED),
 // so a value that would change the workload is never silently ignored.
 import { parseBool } from './units';
@@ -35,7 +35,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   disable_bw_measurement: bool(false),
   fsync_on_close: bool(false),
   continue_on_error: words('0', 'none'),
-  exitall_on_error: bool(false),
   nrfiles: words('1'),
   create_on_open: bool(false),
   unlink: bool(false),

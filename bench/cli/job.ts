@@ -66,6 +66,8 @@ export interface JobSpec {
   newGroup: boolean;
   /** fio's exitall: when this job ends, the other jobs of its group are stopped. */
   exitall: boolean;
+  /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
+  exitallOnError: boolean;
   groupReporting: boolean;
   /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
   unifiedRw: UnifiedRw;
@@ -198,6 +200,7 @@ export function defaultJob(name = 'job'): JobSpec {
     stonewall: false,
     newGroup: false,
     exitall: false,
+    exitallOnError: false,
     groupReporting: false,
     unifiedRw: 'none',
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,

@@ -119,6 +119,10 @@ function jobError(n: NativeJobResult): { error: number; errorMessage?: string } 
   return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}` };
 }
 
+function failed(n: NativeJobResult): boolean {
+  return jobError(n).error !== 0;
+}
+
 /** Converts one native result into a report result. */
 export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
   const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
@@ -316,6 +320,9 @@ async function watch(
     if (running.every((x) => x.job!.done)) break;
     // exitall (fio's default exit_what=group): a job with it that has ended stops the
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
+    // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
+    // stops every running job, whatever its group.
+    if (running.some((e) => e.spec.exitallOnError && e.job!.done && failed(finalOf(e)))) for (const x of running) if (!x.job!.done) x.job!.stop();
     for (const e of running) if (e.spec.exitall && e.job!.done) for (const x of running) if (x.groupId === e.groupId && !x.job!.done) x.job!.stop();
     await new Promise((r) => setTimeout(r, 50));
     const now = Date.now();

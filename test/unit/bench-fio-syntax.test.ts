@@ -103,7 +103,7 @@ t.test('fio\'s defaults and metadata are accepted without a word; other values k
   t.same(cfg.notices, []);
   t.equal(cfg.jobs[0].name, 'j');
   t.throws(() => parseBenchArgs(['--randrepeat=0']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /randrepeat.*only fio's default randrepeat=1 is accepted \(given: 0\)/ });
-  t.throws(() => parseBenchArgs(['--exitall_on_error=1']), /exitall_on_error.*only fio's default exitall_on_error=0 is accepted/);
+  t.throws(() => parseBenchArgs(['--disable_slat=1']), /disable_slat.*only fio's default disable_slat=0 is accepted/);
   t.throws(() => parseBenchArgs(['--disable_lat=1']), /disable_lat/);
   t.same(parseBenchArgs(['--clat_percentiles=0', '--name=j']).jobs[0].percentileSeries, { slat: false, clat: false, lat: false }, 'clat_percentiles=0 is taken (no longer default-only)');
 });
