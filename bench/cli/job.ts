@@ -68,6 +68,8 @@ export interface JobSpec {
   exitall: boolean;
   /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
   exitallOnError: boolean;
+  /** fio's wait_for: start only once every thread of the job of this name (defined earlier) has ended. */
+  waitFor?: string;
   groupReporting: boolean;
   /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
   unifiedRw: UnifiedRw;

@@ -63,6 +63,8 @@ interface Running {
   /** write_iolog's array (iolog.ts), when the job asked for a log. */
   ioLog?: Float64Array;
   job?: NativeBenchJob;
+  /** Starts the job's thread (sets job); deferred for a wait_for job until its waitee ended. */
+  start?: () => void;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
 }
@@ -232,6 +234,10 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     }
   }
   const reportGroup = reportGroupIds(jobs);
+  // fio's wait_for names a job defined before the waiting one.
+  jobs.forEach((j, i) => {
+    if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
+  });
   const results: JobResult[] = [];
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
@@ -252,7 +258,10 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
-        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+        x.start = () => {
+          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+        };
+        if (!x.spec.waitFor) x.start();
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
       results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
@@ -297,7 +306,9 @@ function foldClones(running: Running[], perClone: Array<JobResult | undefined>):
 // running clone whose thread did not answer in time is left out).
 function snapshotResults(running: Running[]): Array<JobResult | undefined> {
   return running.map((x) => {
-    const n = x.job!.done ? finalOf(x) : x.job!.snapshot();
+    // A wait_for job not started yet has nothing to report.
+    if (!x.job) return undefined;
+    const n = x.job.done ? finalOf(x) : x.job.snapshot();
     return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
   });
 }
@@ -316,14 +327,21 @@ async function watch(
   let lastLive = 0;
   const f = benchNative().progressFields;
   for (;;) {
-    if (signal?.aborted) for (const x of running) x.job!.stop();
-    if (running.every((x) => x.job!.done)) break;
+    // wait_for: a job starts once every thread of its waitee in this group has ended (a
+    // waitee of an earlier group has); an aborted run starts it only to stop it, so that
+    // it still reports (no IO).
+    for (const x of running) {
+      if (x.job || !x.start) continue;
+      if (signal?.aborted || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
+    }
+    if (signal?.aborted) for (const x of running) x.job?.stop();
+    if (running.every((x) => x.job?.done)) break;
     // exitall (fio's default exit_what=group): a job with it that has ended stops the
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
     // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
     // stops every running job, whatever its group.
-    if (running.some((e) => e.spec.exitallOnError && e.job!.done && failed(finalOf(e)))) for (const x of running) if (!x.job!.done) x.job!.stop();
-    for (const e of running) if (e.spec.exitall && e.job!.done) for (const x of running) if (x.groupId === e.groupId && !x.job!.done) x.job!.stop();
+    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
+    for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
     const now = Date.now();
     if (live && now - lastLive >= 500) {
