@@ -1,5 +1,5 @@
 // fio options whose default value is exactly what phyr does. A job file that spells out
-// the default (`randrepeat=1`, `exitall=0`, `stats=1`, ...) runs as written, without a word;
+// the default (`randrepeat=1`, `stats=1`, `stats=1`, ...) runs as written, without a word;
 // any other value keeps the option's reason for being refused (options.ts UNSUPPORTED),
 // so a value that would change the workload is never silently ignored.
 import { parseBool } from './units';
@@ -29,20 +29,12 @@ const words = (...w: string[]): DefaultOnly => ({ shown: w.join(' or '), accepts
 export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   randrepeat: bool(true),
   allrandrepeat: words('0', '1'),
-  clat_percentiles: bool(true),
-  lat_percentiles: bool(false),
-  slat_percentiles: bool(false),
-  unified_rw_reporting: words('0', 'none'),
-  gtod_reduce: bool(false),
   disable_lat: bool(false),
   disable_clat: bool(false),
   disable_slat: bool(false),
   disable_bw_measurement: bool(false),
   fsync_on_close: bool(false),
   continue_on_error: words('0', 'none'),
-  exitall: bool(false),
-  exitall_on_error: bool(false),
-  new_group: bool(false),
   nrfiles: words('1'),
   create_on_open: bool(false),
   unlink: bool(false),

@@ -56,11 +56,23 @@ export interface JobSpec {
   verifyFatal: boolean;
   doVerify: boolean;
   percentileList: number[];
+  /** Which latencies get percentiles (fio's slat_/clat_/lat_percentiles). */
+  percentileSeries: PercentileSeries;
   mem: MemSpec;
   dptr: 'auto' | 'prp' | 'sgl';
   randseed: number;
   stonewall: boolean;
+  /** fio's new_group: this job starts a new reporting group (it still runs with the jobs before it). */
+  newGroup: boolean;
+  /** fio's exitall: when this job ends, the other jobs of its group are stopped. */
+  exitall: boolean;
+  /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
+  exitallOnError: boolean;
+  /** fio's wait_for: start only once every thread of the job of this name (defined earlier) has ended. */
+  waitFor?: string;
   groupReporting: boolean;
+  /** fio's unified_rw_reporting: per direction (none), one mixed entry (mixed), or both. */
+  unifiedRw: UnifiedRw;
   /**
    * phyr's own: a command with no completion this long after its doorbell fails the job,
    * naming the command (the native engine measures it from its existing timestamps).
@@ -141,6 +153,22 @@ export interface RunOptions {
   showcmd: boolean;
 }
 
+/**
+ * The latency series reported with percentiles (and, in json+, histogram bins): fio's
+ * clat_percentiles (default on), lat_percentiles and slat_percentiles (default off).
+ */
+export interface PercentileSeries {
+  slat: boolean;
+  clat: boolean;
+  lat: boolean;
+}
+
+/** fio's unified_rw_reporting values. */
+export type UnifiedRw = 'none' | 'mixed' | 'both';
+
+/** fio's default: clat percentiles only. */
+export const DEFAULT_PERCENTILE_SERIES: PercentileSeries = { slat: false, clat: true, lat: false };
+
 /** fio's default clat percentile list. */
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
@@ -167,11 +195,16 @@ export function defaultJob(name = 'job'): JobSpec {
     verifyFatal: false,
     doVerify: true,
     percentileList: [...DEFAULT_PERCENTILES],
+    percentileSeries: { ...DEFAULT_PERCENTILE_SERIES },
     mem: { kind: 'pool' },
     dptr: 'auto',
     randseed: 0x89,
     stonewall: false,
+    newGroup: false,
+    exitall: false,
+    exitallOnError: false,
     groupReporting: false,
+    unifiedRw: 'none',
     cmdTimeoutNs: DEFAULT_CMD_TIMEOUT_NS,
     written: {},
     kbBase: 1024,

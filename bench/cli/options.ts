@@ -10,6 +10,7 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
 import { PACING_OPTIONS } from './options-pacing';
+import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
 export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './option-types';
@@ -139,6 +140,8 @@ function parseMem(option: string, text: string): JobSpec['mem'] {
 }
 
 /** The options phyr implements. */
+const GTOD_NOTICE = 'nothing is reduced: phyr\'s timestamps are cheap TSC reads (a few ns each), so slat, clat, lat and their percentiles are all still measured and reported';
+
 export const OPTIONS: BenchOption[] = [
   { name: 'name', scope: 'job', help: 'job name (starts a new job on the command line)', applyJob: (j, v) => { j.name = need('name', v); } },
   // Metadata: fio prints it and changes nothing; phyr keeps it with the options as written.
@@ -221,9 +224,31 @@ export const OPTIONS: BenchOption[] = [
   },
   { name: 'verify_fatal', scope: 'job', flag: true, help: 'stop the job at the first verify failure', applyJob: (j, v) => { j.verifyFatal = parseBool('verify_fatal', v); } },
   { name: 'do_verify', scope: 'job', flag: true, help: 'after a write job with verify, read back and check (default 1)', applyJob: (j, v) => { j.doVerify = parseBool('do_verify', v); } },
+  { name: 'clat_percentiles', scope: 'job', help: 'report completion-latency percentiles (default 1)', applyJob: (j, v) => { j.percentileSeries.clat = parseBool('clat_percentiles', need('clat_percentiles', v)); } },
+  { name: 'lat_percentiles', scope: 'job', help: 'report total-latency (submission to completion) percentiles too (default 0)', applyJob: (j, v) => { j.percentileSeries.lat = parseBool('lat_percentiles', need('lat_percentiles', v)); } },
+  { name: 'slat_percentiles', scope: 'job', help: 'report submission-latency percentiles too (default 0)', applyJob: (j, v) => { j.percentileSeries.slat = parseBool('slat_percentiles', need('slat_percentiles', v)); } },
+  {
+    name: 'unified_rw_reporting', scope: 'job', help: 'none (0): read, write and trim apart; mixed (1): one "mixed" entry summing them; both (2): the three and "mixed"',
+    applyJob: (j, v) => {
+      const val = need('unified_rw_reporting', v).toLowerCase();
+      const mode = ({ none: 'none', '0': 'none', mixed: 'mixed', '1': 'mixed', both: 'both', '2': 'both' } as const)[val];
+      if (!mode) throw new BenchOptionError('unified_rw_reporting', val, 'expected none, mixed or both (0, 1 or 2)');
+      j.unifiedRw = mode;
+    },
+  },
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
   { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
   { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
+  {
+    // fio's gtod_reduce turns off the latency stats to save gettimeofday calls; phyr's
+    // timestamps are TSC reads on the job thread, so nothing needs reducing.
+    name: 'gtod_reduce', scope: 'job', flag: true, treatment: 'notice', help: GTOD_NOTICE,
+    applyJob: (_j, v, ctx) => { if (parseBool('gtod_reduce', v)) ctx.notice(`--gtod_reduce: ${GTOD_NOTICE}`); },
+  },
+  { name: 'exitall', scope: 'job', flag: true, help: 'when this job ends, stop the other running jobs of its reporting group (later groups still run), as fio\'s exitall', applyJob: (j, v) => { j.exitall = parseBool('exitall', v); } },
+  { name: 'exitall_on_error', scope: 'job', flag: true, help: 'when this job ends in error (an IO error or a failed verify), stop every running job', applyJob: (j, v) => { j.exitallOnError = parseBool('exitall_on_error', v); } },
+  { name: 'wait_for', scope: 'job', help: 'start this job only once every thread of the named job (one defined before it) has ended; it stays in its reporting group', applyJob: (j, v) => { j.waitFor = need('wait_for', v); } },
+  { name: 'new_group', scope: 'job', flag: true, help: 'start a new reporting group with this job without waiting for the previous ones (stonewall also waits)', applyJob: (j, v) => { j.newGroup = parseBool('new_group', v); } },
   { name: 'stonewall', aliases: ['wait_for_previous'], scope: 'job', flag: true, help: 'wait for the previous jobs to finish before starting (new reporting group)', applyJob: (j, v) => { j.stonewall = parseBool('stonewall', v); } },
   { name: 'group_reporting', scope: 'job', flag: true, help: 'report the numjobs clones of a job as one', applyJob: (j, v) => { j.groupReporting = parseBool('group_reporting', v); } },
   {
@@ -258,14 +283,21 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'output-format', scope: 'run', help: 'normal, json, json+ (comma-separated for several)',
+    name: 'output-format', scope: 'run', help: 'normal, json, json+ or terse (fio\'s terse version 3; comma-separated for several)',
     applyRun: (r, v) => {
       const list = need('output-format', v).split(',');
       for (const f of list) {
-        if (f === 'terse') throw new BenchOptionError('output-format', v ?? '', 'terse output is not supported; use normal, json or json+');
-        if (f !== 'normal' && f !== 'json' && f !== 'json+') throw new BenchOptionError('output-format', v ?? '', 'expected normal, json or json+');
+        if (f !== 'normal' && f !== 'json' && f !== 'json+' && f !== 'terse') throw new BenchOptionError('output-format', v ?? '', 'expected normal, json, json+ or terse');
       }
       r.outputFormat = list as RunOptions['outputFormat'];
+    },
+  },
+  { name: 'minimal', scope: 'run', flag: true, help: 'fio\'s terse output (version 3) alone, as --output-format=terse', applyRun: (r, v) => { if (parseBool('minimal', v)) r.outputFormat = ['terse']; } },
+  {
+    name: 'terse-version', scope: 'run', help: `terse output version: ${TERSE_VERSIONS.join(', ')} (fio's default; the other versions are not written)`,
+    applyRun: (_r, v) => {
+      const val = need('terse-version', v);
+      if (!TERSE_VERSIONS.map(String).includes(val)) throw new BenchOptionError('terse-version', val, `phyr writes terse version ${TERSE_VERSIONS.join(', ')} only (fio's default); drop the option or use --terse-version=3`);
     },
   },
   { name: 'section', scope: 'run', help: 'run only the job-file sections of this name (repeat for several), as fio\'s --section', applyRun: (r, v) => { r.sections.push(need('section', v)); } },
@@ -354,15 +386,7 @@ export const UNSUPPORTED: Record<string, string> = {
   prioclass: 'not implemented',
   cmdprio_percentage: 'not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
-  exitall: 'not implemented',
-  exitall_on_error: 'not implemented',
-  new_group: 'use stonewall (which starts a new group)',
-  wait_for: 'use stonewall',
-  lat_percentiles: 'phyr always reports clat percentiles; lat percentiles are not implemented',
-  clat_percentiles: 'phyr always reports clat percentiles',
-  slat_percentiles: 'not implemented',
   significant_figures: 'not implemented',
-  unified_rw_reporting: 'not implemented',
   buffer_compress_percentage: 'buffer contents are not configurable',
   buffer_compress_chunk: 'buffer contents are not configurable',
   buffer_pattern: 'buffer contents are not configurable',
@@ -379,11 +403,9 @@ export const UNSUPPORTED: Record<string, string> = {
   steadystate: 'not implemented',
   ss: 'not implemented',
   per_job_logs: 'not implemented',
-  minimal: 'terse output is not supported',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
-  gtod_reduce: 'timing is always recorded natively',
   disable_lat: 'timing is always recorded natively',
   disable_clat: 'timing is always recorded natively',
   disable_slat: 'timing is always recorded natively',
@@ -393,7 +415,6 @@ export const UNSUPPORTED: Record<string, string> = {
   latency_target: 'not implemented',
   latency_window: 'not implemented',
   latency_percentile: 'not implemented',
-  'terse-version': 'terse output is not supported',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',

@@ -10,10 +10,12 @@ import {
   latencyBuckets,
   mean,
   mergeSeries,
+  mixedDirection,
   percentile,
   stddev,
   totalIos,
 } from './results';
+import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
@@ -97,7 +99,14 @@ function percentileBlock(s: LatencySeries, list: number[], label = 'clat'): stri
   return lines;
 }
 
-function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, runtimeNs: number, percentiles: number[]): string[] {
+/** The series a result reports percentiles of (fio's default: clat only). */
+export function percentileSeriesOf(r: JobResult): PercentileSeries {
+  return r.percentileSeries ?? DEFAULT_PERCENTILE_SERIES;
+}
+
+const SERIES_KEYS = ['slat', 'clat', 'lat'] as const;
+
+function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries): string[] {
   if (d.ios === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -106,7 +115,8 @@ function directionBlock(name: 'read' | 'write' | 'trim', d: DirectionResult, run
     latLine('    slat', d.slat),
     latLine('    clat', d.clat),
     latLine('     lat', d.lat),
-    ...percentileBlock(d.clat, percentiles),
+    // fio's order: slat, clat, then lat percentiles, each when asked for (stat.c show_ddir_status).
+    ...SERIES_KEYS.flatMap((k) => (which[k] && d[k].count > 0 ? percentileBlock(d[k], percentiles, k) : [])),
   ];
 }
 
@@ -139,14 +149,21 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
   const lines = [
     `${r.name}: (groupid=${r.groupId}, jobs=${r.jobs}): err=${String(r.error).padStart(2)}: pid=${process.pid}: ${info.startedAt.toString().slice(0, 24)}`,
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
-    ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles),
-    ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles),
-    ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles),
+    ...(r.unifiedRw !== 'mixed'
+      ? [
+          ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r)),
+          ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r)),
+          ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r)),
+        ]
+      : []),
+    // unified_rw_reporting=mixed|both: fio's "mixed" block, the directions summed.
+    ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? directionBlock('mixed', mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles, percentileSeriesOf(r)) : []),
     ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
     depthLine(r),
-    `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
+    // unified_rw_reporting=mixed: fio counts every IO in the first column.
+    r.unifiedRw === 'mixed' ? `     issued rwts: total=${totalIos(r)},0,0,0 short=0,0,0,0 dropped=0,0,0,0` : `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
@@ -164,14 +181,20 @@ export function formatVerifyFailure(f: JobResult['verifyFailures'][number]): str
 
 function groupSummary(groupId: number, results: JobResult[]): string[] {
   const lines = [`Run status group ${groupId} (all jobs):`];
-  for (const [label, d] of [['   READ', 'read'], ['  WRITE', 'write'], ['   TRIM', 'trim']] as const) {
-    const live = results.filter((r) => directionOf(r, d).ios > 0);
+  // unified_rw_reporting: fio's group summary has a MIXED line (mixed: it alone).
+  const mode = results[0]?.unifiedRw ?? 'none';
+  const dirs = [['   READ', 'read'], ['  WRITE', 'write'], ['   TRIM', 'trim'], ['  MIXED', 'mixed']] as const;
+  const shown = dirs.filter(([, d]) => (d === 'mixed' ? mode !== 'none' : mode !== 'mixed'));
+  const of = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? mixedDirection(r) : directionOf(r, d));
+  const runOf = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? (mixedDirection(r).runtimeNs ?? r.runtimeNs) : directionRuntimeNs(r, d));
+  for (const [label, d] of shown) {
+    const live = results.filter((r) => of(r, d).ios > 0);
     if (!live.length) continue;
-    const bytes = live.reduce((a, r) => a + directionOf(r, d).bytes, 0);
-    const runMin = Math.min(...live.map((r) => directionRuntimeNs(r, d)));
-    const runMax = Math.max(...live.map((r) => directionRuntimeNs(r, d)));
+    const bytes = live.reduce((a, r) => a + of(r, d).bytes, 0);
+    const runMin = Math.min(...live.map((r) => runOf(r, d)));
+    const runMax = Math.max(...live.map((r) => runOf(r, d)));
     const agg = bwPerSecond(bytes, runMax);
-    const per = live.map((r) => bwPerSecond(directionOf(r, d).bytes, directionRuntimeNs(r, d)));
+    const per = live.map((r) => bwPerSecond(of(r, d).bytes, runOf(r, d)));
     const lo = Math.min(...per), hi = Math.max(...per);
     lines.push(
       `${label}: bw=${scaleBytes(agg, 1024)}/s (${scaleBytes(agg, 1000)}/s), ${scaleBytes(lo, 1024)}/s-${scaleBytes(hi, 1024)}/s (${scaleBytes(lo, 1000)}/s-${scaleBytes(hi, 1000)}/s), io=${scaleBytes(bytes, 1024)} (${scaleBytes(bytes, 1000)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
@@ -229,7 +252,10 @@ function syncBlock(r: JobResult, list: number[]): string[] {
   return ['  fsync/fdatasync/sync_file_range:', latLine('    sync', r.sync.lat), ...percentileBlock(r.sync.lat, list, 'sync')];
 }
 
-function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean): Record<string, unknown> {
+function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean, which: PercentileSeries = DEFAULT_PERCENTILE_SERIES): Record<string, unknown> {
+  // fio (stat.c add_ddir_lat_json): a series gets "percentile" — and in json+ its "bins" —
+  // only when its percentiles are asked for and it has samples.
+  const series = (s: LatencySeries, on: boolean) => seriesJson(s, on && d.ios ? percentiles : undefined, on && plus);
   const bwBytes = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
   return {
@@ -242,9 +268,9 @@ function directionJson(d: DirectionResult, runtimeNs: number, percentiles: numbe
     total_ios: d.ios,
     short_ios: 0,
     drop_ios: 0,
-    slat_ns: seriesJson(d.slat, undefined, false),
-    clat_ns: seriesJson(d.clat, d.ios ? percentiles : undefined, plus),
-    lat_ns: seriesJson(d.lat, undefined, false),
+    slat_ns: series(d.slat, which.slat),
+    clat_ns: series(d.clat, which.clat),
+    lat_ns: series(d.lat, which.lat),
     // fio's bw_min/max/agg/mean/dev/samples and iops_min/max/mean/stddev/samples are
     // statistics over per-interval bandwidth samples; phyr takes no such samples yet, so the
     // fields are left out rather than filled with numbers nobody measured (bw and iops above
@@ -277,10 +303,17 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         eta: 0,
         elapsed: Math.round(r.runtimeNs / 1e9),
         'job options': r.options,
-        read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus),
-        write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus),
-        trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus) : empty,
-        sync: syncJson(r, percentiles(r)),
+        // unified_rw_reporting=mixed: fio writes "mixed" in place of read, write, trim and
+        // sync; both: "mixed" after them.
+        ...(r.unifiedRw !== 'mixed'
+          ? {
+              read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus, percentileSeriesOf(r)),
+              write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus, percentileSeriesOf(r)),
+              trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus, percentileSeriesOf(r)) : empty,
+              sync: syncJson(r, percentiles(r)),
+            }
+          : {}),
+        ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? { mixed: directionJson(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles(r), plus, percentileSeriesOf(r)) } : {}),
         job_runtime: Math.round(r.runtimeNs / 1e6),
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
         sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),

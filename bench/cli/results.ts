@@ -1,6 +1,7 @@
 // What a finished job reports, and the statistics computed from its native histograms
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
+import type { PercentileSeries, UnifiedRw } from './job';
 
 /** One latency series (slat, clat or lat) of one direction. */
 export interface LatencySeries {
@@ -82,6 +83,10 @@ export interface JobResult {
   verifyErrors: number;
   verifyFailures: VerifyFailure[];
   phyr: PhyrJobStats;
+  /** fio's unified_rw_reporting; absent: none. */
+  unifiedRw?: UnifiedRw;
+  /** The series reported with percentiles; absent: clat only (fio's default). */
+  percentileSeries?: PercentileSeries;
   /** The job's options as written (fio's "job options"). */
   options: Record<string, string>;
   /** Pretty strings for the job header line. */
@@ -113,6 +118,22 @@ const NO_TRIMS: DirectionResult = emptyDirection();
 /** A direction of a result; a job that issued no trims has an empty trim direction. */
 export function directionOf(r: JobResult, d: 'read' | 'write' | 'trim'): DirectionResult {
   return d === 'trim' ? (r.trim ?? NO_TRIMS) : r[d];
+}
+
+/**
+ * fio's "mixed" direction (unified_rw_reporting): reads, writes and trims summed, their
+ * latencies merged, over the job's whole runtime.
+ */
+export function mixedDirection(r: JobResult): DirectionResult {
+  const all = [r.read, r.write, ...(r.trim ? [r.trim] : [])];
+  return {
+    ios: all.reduce((a, d) => a + d.ios, 0),
+    bytes: all.reduce((a, d) => a + d.bytes, 0),
+    runtimeNs: Math.max(r.runtimeNs, ...all.map((d) => d.runtimeNs ?? 0)),
+    slat: mergeSeries(all.map((d) => d.slat)),
+    clat: mergeSeries(all.map((d) => d.clat)),
+    lat: mergeSeries(all.map((d) => d.lat)),
+  };
 }
 
 /** IOs of every direction (reads, writes, trims). */

@@ -63,6 +63,8 @@ interface Running {
   /** write_iolog's array (iolog.ts), when the job asked for a log. */
   ioLog?: Float64Array;
   job?: NativeBenchJob;
+  /** Starts the job's thread (sets job); deferred for a wait_for job until its waitee ended. */
+  start?: () => void;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
 }
@@ -84,6 +86,20 @@ export function groupJobs(jobs: JobSpec[]): JobSpec[][] {
   return groups;
 }
 
+/**
+ * Each job's reporting group (fio's groupid): a stonewall or new_group job after at least
+ * one job starts the next group. Without new_group it is the job's stonewall group.
+ */
+export function reportGroupIds(jobs: JobSpec[]): Map<JobSpec, number> {
+  const ids = new Map<JobSpec, number>();
+  let id = 0;
+  jobs.forEach((j, i) => {
+    if (i > 0 && (j.stonewall || j.newGroup)) id++;
+    ids.set(j, id);
+  });
+  return ids;
+}
+
 function series(n: NativeDirection['clat']): DirectionResult['clat'] {
   return { count: n.count, min: n.min, max: n.max, sum: n.sum, sumSquares: n.sumSquares, bins: Array.from(n.bins) };
 }
@@ -103,6 +119,10 @@ function jobError(n: NativeJobResult): { error: number; errorMessage?: string } 
   const first = n.verifyFailures[0];
   const where = first ? `; the first at LBA ${first.lba}: ${first.reason}` : '';
   return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}` };
+}
+
+function failed(n: NativeJobResult): boolean {
+  return jobError(n).error !== 0;
 }
 
 /** Converts one native result into a report result. */
@@ -149,6 +169,8 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
       driverNsPerIo: n.driverNsPerIo,
       busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
+    percentileSeries: { ...spec.percentileSeries },
+    ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
   };
@@ -211,6 +233,11 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       sink.write(`phyr bench: job '${spec.name}': time_based writes for the whole runtime, so its verify read-back never starts: skipped, the written blocks are not checked (drop time_based, or read them back in a later job)\n`);
     }
   }
+  const reportGroup = reportGroupIds(jobs);
+  // fio's wait_for names a job defined before the waiting one.
+  jobs.forEach((j, i) => {
+    if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
+  });
   const results: JobResult[] = [];
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
@@ -225,16 +252,19 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
-        x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+        x.start = () => {
+          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+        };
+        if (!x.spec.waitFor) x.start();
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, gi, finalOf(x)))));
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
@@ -264,7 +294,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
 function foldClones(running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
   const entries: JobResult[][] = [];
   running.forEach((x, i) => {
-    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting) entries.push([]);
+    // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
+    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId) entries.push([]);
     const r = perClone[i];
     if (r) entries[entries.length - 1].push(r);
   });
@@ -275,7 +306,9 @@ function foldClones(running: Running[], perClone: Array<JobResult | undefined>):
 // running clone whose thread did not answer in time is left out).
 function snapshotResults(running: Running[]): Array<JobResult | undefined> {
   return running.map((x) => {
-    const n = x.job!.done ? finalOf(x) : x.job!.snapshot();
+    // A wait_for job not started yet has nothing to report.
+    if (!x.job) return undefined;
+    const n = x.job.done ? finalOf(x) : x.job.snapshot();
     return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
   });
 }
@@ -294,9 +327,21 @@ async function watch(
   let lastLive = 0;
   const f = benchNative().progressFields;
   for (;;) {
-    if (signal?.aborted) for (const x of running) x.job!.stop();
-    if (running.every((x) => x.job!.done)) break;
-    // Stop a job's siblings early only through its own flags; nothing else to do here.
+    // wait_for: a job starts once every thread of its waitee in this group has ended (a
+    // waitee of an earlier group has); an aborted run starts it only to stop it, so that
+    // it still reports (no IO).
+    for (const x of running) {
+      if (x.job || !x.start) continue;
+      if (signal?.aborted || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
+    }
+    if (signal?.aborted) for (const x of running) x.job?.stop();
+    if (running.every((x) => x.job?.done)) break;
+    // exitall (fio's default exit_what=group): a job with it that has ended stops the
+    // running jobs of its reporting group; the next stonewall group still runs, as in fio.
+    // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
+    // stops every running job, whatever its group.
+    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
+    for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
     const now = Date.now();
     if (live && now - lastLive >= 500) {

@@ -103,8 +103,9 @@ t.test('fio\'s defaults and metadata are accepted without a word; other values k
   t.same(cfg.notices, []);
   t.equal(cfg.jobs[0].name, 'j');
   t.throws(() => parseBenchArgs(['--randrepeat=0']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /randrepeat.*only fio's default randrepeat=1 is accepted \(given: 0\)/ });
-  t.throws(() => parseBenchArgs(['--exitall=1']), /exitall.*only fio's default exitall=0 is accepted/);
-  t.throws(() => parseBenchArgs(['--clat_percentiles=0']), /clat_percentiles/);
+  t.throws(() => parseBenchArgs(['--disable_slat=1']), /disable_slat.*only fio's default disable_slat=0 is accepted/);
+  t.throws(() => parseBenchArgs(['--disable_lat=1']), /disable_lat/);
+  t.same(parseBenchArgs(['--clat_percentiles=0', '--name=j']).jobs[0].percentileSeries, { slat: false, clat: false, lat: false }, 'clat_percentiles=0 is taken (no longer default-only)');
 });
 
 t.test('options that mean nothing on a raw namespace are refused naming the option and why', async (t) => {

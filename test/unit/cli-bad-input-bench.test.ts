@@ -82,8 +82,8 @@ const rows: Row[] = [
   { args: ['bench', '--dptr=sgl', '--runtime=1'], says: /--dptr=sgl needs a controller with SGL support/ },
   { args: ['bench', '--zonemode=zbd'], says: /fio option 'zonemode' is not supported/ },
   { args: ['bench', '--filename=/dev/sda'], says: /--filename=\/dev\/sda: phyr drives an NVMe namespace, not a file/ },
-  { args: ['bench', '--output-format=xml'], says: /expected normal, json or json\+/ },
-  { args: ['bench', '--output-format=terse'], says: /terse output is not supported/ },
+  { args: ['bench', '--output-format=xml'], says: /expected normal, json, json\+ or terse/ },
+  { args: ['bench', '--terse-version=2'], says: /--terse-version=2: phyr writes terse version 3 only/ },
   { args: ['bench', '--status-interval=-1'], says: /--status-interval=-1: must not be negative/ },
   { args: ['bench', '--eta=sometimes'], says: /--eta=sometimes: expected auto, always or never/ },
   // bench: the per-command timeout

@@ -10,6 +10,7 @@ import type { JobSpec } from '../../bench/cli/job';
 import { KERNEL_STACK_OPTIONS } from '../../bench/cli/kernel-stack';
 import { OPTIONS, UNSUPPORTED } from '../../bench/cli/options';
 import { formatJson, formatNormal, type RunInfo } from '../../bench/cli/report';
+import { formatTerse } from '../../bench/cli/report-terse';
 import type { JobResult } from '../../bench/cli/results';
 import { runJobs, type StatusSink } from '../../bench/cli/runner';
 
@@ -98,7 +99,9 @@ export async function run(argv: string[]): Promise<number> {
     globalOptions: config.globalOptions,
   });
   const report = (results: JobResult[]): string =>
-    runOpts.outputFormat.map((f) => (f === 'normal' ? formatNormal(results, percentilesOf(jobs), info()) : formatJson(results, percentilesOf(jobs), info(), f === 'json+'))).join('');
+    runOpts.outputFormat
+      .map((f) => (f === 'normal' ? formatNormal(results, percentilesOf(jobs), info()) : f === 'terse' ? formatTerse(results, percentilesOf(jobs), info()) : formatJson(results, percentilesOf(jobs), info(), f === 'json+')))
+      .join('');
   // Interval dumps and the final report go to the same place, one after the other (fio's way).
   const emit = (text: string): void => {
     if (runOpts.output) fs.appendFileSync(runOpts.output, text);
