@@ -391,6 +391,7 @@ export const UNSUPPORTED: Record<string, string> = {
   buffer_compress_chunk: 'buffer contents are not configurable',
   buffer_pattern: 'buffer contents are not configurable',
   dedupe_percentage: 'buffer contents are not configurable',
+  dedupe_working_set_percentage: 'buffer contents are not configurable',
   refill_buffers: 'buffer contents are not configurable',
   scramble_buffers: 'buffer contents are not configurable',
   zero_buffers: 'buffer contents are not configurable',
@@ -484,6 +485,7 @@ export const UNSUPPORTED: Record<string, string> = {
   log_prio: 'per-IO logs are not implemented',
   log_store_compressed: 'per-IO logs are not implemented',
   log_unix_epoch: 'per-IO logs are not implemented',
+  log_alternate_epoch_clock_id: 'per-IO logs are not implemented',
 };
 
 const byName = new Map<string, BenchOption>();
