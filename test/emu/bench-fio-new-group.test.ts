@@ -2,41 +2,12 @@
 // reporting group of every job entry, the group summaries, and group_reporting folding only
 // within a group.
 import t from 'tap';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { fioOracle } from '../helpers/fio-oracle';
 import { reportGroupIds } from '../../bench/cli/runner';
 import { defaultJob } from '../../bench/cli/job';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
-const NS_BYTES = 64 << 20;
-const TARGET = `emu:backend=null,size=${NS_BYTES}`;
-
-let dir = '';
-let image = '';
-
-t.before(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
-  if (spawnSync('fio', ['--version']).status !== 0) throw new Error('fio is not installed (Debian package fio): this test compares phyr with it');
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-newgroup-'));
-  image = path.join(dir, 'ns.img');
-  fs.writeFileSync(image, '');
-  fs.truncateSync(image, NS_BYTES);
-});
-
-t.teardown(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-const phyr = (args: string[]) => run(process.execPath, [CLI, 'bench', TARGET, '--eta=never', ...args]);
-const fio = (args: string[]) => run('fio', ['--ioengine=psync', `--filename=${image}`, ...args]);
+const oracle = fioOracle(t, 'newgroup', { fioOptions: ['--ioengine=psync'] });
+const { phyr, fio } = oracle;
 
 const entries = (json: string) => (JSON.parse(json).jobs as Array<{ jobname: string; groupid: number }>).map((j) => `${j.jobname}@${j.groupid}`);
 const summaries = (normal: string) => normal.split('\n').filter((l) => l.startsWith('Run status group'));

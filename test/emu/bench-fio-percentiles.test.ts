@@ -3,39 +3,15 @@
 // series that carry "percentile" (and, in json+, "bins") per direction, and the percentile
 // blocks of the normal output in fio's order.
 import t from 'tap';
+import { fioOracle, PHYR_CLI } from '../helpers/fio-oracle';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
-const NS_BYTES = 64 << 20;
-const TARGET = `emu:backend=null,size=${NS_BYTES}`;
-
-let dir = '';
-let image = '';
-
-t.before(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
-  if (spawnSync('fio', ['--version']).status !== 0) throw new Error('fio is not installed (Debian package fio): this test compares phyr with it');
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-pct-'));
-  image = path.join(dir, 'ns.img');
-  fs.writeFileSync(image, '');
-  fs.truncateSync(image, NS_BYTES);
-});
-
-t.teardown(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-const phyr = (args: string[]) => run(process.execPath, [CLI, 'bench', TARGET, '--eta=never', ...args]);
-const fio = (args: string[]) => run('fio', ['--ioengine=libaio', `--filename=${image}`, ...args]);
+const oracle = fioOracle(t, 'pct', { fioOptions: ['--ioengine=libaio'] });
+const { phyr, fio } = oracle;
+const CLI = PHYR_CLI;
+const TARGET = oracle.target;
 
 type Shape = Record<string, Record<string, string[]>>;
 // Per direction and series: which of "percentile" and "bins" are present.
@@ -70,7 +46,7 @@ for (const extra of CASES) {
 }
 
 t.test('a percentile option in a job file, and a bad value', async (t) => {
-  const file = path.join(dir, 'p.fio');
+  const file = path.join(oracle.dir(), 'p.fio');
   fs.writeFileSync(file, '[p]\nrw=read\nsize=1m\nlat_percentiles=1\nclat_percentiles=0\n');
   t.same(blocks(phyr([file])), ['lat'], 'lat percentiles only');
   const r = spawnSync(process.execPath, [CLI, 'bench', TARGET, '--lat_percentiles=maybe', '--name=x'], { encoding: 'utf8' });

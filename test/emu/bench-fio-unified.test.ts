@@ -2,39 +2,13 @@
 // of the namespace's size): the JSON's direction entries, the normal output's direction
 // blocks, issued counts and group summary lines, and the terse line's column count.
 import t from 'tap';
+import { fioOracle, PHYR_CLI } from '../helpers/fio-oracle';
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
-const NS_BYTES = 64 << 20;
-const TARGET = `emu:backend=null,size=${NS_BYTES}`;
-
-let dir = '';
-let image = '';
-
-t.before(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
-  if (spawnSync('fio', ['--version']).status !== 0) throw new Error('fio is not installed (Debian package fio): this test compares phyr with it');
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-unified-'));
-  image = path.join(dir, 'ns.img');
-  fs.writeFileSync(image, '');
-  fs.truncateSync(image, NS_BYTES);
-});
-
-t.teardown(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-const phyr = (args: string[]) => run(process.execPath, [CLI, 'bench', TARGET, '--eta=never', ...args]);
-const fio = (args: string[]) => run('fio', ['--ioengine=psync', `--filename=${image}`, '--disk_util=0', ...args]);
+const oracle = fioOracle(t, 'unified', { fioOptions: ['--ioengine=psync', '--disk_util=0'] });
+const { phyr, fio } = oracle;
+const CLI = PHYR_CLI;
+const TARGET = oracle.target;
 
 const DIRS = ['read', 'write', 'trim', 'sync', 'mixed'];
 // The direction entries of the JSON job, with mixed's IO count and bytes (deterministic:
