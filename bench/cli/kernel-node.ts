@@ -5,7 +5,7 @@
 // that hands it to phyr; one already bound to vfio-pci becomes the run's target.
 import * as fs from 'fs';
 import * as path from 'path';
-import { BenchConfigError } from './errors';
+import { BenchConfigError, BenchOptionError } from './errors';
 import type { JobSpec } from './job';
 import { KERNEL_NAMESPACE_NODE } from './kernel-stack';
 import type { ApplyContext } from './option-types';
@@ -66,8 +66,14 @@ export function resolveKernelNamespaces(jobs: JobSpec[], target: string | undefi
     const node = j.kernelFilename;
     if (!node) continue;
     if (target !== undefined) {
-      ctx.notice(`--filename=${node}: replaced by the TARGET ${target}: job '${j.name}' drives its namespace ${j.nsid} (--nsid)`);
+      // The device given on the command line is the one the user chose: a job file's own
+      // device or file (written for fio on the kernel) gives way to it, and says so.
+      const what = KERNEL_NAMESPACE_NODE.test(node) ? '' : ' (not a kernel NVMe namespace node: phyr does its IO on the namespace, never on this path)';
+      ctx.notice(`--filename=${node}: replaced by the TARGET ${target}: job '${j.name}' drives its namespace ${j.nsid} (--nsid)${what}`);
       continue;
+    }
+    if (!KERNEL_NAMESPACE_NODE.test(node)) {
+      throw new BenchOptionError('filename', node, 'phyr drives an NVMe namespace, not a file: give the device as TARGET (emu[:...] or a PCI address), which replaces filename, or name a kernel namespace node /dev/nvmeXnY or /dev/ngXnY');
     }
     const ns = lookupKernelNamespace(node, root);
     if (ns.driver !== 'vfio-pci') {

@@ -73,11 +73,12 @@ export const KERNEL_STACK_OPTIONS: BenchOption[] = [
   },
   {
     name: 'filename', scope: 'job', treatment: 'notice',
-    help: 'a kernel namespace node /dev/nvmeXnY or /dev/ngXnY: replaced by the TARGET given, or without one resolved through sysfs to its controller',
+    help: 'the job\'s device or file: replaced by the TARGET given on the command line (with a notice); without one, a kernel namespace node /dev/nvmeXnY or /dev/ngXnY resolves through sysfs to its controller',
     applyJob: (j, v) => {
       const val = v ?? '';
+      if (val === '') throw new BenchOptionError('filename', val, 'a value is required');
       if (val.includes(':')) throw new BenchOptionError('filename', val, 'one device per job: phyr drives one namespace, not a list of files');
-      if (!KERNEL_NAMESPACE_NODE.test(val)) throw new BenchOptionError('filename', val, 'phyr drives an NVMe namespace, not a file: give the device as TARGET (emu[:...] or a PCI address) and drop filename, or name a kernel namespace node /dev/nvmeXnY or /dev/ngXnY');
+      // Whether it can stand is decided once the TARGET is known (resolveKernelNamespaces).
       j.kernelFilename = val;
     },
   },

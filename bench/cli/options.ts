@@ -258,7 +258,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'thread', scope: 'job', flag: true, help: 'phyr jobs are always threads: accepted',
+    name: 'thread', aliases: ['threads'], scope: 'job', flag: true, help: 'phyr jobs are always threads: accepted',
     applyJob: (_j, v) => {
       if (!parseBool('thread', v)) throw new BenchOptionError('thread', v ?? '', 'phyr jobs are always threads');
     },

@@ -99,6 +99,8 @@ t.test('unit_base: bytes (0 or 8) accepted, bits refused with the reason', async
 });
 
 t.test('fio\'s defaults and metadata are accepted without a word; other values keep their reason', async (t) => {
+  // fio also takes `threads` (its JSON and help name `thread`; fio's example job files write it).
+  t.same(parseBenchArgs(['--threads=1', '--name=j']).notices, []);
   const cfg = parseBenchArgs(['--randrepeat=1', '--kb_base=1024', '--clat_percentiles=1', '--thread', '--direct=1', '--description=nightly run', '--name=j', '--fsync=0', '--loops=1', '--rate=0,0', '--thinktime=0ms', '--nrfiles=1']);
   t.same(cfg.notices, []);
   t.equal(cfg.jobs[0].name, 'j');
@@ -144,7 +146,12 @@ t.test('a kernel-stack job file runs on a TARGET, one notice per replaced option
   // As in fio, an engine's options need that engine first.
   t.throws(() => parseBenchArgs(['emu', '--hipri']), /option of fio's io_uring, io_uring_cmd, pvsync2 engines: as in fio, set ioengine=io_uring before it/);
   t.throws(() => parseBenchArgs(['emu', '--ioengine=libaio', '--fixedbufs']), /this job's engine is libaio/);
-  t.throws(() => parseBenchArgs(['emu', '--filename=/tmp/data.img']), /not a file/);
+  // With a TARGET, any device or file a job file names gives way to it, with a notice;
+  // without one, only a kernel NVMe namespace node can stand.
+  const file = parseBenchArgs(['emu', '--filename=/tmp/data.img']);
+  t.match(file.notices, [/^--filename=\/tmp\/data\.img: replaced by the TARGET emu: job .* \(not a kernel NVMe namespace node: phyr does its IO on the namespace, never on this path\)$/]);
+  t.throws(() => parseBenchArgs(['--filename=/tmp/data.img']), /phyr drives an NVMe namespace, not a file/);
+  t.throws(() => parseBenchArgs(['--filename=/dev/sdb']), /phyr drives an NVMe namespace, not a file/);
   t.throws(() => parseBenchArgs(['emu', '--filename=/dev/nvme0n1:/dev/nvme1n1']), /one device per job/);
   t.throws(() => parseBenchArgs(['emu', '--iodepth_low=x']), /iodepth_low=x/);
 });
