@@ -252,9 +252,11 @@ export const OPTIONS: BenchOption[] = [
   { name: 'stonewall', aliases: ['wait_for_previous'], scope: 'job', flag: true, help: 'wait for the previous jobs to finish before starting (new reporting group)', applyJob: (j, v) => { j.stonewall = parseBool('stonewall', v); } },
   { name: 'group_reporting', scope: 'job', flag: true, help: 'report the numjobs clones of a job as one', applyJob: (j, v) => { j.groupReporting = parseBool('group_reporting', v); } },
   {
-    name: 'direct', scope: 'job', help: 'phyr always does direct IO: 1 is accepted, 0 rejected',
-    applyJob: (_j, v) => {
-      if (!parseBool('direct', v)) throw new BenchOptionError('direct', v ?? '', 'phyr has no page cache: IO is always direct (direct=1)');
+    // A job file written for the kernel's page cache (direct=0, fio's default there) still
+    // runs: phyr has no page cache, so its IO is what direct=1 asks for, and a notice says so.
+    name: 'direct', scope: 'job', help: 'phyr always does direct IO: 1 is accepted; 0 is replaced by direct IO, with a notice',
+    applyJob: (_j, v, ctx) => {
+      if (!parseBool('direct', v)) ctx.notice(`--direct=${v ?? ''}: replaced by direct IO: phyr has no page cache, every IO goes to the namespace itself (as direct=1)`);
     },
   },
   {

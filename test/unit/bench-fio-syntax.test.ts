@@ -101,6 +101,8 @@ t.test('unit_base: bytes (0 or 8) accepted, bits refused with the reason', async
 t.test('fio\'s defaults and metadata are accepted without a word; other values keep their reason', async (t) => {
   // fio also takes `threads` (its JSON and help name `thread`; fio's example job files write it).
   t.same(parseBenchArgs(['--threads=1', '--name=j']).notices, []);
+  // direct=0 (a job file written for the page cache) runs as direct IO and says so.
+  t.match(parseBenchArgs(['--direct=0', '--name=j']).notices, [/^--direct=0: replaced by direct IO: phyr has no page cache/]);
   const cfg = parseBenchArgs(['--randrepeat=1', '--kb_base=1024', '--clat_percentiles=1', '--thread', '--direct=1', '--description=nightly run', '--name=j', '--fsync=0', '--loops=1', '--rate=0,0', '--thinktime=0ms', '--nrfiles=1']);
   t.same(cfg.notices, []);
   t.equal(cfg.jobs[0].name, 'j');

@@ -136,7 +136,7 @@ t.test('bad values are named with what is accepted', async (t) => {
     [['--terse-version=4'], /terse version 3 only/],
     [['--output-format=xml'], /normal, json, json\+ or terse/],
     [['--eta=sometimes'], /auto, always or never/],
-    [['--direct=0'], /always direct/],
+    [['--direct=maybe'], /--direct=maybe: expected 0 or 1/],
     [['--ioengine=net'], /network engine.*only stands in for block-IO engines/],
     [['--ioengine=frob'], /not a fio engine phyr knows/],
     [['--thread=0'], /always threads/],

@@ -74,7 +74,7 @@ const rows: Row[] = [
   { args: ['bench', '--random_distribution=normal'], says: /phyr supports random, zipf:THETA, pareto:H, zoned.*\(not normal\)/ },
   { args: ['bench', '--percentile_list=0'], says: /'0' is not a percentile/ },
   { args: ['bench', '--verify=crc99'], says: /phyr verifies with crc32c/ },
-  { args: ['bench', '--direct=0'], says: /phyr has no page cache/ },
+  { args: ['bench', '--direct=maybe'], says: /--direct=maybe: expected 0 or 1/ },
   { args: ['bench', '--ioengine=cpuio'], says: /a CPU-burning engine, no IO; phyr's loop only stands in for block-IO engines/ },
   { args: ['bench', '--mem=bogus'], says: /--mem=bogus: expected pool, cmb, p2p:BDF/ },
   { args: ['bench', '--mem=cmb', '--runtime=1'], says: /--mem=cmb: .*use --mem=pool/ },
