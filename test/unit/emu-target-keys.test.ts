@@ -14,6 +14,7 @@ const BAD: Record<string, string[]> = {
   queues: ['', '0', '1025', '2.5', '-1', 'x'],
   qsize: ['', '0', '1', '65537', '2.5', 'x'],
   vectors: ['', '0', '2049', '1.5', 'x'],
+  cmbsz: ['', 'bogus', 'sqs+', 'sqs+sqs', 'SQS', 'none+sqs'],
   mdts: ['', '16', '1.5', '-1', 'x'],
   sgl: ['', 'yes', 'ON', '1', 'true'],
   cmb: ['', '1000', '2G', '1.5M', '-4K', 'x', 'on'],
@@ -41,7 +42,7 @@ t.test('bad values: typed error naming the key', async (t) => {
       tried++;
     }
     // Duplicated, with a valid value each time.
-    const good: Record<string, string> = { backend: 'ram', ns: '1', lbads: '9', size: '1M', queues: '2', qsize: '64', vectors: '1', mdts: '5', sgl: 'on', cmb: '64K', latency: '1us', iops: '100', bw: '1G', inflight: '4', faults: 'clear', serial: 'AB' };
+    const good: Record<string, string> = { backend: 'ram', ns: '1', lbads: '9', size: '1M', queues: '2', qsize: '64', vectors: '1', mdts: '5', sgl: 'on', cmb: '64K', cmbsz: 'sqs', latency: '1us', iops: '100', bw: '1G', inflight: '4', faults: 'clear', serial: 'AB' };
     const dup = `emu:${key}=${good[key]},${key}=${good[key]}`;
     t.throws(() => parseEmuTarget(dup), { code: 'PHYR_BAD_EMU_TARGET', key, message: /given twice/ }, dup);
     tried++;
