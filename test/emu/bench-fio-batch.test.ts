@@ -10,17 +10,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnIn, type Run } from '../helpers/fio-oracle';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-batch-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const img = path.join(tmp, 'ns.img');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 interface JsonJob {
   error: number;
   read: { total_ios: number; io_bytes: number };
@@ -28,11 +24,7 @@ interface JsonJob {
   'job options': Record<string, string>;
 }
 
-function spawn(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', cwd: tmp });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const spawn = (cmd: string, args: string[]): Run => spawnIn(tmp, cmd, args);
 const phyr = (args: string[]): Run => spawn(process.execPath, ['--no-warnings', CLI, 'bench', 'emu:backend=ram,size=64M', ...args, '--eta=never']);
 const fio = (args: string[]): Run => spawn('fio', ['--ioengine=psync', `--filename=${img}`, ...args]);
 const job = (r: Run): JsonJob => (JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: JsonJob[] }).jobs[0];

@@ -8,22 +8,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnIn, type Run } from '../helpers/fio-oracle';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-offsets-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const img = path.join(tmp, 'ns.img');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-function spawn(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', cwd: tmp });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const spawn = (cmd: string, args: string[]): Run => spawnIn(tmp, cmd, args);
 
 /**
  * Where fio's last clone starts: fio writes onto a zeroed image, and the last run of

@@ -9,17 +9,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnIn, type Run } from '../helpers/fio-oracle';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-phases-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const img = path.join(tmp, 'ns.img');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface JsonDir {
   io_bytes: number;
@@ -36,11 +32,7 @@ interface JsonJob {
   write: JsonDir;
 }
 
-function spawn(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', cwd: tmp });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const spawn = (cmd: string, args: string[]): Run => spawnIn(tmp, cmd, args);
 
 function phyr(args: string[]): Run {
   return spawn(process.execPath, ['--no-warnings', CLI, 'bench', ...args, '--eta=never']);

@@ -8,16 +8,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnIn, type Run } from '../helpers/fio-oracle';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-trim-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 interface Dir {
   total_ios: number;
   io_bytes: number;
@@ -30,11 +26,7 @@ interface JsonJob {
   trim: Dir & { clat_ns: { N: number } };
 }
 
-function spawn(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', cwd: tmp });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const spawn = (cmd: string, args: string[]): Run => spawnIn(tmp, cmd, args);
 const phyr = (args: string[]): Run => spawn(process.execPath, ['--no-warnings', CLI, 'bench', 'emu:backend=ram,size=64M', ...args, '--eta=never']);
 const fioNull = (args: string[]): Run => spawn('fio', ['--ioengine=null', ...args]);
 const jobs = (r: Run): JsonJob[] => (JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: JsonJob[] }).jobs;

@@ -32,6 +32,20 @@ export interface FioOracleOptions {
   fioOptions?: string[];
 }
 
+/** A finished command: its exit status and output, whatever the status. */
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd` in `cwd` (60 s at most, then SIGKILL) and returns its status and output. */
+export function spawnIn(cwd: string, cmd: string, args: string[]): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', cwd });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
