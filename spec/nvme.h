@@ -58,6 +58,7 @@
   X(ADMIN_DELETE_CQ, 0x04) X(ADMIN_CREATE_CQ, 0x05) X(ADMIN_IDENTIFY, 0x06)            \
   X(ADMIN_ABORT, 0x08) X(ADMIN_SET_FEATURES, 0x09) X(ADMIN_GET_FEATURES, 0x0A)         \
   X(ADMIN_ASYNC_EVENT_REQUEST, 0x0C) X(ADMIN_FORMAT_NVM, 0x80)                         \
+  X(ADMIN_DOORBELL_BUFFER_CONFIG, 0x7C)                                                 \
   /* NVM command set opcodes (6) */                                                    \
   X(IO_FLUSH, 0x00) X(IO_WRITE, 0x01) X(IO_READ, 0x02) X(IO_WRITE_UNCORRECTABLE, 0x04) \
   X(IO_COMPARE, 0x05) X(IO_WRITE_ZEROES, 0x08) X(IO_DATASET_MANAGEMENT, 0x09)          \
@@ -71,6 +72,7 @@
   X(NIDT_EUI64, 0x1) X(NIDT_NGUID, 0x2) X(NIDT_UUID, 0x3) X(NIDT_CSI, 0x4)             \
   /* Identify Controller ONCS bits and Identify Namespace DLFEAT read values (5.15.2) */ \
   X(ONCS_COMPARE, 0x1) X(ONCS_DSM, 0x4) X(ONCS_WRITE_ZEROES, 0x8)                      \
+  X(OACS_DOORBELL_BUFFER_CONFIG, 0x100)                                                 \
   X(DLFEAT_READ_MASK, 0x7) X(DLFEAT_READ_ZEROES, 0x1) X(DLFEAT_READ_ONES, 0x2)         \
   /* Feature identifiers (5.21.1) */                                                   \
   X(FEAT_ARBITRATION, 0x01) X(FEAT_POWER_MANAGEMENT, 0x02)                             \

@@ -49,6 +49,22 @@ export function createSqSqe(qid: number, size: number, cqid: number): Uint8Array
   return adminSqe(NVME.ADMIN_CREATE_SQ, { cdw10: (qid | ((size - 1) << 16)) >>> 0, cdw11: (1 | (cqid << 16)) >>> 0 });
 }
 
+/**
+ * Doorbell Buffer Config (NVMe 2.0 §5.8; 1.4 §5.7): PRP1 is the shadow doorbell buffer,
+ * PRP2 the EventIdx buffer, each one memory page — not a PRP pair of one transfer, so
+ * they are written here and the command is sent without data.
+ */
+export function doorbellBufferConfigSqe(shadowIova: number, eventIdxIova: number): Uint8Array {
+  const sqe = adminSqe(NVME.ADMIN_DOORBELL_BUFFER_CONFIG);
+  const w = new Uint32Array(sqe.buffer);
+  const DPTR_WORD = 6; // SQE dwords 6-9: PRP1, PRP2 (§4.2)
+  [shadowIova, eventIdxIova].forEach((iova, i) => {
+    w[DPTR_WORD + 2 * i] = iova >>> 0;
+    w[DPTR_WORD + 2 * i + 1] = Math.floor(iova / 0x1_0000_0000);
+  });
+  return sqe;
+}
+
 /** Delete I/O Submission / Completion Queue (§5.5, §5.6). */
 export function deleteQueueSqe(sq: boolean, qid: number): Uint8Array {
   return adminSqe(sq ? NVME.ADMIN_DELETE_SQ : NVME.ADMIN_DELETE_CQ, { cdw10: qid });

@@ -7,12 +7,13 @@ import { createCqSqe, createSqSqe, identifySqe, setNumberOfQueuesSqe } from './a
 import { programCba } from './cmb';
 import type { Interrupts } from './completions';
 import { Dispatcher, type DispatcherHost } from './dispatcher';
-import { InvalidArgumentError } from './errors';
-import { parseIdentifyNamespace } from './identify';
+import { InvalidArgumentError, NvmeStatusError } from './errors';
+import { parseIdentifyNamespace, type IdentifyController } from './identify';
 import { Namespace, type NamespaceHost } from './namespace';
 import type { OpenOptions } from './options';
 import type { QueueRuntime, QueueSet } from './queues';
 import type { AdminRun } from './recovery';
+import { ShadowDoorbells, shadowDoorbellsOffered } from './shadow-doorbells';
 import { disable, enable, enableBusMaster, setAdminQueue, type ControllerCap } from './registers';
 import { NVME } from '../../spec/nvme';
 
@@ -84,6 +85,25 @@ export async function negotiateQueues(h: BringUpHost, run: AdminRun = h.adminCom
   h.queuesGranted = { sq: (dw0 & 0xffff) + 1, cq: ((dw0 >>> 16) & 0xffff) + 1 };
 }
 
+/**
+ * Shadow doorbells for the IO queues (Doorbell Buffer Config, NVMe 2.0 §5.8), sent before
+ * any IO queue exists, when the controller offers them (OACS bit 8) and `wanted`. A
+ * controller that offers them yet fails the command keeps MMIO doorbells: returns why.
+ */
+export async function configureShadowDoorbells(h: BringUpHost, identify: Pick<IdentifyController, 'oacs'>, wanted: boolean, run: AdminRun = h.adminCommand): Promise<string | undefined> {
+  if (!wanted || !shadowDoorbellsOffered(identify)) return undefined;
+  const pages = ShadowDoorbells.allocate(h.pool, h.pageSize, h.cap.dstrd);
+  try {
+    await run(pages.configSqe());
+  } catch (e) {
+    pages.free();
+    if (e instanceof NvmeStatusError) return `Doorbell Buffer Config failed (${e.message}); the IO queues use MMIO doorbells`;
+    throw e;
+  }
+  h.queues.shadow = pages;
+  return undefined;
+}
+
 /** The active namespaces (Identify CNS 02h, then CNS 00h for each), served through `host`. */
 export async function scanNamespaces(h: BringUpHost, host: NamespaceHost): Promise<Namespace[]> {
   const list = await identifyData(h, NVME.CNS_ACTIVE_NS_LIST, 0);
@@ -107,6 +127,11 @@ export async function restart(h: BringUpHost, run: AdminRun, cmbIova: number | u
   await enableWithAdminQueue(h, admin as QueueRuntime);
   if (cmbIova !== undefined) programCba(h.bar, cmbIova);
   await negotiateQueues(h, run);
+  // A reset controller forgot the shadow doorbell pages: tails and heads start at 0 again.
+  if (h.queues.shadow) {
+    h.queues.shadow.clear();
+    await run(h.queues.shadow.configSqe());
+  }
   for (const r of [io as QueueRuntime, ...user]) {
     const { id, size } = r.qp;
     await run(createCqSqe(id, size, r.vector), r.buffers[1]);

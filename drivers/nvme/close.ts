@@ -72,6 +72,9 @@ export async function teardown(h: CloseHost, graceful: boolean): Promise<void> {
     queues.free(r);
   }
   queues.user.clear();
+  // The controller is stopped: it writes EventIdx no more.
+  queues.shadow?.free();
+  queues.shadow = undefined;
   h.cmb.disable();
   forgetLeftovers(h.leftovers);
   try {

@@ -13,7 +13,7 @@ import type { EventfdWatch } from '../../lib/eventfd';
 import { PhyrError } from '../../lib/errors';
 import type { PciFunction } from '../../lib/pci/function';
 import { deleteQueueSqe } from './admin';
-import { identifyData, negotiateQueues, restart, scanNamespaces, startWithAdminQueue, type BringUpHost } from './bring-up';
+import { configureShadowDoorbells, identifyData, negotiateQueues, restart, scanNamespaces, startWithAdminQueue, type BringUpHost } from './bring-up';
 import { CmbSlot, type ControllerMemoryBuffer } from './cmb';
 import { teardown, type CloseHost } from './close';
 import { Interrupts, KeepAlive, Poller } from './completions';
@@ -63,6 +63,11 @@ export class Controller {
   readonly recovery = { aborts: 0, resets: 0, attempts: 0, lastResetReason: '' };
   /** The recovery limits in force (OpenOptions.recovery over RECOVERY_DEFAULTS). */
   readonly recoveryLimits: Readonly<Required<RecoveryOptions>>;
+  /**
+   * Why the controller offered shadow doorbells (Doorbell Buffer Config) yet the IO queues
+   * use MMIO doorbells: it failed the command. Undefined otherwise (see shadowDoorbells).
+   */
+  shadowDoorbellsRefused: string | undefined;
 
   private readonly life = new Lifecycle();
   private readonly queues: QueueSet;
@@ -177,6 +182,7 @@ export class Controller {
     this.identify = parseIdentifyController(await identifyData(this.partHost, NVME.CNS_CONTROLLER, 0));
     checkSglAvailable(this.identify, this.dptrMode, this.fn.kind === 'emu');
     await negotiateQueues(this.partHost);
+    this.shadowDoorbellsRefused = await configureShadowDoorbells(this.partHost, this.identify, this.options.shadowDoorbells ?? true);
     for (const ns of await scanNamespaces(this.partHost, this)) this.nsMap.set(ns.nsid, ns);
     const io = await this.createIoQueue(Math.min(this.options.ioQueueSize ?? 1024, this.cap.maxQueueEntries), interrupts, this.dptrMode);
     this.queues.io = io;
@@ -210,6 +216,11 @@ export class Controller {
   /** Data-plane capabilities of the namespace API's IO queue. */
   get queueCaps(): QueueCaps {
     return this.queueCapsFor();
+  }
+
+  /** True when the IO queues publish doorbells in shadow memory (OpenOptions.shadowDoorbells). */
+  get shadowDoorbells(): boolean {
+    return this.queues.shadow !== undefined;
   }
 
   /** The data-pointer mode the namespace API uses (OpenOptions.dptr). */

@@ -28,13 +28,22 @@ export interface NativeQueuePairOptions {
   requests: ArrayBuffer;
   completions: ArrayBuffer;
   arena?: ArrayBuffer;
+  /** Shadow doorbell pages (Doorbell Buffer Config); with it, the four byte offsets into it. */
+  shadow?: ArrayBuffer;
+  shadowSqOffset?: number;
+  shadowCqOffset?: number;
+  eventSqOffset?: number;
+  eventCqOffset?: number;
 }
 
 /** Counters of one queue pair. */
 export interface QueuePairStats {
   submitted: number;
   completed: number;
+  /** MMIO doorbell writes (SQ tail and CQ head). */
   doorbells: number;
+  /** Shadow doorbell writes (Doorbell Buffer Config); an MMIO write follows only when EventIdx asks. */
+  shadowUpdates: number;
   spurious: number;
   extraListPages: number;
   outstanding: number;

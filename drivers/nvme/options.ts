@@ -42,6 +42,13 @@ export interface OpenOptions {
   poller?: 'auto' | 'manual';
   /** Limits of automatic recovery (resets); see RecoveryOptions. */
   recovery?: RecoveryOptions;
+  /**
+   * Shadow doorbells (Doorbell Buffer Config, NVMe 2.0 §5.8) for the IO queues when the
+   * controller offers them (default true): doorbells are published in host memory and
+   * written to MMIO only when the controller asks, which saves an exit to the emulator per
+   * doorbell on a hypervisor's emulated controller. false: MMIO doorbells always.
+   */
+  shadowDoorbells?: boolean;
 }
 
 /**
@@ -88,7 +95,7 @@ function checkDptrMode(mode: unknown): void {
   }
 }
 
-const OPEN_KEYS = ['pool', 'timeoutMs', 'adminQueueSize', 'ioQueueSize', 'completion', 'dptr', 'sgl', 'poller', 'recovery'];
+const OPEN_KEYS = ['pool', 'timeoutMs', 'adminQueueSize', 'ioQueueSize', 'completion', 'dptr', 'sgl', 'poller', 'recovery', 'shadowDoorbells'];
 const QUEUE_PAIR_KEYS = ['size', 'interrupts', 'dptr'];
 const RECOVERY_KEYS = Object.keys(RECOVERY_DEFAULTS);
 /** The keys of DmaPoolOptions (lib/dma/pool.ts); a key added there fails the typecheck here. */
@@ -129,6 +136,9 @@ export function checkOpenOptions(options: unknown): asserts options is OpenOptio
   }
   if (o.poller !== undefined && o.poller !== 'auto' && o.poller !== 'manual') {
     throw new InvalidArgumentError(`poller must be 'auto' or 'manual', got ${describeValue(o.poller)}`);
+  }
+  if (o.shadowDoorbells !== undefined && typeof o.shadowDoorbells !== 'boolean') {
+    throw new InvalidArgumentError(`shadowDoorbells must be true or false, got ${describeValue(o.shadowDoorbells)}`);
   }
   if (o.poller === 'manual' && o.completion === 'interrupt') {
     throw new InvalidArgumentError("poller: 'manual' applies to completion: 'poll' only; interrupts reap by themselves");

@@ -7,6 +7,7 @@ import { PhyrError } from '../../lib/errors';
 import { encodePhyrEntry, PHYR_KNOWN_FLAGS } from '../../lib/phyr';
 import { CPL_WORDS, ENTRY_WORDS, REQ, REQ_FLAG_RAW_CDW, REQ_OPCODE_MASK, REQ_WORDS } from './batch';
 import { NativeQueuePair, QueuePairStats, nvmeNative } from './native';
+import type { ShadowDoorbellRegion } from './shadow-doorbells';
 import { NVME } from '../../spec/nvme';
 
 /** A range of DMA memory: CPU view (buffer + offset) and device address. */
@@ -49,6 +50,8 @@ export interface QueuePairInit {
   slots?: number;
   /** Phyr entries in the arena (default 4096, grows on demand). */
   arenaEntries?: number;
+  /** Shadow doorbells of this IO queue (Doorbell Buffer Config); absent: MMIO doorbells. */
+  shadow?: ShadowDoorbellRegion;
 }
 
 const TWO_32 = 0x1_0000_0000;
@@ -107,6 +110,8 @@ export class QueuePair {
   onReset?: (cancelled: number) => void;
   /** Set by the controller: deletes the queues on the device and frees the rings. */
   onClose?: () => Promise<void>;
+  /** True when this queue publishes its doorbells in the shadow buffer (MMIO only when asked). */
+  readonly shadowDoorbells: boolean;
   private closed = false;
   /**
    * The DMA pool whose data ranges this queue's data pointers must lie in (the pool its
@@ -150,7 +155,15 @@ export class QueuePair {
       requests: this.requests.buffer as ArrayBuffer,
       completions: this.completions.buffer as ArrayBuffer,
       arena: this.arena.buffer as ArrayBuffer,
+      ...(init.shadow && {
+        shadow: init.shadow.buffer,
+        shadowSqOffset: init.shadow.shadowSqOffset,
+        shadowCqOffset: init.shadow.shadowCqOffset,
+        eventSqOffset: init.shadow.eventSqOffset,
+        eventCqOffset: init.shadow.eventCqOffset,
+      }),
     });
+    this.shadowDoorbells = init.shadow !== undefined;
     // Rings and list pages are the driver's own memory: no data pointer may address them
     // (a read aimed at the CQ would overwrite completions and stall the queue).
     this.poolOfRings = DmaPool.ownerOf(init.sq.buffer);

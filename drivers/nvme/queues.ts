@@ -10,6 +10,7 @@ import type { Command, Dispatcher } from './dispatcher';
 import type { IdentifyController } from './identify';
 import { SglUnavailableError, type DataPointerMode } from './options';
 import { QueuePair, type QueueCaps } from './queue-pair';
+import type { ShadowDoorbells } from './shadow-doorbells';
 import type { ControllerCap } from './registers';
 import { NVME } from '../../spec/nvme';
 
@@ -73,6 +74,8 @@ export class QueueSet {
   /** The application's queue pairs (createQueuePair). */
   readonly user = new Set<QueueRuntime>();
   private readonly usedQids = new Set<number>();
+  /** The shadow doorbell pages once the controller accepted them (bring-up.ts); IO queues made after use them. */
+  shadow: ShadowDoorbells | undefined;
 
   constructor(private readonly host: QueueHost) {}
 
@@ -103,6 +106,7 @@ export class QueueSet {
         cq: region(buffers[1]),
         lists: { ...region(buffers[2]), pages: trackers },
         caps,
+        shadow: this.shadow?.regionFor(qid),
       });
       qp.vector = vector;
       this.usedQids.add(qid);

@@ -50,6 +50,7 @@ const openCases: Case[] = [
   ["poller manual + interrupt", () => phyr.open('emu', { poller: 'manual', completion: 'interrupt' }), 'PHYR_INVALID_ARGUMENT', /poller: 'manual'/],
   ['dptr: 5', () => phyr.open('emu', { dptr: 5 as never }), 'PHYR_INVALID_ARGUMENT', /dptr must be/],
   ["sgl: 'no'", () => phyr.open('emu', { sgl: 'no' as never }), 'PHYR_INVALID_ARGUMENT', /sgl must be true or false/],
+  ["shadowDoorbells: 'on'", () => phyr.open('emu', { shadowDoorbells: 'on' as never }), 'PHYR_INVALID_ARGUMENT', /shadowDoorbells must be true or false, got the string "on"/],
   ['pool: 5', () => phyr.open('emu', { pool: 5 as never }), 'PHYR_INVALID_ARGUMENT', /pool must be an object/],
   ['pool: { size: 1 }', () => phyr.open('emu', { pool: { size: 1 } as never }), 'PHYR_INVALID_ARGUMENT', /pool: unknown option 'size' \(known: hugepages\)/],
   ["pool: { hugepages: 'maybe' }", () => phyr.open('emu', { pool: { hugepages: 'maybe' as never } }), 'PHYR_DMA_BAD_ARGUMENT', /hugepages/],

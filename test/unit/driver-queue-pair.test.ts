@@ -134,6 +134,13 @@ t.test('native arguments are validated', async (t) => {
   t.throws(() => new N.QueuePair({ ...base, ...mem, qsize: 70000 }), /qsize/);
   t.throws(() => new N.QueuePair({ ...base, ...mem, sqDoorbell: 0x3000 }), /bar/);
   t.throws(() => new (N.QueuePair as unknown as new (x: number) => unknown)(5), /options object/);
+  // Shadow doorbells: the four offsets are required with 'shadow', dword-aligned and inside it.
+  const shadow = { shadow: new ArrayBuffer(8192), shadowSqOffset: 8, shadowCqOffset: 12, eventSqOffset: 4096 + 8, eventCqOffset: 4096 + 12 };
+  t.ok(new N.QueuePair({ ...base, ...mem, ...shadow }));
+  t.throws(() => new N.QueuePair({ ...base, ...mem, ...shadow, eventCqOffset: undefined }), /eventCqOffset/);
+  t.throws(() => new N.QueuePair({ ...base, ...mem, ...shadow, shadowSqOffset: 6 }), /shadowSqOffset' must be a multiple of 4/);
+  t.throws(() => new N.QueuePair({ ...base, ...mem, ...shadow, eventSqOffset: 8192 }), /shadow/);
+  t.throws(() => new N.QueuePair({ ...base, ...mem, ...shadow, shadow: 5 as never }), /shadow/);
   qp.close();
 });
 

@@ -7,6 +7,7 @@ import './cases/errors';
 import './cases/conformance';
 import './cases/cmb';
 import './cases/driver';
+import './cases/shadow-doorbells';
 import './cases/validate';
 import './cases/bench';
 import './cases/nvme-cli'; // before setup, which formats and rebinds the kernel's controller

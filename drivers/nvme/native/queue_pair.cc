@@ -305,9 +305,13 @@ int QueuePair::submitRaw(const Sqe& sqe, const PhyrEntry* data, uint32_t count, 
 
 void QueuePair::ringSubmit() {
   if (sqTail_ == sqTailRung_) return;
+  sqTailRung_ = sqTail_;
+  if (cfg_.sqShadow.shadow) {
+    stats_.shadowUpdates++;
+    if (!publishShadow(cfg_.sqShadow, sqTail_)) return;
+  }
   // Release: every SQE written above is visible before the device sees the new tail.
   __atomic_store_n(cfg_.sqTailDoorbell, sqTail_, __ATOMIC_RELEASE);
-  sqTailRung_ = sqTail_;
   stats_.doorbells++;
 }
 
@@ -348,6 +352,10 @@ uint32_t QueuePair::poll(Completion* out, uint32_t max) {
   }
   if (consumed != 0) {
     stats_.completed += consumed;
+    if (cfg_.cqShadow.shadow) {
+      stats_.shadowUpdates++;
+      if (!publishShadow(cfg_.cqShadow, cqHead_)) return written;
+    }
     // Release: the entries were read before the device may reuse their slots.
     __atomic_store_n(cfg_.cqHeadDoorbell, cqHead_, __ATOMIC_RELEASE);
     stats_.doorbells++;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "drivers/nvme/native/dptr_policy.h"
+#include "drivers/nvme/native/shadow_doorbell.h"
 #include "spec/nvme.h"
 #include "spec/phyr.h"
 
@@ -33,6 +34,9 @@ struct QueueConfig {
   uint32_t qsize = 0;                  // entries in each ring, 2 .. 65536
   uint32_t* sqTailDoorbell = nullptr;  // in BAR0
   uint32_t* cqHeadDoorbell = nullptr;
+  // Shadow doorbells (Doorbell Buffer Config) for an IO queue; both null = MMIO only.
+  ShadowDoorbell sqShadow{};
+  ShadowDoorbell cqShadow{};
   DptrCaps caps{};
 };
 
@@ -84,7 +88,8 @@ struct SubmitOutcome {
 struct QueueStats {
   uint64_t submitted = 0;     // SQEs written
   uint64_t completed = 0;     // CQEs consumed
-  uint64_t doorbells = 0;     // SQ tail + CQ head writes
+  uint64_t doorbells = 0;     // SQ tail + CQ head MMIO writes
+  uint64_t shadowUpdates = 0; // shadow doorbell writes (an MMIO write followed only when EventIdx asked)
   uint64_t spurious = 0;      // CQEs naming a CID not in flight (ignored)
   uint64_t extraListPages = 0;// list pages taken beyond a tracker's own
 };

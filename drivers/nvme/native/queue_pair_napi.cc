@@ -3,6 +3,7 @@
 // path creates no JS objects. Their layouts (32-bit little-endian words: request fields,
 // result and completion words, flags) are spec/records.h's, which the TypeScript side
 // reads through its generated twin; the phyr arena uses spec/phyr.h's entry layout.
+#include <algorithm>
 #include "drivers/nvme/native/queue_pair_napi.h"
 
 #include <ctime>
@@ -120,6 +121,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
         !regionProp(o, "lists", lOff, lPages * ps, &mem.lists, &lists_)) {
       return;
     }
+    if (!shadowProps(o, &cfg)) return;
     mem.sqIova = sqIova;
     mem.cqIova = cqIova;
     mem.listsIova = lIova;
@@ -160,6 +162,27 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   QueuePair* raw() const { return qp_.get(); }
 
  private:
+  // Optional shadow doorbells (Doorbell Buffer Config, NVMe 2.0 §5.8): 'shadow', the
+  // ArrayBuffer holding the pages the controller was given, with this queue's byte offsets
+  // of its shadow SQ tail / CQ head and their EventIdx slots. Absent: MMIO doorbells only.
+  bool shadowProps(Napi::Object o, QueueConfig* cfg) {
+    Napi::Env env = o.Env();
+    if (o.Get("shadow").IsUndefined()) return true;
+    uint64_t off[4];
+    const char* keys[4] = {"shadowSqOffset", "shadowCqOffset", "eventSqOffset", "eventCqOffset"};
+    for (int i = 0; i < 4; i++) {
+      if (!optionProp(o, keys[i], &off[i], 1ull << 40)) return false;
+      if (off[i] & 3) return args::rangeError(env, std::string("option '") + keys[i] + "' must be a multiple of 4");
+    }
+    uint8_t* base;
+    if (!regionProp(o, "shadow", 0, *std::max_element(off, off + 4) + 4, &base, &shadow_)) return false;
+    if (reinterpret_cast<uintptr_t>(base) & 3) return args::rangeError(env, "the shadow doorbell buffer must be 4-byte aligned");
+    auto at = [base](uint64_t o) { return reinterpret_cast<uint32_t*>(base + o); };
+    cfg->sqShadow = {at(off[0]), at(off[2])};
+    cfg->cqShadow = {at(off[1]), at(off[3])};
+    return true;
+  }
+
   bool bindBuffers(Napi::Object o) {
     Napi::Env env = o.Env();
     Napi::Value r = o.Get("requests"), c = o.Get("completions");
@@ -384,6 +407,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
     o.Set("submitted", static_cast<double>(s.submitted));
     o.Set("completed", static_cast<double>(s.completed));
     o.Set("doorbells", static_cast<double>(s.doorbells));
+    o.Set("shadowUpdates", static_cast<double>(s.shadowUpdates));
     o.Set("spurious", static_cast<double>(s.spurious));
     o.Set("extraListPages", static_cast<double>(s.extraListPages));
     o.Set("outstanding", qp->outstanding());
@@ -419,7 +443,7 @@ class QueuePairWrap : public Napi::ObjectWrap<QueuePairWrap> {
   }
 
   std::unique_ptr<QueuePair> qp_;
-  Napi::ObjectReference bar_, sq_, cq_, lists_, reqRef_, cplRef_, arenaRef_;
+  Napi::ObjectReference bar_, sq_, cq_, lists_, shadow_, reqRef_, cplRef_, arenaRef_;
   std::vector<Napi::ObjectReference> extraPages_;
   uint32_t* req_ = nullptr;
   uint32_t* cpl_ = nullptr;
