@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The guest half of bench/vm.js (runs inside the testbed, not on its own): the same 4 KiB
+// random-read jobs through the kernel's NVMe stack (fio: libaio, io_uring, io_uring with
+// polled queues, io_uring_cmd passthrough on the namespace's char device) on one twin
+// controller and through phyr (`phyr bench`, PRP and SGL) on the other, one row after the
+// other, each fio or phyr's own JSON read back. Writes $PHYR_VM_SHARE/vm-bench.json.
+//   node bench/vm-guest.js VFIO_BDF SECONDS
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
+const [bdf, secondsArg] = process.argv.slice(2);
+const SECONDS = Number(secondsArg || 3);
+const share = process.env.PHYR_VM_SHARE;
+if (!bdf || !share) {
+  console.error('bench/vm-guest: runs in the testbed from bench/vm.js (VFIO_BDF SECONDS, $PHYR_VM_SHARE)');
+  process.exit(2);
+}
+const sh = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+const read = (p) => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim() : '');
+
+// The one controller the kernel's nvme driver owns in this boot.
+const ctrl = fs.readdirSync('/sys/class/nvme').sort()[0];
+const ns = `${ctrl}n1`;
+const rows = [];
+const skipped = [];
+
+// The job's figures from fio's (or phyr's fio-shaped) JSON: IOPS over every job; p50 / p99
+// of the busiest job's completion latency; CPU per IO = each job's user+system time (its
+// usr_cpu/sys_cpu percentages of its runtime, as both programs measure them) over all IOs.
+function figures(doc) {
+  const jobs = doc.jobs;
+  const ios = jobs.reduce((a, j) => a + j.read.total_ios, 0);
+  const cpuNs = jobs.reduce((a, j) => a + ((j.usr_cpu + j.sys_cpu) / 100) * j.read.runtime * 1e6, 0);
+  const busiest = [...jobs].sort((a, b) => b.read.total_ios - a.read.total_ios)[0];
+  const p = (q) => busiest.read.clat_ns.percentile?.[q];
+  return { iops: jobs.reduce((a, j) => a + j.read.iops, 0), p50Ns: p('50.000000'), p99Ns: p('99.000000'), cpuNsPerIo: ios ? cpuNs / ios : null, ios };
+}
+
+function run(label, params, argv) {
+  process.stdout.write(`vm-bench: ${label} ...\n`);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+  let doc;
+  try {
+    doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+  } catch {
+    doc = undefined;
+  }
+  const errored = doc?.jobs?.some((j) => j.error);
+  if (r.status !== 0 || !doc || errored) {
+    skipped.push(`${label}: not measured — ${argv[0] === 'fio' ? 'fio' : 'phyr bench'} exited ${r.status}${errored ? ' with a job error' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
+    return;
+  }
+  rows.push({ label, params, command: argv.join(' '), ...figures(doc) });
+}
+
+const common = ['--rw=randread', '--bs=4k', `--runtime=${SECONDS}`, '--time_based', '--ramp_time=1', '--output-format=json'];
+// direct=1 on the block device (no page cache); the char device has none to bypass.
+const fio = (engine, qd, jobs, extra = [], file = `/dev/${ns}`) => ['fio', '--name=k', `--filename=${file}`, ...(file.startsWith('/dev/ng') ? [] : ['--direct=1']), `--ioengine=${engine}`, `--iodepth=${qd}`, `--numjobs=${jobs}`, ...common, ...extra];
+const shapes = [[1, 1], [32, 1], [128, 1], [32, 2]];
+
+for (const [qd, jobs] of shapes) run(`kernel libaio QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'libaio', qd, jobs }, fio('libaio', qd, jobs));
+for (const [qd, jobs] of shapes) run(`kernel io_uring QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring', qd, jobs }, fio('io_uring', qd, jobs));
+if (fs.existsSync(`/dev/ng${ctrl.slice(4)}n1`)) {
+  for (const [qd, jobs] of shapes) run(`kernel io_uring_cmd QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring_cmd', qd, jobs }, fio('io_uring_cmd', qd, jobs, ['--cmd_type=nvme'], `/dev/ng${ctrl.slice(4)}n1`));
+} else skipped.push(`kernel io_uring_cmd: not measured — /dev/ng${ctrl.slice(4)}n1 is missing (the kernel has no NVMe generic char device)`);
+
+// Polled queues: the nvme module's poll_queues is read when a controller is probed, so the
+// controller is unbound and probed again after setting it.
+const pciAddr = path.basename(fs.realpathSync(`/sys/class/nvme/${ctrl}/device`));
+sh(`echo 2 > /sys/module/nvme/parameters/poll_queues && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/unbind && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/bind`);
+for (let i = 0; i < 100 && !(fs.existsSync(`/dev/${ns}`) && read(`/sys/class/nvme/${ctrl}/state`) === 'live'); i++) sh('sleep 0.1');
+if (read(`/sys/block/${ns}/queue/io_poll`) === '1') {
+  for (const [qd, jobs] of shapes) run(`kernel io_uring polled QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring-hipri', qd, jobs }, fio('io_uring', qd, jobs, ['--hipri=1']));
+} else skipped.push(`kernel io_uring polled: not measured — after poll_queues=2 and a reset, /sys/block/${ns}/queue/io_poll is '${read(`/sys/block/${ns}/queue/io_poll`)}'`);
+
+const phyr = (dptr, qd, jobs, extra = []) => [process.execPath, CLI, 'bench', bdf, `--dptr=${dptr}`, `--iodepth=${qd}`, `--numjobs=${jobs}`, '--eta=never', ...common, ...extra];
+for (const dptr of ['prp', 'sgl']) {
+  for (const [qd, jobs] of shapes) run(`phyr ${dptr.toUpperCase()} QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'phyr', engine: dptr, qd, jobs }, phyr(dptr, qd, jobs));
+}
+
+fs.writeFileSync(path.join(share, 'vm-bench.json'), JSON.stringify({ kernel: read('/proc/sys/kernel/osrelease'), cpus: require('os').cpus().length, fio: sh('fio --version').stdout.trim(), rows, skipped }, null, 2));
+console.log(`vm-bench: ${rows.length} rows measured, ${skipped.length} not`);

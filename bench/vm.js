@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// The VM section of the benchmark (not a test): one testbed boot with a twin pair of
+// null-backed QEMU NVMe controllers — one left to the guest kernel's nvme driver, one bound
+// to vfio-pci — and the same 4 KiB random-read jobs on each (bench/vm-guest.js: fio with
+// libaio, io_uring, io_uring polled and io_uring_cmd on the kernel's twin; phyr bench, PRP
+// and SGL, on the other), written as one run file in bench/results/ (DATE-SEQ-vm.json),
+// after which bench/RESULTS.md is regenerated. `npm run bench:vm` builds first.
+//   --seconds N   runtime per row (default 3, after a 1 s ramp)
+//   --kernel V    the guest kernel (a version in /boot or a prefix; default the newest)
+//   --dry-run     print the run file instead of writing it
+//
+// The guest runs under TCG: every guest instruction is emulated, so figures are ratios of
+// the work each stack does per IO, not of hardware speed.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { parseArgs } = require('util');
+const { gitCommit, gitDirty, machineFacts, utcStamp } = require('./results/machine');
+const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
+const { regenerate } = require('./results/render');
+
+const ROOT = path.resolve(__dirname, '..');
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, kernel: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+const vmModule = path.join(ROOT, 'dist', 'tools', 'vm', 'index.js');
+if (!fs.existsSync(vmModule)) {
+  console.error('bench/vm: dist/ is missing; run `npm run build:ts` (or `npm run bench:vm`) first');
+  process.exit(2);
+}
+const { runVm } = require(vmModule);
+const { parseNvmeSpec, controllerBdf } = require(path.join(ROOT, 'dist', 'tools', 'vm', 'nvme-spec.js'));
+
+// Twins of one spec (QEMU's null-co backing, so neither stack waits on a host file).
+const TWIN = 'size=1G,backing=null';
+const COLUMNS = [
+  { key: 'iops', label: 'IOPS', unit: 'IOPS', format: 'integer', better: 'higher' },
+  { key: 'p50', label: 'p50 µs', unit: 'µs', format: 'latency-us' },
+  { key: 'p99', label: 'p99 µs', unit: 'µs', format: 'latency-us' },
+  { key: 'cpuNsPerIo', label: 'guest CPU ns/IO', unit: 'ns/IO', format: 'integer', better: 'lower' },
+  { key: 'vsIoUring', label: 'IOPS ÷ kernel io_uring, same shape', unit: '×', format: 'fixed2' },
+];
+
+async function main() {
+  const started = new Date();
+  const loadAtStart = os.loadavg()[0];
+  const r = await runVm({
+    command: [process.execPath, path.join(ROOT, 'bench', 'vm-guest.js'), controllerBdf(1), values.seconds],
+    nvme: [`${TWIN},driver=nvme`, TWIN].map(parseNvmeSpec),
+    hugepages: 64,
+    cpus: 2,
+    timeoutSeconds: 1800,
+    collect: ['vm-bench.json'],
+    kernelVersion: values.kernel,
+    onNotice: (t) => console.error(`bench/vm: ${t}`),
+    onOutput: (t) => process.stderr.write(t),
+  });
+  const raw = r.files['vm-bench.json'];
+  if (!raw) {
+    console.error(`bench/vm: the guest wrote no results (exit ${r.status}):\n${r.output.split('\n').slice(-20).join('\n')}`);
+    process.exit(1);
+  }
+  const g = JSON.parse(raw);
+  const shape = (p) => `${p.qd}/${p.jobs}`;
+  const ioUring = new Map(g.rows.filter((x) => x.params.engine === 'io_uring').map((x) => [shape(x.params), x]));
+  const rows = g.rows.map((x) => {
+    const base = ioUring.get(shape(x.params));
+    const figures = { iops: Math.round(x.iops) };
+    if (x.p50Ns !== undefined) figures.p50 = Number((x.p50Ns / 1000).toFixed(2));
+    if (x.p99Ns !== undefined) figures.p99 = Number((x.p99Ns / 1000).toFixed(2));
+    if (x.cpuNsPerIo !== null) figures.cpuNsPerIo = Math.round(x.cpuNsPerIo);
+    if (base && base.iops > 0) figures.vsIoUring = Number((x.iops / base.iops).toFixed(2));
+    const key = `${x.params.stack}-${x.params.engine}-qd${x.params.qd}-x${x.params.jobs}`.toLowerCase();
+    return { key, label: x.label, params: x.params, figures };
+  });
+  const find = (engine, qd, jobs) => g.rows.find((x) => x.params.engine === engine && x.params.qd === qd && x.params.jobs === jobs);
+  const notes = [...g.skipped];
+  for (const dptr of ['prp', 'sgl']) {
+    const p = find(dptr, 32, 1);
+    const k = find('io_uring', 32, 1);
+    if (p && k) notes.push(`phyr ${dptr.toUpperCase()} QD32 against kernel io_uring QD32, one job: ${(p.iops / k.iops).toFixed(1)}× the IOPS at ${(k.cpuNsPerIo / p.cpuNsPerIo).toFixed(1)}× less guest CPU per IO (${Math.round(p.cpuNsPerIo)} against ${Math.round(k.cpuNsPerIo)} ns).`);
+  }
+  if (gitDirty(ROOT)) notes.push('The tree had uncommitted changes to tracked files: the commit is the base of what ran.');
+  const { date, time } = utcStamp(started);
+  const run = {
+    schema: 'phyr-bench-run/1',
+    date,
+    seq: nextSeq(RESULTS_DIR, date),
+    time,
+    script: 'bench/vm.js',
+    title: 'kernel NVMe stack against phyr in one QEMU guest (TCG)',
+    command: `node bench/vm.js --seconds ${values.seconds}${values.kernel ? ` --kernel ${values.kernel}` : ''}`,
+    commit: gitCommit(ROOT),
+    machine: { ...machineFacts(), hugepages: '64 2 MiB hugepages in the guest', notes: `guest: kernel ${g.kernel}, ${g.cpus} vCPUs under TCG, ${g.fio}` },
+    load: { low: Number(loadAtStart.toFixed(2)), high: Number(loadAtStart.toFixed(2)), when: 'at the start', notes: null },
+    method:
+      `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
+      `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a controller reset, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers. ` +
+      'IOPS sum the jobs; p50/p99 are the busiest job\'s completion latency; guest CPU ns/IO is each job\'s user+system time (usr_cpu/sys_cpu of its runtime, as fio and phyr each measure it) over all IOs. ' +
+      'The guest runs under TCG, which emulates every guest instruction (the driver\'s and QEMU\'s device model alike), so these are ratios of the work each stack does per IO, not of hardware speed.',
+    columns: COLUMNS,
+    rows,
+    references: [],
+    tables: [],
+    notes,
+  };
+  if (values['dry-run']) {
+    console.log(JSON.stringify(run, null, 2));
+    return;
+  }
+  const file = writeRun(run);
+  regenerate();
+  console.error(`bench/vm: wrote ${path.relative(ROOT, file)} and bench/RESULTS.md`);
+}
+
+main().catch((e) => {
+  console.error(`bench/vm: ${e.stack || e.message}`);
+  process.exit(1);
+});
