@@ -72,10 +72,13 @@ if (fs.existsSync(`/dev/ng${ctrl.slice(4)}n1`)) {
 // controller is unbound and probed again after setting it.
 const pciAddr = path.basename(fs.realpathSync(`/sys/class/nvme/${ctrl}/device`));
 sh(`echo 2 > /sys/module/nvme/parameters/poll_queues && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/unbind && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/bind`);
-for (let i = 0; i < 100 && !(fs.existsSync(`/dev/${ns}`) && read(`/sys/class/nvme/${ctrl}/state`) === 'live'); i++) sh('sleep 0.1');
-if (read(`/sys/block/${ns}/queue/io_poll`) === '1') {
-  for (const [qd, jobs] of shapes) run(`kernel io_uring polled QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring-hipri', qd, jobs }, fio('io_uring', qd, jobs, ['--hipri=1']));
-} else skipped.push(`kernel io_uring polled: not measured — after poll_queues=2 and a reset, /sys/block/${ns}/queue/io_poll is '${read(`/sys/block/${ns}/queue/io_poll`)}'`);
+// The probe may name the controller anew: find it under the PCI device again.
+const probed = () => (fs.existsSync(`/sys/bus/pci/devices/${pciAddr}/nvme`) ? fs.readdirSync(`/sys/bus/pci/devices/${pciAddr}/nvme`)[0] : undefined);
+for (let i = 0; i < 100 && !(probed() && fs.existsSync(`/dev/${probed()}n1`) && read(`/sys/class/nvme/${probed()}/state`) === 'live'); i++) sh('sleep 0.1');
+const polledNs = `${probed()}n1`;
+if (read(`/sys/block/${polledNs}/queue/io_poll`) === '1') {
+  for (const [qd, jobs] of shapes) run(`kernel io_uring polled QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring-hipri', qd, jobs }, fio('io_uring', qd, jobs, ['--hipri=1'], `/dev/${polledNs}`));
+} else skipped.push(`kernel io_uring polled: not measured — after poll_queues=2 and a new probe, /sys/block/${polledNs}/queue/io_poll is '${read(`/sys/block/${polledNs}/queue/io_poll`)}'`);
 
 const phyr = (dptr, qd, jobs, extra = []) => [process.execPath, CLI, 'bench', bdf, `--dptr=${dptr}`, `--iodepth=${qd}`, `--numjobs=${jobs}`, '--eta=never', ...common, ...extra];
 for (const dptr of ['prp', 'sgl']) {
