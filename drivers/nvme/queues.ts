@@ -146,6 +146,7 @@ export class QueueSet {
     const vector = vectorFor ? vectorFor(qid) : -1;
     const r = this.newRuntime(qid, size, caps, vector);
     try {
+      this.shadow?.resetSlots(qid);
       await this.host.adminCommand(createCqSqe(qid, size, vector), r.buffers[1]);
       try {
         await this.host.adminCommand(createSqSqe(qid, size, qid), r.buffers[0]);

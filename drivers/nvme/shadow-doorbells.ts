@@ -73,6 +73,20 @@ export class ShadowDoorbells {
     };
   }
 
+  /**
+   * Zeroes queue `qid`'s four slots. Call before creating the queue on the controller: a
+   * qid used by a deleted queue leaves its last tail, head and EventIdx behind, and the new
+   * queue's first doorbell (tail 0 -> 1) judged against them skips the MMIO write the
+   * controller is waiting for — its first command would never be seen (found on QEMU:
+   * test/vm/cases/shadow-doorbells.ts).
+   */
+  resetSlots(qid: number): void {
+    const r = this.regionFor(qid);
+    if (!r) return;
+    const words = new Uint32Array(r.buffer);
+    for (const off of [r.shadowSqOffset, r.shadowCqOffset, r.eventSqOffset, r.eventCqOffset]) words[off / 4] = 0;
+  }
+
   /** Returns the pages to the pool (only once the controller is disabled or forgot them). */
   free(): void {
     this.pages.free();

@@ -48,3 +48,16 @@ t.test('Doorbell Buffer Config names the shadow page in PRP1 and the EventIdx pa
   t.equal(w[0] & 0xff, NVME.ADMIN_DOORBELL_BUFFER_CONFIG);
   t.same([w[6], w[7], w[8], w[9]], [0x2345_6000, 1, 0x2345_7000, 1]);
 });
+
+t.test('a reused qid starts from zeroed slots', async (t) => {
+  const s = ShadowDoorbells.allocate(fakePool(), 4096, 0);
+  const r = s.regionFor(2)!;
+  const words = new Uint32Array(r.buffer);
+  const offsets = [r.shadowSqOffset, r.shadowCqOffset, r.eventSqOffset, r.eventCqOffset];
+  for (const off of offsets) words[off / 4] = 37; // what a deleted queue 2 left behind
+  words[s.regionFor(3)!.shadowSqOffset / 4] = 9;
+  s.resetSlots(2);
+  t.same(offsets.map((off) => words[off / 4]), [0, 0, 0, 0]);
+  t.equal(words[s.regionFor(3)!.shadowSqOffset / 4], 9, "another queue's slots are left alone");
+});
+
