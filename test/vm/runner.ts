@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runVm } from '../../tools/vm';
+import type { CaseResult } from './harness';
 import { qmpCommand } from './qmp';
 import { parseNvmeSpec } from '../../tools/vm/nvme-spec';
 import { VM_TIER_CONTROLLERS, VM_TIER_HUGEPAGES } from './topology';
@@ -62,7 +63,10 @@ async function main(): Promise<number> {
     console.log('0 passed, 1 failed');
     return 1;
   }
-  const { passed, failed } = JSON.parse(json) as { passed: number; failed: number };
+  const { passed, failed, results } = JSON.parse(json) as { passed: number; failed: number; results?: CaseResult[] };
+  // Repeated from results.json: a guest's serial console can drop lines under load, and
+  // the failures must be readable whatever the console kept.
+  for (const c of results ?? []) if (!c.ok) console.log(`vm tier: failed: ${c.name}\n  ${(c.error ?? '').split('\n').slice(0, 6).join('\n  ')}`);
   console.log(`vm tier: ${boots} guest boot${boots > 1 ? 's' : ''} of kernel ${r.kernelVersion}, ${minutes} min, guest exit ${r.status}`);
   const extra = r.status !== 0 && failed === 0 ? 1 : 0;
   console.log(`${passed} passed, ${failed + extra} failed`);
