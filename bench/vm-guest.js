@@ -84,6 +84,9 @@ const phyr = (dptr, qd, jobs, extra = []) => [process.execPath, CLI, 'bench', bd
 for (const dptr of ['prp', 'sgl']) {
   for (const [qd, jobs] of shapes) run(`phyr ${dptr.toUpperCase()} QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'phyr', engine: dptr, qd, jobs }, phyr(dptr, qd, jobs));
 }
+// The rows above use shadow doorbells (QEMU offers Doorbell Buffer Config); the same PRP
+// shapes with every doorbell an MMIO write.
+for (const [qd, jobs] of shapes.slice(0, 3)) run(`phyr PRP QD${qd}, MMIO doorbells only`, { stack: 'phyr', engine: 'prp-mmio', qd, jobs }, phyr('prp', qd, jobs, ['--shadow-doorbells=off']));
 
 fs.writeFileSync(path.join(share, 'vm-bench.json'), JSON.stringify({ kernel: read('/proc/sys/kernel/osrelease'), cpus: require('os').cpus().length, fio: sh('fio --version').stdout.trim(), rows, skipped }, null, 2));
 console.log(`vm-bench: ${rows.length} rows measured, ${skipped.length} not`);

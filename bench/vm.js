@@ -79,6 +79,11 @@ async function main() {
     const k = find('io_uring', 32, 1);
     if (p && k) notes.push(`phyr ${dptr.toUpperCase()} QD32 against kernel io_uring QD32, one job: ${(p.iops / k.iops).toFixed(1)}× the IOPS at ${(k.cpuNsPerIo / p.cpuNsPerIo).toFixed(1)}× less guest CPU per IO (${Math.round(p.cpuNsPerIo)} against ${Math.round(k.cpuNsPerIo)} ns).`);
   }
+  for (const qd of [1, 32, 128]) {
+    const on = find('prp', qd, 1);
+    const off = find('prp-mmio', qd, 1);
+    if (on && off) notes.push(`Shadow doorbells at QD${qd} (PRP, one job): ${Math.round(on.iops)} IOPS with them, ${Math.round(off.iops)} with MMIO doorbells only (${(on.iops / off.iops).toFixed(2)}×).`);
+  }
   if (gitDirty(ROOT)) notes.push('The tree had uncommitted changes to tracked files: the commit is the base of what ran.');
   const { date, time } = utcStamp(started);
   const run = {
@@ -94,7 +99,7 @@ async function main() {
     load: { low: Number(loadAtStart.toFixed(2)), high: Number(loadAtStart.toFixed(2)), when: 'at the start', notes: null },
     method:
       `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
-      `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a controller reset, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers. ` +
+      `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a new probe of the controller, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers, with shadow doorbells (QEMU offers Doorbell Buffer Config) and, for PRP at one job, with MMIO doorbells only (--shadow-doorbells=off). ` +
       'IOPS sum the jobs; p50/p99 are the busiest job\'s completion latency; guest CPU ns/IO is each job\'s user+system time (usr_cpu/sys_cpu of its runtime, as fio and phyr each measure it) over all IOs. ' +
       'The guest runs under TCG, which emulates every guest instruction (the driver\'s and QEMU\'s device model alike), so these are ratios of the work each stack does per IO, not of hardware speed.',
     columns: COLUMNS,

@@ -39,7 +39,7 @@ interface EmuExtras {
 export function describeTarget(ctrl: Controller): string {
   const id = ctrl.identify;
   if (ctrl.fn.kind === 'emu') return `the embedded emulated controller (software, not a disk): ${id.mn.trim()} sn ${id.sn.trim()}`;
-  return `NVMe controller ${ctrl.fn.name}: ${id.mn.trim()} sn ${id.sn.trim()} fw ${id.fr.trim()}`;
+  return `NVMe controller ${ctrl.fn.name}: ${id.mn.trim()} sn ${id.sn.trim()} fw ${id.fr.trim()}${ctrl.shadowDoorbells ? ', shadow doorbells' : ''}`;
 }
 
 /** Bytes the data buffers of `jobs` take at once (one group of jobs runs at a time). */
@@ -72,7 +72,7 @@ function arenaBuffer(a: DeviceMemoryArena, bytes: number): BenchBuffer {
 }
 
 /** Opens `target` for the given jobs (their --dptr and --mem must agree with what it offers). */
-export async function openBenchDevice(target: string, jobs: JobSpec[]): Promise<OpenBenchDevice> {
+export async function openBenchDevice(target: string, jobs: JobSpec[], options: { shadowDoorbells?: boolean } = {}): Promise<OpenBenchDevice> {
   const p2pPeers = new Set(jobs.flatMap((j) => (j.mem.kind === 'p2p' ? [`${j.mem.bdf},bar=${j.mem.bar}`] : [])));
   if (p2pPeers.size > 1) throw new BenchConfigError(`jobs of one run must share one peer for --mem=p2p (got ${[...p2pPeers].join(' and ')})`);
   if (targetKind(target) === 'vfio') {
@@ -81,7 +81,7 @@ export async function openBenchDevice(target: string, jobs: JobSpec[]): Promise<
       throw new BenchConfigError(`there is no PCI device ${bdf} on this machine; \`phyr list\` shows the NVMe controllers (or use the embedded controller: emu)`, 'PHYR_BENCH_NO_TARGET');
     }
   }
-  const ctrl = await open(target);
+  const ctrl = await open(target, { shadowDoorbells: options.shadowDoorbells ?? true });
   const cleanups: Array<() => void> = [];
   try {
     const fn = ctrl.fn as typeof ctrl.fn & Partial<EmuExtras>;

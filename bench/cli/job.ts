@@ -151,6 +151,8 @@ export interface RunOptions {
   parseOnly: boolean;
   /** fio's --showcmd: print the job files as command-line options, run nothing. */
   showcmd: boolean;
+  /** phyr's --shadow-doorbells: use Doorbell Buffer Config when the controller offers it. */
+  shadowDoorbells: boolean;
 }
 
 /**
@@ -242,7 +244,7 @@ export function cloneJob(j: JobSpec): JobSpec {
 
 /** Defaults of the run-wide options. */
 export function defaultRunOptions(): RunOptions {
-  return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto', sections: [], parseOnly: false, showcmd: false };
+  return { outputFormat: ['normal'], output: undefined, statusIntervalNs: 0, eta: 'auto', sections: [], parseOnly: false, showcmd: false, shadowDoorbells: true };
 }
 
 /** Whether the mode issues reads / writes / trims (Dataset Management deallocates), and whether offsets are random. */

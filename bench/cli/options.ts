@@ -303,6 +303,14 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   { name: 'section', scope: 'run', help: 'run only the job-file sections of this name (repeat for several), as fio\'s --section', applyRun: (r, v) => { r.sections.push(need('section', v)); } },
+  {
+    name: 'shadow-doorbells', scope: 'run', help: "on (default) or off: shadow doorbells (Doorbell Buffer Config) on a controller that offers them; off writes every doorbell to MMIO (the driver's OpenOptions.shadowDoorbells)",
+    applyRun: (r, v) => {
+      const val = need('shadow-doorbells', v);
+      if (val !== 'on' && val !== 'off') throw new BenchOptionError('shadow-doorbells', val, 'expected on or off');
+      r.shadowDoorbells = val === 'on';
+    },
+  },
   { name: 'parse-only', scope: 'run', flag: true, help: 'check the options and job files (notices included) and run nothing', applyRun: (r, v) => { r.parseOnly = parseBool('parse-only', v); } },
   { name: 'showcmd', scope: 'run', flag: true, help: 'print each job file as the equivalent command-line options and run nothing', applyRun: (r, v) => { r.showcmd = parseBool('showcmd', v); } },
   { name: 'output', scope: 'run', help: 'write the report to this file instead of stdout', applyRun: (r, v) => { r.output = need('output', v); } },

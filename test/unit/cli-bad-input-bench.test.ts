@@ -80,6 +80,7 @@ const rows: Row[] = [
   { args: ['bench', '--mem=cmb', '--runtime=1'], says: /--mem=cmb: .*use --mem=pool/ },
   { args: ['bench', '--dptr=bogus'], says: /--dptr=bogus: expected prp, sgl or auto/ },
   { args: ['bench', '--dptr=sgl', '--runtime=1'], says: /--dptr=sgl needs a controller with SGL support/ },
+  { args: ['bench', '--shadow-doorbells=maybe'], says: /--shadow-doorbells=maybe: expected on or off/ },
   { args: ['bench', '--zonemode=zbd'], says: /fio option 'zonemode' is not supported/ },
   { args: ['bench', '--filename=/dev/sda'], says: /--filename=\/dev\/sda: phyr drives an NVMe namespace, not a file/ },
   { args: ['bench', '--output-format=xml'], says: /expected normal, json, json\+ or terse/ },

@@ -79,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   if (config.builtinDefault) console.error(`phyr bench: no job given: running the default job (4 KiB randread, iodepth 32, 3 s) on ${config.target}; see phyr bench --help`);
   let device;
   try {
-    device = await openBenchDevice(config.target, jobs);
+    device = await openBenchDevice(config.target, jobs, { shadowDoorbells: runOpts.shadowDoorbells });
   } catch (e) {
     const err = e as Error & { code?: string };
     console.error(`phyr bench: ${err.message}`);
