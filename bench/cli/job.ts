@@ -131,6 +131,9 @@ export interface JobSpec {
   blockAlign: number;
   /** percentage_random: the share of a random job's IOs that are random (100 = all). */
   percentageRandom: number;
+  /** bwavgtime / iopsavgtime: the interval of the bandwidth and IOPS samples, ms (options-logs.ts). */
+  bwAvgTimeMs: number;
+  iopsAvgTimeMs: number;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -232,6 +235,8 @@ export function defaultJob(name = 'job'): JobSpec {
     offsetAlign: 0,
     blockAlign: 0,
     percentageRandom: 100,
+    bwAvgTimeMs: 500,
+    iopsAvgTimeMs: 500,
   };
 }
 

@@ -76,6 +76,8 @@ export interface NativeJobParams {
   percentageRandom: number;
   /** zoned / zoned_abs: [startBytes, bytes, cumulative share in 1/100 %] per zone. */
   zones?: Array<[number, number, number]>;
+  /** bw_avg_time / iops_avg_time in ns: the job thread records an interval sample this often (>= 1 ms; absent or 0 = none). */
+  sampleIntervalNs?: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -122,6 +124,8 @@ export interface NativeJobResult {
   bounces: number;
   /** IOs submitted while logging for write_iolog (above the log's capacity: it overflowed). */
   ioLogCount?: number;
+  /** Interval records the sample ring had no room for (the JS thread did not drain it in time). */
+  intervalDrops?: number;
   error: number;
   errorStatus: number;
   errorLba: number;
@@ -139,6 +143,11 @@ export interface NativeBenchJob {
    * answer within a moment (or has ended: join() has the results then).
    */
   snapshot(): NativeJobResult | null;
+  /**
+   * The interval samples recorded since the last call, oldest first: 17 doubles per record
+   * (samples.ts decodeIntervals). Empty when there are none or the job takes no samples.
+   */
+  drainSamples(): Float64Array;
 }
 
 /** Indices into a job's progress Float64Array. */
@@ -164,7 +173,7 @@ export interface BenchNative {
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */
-  engineFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; error: string };
+  engineFloor(iodepth: number, millis: number, sampleIntervalMs?: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; samples: number; error: string };
   /** Runs the engine on the calling thread through the driver's QueuePair and a loopback controller. */
   driverFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; driverNsPerIo: number; error: string };
   progressFields: ProgressFields;

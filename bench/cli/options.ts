@@ -9,6 +9,7 @@ import type { BenchOption } from './option-types';
 import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
+import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
@@ -317,6 +318,7 @@ export const OPTIONS: BenchOption[] = [
   },
   ...PACING_OPTIONS,
   ...FLUSH_OPTIONS,
+  ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
 ];
 
@@ -430,8 +432,6 @@ export const UNSUPPORTED: Record<string, string> = {
   replay_redirect: 'not implemented',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',
-  bwavgtime: 'bandwidth sampling is not implemented',
-  iopsavgtime: 'IOPS sampling is not implemented',
   cgroup: 'no cgroup placement: job threads run in the phyr process',
   cgroup_nodelete: 'no cgroup placement: job threads run in the phyr process',
   cgroup_weight: 'no cgroup placement: job threads run in the phyr process',

@@ -8,6 +8,8 @@ import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDi
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
+import { sampleIntervalMs } from './options-logs';
+import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
 /** A data buffer for one job thread. */
@@ -67,12 +69,26 @@ interface Running {
   start?: () => void;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
+  /** bwavgtime: the interval of the job thread's samples (ms). */
+  sampleMs: number;
+  /** The interval records drained so far (BenchJob.drainSamples). */
+  intervals: Float64Array[];
+}
+
+// Moves the records the job thread has taken into the job's list (the watch loop's tick,
+// and once more after join).
+function drainIntervals(x: Running): void {
+  const a = x.job?.drainSamples();
+  if (a && a.length) x.intervals.push(a);
 }
 
 // A job's final results, joined once: an interval report taken after a job ended shows its
 // final figures (fio's interval reports always carry every job of the group).
 function finalOf(x: Running): NativeJobResult {
-  x.final ??= x.job!.join();
+  if (!x.final) {
+    x.final = x.job!.join();
+    drainIntervals(x);
+  }
   return x.final;
 }
 
@@ -125,8 +141,26 @@ function failed(n: NativeJobResult): boolean {
   return jobError(n).error !== 0;
 }
 
-/** Converts one native result into a report result. */
-export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
+/**
+ * Attaches what a job's interval samples give: fio's per-sample statistics per direction
+ * and the timeline (no samples: nothing is attached).
+ */
+export function withSamples(r: JobResult, intervals: IntervalSample[], intervalMs: number): JobResult {
+  if (intervals.length === 0) return r;
+  const attach = (dir: DirectionResult, d: 'read' | 'write' | 'trim'): DirectionResult => {
+    const s = directionSampleStats(intervals, d);
+    return { ...dir, bwStat: s.bw, iopsStat: s.iops };
+  };
+  const timeline = timelineOf(intervals, intervalMs);
+  return { ...r, read: attach(r.read, 'read'), write: attach(r.write, 'write'), ...(r.trim ? { trim: attach(r.trim, 'trim') } : {}), ...(timeline ? { timeline } : {}) };
+}
+
+/** Converts one native result (and the job's interval records, if any) into a report result. */
+export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult, intervals: Float64Array[] = [], intervalMs = spec.bwAvgTimeMs): JobResult {
+  return withSamples(baseJobResult(spec, plan, groupId, n), decodeIntervals(intervals), intervalMs);
+}
+
+function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
   const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
   const { error, errorMessage } = jobError(n);
@@ -173,6 +207,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
+    ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
   };
 }
 
@@ -225,7 +260,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
-      return { spec, plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+      return { spec, sampleMs: sampleIntervalMs(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
     }),
   );
   for (const spec of jobs) {
@@ -242,7 +277,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
     try {
-      for (const { spec, plans } of groups[gi]) {
+      for (const { spec, plans, sampleMs } of groups[gi]) {
         for (const plan of plans) {
           const queue = await device.createQueue(Math.min(queueSizeFor(plan.iodepth), device.maxQueueSize()), spec.dptr);
           let buffer: BenchBuffer;
@@ -252,19 +287,19 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, intervals: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
-          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags, sampleIntervalNs: x.sampleMs * 1e6 }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
         };
         if (!x.spec.waitFor) x.start();
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
@@ -309,7 +344,8 @@ function snapshotResults(running: Running[]): Array<JobResult | undefined> {
     // A wait_for job not started yet has nothing to report.
     if (!x.job) return undefined;
     const n = x.job.done ? finalOf(x) : x.job.snapshot();
-    return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
+    if (!x.final) drainIntervals(x);
+    return n ? toJobResult(x.spec, x.plan, x.groupId, n, x.intervals, x.sampleMs) : undefined;
   });
 }
 
@@ -343,6 +379,8 @@ async function watch(
     if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
+    // The job threads' interval records, drained every tick: the ring holds a minute of them.
+    for (const x of running) if (x.job && !x.final) drainIntervals(x);
     const now = Date.now();
     if (live && now - lastLive >= 500) {
       sink.write(`\r${formatStatusLine(snapshot(running, prevLive, now))}\x1b[K`);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -131,7 +132,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
-         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
+         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs);
 }
 
 bool parseParams(Napi::Object o, JobParams* p) {
@@ -240,6 +242,7 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("busyNs", static_cast<double>(r.busyNs));
   o.Set("prpCommands", static_cast<double>(r.prpCommands));
   o.Set("ioLogCount", static_cast<double>(r.ioLogCount));
+  o.Set("intervalDrops", static_cast<double>(r.intervalDrops));
   o.Set("sglCommands", static_cast<double>(r.sglCommands));
   o.Set("splitCommands", static_cast<double>(r.splitCommands));
   o.Set("childCommands", static_cast<double>(r.childCommands));
@@ -265,6 +268,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return DefineClass(env, "BenchJob",
                        {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
                         InstanceMethod<&BenchJob::snapshot>("snapshot"),
+                        InstanceMethod<&BenchJob::drainSamples>("drainSamples"),
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
@@ -336,9 +340,10 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     qp_ = qp;
     qpRef_ = Napi::Persistent(info[0].As<Napi::Object>());
     nsPerTick();  // calibrate on this thread, not inside the first job's timing
+    if (params_->sampleIntervalNs) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(params_->sampleIntervalNs));
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get()).run();
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get()).run();
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });
@@ -393,8 +398,26 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return resultsObject(env, snapshot_->results, params_->verifyKind);
   }
 
+  // The interval records the job thread has taken since the last call, oldest first, as a
+  // Float64Array of 17 doubles per record (sampler.h IntervalRecord); empty when there are
+  // none or the job takes no samples. Called from the JS watch loop (a crossing per drain,
+  // not per IO) and once more after join().
+  Napi::Value drainSamples(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = samples_ ? samples_->pending() : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(n) * kIntervalFields);
+    for (uint32_t i = 0; i < n; i++) {
+      IntervalRecord rec;
+      if (samples_->drain(&rec, 1) != 1) break;  // cannot happen: only this thread drains
+      std::memcpy(out.Data() + static_cast<size_t>(i) * kIntervalFields, &rec, sizeof(rec));
+    }
+    return out;
+  }
+
   std::unique_ptr<JobParams> params_;
   std::unique_ptr<JobResults> results_;
+  std::unique_ptr<SampleRing> samples_;
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
@@ -463,17 +486,28 @@ Napi::Object floorResult(Napi::Env env, const JobResults& r) {
 }
 
 // Runs the engine on this thread against a queue with no device (NullQueue) for about
-// `millis` ms: the engine's own cost per IO, without a driver or a controller.
+// `millis` ms: the engine's own cost per IO, without a driver or a controller. An optional
+// third argument, sampleIntervalMs (1..10000, absent or 0 = none), takes interval samples
+// as a bench job does (bw_avg_time), into a ring nobody drains until the run ends.
 Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   uint32_t depth;
   double ms;
-  if (!floorArgs(info, "engineFloor", &depth, &ms)) return info.Env().Undefined();
-  const JobParams p = floorParams(depth, ms);
+  if (!floorArgs(info, "engineFloor", &depth, &ms)) return env.Undefined();
+  JobParams p = floorParams(depth, ms);
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    double sample;
+    if (!args::number(env, info[2], "engineFloor sampleIntervalMs", 0, 10000, &sample)) return env.Undefined();
+    p.sampleIntervalNs = static_cast<uint64_t>(sample * 1e6);
+  }
+  std::unique_ptr<SampleRing> ring = p.sampleIntervalNs ? std::make_unique<SampleRing>(sampleRingCapacity(p.sampleIntervalNs)) : nullptr;
   auto r = std::make_unique<JobResults>();
   std::atomic<bool> stop{false};
   NullQueue q(p.iodepth);
-  JobEngine<NullQueue>(q, p, *r, nullptr, stop).run();
-  return floorResult(info.Env(), *r);
+  JobEngine<NullQueue>(q, p, *r, nullptr, stop, nullptr, ring.get()).run();
+  Napi::Object o = floorResult(env, *r);
+  o.Set("samples", ring ? static_cast<double>(ring->pending()) : 0.0);
+  return o;
 }
 
 // Runs the engine on this thread through the driver's QueuePair and a loopback

@@ -19,6 +19,7 @@
 
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
+#include "bench/native/sampler.h"
 #include "spec/nvme.h"
 
 namespace phyr::bench {
@@ -63,9 +64,11 @@ struct ResultsSnapshot {
 template <class Queue>
 class JobEngine {
  public:
+  // samples: the ring interval records go to every params.sampleIntervalNs (nullptr or an
+  // interval of 0: no samples).
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
-            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot) {}
+            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr)
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples) {}
 
   void run();
 
@@ -104,6 +107,8 @@ class JobEngine {
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
   void answerSnapshot(uint64_t now, uint32_t request);
+  [[gnu::noinline, gnu::cold]] void takeSample(uint64_t now);
+  void restartSamples(uint64_t now);
   bool unhealthy(uint64_t now, uint64_t timeoutTicks);
   uint32_t oldestInFlight() const;
   void describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const;
@@ -114,6 +119,15 @@ class JobEngine {
   double* progress_;
   const std::atomic<bool>& stop_;
   ResultsSnapshot* snapshot_;
+  SampleRing* samples_;
+  // Interval samples: the pass that finds now >= nextSample_ records the interval (UINT64_MAX:
+  // not sampling), from the counters and clat histogram buckets as they stood at its start.
+  uint64_t nextSample_ = UINT64_MAX;
+  uint64_t sampleStart_ = 0;
+  uint64_t sampleTicks_ = 0;
+  uint64_t sampleIos_[3] = {0, 0, 0};
+  uint64_t sampleBytes_[3] = {0, 0, 0};
+  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts
 
   std::vector<Slot> slots_;
   std::vector<PhyrEntry> entries_;
@@ -193,6 +207,64 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   tMeasure_ = now;
   cpu0_ = threadCpu();
   measuring_ = true;
+  restartSamples(now);
+}
+
+// The first interval starts with the measured phase (fio takes no samples during the ramp).
+template <class Queue>
+void JobEngine<Queue>::restartSamples(uint64_t now) {
+  if (!sampleTicks_) return;
+  std::fill(std::begin(sampleIos_), std::end(sampleIos_), 0);
+  std::fill(std::begin(sampleBytes_), std::end(sampleBytes_), 0);
+  std::fill(sampleClat_.begin(), sampleClat_.end(), 0);
+  sampleStart_ = now;
+  nextSample_ = now + sampleTicks_;
+}
+
+// One interval's record: what completed since the last boundary, and the percentiles of the
+// clat histogram's growth over it (the difference of its buckets now and then), so the IO
+// path records each latency once. The next interval starts now, as fio's does (fio measures
+// each interval from the time the previous sample was taken).
+template <class Queue>
+void JobEngine<Queue>::takeSample(uint64_t now) {
+  const double k = nsPerTick();
+  IntervalRecord rec{};
+  rec.tEndNs = static_cast<double>(now - tMeasure_) * k;
+  rec.spanNs = static_cast<double>(now - sampleStart_) * k;
+  const DirectionStats* dirs[3] = {&r_.read, &r_.write, &r_.trim};
+  constexpr size_t kB = LatencyHistogram::kBuckets;
+  for (int d = 0; d < 3; d++) {
+    const DirectionStats& s = *dirs[d];
+    const uint64_t ios = s.ios - sampleIos_[d];
+    rec.ios[d] = static_cast<double>(ios);
+    rec.bytes[d] = static_cast<double>(s.bytes - sampleBytes_[d]);
+    sampleIos_[d] = s.ios;
+    sampleBytes_[d] = s.bytes;
+    rec.clatP50Ns[d] = rec.clatP99Ns[d] = rec.clatP999Ns[d] = -1;
+    uint64_t* prev = &sampleClat_[d * kB];
+    uint64_t total = 0;
+    for (size_t i = 0; i < kB; i++) total += s.clat.bucketCount(i) - prev[i];
+    if (total == 0) continue;
+    // Ranks as LatencyHistogram::percentile counts them: the ceil(p% x n)-th sample.
+    const double ps[3] = {50.0, 99.0, 99.9};
+    double* outs[3] = {&rec.clatP50Ns[d], &rec.clatP99Ns[d], &rec.clatP999Ns[d]};
+    uint64_t rank[3];
+    for (int j = 0; j < 3; j++) {
+      rank[j] = static_cast<uint64_t>(std::ceil(ps[j] / 100.0 * static_cast<double>(total) - 1e-9));
+      if (rank[j] == 0) rank[j] = 1;
+    }
+    uint64_t seen = 0;
+    int next = 0;
+    for (size_t i = 0; i < kB; i++) {
+      const uint64_t c = s.clat.bucketCount(i);
+      seen += c - prev[i];
+      prev[i] = c;
+      while (next < 3 && seen >= rank[next]) *outs[next++] = std::round(static_cast<double>(LatencyHistogram::bucketValue(i)) * k);
+    }
+  }
+  if (!samples_->push(rec)) r_.intervalDrops++;
+  sampleStart_ = now;
+  nextSample_ = now + sampleTicks_;
 }
 
 template <class Queue>
@@ -578,6 +650,10 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
+  if (samples_ && p_.sampleIntervalNs) {
+    sampleClat_.assign(3 * LatencyHistogram::kBuckets, 0);
+    sampleTicks_ = std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(p_.sampleIntervalNs) / nsPerTick()));
+  }
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
   unit_ = p_.blockAlign ? p_.blockAlign : std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
@@ -793,6 +869,7 @@ void JobEngine<Queue>::run() {
       if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k);
       publish(progress_, kProgState, static_cast<double>(JobState::kRunning));
     }
+    if (now >= nextSample_) [[unlikely]] takeSample(now);  // one compare per pass (UINT64_MAX: off)
     if (now >= deadline && phase_ == Phase::kMain) stopIssuing_ = true;
     if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
     if (sincePublish >= 1024) {

@@ -127,6 +127,9 @@ struct JobParams {
   // at the same periodic check: CFS (bit 1) set, or all ones (the device is gone), ends the
   // job at once, since such a controller completes nothing more. nullptr = not watched.
   const volatile uint32_t* csts = nullptr;
+  // fio's bw_avg_time / iops_avg_time: the length of an interval sample (sampler.h); 0 =
+  // no samples. Checked at each loop pass against the timestamp the pass takes anyway.
+  uint64_t sampleIntervalNs = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
@@ -201,6 +204,7 @@ struct JobResults {
   double driverNsPerIo = 0;
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
+  uint64_t intervalDrops = 0;  // interval records the sample ring had no room for (sampler.h)
   uint64_t ioLogCount = 0;  // IOs submitted while logging (more than ioLogCap: the log overflowed)
   // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
   // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).

@@ -1,0 +1,83 @@
+// Per-interval samples of a job (fio's bandwidth and IOPS samples, taken every
+// bw_avg_time / iops_avg_time ms): at each interval boundary the job thread appends one
+// record — IOs and bytes per direction completed in the interval, and the interval's
+// completion-latency percentiles — to a ring the JS thread drains while the job runs.
+//
+// The ring is single producer (the job thread) and single consumer (the JS thread, through
+// BenchJob.drainSamples): the producer writes a record, then publishes it with a release
+// store of head_; the consumer reads head_ with acquire (so the record's bytes are visible),
+// copies, then frees the slots with a release store of tail_, which the producer reads with
+// acquire before reusing them. Its memory is allocated before the job's first IO; a push
+// costs a copy and two atomic operations, once per interval, never per IO.
+//
+// A full ring drops the record and counts it (JobResults::intervalDrops); the report names
+// the count. The producer is never blocked: a job thread that waited on JS would change
+// what it measures. The glue sizes the ring to hold a minute of records at least (see
+// sampleRingCapacity), while JS drains it every 50 ms, so a drop means the JS thread was
+// stalled for that long.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace phyr::bench {
+
+// One interval. Doubles, so JS reads a record straight from a Float64Array.
+struct IntervalRecord {
+  double tEndNs;     // end of the interval, ns since the job's measured phase began
+  double spanNs;     // its length (the boundary is noticed at the loop's next pass)
+  double ios[3];     // read, write, trim completed in the interval
+  double bytes[3];
+  // The interval's completion latency (clat) percentiles in ns; -1 where the direction
+  // completed nothing in the interval.
+  double clatP50Ns[3];
+  double clatP99Ns[3];
+  double clatP999Ns[3];
+};
+constexpr uint32_t kIntervalFields = sizeof(IntervalRecord) / sizeof(double);
+static_assert(sizeof(IntervalRecord) == 17 * sizeof(double), "IntervalRecord is read by JS as 17 doubles");
+
+class SampleRing {
+ public:
+  explicit SampleRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
+  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+
+  // Producer (job thread). False when the ring is full; the record is not stored.
+  bool push(const IntervalRecord& r) {
+    const uint64_t head = head_.load(std::memory_order_relaxed);  // only this thread writes it
+    if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
+    slots_[head % slots_.size()] = r;
+    head_.store(head + 1, std::memory_order_release);  // publishes the record written above
+    return true;
+  }
+
+  // Consumer (JS thread). Copies up to `max` records in order; returns how many.
+  uint32_t drain(IntervalRecord* out, uint32_t max) {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);  // only this thread writes it
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    uint32_t n = 0;
+    for (uint64_t i = tail; i < head && n < max; i++) out[n++] = slots_[i % slots_.size()];
+    tail_.store(tail + n, std::memory_order_release);  // the producer may reuse those slots
+    return n;
+  }
+
+  // Records waiting to be drained (consumer side).
+  uint32_t pending() const {
+    return static_cast<uint32_t>(head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::vector<IntervalRecord> slots_;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+};
+
+// A minute of records at the interval, at least 256 and at most 65536 (136 bytes each, so
+// 8.5 MiB at most, reached at intervals below 1 ms): JS drains every 50 ms, so the ring
+// fills only if the JS thread stalls for about a minute.
+inline uint32_t sampleRingCapacity(uint64_t intervalNs) {
+  const uint64_t minute = intervalNs ? 60'000'000'000ull / intervalNs + 1 : 0;
+  return static_cast<uint32_t>(minute < 256 ? 256 : minute > 65536 ? 65536 : minute);
+}
+
+}  // namespace phyr::bench

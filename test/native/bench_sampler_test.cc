@@ -1,0 +1,130 @@
+// Interval samples (fio's bw_avg_time / iops_avg_time): the ring's order and its full-ring
+// count, and a running job whose records, drained by another thread while it runs (TSan
+// case), add up to its totals.
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "bench/native/engine.h"
+#include "bench/native/null_queue.h"
+#include "bench/native/sampler.h"
+#include "check.h"
+
+using namespace phyr::bench;
+
+namespace {
+
+JobParams sampledReads(uint64_t ms, uint64_t intervalMs) {
+  JobParams p;
+  p.lbaSize = 512;
+  p.regionBytes = 1ull << 26;
+  p.random = true;
+  p.readPercent = 100;
+  p.iodepth = 8;
+  p.timeBased = true;
+  p.runtimeNs = ms * 1000000ull;
+  p.slotBytes = 4096;
+  p.bufIova = 1ull << 40;  // never dereferenced: the null queue moves no data
+  p.sampleIntervalNs = intervalMs * 1000000ull;
+  return p;
+}
+
+IntervalRecord recordAt(double t) {
+  IntervalRecord r{};
+  r.tEndNs = t;
+  return r;
+}
+
+}  // namespace
+
+TEST(bench_sampler_ring_keeps_order_and_refuses_when_full) {
+  SampleRing ring(4);
+  for (int i = 0; i < 4; i++) CHECK(ring.push(recordAt(i)));
+  CHECK(!ring.push(recordAt(99)));  // full: refused, not overwritten
+  IntervalRecord out[8];
+  CHECK_EQ(ring.drain(out, 3), 3u);
+  CHECK_EQ(out[0].tEndNs, 0.0);
+  CHECK_EQ(out[2].tEndNs, 2.0);
+  CHECK(ring.push(recordAt(4)));
+  CHECK_EQ(ring.drain(out, 8), 2u);
+  CHECK_EQ(out[0].tEndNs, 3.0);
+  CHECK_EQ(out[1].tEndNs, 4.0);
+  CHECK_EQ(ring.pending(), 0u);
+}
+
+TEST(bench_sampler_capacity_holds_a_minute) {
+  CHECK_EQ(sampleRingCapacity(500'000'000ull), 256u);      // 121 records a minute: the minimum
+  CHECK_EQ(sampleRingCapacity(100'000'000ull), 601u);
+  CHECK_EQ(sampleRingCapacity(1'000'000ull), 60001u);
+  CHECK_EQ(sampleRingCapacity(1'000ull), 65536u);          // the cap
+}
+
+// The job's records, drained while it runs, sum to its totals; each interval is about
+// the asked length and has percentiles when it completed IO.
+TEST(bench_sampler_records_add_up_to_the_job) {
+  const JobParams p = sampledReads(450, 50);
+  JobResults r;
+  SampleRing ring(sampleRingCapacity(p.sampleIntervalNs));
+  std::atomic<bool> stop{false}, finished{false};
+  NullQueue q(p.iodepth);
+  std::thread job([&] {
+    JobEngine<NullQueue>(q, p, r, nullptr, stop, nullptr, &ring).run();
+    finished.store(true, std::memory_order_release);
+  });
+  std::vector<IntervalRecord> got;
+  IntervalRecord buf[16];
+  while (!finished.load(std::memory_order_acquire)) {
+    const uint32_t n = ring.drain(buf, 16);
+    got.insert(got.end(), buf, buf + n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  job.join();
+  for (uint32_t n; (n = ring.drain(buf, 16)) != 0;) got.insert(got.end(), buf, buf + n);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.intervalDrops, 0u);
+  // 450 ms at 50 ms: 8 or 9 whole intervals (the part after the last boundary is not one).
+  CHECK(got.size() >= 8 && got.size() <= 9);
+  double ios = 0, bytes = 0, prevEnd = 0;
+  for (const IntervalRecord& x : got) {
+    CHECK(x.tEndNs > prevEnd);
+    CHECK(x.spanNs >= 50e6 && x.spanNs < 90e6);
+    CHECK(x.ios[0] > 0);
+    CHECK_EQ(x.ios[1], 0.0);
+    CHECK_EQ(x.clatP50Ns[1], -1.0);  // no writes: no write percentiles
+    CHECK(x.clatP50Ns[0] >= 0 && x.clatP50Ns[0] <= x.clatP99Ns[0] && x.clatP99Ns[0] <= x.clatP999Ns[0]);
+    CHECK_EQ(x.bytes[0], x.ios[0] * 4096);
+    ios += x.ios[0];
+    bytes += x.bytes[0];
+    prevEnd = x.tEndNs;
+  }
+  // What completed after the last boundary is in the totals and in no record.
+  CHECK(ios > 0 && ios <= static_cast<double>(r.read.ios));
+  CHECK(ios >= 0.7 * static_cast<double>(r.read.ios));
+  CHECK_EQ(bytes, ios * 4096);
+}
+
+// A ring nobody drains fills; each record it could not take is counted.
+TEST(bench_sampler_full_ring_counts_drops) {
+  const JobParams p = sampledReads(200, 5);
+  JobResults r;
+  SampleRing ring(8);
+  std::atomic<bool> stop{false};
+  NullQueue q(p.iodepth);
+  JobEngine<NullQueue>(q, p, r, nullptr, stop, nullptr, &ring).run();
+  CHECK_EQ(ring.pending(), 8u);
+  CHECK(r.intervalDrops >= 25);  // about 39 intervals, 8 kept
+}
+
+// No ring or no interval: no records and the loop runs as before.
+TEST(bench_sampler_off_takes_nothing) {
+  JobParams p = sampledReads(50, 0);
+  JobResults r;
+  SampleRing ring(8);
+  std::atomic<bool> stop{false};
+  NullQueue q(p.iodepth);
+  JobEngine<NullQueue>(q, p, r, nullptr, stop, nullptr, &ring).run();
+  CHECK_EQ(ring.pending(), 0u);
+  CHECK_EQ(r.intervalDrops, 0u);
+  CHECK(r.read.ios > 0);
+}
