@@ -4,6 +4,7 @@
 // normal output's "bw (...)" and "iops" lines; plus the timeline of CONTRACT-14.
 import t from 'tap';
 import { formatJson, formatNormal, type RunInfo } from '../../bench/cli/report';
+import { formatTerse } from '../../bench/cli/report-terse';
 import { emptyDirection, mergeResults, type JobResult } from '../../bench/cli/results';
 import { withSamples } from '../../bench/cli/runner';
 import { decodeIntervals, directionSampleStats, statDev, sumStats, timelineOf, type IntervalSample } from '../../bench/cli/samples';
@@ -90,6 +91,9 @@ t.test('fio\'s lines and fields: bw (KiB/s or MiB/s), per= of the group aggregat
   );
   t.same([j.read.iops_min, j.read.iops_max, j.read.iops_mean, j.read.iops_stddev, j.read.iops_samples], [500, 1500, 1000, 500, 3]);
   t.same(j.phyr.timeline.t_ms, [500, 1000, 1500]);
+  // Terse v3: bw_min;bw_max;bw_agg%;bw_mean;bw_dev after the read lat columns.
+  t.match(formatTerse([r], () => [50], info), /;2000;6000;50\.000000%;4000\.000000;2000\.000000;/);
+  t.match(formatTerse([base()], () => [50], info), /;0;0;0\.000000%;0\.000000;0\.000000;/, 'no samples: fio\'s zeros');
   // Above 1 GiB/s fio prints MiB/s: min and max divided as integers.
   const fast = withSamples(base(), [interval(500, 500, 1_500_000_000, 1000), interval(1000, 500, 1_600_000_000, 1000)], 500);
   t.match(formatNormal([fast], () => [50], info), /\n {3}bw \( {2}MiB\/s\): min= 2861, max= 3051, per=100\.00%, avg=2956\.39, stdev=134\.87, samples=2\n/);
