@@ -78,6 +78,10 @@ export interface NativeJobParams {
   zones?: Array<[number, number, number]>;
   /** bw_avg_time / iops_avg_time in ns: the job thread records an interval sample this often (>= 1 ms; absent or 0 = none). */
   sampleIntervalNs?: number;
+  /** iops_avg_time in ns when it differs from the bandwidth interval (0 or absent: the same records). */
+  iopsIntervalNs?: number;
+  /** log_avg_msec in ns for the latency logs' windows (0 or absent: none). */
+  logWindowNs?: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -144,8 +148,8 @@ export interface NativeBenchJob {
    */
   snapshot(): NativeJobResult | null;
   /**
-   * The interval samples recorded since the last call, oldest first: 17 doubles per record
-   * (samples.ts decodeIntervals). Empty when there are none or the job takes no samples.
+   * The interval samples recorded since the last call, oldest first: 30 doubles per record
+   * (30 doubles per record: samples.ts decodeIntervals). Empty when there are none or the job takes no samples.
    */
   drainSamples(): Float64Array;
 }

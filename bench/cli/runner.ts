@@ -8,7 +8,8 @@ import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDi
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
-import { sampleIntervalMs } from './options-logs';
+import { jobSampleIntervals } from './options-logs';
+import { writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -69,8 +70,10 @@ interface Running {
   start?: () => void;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
-  /** bwavgtime: the interval of the job thread's samples (ms). */
-  sampleMs: number;
+  /** The job thread's sample clocks (ms): bandwidth, IOPS, latency-log windows (0 = none). */
+  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number };
+  /** fio's job number (thread_number): from 1, in start order over the run; the logs' N. */
+  jobNumber: number;
   /** The interval records drained so far (BenchJob.drainSamples). */
   intervals: Float64Array[];
 }
@@ -156,7 +159,7 @@ export function withSamples(r: JobResult, intervals: IntervalSample[], intervalM
 }
 
 /** Converts one native result (and the job's interval records, if any) into a report result. */
-export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult, intervals: Float64Array[] = [], intervalMs = spec.bwAvgTimeMs): JobResult {
+export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult, intervals: Float64Array[] = [], intervalMs = jobSampleIntervals(spec).bwMs): JobResult {
   return withSamples(baseJobResult(spec, plan, groupId, n), decodeIntervals(intervals), intervalMs);
 }
 
@@ -260,7 +263,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
-      return { spec, sampleMs: sampleIntervalMs(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+      return { spec, sampleMs: jobSampleIntervals(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
     }),
   );
   for (const spec of jobs) {
@@ -274,6 +277,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
   });
   const results: JobResult[] = [];
+  let jobNumber = 0;
+  const logFiles = new Set<string>();
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
     try {
@@ -287,20 +292,27 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, intervals: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
-          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags, sampleIntervalNs: x.sampleMs * 1e6 }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+          x.job = new native.BenchJob(x.queue.native, {
+            ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags,
+            sampleIntervalNs: x.sampleMs.bwMs * 1e6,
+            iopsIntervalNs: x.sampleMs.iopsMs !== x.sampleMs.bwMs ? x.sampleMs.iopsMs * 1e6 : 0,
+            logWindowNs: x.sampleMs.logWindowMs * 1e6,
+          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
         };
         if (!x.spec.waitFor) x.start();
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs))));
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs.bwMs))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
+      // fio's log files, from the records the job thread took (logs.ts).
+      for (const x of running) if (x.job && writesLogs(x.spec.logs)) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {
@@ -345,7 +357,7 @@ function snapshotResults(running: Running[]): Array<JobResult | undefined> {
     if (!x.job) return undefined;
     const n = x.job.done ? finalOf(x) : x.job.snapshot();
     if (!x.final) drainIntervals(x);
-    return n ? toJobResult(x.spec, x.plan, x.groupId, n, x.intervals, x.sampleMs) : undefined;
+    return n ? toJobResult(x.spec, x.plan, x.groupId, n, x.intervals, x.sampleMs.bwMs) : undefined;
   });
 }
 

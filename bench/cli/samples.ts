@@ -33,8 +33,13 @@ export interface Timeline {
   trim?: TimelineDirection;
 }
 
+/** Which clock took a record (sampler.h IntervalKind). */
+export const INTERVAL_KIND = { stats: 0, logWindow: 1, iopsStats: 2 } as const;
+
 /** One interval as the engine records it (sampler.h IntervalRecord). */
 export interface IntervalSample {
+  /** INTERVAL_KIND: bandwidth (and IOPS) samples, a latency-log window, or IOPS samples apart. */
+  kind: number;
   /** End of the interval, ns since the job's measured phase began. */
   tEndNs: number;
   /** Its length in ns. */
@@ -46,12 +51,17 @@ export interface IntervalSample {
   clatP50Ns: Array<number | null>;
   clatP99Ns: Array<number | null>;
   clatP999Ns: Array<number | null>;
+  /** Sums of the interval's latencies in ns per direction; slat counts per submitted IO, clat and lat per completed one. */
+  slatSumNs: [number, number, number];
+  slatCount: [number, number, number];
+  clatSumNs: [number, number, number];
+  latSumNs: [number, number, number];
 }
 
 /** Doubles per record in the arrays BenchJob.drainSamples returns. */
-export const INTERVAL_FIELDS = 17;
+export const INTERVAL_FIELDS = 30;
 
-/** Decodes drained record arrays (17 doubles each: sampler.h's field order). */
+/** Decodes drained record arrays (30 doubles each: sampler.h's field order). */
 export function decodeIntervals(chunks: Float64Array[]): IntervalSample[] {
   const out: IntervalSample[] = [];
   const pct = (v: number) => (v < 0 ? null : v);
@@ -65,6 +75,11 @@ export function decodeIntervals(chunks: Float64Array[]): IntervalSample[] {
         clatP50Ns: [pct(a[o + 8]), pct(a[o + 9]), pct(a[o + 10])],
         clatP99Ns: [pct(a[o + 11]), pct(a[o + 12]), pct(a[o + 13])],
         clatP999Ns: [pct(a[o + 14]), pct(a[o + 15]), pct(a[o + 16])],
+        slatSumNs: [a[o + 17], a[o + 18], a[o + 19]],
+        slatCount: [a[o + 20], a[o + 21], a[o + 22]],
+        clatSumNs: [a[o + 23], a[o + 24], a[o + 25]],
+        latSumNs: [a[o + 26], a[o + 27], a[o + 28]],
+        kind: a[o + 29],
       });
     }
   }
@@ -98,12 +113,30 @@ const DIR_INDEX = { read: 0, write: 1, trim: 2 } as const;
 export function directionSampleStats(intervals: IntervalSample[], d: keyof typeof DIR_INDEX): { bw: SampleStat; iops: SampleStat } {
   const i = DIR_INDEX[d];
   const bw = emptyStat(), iops = emptyStat();
+  // IOPS from their own records when their clock ran apart, else from the bandwidth ones.
+  const iopsKind = intervals.some((x) => x.kind === INTERVAL_KIND.iopsStats) ? INTERVAL_KIND.iopsStats : INTERVAL_KIND.stats;
   for (const x of intervals) {
-    const spentMs = Math.floor(x.spanNs / 1e6);
-    if (x.bytes[i] > 0) addSample(bw, spentMs ? Math.floor(Math.floor((x.bytes[i] * 1000) / spentMs) / 1024) : 0);
-    if (x.ios[i] > 0) addSample(iops, spentMs ? Math.floor((x.ios[i] * 1000) / spentMs) : 0);
+    if (x.kind === INTERVAL_KIND.stats && x.bytes[i] > 0) addSample(bw, bwRate(x, i));
+    if (x.kind === iopsKind && x.ios[i] > 0) addSample(iops, iopsRate(x, i));
   }
   return { bw, iops };
+}
+
+/** fio's integer bandwidth rate of an interval in KiB/s: bytes x 1000 / whole ms / 1024. */
+export function bwRate(x: IntervalSample, i: number): number {
+  const spentMs = Math.floor(x.spanNs / 1e6);
+  return spentMs ? Math.floor(Math.floor((x.bytes[i] * 1000) / spentMs) / 1024) : 0;
+}
+
+/** fio's integer IOPS rate of an interval: IOs x 1000 / whole ms. */
+export function iopsRate(x: IntervalSample, i: number): number {
+  const spentMs = Math.floor(x.spanNs / 1e6);
+  return spentMs ? Math.floor((x.ios[i] * 1000) / spentMs) : 0;
+}
+
+/** The records of one clock. */
+export function ofKind(intervals: IntervalSample[], kind: number): IntervalSample[] {
+  return intervals.filter((x) => x.kind === kind);
 }
 
 /**
@@ -126,7 +159,8 @@ export function statDev(s: SampleStat): number {
  * percentiles per interval; a direction with no IO in the whole job is left out; undefined
  * when the job took no samples.
  */
-export function timelineOf(intervals: IntervalSample[], intervalMs: number): Timeline | undefined {
+export function timelineOf(all: IntervalSample[], intervalMs: number): Timeline | undefined {
+  const intervals = ofKind(all, INTERVAL_KIND.stats);
   if (intervals.length === 0) return undefined;
   const t: Timeline = { interval_ms: intervalMs, t_ms: intervals.map((x) => Math.round(x.tEndNs / 1e6)) };
   for (const d of ['read', 'write', 'trim'] as const) {

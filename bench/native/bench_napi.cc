@@ -133,7 +133,7 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
-         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs);
+         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs);
 }
 
 bool parseParams(Napi::Object o, JobParams* p) {
@@ -340,7 +340,15 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     qp_ = qp;
     qpRef_ = Napi::Persistent(info[0].As<Napi::Object>());
     nsPerTick();  // calibrate on this thread, not inside the first job's timing
-    if (params_->sampleIntervalNs) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(params_->sampleIntervalNs));
+    // Sized for the shortest clock, once per clock that runs (all feed the ring).
+    uint64_t shortest = UINT64_MAX;
+    uint32_t clocks = 0;
+    for (uint64_t ns : {params_->sampleIntervalNs, params_->logWindowNs, params_->iopsIntervalNs}) {
+      if (!ns) continue;
+      shortest = std::min(shortest, ns);
+      clocks++;
+    }
+    if (clocks) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(shortest) * clocks);
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
       JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get()).run();
@@ -399,7 +407,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   }
 
   // The interval records the job thread has taken since the last call, oldest first, as a
-  // Float64Array of 17 doubles per record (sampler.h IntervalRecord); empty when there are
+  // Float64Array of 30 doubles per record (sampler.h IntervalRecord); empty when there are
   // none or the job takes no samples. Called from the JS watch loop (a crossing per drain,
   // not per IO) and once more after join().
   Napi::Value drainSamples(const Napi::CallbackInfo& info) {

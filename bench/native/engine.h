@@ -64,8 +64,8 @@ struct ResultsSnapshot {
 template <class Queue>
 class JobEngine {
  public:
-  // samples: the ring interval records go to every params.sampleIntervalNs (nullptr or an
-  // interval of 0: no samples).
+  // samples: the ring interval records go to, every params.sampleIntervalNs (statistics)
+  // and every params.logWindowNs (log windows); nullptr, or both 0: no records.
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
             const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr)
       : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples) {}
@@ -107,7 +107,7 @@ class JobEngine {
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
   void answerSnapshot(uint64_t now, uint32_t request);
-  [[gnu::noinline, gnu::cold]] void takeSample(uint64_t now);
+  [[gnu::noinline, gnu::cold]] void takeSamples(uint64_t now);
   void restartSamples(uint64_t now);
   bool unhealthy(uint64_t now, uint64_t timeoutTicks);
   uint32_t oldestInFlight() const;
@@ -120,14 +120,20 @@ class JobEngine {
   const std::atomic<bool>& stop_;
   ResultsSnapshot* snapshot_;
   SampleRing* samples_;
-  // Interval samples: the pass that finds now >= nextSample_ records the interval (UINT64_MAX:
-  // not sampling), from the counters and clat histogram buckets as they stood at its start.
+  // Interval samples: one clock per IntervalKind, each with the counters as they stood at
+  // the start of its interval. The pass that finds now >= nextSample_ (the earlier clock's
+  // boundary; UINT64_MAX: not sampling) records what is due.
+  struct SampleClock {
+    uint64_t ticks = 0;  // interval length; 0 = off
+    uint64_t next = UINT64_MAX;
+    uint64_t start = 0;
+    uint64_t ios[3] = {0, 0, 0}, bytes[3] = {0, 0, 0}, slatCount[3] = {0, 0, 0};
+    uint64_t slatSum[3] = {0, 0, 0}, clatSum[3] = {0, 0, 0}, latSum[3] = {0, 0, 0};
+  };
+  void takeSample(SampleClock& c, IntervalKind kind, uint64_t now);
+  SampleClock clocks_[3];  // by IntervalKind
   uint64_t nextSample_ = UINT64_MAX;
-  uint64_t sampleStart_ = 0;
-  uint64_t sampleTicks_ = 0;
-  uint64_t sampleIos_[3] = {0, 0, 0};
-  uint64_t sampleBytes_[3] = {0, 0, 0};
-  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts
+  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
 
   std::vector<Slot> slots_;
   std::vector<PhyrEntry> entries_;
@@ -213,34 +219,55 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
 // The first interval starts with the measured phase (fio takes no samples during the ramp).
 template <class Queue>
 void JobEngine<Queue>::restartSamples(uint64_t now) {
-  if (!sampleTicks_) return;
-  std::fill(std::begin(sampleIos_), std::end(sampleIos_), 0);
-  std::fill(std::begin(sampleBytes_), std::end(sampleBytes_), 0);
+  for (SampleClock& c : clocks_) {
+    const uint64_t ticks = c.ticks;
+    c = SampleClock{};
+    c.ticks = ticks;
+    c.start = now;
+    c.next = ticks ? now + ticks : UINT64_MAX;
+  }
   std::fill(sampleClat_.begin(), sampleClat_.end(), 0);
-  sampleStart_ = now;
-  nextSample_ = now + sampleTicks_;
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next});
 }
 
-// One interval's record: what completed since the last boundary, and the percentiles of the
-// clat histogram's growth over it (the difference of its buckets now and then), so the IO
-// path records each latency once. The next interval starts now, as fio's does (fio measures
-// each interval from the time the previous sample was taken).
 template <class Queue>
-void JobEngine<Queue>::takeSample(uint64_t now) {
+void JobEngine<Queue>::takeSamples(uint64_t now) {
+  if (now >= clocks_[0].next) takeSample(clocks_[0], IntervalKind::kStats, now);
+  if (now >= clocks_[1].next) takeSample(clocks_[1], IntervalKind::kLogWindow, now);
+  if (now >= clocks_[2].next) takeSample(clocks_[2], IntervalKind::kIopsStats, now);
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next});
+}
+
+// One interval's record: what completed since the clock's last boundary, the sums of its
+// latencies, and (statistics clock) the percentiles of the clat histogram's growth over it
+// (the difference of its buckets now and then), so the IO path records each latency once.
+// The next interval starts now, as fio's does (fio measures each interval from the time the
+// previous sample was taken).
+template <class Queue>
+void JobEngine<Queue>::takeSample(SampleClock& c, IntervalKind kind, uint64_t now) {
   const double k = nsPerTick();
   IntervalRecord rec{};
+  rec.kind = static_cast<double>(kind);
   rec.tEndNs = static_cast<double>(now - tMeasure_) * k;
-  rec.spanNs = static_cast<double>(now - sampleStart_) * k;
+  rec.spanNs = static_cast<double>(now - c.start) * k;
   const DirectionStats* dirs[3] = {&r_.read, &r_.write, &r_.trim};
   constexpr size_t kB = LatencyHistogram::kBuckets;
   for (int d = 0; d < 3; d++) {
     const DirectionStats& s = *dirs[d];
-    const uint64_t ios = s.ios - sampleIos_[d];
-    rec.ios[d] = static_cast<double>(ios);
-    rec.bytes[d] = static_cast<double>(s.bytes - sampleBytes_[d]);
-    sampleIos_[d] = s.ios;
-    sampleBytes_[d] = s.bytes;
+    rec.ios[d] = static_cast<double>(s.ios - c.ios[d]);
+    rec.bytes[d] = static_cast<double>(s.bytes - c.bytes[d]);
+    rec.slatCount[d] = static_cast<double>(s.slat.count() - c.slatCount[d]);
+    rec.slatSumNs[d] = static_cast<double>(s.slat.sum() - c.slatSum[d]) * k;
+    rec.clatSumNs[d] = static_cast<double>(s.clat.sum() - c.clatSum[d]) * k;
+    rec.latSumNs[d] = static_cast<double>(s.lat.sum() - c.latSum[d]) * k;
+    c.ios[d] = s.ios;
+    c.bytes[d] = s.bytes;
+    c.slatCount[d] = s.slat.count();
+    c.slatSum[d] = s.slat.sum();
+    c.clatSum[d] = s.clat.sum();
+    c.latSum[d] = s.lat.sum();
     rec.clatP50Ns[d] = rec.clatP99Ns[d] = rec.clatP999Ns[d] = -1;
+    if (kind != IntervalKind::kStats) continue;
     uint64_t* prev = &sampleClat_[d * kB];
     uint64_t total = 0;
     for (size_t i = 0; i < kB; i++) total += s.clat.bucketCount(i) - prev[i];
@@ -256,15 +283,15 @@ void JobEngine<Queue>::takeSample(uint64_t now) {
     uint64_t seen = 0;
     int next = 0;
     for (size_t i = 0; i < kB; i++) {
-      const uint64_t c = s.clat.bucketCount(i);
-      seen += c - prev[i];
-      prev[i] = c;
+      const uint64_t n = s.clat.bucketCount(i);
+      seen += n - prev[i];
+      prev[i] = n;
       while (next < 3 && seen >= rank[next]) *outs[next++] = std::round(static_cast<double>(LatencyHistogram::bucketValue(i)) * k);
     }
   }
   if (!samples_->push(rec)) r_.intervalDrops++;
-  sampleStart_ = now;
-  nextSample_ = now + sampleTicks_;
+  c.start = now;
+  c.next = now + c.ticks;
 }
 
 template <class Queue>
@@ -650,9 +677,12 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
-  if (samples_ && p_.sampleIntervalNs) {
-    sampleClat_.assign(3 * LatencyHistogram::kBuckets, 0);
-    sampleTicks_ = std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(p_.sampleIntervalNs) / nsPerTick()));
+  if (samples_) {
+    const auto toTicks = [](uint64_t ns) { return ns ? std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(ns) / nsPerTick())) : 0; };
+    clocks_[0].ticks = toTicks(p_.sampleIntervalNs);
+    clocks_[1].ticks = toTicks(p_.logWindowNs);
+    clocks_[2].ticks = toTicks(p_.iopsIntervalNs);
+    if (p_.sampleIntervalNs) sampleClat_.assign(3 * LatencyHistogram::kBuckets, 0);
   }
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
@@ -869,7 +899,7 @@ void JobEngine<Queue>::run() {
       if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k);
       publish(progress_, kProgState, static_cast<double>(JobState::kRunning));
     }
-    if (now >= nextSample_) [[unlikely]] takeSample(now);  // one compare per pass (UINT64_MAX: off)
+    if (now >= nextSample_) [[unlikely]] takeSamples(now);  // one compare per pass (UINT64_MAX: off)
     if (now >= deadline && phase_ == Phase::kMain) stopIssuing_ = true;
     if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
     if (sincePublish >= 1024) {

@@ -130,6 +130,12 @@ struct JobParams {
   // fio's bw_avg_time / iops_avg_time: the length of an interval sample (sampler.h); 0 =
   // no samples. Checked at each loop pass against the timestamp the pass takes anyway.
   uint64_t sampleIntervalNs = 0;
+  // fio's log_avg_msec for the log files (write_lat_log, write_bw_log, write_iops_log): the
+  // length of a log window record (IntervalKind::kLogWindow); 0 = no log windows.
+  uint64_t logWindowNs = 0;
+  // fio's iops_avg_time when it differs from bw_avg_time (IntervalKind::kIopsStats); 0 =
+  // the IOPS samples are the bandwidth samples' records.
+  uint64_t iopsIntervalNs = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay

@@ -1,7 +1,9 @@
-// Per-interval samples of a job (fio's bandwidth and IOPS samples, taken every
-// bw_avg_time / iops_avg_time ms): at each interval boundary the job thread appends one
-// record — IOs and bytes per direction completed in the interval, and the interval's
-// completion-latency percentiles — to a ring the JS thread drains while the job runs.
+// Per-interval samples of a job: at each interval boundary the job thread appends one
+// record — IOs and bytes per direction completed in the interval, the sums of its slat,
+// clat and lat, and (statistics records) its completion-latency percentiles — to a ring the
+// JS thread drains while the job runs. Up to three clocks feed it (IntervalKind): fio's
+// bandwidth samples every bw_avg_time ms, its IOPS samples every iops_avg_time ms when that
+// differs, and the windows of the averaged latency logs every log_avg_msec ms.
 //
 // The ring is single producer (the job thread) and single consumer (the JS thread, through
 // BenchJob.drainSamples): the producer writes a record, then publishes it with a release
@@ -30,12 +32,23 @@ struct IntervalRecord {
   double bytes[3];
   // The interval's completion latency (clat) percentiles in ns; -1 where the direction
   // completed nothing in the interval.
-  double clatP50Ns[3];
+  double clatP50Ns[3];  // -1 in log-window records too (the logs average; they take no percentiles)
   double clatP99Ns[3];
   double clatP999Ns[3];
+  // Sums of the interval's latencies in ns (the log files' window means): slat counts per
+  // submitted IO, clat and lat per completed one (ios).
+  double slatSumNs[3];
+  double slatCount[3];
+  double clatSumNs[3];
+  double latSumNs[3];
+  double kind;  // IntervalKind
 };
+// kStats: fio's bandwidth samples (and IOPS ones unless kIopsStats runs apart), with the
+// timeline's percentiles; kLogWindow: a window of the averaged latency logs; kIopsStats:
+// fio's IOPS samples when iops_avg_time differs from bw_avg_time.
+enum class IntervalKind : uint32_t { kStats = 0, kLogWindow = 1, kIopsStats = 2 };
 constexpr uint32_t kIntervalFields = sizeof(IntervalRecord) / sizeof(double);
-static_assert(sizeof(IntervalRecord) == 17 * sizeof(double), "IntervalRecord is read by JS as 17 doubles");
+static_assert(sizeof(IntervalRecord) == 30 * sizeof(double), "IntervalRecord is read by JS as 30 doubles");
 
 class SampleRing {
  public:
@@ -72,8 +85,8 @@ class SampleRing {
   alignas(64) std::atomic<uint64_t> tail_{0};
 };
 
-// A minute of records at the interval, at least 256 and at most 65536 (136 bytes each, so
-// 8.5 MiB at most, reached at intervals below 1 ms): JS drains every 50 ms, so the ring
+// A minute of records at the interval, at least 256 and at most 65536 (240 bytes each, so
+// 15 MiB at most, reached at intervals below 1 ms): JS drains every 50 ms, so the ring
 // fills only if the JS thread stalls for about a minute.
 inline uint32_t sampleRingCapacity(uint64_t intervalNs) {
   const uint64_t minute = intervalNs ? 60'000'000'000ull / intervalNs + 1 : 0;

@@ -11,7 +11,7 @@ import { decodeIntervals, directionSampleStats, statDev, sumStats, timelineOf, t
 
 function interval(tEndMs: number, spanMs: number, readBytes: number, readIos: number, p50: number | null = 1000): IntervalSample {
   return {
-    tEndNs: tEndMs * 1e6, spanNs: spanMs * 1e6,
+    kind: 0, tEndNs: tEndMs * 1e6, spanNs: spanMs * 1e6, slatSumNs: [0, 0, 0], slatCount: [0, 0, 0], clatSumNs: [0, 0, 0], latSumNs: [0, 0, 0],
     ios: [readIos, 0, 0], bytes: [readBytes, 0, 0],
     clatP50Ns: [p50, null, null], clatP99Ns: [p50 === null ? null : p50 * 2, null, null], clatP999Ns: [p50 === null ? null : p50 * 3, null, null],
   };
@@ -71,8 +71,10 @@ t.test('the timeline: per-second rates, percentiles or null, idle directions lef
   t.notOk('write' in tl, 'a direction with no IO is left out');
   t.equal(timelineOf([], 500), undefined, 'no samples: no timeline');
   // The engine's records decode field by field (sampler.h order), -1 as null.
-  const raw = new Float64Array([500e6, 500e6, 1, 2, 3, 10, 20, 30, 100, -1, -1, 200, -1, -1, 300, -1, -1]);
+  const raw = new Float64Array([500e6, 500e6, 1, 2, 3, 10, 20, 30, 100, -1, -1, 200, -1, -1, 300, -1, -1, 7, 0, 0, 1, 0, 0, 8, 0, 0, 9, 0, 0, 1]);
   const [d] = decodeIntervals([raw]);
+  t.equal(d.kind, 1);
+  t.same([d.slatSumNs[0], d.slatCount[0], d.clatSumNs[0], d.latSumNs[0]], [7, 1, 8, 9]);
   t.same(d.ios, [1, 2, 3]);
   t.same(d.bytes, [10, 20, 30]);
   t.same(d.clatP99Ns, [200, null, null]);

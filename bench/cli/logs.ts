@@ -1,0 +1,128 @@
+// fio's log files (write_lat_log, write_bw_log, write_iops_log with log_avg_msec), in fio
+// 3.33's file names and line format, from the job thread's interval records (samples.ts):
+//   PREFIX_{lat,slat,clat,bw,iops}.N.log   (per_job_logs=1; N = the job's number from 1)
+//   PREFIX_{...}.log                        (per_job_logs=0; every job appends to it)
+// Each line is "time_ms, value, ddir, bs, [offset, ]prio" (fio's flush_samples): latencies
+// in ns (the window's mean, rounded), bandwidth in KiB/s, IOPS in IO/s; ddir 0 read, 1
+// write, 2 trim; bs 0 and offset 0, as fio writes averaged entries; prio 0, what fio writes
+// for a job with no priority set, or 0x0000 with log_prio=1 (phyr sets no IO priorities).
+import * as fs from 'fs';
+import { BenchConfigError } from './errors';
+import { bwRate, INTERVAL_KIND, iopsRate, ofKind, type IntervalSample } from './samples';
+
+/** A job's log options (fio's names in the comments). */
+export interface JobLogs {
+  /** write_lat_log / write_bw_log / write_iops_log: the file prefix ('' = the job's name); absent: no such log. */
+  lat?: string;
+  bw?: string;
+  iops?: string;
+  /** log_avg_msec: the averaging window in ms (0 = per-IO entries, which phyr does not write). */
+  avgMsec: number;
+  /** log_max_value: the window's largest sample instead of its mean. */
+  maxValue: boolean;
+  /** per_job_logs: one file per job (.N.log) or one shared file. */
+  perJob: boolean;
+  /** log_offset: an offset column (0 in averaged entries, as fio). */
+  offset: boolean;
+  /** log_prio: the prio column as fio's hexadecimal priority value instead of the RT flag. */
+  prio: boolean;
+}
+
+/** fio's defaults: no logs. */
+export function defaultJobLogs(): JobLogs {
+  return { avgMsec: 0, maxValue: false, perJob: true, offset: false, prio: false };
+}
+
+/** Whether the job writes any log. */
+export function writesLogs(l: JobLogs): boolean {
+  return l.lat !== undefined || l.bw !== undefined || l.iops !== undefined;
+}
+
+/**
+ * The job's sample intervals as fio 3.33 sets them (init.c): a bandwidth log makes
+ * bwavgtime log_avg_msec (or the smaller of the two when bwavgtime is given), an IOPS log
+ * the same for iopsavgtime; the latency logs' windows are log_avg_msec. Refuses what phyr
+ * does not write (per-IO entries; a latency log's per-window maximum).
+ */
+export function sampleIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number } {
+  const def = 500; // fio's bwavgtime / iopsavgtime default
+  if (!writesLogs(l)) return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0 };
+  if (l.avgMsec === 0) {
+    throw new BenchConfigError(`job '${name}': log_avg_msec=0 asks for one log entry per IO, which phyr does not write; give log_avg_msec=N (entries averaged over N ms, e.g. 1000)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+  }
+  if (l.maxValue && l.lat !== undefined) {
+    throw new BenchConfigError(`job '${name}': log_max_value=1 with write_lat_log: phyr keeps no per-window latency maximum, only the window's mean; drop log_max_value (or write only bw/iops logs, whose windows hold one sample each)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+  }
+  const bwMs = l.bw !== undefined ? (bwAvgMs !== undefined ? Math.min(l.avgMsec, bwAvgMs) : l.avgMsec) : (bwAvgMs ?? def);
+  const iopsMs = l.iops !== undefined ? (iopsAvgMs !== undefined ? Math.min(l.avgMsec, iopsAvgMs) : l.avgMsec) : (iopsAvgMs ?? def);
+  return { bwMs, iopsMs, logWindowMs: l.lat !== undefined ? l.avgMsec : 0 };
+}
+
+/** One log file's name, as fio's gen_log_name makes it. */
+export function logFileName(prefix: string, jobName: string, type: string, jobNumber: number, perJob: boolean): string {
+  const pre = prefix === '' ? jobName : prefix;
+  return perJob ? `${pre}_${type}.${jobNumber}.log` : `${pre}_${type}.log`;
+}
+
+function line(l: JobLogs, timeMs: number, value: number, ddir: number): string {
+  const prio = l.prio ? '0x0000' : '0';
+  return l.offset ? `${timeMs}, ${value}, ${ddir}, 0, 0, ${prio}\n` : `${timeMs}, ${value}, ${ddir}, 0, ${prio}\n`;
+}
+
+/** The text of each log file of one job, by type (lat, slat, clat, bw, iops). */
+export function formatJobLogs(l: JobLogs, intervals: IntervalSample[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const timeOf = (x: IntervalSample) => Math.floor(x.tEndNs / 1e6);
+  if (l.lat !== undefined) {
+    // fio's window mean, rounded (mean + 0.5 truncated); a direction with no sample in the
+    // window has no entry.
+    const windows = ofKind(intervals, INTERVAL_KIND.logWindow);
+    const mean = (sum: number, n: number) => Math.floor(sum / n + 0.5);
+    const lat: string[] = [], slat: string[] = [], clat: string[] = [];
+    for (const x of windows) {
+      for (let d = 0; d < 3; d++) {
+        if (x.slatCount[d] > 0) slat.push(line(l, timeOf(x), mean(x.slatSumNs[d], x.slatCount[d]), d));
+        if (x.ios[d] > 0) {
+          clat.push(line(l, timeOf(x), mean(x.clatSumNs[d], x.ios[d]), d));
+          lat.push(line(l, timeOf(x), mean(x.latSumNs[d], x.ios[d]), d));
+        }
+      }
+    }
+    out.set('lat', lat.join(''));
+    out.set('slat', slat.join(''));
+    out.set('clat', clat.join(''));
+  }
+  // Bandwidth and IOPS entries are fio's samples themselves (one per window).
+  const rates = (kind: number, rate: (x: IntervalSample, d: number) => number, moved: (x: IntervalSample, d: number) => boolean) => {
+    const lines: string[] = [];
+    for (const x of ofKind(intervals, kind)) for (let d = 0; d < 3; d++) if (moved(x, d)) lines.push(line(l, timeOf(x), rate(x, d), d));
+    return lines.join('');
+  };
+  if (l.bw !== undefined) out.set('bw', rates(INTERVAL_KIND.stats, bwRate, (x, d) => x.bytes[d] > 0));
+  if (l.iops !== undefined) {
+    const kind = intervals.some((x) => x.kind === INTERVAL_KIND.iopsStats) ? INTERVAL_KIND.iopsStats : INTERVAL_KIND.stats;
+    out.set('iops', rates(kind, iopsRate, (x, d) => x.ios[d] > 0));
+  }
+  return out;
+}
+
+/**
+ * Writes one job's logs. `written` holds the files this run has written: a shared file
+ * (per_job_logs=0) is truncated by its first job and appended to by the others.
+ */
+export function writeJobLogs(l: JobLogs, jobName: string, jobNumber: number, intervals: IntervalSample[], written: Set<string>): string[] {
+  const files: string[] = [];
+  const prefixOf: Record<string, string | undefined> = { lat: l.lat, slat: l.lat, clat: l.lat, bw: l.bw, iops: l.iops };
+  for (const [type, text] of formatJobLogs(l, intervals)) {
+    const file = logFileName(prefixOf[type] ?? '', jobName, type, jobNumber, l.perJob);
+    try {
+      if (written.has(file)) fs.appendFileSync(file, text);
+      else fs.writeFileSync(file, text);
+    } catch (e) {
+      throw new BenchConfigError(`job '${jobName}': cannot write the ${type} log ${file}: ${(e as Error).message}; give a writable prefix (write_${type === 'bw' || type === 'iops' ? type : 'lat'}_log=DIR/NAME)`);
+    }
+    written.add(file);
+    files.push(file);
+  }
+  return files;
+}

@@ -1,0 +1,150 @@
+// fio's log files from phyr bench, next to real fio's (Debian's fio package, --ioengine=null,
+// writes the same logs; the shapes are compared, not the values): the file names, the
+// columns of each line (log_offset, log_prio), one entry per direction and window, the
+// per_job_logs=0 shared file; the values consistent with the job's JSON; what is refused;
+// and fio's own tools, fio2gnuplot and fio_generate_plots, read and plot phyr's logs.
+import t from 'tap';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
+const TARGET = 'emu:backend=null,size=67108864';
+const JOB = ['--name=j', '--rw=randrw', '--bs=4k', '--iodepth=4', '--time_based', '--runtime=1'];
+const LOGS = ['--write_lat_log=p', '--write_bw_log=p', '--write_iops_log=p', '--log_avg_msec=250'];
+
+let dir = '';
+
+function which(tool: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, tool)));
+}
+
+t.before(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
+  // The oracle and fio's plotting tools are required (Debian packages fio and gnuplot-nox).
+  for (const tool of ['fio', 'fio2gnuplot', 'fio_generate_plots', 'gnuplot']) if (!which(tool)) throw new Error(`${tool} is not installed (Debian packages fio, gnuplot-nox): this test runs it`);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-logs-'));
+});
+
+t.teardown(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function run(cwd: string, cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  fs.mkdirSync(cwd, { recursive: true });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function phyr(cwd: string, args: string[]) {
+  return run(cwd, process.execPath, [CLI, 'bench', TARGET, '--eta=never', ...args]);
+}
+
+function fio(cwd: string, args: string[]) {
+  const r = run(cwd, 'fio', ['--ioengine=null', '--size=64m', ...args]);
+  if (r.status !== 0) throw new Error(`fio failed: ${r.stderr}`);
+  return r;
+}
+
+const logsIn = (d: string) => fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort();
+const linesOf = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
+
+// A line's shape: its column count, and the columns that are not measurements (ddir, bs,
+// offset, prio) as written.
+function shape(l: string): string {
+  const c = l.split(', ');
+  return [c.length, ...c.slice(2)].join('|');
+}
+
+function shapes(file: string): string[] {
+  return [...new Set(linesOf(file).map(shape))].sort();
+}
+
+for (const [label, extra] of [['plain', []], ['log_offset=1 log_prio=1', ['--log_offset=1', '--log_prio=1']]] as const) {
+  t.test(`${label}: fio's file names and line shapes`, async (t) => {
+    const mine = path.join(dir, `mine-${extra.length}`), theirs = path.join(dir, `fio-${extra.length}`);
+    const r = phyr(mine, [...JOB, ...LOGS, ...extra]);
+    t.equal(r.status, 0, r.stderr);
+    fio(theirs, [...JOB, ...LOGS, ...extra]);
+    t.same(logsIn(mine), logsIn(theirs), 'the same files');
+    t.same(logsIn(mine), ['p_bw.1.log', 'p_clat.1.log', 'p_iops.1.log', 'p_lat.1.log', 'p_slat.1.log']);
+    for (const f of logsIn(theirs)) t.same(shapes(path.join(mine, f)), shapes(path.join(theirs, f)), `${f}: columns as fio writes them`);
+  });
+}
+
+t.test('entries: one per direction and window, at the window\'s end, matching the JSON', async (t) => {
+  const cwd = path.join(dir, 'values');
+  const r = phyr(cwd, [...JOB, ...LOGS, '--output-format=json', '--runtime=2']);
+  t.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout).jobs[0];
+  const bw = linesOf(path.join(cwd, 'p_bw.1.log')).map((l) => l.split(', ').map(Number));
+  // The bw log's entries are the job's bandwidth samples (fio: write_bw_log makes bwavgtime
+  // log_avg_msec), so their min, max and count are the JSON's.
+  const reads = bw.filter((c) => c[2] === 0).map((c) => c[1]);
+  t.equal(reads.length, j.read.bw_samples, 'one read entry per sample');
+  t.equal(Math.min(...reads), j.read.bw_min);
+  t.equal(Math.max(...reads), j.read.bw_max);
+  t.ok(reads.length >= 5 && reads.length <= 8, `2 s at 250 ms: ${reads.length} windows (7 or 8 on an idle machine)`);
+  bw.filter((c) => c[2] === 0).forEach((c, i) => t.ok(c[0] >= 250 * (i + 1), `window ${i} ends at ${c[0]} ms`));
+  const iops = linesOf(path.join(cwd, 'p_iops.1.log')).map((l) => l.split(', ').map(Number)).filter((c) => c[2] === 1);
+  t.equal(iops.length, j.write.iops_samples);
+  t.equal(Math.max(...iops.map((c) => c[1])), j.write.iops_max);
+  const clat = linesOf(path.join(cwd, 'p_clat.1.log')).map((l) => l.split(', ').map(Number)).filter((c) => c[2] === 0);
+  const lat = linesOf(path.join(cwd, 'p_lat.1.log')).map((l) => l.split(', ').map(Number)).filter((c) => c[2] === 0);
+  t.ok(clat.length >= 5, 'a clat entry per window');
+  clat.forEach((c, i) => t.ok(c[1] >= j.read.clat_ns.min && c[1] <= j.read.clat_ns.max && lat[i][1] >= c[1], `window ${i}: mean clat ${c[1]} ns within the job's range, lat >= clat`));
+});
+
+t.test('per_job_logs=0: the jobs share one file', async (t) => {
+  const cwd = path.join(dir, 'shared');
+  const r = phyr(cwd, [...JOB, '--numjobs=2', '--write_bw_log=s', '--log_avg_msec=250', '--per_job_logs=0']);
+  t.equal(r.status, 0, r.stderr);
+  t.same(logsIn(cwd), ['s_bw.log']);
+  const theirs = path.join(dir, 'shared-fio');
+  fio(theirs, [...JOB, '--numjobs=2', '--write_bw_log=s', '--log_avg_msec=250', '--per_job_logs=0']);
+  t.same(logsIn(theirs), ['s_bw.log'], 'fio\'s name');
+  // Two jobs, reads and writes, 4 windows each (at most).
+  const n = linesOf(path.join(cwd, 's_bw.log')).length;
+  t.ok(n >= 8 && n <= 16, `both jobs' entries: ${n}`);
+});
+
+t.test('refused: per-IO entries and a latency log\'s maximum, naming what to give', async (t) => {
+  const cwd = path.join(dir, 'refused');
+  const perIo = phyr(cwd, [...JOB, '--write_lat_log=x']);
+  t.not(perIo.status, 0);
+  t.match(perIo.stderr, /log_avg_msec=0 .*one log entry per IO.*give log_avg_msec=N/);
+  const max = phyr(cwd, [...JOB, '--write_lat_log=x', '--log_avg_msec=100', '--log_max_value=1']);
+  t.not(max.status, 0);
+  t.match(max.stderr, /log_max_value=1 with write_lat_log/);
+  t.same(logsIn(cwd), [], 'no file written');
+  const hist = phyr(cwd, [...JOB, '--write_hist_log=x']);
+  t.not(hist.status, 0);
+  t.match(hist.stderr, /histogram logs are not implemented/);
+});
+
+t.test('fio2gnuplot and fio_generate_plots read phyr\'s logs', async (t) => {
+  const cwd = path.join(dir, 'plots');
+  const r = phyr(cwd, [...JOB, ...LOGS]);
+  t.equal(r.status, 0, r.stderr);
+  const bwLines = linesOf(path.join(cwd, 'p_bw.1.log')).length;
+  // fio2gnuplot: -b selects the bandwidth logs (*_bw.log, then the per-job *_bw.N.log), -k
+  // keeps its statistics file, -g renders the traces with gnuplot.
+  const f2g = run(cwd, 'fio2gnuplot', ['-b', '-k', '-g', '-d', path.join(cwd, 'f2g')]);
+  t.equal(f2g.status, 0, f2g.stderr);
+  t.match(f2g.stdout, /p_bw\.1\.log/, 'it found the per-job bandwidth log');
+  const global = fs.readFileSync(path.join(cwd, 'f2g', 'result.global'), 'utf8');
+  t.match(global, new RegExp(`values_count=${bwLines}\\n`), 'it read every entry');
+  const values = linesOf(path.join(cwd, 'p_bw.1.log')).map((l) => Number(l.split(', ')[1]));
+  t.match(global, new RegExp(`min=${Math.min(...values)}\\.00\\n`), 'its minimum is the log\'s');
+  for (const png of ['p_bw.1-2Draw.png', 'result.average.png']) t.ok(fs.statSync(path.join(cwd, 'f2g', png)).size > 1000, `${png} rendered`);
+  // fio_generate_plots: one SVG per log type, each plotting the job's series.
+  const gp = run(cwd, 'fio_generate_plots', ['phyr']);
+  t.equal(gp.status, 0, gp.stderr);
+  for (const type of ['bw', 'iops', 'lat', 'clat', 'slat']) {
+    const svg = fs.readFileSync(path.join(cwd, `phyr-${type}.svg`), 'utf8');
+    t.match(svg, /Queue depth p\.1/, `${type}: the job's series is in the legend`);
+    t.ok((svg.match(/<path/g) ?? []).length > 10, `${type}: lines drawn`);
+  }
+});
