@@ -1,10 +1,12 @@
-// fio's log files (write_lat_log, write_bw_log, write_iops_log with log_avg_msec), in fio
-// 3.33's file names and line format, from the job thread's interval records (samples.ts):
+// fio's log files (write_lat_log, write_bw_log, write_iops_log with log_avg_msec; and
+// write_lat_log per IO with log_avg_msec=0), in fio 3.33's file names and line format, from
+// the job thread's interval records (samples.ts) or its per-IO records (IoLogWriter):
 //   PREFIX_{lat,slat,clat,bw,iops}.N.log   (per_job_logs=1; N = the job's number from 1)
 //   PREFIX_{...}.log                        (per_job_logs=0; every job appends to it)
 // Each line is "time_ms, value, ddir, bs, [offset, ]prio" (fio's flush_samples): latencies
-// in ns (the window's mean, rounded), bandwidth in KiB/s, IOPS in IO/s; ddir 0 read, 1
-// write, 2 trim; bs 0 and offset 0, as fio writes averaged entries; prio 0, what fio writes
+// in ns (the window's mean, rounded, or the IO's own), bandwidth in KiB/s, IOPS in IO/s;
+// ddir 0 read, 1 write, 2 trim; bs and offset the IO's in per-IO entries, 0 in averaged
+// ones, as fio writes them; prio 0, what fio writes
 // for a job with no priority set, or 0x0000 with log_prio=1 (phyr sets no IO priorities).
 import * as fs from 'fs';
 import { BenchConfigError } from './errors';
@@ -44,18 +46,22 @@ export function writesLogs(l: JobLogs): boolean {
  * the same for iopsavgtime; the latency logs' windows are log_avg_msec. Refuses what phyr
  * does not write (per-IO entries; a latency log's per-window maximum).
  */
-export function sampleIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number } {
+export function sampleIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean } {
   const def = 500; // fio's bwavgtime / iopsavgtime default
-  if (!writesLogs(l)) return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0 };
+  if (!writesLogs(l)) return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0, perIo: false };
   if (l.avgMsec === 0) {
-    throw new BenchConfigError(`job '${name}': log_avg_msec=0 asks for one log entry per IO, which phyr does not write; give log_avg_msec=N (entries averaged over N ms, e.g. 1000)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+    // fio's default: one entry per IO. phyr writes those for the latency logs only.
+    if (l.bw !== undefined || l.iops !== undefined) {
+      throw new BenchConfigError(`job '${name}': log_avg_msec=0 asks for a bandwidth or IOPS entry per IO, which phyr does not write; give log_avg_msec=N (entries over N ms windows, e.g. 1000)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+    }
+    return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0, perIo: true };
   }
   if (l.maxValue && l.lat !== undefined) {
     throw new BenchConfigError(`job '${name}': log_max_value=1 with write_lat_log: phyr keeps no per-window latency maximum, only the window's mean; drop log_max_value (or write only bw/iops logs, whose windows hold one sample each)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
   }
   const bwMs = l.bw !== undefined ? (bwAvgMs !== undefined ? Math.min(l.avgMsec, bwAvgMs) : l.avgMsec) : (bwAvgMs ?? def);
   const iopsMs = l.iops !== undefined ? (iopsAvgMs !== undefined ? Math.min(l.avgMsec, iopsAvgMs) : l.avgMsec) : (iopsAvgMs ?? def);
-  return { bwMs, iopsMs, logWindowMs: l.lat !== undefined ? l.avgMsec : 0 };
+  return { bwMs, iopsMs, logWindowMs: l.lat !== undefined ? l.avgMsec : 0, perIo: false };
 }
 
 /** One log file's name, as fio's gen_log_name makes it. */
@@ -64,16 +70,57 @@ export function logFileName(prefix: string, jobName: string, type: string, jobNu
   return perJob ? `${pre}_${type}.${jobNumber}.log` : `${pre}_${type}.log`;
 }
 
-function line(l: JobLogs, timeMs: number, value: number, ddir: number): string {
+function line(l: JobLogs, timeMs: number, value: number, ddir: number, bs = 0, offset = 0): string {
   const prio = l.prio ? '0x0000' : '0';
-  return l.offset ? `${timeMs}, ${value}, ${ddir}, 0, 0, ${prio}\n` : `${timeMs}, ${value}, ${ddir}, 0, ${prio}\n`;
+  return l.offset ? `${timeMs}, ${value}, ${ddir}, ${bs}, ${offset}, ${prio}\n` : `${timeMs}, ${value}, ${ddir}, ${bs}, ${prio}\n`;
+}
+
+/** Doubles per IO in BenchJob.drainIos: prepared, doorbell, completed (ns), offset, bytes, ddir. */
+export const IO_FIELDS = 6;
+
+/** The per-IO latency lines of drained records, by log type (fio: slat at submission, clat and lat at completion). */
+export function formatIoLines(l: JobLogs, ios: Float64Array): { lat: string; slat: string; clat: string } {
+  const lat: string[] = [], slat: string[] = [], clat: string[] = [];
+  for (let o = 0; o + IO_FIELDS <= ios.length; o += IO_FIELDS) {
+    const [prep, ring, done, offset, bytes, ddir] = [ios[o], ios[o + 1], ios[o + 2], ios[o + 3], ios[o + 4], ios[o + 5]];
+    slat.push(line(l, Math.floor(ring / 1e6), ring - prep, ddir, bytes, offset));
+    clat.push(line(l, Math.floor(done / 1e6), done - ring, ddir, bytes, offset));
+    lat.push(line(l, Math.floor(done / 1e6), done - prep, ddir, bytes, offset));
+  }
+  return { lat: lat.join(''), slat: slat.join(''), clat: clat.join('') };
+}
+
+/**
+ * A job's per-IO latency logs, written while it runs: the runner hands it each drain of the
+ * job thread's records (so a long run never holds its log in memory) and closes it at the end.
+ */
+export class IoLogWriter {
+  private readonly files: Record<'lat' | 'slat' | 'clat', string>;
+  constructor(private readonly l: JobLogs, jobName: string, jobNumber: number, written: Set<string>) {
+    const name = (type: string) => logFileName(l.lat ?? '', jobName, type, jobNumber, l.perJob);
+    this.files = { lat: name('lat'), slat: name('slat'), clat: name('clat') };
+    for (const f of Object.values(this.files)) {
+      try {
+        if (!written.has(f)) fs.writeFileSync(f, '');
+      } catch (e) {
+        throw new BenchConfigError(`job '${jobName}': cannot write the latency log ${f}: ${(e as Error).message}; give a writable prefix (write_lat_log=DIR/NAME)`);
+      }
+      written.add(f);
+    }
+  }
+  /** Appends the lines of one drain. */
+  append(ios: Float64Array): void {
+    if (ios.length === 0) return;
+    const text = formatIoLines(this.l, ios);
+    for (const type of ['lat', 'slat', 'clat'] as const) fs.appendFileSync(this.files[type], text[type]);
+  }
 }
 
 /** The text of each log file of one job, by type (lat, slat, clat, bw, iops). */
 export function formatJobLogs(l: JobLogs, intervals: IntervalSample[]): Map<string, string> {
   const out = new Map<string, string>();
   const timeOf = (x: IntervalSample) => Math.floor(x.tEndNs / 1e6);
-  if (l.lat !== undefined) {
+  if (l.lat !== undefined && l.avgMsec > 0) {
     // fio's window mean, rounded (mean + 0.5 truncated); a direction with no sample in the
     // window has no entry.
     const windows = ofKind(intervals, INTERVAL_KIND.logWindow);

@@ -82,6 +82,8 @@ export interface NativeJobParams {
   iopsIntervalNs?: number;
   /** log_avg_msec in ns for the latency logs' windows (0 or absent: none). */
   logWindowNs?: number;
+  /** Keep every measured IO's timestamps for per-IO latency logs (drainIos). */
+  perIoLog?: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -130,6 +132,10 @@ export interface NativeJobResult {
   ioLogCount?: number;
   /** Interval records the sample ring had no room for (the JS thread did not drain it in time). */
   intervalDrops?: number;
+  /** Per-IO log: times the job thread waited for JS to drain its ring, for how long (ns), and IOs left out when stopped while waiting. */
+  ioLogStalls?: number;
+  ioLogStallNs?: number;
+  ioLogDrops?: number;
   error: number;
   errorStatus: number;
   errorLba: number;
@@ -152,6 +158,8 @@ export interface NativeBenchJob {
    * (30 doubles per record: samples.ts decodeIntervals). Empty when there are none or the job takes no samples.
    */
   drainSamples(): Float64Array;
+  /** The per-IO log records since the last call, in completion order: 6 doubles per IO (logs.ts IO_FIELDS). */
+  drainIos(): Float64Array;
 }
 
 /** Indices into a job's progress Float64Array. */

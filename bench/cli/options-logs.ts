@@ -32,7 +32,7 @@ export const LOG_OPTIONS: PacingOption[] = [
     applyJob: (j: JobSpec, v) => { j.iopsAvgTimeMs = intervalMs('iopsavgtime', v, 1); },
   },
   {
-    name: 'write_lat_log', scope: 'job', help: 'latency logs PREFIX_{lat,slat,clat}.N.log (fio\'s format; PREFIX defaults to the job name): each log_avg_msec window\'s mean, ns',
+    name: 'write_lat_log', scope: 'job', help: 'latency logs PREFIX_{lat,slat,clat}.N.log (fio\'s format; PREFIX defaults to the job name): every IO\'s latency in ns (log_avg_msec=0, fio\'s default), or each log_avg_msec window\'s mean',
     applyJob: (j: JobSpec, v) => { j.logs.lat = prefix(v); },
   },
   {
@@ -44,7 +44,7 @@ export const LOG_OPTIONS: PacingOption[] = [
     applyJob: (j: JobSpec, v) => { j.logs.iops = prefix(v); },
   },
   {
-    name: 'log_avg_msec', scope: 'job', help: 'the logs\' averaging window in ms; needed with a log (0, fio\'s per-IO entries, is refused: phyr writes averaged entries only)',
+    name: 'log_avg_msec', scope: 'job', help: 'the logs\' averaging window in ms; 0 (fio\'s default) = an entry per IO, which phyr writes for the latency logs only (bw and iops logs need N > 0)',
     applyJob: (j: JobSpec, v) => { j.logs.avgMsec = intervalMs('log_avg_msec', v, 0); },
   },
   {
@@ -66,7 +66,7 @@ export const LOG_OPTIONS: PacingOption[] = [
 ];
 
 /** The job's sample clocks in ms (logs.ts sampleIntervals); refuses what phyr does not write. */
-export function jobSampleIntervals(j: JobSpec): { bwMs: number; iopsMs: number; logWindowMs: number } {
+export function jobSampleIntervals(j: JobSpec): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean } {
   const s = sampleIntervals(j.name, j.logs, j.bwAvgTimeMs, j.iopsAvgTimeMs);
   if (!Number.isInteger(s.bwMs) || s.bwMs < 1) throw new BenchConfigError(`job '${j.name}': the bandwidth sample interval must be at least 1 ms`);
   return s;

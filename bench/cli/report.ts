@@ -222,6 +222,7 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
   ];
   if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.verify !== 'none' ? `, checksum=${r.verify}` : ''}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
+  if (r.ioLogStalls) lines.push(`  phyr io log  : the job thread waited ${r.ioLogStalls.count} time(s), ${Math.round(r.ioLogStalls.ns / 1e6)} ms in all, for the per-IO latency log to be written (its figures include those waits)${r.ioLogStalls.dropped ? `; ${r.ioLogStalls.dropped} IO(s) left out of the log when the job was stopped` : ''}`);
   if (r.intervalDrops) lines.push(`  phyr samples : ${r.intervalDrops} interval sample(s) lost: the sample ring was full (the JS thread did not drain it for about a minute); bw/iops statistics miss them`);
   return lines.join('\n');
 }
@@ -410,6 +411,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           verify_failures: r.verifyFailures,
           ...(r.errorMessage ? { error_message: r.errorMessage } : {}),
           ...(r.intervalDrops ? { interval_drops: r.intervalDrops } : {}),
+          ...(r.ioLogStalls ? { io_log_stalls: r.ioLogStalls.count, io_log_stall_ns: r.ioLogStalls.ns, io_log_dropped: r.ioLogStalls.dropped } : {}),
           ...(r.timeline ? { timeline: r.timeline } : {}),
         },
       };

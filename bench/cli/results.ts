@@ -93,6 +93,8 @@ export interface JobResult {
   timeline?: Timeline;
   /** Interval records the job thread's sample ring had no room for (0 or absent: none). */
   intervalDrops?: number;
+  /** Per-IO latency log: the job thread waited for the JS thread to drain its ring this often, this long; dropped: IOs left out when stopped while waiting. */
+  ioLogStalls?: { count: number; ns: number; dropped: number };
   /** fio's unified_rw_reporting; absent: none. */
   unifiedRw?: UnifiedRw;
   /** The series reported with percentiles; absent: clat only (fio's default). */
@@ -239,6 +241,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     verifyFailures: list.flatMap((r) => r.verifyFailures),
     timeline: mergeTimelines(list.map((r) => r.timeline)),
     intervalDrops: sum((r) => r.intervalDrops ?? 0),
+    ...(list.some((r) => r.ioLogStalls) ? { ioLogStalls: { count: sum((r) => r.ioLogStalls?.count ?? 0), ns: sum((r) => r.ioLogStalls?.ns ?? 0), dropped: sum((r) => r.ioLogStalls?.dropped ?? 0) } } : {}),
     sections: list.flatMap((r) => r.sections ?? [{ name: r.name, header: r.header }]).filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i),
     // fio reports a merged entry with the options of the last job folded into it.
     options: list[list.length - 1].options,

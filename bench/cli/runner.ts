@@ -9,7 +9,7 @@ import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhase
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { jobSampleIntervals } from './options-logs';
-import { writeJobLogs, writesLogs } from './logs';
+import { IoLogWriter, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -71,11 +71,13 @@ interface Running {
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
   /** The job thread's sample clocks (ms): bandwidth, IOPS, latency-log windows (0 = none). */
-  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number };
+  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean };
   /** fio's job number (thread_number): from 1, in start order over the run; the logs' N. */
   jobNumber: number;
   /** The interval records drained so far (BenchJob.drainSamples). */
   intervals: Float64Array[];
+  /** The per-IO latency logs being written (log_avg_msec=0). */
+  ioLatLog?: IoLogWriter;
 }
 
 // Moves the records the job thread has taken into the job's list (the watch loop's tick,
@@ -83,6 +85,7 @@ interface Running {
 function drainIntervals(x: Running): void {
   const a = x.job?.drainSamples();
   if (a && a.length) x.intervals.push(a);
+  if (x.ioLatLog && x.job) x.ioLatLog.append(x.job.drainIos());
 }
 
 // A job's final results, joined once: an interval report taken after a job ended shows its
@@ -211,6 +214,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
     ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
+    ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
   };
 }
 
@@ -296,6 +300,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         }
       }
       const registers = device.registers?.() ?? null;
+      // Per-IO latency logs are written while the jobs run; their files exist from the start.
+      for (const x of running) if (x.sampleMs.perIo) x.ioLatLog = new IoLogWriter(x.spec.logs, x.spec.name, x.jobNumber, logFiles);
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
@@ -304,6 +310,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             sampleIntervalNs: x.sampleMs.bwMs * 1e6,
             iopsIntervalNs: x.sampleMs.iopsMs !== x.sampleMs.bwMs ? x.sampleMs.iopsMs * 1e6 : 0,
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
+            perIoLog: x.sampleMs.perIo,
           }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
         };
         if (!x.spec.waitFor) x.start();
@@ -312,7 +319,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs.bwMs))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
       // fio's log files, from the records the job thread took (logs.ts).
-      for (const x of running) if (x.job && writesLogs(x.spec.logs)) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);
+      for (const x of running) if (x.job && writesLogs(x.spec.logs) && !x.sampleMs.perIo) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {

@@ -243,6 +243,9 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("prpCommands", static_cast<double>(r.prpCommands));
   o.Set("ioLogCount", static_cast<double>(r.ioLogCount));
   o.Set("intervalDrops", static_cast<double>(r.intervalDrops));
+  o.Set("ioLogStalls", static_cast<double>(r.ioLogStalls));
+  o.Set("ioLogStallNs", static_cast<double>(r.ioLogStallNs));
+  o.Set("ioLogDrops", static_cast<double>(r.ioLogDrops));
   o.Set("sglCommands", static_cast<double>(r.sglCommands));
   o.Set("splitCommands", static_cast<double>(r.splitCommands));
   o.Set("childCommands", static_cast<double>(r.childCommands));
@@ -269,6 +272,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
                        {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
                         InstanceMethod<&BenchJob::snapshot>("snapshot"),
                         InstanceMethod<&BenchJob::drainSamples>("drainSamples"),
+                        InstanceMethod<&BenchJob::drainIos>("drainIos"),
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
@@ -285,6 +289,9 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     params_ = std::make_unique<JobParams>();
     results_ = std::make_unique<JobResults>();
     if (!parseParams(info[1].As<Napi::Object>(), params_.get())) return;
+    // perIoLog (optional): keep every measured IO for write_lat_log with log_avg_msec=0.
+    bool perIoLog = false;
+    if (!info[1].As<Napi::Object>().Get("perIoLog").IsUndefined() && !flag(info[1].As<Napi::Object>(), "perIoLog", &perIoLog)) return;
     const uint64_t need = static_cast<uint64_t>(params_->iodepth) * params_->slotBytes;
     if (info[2].IsArrayBuffer()) {
       Napi::ArrayBuffer ab = info[2].As<Napi::ArrayBuffer>();
@@ -349,9 +356,10 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       clocks++;
     }
     if (clocks) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(shortest) * clocks);
+    if (perIoLog) ioRing_ = std::make_unique<IoRing>(kIoRingCapacity);
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get()).run();
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get()).run();
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });
@@ -423,9 +431,33 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return out;
   }
 
+  // The per-IO log records since the last call, in completion order, as a Float64Array of 6
+  // doubles per IO: prepared, doorbell, completed (ns since the measured phase began),
+  // offset bytes, bytes, direction (0 read, 1 write, 2 trim). At most 2^18 per call.
+  Napi::Value drainIos(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = ioRing_ ? ioRing_->pending() : 0;
+    std::vector<IoRecord> recs(n);
+    const uint32_t got = n ? ioRing_->drain(recs.data(), n) : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(got) * 6);
+    const double k = nsPerTick();
+    double* o = out.Data();
+    for (uint32_t i = 0; i < got; i++, o += 6) {
+      o[0] = std::round(static_cast<double>(recs[i].prep) * k);
+      o[1] = std::round(static_cast<double>(recs[i].ring) * k);
+      o[2] = std::round(static_cast<double>(recs[i].done) * k);
+      o[3] = static_cast<double>(recs[i].offset);
+      o[4] = recs[i].bytes;
+      o[5] = recs[i].ddir;
+    }
+    return out;
+  }
+
   std::unique_ptr<JobParams> params_;
   std::unique_ptr<JobResults> results_;
   std::unique_ptr<SampleRing> samples_;
+  std::unique_ptr<IoRing> ioRing_;
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;

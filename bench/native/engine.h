@@ -13,8 +13,10 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "bench/native/clock.h"
@@ -67,8 +69,8 @@ class JobEngine {
   // samples: the ring interval records go to, every params.sampleIntervalNs (statistics)
   // and every params.logWindowNs (log windows); nullptr, or both 0: no records.
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
-            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples) {}
+            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr, IoRing* ioRing = nullptr)
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples), ioRing_(ioRing) {}
 
   void run();
 
@@ -108,6 +110,8 @@ class JobEngine {
   void finishTimes(JobResults& out, uint64_t now) const;
   void answerSnapshot(uint64_t now, uint32_t request);
   [[gnu::noinline, gnu::cold]] void takeSamples(uint64_t now);
+  [[gnu::noinline]] void logIos(const uint64_t* tags, const uint16_t* status, uint32_t n, uint64_t now);
+  void logIo(const Slot& s, uint64_t now);
   void restartSamples(uint64_t now);
   bool unhealthy(uint64_t now, uint64_t timeoutTicks);
   uint32_t oldestInFlight() const;
@@ -119,21 +123,6 @@ class JobEngine {
   double* progress_;
   const std::atomic<bool>& stop_;
   ResultsSnapshot* snapshot_;
-  SampleRing* samples_;
-  // Interval samples: one clock per IntervalKind, each with the counters as they stood at
-  // the start of its interval. The pass that finds now >= nextSample_ (the earlier clock's
-  // boundary; UINT64_MAX: not sampling) records what is due.
-  struct SampleClock {
-    uint64_t ticks = 0;  // interval length; 0 = off
-    uint64_t next = UINT64_MAX;
-    uint64_t start = 0;
-    uint64_t ios[3] = {0, 0, 0}, bytes[3] = {0, 0, 0}, slatCount[3] = {0, 0, 0};
-    uint64_t slatSum[3] = {0, 0, 0}, clatSum[3] = {0, 0, 0}, latSum[3] = {0, 0, 0};
-  };
-  void takeSample(SampleClock& c, IntervalKind kind, uint64_t now);
-  SampleClock clocks_[3];  // by IntervalKind
-  uint64_t nextSample_ = UINT64_MAX;
-  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
 
   std::vector<Slot> slots_;
   std::vector<PhyrEntry> entries_;
@@ -187,6 +176,24 @@ class JobEngine {
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
+  // Interval samples and the per-IO log, after the loop's own state so that its layout (and
+  // the cache lines its hot fields share) is what it was without them.
+  SampleRing* samples_;
+  IoRing* ioRing_;  // per-IO latency log (nullptr: none)
+  // Interval samples: one clock per IntervalKind, each with the counters as they stood at
+  // the start of its interval. The pass that finds now >= nextSample_ (the earlier clock's
+  // boundary; UINT64_MAX: not sampling) records what is due.
+  struct SampleClock {
+    uint64_t ticks = 0;  // interval length; 0 = off
+    uint64_t next = UINT64_MAX;
+    uint64_t start = 0;
+    uint64_t ios[3] = {0, 0, 0}, bytes[3] = {0, 0, 0}, slatCount[3] = {0, 0, 0};
+    uint64_t slatSum[3] = {0, 0, 0}, clatSum[3] = {0, 0, 0}, latSum[3] = {0, 0, 0};
+  };
+  void takeSample(SampleClock& c, IntervalKind kind, uint64_t now);
+  SampleClock clocks_[3];  // by IntervalKind
+  uint64_t nextSample_ = UINT64_MAX;
+  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
 };
 
 template <class Queue>
@@ -661,6 +668,37 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   d.lat.record(now - s.tPrep);
 }
 
+// A reap's measured IOs into the per-IO log ring, before complete() recycles their slots
+// (one branch per pass in run(), none per IO): the reads, writes and trims that succeeded,
+// as complete() counts them.
+template <class Queue>
+void JobEngine<Queue>::logIos(const uint64_t* tags, const uint16_t* status, uint32_t n, uint64_t now) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (tags[i] >= p_.iodepth || status[i] != 0 || slots_[tags[i]].flush) continue;
+    logIo(slots_[tags[i]], now);
+  }
+}
+
+// One IO into the per-IO log ring; when it is full, waits for the JS thread to drain it
+// (counted), or drops the record once the job is being stopped (counted).
+template <class Queue>
+void JobEngine<Queue>::logIo(const Slot& s, uint64_t now) {
+  // An IO prepared in the ramp and completed after it starts at the measured phase's start.
+  const auto since = [this](uint64_t t) { return t > tMeasure_ ? t - tMeasure_ : 0; };
+  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : p_.trim ? 2u : 0u};
+  if (ioRing_->tryPush(rec)) return;
+  r_.ioLogStalls++;
+  const uint64_t t0 = ticks();
+  while (!ioRing_->tryPush(rec)) {
+    if (stop_.load(std::memory_order_relaxed)) {
+      r_.ioLogDrops++;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  r_.ioLogStallNs += static_cast<uint64_t>(static_cast<double>(ticks() - t0) * nsPerTick());
+}
+
 template <class Queue>
 void JobEngine<Queue>::run() {
   const char* bad = validateJobParams(p_);
@@ -861,6 +899,7 @@ void JobEngine<Queue>::run() {
     now = ticks();
     if (sample && n) sampled += timed(tPoll, now);
     if (n) {
+      if (ioRing_ && measuring_) [[unlikely]] logIos(tags, status, n, now);
       for (uint32_t i = 0; i < n; i++) {
         if (tags[i] >= p_.iodepth) {
           fail(71 /* EPROTO */, status[i], 0, "a completion carried a tag this job never issued");

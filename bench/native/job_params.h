@@ -211,6 +211,9 @@ struct JobResults {
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
   uint64_t intervalDrops = 0;  // interval records the sample ring had no room for (sampler.h)
+  uint64_t ioLogStalls = 0;    // times the job thread waited for room in the per-IO log ring
+  uint64_t ioLogStallNs = 0;   // and how long, in all
+  uint64_t ioLogDrops = 0;     // IOs left out of it because the job was stopped while waiting
   uint64_t ioLogCount = 0;  // IOs submitted while logging (more than ioLogCap: the log overflowed)
   // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
   // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).

@@ -85,6 +85,51 @@ class SampleRing {
   alignas(64) std::atomic<uint64_t> tail_{0};
 };
 
+// One IO of a per-IO latency log (write_lat_log with log_avg_msec=0): its timestamps in TSC
+// ticks since the measured phase began (no floating point on the job thread), offset, size
+// and direction. The glue converts to ns when JS drains them.
+struct IoRecord {
+  uint64_t prep;   // prepared (lat starts)
+  uint64_t ring;   // doorbell rung (slat ends, clat starts)
+  uint64_t done;   // completion reaped
+  uint64_t offset; // bytes into the namespace
+  uint32_t bytes;
+  uint32_t ddir;   // 0 read, 1 write, 2 trim
+};
+
+// The per-IO ring: the same single-producer single-consumer protocol as SampleRing. A full
+// ring makes the job thread wait for the JS thread to drain it (a log of every IO is
+// complete or it is useless); the waits are counted and reported (JobResults::ioLogStalls).
+class IoRing {
+ public:
+  explicit IoRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
+  bool tryPush(const IoRecord& r) {
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
+    slots_[head % slots_.size()] = r;
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+  uint32_t drain(IoRecord* out, uint32_t max) {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    uint32_t n = 0;
+    for (uint64_t i = tail; i < head && n < max; i++) out[n++] = slots_[i % slots_.size()];
+    tail_.store(tail + n, std::memory_order_release);
+    return n;
+  }
+  uint32_t pending() const {
+    return static_cast<uint32_t>(head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::vector<IoRecord> slots_;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+};
+// 2^18 records (10 MiB): 50 ms of IO at 5 M IOPS between two drains.
+constexpr uint32_t kIoRingCapacity = 1u << 18;
+
 // A minute of records at the interval, at least 256 and at most 65536 (240 bytes each, so
 // 15 MiB at most, reached at intervals below 1 ms): JS drains every 50 ms, so the ring
 // fills only if the JS thread stalls for about a minute.

@@ -1,7 +1,8 @@
 // fio's log files from phyr bench, next to real fio's (Debian's fio package, --ioengine=null,
 // writes the same logs; the shapes are compared, not the values): the file names, the
 // columns of each line (log_offset, log_prio), one entry per direction and window, the
-// per_job_logs=0 shared file; the values consistent with the job's JSON; what is refused;
+// per_job_logs=0 shared file, per-IO latency logs; the values consistent with the job's
+// JSON; what is refused;
 // and fio's own tools, fio2gnuplot and fio_generate_plots, read and plot phyr's logs.
 import t from 'tap';
 import { spawnSync } from 'child_process';
@@ -110,11 +111,33 @@ t.test('per_job_logs=0: the jobs share one file', async (t) => {
   t.ok(n >= 8 && n <= 16, `both jobs' entries: ${n}`);
 });
 
-t.test('refused: per-IO entries and a latency log\'s maximum, naming what to give', async (t) => {
+t.test('per-IO latency logs (log_avg_msec=0, fio\'s default): every IO, fio\'s columns', async (t) => {
+  // Paced, so both tools log a few hundred IOs (the shapes are compared, not the values).
+  const job = [...JOB, '--rate_iops=200', '--write_lat_log=p', '--log_offset=1'];
+  const mine = path.join(dir, 'perio'), theirs = path.join(dir, 'perio-fio');
+  const r = phyr(mine, [...job, '--output-format=json']);
+  t.equal(r.status, 0, r.stderr);
+  fio(theirs, job);
+  t.same(logsIn(mine), logsIn(theirs), 'the same files');
+  // Columns, directions, bs and prio as fio writes them (the offsets are the IOs' own).
+  const ioShape = (f: string) => [...new Set(linesOf(f).map((l) => { const c = l.split(', '); return [c.length, c[2], c[3], c[5]].join('|'); }))].sort();
+  for (const f of logsIn(theirs)) t.same(ioShape(path.join(mine, f)), ioShape(path.join(theirs, f)), f);
+  const j = JSON.parse(r.stdout).jobs[0];
+  const rows = (f: string) => linesOf(path.join(mine, f)).map((l) => l.split(', ').map(Number));
+  const lat = rows('p_lat.1.log'), clat = rows('p_clat.1.log'), slat = rows('p_slat.1.log');
+  t.equal(lat.length, j.read.total_ios + j.write.total_ios, 'one entry per IO');
+  t.equal(clat.filter((c) => c[2] === 1).length, j.write.total_ios, 'writes as ddir 1');
+  t.ok(lat.every((c) => c.length === 6 && c[3] === 4096 && c[4] % 4096 === 0 && c[4] < 64 << 20 && c[5] === 0), 'bs, an aligned offset in the namespace, prio 0');
+  t.ok(lat.every((c, i) => Math.abs(c[1] - clat[i][1] - slat[i][1]) <= 1 && c[4] === clat[i][4]), 'lat = slat + clat, IO by IO');
+  t.ok(clat.every((c) => c[1] >= j.read.clat_ns.min - 1 || c[2] === 1), 'values are the IOs\' own');
+  t.ok(lat.every((c, i) => i === 0 || c[0] >= lat[i - 1][0]), 'completion order');
+});
+
+t.test('refused: per-IO bandwidth entries, a latency window\'s maximum, histogram logs', async (t) => {
   const cwd = path.join(dir, 'refused');
-  const perIo = phyr(cwd, [...JOB, '--write_lat_log=x']);
+  const perIo = phyr(cwd, [...JOB, '--write_bw_log=x']);
   t.not(perIo.status, 0);
-  t.match(perIo.stderr, /log_avg_msec=0 .*one log entry per IO.*give log_avg_msec=N/);
+  t.match(perIo.stderr, /log_avg_msec=0 asks for a bandwidth or IOPS entry per IO.*give log_avg_msec=N/);
   const max = phyr(cwd, [...JOB, '--write_lat_log=x', '--log_avg_msec=100', '--log_max_value=1']);
   t.not(max.status, 0);
   t.match(max.stderr, /log_max_value=1 with write_lat_log/);

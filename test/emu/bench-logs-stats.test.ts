@@ -100,3 +100,17 @@ t.test('fio\'s lines and fields: bw (KiB/s or MiB/s), per= of the group aggregat
   const fast = withSamples(base(), [interval(500, 500, 1_500_000_000, 1000), interval(1000, 500, 1_600_000_000, 1000)], 500);
   t.match(formatNormal([fast], () => [50], info), /\n {3}bw \( {2}MiB\/s\): min= 2861, max= 3051, per=100\.00%, avg=2956\.39, stdev=134\.87, samples=2\n/);
 });
+
+t.test('the matrix keeps the logging rows and the sampled floor apart from the rows they repeat', async (t) => {
+  const { matrixRowIdentity } = require('../../bench/results/matrix-rows.js') as { matrixRowIdentity(label: string): { key: string; params: Record<string, string | number> } };
+  const keys = [
+    '4 KiB randread QD32, null backend, 1 job',
+    '4 KiB randread QD32, null backend, no log files (same as above, run beside the next)',
+    '4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000',
+    'engine alone, null queue, QD128 (no device)',
+    'engine alone, null queue, QD128, interval samples every 500 ms (no device)',
+  ].map((l) => matrixRowIdentity(l).key);
+  t.equal(new Set(keys).size, keys.length, keys.join(', '));
+  t.equal(matrixRowIdentity('4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000').params.logs, 'bw+lat, log_avg_msec=1000');
+  t.equal(matrixRowIdentity('engine alone, null queue, QD128, interval samples every 500 ms (no device)').params.sampleMs, 500);
+});
