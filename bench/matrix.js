@@ -129,8 +129,10 @@ for (const qd of [1, 32, 128]) {
 // Logging's cost: the QD32 null-backend row again with fio's averaged bandwidth and latency
 // logs (write_bw_log + write_lat_log, log_avg_msec=1000), the files in a temporary
 // directory. Every row takes the interval samples (bwavgtime 500 ms) behind bw_min ...; the
-// floor rows below show the engine with and without them. (Per-IO logs, log_avg_msec=0,
-// are not written by phyr, so there is no row for them.)
+// floor rows below show the engine with and without them. The last row logs every IO
+// (write_lat_log, log_avg_msec=0: three lines per IO, written by the JS thread while the job
+// runs; the job thread waits when it outruns them, which that row's IOPS then shows, and
+// its JSON counts as phyr.io_log_stalls).
 {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-matrix-logs-'));
   try {
@@ -139,6 +141,9 @@ for (const qd of [1, 32, 128]) {
     rows.push(row('4 KiB randread QD32, null backend, no log files (same as above, run beside the next)', plain.map((d) => d.jobs[0])));
     const logged = bench('randread 4k QD32 null, bw+lat logs', [...base, `--write_bw_log=${path.join(dir, 'm')}`, `--write_lat_log=${path.join(dir, 'm')}`, '--log_avg_msec=1000']);
     rows.push(row('4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000', logged.map((d) => d.jobs[0])));
+    const perIo = bench('randread 4k QD32 null, per-IO lat logs', [...base, `--write_lat_log=${path.join(dir, 'io')}`]);
+    rows.push(row('4 KiB randread QD32, null backend, write_lat_log per IO (log_avg_msec=0)', perIo.map((d) => d.jobs[0])));
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -63,6 +63,9 @@ function matrixRowIdentity(label) {
   if (logs) {
     params.logs = `bw+lat, log_avg_msec=${logs[1]}`;
     parts.push(`logs-bw-lat-${logs[1]}ms`);
+  } else if (/write_lat_log per IO/.test(label)) {
+    params.logs = 'lat per IO';
+    parts.push('logs-lat-per-io');
   } else if (/no log files/.test(label)) {
     params.logs = 'none';
     parts.push('nologs');

@@ -107,6 +107,7 @@ t.test('the matrix keeps the logging rows and the sampled floor apart from the r
     '4 KiB randread QD32, null backend, 1 job',
     '4 KiB randread QD32, null backend, no log files (same as above, run beside the next)',
     '4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000',
+    '4 KiB randread QD32, null backend, write_lat_log per IO (log_avg_msec=0)',
     'engine alone, null queue, QD128 (no device)',
     'engine alone, null queue, QD128, interval samples every 500 ms (no device)',
   ].map((l) => matrixRowIdentity(l).key);
