@@ -78,16 +78,59 @@ function line(l: JobLogs, timeMs: number, value: number, ddir: number, bs = 0, o
 /** Doubles per IO in BenchJob.drainIos: prepared, doorbell, completed (ns), offset, bytes, ddir. */
 export const IO_FIELDS = 6;
 
-/** The per-IO latency lines of drained records, by log type (fio: slat at submission, clat and lat at completion). */
-export function formatIoLines(l: JobLogs, ios: Float64Array): { lat: string; slat: string; clat: string } {
-  const lat: string[] = [], slat: string[] = [], clat: string[] = [];
-  for (let o = 0; o + IO_FIELDS <= ios.length; o += IO_FIELDS) {
-    const [prep, ring, done, offset, bytes, ddir] = [ios[o], ios[o + 1], ios[o + 2], ios[o + 3], ios[o + 4], ios[o + 5]];
-    slat.push(line(l, Math.floor(ring / 1e6), ring - prep, ddir, bytes, offset));
-    clat.push(line(l, Math.floor(done / 1e6), done - ring, ddir, bytes, offset));
-    lat.push(line(l, Math.floor(done / 1e6), done - prep, ddir, bytes, offset));
+// Writes a non-negative integer's decimal digits at p; returns the next position. Per-IO
+// logs format three lines per IO on the JS thread, which template strings made the limit
+// (about 0.5 M IOs/s); digits written straight into a buffer are several times faster.
+function putUint(b: Buffer, p: number, v: number): number {
+  if (v >= 0x80000000) return p + b.write(String(v), p, 'latin1');
+  const start = p;
+  let x = v | 0;
+  do {
+    b[p++] = 48 + (x % 10);
+    x = (x / 10) | 0;
+  } while (x > 0);
+  for (let i = start, j = p - 1; i < j; i++, j--) {
+    const t = b[i];
+    b[i] = b[j];
+    b[j] = t;
   }
-  return { lat: lat.join(''), slat: slat.join(''), clat: clat.join('') };
+  return p;
+}
+
+// ", " between the columns.
+function putSep(b: Buffer, p: number): number {
+  b[p] = 44;
+  b[p + 1] = 32;
+  return p + 2;
+}
+
+// One per-IO line, fio's columns: time, value, ddir, bs, [offset, ]prio.
+function putIoLine(b: Buffer, p: number, l: JobLogs, timeMs: number, value: number, ddir: number, bs: number, offset: number): number {
+  p = putSep(b, putUint(b, p, timeMs));
+  p = putSep(b, putUint(b, p, value));
+  p = putSep(b, putUint(b, p, ddir));
+  p = putSep(b, putUint(b, p, bs));
+  if (l.offset) p = putSep(b, putUint(b, p, offset));
+  p += b.write(l.prio ? '0x0000\n' : '0\n', p, 'latin1');
+  return p;
+}
+
+// The longest line: five 16-digit columns, separators, prio and newline.
+const MAX_IO_LINE = 6 * 18 + 8;
+
+/** The per-IO latency lines of drained records, by log type (fio: slat at submission, clat and lat at completion). */
+export function formatIoLines(l: JobLogs, ios: Float64Array): { lat: Buffer; slat: Buffer; clat: Buffer } {
+  const n = Math.floor(ios.length / IO_FIELDS);
+  const lat = Buffer.allocUnsafe(n * MAX_IO_LINE), slat = Buffer.allocUnsafe(n * MAX_IO_LINE), clat = Buffer.allocUnsafe(n * MAX_IO_LINE);
+  let pl = 0, ps = 0, pc = 0;
+  for (let o = 0; o + IO_FIELDS <= ios.length; o += IO_FIELDS) {
+    const prep = ios[o], ring = ios[o + 1], done = ios[o + 2], offset = ios[o + 3], bytes = ios[o + 4], ddir = ios[o + 5];
+    const doneMs = Math.floor(done / 1e6);
+    ps = putIoLine(slat, ps, l, Math.floor(ring / 1e6), ring - prep, ddir, bytes, offset);
+    pc = putIoLine(clat, pc, l, doneMs, done - ring, ddir, bytes, offset);
+    pl = putIoLine(lat, pl, l, doneMs, done - prep, ddir, bytes, offset);
+  }
+  return { lat: lat.subarray(0, pl), slat: slat.subarray(0, ps), clat: clat.subarray(0, pc) };
 }
 
 /**

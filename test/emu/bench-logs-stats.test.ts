@@ -8,6 +8,7 @@ import { formatTerse } from '../../bench/cli/report-terse';
 import { emptyDirection, mergeResults, type JobResult } from '../../bench/cli/results';
 import { withSamples } from '../../bench/cli/runner';
 import { decodeIntervals, directionSampleStats, statDev, sumStats, timelineOf, type IntervalSample } from '../../bench/cli/samples';
+import { formatIoLines } from '../../bench/cli/logs';
 
 function interval(tEndMs: number, spanMs: number, readBytes: number, readIos: number, p50: number | null = 1000): IntervalSample {
   return {
@@ -114,4 +115,25 @@ t.test('the matrix keeps the logging rows and the sampled floor apart from the r
   t.equal(new Set(keys).size, keys.length, keys.join(', '));
   t.equal(matrixRowIdentity('4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000').params.logs, 'bw+lat, log_avg_msec=1000');
   t.equal(matrixRowIdentity('engine alone, null queue, QD128, interval samples every 500 ms (no device)').params.sampleMs, 500);
+});
+
+t.test('per-IO lines written digit by digit equal fio\'s printf columns', async (t) => {
+  const ios = new Float64Array([
+    1_000_000, 1_000_350, 1_021_350, 0, 4096, 0,
+    2_999_999_999, 3_000_000_000, 3_000_000_123, 2 ** 40 + 512, 131072, 1,
+    5e9, 5e9 + 2 ** 31 + 7, 5e9 + 2 ** 32, 4096 * 7, 512, 2,
+  ]);
+  for (const [offset, prio] of [[false, false], [true, false], [true, true]]) {
+    const l = { lat: '', avgMsec: 0, maxValue: false, perJob: true, offset, prio };
+    const got = formatIoLines(l, ios);
+    const want = { lat: '', slat: '', clat: '' };
+    for (let o = 0; o < ios.length; o += 6) {
+      const [prep, ring, done, off, bs, ddir] = Array.from(ios.subarray(o, o + 6));
+      const tail = `${ddir}, ${bs}, ${offset ? `${off}, ` : ''}${prio ? '0x0000' : '0'}\n`;
+      want.slat += `${Math.floor(ring / 1e6)}, ${ring - prep}, ${tail}`;
+      want.clat += `${Math.floor(done / 1e6)}, ${done - ring}, ${tail}`;
+      want.lat += `${Math.floor(done / 1e6)}, ${done - prep}, ${tail}`;
+    }
+    for (const k of ['lat', 'slat', 'clat'] as const) t.equal(got[k].toString('latin1'), want[k], `${k}, log_offset=${offset}, log_prio=${prio}`);
+  }
 });
