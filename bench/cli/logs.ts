@@ -28,11 +28,17 @@ export interface JobLogs {
   offset: boolean;
   /** log_prio: the prio column as fio's hexadecimal priority value instead of the RT flag. */
   prio: boolean;
+  /** write_hist_log: the histogram log's prefix ('' = the job's name); absent: none. */
+  hist?: string;
+  /** log_hist_msec: its window in ms (0, fio's default: no entries, an empty file). */
+  histMsec: number;
+  /** log_hist_coarseness 0..6: each entry sums 2^N of fio's bins. */
+  histCoarseness: number;
 }
 
 /** fio's defaults: no logs. */
 export function defaultJobLogs(): JobLogs {
-  return { avgMsec: 0, maxValue: false, perJob: true, offset: false, prio: false };
+  return { avgMsec: 0, maxValue: false, perJob: true, offset: false, prio: false, histMsec: 0, histCoarseness: 0 };
 }
 
 /** Whether the job writes any log. */
@@ -46,7 +52,11 @@ export function writesLogs(l: JobLogs): boolean {
  * the same for iopsavgtime; the latency logs' windows are log_avg_msec. Refuses what phyr
  * does not write (per-IO entries; a latency log's per-window maximum).
  */
-export function sampleIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean } {
+export function sampleIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean; histMs: number } {
+  return { ...logIntervals(name, l, bwAvgMs, iopsAvgMs), histMs: l.hist !== undefined ? l.histMsec : 0 };
+}
+
+function logIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iopsAvgMs: number | undefined): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean } {
   const def = 500; // fio's bwavgtime / iopsavgtime default
   if (!writesLogs(l)) return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0, perIo: false };
   if (l.avgMsec === 0) {
@@ -215,4 +225,53 @@ export function writeJobLogs(l: JobLogs, jobName: string, jobNumber: number, int
     files.push(file);
   }
   return files;
+}
+
+/** fio's completion-latency bins per direction in a histogram window (sampler.h kFioPlatNr). */
+export const FIO_PLAT_NR = 29 * 64;
+/** Doubles per window in BenchJob.drainHist: the end in ns, then read, write, trim bins. */
+export const HIST_FIELDS = 1 + 3 * FIO_PLAT_NR;
+
+/**
+ * fio's histogram log (write_hist_log, PREFIX_clat_hist.N.log): per window and direction
+ * with completions, "time, ddir, bs, " and fio's 1856 clat bins of the window summed 2^c at
+ * a time (log_hist_coarseness c), as fio's flush_hist_samples writes them. bs is the
+ * direction's block size when it is fixed, else 0.
+ */
+export function formatHistLog(l: JobLogs, windows: Float64Array[], bs: [number, number, number]): string {
+  const stride = 1 << l.histCoarseness;
+  const out: string[] = [];
+  for (const a of windows) {
+    for (let o = 0; o + HIST_FIELDS <= a.length; o += HIST_FIELDS) {
+      const timeMs = Math.floor(a[o] / 1e6);
+      for (let d = 0; d < 3; d++) {
+        const base = o + 1 + d * FIO_PLAT_NR;
+        let any = false;
+        for (let i = 0; i < FIO_PLAT_NR && !any; i++) any = a[base + i] > 0;
+        if (!any) continue;
+        const cols: number[] = [];
+        for (let j = 0; j < FIO_PLAT_NR; j += stride) {
+          let sum = 0;
+          for (let i = j; i < j + stride; i++) sum += a[base + i];
+          cols.push(sum);
+        }
+        out.push(`${timeMs}, ${d}, ${bs[d]}, ${cols.join(', ')}\n`);
+      }
+    }
+  }
+  return out.join('');
+}
+
+/** Writes a job's histogram log (an empty file without log_hist_msec, as fio leaves it). */
+export function writeHistLog(l: JobLogs, jobName: string, jobNumber: number, windows: Float64Array[], bs: [number, number, number], written: Set<string>): string {
+  const file = logFileName(l.hist ?? '', jobName, 'clat_hist', jobNumber, l.perJob);
+  const text = formatHistLog(l, windows, bs);
+  try {
+    if (written.has(file)) fs.appendFileSync(file, text);
+    else fs.writeFileSync(file, text);
+  } catch (e) {
+    throw new BenchConfigError(`job '${jobName}': cannot write the histogram log ${file}: ${(e as Error).message}; give a writable prefix (write_hist_log=DIR/NAME)`);
+  }
+  written.add(file);
+  return file;
 }

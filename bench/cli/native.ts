@@ -84,6 +84,8 @@ export interface NativeJobParams {
   logWindowNs?: number;
   /** Keep every measured IO's timestamps for per-IO latency logs (drainIos). */
   perIoLog?: boolean;
+  /** log_hist_msec in ns for write_hist_log's windows (0 or absent: none). */
+  histWindowNs?: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -136,6 +138,8 @@ export interface NativeJobResult {
   ioLogStalls?: number;
   ioLogStallNs?: number;
   ioLogDrops?: number;
+  /** Histogram-log windows the ring had no room for. */
+  histDrops?: number;
   error: number;
   errorStatus: number;
   errorLba: number;
@@ -160,6 +164,8 @@ export interface NativeBenchJob {
   drainSamples(): Float64Array;
   /** The per-IO log records since the last call, in completion order: 6 doubles per IO (logs.ts IO_FIELDS). */
   drainIos(): Float64Array;
+  /** The histogram-log windows since the last call: 1 + 3 x 1856 doubles each (logs.ts HIST_FIELDS). */
+  drainHist(): Float64Array;
 }
 
 /** Indices into a job's progress Float64Array. */

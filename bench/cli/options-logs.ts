@@ -1,7 +1,8 @@
 // fio's sampling and log options: bwavgtime and iopsavgtime (the interval of the bandwidth
 // and IOPS samples behind bw_min ... iops_samples and phyr's timeline), and the log files
 // write_lat_log, write_bw_log, write_iops_log with log_avg_msec, log_max_value,
-// per_job_logs, log_offset and log_prio (logs.ts). The job thread takes the samples
+// per_job_logs, log_offset and log_prio, and write_hist_log with log_hist_msec and
+// log_hist_coarseness (logs.ts). The job thread takes the samples
 // (bench/native/sampler.h).
 import { BenchConfigError, BenchOptionError } from './errors';
 import type { JobSpec } from './job';
@@ -63,10 +64,25 @@ export const LOG_OPTIONS: PacingOption[] = [
     name: 'log_prio', scope: 'job', flag: true, help: 'the prio column as fio\'s priority value (0x0000: phyr sets no IO priorities) instead of fio\'s RT flag (0)',
     applyJob: (j: JobSpec, v) => { j.logs.prio = parseBool('log_prio', v); },
   },
+  {
+    name: 'write_hist_log', scope: 'job', help: 'completion-latency histogram log PREFIX_clat_hist.N.log: per log_hist_msec window and direction, fio\'s 1856 clat bins (fio\'s format)',
+    applyJob: (j: JobSpec, v) => { j.logs.hist = prefix(v); },
+  },
+  {
+    name: 'log_hist_msec', scope: 'job', help: 'the histogram log\'s window in ms (0, fio\'s default: no entries)',
+    applyJob: (j: JobSpec, v) => { j.logs.histMsec = intervalMs('log_hist_msec', v, 0); },
+  },
+  {
+    name: 'log_hist_coarseness', scope: 'job', help: '0..6: each histogram log column sums 2^N of fio\'s bins (1856 / 2^N columns)',
+    applyJob: (j: JobSpec, v) => {
+      if (v === undefined || v === '') throw new BenchOptionError('log_hist_coarseness', '', 'a value is required (0..6)');
+      j.logs.histCoarseness = parseInteger('log_hist_coarseness', v, 0, 6);
+    },
+  },
 ];
 
 /** The job's sample clocks in ms (logs.ts sampleIntervals); refuses what phyr does not write. */
-export function jobSampleIntervals(j: JobSpec): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean } {
+export function jobSampleIntervals(j: JobSpec): { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean; histMs: number } {
   const s = sampleIntervals(j.name, j.logs, j.bwAvgTimeMs, j.iopsAvgTimeMs);
   if (!Number.isInteger(s.bwMs) || s.bwMs < 1) throw new BenchConfigError(`job '${j.name}': the bandwidth sample interval must be at least 1 ms`);
   return s;

@@ -9,7 +9,7 @@ import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhase
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { jobSampleIntervals } from './options-logs';
-import { IoLogWriter, writeJobLogs, writesLogs } from './logs';
+import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
@@ -71,13 +71,15 @@ interface Running {
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
   /** The job thread's sample clocks (ms): bandwidth, IOPS, latency-log windows (0 = none). */
-  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean };
+  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean; histMs: number };
   /** fio's job number (thread_number): from 1, in start order over the run; the logs' N. */
   jobNumber: number;
   /** The interval records drained so far (BenchJob.drainSamples). */
   intervals: Float64Array[];
   /** The per-IO latency logs being written (log_avg_msec=0). */
   ioLatLog?: IoLogWriter;
+  /** The histogram-log windows drained so far (BenchJob.drainHist). */
+  hist: Float64Array[];
 }
 
 // Moves the records the job thread has taken into the job's list (the watch loop's tick,
@@ -86,6 +88,15 @@ function drainIntervals(x: Running): void {
   const a = x.job?.drainSamples();
   if (a && a.length) x.intervals.push(a);
   if (x.ioLatLog && x.job) x.ioLatLog.append(x.job.drainIos());
+  if (x.sampleMs.histMs && x.job) {
+    const h = x.job.drainHist();
+    if (h.length) x.hist.push(h);
+  }
+}
+
+// A direction's block size as fio's histogram log writes it: fixed, or 0.
+function fixedBs(b: { min: number; max: number; split: unknown[] }): number {
+  return b.min === b.max && b.split.length === 0 ? b.min : 0;
 }
 
 // A job's final results, joined once: an interval report taken after a job ended shows its
@@ -296,7 +307,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
@@ -311,6 +322,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             iopsIntervalNs: x.sampleMs.iopsMs !== x.sampleMs.bwMs ? x.sampleMs.iopsMs * 1e6 : 0,
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
             perIoLog: x.sampleMs.perIo,
+            histWindowNs: x.sampleMs.histMs * 1e6,
           }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
         };
         if (!x.spec.waitFor) x.start();
@@ -320,6 +332,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
       // fio's log files, from the records the job thread took (logs.ts).
       for (const x of running) if (x.job && writesLogs(x.spec.logs) && !x.sampleMs.perIo) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);
+      for (const x of running) if (x.job && x.spec.logs.hist !== undefined) writeHistLog(x.spec.logs, x.spec.name, x.jobNumber, x.hist, [fixedBs(x.plan.readBs), fixedBs(x.plan.writeBs), fixedBs(x.plan.readBs)], logFiles);
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {

@@ -133,7 +133,7 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
-         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs);
+         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 
 bool parseParams(Napi::Object o, JobParams* p) {
@@ -246,6 +246,7 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("ioLogStalls", static_cast<double>(r.ioLogStalls));
   o.Set("ioLogStallNs", static_cast<double>(r.ioLogStallNs));
   o.Set("ioLogDrops", static_cast<double>(r.ioLogDrops));
+  o.Set("histDrops", static_cast<double>(r.histDrops));
   o.Set("sglCommands", static_cast<double>(r.sglCommands));
   o.Set("splitCommands", static_cast<double>(r.splitCommands));
   o.Set("childCommands", static_cast<double>(r.childCommands));
@@ -273,6 +274,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
                         InstanceMethod<&BenchJob::snapshot>("snapshot"),
                         InstanceMethod<&BenchJob::drainSamples>("drainSamples"),
                         InstanceMethod<&BenchJob::drainIos>("drainIos"),
+                        InstanceMethod<&BenchJob::drainHist>("drainHist"),
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
@@ -357,9 +359,10 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     }
     if (clocks) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(shortest) * clocks);
     if (perIoLog) ioRing_ = std::make_unique<IoRing>(kIoRingCapacity);
+    if (params_->histWindowNs) histRing_ = std::make_unique<HistRing>(kHistRingCapacity);
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get()).run();
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });
@@ -454,10 +457,26 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return out;
   }
 
+  // The histogram-log windows since the last call, oldest first: 1 + 3 x 1856 doubles each
+  // (HistRecord: end ns, then read, write, trim counts in fio's bins).
+  Napi::Value drainHist(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = histRing_ ? histRing_->pending() : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(n) * kHistFields);
+    auto rec = std::make_unique<HistRecord>();
+    for (uint32_t i = 0; i < n; i++) {
+      if (histRing_->drain(rec.get(), 1) != 1) break;  // cannot happen: only this thread drains
+      std::memcpy(out.Data() + static_cast<size_t>(i) * kHistFields, rec.get(), sizeof(HistRecord));
+    }
+    return out;
+  }
+
   std::unique_ptr<JobParams> params_;
   std::unique_ptr<JobResults> results_;
   std::unique_ptr<SampleRing> samples_;
   std::unique_ptr<IoRing> ioRing_;
+  std::unique_ptr<HistRing> histRing_;
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;

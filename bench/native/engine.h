@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -69,8 +70,9 @@ class JobEngine {
   // samples: the ring interval records go to, every params.sampleIntervalNs (statistics)
   // and every params.logWindowNs (log windows); nullptr, or both 0: no records.
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
-            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr, IoRing* ioRing = nullptr)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples), ioRing_(ioRing) {}
+            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr, IoRing* ioRing = nullptr,
+            HistRing* histRing = nullptr)
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples), ioRing_(ioRing), histRing_(histRing) {}
 
   void run();
 
@@ -180,6 +182,9 @@ class JobEngine {
   // the cache lines its hot fields share) is what it was without them.
   SampleRing* samples_;
   IoRing* ioRing_;  // per-IO latency log (nullptr: none)
+  HistRing* histRing_;  // histogram log windows (nullptr: none)
+  std::vector<uint64_t> histPrev_;   // 3 x LatencyHistogram::kBuckets counts at the window's start
+  std::unique_ptr<HistRecord> histScratch_;  // the window being built (44 KiB, allocated up front)
   // Interval samples: one clock per IntervalKind, each with the counters as they stood at
   // the start of its interval. The pass that finds now >= nextSample_ (the earlier clock's
   // boundary; UINT64_MAX: not sampling) records what is due.
@@ -191,7 +196,8 @@ class JobEngine {
     uint64_t slatSum[3] = {0, 0, 0}, clatSum[3] = {0, 0, 0}, latSum[3] = {0, 0, 0};
   };
   void takeSample(SampleClock& c, IntervalKind kind, uint64_t now);
-  SampleClock clocks_[3];  // by IntervalKind
+  void takeHist(SampleClock& c, uint64_t now);
+  SampleClock clocks_[4];  // by IntervalKind, then the histogram windows' clock
   uint64_t nextSample_ = UINT64_MAX;
   std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
 };
@@ -234,7 +240,8 @@ void JobEngine<Queue>::restartSamples(uint64_t now) {
     c.next = ticks ? now + ticks : UINT64_MAX;
   }
   std::fill(sampleClat_.begin(), sampleClat_.end(), 0);
-  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next});
+  std::fill(histPrev_.begin(), histPrev_.end(), 0);
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next, clocks_[3].next});
 }
 
 template <class Queue>
@@ -242,7 +249,32 @@ void JobEngine<Queue>::takeSamples(uint64_t now) {
   if (now >= clocks_[0].next) takeSample(clocks_[0], IntervalKind::kStats, now);
   if (now >= clocks_[1].next) takeSample(clocks_[1], IntervalKind::kLogWindow, now);
   if (now >= clocks_[2].next) takeSample(clocks_[2], IntervalKind::kIopsStats, now);
-  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next});
+  if (now >= clocks_[3].next) takeHist(clocks_[3], now);
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next, clocks_[3].next});
+}
+
+// One histogram window: the growth of each direction's clat histogram since the window
+// began, moved into fio's ns bins (HistRecord).
+template <class Queue>
+void JobEngine<Queue>::takeHist(SampleClock& c, uint64_t now) {
+  const double k = nsPerTick();
+  HistRecord& rec = *histScratch_;
+  rec.tEndNs = static_cast<double>(now - tMeasure_) * k;
+  const DirectionStats* dirs[3] = {&r_.read, &r_.write, &r_.trim};
+  constexpr size_t kB = LatencyHistogram::kBuckets;
+  for (int d = 0; d < 3; d++) {
+    std::fill(std::begin(rec.counts[d]), std::end(rec.counts[d]), 0.0);
+    uint64_t* prev = &histPrev_[d * kB];
+    for (size_t i = 0; i < kB; i++) {
+      const uint64_t n = dirs[d]->clat.bucketCount(i);
+      if (n == prev[i]) continue;
+      rec.counts[d][fioPlatIndex(static_cast<uint64_t>(static_cast<double>(LatencyHistogram::bucketValue(i)) * k + 0.5))] += static_cast<double>(n - prev[i]);
+      prev[i] = n;
+    }
+  }
+  if (!histRing_->tryPush(rec)) r_.histDrops++;
+  c.start = now;
+  c.next = now + c.ticks;
 }
 
 // One interval's record: what completed since the clock's last boundary, the sums of its
@@ -721,6 +753,11 @@ void JobEngine<Queue>::run() {
     clocks_[1].ticks = toTicks(p_.logWindowNs);
     clocks_[2].ticks = toTicks(p_.iopsIntervalNs);
     if (p_.sampleIntervalNs) sampleClat_.assign(3 * LatencyHistogram::kBuckets, 0);
+  }
+  if (histRing_ && p_.histWindowNs) {
+    clocks_[3].ticks = std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(p_.histWindowNs) / nsPerTick()));
+    histPrev_.assign(3 * LatencyHistogram::kBuckets, 0);
+    histScratch_ = std::make_unique<HistRecord>();
   }
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)

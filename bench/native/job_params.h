@@ -136,6 +136,9 @@ struct JobParams {
   // fio's iops_avg_time when it differs from bw_avg_time (IntervalKind::kIopsStats); 0 =
   // the IOPS samples are the bandwidth samples' records.
   uint64_t iopsIntervalNs = 0;
+  // fio's log_hist_msec for write_hist_log: the length of a histogram window (HistRecord);
+  // 0 = none.
+  uint64_t histWindowNs = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
@@ -214,6 +217,7 @@ struct JobResults {
   uint64_t ioLogStalls = 0;    // times the job thread waited for room in the per-IO log ring
   uint64_t ioLogStallNs = 0;   // and how long, in all
   uint64_t ioLogDrops = 0;     // IOs left out of it because the job was stopped while waiting
+  uint64_t histDrops = 0;      // histogram windows the ring had no room for
   uint64_t ioLogCount = 0;  // IOs submitted while logging (more than ioLogCap: the log overflowed)
   // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
   // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).

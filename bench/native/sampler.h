@@ -47,6 +47,29 @@ struct IntervalRecord {
 // timeline's percentiles; kLogWindow: a window of the averaged latency logs; kIopsStats:
 // fio's IOPS samples when iops_avg_time differs from bw_avg_time.
 enum class IntervalKind : uint32_t { kStats = 0, kLogWindow = 1, kIopsStats = 2 };
+
+// fio's completion-latency histogram layout (fio stat.h, FIO_IO_U_PLAT_BITS 6 and
+// FIO_IO_U_PLAT_GROUP_NR 29): values below 128 ns exactly, then 64 bins per power of two, in
+// ns; the layout of fio's histogram log lines (write_hist_log).
+constexpr uint32_t kFioPlatBits = 6;
+constexpr uint32_t kFioPlatNr = 29u << kFioPlatBits;
+inline uint32_t fioPlatIndex(uint64_t ns) {
+  const uint32_t msb = ns ? 63u - static_cast<uint32_t>(__builtin_clzll(ns)) : 0;
+  if (msb <= kFioPlatBits) return static_cast<uint32_t>(ns);
+  const uint32_t errorBits = msb - kFioPlatBits;
+  const uint32_t idx = ((errorBits + 1) << kFioPlatBits) + static_cast<uint32_t>((ns >> errorBits) & ((1u << kFioPlatBits) - 1));
+  return idx < kFioPlatNr ? idx : kFioPlatNr - 1;
+}
+
+// One histogram-log window (log_hist_msec): the clat completed in it per direction, in
+// fio's bins. Each of the job's clat buckets (TSC ticks, the same 1/64 relative width) goes
+// whole to the fio bin of its midpoint in ns.
+struct HistRecord {
+  double tEndNs;
+  double counts[3][kFioPlatNr];
+};
+constexpr uint32_t kHistFields = sizeof(HistRecord) / sizeof(double);
+constexpr uint32_t kHistRingCapacity = 64;  // 3.2 s at 50 ms windows; JS drains every 50 ms
 constexpr uint32_t kIntervalFields = sizeof(IntervalRecord) / sizeof(double);
 static_assert(sizeof(IntervalRecord) == 30 * sizeof(double), "IntervalRecord is read by JS as 30 doubles");
 
@@ -127,6 +150,36 @@ class IoRing {
   alignas(64) std::atomic<uint64_t> head_{0};
   alignas(64) std::atomic<uint64_t> tail_{0};
 };
+// The histogram windows' ring: the same protocol; full, a window is dropped and counted
+// (JobResults::histDrops), as the interval records are.
+class HistRing {
+ public:
+  explicit HistRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
+  bool tryPush(const HistRecord& r) {
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
+    slots_[head % slots_.size()] = r;
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+  uint32_t drain(HistRecord* out, uint32_t max) {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    uint32_t n = 0;
+    for (uint64_t i = tail; i < head && n < max; i++) out[n++] = slots_[i % slots_.size()];
+    tail_.store(tail + n, std::memory_order_release);
+    return n;
+  }
+  uint32_t pending() const {
+    return static_cast<uint32_t>(head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::vector<HistRecord> slots_;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+};
+
 // 2^18 records (10 MiB): 50 ms of IO at 5 M IOPS between two drains.
 constexpr uint32_t kIoRingCapacity = 1u << 18;
 

@@ -1,7 +1,7 @@
 // fio's log files from phyr bench, next to real fio's (Debian's fio package, --ioengine=null,
 // writes the same logs; the shapes are compared, not the values): the file names, the
 // columns of each line (log_offset, log_prio), one entry per direction and window, the
-// per_job_logs=0 shared file, per-IO latency logs; the values consistent with the job's
+// per_job_logs=0 shared file, per-IO latency logs, histogram logs; the values consistent with the job's
 // JSON; what is refused;
 // and fio's own tools, fio2gnuplot and fio_generate_plots, read and plot phyr's logs.
 import t from 'tap';
@@ -133,7 +133,41 @@ t.test('per-IO latency logs (log_avg_msec=0, fio\'s default): every IO, fio\'s c
   t.ok(lat.every((c, i) => i === 0 || c[0] >= lat[i - 1][0]), 'completion order');
 });
 
-t.test('refused: per-IO bandwidth entries, a latency window\'s maximum, histogram logs', async (t) => {
+t.test('histogram logs: fio\'s name, columns and bins; empty without log_hist_msec, as fio', async (t) => {
+  for (const c of [0, 2]) {
+    const job = [...JOB, '--write_hist_log=h', '--log_hist_msec=250', `--log_hist_coarseness=${c}`];
+    const mine = path.join(dir, `hist-${c}`), theirs = path.join(dir, `hist-fio-${c}`);
+    const r = phyr(mine, [...job, '--output-format=json']);
+    t.equal(r.status, 0, r.stderr);
+    fio(theirs, job);
+    t.same(logsIn(mine), logsIn(theirs), 'the same file');
+    t.same(logsIn(mine), ['h_clat_hist.1.log']);
+    // time, ddir, bs, then fio's 1856 bins summed 2^c at a time.
+    const head = (f: string) => [...new Set(linesOf(f).map((l) => { const x = l.split(', '); return [x.length, x[1], x[2]].join('|'); }))].sort();
+    t.same(head(path.join(mine, 'h_clat_hist.1.log')), head(path.join(theirs, 'h_clat_hist.1.log')), `coarseness ${c}: columns, directions, bs as fio's`);
+    t.equal(linesOf(path.join(mine, 'h_clat_hist.1.log'))[0].split(', ').length, 3 + 1856 / 2 ** c);
+    const j = JSON.parse(r.stdout).jobs[0];
+    const rows = linesOf(path.join(mine, 'h_clat_hist.1.log')).map((l) => l.split(', ').map(Number));
+    const counted = (d: number) => rows.filter((x) => x[1] === d).reduce((a, x) => a + x.slice(3).reduce((b, v) => b + v, 0), 0);
+    t.ok(counted(0) > 0 && counted(0) <= j.read.total_ios, `reads binned: ${counted(0)} of ${j.read.total_ios} (the part after the last window is in none)`);
+    t.ok(counted(1) > 0 && counted(1) <= j.write.total_ios, 'writes binned');
+    t.ok(rows.every((x, i) => i === 0 || x[0] >= rows[i - 1][0]), 'windows in time order');
+    if (c === 0) {
+      // fio's bins (stat.c plat_val_to_idx): no read lands below the bin of the job's
+      // fastest read (less one: a bucket's midpoint stands for its values).
+      const idx = (ns: number) => { const msb = ns ? Math.floor(Math.log2(ns)) : 0; if (msb <= 6) return ns; const e = msb - 6; return ((e + 1) << 6) + (Math.floor(ns / 2 ** e) & 63); };
+      const lowest = Math.min(...rows.filter((x) => x[1] === 0).map((x) => x.slice(3).findIndex((v) => v > 0)));
+      t.ok(lowest >= idx(j.read.clat_ns.min) - 1, `lowest read bin ${lowest}, the fastest read's ${idx(j.read.clat_ns.min)}`);
+    }
+  }
+  const empty = path.join(dir, 'hist-none'), emptyFio = path.join(dir, 'hist-none-fio');
+  t.equal(phyr(empty, [...JOB, '--write_hist_log=h']).status, 0);
+  fio(emptyFio, [...JOB, '--write_hist_log=h']);
+  t.same(logsIn(empty), logsIn(emptyFio));
+  t.equal(fs.statSync(path.join(empty, 'h_clat_hist.1.log')).size, 0, 'log_hist_msec=0: an empty file, as fio writes');
+});
+
+t.test('refused: per-IO bandwidth entries, a latency window\'s maximum', async (t) => {
   const cwd = path.join(dir, 'refused');
   const perIo = phyr(cwd, [...JOB, '--write_bw_log=x']);
   t.not(perIo.status, 0);
@@ -142,9 +176,9 @@ t.test('refused: per-IO bandwidth entries, a latency window\'s maximum, histogra
   t.not(max.status, 0);
   t.match(max.stderr, /log_max_value=1 with write_lat_log/);
   t.same(logsIn(cwd), [], 'no file written');
-  const hist = phyr(cwd, [...JOB, '--write_hist_log=x']);
-  t.not(hist.status, 0);
-  t.match(hist.stderr, /histogram logs are not implemented/);
+  const coarse = phyr(cwd, [...JOB, '--write_hist_log=x', '--log_hist_msec=100', '--log_hist_coarseness=7']);
+  t.not(coarse.status, 0);
+  t.match(coarse.stderr, /log_hist_coarseness/);
 });
 
 t.test('fio2gnuplot and fio_generate_plots read phyr\'s logs', async (t) => {

@@ -124,7 +124,7 @@ t.test('per-IO lines written digit by digit equal fio\'s printf columns', async 
     5e9, 5e9 + 2 ** 31 + 7, 5e9 + 2 ** 32, 4096 * 7, 512, 2,
   ]);
   for (const [offset, prio] of [[false, false], [true, false], [true, true]]) {
-    const l = { lat: '', avgMsec: 0, maxValue: false, perJob: true, offset, prio };
+    const l = { lat: '', avgMsec: 0, maxValue: false, perJob: true, offset, prio, histMsec: 0, histCoarseness: 0 };
     const got = formatIoLines(l, ios);
     const want = { lat: '', slat: '', clat: '' };
     for (let o = 0; o < ios.length; o += 6) {

@@ -204,3 +204,47 @@ TEST(bench_sampler_per_io_records_every_io) {
   CHECK(r.ioLogStalls > 0);  // 64 slots and a slow consumer: the job waited
   CHECK_EQ(r.ioLogDrops, 0u);
 }
+
+// fio's bin of a latency (fio stat.c plat_val_to_idx): exact below 128 ns, then 64 bins
+// per power of two.
+TEST(bench_sampler_fio_bins) {
+  CHECK_EQ(fioPlatIndex(0), 0u);
+  CHECK_EQ(fioPlatIndex(127), 127u);
+  CHECK_EQ(fioPlatIndex(128), 128u);
+  CHECK_EQ(fioPlatIndex(129), 128u);
+  CHECK_EQ(fioPlatIndex(130), 129u);
+  CHECK_EQ(fioPlatIndex(255), 191u);
+  CHECK_EQ(fioPlatIndex(256), 192u);
+  CHECK_EQ(fioPlatIndex(~0ull), kFioPlatNr - 1);  // beyond the last group: the last bin
+}
+
+// Histogram windows: each window's counts add up to the IOs completed in it, and all of
+// them to at most the job's.
+TEST(bench_sampler_hist_windows_count_every_io) {
+  JobParams p = sampledReads(250, 0);
+  p.histWindowNs = 50'000'000ull;
+  JobResults r;
+  HistRing ring(kHistRingCapacity);
+  std::atomic<bool> stop{false};
+  NullQueue q(p.iodepth);
+  JobEngine<NullQueue>(q, p, r, nullptr, stop, nullptr, nullptr, nullptr, &ring).run();
+  auto rec = std::make_unique<HistRecord>();
+  uint32_t windows = 0;
+  double total = 0, prevEnd = 0;
+  while (ring.drain(rec.get(), 1) == 1) {
+    windows++;
+    double reads = 0, writes = 0;
+    for (uint32_t i = 0; i < kFioPlatNr; i++) {
+      reads += rec->counts[0][i];
+      writes += rec->counts[1][i];
+    }
+    CHECK(reads > 0);
+    CHECK_EQ(writes, 0.0);
+    CHECK(rec->tEndNs > prevEnd);
+    prevEnd = rec->tEndNs;
+    total += reads;
+  }
+  CHECK(windows >= 1 && windows <= 5);
+  CHECK(total <= static_cast<double>(r.read.ios));
+  CHECK_EQ(r.histDrops, 0u);
+}
