@@ -126,6 +126,29 @@ for (const qd of [1, 32, 128]) {
   rows.push(row('4 KiB randread QD32 x 2 jobs (group), null backend', doc.map((d) => d.jobs[0])));
 }
 
+// Logging's cost: the QD32 null-backend row again with fio's averaged bandwidth and latency
+// logs (write_bw_log + write_lat_log, log_avg_msec=1000), the files in a temporary
+// directory. Every row takes the interval samples (bwavgtime 500 ms) behind bw_min ...; the
+// floor rows below show the engine with and without them. The last row logs every IO
+// (write_lat_log, log_avg_msec=0: three lines per IO, written by the JS thread while the job
+// runs; the job thread waits when it outruns them, which that row's IOPS then shows, and
+// its JSON counts as phyr.io_log_stalls).
+{
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-matrix-logs-'));
+  try {
+    const base = [NULL, '--name=randread', '--rw=randread', '--bs=4k', '--iodepth=32', ...rt];
+    const plain = bench('randread 4k QD32 null, no logs', base);
+    rows.push(row('4 KiB randread QD32, null backend, no log files (same as above, run beside the next)', plain.map((d) => d.jobs[0])));
+    const logged = bench('randread 4k QD32 null, bw+lat logs', [...base, `--write_bw_log=${path.join(dir, 'm')}`, `--write_lat_log=${path.join(dir, 'm')}`, '--log_avg_msec=1000']);
+    rows.push(row('4 KiB randread QD32, null backend, write_bw_log + write_lat_log, log_avg_msec=1000', logged.map((d) => d.jobs[0])));
+    const perIo = bench('randread 4k QD32 null, per-IO lat logs', [...base, `--write_lat_log=${path.join(dir, 'io')}`]);
+    rows.push(row('4 KiB randread QD32, null backend, write_lat_log per IO (log_avg_msec=0)', perIo.map((d) => d.jobs[0])));
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // The driver's library APIs, through the driver's own benchmark script when present.
 const apiRows = [];
 const driverApi = path.join(__dirname, 'driver-api.js');
@@ -160,6 +183,8 @@ const floorRows = [];
 for (const qd of [1, 32, 128]) {
   const e = addonFloors.engineFloor(qd, 1000);
   floorRows.push({ label: `engine alone, null queue, QD${qd} (no device)`, iops: e.iops, cpuNsPerIo: e.cpuNsPerIo, note: 'floor: offsets, timestamps, histograms' });
+  const es = addonFloors.engineFloor(qd, 1000, 500);
+  floorRows.push({ label: `engine alone, null queue, QD${qd}, interval samples every 500 ms (no device)`, iops: es.iops, cpuNsPerIo: es.cpuNsPerIo, note: `the same floor with the sample clock on (${es.samples} samples)` });
   const d = addonFloors.driverFloor(qd, 1000);
   floorRows.push({ label: `engine + driver QueuePair, loopback controller, QD${qd} (no device)`, iops: d.iops, cpuNsPerIo: d.cpuNsPerIo, note: `driver share sampled ${fmtEarly(d.driverNsPerIo)} ns/IO` });
 }

@@ -51,8 +51,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   bs_is_seq_rand: bool(false),
   zonemode: words('none'),
   write_barrier: zero,
-  log_avg_msec: zero,
-  per_job_logs: bool(true),
   stats: bool(true),
   fill_device: bool(false),
   overwrite: bool(false),

@@ -1,5 +1,6 @@
 // The description of one benchmark job, as the option table fills it. Defaults follow fio
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
+import { defaultJobLogs, type JobLogs } from './logs';
 import type { KbBase, SizeValue } from './units';
 
 /** fio's rw= modes. */
@@ -131,6 +132,11 @@ export interface JobSpec {
   blockAlign: number;
   /** percentage_random: the share of a random job's IOs that are random (100 = all). */
   percentageRandom: number;
+  /** bwavgtime / iopsavgtime: the interval of the bandwidth and IOPS samples, ms; absent: fio's rule (options-logs.ts). */
+  bwAvgTimeMs?: number;
+  iopsAvgTimeMs?: number;
+  /** write_lat_log, write_bw_log, write_iops_log and their options (logs.ts). */
+  logs: JobLogs;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -234,6 +240,7 @@ export function defaultJob(name = 'job'): JobSpec {
     offsetAlign: 0,
     blockAlign: 0,
     percentageRandom: 100,
+    logs: defaultJobLogs(),
   };
 }
 

@@ -76,6 +76,16 @@ export interface NativeJobParams {
   percentageRandom: number;
   /** zoned / zoned_abs: [startBytes, bytes, cumulative share in 1/100 %] per zone. */
   zones?: Array<[number, number, number]>;
+  /** bw_avg_time / iops_avg_time in ns: the job thread records an interval sample this often (>= 1 ms; absent or 0 = none). */
+  sampleIntervalNs?: number;
+  /** iops_avg_time in ns when it differs from the bandwidth interval (0 or absent: the same records). */
+  iopsIntervalNs?: number;
+  /** log_avg_msec in ns for the latency logs' windows (0 or absent: none). */
+  logWindowNs?: number;
+  /** Keep every measured IO's timestamps for per-IO latency logs (drainIos). */
+  perIoLog?: boolean;
+  /** log_hist_msec in ns for write_hist_log's windows (0 or absent: none). */
+  histWindowNs?: number;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -122,6 +132,14 @@ export interface NativeJobResult {
   bounces: number;
   /** IOs submitted while logging for write_iolog (above the log's capacity: it overflowed). */
   ioLogCount?: number;
+  /** Interval records the sample ring had no room for (the JS thread did not drain it in time). */
+  intervalDrops?: number;
+  /** Per-IO log: times the job thread waited for JS to drain its ring, for how long (ns), and IOs left out when stopped while waiting. */
+  ioLogStalls?: number;
+  ioLogStallNs?: number;
+  ioLogDrops?: number;
+  /** Histogram-log windows the ring had no room for. */
+  histDrops?: number;
   error: number;
   errorStatus: number;
   errorLba: number;
@@ -139,6 +157,15 @@ export interface NativeBenchJob {
    * answer within a moment (or has ended: join() has the results then).
    */
   snapshot(): NativeJobResult | null;
+  /**
+   * The interval samples recorded since the last call, oldest first: 30 doubles per record
+   * (30 doubles per record: samples.ts decodeIntervals). Empty when there are none or the job takes no samples.
+   */
+  drainSamples(): Float64Array;
+  /** The per-IO log records since the last call, in completion order: 6 doubles per IO (logs.ts IO_FIELDS). */
+  drainIos(): Float64Array;
+  /** The histogram-log windows since the last call: 1 + 3 x 1856 doubles each (logs.ts HIST_FIELDS). */
+  drainHist(): Float64Array;
 }
 
 /** Indices into a job's progress Float64Array. */
@@ -164,7 +191,7 @@ export interface BenchNative {
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */
-  engineFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; error: string };
+  engineFloor(iodepth: number, millis: number, sampleIntervalMs?: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; samples: number; error: string };
   /** Runs the engine on the calling thread through the driver's QueuePair and a loopback controller. */
   driverFloor(iodepth: number, millis: number): { ios: number; runtimeNs: number; iops: number; cpuNsPerIo: number; driverNsPerIo: number; error: string };
   progressFields: ProgressFields;

@@ -9,6 +9,7 @@ import type { BenchOption } from './option-types';
 import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
+import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
@@ -325,6 +326,7 @@ export const OPTIONS: BenchOption[] = [
   },
   ...PACING_OPTIONS,
   ...FLUSH_OPTIONS,
+  ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
 ];
 
@@ -381,11 +383,6 @@ export const UNSUPPORTED: Record<string, string> = {
   trim_verify_zero: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog_batch: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
-  write_bw_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
-  write_lat_log: 'per-IO logs are not implemented (use --output-format=json+ for the histogram)',
-  write_iops_log: 'per-IO logs are not implemented',
-  write_hist_log: 'per-IO logs are not implemented',
-  log_avg_msec: 'per-IO logs are not implemented',
   cpus_allowed: 'CPU pinning is not implemented',
   cpumask: 'CPU pinning is not implemented',
   cpus_allowed_policy: 'CPU pinning is not implemented',
@@ -413,7 +410,6 @@ export const UNSUPPORTED: Record<string, string> = {
   flow_id: 'not implemented',
   steadystate: 'not implemented',
   ss: 'not implemented',
-  per_job_logs: 'not implemented',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
@@ -438,8 +434,6 @@ export const UNSUPPORTED: Record<string, string> = {
   replay_redirect: 'not implemented',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',
-  bwavgtime: 'bandwidth sampling is not implemented',
-  iopsavgtime: 'IOPS sampling is not implemented',
   cgroup: 'no cgroup placement: job threads run in the phyr process',
   cgroup_nodelete: 'no cgroup placement: job threads run in the phyr process',
   cgroup_weight: 'no cgroup placement: job threads run in the phyr process',
@@ -488,11 +482,6 @@ export const UNSUPPORTED: Record<string, string> = {
   log_compression: 'per-IO logs are not implemented',
   log_compression_cpus: 'per-IO logs are not implemented',
   log_entries: 'per-IO logs are not implemented',
-  log_hist_coarseness: 'per-IO logs are not implemented',
-  log_hist_msec: 'per-IO logs are not implemented',
-  log_max_value: 'per-IO logs are not implemented',
-  log_offset: 'per-IO logs are not implemented',
-  log_prio: 'per-IO logs are not implemented',
   log_store_compressed: 'per-IO logs are not implemented',
   log_unix_epoch: 'per-IO logs are not implemented',
   log_alternate_epoch_clock_id: 'per-IO logs are not implemented',

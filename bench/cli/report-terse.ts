@@ -2,7 +2,8 @@
 // line per reported job, columns in fio's order (its HOWTO, "Terse output"). Every value is
 // measured; the columns phyr takes no samples for are printed as fio prints a statistic it
 // has no samples of (see docs/BENCH.md, "Terse output"). Pure function of the results.
-import { percentileSeriesOf, type RunInfo } from './report';
+import { groupAggregates, percentileSeriesOf, type GroupAggregate, type RunInfo } from './report';
+import { statDev } from './samples';
 import type { PercentileSeries } from './job';
 import { type DirectionResult, directionOf, directionRuntimeNs, type JobResult, type LatencySeries, latencyBuckets, LAT_EDGES, LAT_EDGES_MS, mean, mergeSeries, mixedDirection, percentile, stddev } from './results';
 
@@ -32,10 +33,9 @@ function percentileColumns(s: LatencySeries, list: number[]): string[] {
 }
 
 // One direction: kb;bw(KiB/s);iops;runtime(ms); slat; clat; clat percentiles; lat; then
-// bw_min;bw_max;bw_agg%;bw_mean;bw_dev. phyr takes no per-interval bandwidth samples, so
-// the last five are fio's "no samples" values, as fio prints them for a run too short to
-// take one.
-function directionColumns(d: DirectionResult, runtimeNs: number, list: number[], which: PercentileSeries): string[] {
+// bw_min;bw_max;bw_agg%;bw_mean;bw_dev over the job's interval samples (samples.ts), or
+// fio's "no samples" values when it took none (a run shorter than one interval).
+function directionColumns(d: DirectionResult, runtimeNs: number, list: number[], which: PercentileSeries, aggBytes: number): string[] {
   // fio (stat.c show_ddir_status_terse): lat percentiles when asked for, else clat ones,
   // else none (every column 0%=0).
   const pct = which.lat ? percentileColumns(d.lat, list) : which.clat ? percentileColumns(d.clat, list) : percentileColumns(d.clat, []);
@@ -50,12 +50,21 @@ function directionColumns(d: DirectionResult, runtimeNs: number, list: number[],
     // fio prints the list's columns for a direction without IO too (each =0).
     ...pct,
     ...latColumns(d.lat),
-    '0', '0', `${f6(0)}%`, f6(0), f6(0),
+    ...bwColumns(d, aggBytes),
   ];
 }
 
+// fio's terse bandwidth columns (stat.c show_ddir_status_terse): here the share of the
+// group's aggregate divides the mean as a double by the aggregate's whole KiB/s.
+function bwColumns(d: DirectionResult, aggBytes: number): string[] {
+  const bw = d.bwStat;
+  if (!bw || bw.samples === 0) return ['0', '0', `${f6(0)}%`, f6(0), f6(0)];
+  const per = aggBytes ? Math.min(100, (bw.mean * 100) / Math.floor(aggBytes / 1024)) : 100;
+  return [String(bw.min), String(bw.max), `${f6(per)}%`, f6(bw.mean), f6(statDev(bw))];
+}
+
 /** One job's terse v3 line (without the newline). */
-export function formatJobTerse(r: JobResult, list: number[], info: RunInfo): string {
+export function formatJobTerse(r: JobResult, list: number[], info: RunInfo, agg: GroupAggregate = groupAggregates([r]).get(r.groupId)!): string {
   const runtime = Math.max(1, r.runtimeNs);
   const cpu = (ns: number) => `${f6((100 * ns) / runtime / Math.max(1, r.jobs))}%`;
   const depthTotal = r.depthHist.reduce((a, b) => a + b, 0);
@@ -73,11 +82,11 @@ export function formatJobTerse(r: JobResult, list: number[], info: RunInfo): str
     // unified_rw_reporting (fio's show_thread_status_terse_all): mixed puts the summed
     // direction where read's columns are and drops write's; both adds it after write's.
     ...(r.unifiedRw === 'mixed'
-      ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r))
+      ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r), agg.mixed)
       : [
-          ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list, percentileSeriesOf(r)),
-          ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list, percentileSeriesOf(r)),
-          ...(r.unifiedRw === 'both' ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r)) : []),
+          ...directionColumns(r.read, directionRuntimeNs(r, 'read'), list, percentileSeriesOf(r), agg.read),
+          ...directionColumns(r.write, directionRuntimeNs(r, 'write'), list, percentileSeriesOf(r), agg.write),
+          ...(r.unifiedRw === 'both' ? directionColumns(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, list, percentileSeriesOf(r), agg.mixed) : []),
         ]),
     cpu(r.usrNs), cpu(r.sysNs), String(r.ctx), String(r.majf), String(r.minf),
     ...depth,
@@ -93,5 +102,6 @@ export function formatJobTerse(r: JobResult, list: number[], info: RunInfo): str
 
 /** fio's terse v3 output: one line per reported job. */
 export function formatTerse(results: JobResult[], percentiles: (r: JobResult) => number[], info: RunInfo): string {
-  return results.map((r) => formatJobTerse(r, percentiles(r), info) + '\n').join('');
+  const aggs = groupAggregates(results);
+  return results.map((r) => formatJobTerse(r, percentiles(r), info, aggs.get(r.groupId)) + '\n').join('');
 }

@@ -16,6 +16,7 @@ import {
   totalIos,
 } from './results';
 import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
+import { statDev } from './samples';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
@@ -106,7 +107,58 @@ export function percentileSeriesOf(r: JobResult): PercentileSeries {
 
 const SERIES_KEYS = ['slat', 'clat', 'lat'] as const;
 
-function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries): string[] {
+/** fio's group aggregate bandwidth per direction (rs->agg): the group's bytes over its longest run, bytes/s. */
+export type GroupAggregate = Record<'read' | 'write' | 'trim' | 'mixed', number>;
+
+/** The aggregates of each reporting group's results, by group id. */
+export function groupAggregates(results: JobResult[]): Map<number, GroupAggregate> {
+  const out = new Map<number, GroupAggregate>();
+  for (const g of new Set(results.map((r) => r.groupId))) {
+    const members = results.filter((r) => r.groupId === g);
+    const agg = (of: (r: JobResult) => DirectionResult, run: (r: JobResult) => number) => {
+      // fio: iobytes x 1000 / max_run, the run in whole ms.
+      const runMs = Math.max(0, ...members.filter((r) => of(r).ios > 0).map((r) => Math.round(run(r) / 1e6)));
+      return runMs ? Math.floor((members.reduce((a, r) => a + of(r).bytes, 0) * 1000) / runMs) : 0;
+    };
+    out.set(g, {
+      read: agg((r) => r.read, (r) => directionRuntimeNs(r, 'read')),
+      write: agg((r) => r.write, (r) => directionRuntimeNs(r, 'write')),
+      trim: agg((r) => directionOf(r, 'trim'), (r) => directionRuntimeNs(r, 'trim')),
+      mixed: agg(mixedDirection, (r) => mixedDirection(r).runtimeNs ?? r.runtimeNs),
+    });
+  }
+  return out;
+}
+
+// fio's convert_agg_kbytes_percent: the job's mean sample (truncated to an integer, KiB/s)
+// as a share of the group's aggregate, at most 100 %; 100 % when the aggregate is <= 1 KiB/s.
+function aggPercent(aggBytes: number, meanKiB: number): number {
+  if (aggBytes <= 1024) return 100;
+  return Math.min(100, (Math.trunc(meanKiB) * 100) / (aggBytes / 1024));
+}
+
+// fio's "bw (  KiB/s)" and "iops" lines of a direction (stat.c show_ddir_status): statistics
+// over the job's interval samples, printed when it took any.
+function sampleLines(d: DirectionResult, aggBytes: number): string[] {
+  const out: string[] = [];
+  const bw = d.bwStat;
+  if (bw && bw.samples > 0) {
+    let [min, max, mean, dev, unit] = [bw.min, bw.max, bw.mean, statDev(bw), 'KiB'];
+    const per = aggPercent(aggBytes, mean);
+    if (mean > 1024 * 1024) {
+      // fio divides min and max as integers, mean and stdev as doubles.
+      [min, max, mean, dev, unit] = [Math.floor(min / 1024), Math.floor(max / 1024), mean / 1024, dev / 1024, 'MiB'];
+    }
+    out.push(`   bw (${unit.padStart(5)}/s): min=${String(min).padStart(5)}, max=${String(max).padStart(5)}, per=${per.toFixed(2)}%, avg=${mean.toFixed(2).padStart(5)}, stdev=${dev.toFixed(2).padStart(5)}, samples=${bw.samples}`);
+  }
+  const io = d.iopsStat;
+  if (io && io.samples > 0) {
+    out.push(`   iops        : min=${String(io.min).padStart(5)}, max=${String(io.max).padStart(5)}, avg=${io.mean.toFixed(2).padStart(5)}, stdev=${statDev(io).toFixed(2).padStart(5)}, samples=${io.samples}`);
+  }
+  return out;
+}
+
+function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries, aggBytes = 0): string[] {
   if (d.ios === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
@@ -117,6 +169,7 @@ function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionR
     latLine('     lat', d.lat),
     // fio's order: slat, clat, then lat percentiles, each when asked for (stat.c show_ddir_status).
     ...SERIES_KEYS.flatMap((k) => (which[k] && d[k].count > 0 ? percentileBlock(d[k], percentiles, k) : [])),
+    ...sampleLines(d, aggBytes),
   ];
 }
 
@@ -142,7 +195,7 @@ function depthLine(r: JobResult): string {
 }
 
 /** The per-job block of fio's normal output. */
-export function formatJobNormal(r: JobResult, percentiles: number[], info: RunInfo): string {
+export function formatJobNormal(r: JobResult, percentiles: number[], info: RunInfo, agg: GroupAggregate = groupAggregates([r]).get(r.groupId)!): string {
   const ios = totalIos(r);
   const runtime = Math.max(1, r.runtimeNs);
   const cpuPct = (ns: number) => fixed((100 * ns) / runtime / Math.max(1, r.jobs));
@@ -151,13 +204,13 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
     ...(r.unifiedRw !== 'mixed'
       ? [
-          ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r)),
-          ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r)),
-          ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r)),
+          ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r), agg.read),
+          ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r), agg.write),
+          ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r), agg.trim),
         ]
       : []),
     // unified_rw_reporting=mixed|both: fio's "mixed" block, the directions summed.
-    ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? directionBlock('mixed', mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles, percentileSeriesOf(r)) : []),
+    ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? directionBlock('mixed', mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles, percentileSeriesOf(r), agg.mixed) : []),
     ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
@@ -169,6 +222,8 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
   ];
   if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.verify !== 'none' ? `, checksum=${r.verify}` : ''}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
+  if (r.ioLogStalls) lines.push(`  phyr io log  : the job thread waited ${r.ioLogStalls.count} time(s), ${Math.round(r.ioLogStalls.ns / 1e6)} ms in all, for the per-IO latency log to be written (its figures include those waits)${r.ioLogStalls.dropped ? `; ${r.ioLogStalls.dropped} IO(s) left out of the log when the job was stopped` : ''}`);
+  if (r.intervalDrops) lines.push(`  phyr samples : ${r.intervalDrops} interval sample(s) lost: the sample ring was full (the JS thread did not drain it for about a minute); bw/iops statistics miss them`);
   return lines.join('\n');
 }
 
@@ -209,7 +264,8 @@ export function formatNormal(results: JobResult[], percentiles: (r: JobResult) =
   out.push(`phyr bench ${info.version} (fio-compatible output) on ${info.target}: ${info.targetDescription}`);
   for (const r of results) for (const j of r.sections ?? [r]) out.push(`${j.name}: (g=${r.groupId}): rw=${j.header.rw}, bs=${j.header.bs}, ioengine=phyr, iodepth=${j.header.iodepth}`);
   out.push('');
-  for (const r of results) out.push(formatJobNormal(r, percentiles(r), info), '');
+  const aggs = groupAggregates(results);
+  for (const r of results) out.push(formatJobNormal(r, percentiles(r), info, aggs.get(r.groupId)), '');
   const groups = [...new Set(results.map((r) => r.groupId))];
   for (const g of groups) out.push(...groupSummary(g, results.filter((r) => r.groupId === g)), '');
   out.push(`phyr: target=${info.target} (${info.targetDescription}), iommu faults=${info.iommuFaults}`);
@@ -252,7 +308,16 @@ function syncBlock(r: JobResult, list: number[]): string[] {
   return ['  fsync/fdatasync/sync_file_range:', latLine('    sync', r.sync.lat), ...percentileBlock(r.sync.lat, list, 'sync')];
 }
 
-function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean, which: PercentileSeries = DEFAULT_PERCENTILE_SERIES): Record<string, unknown> {
+// fio's per-sample fields of a direction (stat.c add_ddir_status_json); fio's zeros when the
+// job took no samples in that direction.
+function sampleJson(d: DirectionResult, aggBytes: number): Record<string, number> {
+  const bw = d.bwStat, io = d.iopsStat;
+  const b = bw && bw.samples > 0 ? { bw_min: bw.min, bw_max: bw.max, bw_agg: aggPercent(aggBytes, bw.mean), bw_mean: bw.mean, bw_dev: statDev(bw) } : { bw_min: 0, bw_max: 0, bw_agg: 0, bw_mean: 0, bw_dev: 0 };
+  const i = io && io.samples > 0 ? { iops_min: io.min, iops_max: io.max, iops_mean: io.mean, iops_stddev: statDev(io) } : { iops_min: 0, iops_max: 0, iops_mean: 0, iops_stddev: 0 };
+  return { ...b, bw_samples: bw?.samples ?? 0, ...i, iops_samples: io?.samples ?? 0 };
+}
+
+function directionJson(d: DirectionResult, runtimeNs: number, percentiles: number[], plus: boolean, which: PercentileSeries = DEFAULT_PERCENTILE_SERIES, aggBytes = 0): Record<string, unknown> {
   // fio (stat.c add_ddir_lat_json): a series gets "percentile" — and in json+ its "bins" —
   // only when its percentiles are asked for and it has samples.
   const series = (s: LatencySeries, on: boolean) => seriesJson(s, on && d.ios ? percentiles : undefined, on && plus);
@@ -271,10 +336,8 @@ function directionJson(d: DirectionResult, runtimeNs: number, percentiles: numbe
     slat_ns: series(d.slat, which.slat),
     clat_ns: series(d.clat, which.clat),
     lat_ns: series(d.lat, which.lat),
-    // fio's bw_min/max/agg/mean/dev/samples and iops_min/max/mean/stddev/samples are
-    // statistics over per-interval bandwidth samples; phyr takes no such samples yet, so the
-    // fields are left out rather than filled with numbers nobody measured (bw and iops above
-    // are the whole run's averages).
+    // Statistics over the job thread's interval samples (bwavgtime), in fio's units.
+    ...sampleJson(d, aggBytes),
   };
 }
 
@@ -282,6 +345,7 @@ function directionJson(d: DirectionResult, runtimeNs: number, percentiles: numbe
 export function formatJson(results: JobResult[], percentiles: (r: JobResult) => number[], info: RunInfo, plus: boolean): string {
   const ts = info.startedAt;
   const empty = directionJson({ ios: 0, bytes: 0, slat: zero(), clat: zero(), lat: zero() }, 0, [], false);
+  const aggs = groupAggregates(results);
   const doc = {
     [VERSION_KEY]: `phyr-${info.version}`,
     timestamp: Math.floor(ts.getTime() / 1000),
@@ -296,6 +360,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
       DEPTH_KEYS.forEach((k, i) => (depth[k] = (100 * r.depthHist[i]) / total));
       const runtime = Math.max(1, r.runtimeNs);
       const ios = totalIos(r);
+      const agg = aggs.get(r.groupId)!;
       return {
         jobname: r.name,
         groupid: r.groupId,
@@ -307,13 +372,13 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         // sync; both: "mixed" after them.
         ...(r.unifiedRw !== 'mixed'
           ? {
-              read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus, percentileSeriesOf(r)),
-              write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus, percentileSeriesOf(r)),
-              trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus, percentileSeriesOf(r)) : empty,
+              read: directionJson(r.read, directionRuntimeNs(r, 'read'), percentiles(r), plus, percentileSeriesOf(r), agg.read),
+              write: directionJson(r.write, directionRuntimeNs(r, 'write'), percentiles(r), plus, percentileSeriesOf(r), agg.write),
+              trim: r.trim ? directionJson(r.trim, directionRuntimeNs(r, 'trim'), percentiles(r), plus, percentileSeriesOf(r), agg.trim) : empty,
               sync: syncJson(r, percentiles(r)),
             }
           : {}),
-        ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? { mixed: directionJson(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles(r), plus, percentileSeriesOf(r)) } : {}),
+        ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? { mixed: directionJson(mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles(r), plus, percentileSeriesOf(r), agg.mixed) } : {}),
         job_runtime: Math.round(r.runtimeNs / 1e6),
         usr_cpu: (100 * r.usrNs) / runtime / Math.max(1, r.jobs),
         sys_cpu: (100 * r.sysNs) / runtime / Math.max(1, r.jobs),
@@ -345,6 +410,9 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           verify_errors: r.verifyErrors,
           verify_failures: r.verifyFailures,
           ...(r.errorMessage ? { error_message: r.errorMessage } : {}),
+          ...(r.intervalDrops ? { interval_drops: r.intervalDrops } : {}),
+          ...(r.ioLogStalls ? { io_log_stalls: r.ioLogStalls.count, io_log_stall_ns: r.ioLogStalls.ns, io_log_dropped: r.ioLogStalls.dropped } : {}),
+          ...(r.timeline ? { timeline: r.timeline } : {}),
         },
       };
     }),

@@ -2,6 +2,9 @@
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
 import type { PercentileSeries, UnifiedRw } from './job';
+import { mergeTimelines, sumStats, type SampleStat, type Timeline } from './samples';
+
+export type { SampleStat, Timeline } from './samples';
 
 /** One latency series (slat, clat or lat) of one direction. */
 export interface LatencySeries {
@@ -27,6 +30,9 @@ export interface DirectionResult {
   slat: LatencySeries;
   clat: LatencySeries;
   lat: LatencySeries;
+  /** fio's per-interval bandwidth (KiB/s) and IOPS samples' statistics; absent: the job took none. */
+  bwStat?: SampleStat;
+  iopsStat?: SampleStat;
 }
 
 /** phyr's additions to fio's report. */
@@ -83,6 +89,12 @@ export interface JobResult {
   verifyErrors: number;
   verifyFailures: VerifyFailure[];
   phyr: PhyrJobStats;
+  /** Per-interval rates and percentiles (jobs[i].phyr.timeline); absent: no samples. */
+  timeline?: Timeline;
+  /** Interval records the job thread's sample ring had no room for (0 or absent: none). */
+  intervalDrops?: number;
+  /** Per-IO latency log: the job thread waited for the JS thread to drain its ring this often, this long; dropped: IOs left out when stopped while waiting. */
+  ioLogStalls?: { count: number; ns: number; dropped: number };
   /** fio's unified_rw_reporting; absent: none. */
   unifiedRw?: UnifiedRw;
   /** The series reported with percentiles; absent: clat only (fio's default). */
@@ -133,7 +145,14 @@ export function mixedDirection(r: JobResult): DirectionResult {
     slat: mergeSeries(all.map((d) => d.slat)),
     clat: mergeSeries(all.map((d) => d.clat)),
     lat: mergeSeries(all.map((d) => d.lat)),
+    ...sampleStatsOf(all),
   };
+}
+
+// fio adds up the sample statistics of merged directions and jobs (sum_stat, pure_sum).
+function sampleStatsOf(list: DirectionResult[]): Pick<DirectionResult, 'bwStat' | 'iopsStat'> {
+  if (!list.some((d) => d.bwStat || d.iopsStat)) return {};
+  return { bwStat: sumStats(list.map((d) => d.bwStat)), iopsStat: sumStats(list.map((d) => d.iopsStat)) };
 }
 
 /** IOs of every direction (reads, writes, trims). */
@@ -196,6 +215,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     slat: mergeSeries(list.map((r) => r[d].slat)),
     clat: mergeSeries(list.map((r) => r[d].clat)),
     lat: mergeSeries(list.map((r) => r[d].lat)),
+    ...sampleStatsOf(list.map((r) => r[d])),
   });
   const sum = (f: (r: JobResult) => number) => list.reduce((a, r) => a + f(r), 0);
   const ios = sum(totalIos);
@@ -208,7 +228,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     runtimeNs: Math.max(...list.map((r) => r.runtimeNs)),
     read: dir('read'),
     write: dir('write'),
-    ...(list.some((r) => r.trim) ? { trim: { ios: sum((r) => r.trim?.ios ?? 0), bytes: sum((r) => r.trim?.bytes ?? 0), slat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.slat] : []))), clat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.clat] : []))), lat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.lat] : []))) } } : {}),
+    ...(list.some((r) => r.trim) ? { trim: { ios: sum((r) => r.trim?.ios ?? 0), bytes: sum((r) => r.trim?.bytes ?? 0), slat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.slat] : []))), clat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.clat] : []))), lat: mergeSeries(list.flatMap((r) => (r.trim ? [r.trim.lat] : []))), ...sampleStatsOf(list.flatMap((r) => (r.trim ? [r.trim] : []))) } } : {}),
     ...(list.some((r) => r.sync) ? { sync: { ios: sum((r) => r.sync?.ios ?? 0), lat: mergeSeries(list.flatMap((r) => (r.sync ? [r.sync.lat] : []))) } } : {}),
     usrNs: sum((r) => r.usrNs),
     sysNs: sum((r) => r.sysNs),
@@ -219,6 +239,9 @@ export function mergeResults(list: JobResult[]): JobResult {
     verifyChecked: sum((r) => r.verifyChecked),
     verifyErrors: sum((r) => r.verifyErrors),
     verifyFailures: list.flatMap((r) => r.verifyFailures),
+    timeline: mergeTimelines(list.map((r) => r.timeline)),
+    intervalDrops: sum((r) => r.intervalDrops ?? 0),
+    ...(list.some((r) => r.ioLogStalls) ? { ioLogStalls: { count: sum((r) => r.ioLogStalls?.count ?? 0), ns: sum((r) => r.ioLogStalls?.ns ?? 0), dropped: sum((r) => r.ioLogStalls?.dropped ?? 0) } } : {}),
     sections: list.flatMap((r) => r.sections ?? [{ name: r.name, header: r.header }]).filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i),
     // fio reports a merged entry with the options of the last job folded into it.
     options: list[list.length - 1].options,

@@ -8,6 +8,9 @@ import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDi
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
+import { jobSampleIntervals } from './options-logs';
+import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
+import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
 
 /** A data buffer for one job thread. */
@@ -67,12 +70,42 @@ interface Running {
   start?: () => void;
   /** The job's results once its thread ended (join() answers once). */
   final?: NativeJobResult;
+  /** The job thread's sample clocks (ms): bandwidth, IOPS, latency-log windows (0 = none). */
+  sampleMs: { bwMs: number; iopsMs: number; logWindowMs: number; perIo: boolean; histMs: number };
+  /** fio's job number (thread_number): from 1, in start order over the run; the logs' N. */
+  jobNumber: number;
+  /** The interval records drained so far (BenchJob.drainSamples). */
+  intervals: Float64Array[];
+  /** The per-IO latency logs being written (log_avg_msec=0). */
+  ioLatLog?: IoLogWriter;
+  /** The histogram-log windows drained so far (BenchJob.drainHist). */
+  hist: Float64Array[];
+}
+
+// Moves the records the job thread has taken into the job's list (the watch loop's tick,
+// and once more after join).
+function drainIntervals(x: Running): void {
+  const a = x.job?.drainSamples();
+  if (a && a.length) x.intervals.push(a);
+  if (x.ioLatLog && x.job) x.ioLatLog.append(x.job.drainIos());
+  if (x.sampleMs.histMs && x.job) {
+    const h = x.job.drainHist();
+    if (h.length) x.hist.push(h);
+  }
+}
+
+// A direction's block size as fio's histogram log writes it: fixed, or 0.
+function fixedBs(b: { min: number; max: number; split: unknown[] }): number {
+  return b.min === b.max && b.split.length === 0 ? b.min : 0;
 }
 
 // A job's final results, joined once: an interval report taken after a job ended shows its
 // final figures (fio's interval reports always carry every job of the group).
 function finalOf(x: Running): NativeJobResult {
-  x.final ??= x.job!.join();
+  if (!x.final) {
+    x.final = x.job!.join();
+    drainIntervals(x);
+  }
   return x.final;
 }
 
@@ -125,8 +158,26 @@ function failed(n: NativeJobResult): boolean {
   return jobError(n).error !== 0;
 }
 
-/** Converts one native result into a report result. */
-export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
+/**
+ * Attaches what a job's interval samples give: fio's per-sample statistics per direction
+ * and the timeline (no samples: nothing is attached).
+ */
+export function withSamples(r: JobResult, intervals: IntervalSample[], intervalMs: number): JobResult {
+  if (intervals.length === 0) return r;
+  const attach = (dir: DirectionResult, d: 'read' | 'write' | 'trim'): DirectionResult => {
+    const s = directionSampleStats(intervals, d);
+    return { ...dir, bwStat: s.bw, iopsStat: s.iops };
+  };
+  const timeline = timelineOf(intervals, intervalMs);
+  return { ...r, read: attach(r.read, 'read'), write: attach(r.write, 'write'), ...(r.trim ? { trim: attach(r.trim, 'trim') } : {}), ...(timeline ? { timeline } : {}) };
+}
+
+/** Converts one native result (and the job's interval records, if any) into a report result. */
+export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult, intervals: Float64Array[] = [], intervalMs = jobSampleIntervals(spec).bwMs): JobResult {
+  return withSamples(baseJobResult(spec, plan, groupId, n), decodeIntervals(intervals), intervalMs);
+}
+
+function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
   const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
   const { error, errorMessage } = jobError(n);
@@ -173,6 +224,8 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
+    ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
+    ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
   };
 }
 
@@ -225,7 +278,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
-      return { spec, plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+      return { spec, sampleMs: jobSampleIntervals(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
     }),
   );
   for (const spec of jobs) {
@@ -239,10 +292,12 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
   });
   const results: JobResult[] = [];
+  let jobNumber = 0;
+  const logFiles = new Set<string>();
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
     try {
-      for (const { spec, plans } of groups[gi]) {
+      for (const { spec, plans, sampleMs } of groups[gi]) {
         for (const plan of plans) {
           const queue = await device.createQueue(Math.min(queueSizeFor(plan.iodepth), device.maxQueueSize()), spec.dptr);
           let buffer: BenchBuffer;
@@ -252,20 +307,32 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
         }
       }
       const registers = device.registers?.() ?? null;
+      // Per-IO latency logs are written while the jobs run; their files exist from the start.
+      for (const x of running) if (x.sampleMs.perIo) x.ioLatLog = new IoLogWriter(x.spec.logs, x.spec.name, x.jobNumber, logFiles);
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
-          x.job = new native.BenchJob(x.queue.native, { ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+          x.job = new native.BenchJob(x.queue.native, {
+            ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags,
+            sampleIntervalNs: x.sampleMs.bwMs * 1e6,
+            iopsIntervalNs: x.sampleMs.iopsMs !== x.sampleMs.bwMs ? x.sampleMs.iopsMs * 1e6 : 0,
+            logWindowNs: x.sampleMs.logWindowMs * 1e6,
+            perIoLog: x.sampleMs.perIo,
+            histWindowNs: x.sampleMs.histMs * 1e6,
+          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
         };
         if (!x.spec.waitFor) x.start();
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs.bwMs))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
+      // fio's log files, from the records the job thread took (logs.ts).
+      for (const x of running) if (x.job && writesLogs(x.spec.logs) && !x.sampleMs.perIo) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);
+      for (const x of running) if (x.job && x.spec.logs.hist !== undefined) writeHistLog(x.spec.logs, x.spec.name, x.jobNumber, x.hist, [fixedBs(x.plan.readBs), fixedBs(x.plan.writeBs), fixedBs(x.plan.readBs)], logFiles);
     } finally {
       for (const x of running) {
         if (x.job && !x.job.done) {
@@ -309,7 +376,8 @@ function snapshotResults(running: Running[]): Array<JobResult | undefined> {
     // A wait_for job not started yet has nothing to report.
     if (!x.job) return undefined;
     const n = x.job.done ? finalOf(x) : x.job.snapshot();
-    return n ? toJobResult(x.spec, x.plan, x.groupId, n) : undefined;
+    if (!x.final) drainIntervals(x);
+    return n ? toJobResult(x.spec, x.plan, x.groupId, n, x.intervals, x.sampleMs.bwMs) : undefined;
   });
 }
 
@@ -343,6 +411,8 @@ async function watch(
     if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
+    // The job threads' interval records, drained every tick: the ring holds a minute of them.
+    for (const x of running) if (x.job && !x.final) drainIntervals(x);
     const now = Date.now();
     if (live && now - lastLive >= 500) {
       sink.write(`\r${formatStatusLine(snapshot(running, prevLive, now))}\x1b[K`);

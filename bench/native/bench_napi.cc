@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -131,7 +132,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
-         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs);
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
+         opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 
 bool parseParams(Napi::Object o, JobParams* p) {
@@ -240,6 +242,11 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("busyNs", static_cast<double>(r.busyNs));
   o.Set("prpCommands", static_cast<double>(r.prpCommands));
   o.Set("ioLogCount", static_cast<double>(r.ioLogCount));
+  o.Set("intervalDrops", static_cast<double>(r.intervalDrops));
+  o.Set("ioLogStalls", static_cast<double>(r.ioLogStalls));
+  o.Set("ioLogStallNs", static_cast<double>(r.ioLogStallNs));
+  o.Set("ioLogDrops", static_cast<double>(r.ioLogDrops));
+  o.Set("histDrops", static_cast<double>(r.histDrops));
   o.Set("sglCommands", static_cast<double>(r.sglCommands));
   o.Set("splitCommands", static_cast<double>(r.splitCommands));
   o.Set("childCommands", static_cast<double>(r.childCommands));
@@ -265,6 +272,9 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return DefineClass(env, "BenchJob",
                        {InstanceMethod<&BenchJob::stop>("stop"), InstanceMethod<&BenchJob::join>("join"),
                         InstanceMethod<&BenchJob::snapshot>("snapshot"),
+                        InstanceMethod<&BenchJob::drainSamples>("drainSamples"),
+                        InstanceMethod<&BenchJob::drainIos>("drainIos"),
+                        InstanceMethod<&BenchJob::drainHist>("drainHist"),
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
@@ -281,6 +291,9 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     params_ = std::make_unique<JobParams>();
     results_ = std::make_unique<JobResults>();
     if (!parseParams(info[1].As<Napi::Object>(), params_.get())) return;
+    // perIoLog (optional): keep every measured IO for write_lat_log with log_avg_msec=0.
+    bool perIoLog = false;
+    if (!info[1].As<Napi::Object>().Get("perIoLog").IsUndefined() && !flag(info[1].As<Napi::Object>(), "perIoLog", &perIoLog)) return;
     const uint64_t need = static_cast<uint64_t>(params_->iodepth) * params_->slotBytes;
     if (info[2].IsArrayBuffer()) {
       Napi::ArrayBuffer ab = info[2].As<Napi::ArrayBuffer>();
@@ -336,9 +349,20 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     qp_ = qp;
     qpRef_ = Napi::Persistent(info[0].As<Napi::Object>());
     nsPerTick();  // calibrate on this thread, not inside the first job's timing
+    // Sized for the shortest clock, once per clock that runs (all feed the ring).
+    uint64_t shortest = UINT64_MAX;
+    uint32_t clocks = 0;
+    for (uint64_t ns : {params_->sampleIntervalNs, params_->logWindowNs, params_->iopsIntervalNs}) {
+      if (!ns) continue;
+      shortest = std::min(shortest, ns);
+      clocks++;
+    }
+    if (clocks) samples_ = std::make_unique<SampleRing>(sampleRingCapacity(shortest) * clocks);
+    if (perIoLog) ioRing_ = std::make_unique<IoRing>(kIoRingCapacity);
+    if (params_->histWindowNs) histRing_ = std::make_unique<HistRing>(kHistRingCapacity);
     thread_ = std::thread([this] {
       DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get()).run();
+      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });
@@ -393,8 +417,66 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     return resultsObject(env, snapshot_->results, params_->verifyKind);
   }
 
+  // The interval records the job thread has taken since the last call, oldest first, as a
+  // Float64Array of 30 doubles per record (sampler.h IntervalRecord); empty when there are
+  // none or the job takes no samples. Called from the JS watch loop (a crossing per drain,
+  // not per IO) and once more after join().
+  Napi::Value drainSamples(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = samples_ ? samples_->pending() : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(n) * kIntervalFields);
+    for (uint32_t i = 0; i < n; i++) {
+      IntervalRecord rec;
+      if (samples_->drain(&rec, 1) != 1) break;  // cannot happen: only this thread drains
+      std::memcpy(out.Data() + static_cast<size_t>(i) * kIntervalFields, &rec, sizeof(rec));
+    }
+    return out;
+  }
+
+  // The per-IO log records since the last call, in completion order, as a Float64Array of 6
+  // doubles per IO: prepared, doorbell, completed (ns since the measured phase began),
+  // offset bytes, bytes, direction (0 read, 1 write, 2 trim). At most 2^18 per call.
+  Napi::Value drainIos(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = ioRing_ ? ioRing_->pending() : 0;
+    std::vector<IoRecord> recs(n);
+    const uint32_t got = n ? ioRing_->drain(recs.data(), n) : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(got) * 6);
+    const double k = nsPerTick();
+    double* o = out.Data();
+    for (uint32_t i = 0; i < got; i++, o += 6) {
+      o[0] = std::round(static_cast<double>(recs[i].prep) * k);
+      o[1] = std::round(static_cast<double>(recs[i].ring) * k);
+      o[2] = std::round(static_cast<double>(recs[i].done) * k);
+      o[3] = static_cast<double>(recs[i].offset);
+      o[4] = recs[i].bytes;
+      o[5] = recs[i].ddir;
+    }
+    return out;
+  }
+
+  // The histogram-log windows since the last call, oldest first: 1 + 3 x 1856 doubles each
+  // (HistRecord: end ns, then read, write, trim counts in fio's bins).
+  Napi::Value drainHist(const Napi::CallbackInfo& info) {
+    if (!isSelf(info)) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    const uint32_t n = histRing_ ? histRing_->pending() : 0;
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(n) * kHistFields);
+    auto rec = std::make_unique<HistRecord>();
+    for (uint32_t i = 0; i < n; i++) {
+      if (histRing_->drain(rec.get(), 1) != 1) break;  // cannot happen: only this thread drains
+      std::memcpy(out.Data() + static_cast<size_t>(i) * kHistFields, rec.get(), sizeof(HistRecord));
+    }
+    return out;
+  }
+
   std::unique_ptr<JobParams> params_;
   std::unique_ptr<JobResults> results_;
+  std::unique_ptr<SampleRing> samples_;
+  std::unique_ptr<IoRing> ioRing_;
+  std::unique_ptr<HistRing> histRing_;
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
@@ -463,17 +545,28 @@ Napi::Object floorResult(Napi::Env env, const JobResults& r) {
 }
 
 // Runs the engine on this thread against a queue with no device (NullQueue) for about
-// `millis` ms: the engine's own cost per IO, without a driver or a controller.
+// `millis` ms: the engine's own cost per IO, without a driver or a controller. An optional
+// third argument, sampleIntervalMs (1..10000, absent or 0 = none), takes interval samples
+// as a bench job does (bw_avg_time), into a ring nobody drains until the run ends.
 Napi::Value engineFloor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   uint32_t depth;
   double ms;
-  if (!floorArgs(info, "engineFloor", &depth, &ms)) return info.Env().Undefined();
-  const JobParams p = floorParams(depth, ms);
+  if (!floorArgs(info, "engineFloor", &depth, &ms)) return env.Undefined();
+  JobParams p = floorParams(depth, ms);
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    double sample;
+    if (!args::number(env, info[2], "engineFloor sampleIntervalMs", 0, 10000, &sample)) return env.Undefined();
+    p.sampleIntervalNs = static_cast<uint64_t>(sample * 1e6);
+  }
+  std::unique_ptr<SampleRing> ring = p.sampleIntervalNs ? std::make_unique<SampleRing>(sampleRingCapacity(p.sampleIntervalNs)) : nullptr;
   auto r = std::make_unique<JobResults>();
   std::atomic<bool> stop{false};
   NullQueue q(p.iodepth);
-  JobEngine<NullQueue>(q, p, *r, nullptr, stop).run();
-  return floorResult(info.Env(), *r);
+  JobEngine<NullQueue>(q, p, *r, nullptr, stop, nullptr, ring.get()).run();
+  Napi::Object o = floorResult(env, *r);
+  o.Set("samples", ring ? static_cast<double>(ring->pending()) : 0.0);
+  return o;
 }
 
 // Runs the engine on this thread through the driver's QueuePair and a loopback

@@ -35,6 +35,10 @@ const char* validateJobParams(const JobParams& p) {
   if (!p.timeBased && p.ioBytes == 0) return "a job needs a size (bytes to transfer) or time_based with a runtime";
   if (p.timeBased && p.runtimeNs == 0) return "time_based needs a runtime";
   if (p.verify && p.readPercent != 0 && p.readPercent != 100) return "verify with mixed reads and writes is not supported";
+  if (p.sampleIntervalNs != 0 && p.sampleIntervalNs < 1'000'000ull) return "the sample interval (bw_avg_time / iops_avg_time) must be at least 1 ms";
+  if (p.logWindowNs != 0 && p.logWindowNs < 1'000'000ull) return "the log window (log_avg_msec) must be at least 1 ms";
+  if (p.iopsIntervalNs != 0 && p.iopsIntervalNs < 1'000'000ull) return "the IOPS sample interval (iops_avg_time) must be at least 1 ms";
+  if (p.histWindowNs != 0 && p.histWindowNs < 1'000'000ull) return "the histogram window (log_hist_msec) must be at least 1 ms";
   if (p.cmdTimeoutNs < kMinCmdTimeoutNs || p.cmdTimeoutNs > kMaxCmdTimeoutNs) return "the per-command timeout must be 1 ms .. 1 h";
   if (p.verify && p.regionBytes / p.lbaSize > (1ull << 34)) return "verify region too large (at most 2^34 blocks)";
   if (p.seqSkip != 0) {

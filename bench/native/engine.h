@@ -13,12 +13,16 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
+#include "bench/native/sampler.h"
 #include "spec/nvme.h"
 
 namespace phyr::bench {
@@ -63,9 +67,12 @@ struct ResultsSnapshot {
 template <class Queue>
 class JobEngine {
  public:
+  // samples: the ring interval records go to, every params.sampleIntervalNs (statistics)
+  // and every params.logWindowNs (log windows); nullptr, or both 0: no records.
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
-            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot) {}
+            const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr, IoRing* ioRing = nullptr,
+            HistRing* histRing = nullptr)
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples), ioRing_(ioRing), histRing_(histRing) {}
 
   void run();
 
@@ -104,6 +111,10 @@ class JobEngine {
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
   void answerSnapshot(uint64_t now, uint32_t request);
+  [[gnu::noinline, gnu::cold]] void takeSamples(uint64_t now);
+  [[gnu::noinline]] void logIos(const uint64_t* tags, const uint16_t* status, uint32_t n, uint64_t now);
+  void logIo(const Slot& s, uint64_t now);
+  void restartSamples(uint64_t now);
   bool unhealthy(uint64_t now, uint64_t timeoutTicks);
   uint32_t oldestInFlight() const;
   void describeSlot(char* out, size_t size, const Slot& s, uint64_t now) const;
@@ -167,6 +178,28 @@ class JobEngine {
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
+  // Interval samples and the per-IO log, after the loop's own state so that its layout (and
+  // the cache lines its hot fields share) is what it was without them.
+  SampleRing* samples_;
+  IoRing* ioRing_;  // per-IO latency log (nullptr: none)
+  HistRing* histRing_;  // histogram log windows (nullptr: none)
+  std::vector<uint64_t> histPrev_;   // 3 x LatencyHistogram::kBuckets counts at the window's start
+  std::unique_ptr<HistRecord> histScratch_;  // the window being built (44 KiB, allocated up front)
+  // Interval samples: one clock per IntervalKind, each with the counters as they stood at
+  // the start of its interval. The pass that finds now >= nextSample_ (the earlier clock's
+  // boundary; UINT64_MAX: not sampling) records what is due.
+  struct SampleClock {
+    uint64_t ticks = 0;  // interval length; 0 = off
+    uint64_t next = UINT64_MAX;
+    uint64_t start = 0;
+    uint64_t ios[3] = {0, 0, 0}, bytes[3] = {0, 0, 0}, slatCount[3] = {0, 0, 0};
+    uint64_t slatSum[3] = {0, 0, 0}, clatSum[3] = {0, 0, 0}, latSum[3] = {0, 0, 0};
+  };
+  void takeSample(SampleClock& c, IntervalKind kind, uint64_t now);
+  void takeHist(SampleClock& c, uint64_t now);
+  SampleClock clocks_[4];  // by IntervalKind, then the histogram windows' clock
+  uint64_t nextSample_ = UINT64_MAX;
+  std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
 };
 
 template <class Queue>
@@ -193,6 +226,111 @@ void JobEngine<Queue>::resetMeasurement(uint64_t now) {
   tMeasure_ = now;
   cpu0_ = threadCpu();
   measuring_ = true;
+  restartSamples(now);
+}
+
+// The first interval starts with the measured phase (fio takes no samples during the ramp).
+template <class Queue>
+void JobEngine<Queue>::restartSamples(uint64_t now) {
+  for (SampleClock& c : clocks_) {
+    const uint64_t ticks = c.ticks;
+    c = SampleClock{};
+    c.ticks = ticks;
+    c.start = now;
+    c.next = ticks ? now + ticks : UINT64_MAX;
+  }
+  std::fill(sampleClat_.begin(), sampleClat_.end(), 0);
+  std::fill(histPrev_.begin(), histPrev_.end(), 0);
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next, clocks_[3].next});
+}
+
+template <class Queue>
+void JobEngine<Queue>::takeSamples(uint64_t now) {
+  if (now >= clocks_[0].next) takeSample(clocks_[0], IntervalKind::kStats, now);
+  if (now >= clocks_[1].next) takeSample(clocks_[1], IntervalKind::kLogWindow, now);
+  if (now >= clocks_[2].next) takeSample(clocks_[2], IntervalKind::kIopsStats, now);
+  if (now >= clocks_[3].next) takeHist(clocks_[3], now);
+  nextSample_ = std::min({clocks_[0].next, clocks_[1].next, clocks_[2].next, clocks_[3].next});
+}
+
+// One histogram window: the growth of each direction's clat histogram since the window
+// began, moved into fio's ns bins (HistRecord).
+template <class Queue>
+void JobEngine<Queue>::takeHist(SampleClock& c, uint64_t now) {
+  const double k = nsPerTick();
+  HistRecord& rec = *histScratch_;
+  rec.tEndNs = static_cast<double>(now - tMeasure_) * k;
+  const DirectionStats* dirs[3] = {&r_.read, &r_.write, &r_.trim};
+  constexpr size_t kB = LatencyHistogram::kBuckets;
+  for (int d = 0; d < 3; d++) {
+    std::fill(std::begin(rec.counts[d]), std::end(rec.counts[d]), 0.0);
+    uint64_t* prev = &histPrev_[d * kB];
+    for (size_t i = 0; i < kB; i++) {
+      const uint64_t n = dirs[d]->clat.bucketCount(i);
+      if (n == prev[i]) continue;
+      rec.counts[d][fioPlatIndex(static_cast<uint64_t>(static_cast<double>(LatencyHistogram::bucketValue(i)) * k + 0.5))] += static_cast<double>(n - prev[i]);
+      prev[i] = n;
+    }
+  }
+  if (!histRing_->tryPush(rec)) r_.histDrops++;
+  c.start = now;
+  c.next = now + c.ticks;
+}
+
+// One interval's record: what completed since the clock's last boundary, the sums of its
+// latencies, and (statistics clock) the percentiles of the clat histogram's growth over it
+// (the difference of its buckets now and then), so the IO path records each latency once.
+// The next interval starts now, as fio's does (fio measures each interval from the time the
+// previous sample was taken).
+template <class Queue>
+void JobEngine<Queue>::takeSample(SampleClock& c, IntervalKind kind, uint64_t now) {
+  const double k = nsPerTick();
+  IntervalRecord rec{};
+  rec.kind = static_cast<double>(kind);
+  rec.tEndNs = static_cast<double>(now - tMeasure_) * k;
+  rec.spanNs = static_cast<double>(now - c.start) * k;
+  const DirectionStats* dirs[3] = {&r_.read, &r_.write, &r_.trim};
+  constexpr size_t kB = LatencyHistogram::kBuckets;
+  for (int d = 0; d < 3; d++) {
+    const DirectionStats& s = *dirs[d];
+    rec.ios[d] = static_cast<double>(s.ios - c.ios[d]);
+    rec.bytes[d] = static_cast<double>(s.bytes - c.bytes[d]);
+    rec.slatCount[d] = static_cast<double>(s.slat.count() - c.slatCount[d]);
+    rec.slatSumNs[d] = static_cast<double>(s.slat.sum() - c.slatSum[d]) * k;
+    rec.clatSumNs[d] = static_cast<double>(s.clat.sum() - c.clatSum[d]) * k;
+    rec.latSumNs[d] = static_cast<double>(s.lat.sum() - c.latSum[d]) * k;
+    c.ios[d] = s.ios;
+    c.bytes[d] = s.bytes;
+    c.slatCount[d] = s.slat.count();
+    c.slatSum[d] = s.slat.sum();
+    c.clatSum[d] = s.clat.sum();
+    c.latSum[d] = s.lat.sum();
+    rec.clatP50Ns[d] = rec.clatP99Ns[d] = rec.clatP999Ns[d] = -1;
+    if (kind != IntervalKind::kStats) continue;
+    uint64_t* prev = &sampleClat_[d * kB];
+    uint64_t total = 0;
+    for (size_t i = 0; i < kB; i++) total += s.clat.bucketCount(i) - prev[i];
+    if (total == 0) continue;
+    // Ranks as LatencyHistogram::percentile counts them: the ceil(p% x n)-th sample.
+    const double ps[3] = {50.0, 99.0, 99.9};
+    double* outs[3] = {&rec.clatP50Ns[d], &rec.clatP99Ns[d], &rec.clatP999Ns[d]};
+    uint64_t rank[3];
+    for (int j = 0; j < 3; j++) {
+      rank[j] = static_cast<uint64_t>(std::ceil(ps[j] / 100.0 * static_cast<double>(total) - 1e-9));
+      if (rank[j] == 0) rank[j] = 1;
+    }
+    uint64_t seen = 0;
+    int next = 0;
+    for (size_t i = 0; i < kB; i++) {
+      const uint64_t n = s.clat.bucketCount(i);
+      seen += n - prev[i];
+      prev[i] = n;
+      while (next < 3 && seen >= rank[next]) *outs[next++] = std::round(static_cast<double>(LatencyHistogram::bucketValue(i)) * k);
+    }
+  }
+  if (!samples_->push(rec)) r_.intervalDrops++;
+  c.start = now;
+  c.next = now + c.ticks;
 }
 
 template <class Queue>
@@ -562,6 +700,37 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   d.lat.record(now - s.tPrep);
 }
 
+// A reap's measured IOs into the per-IO log ring, before complete() recycles their slots
+// (one branch per pass in run(), none per IO): the reads, writes and trims that succeeded,
+// as complete() counts them.
+template <class Queue>
+void JobEngine<Queue>::logIos(const uint64_t* tags, const uint16_t* status, uint32_t n, uint64_t now) {
+  for (uint32_t i = 0; i < n; i++) {
+    if (tags[i] >= p_.iodepth || status[i] != 0 || slots_[tags[i]].flush) continue;
+    logIo(slots_[tags[i]], now);
+  }
+}
+
+// One IO into the per-IO log ring; when it is full, waits for the JS thread to drain it
+// (counted), or drops the record once the job is being stopped (counted).
+template <class Queue>
+void JobEngine<Queue>::logIo(const Slot& s, uint64_t now) {
+  // An IO prepared in the ramp and completed after it starts at the measured phase's start.
+  const auto since = [this](uint64_t t) { return t > tMeasure_ ? t - tMeasure_ : 0; };
+  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : p_.trim ? 2u : 0u};
+  if (ioRing_->tryPush(rec)) return;
+  r_.ioLogStalls++;
+  const uint64_t t0 = ticks();
+  while (!ioRing_->tryPush(rec)) {
+    if (stop_.load(std::memory_order_relaxed)) {
+      r_.ioLogDrops++;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  r_.ioLogStallNs += static_cast<uint64_t>(static_cast<double>(ticks() - t0) * nsPerTick());
+}
+
 template <class Queue>
 void JobEngine<Queue>::run() {
   const char* bad = validateJobParams(p_);
@@ -578,6 +747,18 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
+  if (samples_) {
+    const auto toTicks = [](uint64_t ns) { return ns ? std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(ns) / nsPerTick())) : 0; };
+    clocks_[0].ticks = toTicks(p_.sampleIntervalNs);
+    clocks_[1].ticks = toTicks(p_.logWindowNs);
+    clocks_[2].ticks = toTicks(p_.iopsIntervalNs);
+    if (p_.sampleIntervalNs) sampleClat_.assign(3 * LatencyHistogram::kBuckets, 0);
+  }
+  if (histRing_ && p_.histWindowNs) {
+    clocks_[3].ticks = std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(p_.histWindowNs) / nsPerTick()));
+    histPrev_.assign(3 * LatencyHistogram::kBuckets, 0);
+    histScratch_ = std::make_unique<HistRecord>();
+  }
   rng_.reseed(mix64(p_.seed) ^ p_.stream);
   lbaShift_ = static_cast<uint32_t>(__builtin_ctz(p_.lbaSize));  // a power of two (validated)
   unit_ = p_.blockAlign ? p_.blockAlign : std::min(p_.readPercent > 0 ? p_.readBs.min : UINT32_MAX, p_.readPercent < 100 ? p_.writeBs.min : UINT32_MAX);
@@ -755,6 +936,7 @@ void JobEngine<Queue>::run() {
     now = ticks();
     if (sample && n) sampled += timed(tPoll, now);
     if (n) {
+      if (ioRing_ && measuring_) [[unlikely]] logIos(tags, status, n, now);
       for (uint32_t i = 0; i < n; i++) {
         if (tags[i] >= p_.iodepth) {
           fail(71 /* EPROTO */, status[i], 0, "a completion carried a tag this job never issued");
@@ -793,6 +975,7 @@ void JobEngine<Queue>::run() {
       if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k);
       publish(progress_, kProgState, static_cast<double>(JobState::kRunning));
     }
+    if (now >= nextSample_) [[unlikely]] takeSamples(now);  // one compare per pass (UINT64_MAX: off)
     if (now >= deadline && phase_ == Phase::kMain) stopIssuing_ = true;
     if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
     if (sincePublish >= 1024) {

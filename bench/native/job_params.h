@@ -127,6 +127,18 @@ struct JobParams {
   // at the same periodic check: CFS (bit 1) set, or all ones (the device is gone), ends the
   // job at once, since such a controller completes nothing more. nullptr = not watched.
   const volatile uint32_t* csts = nullptr;
+  // fio's bw_avg_time / iops_avg_time: the length of an interval sample (sampler.h); 0 =
+  // no samples. Checked at each loop pass against the timestamp the pass takes anyway.
+  uint64_t sampleIntervalNs = 0;
+  // fio's log_avg_msec for the log files (write_lat_log, write_bw_log, write_iops_log): the
+  // length of a log window record (IntervalKind::kLogWindow); 0 = no log windows.
+  uint64_t logWindowNs = 0;
+  // fio's iops_avg_time when it differs from bw_avg_time (IntervalKind::kIopsStats); 0 =
+  // the IOPS samples are the bandwidth samples' records.
+  uint64_t iopsIntervalNs = 0;
+  // fio's log_hist_msec for write_hist_log: the length of a histogram window (HistRecord);
+  // 0 = none.
+  uint64_t histWindowNs = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
@@ -201,6 +213,11 @@ struct JobResults {
   double driverNsPerIo = 0;
   double nsPerTick = 1;  // latency histograms are in TSC ticks; multiply for ns
   uint64_t prpCommands = 0, sglCommands = 0, splitCommands = 0, childCommands = 0, bounces = 0;
+  uint64_t intervalDrops = 0;  // interval records the sample ring had no room for (sampler.h)
+  uint64_t ioLogStalls = 0;    // times the job thread waited for room in the per-IO log ring
+  uint64_t ioLogStallNs = 0;   // and how long, in all
+  uint64_t ioLogDrops = 0;     // IOs left out of it because the job was stopped while waiting
+  uint64_t histDrops = 0;      // histogram windows the ring had no room for
   uint64_t ioLogCount = 0;  // IOs submitted while logging (more than ioLogCap: the log overflowed)
   // 0, or an errno-like code: 5 = EIO (NVMe status, or CSTS.CFS), 19 = ENODEV (CSTS reads
   // all ones), 22 = EINVAL (submit refused), 110 = ETIMEDOUT (a command timed out).

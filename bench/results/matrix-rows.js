@@ -18,10 +18,13 @@ const slug = (label) => label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
  * @returns {{ key: string, params: Record<string, string | number> }}
  */
 function matrixRowIdentity(label) {
-  const floor = /^(engine alone, null queue|engine \+ driver QueuePair, loopback controller), QD(\d+) \(no device\)$/.exec(label);
+  const floor = /^(engine alone, null queue|engine \+ driver QueuePair, loopback controller), QD(\d+)(?:, interval samples every (\d+) ms)? \(no device\)$/.exec(label);
   if (floor) {
     const loop = floor[1].startsWith('engine alone') ? 'engine' : 'driver';
-    return { key: `floor-${loop}-qd${floor[2]}`, params: { floor: loop === 'engine' ? 'engine alone, null queue' : 'engine + driver QueuePair, loopback controller', iodepth: Number(floor[2]) } };
+    const params = { floor: loop === 'engine' ? 'engine alone, null queue' : 'engine + driver QueuePair, loopback controller', iodepth: Number(floor[2]) };
+    // The engine floor with its interval-sample clock on (bwavgtime).
+    if (floor[3]) return { key: `floor-${loop}-qd${floor[2]}-samples${floor[3]}ms`, params: { ...params, sampleMs: Number(floor[3]) } };
+    return { key: `floor-${loop}-qd${floor[2]}`, params };
   }
   const bs = /^(\d+) KiB /.exec(label);
   const qd = /QD(\d+)/.exec(label);
@@ -54,6 +57,18 @@ function matrixRowIdentity(label) {
   if (mem) {
     params.mem = mem[1];
     parts.push(mem[1].replace(/:/g, '-'));
+  }
+  // Logging's cost: the same row with fio's log files, and the plain row run beside it.
+  const logs = /write_bw_log \+ write_lat_log, log_avg_msec=(\d+)/.exec(label);
+  if (logs) {
+    params.logs = `bw+lat, log_avg_msec=${logs[1]}`;
+    parts.push(`logs-bw-lat-${logs[1]}ms`);
+  } else if (/write_lat_log per IO/.test(label)) {
+    params.logs = 'lat per IO';
+    parts.push('logs-lat-per-io');
+  } else if (/no log files/.test(label)) {
+    params.logs = 'none';
+    parts.push('nologs');
   }
   return { key: parts.join('-'), params };
 }

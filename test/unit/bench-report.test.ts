@@ -197,11 +197,12 @@ t.test('json+ writes no bins for a direction that did no IO (fio leaves them out
   for (const d of ['write', 'trim']) t.same(Object.keys(j[d].clat_ns), ['min', 'max', 'mean', 'stddev', 'N'], `${d}: no bins, no percentiles`);
 });
 
-t.test('no bandwidth or IOPS sample statistics without samples; page faults as measured', async (t) => {
+t.test('no samples: fio\'s zero bandwidth and IOPS sample statistics; page faults as measured', async (t) => {
   const j = JSON.parse(formatJson([result()], pct, info, false)).jobs[0];
   for (const d of ['read', 'write', 'trim']) {
-    for (const k of ['bw_min', 'bw_max', 'bw_agg', 'bw_mean', 'bw_dev', 'bw_samples', 'iops_min', 'iops_max', 'iops_mean', 'iops_stddev', 'iops_samples']) t.notOk(k in j[d], `${d}.${k} left out`);
+    for (const k of ['bw_min', 'bw_max', 'bw_agg', 'bw_mean', 'bw_dev', 'bw_samples', 'iops_min', 'iops_max', 'iops_mean', 'iops_stddev', 'iops_samples']) t.equal(j[d][k], 0, `${d}.${k} = 0, as fio writes it`);
   }
+  t.notOk('timeline' in j.phyr, 'no timeline without samples');
   t.equal(j.majf, 2);
   t.equal(j.minf, 41);
   const m = mergeResults([result('a'), result('a', { majf: 1, minf: 9 })]);
