@@ -10,6 +10,7 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
 import { PACING_OPTIONS } from './options-pacing';
+import { STEADYSTATE_OPTIONS } from './options-steadystate';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
@@ -316,6 +317,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   ...PACING_OPTIONS,
+  ...STEADYSTATE_OPTIONS,
   ...FLUSH_OPTIONS,
   ...BATCH_OPTIONS,
 ];
@@ -403,8 +405,6 @@ export const UNSUPPORTED: Record<string, string> = {
   error_dump: 'not implemented',
   flow: 'not implemented',
   flow_id: 'not implemented',
-  steadystate: 'not implemented',
-  ss: 'not implemented',
   per_job_logs: 'not implemented',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
@@ -456,8 +456,6 @@ export const UNSUPPORTED: Record<string, string> = {
   rw_sequencer: 'not implemented: rw=MODE:N always means the sequential skip (fio\'s default rw_sequencer=sequential); the random form is refused',
   stats: 'phyr always collects statistics',
   latency_run: 'not implemented',
-  steadystate_duration: 'not implemented',
-  steadystate_ramp_time: 'not implemented',
   verify_backlog_batch: 'not implemented',
   verify_dump: 'not implemented',
   write_hint: 'write hints (NVMe directives) are not implemented',

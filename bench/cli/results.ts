@@ -2,6 +2,7 @@
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
 import type { PercentileSeries, UnifiedRw } from './job';
+import type { SteadyStateResult } from './steadystate';
 
 /** One latency series (slat, clat or lat) of one direction. */
 export interface LatencySeries {
@@ -67,6 +68,8 @@ export interface JobResult {
   write: DirectionResult;
   /** The Flushes of fsync=N / fdatasync=N (fio's "sync"); absent: none were asked for. */
   sync?: { ios: number; lat: LatencySeries };
+  /** What fio's steady-state check found (steadystate with ss_dur > 0); absent: not asked for. */
+  steadystate?: SteadyStateResult;
   /** Trims (Dataset Management deallocates); absent: the job issued none. */
   trim?: DirectionResult;
   usrNs: number;

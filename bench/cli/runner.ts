@@ -9,6 +9,7 @@ import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhase
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
+import { steadyStateProblem, SteadyStateWatch } from './steadystate';
 
 /** A data buffer for one job thread. */
 export interface BenchBuffer {
@@ -263,8 +264,9 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         };
         if (!x.spec.waitFor) x.start();
       }
-      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
-      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
+      const steady = steadyStateWatches(running);
+      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)], steady);
+      results.push(...withSteadyState(foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))), steady));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
@@ -294,12 +296,49 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
 function foldClones(running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
   const entries: JobResult[][] = [];
   running.forEach((x, i) => {
-    // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
-    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId) entries.push([]);
+    if (startsEntry(running, i)) entries.push([]);
     const r = perClone[i];
     if (r) entries[entries.length - 1].push(r);
   });
   return entries.filter((e) => e.length > 0).map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
+}
+
+// group_reporting folds consecutive jobs of one reporting group (new_group splits them).
+function startsEntry(running: Running[], i: number): boolean {
+  const x = running[i];
+  return i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId;
+}
+
+/** One reporting entry's steady-state check and the job threads it ends. */
+interface SteadyEntry {
+  /** The entry's index among foldClones' entries. */
+  entry: number;
+  watch: SteadyStateWatch;
+  clones: Running[];
+}
+
+// fio's steadystate: one check per reporting entry (a group_reporting entry sums the rates
+// of its threads, as fio sums a group's), refused before any IO when it cannot be judged.
+function steadyStateWatches(running: Running[]): SteadyEntry[] {
+  const f = benchNative().progressFields;
+  const entries: Running[][] = [];
+  running.forEach((x, i) => (startsEntry(running, i) ? entries.push([x]) : entries[entries.length - 1].push(x)));
+  const out: SteadyEntry[] = [];
+  entries.forEach((clones, entry) => {
+    const specs = clones.map((x) => x.spec.steadystate);
+    const spec = specs[0];
+    if (specs.some((s) => JSON.stringify(s) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${clones[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
+    if (!spec || spec.durationS === 0) return;
+    const problem = steadyStateProblem(spec, clones.some((x) => x.plan.trim));
+    if (problem) throw new BenchConfigError(`job '${clones[0].spec.name}': ${problem}`);
+    out.push({ entry, watch: new SteadyStateWatch(spec, clones.map((x) => x.progress), f, JOB_STATE.running), clones });
+  });
+  return out;
+}
+
+function withSteadyState(entries: JobResult[], steady: SteadyEntry[]): JobResult[] {
+  for (const s of steady) if (entries[s.entry]) entries[s.entry] = { ...entries[s.entry], steadystate: s.watch.window.result() };
+  return entries;
 }
 
 // The clones' results so far: a running clone's snapshot, an ended clone's final results (a
@@ -319,6 +358,7 @@ async function watch(
   sink: StatusSink,
   signal: AbortSignal | undefined,
   soFar: (perClone: Array<JobResult | undefined>) => JobResult[],
+  steady: SteadyEntry[] = [],
 ): Promise<void> {
   const live = wantLiveLine(run.eta, sink.isTty);
   const prevLive = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
@@ -343,6 +383,8 @@ async function watch(
     if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
+    // Steady state reached: the entry's threads end now, as fio ends the job.
+    for (const s of steady) if (s.watch.poll()) for (const x of s.clones) if (x.job && !x.job.done) x.job.stop();
     const now = Date.now();
     if (live && now - lastLive >= 500) {
       sink.write(`\r${formatStatusLine(snapshot(running, prevLive, now))}\x1b[K`);
