@@ -84,3 +84,12 @@ t.test('real fio (ioengine=null): the same gate on fio documents, CPU per IO der
   t.equal(withLat.status, 0, withLat.stderr);
   t.match(withLat.stdout, /lat p99/);
 });
+
+t.test('phyr --help lists compare; compare without files is a usage error', async (t) => {
+  const help = spawn(process.execPath, [PHYR_CLI, '--help']);
+  t.equal(help.status, 0);
+  t.match(help.stdout, /^ {2}compare {4}compare bench results/m);
+  const none = compare();
+  t.equal(none.status, 2);
+  t.match(none.stderr, /phyr compare: needs at least two result files/);
+});
