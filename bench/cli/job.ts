@@ -1,7 +1,7 @@
 // The description of one benchmark job, as the option table fills it. Defaults follow fio
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
-import type { SteadyStateSpec } from './steadystate';
 import type { KbBase, SizeValue } from './units';
+import type { SteadyStateSpec } from './steadystate';
 
 /** fio's rw= modes. */
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';

@@ -1,6 +1,7 @@
 // Report formatting: fio's "normal" text (per-job blocks and a group summary) and fio's
 // JSON schema (json, json+ adding histogram bins), plus a `phyr` section with what fio
 // has no field for. Pure functions of the results, so they are tested without a device.
+import { steadystateJson, steadystateLine } from './steadystate';
 import {
   type DirectionResult,
   directionOf,
@@ -16,7 +17,6 @@ import {
   totalIos,
 } from './results';
 import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
-import { steadystateJson, steadystateLine } from './steadystate';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own

@@ -1,8 +1,8 @@
 // What a finished job reports, and the statistics computed from its native histograms
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
-import type { PercentileSeries, UnifiedRw } from './job';
 import type { SteadyStateResult } from './steadystate';
+import type { PercentileSeries, UnifiedRw } from './job';
 
 /** One latency series (slat, clat or lat) of one direction. */
 export interface LatencySeries {

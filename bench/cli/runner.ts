@@ -56,6 +56,8 @@ export interface StatusSink {
 
 interface Running {
   spec: JobSpec;
+  /** The steady-state check of the job's reporting entry, on the entry's first thread only. */
+  steady?: SteadyEntry;
   plan: PlannedJob;
   groupId: number;
   queue: BenchQueue;
@@ -259,7 +261,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         }
       }
       const registers = device.registers?.() ?? null;
-      const steady = steadyStateWatches(running);
+      watchSteadyState(running);
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
@@ -267,8 +269,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         };
         if (!x.spec.waitFor) x.start();
       }
-      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)], steady);
-      results.push(...withSteadyState(foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))), steady));
+      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
+      results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x)))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
     } finally {
       for (const x of running) {
@@ -302,7 +304,12 @@ function foldClones(running: Running[], perClone: Array<JobResult | undefined>):
     const r = perClone[i];
     if (r) entries[entries.length - 1].push(r);
   });
-  return entries.filter((e) => e.length > 0).map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
+  const folded = entries.map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
+  // A reporting entry's steady-state findings so far (final once its threads have ended).
+  running.filter((x, i) => startsEntry(running, i)).forEach((x, e) => {
+    if (x.steady && folded[e]) folded[e] = { ...folded[e], steadystate: x.steady.watch.window.result() };
+  });
+  return folded.filter((r): r is JobResult => r !== undefined);
 }
 
 // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
@@ -311,9 +318,8 @@ function startsEntry(list: ReadonlyArray<Pick<Running, 'spec' | 'groupId'>>, i: 
   return i === 0 || !x.spec.groupReporting || !list[i - 1].spec.groupReporting || x.groupId !== list[i - 1].groupId;
 }
 
-/** A reporting entry with a steady-state check: its index among foldClones' entries, its options, its job threads. */
+/** A reporting entry with a steady-state check: its options and its job threads. */
 interface SteadyMembers<T> {
-  entry: number;
   spec: SteadyStateSpec;
   members: T[];
 }
@@ -324,33 +330,32 @@ function steadyStateEntries<T extends Pick<Running, 'spec' | 'groupId' | 'plan'>
   const entries: T[][] = [];
   list.forEach((x, i) => (startsEntry(list, i) ? entries.push([x]) : entries[entries.length - 1].push(x)));
   const out: Array<SteadyMembers<T>> = [];
-  entries.forEach((members, entry) => {
+  for (const members of entries) {
     const spec = members[0].spec.steadystate;
     if (members.some((x) => JSON.stringify(x.spec.steadystate) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${members[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
-    if (!spec || spec.durationS === 0) return;
+    if (!spec || spec.durationS === 0) continue;
     const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim));
     if (problem) throw new BenchConfigError(`job '${members[0].spec.name}': ${problem}`);
-    out.push({ entry, spec, members });
-  });
+    out.push({ spec, members });
+  }
   return out;
 }
 
 /** One reporting entry's steady-state check and the job threads it ends. */
 interface SteadyEntry {
-  /** The entry's index among foldClones' entries. */
-  entry: number;
   watch: SteadyStateWatch;
   clones: Running[];
 }
 
-function steadyStateWatches(running: Running[]): SteadyEntry[] {
+// Gives each reporting entry with a steady-state check its watch (on its first thread).
+function watchSteadyState(running: Running[]): void {
   const f = benchNative().progressFields;
-  return steadyStateEntries(running).map((e) => ({ entry: e.entry, watch: new SteadyStateWatch(e.spec, e.members.map((x) => x.progress), f, JOB_STATE.running), clones: e.members }));
+  for (const e of steadyStateEntries(running)) e.members[0].steady = { watch: new SteadyStateWatch(e.spec, e.members.map((x) => x.progress), f, JOB_STATE.running), clones: e.members };
 }
 
-function withSteadyState(entries: JobResult[], steady: SteadyEntry[]): JobResult[] {
-  for (const s of steady) if (entries[s.entry]) entries[s.entry] = { ...entries[s.entry], steadystate: s.watch.window.result() };
-  return entries;
+// Steady state reached: the entry's threads end now, as fio ends the job.
+function pollSteadyState(running: Running[]): void {
+  for (const x of running) if (x.steady?.watch.poll()) for (const c of x.steady.clones) if (c.job && !c.job.done) c.job.stop();
 }
 
 // The clones' results so far: a running clone's snapshot, an ended clone's final results (a
@@ -370,7 +375,6 @@ async function watch(
   sink: StatusSink,
   signal: AbortSignal | undefined,
   soFar: (perClone: Array<JobResult | undefined>) => JobResult[],
-  steady: SteadyEntry[] = [],
 ): Promise<void> {
   const live = wantLiveLine(run.eta, sink.isTty);
   const prevLive = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
@@ -387,6 +391,7 @@ async function watch(
       if (signal?.aborted || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
     }
     if (signal?.aborted) for (const x of running) x.job?.stop();
+    pollSteadyState(running);
     if (running.every((x) => x.job?.done)) break;
     // exitall (fio's default exit_what=group): a job with it that has ended stops the
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
@@ -395,8 +400,6 @@ async function watch(
     if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
-    // Steady state reached: the entry's threads end now, as fio ends the job.
-    for (const s of steady) if (s.watch.poll()) for (const x of s.clones) if (x.job && !x.job.done) x.job.stop();
     const now = Date.now();
     if (live && now - lastLive >= 500) {
       sink.write(`\r${formatStatusLine(snapshot(running, prevLive, now))}\x1b[K`);

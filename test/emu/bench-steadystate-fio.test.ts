@@ -45,7 +45,7 @@ t.test('iops_slope:5% with ss_ramp=1: samples count only after the ramp, so both
   const { p, f } = both(paced('--ss=iops_slope:5%', '--ss_dur=3', '--ss_ramp=1'));
   for (const [who, j] of [['phyr', p], ['fio', f]] as const) {
     t.equal(j.steadystate?.attained, 1, `${who} attained`);
-    t.ok(j.job_runtime > 3500 && j.job_runtime < 7000, `${who}: 3 samples after 1 s of ramp plus its first second: ${j.job_runtime} ms`);
+    t.ok(j.job_runtime > 3500 && j.job_runtime < 9500, `${who}: 3 samples after 1 s of ramp plus its first second (about 4 s; a loaded machine makes a paced rate wobble longer): ${j.job_runtime} ms`);
   }
   t.same(shape(p.steadystate), shape(f.steadystate));
   t.equal(p.steadystate?.ss, 'iops_slope:5.000000%');
