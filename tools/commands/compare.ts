@@ -7,7 +7,7 @@ import { comparisonJson } from '../compare/json';
 import type { LatencyKind } from '../compare/metrics';
 import { loadRuns, type Run } from '../compare/runs';
 import { formatComparison } from '../compare/table';
-import { parseThreshold, THRESHOLD_FORMS } from '../compare/thresholds';
+import { parseThreshold } from '../compare/thresholds';
 
 export const summary = 'compare bench results (phyr or fio JSON): IOPS, bandwidth, latency percentiles, CPU per IO; --fail-if gates';
 
@@ -22,9 +22,14 @@ usr_cpu + sys_cpu, job_runtime and total IOs, marked *), each with its change in
 
 options:
   --fail-if EXPR         exit 1 when a compared file breaks EXPR for any matched job
-                         (repeatable). EXPR: ${THRESHOLD_FORMS}.
-                         A direction-less threshold holds for every direction the
-                         baseline's job did IO in.
+                         (repeatable). EXPR is METRIC<CHANGE% or METRIC>CHANGE%:
+                           iops<-5%     IOPS more than 5 % below the baseline's
+                           bw<-5%       bandwidth likewise
+                           p99>+10%     p99 latency more than 10 % above; any percentile
+                                        the inputs carry: p50, p99.9, p99.99, ...
+                           cpu>+10%     CPU ns per IO more than 10 % above
+                         a direction prefix limits it (write.p99>+10%); without one it
+                         holds for every direction the baseline's job did IO in
   --latency clat|lat     the latency series of the percentiles (default clat; lat needs
                          runs made with lat_percentiles=1)
   --output-format normal|json
