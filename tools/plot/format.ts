@@ -16,7 +16,8 @@ export function formatValue(v: number, unit: Unit): string {
     case 'seconds':
       return `${trim(v)} s`;
     case 'iops':
-      return scaled(v, [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']], '').trim();
+      for (const [size, name] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (Math.abs(v) >= size) return `${trim(v / size)}${name}`;
+      return trim(v);
     case 'bytes_per_s':
       return scaled(v, [[2 ** 40, 'Ti'], [2 ** 30, 'Gi'], [2 ** 20, 'Mi'], [2 ** 10, 'Ki']], 'B/s');
     case 'ns':
