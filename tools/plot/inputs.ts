@@ -31,14 +31,13 @@ function readText(file: string, what: string): string {
 
 /** Reads one input; `file` is the path as given. */
 export function loadPlotInput(file: string): PlotInput {
-  const label = path.basename(file);
   const logId = logKindOf(file);
   if (logId) {
     const log = parseFioLog(file, readText(file, 'fio log file'));
     const job = log.job === undefined ? 'all jobs (per_job_logs=0)' : `job ${log.job}`;
     return {
       file,
-      label,
+      label: path.basename(file),
       producer: "a fio log file (fio's format; the file does not say whether fio or phyr bench wrote it)",
       jobs: [],
       log,
@@ -52,8 +51,16 @@ export function loadPlotInput(file: string): PlotInput {
   } catch (err) {
     throw new PlotInputError(`${file}: not JSON (${(err as Error).message}); give a result written with --output-format=json or json+, or a fio log file named PREFIX_KIND.N.log`);
   }
+  return resultInput(file, doc);
+}
+
+/**
+ * A result document already parsed (by `phyr compare`, say) as a plot input; `file` names
+ * it in legends and messages. Throws PlotInputError if it is not a fio/phyr result.
+ */
+export function resultInput(file: string, doc: unknown): PlotInput {
   const result = readResult(file, doc);
-  return { file, label, producer: result.producer, jobs: result.jobs, meta: result.meta };
+  return { file, label: path.basename(file), producer: result.producer, jobs: result.jobs, meta: result.meta };
 }
 
 /** Reads every input, in order; throws PlotInputError on the first bad one. */

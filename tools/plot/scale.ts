@@ -34,7 +34,7 @@ export function niceStep(span: number, count: number): number {
 const tail = (p: number) => -Math.log10(1 - p / 100);
 
 /** The percentiles the tail axis labels. */
-const TAIL_TICKS = [0, 50, 90, 99, 99.9, 99.99, 99.999, 99.9999];
+const TAIL_TICKS = [50, 90, 99, 99.9, 99.99, 99.999, 99.9999];
 
 /** A scale of `kind` covering `values`, mapped onto pixels [from, to]. */
 export function fitScale(kind: ScaleKind, values: number[], from: number, to: number): Scale {
