@@ -42,8 +42,8 @@ t.test('json+ bins become the histogram as shares of IOs; percentiles the tail c
   const charts = buildCharts(loadPlotInputs(inputsDir(t, { 'a.json': JSON.stringify(phyrResult()), 'f.json': JSON.stringify(fioResult()) })));
   const h = chart(charts, 'histogram');
   t.same(h.series.map((s) => [s.label, s.input]), [['a.json · alpha · read', 0], ['f.json · f1 · read', 1]], 'the write direction without IO has no series');
-  t.same(h.series[0].points, [[900, 40], [1000, 50], [4000, 9], [9000, 1]]);
-  t.same(h.series[1].points, [[10, 60], [20, 20]], 'shares count the 0 ns bucket, which the log axis cannot draw');
+  t.same(h.series[0].points, [[900, 40], [1000, 50], [4000, 9], [9000, 1]], 'values that are not fio bucket values are drawn as given');
+  t.same(h.series[1].points, [[1, 0], [9, 0], [10, 60], [11, 0], [19, 0], [20, 20], [21, 0]], "shares count the 0 ns bucket, which the log axis cannot draw; fio's empty neighbour buckets are zeros");
   t.match(h.notes, [/f\.json · f1 · read: 2 IOs in the 0 ns bucket are not drawn/]);
   const p = chart(charts, 'percentiles');
   t.same(p.series.map((s) => s.label), ['a.json · alpha · read', 'a.json · beta · write', 'f.json · f1 · read']);
@@ -78,10 +78,21 @@ t.test('clat_hist log: fio buckets to ns, summed for the histogram, percentiles 
   const values = histColumnValues(cols, 'x');
   const h = chart(charts, 'histogram');
   t.same(h.series.map((s) => s.label), ['h_clat_hist.1.log · job 1 · read', 'h_clat_hist.1.log · job 1 · write']);
-  t.same(h.series[0].points, [[values[10], 50], [values[12], 50]]);
+  t.equal(h.series[0].points.length, cols, 'every bucket column, empty ones as zeros (column 0 stands for 7.5 ns here)');
+  t.same(h.series[0].points.filter(([, y]) => y! > 0), [[values[10], 50], [values[12], 50]]);
   const lat = chart(charts, 'latency-time');
   t.same(lat.series[0].points, [[0.1, values[10]], [0.2, values[12]]], 'read p50 per row');
   t.equal(lat.series.length, 6, 'p50/p99/p99.9 for read and write');
+});
+
+t.test('a result with lat_ns percentiles only (--clat_percentiles=0 --lat_percentiles=1) draws those, labelled', async (t) => {
+  const doc = fioResult();
+  const read = (doc.jobs as Array<{ read: Record<string, unknown> }>)[0].read;
+  read.lat_ns = read.clat_ns;
+  read.clat_ns = { min: 1, max: 40, mean: 12 };
+  const charts = buildCharts(loadPlotInputs(inputsDir(t, { 'f.json': JSON.stringify(doc) })));
+  t.same(chart(charts, 'percentiles').series.map((s) => s.label), ['f.json · f1 · read (lat_ns: total latency)']);
+  t.same(chart(charts, 'histogram').series.map((s) => s.label), ['f.json · f1 · read (lat_ns: total latency)']);
 });
 
 t.test("fio's bucket values (plat_idx_to_val)", async (t) => {

@@ -100,11 +100,15 @@ class Reader {
       const bytes = Number(dv.io_bytes ?? 0);
       if (!(ios > 0 || bytes > 0)) continue;
       totals[d] = { iops: Number(dv.iops ?? 0), bw_bytes: Number(dv.bw_bytes ?? 0) };
-      const clat = dv.clat_ns;
-      if (isObject(clat)) {
-        const lat: DirectionLatency = { bins: this.pairs(clat.bins, `${where}.${d}.clat_ns.bins`), percentiles: this.pairs(clat.percentile, `${where}.${d}.clat_ns.percentile`) };
-        latency[d] = lat;
-      }
+      const read = (source: 'clat' | 'lat'): DirectionLatency | undefined => {
+        const v = dv[`${source}_ns`];
+        if (!isObject(v)) return undefined;
+        const at = `${where}.${d}.${source}_ns`;
+        const lat: DirectionLatency = { source, bins: this.pairs(v.bins, `${at}.bins`), percentiles: this.pairs(v.percentile, `${at}.percentile`) };
+        return lat.bins.length + lat.percentiles.length > 0 ? lat : undefined;
+      };
+      const lat = read('clat') ?? read('lat');
+      if (lat) latency[d] = lat;
     }
     const phyr = v.phyr;
     const timeline = isObject(phyr) && phyr.timeline !== undefined ? this.timeline(phyr.timeline, `${where}.phyr.timeline`) : undefined;

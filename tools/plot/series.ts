@@ -1,6 +1,6 @@
 // The charts' data: from the inputs to series of points, one builder per chart. Nothing
 // here draws; svg.ts turns a Chart into SVG. A chart with no series carries the reason.
-import { FIO_PERCENTILES, histColumnValues, percentileOf } from './fio-buckets';
+import { FIO_PERCENTILES, FIO_PLAT_NR, histColumnValues, percentileOf, platIdxToVal } from './fio-buckets';
 import { DIRECTIONS, type Direction, type LogFile, type LogSample, type PlotInput } from './types';
 
 /** How an axis maps values: linear, log10, or the percentile tail scale -log10(1 - p/100). */
@@ -201,6 +201,26 @@ function latencyOverTime(inputs: PlotInput[]): Chart {
   };
 }
 
+/** Series label suffix when a result gives total latency (lat_ns) instead of completion latency. */
+const latSuffix = (source: 'clat' | 'lat') => (source === 'lat' ? ' (lat_ns: total latency)' : '');
+
+/**
+ * json+ lists only the buckets that counted IOs. Where the values are fio's bucket values,
+ * the empty buckets beside each counted one are put back as zeros, so the line falls to
+ * zero between two separate peaks instead of bridging them.
+ */
+export function withEmptyNeighbours(bins: Array<[number, number]>): Array<[number, number]> {
+  const idx = bins.map(([v]) => FIO_BUCKET_INDEX.get(v));
+  if (idx.some((i) => i === undefined)) return bins;
+  const counted = new Map<number, number>();
+  bins.forEach(([, c], k) => counted.set(idx[k]!, c));
+  const all = new Set<number>();
+  for (const i of counted.keys()) for (const j of [i - 1, i, i + 1]) if (j >= 0 && j < FIO_PLAT_NR) all.add(j);
+  return [...all].sort((a, b) => a - b).map((j) => [platIdxToVal(j), counted.get(j) ?? 0]);
+}
+
+const FIO_BUCKET_INDEX = new Map(Array.from({ length: FIO_PLAT_NR }, (_, i) => [platIdxToVal(i), i]));
+
 function histogramChart(inputs: PlotInput[]): Chart {
   const set = new SeriesSet();
   const notes: string[] = [];
@@ -209,13 +229,13 @@ function histogramChart(inputs: PlotInput[]): Chart {
     if (total <= 0) return;
     const zero = bins.filter(([v]) => v <= 0).reduce((a, [, c]) => a + c, 0);
     if (zero > 0) notes.push(`${label}: ${zero} IOs in the 0 ns bucket are not drawn on the log axis`);
-    set.add(i, label, bins.filter(([v, c]) => v > 0 && c > 0).map(([v, c]) => [v, (100 * c) / total]));
+    set.add(i, label, bins.filter(([v]) => v > 0).map(([v, c]) => [v, (100 * c) / total]));
   };
   inputs.forEach((input, i) => {
     for (const job of input.jobs) {
       for (const d of DIRECTIONS) {
         const lat = job.latency[d];
-        if (lat && lat.bins.length > 0) add(i, `${input.label} · ${job.name} · ${d}`, lat.bins);
+        if (lat && lat.bins.length > 0) add(i, `${input.label} · ${job.name} · ${d}${latSuffix(lat.source)}`, withEmptyNeighbours(lat.bins));
       }
     }
     const log = input.log;
@@ -245,7 +265,7 @@ function percentileChart(inputs: PlotInput[]): Chart {
     for (const job of input.jobs) {
       for (const d of DIRECTIONS) {
         const lat = job.latency[d];
-        if (lat && lat.percentiles.length > 0) set.add(i, `${input.label} · ${job.name} · ${d}`, lat.percentiles.filter(([p, v]) => p < 100 && v > 0).map(([p, v]) => [p, v]));
+        if (lat && lat.percentiles.length > 0) set.add(i, `${input.label} · ${job.name} · ${d}${latSuffix(lat.source)}`, lat.percentiles.filter(([p, v]) => p < 100 && v > 0).map(([p, v]) => [p, v]));
       }
     }
     const log = input.log;

@@ -29,8 +29,14 @@ export interface Timeline {
   dirs: Partial<Record<Direction, TimelineDirection>>;
 }
 
-/** What one direction of a result job says about completion latency. */
+/**
+ * What one direction of a result job says about latency: completion latency (`clat_ns`),
+ * or total latency (`lat_ns`) when only that carries percentiles (--clat_percentiles=0
+ * --lat_percentiles=1, as fio moves them).
+ */
 export interface DirectionLatency {
+  /** Which of fio's latencies these are. */
+  source: 'clat' | 'lat';
   /** json+ `clat_ns.bins`: [latency ns, IO count], ascending by latency. */
   bins: Array<[number, number]>;
   /** `clat_ns.percentile`: [percentile, latency ns], ascending by percentile. */
