@@ -70,6 +70,13 @@ t.test('fio logs: averaged bw in KiB/s, per-IO iops counted in windows, per dire
   t.equal(chart(charts, 'histogram').series.length, 0);
 });
 
+t.test('log_unix_epoch times are drawn from the first sample, which the input names', async (t) => {
+  const [inp] = loadPlotInputs(inputsDir(t, { 'e_iops.1.log': '1764590400100, 10, 0, 0, 0\n1764590400600, 20, 0, 0, 0\n' }));
+  t.equal(inp.log?.epochStartMs, 1764590400100);
+  t.same(chart(buildCharts([inp]), 'iops').series[0].points, [[0, 10], [0.5, 20]]);
+  t.match(inp.meta, [['log', /iops log of job 1, 2 samples/], ['time', /log_unix_epoch.*2025-12-01T12:00:00\.100Z/]]);
+});
+
 t.test('clat_hist log: fio buckets to ns, summed for the histogram, percentiles per row', async (t) => {
   const cols = FIO_PLAT_NR >> 4; // log_hist_coarseness=4: 16 buckets per column
   const row = (tm: number, dir: number, hot: number) => [tm, dir, 4096, ...Array.from({ length: cols }, (_, j) => (j === hot ? 10 : 0))].join(', ');

@@ -63,5 +63,20 @@ export function parseFioLog(file: string, text: string): LogFile {
       samples.push({ t_ms: t, value: number(cols[1], 'value', where), dir: direction(cols[2], where), bs: number(cols[3], 'bs', where) });
     }
   }
-  return { kind: id.kind, job: id.job, samples, hist };
+  const log: LogFile = { kind: id.kind, job: id.job, samples, hist };
+  shiftEpochTimes(log);
+  return log;
+}
+
+/** Times above this (ms; 1973 as an epoch time, 3 years as a run time) are log_unix_epoch ones. */
+const EPOCH_MS = 1e11;
+
+function shiftEpochTimes(log: LogFile): void {
+  const rows: Array<{ t_ms: number }> = log.samples.length > 0 ? log.samples : log.hist;
+  if (rows.length === 0) return;
+  let first = Infinity;
+  for (const r of rows) first = Math.min(first, r.t_ms);
+  if (first < EPOCH_MS) return;
+  log.epochStartMs = first;
+  for (const r of rows) r.t_ms -= first;
 }

@@ -41,7 +41,10 @@ export function loadPlotInput(file: string): PlotInput {
       producer: "a fio log file (fio's format; the file does not say whether fio or phyr bench wrote it)",
       jobs: [],
       log,
-      meta: [['log', `${log.kind} log of ${job}, ${log.kind === 'clat_hist' ? `${log.hist.length} histogram rows` : `${log.samples.length} samples`}`]],
+      meta: [
+        ['log', `${log.kind} log of ${job}, ${log.kind === 'clat_hist' ? `${log.hist.length} histogram rows` : `${log.samples.length} samples`}`],
+        ...(log.epochStartMs === undefined ? [] : [['time', `Unix epoch times (log_unix_epoch), drawn from the first, ${new Date(log.epochStartMs).toISOString()}`] as [string, string]]),
+      ],
     };
   }
   const text = readText(file, 'result file');

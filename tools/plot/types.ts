@@ -85,6 +85,11 @@ export interface LogFile {
   job?: number;
   samples: LogSample[];
   hist: HistRow[];
+  /**
+   * Set when the times were Unix epoch ms (fio's log_unix_epoch): the first time, which
+   * was subtracted from every time so the chart starts at 0 like the others.
+   */
+  epochStartMs?: number;
 }
 
 /** One input of the page: a result document or a log file. */
