@@ -121,6 +121,7 @@ t.test('scales: nice linear steps, decades on log axes, the percentile tail axis
   const lin = fitScale('linear', [0, 7_100_000], 0, 100);
   t.same(lin.ticks, [0, 2e6, 4e6, 6e6, 8e6]);
   t.equal(lin.map(4e6), 50);
+  t.same(fitScale('linear', [0, 27.9 * 2 ** 30], 0, 1, 2 ** 30).ticks, [0, 10, 20, 30].map((g) => g * 2 ** 30), 'bytes: steps of whole GiB');
   const log = fitScale('log', [0, 150, 51_670], 0, 300);
   t.same(log.ticks, [100, 1000, 10000, 100000], 'zero is ignored; decades cover the rest');
   t.equal(log.map(1000), 100);

@@ -38,7 +38,7 @@ export function loadPlotInput(file: string): PlotInput {
     return {
       file,
       label: path.basename(file),
-      producer: "a fio log file (fio's format; the file does not say whether fio or phyr bench wrote it)",
+      producer: 'fio log format (fio or phyr bench: the file does not say)',
       jobs: [],
       log,
       meta: [

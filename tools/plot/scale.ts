@@ -36,14 +36,17 @@ const tail = (p: number) => -Math.log10(1 - p / 100);
 /** The percentiles the tail axis labels. */
 const TAIL_TICKS = [50, 90, 99, 99.9, 99.99, 99.999, 99.9999];
 
-/** A scale of `kind` covering `values`, mapped onto pixels [from, to]. */
-export function fitScale(kind: ScaleKind, values: number[], from: number, to: number): Scale {
+/**
+ * A scale of `kind` covering `values`, mapped onto pixels [from, to]. `base`: linear ticks
+ * are nice multiples of it (1024^k for bytes, so the labels read 2 GiB/s, not 1.86 GiB/s).
+ */
+export function fitScale(kind: ScaleKind, values: number[], from: number, to: number, base = 1): Scale {
   const lerp = (f: (v: number) => number, lo: number, hi: number) => (v: number) => from + ((f(v) - lo) / (hi - lo || 1)) * (to - from);
   if (kind === 'linear') {
     let lo = minOf(values, 0);
     let hi = maxOf(values, 0);
     if (hi === lo) hi = lo + 1;
-    const step = niceStep(hi - lo, 5);
+    const step = niceStep((hi - lo) / base, 5) * base;
     lo = Math.floor(lo / step) * step;
     hi = Math.ceil(hi / step) * step;
     const ticks: number[] = [];

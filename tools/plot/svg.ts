@@ -18,6 +18,15 @@ const W = 760;
 const H = 320;
 const M = { left: 78, right: 18, top: 14, bottom: 46 };
 
+/** The binary unit (1, KiB, MiB, ...) the largest value is written in. */
+function binaryUnit(values: number[]): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  let unit = 1;
+  while (unit * 1024 <= max && unit < 2 ** 40) unit *= 1024;
+  return unit;
+}
+
 /** The SVG path of a series: a line through consecutive points, broken at nulls and at points the axes cannot place. */
 function pathOf(s: Series, x: (v: number) => number | undefined, y: (v: number) => number | undefined): string {
   const parts: string[] = [];
@@ -64,7 +73,7 @@ export function renderChart(chart: Chart): string {
     }
   }
   const sx = fitScale(chart.x.scale, xs, M.left, W - M.right);
-  const sy = fitScale(chart.y.scale, ys, H - M.bottom, M.top);
+  const sy = fitScale(chart.y.scale, ys, H - M.bottom, M.top, chart.y.unit === 'bytes_per_s' ? binaryUnit(ys) : 1);
   const px = (v: number) => (sx.accepts(v) ? sx.map(v) : undefined);
   const py = (v: number) => (sy.accepts(v) ? sy.map(v) : undefined);
   const grid: string[] = [];
