@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import t from 'tap';
+import { writeAtomically } from '../../tools/commands/plot';
 import { BW_LOG_AVG, phyrResult } from './fixtures/plot-docs';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -75,6 +76,17 @@ t.test('-o - writes the page to stdout; -o FILE writes it whole, no temporary fi
   const page = fs.readFileSync(out, 'utf8');
   t.equal(page, r.stdout.replace(/phyr plot: good\.json, run_bw\.1\.log/g, 'two &lt;runs&gt;'), 'the same page, with the title escaped');
   t.same(fs.readdirSync(path.dirname(out)), ['page.html'], 'renamed into place');
+});
+
+t.test('a page that cannot be written replaces nothing and says why', async (t) => {
+  const out = path.join(dir, 'keep.html');
+  fs.writeFileSync(out, 'the old page');
+  const blocker = path.join(dir, `.keep.html.${process.pid}.tmp`);
+  fs.mkdirSync(blocker);
+  t.teardown(() => fs.rmSync(blocker, { recursive: true, force: true }));
+  t.throws(() => writeAtomically(out, 'new'), { code: 'PHYR_PLOT_WRITE', message: /-o '.*keep\.html': the page could not be written \(.*\); nothing was replaced/ });
+  t.equal(fs.readFileSync(out, 'utf8'), 'the old page');
+  t.ok(fs.statSync(blocker).isDirectory(), 'a directory in the way is left alone');
 });
 
 t.test('--help, and phyr --help lists plot', async (t) => {

@@ -38,6 +38,7 @@ const FIO_LOGS = ['fio_bw.1.log', 'fio_iops.1.log', 'fio_clat.1.log', 'fio_clat_
 
 t.before(() => {
   if (!fs.existsSync(CLI)) throw new Error('dist/tools/phyr.js is missing: run npm run build:ts first');
+  if (spawnSync('sh', ['-c', 'command -v fio'], { encoding: 'utf8' }).status !== 0) throw new Error('fio is required (apt-get install fio) and missing: these plots are of real fio output');
   // fio's null engine: no file, no disk; 64 MiB, 1 s, a few hundred log lines.
   run('fio', ['--name=f1', '--ioengine=null', '--size=64m', '--runtime=1', '--time_based', '--rw=randrw', '--bs=4k', '--output-format=json+', '--output=fio.json', '--write_bw_log=fio', '--write_iops_log=fio', '--write_lat_log=fio', '--write_hist_log=fio', '--log_avg_msec=100', '--log_hist_msec=100'], dir);
   run(process.execPath, [CLI, 'bench', 'emu:backend=null', '--name=qd32', '--rw=randread', '--bs=4k', '--iodepth=32', '--runtime=1', '--time_based', '--output-format=json+', '--output=phyr.json'], dir);

@@ -32,6 +32,7 @@ t.test('timeline: IOPS, bandwidth and percentiles over time per job and directio
   t.same(iops.series.map((s) => s.label), ['a.json · alpha · read', 'a.json · beta · write']);
   t.same(iops.series[0].points, [[0.5, 400], [1, 600], [1.5, 0], [2, 500]], 't_ms as seconds, iops as written');
   t.same(iops.series.map((s) => [s.input, s.style]), [[0, 0], [0, 1]], 'one input: one colour, a dash per series');
+  t.same(iops.notes, ["a.json · alpha: the timeline's intervals of 500 ms, each point at an interval's end", "a.json · beta: the timeline's intervals of 1000 ms, each point at an interval's end"]);
   t.same(chart(charts, 'bw').series[0].points[1], [1, 2457600]);
   const lat = chart(charts, 'latency-time');
   t.same(lat.series.map((s) => s.label), ['a.json · alpha · read clat p50', 'a.json · alpha · read clat p99', 'a.json · alpha · read clat p99.9', 'a.json · beta · write clat p50', 'a.json · beta · write clat p99', 'a.json · beta · write clat p99.9']);

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { PhyrError } from '../../lib/errors';
 import { checkOutputFile, CliPathError } from '../../lib/files';
 import { loadPlotInputs, PLOT_USAGE, PlotInputError, renderPlotPage } from '../plot';
 
@@ -54,8 +55,12 @@ export function writeAtomically(file: string, text: string): void {
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Not created, or not ours to remove (a directory of that name): the error says why.
+    }
+    throw new PhyrError('PHYR_PLOT_WRITE', `-o '${file}': the page could not be written (${(err as Error).message}); nothing was replaced`);
   }
 }
 

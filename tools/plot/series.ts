@@ -103,6 +103,8 @@ function logName(input: PlotInput, log: LogFile): string {
   return `${input.label} · ${log.job === undefined ? 'all jobs' : `job ${log.job}`}`;
 }
 
+const timelineNote = (input: PlotInput, job: string, ms: number) => `${input.label} · ${job}: the timeline's intervals of ${ms} ms, each point at an interval's end`;
+
 /** IOPS (`rate` 'iops') or bandwidth in bytes/s (`rate` 'bw') over time. */
 function rateChart(inputs: PlotInput[], rate: 'iops' | 'bw'): Chart {
   const set = new SeriesSet();
@@ -111,6 +113,7 @@ function rateChart(inputs: PlotInput[], rate: 'iops' | 'bw'): Chart {
     for (const job of input.jobs) {
       const tl = job.timeline;
       if (!tl) continue;
+      notes.push(timelineNote(input, job.name, tl.interval_ms));
       for (const d of DIRECTIONS) {
         const dir = tl.dirs[d];
         if (!dir) continue;
@@ -159,6 +162,7 @@ function latencyOverTime(inputs: PlotInput[]): Chart {
     for (const job of input.jobs) {
       const tl = job.timeline;
       if (!tl) continue;
+      notes.push(timelineNote(input, job.name, tl.interval_ms));
       for (const d of DIRECTIONS) {
         const dir = tl.dirs[d];
         if (!dir) continue;
