@@ -15,6 +15,9 @@ t.test('a series is one path, broken at nulls; an isolated point still shows', a
   t.equal(paths.length, 1);
   t.equal((paths[0].match(/M/g) ?? []).length, 3, 'three runs: [0,1], [3], [5,6]');
   t.match(paths[0], /M[\d.]+ [\d.]+h0\.01/, 'the lone point is a dot');
+  t.equal((svg.match(/<circle /g) ?? []).length, 5, 'a short series marks each of its points');
+  const long = renderChart({ ...base, series: [{ label: 'l', input: 0, style: 0, points: Array.from({ length: 41 }, (_, i): [number, number] => [i, i]) }] });
+  t.notMatch(long, /<circle /, 'a long one is a line only');
   t.match(svg, /data-series="1"/);
   t.match(svg, /<title>a<\/title>/, 'the series names itself on hover');
   t.match(svg, /<ul class="legend"><li>.*a<\/li><\/ul>/);

@@ -1,5 +1,5 @@
 // phyr plot on real output: a fio 3.33 run (json+, bw/iops/lat logs averaged with
-// log_avg_msec, a clat_hist log) and a phyr bench run on the embedded target (json+), then
+// log_avg_msec, a clat_hist log) and a 2 s phyr bench run on the embedded target (json+), then
 // the page rendered in headless Chromium: every chart has its plotted series, and the
 // screenshot is a non-empty PNG. The phyr run's screenshot is kept in build/plot/ (and
 // copied where PHYR_PLOT_SCREENSHOT_TO says: docs/BENCH.md's picture). fio is required
@@ -41,7 +41,7 @@ t.before(() => {
   if (spawnSync('sh', ['-c', 'command -v fio'], { encoding: 'utf8' }).status !== 0) throw new Error('fio is required (apt-get install fio) and missing: these plots are of real fio output');
   // fio's null engine: no file, no disk; 64 MiB, 1 s, a few hundred log lines.
   run('fio', ['--name=f1', '--ioengine=null', '--size=64m', '--runtime=1', '--time_based', '--rw=randrw', '--bs=4k', '--output-format=json+', '--output=fio.json', '--write_bw_log=fio', '--write_iops_log=fio', '--write_lat_log=fio', '--write_hist_log=fio', '--log_avg_msec=100', '--log_hist_msec=100'], dir);
-  run(process.execPath, [CLI, 'bench', 'emu:backend=null', '--name=qd32', '--rw=randread', '--bs=4k', '--iodepth=32', '--runtime=1', '--time_based', '--output-format=json+', '--output=phyr.json'], dir);
+  run(process.execPath, [CLI, 'bench', 'emu:backend=null', '--name=qd32', '--rw=randread', '--bs=4k', '--iodepth=32', '--runtime=2', '--time_based', '--output-format=json+', '--output=phyr.json'], dir);
 });
 
 const chart = (charts: Chart[], id: string) => charts.find((c) => c.id === id)!;
@@ -149,7 +149,7 @@ t.test('the pages render in headless Chromium: every chart drawn, screenshots no
   // The phyr run alone: the picture docs/BENCH.md shows.
   // Written by the command itself, run beside its input (the page names the file as given).
   const one = at('phyr.html');
-  run(process.execPath, [CLI, 'plot', 'phyr.json', '-o', 'phyr.html', '--title', 'phyr bench: 4 KiB randread, iodepth 32, 1 s, emu:backend=null'], dir);
+  run(process.execPath, [CLI, 'plot', 'phyr.json', '-o', 'phyr.html', '--title', 'phyr bench: 4 KiB randread, iodepth 32, 2 s, emu:backend=null'], dir);
   const oneCharts = renderedCharts(chromium(t, exe, one, ['--dump-dom']));
   for (const id of ['histogram', 'percentiles']) t.equal(oneCharts.find((c) => c.id === id)?.drawn, 1, `phyr run alone: ${id} drawn`);
   const hasTimeline = loadPlotInputs([at('phyr.json')])[0].jobs[0].timeline !== undefined;

@@ -49,6 +49,20 @@ function pathOf(s: Series, x: (v: number) => number | undefined, y: (v: number) 
   return parts.join('');
 }
 
+/** Series with at most this many points also mark each point: a short timeline stays visible. */
+const MARK_POINTS = 40;
+
+function markers(s: Series, x: (v: number) => number | undefined, y: (v: number) => number | undefined): string {
+  const placed: string[] = [];
+  for (const [vx, vy] of s.points) {
+    const cx = x(vx);
+    const cy = vy === null ? undefined : y(vy);
+    if (cx !== undefined && cy !== undefined) placed.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2.6"/>`);
+  }
+  if (placed.length === 0 || placed.length > MARK_POINTS) return '';
+  return `<g class="markers" fill="${colourOf(s.input)}">${placed.join('')}</g>`;
+}
+
 function legend(chart: Chart): string {
   const items = chart.series.map((s) => {
     const dash = dashOf(s.style);
@@ -87,7 +101,8 @@ export function renderChart(chart: Chart): string {
   }
   const lines = chart.series.map((s) => {
     const dash = dashOf(s.style);
-    return `<path class="series" d="${pathOf(s, px, py)}" fill="none" stroke="${colourOf(s.input)}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash ? ` stroke-dasharray="${dash}"` : ''}><title>${esc(s.label)}</title></path>`;
+    const line = `<path class="series" d="${pathOf(s, px, py)}" fill="none" stroke="${colourOf(s.input)}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash ? ` stroke-dasharray="${dash}"` : ''}><title>${esc(s.label)}</title></path>`;
+    return line + markers(s, px, py);
   });
   const axes = `<text class="axis" x="${(M.left + W - M.right) / 2}" y="${H - 8}" text-anchor="middle">${esc(chart.x.label)}</text><text class="axis" transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.y.label)}</text>`;
   const frame = `<rect class="frame" x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}"/>`;
