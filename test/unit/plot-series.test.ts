@@ -71,6 +71,16 @@ t.test('fio logs: averaged bw in KiB/s, per-IO iops counted in windows, per dire
   t.equal(chart(charts, 'histogram').series.length, 0);
 });
 
+t.test('per-IO clat log: percentiles of each window, by rank as fio takes them', async (t) => {
+  // 200 IOs over 100 ms: 50 ms windows; latencies 1..100 ns in the first, 101..200 in the second.
+  const lines = Array.from({ length: 200 }, (_, i) => `${Math.floor(i / 2)}, ${i + 1}, 0, 4096, 0`);
+  const [inp] = loadPlotInputs(inputsDir(t, { 'p_clat.1.log': `${lines.join('\n')}\n` }));
+  const lat = chart(buildCharts([inp]), 'latency-time');
+  t.same(lat.series.map((s) => s.label), ['p_clat.1.log · job 1 · read clat p50', 'p_clat.1.log · job 1 · read clat p99', 'p_clat.1.log · job 1 · read clat p99.9']);
+  t.same(lat.series.map((s) => s.points), [[[0.05, 50], [0.1, 150]], [[0.05, 99], [0.1, 199]], [[0.05, 100], [0.1, 200]]]);
+  t.match(lat.notes, [/per-IO clat log, percentiles of the logged IOs of each 50 ms window/]);
+});
+
 t.test('log_unix_epoch times are drawn from the first sample, which the input names', async (t) => {
   const [inp] = loadPlotInputs(inputsDir(t, { 'e_iops.1.log': '1764590400100, 10, 0, 0, 0\n1764590400600, 20, 0, 0, 0\n' }));
   t.equal(inp.log?.epochStartMs, 1764590400100);

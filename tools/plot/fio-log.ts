@@ -42,13 +42,18 @@ export function parseFioLog(file: string, text: string): LogFile {
   }
   const samples: LogSample[] = [];
   const hist: HistRow[] = [];
-  const lines = text.split('\n');
   let columns = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
+  // Line by line without splitting the whole text: a per-IO log holds millions of lines.
+  for (let start = 0, lineNo = 1; start < text.length; lineNo++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
     if (line === '') continue;
-    const where = () => `${file}:${i + 1}`;
-    const cols = line.split(',').map((c) => c.trim());
+    const n = lineNo;
+    const where = () => `${file}:${n}`;
+    const cols = line.split(',');
+    for (let c = 0; c < cols.length; c++) cols[c] = cols[c].trim();
     if (id.kind === 'clat_hist') {
       if (cols.length < 4) throw new PlotInputError(`${where()}: ${cols.length} columns; a clat_hist line has time, direction, bs and at least one bucket count`);
     } else if (!SAMPLE_COLUMNS.includes(cols.length)) {

@@ -186,8 +186,10 @@ function latencyOverTime(inputs: PlotInput[]): Chart {
       if (perIo(rows)) {
         const w = perIoWindowMs(rows);
         notes.push(`${input.label}: per-IO ${log.kind} log, percentiles of the logged IOs of each ${w} ms window`);
-        const groups = windows(rows, w).map(([end, g]): [number, Array<[number, number]>] => [end, g.map((s): [number, number] => [s.value, 1]).sort((a, b) => a[0] - b[0])]);
-        for (const [p, name] of TIME_PERCENTILES) set.add(i, `${logName(input, log)} · ${d} ${log.kind} ${name}`, groups.map(([end, bins]) => [seconds(end), percentileOf(bins, p) ?? null]));
+        // Each window's values sorted once; fio's rule: the first value whose rank reaches p% of the count.
+        const groups = windows(rows, w).map(([end, g]): [number, Float64Array] => [end, Float64Array.from(g, (s) => s.value).sort()]);
+        const rank = (sorted: Float64Array, p: number) => (sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]);
+        for (const [p, name] of TIME_PERCENTILES) set.add(i, `${logName(input, log)} · ${d} ${log.kind} ${name}`, groups.map(([end, sorted]) => [seconds(end), rank(sorted, p)]));
       } else {
         // Averaged samples: fio's mean of each log_avg_msec window (its maximum with log_max_value).
         set.add(i, `${logName(input, log)} · ${d} ${log.kind} (logged value)`, rows.map((s) => [seconds(s.t_ms), s.value]));
