@@ -103,6 +103,14 @@ t.test('clat_hist log: fio buckets to ns, summed for the histogram, percentiles 
   t.equal(lat.series.length, 6, 'p50/p99/p99.9 for read and write');
 });
 
+t.test('a json result (no bins) is named under the histogram, which draws the others', async (t) => {
+  const plain = fioResult();
+  delete ((plain.jobs as Array<{ read: { clat_ns: Record<string, unknown> } }>)[0].read.clat_ns.bins);
+  const h = chart(buildCharts(loadPlotInputs(inputsDir(t, { 'plain.json': JSON.stringify(plain), 'a.json': JSON.stringify(phyrResult()) }))), 'histogram');
+  t.same(h.series.map((s) => s.label), ['a.json · alpha · read']);
+  t.same(h.notes, ['plain.json: no latency bins (json output; --output-format=json+ adds them)']);
+});
+
 t.test('a result with lat_ns percentiles only (--clat_percentiles=0 --lat_percentiles=1) draws those, labelled', async (t) => {
   const doc = fioResult();
   const read = (doc.jobs as Array<{ read: Record<string, unknown> }>)[0].read;

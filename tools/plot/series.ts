@@ -238,6 +238,8 @@ function histogramChart(inputs: PlotInput[]): Chart {
     set.add(i, label, bins.filter(([v]) => v > 0).map(([v, c]) => [v, (100 * c) / total]));
   };
   inputs.forEach((input, i) => {
+    const withIo = input.jobs.filter((j) => Object.keys(j.totals).length > 0);
+    if (withIo.length > 0 && withIo.every((j) => DIRECTIONS.every((d) => !j.latency[d]?.bins.length))) notes.push(`${input.label}: no latency bins (json output; --output-format=json+ adds them)`);
     for (const job of input.jobs) {
       for (const d of DIRECTIONS) {
         const lat = job.latency[d];
