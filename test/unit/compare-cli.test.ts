@@ -94,3 +94,27 @@ t.test('phyr --help lists compare; compare without files is a usage error', asyn
   t.equal(none.status, 2);
   t.match(none.stderr, /phyr compare: needs at least two result files/);
 });
+
+t.test('--plot overlays the compared runs on one plot page; a bad --plot target is a usage error', async (t) => {
+  const a = bench('plot-a.json', []);
+  const b = bench('plot-b.json', ['--rate_iops=200']);
+  const page = path.join(dir, 'compare.html');
+  const r = compare(a, b, '--plot', page);
+  t.equal(r.status, 0, r.stderr);
+  const html = fs.readFileSync(page, 'utf8');
+  t.match(html, /^<!DOCTYPE html>/);
+  t.match(html, /phyr compare: .*plot-a\.json against .*plot-b\.json/, 'the title names the baseline and the compared run');
+  t.match(html, /plot-a\.json/);
+  t.match(html, /plot-b\.json/);
+  t.notMatch(html, /<script/i, 'no script: the page reads without JavaScript');
+  const toStdout = compare(a, b, '--plot', '-');
+  t.equal(toStdout.status, 0, toStdout.stderr);
+  t.match(toStdout.stdout, /<!DOCTYPE html>/);
+  const onInput = compare(a, b, '--plot', a);
+  t.equal(onInput.status, 2, 'the page may not overwrite an input');
+  t.match(onInput.stderr, /phyr compare: .*--plot/);
+  t.equal(JSON.parse(fs.readFileSync(a, 'utf8')).jobs.length, 1, 'the input is left as it was');
+  const empty = compare(a, b, '--plot=');
+  t.equal(empty.status, 2);
+  t.match(empty.stderr, /--plot needs a file name/);
+});

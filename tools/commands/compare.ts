@@ -8,6 +8,9 @@ import type { LatencyKind } from '../compare/metrics';
 import { loadRuns, type Run } from '../compare/runs';
 import { formatComparison } from '../compare/table';
 import { parseThreshold } from '../compare/thresholds';
+import { checkOutputFile, CliPathError } from '../../lib/files';
+import { renderPlotPage, resultInput, PlotInputError, PLOT_USAGE } from '../plot';
+import { writeAtomically } from './plot';
 
 export const summary = 'compare bench results (phyr or fio JSON): IOPS, bandwidth, latency percentiles, CPU per IO; --fail-if gates';
 
@@ -34,6 +37,8 @@ options:
                          runs made with lat_percentiles=1)
   --output-format normal|json
                          the table (default), or the comparison as JSON
+  --plot FILE.html       also write the runs overlaid on one phyr plot page (the same
+                         page as \`phyr plot A.json B.json ... -o FILE.html\`)
   --help, -h             this help
 
 exit status: 0 when every threshold holds, 1 when one is broken (each broken threshold is
@@ -54,6 +59,8 @@ export interface CompareRequest {
   latency: LatencyKind;
   failIf: string[];
   format: 'normal' | 'json';
+  /** --plot: the page to write the runs to, overlaid. */
+  plot?: string;
 }
 
 /** Parses the command line; throws CompareUsageError (or parseArgs' error) on bad usage. */
@@ -65,6 +72,7 @@ export function parseCompareArgs(argv: string[]): CompareRequest | 'help' {
       'fail-if': { type: 'string', multiple: true },
       latency: { type: 'string' },
       'output-format': { type: 'string' },
+      plot: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,7 +82,8 @@ export function parseCompareArgs(argv: string[]): CompareRequest | 'help' {
   const format = values['output-format'] ?? 'normal';
   if (format !== 'normal' && format !== 'json') throw new CompareUsageError(`--output-format ${format}: accepted are normal and json`);
   if (positionals.length < 2) throw new CompareUsageError(`needs at least two result files, a baseline and one to compare, got ${positionals.length}`);
-  return { files: positionals, latency, failIf: values['fail-if'] ?? [], format };
+  if (values.plot === '') throw new CompareUsageError('--plot needs a file name (FILE.html, or - for standard output)');
+  return { files: positionals, latency, failIf: values['fail-if'] ?? [], format, plot: values.plot };
 }
 
 /** Loads the files and compares them: the parsed runs (for other readers, e.g. a plot) and the comparison. */
@@ -94,9 +103,29 @@ export async function run(argv: string[], io: CompareIo = consoleIo): Promise<nu
       return 0;
     }
     format = req.format;
-    comparison = compareFiles(req).comparison;
+    // The page's file is checked before anything is read: not one of the inputs, writable.
+    if (req.plot !== undefined && req.plot !== '-') {
+      try {
+        checkOutputFile(req.plot, '--plot', PLOT_USAGE, req.files.map((f) => ({ path: f, what: 'one of the inputs' })));
+      } catch (err) {
+        if (err instanceof CliPathError) throw new CompareUsageError(err.message);
+        throw err;
+      }
+    }
+    const compared = compareFiles(req);
+    comparison = compared.comparison;
+    if (req.plot !== undefined) {
+      // The documents compare read, drawn as `phyr plot` draws them (the baseline first).
+      const page = renderPlotPage(compared.runs.map((r) => resultInput(r.file, r.document)), { title: `phyr compare: ${compared.runs.map((r) => r.file).join(' against ')}` });
+      if (req.plot === '-') io.out(page);
+      else writeAtomically(req.plot, page);
+    }
   } catch (e) {
     const code = (e as { code?: unknown }).code;
+    if (e instanceof PlotInputError) {
+      io.err(`phyr compare: --plot: ${(e as Error).message}`);
+      return 2;
+    }
     if (e instanceof CompareUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`phyr compare: ${(e as Error).message}\n(see phyr compare --help)`);
       return 2;
