@@ -2,6 +2,7 @@
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
 import { defaultJobLogs, type JobLogs } from './logs';
 import type { KbBase, SizeValue } from './units';
+import type { SteadyStateSpec } from './steadystate';
 
 /** fio's rw= modes. */
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';
@@ -86,6 +87,8 @@ export interface JobSpec {
   written: Record<string, string>;
   /** fio's kb_base: the base of the size suffixes in the options that follow it. */
   kbBase: KbBase;
+  /** fio's steadystate, ss_dur, ss_ramp: the job ends early once in steady state (off unless durationS > 0). */
+  steadystate?: SteadyStateSpec;
   /** fio's write_iolog: the file the job's IOs are logged to (fio's iolog version 2). */
   writeIolog?: string;
   /** The kernel engine a job file named (ioengine=libaio, ...), replaced by phyr's loop. */

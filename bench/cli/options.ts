@@ -11,6 +11,7 @@ import { BATCH_OPTIONS } from './options-batch';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
+import { STEADYSTATE_OPTIONS } from './options-steadystate';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
 
@@ -325,6 +326,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   ...PACING_OPTIONS,
+  ...STEADYSTATE_OPTIONS,
   ...FLUSH_OPTIONS,
   ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
@@ -408,8 +410,6 @@ export const UNSUPPORTED: Record<string, string> = {
   error_dump: 'not implemented',
   flow: 'not implemented',
   flow_id: 'not implemented',
-  steadystate: 'not implemented',
-  ss: 'not implemented',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
@@ -458,8 +458,6 @@ export const UNSUPPORTED: Record<string, string> = {
   rw_sequencer: 'not implemented: rw=MODE:N always means the sequential skip (fio\'s default rw_sequencer=sequential); the random form is refused',
   stats: 'phyr always collects statistics',
   latency_run: 'not implemented',
-  steadystate_duration: 'not implemented',
-  steadystate_ramp_time: 'not implemented',
   verify_backlog_batch: 'not implemented',
   verify_dump: 'not implemented',
   write_hint: 'write hints (NVMe directives) are not implemented',

@@ -1,6 +1,7 @@
 // Report formatting: fio's "normal" text (per-job blocks and a group summary) and fio's
 // JSON schema (json, json+ adding histogram bins), plus a `phyr` section with what fio
 // has no field for. Pure functions of the results, so they are tested without a device.
+import { steadystateJson, steadystateLine } from './steadystate';
 import {
   type DirectionResult,
   directionOf,
@@ -217,6 +218,8 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     depthLine(r),
     // unified_rw_reporting=mixed: fio counts every IO in the first column.
     r.unifiedRw === 'mixed' ? `     issued rwts: total=${totalIos(r)},0,0,0 short=0,0,0,0 dropped=0,0,0,0` : `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
+    // fio prints its steady-state line last in the job's block; phyr's own lines follow it.
+    ...(r.steadystate ? [steadystateLine(r.steadystate, scaleBytes, scaleNumber)] : []),
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
@@ -395,6 +398,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         latency_target: 0,
         latency_percentile: 100.0,
         latency_window: 0,
+        ...(r.steadystate ? { steadystate: steadystateJson(r.steadystate) } : {}),
         phyr: {
           dptr: r.phyr.dptr,
           prp_commands: r.phyr.prpCommands,

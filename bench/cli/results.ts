@@ -1,6 +1,7 @@
 // What a finished job reports, and the statistics computed from its native histograms
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
+import type { SteadyStateResult } from './steadystate';
 import type { PercentileSeries, UnifiedRw } from './job';
 import { mergeTimelines, sumStats, type SampleStat, type Timeline } from './samples';
 
@@ -73,6 +74,8 @@ export interface JobResult {
   write: DirectionResult;
   /** The Flushes of fsync=N / fdatasync=N (fio's "sync"); absent: none were asked for. */
   sync?: { ios: number; lat: LatencySeries };
+  /** What fio's steady-state check found (steadystate with ss_dur > 0); absent: not asked for. */
+  steadystate?: SteadyStateResult;
   /** Trims (Dataset Management deallocates); absent: the job issued none. */
   trim?: DirectionResult;
   usrNs: number;

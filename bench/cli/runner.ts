@@ -12,6 +12,7 @@ import { jobSampleIntervals } from './options-logs';
 import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
+import { steadyStateProblem, SteadyStateWatch, type SteadyStateSpec } from './steadystate';
 
 /** A data buffer for one job thread. */
 export interface BenchBuffer {
@@ -58,6 +59,8 @@ export interface StatusSink {
 
 interface Running {
   spec: JobSpec;
+  /** The steady-state check of the job's reporting entry, on the entry's first thread only. */
+  steady?: SteadyEntry;
   plan: PlannedJob;
   groupId: number;
   queue: BenchQueue;
@@ -287,6 +290,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     }
   }
   const reportGroup = reportGroupIds(jobs);
+  // Steady-state options every group can be judged by, checked before the first group runs.
+  groups.forEach((g, gi) => steadyStateEntries(g.flatMap(({ spec, plans }) => plans.map((plan) => ({ spec, plan, groupId: reportGroup.get(spec) ?? gi })))));
   // fio's wait_for names a job defined before the waiting one.
   jobs.forEach((j, i) => {
     if (j.waitFor !== undefined && !jobs.slice(0, i).some((w) => w.name === j.waitFor)) throw new BenchConfigError(`job '${j.name}': wait_for=${j.waitFor}: no job of that name is defined before it; name an earlier job`);
@@ -313,6 +318,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       const registers = device.registers?.() ?? null;
       // Per-IO latency logs are written while the jobs run; their files exist from the start.
       for (const x of running) if (x.sampleMs.perIo) x.ioLatLog = new IoLogWriter(x.spec.logs, x.spec.name, x.jobNumber, logFiles);
+      watchSteadyState(running);
       for (const x of running) {
         const b = x.buffer.bytes;
         x.start = () => {
@@ -361,12 +367,62 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
 function foldClones(running: Running[], perClone: Array<JobResult | undefined>): JobResult[] {
   const entries: JobResult[][] = [];
   running.forEach((x, i) => {
-    // group_reporting folds consecutive jobs of one reporting group (new_group splits them).
-    if (i === 0 || !x.spec.groupReporting || !running[i - 1].spec.groupReporting || x.groupId !== running[i - 1].groupId) entries.push([]);
+    if (startsEntry(running, i)) entries.push([]);
     const r = perClone[i];
     if (r) entries[entries.length - 1].push(r);
   });
-  return entries.filter((e) => e.length > 0).map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
+  const folded = entries.map((e) => (e.length > 1 ? mergeResults(e) : e[0]));
+  // A reporting entry's steady-state findings so far (final once its threads have ended).
+  running.filter((x, i) => startsEntry(running, i)).forEach((x, e) => {
+    if (x.steady && folded[e]) folded[e] = { ...folded[e], steadystate: x.steady.watch.window.result() };
+  });
+  return folded.filter((r): r is JobResult => r !== undefined);
+}
+
+// group_reporting folds consecutive jobs of one reporting group (new_group splits them).
+function startsEntry(list: ReadonlyArray<Pick<Running, 'spec' | 'groupId'>>, i: number): boolean {
+  const x = list[i];
+  return i === 0 || !x.spec.groupReporting || !list[i - 1].spec.groupReporting || x.groupId !== list[i - 1].groupId;
+}
+
+/** A reporting entry with a steady-state check: its options and its job threads. */
+interface SteadyMembers<T> {
+  spec: SteadyStateSpec;
+  members: T[];
+}
+
+// fio's steadystate: one check per reporting entry (a group_reporting entry sums the rates
+// of its threads, as fio sums a group's); throws when an entry's check cannot be judged.
+function steadyStateEntries<T extends Pick<Running, 'spec' | 'groupId' | 'plan'>>(list: T[]): Array<SteadyMembers<T>> {
+  const entries: T[][] = [];
+  list.forEach((x, i) => (startsEntry(list, i) ? entries.push([x]) : entries[entries.length - 1].push(x)));
+  const out: Array<SteadyMembers<T>> = [];
+  for (const members of entries) {
+    const spec = members[0].spec.steadystate;
+    if (members.some((x) => JSON.stringify(x.spec.steadystate) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${members[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
+    if (!spec || spec.durationS === 0) continue;
+    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim));
+    if (problem) throw new BenchConfigError(`job '${members[0].spec.name}': ${problem}`);
+    out.push({ spec, members });
+  }
+  return out;
+}
+
+/** One reporting entry's steady-state check and the job threads it ends. */
+interface SteadyEntry {
+  watch: SteadyStateWatch;
+  clones: Running[];
+}
+
+// Gives each reporting entry with a steady-state check its watch (on its first thread).
+function watchSteadyState(running: Running[]): void {
+  const f = benchNative().progressFields;
+  for (const e of steadyStateEntries(running)) e.members[0].steady = { watch: new SteadyStateWatch(e.spec, e.members.map((x) => x.progress), f, JOB_STATE.running), clones: e.members };
+}
+
+// Steady state reached: the entry's threads end now, as fio ends the job.
+function pollSteadyState(running: Running[]): void {
+  for (const x of running) if (x.steady?.watch.poll()) for (const c of x.steady.clones) if (c.job && !c.job.done) c.job.stop();
 }
 
 // The clones' results so far: a running clone's snapshot, an ended clone's final results (a
@@ -403,6 +459,7 @@ async function watch(
       if (signal?.aborted || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
     }
     if (signal?.aborted) for (const x of running) x.job?.stop();
+    pollSteadyState(running);
     if (running.every((x) => x.job?.done)) break;
     // exitall (fio's default exit_what=group): a job with it that has ended stops the
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
