@@ -20,7 +20,9 @@ bool Controller::pollOnce() {
     work = true;
   }
   if (!regs_.enabled() || regs_.halted() || !configSpace_.busMaster()) return work;
-  return processQueues() || work;
+  work = processQueues() || work;
+  queues_.flushCompletions();  // whatever a pass posted is visible when it ends
+  return work;
 }
 
 // An invalid doorbell write (4.1): counted, and reported as an error event.
@@ -43,6 +45,7 @@ bool Controller::processQueues() {
     if (!queues_.readSqDoorbell(q)) invalidDoorbell();
     if (sq.head != sq.tail && !stoppedSq_[q]) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
   }
+  queues_.flushCompletions();  // the entries an interrupt announces are written before it
   if (work) signalInterrupts();
   return work;
 }
@@ -101,6 +104,9 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     if (!postCompletion(sqid, cmd.cid, c)) break;
     done++;
   }
+  // Entries of one batch share cache lines; the batch's last ones are written now, never
+  // held for a later command.
+  queues_.flushCompletions();
   return done;
 }
 
