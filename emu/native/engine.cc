@@ -39,9 +39,12 @@ bool Controller::processQueues() {
   // The removal flag is checked per queue too (relaxed: it only ends this pass sooner; the
   // pass-start acquire in pollOnce() is what the ordering rests on), so a removal injected
   // during a long pass does not wait for every queue's batch.
-  for (uint32_t q = 0; q <= config_.queues && !regs_.halted() && !removed_.load(std::memory_order_relaxed); q++) {
+  // Only the queues that exist (by index: an admin command of this pass may create or
+  // delete one, which at worst moves a queue's turn to the next pass).
+  const std::vector<uint16_t>& live = queues_.liveSqs();
+  for (size_t i = 0; i < live.size() && !regs_.halted() && !removed_.load(std::memory_order_relaxed); i++) {
+    const uint16_t q = live[i];
     SubmissionQueue& sq = queues_.sq(q);
-    if (!sq.exists) continue;
     if (!queues_.readSqDoorbell(q)) invalidDoorbell();
     if (sq.head != sq.tail && !stoppedSq_[q]) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
   }

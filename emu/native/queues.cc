@@ -1,18 +1,35 @@
 // Queue state, doorbells and completion posting (4.1, 4.6 of NVMe Base 1.4).
 #include "emu/native/queues.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace phyr::emu {
 using namespace phyr::nvme;
 
+namespace {
+// Keeps `ids` ascending and free of duplicates (capacity is reserved: no allocation).
+void addId(std::vector<uint16_t>& ids, uint32_t qid) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), static_cast<uint16_t>(qid));
+  if (it == ids.end() || *it != qid) ids.insert(it, static_cast<uint16_t>(qid));
+}
+void removeId(std::vector<uint16_t>& ids, uint32_t qid) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), static_cast<uint16_t>(qid));
+  if (it != ids.end() && *it == qid) ids.erase(it);
+}
+}  // namespace
+
 QueueSet::QueueSet(RegisterFile& regs, uint32_t queues)
     : regs_(regs), queues_(queues), sqs_(queues + 1), cqs_(queues + 1) {
   irqCqs_.reserve(queues + 1);  // one slot per CQ: posting never allocates
+  liveSqs_.reserve(queues + 1);
+  liveCqs_.reserve(queues + 1);
 }
 
 void QueueSet::reset() {
   irqCqs_.clear();
+  liveSqs_.clear();
+  liveCqs_.clear();
   line_.count = 0;  // a reset posts nothing more (the engine flushed at its last pass end)
   for (auto& q : sqs_) q = SubmissionQueue{};
   for (auto& q : cqs_) q = CompletionQueue{};
@@ -28,6 +45,8 @@ void QueueSet::createAdmin(uint64_t asq, uint32_t asqs, uint64_t acq, uint32_t a
   cqs_[0].size = acqs;
   cqs_[0].interrupts = true;
   cqs_[0].sqRefs = 1;
+  addId(liveSqs_, 0);
+  addId(liveCqs_, 0);
 }
 
 void QueueSet::createCq(uint32_t qid, uint64_t base, uint32_t size, bool interrupts, uint16_t vector) {
@@ -39,31 +58,34 @@ void QueueSet::createCq(uint32_t qid, uint64_t base, uint32_t size, bool interru
   cq.interrupts = interrupts;
   cq.vector = vector;
   regs_.setDoorbell(2 * qid + 1, 0);
+  addId(liveCqs_, qid);
 }
 
 void QueueSet::createSq(uint32_t qid, uint64_t base, uint32_t size, uint16_t cqid) {
   sqs_[qid] = SubmissionQueue{true, base, size, 0, 0, cqid};
   cqs_[cqid].sqRefs++;
   regs_.setDoorbell(2 * qid, 0);
+  addId(liveSqs_, qid);
 }
 
 void QueueSet::deleteSq(uint32_t qid) {
   cqs_[sqs_[qid].cqid].sqRefs--;
   sqs_[qid] = SubmissionQueue{};
   regs_.setDoorbell(2 * qid, 0);
+  removeId(liveSqs_, qid);
 }
 
 void QueueSet::deleteCq(uint32_t qid) {
   flushCompletions();  // nothing is written into a queue's memory after it is gone
   cqs_[qid] = CompletionQueue{};
   regs_.setDoorbell(2 * qid + 1, 0);
+  removeId(liveCqs_, qid);
 }
 
 uint32_t QueueSet::readCqDoorbells() {
   uint32_t invalid = 0;
-  for (uint32_t q = 0; q <= queues_; q++) {
+  for (uint16_t q : liveCqs_) {
     CompletionQueue& cq = cqs_[q];
-    if (!cq.exists) continue;
     uint32_t head = regs_.doorbell(2 * q + 1);
     if (head == cq.head) continue;
     // A head past the entries the device posted is an invalid doorbell write (4.1): keep

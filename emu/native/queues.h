@@ -64,6 +64,11 @@ class QueueSet {
   void deleteSq(uint32_t qid);
   void deleteCq(uint32_t qid);
 
+  // The ids of the queues that exist, ascending: a pass reads only their doorbells, so its
+  // cost follows the queues in use, not the queues= the controller offers. Index them (an
+  // admin command run by the pass may create or delete one; the storage never moves).
+  const std::vector<uint16_t>& liveSqs() const { return liveSqs_; }
+
   // Takes every CQ head doorbell; returns how many were invalid writes (given back their
   // old value).
   uint32_t readCqDoorbells();
@@ -108,6 +113,7 @@ class QueueSet {
   std::vector<SubmissionQueue> sqs_;
   std::vector<CompletionQueue> cqs_;
   std::vector<uint16_t> irqCqs_;  // CQs with entries posted since the last interrupt pass
+  std::vector<uint16_t> liveSqs_, liveCqs_;  // ids of the existing queues, ascending
 
   // The staged entries: consecutive slots of one CQ within one cache line.
   static constexpr uint32_t kLineBytes = 64;
