@@ -60,3 +60,28 @@ TEST(emu_live_queues_controller_serves_the_queues_it_has) {
   CHECK_EQ(d.run(b, r), 0u);
   CHECK(d.ctrl->stats().ioCommands == 3);
 }
+
+// A pass with nothing to fetch skips the IOMMU lock; an invalid doorbell found by that
+// look must still be reported (error event, type 0, info 01h: NVMe 1.4 §5.2) in the same pass.
+TEST(emu_live_queues_invalid_doorbell_on_an_idle_controller_is_reported) {
+  emu::EmuConfig cfg;
+  cfg.backend = "nodata";
+  MiniDriver d(cfg);
+  CHECK(d.enable());
+  MiniQueue q;
+  CHECK(d.createIoPair(q, 1, 16, 2, 3));
+  uint16_t aer = d.submit(d.admin, d.sqe(ADMIN_ASYNC_EVENT_REQUEST));
+  for (int i = 0; i < 4; i++) d.ctrl->pollOnce();  // outstanding, nothing else to do
+  d.write32(doorbellOffsetSq(1, 0), 16);           // tail == size: invalid
+  d.ctrl->pollOnce();
+  CHECK_EQ(d.read32(doorbellOffsetSq(1, 0)), 0u);  // given back its old value
+  CHECK_EQ(d.ctrl->stats().invalidDoorbells, 1u);
+  Cqe c{};
+  CHECK(d.reap(d.admin, &c));
+  CHECK_EQ(c.dw3 & 0xFFFF, aer);
+  CHECK_EQ(c.dw0, 0u | 1u << 8 | static_cast<uint32_t>(LOG_ERROR) << 16);
+  // The queue still works.
+  Sqe r = d.sqe(IO_READ, 1);
+  r.dptr1 = d.iova(d.page(100));
+  CHECK_EQ(d.run(q, r), 0u);
+}
