@@ -20,9 +20,7 @@ bool Controller::pollOnce() {
     work = true;
   }
   if (!regs_.enabled() || regs_.halted() || !configSpace_.busMaster()) return work;
-  work = processQueues() || work;
-  queues_.flushCompletions();  // whatever a pass posted is visible when it ends
-  return work;
+  return processQueues() || work;
 }
 
 // An invalid doorbell write (4.1): counted, and reported as an error event.
@@ -59,7 +57,9 @@ bool Controller::processQueues() {
     if (!queues_.readSqDoorbell(q)) invalidDoorbell();  // a write since the look above
     if (sq.head != sq.tail && !stoppedSq_[q]) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
   }
-  queues_.flushCompletions();  // the entries an interrupt announces are written before it
+  // Every staged entry is written here at the latest: under the IOMMU lock (the slots were
+  // translated under it, and an unmap waits for it), and before the interrupt announcing it.
+  queues_.flushCompletions();
   if (work) signalInterrupts();
   return work;
 }
