@@ -84,6 +84,9 @@ t.test('a verify job on nodata is refused, saying why and what to use', async (t
   t.teardown(() => void (console.error = origErr));
   t.equal(await run(['emu:backend=nodata', '--name=v', '--rw=randwrite', '--size=1m', '--verify=md5']), 2);
   t.match(errors.pop(), /--verify=md5 cannot check data on emu:backend=nodata/);
+  // fio's null engine points at the backend that, like it, moves no data.
+  t.equal(await run(['emu', '--name=a', '--ioengine=null']), 2);
+  t.match(errors.pop(), /fio's null engine does no IO; phyr's nearest is the TARGET emu:backend=nodata/);
   // verify=null checks nothing: it runs.
   t.equal(await run(['emu:backend=nodata', '--name=n', '--rw=write', '--size=256k', '--verify=null', '--output-format=json', '--output=/dev/null']), 0);
 });
