@@ -99,3 +99,22 @@ TEST(emu_nodata_backend_keeps_every_data_pointer_rule) {
   std::memcpy(&sgl.dptr1, &block, sizeof block);
   CHECK_EQ(d.run(q, sgl), 0u);
 }
+
+// Identify Namespace DLFEAT (5.15.2): null and ram read deallocated blocks as zeros and say
+// so; nodata returns no read value at all, so it must not promise one.
+TEST(emu_nodata_backend_promises_no_deallocated_read_value) {
+  for (const char* backend : {"nodata", "null", "ram"}) {
+    emu::EmuConfig cfg = nodata();
+    cfg.backend = backend;
+    MiniDriver d(cfg);
+    CHECK(d.enable());
+    uint8_t* buf = d.page(50);
+    Sqe s = d.sqe(ADMIN_IDENTIFY, 1);
+    s.dptr1 = d.iova(buf);
+    s.cdw10 = CNS_NAMESPACE;
+    CHECK_EQ(d.admin1(s), 0u);
+    const uint32_t expect = std::string(backend) == "nodata" ? 0u : static_cast<uint32_t>(DLFEAT_READ_ZEROES);
+    CHECK_EQ(buf[33] & DLFEAT_READ_MASK, expect);
+    CHECK_EQ((buf[33] >> 3) & 1, 1);  // Write Zeroes takes DEAC on every backend
+  }
+}
