@@ -18,8 +18,11 @@ export type SglMode = 'off' | 'on' | 'dword';
 
 /** Parsed emulated-controller options (the defaults apply to keys not given). */
 export interface EmuOptions {
-  /** Namespace storage: null (discard, reads zeros), ram (sparse) or file (persistent). */
-  backend: 'null' | 'ram' | 'file';
+  /**
+   * Namespace storage: nodata (moves no data at all: a read leaves the host buffer as it
+   * was; for benchmarks only), null (discard, reads zeros), ram (sparse) or file (persistent).
+   */
+  backend: 'nodata' | 'null' | 'ram' | 'file';
   /** Backing file for backend=file. */
   path?: string;
   /** Number of namespaces. */
@@ -105,13 +108,13 @@ type Setter = (o: EmuOptions, value: string) => void;
 /** Every key the target accepts, with a one-line description (used in error messages). */
 export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
   backend: {
-    help: 'null | ram | file:PATH',
+    help: 'nodata | null | ram | file:PATH',
     set: (o, v) => {
-      if (v === 'null' || v === 'ram') o.backend = v;
+      if (v === 'nodata' || v === 'null' || v === 'ram') o.backend = v;
       else if (v.startsWith('file:') && v.length > 5) {
         o.backend = 'file';
         o.path = v.slice(5);
-      } else throw new EmuTargetError(`backend=${v}: expected null, ram or file:PATH`, 'backend');
+      } else throw new EmuTargetError(`backend=${v}: expected nodata (moves no data), null (reads zeros), ram or file:PATH`, 'backend');
     },
   },
   ns: { help: 'number of namespaces, 1..1024', set: (o, v) => (o.namespaces = integer('ns', v, 1, 1024)) },

@@ -85,6 +85,7 @@ export async function openBenchDevice(target: string, jobs: JobSpec[], options: 
   const cleanups: Array<() => void> = [];
   try {
     const fn = ctrl.fn as typeof ctrl.fn & Partial<EmuExtras>;
+    if (fn.kind === 'emu') refuseVerifyWithoutData(fn as EmuFunction, jobs);
     if (jobs.some((j) => j.dptr === 'sgl') && ctrl.queueCapsFor('sgl').sglSupport === 0) {
       throw new BenchConfigError(`--dptr=sgl needs a controller with SGL support and ${describeTarget(ctrl)} reports none; use --dptr=auto or --dptr=prp${fn.kind === 'emu' ? ' (or give the embedded controller SGL: emu:sgl=on)' : ''}`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
     }
@@ -132,6 +133,20 @@ export async function openBenchDevice(target: string, jobs: JobSpec[], options: 
     for (const c of cleanups.reverse()) c();
     throw e;
   }
+}
+
+// emu:backend=nodata moves no data: a read leaves the buffer as it was, so a verify
+// header read back would be whatever that buffer last held, and a check would pass or fail
+// by accident. verify=null checks nothing and may run.
+function refuseVerifyWithoutData(fn: EmuFunction, jobs: JobSpec[]): void {
+  if (fn.options.backend !== 'nodata') return;
+  const j = jobs.find((x) => x.verify !== 'none' && x.verify !== 'null');
+  if (!j) return;
+  throw new BenchConfigError(
+    `job '${j.name}': --verify=${j.verify} cannot check data on emu:backend=nodata, which moves no data (a read leaves the host buffer as it was, so every check would read back whatever the buffer last held); ` +
+      'verify on emu:backend=ram (or file:PATH), or drop --verify to measure without data movement',
+    'PHYR_BENCH_UNSUPPORTED_OPTION',
+  );
 }
 
 // --mem=cmb: the target's own controller memory buffer; reads need CMBSZ.RDS, writes WDS.

@@ -15,7 +15,7 @@ export const BLOCK_ENGINES = [
 
 /** fio engines that do no block IO at all: nothing phyr's loop could stand in for. */
 export const NON_BLOCK_ENGINES: Record<string, string> = {
-  null: 'fio\'s null engine does no IO; phyr\'s nearest is the TARGET emu:backend=null',
+  null: 'fio\'s null engine does no IO; phyr\'s nearest is the TARGET emu:backend=nodata (the device checks every command but moves no data)',
   cpuio: 'a CPU-burning engine, no IO',
   net: 'a network engine', netsplice: 'a network engine', rdma: 'a network engine', http: 'a network engine',
   nbd: 'a network block device client', rbd: 'a Ceph client', rados: 'a Ceph client', gfapi: 'a GlusterFS client', nfs: 'an NFS client', libhdfs: 'an HDFS client',

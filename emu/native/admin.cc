@@ -77,7 +77,9 @@ Completion Controller::identify(Command& cmd) {
       put<uint64_t>(d, 16, nsBlocks_);  // NUSE (thin provisioning not reported)
       d[25] = 1;                        // NLBAF: two formats (0's based)
       d[26] = config_.lbads == 12 ? 1 : 0;  // FLBAS: the current format
-      d[33] = 0x1 | 1u << 3;            // DLFEAT: deallocated blocks read as zeros
+      // DLFEAT (5.15.2): deallocated blocks read as zeros, and Write Zeroes takes DEAC (bit
+      // 3). backend=nodata leaves a read's buffer as it was, so it promises no read value.
+      d[33] = static_cast<uint8_t>((movesData_ ? DLFEAT_READ_ZEROES : 0) | 1u << 3);
       put<uint64_t>(d, 120, 0x0050485952000000ull | nsid);  // EUI64
       put<uint32_t>(d, 128, 9u << 16);   // LBAF0: 512-byte LBAs
       put<uint32_t>(d, 132, 12u << 16);  // LBAF1: 4 KiB LBAs

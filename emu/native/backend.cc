@@ -1,4 +1,9 @@
-// The three backends.
+// The four backends.
+//  nodata: stores nothing and moves no data, as the kernel's null_blk does without
+//        memory_backed: a Read completes without writing host memory (the buffer keeps
+//        whatever it held), a Write without reading it. The device still validates and
+//        translates every data pointer (a bad PRP or SGL fails exactly as elsewhere); only
+//        the copy is skipped. For benchmarks of everything but the data movement.
 //  null: stores nothing; reads return zeros (the device still validates and translates
 //        every data pointer and fills the host buffer), writes are discarded.
 //  ram:  one anonymous MAP_NORESERVE mapping of the whole capacity: the kernel allocates a
@@ -41,6 +46,21 @@ class NullBackend final : public Backend {
   bool zero(uint64_t, uint64_t, bool) override { return true; }
   bool flush() override { return true; }
   uint64_t allocatedBytes() const override { return 0; }
+};
+
+// Controller::readWrite asks movesData() and skips the transfer; read() serves only the
+// device's own reads (Compare compares against zeros, as on null).
+class NoDataBackend final : public Backend {
+ public:
+  bool read(uint64_t, uint8_t* dst, uint64_t len) override {
+    std::memset(dst, 0, len);
+    return true;
+  }
+  bool write(uint64_t, const uint8_t*, uint64_t) override { return true; }
+  bool zero(uint64_t, uint64_t, bool) override { return true; }
+  bool flush() override { return true; }
+  uint64_t allocatedBytes() const override { return 0; }
+  bool movesData() const override { return false; }
 };
 
 constexpr uint64_t kPage = 4096;
@@ -357,6 +377,7 @@ std::unique_ptr<Backend> openFile(const std::string& path, uint64_t bytes, Backe
 std::unique_ptr<Backend> makeBackend(const std::string& kind, const std::string& path, uint64_t bytes,
                                      BackendError* error) {
   if (kind == "null") return std::make_unique<NullBackend>();
+  if (kind == "nodata") return std::make_unique<NoDataBackend>();
   if (kind == "ram") {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
@@ -368,7 +389,7 @@ std::unique_ptr<Backend> makeBackend(const std::string& kind, const std::string&
   }
   if (kind == "file") return openFile(path, bytes, error);
   error->code = "PHYR_EMU_BACKEND";
-  error->message = "unknown backend '" + kind + "' (valid: null, ram, file:PATH)";
+  error->message = "unknown backend '" + kind + "' (valid: nodata, null, ram, file:PATH)";
   return nullptr;
 }
 

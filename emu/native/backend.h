@@ -22,6 +22,10 @@ class Backend {
   virtual bool persistent() const { return false; }
   // Bytes of storage actually held (for Identify NUSE and stats).
   virtual uint64_t allocatedBytes() const = 0;
+  // False for the nodata backend: Read and Write move no data between host memory and the
+  // store (the data pointer is still walked and checked); read()/write() above are then
+  // only the device's own accesses (Compare, the corrupt fault), and read zeros.
+  virtual bool movesData() const { return true; }
 };
 
 /** Why a backend could not be created: a stable code (emu/ maps it to an error class). */
@@ -34,7 +38,7 @@ struct BackendError {
   std::string holderCommand;  // its command line when readable
 };
 
-// kind: "null", "ram" or "file"; `path` only for file. `bytes`: total store size.
+// kind: "nodata", "null", "ram" or "file"; `path` only for file. `bytes`: total store size.
 // Returns nullptr and fills *error when the backend cannot be created.
 std::unique_ptr<Backend> makeBackend(const std::string& kind, const std::string& path, uint64_t bytes,
                                      BackendError* error);

@@ -4,7 +4,8 @@
 namespace phyr::emu {
 
 std::string validateConfig(const EmuConfig& c) {
-  if (c.backend != "null" && c.backend != "ram" && c.backend != "file") return "backend must be null, ram or file:PATH";
+  if (c.backend != "nodata" && c.backend != "null" && c.backend != "ram" && c.backend != "file")
+    return "backend must be nodata, null, ram or file:PATH";
   if (c.backend == "file" && c.path.empty()) return "backend=file needs a path (file:PATH)";
   if (c.namespaces < 1 || c.namespaces > 1024) return "ns must be 1..1024";
   if (c.lbads != 9 && c.lbads != 12) return "lbads must be 9 or 12";

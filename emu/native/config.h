@@ -13,7 +13,7 @@ namespace phyr::emu {
 enum class SglSupport : uint8_t { Off = 0, ByteAligned = 1, DwordAligned = 2 };
 
 struct EmuConfig {
-  std::string backend = "ram";  // null | ram | file
+  std::string backend = "ram";  // nodata | null | ram | file
   std::string path;             // backend=file only
   uint32_t namespaces = 1;      // ns=
   uint32_t lbads = 9;           // log2 of the LBA size: 9 or 12

@@ -33,6 +33,7 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
     if (detail) *detail = be;
     return nullptr;
   }
+  c->movesData_ = c->backend_->movesData();
   if (!c->regs_.allocate(error)) return nullptr;
   for (const FaultRule& r : config.faults)
     if (r.kind == FaultKind::Unchecked) c->regs_.uncheck(r.uncheck);

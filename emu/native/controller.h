@@ -163,6 +163,7 @@ class Controller final : private RegisterHost, private Pollable {
   EmuConfig config_;
   std::shared_ptr<IommuTable> iommu_;
   std::unique_ptr<Backend> backend_;
+  bool movesData_ = true;  // backend_->movesData(), asked once: false skips Read/Write copies
   RegisterFile regs_;
   QueueSet queues_;
   ConfigSpace configSpace_;

@@ -30,19 +30,36 @@ void Controller::invalidDoorbell() {
 }
 
 bool Controller::processQueues() {
+  // Most passes of a spinning device find nothing new: the doorbells are read first (BAR
+  // memory, no lock), and the IOMMU lock is taken only when there is something to fetch,
+  // post or report.
+  uint32_t invalid = queues_.readCqDoorbells();
+  const std::vector<uint16_t>& live = queues_.liveSqs();
+  bool ready = false;
+  for (uint16_t q : live) {
+    if (!queues_.readSqDoorbell(q)) invalid++;
+    const SubmissionQueue& sq = queues_.sq(q);
+    ready = ready || (sq.head != sq.tail && !stoppedSq_[q]);
+  }
+  if (!invalid && !ready && pending_.empty()) return false;
   std::lock_guard<std::mutex> lock(iommu_->mutex);  // once per batch, not per access
-  for (uint32_t n = queues_.readCqDoorbells(); n > 0; n--) invalidDoorbell();
+  for (; invalid > 0; invalid--) invalidDoorbell();
   bool work = false;
   if (!pending_.empty()) work = completeDue(monotonicNs());
   // The removal flag is checked per queue too (relaxed: it only ends this pass sooner; the
   // pass-start acquire in pollOnce() is what the ordering rests on), so a removal injected
   // during a long pass does not wait for every queue's batch.
-  for (uint32_t q = 0; q <= config_.queues && !regs_.halted() && !removed_.load(std::memory_order_relaxed); q++) {
+  // Only the queues that exist (by index: an admin command of this pass may create or
+  // delete one, which at worst moves a queue's turn to the next pass).
+  for (size_t i = 0; i < live.size() && !regs_.halted() && !removed_.load(std::memory_order_relaxed); i++) {
+    const uint16_t q = live[i];
     SubmissionQueue& sq = queues_.sq(q);
-    if (!sq.exists) continue;
-    if (!queues_.readSqDoorbell(q)) invalidDoorbell();
+    if (!queues_.readSqDoorbell(q)) invalidDoorbell();  // a write since the look above
     if (sq.head != sq.tail && !stoppedSq_[q]) work |= processSq(static_cast<uint16_t>(q), 256) > 0;
   }
+  // Every staged entry is written here at the latest: under the IOMMU lock (the slots were
+  // translated under it, and an unmap waits for it), and before the interrupt announcing it.
+  queues_.flushCompletions();
   if (work) signalInterrupts();
   return work;
 }
@@ -101,6 +118,9 @@ uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {
     if (!postCompletion(sqid, cmd.cid, c)) break;
     done++;
   }
+  // Entries of one batch share cache lines; the batch's last ones are written now, never
+  // held for a later command.
+  queues_.flushCompletions();
   return done;
 }
 

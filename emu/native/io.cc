@@ -52,14 +52,18 @@ Completion Controller::readWrite(Command& cmd, bool isWrite) {
   if (uint16_t s = dptr_.map(cmd, bytes, !isWrite)) return fail(s);
   uint64_t off = (static_cast<uint64_t>(nsid - 1) * nsBlocks_ + slba) << config_.lbads;
   bool ok = true;
-  for (const HostPiece& p : dptr_.pieces()) {
-    if (!p.host) {  // bit bucket: the blocks are read and discarded
+  // backend=nodata: the data pointer was walked and every piece translated and checked
+  // above; only the copy is skipped (the host buffer keeps what it held).
+  if (movesData_) {
+    for (const HostPiece& p : dptr_.pieces()) {
+      if (!p.host) {  // bit bucket: the blocks are read and discarded
+        off += p.len;
+        continue;
+      }
+      ok = isWrite ? backend_->write(off, p.host, p.len) : backend_->read(off, p.host, p.len);
+      if (!ok) break;
       off += p.len;
-      continue;
     }
-    ok = isWrite ? backend_->write(off, p.host, p.len) : backend_->read(off, p.host, p.len);
-    if (!ok) break;
-    off += p.len;
   }
   if (!ok) return fail(makeStatus(SCT_MEDIA, isWrite ? SC_WRITE_FAULT : SC_UNRECOVERED_READ_ERROR, false));
   // FUA (CDW12 bit 30, 6.15): the data is on non-volatile media before the completion is

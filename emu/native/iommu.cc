@@ -42,7 +42,7 @@ std::string IommuTable::unmap(uint64_t iova, uint64_t len) {
   for (auto it = first; it != last; ++it)
     if (it->second.keepAlive) released.push_back(std::move(it->second.keepAlive));
   maps_.erase(first, last);
-  cache_ = nullptr;
+  dropCache();
   lock.unlock();
   released.clear();
   return {};
@@ -53,7 +53,7 @@ void IommuTable::clear() {
   {
     std::lock_guard<std::mutex> lock(mutex);
     old.swap(maps_);
-    cache_ = nullptr;
+    dropCache();
   }
   // `old` (and the memory its keep-alives own) goes here, outside the lock.
 }
@@ -73,18 +73,22 @@ size_t IommuTable::size() {
 uint8_t* IommuTable::translateLocked(uint64_t iova, uint64_t len, bool write, uint64_t* avail) {
   const IommuMapping* m = nullptr;
   uint64_t start = 0;
-  if (cache_ && iova >= cacheStart_ && iova - cacheStart_ < cache_->len) {
-    m = cache_;
-    start = cacheStart_;
-  } else {
+  for (const CacheEntry& c : cache_) {
+    if (c.m && iova >= c.start && iova - c.start < c.m->len) {
+      m = c.m;
+      start = c.start;
+      break;
+    }
+  }
+  if (!m) {
     auto it = maps_.upper_bound(iova);
     if (it == maps_.begin()) return nullptr;
     --it;
     if (iova - it->first >= it->second.len) return nullptr;
     m = &it->second;
     start = it->first;
-    cache_ = m;
-    cacheStart_ = start;
+    cache_[cacheNext_] = CacheEntry{start, m};
+    cacheNext_ = (cacheNext_ + 1) % kCacheEntries;
   }
   if (write ? !m->write : !m->read) return nullptr;
   uint64_t off = iova - start;

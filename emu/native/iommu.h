@@ -62,9 +62,19 @@ class IommuTable {
 
  private:
   std::map<uint64_t, IommuMapping> maps_;  // keyed by iova start
-  // One-entry cache of the last mapping hit: most accesses of a batch fall in the same one.
-  uint64_t cacheStart_ = 0;
-  const IommuMapping* cache_ = nullptr;
+  // The last few mappings hit (a small TLB): a command touches its SQ, its data and its
+  // CQ, often three mappings, and a batch repeats them. Replaced round robin; emptied by
+  // unmap and clear (map adds a range no cached entry covers).
+  static constexpr uint32_t kCacheEntries = 4;
+  struct CacheEntry {
+    uint64_t start = 0;
+    const IommuMapping* m = nullptr;
+  };
+  CacheEntry cache_[kCacheEntries];
+  uint32_t cacheNext_ = 0;
+  void dropCache() {
+    for (CacheEntry& c : cache_) c.m = nullptr;
+  }
 };
 
 }  // namespace phyr::emu

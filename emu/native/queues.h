@@ -64,15 +64,33 @@ class QueueSet {
   void deleteSq(uint32_t qid);
   void deleteCq(uint32_t qid);
 
+  // The ids of the queues that exist, ascending: a pass reads only their doorbells, so its
+  // cost follows the queues in use, not the queues= the controller offers. Index them (an
+  // admin command run by the pass may create or delete one; the storage never moves).
+  const std::vector<uint16_t>& liveSqs() const { return liveSqs_; }
+
   // Takes every CQ head doorbell; returns how many were invalid writes (given back their
   // old value).
   uint32_t readCqDoorbells();
   // Takes SQ `qid`'s tail doorbell; false when it was an invalid write (given back).
   bool readSqDoorbell(uint32_t qid);
 
-  // Writes the CQE for (sqid, cid) into `slot` (the translated tailIova() of its CQ),
-  // advances the tail and notes the CQ for the next interrupt pass.
+  // Posts the CQE for (sqid, cid) into `slot` (the translated tailIova() of its CQ),
+  // advances the tail and notes the CQ for the next interrupt pass. Entries that share one
+  // 64-byte cache line (4 of the 16-byte CQEs) are written together, so the line moves to
+  // the host once rather than once per entry: the entry is staged, and the staged entries
+  // are written when the line is full, when the next entry goes to another line or queue,
+  // or at flushCompletions().
   void writeCompletion(uint16_t sqid, uint16_t cid, uint16_t status, uint32_t dw0, uint8_t* slot);
+  // Writes the staged entries now. The engine calls it at the end of every SQ's batch and
+  // of every pass, so no completion ever waits for a later command (QD1 latency).
+  void flushCompletions() {
+    if (line_.count) writeLine();
+  }
+  // Completions staged and not yet visible to the host (tests).
+  uint32_t stagedCompletions() const { return line_.count; }
+  // Times a run of staged entries was written (tests: how many lines the posts took).
+  uint64_t lineWrites() const { return lineWrites_; }
 
   // Interrupt pass: calls signal(vector) once per CQ with entries posted since the last
   // pass and interrupts enabled; drop instead forgets them (a removed device).
@@ -95,6 +113,19 @@ class QueueSet {
   std::vector<SubmissionQueue> sqs_;
   std::vector<CompletionQueue> cqs_;
   std::vector<uint16_t> irqCqs_;  // CQs with entries posted since the last interrupt pass
+  std::vector<uint16_t> liveSqs_, liveCqs_;  // ids of the existing queues, ascending
+
+  // The staged entries: consecutive slots of one CQ within one cache line.
+  static constexpr uint32_t kLineBytes = 64;
+  static constexpr uint32_t kCqesPerLine = kLineBytes / nvme::CQE_SIZE;
+  struct StagedLine {
+    uint8_t* host = nullptr;  // the first staged slot
+    uint32_t count = 0;
+    uint32_t dw[kCqesPerLine][4];
+  };
+  void writeLine();
+  StagedLine line_;
+  uint64_t lineWrites_ = 0;
 };
 
 }  // namespace phyr::emu

@@ -157,6 +157,7 @@ bool Controller::completeDue(uint64_t now) {
     queues_.cqOf(p.sqid).reserved--;
     if (!postCompletion(p.sqid, p.cid, p.c)) break;
   }
+  queues_.flushCompletions();
   __atomic_store_n(&pendingCount_, pending_.size(), __ATOMIC_RELAXED);
   return any;
 }

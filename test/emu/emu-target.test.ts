@@ -64,8 +64,8 @@ t.test('unknown keys and bad values are rejected with the valid ones listed', as
   t.equal(err?.key, 'bogus');
   for (const key of Object.keys(EMU_KEYS)) t.match(err?.message, new RegExp(`\\b${key} \\(`), `lists ${key}`);
   const bad: [string, RegExp][] = [
-    ['emu:backend=disk', /expected null, ram or file:PATH/],
-    ['emu:backend=file:', /expected null, ram or file:PATH/],
+    ['emu:backend=disk', /expected nodata \(moves no data\), null \(reads zeros\), ram or file:PATH/],
+    ['emu:backend=file:', /expected nodata \(moves no data\), null \(reads zeros\), ram or file:PATH/],
     ['emu:ns=0', /ns=0: expected an integer 1..1024/],
     ['emu:lbads=10', /expected 9 .* or 12/],
     ['emu:size=1000', /multiple of the LBA size \(512 bytes\)/],
