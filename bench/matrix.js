@@ -38,10 +38,15 @@ function bench(label, args) {
     process.stderr.write(`matrix: ${label} (${i + 1}/${REPEAT}) ...\n`);
     const r = spawnSync(process.execPath, [CLI, 'bench', ...args, '--output-format=json', '--eta=never'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
     if (r.status !== 0) throw new Error(`${label}: phyr bench exited ${r.status}:\n${r.stderr}`);
-    docs.push(JSON.parse(r.stdout));
+    const doc = JSON.parse(r.stdout);
+    for (const job of doc.jobs) docOf.set(job, doc);
+    docs.push(doc);
   }
   return docs;
 }
+
+// The document each job came from, so a row's plot draws the run the row shows.
+const docOf = new WeakMap();
 
 const jobIops = (job) => ['read', 'write'].reduce((a, d) => a + job[d].iops, 0);
 const fmtM = (n) => `${(n / 1e6).toFixed(2)} M`;
@@ -72,6 +77,8 @@ function row(label, jobs, extra = {}) {
     dptr: job.phyr.dptr,
     range,
     verify: job.phyr.verify_checked ? `${job.phyr.verify_checked} blocks, ${job.phyr.verify_errors} errors` : '',
+    // The median run's document with this job alone: the row's plot page.
+    plotDoc: docOf.has(job) ? { ...docOf.get(job), jobs: [job] } : undefined,
     ...extra,
   };
 }
@@ -83,6 +90,12 @@ const NULL = 'emu:backend=null';
 for (const qd of [1, 32, 128]) {
   const doc = bench(`randread 4k QD${qd} null`, [NULL, '--name=randread', '--rw=randread', '--bs=4k', `--iodepth=${qd}`, ...rt]);
   rows.push(row(`4 KiB randread QD${qd}, null backend, 1 job`, doc.map((d) => d.jobs[0])));
+}
+// The backend that moves no data (emu:backend=nodata): the device thread's cost without the
+// zero-fill of every read, against the embedded controller's goals (QD1 >= 2 M, QD128 >= 10 M).
+for (const qd of [1, 128]) {
+  const doc = bench(`randread 4k QD${qd} nodata`, ['emu:backend=nodata', '--name=randread', '--rw=randread', '--bs=4k', `--iodepth=${qd}`, ...rt]);
+  rows.push(row(`4 KiB randread QD${qd}, nodata backend, 1 job`, doc.map((d) => d.jobs[0])));
 }
 
 // RAM backend with verify: one run writes the region with crc32c headers, then (stonewall)
@@ -219,9 +232,21 @@ const run = matrixRun({
   apiRows,
   floorRows,
 });
-if (values.json) console.log(JSON.stringify({ rows, apiRows, memcpy: mc }, null, 2));
+if (values.json) console.log(JSON.stringify({ rows: rows.map(({ plotDoc, ...r }) => r), apiRows, memcpy: mc }, null, 2));
 if (values['dry-run']) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
 else {
+  // Each phyr bench row's plot page beside the run file (bench/results/plots/DATE-SEQ/KEY.html),
+  // linked from bench/RESULTS.md: the median run, drawn by phyr plot.
+  const plot = require(path.join(ROOT, 'dist', 'tools', 'plot', 'index.js'));
+  const runDir = path.join('plots', `${run.date}-${String(run.seq).padStart(2, '0')}`);
+  fs.mkdirSync(path.join(RESULTS_DIR, runDir), { recursive: true });
+  for (const r of rows) {
+    if (!r.plotDoc) continue;
+    const entry = run.rows.find((x) => x.label === r.label);
+    const rel = path.join(runDir, `${entry.key}.html`);
+    fs.writeFileSync(path.join(RESULTS_DIR, rel), plot.renderPlotPage([plot.resultInput(`${entry.key}.json`, r.plotDoc)], { title: `bench matrix ${run.date}-${String(run.seq).padStart(2, '0')}: ${r.label}` }));
+    entry.plot = rel;
+  }
   const file = writeRun(run);
   regenerate();
   process.stderr.write(`matrix: wrote ${path.relative(ROOT, file)} and regenerated ${path.relative(ROOT, RESULTS)}\n`);

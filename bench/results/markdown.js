@@ -25,7 +25,9 @@ function loadText(l) {
 function runTable(columns, rows) {
   const header = ['row', 'label', ...columns.map((c) => c.label)];
   const align = ['---', '---', ...columns.map((c) => (c.format === 'text' ? '---' : '---:'))];
-  return tableLines(header, align, rows.map((r) => [`\`${r.key}\``, r.label, ...columns.map((c) => formatFigure(c, r.figures[c.key]))]));
+  // A row with a plot page links its label to it (bench/RESULTS.md sits beside results/).
+  const label = (r) => (r.plot === undefined ? r.label : `[${r.label}](results/${r.plot})`);
+  return tableLines(header, align, rows.map((r) => [`\`${r.key}\``, label(r), ...columns.map((c) => formatFigure(c, r.figures[c.key]))]));
 }
 
 function runIndex(runs) {

@@ -28,7 +28,7 @@ function matrixRowIdentity(label) {
   }
   const bs = /^(\d+) KiB /.exec(label);
   const qd = /QD(\d+)/.exec(label);
-  const backend = /(null|ram) backend/.exec(label);
+  const backend = /(nodata|null|ram) backend/.exec(label);
   const rw = RW.find(([re]) => re.test(label));
   if (!bs || !qd || !backend || !rw) return { key: slug(label), params: {} };
   const params = { rw: rw[1], bs: `${bs[1]}k`, iodepth: Number(qd[1]), backend: backend[1] };

@@ -34,6 +34,10 @@ function loadRuns(dir = RESULTS_DIR) {
       throw new RunFileError(file, '(json)', e.message);
     }
     validateRun(doc, file);
+    // A row's plot page must be there: RESULTS.md links it.
+    doc.rows.forEach((row, i) => {
+      if (row.plot !== undefined && !fs.existsSync(path.join(dir, row.plot))) throw new RunFileError(file, `rows[${i}].plot`, `${row.plot} is missing next to the run file`);
+    });
     const expected = runFileName(doc);
     if (name !== expected) throw new RunFileError(file, 'date/seq/script', `the file must be named ${expected}`);
     return { run: doc, file };

@@ -56,6 +56,7 @@ const COMMIT = { re: /^[0-9a-f]{40}$/, what: 'a 40-digit commit id' };
 const COLUMN_KEY = { re: /^[a-z][A-Za-z0-9]*$/, what: 'a camelCase key' };
 const ROW_KEY = { re: /^[a-z0-9][a-z0-9.:-]*$/, what: 'a lowercase key (a-z, 0-9, . : -)' };
 const SCRIPT = { re: /^bench\/[\w./-]+\.js$/, what: 'a script path under bench/' };
+const PLOT = { re: /^plots\/[\w.-]+\/[\w.:-]+\.html$/, what: 'a plot page under bench/results/plots/ (plots/RUN/KEY.html)' };
 
 function validDate(s) {
   const d = new Date(`${s}T00:00:00Z`);
@@ -87,7 +88,8 @@ function checkRows(c, rows, byKey, field) {
   const keys = new Set();
   rows.forEach((row, i) => {
     const f = `${field}[${i}]`;
-    c.object(row, f, ['key', 'label', 'params', 'figures']);
+    c.object(row, f, ['key', 'label', 'params', 'figures'], ['plot']);
+    if ('plot' in row) c.string(row.plot, `${f}.plot`, { pattern: PLOT });
     c.string(row.key, `${f}.key`, { pattern: ROW_KEY });
     if (keys.has(row.key)) c.fail(`${f}.key`, `duplicate row '${row.key}'`);
     keys.add(row.key);

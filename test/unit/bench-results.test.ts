@@ -79,6 +79,8 @@ function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-bench-results-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   for (const name of runFiles) fs.copyFileSync(path.join(DIR, name), path.join(dir, name));
+  // The rows' plot pages, which the loader checks are there.
+  if (fs.existsSync(path.join(DIR, 'plots'))) fs.cpSync(path.join(DIR, 'plots'), path.join(dir, 'plots'), { recursive: true });
   return dir;
 }
 const LATEST = runFiles.filter((n) => n.endsWith('-matrix.json')).pop()!;
@@ -184,3 +186,22 @@ t.test('matrix row keys come from the labels bench/matrix.js writes', async (t) 
     for (const row of readRun(name).rows) t.same(matrixRowIdentity(row.label), { key: row.key, params: row.params }, `${name}: ${row.key}`);
   }
 });
+
+t.test("a row's plot page is linked from RESULTS.md, and a missing page is refused", async (t) => {
+  const dir = scratch(t);
+  const date = '2031-01-03';
+  const run = matrixRun(fakeMatrix(date, 1));
+  run.rows[0] = { ...run.rows[0], plot: `plots/${date}-01/${run.rows[0].key}.html` } as Row;
+  t.throws(() => validateRun({ ...run, rows: [{ ...run.rows[0], plot: '../outside.html' }] }, 'fake'), /rows\[0\]\.plot: expected a plot page under bench\/results\/plots/, 'only a page under plots/');
+  store.writeRun(run, dir);
+  t.throws(() => store.loadRuns(dir), { message: new RegExp(`rows\\[0\\]\\.plot: plots/${date}-01/randread-4k-qd128-null\\.html is missing next to the run file`) }, 'a dangling link is refused');
+  fs.mkdirSync(path.join(dir, 'plots', `${date}-01`), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'plots', `${date}-01`, 'randread-4k-qd128-null.html'), '<!DOCTYPE html>');
+  const text = renderResults(store.loadRuns(dir));
+  t.match(text, `[4 KiB randread QD128, null backend, 1 job](results/plots/${date}-01/randread-4k-qd128-null.html)`);
+});
+
+t.test('the nodata backend rows have keys of their own', async (t) => {
+  t.same(matrixRowIdentity('4 KiB randread QD1, nodata backend, 1 job'), { key: 'randread-4k-qd1-nodata', params: { rw: 'randread', bs: '4k', iodepth: 1, backend: 'nodata' } });
+});
+
