@@ -59,6 +59,8 @@ async function main() {
     console.error(`bench/vm: the guest wrote no results (exit ${r.status}):\n${r.output.split('\n').slice(-20).join('\n')}`);
     process.exit(1);
   }
+  // The guest's figures are kept whatever happens next (a run file that fails validation).
+  fs.writeFileSync(path.join(os.tmpdir(), 'phyr-vm-bench-last.json'), raw);
   const g = JSON.parse(raw);
   const shape = (p) => `${p.qd}/${p.jobs}`;
   const ioUring = new Map(g.rows.filter((x) => x.params.engine === 'io_uring').map((x) => [shape(x.params), x]));
@@ -69,7 +71,7 @@ async function main() {
     if (x.p99Ns !== undefined) figures.p99 = Number((x.p99Ns / 1000).toFixed(2));
     if (x.cpuNsPerIo !== null) figures.cpuNsPerIo = Math.round(x.cpuNsPerIo);
     if (base && base.iops > 0) figures.vsIoUring = Number((x.iops / base.iops).toFixed(2));
-    const key = `${x.params.stack}-${x.params.engine}-qd${x.params.qd}-x${x.params.jobs}`.toLowerCase();
+    const key = `${x.params.stack}-${x.params.engine}-qd${x.params.qd}-x${x.params.jobs}`.toLowerCase().replace(/[^a-z0-9.:-]/g, '-');
     return { key, label: x.label, params: x.params, figures };
   });
   const find = (engine, qd, jobs) => g.rows.find((x) => x.params.engine === engine && x.params.qd === qd && x.params.jobs === jobs);
