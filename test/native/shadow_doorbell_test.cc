@@ -10,84 +10,18 @@
 #include "check.h"
 #include "drivers/nvme/native/queue_pair.h"
 #include "drivers/nvme/native/shadow_doorbell.h"
+#include "queue_pair_rig.h"
 
 using namespace phyr::nvme;
 using phyr::PhyrEntry;
 
-namespace {
+using namespace phyr::nvme::test_rig;
 
-// Rings, list pages, a fake BAR and the two shadow pages' slots for queue 1.
-struct ShadowRig {
-  uint32_t qsize;
-  uint8_t* sq;
-  uint8_t* cq;
-  uint8_t* lists;
-  alignas(64) uint32_t bar[2] = {0, 0};       // MMIO: [0] SQ tail, [1] CQ head
-  alignas(64) uint32_t shadow[2] = {0, 0};    // host-written: SQ tail, CQ head
-  alignas(64) uint32_t eventIdx[2] = {0, 0};  // device-written
-  QueuePair* qp = nullptr;
-  uint32_t devSqHead = 0, devCqTail = 0, devPhase = 1;
-
-  explicit ShadowRig(uint32_t q) : qsize(q) {
-    sq = static_cast<uint8_t*>(std::aligned_alloc(4096, 64 * 4096));
-    cq = static_cast<uint8_t*>(std::aligned_alloc(4096, 16 * 4096));
-    std::memset(cq, 0, 16 * 4096);
-    const uint32_t listPages = std::min(q - 1, q - q / 4);
-    lists = static_cast<uint8_t*>(std::aligned_alloc(4096, size_t{listPages} * 4096));
-    QueueConfig cfg;
-    cfg.qid = 1;
-    cfg.qsize = q;
-    cfg.sqTailDoorbell = &bar[0];
-    cfg.cqHeadDoorbell = &bar[1];
-    cfg.sqShadow = {&shadow[0], &eventIdx[0]};
-    cfg.cqShadow = {&shadow[1], &eventIdx[1]};
-    QueueMemory mem{sq, 0x100000, cq, 0x200000, lists, 0x300000, listPages};
-    const char* why = nullptr;
-    qp = QueuePair::create(cfg, mem, &why);
-  }
-  ~ShadowRig() {
-    delete qp;
-    std::free(sq);
-    std::free(cq);
-    std::free(lists);
-  }
-  // Completes every SQE up to the shadow tail (what a shadow-aware controller reads).
-  uint32_t serve() {
-    const uint32_t tail = __atomic_load_n(&shadow[0], __ATOMIC_ACQUIRE);
-    uint32_t n = 0;
-    while (devSqHead != tail) {
-      Sqe s;
-      std::memcpy(&s, sq + 64 * devSqHead, 64);
-      devSqHead = (devSqHead + 1) % qsize;
-      auto* slot = reinterpret_cast<Cqe*>(cq) + devCqTail;
-      slot->dw0 = 0;
-      slot->sqHead = static_cast<uint16_t>(devSqHead);
-      slot->sqId = 1;
-      __atomic_store_n(&slot->dw3, (s.cdw0 >> 16) | devPhase << 16, __ATOMIC_RELEASE);
-      if (++devCqTail == qsize) {
-        devCqTail = 0;
-        devPhase ^= 1;
-      }
-      n++;
-    }
-    return n;
-  }
+// The shared rig with the queue's shadow slots (its device reads the shadow tail).
+struct ShadowRig : Rig {
+  explicit ShadowRig(uint32_t q) : Rig(q, 0, 0, 0, true) {}
+  uint32_t serve() { return deviceStep(); }
 };
-
-IoCommand read4k(uint64_t lba, const PhyrEntry* e, uint64_t tag) {
-  IoCommand c;
-  c.opcode = IO_READ;
-  c.nsid = 1;
-  c.slba = lba;
-  c.blocks = 8;
-  c.lbaSize = 512;
-  c.data = e;
-  c.dataCount = 1;
-  c.userData = tag;
-  return c;
-}
-
-}  // namespace
 
 TEST(shadow_event_idx_rule) {
   // MMIO is due when old <= event < new, modulo 2^16.
