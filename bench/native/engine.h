@@ -272,7 +272,7 @@ void JobEngine<Queue>::takeHist(SampleClock& c, uint64_t now) {
       prev[i] = n;
     }
   }
-  if (!histRing_->tryPush(rec)) r_.histDrops++;
+  if (!histRing_->push(rec)) r_.histDrops++;
   c.start = now;
   c.next = now + c.ticks;
 }
@@ -718,10 +718,10 @@ void JobEngine<Queue>::logIo(const Slot& s, uint64_t now) {
   // An IO prepared in the ramp and completed after it starts at the measured phase's start.
   const auto since = [this](uint64_t t) { return t > tMeasure_ ? t - tMeasure_ : 0; };
   const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : p_.trim ? 2u : 0u};
-  if (ioRing_->tryPush(rec)) return;
+  if (ioRing_->push(rec)) return;
   r_.ioLogStalls++;
   const uint64_t t0 = ticks();
-  while (!ioRing_->tryPush(rec)) {
+  while (!ioRing_->push(rec)) {
     if (stop_.load(std::memory_order_relaxed)) {
       r_.ioLogDrops++;
       break;

@@ -73,13 +73,15 @@ constexpr uint32_t kHistRingCapacity = 64;  // 3.2 s at 50 ms windows; JS drains
 constexpr uint32_t kIntervalFields = sizeof(IntervalRecord) / sizeof(double);
 static_assert(sizeof(IntervalRecord) == 30 * sizeof(double), "IntervalRecord is read by JS as 30 doubles");
 
-class SampleRing {
+// A single-producer single-consumer ring: the job thread pushes, the JS thread drains.
+template <class Record>
+class SpscRing {
  public:
-  explicit SampleRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
+  explicit SpscRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
   uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
 
   // Producer (job thread). False when the ring is full; the record is not stored.
-  bool push(const IntervalRecord& r) {
+  bool push(const Record& r) {
     const uint64_t head = head_.load(std::memory_order_relaxed);  // only this thread writes it
     if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
     slots_[head % slots_.size()] = r;
@@ -88,7 +90,7 @@ class SampleRing {
   }
 
   // Consumer (JS thread). Copies up to `max` records in order; returns how many.
-  uint32_t drain(IntervalRecord* out, uint32_t max) {
+  uint32_t drain(Record* out, uint32_t max) {
     const uint64_t tail = tail_.load(std::memory_order_relaxed);  // only this thread writes it
     const uint64_t head = head_.load(std::memory_order_acquire);
     uint32_t n = 0;
@@ -103,10 +105,13 @@ class SampleRing {
   }
 
  private:
-  std::vector<IntervalRecord> slots_;
+  std::vector<Record> slots_;
   alignas(64) std::atomic<uint64_t> head_{0};
   alignas(64) std::atomic<uint64_t> tail_{0};
 };
+
+// The interval records' ring: full, a record is dropped and counted (JobResults::intervalDrops).
+using SampleRing = SpscRing<IntervalRecord>;
 
 // One IO of a per-IO latency log (write_lat_log with log_avg_msec=0): its timestamps in TSC
 // ticks since the measured phase began (no floating point on the job thread), offset, size
@@ -123,62 +128,10 @@ struct IoRecord {
 // The per-IO ring: the same single-producer single-consumer protocol as SampleRing. A full
 // ring makes the job thread wait for the JS thread to drain it (a log of every IO is
 // complete or it is useless); the waits are counted and reported (JobResults::ioLogStalls).
-class IoRing {
- public:
-  explicit IoRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
-  bool tryPush(const IoRecord& r) {
-    const uint64_t head = head_.load(std::memory_order_relaxed);
-    if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
-    slots_[head % slots_.size()] = r;
-    head_.store(head + 1, std::memory_order_release);
-    return true;
-  }
-  uint32_t drain(IoRecord* out, uint32_t max) {
-    const uint64_t tail = tail_.load(std::memory_order_relaxed);
-    const uint64_t head = head_.load(std::memory_order_acquire);
-    uint32_t n = 0;
-    for (uint64_t i = tail; i < head && n < max; i++) out[n++] = slots_[i % slots_.size()];
-    tail_.store(tail + n, std::memory_order_release);
-    return n;
-  }
-  uint32_t pending() const {
-    return static_cast<uint32_t>(head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed));
-  }
-
- private:
-  std::vector<IoRecord> slots_;
-  alignas(64) std::atomic<uint64_t> head_{0};
-  alignas(64) std::atomic<uint64_t> tail_{0};
-};
+using IoRing = SpscRing<IoRecord>;
 // The histogram windows' ring: the same protocol; full, a window is dropped and counted
 // (JobResults::histDrops), as the interval records are.
-class HistRing {
- public:
-  explicit HistRing(uint32_t capacity) : slots_(capacity ? capacity : 1) {}
-  bool tryPush(const HistRecord& r) {
-    const uint64_t head = head_.load(std::memory_order_relaxed);
-    if (head - tail_.load(std::memory_order_acquire) >= slots_.size()) return false;
-    slots_[head % slots_.size()] = r;
-    head_.store(head + 1, std::memory_order_release);
-    return true;
-  }
-  uint32_t drain(HistRecord* out, uint32_t max) {
-    const uint64_t tail = tail_.load(std::memory_order_relaxed);
-    const uint64_t head = head_.load(std::memory_order_acquire);
-    uint32_t n = 0;
-    for (uint64_t i = tail; i < head && n < max; i++) out[n++] = slots_[i % slots_.size()];
-    tail_.store(tail + n, std::memory_order_release);
-    return n;
-  }
-  uint32_t pending() const {
-    return static_cast<uint32_t>(head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed));
-  }
-
- private:
-  std::vector<HistRecord> slots_;
-  alignas(64) std::atomic<uint64_t> head_{0};
-  alignas(64) std::atomic<uint64_t> tail_{0};
-};
+using HistRing = SpscRing<HistRecord>;
 
 // 2^18 records (10 MiB): 50 ms of IO at 5 M IOPS between two drains.
 constexpr uint32_t kIoRingCapacity = 1u << 18;
