@@ -178,7 +178,7 @@ const classes: Array<[string, string, string[], string[]]> = [
   ['emu.EmuDevice', 'A.emu.EmuDevice', [...emuMethods.map(([m]) => m), 'dmaMap', 'dmaUnmap', 'close'], []],
   ['eventfd.Watcher', 'A.eventfd.Watcher', watcherMethods, watcherAccessors],
   ['nvme.QueuePair', 'A.nvme.QueuePair', ['submitBatch', 'reap', 'submitRaw', 'cancelAll', 'tick', 'expired', 'cidsOf', 'setArena', 'addListPages', 'stats', 'close', 'busy'], []],
-  ['bench.BenchJob', 'A.bench.BenchJob', ['stop', 'join', 'snapshot', 'done'], []],
+  ['bench.BenchJob', 'A.bench.BenchJob', ['stop', 'join', 'snapshot', 'drainSamples', 'drainIos', 'drainHist', 'done'], []],
 ];
 for (const [name, ctor, methods, accessors] of classes) {
   for (const m of methods) {

@@ -98,7 +98,9 @@ async function expectStatus(ctx: ValidateContext, op: (lbaSize: number, blocks: 
     if (r.refused) return { status: 'fail', sent, expected: 'the driver data plane to submit the command', received: `refused: ${r.refused}` };
     return judge(r.status, sct, sc, why, sent);
   } finally {
-    qp?.close();
+    // Awaited: the next case's queue pair must not find this one still being deleted (it
+    // would get another qid, and the controller's queues would not be what the case says).
+    await qp?.close();
     if (!freed) buf.free();
   }
 }

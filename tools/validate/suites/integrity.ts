@@ -248,7 +248,8 @@ async function multiQueueCase(ctx: ValidateContext): Promise<CaseOutcome> {
     if (mismatches.length) return mismatchOutcome(mismatches, checked, sent, seed);
     return { status: 'pass', detail: `${checked} block(s) written on ${queues} queue pairs at once and read back across queues intact` };
   } finally {
-    for (const qp of qps) qp.close();
+    // Deleted on the controller before their buffers go back and the next case starts.
+    for (const qp of qps) await qp.close();
     for (const list of bufs) for (const b of list) b.free();
   }
 }
