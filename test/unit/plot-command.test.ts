@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import t from 'tap';
-import { writeAtomically } from '../../tools/commands/plot';
+import { writeAtomically } from '../../tools/plot';
 import { BW_LOG_AVG, phyrResult } from './fixtures/plot-docs';
 
 const ROOT = path.join(__dirname, '..', '..');

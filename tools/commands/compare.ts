@@ -9,8 +9,7 @@ import { loadRuns, type Run } from '../compare/runs';
 import { formatComparison } from '../compare/table';
 import { parseThreshold } from '../compare/thresholds';
 import { checkOutputFile, CliPathError } from '../../lib/files';
-import { renderPlotPage, resultInput, PlotInputError, PLOT_USAGE } from '../plot';
-import { writeAtomically } from './plot';
+import { renderPlotPage, resultInput, PlotInputError, PLOT_USAGE, writeAtomically } from '../plot';
 
 export const summary = 'compare bench results (phyr or fio JSON): IOPS, bandwidth, latency percentiles, CPU per IO; --fail-if gates';
 

@@ -1,11 +1,9 @@
 // `phyr plot INPUT... -o FILE.html`: one self-contained HTML page of charts from fio/phyr
 // JSON results and fio log files. See docs/BENCH.md ("Plots").
-import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { PhyrError } from '../../lib/errors';
 import { checkOutputFile, CliPathError } from '../../lib/files';
-import { loadPlotInputs, PLOT_USAGE, PlotInputError, renderPlotPage } from '../plot';
+import { loadPlotInputs, PLOT_USAGE, PlotInputError, renderPlotPage, writeAtomically } from '../plot';
 
 export const summary = 'draw a results page (HTML, inline SVG) from fio/phyr JSON results and fio log files';
 
@@ -48,21 +46,6 @@ function parse(argv: string[]) {
   }
 }
 
-/** Writes `text` to `file` whole: a temporary file in the same directory, then rename. */
-export function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // Not created, or not ours to remove (a directory of that name): the error says why.
-    }
-    throw new PhyrError('PHYR_PLOT_WRITE', `-o '${file}': the page could not be written (${(err as Error).message}); nothing was replaced`);
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);

@@ -1,7 +1,7 @@
 // The charts' data: from the inputs to series of points, one builder per chart. Nothing
 // here draws; svg.ts turns a Chart into SVG. A chart with no series carries the reason.
 import { FIO_PERCENTILES, FIO_PLAT_NR, histColumnValues, percentileOf, platIdxToVal } from './fio-buckets';
-import { DIRECTIONS, type Direction, type LogFile, type LogSample, type PlotInput } from './types';
+import { DIRECTIONS, type Direction, type LogFile, type LogSample, type PlotInput, type Timeline, type TimelineDirection } from './types';
 
 /** How an axis maps values: linear, log10, or the percentile tail scale -log10(1 - p/100). */
 export type ScaleKind = 'linear' | 'log' | 'tail';
@@ -105,22 +105,28 @@ function logName(input: PlotInput, log: LogFile): string {
 
 const timelineNote = (input: PlotInput, job: string, ms: number) => `${input.label} · ${job}: the timeline's intervals of ${ms} ms, each point at an interval's end`;
 
+/** Calls `each` for every job timeline's direction with data, noting each timeline's interval. */
+function eachTimelineDirection(input: PlotInput, notes: string[], each: (job: string, d: Direction, dir: TimelineDirection, tl: Timeline) => void): void {
+  for (const job of input.jobs) {
+    const tl = job.timeline;
+    if (!tl) continue;
+    notes.push(timelineNote(input, job.name, tl.interval_ms));
+    for (const d of DIRECTIONS) {
+      const dir = tl.dirs[d];
+      if (dir) each(job.name, d, dir, tl);
+    }
+  }
+}
+
 /** IOPS (`rate` 'iops') or bandwidth in bytes/s (`rate` 'bw') over time. */
 function rateChart(inputs: PlotInput[], rate: 'iops' | 'bw'): Chart {
   const set = new SeriesSet();
   const notes: string[] = [];
   inputs.forEach((input, i) => {
-    for (const job of input.jobs) {
-      const tl = job.timeline;
-      if (!tl) continue;
-      notes.push(timelineNote(input, job.name, tl.interval_ms));
-      for (const d of DIRECTIONS) {
-        const dir = tl.dirs[d];
-        if (!dir) continue;
-        const values = rate === 'iops' ? dir.iops : dir.bw_bytes;
-        set.add(i, `${input.label} · ${job.name} · ${d}`, tl.t_ms.map((t, k) => [seconds(t), values[k]]));
-      }
-    }
+    eachTimelineDirection(input, notes, (job, d, dir, tl) => {
+      const values = rate === 'iops' ? dir.iops : dir.bw_bytes;
+      set.add(i, `${input.label} · ${job} · ${d}`, tl.t_ms.map((t, k) => [seconds(t), values[k]]));
+    });
     const log = input.log;
     if (!log || log.kind !== rate) return;
     for (const [d, rows] of byDirection(log.samples)) {
@@ -159,17 +165,10 @@ function latencyOverTime(inputs: PlotInput[]): Chart {
   const set = new SeriesSet();
   const notes: string[] = [];
   inputs.forEach((input, i) => {
-    for (const job of input.jobs) {
-      const tl = job.timeline;
-      if (!tl) continue;
-      notes.push(timelineNote(input, job.name, tl.interval_ms));
-      for (const d of DIRECTIONS) {
-        const dir = tl.dirs[d];
-        if (!dir) continue;
-        const lines: Array<[string, Array<number | null>]> = [['p50', dir.clat_p50_ns], ['p99', dir.clat_p99_ns], ['p99.9', dir.clat_p99_9_ns]];
-        for (const [name, values] of lines) set.add(i, `${input.label} · ${job.name} · ${d} clat ${name}`, tl.t_ms.map((t, k) => [seconds(t), values[k]]));
-      }
-    }
+    eachTimelineDirection(input, notes, (job, d, dir, tl) => {
+      const lines: Array<[string, Array<number | null>]> = [['p50', dir.clat_p50_ns], ['p99', dir.clat_p99_ns], ['p99.9', dir.clat_p99_9_ns]];
+      for (const [name, values] of lines) set.add(i, `${input.label} · ${job} · ${d} clat ${name}`, tl.t_ms.map((t, k) => [seconds(t), values[k]]));
+    });
     const log = input.log;
     if (!log) return;
     if (log.kind === 'clat_hist') {
