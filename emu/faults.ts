@@ -5,6 +5,8 @@
 //   drop:nth=N[:op=O][:qid=Q]               never post the completion of every Nth one
 //   delay:time=D[:nth=N][:op=O][:qid=Q]     hold every Nth completion D longer (e.g. 500us)
 //   cfs[:after=N]                           raise CSTS.CFS now, or after N more IO commands
+//   cfs:sticky                              raise CSTS.CFS now and again at every enable
+//                                           (CC.EN 0 -> 1) until clear: no reset recovers
 //   stop:qid=Q / resume:qid=Q               stop / resume fetching from submission queue Q
 //   corrupt:lba=L[:nsid=N][:nth=N][:byte=B] every Nth Read covering LBA L succeeds, but byte B
 //                                           of that block reaches host memory inverted
@@ -38,6 +40,8 @@ export interface FaultRuleSpec {
   qid?: number;
   delayNs?: number;
   after?: number;
+  /** cfs:sticky: CSTS.CFS is raised again at every enable until `clear`. */
+  sticky?: boolean;
   /** corrupt: the byte of the block that is inverted (below the LBA size). */
   byte?: number;
   /** answer: the command dword (10..15) to match, its value and mask. */
@@ -63,11 +67,14 @@ const OPCODES: Record<string, number> = {
 /** The enable checks an `unchecked` rule can skip (docs/EMULATOR.md, What is checked). */
 export const ENABLE_CHECKS = ['aqa', 'asq', 'iosqes', 'iocqes', 'mps', 'cmbsz'] as const;
 
+/** Parameters written bare, without `=value`. */
+const FLAGS: Record<string, string[]> = { cfs: ['sticky'] };
+
 const ALLOWED: Record<string, string[]> = {
   fail: ['nth', 'lba', 'nsid', 'status', 'op', 'qid'],
   drop: ['nth', 'op', 'qid'],
   delay: ['time', 'nth', 'op', 'qid'],
-  cfs: ['after'],
+  cfs: ['after', 'sticky'],
   stop: ['qid'],
   resume: ['qid'],
   clear: [],
@@ -80,7 +87,7 @@ const ALLOWED: Record<string, string[]> = {
 function bad(spec: string, why: string): EmuTargetError {
   return new EmuTargetError(
     `fault '${spec}': ${why}; faults are fail:nth=N[:status=0x281][:op=read][:qid=Q], fail:lba=L[:nsid=N][:status=S], ` +
-      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], ` +
+      `drop:nth=N, delay:time=500us[:nth=N], cfs[:after=N|:sticky], stop:qid=Q, resume:qid=Q, corrupt:lba=L[:nsid=N][:nth=N][:byte=B], remove[:after=N], ` +
       `answer:op=O[:qid=Q][:dw=N:value=V[:mask=M]][:status=S][:result=R][:nth=N], unchecked:check=${ENABLE_CHECKS.join('|')}, clear`,
     'faults',
   );
@@ -100,7 +107,9 @@ export function parseFault(spec: string): FaultRuleSpec {
   for (const p of params) {
     const eq = p.indexOf('=');
     const key = eq < 0 ? p : p.slice(0, eq);
-    if (!ALLOWED[kind].includes(key) || eq < 0) throw bad(spec, `'${p}' is not a parameter of ${kind} (${ALLOWED[kind].join(', ') || 'none'})`);
+    const flag = FLAGS[kind]?.includes(key) ?? false;
+    if (flag && eq >= 0) throw bad(spec, `${key} takes no value (write '${kind}:${key}')`);
+    if (!ALLOWED[kind].includes(key) || (eq < 0 && !flag)) throw bad(spec, `'${p}' is not a parameter of ${kind} (${ALLOWED[kind].join(', ') || 'none'})`);
     if (kv.has(key)) throw bad(spec, `${key}= is given twice`);
     kv.set(key, p.slice(eq + 1));
   }
@@ -138,6 +147,10 @@ export function parseFault(spec: string): FaultRuleSpec {
     }
     case 'cfs':
     case 'remove':
+      if (kv.has('sticky')) {
+        if (kv.has('after')) throw bad(spec, 'sticky raises CSTS.CFS at once; it cannot be combined with after=');
+        r.sticky = true;
+      }
       r.after = get('after') === undefined ? 0 : int(spec, 'after', get('after') as string, 1, Number.MAX_SAFE_INTEGER);
       break;
     case 'stop':

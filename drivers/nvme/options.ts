@@ -56,7 +56,10 @@ export interface OpenOptions {
  * (every pending and later command then fails with ControllerDeadError).
  */
 export interface RecoveryOptions {
-  /** Reset attempts per recovery (default 3); attempt n > 1 waits backoffMs × 2^(n−2) first. */
+  /**
+   * Reset attempts per recovery (default 3); attempt n > 1 first waits
+   * backoffMs × 2^min(n−2, 6) (recoveryBackoffMs), so no wait exceeds 64 × backoffMs.
+   */
   attempts?: number;
   /** Wait before the second attempt, doubled for each further one (default 50 ms). */
   backoffMs?: number;
@@ -64,6 +67,14 @@ export interface RecoveryOptions {
   maxResets?: number;
   /** The window of maxResets in ms (default 60000). */
   windowMs?: number;
+}
+
+/** The doubling of the backoff stops here: a wait is at most 2^6 = 64 × backoffMs. */
+const BACKOFF_MAX_DOUBLINGS = 6;
+
+/** The wait before reset attempt `attempt` (1-based; the first has none). */
+export function recoveryBackoffMs(backoffMs: number, attempt: number): number {
+  return attempt <= 1 ? 0 : backoffMs * 2 ** Math.min(attempt - 2, BACKOFF_MAX_DOUBLINGS);
 }
 
 /** Defaults of RecoveryOptions. */

@@ -9,7 +9,7 @@ import type { Command } from './dispatcher';
 import { ControllerClosedError, ControllerDeadError, ControllerFatalError, ControllerResetError, DeviceGoneError, NvmeStatusError, NvmeTimeoutError, opcodeName } from './errors';
 import { quiesce } from './leftovers';
 import type { Lifecycle } from './lifecycle';
-import type { RecoveryOptions } from './options';
+import { recoveryBackoffMs, type RecoveryOptions } from './options';
 import type { QueueRuntime, QueueSet } from './queues';
 import { disable, enableBusMaster, readCsts, type ControllerCap } from './registers';
 import { NVME } from '../../spec/nvme';
@@ -216,7 +216,7 @@ export class Recovery {
     const { attempts, backoffMs } = this.limits;
     let last: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await sleep(backoffMs * 2 ** (attempt - 2));
+      if (attempt > 1) await sleep(recoveryBackoffMs(backoffMs, attempt));
       if (life.closing) throw new ControllerClosedError('reset');
       this.counters.attempts++;
       try {

@@ -37,6 +37,7 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
   if (!c->regs_.allocate(error)) return nullptr;
   for (const FaultRule& r : config.faults)
     if (r.kind == FaultKind::Unchecked) c->regs_.uncheck(r.uncheck);
+    else if (r.kind == FaultKind::Cfs && r.sticky) c->regs_.setFatalOnEnable(true);
   c->stoppedSq_.assign(config.queues + 1, false);
   c->rules_ = config.faults;
   c->pending_.reserve(4096);

@@ -91,6 +91,11 @@ bool parseRule(Napi::Env env, Napi::Value v, FaultRule* r) {
       return false;
     }
   }
+  if (!o.Get("sticky").IsUndefined() && !args::boolProp(o, "sticky", "fault rule sticky", &r->sticky)) return false;
+  if (r->sticky && (r->kind != FaultKind::Cfs || after != 0)) {
+    args::rangeError(env, "fault rule sticky goes with kind 'cfs' and no after");
+    return false;
+  }
   if (nth == 0) {
     args::rangeError(env, "fault rule nth must be >= 1");
     return false;

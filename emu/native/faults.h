@@ -30,6 +30,7 @@ struct FaultRule {
   int32_t qid = -1;          // -1: any; Stop/Resume: the SQ
   uint64_t delayNs = 0;      // Delay
   uint64_t after = 0;        // Cfs, Remove: after this many more IO commands (0 = at once)
+  bool sticky = false;       // Cfs: raised again at every enable (CC.EN 0 -> 1) until Clear
   uint64_t seen = 0;         // matching commands so far (device thread)
   // Answer: admin or IO commands on `qid` with `opcode` (and, when matchDword is 0..15,
   // (SQE dword N & matchMask) == matchValue) are not executed; they complete with `status`

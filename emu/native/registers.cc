@@ -52,6 +52,10 @@ bool RegisterFile::poll(RegisterHost& host) {
   if (cc != ccSeen_) {
     handleCcChange(cc, host);
     changed = true;
+  } else if (enableFailed_ && (cc & CC_EN) && ((cc >> CC_SHN_SHIFT) & 0x3) == 0) {
+    uint32_t before = csts_;
+    retryFailedEnable(cc, host);
+    changed = csts_ != before;
   }
   syncCmb();
   restoreReadOnlyRegisters();
@@ -122,6 +126,7 @@ void RegisterFile::fatal(const char* /*why*/) {
 void RegisterFile::reset(RegisterHost& host) {
   host.resetController();
   enabled_ = false;
+  enableFailed_ = false;
   halted_ = false;
   csts_ = 0;
   setReg32(REG_CSTS, csts_);
@@ -130,6 +135,22 @@ void RegisterFile::reset(RegisterHost& host) {
 // CC.EN 0 -> 1 (7.6.1): check the admin queue and entry sizes; a bad value is a fatal
 // controller status (CSTS.CFS) and the controller does not become ready.
 void RegisterFile::enable(uint32_t cc, RegisterHost& host) {
+  if (!enableFieldsValid(cc) || fatalOnEnable_) {
+    fatal(fatalOnEnable_ ? "sticky injected fault" : "bad admin queue or CC fields at enable");
+    enableFailed_ = true;
+    return;
+  }
+  uint32_t aqa = reg32(REG_AQA);
+  uint32_t asqs = (aqa & AQA_SIZE_MASK) + 1, acqs = ((aqa >> AQA_ACQS_SHIFT) & AQA_SIZE_MASK) + 1;
+  uint32_t mps = (cc >> CC_MPS_SHIFT) & 0xF;
+  pageSize_ = 4096u << (mps <= kMpsMax ? mps : 0);
+  host.createAdminQueues(reg64(REG_ASQ), asqs, reg64(REG_ACQ), acqs);
+  enabled_ = true;
+  csts_ |= CSTS_RDY;
+  setReg32(REG_CSTS, csts_);
+}
+
+bool RegisterFile::enableFieldsValid(uint32_t cc) const {
   uint32_t aqa = reg32(REG_AQA);
   uint64_t asq = reg64(REG_ASQ), acq = reg64(REG_ACQ);
   uint32_t asqs = (aqa & AQA_SIZE_MASK) + 1, acqs = ((aqa >> AQA_ACQS_SHIFT) & AQA_SIZE_MASK) + 1;
@@ -138,18 +159,23 @@ void RegisterFile::enable(uint32_t cc, RegisterHost& host) {
   uint32_t iosqes = (cc >> CC_IOSQES_SHIFT) & 0xF, iocqes = (cc >> CC_IOCQES_SHIFT) & 0xF;
   auto check = [this](EnableCheck c) { return checked(static_cast<uint8_t>(c)); };
   bool aqaOk = asqs >= 2 && acqs >= 2 && asqs <= maxQueueEntries_ && acqs <= maxQueueEntries_;
-  bool ok = (aqaOk || !check(EnableCheck::Aqa)) && (((asq & 0xFFF) == 0 && (acq & 0xFFF) == 0) || !check(EnableCheck::AsqAlignment)) &&
-            (mps <= kMpsMax || !check(EnableCheck::Mps)) && css == 0 && ams == 0 && (iosqes == IOSQES || !check(EnableCheck::Iosqes)) &&
-            (iocqes == IOCQES || !check(EnableCheck::Iocqes));
-  if (!ok) {
-    fatal("bad admin queue or CC fields at enable");
-    return;
-  }
-  pageSize_ = 4096u << (mps <= kMpsMax ? mps : 0);
-  host.createAdminQueues(asq, asqs, acq, acqs);
-  enabled_ = true;
-  csts_ |= CSTS_RDY;
-  setReg32(REG_CSTS, csts_);
+  return (aqaOk || !check(EnableCheck::Aqa)) && (((asq & 0xFFF) == 0 && (acq & 0xFFF) == 0) || !check(EnableCheck::AsqAlignment)) &&
+         (mps <= kMpsMax || !check(EnableCheck::Mps)) && css == 0 && ams == 0 && (iosqes == IOSQES || !check(EnableCheck::Iosqes)) &&
+         (iocqes == IOCQES || !check(EnableCheck::Iocqes));
+}
+
+// An enable that raised CSTS.CFS leaves CSTS.RDY at 0 with CC.EN at 1. A host that resets
+// such a controller clears CC.EN and finds RDY already 0, so nothing makes it wait for the
+// device to see the 0: this device polls CC, and a 1 -> 0 -> 1 between two passes leaves
+// no trace. The failed enable therefore stays pending while CC.EN reads 1, and is carried
+// out on the first pass at which it would succeed (the fields are valid, no sticky rule
+// holds it): a missed toggle and a seen one end in the same state.
+void RegisterFile::retryFailedEnable(uint32_t cc, RegisterHost& host) {
+  if (fatalOnEnable_ || !enableFieldsValid(cc)) return;
+  enableFailed_ = false;
+  halted_ = false;
+  csts_ = 0;
+  enable(cc, host);
 }
 
 // CC.SHN (7.6.2): complete outstanding work, make writes durable, report SHST complete.

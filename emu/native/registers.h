@@ -82,6 +82,9 @@ class RegisterFile {
   bool cmbSupports(uint32_t bit) const { return (cmbSupport_ & bit) != 0 || !checked(static_cast<uint8_t>(EnableCheck::CmbUse)); }
   // Controller Fatal Status (CSTS.CFS): stops command processing until a reset.
   void fatal(const char* why);
+  // A sticky fatal status (fault injection): every enable raises CSTS.CFS again, so no
+  // reset recovers the controller until the rule is cleared.
+  void setFatalOnEnable(bool on) { fatalOnEnable_ = on; }
   void halt() { halted_ = true; }
 
   // Surprise removal: every BAR0 word reads all ones. fillOnes() once, then refillOnes()
@@ -100,6 +103,8 @@ class RegisterFile {
   void handleInterruptMaskRegisters();
   void handleCcChange(uint32_t cc, RegisterHost& host);
   void enable(uint32_t cc, RegisterHost& host);
+  bool enableFieldsValid(uint32_t cc) const;
+  void retryFailedEnable(uint32_t cc, RegisterHost& host);
   void reset(RegisterHost& host);
   void shutdown(RegisterHost& host);
 
@@ -111,6 +116,8 @@ class RegisterFile {
   // Shadows of what the device published or last saw.
   uint64_t cap_ = 0;
   uint8_t unchecked_ = 0;  // EnableCheck bits skipped (fault injection, faults.h)
+  bool fatalOnEnable_ = false;
+  bool enableFailed_ = false;  // the last CC.EN 0 -> 1 raised CSTS.CFS (retried while CC.EN stays 1)  // a sticky CFS rule (fault injection): no enable succeeds
   uint32_t ccSeen_ = 0;
   uint32_t csts_ = 0;
   uint32_t intMask_ = 0;

@@ -33,6 +33,7 @@ void Controller::takeInjected() {
     switch (r.kind) {
       case FaultKind::Clear:
         rules_.clear();
+        regs_.setFatalOnEnable(false);
         std::fill(stoppedSq_.begin(), stoppedSq_.end(), false);
         break;
       case FaultKind::Stop:
@@ -40,6 +41,7 @@ void Controller::takeInjected() {
         if (r.qid >= 0 && static_cast<uint32_t>(r.qid) < stoppedSq_.size()) stoppedSq_[r.qid] = r.kind == FaultKind::Stop;
         break;
       case FaultKind::Cfs:
+        if (r.sticky) regs_.setFatalOnEnable(true);
         if (r.after == 0) {
           regs_.fatal("injected");
           break;

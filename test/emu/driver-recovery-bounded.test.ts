@@ -51,17 +51,10 @@ t.test('CFS on every attempt: bounded attempts with backoff, then dead; close() 
   const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs: 300, recovery: { attempts: 3, backoffMs: 20 } });
   const fn = ctrl.fn as EmuFunction;
   const ns = ctrl.namespace(1);
-  // Re-raise CFS every 1 ms: every reset attempt sees it.
-  const storm = setInterval(() => {
-    try {
-      fn.inject('cfs');
-    } catch {
-      // closed
-    }
-  }, 1);
+  // A sticky CFS: raised now and again at every enable, so every reset attempt sees it.
+  fn.inject('cfs:sticky');
   const started = Date.now();
   const r = await within(20_000, 'reset()', outcome(ctrl.reset('test')));
-  clearInterval(storm);
   t.type(r, phyr.ControllerDeadError, `reset() rejects with ControllerDeadError (${String(r)})`);
   t.equal((r as phyr.PhyrError).code, 'PHYR_CONTROLLER_DEAD');
   t.match((r as Error).message, /3 reset attempts failed/);
@@ -73,6 +66,24 @@ t.test('CFS on every attempt: bounded attempts with backoff, then dead; close() 
   await t.rejects(ctrl.reset(), { code: 'PHYR_CONTROLLER_DEAD' }, 'reset() of a dead controller rejects too');
   await within(10_000, 'close()', ctrl.close());
   t.equal(ctrl.status, 'closed');
+});
+
+t.test('cfs:sticky fails every attempt until clear; then the same reset() comes back live', async (t) => {
+  const ctrl = await phyr.open('emu:backend=ram,size=16M', { timeoutMs: 300, recovery: { attempts: 50, backoffMs: 10 } });
+  const fn = ctrl.fn as EmuFunction;
+  const ns = ctrl.namespace(1);
+  await ns.write(0, Buffer.alloc(512, 0x5a));
+  fn.inject('cfs:sticky');
+  const r = outcome(ctrl.reset('test'));
+  const deadline = Date.now() + 15_000;
+  while (ctrl.recovery.attempts < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 2));
+  t.ok(ctrl.recovery.attempts >= 2, `attempts failed while the fault is sticky (${ctrl.recovery.attempts})`);
+  fn.inject('clear');
+  t.equal(await within(15_000, 'reset()', r), 'ok', 'the reset succeeds once the rule is cleared');
+  const back = Buffer.alloc(512);
+  await ns.read(0, back);
+  t.equal(back[0], 0x5a, 'the data is read back');
+  await within(10_000, 'close()', ctrl.close());
 });
 
 t.test('a fault recurring every 50 commands: at most maxResets resets, then dead', async (t) => {

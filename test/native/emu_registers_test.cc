@@ -67,6 +67,50 @@ TEST(emu_enable_with_bad_fields_sets_cfs) {
   }
 }
 
+// A failed enable stays pending while CC.EN reads 1: a host whose 1 -> 0 -> 1 fell between
+// two device passes (RDY was already 0, so it had nothing to wait for) still gets a ready
+// controller once the fields are valid.
+TEST(emu_failed_enable_is_carried_out_when_the_fields_become_valid) {
+  MiniDriver d(emu::EmuConfig{});
+  d.busMaster(true);
+  d.write32(REG_AQA, 0x001F0000);  // ASQS 0: one entry
+  d.write64(REG_ASQ, d.iova(d.page(0)));
+  d.write64(REG_ACQ, d.iova(d.page(1)));
+  d.write32(REG_CC, CC_EN | IOSQES << CC_IOSQES_SHIFT | IOCQES << CC_IOCQES_SHIFT);
+  d.step();
+  CHECK_EQ(d.read32(REG_CSTS), CSTS_CFS);
+  d.step();
+  CHECK_EQ(d.read32(REG_CSTS), CSTS_CFS);  // still invalid: still failed
+  d.write32(REG_AQA, 0x001F001F);          // as after a toggle the device did not see
+  d.step();
+  CHECK_EQ(d.read32(REG_CSTS), CSTS_RDY);
+}
+
+// cfs:sticky raises CFS now and at every enable until clear; then the pending enable runs.
+TEST(emu_sticky_cfs_fails_every_enable_until_clear) {
+  MiniDriver d(emu::EmuConfig{});
+  CHECK(d.enable());
+  emu::FaultRule sticky;
+  sticky.kind = emu::FaultKind::Cfs;
+  sticky.sticky = true;
+  d.ctrl->inject(sticky);
+  d.step();
+  CHECK_EQ(d.read32(REG_CSTS) & CSTS_CFS, CSTS_CFS);
+  for (int i = 0; i < 3; i++) {
+    d.write32(REG_CC, 0);
+    d.step();
+    CHECK_EQ(d.read32(REG_CSTS), 0u);  // the reset clears CFS
+    CHECK(!d.enable());
+    CHECK_EQ(d.read32(REG_CSTS), CSTS_CFS);  // and the next enable raises it again
+  }
+  emu::FaultRule clear;
+  clear.kind = emu::FaultKind::Clear;
+  d.ctrl->inject(clear);
+  d.step();
+  d.step();
+  CHECK_EQ(d.read32(REG_CSTS), CSTS_RDY);
+}
+
 TEST(emu_shutdown_reports_shst_complete) {
   MiniDriver d(emu::EmuConfig{});
   CHECK(d.enable());

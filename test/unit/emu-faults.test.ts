@@ -54,3 +54,19 @@ t.test('target strings carry corrupt rules, checked against lbads and size', asy
   t.throws(() => parseEmuTarget('emu:size=64K,faults=corrupt:lba=128'), /lba=128 is past the end of the namespace \(128 blocks\)/);
   t.throws(() => parseEmuTarget('emu:faults=corrupt'), { name: 'EmuTargetError', message: /corrupt needs lba=L/ });
 });
+
+t.test('cfs:sticky: a bare flag, never with after=', async (t) => {
+  t.same(parseFault('cfs:sticky'), { kind: 'cfs', sticky: true, after: 0 });
+  t.same(parseFault('cfs'), { kind: 'cfs', after: 0 }, 'plain cfs is not sticky');
+  const bad: Array<[string, RegExp]> = [
+    ['cfs:sticky=1', /sticky takes no value \(write 'cfs:sticky'\)/],
+    ['cfs:sticky:after=3', /cannot be combined with after=/],
+    ['cfs:sticky:sticky', /sticky= is given twice/],
+    ['cfs:after', /'after' is not a parameter of cfs \(after, sticky\)/],
+    ['remove:sticky', /'sticky' is not a parameter of remove/],
+  ];
+  for (const [spec, re] of bad) {
+    const err = t.throws(() => parseFault(spec), re, spec) as unknown;
+    t.type(err, EmuTargetError, `${spec}: a typed error`);
+  }
+});
