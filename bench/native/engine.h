@@ -798,6 +798,11 @@ void JobEngine<Queue>::run() {
   uint64_t tags[kPollBatch];
   uint16_t status[kPollBatch];
   uint32_t sincePublish = 0;
+  // Progress is published every 1024 completions, and at least every 10 ms while IO
+  // completes: a paced job (rate_iops=2000) would otherwise publish twice a second, and
+  // the steady-state check and the status reports would read counters up to 0.5 s old.
+  const uint64_t publishTicks = static_cast<uint64_t>(10e6 / k);
+  uint64_t nextPublish = 0;
   // Tick counts computed once: no floating point per pass. The health check runs every
   // eighth of the timeout, at most every 10 ms (one CSTS read and a scan of the slots).
   const uint64_t timeoutTicks = static_cast<uint64_t>(static_cast<double>(p_.cmdTimeoutNs) / k);
@@ -978,9 +983,10 @@ void JobEngine<Queue>::run() {
     if (now >= nextSample_) [[unlikely]] takeSamples(now);  // one compare per pass (UINT64_MAX: off)
     if (now >= deadline && phase_ == Phase::kMain) stopIssuing_ = true;
     if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
-    if (sincePublish >= 1024) {
+    if (sincePublish >= 1024 || (sincePublish && now >= nextPublish)) {
       publishProgress(now);
       sincePublish = 0;
+      nextPublish = now + publishTicks;
     }
     if (snapshot_) {
       // Acquire pairs with the asker's release: nothing else to see, but it keeps the

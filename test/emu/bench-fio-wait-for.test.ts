@@ -41,12 +41,15 @@ const ONE_SECOND = ['--rw=read', '--time_based', '--runtime=1', '--size=16m'];
 
 t.test('the waiting job runs after the named one, in the same group', async (t) => {
   const args = ['--name=a', ...ONE_SECOND, '--name=b', '--wait_for=a', ...ONE_SECOND];
-  for (const [who, r] of [['phyr', phyr(args)], ['fio', fio(args)]] as const) {
+  const waited = phyr(args);
+  for (const [who, r] of [['phyr', waited], ['fio', fio(args)]] as const) {
     t.ok(r.seconds >= 2, `${who}: one after the other (${r.seconds} s)`);
     t.same(r.groups, [0, 0], `${who}: one reporting group`);
   }
+  // Against the waiting run, not a fixed bound: process start-up on a loaded machine can
+  // take a second by itself, but it costs both runs alike.
   const together = phyr(['--name=a', ...ONE_SECOND, '--name=b', ...ONE_SECOND]);
-  t.ok(together.seconds < 2, `without wait_for they run together (${together.seconds} s)`);
+  t.ok(together.seconds < waited.seconds - 0.6, `without wait_for they run together (${together.seconds} s, ${waited.seconds} s with it)`);
 });
 
 t.test('a name not defined before the job is refused', async (t) => {

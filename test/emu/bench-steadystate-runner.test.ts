@@ -24,7 +24,10 @@ t.test('interval reports carry the window so far; the final one the whole window
   for (const clone of final.slice(1)) {
     t.equal(clone.steadystate?.attained, true, 'each clone is judged on its own (and attains a wide limit)');
     t.ok(clone.runtimeNs < 2.5e9, `each clone ended early: ${clone.runtimeNs / 1e6} ms`);
-    t.ok(Math.abs((clone.steadystate?.iops[1] ?? 0) - 2000) < 500, `a clone's own rate, not the sum: ${clone.steadystate?.iops}`);
+    // Its own pace is 2000 IOPS, the sum of both 4000: on a loaded machine a paced thread
+    // falls behind and catches up, so only "nearer its own rate than the sum" is asserted.
+    const rate = clone.steadystate?.iops[1] ?? 0;
+    t.ok(rate > 1000 && rate < 3000, `a clone's own rate, not the sum: ${clone.steadystate?.iops}`);
   }
 });
 
