@@ -19,9 +19,11 @@ export interface BlockSizeSpec {
 
 /** fio's random_distribution=. */
 export interface RandomDistribution {
-  kind: 'random' | 'zipf' | 'pareto' | 'zoned' | 'zoned_abs';
-  /** zipf theta or pareto h; 0 for random. */
+  kind: 'random' | 'zipf' | 'pareto' | 'normal' | 'zoned' | 'zoned_abs';
+  /** zipf theta, pareto h or normal deviation (percent); 0 for random. */
   param: number;
+  /** The distribution's center, 0..1 (fio's second parameter of zipf, pareto and normal). */
+  center?: number;
   /** zoned: [access %, range %] pairs; zoned_abs: [access %, range bytes]; in order from the region's start. */
   zones?: Array<{ access: number; range: number }>;
 }

@@ -25,9 +25,12 @@ export interface NativeJobParams {
   rampNs: number;
   timeBased: boolean;
   ioBytes: number;
-  /** 0 uniform, 1 zipf, 2 pareto, 3 zoned (zones). */
+  /** 0 uniform, 1 zipf, 2 pareto, 3 zoned (zones), 4 normal. */
   distribution: number;
+  /** zipf theta, pareto h or normal deviation %. */
   distParam: number;
+  /** fio's distribution center (0..1) of zipf, pareto and normal; -1: none. */
+  distCenter: number;
   randomMap: boolean;
   seed: number;
   stream: number;

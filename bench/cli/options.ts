@@ -117,15 +117,28 @@ function parseDistribution(option: string, text: string, kbBase: KbBase): JobSpe
   if (text === 'random') return { kind: 'random', param: 0 };
   if (text.startsWith('zoned_abs:')) return parseZones(option, text, 'zoned_abs', kbBase);
   if (text.startsWith('zoned:')) return parseZones(option, text, 'zoned', kbBase);
-  const m = /^(zipf|pareto):([0-9.]+)$/.exec(text);
-  if (!m) {
-    if (/^(normal|gauss)/.test(text)) throw new BenchOptionError(option, text, 'phyr supports random, zipf:THETA, pareto:H, zoned:A/R:... and zoned_abs:A/SIZE:... (not normal)');
-    throw new BenchOptionError(option, text, 'expected random, zipf:THETA, pareto:H, zoned:ACCESS/RANGE%:... or zoned_abs:ACCESS/SIZE:...');
+  // fio: zipf[:theta[:center]] (theta 1.1 by default), pareto[:h[:center]] (0.2),
+  // normal[:dev[:center]] (0); center 0..1.
+  const [kind, ...fields] = text.split(':');
+  if (kind !== 'zipf' && kind !== 'pareto' && kind !== 'normal') {
+    throw new BenchOptionError(option, text, 'expected random, zipf[:THETA[:CENTER]], pareto[:H[:CENTER]], normal[:DEV%[:CENTER]], zoned:ACCESS/RANGE%:... or zoned_abs:ACCESS/SIZE:...');
   }
-  const param = Number(m[2]);
-  if (m[1] === 'zipf' && (!(param > 0) || param === 1)) throw new BenchOptionError(option, text, 'zipf theta must be > 0 and not 1');
-  if (m[1] === 'pareto' && !(param > 0 && param < 1)) throw new BenchOptionError(option, text, 'pareto h must be between 0 and 1 (exclusive)');
-  return { kind: m[1] as 'zipf' | 'pareto', param };
+  if (fields.length > 2) throw new BenchOptionError(option, text, `${kind} takes at most two parameters (${kind}:${kind === 'zipf' ? 'THETA' : kind === 'pareto' ? 'H' : 'DEV'}:CENTER)`);
+  const float = (f: string, what: string): number => {
+    if (!/^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(f)) throw new BenchOptionError(option, text, `${what} '${f}' is not a number`);
+    return Number(f);
+  };
+  const param = fields[0] === undefined || fields[0] === '' ? { zipf: 1.1, pareto: 0.2, normal: 0 }[kind] : float(fields[0], kind === 'zipf' ? 'theta' : kind === 'pareto' ? 'h' : 'deviation');
+  if (kind === 'zipf' && (!(param > 0) || param === 1)) throw new BenchOptionError(option, text, 'zipf theta must be > 0 and not 1');
+  if (kind === 'pareto' && !(param > 0 && param < 1)) throw new BenchOptionError(option, text, 'pareto h must be between 0 and 1 (exclusive)');
+  if (kind === 'normal' && !(param >= 0 && param < 100)) throw new BenchOptionError(option, text, 'normal deviation must be 0 <= dev < 100 (percent of the blocks)');
+  const r: JobSpec['randomDistribution'] = { kind, param };
+  if (fields[1] !== undefined) {
+    const center = float(fields[1], 'center');
+    if (!(center >= 0 && center <= 1)) throw new BenchOptionError(option, text, 'the distribution center must be 0 <= center <= 1');
+    r.center = center;
+  }
+  return r;
 }
 
 const BDF = /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
@@ -211,7 +224,7 @@ export const OPTIONS: BenchOption[] = [
   },
   { name: 'nsid', scope: 'job', help: 'namespace ID (phyr\'s own; default 1)', applyJob: (j, v) => { j.nsid = parseInteger('nsid', need('nsid', v), 1, 0xfffffffe); } },
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
-  { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA, pareto:H, zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
+  { name: 'random_distribution', scope: 'job', help: 'random, zipf[:THETA[:CENTER]], pareto[:H[:CENTER]], normal[:DEV%[:CENTER]], zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
     name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
     applyJob: (j, v) => {

@@ -105,7 +105,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   // a deallocate (trim: true).
   const readPercent = traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const pacing = planPacing(j, size, fail);
-  const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3 }[j.randomDistribution.kind];
+  const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3, normal: 4 }[j.randomDistribution.kind];
   const zones = planZones(j, size, fail);
   return {
     nsid: ns.nsid,
@@ -123,6 +123,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ioBytes: pacing.ioBytes,
     distribution: dist,
     distParam: j.randomDistribution.param,
+    distCenter: j.randomDistribution.center ?? -1,
     randomMap: !j.norandommap,
     seed: j.randseed,
     stream,

@@ -147,8 +147,8 @@ bool parseParams(Napi::Object o, JobParams* p) {
          blockSizes(o, "readBs", &p->readBs) && blockSizes(o, "writeBs", &p->writeBs) &&
          u(o, "iodepth", 65535, &p->iodepth) && u(o, "runtimeNs", kMax53, &p->runtimeNs) &&
          u(o, "rampNs", kMax53, &p->rampNs) && flag(o, "timeBased", &p->timeBased) &&
-         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 3, &dist) &&
-         num(o, "distParam", 0, 1e6, &p->distParam, false) && flag(o, "randomMap", &p->randomMap) &&
+         u(o, "ioBytes", kMax53, &p->ioBytes) && u(o, "distribution", 4, &dist) &&
+         num(o, "distParam", 0, 1e6, &p->distParam, false) && num(o, "distCenter", -1, 1, &p->distCenter, false) && flag(o, "randomMap", &p->randomMap) &&
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&

@@ -765,6 +765,7 @@ void JobEngine<Queue>::run() {
   if (p_.random && !offsets_.init(p_.dist, p_.distParam, p_.regionBytes / unit_, p_.randomMap, mix64(p_.seed ^ 0xa5a5) + p_.stream)) {
     fail(22, 0, 0, "bad random distribution parameter");
   }
+  if (p_.random && p_.distCenter >= 0 && !offsets_.setCenter(p_.distCenter)) fail(22, 0, 0, "bad random distribution center");
   if (p_.random && p_.dist == Distribution::kZoned) {
     uint64_t start[OffsetGenerator::kMaxZones], units[OffsetGenerator::kMaxZones];
     const uint64_t total = p_.regionBytes / unit_;

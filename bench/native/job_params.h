@@ -59,6 +59,7 @@ struct JobParams {
   uint64_t ioLogCap = 0;        // IOs the array holds
   Distribution dist = Distribution::kUniform;
   double distParam = 0;
+  double distCenter = -1;       // fio's distribution center (0..1); -1: none
   bool randomMap = true;
   uint64_t seed = 0x89;         // verify headers carry it; offsets derive from it and `stream`
   uint32_t stream = 0;          // clone index (numjobs): clones draw different offsets

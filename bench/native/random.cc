@@ -32,7 +32,12 @@ bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, boo
   blocks_ = blocks;
   randomMap_ = randomMap;
   rng_.reseed(seed);
-  scatterKey_ = mix64(seed ^ 0x5a5a5a5a5a5a5a5aull);
+  // The scatter permutes [0, 2^k) for the smallest 2^k >= blocks (see scatter()).
+  uint32_t bits = 0;
+  while ((1ull << bits) < blocks && bits < 63) bits++;
+  shiftBits_ = bits / 2 + 1;
+  if (dist != Distribution::kUniform) mask_ = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+  scatterKey_ = mix64(seed ^ 0x5a5a5a5a5a5a5a5aull) & mask_;
   switch (dist) {
     case Distribution::kUniform: {
       uint64_t size = 1;
@@ -61,8 +66,45 @@ bool OffsetGenerator::init(Distribution dist, double param, uint64_t blocks, boo
       paretoPow_ = std::log(param) / std::log(1.0 - param);
       return true;
     }
+    case Distribution::kNormal: {
+      if (!(param >= 0) || !(param < 100)) return false;
+      // fio: ceil(blocks × dev / 100), at most half the blocks.
+      normalWidth_ = static_cast<uint64_t>(std::ceil(static_cast<double>(blocks) * param / 100.0));
+      if (normalWidth_ > blocks / 2) normalWidth_ = blocks / 2;
+      scatterKey_ = 0;  // fio hashes normal ranks unshifted unless a center is given
+      return true;
+    }
   }
   return false;
+}
+
+bool OffsetGenerator::setCenter(double center) {
+  if (!(center >= 0 && center <= 1)) return false;
+  if (dist_ != Distribution::kZipf && dist_ != Distribution::kPareto && dist_ != Distribution::kNormal) return false;
+  scatterKey_ = 0;
+  const double b = static_cast<double>(blocks_);
+  double shift = dist_ == Distribution::kNormal ? b * (center - 0.5) : b * center;
+  shift = std::fmod(shift, b);
+  if (shift < 0) shift += b;
+  shift_ = static_cast<uint64_t>(shift);
+  if (shift_ >= blocks_) shift_ = 0;
+  return true;
+}
+
+// fio's normal: 12 draws over [0, blocks] averaged (rounded up), plus a uniform deviation
+// in [-width/2, width/2) that is halved until the rank stays below blocks.
+uint64_t OffsetGenerator::normalRank() {
+  constexpr int kDraws = 12;
+  uint64_t sum = 0;
+  for (int i = 0; i < kDraws; i++) sum += rng_.below(blocks_ + 1);
+  int64_t rank = static_cast<int64_t>((sum + kDraws - 1) / kDraws);
+  if (normalWidth_) {
+    int64_t dev = static_cast<int64_t>(rng_.below(normalWidth_)) - static_cast<int64_t>(normalWidth_ / 2);
+    while (dev != 0 && (rank + dev < 0 || rank + dev >= static_cast<int64_t>(blocks_))) dev /= 2;
+    rank += dev;
+  }
+  // The mean can be blocks itself (every draw at the top): fio's modulo folds it to 0.
+  return static_cast<uint64_t>(rank) % blocks_;
 }
 
 bool OffsetGenerator::setZones(const uint64_t* start, const uint64_t* units, const uint32_t* cum, uint32_t n) {
@@ -108,6 +150,8 @@ uint64_t OffsetGenerator::nextOther() {
       if (rank >= blocks_) rank = blocks_ - 1;
       return scatter(rank);
     }
+    case Distribution::kNormal:
+      return scatter(normalRank());
   }
   return 0;
 }

@@ -44,7 +44,7 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2, kZoned = 3 };
+enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2, kZoned = 3, kNormal = 4 };
 
 // Draws block indices in [0, blocks).
 //  - uniform with a random map (fio's default): a full-period permutation — every block is
@@ -56,10 +56,21 @@ enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2, kZone
 //  - zipf:theta: rank k drawn with probability proportional to 1/k^theta (Gray et al.,
 //    "Quickly generating billion-record synthetic databases", SIGMOD 1994), then scattered.
 //  - pareto:h: fio's pareto: rank = (blocks-1) * u^(log(h)/log(1-h)), then scattered.
+//  - normal:dev: fio's normal: the rank is the mean of 12 uniform draws over [0, blocks]
+//    (a central-limit approximation around blocks/2), moved by a uniform deviation of
+//    width dev % of the blocks (halved until it stays inside), then scattered.
+// Scattering hashes the rank over the range. With a center (fio's second parameter,
+// 0..1), the hash is unkeyed (mix64(0) = 0) and shifted so that rank 0 — the most
+// probable of zipf and pareto — lands at center × blocks, as fio's does; for normal the
+// shift is (center − 0.5) × blocks, fio's. Without one, zipf and pareto are shifted by a
+// random key, normal is not shifted.
 class OffsetGenerator {
  public:
-  // theta for zipf (> 0, != 1), h for pareto (0 < h < 1); ignored for uniform.
+  // theta for zipf (> 0, != 1), h for pareto (0 < h < 1), dev for normal (0 <= dev < 100);
+  // ignored for uniform.
   bool init(Distribution dist, double param, uint64_t blocks, bool randomMap, uint64_t seed);
+  // fio's distribution center (0..1) for zipf, pareto and normal; call after init().
+  bool setCenter(double center);
   // The default (uniform over a random map) is inlined into the IO loop; the rest call out.
   inline uint64_t next() {
     if (dist_ == Distribution::kUniform && randomMap_) [[likely]] return nextPermuted();
@@ -85,7 +96,22 @@ class OffsetGenerator {
   }
   void newPass();
   uint64_t nextOther();
-  uint64_t scatter(uint64_t rank) const { return (mix64(rank ^ scatterKey_)) % blocks_; }
+  // A rank's block: a keyed permutation of [0, blocks) — a bijection, as fio's
+  // multiplicative hash is on a power-of-two range, so distinct ranks never share a block
+  // (a plain hash modulo blocks would leave a third of them unused). Odd multipliers and
+  // right xorshifts are bijective modulo 2^k; values >= blocks walk the cycle on (fewer
+  // than two steps on average). Unkeyed, rank 0 stays block 0, so a center puts it there.
+  uint64_t scatter(uint64_t rank) const {
+    uint64_t x = rank;
+    do {
+      x = ((x + scatterKey_) * 0x9e3779b97f4a7c15ull) & mask_;
+      x ^= x >> shiftBits_;
+      x = (x * 0xbf58476d1ce4e5b9ull) & mask_;
+      x ^= x >> shiftBits_;
+    } while (x >= blocks_);
+    return shift_ ? (x + shift_) % blocks_ : x;
+  }
+  uint64_t normalRank();
 
   Distribution dist_ = Distribution::kUniform;
   uint64_t blocks_ = 1;
@@ -101,6 +127,10 @@ class OffsetGenerator {
   uint64_t zoneStart_[kMaxZones] = {}, zoneUnits_[kMaxZones] = {};
   uint32_t zoneCum_[kMaxZones] = {};
   uint64_t scatterKey_ = 0;
+  uint64_t shift_ = 0;  // a center's shift, in blocks (0..blocks-1)
+  uint32_t shiftBits_ = 1;  // the scatter's xorshift: about half the range's bits
+  // Normal: the deviation's width in blocks (fio's stddev).
+  uint64_t normalWidth_ = 0;
 };
 
 // zeta(n, theta) = sum_{i=1..n} 1/i^theta; summed exactly up to 10 M terms, then the
