@@ -71,7 +71,7 @@ const rows: Row[] = [
   { args: ['bench', '--rwmixread=101'], says: /--rwmixread=101: must be between 0 and 100/ },
   { args: ['bench', '--randseed=-1'], says: /--randseed=-1: must not be negative/ },
   { args: ['bench', '--random_distribution=zipf:1'], says: /zipf theta must be > 0 and not 1/ },
-  { args: ['bench', '--random_distribution=normal'], says: /phyr supports random, zipf:THETA, pareto:H, zoned.*\(not normal\)/ },
+  { args: ['bench', '--random_distribution=normal:100'], says: /normal deviation must be 0 <= dev < 100/ },
   { args: ['bench', '--percentile_list=0'], says: /'0' is not a percentile/ },
   { args: ['bench', '--verify=crc99'], says: /phyr verifies with crc32c/ },
   { args: ['bench', '--direct=maybe'], says: /--direct=maybe: expected 0 or 1/ },
