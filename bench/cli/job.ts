@@ -140,6 +140,19 @@ export interface JobSpec {
   iopsAvgTimeMs?: number;
   /** write_lat_log, write_bw_log, write_iops_log and their options (logs.ts). */
   logs: JobLogs;
+  /**
+   * fio's continue_on_error (with ignore_error's types): the error types the job goes on
+   * past, as bits: 1 read, 2 write (trims included), 4 verify (options-errors.ts ERROR_TYPE).
+   */
+  continueOnError: number;
+  /** fio's ignore_error: the non-fatal errnos of each type [read, write, verify]; undefined = EIO and EILSEQ. */
+  ignoreError: [number[] | undefined, number[] | undefined, number[] | undefined];
+  /** fio's max_latency per direction [read, write, trim] in ns (0 = none). */
+  maxLatencyNs: [number, number, number];
+  /** fio's cpus_allowed / cpumask: the CPUs the job threads run on; undefined = not pinned. */
+  cpus?: number[];
+  /** fio's cpus_allowed_policy: every thread gets the whole set (shared) or one CPU of it (split). */
+  cpusPolicy: 'shared' | 'split';
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -244,6 +257,11 @@ export function defaultJob(name = 'job'): JobSpec {
     blockAlign: 0,
     percentageRandom: 100,
     logs: defaultJobLogs(),
+    continueOnError: 0,
+    ignoreError: [undefined, undefined, undefined],
+    maxLatencyNs: [0, 0, 0],
+    cpus: undefined,
+    cpusPolicy: 'shared',
   };
 }
 

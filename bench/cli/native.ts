@@ -86,6 +86,19 @@ export interface NativeJobParams {
   perIoLog?: boolean;
   /** log_hist_msec in ns for write_hist_log's windows (0 or absent: none). */
   histWindowNs?: number;
+  /**
+   * continue_on_error / ignore_error (options-errors.ts nativeErrorParams): the counted error
+   * types (bits 1 read, 2 write, 4 verify), the types going on past EIO and past ETIMEDOUT,
+   * and whether a failed verify goes on (all optional natively: 0 / false).
+   */
+  errorCountTypes?: number;
+  continueEio?: number;
+  continueTimedOut?: number;
+  continueVerify?: boolean;
+  /** max_latency in ns, [read, write, trim] (0 = none; optional natively). */
+  maxLatencyNs?: [number, number, number];
+  /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
+  cpus?: number[];
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -144,6 +157,10 @@ export interface NativeJobResult {
   errorStatus: number;
   errorLba: number;
   errorText: string;
+  /** fio's total_err / first_error (continue_on_error): errors of the counted types, the first one's code and text. */
+  totalErrors?: number;
+  firstError?: number;
+  firstErrorText?: string;
 }
 
 /** A running job thread. */

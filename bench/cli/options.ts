@@ -8,6 +8,8 @@ import { KERNEL_STACK_OPTIONS } from './kernel-stack';
 import type { BenchOption } from './option-types';
 import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
+import { CPU_OPTIONS } from './options-cpus';
+import { ERROR_OPTIONS } from './options-errors';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
@@ -330,6 +332,8 @@ export const OPTIONS: BenchOption[] = [
   ...FLUSH_OPTIONS,
   ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
+  ...ERROR_OPTIONS,
+  ...CPU_OPTIONS,
 ];
 
 /**
@@ -385,9 +389,6 @@ export const UNSUPPORTED: Record<string, string> = {
   trim_verify_zero: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog_batch: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
-  cpus_allowed: 'CPU pinning is not implemented',
-  cpumask: 'CPU pinning is not implemented',
-  cpus_allowed_policy: 'CPU pinning is not implemented',
   numa_cpu_nodes: 'NUMA placement is not implemented',
   numa_mem_policy: 'NUMA placement is not implemented',
   nice: 'not implemented',
@@ -405,8 +406,6 @@ export const UNSUPPORTED: Record<string, string> = {
   scramble_buffers: 'buffer contents are not configurable',
   zero_buffers: 'buffer contents are not configurable',
   hugepage_size: 'the DMA pool picks the page size',
-  continue_on_error: 'not implemented: an IO error stops the job',
-  ignore_error: 'not implemented',
   error_dump: 'not implemented',
   flow: 'not implemented',
   flow_id: 'not implemented',
@@ -418,10 +417,9 @@ export const UNSUPPORTED: Record<string, string> = {
   disable_slat: 'timing is always recorded natively',
   disable_bw_measurement: 'timing is always recorded natively',
   clocksource: 'phyr times with the CPU timestamp counter calibrated to CLOCK_MONOTONIC',
-  max_latency: 'not implemented',
-  latency_target: 'not implemented',
-  latency_window: 'not implemented',
-  latency_percentile: 'not implemented',
+  latency_target: 'fio\'s latency target mode (searching for the deepest queue that meets a latency target) is not implemented; max_latency is',
+  latency_window: 'fio\'s latency target mode is not implemented; max_latency is',
+  latency_percentile: 'fio\'s latency target mode is not implemented; max_latency is',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',

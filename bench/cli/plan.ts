@@ -4,6 +4,7 @@
 import { BenchConfigError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
+import { nativeErrorParams } from './options-errors';
 import { formatBytesFio } from './units';
 
 /** What planning needs to know about the namespace. */
@@ -150,6 +151,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     percentageRandom: j.percentageRandom,
     ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes,
+    ...(j.continueOnError ? nativeErrorParams(j) : {}),
+    ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
   };
 }
 

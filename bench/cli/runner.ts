@@ -7,7 +7,8 @@ import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
 import { ioLogFor, writeIoLog } from './iolog';
-import { mergeResults, type DirectionResult, type JobResult } from './results';
+import { mergeResults, type DirectionResult, type ErrorCounts, type JobResult } from './results';
+import { processCpus, threadCpus } from './options-cpus';
 import { jobSampleIntervals } from './options-logs';
 import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
@@ -148,17 +149,28 @@ function direction(n: NativeDirection): DirectionResult {
 export const VERIFY_ERRNO = 84;
 
 // A job whose blocks failed verification has failed, as fio reports it (error 84,
-// EILSEQ), with or without verify_fatal; an IO error seen first keeps its own code.
-function jobError(n: NativeJobResult): { error: number; errorMessage?: string } {
-  if (n.error) return { error: n.error, errorMessage: n.errorText };
-  if (n.verifyErrors === 0) return { error: 0 };
+// EILSEQ), with or without verify_fatal; an IO error seen first keeps its own code. With
+// continue_on_error, a job that went on past its errors reports the first one (fio: "the
+// error field given in the stats is the first error that was hit during the run") and has
+// not failed; the counts are fio's total_err and first_error.
+function jobError(n: NativeJobResult, plan: PlannedJob): { error: number; errorMessage?: string; errorCounts?: ErrorCounts } {
+  const counting = (plan.errorCountTypes ?? 0) !== 0;
+  const total = n.totalErrors ?? 0;
+  const fatal = n.error !== 0 || (n.verifyErrors > 0 && !plan.continueVerify);
+  const counts = counting ? { errorCounts: { total, first: n.firstError ?? 0, fatal } } : {};
+  if (n.error) return { error: n.error, errorMessage: n.errorText, ...counts };
+  if (counting && total > 0) return { error: n.firstError ?? 0, errorMessage: `${total} error(s) continued past (continue_on_error); the first: ${n.firstErrorText ?? ''}`, ...counts };
+  if (n.verifyErrors === 0) return { error: 0, ...counts };
   const first = n.verifyFailures[0];
   const where = first ? `; the first at LBA ${first.lba}: ${first.reason}` : '';
-  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}` };
+  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}`, ...counts };
 }
 
-function failed(n: NativeJobResult): boolean {
-  return jobError(n).error !== 0;
+// Whether a job ended in error (exitall_on_error): errors it went on past do not count, as
+// fio clears them (td_clear_error).
+function failed(n: NativeJobResult, plan: PlannedJob): boolean {
+  const e = jobError(n, plan);
+  return e.errorCounts ? e.errorCounts.fatal : e.error !== 0;
 }
 
 /**
@@ -183,7 +195,7 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
 function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
   const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
-  const { error, errorMessage } = jobError(n);
+  const { error, errorMessage, errorCounts } = jobError(n, plan);
   const read = direction(n.read);
   const write = direction(n.write);
   // A write job's read-back is a phase of its own: fio reports each direction over its
@@ -226,6 +238,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     percentileSeries: { ...spec.percentileSeries },
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
+    ...(errorCounts ? { errorCounts } : {}),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
     ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
     ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
@@ -272,6 +285,9 @@ function snapshot(running: Running[], prev: { t: number; r: number; w: number; r
 /** Runs every group of jobs on `device`; returns one result per job clone (or per job with group_reporting). */
 export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOptions, sink: StatusSink, signal?: AbortSignal): Promise<JobResult[]> {
   const native = benchNative();
+  // fio's thread_number (from 1, in start order over the run) picks a split CPU.
+  let threadNumber = 0;
+  const allowedCpus = jobs.some((j) => j.cpus) ? processCpus() : [];
   // Plan everything first: every impossible combination fails here, before any IO.
   const groups = groupJobs(jobs).map((g) =>
     g.map((spec) => {
@@ -281,7 +297,12 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
-      return { spec, sampleMs: jobSampleIntervals(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+      const plans = Array.from({ length: spec.numjobs }, (_, i) => {
+        const plan = planJob(spec, ns, i);
+        const cpus = threadCpus(spec, ++threadNumber, allowedCpus);
+        return cpus ? { ...plan, cpus } : plan;
+      });
+      return { spec, sampleMs: jobSampleIntervals(spec), plans };
     }),
   );
   for (const spec of jobs) {
@@ -465,7 +486,7 @@ async function watch(
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
     // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
     // stops every running job, whatever its group.
-    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
+    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e), e.plan))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
     // The job threads' interval records, drained every tick: the ring holds a minute of them.

@@ -136,6 +136,30 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 
+// continue_on_error / ignore_error, max_latency and cpus_allowed, all optional.
+bool errorParams(Napi::Object o, JobParams* p) {
+  if (!opt(o, "errorCountTypes", 7, &p->errorCountTypes) || !opt(o, "continueEio", 7, &p->continueEio) || !opt(o, "continueTimedOut", 7, &p->continueTimedOut)) return false;
+  if (!o.Get("continueVerify").IsUndefined() && !flag(o, "continueVerify", &p->continueVerify)) return false;
+  Napi::Value lat = o.Get("maxLatencyNs");
+  if (!lat.IsUndefined()) {
+    if (!lat.IsArray() || lat.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'maxLatencyNs' must be [read, write, trim]");
+    Napi::Object t = lat.As<Napi::Object>();
+    if (!u(t, "0", 9007199254740991.0, &p->maxLatencyNs[0]) || !u(t, "1", 9007199254740991.0, &p->maxLatencyNs[1]) || !u(t, "2", 9007199254740991.0, &p->maxLatencyNs[2])) return false;
+  }
+  Napi::Value cpus = o.Get("cpus");
+  if (cpus.IsUndefined()) return true;
+  if (!cpus.IsArray()) return args::typeError(o.Env(), "bench parameter 'cpus' must be an array of CPU numbers");
+  Napi::Array list = cpus.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object one = Napi::Object::New(o.Env());
+    one.Set("cpu", list.Get(i));
+    uint32_t cpu;
+    if (!u(one, "cpu", JobParams::kCpuMaskWords * 64 - 1, &cpu)) return false;
+    p->cpuMask[cpu / 64] |= 1ull << (cpu % 64);
+  }
+  return true;
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -152,7 +176,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -255,6 +279,9 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("errorStatus", static_cast<double>(r.errorStatus));
   o.Set("errorLba", static_cast<double>(r.errorLba));
   o.Set("errorText", std::string(r.errorText));
+  o.Set("totalErrors", static_cast<double>(r.totalErrors));
+  o.Set("firstError", static_cast<double>(r.firstError));
+  o.Set("firstErrorText", std::string(r.firstErrorText));
   return o;
 }
 
@@ -361,6 +388,8 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     if (perIoLog) ioRing_ = std::make_unique<IoRing>(kIoRingCapacity);
     if (params_->histWindowNs) histRing_ = std::make_unique<HistRing>(kHistRingCapacity);
     thread_ = std::thread([this] {
+      // Named, so the thread can be found in /proc (its CPU affinity, its CPU time).
+      pthread_setname_np(pthread_self(), "phyr-job");
       DriverQueue q(*qp_);
       JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
       qp_->releaseExclusive();

@@ -20,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
 #include "bench/native/sampler.h"
@@ -107,6 +110,10 @@ class JobEngine {
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
   void fail(int32_t code, uint32_t status, uint64_t lba, const char* text);
+  // fio's continue_on_error: counts an error of a counted type; true when the job goes on.
+  [[gnu::noinline, gnu::cold]] bool continued(uint32_t type, int32_t code, const char* text);
+  [[gnu::noinline, gnu::cold]] void latencyExceeded(const Slot& s, uint64_t lat, uint32_t dir);
+  const char* pinThread() const;
   void resetMeasurement(uint64_t now);
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
@@ -200,6 +207,9 @@ class JobEngine {
   SampleClock clocks_[4];  // by IntervalKind, then the histogram windows' clock
   uint64_t nextSample_ = UINT64_MAX;
   std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
+  // max_latency per direction (read, write, trim) in ticks; UINT64_MAX = none, so the check
+  // of a job without it is one compare that never holds.
+  uint64_t maxLatTicks_[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
 };
 
 template <class Queue>
@@ -211,6 +221,56 @@ void JobEngine<Queue>::fail(int32_t code, uint32_t status, uint64_t lba, const c
     std::snprintf(r_.errorText, sizeof(r_.errorText), "%s", text);
   }
   stopIssuing_ = true;
+}
+
+// fio's break_on_this_error: an error of a type continue_on_error names is counted
+// (total_err; the first one's code is first_error); the job goes on past it when its code
+// is one of the type's non-fatal errors (fio: EIO and EILSEQ, or ignore_error's list).
+template <class Queue>
+bool JobEngine<Queue>::continued(uint32_t type, int32_t code, const char* text) {
+  const uint32_t bit = 1u << type;
+  if (!(p_.errorCountTypes & bit)) return false;
+  if (r_.totalErrors++ == 0) {
+    r_.firstError = code;
+    std::snprintf(r_.firstErrorText, sizeof(r_.firstErrorText), "%s", text);
+  }
+  if (code == 5 /* EIO */) return p_.continueEio & bit;
+  if (code == 110 /* ETIMEDOUT */) return p_.continueTimedOut & bit;
+  if (code == 84 /* EILSEQ */) return p_.continueVerify;
+  return false;
+}
+
+// fio's max_latency (lat_fatal): a completion slower than the direction's maximum ends the
+// job with ETIMEDOUT, in fio's words; the IO itself has been counted, as fio counts it.
+template <class Queue>
+void JobEngine<Queue>::latencyExceeded(const Slot& s, uint64_t lat, uint32_t dir) {
+  const double k = nsPerTick();
+  char text[sizeof(r_.errorText)];
+  std::snprintf(text, sizeof(text), "max latency exceeded: latency of %llu nsec exceeds specified max (%llu nsec): %s of %u blocks at LBA %llu",
+                static_cast<unsigned long long>(static_cast<double>(lat) * k), static_cast<unsigned long long>(p_.maxLatencyNs[dir]),
+                s.write ? "write" : dir == 2 ? "trim" : "read", s.blocks, static_cast<unsigned long long>(s.lba));
+  if (continued(dir == 0 ? 0 : 1, 110, text)) return;
+  fail(110 /* ETIMEDOUT */, 0, s.lba, text);
+}
+
+// fio's cpus_allowed / cpumask: pins the calling (job) thread; a sentence when it cannot.
+template <class Queue>
+const char* JobEngine<Queue>::pinThread() const {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  bool any = false;
+  for (uint32_t w = 0; w < JobParams::kCpuMaskWords; w++) {
+    for (uint32_t b = 0; b < 64; b++) {
+      if (!((p_.cpuMask[w] >> b) & 1)) continue;
+      const uint32_t cpu = w * 64 + b;
+      if (cpu >= CPU_SETSIZE) return "a CPU of cpus_allowed is beyond this system's CPU set size";
+      CPU_SET(cpu, &set);
+      any = true;
+    }
+  }
+  if (!any) return nullptr;
+  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) return "cannot pin the job thread to its CPUs (cpus_allowed / cpumask): pthread_setaffinity_np refused them";
+  return nullptr;
 }
 
 template <class Queue>
@@ -639,6 +699,7 @@ bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
 template <class Queue>
 void JobEngine<Queue>::checkRead(const Slot& s) {
   const uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
+  const uint64_t errorsBefore = r_.verifyErrors;
   for (uint32_t b = 0; b < s.blocks; b++) {
     const uint64_t lbaInRegion = s.lba - p_.regionLba + b;
     // In the verify pass, only blocks this job wrote carry headers.
@@ -656,6 +717,14 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
       fail(84 /* EILSEQ */, 0, s.lba + b, text);
       return;
     }
+  }
+  // continue_on_error=verify: a read whose blocks failed is one error of the verify type (fio
+  // counts the IO, not its blocks); a counted type that does not go on past EILSEQ ends the job.
+  if (r_.verifyErrors > errorsBefore && (p_.errorCountTypes & 4u)) [[unlikely]] {
+    char text[sizeof(r_.errorText)];
+    std::snprintf(text, sizeof(text), "verify failed: %llu of the %u blocks read at LBA %llu did not match what was written",
+                  static_cast<unsigned long long>(r_.verifyErrors - errorsBefore), s.blocks, static_cast<unsigned long long>(s.lba));
+    if (!continued(2, 84 /* EILSEQ */, text)) fail(84 /* EILSEQ */, 0, s.lba, text);
   }
 }
 
@@ -682,6 +751,12 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
                   s.write ? "write" : p_.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+    // fio types a trim's error as a write error (td_error_type: anything not a read).
+    if (continued(s.write || p_.trim ? 1 : 0, 5 /* EIO */, text)) {
+      // Counted as an IO of its direction (fio's total_ios and issued), with no bytes or latency.
+      if (measuring_) (s.write ? r_.write : p_.trim ? r_.trim : r_.read).ios++;
+      return;
+    }
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
@@ -697,7 +772,10 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
   // recorded per submitted batch in run() (fio, too, counts slat at submission).
   d.clat.record(now - s.tRing);
-  d.lat.record(now - s.tPrep);
+  const uint64_t lat = now - s.tPrep;
+  d.lat.record(lat);
+  const uint32_t dir = s.write ? 1 : p_.trim ? 2 : 0;
+  if (lat > maxLatTicks_[dir]) [[unlikely]] latencyExceeded(s, lat, dir);
 }
 
 // A reap's measured IOs into the per-IO log ring, before complete() recycles their slots
@@ -739,6 +817,11 @@ void JobEngine<Queue>::run() {
     publish(progress_, kProgState, static_cast<double>(JobState::kDone));
     return;
   }
+  if (const char* why = pinThread()) {
+    fail(22 /* EINVAL */, 0, 0, why);
+    publish(progress_, kProgState, static_cast<double>(JobState::kDone));
+    return;
+  }
   // Everything the loop needs is allocated here, before the first IO.
   slots_.assign(p_.iodepth, Slot{});
   entries_.resize(p_.iodepth);
@@ -775,6 +858,9 @@ void JobEngine<Queue>::run() {
     if (!offsets_.setZones(start, units, p_.zoneCum, p_.zoneCount)) fail(22, 0, 0, "bad zoned distribution: zones must lie in the region and their shares add up to 100 %");
   }
   const double k = nsPerTick();
+  for (int d = 0; d < 3; d++) {
+    if (p_.maxLatencyNs[d]) maxLatTicks_[d] = static_cast<uint64_t>(static_cast<double>(p_.maxLatencyNs[d]) / k);
+  }
   overhead_ = tickOverhead();
   if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
   const uint64_t tStart = ticks();

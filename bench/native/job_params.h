@@ -139,6 +139,24 @@ struct JobParams {
   // fio's log_hist_msec for write_hist_log: the length of a histogram window (HistRecord);
   // 0 = none.
   uint64_t histWindowNs = 0;
+  // fio's continue_on_error and ignore_error, by fio's error types (bit 0 read, bit 1 write
+  // — a trim is a write there, as fio types it — bit 2 verify). errorCountTypes: the types
+  // whose errors are counted (fio's total_err / first_error), continued or not; continueEio:
+  // the types whose EIO (an NVMe error status) the job goes on past; continueTimedOut: the
+  // types whose ETIMEDOUT (max_latency exceeded) it goes on past; continueVerify: a block
+  // that fails its verify check (EILSEQ) is counted as an error of its IO and the job goes on.
+  uint32_t errorCountTypes = 0;
+  uint32_t continueEio = 0;
+  uint32_t continueTimedOut = 0;
+  bool continueVerify = false;
+  // fio's max_latency per direction (read, write, trim) in ns, 0 = none: a measured
+  // completion whose total latency (prepared to completed, fio's lat) is above it ends the
+  // job with ETIMEDOUT, unless continue_on_error goes on past that.
+  uint64_t maxLatencyNs[3] = {0, 0, 0};
+  // fio's cpus_allowed / cpumask (cpus_allowed_policy=split already applied): the CPUs the
+  // job thread is pinned to when it starts, one bit per CPU; all zero = not pinned.
+  static constexpr uint32_t kCpuMaskWords = 16;  // CPUs 0..1023
+  uint64_t cpuMask[kCpuMaskWords] = {};
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
@@ -225,6 +243,11 @@ struct JobResults {
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
   uint64_t errorLba = 0;
   char errorText[320] = {};
+  // fio's total_err_count and first_error (continue_on_error): the errors of a counted type,
+  // those the job went on past and the one that ended it, and the first of them.
+  uint64_t totalErrors = 0;
+  int32_t firstError = 0;
+  char firstErrorText[192] = {};
 };
 
 }  // namespace phyr::bench
