@@ -5,7 +5,7 @@ import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
 
 /** fio's rw= modes. */
-export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim' | 'trimwrite';
 
 /** Block sizes of one direction: a fixed size, a range, or a weighted split. */
 export interface BlockSizeSpec {
@@ -153,6 +153,10 @@ export interface JobSpec {
   cpus?: number[];
   /** fio's cpus_allowed_policy: every thread gets the whole set (shared) or one CPU of it (split). */
   cpusPolicy: 'shared' | 'split';
+  /** fio's read_iolog: the iolog replayed (version 2 or 3); undefined = none. */
+  readIolog?: string;
+  /** fio's replay_no_stall: replay without the log's timing. */
+  replayNoStall: boolean;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -262,6 +266,8 @@ export function defaultJob(name = 'job'): JobSpec {
     maxLatencyNs: [0, 0, 0],
     cpus: undefined,
     cpusPolicy: 'shared',
+    readIolog: undefined,
+    replayNoStall: false,
   };
 }
 
@@ -278,9 +284,9 @@ export function defaultRunOptions(): RunOptions {
 /** Whether the mode issues reads / writes / trims (Dataset Management deallocates), and whether offsets are random. */
 export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; trims: boolean; random: boolean } {
   return {
-    trims: rw === 'trim' || rw === 'randtrim',
+    trims: rw === 'trim' || rw === 'randtrim' || rw === 'trimwrite',
     reads: rw === 'read' || rw === 'randread' || rw === 'rw' || rw === 'randrw',
-    writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw',
+    writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw' || rw === 'trimwrite',
     random: rw.startsWith('rand'),
   };
 }

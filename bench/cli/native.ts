@@ -99,6 +99,8 @@ export interface NativeJobParams {
   maxLatencyNs?: [number, number, number];
   /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
   cpus?: number[];
+  /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
+  trimWrite?: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -204,7 +206,7 @@ export interface BenchNative {
    * Starts a job thread. `registers` is the controller's BAR0: the thread reads CSTS at its
    * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
    */
-  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null) => NativeBenchJob;
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null, replay?: Float64Array | null) => NativeBenchJob;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */

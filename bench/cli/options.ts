@@ -10,6 +10,7 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
+import { REPLAY_OPTIONS } from './options-replay';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
@@ -21,7 +22,7 @@ export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './
 
 const RW_MODES: Record<string, RwMode> = {
   read: 'read', write: 'write', randread: 'randread', randwrite: 'randwrite',
-  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim',
+  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim', trimwrite: 'trimwrite',
 };
 
 function need(option: string, value: string | undefined): string {
@@ -161,12 +162,12 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges), trimwrite (each block trimmed, then written, sequentially); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
       const [name, skip, ...rest] = val.split(':');
       const mode = RW_MODES[name];
-      if (!mode || rest.length) throw new BenchOptionError('rw', val, name === 'trimwrite' ? 'trimwrite is not supported: use a trim job, then a write job after stonewall' : 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim or randtrim, optionally :N');
+      if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim, randtrim or trimwrite, optionally :N');
       j.rw = mode;
       j.seqSkip = 0;
       if (skip === undefined) return;
@@ -334,6 +335,7 @@ export const OPTIONS: BenchOption[] = [
   ...BATCH_OPTIONS,
   ...ERROR_OPTIONS,
   ...CPU_OPTIONS,
+  ...REPLAY_OPTIONS,
 ];
 
 /**
@@ -428,7 +430,6 @@ export const UNSUPPORTED: Record<string, string> = {
   'crctest': 'not implemented',
   'idle-prof': 'not implemented',
   'merge_blktrace_file': 'not implemented',
-  read_iolog: 'not implemented',
   replay_redirect: 'not implemented',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',
@@ -461,7 +462,6 @@ export const UNSUPPORTED: Record<string, string> = {
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
   replay_align: 'not implemented',
-  replay_no_stall: 'not implemented',
   replay_scale: 'not implemented',
   replay_skip: 'not implemented',
   replay_time_scale: 'not implemented',

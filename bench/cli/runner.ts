@@ -6,7 +6,7 @@ import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
-import { ioLogFor, writeIoLog } from './iolog';
+import { ioLogFor, readReplayLog, replayPlan, writeIoLog, type ReplayLog } from './iolog';
 import { mergeResults, type DirectionResult, type ErrorCounts, type JobResult } from './results';
 import { processCpus, threadCpus } from './options-cpus';
 import { jobSampleIntervals } from './options-logs';
@@ -69,6 +69,8 @@ interface Running {
   progress: Float64Array;
   /** write_iolog's array (iolog.ts), when the job asked for a log. */
   ioLog?: Float64Array;
+  /** read_iolog's IOs (iolog.ts replayPlan), when the job replays a log. */
+  replay?: Float64Array;
   job?: NativeBenchJob;
   /** Starts the job's thread (sets job); deferred for a wait_for job until its waitee ended. */
   start?: () => void;
@@ -193,7 +195,9 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
 }
 
 function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
-  const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
+  // A trim job's, trimwrite's, and a replayed log's trims (the log's mix is known only when it has run).
+  const trims = plan.trim || plan.trimWrite === true || (n.trim !== undefined && n.trim.ios > 0);
+  const ios = n.read.ios + n.write.ios + (trims && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
   const { error, errorMessage, errorCounts } = jobError(n, plan);
   const read = direction(n.read);
@@ -213,7 +217,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     runtimeNs: n.runtimeNs,
     read,
     write,
-    ...(plan.trim && n.trim ? { trim: direction(n.trim) } : {}),
+    ...(trims && n.trim ? { trim: direction(n.trim) } : {}),
     ...(plan.fsyncEvery && n.sync ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
     usrNs: n.usrNs,
     sysNs: n.sysNs,
@@ -287,6 +291,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
   const native = benchNative();
   // fio's thread_number (from 1, in start order over the run) picks a split CPU.
   let threadNumber = 0;
+  // read_iolog: each replaying thread's IOs, by its plan.
+  const replays = new Map<PlannedJob, Float64Array>();
   const allowedCpus = jobs.some((j) => j.cpus) ? processCpus() : [];
   // Plan everything first: every impossible combination fails here, before any IO.
   const groups = groupJobs(jobs).map((g) =>
@@ -297,10 +303,20 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
+      const log: ReplayLog | undefined = spec.readIolog !== undefined ? readReplayLog(spec) : undefined;
       const plans = Array.from({ length: spec.numjobs }, (_, i) => {
-        const plan = planJob(spec, ns, i);
+        let plan = planJob(spec, ns, i);
+        if (log) {
+          const r = replayPlan(plan, log, ns, `job '${spec.name}': read_iolog=${spec.readIolog}`);
+          plan = r.plan;
+          replays.set(plan, r.replay);
+        }
         const cpus = threadCpus(spec, ++threadNumber, allowedCpus);
-        return cpus ? { ...plan, cpus } : plan;
+        if (!cpus) return plan;
+        const pinned = { ...plan, cpus };
+        const replay = replays.get(plan);
+        if (replay) replays.set(pinned, replay);
+        return pinned;
       });
       return { spec, sampleMs: jobSampleIntervals(spec), plans };
     }),
@@ -333,7 +349,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name, replays.get(plan)), replay: replays.get(plan) });
         }
       }
       const registers = device.registers?.() ?? null;
@@ -350,7 +366,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
             perIoLog: x.sampleMs.perIo,
             histWindowNs: x.sampleMs.histMs * 1e6,
-          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null, x.replay ?? null);
         };
         if (!x.spec.waitFor) x.start();
       }
@@ -422,7 +438,7 @@ function steadyStateEntries<T extends Pick<Running, 'spec' | 'groupId' | 'plan'>
     const spec = members[0].spec.steadystate;
     if (members.some((x) => JSON.stringify(x.spec.steadystate) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${members[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
     if (!spec || spec.durationS === 0) continue;
-    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim));
+    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim || x.plan.trimWrite === true));
     if (problem) throw new BenchConfigError(`job '${members[0].spec.name}': ${problem}`);
     out.push({ spec, members });
   }

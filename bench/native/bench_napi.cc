@@ -140,6 +140,7 @@ bool pacingParams(Napi::Object o, JobParams* p) {
 bool errorParams(Napi::Object o, JobParams* p) {
   if (!opt(o, "errorCountTypes", 7, &p->errorCountTypes) || !opt(o, "continueEio", 7, &p->continueEio) || !opt(o, "continueTimedOut", 7, &p->continueTimedOut)) return false;
   if (!o.Get("continueVerify").IsUndefined() && !flag(o, "continueVerify", &p->continueVerify)) return false;
+  if (!o.Get("trimWrite").IsUndefined() && !flag(o, "trimWrite", &p->trimWrite)) return false;
   Napi::Value lat = o.Get("maxLatencyNs");
   if (!lat.IsUndefined()) {
     if (!lat.IsArray() || lat.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'maxLatencyNs' must be [read, write, trim]");
@@ -351,14 +352,26 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     }
     // ioLog: an optional Float64Array of 2 x IOs for write_iolog (offset, +read/-write bytes).
     if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
-      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 2) {
-        args::typeError(env, "ioLog must be a Float64Array of at least 2 elements or null");
+      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 3) {
+        args::typeError(env, "ioLog must be a Float64Array of at least 3 elements (offset, bytes, direction per IO) or null");
         return;
       }
       Napi::Float64Array log = info[6].As<Napi::Float64Array>();
       params_->ioLog = log.Data();
-      params_->ioLogCap = log.ElementLength() / 2;
+      params_->ioLogCap = log.ElementLength() / 3;
       ioLogRef_ = Napi::Persistent(log.As<Napi::Object>());
+    }
+    // replay: an optional Float64Array of 4 x IOs for read_iolog (offset, bytes, direction, due ns).
+    if (info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull()) {
+      if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[7].As<Napi::TypedArray>().ElementLength() < 4 ||
+          info[7].As<Napi::TypedArray>().ElementLength() % 4) {
+        args::typeError(env, "replay must be a Float64Array of 4 x IOs (offset, bytes, direction, due ns) or null");
+        return;
+      }
+      Napi::Float64Array replay = info[7].As<Napi::Float64Array>();
+      params_->replay = replay.Data();
+      params_->replayCount = replay.ElementLength() / 4;
+      replayRef_ = Napi::Persistent(replay.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {
       args::rangeError(env, std::string("bench job: ") + why);
@@ -509,7 +522,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

@@ -89,6 +89,7 @@ class JobEngine {
     bool inFlight;  // submitted and not completed (the periodic health check scans these)
     bool flush;     // a Flush of fsync=N (counted) or end_fsync (not)
     bool counted;
+    bool trim;      // a Dataset Management deallocate (rw=trim, randtrim, trimwrite)
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
@@ -98,6 +99,7 @@ class JobEngine {
   // The per-IO draw stays inlined in the loop; the shaping options' work is called out of
   // line (cold), so a plain job's IO path does not grow with them.
   [[gnu::always_inline]] inline Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] Next nextReplayIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
   [[gnu::noinline, gnu::cold]] bool rateDirection(bool write, uint64_t now) const;
   [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
   [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
@@ -142,8 +144,8 @@ class JobEngine {
   OffsetGenerator offsets_;
   uint64_t unit_ = 0;              // random offsets are multiples of this many bytes
   uint32_t lbaShift_ = 0;          // log2(lbaSize): bytes <-> blocks without a division
-  uint64_t seqPos_[2] = {0, 0};    // sequential position per direction
-  uint64_t seqPrev_[2] = {0, 0};   // the position before the last IO (restored if its submit is refused)
+  uint64_t seqPos_[3] = {0, 0, 0};   // sequential position per direction (read, write, trimwrite's trims)
+  uint64_t seqPrev_[3] = {0, 0, 0};  // the position before the last IO (restored if its submit is refused)
   uint64_t verifyPos_ = 0;
   uint64_t issuedBytes_ = 0;
   uint64_t writeSeq_ = 0;
@@ -173,6 +175,14 @@ class JobEngine {
   bool flushInFlight_ = false;     // the next IO waits for it
   bool endFsyncDone_ = false;
   bool lastWasSeq_ = false;        // the last IO drawn continued sequentially (undone if the queue was full)
+  uint32_t lastPosIndex_ = 0;      // its seqPos_ index
+  // trimwrite: the next IO drawn is a trim; where the last trim and write started (fio's
+  // last_start), and the value it replaced (restored if its submit is refused).
+  bool nextTrim_ = false;
+  uint64_t lastStart_[2] = {UINT64_MAX, UINT64_MAX};  // [write, trim]
+  uint64_t prevLastStart_ = UINT64_MAX;
+  uint64_t replayPos_ = 0;         // read_iolog: the next IO of the log
+  uint64_t replayStart_ = 0;       // and the tick its due times count from
   bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
   uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
   uint32_t reapedSinceSubmit_ = 0;
@@ -452,7 +462,7 @@ void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint6
     std::snprintf(out, size, "flush (opcode 00h), %.0f ms after its doorbell", ms);
     return;
   }
-  if (p_.trim && !s.write) {
+  if (s.trim) {
     std::snprintf(out, size, "dataset management (opcode 09h) deallocating %u blocks at LBA %llu, %.0f ms after its doorbell", s.blocks,
                   static_cast<unsigned long long>(s.lba), ms);
     return;
@@ -600,6 +610,7 @@ bool JobEngine<Queue>::submitFlush(bool counted) {
   s.blocks = 0;
   s.write = false;
   s.flush = true;
+  s.trim = false;
   s.counted = counted;
   s.inFlight = true;
   inflight_++;
@@ -626,6 +637,7 @@ void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
 
 template <class Queue>
 typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (shaped_ && p_.replay) [[unlikely]] return nextReplayIo(now, write, offset, bytes);
   if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
   // fio's number_ios ends a size-bound job early; a time-based one starts over until its
   // runtime is up, so there it limits nothing.
@@ -646,11 +658,14 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
     pendingDir_ = -1;
     holdUntil_ = 0;
   }
-  uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
+  // trimwrite (fio's set_rw_ddir): a trim when the last trim and write started together.
+  const bool trimNow = shaped_ && p_.trimWrite && lastStart_[0] == lastStart_[1];
+  uint32_t bs = (w && !trimNow ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
   const bool random = p_.random && (!shaped_ || p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
-  uint64_t& pos = seqPos_[w ? 1 : 0];
+  const uint32_t pi = trimNow ? 2 : w ? 1 : 0;
+  uint64_t& pos = seqPos_[pi];
   if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
@@ -663,17 +678,54 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
       if (p_.seqSkip > 0 && !p_.timeBased) return Next::kDone;
       pos = 0;
     }
-    seqPrev_[w ? 1 : 0] = pos;
+    seqPrev_[pi] = pos;
     off = pos;
     const int64_t next = static_cast<int64_t>(pos) + bs + p_.seqSkip;
     // Backward past the start: continue from the last block, as fio 3.33 does.
     pos = next >= 0 ? static_cast<uint64_t>(next) : p_.regionBytes - bs - static_cast<uint64_t>(-next);
   }
   lastWasSeq_ = !random;
+  lastPosIndex_ = pi;
+  if (shaped_ && p_.trimWrite) [[unlikely]] {
+    nextTrim_ = trimNow;
+    prevLastStart_ = lastStart_[trimNow];
+    lastStart_[trimNow] = off;
+    if (trimNow) {
+      *write = false;
+      *offset = off;
+      *bytes = bs;
+      return Next::kIo;  // not counted in ioBytes: the writes are
+    }
+  }
   *write = w;
   *offset = off;
   *bytes = bs;
   issuedBytes_ += bs;
+  return Next::kIo;
+}
+
+// fio's read_iolog: the log's next IO, once it is due (its time after the job's start;
+// fio's default replay_no_stall=0 keeps the log's timing); the log's end ends the job.
+template <class Queue>
+typename JobEngine<Queue>::Next JobEngine<Queue>::nextReplayIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (replayPos_ >= p_.replayCount) return Next::kDone;
+  const double* e = p_.replay + 4 * replayPos_;
+  if (e[3] > 0) {
+    const uint64_t due = replayStart_ + static_cast<uint64_t>(e[3] / nsPerTick());
+    if (due > now) {
+      holdUntil_ = due;
+      return Next::kNotYet;
+    }
+  }
+  holdUntil_ = 0;
+  replayPos_++;
+  const uint32_t dir = static_cast<uint32_t>(e[2]);
+  nextTrim_ = dir == 2;
+  lastWasSeq_ = false;
+  *write = dir == 1;
+  *offset = static_cast<uint64_t>(e[0]);
+  *bytes = static_cast<uint32_t>(e[1]);
+  issuedBytes_ += *bytes;
   return Next::kIo;
 }
 
@@ -750,11 +802,11 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (status != 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
-                  s.write ? "write" : p_.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+                  s.write ? "write" : s.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
     // fio types a trim's error as a write error (td_error_type: anything not a read).
-    if (continued(s.write || p_.trim ? 1 : 0, 5 /* EIO */, text)) {
+    if (continued(s.write || s.trim ? 1 : 0, 5 /* EIO */, text)) {
       // Counted as an IO of its direction (fio's total_ios and issued), with no bytes or latency.
-      if (measuring_) (s.write ? r_.write : p_.trim ? r_.trim : r_.read).ios++;
+      if (measuring_) (s.write ? r_.write : s.trim ? r_.trim : r_.read).ios++;
       return;
     }
     fail(5 /* EIO */, status, s.lba, text);
@@ -766,7 +818,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
-  DirectionStats& d = s.write ? r_.write : p_.trim ? r_.trim : r_.read;
+  DirectionStats& d = s.write ? r_.write : s.trim ? r_.trim : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
   // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
@@ -774,7 +826,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   d.clat.record(now - s.tRing);
   const uint64_t lat = now - s.tPrep;
   d.lat.record(lat);
-  const uint32_t dir = s.write ? 1 : p_.trim ? 2 : 0;
+  const uint32_t dir = s.write ? 1 : s.trim ? 2 : 0;
   if (lat > maxLatTicks_[dir]) [[unlikely]] latencyExceeded(s, lat, dir);
 }
 
@@ -795,7 +847,7 @@ template <class Queue>
 void JobEngine<Queue>::logIo(const Slot& s, uint64_t now) {
   // An IO prepared in the ramp and completed after it starts at the measured phase's start.
   const auto since = [this](uint64_t t) { return t > tMeasure_ ? t - tMeasure_ : 0; };
-  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : p_.trim ? 2u : 0u};
+  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : s.trim ? 2u : 0u};
   if (ioRing_->push(rec)) return;
   r_.ioLogStalls++;
   const uint64_t t0 = ticks();
@@ -873,7 +925,8 @@ void JobEngine<Queue>::run() {
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
   // Any of the shaping options: the IO path checks this one flag before any of them.
-  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim;
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim || p_.trimWrite || p_.replay;
+  replayStart_ = tStart;
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -903,6 +956,7 @@ void JobEngine<Queue>::run() {
     // Submit until iodepth IOs are in flight (or the queue is full).
     batch_.clear();
     uint32_t batchWrites = 0;
+    uint32_t batchTrims = 0;
     uint64_t batchSlat = 0;
     size_t rung = 0;  // commands of batch_ whose doorbell is rung (iodepth_batch_submit)
     const bool mayIssue = !draining_ && reapedSinceSubmit_ >= reapNeeded_;
@@ -940,7 +994,8 @@ void JobEngine<Queue>::run() {
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      const bool trim = shaped_ && p_.trim && !write;
+      const bool trim = shaped_ && !write && (p_.trim || ((p_.trimWrite || p_.replay) && phase_ == Phase::kMain && nextTrim_));
+      s.trim = trim;
       if (trim) {
         // One Dataset Management range (NVM Command Set, Dataset Management): context
         // attributes 0, length in LBAs, starting LBA; written into the slot's buffer.
@@ -959,9 +1014,11 @@ void JobEngine<Queue>::run() {
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
-        issuedBytes_ -= bytes;  // not issued after all; the next pass retries
+        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
-        else if (lastWasSeq_) seqPos_[write ? 1 : 0] = seqPrev_[write ? 1 : 0];
+        else if (lastWasSeq_) seqPos_[lastPosIndex_] = seqPrev_[lastPosIndex_];
+        if (p_.trimWrite && phase_ == Phase::kMain) lastStart_[trim] = prevLastStart_;
+        if (p_.replay && phase_ == Phase::kMain) replayPos_--;
         break;
       }
       if (info.result == QueueSubmit::kError) {
@@ -973,13 +1030,16 @@ void JobEngine<Queue>::run() {
       inflight_++;
       if (p_.ioLog) {
         if (r_.ioLogCount < p_.ioLogCap) {
-          p_.ioLog[2 * r_.ioLogCount] = static_cast<double>(s.lba * p_.lbaSize);
-          p_.ioLog[2 * r_.ioLogCount + 1] = write ? -static_cast<double>(bytes) : static_cast<double>(bytes);
+          double* e = p_.ioLog + 3 * r_.ioLogCount;
+          e[0] = static_cast<double>(s.lba * p_.lbaSize);
+          e[1] = static_cast<double>(bytes);
+          e[2] = write ? 1.0 : trim ? 2.0 : 0.0;
         }
         r_.ioLogCount++;
       }
       batch_.push_back(slot);
       batchWrites += write;
+      batchTrims += trim;
       switch (info.format) {
         case DptrKind::kPrp: r_.prpCommands++; break;
         case DptrKind::kSgl: r_.sglCommands++; break;
@@ -1039,8 +1099,9 @@ void JobEngine<Queue>::run() {
     // recorded once per direction, weighted by the batch's IOs (after the reap, off the
     // doorbell's critical path).
     if (measuring_ && !batch_.empty()) {
-      const uint64_t batchReads = batch_.size() - batchWrites;
-      if (batchReads) (p_.trim ? r_.trim : r_.read).slat.recordN(batchSlat, batchReads);
+      const uint64_t batchReads = batch_.size() - batchWrites - batchTrims;
+      if (batchReads) r_.read.slat.recordN(batchSlat, batchReads);
+      if (batchTrims) r_.trim.slat.recordN(batchSlat, batchTrims);
       if (batchWrites) r_.write.slat.recordN(batchSlat, batchWrites);
     }
     if (n || !batch_.empty()) {

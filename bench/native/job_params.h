@@ -53,8 +53,9 @@ struct JobParams {
   // the pass ends at the region's end, as fio's does; backward (N < 0) the position wraps
   // from the region's start to its last block and the job ends by bytes, as in fio 3.33.
   int64_t seqSkip = 0;
-  // fio's write_iolog: each submitted IO as (namespace byte offset, +bytes read / -bytes
-  // written), two doubles (exact below 2^53) into a caller-sized array; nullptr = no log.
+  // fio's write_iolog: each submitted IO as (namespace byte offset, bytes, direction 0 read /
+  // 1 write / 2 trim), three doubles (exact below 2^53) into a caller-sized array; nullptr =
+  // no log.
   double* ioLog = nullptr;
   uint64_t ioLogCap = 0;        // IOs the array holds
   Distribution dist = Distribution::kUniform;
@@ -157,6 +158,18 @@ struct JobParams {
   // job thread is pinned to when it starts, one bit per CPU; all zero = not pinned.
   static constexpr uint32_t kCpuMaskWords = 16;  // CPUs 0..1023
   uint64_t cpuMask[kCpuMaskWords] = {};
+  // fio's rw=trimwrite (readPercent 0): sequential trims (Dataset Management deallocates of
+  // readBs-sized ranges) and writes of the same blocks, each direction with its own
+  // position; the next IO is a trim when the last trim and the last write started at the
+  // same offset, else a write (fio's set_rw_ddir). ioBytes counts the writes, as fio's
+  // io_bytes_exceeded counts only them in a job that writes.
+  bool trimWrite = false;
+  // fio's read_iolog: the IOs to replay in order, 4 doubles each (namespace byte offset,
+  // bytes, direction 0 read / 1 write / 2 trim, due ns after the job's start, 0 = at once);
+  // the region is the whole namespace (regionLba 0) and each IO was checked against it in
+  // JS; nullptr = no replay.
+  const double* replay = nullptr;
+  uint64_t replayCount = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay

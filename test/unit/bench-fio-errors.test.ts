@@ -18,7 +18,7 @@ function job(...args: string[]): JobSpec {
   return c.jobs[0];
 }
 
-function refused(t: Tap.Test, args: string[], re: RegExp): void {
+function refused(t: { throws(fn: () => unknown, re: RegExp): unknown }, args: string[], re: RegExp): void {
   t.throws(() => parseBenchArgs(['--name=j', ...args]), re);
 }
 

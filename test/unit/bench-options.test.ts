@@ -107,7 +107,6 @@ t.test('run-wide options', async (t) => {
 
 t.test('bad values are named with what is accepted', async (t) => {
   const table: Array<[string[], RegExp]> = [
-    [['--rw=trimwrite'], /--rw=trimwrite: trimwrite is not supported/],
     [['--rw=randread:8'], /the random form MODE:N .* is not supported/],
     [['--rw=read:4q'], /unknown size suffix/],
     [['--rwmixread=101'], /between 0 and 100/],
