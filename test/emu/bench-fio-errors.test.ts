@@ -124,3 +124,18 @@ t.test('continue_on_error does not go on past ETIMEDOUT unless ignore_error list
   t.equal(listed.job!.total_err, 5, 'every 200th of 1024');
   t.equal(listed.job!.read.total_ios, 1024);
 });
+
+t.test('continue_on_error=verify: a read-back that fails its check is one error of the verify type', async (t) => {
+  const CORRUPT = 'emu:backend=ram,size=16M,faults=corrupt:lba=64';
+  const args = ['--rw=write', '--bs=4k', '--verify=crc32c', '--size=1m'];
+  const going = bench(CORRUPT, [...args, '--continue_on_error=verify']);
+  t.equal(going.status, 0, going.stderr);
+  t.equal(going.job!.error, 84, 'EILSEQ, the first error');
+  t.equal(going.job!.total_err, 1, 'one read, of 8 blocks, one failing');
+  t.equal(going.job!.first_error, 84);
+  t.match(going.job!.phyr.error_message, /the first: verify failed: 1 of the 8 blocks read at LBA 64 did not match what was written/);
+  const other = bench(CORRUPT, [...args, '--continue_on_error=read']);
+  t.equal(other.status, 1, 'a verify error is not a read error');
+  t.equal(other.job!.error, 84);
+  t.equal(other.job!.total_err, 0);
+});
