@@ -139,3 +139,29 @@ t.test('continue_on_error=verify: a read-back that fails its check is one error 
   t.equal(other.job!.error, 84);
   t.equal(other.job!.total_err, 0);
 });
+
+// Real fio as the oracle of the report's shape: fio cannot get EIO from a regular file, but
+// /dev/full fails every write with ENOSPC, which ignore_error=,ENOSPC makes non-fatal.
+t.test('against fio 3.33 on /dev/full: the same fields in the same places, the same counting', async (t) => {
+  const fio = (format: string) => spawnSync('fio', ['--name=x', '--filename=/dev/full', '--rw=write', '--bs=4k', '--size=64k', '--continue_on_error=write', '--ignore_error=,ENOSPC', `--output-format=${format}`], { encoding: 'utf8', timeout: 60_000 });
+  const fj = fio('json');
+  t.equal(fj.status, 0, `fio exits 0 past its errors: ${fj.stderr}`);
+  const fjob = (JSON.parse(fj.stdout.slice(fj.stdout.indexOf('{'))) as { jobs: Array<Record<string, unknown> & Job> }).jobs[0];
+  const ours = bench(FAIL_50, ['--rw=write', '--size=4m', '--continue_on_error=write']);
+  t.equal(ours.status, 0);
+  const mine = JSON.parse(ours.stdout).jobs[0] as Record<string, unknown> & Job;
+  const around = (o: Record<string, unknown>) => {
+    const k = Object.keys(o);
+    const i = k.indexOf('total_err');
+    return [k[i - 1], k[i], k[i + 1]];
+  };
+  t.same(around(mine), around(fjob), 'total_err and first_error follow latency_ms, as fio');
+  t.same(around(mine), ['latency_ms', 'total_err', 'first_error']);
+  // fio counts each failed write in total_ios with no bytes: 16 writes, all failed, 0 bytes.
+  t.same([fjob.write.total_ios, fjob.write.io_bytes, fjob.total_err, fjob.first_error, fjob.error], [16, 0, 16, 28, 28]);
+  t.same([mine.write.total_ios, mine.write.io_bytes, mine.total_err, mine.first_error, mine.error], [1024, 1004 * 4096, 20, 5, 5]);
+  const line = /\n     errors    : total=\d+, first_error=\d+\/<[^>]+>\n/;
+  t.match(fio('normal').stdout, line, 'fio\'s errors line');
+  t.match(bench(FAIL_50, ['--rw=write', '--size=4m', '--continue_on_error=write'], 'normal').stdout, line, 'phyr\'s, the same shape');
+  t.same(fio('terse').stdout.trim().split(';').slice(-2), ['16', '28'], 'fio\'s terse: the counts last');
+});
