@@ -22,7 +22,9 @@ export function ioLogFor(plan: PlannedJob, name: string, replay?: Float64Array):
   const main = replay ? replay.length / 4 : Math.ceil(plan.ioBytes / Math.min(...sizes));
   const readBack = plan.verify && plan.doVerify ? Math.ceil(plan.regionBytes / plan.slotBytes) : 0;
   // trimwrite: a trim for every write, and ioBytes counts the writes.
-  const ios = main * (plan.trimWrite ? 2 : 1) + readBack + 1;
+  // The Flushes are logged too (fio logs its syncs): fsync=N's, and end_fsync's one.
+  const flushes = plan.fsyncEvery ? Math.ceil(main / plan.fsyncEvery) : 0;
+  const ios = main * (plan.trimWrite ? 2 : 1) + readBack + flushes + (plan.endFsync ? 1 : 0) + 1;
   if (ios > IOLOG_MAX_IOS) throw new BenchConfigError(`job '${name}': write_iolog: the job may submit ${ios} IOs; a log holds at most ${IOLOG_MAX_IOS}: give a smaller size`);
   return new Float64Array(IOLOG_FIELDS * ios);
 }
@@ -33,7 +35,7 @@ export function writeIoLog(file: string, nsid: number, log: Float64Array, count:
   if (count > cap) throw new Error(`write_iolog ${file}: the job submitted ${count} IOs, more than the ${cap} its log was sized for`);
   const dev = `ns${nsid}`;
   const lines = ['fio version 2 iolog', `${dev} add`, `${dev} open`];
-  const actions = ['read', 'write', 'trim'];
+  const actions = ['read', 'write', 'trim', 'sync'];
   for (let i = 0; i < count; i++) {
     const e = IOLOG_FIELDS * i;
     lines.push(`${dev} ${actions[log[e + 2]]} ${log[e]} ${log[e + 1]}`);
@@ -47,7 +49,8 @@ export interface ReplayIo {
   /** Namespace byte offset. */
   offset: number;
   bytes: number;
-  dir: 'read' | 'write' | 'trim';
+  /** sync: a Flush once the IOs before it complete (fio's sync and datasync lines; NVMe has one Flush). */
+  dir: 'read' | 'write' | 'trim' | 'sync';
   /** When to issue it, ns after the job's start (0 = at once). */
   dueNs: number;
 }
@@ -60,7 +63,7 @@ export interface ReplayLog {
 }
 
 // fio's iolog actions of an IO line.
-const IO_ACTIONS = new Set(['read', 'write', 'trim']);
+const IO_ACTIONS = new Set(['read', 'write', 'trim', 'sync', 'datasync']);
 
 /**
  * Parses fio's iolog version 2 or 3 (fio's "I/O replay" formats): version 2 lines are
@@ -103,15 +106,14 @@ export function parseIoLog(text: string, where: string, noStall: boolean): Repla
       if (Number(off) >= 100) waitUs += Number(off);
       return;
     }
-    if (action === 'sync' || action === 'datasync') bad(`'${action}' actions are not replayed by phyr (a Flush between replayed IOs is not implemented); remove them from the log`);
     if (!IO_ACTIONS.has(action)) bad(`unknown action '${action}' (read, write, trim, sync, datasync${version === 2 ? ', wait' : ''})`);
     if (file === undefined) file = name;
     else if (name !== file) bad(`the log names a second file '${name}' (after '${file}'): phyr replays one log onto one namespace`);
     if (firstTs === undefined) firstTs = ts;
     const dueUs = noStall ? 0 : version === 3 ? ts - firstTs : waitUs;
-    ios.push({ offset: Number(off), bytes: Number(len), dir: action as ReplayIo['dir'], dueNs: Math.max(0, dueUs) * 1000 });
+    ios.push({ offset: Number(off), bytes: Number(len), dir: action === 'datasync' ? 'sync' : (action as ReplayIo['dir']), dueNs: Math.max(0, dueUs) * 1000 });
   });
-  if (ios.length === 0) throw new BenchConfigError(`${where}: the log has no read, write or trim to replay`);
+  if (!ios.some((io) => io.dir !== 'sync')) throw new BenchConfigError(`${where}: the log has no read, write or trim to replay`);
   return { version, file: file!, ios };
 }
 
@@ -132,6 +134,10 @@ export function replayPlan(plan: PlannedJob, log: ReplayLog, ns: { lbaSize: numb
   let writes = false;
   let total = 0;
   log.ios.forEach((io, i) => {
+    if (io.dir === 'sync') {
+      replay.set([0, 0, 3, io.dueNs], 4 * i);
+      return;
+    }
     const what = `${where}: IO ${i + 1} (${io.dir} ${io.offset} ${io.bytes})`;
     if (io.bytes === 0 || io.bytes % ns.lbaSize !== 0 || io.offset % ns.lbaSize !== 0) throw new BenchConfigError(`${what}: offset and length must be whole ${ns.lbaSize}-byte logical blocks of the namespace, and the length not 0`);
     if (io.offset + io.bytes > nsBytes) throw new BenchConfigError(`${what}: reaches beyond the namespace (${formatBytesFio(nsBytes)})`);

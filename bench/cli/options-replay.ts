@@ -11,7 +11,7 @@ import { parseBool } from './units';
 /** The option table's rows for replay (spread into OPTIONS). */
 export const REPLAY_OPTIONS: PacingOption[] = [
   {
-    name: 'read_iolog', scope: 'job', help: 'replay this fio iolog (version 2 or 3): its reads, writes and trims in order, at their offsets and lengths, onto the job\'s namespace (the file it names is the namespace); with its timing unless replay_no_stall',
+    name: 'read_iolog', scope: 'job', help: 'replay this fio iolog (version 2 or 3): its reads, writes and trims in order, at their offsets and lengths, and its syncs as Flushes, onto the job\'s namespace (the file it names is the namespace); with its timing unless replay_no_stall',
     applyJob: (j: JobSpec, v) => {
       if (v === undefined || v === '') throw new BenchOptionError('read_iolog', '', 'a value is required: the iolog file to replay');
       if (v.includes(':')) throw new BenchOptionError('read_iolog', v, 'one log per job: merging several logs (FILE1:FILE2, merge_blktrace_file) is not implemented');

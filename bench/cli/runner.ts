@@ -218,7 +218,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     read,
     write,
     ...(trims && n.trim ? { trim: direction(n.trim) } : {}),
-    ...(plan.fsyncEvery && n.sync ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
+    ...(n.sync && (plan.fsyncEvery || n.sync.ios > 0) ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
     usrNs: n.usrNs,
     sysNs: n.sysNs,
     ctx: n.ctx,

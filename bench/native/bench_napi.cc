@@ -353,7 +353,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     // ioLog: an optional Float64Array of 2 x IOs for write_iolog (offset, +read/-write bytes).
     if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
       if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 3) {
-        args::typeError(env, "ioLog must be a Float64Array of at least 3 elements (offset, bytes, direction per IO) or null");
+        args::typeError(env, "ioLog must be a Float64Array of at least 3 elements (offset, bytes, direction 0 read / 1 write / 2 trim / 3 sync per IO) or null");
         return;
       }
       Napi::Float64Array log = info[6].As<Napi::Float64Array>();

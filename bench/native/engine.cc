@@ -59,6 +59,7 @@ const char* validateJobParams(const JobParams& p) {
     if (p.random || p.trim || p.trimWrite || p.verify || p.timeBased || p.regionLba != 0) return "a replay (read_iolog) issues the log's IOs over the whole namespace only: no random, trim, trimwrite, verify or time_based";
     for (uint64_t i = 0; i < p.replayCount; i++) {
       const double* e = p.replay + 4 * i;
+      if (e[2] == 3 && e[3] >= 0) continue;  // a sync: no offset or length of its own
       if (!(e[1] >= p.lbaSize) || e[1] > static_cast<double>(p.slotBytes) || !(e[0] >= 0) || e[0] + e[1] > static_cast<double>(p.regionBytes) || !(e[2] >= 0 && e[2] <= 2) || !(e[3] >= 0))
         return "a replayed IO lies outside the namespace, is larger than its buffer slot, or has a bad direction";
       if (static_cast<uint64_t>(e[0]) % p.lbaSize || static_cast<uint64_t>(e[1]) % p.lbaSize) return "a replayed IO is not whole logical blocks";

@@ -183,6 +183,7 @@ class JobEngine {
   uint64_t prevLastStart_ = UINT64_MAX;
   uint64_t replayPos_ = 0;         // read_iolog: the next IO of the log
   uint64_t replayStart_ = 0;       // and the tick its due times count from
+  uint64_t lastLoggedWrite_ = 0;   // write_iolog: the last write's offset (a sync is logged at it)
   bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
   uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
   uint32_t reapedSinceSubmit_ = 0;
@@ -590,6 +591,8 @@ bool JobEngine<Queue>::rateTooLow(uint64_t now) {
 template <class Queue>
 bool JobEngine<Queue>::moreMainIo() const {
   if (p_.timeBased) return true;
+  // A replayed log's sync is issued wherever it stands, its last line too (fio replays it).
+  if (p_.replay) return true;
   return issuedBytes_ < p_.ioBytes && !(p_.maxIos && issuedIos_ >= p_.maxIos);
 }
 
@@ -617,6 +620,16 @@ bool JobEngine<Queue>::submitFlush(bool counted) {
   flushInFlight_ = true;
   q_.ring();
   s.tPrep = s.tRing = ticks();
+  if (p_.ioLog) {
+    // fio's write_iolog logs a sync at the offset of the last write, with length 0.
+    if (r_.ioLogCount < p_.ioLogCap) {
+      double* e = p_.ioLog + 3 * r_.ioLogCount;
+      e[0] = static_cast<double>(lastLoggedWrite_);
+      e[1] = 0;
+      e[2] = 3.0;
+    }
+    r_.ioLogCount++;
+  }
   return true;
 }
 
@@ -720,6 +733,11 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextReplayIo(uint64_t now, boo
   holdUntil_ = 0;
   replayPos_++;
   const uint32_t dir = static_cast<uint32_t>(e[2]);
+  if (dir == 3) {
+    // A sync line: a Flush once the IOs in flight complete (the loop's fsync path), then on.
+    syncPending_ = true;
+    return Next::kNotYet;
+  }
   nextTrim_ = dir == 2;
   lastWasSeq_ = false;
   *write = dir == 1;
@@ -1014,7 +1032,7 @@ void JobEngine<Queue>::run() {
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
-        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;  // not issued after all; the next pass retries
+        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;  // (a replay's sync never gets here: it returns kNotYet)  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
         else if (lastWasSeq_) seqPos_[lastPosIndex_] = seqPrev_[lastPosIndex_];
         if (p_.trimWrite && phase_ == Phase::kMain) lastStart_[trim] = prevLastStart_;
@@ -1034,6 +1052,7 @@ void JobEngine<Queue>::run() {
           e[0] = static_cast<double>(s.lba * p_.lbaSize);
           e[1] = static_cast<double>(bytes);
           e[2] = write ? 1.0 : trim ? 2.0 : 0.0;
+          if (write) lastLoggedWrite_ = s.lba * p_.lbaSize;
         }
         r_.ioLogCount++;
       }

@@ -3,6 +3,7 @@
 // with their offsets, lengths and directions — for a log phyr wrote (version 2) and for one
 // fio 3.33 wrote on a regular file (version 3, with timestamps). fio's default
 // replay_no_stall=0 keeps the log's timing (measured here on a wait line); =1 drops it.
+// Sync lines (fio logs its fsync=N syncs) are replayed as NVMe Flushes and logged as fio logs them.
 // rw=trimwrite is checked against the sequence fio 3.33 issues on a loop device (a regular
 // file cannot be trimmed): trim 0, write 0, trim 4096, write 4096, ...
 import t from 'tap';
@@ -99,4 +100,19 @@ t.test('rw=trimwrite: each block trimmed, then written, as fio issues them', asy
   t.equal(r.job!.trim.total_ios, 16, 'fio: 16 trims and 16 writes of size=64k');
   t.equal(r.job!.write.total_ios, 16);
   t.equal(r.job!.trim.io_bytes, 65536);
+});
+
+t.test('syncs: fio logs them (at the last write\'s offset), phyr logs and replays them as Flushes', async (t) => {
+  const img = path.join(dir, 'img-sync'), f = path.join(dir, 'fio-sync.log'), own = path.join(dir, 'phyr-sync.log'), b = path.join(dir, 'sync-replayed.log');
+  fs.writeFileSync(img, Buffer.alloc(1 << 20));
+  const fio = spawnIn(dir, 'fio', ['--name=x', `--filename=${img}`, '--ioengine=psync', '--rw=write', '--bs=4k', '--size=32k', '--fsync=4', `--write_iolog=${f}`, '--output-format=json', `--output=${path.join(dir, 'fio-sync.json')}`]);
+  t.equal(fio.status, 0, `fio ran: ${fio.stderr}`);
+  t.same(ioLines(f).filter((l) => l[0] === 'sync'), [['sync', '12288', '0']], 'fio: one sync, after the fourth write, none after the last');
+  const w = phyr(['--rw=write', '--bs=4k', '--size=32k', '--fsync=4', `--write_iolog=${own}`]);
+  t.equal(w.status, 0, w.stderr);
+  t.same(ioLines(own), ioLines(f), 'phyr\'s fsync=4 log is fio\'s');
+  const r = phyr([`--read_iolog=${f}`, `--write_iolog=${b}`, '--replay_no_stall=1']);
+  t.equal(r.status, 0, r.stderr);
+  t.same(ioLines(b), ioLines(f), 'the replay issues the sync where the log has it');
+  t.equal((r.job as unknown as { sync: { total_ios: number } }).sync.total_ios, 1, 'one Flush');
 });

@@ -31,7 +31,8 @@ t.test('version 3: timestamps in microseconds, counted from the first IO', async
 
 t.test('what is refused names the line and why', async (t) => {
   t.throws(() => parseIoLog('fio version 1 iolog\n', 'L', false), /L: not a fio iolog: the first line must be "fio version 2 iolog" or "fio version 3 iolog"/);
-  t.throws(() => parseIoLog('fio version 2 iolog\nns1 sync 0 0\n', 'L', false), /L: line 2 'ns1 sync 0 0': 'sync' actions are not replayed by phyr/);
+  t.same(parseIoLog('fio version 2 iolog\nns1 write 0 4096\nns1 sync 0 0\nns1 datasync 0 0\n', 'L', false).ios.map((i) => i.dir), ['write', 'sync', 'sync'], 'sync and datasync are one Flush');
+  t.throws(() => parseIoLog('fio version 2 iolog\nns1 sync 0 0\n', 'L', false), /no read, write or trim to replay/);
   t.throws(() => parseIoLog('fio version 2 iolog\nns1 read 0 4096\nns2 read 0 4096\n', 'L', false), /line 3 .*a second file 'ns2'/);
   t.throws(() => parseIoLog('fio version 3 iolog\n5 ns1 wait 100 0\n', 'L', false), /version 3 logs have no wait action/);
   t.throws(() => parseIoLog('fio version 3 iolog\nns1 read 0 4096\n', 'L', false), /starts with its timestamp/);
