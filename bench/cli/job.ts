@@ -5,7 +5,7 @@ import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
 
 /** fio's rw= modes. */
-export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim';
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim' | 'trimwrite';
 
 /** Block sizes of one direction: a fixed size, a range, or a weighted split. */
 export interface BlockSizeSpec {
@@ -142,6 +142,23 @@ export interface JobSpec {
   iopsAvgTimeMs?: number;
   /** write_lat_log, write_bw_log, write_iops_log and their options (logs.ts). */
   logs: JobLogs;
+  /**
+   * fio's continue_on_error (with ignore_error's types): the error types the job goes on
+   * past, as bits: 1 read, 2 write (trims included), 4 verify (options-errors.ts ERROR_TYPE).
+   */
+  continueOnError: number;
+  /** fio's ignore_error: the non-fatal errnos of each type [read, write, verify]; undefined = EIO and EILSEQ. */
+  ignoreError: [number[] | undefined, number[] | undefined, number[] | undefined];
+  /** fio's max_latency per direction [read, write, trim] in ns (0 = none). */
+  maxLatencyNs: [number, number, number];
+  /** fio's cpus_allowed / cpumask: the CPUs the job threads run on; undefined = not pinned. */
+  cpus?: number[];
+  /** fio's cpus_allowed_policy: every thread gets the whole set (shared) or one CPU of it (split). */
+  cpusPolicy: 'shared' | 'split';
+  /** fio's read_iolog: the iolog replayed (version 2 or 3); undefined = none. */
+  readIolog?: string;
+  /** fio's replay_no_stall: replay without the log's timing. */
+  replayNoStall: boolean;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -246,6 +263,13 @@ export function defaultJob(name = 'job'): JobSpec {
     blockAlign: 0,
     percentageRandom: 100,
     logs: defaultJobLogs(),
+    continueOnError: 0,
+    ignoreError: [undefined, undefined, undefined],
+    maxLatencyNs: [0, 0, 0],
+    cpus: undefined,
+    cpusPolicy: 'shared',
+    readIolog: undefined,
+    replayNoStall: false,
   };
 }
 
@@ -262,9 +286,9 @@ export function defaultRunOptions(): RunOptions {
 /** Whether the mode issues reads / writes / trims (Dataset Management deallocates), and whether offsets are random. */
 export function modeTraits(rw: RwMode): { reads: boolean; writes: boolean; trims: boolean; random: boolean } {
   return {
-    trims: rw === 'trim' || rw === 'randtrim',
+    trims: rw === 'trim' || rw === 'randtrim' || rw === 'trimwrite',
     reads: rw === 'read' || rw === 'randread' || rw === 'rw' || rw === 'randrw',
-    writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw',
+    writes: rw === 'write' || rw === 'randwrite' || rw === 'rw' || rw === 'randrw' || rw === 'trimwrite',
     random: rw.startsWith('rand'),
   };
 }

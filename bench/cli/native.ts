@@ -89,6 +89,21 @@ export interface NativeJobParams {
   perIoLog?: boolean;
   /** log_hist_msec in ns for write_hist_log's windows (0 or absent: none). */
   histWindowNs?: number;
+  /**
+   * continue_on_error / ignore_error (options-errors.ts nativeErrorParams): the counted error
+   * types (bits 1 read, 2 write, 4 verify), the types going on past EIO and past ETIMEDOUT,
+   * and whether a failed verify goes on (all optional natively: 0 / false).
+   */
+  errorCountTypes?: number;
+  continueEio?: number;
+  continueTimedOut?: number;
+  continueVerify?: boolean;
+  /** max_latency in ns, [read, write, trim] (0 = none; optional natively). */
+  maxLatencyNs?: [number, number, number];
+  /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
+  cpus?: number[];
+  /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
+  trimWrite?: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -147,6 +162,10 @@ export interface NativeJobResult {
   errorStatus: number;
   errorLba: number;
   errorText: string;
+  /** fio's total_err / first_error (continue_on_error): errors of the counted types, the first one's code and text. */
+  totalErrors?: number;
+  firstError?: number;
+  firstErrorText?: string;
 }
 
 /** A running job thread. */
@@ -190,7 +209,7 @@ export interface BenchNative {
    * Starts a job thread. `registers` is the controller's BAR0: the thread reads CSTS at its
    * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
    */
-  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null) => NativeBenchJob;
+  BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null, replay?: Float64Array | null) => NativeBenchJob;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */

@@ -8,6 +8,9 @@ import { KERNEL_STACK_OPTIONS } from './kernel-stack';
 import type { BenchOption } from './option-types';
 import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
+import { CPU_OPTIONS } from './options-cpus';
+import { ERROR_OPTIONS } from './options-errors';
+import { REPLAY_OPTIONS } from './options-replay';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
@@ -19,7 +22,7 @@ export type { ApplyContext, BenchOption, OptionScope, OptionTreatment } from './
 
 const RW_MODES: Record<string, RwMode> = {
   read: 'read', write: 'write', randread: 'randread', randwrite: 'randwrite',
-  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim',
+  rw: 'rw', readwrite: 'rw', randrw: 'randrw', trim: 'trim', randtrim: 'randtrim', trimwrite: 'trimwrite',
 };
 
 function need(option: string, value: string | undefined): string {
@@ -172,12 +175,12 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges), trimwrite (each block trimmed, then written, sequentially); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
       const [name, skip, ...rest] = val.split(':');
       const mode = RW_MODES[name];
-      if (!mode || rest.length) throw new BenchOptionError('rw', val, name === 'trimwrite' ? 'trimwrite is not supported: use a trim job, then a write job after stonewall' : 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim or randtrim, optionally :N');
+      if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim, randtrim or trimwrite, optionally :N');
       j.rw = mode;
       j.seqSkip = 0;
       if (skip === undefined) return;
@@ -343,6 +346,9 @@ export const OPTIONS: BenchOption[] = [
   ...FLUSH_OPTIONS,
   ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
+  ...ERROR_OPTIONS,
+  ...CPU_OPTIONS,
+  ...REPLAY_OPTIONS,
 ];
 
 /**
@@ -398,9 +404,6 @@ export const UNSUPPORTED: Record<string, string> = {
   trim_verify_zero: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
   trim_backlog_batch: 'fio\'s trim verification is not implemented; rw=trim|randtrim are',
-  cpus_allowed: 'CPU pinning is not implemented',
-  cpumask: 'CPU pinning is not implemented',
-  cpus_allowed_policy: 'CPU pinning is not implemented',
   numa_cpu_nodes: 'NUMA placement is not implemented',
   numa_mem_policy: 'NUMA placement is not implemented',
   nice: 'not implemented',
@@ -418,8 +421,6 @@ export const UNSUPPORTED: Record<string, string> = {
   scramble_buffers: 'buffer contents are not configurable',
   zero_buffers: 'buffer contents are not configurable',
   hugepage_size: 'the DMA pool picks the page size',
-  continue_on_error: 'not implemented: an IO error stops the job',
-  ignore_error: 'not implemented',
   error_dump: 'not implemented',
   flow: 'not implemented',
   flow_id: 'not implemented',
@@ -431,10 +432,9 @@ export const UNSUPPORTED: Record<string, string> = {
   disable_slat: 'timing is always recorded natively',
   disable_bw_measurement: 'timing is always recorded natively',
   clocksource: 'phyr times with the CPU timestamp counter calibrated to CLOCK_MONOTONIC',
-  max_latency: 'not implemented',
-  latency_target: 'not implemented',
-  latency_window: 'not implemented',
-  latency_percentile: 'not implemented',
+  latency_target: 'fio\'s latency target mode (searching for the deepest queue that meets a latency target) is not implemented; max_latency is',
+  latency_window: 'fio\'s latency target mode is not implemented; max_latency is',
+  latency_percentile: 'fio\'s latency target mode is not implemented; max_latency is',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',
@@ -443,7 +443,6 @@ export const UNSUPPORTED: Record<string, string> = {
   'crctest': 'not implemented',
   'idle-prof': 'not implemented',
   'merge_blktrace_file': 'not implemented',
-  read_iolog: 'not implemented',
   replay_redirect: 'not implemented',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',
@@ -476,7 +475,6 @@ export const UNSUPPORTED: Record<string, string> = {
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
   replay_align: 'not implemented',
-  replay_no_stall: 'not implemented',
   replay_scale: 'not implemented',
   replay_skip: 'not implemented',
   replay_time_scale: 'not implemented',

@@ -4,6 +4,7 @@
 import { BenchConfigError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
+import { nativeErrorParams } from './options-errors';
 import { formatBytesFio } from './units';
 
 /** What planning needs to know about the namespace. */
@@ -48,7 +49,7 @@ export function queueSizeFor(iodepth: number): number {
 export function slotBytesOf(j: JobSpec): number {
   const traits = modeTraits(j.rw);
   // A trim's range list takes the slot's first 16 bytes; its size is the read bs until bs=R,W,T.
-  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0);
+  const maxBs = Math.max(traits.reads || traits.trims ? j.bs.read.max : 0, traits.writes ? j.bs.write.max : 0, j.rw === 'trimwrite' && j.bs.trim ? j.bs.trim.max : 0);
   return Math.ceil(maxBs / 4096) * 4096;
 }
 
@@ -103,7 +104,10 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
   // A trim job's IOs are drawn as reads of the read block size; the engine sends each as
   // a deallocate (trim: true).
-  const readPercent = traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
+  // trimwrite (fio: trim a block, then write it) is a write job whose every other IO, drawn
+  // of the trim block size (bs=R,W,T's third value, else the write size), is a deallocate.
+  const trimWrite = j.rw === 'trimwrite';
+  const readPercent = trimWrite ? 0 : traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const pacing = planPacing(j, size, fail);
   const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3, normal: 4 }[j.randomDistribution.kind];
   const zones = planZones(j, size, fail);
@@ -114,7 +118,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     regionBytes: size,
     random: traits.random,
     readPercent,
-    readBs: nativeBs(j.bs.read),
+    readBs: nativeBs(trimWrite ? (j.bs.trim ?? j.bs.write) : j.bs.read),
     writeBs: nativeBs(j.bs.write),
     iodepth: j.iodepth,
     runtimeNs: j.runtimeNs,
@@ -145,12 +149,15 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     thinktimeBlocks: j.thinktimeBlocks,
     startDelayNs: j.startDelayNs,
     fsyncEvery: flushEvery(j, fail),
-    trim: traits.trims,
+    trim: traits.trims && !trimWrite,
+    ...(trimWrite ? { trimWrite: true } : {}),
     ...batching(j),
     blockAlign: j.blockAlign,
     percentageRandom: j.percentageRandom,
     ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes,
+    ...(j.continueOnError ? nativeErrorParams(j) : {}),
+    ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
   };
 }
 

@@ -95,6 +95,8 @@ export function formatJobTerse(r: JobResult, list: number[], info: RunInfo, agg:
     // No disk utilisation columns: phyr's target is no kernel block device, and fio leaves
     // them out too when it has no disk to sample.
   ];
+  // continue_on_error: fio appends total_err and first_error, before the description.
+  if (r.errorCounts) cols.push(String(r.errorCounts.total), String(r.errorCounts.first));
   const description = r.options.description;
   if (description) cols.push(description);
   return cols.join(';');

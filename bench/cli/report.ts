@@ -18,6 +18,7 @@ import {
 } from './results';
 import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
 import { statDev } from './samples';
+import { errorText } from './options-errors';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
@@ -218,6 +219,8 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     depthLine(r),
     // unified_rw_reporting=mixed: fio counts every IO in the first column.
     r.unifiedRw === 'mixed' ? `     issued rwts: total=${totalIos(r)},0,0,0 short=0,0,0,0 dropped=0,0,0,0` : `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
+    // continue_on_error: fio's error counts, after the issued line (stat.c show_thread_status_normal).
+    ...(r.errorCounts ? [`     errors    : total=${r.errorCounts.total}, first_error=${r.errorCounts.first}/<${r.errorCounts.first ? errorText(r.errorCounts.first) : 'Success'}>`] : []),
     // fio prints its steady-state line last in the job's block; phyr's own lines follow it.
     ...(r.steadystate ? [steadystateLine(r.steadystate, scaleBytes, scaleNumber)] : []),
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
@@ -394,6 +397,8 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         latency_ns: b.ns,
         latency_us: b.us,
         latency_ms: b.ms,
+        // continue_on_error: fio's two counts, between latency_ms and latency_depth.
+        ...(r.errorCounts ? { total_err: r.errorCounts.total, first_error: r.errorCounts.first } : {}),
         latency_depth: r.header.iodepth,
         latency_target: 0,
         latency_percentile: 100.0,

@@ -104,6 +104,13 @@ export interface JobResult {
   percentileSeries?: PercentileSeries;
   /** The job's options as written (fio's "job options"). */
   options: Record<string, string>;
+  /**
+   * fio's continue_on_error counts (present when the option is set, as fio writes
+   * total_err and first_error only then): the errors of the counted types, continued past or
+   * not, the first one's code, and whether the job ended on an error (fatal) rather than
+   * going on past every one.
+   */
+  errorCounts?: ErrorCounts;
   /** Pretty strings for the job header line. */
   header: { rw: string; bs: string; iodepth: number };
   /**
@@ -111,6 +118,23 @@ export interface JobResult {
    * header line (fio still prints one header line per job); absent: just this job.
    */
   sections?: Array<{ name: string; header: JobResult['header'] }>;
+}
+
+/** fio's total_err and first_error, and whether the job failed. */
+export interface ErrorCounts {
+  total: number;
+  first: number;
+  fatal: boolean;
+}
+
+/**
+ * Whether a job failed (the exit status is 1): an error, or blocks that failed their
+ * verify check; with continue_on_error only an error the job did not go on past, as fio
+ * exits 0 once every error was continued past (the report still carries them).
+ */
+export function jobFailed(r: JobResult): boolean {
+  if (r.errorCounts) return r.errorCounts.fatal;
+  return r.error !== 0 || r.verifyErrors > 0;
 }
 
 /** An empty latency series. */
@@ -244,6 +268,7 @@ export function mergeResults(list: JobResult[]): JobResult {
     verifyFailures: list.flatMap((r) => r.verifyFailures),
     timeline: mergeTimelines(list.map((r) => r.timeline)),
     intervalDrops: sum((r) => r.intervalDrops ?? 0),
+    ...(list.some((r) => r.errorCounts) ? { errorCounts: { total: sum((r) => r.errorCounts?.total ?? 0), first: list.find((r) => r.errorCounts?.first)?.errorCounts?.first ?? 0, fatal: list.some((r) => (r.errorCounts ? r.errorCounts.fatal : jobFailed(r))) } } : {}),
     ...(list.some((r) => r.ioLogStalls) ? { ioLogStalls: { count: sum((r) => r.ioLogStalls?.count ?? 0), ns: sum((r) => r.ioLogStalls?.ns ?? 0), dropped: sum((r) => r.ioLogStalls?.dropped ?? 0) } } : {}),
     sections: list.flatMap((r) => r.sections ?? [{ name: r.name, header: r.header }]).filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i),
     // fio reports a merged entry with the options of the last job folded into it.

@@ -6,8 +6,9 @@ import { BenchConfigError } from './errors';
 import type { JobSpec, RunOptions } from './job';
 import { JOB_STATE, VERIFY_KIND, benchNative, type NativeBenchJob, type NativeDirection, type NativeJobResult } from './native';
 import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhaseNeverStarts, type NamespaceInfo, type PlannedJob } from './plan';
-import { ioLogFor, writeIoLog } from './iolog';
-import { mergeResults, type DirectionResult, type JobResult } from './results';
+import { ioLogFor, readReplayLog, replayPlan, writeIoLog, type ReplayLog } from './iolog';
+import { mergeResults, type DirectionResult, type ErrorCounts, type JobResult } from './results';
+import { processCpus, threadCpus } from './options-cpus';
 import { jobSampleIntervals } from './options-logs';
 import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
@@ -68,6 +69,8 @@ interface Running {
   progress: Float64Array;
   /** write_iolog's array (iolog.ts), when the job asked for a log. */
   ioLog?: Float64Array;
+  /** read_iolog's IOs (iolog.ts replayPlan), when the job replays a log. */
+  replay?: Float64Array;
   job?: NativeBenchJob;
   /** Starts the job's thread (sets job); deferred for a wait_for job until its waitee ended. */
   start?: () => void;
@@ -148,17 +151,28 @@ function direction(n: NativeDirection): DirectionResult {
 export const VERIFY_ERRNO = 84;
 
 // A job whose blocks failed verification has failed, as fio reports it (error 84,
-// EILSEQ), with or without verify_fatal; an IO error seen first keeps its own code.
-function jobError(n: NativeJobResult): { error: number; errorMessage?: string } {
-  if (n.error) return { error: n.error, errorMessage: n.errorText };
-  if (n.verifyErrors === 0) return { error: 0 };
+// EILSEQ), with or without verify_fatal; an IO error seen first keeps its own code. With
+// continue_on_error, a job that went on past its errors reports the first one (fio: "the
+// error field given in the stats is the first error that was hit during the run") and has
+// not failed; the counts are fio's total_err and first_error.
+function jobError(n: NativeJobResult, plan: PlannedJob): { error: number; errorMessage?: string; errorCounts?: ErrorCounts } {
+  const counting = (plan.errorCountTypes ?? 0) !== 0;
+  const total = n.totalErrors ?? 0;
+  const fatal = n.error !== 0 || (n.verifyErrors > 0 && !plan.continueVerify);
+  const counts = counting ? { errorCounts: { total, first: n.firstError ?? 0, fatal } } : {};
+  if (n.error) return { error: n.error, errorMessage: n.errorText, ...counts };
+  if (counting && total > 0) return { error: n.firstError ?? 0, errorMessage: `${total} error(s) continued past (continue_on_error); the first: ${n.firstErrorText ?? ''}`, ...counts };
+  if (n.verifyErrors === 0) return { error: 0, ...counts };
   const first = n.verifyFailures[0];
   const where = first ? `; the first at LBA ${first.lba}: ${first.reason}` : '';
-  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}` };
+  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}`, ...counts };
 }
 
-function failed(n: NativeJobResult): boolean {
-  return jobError(n).error !== 0;
+// Whether a job ended in error (exitall_on_error): errors it went on past do not count, as
+// fio clears them (td_clear_error).
+function failed(n: NativeJobResult, plan: PlannedJob): boolean {
+  const e = jobError(n, plan);
+  return e.errorCounts ? e.errorCounts.fatal : e.error !== 0;
 }
 
 /**
@@ -181,9 +195,11 @@ export function toJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n:
 }
 
 function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: NativeJobResult): JobResult {
-  const ios = n.read.ios + n.write.ios + (plan.trim && n.trim ? n.trim.ios : 0);
+  // A trim job's, trimwrite's, and a replayed log's trims (the log's mix is known only when it has run).
+  const trims = plan.trim || plan.trimWrite === true || (n.trim !== undefined && n.trim.ios > 0);
+  const ios = n.read.ios + n.write.ios + (trims && n.trim ? n.trim.ios : 0);
   const formats = [n.prpCommands ? 'prp' : '', n.sglCommands ? 'sgl' : '', n.splitCommands ? 'split' : ''].filter(Boolean);
-  const { error, errorMessage } = jobError(n);
+  const { error, errorMessage, errorCounts } = jobError(n, plan);
   const read = direction(n.read);
   const write = direction(n.write);
   // A write job's read-back is a phase of its own: fio reports each direction over its
@@ -201,8 +217,8 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     runtimeNs: n.runtimeNs,
     read,
     write,
-    ...(plan.trim && n.trim ? { trim: direction(n.trim) } : {}),
-    ...(plan.fsyncEvery && n.sync ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
+    ...(trims && n.trim ? { trim: direction(n.trim) } : {}),
+    ...(n.sync && (plan.fsyncEvery || n.sync.ios > 0) ? { sync: { ios: n.sync.ios, lat: series(n.sync.lat) } } : {}),
     usrNs: n.usrNs,
     sysNs: n.sysNs,
     ctx: n.ctx,
@@ -226,6 +242,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     percentileSeries: { ...spec.percentileSeries },
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
+    ...(errorCounts ? { errorCounts } : {}),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
     ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
     ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
@@ -272,6 +289,11 @@ function snapshot(running: Running[], prev: { t: number; r: number; w: number; r
 /** Runs every group of jobs on `device`; returns one result per job clone (or per job with group_reporting). */
 export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOptions, sink: StatusSink, signal?: AbortSignal): Promise<JobResult[]> {
   const native = benchNative();
+  // fio's thread_number (from 1, in start order over the run) picks a split CPU.
+  let threadNumber = 0;
+  // read_iolog: each replaying thread's IOs, by its plan.
+  const replays = new Map<PlannedJob, Float64Array>();
+  const allowedCpus = jobs.some((j) => j.cpus) ? processCpus() : [];
   // Plan everything first: every impossible combination fails here, before any IO.
   const groups = groupJobs(jobs).map((g) =>
     g.map((spec) => {
@@ -281,7 +303,22 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       if (spec.iodepth > cap) {
         throw new BenchConfigError(`job '${spec.name}': iodepth=${spec.iodepth} is beyond the queue size: this controller's queues hold at most ${maxQueue} entries, so at most ${cap} commands in flight per queue pair; use --iodepth=${cap} or less`);
       }
-      return { spec, sampleMs: jobSampleIntervals(spec), plans: Array.from({ length: spec.numjobs }, (_, i) => planJob(spec, ns, i)) };
+      const log: ReplayLog | undefined = spec.readIolog !== undefined ? readReplayLog(spec) : undefined;
+      const plans = Array.from({ length: spec.numjobs }, (_, i) => {
+        let plan = planJob(spec, ns, i);
+        if (log) {
+          const r = replayPlan(plan, log, ns, `job '${spec.name}': read_iolog=${spec.readIolog}`);
+          plan = r.plan;
+          replays.set(plan, r.replay);
+        }
+        const cpus = threadCpus(spec, ++threadNumber, allowedCpus);
+        if (!cpus) return plan;
+        const pinned = { ...plan, cpus };
+        const replay = replays.get(plan);
+        if (replay) replays.set(pinned, replay);
+        return pinned;
+      });
+      return { spec, sampleMs: jobSampleIntervals(spec), plans };
     }),
   );
   for (const spec of jobs) {
@@ -312,7 +349,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             await queue.close();
             throw e;
           }
-          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name) });
+          running.push({ spec, plan, groupId: reportGroup.get(spec) ?? gi, queue, buffer, progress: new Float64Array(native.progressFields.count), sampleMs, jobNumber: ++jobNumber, intervals: [], hist: [], ioLog: spec.writeIolog === undefined ? undefined : ioLogFor(plan, spec.name, replays.get(plan)), replay: replays.get(plan) });
         }
       }
       const registers = device.registers?.() ?? null;
@@ -329,7 +366,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
             perIoLog: x.sampleMs.perIo,
             histWindowNs: x.sampleMs.histMs * 1e6,
-          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null);
+          }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null, x.replay ?? null);
         };
         if (!x.spec.waitFor) x.start();
       }
@@ -401,7 +438,7 @@ function steadyStateEntries<T extends Pick<Running, 'spec' | 'groupId' | 'plan'>
     const spec = members[0].spec.steadystate;
     if (members.some((x) => JSON.stringify(x.spec.steadystate) !== JSON.stringify(spec))) throw new BenchConfigError(`job '${members[0].spec.name}': steadystate options must be the same for every job of a group_reporting group (fio's rule); give them in [global] or to each job alike`);
     if (!spec || spec.durationS === 0) continue;
-    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim));
+    const problem = steadyStateProblem(spec, members.some((x) => x.plan.trim || x.plan.trimWrite === true));
     if (problem) throw new BenchConfigError(`job '${members[0].spec.name}': ${problem}`);
     out.push({ spec, members });
   }
@@ -465,7 +502,7 @@ async function watch(
     // running jobs of its reporting group; the next stonewall group still runs, as in fio.
     // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
     // stops every running job, whatever its group.
-    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e)))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
+    if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e), e.plan))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
     for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
     await new Promise((r) => setTimeout(r, 50));
     // The job threads' interval records, drained every tick: the ring holds a minute of them.

@@ -136,6 +136,31 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 
+// continue_on_error / ignore_error, max_latency and cpus_allowed, all optional.
+bool errorParams(Napi::Object o, JobParams* p) {
+  if (!opt(o, "errorCountTypes", 7, &p->errorCountTypes) || !opt(o, "continueEio", 7, &p->continueEio) || !opt(o, "continueTimedOut", 7, &p->continueTimedOut)) return false;
+  if (!o.Get("continueVerify").IsUndefined() && !flag(o, "continueVerify", &p->continueVerify)) return false;
+  if (!o.Get("trimWrite").IsUndefined() && !flag(o, "trimWrite", &p->trimWrite)) return false;
+  Napi::Value lat = o.Get("maxLatencyNs");
+  if (!lat.IsUndefined()) {
+    if (!lat.IsArray() || lat.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'maxLatencyNs' must be [read, write, trim]");
+    Napi::Object t = lat.As<Napi::Object>();
+    if (!u(t, "0", 9007199254740991.0, &p->maxLatencyNs[0]) || !u(t, "1", 9007199254740991.0, &p->maxLatencyNs[1]) || !u(t, "2", 9007199254740991.0, &p->maxLatencyNs[2])) return false;
+  }
+  Napi::Value cpus = o.Get("cpus");
+  if (cpus.IsUndefined()) return true;
+  if (!cpus.IsArray()) return args::typeError(o.Env(), "bench parameter 'cpus' must be an array of CPU numbers");
+  Napi::Array list = cpus.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object one = Napi::Object::New(o.Env());
+    one.Set("cpu", list.Get(i));
+    uint32_t cpu;
+    if (!u(one, "cpu", JobParams::kCpuMaskWords * 64 - 1, &cpu)) return false;
+    p->cpuMask[cpu / 64] |= 1ull << (cpu % 64);
+  }
+  return true;
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -152,7 +177,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -255,6 +280,9 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("errorStatus", static_cast<double>(r.errorStatus));
   o.Set("errorLba", static_cast<double>(r.errorLba));
   o.Set("errorText", std::string(r.errorText));
+  o.Set("totalErrors", static_cast<double>(r.totalErrors));
+  o.Set("firstError", static_cast<double>(r.firstError));
+  o.Set("firstErrorText", std::string(r.firstErrorText));
   return o;
 }
 
@@ -324,14 +352,26 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     }
     // ioLog: an optional Float64Array of 2 x IOs for write_iolog (offset, +read/-write bytes).
     if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull()) {
-      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 2) {
-        args::typeError(env, "ioLog must be a Float64Array of at least 2 elements or null");
+      if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[6].As<Napi::TypedArray>().ElementLength() < 3) {
+        args::typeError(env, "ioLog must be a Float64Array of at least 3 elements (offset, bytes, direction 0 read / 1 write / 2 trim / 3 sync per IO) or null");
         return;
       }
       Napi::Float64Array log = info[6].As<Napi::Float64Array>();
       params_->ioLog = log.Data();
-      params_->ioLogCap = log.ElementLength() / 2;
+      params_->ioLogCap = log.ElementLength() / 3;
       ioLogRef_ = Napi::Persistent(log.As<Napi::Object>());
+    }
+    // replay: an optional Float64Array of 4 x IOs for read_iolog (offset, bytes, direction, due ns).
+    if (info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull()) {
+      if (!info[7].IsTypedArray() || info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || info[7].As<Napi::TypedArray>().ElementLength() < 4 ||
+          info[7].As<Napi::TypedArray>().ElementLength() % 4) {
+        args::typeError(env, "replay must be a Float64Array of 4 x IOs (offset, bytes, direction, due ns) or null");
+        return;
+      }
+      Napi::Float64Array replay = info[7].As<Napi::Float64Array>();
+      params_->replay = replay.Data();
+      params_->replayCount = replay.ElementLength() / 4;
+      replayRef_ = Napi::Persistent(replay.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {
       args::rangeError(env, std::string("bench job: ") + why);
@@ -361,6 +401,8 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     if (perIoLog) ioRing_ = std::make_unique<IoRing>(kIoRingCapacity);
     if (params_->histWindowNs) histRing_ = std::make_unique<HistRing>(kHistRingCapacity);
     thread_ = std::thread([this] {
+      // Named, so the thread can be found in /proc (its CPU affinity, its CPU time).
+      pthread_setname_np(pthread_self(), "phyr-job");
       DriverQueue q(*qp_);
       JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
       qp_->releaseExclusive();
@@ -480,7 +522,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

@@ -54,6 +54,25 @@ const char* validateJobParams(const JobParams& p) {
   if (p.rateCycleNs < 1'000'000ull) return "the rate check cycle must be at least 1 ms";
   if (p.trim && !p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
   if (p.trim && p.verify) return "verify with trims is not supported";
+  if (p.replay) {
+    if (p.replayCount == 0) return "a replay needs at least one IO";
+    if (p.random || p.trim || p.trimWrite || p.verify || p.timeBased || p.regionLba != 0) return "a replay (read_iolog) issues the log's IOs over the whole namespace only: no random, trim, trimwrite, verify or time_based";
+    for (uint64_t i = 0; i < p.replayCount; i++) {
+      const double* e = p.replay + 4 * i;
+      if (e[2] == 3 && e[3] >= 0) continue;  // a sync: no offset or length of its own
+      if (!(e[1] >= p.lbaSize) || e[1] > static_cast<double>(p.slotBytes) || !(e[0] >= 0) || e[0] + e[1] > static_cast<double>(p.regionBytes) || !(e[2] >= 0 && e[2] <= 2) || !(e[3] >= 0))
+        return "a replayed IO lies outside the namespace, is larger than its buffer slot, or has a bad direction";
+      if (static_cast<uint64_t>(e[0]) % p.lbaSize || static_cast<uint64_t>(e[1]) % p.lbaSize) return "a replayed IO is not whole logical blocks";
+    }
+    if (!p.bufCpu) return "a replay needs CPU-visible buffers (a trim's range list is written by the CPU)";
+  }
+  if (p.trimWrite) {
+    if (p.trim || p.readPercent != 0 || p.random) return "trimwrite is sequential trims and writes only (readPercent 0, not random, not trim)";
+    if (const char* e = checkBs(p.readBs, p.lbaSize, p.slotBytes)) return e;
+    if (p.readBs.max > p.regionBytes) return "the region is smaller than the largest trim block size";
+    if (!p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
+    if (p.verify) return "verify with trims is not supported";
+  }
   if (p.blockAlign % p.lbaSize) return "blockalign must be a multiple of the LBA size";
   if (p.blockAlign > p.regionBytes) return "blockalign must not exceed the region";
   if (p.percentageRandom > 100) return "percentage_random must be 0..100";

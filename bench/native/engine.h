@@ -20,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
 #include "bench/native/sampler.h"
@@ -86,6 +89,7 @@ class JobEngine {
     bool inFlight;  // submitted and not completed (the periodic health check scans these)
     bool flush;     // a Flush of fsync=N (counted) or end_fsync (not)
     bool counted;
+    bool trim;      // a Dataset Management deallocate (rw=trim, randtrim, trimwrite)
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
@@ -95,6 +99,7 @@ class JobEngine {
   // The per-IO draw stays inlined in the loop; the shaping options' work is called out of
   // line (cold), so a plain job's IO path does not grow with them.
   [[gnu::always_inline]] inline Next nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] Next nextReplayIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes);
   [[gnu::noinline, gnu::cold]] bool rateDirection(bool write, uint64_t now) const;
   [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
   [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
@@ -107,6 +112,10 @@ class JobEngine {
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
   void fail(int32_t code, uint32_t status, uint64_t lba, const char* text);
+  // fio's continue_on_error: counts an error of a counted type; true when the job goes on.
+  [[gnu::noinline, gnu::cold]] bool continued(uint32_t type, int32_t code, const char* text);
+  [[gnu::noinline, gnu::cold]] void latencyExceeded(const Slot& s, uint64_t lat, uint32_t dir);
+  const char* pinThread() const;
   void resetMeasurement(uint64_t now);
   void publishProgress(uint64_t now);
   void finishTimes(JobResults& out, uint64_t now) const;
@@ -135,8 +144,8 @@ class JobEngine {
   OffsetGenerator offsets_;
   uint64_t unit_ = 0;              // random offsets are multiples of this many bytes
   uint32_t lbaShift_ = 0;          // log2(lbaSize): bytes <-> blocks without a division
-  uint64_t seqPos_[2] = {0, 0};    // sequential position per direction
-  uint64_t seqPrev_[2] = {0, 0};   // the position before the last IO (restored if its submit is refused)
+  uint64_t seqPos_[3] = {0, 0, 0};   // sequential position per direction (read, write, trimwrite's trims)
+  uint64_t seqPrev_[3] = {0, 0, 0};  // the position before the last IO (restored if its submit is refused)
   uint64_t verifyPos_ = 0;
   uint64_t issuedBytes_ = 0;
   uint64_t writeSeq_ = 0;
@@ -166,6 +175,15 @@ class JobEngine {
   bool flushInFlight_ = false;     // the next IO waits for it
   bool endFsyncDone_ = false;
   bool lastWasSeq_ = false;        // the last IO drawn continued sequentially (undone if the queue was full)
+  uint32_t lastPosIndex_ = 0;      // its seqPos_ index
+  // trimwrite: the next IO drawn is a trim; where the last trim and write started (fio's
+  // last_start), and the value it replaced (restored if its submit is refused).
+  bool nextTrim_ = false;
+  uint64_t lastStart_[2] = {UINT64_MAX, UINT64_MAX};  // [write, trim]
+  uint64_t prevLastStart_ = UINT64_MAX;
+  uint64_t replayPos_ = 0;         // read_iolog: the next IO of the log
+  uint64_t replayStart_ = 0;       // and the tick its due times count from
+  uint64_t lastLoggedWrite_ = 0;   // write_iolog: the last write's offset (a sync is logged at it)
   bool draining_ = false;          // iodepth_low: the queue filled; reap down to the mark first
   uint32_t reapNeeded_ = 0;        // iodepth_batch_complete_min: completions owed before the next submit
   uint32_t reapedSinceSubmit_ = 0;
@@ -200,6 +218,9 @@ class JobEngine {
   SampleClock clocks_[4];  // by IntervalKind, then the histogram windows' clock
   uint64_t nextSample_ = UINT64_MAX;
   std::vector<uint64_t> sampleClat_;  // 3 x LatencyHistogram::kBuckets counts (statistics clock)
+  // max_latency per direction (read, write, trim) in ticks; UINT64_MAX = none, so the check
+  // of a job without it is one compare that never holds.
+  uint64_t maxLatTicks_[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
 };
 
 template <class Queue>
@@ -211,6 +232,56 @@ void JobEngine<Queue>::fail(int32_t code, uint32_t status, uint64_t lba, const c
     std::snprintf(r_.errorText, sizeof(r_.errorText), "%s", text);
   }
   stopIssuing_ = true;
+}
+
+// fio's break_on_this_error: an error of a type continue_on_error names is counted
+// (total_err; the first one's code is first_error); the job goes on past it when its code
+// is one of the type's non-fatal errors (fio: EIO and EILSEQ, or ignore_error's list).
+template <class Queue>
+bool JobEngine<Queue>::continued(uint32_t type, int32_t code, const char* text) {
+  const uint32_t bit = 1u << type;
+  if (!(p_.errorCountTypes & bit)) return false;
+  if (r_.totalErrors++ == 0) {
+    r_.firstError = code;
+    std::snprintf(r_.firstErrorText, sizeof(r_.firstErrorText), "%s", text);
+  }
+  if (code == 5 /* EIO */) return p_.continueEio & bit;
+  if (code == 110 /* ETIMEDOUT */) return p_.continueTimedOut & bit;
+  if (code == 84 /* EILSEQ */) return p_.continueVerify;
+  return false;
+}
+
+// fio's max_latency (lat_fatal): a completion slower than the direction's maximum ends the
+// job with ETIMEDOUT, in fio's words; the IO itself has been counted, as fio counts it.
+template <class Queue>
+void JobEngine<Queue>::latencyExceeded(const Slot& s, uint64_t lat, uint32_t dir) {
+  const double k = nsPerTick();
+  char text[sizeof(r_.errorText)];
+  std::snprintf(text, sizeof(text), "max latency exceeded: latency of %llu nsec exceeds specified max (%llu nsec): %s of %u blocks at LBA %llu",
+                static_cast<unsigned long long>(static_cast<double>(lat) * k), static_cast<unsigned long long>(p_.maxLatencyNs[dir]),
+                s.write ? "write" : dir == 2 ? "trim" : "read", s.blocks, static_cast<unsigned long long>(s.lba));
+  if (continued(dir == 0 ? 0 : 1, 110, text)) return;
+  fail(110 /* ETIMEDOUT */, 0, s.lba, text);
+}
+
+// fio's cpus_allowed / cpumask: pins the calling (job) thread; a sentence when it cannot.
+template <class Queue>
+const char* JobEngine<Queue>::pinThread() const {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  bool any = false;
+  for (uint32_t w = 0; w < JobParams::kCpuMaskWords; w++) {
+    for (uint32_t b = 0; b < 64; b++) {
+      if (!((p_.cpuMask[w] >> b) & 1)) continue;
+      const uint32_t cpu = w * 64 + b;
+      if (cpu >= CPU_SETSIZE) return "a CPU of cpus_allowed is beyond this system's CPU set size";
+      CPU_SET(cpu, &set);
+      any = true;
+    }
+  }
+  if (!any) return nullptr;
+  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) return "cannot pin the job thread to its CPUs (cpus_allowed / cpumask): pthread_setaffinity_np refused them";
+  return nullptr;
 }
 
 template <class Queue>
@@ -392,7 +463,7 @@ void JobEngine<Queue>::describeSlot(char* out, size_t size, const Slot& s, uint6
     std::snprintf(out, size, "flush (opcode 00h), %.0f ms after its doorbell", ms);
     return;
   }
-  if (p_.trim && !s.write) {
+  if (s.trim) {
     std::snprintf(out, size, "dataset management (opcode 09h) deallocating %u blocks at LBA %llu, %.0f ms after its doorbell", s.blocks,
                   static_cast<unsigned long long>(s.lba), ms);
     return;
@@ -520,6 +591,8 @@ bool JobEngine<Queue>::rateTooLow(uint64_t now) {
 template <class Queue>
 bool JobEngine<Queue>::moreMainIo() const {
   if (p_.timeBased) return true;
+  // A replayed log's sync is issued wherever it stands, its last line too (fio replays it).
+  if (p_.replay) return true;
   return issuedBytes_ < p_.ioBytes && !(p_.maxIos && issuedIos_ >= p_.maxIos);
 }
 
@@ -540,12 +613,23 @@ bool JobEngine<Queue>::submitFlush(bool counted) {
   s.blocks = 0;
   s.write = false;
   s.flush = true;
+  s.trim = false;
   s.counted = counted;
   s.inFlight = true;
   inflight_++;
   flushInFlight_ = true;
   q_.ring();
   s.tPrep = s.tRing = ticks();
+  if (p_.ioLog) {
+    // fio's write_iolog logs a sync at the offset of the last write, with length 0.
+    if (r_.ioLogCount < p_.ioLogCap) {
+      double* e = p_.ioLog + 3 * r_.ioLogCount;
+      e[0] = static_cast<double>(lastLoggedWrite_);
+      e[1] = 0;
+      e[2] = 3.0;
+    }
+    r_.ioLogCount++;
+  }
   return true;
 }
 
@@ -566,6 +650,7 @@ void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
 
 template <class Queue>
 typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (shaped_ && p_.replay) [[unlikely]] return nextReplayIo(now, write, offset, bytes);
   if (!p_.timeBased && issuedBytes_ >= p_.ioBytes) return Next::kDone;
   // fio's number_ios ends a size-bound job early; a time-based one starts over until its
   // runtime is up, so there it limits nothing.
@@ -586,11 +671,14 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
     pendingDir_ = -1;
     holdUntil_ = 0;
   }
-  uint32_t bs = (w ? p_.writeBs : p_.readBs).pick(rng_);
+  // trimwrite (fio's set_rw_ddir): a trim when the last trim and write started together.
+  const bool trimNow = shaped_ && p_.trimWrite && lastStart_[0] == lastStart_[1];
+  uint32_t bs = (w && !trimNow ? p_.writeBs : p_.readBs).pick(rng_);
   if (bs > p_.regionBytes) bs = static_cast<uint32_t>(p_.regionBytes);
   uint64_t off;
   const bool random = p_.random && (!shaped_ || p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
-  uint64_t& pos = seqPos_[w ? 1 : 0];
+  const uint32_t pi = trimNow ? 2 : w ? 1 : 0;
+  uint64_t& pos = seqPos_[pi];
   if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
@@ -603,17 +691,59 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
       if (p_.seqSkip > 0 && !p_.timeBased) return Next::kDone;
       pos = 0;
     }
-    seqPrev_[w ? 1 : 0] = pos;
+    seqPrev_[pi] = pos;
     off = pos;
     const int64_t next = static_cast<int64_t>(pos) + bs + p_.seqSkip;
     // Backward past the start: continue from the last block, as fio 3.33 does.
     pos = next >= 0 ? static_cast<uint64_t>(next) : p_.regionBytes - bs - static_cast<uint64_t>(-next);
   }
   lastWasSeq_ = !random;
+  lastPosIndex_ = pi;
+  if (shaped_ && p_.trimWrite) [[unlikely]] {
+    nextTrim_ = trimNow;
+    prevLastStart_ = lastStart_[trimNow];
+    lastStart_[trimNow] = off;
+    if (trimNow) {
+      *write = false;
+      *offset = off;
+      *bytes = bs;
+      return Next::kIo;  // not counted in ioBytes: the writes are
+    }
+  }
   *write = w;
   *offset = off;
   *bytes = bs;
   issuedBytes_ += bs;
+  return Next::kIo;
+}
+
+// fio's read_iolog: the log's next IO, once it is due (its time after the job's start;
+// fio's default replay_no_stall=0 keeps the log's timing); the log's end ends the job.
+template <class Queue>
+typename JobEngine<Queue>::Next JobEngine<Queue>::nextReplayIo(uint64_t now, bool* write, uint64_t* offset, uint32_t* bytes) {
+  if (replayPos_ >= p_.replayCount) return Next::kDone;
+  const double* e = p_.replay + 4 * replayPos_;
+  if (e[3] > 0) {
+    const uint64_t due = replayStart_ + static_cast<uint64_t>(e[3] / nsPerTick());
+    if (due > now) {
+      holdUntil_ = due;
+      return Next::kNotYet;
+    }
+  }
+  holdUntil_ = 0;
+  replayPos_++;
+  const uint32_t dir = static_cast<uint32_t>(e[2]);
+  if (dir == 3) {
+    // A sync line: a Flush once the IOs in flight complete (the loop's fsync path), then on.
+    syncPending_ = true;
+    return Next::kNotYet;
+  }
+  nextTrim_ = dir == 2;
+  lastWasSeq_ = false;
+  *write = dir == 1;
+  *offset = static_cast<uint64_t>(e[0]);
+  *bytes = static_cast<uint32_t>(e[1]);
+  issuedBytes_ += *bytes;
   return Next::kIo;
 }
 
@@ -639,6 +769,7 @@ bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
 template <class Queue>
 void JobEngine<Queue>::checkRead(const Slot& s) {
   const uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
+  const uint64_t errorsBefore = r_.verifyErrors;
   for (uint32_t b = 0; b < s.blocks; b++) {
     const uint64_t lbaInRegion = s.lba - p_.regionLba + b;
     // In the verify pass, only blocks this job wrote carry headers.
@@ -656,6 +787,14 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
       fail(84 /* EILSEQ */, 0, s.lba + b, text);
       return;
     }
+  }
+  // continue_on_error=verify: a read whose blocks failed is one error of the verify type (fio
+  // counts the IO, not its blocks); a counted type that does not go on past EILSEQ ends the job.
+  if (r_.verifyErrors > errorsBefore && (p_.errorCountTypes & 4u)) [[unlikely]] {
+    char text[sizeof(r_.errorText)];
+    std::snprintf(text, sizeof(text), "verify failed: %llu of the %u blocks read at LBA %llu did not match what was written",
+                  static_cast<unsigned long long>(r_.verifyErrors - errorsBefore), s.blocks, static_cast<unsigned long long>(s.lba));
+    if (!continued(2, 84 /* EILSEQ */, text)) fail(84 /* EILSEQ */, 0, s.lba, text);
   }
 }
 
@@ -681,7 +820,13 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (status != 0) {
     char text[128];
     std::snprintf(text, sizeof(text), "%s of %u blocks at LBA %llu failed with NVMe status 0x%x",
-                  s.write ? "write" : p_.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+                  s.write ? "write" : s.trim ? "trim (dataset management deallocate)" : "read", s.blocks, static_cast<unsigned long long>(s.lba), status);
+    // fio types a trim's error as a write error (td_error_type: anything not a read).
+    if (continued(s.write || s.trim ? 1 : 0, 5 /* EIO */, text)) {
+      // Counted as an IO of its direction (fio's total_ios and issued), with no bytes or latency.
+      if (measuring_) (s.write ? r_.write : s.trim ? r_.trim : r_.read).ios++;
+      return;
+    }
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
@@ -691,13 +836,16 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
-  DirectionStats& d = s.write ? r_.write : p_.trim ? r_.trim : r_.read;
+  DirectionStats& d = s.write ? r_.write : s.trim ? r_.trim : r_.read;
   d.ios++;
   d.bytes += static_cast<uint64_t>(s.blocks) << lbaShift_;
   // Recorded in TSC ticks (no floating point per IO); reports scale by nsPerTick. slat is
   // recorded per submitted batch in run() (fio, too, counts slat at submission).
   d.clat.record(now - s.tRing);
-  d.lat.record(now - s.tPrep);
+  const uint64_t lat = now - s.tPrep;
+  d.lat.record(lat);
+  const uint32_t dir = s.write ? 1 : s.trim ? 2 : 0;
+  if (lat > maxLatTicks_[dir]) [[unlikely]] latencyExceeded(s, lat, dir);
 }
 
 // A reap's measured IOs into the per-IO log ring, before complete() recycles their slots
@@ -717,7 +865,7 @@ template <class Queue>
 void JobEngine<Queue>::logIo(const Slot& s, uint64_t now) {
   // An IO prepared in the ramp and completed after it starts at the measured phase's start.
   const auto since = [this](uint64_t t) { return t > tMeasure_ ? t - tMeasure_ : 0; };
-  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : p_.trim ? 2u : 0u};
+  const IoRecord rec{since(s.tPrep), since(s.tRing), since(now), s.lba * p_.lbaSize, s.blocks << lbaShift_, s.write ? 1u : s.trim ? 2u : 0u};
   if (ioRing_->push(rec)) return;
   r_.ioLogStalls++;
   const uint64_t t0 = ticks();
@@ -736,6 +884,11 @@ void JobEngine<Queue>::run() {
   const char* bad = validateJobParams(p_);
   if (bad) {
     fail(22, 0, 0, bad);
+    publish(progress_, kProgState, static_cast<double>(JobState::kDone));
+    return;
+  }
+  if (const char* why = pinThread()) {
+    fail(22 /* EINVAL */, 0, 0, why);
     publish(progress_, kProgState, static_cast<double>(JobState::kDone));
     return;
   }
@@ -776,6 +929,9 @@ void JobEngine<Queue>::run() {
     if (!offsets_.setZones(start, units, p_.zoneCum, p_.zoneCount)) fail(22, 0, 0, "bad zoned distribution: zones must lie in the region and their shares add up to 100 %");
   }
   const double k = nsPerTick();
+  for (int d = 0; d < 3; d++) {
+    if (p_.maxLatencyNs[d]) maxLatTicks_[d] = static_cast<uint64_t>(static_cast<double>(p_.maxLatencyNs[d]) / k);
+  }
   overhead_ = tickOverhead();
   if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
   const uint64_t tStart = ticks();
@@ -788,7 +944,8 @@ void JobEngine<Queue>::run() {
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
   // Any of the shaping options: the IO path checks this one flag before any of them.
-  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim;
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim || p_.trimWrite || p_.replay;
+  replayStart_ = tStart;
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -823,6 +980,7 @@ void JobEngine<Queue>::run() {
     // Submit until iodepth IOs are in flight (or the queue is full).
     batch_.clear();
     uint32_t batchWrites = 0;
+    uint32_t batchTrims = 0;
     uint64_t batchSlat = 0;
     size_t rung = 0;  // commands of batch_ whose doorbell is rung (iodepth_batch_submit)
     const bool mayIssue = !draining_ && reapedSinceSubmit_ >= reapNeeded_;
@@ -860,7 +1018,8 @@ void JobEngine<Queue>::run() {
         writeSeq_++;
         for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
       }
-      const bool trim = shaped_ && p_.trim && !write;
+      const bool trim = shaped_ && !write && (p_.trim || ((p_.trimWrite || p_.replay) && phase_ == Phase::kMain && nextTrim_));
+      s.trim = trim;
       if (trim) {
         // One Dataset Management range (NVM Command Set, Dataset Management): context
         // attributes 0, length in LBAs, starting LBA; written into the slot's buffer.
@@ -879,9 +1038,11 @@ void JobEngine<Queue>::run() {
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
-        issuedBytes_ -= bytes;  // not issued after all; the next pass retries
+        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;  // (a replay's sync never gets here: it returns kNotYet)  // not issued after all; the next pass retries
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
-        else if (lastWasSeq_) seqPos_[write ? 1 : 0] = seqPrev_[write ? 1 : 0];
+        else if (lastWasSeq_) seqPos_[lastPosIndex_] = seqPrev_[lastPosIndex_];
+        if (p_.trimWrite && phase_ == Phase::kMain) lastStart_[trim] = prevLastStart_;
+        if (p_.replay && phase_ == Phase::kMain) replayPos_--;
         break;
       }
       if (info.result == QueueSubmit::kError) {
@@ -893,13 +1054,17 @@ void JobEngine<Queue>::run() {
       inflight_++;
       if (p_.ioLog) {
         if (r_.ioLogCount < p_.ioLogCap) {
-          p_.ioLog[2 * r_.ioLogCount] = static_cast<double>(s.lba * p_.lbaSize);
-          p_.ioLog[2 * r_.ioLogCount + 1] = write ? -static_cast<double>(bytes) : static_cast<double>(bytes);
+          double* e = p_.ioLog + 3 * r_.ioLogCount;
+          e[0] = static_cast<double>(s.lba * p_.lbaSize);
+          e[1] = static_cast<double>(bytes);
+          e[2] = write ? 1.0 : trim ? 2.0 : 0.0;
+          if (write) lastLoggedWrite_ = s.lba * p_.lbaSize;
         }
         r_.ioLogCount++;
       }
       batch_.push_back(slot);
       batchWrites += write;
+      batchTrims += trim;
       switch (info.format) {
         case DptrKind::kPrp: r_.prpCommands++; break;
         case DptrKind::kSgl: r_.sglCommands++; break;
@@ -959,8 +1124,9 @@ void JobEngine<Queue>::run() {
     // recorded once per direction, weighted by the batch's IOs (after the reap, off the
     // doorbell's critical path).
     if (measuring_ && !batch_.empty()) {
-      const uint64_t batchReads = batch_.size() - batchWrites;
-      if (batchReads) (p_.trim ? r_.trim : r_.read).slat.recordN(batchSlat, batchReads);
+      const uint64_t batchReads = batch_.size() - batchWrites - batchTrims;
+      if (batchReads) r_.read.slat.recordN(batchSlat, batchReads);
+      if (batchTrims) r_.trim.slat.recordN(batchSlat, batchTrims);
       if (batchWrites) r_.write.slat.recordN(batchSlat, batchWrites);
     }
     if (n || !batch_.empty()) {

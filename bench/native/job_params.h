@@ -53,8 +53,9 @@ struct JobParams {
   // the pass ends at the region's end, as fio's does; backward (N < 0) the position wraps
   // from the region's start to its last block and the job ends by bytes, as in fio 3.33.
   int64_t seqSkip = 0;
-  // fio's write_iolog: each submitted IO as (namespace byte offset, +bytes read / -bytes
-  // written), two doubles (exact below 2^53) into a caller-sized array; nullptr = no log.
+  // fio's write_iolog: each submitted IO as (namespace byte offset, bytes, direction 0 read /
+  // 1 write / 2 trim), three doubles (exact below 2^53) into a caller-sized array; nullptr =
+  // no log.
   double* ioLog = nullptr;
   uint64_t ioLogCap = 0;        // IOs the array holds
   Distribution dist = Distribution::kUniform;
@@ -140,6 +141,36 @@ struct JobParams {
   // fio's log_hist_msec for write_hist_log: the length of a histogram window (HistRecord);
   // 0 = none.
   uint64_t histWindowNs = 0;
+  // fio's continue_on_error and ignore_error, by fio's error types (bit 0 read, bit 1 write
+  // — a trim is a write there, as fio types it — bit 2 verify). errorCountTypes: the types
+  // whose errors are counted (fio's total_err / first_error), continued or not; continueEio:
+  // the types whose EIO (an NVMe error status) the job goes on past; continueTimedOut: the
+  // types whose ETIMEDOUT (max_latency exceeded) it goes on past; continueVerify: a block
+  // that fails its verify check (EILSEQ) is counted as an error of its IO and the job goes on.
+  uint32_t errorCountTypes = 0;
+  uint32_t continueEio = 0;
+  uint32_t continueTimedOut = 0;
+  bool continueVerify = false;
+  // fio's max_latency per direction (read, write, trim) in ns, 0 = none: a measured
+  // completion whose total latency (prepared to completed, fio's lat) is above it ends the
+  // job with ETIMEDOUT, unless continue_on_error goes on past that.
+  uint64_t maxLatencyNs[3] = {0, 0, 0};
+  // fio's cpus_allowed / cpumask (cpus_allowed_policy=split already applied): the CPUs the
+  // job thread is pinned to when it starts, one bit per CPU; all zero = not pinned.
+  static constexpr uint32_t kCpuMaskWords = 16;  // CPUs 0..1023
+  uint64_t cpuMask[kCpuMaskWords] = {};
+  // fio's rw=trimwrite (readPercent 0): sequential trims (Dataset Management deallocates of
+  // readBs-sized ranges) and writes of the same blocks, each direction with its own
+  // position; the next IO is a trim when the last trim and the last write started at the
+  // same offset, else a write (fio's set_rw_ddir). ioBytes counts the writes, as fio's
+  // io_bytes_exceeded counts only them in a job that writes.
+  bool trimWrite = false;
+  // fio's read_iolog: the IOs to replay in order, 4 doubles each (namespace byte offset,
+  // bytes, direction 0 read / 1 write / 2 trim, due ns after the job's start, 0 = at once);
+  // the region is the whole namespace (regionLba 0) and each IO was checked against it in
+  // JS; nullptr = no replay.
+  const double* replay = nullptr;
+  uint64_t replayCount = 0;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
@@ -226,6 +257,11 @@ struct JobResults {
   uint32_t errorStatus = 0;    // NVMe status field of the first failed IO
   uint64_t errorLba = 0;
   char errorText[320] = {};
+  // fio's total_err_count and first_error (continue_on_error): the errors of a counted type,
+  // those the job went on past and the one that ended it, and the first of them.
+  uint64_t totalErrors = 0;
+  int32_t firstError = 0;
+  char firstErrorText[192] = {};
 };
 
 }  // namespace phyr::bench

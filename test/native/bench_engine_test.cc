@@ -686,3 +686,85 @@ TEST(bench_engine_batch_complete_min_and_max) {
   CHECK_EQ(runJob(capped, p).read.ios, 256u);
   CHECK_EQ(capped.maxPollAsked_, 2u);
 }
+
+// fio's continue_on_error=read: the failed read is counted (an IO, no bytes) and the job
+// reads the whole region; an error type not named still ends it, uncounted.
+TEST(bench_engine_continue_on_error_counts_and_goes_on) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  q.failLba_ = 100;
+  p.errorCountTypes = 1;
+  p.continueEio = 1;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.totalErrors, 1u);
+  CHECK_EQ(r.firstError, 5);
+  CHECK(std::strstr(r.firstErrorText, "status 0x80") != nullptr);
+  CHECK_EQ(r.read.ios, 256u);
+  CHECK_EQ(r.read.bytes, 255u * 4096);
+  MemQueue q2(2048, 512, 1024);
+  q2.failLba_ = 100;
+  p.errorCountTypes = 2;
+  p.continueEio = 2;
+  const JobResults w = runJob(q2, p);
+  CHECK_EQ(w.error, 5);
+  CHECK_EQ(w.totalErrors, 0u);
+}
+
+// fio's max_latency: a latency above it ends the job with ETIMEDOUT, the slow IO counted.
+TEST(bench_engine_max_latency_ends_the_job_with_etimedout) {
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.maxLatencyNs[0] = 1;  // every completion takes longer than 1 ns
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 110);
+  CHECK_EQ(r.read.ios, 1u);
+  CHECK(std::strstr(r.errorText, "exceeds specified max (1 nsec)") != nullptr);
+  MemQueue q2(2048, 512, 1024);
+  p.maxLatencyNs[0] = 0;
+  p.maxLatencyNs[1] = 1;  // a write limit does not bound reads
+  CHECK_EQ(runJob(q2, p).error, 0);
+}
+
+// rw=trimwrite: each block trimmed, then written (fio's set_rw_ddir); the size counts writes.
+TEST(bench_engine_trimwrite_trims_then_writes_each_block) {
+  MemQueue q(4096, 512, 1024);
+  std::fill(q.disk_.begin(), q.disk_.end(), 0xab);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 4, 4096);
+  p.readPercent = 0;
+  p.trimWrite = true;
+  p.ioBytes = 64 * 1024;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.trim.ios, 16u);
+  CHECK_EQ(r.write.ios, 16u);
+  CHECK_EQ(q.trims_, 16u);
+  CHECK_EQ(q.lbas_.size(), 16u);
+  for (uint32_t i = 0; i < 16; i++) CHECK_EQ(q.lbas_[i], i * 8ull);  // the writes, in order
+  CHECK(q.disk_[64 * 1024] == 0xab);  // nothing beyond the 64 KiB
+}
+
+// read_iolog: the log's IOs in order, at their offsets, lengths and directions.
+TEST(bench_engine_replay_issues_the_log_in_order) {
+  MemQueue q(4096, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 2, 8192);
+  const std::vector<double> log = {81920, 4096, 0, 0, 4096, 8192, 1, 0, 0, 512, 2, 0, 512, 4096, 0, 0};
+  p.replay = log.data();
+  p.replayCount = 4;
+  p.readPercent = 50;
+  p.readBs.min = p.writeBs.min = 512;
+  p.ioBytes = 4096 + 8192 + 512 + 4096;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 2u);
+  CHECK_EQ(r.write.ios, 1u);
+  CHECK_EQ(r.trim.ios, 1u);
+  CHECK_EQ(q.lbas_.size(), 3u);
+  CHECK_EQ(q.lbas_[0], 160u);
+  CHECK_EQ(q.lbas_[1], 8u);
+  CHECK_EQ(q.lbas_[2], 1u);
+}

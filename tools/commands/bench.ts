@@ -11,7 +11,7 @@ import { KERNEL_STACK_OPTIONS } from '../../bench/cli/kernel-stack';
 import { OPTIONS, UNSUPPORTED } from '../../bench/cli/options';
 import { formatJson, formatNormal, type RunInfo } from '../../bench/cli/report';
 import { formatTerse } from '../../bench/cli/report-terse';
-import type { JobResult } from '../../bench/cli/results';
+import { jobFailed, type JobResult } from '../../bench/cli/results';
 import { runJobs, type StatusSink } from '../../bench/cli/runner';
 
 /** One line for `phyr --help`. */
@@ -113,8 +113,8 @@ export async function run(argv: string[]): Promise<number> {
     const results = await runJobs(device, jobs, runOpts, sink, controller.signal);
     emit(report(results));
     // A failed job is named on stderr too, whatever the output format or file.
-    for (const r of results) if (r.error !== 0) console.error(`phyr bench: job '${r.name}' failed: ${r.errorMessage ?? `error ${r.error}`}`);
-    const failed = results.some((r) => r.error !== 0 || r.verifyErrors > 0);
+    for (const r of results) if (r.error !== 0) console.error(`phyr bench: job '${r.name}' ${jobFailed(r) ? 'failed' : 'went on past its errors'}: ${r.errorMessage ?? `error ${r.error}`}`);
+    const failed = results.some(jobFailed);
     return failed ? 1 : 0;
   } catch (e) {
     const err = e as Error & { code?: string };
