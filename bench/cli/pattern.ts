@@ -8,7 +8,7 @@
 //   'FILE'  the bytes of a file, as many as still fit
 // at most 512 bytes in all. fio's %o (the IO's offset) is refused: phyr checks each block
 // on its own, not per IO.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { BenchOptionError } from './errors';
 
 /** The most bytes a pattern holds (fio's MAX_PATTERN_SIZE). */
@@ -16,6 +16,24 @@ export const MAX_PATTERN_BYTES = 512;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+
+/** At most `max` bytes from the start of `file` (one read, as fio's; a device such as /dev/urandom works). */
+function readUpTo(file: string, max: number, bad: (why: string) => never): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    return bad(`cannot read pattern file '${file}': ${(e as Error).message}`);
+  }
+  try {
+    const buf = Buffer.alloc(max);
+    return buf.subarray(0, max ? readSync(fd, buf, 0, max, null) : 0);
+  } catch (e) {
+    return bad(`cannot read pattern file '${file}': ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Parses a pattern as fio does; throws naming the option and the bad piece. */
 export function parsePattern(option: string, text: string): number[] {
@@ -37,13 +55,8 @@ export function parsePattern(option: string, text: string): number[] {
         bytes = Buffer.from(body, 'latin1');
         if (bytes.length === 0) bad('an empty string adds no bytes');
       } else {
-        try {
-          bytes = readFileSync(body);
-        } catch (e) {
-          return bad(`cannot read pattern file '${body}': ${(e as Error).message}`);
-        }
-        if (bytes.length === 0) bad(`pattern file '${body}' is empty`);
-        bytes = bytes.subarray(0, room()); // fio reads only what still fits
+        bytes = readUpTo(body, room(), bad); // fio reads only what still fits
+        if (bytes.length === 0) bad(`pattern file '${body}' is empty (or the pattern is already ${MAX_PATTERN_BYTES} bytes)`);
       }
       if (bytes.length > room()) bad(`the pattern is longer than ${MAX_PATTERN_BYTES} bytes`);
       out.push(...bytes);
