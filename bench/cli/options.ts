@@ -214,7 +214,7 @@ export const OPTIONS: BenchOption[] = [
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
   { name: 'random_distribution', scope: 'job', help: 'random, zipf:THETA, pareto:H, zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
-    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
+    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; pattern = the blocks hold verify_pattern alone; null = read back without checking; 0 = none',
     applyJob: (j, v) => {
       const val = need('verify', v);
       j.verifySet = true;
@@ -224,7 +224,7 @@ export const OPTIONS: BenchOption[] = [
       else if (val === 'crc32c' || val === 'crc32c-intel') j.verify = 'crc32c';
       else if (val === 'md5') j.verify = 'md5';
       else if (val === 'pattern') j.verify = 'pattern';
-      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel), md5 or pattern (with verify_pattern); crc16, crc32, crc64, crc7, sha*, xxhash and meta are not supported');
+      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5 headers, or pattern (with verify_pattern); crc16, crc32, crc64, crc7, sha*, xxhash and meta are not supported');
     },
   },
   { name: 'verify_fatal', scope: 'job', flag: true, help: 'stop the job at the first verify failure', applyJob: (j, v) => { j.verifyFatal = parseBool('verify_fatal', v); } },
@@ -399,7 +399,7 @@ export const UNSUPPORTED: Record<string, string> = {
   cmdprio_percentage: 'not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
   significant_figures: 'not implemented',
-  dedupe_working_set_percentage: 'buffer contents are not configurable',
+  dedupe_working_set_percentage: 'only dedupe_mode=repeat is implemented (working_set is not)',
   hugepage_size: 'the DMA pool picks the page size',
   continue_on_error: 'not implemented: an IO error stops the job',
   ignore_error: 'not implemented',
@@ -433,7 +433,7 @@ export const UNSUPPORTED: Record<string, string> = {
   cgroup: 'no cgroup placement: job threads run in the phyr process',
   cgroup_nodelete: 'no cgroup placement: job threads run in the phyr process',
   cgroup_weight: 'no cgroup placement: job threads run in the phyr process',
-  dedupe_global: 'buffer contents are not configurable',
+  dedupe_global: 'not implemented: each job dedupes against its own writes',
   disk_util: 'there is no kernel block device whose utilisation could be read',
   exec_prerun: 'phyr runs no programs around a job',
   exec_postrun: 'phyr runs no programs around a job',
