@@ -759,9 +759,10 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
-  // fio fills every buffer once at start (init_io_u_buffers); writes then reuse it.
+  // fio fills every buffer of a writing job once at start (init_io_u_buffers); writes then
+  // reuse it. Before the clock starts, so the fill is not measured.
   const bool headers = p_.verify && p_.verifyKind != VerifyKind::kNull;
-  if (p_.bufCpu && !headers) {
+  if (p_.bufCpu && !headers && p_.readPercent < 100) {
     for (uint32_t i = 0; i < p_.iodepth; i++) filler_.fill(p_.bufCpu + static_cast<uint64_t>(i) * p_.slotBytes, p_.slotBytes);
     perWriteFill_ = p_.fill.refill || p_.fill.scramble;
   }

@@ -62,6 +62,25 @@ t.test('buffer_pattern: the same bytes as fio, in every form of fio\'s pattern s
   }
 });
 
+t.test('buffer_pattern in a job that reads: every write still carries the pattern (refilled), as fio\'s', async (t) => {
+  const pattern = Buffer.from('cafef00d', 'hex');
+  const block = Buffer.alloc(4096);
+  for (let i = 0; i < 4096; i += 4) pattern.copy(block, i);
+  const unwritten = Buffer.alloc(4096, 0xa5);
+  const { f, p } = both(['--name=m', '--rw=randrw', '--bs=4k', '--size=2m', '--iodepth=4', '--buffer_pattern=0xcafef00d']);
+  for (const [who, img] of [['fio', f], ['phyr', p]] as const) {
+    let written = 0;
+    let other = 0;
+    for (let off = 0; off < 2 << 20; off += 4096) {
+      const b = img.subarray(off, off + 4096);
+      if (b.equals(block)) written++;
+      else if (!b.equals(unwritten)) other++;
+    }
+    t.equal(other, 0, `${who}: every block is the pattern or unwritten`);
+    t.ok(written > 100, `${who}: ${written} blocks written with the pattern`);
+  }
+});
+
 t.test('zero_buffers writes zeros, as fio does', async (t) => {
   const { f, p } = both(['--name=w', '--rw=write', '--bs=16k', '--size=1m', '--zero_buffers']);
   t.ok(f.equals(p), 'identical images');
@@ -167,6 +186,26 @@ t.test('verify=pattern and verify_pattern: pass on both, and a corrupted block i
   // verify=pattern: the blocks hold the pattern alone, as fio's.
   const { f, p } = both(['--name=v', '--rw=write', '--bs=4k', '--size=1m', '--verify=pattern', '--verify_pattern=0xdeadbeef']);
   t.ok(f.subarray(0, 1 << 20).equals(p.subarray(0, 1 << 20)), 'verify=pattern: the written MiB is identical to fio\'s');
+});
+
+t.test('verify=pattern across the tools: fio checks what phyr wrote, phyr checks what fio wrote', async (t) => {
+  const v = ['--verify=pattern', '--verify_pattern=0xdeadbeef', '--bs=4k', '--size=1m', '--output-format=json'];
+  const byPhyr = image('phyr.img');
+  t.equal(ok(phyr(byPhyr, ['--name=w', '--rw=write', ...v]), 'phyr writes').status, 0);
+  t.equal(jobErr(ok(fio(byPhyr, ['--name=r', '--rw=read', ...v]), 'fio reads')), 0, 'fio verifies phyr\'s blocks');
+  const byFio = image('fio.img');
+  ok(fio(byFio, ['--name=w', '--rw=write', ...v]), 'fio writes');
+  const read = phyr(byFio, ['--name=r', '--rw=read', ...v]);
+  t.equal(read.status, 0, 'phyr verifies fio\'s blocks');
+  t.equal(jobErr(read), 0);
+  // The unwritten rest of fio's image (0xA5) is not the pattern: both tools say so.
+  const beyond = ['--name=r', '--rw=read', '--offset=1m', ...v];
+  t.equal(jobErr(fio(byFio, beyond)), 84, 'fio: EILSEQ on blocks without the pattern');
+  const bad = phyr(byFio, beyond);
+  t.equal(bad.status, 1);
+  t.equal(jobErr(bad), 84, 'phyr: EILSEQ, as fio');
+  fs.rmSync(byPhyr);
+  fs.rmSync(byFio);
 });
 
 t.test('what phyr refuses, it names', async (t) => {
