@@ -103,6 +103,11 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if ((j.verify === 'pattern' || j.verify === 'pattern_header') && !j.verifyPattern) fail('verify=pattern checks verify_pattern: give verify_pattern=... (e.g. 0xdeadbeef)');
   if (j.verifyPattern && j.verify === 'pattern_header' && ns.lbaSize <= 48) fail('verify_pattern without verify= writes a 48-byte header in every block: the LBA size is too small');
   const b = j.buffers;
+  // fio draws a verify job's data with buffer_compress_percentage's random/fixed split;
+  // phyr's checksummed blocks carry their own derived data, so they would not compress.
+  if (b.compressPercentage > 0 && b.compressPercentage < 100 && (j.verify === 'crc32c' || j.verify === 'md5') && !j.verifyPattern) {
+    fail(`buffer_compress_percentage=${b.compressPercentage} with verify=${j.verify} is not supported: phyr's verify blocks carry their own data, which does not compress; give verify_pattern (the blocks then carry the pattern), or drop one of them`);
+  }
   if (j.mem.kind !== 'pool' && (b.pattern || b.zeroSet || b.refillSet || b.compressSet || (b.scrambleSet && b.scramble))) {
     fail(`buffer contents (zero_buffers, refill_buffers, scramble_buffers, buffer_pattern, buffer_compress_percentage, dedupe_percentage) need --mem=pool: ${j.mem.kind} buffers have no CPU view to fill`);
   }

@@ -82,4 +82,7 @@ t.test('verify_pattern: fio\'s pattern verify with a header unless verify= was g
   t.match(planJob(job('--rw=write', '--verify_pattern=0x11'), ns), { verifyKind: 5 });
   t.throws(() => planJob(job('--rw=write', '--verify=pattern'), ns), /verify=pattern checks verify_pattern/);
   t.throws(() => planJob(job('--rw=write', '--mem=cmb', '--zero_buffers'), ns), /need --mem=pool/);
+  t.throws(() => planJob(job('--rw=write', '--verify=crc32c', '--buffer_compress_percentage=50'), ns), /buffer_compress_percentage=50 with verify=crc32c is not supported/);
+  t.doesNotThrow(() => planJob(job('--rw=write', '--verify=crc32c', '--buffer_compress_percentage=50', '--verify_pattern=1'), ns), 'with verify_pattern the blocks carry the pattern, as in fio');
+  t.doesNotThrow(() => planJob(job('--rw=write', '--verify=md5', '--dedupe_percentage=50'), ns), 'fio\'s verify data is not deduped either');
 });
