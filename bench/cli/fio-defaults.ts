@@ -39,8 +39,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   unlink: bool(false),
   buffered: bool(false),
   sync: words('0', 'none'),
-  zero_buffers: bool(false),
-  refill_buffers: bool(false),
   verify_async: zero,
   experimental_verify: bool(false),
   io_submit_mode: words('inline'),

@@ -1,5 +1,6 @@
 // The description of one benchmark job, as the option table fills it. Defaults follow fio
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
+import { defaultBufferOptions, type BufferOptions } from './buffer-options';
 import { defaultJobLogs, type JobLogs } from './logs';
 import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
@@ -56,7 +57,17 @@ export interface JobSpec {
    * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
    * read-back phase runs, nothing is checked).
    */
-  verify: 'none' | 'null' | 'crc32c' | 'md5';
+  verify: 'none' | 'null' | 'crc32c' | 'md5' | 'pattern' | 'pattern_header';
+  /** True once verify= was given (verify_pattern then keeps it; fio's fio_option_is_set). */
+  verifySet: boolean;
+  /**
+   * fio's verify_pattern (bytes): what verify blocks carry. 'pattern' (fio's verify=pattern)
+   * is the pattern alone; 'pattern_header' (verify_pattern without verify=) a header, then
+   * the pattern; with crc32c or md5 it follows their header.
+   */
+  verifyPattern?: number[];
+  /** fio's buffer options, as given (buffers.ts resolves them). */
+  buffers: BufferOptions;
   verifyFatal: boolean;
   doVerify: boolean;
   percentileList: number[];
@@ -222,6 +233,8 @@ export function defaultJob(name = 'job'): JobSpec {
     norandommap: false,
     randomDistribution: { kind: 'random', param: 0 },
     verify: 'none',
+    verifySet: false,
+    buffers: defaultBufferOptions(),
     verifyFatal: false,
     doVerify: true,
     percentileList: [...DEFAULT_PERCENTILES],

@@ -104,6 +104,20 @@ export interface NativeJobParams {
   cpus?: number[];
   /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
   trimWrite?: boolean;
+  /** What writes carry (buffers.ts FILL_KIND; absent: random data, filled once). */
+  fillKind?: number;
+  /** Fill every write afresh (refill_buffers). */
+  fillRefill?: boolean;
+  /** Stamp every write's 512-byte pieces with its offset and time (scramble_buffers). */
+  fillScramble?: boolean;
+  /** buffer_compress_percentage 0..99, buffer_compress_chunk, dedupe_percentage 0..100. */
+  compressPercent?: number;
+  compressChunk?: number;
+  dedupePercent?: number;
+  /** buffer_pattern's bytes (1..512). */
+  fillPattern?: number[];
+  /** verify_pattern's bytes (1..512). */
+  verifyPattern?: number[];
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -221,7 +235,7 @@ export interface BenchNative {
 
 /** The job states published in progress[state]. */
 /** Verify header checksum kinds as the native engine numbers them (bench/verify.h). */
-export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3 } as const;
+export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3, pattern: 4, pattern_header: 5 } as const;
 
 export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
 

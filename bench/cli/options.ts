@@ -11,6 +11,7 @@ import { BATCH_OPTIONS } from './options-batch';
 import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
 import { REPLAY_OPTIONS } from './options-replay';
+import { BUFFER_OPTIONS } from './options-buffers';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
@@ -229,15 +230,17 @@ export const OPTIONS: BenchOption[] = [
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
   { name: 'random_distribution', scope: 'job', help: 'random, zipf[:THETA[:CENTER]], pareto[:H[:CENTER]], normal[:DEV%[:CENTER]], zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
-    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; null = read back without checking; 0 = none',
+    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; pattern = the blocks hold verify_pattern alone; null = read back without checking; 0 = none',
     applyJob: (j, v) => {
       const val = need('verify', v);
+      j.verifySet = true;
       if (val === '0' || val === 'none') j.verify = 'none';
       // fio's null verifier still reads back what was written; it just checks nothing.
       else if (val === 'null') j.verify = 'null';
       else if (val === 'crc32c' || val === 'crc32c-intel') j.verify = 'crc32c';
       else if (val === 'md5') j.verify = 'md5';
-      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5; crc16, crc32, crc64, crc7, sha*, xxhash, pattern and meta are not supported');
+      else if (val === 'pattern') j.verify = 'pattern';
+      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5 headers, or pattern (with verify_pattern); crc16, crc32, crc64, crc7, sha*, xxhash and meta are not supported');
     },
   },
   { name: 'verify_fatal', scope: 'job', flag: true, help: 'stop the job at the first verify failure', applyJob: (j, v) => { j.verifyFatal = parseBool('verify_fatal', v); } },
@@ -349,6 +352,7 @@ export const OPTIONS: BenchOption[] = [
   ...ERROR_OPTIONS,
   ...CPU_OPTIONS,
   ...REPLAY_OPTIONS,
+  ...BUFFER_OPTIONS,
 ];
 
 /**
@@ -392,7 +396,6 @@ export const UNSUPPORTED: Record<string, string> = {
   randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
   verify_interval: 'phyr writes one verify header per logical block',
-  verify_pattern: 'only crc32c and md5 headers are implemented',
   verify_offset: 'not implemented',
   verify_backlog: 'not implemented',
   verify_async: 'verification runs in the job thread',
@@ -412,14 +415,7 @@ export const UNSUPPORTED: Record<string, string> = {
   cmdprio_percentage: 'not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
   significant_figures: 'not implemented',
-  buffer_compress_percentage: 'buffer contents are not configurable',
-  buffer_compress_chunk: 'buffer contents are not configurable',
-  buffer_pattern: 'buffer contents are not configurable',
-  dedupe_percentage: 'buffer contents are not configurable',
-  dedupe_working_set_percentage: 'buffer contents are not configurable',
-  refill_buffers: 'buffer contents are not configurable',
-  scramble_buffers: 'buffer contents are not configurable',
-  zero_buffers: 'buffer contents are not configurable',
+  dedupe_working_set_percentage: 'only dedupe_mode=repeat is implemented (working_set is not)',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',
   flow: 'not implemented',
@@ -449,8 +445,7 @@ export const UNSUPPORTED: Record<string, string> = {
   cgroup: 'no cgroup placement: job threads run in the phyr process',
   cgroup_nodelete: 'no cgroup placement: job threads run in the phyr process',
   cgroup_weight: 'no cgroup placement: job threads run in the phyr process',
-  dedupe_global: 'buffer contents are not configurable',
-  dedupe_mode: 'buffer contents are not configurable',
+  dedupe_global: 'not implemented: each job dedupes against its own writes',
   disk_util: 'there is no kernel block device whose utilisation could be read',
   exec_prerun: 'phyr runs no programs around a job',
   exec_postrun: 'phyr runs no programs around a job',

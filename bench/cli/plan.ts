@@ -3,6 +3,7 @@
 // here, before any queue is created or any IO issued.
 import { BenchConfigError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
+import { resolveBufferFill } from './buffers';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { nativeErrorParams } from './options-errors';
 import { formatBytesFio } from './units';
@@ -100,6 +101,17 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     if (Math.abs(j.seqSkip) % ns.lbaSize !== 0) fail(`rw=${j.rw}:${j.seqSkip}: the skip must be a multiple of the LBA size (${ns.lbaSize} bytes)`);
     if (Math.abs(j.seqSkip) > size - maxBs) fail(`rw=${j.rw}:${j.seqSkip}: the skip is larger than the region less one block (${formatBytesFio(size - maxBs)})`);
   }
+  if ((j.verify === 'pattern' || j.verify === 'pattern_header') && !j.verifyPattern) fail('verify=pattern checks verify_pattern: give verify_pattern=... (e.g. 0xdeadbeef)');
+  if (j.verifyPattern && j.verify === 'pattern_header' && ns.lbaSize <= 48) fail('verify_pattern without verify= writes a 48-byte header in every block: the LBA size is too small');
+  const b = j.buffers;
+  // fio draws a verify job's data with buffer_compress_percentage's random/fixed split;
+  // phyr's checksummed blocks carry their own derived data, so they would not compress.
+  if (b.compressPercentage > 0 && b.compressPercentage < 100 && (j.verify === 'crc32c' || j.verify === 'md5') && !j.verifyPattern) {
+    fail(`buffer_compress_percentage=${b.compressPercentage} with verify=${j.verify} is not supported: phyr's verify blocks carry their own data, which does not compress; give verify_pattern (the blocks then carry the pattern), or drop one of them`);
+  }
+  if (j.mem.kind !== 'pool' && (b.pattern || b.zeroSet || b.refillSet || b.compressSet || (b.scrambleSet && b.scramble))) {
+    fail(`buffer contents (zero_buffers, refill_buffers, scramble_buffers, buffer_pattern, buffer_compress_percentage, dedupe_percentage) need --mem=pool: ${j.mem.kind} buffers have no CPU view to fill`);
+  }
   if (traits.trims && j.verify !== 'none') fail('verify with trims is not supported (fio\'s trim verification, trim_verify_zero, is not implemented)');
   if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
   // A trim job's IOs are drawn as reads of the read block size; the engine sends each as
@@ -132,7 +144,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     seed: j.randseed,
     stream,
     verify: j.verify !== 'none',
-    verifyKind: VERIFY_KIND[j.verify === 'md5' || j.verify === 'null' ? j.verify : 'crc32c'],
+    verifyKind: VERIFY_KIND[j.verify === 'none' ? 'crc32c' : j.verify],
     verifyFatal: j.verifyFatal,
     doVerify: j.doVerify && !verifyPhaseNeverStarts(j),
     slotBytes: slotBytesOf(j),
@@ -158,6 +170,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     endFsync: j.endFsync && traits.writes,
     ...(j.continueOnError ? nativeErrorParams(j) : {}),
     ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
+    ...resolveBufferFill(j),
+    ...(j.verifyPattern ? { verifyPattern: j.verifyPattern } : {}),
   };
 }
 

@@ -228,7 +228,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     verify: spec.verify,
     verifyChecked: n.verifyChecked,
     verifyErrors: n.verifyErrors,
-    verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed, kind: plan.verifyKind === VERIFY_KIND.md5 ? 'md5' : 'crc32c' }, found: f.found })),
+    verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed, kind: (Object.keys(VERIFY_KIND) as Array<keyof typeof VERIFY_KIND>).find((k) => VERIFY_KIND[k] === plan.verifyKind) ?? 'crc32c' }, found: f.found })),
     phyr: {
       dptr: formats.length ? formats.join('+') : 'none',
       prpCommands: n.prpCommands,

@@ -161,11 +161,41 @@ bool errorParams(Napi::Object o, JobParams* p) {
   return true;
 }
 
+// An optional byte pattern: an array of 1..512 numbers 0..255 (absent: none).
+bool patternParam(Napi::Object o, const char* key, BytePattern* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() == 0 || v.As<Napi::Array>().Length() > BytePattern::kMaxBytes)
+    return args::typeError(o.Env(), std::string("bench parameter '") + key + "' must be an array of 1..512 bytes");
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    const double b = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(b >= 0 && b <= 255) || b != static_cast<double>(static_cast<uint32_t>(b))) return args::rangeError(o.Env(), std::string("bench parameter '") + key + "' entries must be bytes 0..255");
+    out->data[i] = static_cast<uint8_t>(b);
+  }
+  out->bytes = arr.Length();
+  return true;
+}
+
+// The buffer-content parameters (buffer_fill.h), all optional: absent = random data once.
+bool bufferParams(Napi::Object o, JobParams* p) {
+  uint32_t kind = 0;
+  if (!opt(o, "fillKind", 3, &kind)) return false;
+  p->fill.kind = static_cast<FillKind>(kind);
+  p->fill.minWriteBytes = p->writeBs.min;
+  return (o.Get("fillRefill").IsUndefined() || flag(o, "fillRefill", &p->fill.refill)) &&
+         (o.Get("fillScramble").IsUndefined() || flag(o, "fillScramble", &p->fill.scramble)) &&
+         opt(o, "compressPercent", 99, &p->fill.compressPercent) && opt(o, "compressChunk", 0xFFFFFFFF, &p->fill.compressChunk) &&
+         opt(o, "dedupePercent", 100, &p->fill.dedupePercent) && patternParam(o, "fillPattern", &p->fill.pattern) &&
+         patternParam(o, "verifyPattern", &p->verifyPattern);
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
-  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5, 3 null (read back, no check)
-  return num(o, "verifyKind", 1, 3, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+  double kind = 0;  // VerifyKind: 1 crc32c, 2 md5, 3 null (read back, no check), 4 pattern, 5 pattern header
+  return num(o, "verifyKind", 1, 5, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
          u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&
@@ -177,7 +207,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets

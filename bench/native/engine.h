@@ -75,7 +75,8 @@ class JobEngine {
   JobEngine(Queue& queue, const JobParams& params, JobResults& results, double* progress,
             const std::atomic<bool>& stop, ResultsSnapshot* snapshot = nullptr, SampleRing* samples = nullptr, IoRing* ioRing = nullptr,
             HistRing* histRing = nullptr)
-      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot), samples_(samples), ioRing_(ioRing), histRing_(histRing) {}
+      : q_(queue), p_(params), r_(results), progress_(progress), stop_(stop), snapshot_(snapshot),
+        filler_(params.fill, mix64(params.seed) ^ (static_cast<uint64_t>(params.stream) << 32)), samples_(samples), ioRing_(ioRing), histRing_(histRing) {}
 
   void run();
 
@@ -109,6 +110,7 @@ class JobEngine {
   bool moreMainIo() const;
   bool submitFlush(bool counted);
   bool nextVerifyIo(uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline]] void fillWrite(uint8_t* buf, uint32_t bytes, uint64_t offset, uint64_t stamp);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
   void fail(int32_t code, uint32_t status, uint64_t lba, const char* text);
@@ -142,6 +144,8 @@ class JobEngine {
   std::vector<uint64_t> written_;  // one bit per LBA of the region (verify bookkeeping)
   Rng rng_;
   OffsetGenerator offsets_;
+  BufferFiller filler_;
+  bool perWriteFill_ = false;      // refill_buffers or scramble_buffers touch every write
   uint64_t unit_ = 0;              // random offsets are multiples of this many bytes
   uint32_t lbaShift_ = 0;          // log2(lbaSize): bytes <-> blocks without a division
   uint64_t seqPos_[3] = {0, 0, 0};   // sequential position per direction (read, write, trimwrite's trims)
@@ -775,7 +779,7 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
-    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind);
+    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, &p_.verifyPattern);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
@@ -796,6 +800,14 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
                   static_cast<unsigned long long>(r_.verifyErrors - errorsBefore), s.blocks, static_cast<unsigned long long>(s.lba));
     if (!continued(2, 84 /* EILSEQ */, text)) fail(84 /* EILSEQ */, 0, s.lba, text);
   }
+}
+
+// fio's get_io_u for a write: refill_buffers fills the IO's bytes afresh; otherwise
+// scramble_buffers stamps its offset and time into every 512-byte piece (io_u.c).
+template <class Queue>
+void JobEngine<Queue>::fillWrite(uint8_t* buf, uint32_t bytes, uint64_t offset, uint64_t stamp) {
+  if (p_.fill.refill) filler_.fill(buf, bytes);
+  else scrambleBuffer(buf, bytes, offset, stamp);
 }
 
 template <class Queue>
@@ -900,6 +912,13 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
+  // fio fills every buffer of a writing job once at start (init_io_u_buffers); writes then
+  // reuse it. Before the clock starts, so the fill is not measured.
+  const bool headers = p_.verify && p_.verifyKind != VerifyKind::kNull;
+  if (p_.bufCpu && !headers && p_.readPercent < 100) {
+    for (uint32_t i = 0; i < p_.iodepth; i++) filler_.fill(p_.bufCpu + static_cast<uint64_t>(i) * p_.slotBytes, p_.slotBytes);
+    perWriteFill_ = p_.fill.refill || p_.fill.scramble;
+  }
   if (samples_) {
     const auto toTicks = [](uint64_t ns) { return ns ? std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(ns) / nsPerTick())) : 0; };
     clocks_[0].ticks = toTicks(p_.sampleIntervalNs);
@@ -1016,7 +1035,9 @@ void JobEngine<Queue>::run() {
       if (write && p_.verify && p_.verifyKind != VerifyKind::kNull) {
         uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
         writeSeq_++;
-        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind);
+        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+      } else if (write && perWriteFill_) {
+        fillWrite(p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes, bytes, s.lba << lbaShift_, tLoop);
       }
       const bool trim = shaped_ && !write && (p_.trim || ((p_.trimWrite || p_.replay) && phase_ == Phase::kMain && nextTrim_));
       s.trim = trim;

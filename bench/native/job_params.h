@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "bench/native/buffer_fill.h"
 #include "bench/native/histogram.h"
 #include "bench/native/random.h"
 #include "bench/native/verify.h"
@@ -171,6 +172,13 @@ struct JobParams {
   // JS; nullptr = no replay.
   const double* replay = nullptr;
   uint64_t replayCount = 0;
+  // What writes carry (fio's buffer options; buffer_fill.h): every slot is filled once
+  // before the first IO, then each write refilled or scrambled as `fill` says. Verify
+  // kinds that write headers fill their blocks themselves.
+  BufferFill fill;
+  // fio's verify_pattern: the verify blocks' pattern (required by VerifyKind::kPattern and
+  // kPatternHeader; with crc32c or md5 it follows the header). bytes = 0: none.
+  BytePattern verifyPattern;
 };
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay

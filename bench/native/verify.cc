@@ -2,6 +2,7 @@
 
 #include <nmmintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -132,6 +133,8 @@ const char* verifyKindName(uint32_t kind) {
     case VerifyKind::kCrc32c: return "crc32c";
     case VerifyKind::kMd5: return "md5";
     case VerifyKind::kNull: return "null";
+    case VerifyKind::kPattern: return "pattern";
+    case VerifyKind::kPatternHeader: return "pattern header";
   }
   return "unknown";
 }
@@ -145,6 +148,12 @@ void blockChecksum(const uint8_t* block, uint32_t blockSize, VerifyKind kind, ui
   constexpr size_t kLen = sizeof(VerifyHeader::checksum);
   static const uint8_t kZero[kLen] = {};
   std::memset(out, 0, kLen);
+  if (kind == VerifyKind::kPatternHeader) {
+    // fio's VERIFY_PATTERN header: its checksum covers the header; the pattern is compared.
+    const uint32_t crc = crc32c(crc32c(0, block, kAt), kZero, kLen);
+    std::memcpy(out, &crc, sizeof(crc));
+    return;
+  }
   if (kind == VerifyKind::kMd5) {
     Md5 m;
     m.update(block, kAt);
@@ -162,16 +171,33 @@ void blockChecksum(const uint8_t* block, uint32_t blockSize, VerifyKind kind, ui
 
 }  // namespace
 
-void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t seq, uint64_t seed, VerifyKind kind) {
+bool matchesPattern(const uint8_t* buf, uint64_t len, const BytePattern& pattern, uint32_t phase) {
+  const uint64_t n = pattern.bytes;
+  // The first period (from `phase`, wrapping once), then every later byte equals the one
+  // a period before it: two memcmp calls, no per-byte loop.
+  const uint64_t head = std::min<uint64_t>(len, n - phase);
+  if (std::memcmp(buf, pattern.data + phase, head) != 0) return false;
+  const uint64_t wrap = std::min<uint64_t>(len - head, phase);
+  if (wrap && std::memcmp(buf + head, pattern.data, wrap) != 0) return false;
+  return len <= n || std::memcmp(buf, buf + n, len - n) == 0;
+}
+
+void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t seq, uint64_t seed, VerifyKind kind,
+                     const BytePattern* pattern) {
+  const bool patterned = pattern && pattern->bytes;
+  if (patterned) fillPattern(block, blockSize, *pattern);
+  if (kind == VerifyKind::kPattern) return;  // no header: the block is the pattern
   VerifyHeader h{kVerifyMagic, static_cast<uint32_t>(kind), lba, seq, seed, {}};
   std::memcpy(block, &h, sizeof(h));
-  // The pattern depends on (seed, lba, seq), so stale data from an older write or another
-  // block cannot pass even if its header was copied.
-  uint64_t x = mix64(seed ^ mix64(lba ^ mix64(seq)));
-  for (uint32_t off = sizeof(h); off + 8 <= blockSize; off += 8) {
-    x += 0x9e3779b97f4a7c15ull;
-    const uint64_t w = mix64(x);
-    std::memcpy(block + off, &w, 8);
+  if (!patterned) {
+    // The pattern depends on (seed, lba, seq), so stale data from an older write or another
+    // block cannot pass even if its header was copied.
+    uint64_t x = mix64(seed ^ mix64(lba ^ mix64(seq)));
+    for (uint32_t off = sizeof(h); off + 8 <= blockSize; off += 8) {
+      x += 0x9e3779b97f4a7c15ull;
+      const uint64_t w = mix64(x);
+      std::memcpy(block + off, &w, 8);
+    }
   }
   uint8_t sum[16];
   blockChecksum(block, blockSize, kind, sum);
@@ -179,10 +205,13 @@ void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t 
 }
 
 VerifyResult checkVerifyBlock(const uint8_t* block, uint32_t blockSize, uint64_t lba,
-                              uint64_t expectSeq, uint64_t seed, VerifyHeader* found, VerifyKind kind) {
+                              uint64_t expectSeq, uint64_t seed, VerifyHeader* found, VerifyKind kind,
+                              const BytePattern* pattern) {
   VerifyHeader h;
   std::memcpy(&h, block, sizeof(h));
   if (found) *found = h;
+  const bool patterned = pattern && pattern->bytes;
+  if (kind == VerifyKind::kPattern) return patterned && matchesPattern(block, blockSize, *pattern, 0) ? VerifyResult::kOk : VerifyResult::kBadPattern;
   if (h.magic != kVerifyMagic) return VerifyResult::kBadMagic;
   // Another known kind: written with a different --verify. An unknown value is damage
   // to the header, which the checksum (covering the kind field) reports below.
@@ -193,6 +222,9 @@ VerifyResult checkVerifyBlock(const uint8_t* block, uint32_t blockSize, uint64_t
   if (std::memcmp(sum, h.checksum, sizeof(sum)) != 0) return VerifyResult::kBadCrc;
   if (h.seed != seed) return VerifyResult::kBadSeed;
   if (expectSeq != UINT64_MAX && h.seq != expectSeq) return VerifyResult::kBadSeq;
+  // The header checksum of kPatternHeader covers the header only: the pattern is compared.
+  if (kind == VerifyKind::kPatternHeader &&
+      !(patterned && matchesPattern(block + sizeof(h), blockSize - sizeof(h), *pattern, sizeof(h) % pattern->bytes))) return VerifyResult::kBadPattern;
   return VerifyResult::kOk;
 }
 
@@ -201,12 +233,15 @@ const char* verifyResultName(VerifyResult r, VerifyKind kind) {
     case VerifyResult::kOk: return "ok";
     case VerifyResult::kBadMagic: return "bad magic (not a verify header)";
     case VerifyResult::kBadLba: return "header names another LBA";
-    case VerifyResult::kBadCrc: return kind == VerifyKind::kMd5 ? "md5 mismatch" : "crc32c mismatch";
+    case VerifyResult::kBadCrc:
+      return kind == VerifyKind::kMd5 ? "md5 mismatch" : kind == VerifyKind::kPatternHeader ? "header crc32c mismatch" : "crc32c mismatch";
+    case VerifyResult::kBadPattern: return "pattern mismatch (the block does not hold verify_pattern)";
     case VerifyResult::kBadSeq: return "stale data (older write sequence)";
     case VerifyResult::kBadSeed: return "written by another job or run (seed differs)";
     case VerifyResult::kBadKind:
-      return kind == VerifyKind::kMd5 ? "header mismatch: the header holds no md5 checksum (written with another --verify)"
-                                      : "header mismatch: the header holds no crc32c checksum (written with another --verify)";
+      return kind == VerifyKind::kMd5             ? "header mismatch: the header holds no md5 checksum (written with another --verify)"
+             : kind == VerifyKind::kPatternHeader ? "header mismatch: the header is no pattern header (written with another --verify)"
+                                                  : "header mismatch: the header holds no crc32c checksum (written with another --verify)";
   }
   return "?";
 }

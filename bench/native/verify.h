@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "bench/native/buffer_fill.h"
+
 namespace phyr::bench {
 
 // CRC32C (Castagnoli), as used by iSCSI, ext4 and fio's crc32c verify: the SSE4.2 crc32
@@ -35,8 +37,13 @@ void md5(const void* data, size_t len, uint8_t digest[16]);
 // kind and read under another is reported as such, not as corruption).
 // kNull is fio's verify=null: the read-back phase runs, nothing is written into or checked
 // in the blocks (never stored in a header).
-enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2, kNull = 3 };
-const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", or "unknown"
+// kPattern is fio's verify=pattern: no header, every block holds the verify pattern,
+// compared on read. kPatternHeader is fio's verify_pattern given without verify: a header
+// whose checksum covers the header only, then the pattern, both checked on read.
+// With a pattern, every block restarts it at its first byte (so a block can be checked on
+// its own, whichever IO wrote it); the checksum kinds carry it after their header.
+enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2, kNull = 3, kPattern = 4, kPatternHeader = 5 };
+const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", "null", "pattern", "pattern header", or "unknown"
 
 struct VerifyHeader {
   uint32_t magic;         // kVerifyMagic
@@ -51,9 +58,14 @@ static_assert(sizeof(VerifyHeader) == 48, "verify header is 48 bytes");
 
 constexpr uint32_t kVerifyMagic = 0x56727970;  // "pyrV" little-endian
 
-// Fills one block: header + pattern, then the checksum.
+// Fills one block: header + pattern, then the checksum. `pattern` (fio's verify_pattern;
+// required by kPattern and kPatternHeader) replaces the derived pattern after the header.
 void fillVerifyBlock(uint8_t* block, uint32_t blockSize, uint64_t lba, uint64_t seq, uint64_t seed,
-                     VerifyKind kind = VerifyKind::kCrc32c);
+                     VerifyKind kind = VerifyKind::kCrc32c, const BytePattern* pattern = nullptr);
+
+// True when `len` bytes at `buf` are `pattern` repeated, starting at the pattern's byte
+// `phase` (< pattern.bytes).
+bool matchesPattern(const uint8_t* buf, uint64_t len, const BytePattern& pattern, uint32_t phase);
 
 enum class VerifyResult : uint32_t {
   kOk = 0,
@@ -63,6 +75,7 @@ enum class VerifyResult : uint32_t {
   kBadSeq = 4,
   kBadSeed = 5,
   kBadKind = 6,  // the header carries another checksum kind than the job verifies with
+  kBadPattern = 7,  // the block does not hold the verify pattern
 };
 
 // Checks one block read from `lba` with checksum `kind`. `expectSeq` is the sequence last
@@ -70,7 +83,7 @@ enum class VerifyResult : uint32_t {
 // header as read.
 VerifyResult checkVerifyBlock(const uint8_t* block, uint32_t blockSize, uint64_t lba,
                               uint64_t expectSeq, uint64_t seed, VerifyHeader* found,
-                              VerifyKind kind = VerifyKind::kCrc32c);
+                              VerifyKind kind = VerifyKind::kCrc32c, const BytePattern* pattern = nullptr);
 
 // What a result means; a checksum mismatch is named after the kind checked.
 const char* verifyResultName(VerifyResult r, VerifyKind kind = VerifyKind::kCrc32c);

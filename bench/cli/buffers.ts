@@ -1,0 +1,51 @@
+// What a job's writes carry, resolved as fio 3.33 does from its buffer options (fixups in
+// fio's init.c, flags in its init_flags, precedence in its fill_io_buffer), as the
+// engine's fill recipe (bench/native/buffer_fill.h).
+import type { JobSpec } from './job';
+
+/** The engine's fill kinds (buffer_fill.h FillKind). */
+export const FILL_KIND = { random: 0, zero: 1, pattern: 2, compress: 3 } as const;
+
+/** The fill parameters of a job thread (bench_napi.cc bufferParams). */
+export interface NativeBufferFill {
+  fillKind: number;
+  fillRefill: boolean;
+  fillScramble: boolean;
+  compressPercent: number;
+  compressChunk: number;
+  dedupePercent: number;
+  fillPattern?: number[];
+}
+
+/** fio's resolution of the buffer options for one job. */
+export function resolveBufferFill(j: JobSpec): NativeBufferFill {
+  const b = j.buffers;
+  let compress = b.compressPercentage;
+  let zero = b.zero;
+  let refill = b.refill;
+  // fio's fixup: fully compressible data is zeros, filled once; any other compression
+  // refills every write unless refill_buffers was given.
+  if (compress === 100) {
+    zero = true;
+    compress = 0;
+  } else if (compress && !b.refillSet) {
+    refill = true;
+  }
+  // fio's verify (any kind) refills unless refill_buffers was given; phyr's header kinds
+  // write every block themselves, so only verify=null uses the fill.
+  if (j.verify !== 'none' && !b.refillSet) refill = true;
+  // fio's init_flags: scramble if asked to, or by default unless zero_buffers was given;
+  // it applies to writes not refilled, without compression/dedupe and without verify.
+  const scrambleFlag = b.scramble && (b.scrambleSet || !(b.zero && b.zeroSet));
+  const scramble = scrambleFlag && !refill && !b.compressSet && j.verify === 'none';
+  const kind = compress || b.dedupePercentage ? FILL_KIND.compress : b.pattern ? FILL_KIND.pattern : zero ? FILL_KIND.zero : FILL_KIND.random;
+  return {
+    fillKind: kind,
+    fillRefill: refill,
+    fillScramble: scramble,
+    compressPercent: compress,
+    compressChunk: b.compressChunk,
+    dedupePercent: b.dedupePercentage,
+    ...(b.pattern ? { fillPattern: b.pattern } : {}),
+  };
+}
