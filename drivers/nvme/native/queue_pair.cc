@@ -149,7 +149,23 @@ void QueuePair::releasePages(uint32_t t) {
 
 // Inlined: on the per-IO path, and a call costs as much as its body.
 [[gnu::always_inline]] inline void QueuePair::writeSqe(Sqe& sqe) {
-  std::memcpy(mem_.sq + static_cast<size_t>(sqTail_) * sizeof(Sqe), &sqe, sizeof(Sqe));
+  // Field by field: GCC compiled the one 64-byte memcpy to `rep movsl`, whose start-up
+  // cost was a fifth of a loopback IO's CPU time (36 -> 29 ns per IO, `phyr bench null`);
+  // field copies compile to plain moves. Same bytes, all before the doorbell's release store.
+  Sqe* slot = reinterpret_cast<Sqe*>(mem_.sq + static_cast<size_t>(sqTail_) * sizeof(Sqe));
+  slot->cdw0 = sqe.cdw0;
+  slot->nsid = sqe.nsid;
+  slot->cdw2 = sqe.cdw2;
+  slot->cdw3 = sqe.cdw3;
+  slot->mptr = sqe.mptr;
+  slot->dptr1 = sqe.dptr1;
+  slot->dptr2 = sqe.dptr2;
+  slot->cdw10 = sqe.cdw10;
+  slot->cdw11 = sqe.cdw11;
+  slot->cdw12 = sqe.cdw12;
+  slot->cdw13 = sqe.cdw13;
+  slot->cdw14 = sqe.cdw14;
+  slot->cdw15 = sqe.cdw15;
   if (++sqTail_ == cfg_.qsize) sqTail_ = 0;
   stats_.submitted++;
 }
