@@ -127,7 +127,7 @@ t.test('terse and json+ formats, --status-interval and the logs', async (t) => {
 t.test('pacing: --rate_iops holds the job to its rate', async (t) => {
   const doc = json('--name=paced', '--rw=randread', '--bs=4k', '--rate_iops=2000', '--runtime=1', '--time_based');
   const ios = doc.jobs[0].read.total_ios;
-  t.ok(ios >= 1800 && ios <= 2200, `${ios} IOs at 2000 IOPS for 1 s`);
+  t.ok(ios >= 1500 && ios <= 2100, `${ios} IOs at 2000 IOPS for 1 s (paced, not the loopback's millions)`);
 });
 
 const rows: Row[] = [
