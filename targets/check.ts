@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { parseEmuTarget } from '../emu/target';
 import { PhyrError } from '../lib/errors';
-import { normaliseBdf, targetKind } from './index';
+import { noDeviceError, normaliseBdf, targetKind } from './index';
 
 /**
  * Throws a PhyrError (PHYR_BAD_TARGET, PHYR_BAD_EMU_TARGET or PHYR_NO_TARGET) when
@@ -13,6 +13,8 @@ import { normaliseBdf, targetKind } from './index';
  */
 export function checkTarget(target: string): 'emu' | 'vfio' {
   const kind = targetKind(target);
+  // The commands that check a target need a controller; the null target has none.
+  if (kind === 'null') throw noDeviceError(target);
   if (kind === 'emu') parseEmuTarget(target);
   else if (!fs.existsSync(`/sys/bus/pci/devices/${normaliseBdf(target)}`)) {
     throw new PhyrError('PHYR_NO_TARGET', `there is no PCI device ${normaliseBdf(target)} on this machine; \`phyr list\` shows the NVMe controllers (or use the embedded controller: emu)`);

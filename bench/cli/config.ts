@@ -9,6 +9,7 @@ import { parseJobFile, type JobFileHost } from './jobfile';
 import { resolveKernelNamespaces } from './kernel-node';
 import type { ApplyContext } from './option-types';
 import { cloneJob, defaultJob, defaultRunOptions, type JobSpec, type RunOptions } from './job';
+import { parseNullTarget } from './null-target';
 import { lookupOption } from './options';
 
 /** Everything a bench run needs to know before it touches a device. */
@@ -129,7 +130,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       continue;
     }
     if (!fs.existsSync(arg)) {
-      const why = files.length || target !== undefined ? 'is not a job file' : 'is neither a target (emu[:key=value,...] or a PCI address like 0000:01:00.0) nor a job file';
+      const why = files.length || target !== undefined ? 'is not a job file' : 'is neither a target (emu[:key=value,...], null[:key=value,...] or a PCI address like 0000:01:00.0) nor a job file';
       throw new BenchConfigError(`'${arg}' ${why}`, 'PHYR_BENCH_BAD_ARGUMENT');
     }
     files.push(arg);
@@ -207,6 +208,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
+  if (target !== undefined && targetKind(target) === 'null') parseNullTarget(target);
   return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions, notices, commandLines };
 }
 

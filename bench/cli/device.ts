@@ -13,21 +13,26 @@ import { PhyrFlags } from '../../lib/phyr';
 import { BenchConfigError, BenchOptionError } from './errors';
 import { modeTraits, type JobSpec } from './job';
 import { slotBytesOf } from './plan';
-import { groupJobs, type BenchBuffer, type BenchDevice, type BenchQueue } from './runner';
+import { openNullDevice } from './null-device';
+import type { BenchTarget } from './target';
+import { groupJobs, type BenchBuffer, type BenchQueue } from './runner';
+
+export type { BenchTarget, TargetFacts } from './target';
 
 const PAGE = 4096;
 
-/** Facts about the target for the report. */
-export interface TargetFacts {
-  description: string;
-  iommuFaults(): number;
+/** An open device (a controller behind the target). */
+export interface OpenBenchDevice extends BenchTarget {
+  readonly controller: Controller;
 }
 
-/** An open target ready for the runner. */
-export interface OpenBenchDevice extends BenchDevice {
-  readonly controller: Controller;
-  readonly facts: TargetFacts;
-  close(): Promise<void>;
+/**
+ * Opens any bench target: `null[:...]` without a controller (bench/cli/null-device.ts),
+ * anything else as a device (openBenchDevice).
+ */
+export async function openBenchTarget(target: string, jobs: JobSpec[], options: { shadowDoorbells?: boolean } = {}): Promise<BenchTarget> {
+  if (targetKind(target) === 'null') return openNullDevice(target, jobs);
+  return openBenchDevice(target, jobs, options);
 }
 
 interface EmuExtras {
@@ -73,6 +78,7 @@ function arenaBuffer(a: DeviceMemoryArena, bytes: number): BenchBuffer {
 
 /** Opens `target` for the given jobs (their --dptr and --mem must agree with what it offers). */
 export async function openBenchDevice(target: string, jobs: JobSpec[], options: { shadowDoorbells?: boolean } = {}): Promise<OpenBenchDevice> {
+  if (targetKind(target) === 'null') throw new BenchConfigError(`'${target}' has no controller to open; open it with openBenchTarget`, 'PHYR_BENCH_BAD_TARGET');
   const p2pPeers = new Set(jobs.flatMap((j) => (j.mem.kind === 'p2p' ? [`${j.mem.bdf},bar=${j.mem.bar}`] : [])));
   if (p2pPeers.size > 1) throw new BenchConfigError(`jobs of one run must share one peer for --mem=p2p (got ${[...p2pPeers].join(' and ')})`);
   if (targetKind(target) === 'vfio') {

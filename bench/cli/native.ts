@@ -204,6 +204,34 @@ export interface NativeBenchJob {
   drainHist(): Float64Array;
 }
 
+/** Options of a loopback queue (bench/native/loopback_napi.h). */
+export interface LoopbackQueueOptions {
+  /** Entries per ring, 2..65536. */
+  qsize: number;
+  /** The SGLS bits 1:0 the loopback claims: 0 none (PRP only), 1 byte-aligned, 2 dword-aligned (default 0). */
+  sglSupport?: number;
+  /** SGL for every IO command SGL can describe (--dptr=sgl); needs sglSupport. */
+  preferSgl?: boolean;
+  /** Bytes per command before the driver splits it (a multiple of 4096; 0 or absent = no limit). */
+  maxTransfer?: number;
+}
+
+/**
+ * The driver's real queue pair over an in-thread loopback controller that answers every
+ * command at its doorbell and moves no data: the device behind `phyr bench null`. Passed
+ * to BenchJob in place of a queue pair's native handle.
+ */
+export interface NativeLoopbackQueue {
+  /** Commands that fit in flight at once. */
+  readonly capacity: number;
+  /** True while a bench job drives it. */
+  readonly busy: boolean;
+  /** Commands answered so far (refused while a job drives the queue). */
+  answered(): number;
+  /** Frees the queue; refused while a job drives it; idempotent. */
+  close(): void;
+}
+
 /** Indices into a job's progress Float64Array. */
 export interface ProgressFields {
   state: number;
@@ -224,6 +252,8 @@ export interface BenchNative {
    * periodic health check and ends the job on CFS or an all-ones read (null: not watched).
    */
   BenchJob: new (queuePair: object, params: NativeJobParams, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array, registers?: ArrayBuffer | null, ioLog?: Float64Array | null, replay?: Float64Array | null) => NativeBenchJob;
+  /** A loopback queue for BenchJob (`phyr bench null`). */
+  LoopbackQueue: new (options: LoopbackQueueOptions) => NativeLoopbackQueue;
   memcpyBandwidth(bufferBytes: number, millis: number): { bytesPerSecond: number; bytesCopied: number; seconds: number };
   nsPerTick(): number;
   /** Runs the engine on the calling thread against a queue with no device: its own cost per IO. */

@@ -31,7 +31,10 @@ export interface RunInfo {
   target: string;
   targetDescription: string;
   startedAt: Date;
-  iommuFaults: number;
+  /** IOMMU faults the target saw; null: the target has no IOMMU (the null target), so none is reported. */
+  iommuFaults: number | null;
+  /** The null target: no device was driven (the JSON's phyr block says device "none"). */
+  noDevice?: boolean;
   memcpyBytesPerSecond?: number;
   version: string;
   /** fio's "global options": options given before the first --name and in [global], as written. */
@@ -274,7 +277,7 @@ export function formatNormal(results: JobResult[], percentiles: (r: JobResult) =
   for (const r of results) out.push(formatJobNormal(r, percentiles(r), info, aggs.get(r.groupId)), '');
   const groups = [...new Set(results.map((r) => r.groupId))];
   for (const g of groups) out.push(...groupSummary(g, results.filter((r) => r.groupId === g)), '');
-  out.push(`phyr: target=${info.target} (${info.targetDescription}), iommu faults=${info.iommuFaults}`);
+  out.push(`phyr: target=${info.target} (${info.targetDescription}), ${info.iommuFaults === null ? 'no device, no IOMMU' : `iommu faults=${info.iommuFaults}`}`);
   return out.join('\n') + '\n';
 }
 
@@ -430,7 +433,8 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
       version: info.version,
       target: info.target,
       target_description: info.targetDescription,
-      iommu_faults: info.iommuFaults,
+      ...(info.noDevice ? { device: 'none' } : {}),
+      ...(info.iommuFaults !== null ? { iommu_faults: info.iommuFaults } : {}),
       ...(info.memcpyBytesPerSecond ? { memcpy_bytes_per_second: info.memcpyBytesPerSecond } : {}),
     },
   };

@@ -22,6 +22,7 @@
 #include "bench/native/engine.h"
 #include "bench/native/memcpy_bandwidth.h"
 #include "bench/native/loopback.h"
+#include "bench/native/loopback_napi.h"
 #include "bench/native/null_queue.h"
 #include "spec/nvme.h"
 #include "drivers/nvme/native/queue_pair_napi.h"
@@ -336,16 +337,24 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
                         InstanceAccessor<&BenchJob::done>("done")});
   }
 
-  // new BenchJob(queuePairNative, params, buffer | null, bufferOffset, progress[, registers[, ioLog]])
+  // new BenchJob(queuePairNative | loopbackQueue, params, buffer | null, bufferOffset, progress[, registers[, ioLog]])
+  // A LoopbackQueue (loopback_napi.h) runs the job on the in-thread loopback controller
+  // (`phyr bench null`) instead of a device's queue pair.
   // registers: the controller's BAR0 (an ArrayBuffer of at least 20h bytes) so the job
   // watches CSTS; null or absent = not watched.
   BenchJob(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BenchJob>(info) {
     Napi::Env env = info.Env();
     if (!args::usage(info, info.Length() >= 5 && info[1].IsObject() && info[3].IsNumber() && info[4].IsTypedArray(),
-                     "usage: startJob(queuePair.native, params, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array)"))
+                     "usage: startJob(queuePair.native | LoopbackQueue, params, buffer: ArrayBuffer | null, bufferOffset: number, progress: Float64Array)"))
       return;
-    nvme::QueuePair* qp = nvme::unwrapQueuePair(info[0]);
-    if (!qp) return;  // a JS error is pending
+    nvme::QueuePair* qp = nullptr;
+    if (isLoopbackQueue(info[0])) {
+      loop_ = shareLoopbackQueue(info[0]);
+      if (!loop_) return;  // closed: a JS error is pending
+    } else {
+      qp = nvme::unwrapQueuePair(info[0]);
+      if (!qp) return;  // a JS error is pending
+    }
     params_ = std::make_unique<JobParams>();
     results_ = std::make_unique<JobResults>();
     if (!parseParams(info[1].As<Napi::Object>(), params_.get())) return;
@@ -407,13 +416,14 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       args::rangeError(env, std::string("bench job: ") + why);
       return;
     }
-    if (params_->iodepth > qp->capacity()) {
+    const uint32_t capacity = loop_ ? loop_->capacity() : qp->capacity();
+    if (params_->iodepth > capacity) {
       args::rangeError(env, "iodepth " + std::to_string(params_->iodepth) + " exceeds the queue pair's capacity of " +
-                          std::to_string(qp->capacity()) + " commands");
+                          std::to_string(capacity) + " commands");
       return;
     }
-    if (!qp->acquireExclusive()) {
-      args::typeError(env, "the queue pair is already driven by another native thread");
+    if (loop_ ? !loop_->acquire() : !qp->acquireExclusive()) {
+      args::typeError(env, loop_ ? "the loopback queue is already driven by another bench job" : "the queue pair is already driven by another native thread");
       return;
     }
     qp_ = qp;
@@ -433,6 +443,12 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
     thread_ = std::thread([this] {
       // Named, so the thread can be found in /proc (its CPU affinity, its CPU time).
       pthread_setname_np(pthread_self(), "phyr-job");
+      if (loop_) {
+        JobEngine<LoopbackQueue>(*loop_, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
+        loop_->release();
+        finished_.store(true, std::memory_order_release);
+        return;
+      }
       DriverQueue q(*qp_);
       JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
       qp_->releaseExclusive();
@@ -551,6 +567,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   std::unique_ptr<HistRing> histRing_;
   std::unique_ptr<ResultsSnapshot> snapshot_ = std::make_unique<ResultsSnapshot>();
   nvme::QueuePair* qp_ = nullptr;
+  std::shared_ptr<LoopbackQueue> loop_;  // the loopback instead of qp_ (shared: outlives a close or finalizer order)
   double* progress_ = nullptr;
   Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_;
   std::atomic<bool> stop_{false};
@@ -715,6 +732,7 @@ void init(Napi::Env env, Napi::Object exports) {
   Napi::Object room = Napi::Object::New(env);
   Napi::Function job = BenchJob::define(env);
   room.Set("BenchJob", job);
+  room.Set("LoopbackQueue", defineLoopbackQueue(env));
   room.Set("emuDeviceCost", Napi::Function::New(env, emuDeviceCost, "emuDeviceCost"));
   room.Set("memcpyBandwidth", Napi::Function::New(env, memcpyBandwidth));
   room.Set("engineFloor", Napi::Function::New(env, engineFloor));

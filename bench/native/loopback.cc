@@ -6,9 +6,17 @@
 namespace phyr::bench {
 
 std::unique_ptr<LoopbackQueue> LoopbackQueue::create(uint32_t qsize, const char** why) {
+  return create(qsize, nvme::DptrCaps{}, why);
+}
+
+std::unique_ptr<LoopbackQueue> LoopbackQueue::create(uint32_t qsize, const nvme::DptrCaps& caps, const char** why) {
   constexpr uint32_t kPage = 4096;
   if (qsize < 2 || qsize > 65536) {
     *why = "the queue size must be 2 .. 65536 entries";
+    return nullptr;
+  }
+  if (caps.pageSize != kPage) {
+    *why = "the loopback's memory page size is 4096 bytes";
     return nullptr;
   }
   const uint32_t pages = qsize - qsize / 4;
@@ -27,7 +35,7 @@ std::unique_ptr<LoopbackQueue> LoopbackQueue::create(uint32_t qsize, const char*
   cfg.qsize = qsize;
   cfg.sqTailDoorbell = &q->doorbells_[0];
   cfg.cqHeadDoorbell = &q->doorbells_[1];
-  cfg.caps.pageSize = kPage;
+  cfg.caps = caps;
   nvme::QueueMemory mem;
   // No IOMMU here: device addresses are the CPU addresses (only the loopback reads them).
   mem.sq = q->memory_;
@@ -41,6 +49,8 @@ std::unique_ptr<LoopbackQueue> LoopbackQueue::create(uint32_t qsize, const char*
   if (!q->qp_) return nullptr;
   q->driver_ = std::make_unique<DriverQueue>(*q->qp_);
   q->qsize_ = qsize;
+  q->sq_ = reinterpret_cast<const nvme::Sqe*>(mem.sq);
+  q->cq_ = reinterpret_cast<nvme::Cqe*>(mem.cq);
   return q;
 }
 
@@ -54,9 +64,8 @@ void LoopbackQueue::answer() {
   // Acquire pairs with the driver's release store of the tail doorbell (the SQEs before it
   // are complete).
   const uint32_t tail = __atomic_load_n(&doorbells_[0], __ATOMIC_ACQUIRE);
-  auto* sq = reinterpret_cast<const nvme::Sqe*>(memory_);
-  const size_t sqBytes = (static_cast<size_t>(qsize_) * 64 + 4095) / 4096 * 4096;
-  auto* cq = reinterpret_cast<nvme::Cqe*>(memory_ + sqBytes);
+  const nvme::Sqe* sq = sq_;
+  nvme::Cqe* cq = cq_;
   while (sqHead_ != tail) {
     const uint16_t cid = static_cast<uint16_t>(sq[sqHead_].cdw0 >> 16);
     sqHead_ = sqHead_ + 1 == qsize_ ? 0 : sqHead_ + 1;

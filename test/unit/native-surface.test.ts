@@ -95,6 +95,30 @@ const fns: Fn[] = [
   { name: 'memory.stats', call: () => 'A.memory.stats()', args: [], validReturns: true },
   // ---- emu ----
   { name: 'emu.alignedBuffer', call: (a) => `A.emu.alignedBuffer(${a[0]})`, args: [int('4096', plus('int', '0', '100', '2 ** 31'))], validReturns: true },
+  {
+    name: 'bench.LoopbackQueue',
+    call: (a) => `new A.bench.LoopbackQueue(${a[0]}).close()`,
+    args: [
+      {
+        valid: '{ qsize: 8, sglSupport: 1, preferSgl: true, maxTransfer: 524288 }',
+        bad: [
+          ...BAD.obj,
+          '[]',
+          '{}',
+          ...BAD.field.map((v) => `{ qsize: ${v} }`),
+          ...['sglSupport', 'maxTransfer'].flatMap((k) => BAD.field.map((v) => `{ qsize: 8, ${k}: ${v} }`)),
+          ...['null', '1', "'true'", '{}'].map((v) => `{ qsize: 8, sglSupport: 1, preferSgl: ${v} }`),
+          '{ qsize: 1 }',
+          '{ qsize: 65537 }',
+          '{ qsize: 8, sglSupport: 3 }',
+          '{ qsize: 8, maxTransfer: 100 }',
+          '{ qsize: 8, maxTransfer: 2 ** 40 }',
+          '{ qsize: 8, preferSgl: true }',
+        ],
+      },
+    ],
+    validReturns: true,
+  },
   { name: 'bench.emuDeviceCost', call: (a) => `A.bench.emuDeviceCost(${a[0]})`, args: [{ valid: '{ commands: 1000 }', bad: ['null', '1', "'x'", 'true', '[]', '{ commands: NaN }', '{ commands: 2 ** 53 }', '{ batch: -1 }', '{ batch: 1.5 }', '{ blockBytes: 2 ** 40 }', '{ opcode: 256 }', "{ backend: 'file' }", "{ backend: 'x' }", '{ backend: 5 }', '{ commands: Infinity }'] }], validReturns: true },
   {
     name: 'emu.EmuDevice',
@@ -179,6 +203,7 @@ const classes: Array<[string, string, string[], string[]]> = [
   ['eventfd.Watcher', 'A.eventfd.Watcher', watcherMethods, watcherAccessors],
   ['nvme.QueuePair', 'A.nvme.QueuePair', ['submitBatch', 'reap', 'submitRaw', 'cancelAll', 'tick', 'expired', 'cidsOf', 'setArena', 'addListPages', 'stats', 'close', 'busy'], []],
   ['bench.BenchJob', 'A.bench.BenchJob', ['stop', 'join', 'snapshot', 'drainSamples', 'drainIos', 'drainHist', 'done'], []],
+  ['bench.LoopbackQueue', 'A.bench.LoopbackQueue', ['close', 'answered'], ['capacity', 'busy']],
 ];
 for (const [name, ctor, methods, accessors] of classes) {
   for (const m of methods) {
@@ -200,6 +225,12 @@ for (const bad of BAD.obj) cases.push({ id: `nvme.QueuePair arg0=${bad}`, code: 
 cases.push({ id: 'nvme.QueuePair arg0={}', code: 'new A.nvme.QueuePair({})', expect: 'throws' });
 cases.push({ id: 'nvme.QueuePair bar=detached', code: 'new A.nvme.QueuePair({ qid: 1, qsize: 2, sqDoorbell: 0, cqDoorbell: 4, sqOffset: 0, sqIova: 0, cqOffset: 0, cqIova: 0, listsOffset: 0, listsIova: 0, listPages: 0, pageSize: 4096, bar: V.detached })', expect: 'throws' });
 for (const bad of ['V.D', 'V.W', '{}', '5', 'V.region']) cases.push({ id: `bench.BenchJob qp=${bad}`, code: `new A.bench.BenchJob(${bad}, {}, V.ab, 1, new Uint32Array(4))`, expect: 'throws' });
+// A loopback queue: closed, every method but close throws and a job refuses it; close is idempotent.
+for (const m of ['answered()', 'capacity', 'busy']) cases.push({ id: `bench.LoopbackQueue#${m.replace('()', '')} (closed)`, code: `V.closedL.${m}`, expect: 'throws' });
+cases.push({ id: 'bench.LoopbackQueue#close (closed)', code: 'V.closedL.close()', expect: 'returns' });
+cases.push({ id: 'bench.LoopbackQueue#answered (valid)', code: 'V.L.answered() + V.L.capacity + Number(V.L.busy)', expect: 'returns' });
+cases.push({ id: 'bench.BenchJob qp=closed LoopbackQueue', code: 'new A.bench.BenchJob(V.closedL, {}, V.ab, 0, new Float64Array(16))', expect: 'throws' });
+cases.push({ id: 'bench.BenchJob qp=LoopbackQueue params={}', code: 'new A.bench.BenchJob(V.L, {}, V.ab, 0, new Float64Array(16))', expect: 'throws' });
 cases.push({ id: 'nvme.threadCpuNs (valid)', code: 'A.nvme.threadCpuNs()', expect: 'returns' });
 for (const bad of [...TYPES, 'V.detached', '5']) cases.push({ id: `nvme.explain arg0=${bad}`, code: `A.nvme.explain(${bad}, 1, 4096, 0, {})`, expect: 'throws' });
 // explain's optional bit-bucket head and tail (arguments 6 and 7): u32 or undefined, never wrapped.

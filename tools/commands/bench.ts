@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseBenchArgs } from '../../bench/cli/config';
 import { checkOutputFile, targetFiles } from '../../lib/files';
-import { openBenchDevice } from '../../bench/cli/device';
+import { openBenchTarget } from '../../bench/cli/device';
 import type { JobSpec } from '../../bench/cli/job';
 import { KERNEL_STACK_OPTIONS } from '../../bench/cli/kernel-stack';
 import { OPTIONS, UNSUPPORTED } from '../../bench/cli/options';
@@ -24,8 +24,11 @@ function help(): string {
     '',
     'Runs fio-style jobs on phyr\'s native loop: one thread and one NVMe queue pair per job,',
     'submission, completion, offsets, verify and latency histograms all in C++.',
-    'TARGET is emu[:key=value,...] (the embedded emulated controller, the default) or a PCI',
-    'address bound to vfio-pci. With no arguments: 4 KiB randread, iodepth 32, 3 s, on emu.',
+    'TARGET is emu[:key=value,...] (the embedded emulated controller, the default), a PCI',
+    'address bound to vfio-pci, or null[:size=SIZE,lbads=9|12]: no device at all, the driver\'s',
+    'queue pair over an in-thread loopback that moves no data (fio\'s --ioengine=null twin; a 1 TiB',
+    'namespace of 512 B blocks by default; --verify and --mem=cmb|p2p are refused there).',
+    'With no arguments: 4 KiB randread, iodepth 32, 3 s, on emu.',
     '',
     'Options (fio\'s names and units: k = 1024 for sizes, seconds by default for times):',
     ...rows,
@@ -79,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   if (config.builtinDefault) console.error(`phyr bench: no job given: running the default job (4 KiB randread, iodepth 32, 3 s) on ${config.target}; see phyr bench --help`);
   let device;
   try {
-    device = await openBenchDevice(config.target, jobs, { shadowDoorbells: runOpts.shadowDoorbells });
+    device = await openBenchTarget(config.target, jobs, { shadowDoorbells: runOpts.shadowDoorbells });
   } catch (e) {
     const err = e as Error & { code?: string };
     console.error(`phyr bench: ${err.message}`);
@@ -95,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     targetDescription: open.facts.description,
     startedAt,
     iommuFaults: open.facts.iommuFaults(),
+    noDevice: open.facts.noDevice,
     version: phyrVersion(),
     globalOptions: config.globalOptions,
   });

@@ -149,7 +149,26 @@ void QueuePair::releasePages(uint32_t t) {
 
 // Inlined: on the per-IO path, and a call costs as much as its body.
 [[gnu::always_inline]] inline void QueuePair::writeSqe(Sqe& sqe) {
-  std::memcpy(mem_.sq + static_cast<size_t>(sqTail_) * sizeof(Sqe), &sqe, sizeof(Sqe));
+  // Field by field, each read as wide as it was written: GCC compiled the one 64-byte
+  // memcpy to `rep movsl`, and a vectorised copy reads the 4- and 8-byte stores that just
+  // built the SQE with 16-byte loads (a store-forwarding stall); either was a fifth of a
+  // loopback IO's CPU time. The volatile view keeps the reads at their own widths. Same
+  // bytes, all before the doorbell's release store.
+  Sqe* slot = reinterpret_cast<Sqe*>(mem_.sq + static_cast<size_t>(sqTail_) * sizeof(Sqe));
+  const volatile Sqe& from = sqe;
+  slot->cdw0 = from.cdw0;
+  slot->nsid = from.nsid;
+  slot->cdw2 = from.cdw2;
+  slot->cdw3 = from.cdw3;
+  slot->mptr = from.mptr;
+  slot->dptr1 = from.dptr1;
+  slot->dptr2 = from.dptr2;
+  slot->cdw10 = from.cdw10;
+  slot->cdw11 = from.cdw11;
+  slot->cdw12 = from.cdw12;
+  slot->cdw13 = from.cdw13;
+  slot->cdw14 = from.cdw14;
+  slot->cdw15 = from.cdw15;
   if (++sqTail_ == cfg_.qsize) sqTail_ = 0;
   stats_.submitted++;
 }
