@@ -262,8 +262,8 @@ TEST(emu_dbbuf_pages_unmapped_while_configured_fail_the_controller) {
 
 // The device thread against a host using the driver's own rule, many commands in flight:
 // no tail is lost between the device's EventIdx store and the host's shadow store (the
-// command would never complete), and the host, 16 commands deep in a 64-entry ring, never
-// has to write MMIO (the device's EventIdx stays behind every update it can be checking).
+// command would never complete), and the host, 16 commands deep in a 64-entry ring, almost
+// never writes MMIO (the device's EventIdx stays behind every update it can be checking).
 TEST(emu_dbbuf_threaded_no_lost_tail) {
   MiniDriver d(dbbufConfig(), true);
   CHECK(d.enable());
@@ -289,7 +289,10 @@ TEST(emu_dbbuf_threaded_no_lost_tail) {
   const emu::EmuStats after = d.ctrl->stats();
   CHECK_EQ(after.ioCommands - before.ioCommands, static_cast<uint64_t>(kCommands));
   CHECK_EQ(after.invalidDoorbells, 0u);
-  CHECK_EQ(rang, 0);
-  CHECK_EQ(after.mmioDoorbellUpdates, before.mmioDoorbellUpdates);
+  // Rings only where the host was descheduled between its shadow store and its EventIdx
+  // load while the device moved EventIdx (measured: 0 plain, 20 of 40000 updates under
+  // ThreadSanitizer at load average 10); the device sees no more MMIO updates than that.
+  CHECK(rang * 100 < 2 * kCommands);
+  CHECK(after.mmioDoorbellUpdates - before.mmioDoorbellUpdates <= static_cast<uint64_t>(rang));
   CHECK(after.shadowDoorbellUpdates > before.shadowDoorbellUpdates);
 }
