@@ -13,7 +13,7 @@ export { parseFault, checkFaultFits } from './faults';
 export type { FaultRuleSpec, FaultGeometry } from './faults';
 
 /** Where a faulting device access happened. */
-export type IommuFaultSite = 'sq-fetch' | 'cq-post' | 'prp-list' | 'sgl-segment' | 'data';
+export type IommuFaultSite = 'sq-fetch' | 'cq-post' | 'prp-list' | 'sgl-segment' | 'data' | 'shadow-doorbell';
 
 /** One IOMMU fault: the device touched [iova, iova + length) without a mapping allowing it. */
 export interface IommuFault {
@@ -51,6 +51,16 @@ export interface EmuStats {
    * turning the cache off, shutdown. Always 0 for null and ram (nothing outlives them).
    */
   syncs: number;
+  /**
+   * IO queue doorbell updates the device saw in its MMIO doorbell registers (the admin
+   * queue, never shadowed, is not counted). Sampled at the device's passes: several writes
+   * between two reads count once.
+   */
+  mmioDoorbellUpdates: number;
+  /** IO queue doorbell updates the device saw in the shadow doorbell page (dbbuf=on; sampled likewise). */
+  shadowDoorbellUpdates: number;
+  /** EventIdx entries the device wrote (dbbuf=on). */
+  eventIdxWrites: number;
   /** Count per admin opcode (decimal opcode as key). */
   adminOpcodes: Record<string, number>;
   /** Count per IO opcode (decimal opcode as key). */
@@ -111,6 +121,7 @@ interface NativeConfig {
   sgl: number;
   cmbBytes: number;
   cmbSupport: number;
+  dbbuf: number;
   serial: string;
   timing?: { latencyKind: number; latencyNs: number; latencyMaxNs: number; iops: number; bandwidth: number; inflight: number };
   faults: FaultRuleSpec[];
@@ -206,6 +217,7 @@ function nativeConfig(o: EmuOptions): NativeConfig {
     sgl: o.sgl === 'off' ? 0 : o.sgl === 'on' ? 1 : 2,
     cmbBytes: o.cmbBytes,
     cmbSupport: o.cmbSupport,
+    dbbuf: o.dbbuf ? 1 : 0,
     serial: o.serial,
   };
 }

@@ -55,6 +55,12 @@ export interface EmuOptions {
   inflight?: number;
   /** Fault injection specs (see docs/EMULATOR.md), as given. */
   faults: string[];
+  /**
+   * Shadow doorbells offered and implemented: Identify Controller OACS bit 8 and Doorbell
+   * Buffer Config (NVMe 1.4 §5.7). Off by default, so the default controller stays the
+   * MMIO-doorbell one every earlier run measured.
+   */
+  dbbuf: boolean;
   /** Serial number (Identify Controller SN), at most 20 characters. */
   serial: string;
 }
@@ -72,6 +78,7 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   cmbBytes: 0,
   cmbSupport: CMBSZ_DEFAULT,
   faults: [],
+  dbbuf: false,
   serial: 'PHYREMU0001',
 } as EmuOptions);
 
@@ -163,6 +170,13 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
       if (specs.some((f) => f.length === 0)) throw new EmuTargetError(`faults=${v}: an empty fault spec; give specs joined by '+', e.g. faults=fail:nth=10+cfs:after=100`, 'faults');
       o.faults = specs;
       for (const f of o.faults) parseFault(f); // reject a bad spec while parsing the target
+    },
+  },
+  dbbuf: {
+    help: 'on | off: shadow doorbells (Doorbell Buffer Config, OACS bit 8); default off',
+    set: (o, v) => {
+      if (v !== 'on' && v !== 'off') throw new EmuTargetError(`dbbuf=${v}: expected on (offer Doorbell Buffer Config: shadow doorbells) or off`, 'dbbuf');
+      o.dbbuf = v === 'on';
     },
   },
   serial: {

@@ -58,6 +58,9 @@ Completion Controller::executeAdmin(Command& cmd) {
     case ADMIN_ABORT: return abort(cmd);
     case ADMIN_ASYNC_EVENT_REQUEST: return asyncEventRequest(cmd);
     case ADMIN_FORMAT_NVM: return formatNvm(cmd);
+    case ADMIN_DOORBELL_BUFFER_CONFIG:
+      if (config_.dbbuf) return doorbellBufferConfig(cmd);
+      return fail(generic(SC_INVALID_OPCODE));  // not offered (OACS bit 8 clear)
     default: return fail(generic(SC_INVALID_OPCODE));
   }
 }
@@ -95,6 +98,8 @@ Completion Controller::identify(Command& cmd) {
       d[77] = static_cast<uint8_t>(config_.mdts);    // MDTS
       put<uint16_t>(d, 78, 1);                       // CNTLID
       put<uint32_t>(d, 80, 0x00010400);              // VER
+      // OACS: Doorbell Buffer Config (shadow doorbells) with dbbuf=on; no other optional admin command.
+      put<uint16_t>(d, 256, static_cast<uint16_t>(config_.dbbuf ? OACS_DOORBELL_BUFFER_CONFIG : 0));
       d[111] = 1;                                    // CNTRLTYPE: I/O controller
       d[258] = 3;                                    // ACL: 4 aborts (0's based)
       d[259] = 3;                                    // AERL: 4 requests (0's based)
@@ -288,6 +293,31 @@ Completion Controller::deleteCq(Command& cmd) {
   if (qid == 0 || qid > config_.queues || !queues_.cq(qid).exists) return fail(specific(SC_INVALID_QUEUE_IDENTIFIER));
   if (queues_.cq(qid).sqRefs) return fail(specific(SC_INVALID_QUEUE_DELETION));
   queues_.deleteCq(qid);
+  return {};
+}
+
+// Doorbell Buffer Config (NVMe 1.4 §5.7; 2.0 §5.8): PRP1 is the shadow doorbell page,
+// PRP2 the EventIdx page, each one memory page (CC.MPS), page aligned — not a data
+// transfer, so PSDT must be 0 (PRPs). A page not aligned is Invalid Field in Command (the
+// status QEMU returns, with DNR); so is one page named twice (the device's EventIdx writes
+// would land on the host's shadow values: the spec names two buffers). A page the device
+// cannot reach (the shadow page read, the EventIdx page written, through the IOMMU) is a
+// Data Transfer Error, logged, as for any data pointer. Sent again, it replaces the pages;
+// a controller reset drops them (QueueSet::reset).
+Completion Controller::doorbellBufferConfig(Command& cmd) {
+  const uint64_t shadow = cmd.sqe.dptr1, eventIdx = cmd.sqe.dptr2;
+  const uint64_t page = regs_.pageSize();
+  if ((cmd.sqe.cdw0 >> PSDT_SHIFT) & 0x3) return fail(generic(SC_INVALID_FIELD));
+  if ((shadow & (page - 1)) != 0 || (eventIdx & (page - 1)) != 0 || shadow == eventIdx)
+    return fail(generic(SC_INVALID_FIELD));
+  auto* s = reinterpret_cast<uint32_t*>(iommu_->translateWholeLocked(shadow, page, false));
+  auto* e = reinterpret_cast<uint32_t*>(iommu_->translateWholeLocked(eventIdx, page, true));
+  if (!s || !e) {
+    if (!s) memory_.fault(shadow, page, false, FaultSite::ShadowDoorbell, &cmd);
+    if (!e) memory_.fault(eventIdx, page, true, FaultSite::ShadowDoorbell, &cmd);
+    return fail(generic(SC_DATA_TRANSFER_ERROR));
+  }
+  queues_.configureShadow(shadow, eventIdx, static_cast<uint32_t>(page), s, e);
   return {};
 }
 

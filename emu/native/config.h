@@ -27,6 +27,8 @@ struct EmuConfig {
   uint64_t cmbBytes = 0;        // cmb=
   // cmbsz= the CMBSZ support bits published and enforced (3.1.13): SQS, CQS, LISTS, RDS, WDS.
   uint32_t cmbSupport = nvme::CMBSZ_SQS | nvme::CMBSZ_LISTS | nvme::CMBSZ_RDS | nvme::CMBSZ_WDS;
+  // dbbuf= Doorbell Buffer Config offered (OACS bit 8) and implemented: shadow doorbells.
+  bool dbbuf = false;
   std::string serial = "PHYREMU0001";
   TimingModel timing;
   std::vector<FaultRule> faults;  // faults= (creation-time rules)

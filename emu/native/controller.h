@@ -78,7 +78,13 @@ class Controller final : private RegisterHost, private Pollable {
   void clearFaults() { faults_.clear(); }
 
   // A copy of the counters (relaxed loads).
-  EmuStats stats() const { return snapshot(stats_); }
+  EmuStats stats() const {
+    EmuStats s = snapshot(stats_);
+    s.mmioDoorbellUpdates = queues_.mmioDoorbellUpdates();
+    s.shadowDoorbellUpdates = queues_.shadowDoorbellUpdates();
+    s.eventIdxWrites = queues_.eventIdxWrites();
+    return s;
+  }
 
   // Run-time fault injection: the rule is applied by the device thread at its next pass,
   // except Remove with after = 0, which has taken effect when inject() returns.
@@ -113,6 +119,12 @@ class Controller final : private RegisterHost, private Pollable {
   bool postCompletion(uint16_t sqid, uint16_t cid, const Completion& c);
   void signalInterrupts();
   void invalidDoorbell();
+  bool attachShadowPages();
+  // Ends a pass's use of the shadow pages' host pointers, on every way out of the pass.
+  struct ShadowPass {
+    QueueSet& queues;
+    ~ShadowPass() { queues.detachShadow(); }
+  };
 
   // Commands.
   Completion executeAdmin(Command& cmd);
@@ -125,6 +137,7 @@ class Controller final : private RegisterHost, private Pollable {
   Completion createSq(Command& cmd);
   Completion deleteCq(Command& cmd);
   Completion deleteSq(Command& cmd);
+  Completion doorbellBufferConfig(Command& cmd);
   Completion readWrite(Command& cmd, bool isWrite);
   void corruptReadData(const Command& cmd, uint64_t slba, uint64_t nlb);
   Completion flush(Command& cmd);

@@ -120,13 +120,16 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   Napi::Object o = v.As<Napi::Object>();
   auto str = [&](const char* key, std::string* out) { return args::optionalStringProp(o, key, std::string("emu config ") + key, out); };
   uint64_t ns = c->namespaces, lbads = c->lbads, size = c->nsBytes, queues = c->queues, qsize = c->qsize,
-           mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes, cmbsz = c->cmbSupport;
+           mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes, cmbsz = c->cmbSupport,
+           dbbuf = c->dbbuf ? 1 : 0;
   if (!str("backend", &c->backend) || !str("path", &c->path) || !str("serial", &c->serial) ||
       !configField(o, "namespaces", 1024, &ns) || !configField(o, "lbads", 12, &lbads) ||
       !configField(o, "nsBytes", 1ull << 46, &size) || !configField(o, "queues", 1024, &queues) ||
       !configField(o, "qsize", 65536, &qsize) || !configField(o, "mdts", 15, &mdts) || !configField(o, "sgl", 2, &sgl) ||
-      !configField(o, "cmbBytes", 1ull << 30, &cmb) || !configField(o, "cmbSupport", 0x1F, &cmbsz))
+      !configField(o, "cmbBytes", 1ull << 30, &cmb) || !configField(o, "cmbSupport", 0x1F, &cmbsz) ||
+      !configField(o, "dbbuf", 1, &dbbuf))
     return false;
+  c->dbbuf = dbbuf != 0;
   c->namespaces = static_cast<uint32_t>(ns);
   c->lbads = static_cast<uint32_t>(lbads);
   c->nsBytes = size;
@@ -455,6 +458,9 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     o.Set("invalidDoorbells", static_cast<double>(s.invalidDoorbells));
     o.Set("corruptedReads", static_cast<double>(s.corruptedReads));
     o.Set("syncs", static_cast<double>(s.syncs));
+    o.Set("mmioDoorbellUpdates", static_cast<double>(s.mmioDoorbellUpdates));
+    o.Set("shadowDoorbellUpdates", static_cast<double>(s.shadowDoorbellUpdates));
+    o.Set("eventIdxWrites", static_cast<double>(s.eventIdxWrites));
     auto counts = [&](const uint64_t* c) {
       Napi::Object m = Napi::Object::New(env);
       for (int i = 0; i < 256; i++)

@@ -32,7 +32,14 @@ void Controller::invalidDoorbell() {
 bool Controller::processQueues() {
   // Most passes of a spinning device find nothing new: the doorbells are read first (BAR
   // memory, no lock), and the IOMMU lock is taken only when there is something to fetch,
-  // post or report.
+  // post or report. With shadow doorbells the doorbells are in host memory, reached through
+  // the IOMMU: the lock is taken first and the two pages translated, every pass.
+  std::unique_lock<std::mutex> lock(iommu_->mutex, std::defer_lock);
+  ShadowPass shadowPass{queues_};
+  if (queues_.shadowConfigured()) {
+    lock.lock();
+    if (!attachShadowPages()) return true;
+  }
   uint32_t invalid = queues_.readCqDoorbells();
   const std::vector<uint16_t>& live = queues_.liveSqs();
   bool ready = false;
@@ -42,7 +49,7 @@ bool Controller::processQueues() {
     ready = ready || (sq.head != sq.tail && !stoppedSq_[q]);
   }
   if (!invalid && !ready && pending_.empty()) return false;
-  std::lock_guard<std::mutex> lock(iommu_->mutex);  // once per batch, not per access
+  if (!lock.owns_lock()) lock.lock();  // once per batch, not per access
   for (; invalid > 0; invalid--) invalidDoorbell();
   bool work = false;
   if (!pending_.empty()) work = completeDue(monotonicNs());
@@ -62,6 +69,24 @@ bool Controller::processQueues() {
   queues_.flushCompletions();
   if (work) signalInterrupts();
   return work;
+}
+
+// The shadow doorbell and EventIdx pages of this pass (IOMMU lock held): the shadow page
+// must be readable and the EventIdx page writable by the device. A page the host unmapped
+// (or made inaccessible) while they are configured is a fault the device cannot recover
+// from, like an SQ it cannot fetch: logged, and CSTS.CFS.
+bool Controller::attachShadowPages() {
+  const uint32_t page = queues_.shadowPageBytes();
+  auto* shadow = reinterpret_cast<uint32_t*>(iommu_->translateWholeLocked(queues_.shadowIova(), page, false));
+  auto* eventIdx = reinterpret_cast<uint32_t*>(iommu_->translateWholeLocked(queues_.eventIdxIova(), page, true));
+  if (shadow && eventIdx) {
+    queues_.attachShadow(shadow, eventIdx);
+    return true;
+  }
+  if (!shadow) memory_.fault(queues_.shadowIova(), page, false, FaultSite::ShadowDoorbell, nullptr);
+  else memory_.fault(queues_.eventIdxIova(), page, true, FaultSite::ShadowDoorbell, nullptr);
+  regs_.fatal("shadow doorbell page fault");
+  return false;
 }
 
 uint32_t Controller::processSq(uint16_t sqid, uint32_t budget) {

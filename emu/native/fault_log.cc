@@ -9,6 +9,7 @@ const char* faultSiteName(FaultSite s) {
     case FaultSite::PrpList: return "prp-list";
     case FaultSite::SglSegment: return "sgl-segment";
     case FaultSite::Data: return "data";
+    case FaultSite::ShadowDoorbell: return "shadow-doorbell";
   }
   return "?";
 }

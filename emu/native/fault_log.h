@@ -12,7 +12,7 @@
 namespace phyr::emu {
 
 /** Where a faulting device access happened. */
-enum class FaultSite : uint8_t { SqFetch, CqPost, PrpList, SglSegment, Data };
+enum class FaultSite : uint8_t { SqFetch, CqPost, PrpList, SglSegment, Data, ShadowDoorbell };
 const char* faultSiteName(FaultSite s);
 
 /** One IOMMU fault: the device touched [iova, iova + length) without a mapping allowing it. */

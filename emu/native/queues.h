@@ -7,8 +7,22 @@
 #include <vector>
 
 #include "emu/native/registers.h"
+#include "emu/native/stats.h"
 
 namespace phyr::emu {
+
+// One doorbell of an IO queue while shadow doorbells are configured (Doorbell Buffer Config,
+// NVMe 1.4 §5.7, 2.0 §5.8): the device takes the host's value from the shadow page, or from
+// the MMIO register when only that changed, and publishes EventIdx (queues.cc).
+struct ShadowedDoorbell {
+  bool on = false;
+  uint32_t shadowSeen = 0;  // the shadow slot's value at the device's last read
+  uint32_t mmioSeen = 0;    // the MMIO register's value at the device's last read
+  uint32_t taken = 0;       // the value at the device's last read (EventIdx: publishEventIdx)
+  uint32_t takenPass = 0;   // the pass that first read it
+  uint32_t before = 0;      // the value EventIdx was last derived from
+  uint32_t published = 0;   // the EventIdx value last written
+};
 
 struct SubmissionQueue {
   bool exists = false;
@@ -17,6 +31,7 @@ struct SubmissionQueue {
   uint32_t head = 0;
   uint32_t tail = 0;  // last valid tail doorbell value seen
   uint16_t cqid = 0;
+  ShadowedDoorbell shadow;
 
   uint32_t next(uint32_t slot) const { return slot + 1 == size ? 0 : slot + 1; }
   uint64_t entryIova(uint32_t slot) const { return base + static_cast<uint64_t>(slot) * nvme::SQE_SIZE; }
@@ -34,6 +49,7 @@ struct CompletionQueue {
   uint32_t sqRefs = 0;    // SQs bound to it
   uint32_t reserved = 0;  // completions owed by fetched, unfinished commands
   bool irqPending = false;
+  ShadowedDoorbell shadow;
 
   // A command may be fetched only when its completion has a free slot to go to, so the CQ
   // never overruns: posted + reserved + this one must leave one slot empty (4.1).
@@ -74,6 +90,29 @@ class QueueSet {
   uint32_t readCqDoorbells();
   // Takes SQ `qid`'s tail doorbell; false when it was an invalid write (given back).
   bool readSqDoorbell(uint32_t qid);
+
+  // Shadow doorbells (Doorbell Buffer Config, NVMe 1.4 §5.7, 2.0 §5.8). The two pages are
+  // named by IOVA; the engine translates them under the IOMMU lock at the start of every
+  // pass that reads doorbells and hands the host pointers in with attachShadow(), valid
+  // until detachShadow() at the end of that pass (an unmap can only happen between passes).
+  // configureShadow() also starts shadowing every IO queue that exists already; queues
+  // created later are shadowed from their creation. The admin queue never is. A queue whose
+  // slots fall outside the page (qid > pageBytes / 8 - 1 with stride 4) keeps MMIO only.
+  void configureShadow(uint64_t shadowIova, uint64_t eventIova, uint32_t pageBytes, uint32_t* shadow, uint32_t* eventIdx);
+  bool shadowConfigured() const { return shadowOn_; }
+  uint64_t shadowIova() const { return shadowIova_; }
+  uint64_t eventIdxIova() const { return eventIova_; }
+  uint32_t shadowPageBytes() const { return shadowPageBytes_; }
+  void attachShadow(uint32_t* shadow, uint32_t* eventIdx) {
+    shadow_ = shadow;
+    eventIdx_ = eventIdx;
+  }
+  void detachShadow() { attachShadow(nullptr, nullptr); }
+  // IO queue doorbell updates the device saw, by where it saw them (sampled: several writes
+  // between two reads count once), and the EventIdx entries it wrote. Relaxed loads (any thread).
+  uint64_t mmioDoorbellUpdates() const { return __atomic_load_n(&counts_.mmio, __ATOMIC_RELAXED); }
+  uint64_t shadowDoorbellUpdates() const { return __atomic_load_n(&counts_.shadow, __ATOMIC_RELAXED); }
+  uint64_t eventIdxWrites() const { return __atomic_load_n(&counts_.eventIdx, __ATOMIC_RELAXED); }
 
   // Posts the CQE for (sqid, cid) into `slot` (the translated tailIova() of its CQ),
   // advances the tail and notes the CQ for the next interrupt pass. Entries that share one
@@ -126,6 +165,24 @@ class QueueSet {
   void writeLine();
   StagedLine line_;
   uint64_t lineWrites_ = 0;
+
+  // Shadow doorbells.
+  bool fitsShadow(uint32_t qid) const { return qid != 0 && (2 * qid + 1) * 4 + 4 <= shadowPageBytes_; }
+  void startShadow(ShadowedDoorbell& d, uint32_t index, uint32_t current, uint32_t size);
+  uint32_t shadowedValue(ShadowedDoorbell& d, uint32_t index, uint32_t current, bool* fromMmio);
+  uint32_t takeDoorbell(ShadowedDoorbell& d, uint32_t index, uint32_t current, bool* fromMmio);
+  void giveBack(ShadowedDoorbell& d, uint32_t index, uint32_t value);
+  bool publishEventIdx(ShadowedDoorbell& d, uint32_t index, uint32_t value, uint32_t size);
+  bool takeCqHead(uint16_t q);
+  bool shadowOn_ = false;
+  uint64_t shadowIova_ = 0, eventIova_ = 0;
+  uint32_t shadowPageBytes_ = 0;
+  uint32_t pass_ = 0;             // passes (readCqDoorbells calls), for EventIdx timing
+  uint32_t* shadow_ = nullptr;    // this pass's host view of the shadow page (attachShadow)
+  uint32_t* eventIdx_ = nullptr;  // and of the EventIdx page
+  struct {
+    uint64_t mmio = 0, shadow = 0, eventIdx = 0;
+  } counts_;
 };
 
 }  // namespace phyr::emu

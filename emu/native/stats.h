@@ -16,7 +16,14 @@ struct EmuStats {
   uint64_t interrupts = 0;
   uint64_t invalidDoorbells = 0;
   uint64_t corruptedReads = 0;  // Reads whose data was corrupted by a corrupt:lba=L rule
-  uint64_t syncs = 0;  // durability points reached on a persistent backend (file: one fdatasync each)
+  uint64_t syncs = 0;
+  // IO queue doorbell updates the device saw (sampled at its passes: several writes between
+  // two reads count once) in the MMIO registers and in the shadow doorbell page, and the
+  // EventIdx entries it wrote (Doorbell Buffer Config). Kept by QueueSet, merged into
+  // Controller::stats().
+  uint64_t mmioDoorbellUpdates = 0;
+  uint64_t shadowDoorbellUpdates = 0;
+  uint64_t eventIdxWrites = 0;  // durability points reached on a persistent backend (file: one fdatasync each)
   uint64_t adminOpcodes[256] = {};
   uint64_t ioOpcodes[256] = {};
 };
