@@ -162,6 +162,54 @@ for (const qd of [1, 128]) {
   }
 }
 
+// Shadow doorbells on the embedded controller (emu:dbbuf=on): the driver uses them or not.
+// Here an MMIO doorbell is a store into memory, so there is no exit for them to save; the
+// rows show what they cost (the VM section shows them against real exits).
+for (const qd of [1, 128]) {
+  for (const sd of ['on', 'off']) {
+    const doc = bench(`randread 4k QD${qd} nodata dbbuf shadow ${sd}`, ['emu:backend=nodata,dbbuf=on', `--shadow-doorbells=${sd}`, '--name=randread', '--rw=randread', '--bs=4k', `--iodepth=${qd}`, ...rt]);
+    rows.push(row(`4 KiB randread QD${qd}, nodata backend, dbbuf=on, shadow doorbells ${sd}`, doc.map((d) => d.jobs[0])));
+  }
+}
+
+// No device at all, side by side from this run: phyr bench's null target (the engine and the
+// driver's real queue pair over an in-thread loopback) and real fio's null engine, the same job.
+const ratioNotes = [];
+const fioVersion = spawnSync('fio', ['--version'], { encoding: 'utf8' });
+for (const qd of [1, 32, 128]) {
+  const job = ['--name=randread', '--rw=randread', '--bs=4k', `--iodepth=${qd}`, ...rt];
+  const phyrNull = row(`4 KiB randread QD${qd}, phyr bench null target (no device)`, bench(`randread 4k QD${qd} phyr null`, ['null', ...job]).map((d) => d.jobs[0]));
+  rows.push(phyrNull);
+  if (fioVersion.status !== 0) {
+    ratioNotes.push(`fio --ioengine=null QD${qd}: not run, fio is not installed (the Debian package fio is the oracle)`);
+    continue;
+  }
+  const fioRuns = [];
+  for (let i = 0; i < REPEAT; i++) {
+    process.stderr.write(`matrix: randread 4k QD${qd} fio null (${i + 1}/${REPEAT}) ...\n`);
+    const r = spawnSync('fio', ['--ioengine=null', '--size=1g', ...job, '--output-format=json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`fio --ioengine=null QD${qd}: exited ${r.status}:\n${r.stderr}`);
+    fioRuns.push(JSON.parse(r.stdout).jobs[0]);
+  }
+  fioRuns.sort((a, b) => a.read.iops - b.read.iops);
+  const f = fioRuns[Math.floor((fioRuns.length - 1) / 2)];
+  const pct = (q) => f.read.clat_ns.percentile[q.toFixed(6)];
+  // fio's usr_cpu and sys_cpu are percentages of the job's runtime (ms).
+  const fioCpuNsPerIo = (((f.usr_cpu + f.sys_cpu) / 100) * f.read.runtime * 1e6) / f.read.total_ios;
+  rows.push({
+    label: `4 KiB randread QD${qd}, fio --ioengine=null (${fioVersion.stdout.trim()}, no device)`,
+    iops: f.read.iops,
+    slowest: fioRuns[0].read.iops,
+    fastest: fioRuns[fioRuns.length - 1].read.iops,
+    mibps: f.read.bw_bytes / 2 ** 20,
+    p50: pct(50),
+    p99: pct(99),
+    p999: pct(99.9),
+    cpuNsPerIo: fioCpuNsPerIo,
+  });
+  ratioNotes.push(`phyr bench null against fio --ioengine=null at QD${qd}: ${(phyrNull.iops / f.read.iops).toFixed(1)}× the IOPS at ${(fioCpuNsPerIo / phyrNull.cpuNsPerIo).toFixed(1)}× less CPU per IO (${Math.round(phyrNull.cpuNsPerIo)} against ${Math.round(fioCpuNsPerIo)} ns).`);
+}
+
 // The driver's library APIs, through the driver's own benchmark script when present.
 const apiRows = [];
 const driverApi = path.join(__dirname, 'driver-api.js');
@@ -231,6 +279,7 @@ const run = matrixRun({
   rows,
   apiRows,
   floorRows,
+  notes: ratioNotes,
 });
 if (values.json) console.log(JSON.stringify({ rows: rows.map(({ plotDoc, ...r }) => r), apiRows, memcpy: mc }, null, 2));
 if (values['dry-run']) process.stdout.write(JSON.stringify(run, null, 2) + '\n');

@@ -26,6 +26,12 @@ function matrixRowIdentity(label) {
     if (floor[3]) return { key: `floor-${loop}-qd${floor[2]}-samples${floor[3]}ms`, params: { ...params, sampleMs: Number(floor[3]) } };
     return { key: `floor-${loop}-qd${floor[2]}`, params };
   }
+  // Device-less rows side by side: phyr bench's null target and fio's null engine.
+  const noDevice = /^(\d+) KiB randread QD(\d+), (phyr bench null target|fio --ioengine=null)/.exec(label);
+  if (noDevice) {
+    const who = noDevice[3].startsWith('phyr') ? 'phyr-null' : 'fio-null';
+    return { key: `randread-${noDevice[1]}k-qd${noDevice[2]}-${who}`, params: { rw: 'randread', bs: `${noDevice[1]}k`, iodepth: Number(noDevice[2]), target: noDevice[3] } };
+  }
   const bs = /^(\d+) KiB /.exec(label);
   const qd = /QD(\d+)/.exec(label);
   const backend = /(nodata|null|ram) backend/.exec(label);
@@ -57,6 +63,12 @@ function matrixRowIdentity(label) {
   if (mem) {
     params.mem = mem[1];
     parts.push(mem[1].replace(/:/g, '-'));
+  }
+  // Shadow doorbells on the embedded controller (emu:dbbuf=on), used or not by the driver.
+  const shadow = /dbbuf=on, shadow doorbells (on|off)/.exec(label);
+  if (shadow) {
+    params.shadowDoorbells = shadow[1];
+    parts.push(`dbbuf-shadow-${shadow[1]}`);
   }
   // Logging's cost: the same row with fio's log files, and the plain row run beside it.
   const logs = /write_bw_log \+ write_lat_log, log_avg_msec=(\d+)/.exec(label);

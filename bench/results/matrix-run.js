@@ -40,14 +40,14 @@ function figuresOf(values) {
  * The run document of one matrix run.
  * @param {object} m what bench/matrix.js measured and where: `{ date, time, command,
  *   commit, dirty, machine: { cores, cpu, node }, load, hugepages, repeat, seconds, memcpy:
- *   { mibps, bytesCopied, seconds }, rows, apiRows, floorRows }` (row objects as matrix.js builds them;
+ *   { mibps, bytesCopied, seconds }, rows, apiRows, floorRows, notes? }` (row objects as matrix.js builds them;
  *   latencies in ns, as phyr bench reports them)
  */
 function matrixRun(m) {
   const pct = (mibps) => (mibps === undefined ? undefined : (100 * mibps) / m.memcpy.mibps);
   const us = (ns) => (ns === undefined ? undefined : ns / 1000);
   const rows = [];
-  const notes = m.dirty ? ['The tree had uncommitted changes to tracked files: the commit is the base of what ran.'] : [];
+  const notes = [...(m.notes ?? []), ...(m.dirty ? ['The tree had uncommitted changes to tracked files: the commit is the base of what ran.'] : [])];
   const add = (label, values) => {
     const { key, params } = matrixRowIdentity(label);
     rows.push({ key, label, params, figures: figuresOf(values) });
