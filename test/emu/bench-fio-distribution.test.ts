@@ -4,32 +4,13 @@
 // programs' write_iolog. Positions differ (each scatters ranks with its own hash); with a
 // center, both put the hottest rank at center × blocks (zipf, pareto).
 import t from 'tap';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { fioOracle, PHYR_CLI, spawnIn } from '../helpers/fio-oracle';
 
-const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
 const NS_BYTES = 16 << 20;
 const BLOCKS = NS_BYTES / 4096;
-const TARGET = `emu:backend=null,size=${NS_BYTES}`;
-
-let dir = '';
-let image = '';
-
-t.before(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build:ts first`);
-  if (spawnSync('fio', ['--version']).status !== 0) throw new Error('fio is not installed (Debian package fio): this test compares phyr with it');
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-dist-'));
-  image = path.join(dir, 'ns.img');
-  fs.writeFileSync(image, '');
-  fs.truncateSync(image, NS_BYTES);
-});
-
-t.teardown(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+const oracle = fioOracle(t, 'dist', { nsBytes: NS_BYTES });
 
 interface Shape {
   ios: number;
@@ -57,14 +38,11 @@ function shape(iolog: string): Shape {
 const JOB = ['--name=d', '--rw=randread', '--bs=4k', '--size=16m', '--io_size=160m'];
 
 function run(who: 'fio' | 'phyr', dist: string): Shape {
-  const log = path.join(dir, `${who}.iolog`);
+  const log = path.join(oracle.dir(), `${who}.iolog`);
   fs.rmSync(log, { force: true });
   const args = [...JOB, `--random_distribution=${dist}`, `--write_iolog=${log}`, '--output=/dev/null'];
-  const r =
-    who === 'fio'
-      ? spawnSync('fio', ['--ioengine=psync', `--filename=${image}`, ...args], { encoding: 'utf8', timeout: 120_000 })
-      : spawnSync(process.execPath, [CLI, 'bench', TARGET, '--eta=never', ...args], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${who} ${dist}: exit ${r.status}: ${r.stderr}`);
+  if (who === 'fio') oracle.fio(args);
+  else oracle.phyr(args);
   return shape(log);
 }
 
@@ -96,8 +74,8 @@ t.test('phyr accepts the specs fio accepts, and refuses those fio refuses', asyn
   const stricter = new Set(['random:3', 'zipf:1.2:0.25:0.1', 'zipf:-1']);
   const specs = ['zipf', 'pareto', 'normal', 'normal:0', 'normal:99.5', 'normal:100', 'zipf:1', 'zipf:0.5', 'zipf:1.2:0.25', 'zipf:1.2:1.5', 'normal:5:0.3', 'pareto:0.3:0', 'pareto:1', 'pareto:0', 'gauss:4', 'random', ...stricter];
   for (const spec of specs) {
-    const fio = spawnSync('fio', ['--parse-only', '--name=x', `--filename=${image}`, '--size=1m', '--rw=randread', `--random_distribution=${spec}`], { encoding: 'utf8' });
-    const phyr = spawnSync(process.execPath, [CLI, 'bench', TARGET, '--eta=never', '--name=x', '--rw=randread', '--size=64k', `--random_distribution=${spec}`, '--output=/dev/null'], { encoding: 'utf8' });
+    const fio = spawnIn(oracle.dir(), 'fio', ['--parse-only', '--name=x', `--filename=${oracle.image()}`, '--size=1m', '--rw=randread', `--random_distribution=${spec}`]);
+    const phyr = spawnIn(oracle.dir(), process.execPath, [PHYR_CLI, 'bench', oracle.target, '--eta=never', '--name=x', '--rw=randread', '--size=64k', `--random_distribution=${spec}`, '--output=/dev/null']);
     if (stricter.has(spec)) {
       t.equal(fio.status, 0, `${spec}: fio accepts it`);
       t.equal(phyr.status, 2, `${spec}: phyr refuses it`);
