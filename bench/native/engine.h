@@ -1059,7 +1059,9 @@ void JobEngine<Queue>::run() {
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull) {
-        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;  // (a replay's sync never gets here: it returns kNotYet)  // not issued after all; the next pass retries
+        // Not issued after all; the next pass retries. trimwrite's trims never counted in
+        // issuedBytes_ (the writes do); a replay's sync never gets here (it is kNotYet).
+        if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
         else if (lastWasSeq_) seqPos_[lastPosIndex_] = seqPrev_[lastPosIndex_];
         if (p_.trimWrite && phase_ == Phase::kMain) lastStart_[trim] = prevLastStart_;
