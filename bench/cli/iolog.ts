@@ -4,6 +4,7 @@
 // per-IO times are not recorded), which fio's read_iolog replays. The file field names
 // the namespace (`nsN`): there is no file.
 import * as fs from 'fs';
+import { readBoundedTextFile } from '../../lib/files';
 import { BenchConfigError } from './errors';
 import type { JobSpec } from './job';
 import type { PlannedJob } from './plan';
@@ -167,12 +168,13 @@ export function readReplayLog(j: JobSpec): ReplayLog {
   const where = `job '${j.name}': read_iolog=${j.readIolog}`;
   if (j.timeBased) throw new BenchConfigError(`${where}: with time_based: a replay ends with its log; drop time_based`);
   if (j.verify !== 'none') throw new BenchConfigError(`${where}: with verify: the log's writes carry no verify headers phyr could check; drop verify`);
-  let size: number;
+  // A regular file, opened without blocking and read up to the limit: /dev/zero would be
+  // read for ever and a FIFO would block the open until a writer came.
+  let text: string;
   try {
-    size = fs.statSync(j.readIolog!).size;
+    text = readBoundedTextFile(j.readIolog!, 'read_iolog', 'PHYR_BENCH_BAD_IOLOG', REPLAY_MAX_FILE_BYTES);
   } catch (e) {
     throw new BenchConfigError(`${where}: cannot read the log: ${(e as Error).message}`);
   }
-  if (size > REPLAY_MAX_FILE_BYTES) throw new BenchConfigError(`${where}: the log is ${formatBytesFio(size)}, more than the ${formatBytesFio(REPLAY_MAX_FILE_BYTES)} phyr replays`);
-  return parseIoLog(fs.readFileSync(j.readIolog!, 'utf8'), where, j.replayNoStall);
+  return parseIoLog(text, where, j.replayNoStall);
 }

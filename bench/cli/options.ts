@@ -117,6 +117,9 @@ function parseZones(option: string, text: string, kind: 'zoned' | 'zoned_abs', k
   return { kind, param: 0, zones: zones.filter((z) => z.access > 0 || z.range > 0) };
 }
 
+/** The largest zipf theta the engine takes (beyond it every draw is the hottest block anyway). */
+const ZIPF_THETA_MAX = 1e6;
+
 function parseDistribution(option: string, text: string, kbBase: KbBase): JobSpec['randomDistribution'] {
   if (text === 'random') return { kind: 'random', param: 0 };
   if (text.startsWith('zoned_abs:')) return parseZones(option, text, 'zoned_abs', kbBase);
@@ -129,11 +132,12 @@ function parseDistribution(option: string, text: string, kbBase: KbBase): JobSpe
   }
   if (fields.length > 2) throw new BenchOptionError(option, text, `${kind} takes at most two parameters (${kind}:${kind === 'zipf' ? 'THETA' : kind === 'pareto' ? 'H' : 'DEV'}:CENTER)`);
   const float = (f: string, what: string): number => {
-    if (!/^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(f)) throw new BenchOptionError(option, text, `${what} '${f}' is not a number`);
-    return Number(f);
+    const n = Number(f);
+    if (!/^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(f) || !Number.isFinite(n)) throw new BenchOptionError(option, text, `${what} '${f}' is not a number`);
+    return n;
   };
   const param = fields[0] === undefined || fields[0] === '' ? { zipf: 1.1, pareto: 0.2, normal: 0 }[kind] : float(fields[0], kind === 'zipf' ? 'theta' : kind === 'pareto' ? 'h' : 'deviation');
-  if (kind === 'zipf' && (!(param > 0) || param === 1)) throw new BenchOptionError(option, text, 'zipf theta must be > 0 and not 1');
+  if (kind === 'zipf' && (!(param > 0) || param === 1 || param > ZIPF_THETA_MAX)) throw new BenchOptionError(option, text, `zipf theta must be > 0 and not 1 (and at most ${ZIPF_THETA_MAX})`);
   if (kind === 'pareto' && !(param > 0 && param < 1)) throw new BenchOptionError(option, text, 'pareto h must be between 0 and 1 (exclusive)');
   if (kind === 'normal' && !(param >= 0 && param < 100)) throw new BenchOptionError(option, text, 'normal deviation must be 0 <= dev < 100 (percent of the blocks)');
   const r: JobSpec['randomDistribution'] = { kind, param };

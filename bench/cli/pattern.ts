@@ -8,7 +8,7 @@
 //   'FILE'  the bytes of a file, as many as still fit
 // at most 512 bytes in all. fio's %o (the IO's offset) is refused: phyr checks each block
 // on its own, not per IO.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { BenchOptionError } from './errors';
 
 /** The most bytes a pattern holds (fio's MAX_PATTERN_SIZE). */
@@ -21,7 +21,8 @@ const INT32_MAX = 2147483647;
 function readUpTo(file: string, max: number, bad: (why: string) => never): Buffer {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // Without blocking: a FIFO with no writer would hold the open (and the CLI) for ever.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     return bad(`cannot read pattern file '${file}': ${(e as Error).message}`);
   }

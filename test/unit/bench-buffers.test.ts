@@ -86,3 +86,12 @@ t.test('verify_pattern: fio\'s pattern verify with a header unless verify= was g
   t.doesNotThrow(() => planJob(job('--rw=write', '--verify=crc32c', '--buffer_compress_percentage=50', '--verify_pattern=1'), ns), 'with verify_pattern the blocks carry the pattern, as in fio');
   t.doesNotThrow(() => planJob(job('--rw=write', '--verify=md5', '--dedupe_percentage=50'), ns), 'fio\'s verify data is not deduped either');
 });
+
+t.test('a pattern file that is a FIFO without a writer is refused, not waited on', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-pattern-fifo-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'fifo');
+  const made = require('child_process').spawnSync('mkfifo', [fifo]);
+  t.equal(made.status, 0, 'mkfifo made the FIFO');
+  t.throws(() => parsePattern('buffer_pattern', `'${fifo}'`), /pattern file .* is empty/);
+});
