@@ -35,7 +35,9 @@ type Job = { jobname: string; groupid: number; error: number; job_runtime: numbe
 function run(cmd: string, args: string[]): Job[] {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout).jobs as Job[];
+  // fio may print a notice line ("fio: terminating ...") to stdout before its JSON document.
+  const start = r.stdout.indexOf('{');
+  return JSON.parse(start >= 0 ? r.stdout.slice(start) : r.stdout).jobs as Job[];
 }
 const phyr = (args: string[]) => run(process.execPath, [CLI, 'bench', TARGET, '--eta=never', '--output-format=json', ...args]);
 const fio = (args: string[]) => run('fio', ['--ioengine=psync', `--filename=${image}`, '--output-format=json', ...args]);

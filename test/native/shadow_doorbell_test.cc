@@ -72,18 +72,21 @@ TEST(shadow_doorbells_write_mmio_only_when_event_idx_asks) {
 // store→load order the host keeps, mirrored) before it sleeps again. A submission lost
 // between the two would wait for a doorbell that never comes: the run would stop short of
 // its count and fail at the deadline.
+// A doorbell write is an event to a real device even when it carries the value of the last
+// one (a full lap of shadow-only updates later). The device here takes each write by
+// swapping a value no tail can have into the register, so such a write is not mistaken
+// for no write (which stranded the run now and then).
 TEST(shadow_doorbells_thread_device_strands_nothing) {
   ShadowRig r(64);
+  constexpr uint32_t kTaken = 0xFFFFFFFFu;  // not a tail of a 64-entry ring
+  __atomic_store_n(&r.bar[0], kTaken, __ATOMIC_RELEASE);
   std::atomic<bool> stop{false};
   std::thread device([&] {
-    uint32_t seenMmio = 0;
     while (!stop.load(std::memory_order_acquire)) {
-      const uint32_t mmio = __atomic_load_n(&r.bar[0], __ATOMIC_ACQUIRE);
-      if (mmio == seenMmio) {
+      if (__atomic_exchange_n(&r.bar[0], kTaken, __ATOMIC_ACQ_REL) == kTaken) {
         std::this_thread::yield();
         continue;
       }
-      seenMmio = mmio;
       for (;;) {
         r.serve();
         __atomic_store_n(&r.eventIdx[0], r.devSqHead, __ATOMIC_SEQ_CST);
