@@ -41,15 +41,27 @@ function run(cmd: string, args: string[]): Job[] {
 }
 const phyr = (args: string[]) => run(process.execPath, [CLI, 'bench', TARGET, '--eta=never', '--output-format=json', ...args]);
 const fio = (args: string[]) => run('fio', ['--ioengine=psync', `--filename=${image}`, '--output-format=json', ...args]);
+// fio's own race: on a loaded machine a can end before b has started, and fio 3.33 then
+// terminates every job, the next group's included (b reports 0 ms, c 0 IOs). That run says
+// nothing about exitall's meaning, so the oracle is asked again (at most three times) for a
+// run in which b started.
+function fioStarted(args: string[]): Job[] {
+  let jobs = fio(args);
+  for (let tries = 1; tries < 3 && jobs[1]?.job_runtime === 0; tries++) jobs = fio(args);
+  return jobs;
+}
 
 const SHORT = ['--rw=read', '--size=256k', '--exitall'];
 const LONGJOB = ['--rw=read', '--time_based', `--runtime=${LONG_S}`, '--size=16m'];
 
 t.test('exitall stops the group, the next group runs', async (t) => {
   const args = ['--name=a', ...SHORT, '--name=b', ...LONGJOB, '--name=c', '--stonewall', '--rw=read', '--size=64k'];
-  for (const [who, jobs] of [['phyr', phyr(args)], ['fio', fio(args)]] as const) {
+  for (const [who, jobs] of [['phyr', phyr(args)], ['fio', fioStarted(args)]] as const) {
     t.same(jobs.map((j) => [j.jobname, j.groupid, j.error]), [['a', 0, 0], ['b', 0, 0], ['c', 1, 0]], `${who}: every job reported, no error`);
-    t.ok(jobs[1].job_runtime < (LONG_S * 1000) / 2, `${who}: b stopped early (${jobs[1].job_runtime} ms)`);
+    // b stops when a ends: within a second of a's end, and well before its own runtime. The
+    // bound is relative to a, because on a loaded machine a's 64 reads once took 3 s.
+    const [a, b] = [jobs[0].job_runtime, jobs[1].job_runtime];
+    t.ok(b <= a + 1000 && b < LONG_S * 1000 * 0.9, `${who}: b stopped when a ended (a ${a} ms, b ${b} ms of ${LONG_S} s)`);
     t.equal(jobs[2].read.total_ios, 16, `${who}: c ran in full`);
   }
 });
