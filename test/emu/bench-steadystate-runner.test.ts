@@ -8,7 +8,7 @@ import type { JobResult } from '../../bench/cli/results';
 import { runJobs } from '../../bench/cli/runner';
 
 t.test('interval reports carry the window so far; the final one the whole window', async (t) => {
-  const cfg = parseBenchArgs(['emu:backend=null', '--name=never', '--rw=randread', '--rate_iops=2000', '--runtime=2600ms', '--time_based', '--ss=iops:0%', '--ss_dur=2', '--status-interval=700ms', '--name=plain', '--rw=randread', '--rate_iops=2000', '--runtime=2600ms', '--time_based', '--numjobs=2', '--ss=iops:50%', '--ss_dur=2']);
+  const cfg = parseBenchArgs(['emu:backend=null', '--name=never', '--rw=randread', '--rate_iops=2000', '--runtime=2600ms', '--time_based', '--ss=iops:0%', '--ss_dur=2', '--status-interval=700ms', '--name=plain', '--rw=randread', '--rate_iops=2000', '--runtime=2600ms', '--time_based', '--numjobs=2', '--ss=iops:100%', '--ss_dur=2']);
   const d = await openBenchDevice(cfg.target, cfg.jobs);
   t.teardown(() => d.close());
   const dumps: JobResult[][] = [];
@@ -24,10 +24,12 @@ t.test('interval reports carry the window so far; the final one the whole window
   for (const clone of final.slice(1)) {
     t.equal(clone.steadystate?.attained, true, 'each clone is judged on its own (and attains a wide limit)');
     t.ok(clone.runtimeNs < 2.5e9, `each clone ended early: ${clone.runtimeNs / 1e6} ms`);
-    // Its own pace is 2000 IOPS, the sum of both 4000: on a loaded machine a paced thread
-    // falls behind and catches up, so only "nearer its own rate than the sum" is asserted.
-    const rate = clone.steadystate?.iops[1] ?? 0;
-    t.ok(rate > 1000 && rate < 3000, `a clone's own rate, not the sum: ${clone.steadystate?.iops}`);
+    // Its own pace is 2000 IOPS, the sum of both 4000. On a loaded machine a paced thread
+    // falls behind and catches up (samples of 927 and 3142 were seen), so the limit is wide
+    // (iops:100%) and the window's mean is what must be nearer its own rate than the sum.
+    const samples = clone.steadystate?.iops ?? [];
+    const rate = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
+    t.ok(rate > 1000 && rate < 3000, `a clone's own rate, not the sum: mean of ${samples}`);
   }
 });
 
