@@ -12,6 +12,7 @@ import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
 import { REPLAY_OPTIONS } from './options-replay';
 import { BUFFER_OPTIONS } from './options-buffers';
+import { VERIFY_OPTIONS } from './options-verify';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
@@ -357,6 +358,7 @@ export const OPTIONS: BenchOption[] = [
   ...CPU_OPTIONS,
   ...REPLAY_OPTIONS,
   ...BUFFER_OPTIONS,
+  ...VERIFY_OPTIONS,
 ];
 
 /**
@@ -399,11 +401,7 @@ export const UNSUPPORTED: Record<string, string> = {
   random_generator: 'phyr uses its own generators (a full-period permutation for the random map)',
   randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
-  verify_interval: 'phyr writes one verify header per logical block',
-  verify_offset: 'not implemented',
-  verify_backlog: 'not implemented',
   verify_async: 'verification runs in the job thread',
-  verify_only: 'not implemented: write and verify in one job, or two jobs separated by stonewall',
   verify_state_save: 'not implemented',
   verify_state_load: 'not implemented',
   experimental_verify: 'not implemented',
@@ -469,7 +467,6 @@ export const UNSUPPORTED: Record<string, string> = {
   rw_sequencer: 'not implemented: rw=MODE:N always means the sequential skip (fio\'s default rw_sequencer=sequential); the random form is refused',
   stats: 'phyr always collects statistics',
   latency_run: 'not implemented',
-  verify_backlog_batch: 'not implemented',
   verify_dump: 'not implemented',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',

@@ -164,7 +164,9 @@ function sampleLines(d: DirectionResult, aggBytes: number): string[] {
 }
 
 function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries, aggBytes = 0): string[] {
-  if (d.ios === 0) return [];
+  // A phase that took no time (verify_only's dry-run writes, counted but never issued) has
+  // no rate or latency to show: fio leaves its block out too.
+  if (d.ios === 0 || runtimeNs === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
   return [
@@ -252,7 +254,8 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
   const of = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? mixedDirection(r) : directionOf(r, d));
   const runOf = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? (mixedDirection(r).runtimeNs ?? r.runtimeNs) : directionRuntimeNs(r, d));
   for (const [label, d] of shown) {
-    const live = results.filter((r) => of(r, d).ios > 0);
+    // A direction without runtime (verify_only's dry run) is left out, as fio leaves it.
+    const live = results.filter((r) => of(r, d).ios > 0 && runOf(r, d) > 0);
     if (!live.length) continue;
     const bytes = live.reduce((a, r) => a + of(r, d).bytes, 0);
     const runMin = Math.min(...live.map((r) => runOf(r, d)));

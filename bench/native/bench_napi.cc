@@ -192,9 +192,9 @@ bool bufferParams(Napi::Object o, JobParams* p) {
          patternParam(o, "verifyPattern", &p->verifyPattern);
 }
 
-// verify_interval, verify_backlog(_batch) and verify_only, all optional (absent: off).
+// verify_interval, verify_offset, verify_backlog(_batch) and verify_only, all optional (absent: off).
 bool verifyParams(Napi::Object o, JobParams* p) {
-  return opt(o, "verifyInterval", 0xFFFFFFFF, &p->verifyInterval) && opt(o, "verifyBacklog", kMaxVerifyBacklog, &p->verifyBacklog) &&
+  return opt(o, "verifyInterval", 0xFFFFFFFF, &p->verifyInterval) && opt(o, "verifyOffset", 0xFFFFFFFF, &p->verifyOffset) && opt(o, "verifyBacklog", kMaxVerifyBacklog, &p->verifyBacklog) &&
          opt(o, "verifyBacklogBatch", kMaxVerifyBacklog, &p->verifyBacklogBatch) &&
          (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
 }

@@ -23,6 +23,11 @@ static const char* checkVerifyOptions(const JobParams& p) {
   if ((p.verifyBacklog || p.verifyOnly) && p.readPercent != 0) return "verify_backlog and verify_only apply to a write job";
   if (p.verifyBacklog && p.verifyOnly) return "verify_backlog with verify_only is not supported";
   const uint32_t iv = p.verifyInterval;
+  if (p.verifyOffset) {
+    const uint32_t unit = iv ? iv : p.lbaSize;
+    if (!p.verify || p.verifyKind == VerifyKind::kPattern || p.verifyKind == VerifyKind::kNull) return "verify_offset moves a verify header: it needs a verify kind that writes one";
+    if (p.verifyOffset < sizeof(VerifyHeader) || p.verifyOffset > unit - sizeof(VerifyHeader)) return "verify_offset must be 48 .. the verify interval - 48";
+  }
   if (!iv) return nullptr;
   if (iv % p.lbaSize) return "verify_interval must be a multiple of the LBA size";
   const auto divides = [iv](const BlockSizes& b) {

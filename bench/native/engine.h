@@ -123,6 +123,7 @@ class JobEngine {
   [[gnu::noinline, gnu::cold]] void backlogCompleted(const Slot& s, uint16_t status);
   [[gnu::noinline, gnu::cold]] void dryRun();
   void fillVerify(uint8_t* buf, const Slot& s);
+  void swapHeader(uint8_t* interval) const;
   [[gnu::noinline]] void fillWrite(uint8_t* buf, uint32_t bytes, uint64_t offset, uint64_t stamp);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
@@ -810,8 +811,21 @@ bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
 template <class Queue>
 void JobEngine<Queue>::fillVerify(uint8_t* buf, const Slot& s) {
   const uint32_t step = verifyUnit_ >> lbaShift_;
-  for (uint32_t b = 0; b < s.blocks; b += step)
-    fillVerifyBlock(buf + (static_cast<uint64_t>(b) << lbaShift_), verifyUnit_, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+  for (uint32_t b = 0; b < s.blocks; b += step) {
+    uint8_t* at = buf + (static_cast<uint64_t>(b) << lbaShift_);
+    fillVerifyBlock(at, verifyUnit_, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+    if (p_.verifyOffset) [[unlikely]] swapHeader(at);
+  }
+}
+
+// verify_offset: exchanges the header at an interval's start with the bytes at the offset
+// (validated not to overlap); the same call undoes it.
+template <class Queue>
+void JobEngine<Queue>::swapHeader(uint8_t* interval) const {
+  uint8_t tmp[sizeof(VerifyHeader)];
+  std::memcpy(tmp, interval, sizeof(tmp));
+  std::memcpy(interval, interval + p_.verifyOffset, sizeof(tmp));
+  std::memcpy(interval + p_.verifyOffset, tmp, sizeof(tmp));
 }
 
 // fio's get_io_u with verify_backlog: when the log holds a multiple of verify_backlog
@@ -878,7 +892,7 @@ void JobEngine<Queue>::dryRun() {
 
 template <class Queue>
 void JobEngine<Queue>::checkRead(const Slot& s) {
-  const uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
+  uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
   const uint64_t errorsBefore = r_.verifyErrors;
   const uint32_t step = verifyUnit_ >> lbaShift_;  // blocks per verify header
   for (uint32_t b = 0; b < s.blocks; b += step) {
@@ -886,6 +900,7 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
+    if (p_.verifyOffset) [[unlikely]] swapHeader(base + (static_cast<uint64_t>(b) << lbaShift_));  // the read buffer's own copy
     const VerifyResult v = checkVerifyBlock(base + (static_cast<uint64_t>(b) << lbaShift_), verifyUnit_, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, &p_.verifyPattern);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;

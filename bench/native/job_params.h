@@ -183,6 +183,11 @@ struct JobParams {
   // checksummed on its own (a multiple of lbaSize dividing every block size the job uses;
   // 0 = one header per logical block).
   uint32_t verifyInterval = 0;
+  // fio's verify_offset: the header is swapped with the bytes this far into its interval
+  // before the write, and swapped back before the check (0 = the header stays at the
+  // start; else sizeof(VerifyHeader) .. interval - sizeof(VerifyHeader), so the two
+  // ranges never overlap). Header kinds only.
+  uint32_t verifyOffset = 0;
   // fio's verify_backlog / verify_backlog_batch (a write job with verify): each write is
   // logged as it is issued; whenever verifyBacklog writes are logged and unverified (and the
   // last completed IO was no read), the next verifyBacklogBatch IOs (0 = verifyBacklog) read

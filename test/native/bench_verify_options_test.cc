@@ -261,6 +261,33 @@ TEST(bench_verify_interval_writes_one_header_per_interval) {
   CHECK(bad.failures[0].result == VerifyResult::kBadCrc);
 }
 
+TEST(bench_verify_offset_moves_the_header_into_the_interval) {
+  VerifyQueue q(256, 512);
+  std::vector<uint8_t> buf;
+  JobParams p = writeJob(buf, 64 << 10);
+  p.verifyInterval = 4096;
+  p.verifyOffset = 1000;
+  JobResults r;
+  runLogged(q, p, r);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.verifyChecked, 16u);
+  CHECK_EQ(r.verifyErrors, 0u);
+  VerifyHeader h;
+  std::memcpy(&h, q.disk_.data() + 3 * 4096 + 1000, sizeof(h));
+  CHECK_EQ(h.magic, kVerifyMagic);  // on the medium, the header sits at the offset
+  CHECK_EQ(h.lba, 24u);
+  std::memcpy(&h, q.disk_.data() + 3 * 4096, sizeof(h));
+  CHECK(h.magic != kVerifyMagic);
+  // Read back without the offset, the interval's start holds no header.
+  JobParams plain = p;
+  plain.verifyOffset = 0;
+  plain.verifyOnly = true;
+  JobResults bad;
+  runLogged(q, plain, bad);
+  CHECK_EQ(bad.verifyErrors, 16u);
+  CHECK(bad.failures[0].result == VerifyResult::kBadMagic);
+}
+
 TEST(bench_verify_options_bad_parameters_are_named) {
   std::vector<uint8_t> buf;
   const auto why = [&](JobParams p) {
@@ -284,4 +311,14 @@ TEST(bench_verify_options_bad_parameters_are_named) {
   p.verify = true;
   p.readPercent = 100;
   CHECK_STR(why(p), std::string("verify_backlog and verify_only apply to a write job"));
+  p.readPercent = 0;
+  p.verifyBacklog = 0;
+  p.verifyOffset = 20;
+  CHECK_STR(why(p), std::string("verify_offset must be 48 .. the verify interval - 48"));
+  p.verifyOffset = 512 - 47;
+  CHECK_STR(why(p), std::string("verify_offset must be 48 .. the verify interval - 48"));
+  p.verifyOffset = 100;
+  CHECK_STR(why(p), std::string());
+  p.verifyKind = VerifyKind::kNull;
+  CHECK_STR(why(p), std::string("verify_offset moves a verify header: it needs a verify kind that writes one"));
 }
