@@ -189,3 +189,17 @@ t.test('bad verify shaping values are refused, naming what to do', async (t) => 
     t.equal(spawnSync('fio', ['--parse-only', ...base, ...opts], { encoding: 'utf8' }).status === 0, fioAccepts, `${opts.join(' ')}: fio ${fioAccepts ? 'accepts' : 'refuses'} it`);
   }
 });
+
+t.test('trim verification stays refused, with what fio 3.33 does with it', async (t) => {
+  const base = ['--name=x', '--rw=write', '--bs=4k', '--size=64k', '--verify=crc32c'];
+  // fio: a write job with trim_percentage trims nothing and says so.
+  freshImage();
+  const f = fio([...base, '--trim_percentage=50', '--output-format=json']);
+  t.match(f.stdout + f.stderr, /trim entries leaked/, 'fio warns that it trimmed nothing');
+  t.equal(jobs(f)[0].write.total_ios, 16);
+  for (const opt of ['--trim_percentage=50', '--trim_verify_zero=1', '--trim_backlog=4', '--trim_backlog_batch=2']) {
+    const p = phyr([...base, opt]);
+    t.not(p.status, 0, `${opt}: refused`);
+    t.match(p.stderr, /fio's trim verification is not implemented: measured on fio 3\.33, a write job with it trims nothing/, `${opt}: says why`);
+  }
+});
