@@ -164,8 +164,8 @@ t.test('verify_interval and verify_offset: the same IOs as fio, one header per i
   // interval's first LBA (its header), and the report counts intervals checked.
   const p = phyrOn('emu:backend=ram,size=64M,faults=corrupt:lba=13', ['--name=i', '--rw=write', '--bs=8k', '--size=64k', '--verify=crc32c', '--verify_interval=4k']);
   t.equal(p.status, 1);
-  t.match(p.stderr, /the first at LBA 8: crc32c mismatch/);
-  t.match(p.stdout, /verify {7}: blocks checked=16, errors=1/);
+  t.match(p.stderr, /verify failed: 1 verify interval\(s\) of 4096 bytes did not match what was written; the first at LBA 8: crc32c mismatch/);
+  t.match(p.stdout, /verify {7}: intervals of 4096 bytes checked=16, errors=1/);
 });
 
 t.test('bad verify shaping values are refused, naming what to do', async (t) => {
