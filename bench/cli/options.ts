@@ -472,7 +472,7 @@ export const UNSUPPORTED: Record<string, string> = {
   rw_sequencer: 'not implemented: rw=MODE:N always means the sequential skip (fio\'s default rw_sequencer=sequential); the random form is refused',
   stats: 'phyr always collects statistics',
   latency_run: 'not implemented',
-  verify_dump: 'not implemented',
+  verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
   replay_align: 'not implemented',
