@@ -21,7 +21,10 @@ export function ioLogFor(plan: PlannedJob, name: string, replay?: Float64Array):
   const sizes = [plan.readPercent > 0 ? plan.readBs.min : Infinity, plan.readPercent < 100 ? plan.writeBs.min : Infinity];
   // A replay issues the log's IOs (4 doubles each in its array), no more.
   const main = replay ? replay.length / 4 : Math.ceil(plan.ioBytes / Math.min(...sizes));
-  const readBack = plan.verify && plan.doVerify ? Math.ceil(plan.regionBytes / plan.slotBytes) : 0;
+  // verify_backlog reads each write back once, during the write phase or after it.
+  // The read-back's chunks hold whole verify intervals.
+  const chunk = plan.verifyInterval ? Math.floor(plan.slotBytes / plan.verifyInterval) * plan.verifyInterval : plan.slotBytes;
+  const readBack = plan.verifyBacklog ? main : plan.verify && plan.doVerify ? Math.ceil(plan.regionBytes / chunk) : 0;
   // trimwrite: a trim for every write, and ioBytes counts the writes.
   // The Flushes are logged too (fio logs its syncs): fsync=N's, and end_fsync's one.
   const flushes = plan.fsyncEvery ? Math.ceil(main / plan.fsyncEvery) : 0;

@@ -4,6 +4,7 @@ import { defaultBufferOptions, type BufferOptions } from './buffer-options';
 import { defaultJobLogs, type JobLogs } from './logs';
 import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
+import { defaultVerifyShaping, type VerifyShaping } from './verify-shaping';
 
 /** fio's rw= modes. */
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'trim' | 'randtrim' | 'trimwrite';
@@ -70,6 +71,8 @@ export interface JobSpec {
   buffers: BufferOptions;
   verifyFatal: boolean;
   doVerify: boolean;
+  /** fio's verify_interval, verify_offset, verify_backlog(_batch) and verify_only, as given. */
+  verifyShaping: VerifyShaping;
   percentileList: number[];
   /** Which latencies get percentiles (fio's slat_/clat_/lat_percentiles). */
   percentileSeries: PercentileSeries;
@@ -237,6 +240,7 @@ export function defaultJob(name = 'job'): JobSpec {
     buffers: defaultBufferOptions(),
     verifyFatal: false,
     doVerify: true,
+    verifyShaping: defaultVerifyShaping(),
     percentileList: [...DEFAULT_PERCENTILES],
     percentileSeries: { ...DEFAULT_PERCENTILE_SERIES },
     mem: { kind: 'pool' },

@@ -118,6 +118,15 @@ export interface NativeJobParams {
   fillPattern?: number[];
   /** verify_pattern's bytes (1..512). */
   verifyPattern?: number[];
+  /** verify_interval: bytes per verify header (absent: one per logical block). */
+  verifyInterval?: number;
+  /** verify_offset: the header is swapped with the data this far into its interval (absent: 0). */
+  verifyOffset?: number;
+  /** verify_backlog and verify_backlog_batch of a write job (absent: no read-back while writing). */
+  verifyBacklog?: number;
+  verifyBacklogBatch?: number;
+  /** verify_only: the write phase is a dry run, then the read-back checks an earlier run's data. */
+  verifyOnly?: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */

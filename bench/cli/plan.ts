@@ -6,6 +6,7 @@ import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { resolveBufferFill } from './buffers';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { nativeErrorParams } from './options-errors';
+import { planVerify } from './options-verify';
 import { formatBytesFio } from './units';
 
 /** What planning needs to know about the namespace. */
@@ -121,6 +122,10 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   const trimWrite = j.rw === 'trimwrite';
   const readPercent = trimWrite ? 0 : traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
   const pacing = planPacing(j, size, fail);
+  const verifyShaping = planVerify(j, ns.lbaSize, fail);
+  // verify_only: the write phase issues nothing, so nothing is paced, flushed or thought about.
+  if (verifyShaping.verifyOnly) pacing.rateBps = [0, 0];
+  const dry = verifyShaping.verifyOnly === true;
   const dist = { random: 0, zipf: 1, pareto: 2, zoned: 3, zoned_abs: 3, normal: 4 }[j.randomDistribution.kind];
   const zones = planZones(j, size, fail);
   return {
@@ -156,22 +161,23 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     rateMinBps: [j.rateMin[0], j.rateMin[1]],
     rateMinIops: [j.rateIopsMin[0], j.rateIopsMin[1]],
     rateCycleNs: j.rateCycleNs,
-    thinktimeNs: j.thinktimeNs,
-    thinktimeSpinNs: j.thinktimeSpinNs,
+    thinktimeNs: dry ? 0 : j.thinktimeNs,
+    thinktimeSpinNs: dry ? 0 : j.thinktimeSpinNs,
     thinktimeBlocks: j.thinktimeBlocks,
     startDelayNs: j.startDelayNs,
-    fsyncEvery: flushEvery(j, fail),
+    fsyncEvery: dry ? 0 : flushEvery(j, fail),
     trim: traits.trims && !trimWrite,
     ...(trimWrite ? { trimWrite: true } : {}),
     ...batching(j),
     blockAlign: j.blockAlign,
     percentageRandom: j.percentageRandom,
     ...(zones ? { zones } : {}),
-    endFsync: j.endFsync && traits.writes,
+    endFsync: j.endFsync && traits.writes && !dry,
     ...(j.continueOnError ? nativeErrorParams(j) : {}),
     ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
     ...resolveBufferFill(j),
     ...(j.verifyPattern ? { verifyPattern: j.verifyPattern } : {}),
+    ...verifyShaping,
   };
 }
 
@@ -253,7 +259,8 @@ function planPacing(j: JobSpec, size: number, fail: (m: string) => never): Pacin
  */
 export function verifyPhaseNeverStarts(j: JobSpec): boolean {
   const t = modeTraits(j.rw);
-  return j.verify !== 'none' && j.doVerify && j.timeBased && t.writes && !t.reads;
+  // verify_only's dry run is bounded by size, not time (fio's do_dry_run): its read-back runs.
+  return j.verify !== 'none' && j.doVerify && j.timeBased && t.writes && !t.reads && !j.verifyShaping.only;
 }
 
 /** fio's "bs=(R) 4096B-4096B, (W) 4096B-4096B, (T) 4096B-4096B" header text. */

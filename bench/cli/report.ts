@@ -164,7 +164,9 @@ function sampleLines(d: DirectionResult, aggBytes: number): string[] {
 }
 
 function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries, aggBytes = 0): string[] {
-  if (d.ios === 0) return [];
+  // A phase that took no time (verify_only's dry-run writes, counted but never issued) has
+  // no rate or latency to show: fio leaves its block out too.
+  if (d.ios === 0 || runtimeNs === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
   return [
@@ -229,7 +231,9 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
   ];
-  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : blocks checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.verify !== 'none' ? `, checksum=${r.verify}` : ''}`);
+  // With verify_interval a header (and so a count) covers an interval, not a block.
+  const unit = r.verifyInterval ? `intervals of ${r.verifyInterval} bytes` : 'blocks';
+  if (r.verifyChecked || r.verifyErrors) lines.push(`  verify       : ${unit} checked=${r.verifyChecked}, errors=${r.verifyErrors}${r.verify !== 'none' ? `, checksum=${r.verify}` : ''}`);
   for (const f of r.verifyFailures.slice(0, 10)) lines.push(`  verify error : ${formatVerifyFailure(f)}`);
   if (r.ioLogStalls) lines.push(`  phyr io log  : the job thread waited ${r.ioLogStalls.count} time(s), ${Math.round(r.ioLogStalls.ns / 1e6)} ms in all, for the per-IO latency log to be written (its figures include those waits)${r.ioLogStalls.dropped ? `; ${r.ioLogStalls.dropped} IO(s) left out of the log when the job was stopped` : ''}`);
   if (r.intervalDrops) lines.push(`  phyr samples : ${r.intervalDrops} interval sample(s) lost: the sample ring was full (the JS thread did not drain it for about a minute); bw/iops statistics miss them`);
@@ -252,7 +256,8 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
   const of = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? mixedDirection(r) : directionOf(r, d));
   const runOf = (r: JobResult, d: (typeof dirs)[number][1]) => (d === 'mixed' ? (mixedDirection(r).runtimeNs ?? r.runtimeNs) : directionRuntimeNs(r, d));
   for (const [label, d] of shown) {
-    const live = results.filter((r) => of(r, d).ios > 0);
+    // A direction without runtime (verify_only's dry run) is left out, as fio leaves it.
+    const live = results.filter((r) => of(r, d).ios > 0 && runOf(r, d) > 0);
     if (!live.length) continue;
     const bytes = live.reduce((a, r) => a + of(r, d).bytes, 0);
     const runMin = Math.min(...live.map((r) => runOf(r, d)));

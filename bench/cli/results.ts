@@ -88,8 +88,11 @@ export interface JobResult {
   depthHist: number[];
   /** The verify checksum of the job ('none' without verify). */
   verify: string;
+  /** Verify headers checked and failed: one per logical block, or per verifyInterval bytes. */
   verifyChecked: number;
   verifyErrors: number;
+  /** verify_interval when given: the bytes each header (and count above) covers. */
+  verifyInterval?: number;
   verifyFailures: VerifyFailure[];
   phyr: PhyrJobStats;
   /** Per-interval rates and percentiles (jobs[i].phyr.timeline); absent: no samples. */
@@ -265,6 +268,8 @@ export function mergeResults(list: JobResult[]): JobResult {
     depthHist: first.depthHist.map((_, i) => sum((r) => r.depthHist[i])),
     verifyChecked: sum((r) => r.verifyChecked),
     verifyErrors: sum((r) => r.verifyErrors),
+    // The counts' unit, when every member counts in the same one.
+    ...(first.verifyInterval && list.every((r) => r.verifyInterval === first.verifyInterval) ? { verifyInterval: first.verifyInterval } : {}),
     verifyFailures: list.flatMap((r) => r.verifyFailures),
     timeline: mergeTimelines(list.map((r) => r.timeline)),
     intervalDrops: sum((r) => r.intervalDrops ?? 0),

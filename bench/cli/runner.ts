@@ -165,7 +165,8 @@ function jobError(n: NativeJobResult, plan: PlannedJob): { error: number; errorM
   if (n.verifyErrors === 0) return { error: 0, ...counts };
   const first = n.verifyFailures[0];
   const where = first ? `; the first at LBA ${first.lba}: ${first.reason}` : '';
-  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} block(s) did not match what was written${where}`, ...counts };
+  const what = plan.verifyInterval ? `verify interval(s) of ${plan.verifyInterval} bytes` : 'block(s)';
+  return { error: VERIFY_ERRNO, errorMessage: `verify failed: ${n.verifyErrors} ${what} did not match what was written${where}`, ...counts };
 }
 
 // Whether a job ended in error (exitall_on_error): errors it went on past do not count, as
@@ -228,6 +229,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     verify: spec.verify,
     verifyChecked: n.verifyChecked,
     verifyErrors: n.verifyErrors,
+    ...(plan.verifyInterval ? { verifyInterval: plan.verifyInterval } : {}),
     verifyFailures: n.verifyFailures.map((f) => ({ lba: f.lba, reason: f.reason, expected: { lba: f.lba, seq: null, seed: plan.seed, kind: (Object.keys(VERIFY_KIND) as Array<keyof typeof VERIFY_KIND>).find((k) => VERIFY_KIND[k] === plan.verifyKind) ?? 'crc32c' }, found: f.found })),
     phyr: {
       dptr: formats.length ? formats.join('+') : 'none',

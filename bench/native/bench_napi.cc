@@ -192,6 +192,13 @@ bool bufferParams(Napi::Object o, JobParams* p) {
          patternParam(o, "verifyPattern", &p->verifyPattern);
 }
 
+// verify_interval, verify_offset, verify_backlog(_batch) and verify_only, all optional (absent: off).
+bool verifyParams(Napi::Object o, JobParams* p) {
+  return opt(o, "verifyInterval", 0xFFFFFFFF, &p->verifyInterval) && opt(o, "verifyOffset", 0xFFFFFFFF, &p->verifyOffset) && opt(o, "verifyBacklog", kMaxVerifyBacklog, &p->verifyBacklog) &&
+         opt(o, "verifyBacklogBatch", kMaxVerifyBacklog, &p->verifyBacklogBatch) &&
+         (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -208,7 +215,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && verifyParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets

@@ -16,6 +16,32 @@ static const char* checkBs(const BlockSizes& b, uint32_t lbaSize, uint64_t slotB
   return nullptr;
 }
 
+// verify_interval, verify_backlog and verify_only (job_params.h).
+static const char* checkVerifyOptions(const JobParams& p) {
+  if ((p.verifyInterval || p.verifyBacklog || p.verifyBacklogBatch || p.verifyOnly) && !p.verify) return "verify_interval, verify_backlog and verify_only need verify";
+  if (p.verifyBacklog > kMaxVerifyBacklog || p.verifyBacklogBatch > kMaxVerifyBacklog) return "verify_backlog and verify_backlog_batch must be at most 1048576";
+  if ((p.verifyBacklog || p.verifyOnly) && p.readPercent != 0) return "verify_backlog and verify_only apply to a write job";
+  if (p.verifyBacklog && p.verifyOnly) return "verify_backlog with verify_only is not supported";
+  const uint32_t iv = p.verifyInterval;
+  if (p.verifyOffset) {
+    const uint32_t unit = iv ? iv : p.lbaSize;
+    if (!p.verify || p.verifyKind == VerifyKind::kPattern || p.verifyKind == VerifyKind::kNull) return "verify_offset moves a verify header: it needs a verify kind that writes one";
+    if (p.verifyOffset < sizeof(VerifyHeader) || p.verifyOffset > unit - sizeof(VerifyHeader)) return "verify_offset must be 48 .. the verify interval - 48";
+  }
+  if (!iv) return nullptr;
+  if (iv % p.lbaSize) return "verify_interval must be a multiple of the LBA size";
+  const auto divides = [iv](const BlockSizes& b) {
+    if (b.min % iv || b.max % iv) return false;
+    for (uint32_t i = 0; i < b.splitCount; i++)
+      if (b.splitBytes[i] % iv) return false;
+    return true;
+  };
+  if ((p.readPercent > 0 && !divides(p.readBs)) || (p.readPercent < 100 && !divides(p.writeBs))) return "verify_interval must divide every block size of the job";
+  const uint64_t skip = p.seqSkip < 0 ? 0 - static_cast<uint64_t>(p.seqSkip) : static_cast<uint64_t>(p.seqSkip);
+  if (skip % iv || (p.blockAlign && p.blockAlign % iv)) return "verify_interval must divide the sequential skip and blockalign";
+  return nullptr;
+}
+
 const char* validateJobParams(const JobParams& p) {
   if (p.lbaSize < 512 || (p.lbaSize & (p.lbaSize - 1))) return "LBA size must be a power of two >= 512";
   if (p.iodepth == 0 || p.iodepth > 65535) return "iodepth must be 1..65535";
@@ -78,6 +104,7 @@ const char* validateJobParams(const JobParams& p) {
     if (!p.bufCpu) return "trims need CPU-visible buffers (the range list is written by the CPU)";
     if (p.verify) return "verify with trims is not supported";
   }
+  if (const char* e = checkVerifyOptions(p)) return e;
   if (p.blockAlign % p.lbaSize) return "blockalign must be a multiple of the LBA size";
   if (p.blockAlign > p.regionBytes) return "blockalign must not exceed the region";
   if (p.percentageRandom > 100) return "percentage_random must be 0..100";

@@ -86,11 +86,19 @@ class JobEngine {
     uint64_t tRing;
     uint64_t lba;
     uint32_t blocks;
+    uint32_t piece;  // verify_backlog: the write's entry in the backlog log
     bool write;
     bool inFlight;  // submitted and not completed (the periodic health check scans these)
     bool flush;     // a Flush of fsync=N (counted) or end_fsync (not)
     bool counted;
     bool trim;      // a Dataset Management deallocate (rw=trim, randtrim, trimwrite)
+    bool verifyRead;  // a verify_backlog read-back during the write phase
+  };
+  // verify_backlog: a write logged for verification as it was issued (fio's io_piece).
+  struct Piece {
+    uint64_t offset;  // in the region
+    uint32_t bytes;   // 0: its write failed (continue_on_error), nothing to verify
+    bool done;        // its write completed
   };
   static constexpr uint32_t kPollBatch = 256;
   static constexpr uint32_t kSamplePeriod = 16;  // power of two
@@ -110,6 +118,12 @@ class JobEngine {
   bool moreMainIo() const;
   bool submitFlush(bool counted);
   bool nextVerifyIo(uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] Next nextBacklogIo(uint64_t* offset, uint32_t* bytes);
+  [[gnu::noinline, gnu::cold]] void logPiece(Slot& s, uint64_t offset, uint32_t bytes);
+  [[gnu::noinline, gnu::cold]] void backlogCompleted(const Slot& s, uint16_t status);
+  [[gnu::noinline, gnu::cold]] void dryRun();
+  void fillVerify(uint8_t* buf, const Slot& s);
+  void swapHeader(uint8_t* interval) const;
   [[gnu::noinline]] void fillWrite(uint8_t* buf, uint32_t bytes, uint64_t offset, uint64_t stamp);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
   void checkRead(const Slot& s);
@@ -200,6 +214,14 @@ class JobEngine {
   uint64_t overhead_ = 0;
   // An interval between two TSC reads, less what the reads themselves cost.
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
+  // verify_interval, verify_backlog and verify_only (job_params.h).
+  uint32_t verifyUnit_ = 0;        // bytes per verify header (verify_interval, else the LBA size)
+  bool backlogOn_ = false;
+  std::vector<Piece> backlog_;     // a ring, allocated up front
+  uint64_t backlogHead_ = 0;       // absolute counts: the oldest unverified piece
+  uint64_t backlogTail_ = 0;       // and the next one to log
+  uint32_t verifyBatch_ = 0;       // backlog reads still due in the current batch (fio's verify_batch)
+  bool lastDoneRead_ = false;      // the last IO completed was a read (fio's last_ddir)
   // Interval samples and the per-IO log, after the loop's own state so that its layout (and
   // the cache lines its hot fields share) is what it was without them.
   SampleRing* samples_;
@@ -753,9 +775,23 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextReplayIo(uint64_t now, boo
 
 template <class Queue>
 bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
-  // Read back the region in slot-sized chunks, skipping chunks with no written block.
+  if (backlogOn_) {
+    // verify_backlog: the writes not yet verified, oldest first, each as it was written
+    // (fio's do_verify reads its io_piece list in order).
+    while (backlogHead_ < backlogTail_) {
+      const Piece& h = backlog_[backlogHead_++ % backlog_.size()];
+      if (!h.bytes) continue;
+      *offset = h.offset;
+      *bytes = h.bytes;
+      return true;
+    }
+    return false;
+  }
+  // Read back the region in slot-sized chunks (whole verify intervals), skipping chunks
+  // with no written block.
+  const uint64_t chunk = p_.slotBytes / verifyUnit_ * verifyUnit_;
   while (verifyPos_ < p_.regionBytes) {
-    const uint64_t len = std::min<uint64_t>(p_.slotBytes, p_.regionBytes - verifyPos_);
+    const uint64_t len = std::min<uint64_t>(chunk, p_.regionBytes - verifyPos_);
     const uint64_t firstLba = verifyPos_ / p_.lbaSize, n = len / p_.lbaSize;
     bool any = false;
     for (uint64_t i = firstLba; i < firstLba + n && !any; i++) any = (written_[i >> 6] >> (i & 63)) & 1;
@@ -770,16 +806,102 @@ bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
   return false;
 }
 
+// The verify headers of a write: one per verify interval (verify_interval, else per
+// logical block), each naming the interval's first LBA.
+template <class Queue>
+void JobEngine<Queue>::fillVerify(uint8_t* buf, const Slot& s) {
+  const uint32_t step = verifyUnit_ >> lbaShift_;
+  for (uint32_t b = 0; b < s.blocks; b += step) {
+    uint8_t* at = buf + (static_cast<uint64_t>(b) << lbaShift_);
+    fillVerifyBlock(at, verifyUnit_, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+    if (p_.verifyOffset) [[unlikely]] swapHeader(at);
+  }
+}
+
+// verify_offset: exchanges the header at an interval's start with the bytes at the offset
+// (validated not to overlap); the same call undoes it.
+template <class Queue>
+void JobEngine<Queue>::swapHeader(uint8_t* interval) const {
+  uint8_t tmp[sizeof(VerifyHeader)];
+  std::memcpy(tmp, interval, sizeof(tmp));
+  std::memcpy(interval, interval + p_.verifyOffset, sizeof(tmp));
+  std::memcpy(interval + p_.verifyOffset, tmp, sizeof(tmp));
+}
+
+// fio's get_io_u with verify_backlog: when the log holds a multiple of verify_backlog
+// unverified writes and the last IO completed was no read, a batch of verify_backlog_batch
+// read-backs starts; each takes the oldest logged write once it has completed (while it is
+// in flight the job writes on, as fio's get_next_verify falls back to a normal IO). kDone:
+// no read-back now (draw a main IO); kNotYet: the log is full and its oldest write still in
+// flight, so the job waits for it. The writes end the phase: none once size= is issued.
+template <class Queue>
+typename JobEngine<Queue>::Next JobEngine<Queue>::nextBacklogIo(uint64_t* offset, uint32_t* bytes) {
+  if (!moreMainIo()) return Next::kDone;
+  const uint64_t cap = backlog_.size();
+  while (backlogHead_ < backlogTail_ && backlog_[backlogHead_ % cap].done && !backlog_[backlogHead_ % cap].bytes) backlogHead_++;  // failed writes
+  const uint64_t len = backlogTail_ - backlogHead_;
+  if (len == 0) return Next::kDone;
+  const bool full = len >= cap;
+  if (!verifyBatch_ && ((len % p_.verifyBacklog == 0 && !lastDoneRead_) || full)) verifyBatch_ = p_.verifyBacklogBatch ? p_.verifyBacklogBatch : p_.verifyBacklog;
+  if (!verifyBatch_) return Next::kDone;
+  const Piece& h = backlog_[backlogHead_ % cap];
+  if (!h.done) return full ? Next::kNotYet : Next::kDone;
+  backlogHead_++;
+  verifyBatch_--;
+  *offset = h.offset;
+  *bytes = h.bytes;
+  return Next::kIo;
+}
+
+// Logs an issued write for verification (fio's log_io_piece, at issue).
+template <class Queue>
+void JobEngine<Queue>::logPiece(Slot& s, uint64_t offset, uint32_t bytes) {
+  const uint64_t at = backlogTail_++ % backlog_.size();
+  backlog_[at] = Piece{offset, bytes, false};
+  s.piece = static_cast<uint32_t>(at);
+}
+
+// A completion under verify_backlog: a write's piece may be read back now (a failed one
+// is dropped, as fio's unlog_io_piece drops it), and the direction is remembered.
+template <class Queue>
+void JobEngine<Queue>::backlogCompleted(const Slot& s, uint16_t status) {
+  if (s.write) {
+    Piece& piece = backlog_[s.piece];
+    piece.done = true;
+    if (status != 0) piece.bytes = 0;
+  }
+  lastDoneRead_ = !s.write && !s.trim;
+}
+
+// verify_only: fio's do_dry_run. The write phase's IOs are drawn as the job would issue
+// them (size-bound, as fio's dry run is even with time_based) and counted as written, with
+// no latency; nothing is sent to the device.
+template <class Queue>
+void JobEngine<Queue>::dryRun() {
+  bool write;
+  uint64_t offset;
+  uint32_t bytes;
+  while (issuedBytes_ < p_.ioBytes && nextMainIo(0, &write, &offset, &bytes) == Next::kIo) {
+    if (!write) continue;  // never: a verify_only job writes only
+    const uint64_t first = offset >> lbaShift_, n = bytes >> lbaShift_;
+    for (uint64_t i = first; i < first + n; i++) written_[i >> 6] |= 1ull << (i & 63);
+    r_.write.ios++;
+    r_.write.bytes += bytes;
+  }
+}
+
 template <class Queue>
 void JobEngine<Queue>::checkRead(const Slot& s) {
-  const uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
+  uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
   const uint64_t errorsBefore = r_.verifyErrors;
-  for (uint32_t b = 0; b < s.blocks; b++) {
+  const uint32_t step = verifyUnit_ >> lbaShift_;  // blocks per verify header
+  for (uint32_t b = 0; b < s.blocks; b += step) {
     const uint64_t lbaInRegion = s.lba - p_.regionLba + b;
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
-    const VerifyResult v = checkVerifyBlock(base + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, &p_.verifyPattern);
+    if (p_.verifyOffset) [[unlikely]] swapHeader(base + (static_cast<uint64_t>(b) << lbaShift_));  // the read buffer's own copy
+    const VerifyResult v = checkVerifyBlock(base + (static_cast<uint64_t>(b) << lbaShift_), verifyUnit_, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, &p_.verifyPattern);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
@@ -816,6 +938,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   inflight_--;
   s.inFlight = false;
   free_.push_back(slot);
+  if (backlogOn_ && !s.flush) [[unlikely]] backlogCompleted(s, status);
   if (s.flush) {
     s.flush = false;
     flushInFlight_ = false;
@@ -912,6 +1035,11 @@ void JobEngine<Queue>::run() {
   for (uint32_t i = p_.iodepth; i-- > 0;) free_.push_back(i);
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
+  verifyUnit_ = p_.verifyInterval ? p_.verifyInterval : p_.lbaSize;
+  backlogOn_ = p_.verify && p_.verifyBacklog && p_.readPercent == 0;
+  // The backlog's log holds what a batch can leave unverified, plus the writes in flight
+  // while the oldest one completes.
+  if (backlogOn_) backlog_.assign(2 * (static_cast<uint64_t>(p_.verifyBacklog) + p_.verifyBacklogBatch + p_.iodepth) + 64, Piece{});
   // fio fills every buffer of a writing job once at start (init_io_u_buffers); writes then
   // reuse it. Before the clock starts, so the fill is not measured.
   const bool headers = p_.verify && p_.verifyKind != VerifyKind::kNull;
@@ -971,6 +1099,18 @@ void JobEngine<Queue>::run() {
   if (p_.rampNs == 0) resetMeasurement(tStart);
   publish(progress_, kProgState, static_cast<double>(p_.rampNs ? JobState::kRamp : JobState::kRunning));
   const bool verifyPass = p_.verify && p_.doVerify && p_.readPercent == 0;
+  if (p_.verifyOnly && p_.readPercent == 0 && r_.error == 0) {
+    // verify_only: no writes; the write phase took no time (fio reports its runtime 0).
+    dryRun();
+    tMainEnd_ = tMeasure_;
+    if (verifyPass) {
+      phase_ = Phase::kVerify;
+      deadline = UINT64_MAX;
+      publish(progress_, kProgState, static_cast<double>(JobState::kVerifying));
+    } else {
+      stopIssuing_ = true;
+    }
+  }
 
   uint64_t tags[kPollBatch];
   uint16_t status[kPollBatch];
@@ -1019,8 +1159,12 @@ void JobEngine<Queue>::run() {
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
-      const Next next = phase_ == Phase::kMain ? nextMainIo(tLoop, &write, &offset, &bytes)
-                        : nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
+      // verify_backlog: a read-back of logged writes may come before the next main IO.
+      Next next = Next::kDone;
+      bool backlogRead = false;
+      if (phase_ != Phase::kMain) next = nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
+      else if (backlogOn_ && (next = nextBacklogIo(&offset, &bytes)) != Next::kDone) [[unlikely]] backlogRead = next == Next::kIo;
+      else next = nextMainIo(tLoop, &write, &offset, &bytes);
       if (next == Next::kNotYet) break;  // paced: the next IO is not due yet
       if (next == Next::kDone) {
         stopIssuing_ = true;
@@ -1032,10 +1176,10 @@ void JobEngine<Queue>::run() {
       s.lba = p_.regionLba + (offset >> lbaShift_);
       s.blocks = bytes >> lbaShift_;
       s.write = write;
+      s.verifyRead = backlogRead;
       if (write && p_.verify && p_.verifyKind != VerifyKind::kNull) {
-        uint8_t* cpu = p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes;
         writeSeq_++;
-        for (uint32_t b = 0; b < s.blocks; b++) fillVerifyBlock(cpu + static_cast<uint64_t>(b) * p_.lbaSize, p_.lbaSize, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+        fillVerify(p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes, s);
       } else if (write && perWriteFill_) {
         fillWrite(p_.bufCpu + static_cast<uint64_t>(slot) * p_.slotBytes, bytes, s.lba << lbaShift_, tLoop);
       }
@@ -1058,6 +1202,12 @@ void JobEngine<Queue>::run() {
       io.trim = trim;
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
+      if (info.result == QueueSubmit::kFull && (backlogRead || (backlogOn_ && phase_ == Phase::kVerify))) [[unlikely]] {
+        // A backlog read not issued: its piece is the oldest again (and still due).
+        backlogHead_--;
+        if (backlogRead) verifyBatch_++;
+        break;
+      }
       if (info.result == QueueSubmit::kFull) {
         // Not issued after all; the next pass retries. trimwrite's trims never counted in
         // issuedBytes_ (the writes do); a replay's sync never gets here (it is kNotYet).
@@ -1075,6 +1225,7 @@ void JobEngine<Queue>::run() {
       free_.pop_back();
       s.inFlight = true;
       inflight_++;
+      if (backlogOn_ && write) [[unlikely]] logPiece(s, offset, bytes);
       if (p_.ioLog) {
         if (r_.ioLogCount < p_.ioLogCap) {
           double* e = p_.ioLog + 3 * r_.ioLogCount;
@@ -1095,7 +1246,7 @@ void JobEngine<Queue>::run() {
         case DptrKind::kBounce: r_.bounces++; break;
         case DptrKind::kNone: break;
       }
-      if (shaped_ && phase_ == Phase::kMain) [[unlikely]] afterShapedIssue(write, bytes);
+      if (shaped_ && phase_ == Phase::kMain && !backlogRead) [[unlikely]] afterShapedIssue(write, bytes);
       if (shaped_ && p_.batchSubmit && batch_.size() - rung == p_.batchSubmit) [[unlikely]] {
         // iodepth_batch_submit: a doorbell for every batchSubmit commands.
         q_.ring();

@@ -179,7 +179,31 @@ struct JobParams {
   // fio's verify_pattern: the verify blocks' pattern (required by VerifyKind::kPattern and
   // kPatternHeader; with crc32c or md5 it follows the header). bytes = 0: none.
   BytePattern verifyPattern;
+  // fio's verify_interval: one verify header per this many bytes of a write, each interval
+  // checksummed on its own (a multiple of lbaSize dividing every block size the job uses;
+  // 0 = one header per logical block).
+  uint32_t verifyInterval = 0;
+  // fio's verify_offset: the header is swapped with the bytes this far into its interval
+  // before the write, and swapped back before the check (0 = the header stays at the
+  // start; else sizeof(VerifyHeader) .. interval - sizeof(VerifyHeader), so the two
+  // ranges never overlap). Header kinds only.
+  uint32_t verifyOffset = 0;
+  // fio's verify_backlog / verify_backlog_batch (a write job with verify): each write is
+  // logged as it is issued; whenever verifyBacklog writes are logged and unverified (and the
+  // last completed IO was no read), the next verifyBacklogBatch IOs (0 = verifyBacklog) read
+  // back the oldest logged writes, oldest first, each once its write has completed (fio's
+  // get_io_u / get_next_verify). The read-back after the write phase reads only the writes
+  // not yet verified. 0 = no backlog.
+  uint32_t verifyBacklog = 0;
+  uint32_t verifyBacklogBatch = 0;
+  // fio's verify_only (a write job with verify): the write phase is a dry run that draws the
+  // same IOs without issuing them (counted as written, with no latency, as fio's do_dry_run
+  // counts them), then the read-back checks what an earlier run with the same options wrote.
+  bool verifyOnly = false;
 };
+
+// Bounds of verifyBacklog and verifyBacklogBatch: the backlog's log is allocated up front.
+constexpr uint32_t kMaxVerifyBacklog = 1u << 20;
 
 // Bounds of cmdTimeoutNs (1 ms .. 1 h): below 1 ms a healthy device's queueing delay
 // alone could trip it; above an hour it no longer bounds anything.

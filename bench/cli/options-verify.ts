@@ -1,0 +1,93 @@
+// fio's verify shaping options: verify_interval (one header per N bytes), verify_offset
+// (where the header sits in its interval), verify_backlog / verify_backlog_batch (read
+// written blocks back while writing) and verify_only (check what an earlier run wrote, no
+// writes). The option rows parse them as fio does; planVerify checks them against the
+// namespace and the job and gives the engine its parameters (bench/native/job_params.h).
+import { BenchOptionError } from './errors';
+import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
+import type { NativeJobParams } from './native';
+import type { BenchOption } from './option-types';
+import { formatBytesFio, parseBool, parseBytes } from './units';
+import { MAX_VERIFY_BACKLOG, VERIFY_HEADER_BYTES } from './verify-shaping';
+
+function bytesOf(option: string, v: string | undefined, j: JobSpec): number {
+  if (v === undefined || v === '') throw new BenchOptionError(option, '', 'a value is required');
+  return parseBytes(option, v, j.kbBase);
+}
+
+function count(option: string, v: string | undefined, j: JobSpec): number {
+  const n = bytesOf(option, v, j);
+  if (n > MAX_VERIFY_BACKLOG) throw new BenchOptionError(option, v ?? '', `at most ${MAX_VERIFY_BACKLOG} (phyr keeps the backlog's log in memory allocated before the first IO)`);
+  return n;
+}
+
+/** The option table's rows for the verify shaping options (spread into OPTIONS). */
+export const VERIFY_OPTIONS: BenchOption[] = [
+  {
+    name: 'verify_interval', scope: 'job', help: 'one verify header per N bytes of a write (a multiple of the LBA size dividing every block size; default: one per logical block)',
+    applyJob: (j, v) => { j.verifyShaping.interval = bytesOf('verify_interval', v, j); },
+  },
+  {
+    name: 'verify_offset', scope: 'job', help: 'the header is swapped with the data N bytes into its interval before the write (and back before the check), as fio does; 0 or 48 .. interval - 48',
+    applyJob: (j, v) => { j.verifyShaping.offset = bytesOf('verify_offset', v, j); },
+  },
+  {
+    name: 'verify_backlog', scope: 'job', help: 'while writing, read back the oldest written blocks whenever N writes are unverified (fio\'s order); the read-back after the write phase reads the rest; 0 = none',
+    applyJob: (j, v) => { j.verifyShaping.backlog = count('verify_backlog', v, j); },
+  },
+  {
+    name: 'verify_backlog_batch', scope: 'job', help: 'read-backs per verify_backlog batch (default: verify_backlog)',
+    applyJob: (j, v) => { j.verifyShaping.backlogBatch = count('verify_backlog_batch', v, j); },
+  },
+  {
+    name: 'verify_only', scope: 'job', flag: true, help: 'issue no writes: draw the write phase\'s IOs (counted as written, untimed, as fio\'s dry run), then read back and check what an earlier run with the same options wrote',
+    applyJob: (j, v) => { j.verifyShaping.only = parseBool('verify_only', v); },
+  },
+];
+
+/** The engine's verify shaping parameters (absent: off). */
+export type NativeVerifyShaping = Pick<NativeJobParams, 'verifyInterval' | 'verifyOffset' | 'verifyBacklog' | 'verifyBacklogBatch' | 'verifyOnly'>;
+
+function sizesOf(b: BlockSizeSpec): number[] {
+  return b.split.length ? b.split.map((e) => e.bytes) : [b.min, b.max];
+}
+
+/**
+ * Checks a job's verify shaping against the namespace's LBA size and the job, and returns
+ * the engine's parameters. fio takes a verify_interval that does not divide the block size
+ * and verifies partial intervals; phyr's headers name whole logical blocks, so it refuses.
+ */
+export function planVerify(j: JobSpec, lbaSize: number, fail: (m: string) => never): NativeVerifyShaping {
+  const v = j.verifyShaping;
+  const t = modeTraits(j.rw);
+  // Without verify, fio ignores them; so does phyr (there is nothing to place or read back).
+  if (j.verify === 'none') return {};
+  const writeOnly = t.writes && !t.reads && !t.trims;
+  const out: NativeVerifyShaping = {};
+  const unit = v.interval || lbaSize;
+  if (v.interval) {
+    if (v.interval % lbaSize !== 0) fail(`verify_interval=${formatBytesFio(v.interval)} is not a multiple of the namespace's LBA size (${lbaSize} bytes): phyr's verify headers name whole logical blocks; use a multiple such as ${formatBytesFio(Math.ceil(v.interval / lbaSize) * lbaSize)}`);
+    const used = [...(t.reads || t.trims ? sizesOf(j.bs.read) : []), ...(t.writes ? sizesOf(j.bs.write) : [])];
+    const bad = used.find((bs) => bs % v.interval !== 0);
+    if (bad !== undefined) fail(`verify_interval=${formatBytesFio(v.interval)} does not divide the block size ${formatBytesFio(bad)}: each IO must hold whole verify intervals; give a divisor of every block size (e.g. ${formatBytesFio(lbaSize)})`);
+    if (j.seqSkip % v.interval !== 0 || j.blockAlign % v.interval !== 0) fail(`verify_interval=${formatBytesFio(v.interval)} must divide rw=MODE:N's skip and blockalign, so that every IO starts on an interval`);
+    out.verifyInterval = v.interval;
+  }
+  if (v.offset) {
+    if (j.verify === 'pattern' || j.verify === 'null') fail(`verify_offset moves the verify header, and verify=${j.verify} writes none; drop verify_offset`);
+    if (v.offset < VERIFY_HEADER_BYTES || v.offset + VERIFY_HEADER_BYTES > unit) {
+      fail(`verify_offset=${v.offset} must leave room for the ${VERIFY_HEADER_BYTES}-byte header both at the interval's start and at the offset: ${VERIFY_HEADER_BYTES} .. ${unit - VERIFY_HEADER_BYTES} for a ${formatBytesFio(unit)} interval`);
+    }
+    out.verifyOffset = v.offset;
+  }
+  if (v.only && v.backlog) {
+    fail('verify_only with verify_backlog is not supported: fio\'s dry run takes the backlog\'s read-backs without reading them, so only the last partial backlog would be checked; drop verify_backlog');
+  }
+  // fio reads back during the write phase only when it verifies at all (do_verify=1).
+  if (v.backlog && writeOnly && j.doVerify) {
+    out.verifyBacklog = v.backlog;
+    if (v.backlogBatch) out.verifyBacklogBatch = v.backlogBatch;
+  }
+  if (v.only && writeOnly) out.verifyOnly = true;
+  return out;
+}
