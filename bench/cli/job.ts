@@ -30,6 +30,9 @@ export interface RandomDistribution {
 }
 
 /** --mem=: where the data buffers live. */
+/** fio's random_generator values (phyr's own generators stand behind all three). */
+export type RandomGenerator = 'tausworthe' | 'lfsr' | 'tausworthe64';
+
 export type MemSpec = { kind: 'pool' } | { kind: 'cmb' } | { kind: 'p2p'; bdf: string; bar: number };
 
 /** One job as configured (before numjobs expands it into threads). */
@@ -52,6 +55,8 @@ export interface JobSpec {
   offset: SizeValue;
   nsid: number;
   norandommap: boolean;
+  /** fio's random_generator: lfsr keeps every block once per pass even with norandommap (options-random.ts). */
+  randomGenerator: RandomGenerator;
   randomDistribution: RandomDistribution;
   /**
    * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
@@ -148,6 +153,10 @@ export interface JobSpec {
   blockAlign: number;
   /** percentage_random: the share of a random job's IOs that are random (100 = all). */
   percentageRandom: number;
+  /** fio's rw=randMODE:N: a new random offset every N IOs (1 = every IO). */
+  randomEvery: number;
+  /** fio's rw_sequencer: the IOs between two random offsets repeat it (identical) or continue from it (sequential). */
+  rwSequencer: 'sequential' | 'identical';
   /** bwavgtime / iopsavgtime: the interval of the bandwidth and IOPS samples, ms; absent: fio's rule (options-logs.ts). */
   bwAvgTimeMs?: number;
   iopsAvgTimeMs?: number;
@@ -231,6 +240,7 @@ export function defaultJob(name = 'job'): JobSpec {
     offset: { bytes: 0 },
     nsid: 1,
     norandommap: false,
+    randomGenerator: 'tausworthe',
     randomDistribution: { kind: 'random', param: 0 },
     verify: 'none',
     verifySet: false,
@@ -275,6 +285,8 @@ export function defaultJob(name = 'job'): JobSpec {
     offsetAlign: 0,
     blockAlign: 0,
     percentageRandom: 100,
+    randomEvery: 1,
+    rwSequencer: 'sequential',
     logs: defaultJobLogs(),
     continueOnError: 0,
     ignoreError: [undefined, undefined, undefined],
