@@ -179,6 +179,14 @@ export interface JobSpec {
   readIolog?: string;
   /** fio's replay_no_stall: replay without the log's timing. */
   replayNoStall: boolean;
+  /** fio's replay_time_scale: the log's times run at this percentage of its rate (100 = as logged). */
+  replayTimeScale: number;
+  /** fio's replay_scale: the log's offsets are divided by this (1 = as logged). */
+  replayScale: number;
+  /** fio's replay_align: the (scaled) offsets are rounded down to a multiple of this power of two (0 = not). */
+  replayAlign: number;
+  /** fio's replay_skip: the IO types of the log not replayed. */
+  replaySkip: Array<'read' | 'write' | 'trim' | 'sync'>;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -295,6 +303,10 @@ export function defaultJob(name = 'job'): JobSpec {
     cpusPolicy: 'shared',
     readIolog: undefined,
     replayNoStall: false,
+    replayTimeScale: 100,
+    replayScale: 1,
+    replayAlign: 0,
+    replaySkip: [],
   };
 }
 
