@@ -31,6 +31,9 @@ export interface RandomDistribution {
 }
 
 /** --mem=: where the data buffers live. */
+/** fio's random_generator values (phyr's own generators stand behind all three). */
+export type RandomGenerator = 'tausworthe' | 'lfsr' | 'tausworthe64';
+
 export type MemSpec = { kind: 'pool' } | { kind: 'cmb' } | { kind: 'p2p'; bdf: string; bar: number };
 
 /** One job as configured (before numjobs expands it into threads). */
@@ -53,6 +56,8 @@ export interface JobSpec {
   offset: SizeValue;
   nsid: number;
   norandommap: boolean;
+  /** fio's random_generator: lfsr keeps every block once per pass even with norandommap (options-random.ts). */
+  randomGenerator: RandomGenerator;
   randomDistribution: RandomDistribution;
   /**
    * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
@@ -151,6 +156,10 @@ export interface JobSpec {
   blockAlign: number;
   /** percentage_random: the share of a random job's IOs that are random (100 = all). */
   percentageRandom: number;
+  /** fio's rw=randMODE:N: a new random offset every N IOs (1 = every IO). */
+  randomEvery: number;
+  /** fio's rw_sequencer: the IOs between two random offsets repeat it (identical) or continue from it (sequential). */
+  rwSequencer: 'sequential' | 'identical';
   /** bwavgtime / iopsavgtime: the interval of the bandwidth and IOPS samples, ms; absent: fio's rule (options-logs.ts). */
   bwAvgTimeMs?: number;
   iopsAvgTimeMs?: number;
@@ -173,6 +182,14 @@ export interface JobSpec {
   readIolog?: string;
   /** fio's replay_no_stall: replay without the log's timing. */
   replayNoStall: boolean;
+  /** fio's replay_time_scale: the log's times run at this percentage of its rate (100 = as logged). */
+  replayTimeScale: number;
+  /** fio's replay_scale: the log's offsets are divided by this (1 = as logged). */
+  replayScale: number;
+  /** fio's replay_align: the (scaled) offsets are rounded down to a multiple of this power of two (0 = not). */
+  replayAlign: number;
+  /** fio's replay_skip: the IO types of the log not replayed. */
+  replaySkip: Array<'read' | 'write' | 'trim' | 'sync'>;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -234,6 +251,7 @@ export function defaultJob(name = 'job'): JobSpec {
     offset: { bytes: 0 },
     nsid: 1,
     norandommap: false,
+    randomGenerator: 'tausworthe',
     randomDistribution: { kind: 'random', param: 0 },
     verify: 'none',
     verifySet: false,
@@ -279,6 +297,8 @@ export function defaultJob(name = 'job'): JobSpec {
     offsetAlign: 0,
     blockAlign: 0,
     percentageRandom: 100,
+    randomEvery: 1,
+    rwSequencer: 'sequential',
     logs: defaultJobLogs(),
     continueOnError: 0,
     ignoreError: [undefined, undefined, undefined],
@@ -287,6 +307,10 @@ export function defaultJob(name = 'job'): JobSpec {
     cpusPolicy: 'shared',
     readIolog: undefined,
     replayNoStall: false,
+    replayTimeScale: 100,
+    replayScale: 1,
+    replayAlign: 0,
+    replaySkip: [],
   };
 }
 

@@ -77,6 +77,10 @@ export interface NativeJobParams {
   blockAlign: number;
   /** The share of a random job's IOs that are random, 0..100. */
   percentageRandom: number;
+  /** rw=randMODE:N: a new random offset every this many IOs per direction (optional natively: 1). */
+  randomEvery?: number;
+  /** rw_sequencer=identical: the IOs between repeat the random offset (optional natively: false, continue from it). */
+  randomIdentical?: boolean;
   /** zoned / zoned_abs: [startBytes, bytes, cumulative share in 1/100 %] per zone. */
   zones?: Array<[number, number, number]>;
   /** bw_avg_time / iops_avg_time in ns: the job thread records an interval sample this often (>= 1 ms; absent or 0 = none). */

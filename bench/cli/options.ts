@@ -16,6 +16,7 @@ import { VERIFY_OPTIONS } from './options-verify';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
+import { RANDOM_OPTIONS, randomEvery } from './options-random';
 import { STEADYSTATE_OPTIONS } from './options-steadystate';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
@@ -181,7 +182,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges), trimwrite (each block trimmed, then written, sequentially); MODE:N skips N bytes after each sequential IO (negative: backward), as fio',
+    name: 'rw', aliases: ['readwrite'], scope: 'job', help: 'read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim (Dataset Management deallocates of bs-sized ranges), trimwrite (each block trimmed, then written, sequentially); MODE:N skips N bytes after each sequential IO (negative: backward), and randMODE:N takes a new random offset every N IOs (rw_sequencer), as fio',
     applyJob: (j, v) => {
       const val = need('rw', v);
       const [name, skip, ...rest] = val.split(':');
@@ -189,9 +190,14 @@ export const OPTIONS: BenchOption[] = [
       if (!mode || rest.length) throw new BenchOptionError('rw', val, 'expected read, write, randread, randwrite, rw, readwrite, randrw, trim, randtrim or trimwrite, optionally :N');
       j.rw = mode;
       j.seqSkip = 0;
+      j.randomEvery = 1;
       if (skip === undefined) return;
-      // fio: for a random mode N is a count (a new random offset every N IOs), not a size.
-      if (mode.startsWith('rand')) throw new BenchOptionError('rw', val, 'the random form MODE:N (a new random offset every N IOs) is not supported; the sequential forms read:N, write:N and rw:N are');
+      // fio: for a random mode N is a count (a new random offset every N IOs, the IOs
+      // between as rw_sequencer says), not a size (options-random.ts).
+      if (mode.startsWith('rand')) {
+        j.randomEvery = randomEvery(val, skip);
+        return;
+      }
       const negative = skip.trim().startsWith('-');
       const bytes = parseBytes('rw', negative ? skip.trim().slice(1) : skip, j.kbBase);
       j.seqSkip = negative ? -bytes : bytes;
@@ -359,6 +365,7 @@ export const OPTIONS: BenchOption[] = [
   ...REPLAY_OPTIONS,
   ...BUFFER_OPTIONS,
   ...VERIFY_OPTIONS,
+  ...RANDOM_OPTIONS,
 ];
 
 /**
@@ -399,7 +406,6 @@ export const UNSUPPORTED: Record<string, string> = {
   zonesize: 'zoned workloads are not implemented',
   zonerange: 'zoned workloads are not implemented',
   zoneskip: 'zoned workloads are not implemented',
-  random_generator: 'phyr uses its own generators (a full-period permutation for the random map)',
   randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
   verify_async: 'verification runs in the job thread',
@@ -446,7 +452,7 @@ export const UNSUPPORTED: Record<string, string> = {
   'crctest': 'not implemented',
   'idle-prof': 'not implemented',
   'merge_blktrace_file': 'not implemented',
-  replay_redirect: 'not implemented',
+  replay_redirect: 'phyr replays a log onto its TARGET (the namespace given on the command line), whatever file the log names: give the device as the TARGET',
   atomic: 'O_ATOMIC is a kernel open flag; phyr issues plain NVMe writes',
   block_error_percentiles: 'not implemented',
   cgroup: 'no cgroup placement: job threads run in the phyr process',
@@ -469,16 +475,11 @@ export const UNSUPPORTED: Record<string, string> = {
   gtod_cpu: 'timing is recorded by each job thread natively',
   lockmem: 'not implemented',
   profile: 'fio\'s built-in profiles are not implemented',
-  rw_sequencer: 'not implemented: rw=MODE:N always means the sequential skip (fio\'s default rw_sequencer=sequential); the random form is refused',
   stats: 'phyr always collects statistics',
   latency_run: 'not implemented',
   verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
-  replay_align: 'not implemented',
-  replay_scale: 'not implemented',
-  replay_skip: 'not implemented',
-  replay_time_scale: 'not implemented',
   merge_blktrace_iters: 'not implemented',
   merge_blktrace_scalars: 'not implemented',
   ignore_zone_limits: 'zoned workloads are not implemented',

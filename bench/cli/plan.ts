@@ -97,7 +97,10 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (maxBs > size) fail(`the block size (${formatBytesFio(maxBs)}) is larger than the region (size=${formatBytesFio(size)})`);
   if (j.blockAlign % ns.lbaSize !== 0) fail(`blockalign=${j.blockAlign} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
   if (j.blockAlign > size) fail(`blockalign=${formatBytesFio(j.blockAlign)} is larger than the region (size=${formatBytesFio(size)})`);
-  if (j.verify !== 'none' && j.norandommap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
+  // lfsr never repeats a block within a pass, random map or not (fio's random_generator).
+  const randomMap = !j.norandommap || j.randomGenerator === 'lfsr';
+  if (j.verify !== 'none' && traits.random && j.randomEvery > 1 && traits.writes) fail(`verify with rw=${j.rw}:${j.randomEvery} is not supported: the IOs between two random offsets write blocks again while earlier writes may be in flight; drop the :N`);
+  if (j.verify !== 'none' && !randomMap && traits.writes) fail('verify with norandommap is not supported: a block written twice while in flight could verify against either write');
   if (j.seqSkip !== 0) {
     if (Math.abs(j.seqSkip) % ns.lbaSize !== 0) fail(`rw=${j.rw}:${j.seqSkip}: the skip must be a multiple of the LBA size (${ns.lbaSize} bytes)`);
     if (Math.abs(j.seqSkip) > size - maxBs) fail(`rw=${j.rw}:${j.seqSkip}: the skip is larger than the region less one block (${formatBytesFio(size - maxBs)})`);
@@ -145,7 +148,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     distribution: dist,
     distParam: j.randomDistribution.param,
     distCenter: j.randomDistribution.center ?? -1,
-    randomMap: !j.norandommap,
+    randomMap,
     seed: j.randseed,
     stream,
     verify: j.verify !== 'none',
@@ -171,6 +174,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...batching(j),
     blockAlign: j.blockAlign,
     percentageRandom: j.percentageRandom,
+    ...(traits.random && j.randomEvery > 1 ? { randomEvery: j.randomEvery, randomIdentical: j.rwSequencer === 'identical' } : {}),
     ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes && !dry,
     ...(j.continueOnError ? nativeErrorParams(j) : {}),

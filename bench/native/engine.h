@@ -193,6 +193,12 @@ class JobEngine {
   bool flushInFlight_ = false;     // the next IO waits for it
   bool endFsyncDone_ = false;
   bool lastWasSeq_ = false;        // the last IO drawn continued sequentially (undone if the queue was full)
+  // rw=randMODE:N: IOs left before the next random offset (one count for all directions,
+  // as fio's), and per direction the offset its next IO between takes; lastEvery_: the
+  // last IO counted against them (undone likewise).
+  uint32_t randomLeft_ = 0;
+  uint64_t randomNext_[3] = {0, 0, 0};
+  bool lastEvery_ = false;
   uint32_t lastPosIndex_ = 0;      // its seqPos_ index
   // trimwrite: the next IO drawn is a trim; where the last trim and write started (fio's
   // last_start), and the value it replaced (restored if its submit is refused).
@@ -705,11 +711,29 @@ typename JobEngine<Queue>::Next JobEngine<Queue>::nextMainIo(uint64_t now, bool*
   const bool random = p_.random && (!shaped_ || p_.percentageRandom >= 100 || rng_.below(100) < p_.percentageRandom);
   const uint32_t pi = trimNow ? 2 : w ? 1 : 0;
   uint64_t& pos = seqPos_[pi];
-  if (random) {
+  lastEvery_ = random && shaped_ && p_.randomEvery > 1;
+  if (lastEvery_ && randomLeft_ > 0) [[unlikely]] {
+    // fio's rw=randMODE:N between two random offsets: the direction's last offset again
+    // (identical) or the next one on (sequential); a direction that has had no random
+    // offset yet starts at the region's start, as fio's. A sequential run past the
+    // region's end ends the job, as fio 3.33's does; time-based, it draws afresh.
+    off = randomNext_[pi];
+    if (off + bs > p_.regionBytes) {
+      if (!p_.randomIdentical && !p_.timeBased) return Next::kDone;
+      off = p_.randomIdentical ? (p_.regionBytes - bs) / unit_ * unit_ : offsets_.next() * unit_;
+      if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
+    }
+    randomLeft_--;
+    randomNext_[pi] = p_.randomIdentical ? off : off + bs;
+  } else if (random) {
     off = offsets_.next() * unit_;
     if (off + bs > p_.regionBytes) off = (p_.regionBytes - bs) / unit_ * unit_;
     // percentage_random: a sequential IO continues from the last one, random or not (fio).
     if (shaped_ && p_.percentageRandom < 100) pos = off + bs;
+    if (lastEvery_) {
+      randomLeft_ = p_.randomEvery - 1;
+      randomNext_[pi] = p_.randomIdentical ? off : off + bs;
+    }
   } else {
     if (pos + bs > p_.regionBytes) {
       // A forward skip ends the pass at the region's end (fio's rw=MODE:N); otherwise wrap
@@ -1091,7 +1115,7 @@ void JobEngine<Queue>::run() {
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
   // Any of the shaping options: the IO path checks this one flag before any of them.
-  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.trim || p_.trimWrite || p_.replay;
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay;
   replayStart_ = tStart;
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
@@ -1214,6 +1238,12 @@ void JobEngine<Queue>::run() {
         if (!(trim && p_.trimWrite)) issuedBytes_ -= bytes;
         if (phase_ == Phase::kVerify) verifyPos_ -= bytes;
         else if (lastWasSeq_) seqPos_[lastPosIndex_] = seqPrev_[lastPosIndex_];
+        // rw=randMODE:N: the refused IO's offset is the next one's, one more IO before a
+        // new random offset.
+        if (lastEvery_ && phase_ == Phase::kMain) {
+          randomLeft_++;
+          randomNext_[lastPosIndex_] = offset;
+        }
         if (p_.trimWrite && phase_ == Phase::kMain) lastStart_[trim] = prevLastStart_;
         if (p_.replay && phase_ == Phase::kMain) replayPos_--;
         break;

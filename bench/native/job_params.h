@@ -110,6 +110,11 @@ struct JobParams {
   // fio's percentage_random: in a random job, this share of IOs is random, the rest
   // continue sequentially from the previous IO (100 = all random).
   uint32_t percentageRandom = 100;
+  // fio's rw=randMODE:N: a new random offset every randomEvery IOs of a direction; the IOs
+  // between go to the same offset (rw_sequencer=identical) or continue sequentially from
+  // the last (sequential, fio's default). 1 = every IO random.
+  uint32_t randomEvery = 1;
+  bool randomIdentical = false;
   // fio's zoned / zoned_abs (dist == kZoned): byte ranges of the region and their
   // cumulative share of the draws (1/100 %, the last 10000); a zone takes whole units.
   uint32_t zoneCount = 0;

@@ -119,10 +119,12 @@ bool OffsetGenerator::setZones(const uint64_t* start, const uint64_t* units, con
   return true;
 }
 
-void OffsetGenerator::newPass() {
-  drawnThisPass_ = 0;
-  lcgC_ = (rng_.next() | 1) & mask_;
-}
+// Every pass walks the same permutation from the same block, as fio's does (measured on
+// fio 3.33 with loops=2 and with io_size twice size: the second pass's offsets are the
+// first's, in order, for each random_generator). The LCG's full cycle returns to its
+// start after 2^k steps, so the state needs no reset: the draws after the pass's last
+// block skip the values >= blocks and land on the pass's first block again.
+void OffsetGenerator::newPass() { drawnThisPass_ = 0; }
 
 uint64_t OffsetGenerator::nextOther() {
   switch (dist_) {

@@ -51,7 +51,9 @@ enum class Distribution : uint32_t { kUniform = 0, kZipf = 1, kPareto = 2, kZone
 //    drawn exactly once per pass, in a random order, with no memory per block. A linear
 //    congruential generator modulo the next power of two >= blocks has full period when
 //    a = 1 (mod 4) and c is odd (Hull-Dobell); values >= blocks are skipped (cycle
-//    walking, fewer than 2 steps on average).
+//    walking, fewer than 2 steps on average). Each pass repeats the first's order, as
+//    fio's passes do. fio's random_generator=lfsr promises the same exactly-once pass, so
+//    it takes this generator too, even under norandommap.
 //  - uniform with norandommap: independent draws, blocks may repeat.
 //  - zipf:theta: rank k drawn with probability proportional to 1/k^theta (Gray et al.,
 //    "Quickly generating billion-record synthetic databases", SIGMOD 1994), then scattered.
@@ -86,7 +88,7 @@ class OffsetGenerator {
  private:
   inline uint64_t nextPermuted() {
     if (mask_ == 0) return 0;
-    // A pass ends after `blocks_` draws; the next pass walks a fresh permutation.
+    // A pass ends after `blocks_` draws; the next pass walks the same permutation again.
     if (drawnThisPass_ == blocks_) [[unlikely]] newPass();
     do {
       state_ = (lcgA_ * state_ + lcgC_) & mask_;

@@ -112,7 +112,7 @@ t.test('run-wide options', async (t) => {
 
 t.test('bad values are named with what is accepted', async (t) => {
   const table: Array<[string[], RegExp]> = [
-    [['--rw=randread:8'], /the random form MODE:N .* is not supported/],
+    [['--rw=randread:0'], /in a random mode N is a count of IOs/],
     [['--rw=read:4q'], /unknown size suffix/],
     [['--rwmixread=101'], /between 0 and 100/],
     [['--bs=0'], /must be positive/],
