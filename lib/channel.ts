@@ -135,9 +135,20 @@ export function closeChannelFd(fd: number): void {
   wrap(() => native().close(fd));
 }
 
+// The memfd of each shared memory made here, so code holding only the ArrayBuffer (a
+// PciFunction's dmaMap) can send it.
+const fdOfMemory = new WeakMap<ArrayBuffer, number>();
+
 /** Zeroed memfd memory (size a multiple of 4 KiB, of 2 MiB with `huge`; hugepages when reserved). */
 export function createSharedMemory(size: number, huge = false): SharedMemory {
-  return wrap(() => native().createShared(size, huge));
+  const m = wrap(() => native().createShared(size, huge));
+  fdOfMemory.set(m.memory, m.fd);
+  return m;
+}
+
+/** The memfd behind memory from createSharedMemory (open while it is alive), else undefined. */
+export function sharedMemoryFd(memory: ArrayBuffer): number | undefined {
+  return fdOfMemory.get(memory);
 }
 
 /** Maps `size` bytes of a received memfd (it must be phyr's: sealed against shrinking). */

@@ -128,7 +128,7 @@ const fns: Fn[] = [
         valid: 'V.cfg',
         bad: [
           ...BAD.obj,
-          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes', 'cmbSupport'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
+          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes', 'cmbSupport', 'sharedBar'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           ...['backend', 'path', 'serial'].flatMap((k) => ['5', 'null', '{}', 'true'].map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           "{ ...V.cfg, backend: 'file', path: '/proc/self/mem' }",
           "{ ...V.cfg, backend: 'file', path: V.fifo }",
@@ -173,6 +173,7 @@ const emuMethods: Array<[string, Array<{ valid: string; bad: string[] }>, boolea
   ['pendingCompletions', [], true],
 ];
 for (const [m, args, returns] of emuMethods) fns.push({ name: `emu.EmuDevice#${m}`, call: (a) => `V.D.${m}(${a.join(', ')})`, args, validReturns: returns });
+const cases: Case[] = [];
 // ---- channel ----
 const chanFd = (valid: string, ...more: string[]) => fd(valid, plus('fd', 'V.nodeFd', 'V.evfd', ...more));
 fns.push(
@@ -189,6 +190,10 @@ fns.push(
   { name: 'channel.stats', call: () => 'A.channel.stats()', args: [], validReturns: true },
   { name: 'channel.Watcher', call: (a) => `new A.channel.Watcher(${a[0]}, ${a[1]}).close()`, args: [chanFd('V.chanC', 'V.chanC2'), { valid: '() => {}', bad: BAD.fn }], validReturns: true },
 );
+// barFd needs a device with shared=on (V.SD); V.D has no shared BAR, so its barFd throws too.
+fns.push({ name: 'emu.EmuDevice#barFd', call: (a) => `V.SD.barFd(${a[0]})`, args: [int('0', plus('int', '1', '2', '6'))], validReturns: true });
+cases.push({ id: 'emu.EmuDevice#barFd (not shared)', code: 'V.D.barFd(0)', expect: 'throws' });
+cases.push({ id: 'emu.EmuDevice#barFd (closed)', code: 'V.closedD.barFd(0)', expect: 'throws' });
 fns.push({ name: 'emu.EmuDevice#close', call: () => `new A.emu.EmuDevice(V.cfg).close()`, args: [], validReturns: true });
 
 const watcherMethods = ['close', 'ref', 'unref'];
@@ -197,7 +202,6 @@ const watcherAccessors = ['fd', 'closed'];
 // foreign `this`; their argument tables live with their owners.
 const SKIPPED_ARGS = new Set(['emu.EmuDevice#dmaMap', 'emu.EmuDevice#dmaUnmap']);
 
-const cases: Case[] = [];
 for (const f of fns) {
   const valid = f.args.map((a) => a.valid);
   cases.push({ id: `${f.name} (valid)`, code: f.call(valid), expect: f.validReturns ? 'returns' : 'throws' });
@@ -215,7 +219,7 @@ cases.push({ id: 'emu.EmuDevice#close (closed)', code: 'V.closedD.close()', expe
 // Foreign `this` for every method of every class.
 const FOREIGN_THIS = ['{}', '5', 'undefined', 'V.W', 'V.D', 'V.region', 'V.CW'];
 const classes: Array<[string, string, string[], string[]]> = [
-  ['emu.EmuDevice', 'A.emu.EmuDevice', [...emuMethods.map(([m]) => m), 'dmaMap', 'dmaUnmap', 'close'], []],
+  ['emu.EmuDevice', 'A.emu.EmuDevice', [...emuMethods.map(([m]) => m), 'barFd', 'dmaMap', 'dmaUnmap', 'close'], []],
   ['eventfd.Watcher', 'A.eventfd.Watcher', watcherMethods, watcherAccessors],
   ['channel.Watcher', 'A.channel.Watcher', watcherMethods, []],
   ['nvme.QueuePair', 'A.nvme.QueuePair', ['submitBatch', 'reap', 'submitRaw', 'cancelAll', 'tick', 'expired', 'cidsOf', 'setArena', 'addListPages', 'stats', 'close', 'busy'], []],
