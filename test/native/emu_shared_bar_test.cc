@@ -1,7 +1,8 @@
 // Embedded controller with shared=on: BAR0 lives in a memfd, and a second mapping of it
 // (what a served client maps, docs/SERVE.md) is the same register file: the controller is
 // enabled, an IO queue pair created and a command run entirely through that mapping, with
-// the device thread running. Without shared=on there is no fd to hand out.
+// the device thread running (its name has "thread": the TSan tier runs it). Without
+// shared=on there is no fd to hand out.
 #include <cstring>
 
 #include "addon/channel/shared_memory.h"
@@ -11,7 +12,7 @@ using namespace phyr;
 using namespace phyr::test;
 using namespace phyr::nvme;
 
-TEST(emu_shared_bar_second_mapping_drives_the_device) {
+TEST(emu_shared_bar_thread_runs_commands_through_a_second_mapping) {
   emu::EmuConfig cfg;
   cfg.backend = "ram";
   cfg.nsBytes = 1 << 20;
