@@ -214,9 +214,17 @@ class PromiseEngine {
       return;
     }
     const qp = this.qp;
-    if (bytes > 0) qp.setEntry(slot, iova, bytes);
-    qp.setIo(slot, io.opcode, io.nsid, io.lba, io.blocks, lbaSize, slot, bytes > 0 ? 1 : 0, slot);
-    qp.submitBatch(slot, 1);
+    try {
+      // setEntry checks that the data lies in this client's own pool data buffers: the
+      // per-client check that makes an honest bug fail instead of reaching a peer.
+      if (bytes > 0) qp.setEntry(slot, iova, bytes);
+      qp.setIo(slot, io.opcode, io.nsid, io.lba, io.blocks, lbaSize, slot, bytes > 0 ? 1 : 0, slot);
+      qp.submitBatch(slot, 1);
+    } catch (e) {
+      this.free.push(slot);
+      io.reject(e as Error);
+      return;
+    }
     const result = qp.requests[slot * REQ_WORDS + REQ.RESULT] & RESULT_CODE_MASK;
     if (result !== SubmitResult.OK) {
       this.free.push(slot);

@@ -5,8 +5,6 @@
 import { closeChannelFd, receiveMessage, sendMessage, waitReadable, watchSocket, type ChannelMessage, type ChannelWatch } from '../lib/channel';
 import { ServeClosedError } from './protocol';
 
-/** How long a blocked send waits for the peer to make room before the connection is given up. */
-const SEND_WAIT_MS = 5000;
 
 export class Connection {
   private watch: ChannelWatch | undefined;
@@ -16,6 +14,11 @@ export class Connection {
     readonly fd: number,
     private readonly onMessage: (m: ChannelMessage) => void,
     private readonly onClose: () => void,
+    /**
+     * How long a send may wait for the peer to make room before the connection is given
+     * up. The daemon gives 0: a client that stopped reading must not hold up the others.
+     */
+    private readonly sendWaitMs = 5000,
   ) {
     this.watch = watchSocket(fd, () => this.drain());
   }
@@ -34,14 +37,14 @@ export class Connection {
     this.watch?.ref();
   }
 
-  /** Sends one message; a peer that does not read for SEND_WAIT_MS is disconnected. */
+  /** Sends one message; a peer that does not read for sendWaitMs is disconnected. */
   send(data: Uint8Array, fds: number[] = []): void {
     if (this.closed) throw new ServeClosedError('the connection is closed');
-    const deadline = Date.now() + SEND_WAIT_MS;
+    const deadline = Date.now() + this.sendWaitMs;
     try {
       // Control messages are small and rare: a full socket means the peer stopped reading.
       while (!sendMessage(this.fd, data, fds)) {
-        if (Date.now() > deadline) throw new ServeClosedError(`the peer did not read for ${SEND_WAIT_MS} ms`);
+        if (Date.now() >= deadline) throw new ServeClosedError(`the peer did not read its socket for ${this.sendWaitMs} ms`);
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
       }
     } catch (e) {

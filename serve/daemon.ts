@@ -150,6 +150,7 @@ export class ServeDaemon {
         fd,
         (m) => this.onMessage(client as Client, m),
         () => void this.release(client as Client, 'disconnected'),
+        0,
       );
       client = new Client(id, conn, pid, { start: window, end: window + WINDOW_BYTES - 1 });
       this.clients.set(id, client);

@@ -7,6 +7,8 @@ import t from 'tap';
 import * as fs from 'fs';
 import { connect, NVME, ServeClosedError, ServeRequestError } from '../../index';
 import { CPL, CPL_STATUS_MASK, CPL_WORDS } from '../../drivers/nvme';
+import { DmaPool, NotDataMemoryError } from '../../lib/dma';
+import { openEmu } from '../../emu';
 import { closeChannelFd, connectSocket, createSharedMemory, receiveMessage, sendMessage, waitReadable } from '../../lib/channel';
 import { startDaemon, stopDaemon, tmpDir } from './fixtures/serve-helpers';
 
@@ -36,6 +38,15 @@ t.test('a client does verified IO through its own queues; detach and SIGTERM are
   t.same(got, plain, 'a plain Buffer goes through pool memory');
   await ns.flush();
   await t.rejects(ns.read(32767, Buffer.alloc(1024)), ServeRequestError, 'past the end of the namespace');
+  // Another pool's buffer (here one of this process's own controller) is not this client's
+  // memory: the per-client check refuses it before it reaches the device.
+  const other = openEmu('emu:backend=null');
+  const foreign = new DmaPool(other, { hugepages: 'off' }).alloc(4096);
+  const small = await connect(d.socket, { hugepages: 'off', ioQueueSize: 4 }); // 3 commands in flight at most
+  for (let i = 0; i < 4; i++) await t.rejects(small.namespace(1).write(0, foreign), NotDataMemoryError, `refused IO ${i}: a buffer outside this client's pool`);
+  await small.namespace(1).write(0, small.pool.alloc(4096)); // the refused IOs gave their slots back
+  await small.close();
+  other.close();
   t.throws(() => c.namespace(2), /namespace 2 is not active/);
 
   // The batch API on a second queue pair of this client.
@@ -58,7 +69,7 @@ t.test('a client does verified IO through its own queues; detach and SIGTERM are
 
   const status = await c.status();
   t.equal(status.clients, 1);
-  t.equal(status.attached, 1);
+  t.equal(status.attached, 2, 'this client and the small one');
   await c.close();
   await d.waitFor(/client 1 detached/);
   t.equal(await stopDaemon(d), 0, 'SIGTERM: exit 0');
