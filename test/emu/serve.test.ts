@@ -139,3 +139,13 @@ t.test('every malformed message gets a typed error and the daemon keeps serving'
   t.equal((await c.status()).releasedMappings, 1, 'the dead connection\'s mapping was released and counted');
   await c.close();
 });
+
+t.test('--group makes the socket 0660 and owned by that group', async (t) => {
+  const gid = process.getgid?.() as number;
+  const d = await startDaemon(dir, 'emu:backend=null', ['--group', String(gid)]);
+  t.teardown(() => stopDaemon(d));
+  const st = fs.statSync(d.socket);
+  t.equal(st.mode & 0o777, 0o660, 'mode 0660');
+  t.equal(st.gid, gid, 'the group asked for');
+  t.ok(d.lines.some((l) => /on .*phyr.sock \(mode 660,/.test(l)), 'the start line says so');
+});

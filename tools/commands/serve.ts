@@ -3,7 +3,8 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { PhyrError } from '../../lib/errors';
-import { ServeDaemon } from '../../serve';
+import * as path from 'path';
+import { ServeDaemon, ServeTargetError, sharedTarget } from '../../serve';
 import { DEFAULT_TARGET } from '../../targets';
 
 export const summary = 'share one controller with other processes over a Unix socket (clients: phyr.connect)';
@@ -26,6 +27,9 @@ export interface ServeIo {
   out(text: string): void;
   err(text: string): void;
 }
+
+/** Longest Unix socket path in bytes (sun_path is 108 bytes with its terminating NUL). */
+const SOCKET_PATH_MAX = 107;
 
 const consoleIo: ServeIo = { out: (s) => console.log(s), err: (s) => console.error(s) };
 
@@ -70,12 +74,31 @@ export async function run(argv: string[], io: ServeIo = consoleIo): Promise<numb
     io.err(`phyr serve: --socket PATH is required (the Unix socket clients connect to)\n\n${HELP}`);
     return 2;
   }
+  // Everything that can be wrong with the command line is found before the controller is
+  // brought up: a Unix socket path holds at most 107 bytes (unix(7)), in a directory.
+  if (Buffer.byteLength(values.socket) > SOCKET_PATH_MAX) {
+    io.err(`phyr serve: --socket: the path is ${Buffer.byteLength(values.socket)} bytes; a Unix socket path holds at most ${SOCKET_PATH_MAX} (choose a shorter one)`);
+    return 2;
+  }
   if (fs.existsSync(values.socket)) {
     io.err(`phyr serve: ${values.socket} exists; remove it if no daemon is serving there, or choose another path`);
     return 2;
   }
+  const parent = path.dirname(path.resolve(values.socket));
+  if (!fs.statSync(parent, { throwIfNoEntry: false })?.isDirectory()) {
+    io.err(`phyr serve: --socket ${values.socket}: ${parent} is not a directory`);
+    return 2;
+  }
+  const target = positionals[0] ?? DEFAULT_TARGET;
+  try {
+    sharedTarget(target);
+  } catch (e) {
+    if (!(e instanceof ServeTargetError)) throw e;
+    io.err(`phyr serve: ${e.message}`);
+    return 2;
+  }
   const gid = values.group === undefined ? undefined : groupId(values.group);
-  const daemon = await ServeDaemon.start(positionals[0] ?? DEFAULT_TARGET, { socket: values.socket, group: gid, log: (l) => io.out(l) });
+  const daemon = await ServeDaemon.start(target, { socket: values.socket, group: gid, log: (l) => io.out(l) });
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGTERM', onTerm);
