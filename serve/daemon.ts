@@ -121,7 +121,13 @@ export class ServeDaemon {
 
   /** Counters (also the `status` request's answer). */
   status(): ServeStatus {
-    return { clients: this.clients.size, ...this.counts };
+    let queuePairs = 0;
+    let mappings = 0;
+    for (const c of this.clients.values()) {
+      queuePairs += c.queues.size;
+      mappings += c.mappings.size;
+    }
+    return { clients: this.clients.size, ...this.counts, queuePairs, mappings };
   }
 
   private log(line: string): void {

@@ -61,6 +61,10 @@ export interface ServeStatus {
   releasedMappings: number;
   /** Malformed messages answered with an error. */
   badMessages: number;
+  /** IO queue pairs the live clients hold now. */
+  queuePairs: number;
+  /** IOMMU mappings the live clients hold now. */
+  mappings: number;
 }
 
 /** Requests, client -> daemon. `fds` travel beside the JSON. */
