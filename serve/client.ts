@@ -34,6 +34,8 @@ class ControlChannel {
   readonly conn: Connection;
   /** The first answer's descriptors (attach: BAR0), taken by the caller. */
   lastFds: number[] = [];
+  /** Called once when the connection fails (the daemon shut down, exited or was killed). */
+  onFailure?: (e: Error) => void;
 
   constructor(
     fd: number,
@@ -52,10 +54,12 @@ class ControlChannel {
   }
 
   private fail(e: Error): void {
+    const first = this.dead === undefined;
     this.dead ??= e;
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
     this.conn.close();
+    if (first) this.onFailure?.(this.dead);
   }
 
   private onReply(r: Reply, fds: number[]): void {
@@ -331,6 +335,9 @@ export class ServedController {
   ) {
     this.pool = new DmaPool(new ServedFunction(`serve:${socketPath}`, control, bar0, info.iova), { shared: true, hugepages: options.hugepages ?? 'auto' });
     for (const n of info.namespaces) this.nsMap.set(n.nsid, new ServedNamespace(this, n.nsid, n.lbaSize, n.blocks));
+    // Without the daemon no command completes (its controller is gone): what is in flight
+    // on the namespace API fails with the reason instead of waiting for ever.
+    control.onFailure = (e) => void this.engine?.then((engine) => engine.abort(e), () => undefined);
   }
 
   /** Attaches to the daemon listening at `socketPath`. */

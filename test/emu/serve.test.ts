@@ -149,3 +149,18 @@ t.test('--group makes the socket 0660 and owned by that group', async (t) => {
   t.equal(st.gid, gid, 'the group asked for');
   t.ok(d.lines.some((l) => /on .*phyr.sock \(mode 660,/.test(l)), 'the start line says so');
 });
+
+t.test('IO in flight when the daemon is killed fails with ServeClosedError, not a hang', async (t) => {
+  const d = await startDaemon(dir, 'emu:backend=ram,size=16M,latency=20ms');
+  const c = await connect(d.socket, { hugepages: 'off' });
+  const ns = c.namespace(1);
+  await ns.write(0, Buffer.alloc(512, 1));
+  const inFlight = Array.from({ length: 8 }, (_, i) => ns.write(8 * i, Buffer.alloc(4096, i)).then(() => 'done', (e: unknown) => e));
+  d.child.kill('SIGKILL');
+  const results = await Promise.all(inFlight);
+  const failed = results.filter((r) => r instanceof ServeClosedError).length;
+  t.equal(failed + results.filter((r) => r === 'done').length, 8, 'each IO completed or failed with ServeClosedError');
+  t.ok(failed > 0, `${failed} IOs in flight failed with the reason`);
+  await t.rejects(ns.read(0, Buffer.alloc(512)), ServeClosedError, 'and every later one at once');
+  await c.close();
+});
