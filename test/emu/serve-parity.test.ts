@@ -2,7 +2,7 @@
 // LBA to 1 MiB (PRP lists, a split at MDTS), unaligned-in-memory offsets, pool buffers and
 // plain Buffers, flush, and the out-of-range refusal. Both must read back exactly what was
 // written, and the served controller must report the same namespace geometry.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as fs from 'fs';
 import { connect, open } from '../../index';
 import { startDaemon, stopDaemon, tmpDir } from './fixtures/serve-helpers';
@@ -23,7 +23,7 @@ interface Pool {
 }
 
 // Returns a digest of everything read back, so the two runs can be compared too.
-async function sequence(t: { ok(value: unknown, message?: string): void }, ns: Ns, pool: Pool): Promise<string[]> {
+async function sequence(t: Test, ns: Ns, pool: Pool): Promise<string[]> {
   const seen: string[] = [];
   let lba = 0;
   for (const bytes of [512, 4096, 12288, 65536, 524288, 1048576]) {
