@@ -86,11 +86,17 @@ export interface EmuFunction extends PciFunction {
   pendingCompletions(): number;
   /** A second function on the SAME IOMMU table (peer-to-peer into its CMB). */
   attachPeer(target: string): EmuFunction;
+  /**
+   * The memfd behind BAR `index` (BAR0 with `shared=on`), to send to another process that
+   * maps it. Owned by the function: valid until close(); the receiver gets its own copy.
+   */
+  barFd(index: number): number;
 }
 
 interface NativeDevice {
   bar(index: number): ArrayBuffer;
   barSize(index: number): number;
+  barFd(index: number): number;
   configRead(offset: number, size: number): number;
   configWrite(offset: number, size: number, value: number): void;
   dmaMap(memory: ArrayBuffer, offset: number, length: number, iova: number, read: boolean, write: boolean): void;
@@ -122,6 +128,7 @@ interface NativeConfig {
   cmbBytes: number;
   cmbSupport: number;
   dbbuf: number;
+  sharedBar: number;
   serial: string;
   timing?: { latencyKind: number; latencyNs: number; latencyMaxNs: number; iops: number; bandwidth: number; inflight: number };
   faults: FaultRuleSpec[];
@@ -218,6 +225,7 @@ function nativeConfig(o: EmuOptions): NativeConfig {
     cmbBytes: o.cmbBytes,
     cmbSupport: o.cmbSupport,
     dbbuf: o.dbbuf ? 1 : 0,
+    sharedBar: o.shared ? 1 : 0,
     serial: o.serial,
   };
 }
@@ -255,6 +263,9 @@ class EmuPciFunction implements EmuFunction {
   }
   barSize(index: number): number {
     return this.live('barSize').barSize(index);
+  }
+  barFd(index: number): number {
+    return this.live('barFd').barFd(index);
   }
   configRead(offset: number, size: 1 | 2 | 4): number {
     return this.live('configRead').configRead(offset, size);

@@ -61,6 +61,11 @@ export interface EmuOptions {
    * MMIO-doorbell one every earlier run measured.
    */
   dbbuf: boolean;
+  /**
+   * BAR0 in shared memory (a memfd): another process can map the registers and doorbells
+   * (`phyr serve`, docs/SERVE.md). Off by default: private memory, as every earlier run.
+   */
+  shared: boolean;
   /** Serial number (Identify Controller SN), at most 20 characters. */
   serial: string;
 }
@@ -79,6 +84,7 @@ export const EMU_DEFAULTS: Readonly<EmuOptions> = Object.freeze({
   cmbSupport: CMBSZ_DEFAULT,
   faults: [],
   dbbuf: false,
+  shared: false,
   serial: 'PHYREMU0001',
 } as EmuOptions);
 
@@ -177,6 +183,13 @@ export const EMU_KEYS: Record<string, { help: string; set: Setter }> = {
     set: (o, v) => {
       if (v !== 'on' && v !== 'off') throw new EmuTargetError(`dbbuf=${v}: expected on (offer Doorbell Buffer Config: shadow doorbells) or off`, 'dbbuf');
       o.dbbuf = v === 'on';
+    },
+  },
+  shared: {
+    help: 'on | off: BAR0 in shared memory (memfd) another process can map (phyr serve); default off',
+    set: (o, v) => {
+      if (v !== 'on' && v !== 'off') throw new EmuTargetError(`shared=${v}: expected on (BAR0 in a memfd another process can map) or off`, 'shared');
+      o.shared = v === 'on';
     },
   },
   serial: {

@@ -110,7 +110,7 @@ const OPEN_KEYS = ['pool', 'timeoutMs', 'adminQueueSize', 'ioQueueSize', 'comple
 const QUEUE_PAIR_KEYS = ['size', 'interrupts', 'dptr'];
 const RECOVERY_KEYS = Object.keys(RECOVERY_DEFAULTS);
 /** The keys of DmaPoolOptions (lib/dma/pool.ts); a key added there fails the typecheck here. */
-const POOL_KEY_SET: Record<keyof DmaPoolOptions, true> = { hugepages: true };
+const POOL_KEY_SET: Record<keyof DmaPoolOptions, true> = { hugepages: true, shared: true };
 const POOL_KEYS = Object.keys(POOL_KEY_SET);
 /** Largest timeoutMs: timers hold 31 bits of milliseconds. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;

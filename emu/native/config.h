@@ -29,6 +29,8 @@ struct EmuConfig {
   uint32_t cmbSupport = nvme::CMBSZ_SQS | nvme::CMBSZ_LISTS | nvme::CMBSZ_RDS | nvme::CMBSZ_WDS;
   // dbbuf= Doorbell Buffer Config offered (OACS bit 8) and implemented: shadow doorbells.
   bool dbbuf = false;
+  // shared= BAR0 in a memfd another process can map (phyr serve); else private memory.
+  bool sharedBar = false;
   std::string serial = "PHYREMU0001";
   TimingModel timing;
   std::vector<FaultRule> faults;  // faults= (creation-time rules)

@@ -34,7 +34,7 @@ std::unique_ptr<Controller> Controller::create(const EmuConfig& config, std::sha
     return nullptr;
   }
   c->movesData_ = c->backend_->movesData();
-  if (!c->regs_.allocate(error)) return nullptr;
+  if (!c->regs_.allocate(config.sharedBar, error)) return nullptr;
   for (const FaultRule& r : config.faults)
     if (r.kind == FaultKind::Unchecked) c->regs_.uncheck(r.uncheck);
     else if (r.kind == FaultKind::Cfs && r.sticky) c->regs_.setFatalOnEnable(true);
@@ -74,6 +74,8 @@ std::shared_ptr<uint8_t> Controller::barMemory(int index) const {
   if (index == 2 && cmb_) return cmb_;
   return nullptr;
 }
+
+int Controller::barFd(int index) const { return index == 0 ? regs_.memoryFd() : -1; }
 
 uint64_t Controller::barSize(int index) const {
   if (index == 0) return regs_.size();

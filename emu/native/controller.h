@@ -62,6 +62,8 @@ class Controller final : private RegisterHost, private Pollable {
   // BAR memory. The memory block outlives the controller while `barMemory` holders exist.
   std::shared_ptr<uint8_t> barMemory(int index) const;
   uint64_t barSize(int index) const;
+  // The memfd behind BAR `index` when it is shared memory (shared=on: BAR0), else -1.
+  int barFd(int index) const;
 
   // PCI config space (driver's thread).
   uint32_t configRead(uint32_t offset, uint32_t size) const;

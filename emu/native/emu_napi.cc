@@ -121,15 +121,16 @@ bool parseConfig(Napi::Env env, Napi::Value v, EmuConfig* c) {
   auto str = [&](const char* key, std::string* out) { return args::optionalStringProp(o, key, std::string("emu config ") + key, out); };
   uint64_t ns = c->namespaces, lbads = c->lbads, size = c->nsBytes, queues = c->queues, qsize = c->qsize,
            mdts = c->mdts, sgl = static_cast<uint64_t>(c->sgl), cmb = c->cmbBytes, cmbsz = c->cmbSupport,
-           dbbuf = c->dbbuf ? 1 : 0;
+           dbbuf = c->dbbuf ? 1 : 0, sharedBar = c->sharedBar ? 1 : 0;
   if (!str("backend", &c->backend) || !str("path", &c->path) || !str("serial", &c->serial) ||
       !configField(o, "namespaces", 1024, &ns) || !configField(o, "lbads", 12, &lbads) ||
       !configField(o, "nsBytes", 1ull << 46, &size) || !configField(o, "queues", 1024, &queues) ||
       !configField(o, "qsize", 65536, &qsize) || !configField(o, "mdts", 15, &mdts) || !configField(o, "sgl", 2, &sgl) ||
       !configField(o, "cmbBytes", 1ull << 30, &cmb) || !configField(o, "cmbSupport", 0x1F, &cmbsz) ||
-      !configField(o, "dbbuf", 1, &dbbuf))
+      !configField(o, "dbbuf", 1, &dbbuf) || !configField(o, "sharedBar", 1, &sharedBar))
     return false;
   c->dbbuf = dbbuf != 0;
+  c->sharedBar = sharedBar != 0;
   c->namespaces = static_cast<uint32_t>(ns);
   c->lbads = static_cast<uint32_t>(lbads);
   c->nsBytes = size;
@@ -196,6 +197,7 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
                        {
                            InstanceMethod("bar", &EmuDevice::bar),
                            InstanceMethod("barSize", &EmuDevice::barSize),
+                           InstanceMethod("barFd", &EmuDevice::barFd),
                            InstanceMethod("configRead", &EmuDevice::configRead),
                            InstanceMethod("configWrite", &EmuDevice::configWrite),
                            InstanceMethod("dmaMap", &EmuDevice::dmaMap),
@@ -287,6 +289,18 @@ class EmuDevice : public Napi::ObjectWrap<EmuDevice> {
     uint64_t index;
     if (!live(info) || !args::u64Arg(info, 0, "BAR index", &index, 0, 5)) return info.Env().Undefined();
     return Napi::Number::New(info.Env(), static_cast<double>(ctrl_->barSize(static_cast<int>(index))));
+  }
+
+  // barFd(index) -> the memfd behind the BAR (shared=on), owned by the device.
+  Napi::Value barFd(const Napi::CallbackInfo& info) {
+    uint64_t index;
+    if (!live(info) || !args::u64Arg(info, 0, "BAR index", &index, 0, 5)) return info.Env().Undefined();
+    int fd = ctrl_->barFd(static_cast<int>(index));
+    if (fd < 0) {
+      args::rangeError(info.Env(), "BAR " + std::to_string(index) + " is not in shared memory (open the function with shared=on; only BAR0 is shared)");
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), fd);
   }
 
   bool configArgs(const Napi::CallbackInfo& info, uint64_t* off, uint64_t* size) {

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "addon/channel/shared_memory.h"
+
 namespace phyr::emu {
 using namespace phyr::nvme;
 
@@ -19,10 +21,28 @@ RegisterFile::RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t c
   cmb_.bytes = cmbBytes;
 }
 
-bool RegisterFile::allocate(std::string* error) {
+bool RegisterFile::allocate(bool shared, std::string* error) {
   // BAR0: registers, then one SQ tail + CQ head doorbell pair per queue (stride 4).
   uint64_t bytes = REG_DOORBELLS + 8ull * (queues_ + 1);
   size_ = (bytes + 4095) / 4096 * 4096;
+  if (shared) {
+    // A memfd: a served client maps the same pages and rings its doorbells in them; the
+    // device thread sees those stores as it sees the driver's (docs/SERVE.md). The memfd
+    // is freed (unmapped, closed) with the last holder of the memory.
+    auto* region = new channel::SharedRegion;
+    if (int err = channel::createShared(size_, false, "phyr-emu-bar0", region)) {
+      delete region;
+      *error = std::string("cannot allocate the BAR in shared memory: ") + std::strerror(err);
+      return false;
+    }
+    barFd_ = region->fd;
+    bar_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(region->addr), [region](uint8_t*) {
+      channel::freeShared(region);
+      delete region;
+    });
+    init();
+    return true;
+  }
   void* mem = nullptr;
   if (posix_memalign(&mem, 4096, size_) != 0) {
     *error = "cannot allocate the BAR";

@@ -47,10 +47,14 @@ class RegisterFile {
   // `cmbBytes`: 0 when the controller has no CMB.
   // `cmbSupport`: the CMBSZ support bits (SQS, CQS, LISTS, RDS, WDS) published once CMBMSC.CRE is set.
   RegisterFile(uint32_t queues, uint32_t maxQueueEntries, uint64_t cmbBytes, uint32_t cmbSupport);
-  // Allocates BAR0 (zeroed) and sets CAP, VS and CSTS. False with *error on failure.
-  bool allocate(std::string* error);
+  // Allocates BAR0 (zeroed) and sets CAP, VS and CSTS. `shared`: in a memfd another
+  // process can map (its fd: memoryFd()). False with *error on failure.
+  bool allocate(bool shared, std::string* error);
+  bool allocate(std::string* error) { return allocate(false, error); }
 
   std::shared_ptr<uint8_t> memory() const { return bar_; }
+  // The memfd of a shared BAR0 (open while memory() holders exist), else -1.
+  int memoryFd() const { return barFd_; }
   uint64_t size() const { return size_; }
 
   // One pass over the registers the driver writes (CC, CMBMSC, INTMS/INTMC) and those it
@@ -111,6 +115,7 @@ class RegisterFile {
   const uint32_t queues_;
   const uint32_t maxQueueEntries_;
   std::shared_ptr<uint8_t> bar_;
+  int barFd_ = -1;
   uint64_t size_ = 0;
 
   // Shadows of what the device published or last saw.

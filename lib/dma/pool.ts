@@ -15,6 +15,7 @@
 // buffers, mapForIo mappings, device memory windows) in a sorted interval index
 // (ranges.ts). Memory the driver allocates for itself (queues, list pages: `internal`) is
 // kept apart, so a data pointer aimed at it is refused before it reaches the device.
+import { createSharedMemory } from '../channel';
 import { PhyrArray, PhyrFlags } from '../phyr';
 import type { DmaAccess, PciFunction } from '../pci/function';
 import { BufferDetachedError, DmaAllocError, DmaArgumentError, DmaStateError, ForeignBufferError, HugepagesUnavailableError, NotDataMemoryError } from './errors';
@@ -33,6 +34,12 @@ export interface DmaPoolOptions {
    * 'off': always 4 KiB pages.
    */
   hugepages?: HugepageMode;
+  /**
+   * Chunks in shared memory (memfds, lib/channel.ts) that another process can map: a
+   * served client's pool, whose memory the daemon maps into the controller's IOMMU
+   * (docs/SERVE.md). Default false: private locked memory, as before.
+   */
+  shared?: boolean;
 }
 
 /** Options of DmaPool.alloc. */
@@ -320,8 +327,9 @@ export class DmaPool {
   /** IOVA ranges of driver-internal buffers (only to name them in errors). */
   private readonly internalRanges = new DataRanges<PoolBuffer>();
   /** A hugepage region allocated by the constructor's probe, used by the first chunk. */
-  private spare: ArrayBuffer | null = null;
+  private spare: { memory: ArrayBuffer; huge: boolean } | null = null;
   private huge: boolean;
+  private readonly shared: boolean;
   private closed = false;
 
   constructor(
@@ -336,6 +344,10 @@ export class DmaPool {
       throw new DmaArgumentError(`hugepages must be 'auto', 'require' or 'off', not ${JSON.stringify(mode)}`);
     }
     this.mode = mode;
+    if (options.shared !== undefined && typeof options.shared !== 'boolean') {
+      throw new DmaArgumentError(`shared must be a boolean, not ${describe(options.shared)}`);
+    }
+    this.shared = options.shared === true;
     this.native = memoryNative();
     this.iovas = new RangeAllocator(
       fn.iovaRanges()
@@ -345,8 +357,11 @@ export class DmaPool {
     this.huge = mode !== 'off';
     if (this.huge) {
       // Probe now, so usingHugepages is true from the start and 'require' fails early.
-      this.spare = this.allocNative(CHUNK, true);
-      if (this.spare === null) this.noHugepages(CHUNK);
+      const probe = this.allocMemory(CHUNK, true);
+      // Private memory gives none without hugepages; shared memory falls back to plain
+      // pages by itself, and that chunk is kept as the spare all the same.
+      this.spare = probe.huge || this.shared ? probe : null;
+      if (!probe.huge) this.noHugepages(CHUNK);
     }
   }
 
@@ -697,22 +712,31 @@ export class DmaPool {
   }
 
   private allocRegion(size: number): { memory: ArrayBuffer; huge: boolean } {
-    if (this.huge) {
-      if (this.spare !== null && size === CHUNK) {
-        const memory = this.spare;
-        this.spare = null;
-        return { memory, huge: true };
-      }
-      const memory = this.allocNative(size, true);
-      if (memory !== null) return { memory, huge: true };
-      this.noHugepages(size);
+    if (this.spare !== null && size === CHUNK) {
+      const spare = this.spare;
+      this.spare = null;
+      return spare;
     }
-    return { memory: this.allocNative(size, false) as ArrayBuffer, huge: false };
+    if (this.huge) {
+      const got = this.allocMemory(size, true);
+      if (got.huge) return got;
+      this.noHugepages(size);
+      if (this.shared) return got; // plain pages already
+    }
+    return this.allocMemory(size, false);
   }
 
-  private allocNative(size: number, huge: boolean): ArrayBuffer | null {
+  // Private locked memory (addon/memory), or a memfd when the pool is shared. `huge` in
+  // the result says what it got: a private request for hugepages may get none (memory
+  // null), a shared one falls back to plain pages by itself.
+  private allocMemory(size: number, huge: boolean): { memory: ArrayBuffer; huge: boolean } {
     try {
-      return this.native.allocate(size, huge);
+      if (this.shared) {
+        const m = createSharedMemory(size, huge);
+        return { memory: m.memory, huge: m.huge };
+      }
+      const memory = this.native.allocate(size, huge);
+      return { memory: memory as ArrayBuffer, huge: huge && memory !== null };
     } catch (e) {
       throw new DmaAllocError((e as Error).message);
     }

@@ -25,10 +25,11 @@ const ROOMS = [
   { name: 'drivers/nvme', rank: 2, paths: ['drivers/nvme'], entry: 'drivers/nvme/index.ts', what: 'the driver (TypeScript + drivers/nvme/native)' },
   { name: 'targets', rank: 3, paths: ['targets'], what: 'a target string -> a PciFunction (emu or VFIO)' },
   { name: 'conformance', rank: 3, paths: ['conformance'], what: 'raw-command NVMe rule checks over a PciFunction' },
-  { name: 'bench', rank: 4, paths: ['bench'], what: 'the bench: native engine, CLI, scripts, results' },
-  { name: 'entry', rank: 4, paths: ['index.ts'], what: 'the package entry' },
-  { name: 'tools', rank: 5, paths: ['tools'], what: 'the phyr CLI' },
-  { name: 'examples', rank: 6, paths: ['examples'], only: ['entry'], what: 'use the package entry only' },
+  { name: 'serve', rank: 4, paths: ['serve'], what: 'phyr serve: the daemon, its clients (connect) and the socket protocol' },
+  { name: 'bench', rank: 5, paths: ['bench'], what: 'the bench: native engine, CLI, scripts, results' },
+  { name: 'entry', rank: 5, paths: ['index.ts'], what: 'the package entry' },
+  { name: 'tools', rank: 6, paths: ['tools'], what: 'the phyr CLI' },
+  { name: 'examples', rank: 7, paths: ['examples'], only: ['entry'], what: 'use the package entry only' },
 ];
 // Importers exempt from the check (their imports are not read).
 const EXEMPT = ['test'];

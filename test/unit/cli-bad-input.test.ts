@@ -26,6 +26,19 @@ const rows: Row[] = [
   { args: ['--bogus'], says: /unknown command '--bogus'/ },
   { args: ['BENCH'], says: /unknown command 'BENCH'/ },
 
+  // serve (every row is refused before a controller is brought up)
+  { args: ['serve'], says: /phyr serve: --socket PATH is required/ },
+  { args: ['serve', '--socket'], says: /phyr serve: Option '--socket <value>' argument missing/ },
+  { args: ['serve', '--socket', '/tmp'], says: /phyr serve: \/tmp exists; remove it/ },
+  { args: ['serve', '--socket', '/nonexistent-phyr-dir/s.sock'], says: /\/nonexistent-phyr-dir is not a directory/ },
+  { args: ['serve', '--socket', `/tmp/${'x'.repeat(120)}`], says: /a Unix socket path holds at most 107/ },
+  { args: ['serve', NO_DEVICE, '--socket', '/tmp/phyr-never.sock'], says: /serving VFIO controllers is not implemented yet/ },
+  { args: ['serve', 'emu:shared=off', '--socket', '/tmp/phyr-never.sock'], says: /needs shared=on/ },
+  { args: ['serve', 'emu:size=1Q', '--socket', '/tmp/phyr-never.sock'], says: /size/ },
+  { args: ['serve', 'emu', 'emu', '--socket', '/tmp/phyr-never.sock'], says: /one TARGET in this version/ },
+  { args: ['serve', '--socket', '/tmp/phyr-never.sock', '--group', 'no-such-group-phyr'], says: /--group no-such-group-phyr: no such group/ },
+  { args: ['serve', '--bogus'], says: /phyr serve: Unknown option '--bogus'/ },
+
   // list
   { args: ['list', '--bogus'], says: /phyr list: Unknown option '--bogus'/ },
   { args: ['list', 'extra'], says: /phyr list: Unexpected argument 'extra'/ },

@@ -18,6 +18,7 @@ const BAD: Record<string, string[]> = {
   mdts: ['', '16', '1.5', '-1', 'x'],
   sgl: ['', 'yes', 'ON', '1', 'true'],
   dbbuf: ['', 'yes', 'ON', '1', 'true'],
+  shared: ['', 'yes', 'ON', '1', 'true', 'memfd'],
   cmb: ['', '1000', '2G', '1.5M', '-4K', 'x', 'on'],
   latency: ['', '0', '0ns', '80', 'fast', '-5us', '100us-60us', '1us-', 'exp:', 'exp:0us', '0us-0us', '1100s', '99999999999s', '1.5'],
   iops: ['', '0', '1000000001', '1.5', '-1', 'x', '1e9'],
@@ -43,7 +44,7 @@ t.test('bad values: typed error naming the key', async (t) => {
       tried++;
     }
     // Duplicated, with a valid value each time.
-    const good: Record<string, string> = { backend: 'ram', ns: '1', lbads: '9', size: '1M', queues: '2', qsize: '64', vectors: '1', mdts: '5', sgl: 'on', dbbuf: 'on', cmb: '64K', cmbsz: 'sqs', latency: '1us', iops: '100', bw: '1G', inflight: '4', faults: 'clear', serial: 'AB' };
+    const good: Record<string, string> = { backend: 'ram', ns: '1', lbads: '9', size: '1M', queues: '2', qsize: '64', vectors: '1', mdts: '5', sgl: 'on', dbbuf: 'on', shared: 'on', cmb: '64K', cmbsz: 'sqs', latency: '1us', iops: '100', bw: '1G', inflight: '4', faults: 'clear', serial: 'AB' };
     const dup = `emu:${key}=${good[key]},${key}=${good[key]}`;
     t.throws(() => parseEmuTarget(dup), { code: 'PHYR_BAD_EMU_TARGET', key, message: /given twice/ }, dup);
     tried++;

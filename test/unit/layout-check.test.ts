@@ -75,7 +75,7 @@ t.test('a clean tree passes with a one-line summary', async (t) => {
   const r = check(build(t, CLEAN));
   t.equal(r.status, 0, r.lines.join('\n'));
   t.same(r.lines.length, 1);
-  t.match(r.lines[0], /^layout: clean: 19 files, \d+ file edges, 10 rooms$/);
+  t.match(r.lines[0], /^layout: clean: 19 files, \d+ file edges, 11 rooms$/);
 });
 
 t.test('an upward import is reported at its line with both rooms and ranks', async (t) => {
@@ -84,7 +84,7 @@ t.test('an upward import is reported at its line with both rooms and ranks', asy
     'tools/cli.ts': 'export const cli = 1;\n',
     'lib/errors.ts': `${CLEAN['lib/errors.ts']}import { cli } from '../tools/cli';\nexport const z = cli;\n`,
   });
-  t.same(got, ["lib/errors.ts:8: imports '../tools/cli' (tools/cli.ts): lib+addon (rank 1) -> tools (rank 5): upward import"]);
+  t.same(got, ["lib/errors.ts:8: imports '../tools/cli' (tools/cli.ts): lib+addon (rank 1) -> tools (rank 6): upward import"]);
 });
 
 t.test('emu and drivers/nvme never import each other, type-only and C++ included', async (t) => {
@@ -154,7 +154,7 @@ t.test('an import or include of a file that does not exist is reported', async (
     'emu/native/queues.cc': '#include "spec/nvme.h"\n#include "spec/nvm.h"\n',
   });
   t.same(got, [
-    "tools/phyr.ts:4: imports '../drivers/nvme/queue-pear', which does not exist (drivers/nvme/queue-pear): tools (rank 5) -> drivers/nvme (rank 2)",
+    "tools/phyr.ts:4: imports '../drivers/nvme/queue-pear', which does not exist (drivers/nvme/queue-pear): tools (rank 6) -> drivers/nvme (rank 2)",
     'emu/native/queues.cc:2: includes "spec/nvm.h", which does not exist (spec/nvm.h): emu (rank 2) -> spec (rank 0)',
   ]);
 });
@@ -165,7 +165,7 @@ t.test('the examples use the package entry and node built-ins only', async (t) =
     'examples/read.ts': "import * as phyr from '../index';\nimport { c } from '../drivers/nvme/controller';\nimport t, { type Test } from 'tap';\nexport const e = [phyr, c, t];\n",
   });
   t.same(got, [
-    "examples/read.ts:2: imports '../drivers/nvme/controller' (drivers/nvme/controller.ts): examples (rank 6) -> drivers/nvme (rank 2): examples may import only entry",
+    "examples/read.ts:2: imports '../drivers/nvme/controller' (drivers/nvme/controller.ts): examples (rank 7) -> drivers/nvme (rank 2): examples may import only entry",
     "examples/read.ts:3: imports 'tap': examples may import only entry and node built-ins",
   ]);
 });
@@ -176,7 +176,7 @@ t.test('a room file importing a file outside every room is reported', async (t) 
     'test/helpers/h.ts': 'export const h = 1;\n',
     'bench/cli/run.ts': "import { h } from '../../test/helpers/h';\nexport const r = h;\n",
   });
-  t.same(got, ["bench/cli/run.ts:1: imports '../../test/helpers/h' (test/helpers/h.ts): bench (rank 4) -> outside every room: imports a file outside every room"]);
+  t.same(got, ["bench/cli/run.ts:1: imports '../../test/helpers/h' (test/helpers/h.ts): bench (rank 5) -> outside every room: imports a file outside every room"]);
 });
 
 t.test('--rooms prints the room map and --graph the room-to-room edge counts', async (t) => {
@@ -184,7 +184,7 @@ t.test('--rooms prints the room map and --graph the room-to-room edge counts', a
   const rooms = check(root, '--rooms');
   t.equal(rooms.status, 0);
   t.match(rooms.lines[0], /^ 0 {2}spec /);
-  t.ok(rooms.lines.some((l) => /^ 6 {2}examples +examples +imports only entry/.test(l)));
+  t.ok(rooms.lines.some((l) => /^ 7 {2}examples +examples +imports only entry/.test(l)));
   const graph = check(root, '--graph');
   t.equal(graph.status, 0);
   t.ok(graph.lines.some((l) => /^lib\+addon +-> targets +1 {2}!$/.test(l)), 'the upward edge is marked');

@@ -128,7 +128,7 @@ const fns: Fn[] = [
         valid: 'V.cfg',
         bad: [
           ...BAD.obj,
-          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes', 'cmbSupport'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
+          ...['namespaces', 'lbads', 'nsBytes', 'queues', 'qsize', 'mdts', 'sgl', 'cmbBytes', 'cmbSupport', 'sharedBar'].flatMap((k) => BAD.field.map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           ...['backend', 'path', 'serial'].flatMap((k) => ['5', 'null', '{}', 'true'].map((v) => `{ ...V.cfg, ${k}: ${v} }`)),
           "{ ...V.cfg, backend: 'file', path: '/proc/self/mem' }",
           "{ ...V.cfg, backend: 'file', path: V.fifo }",
@@ -173,6 +173,27 @@ const emuMethods: Array<[string, Array<{ valid: string; bad: string[] }>, boolea
   ['pendingCompletions', [], true],
 ];
 for (const [m, args, returns] of emuMethods) fns.push({ name: `emu.EmuDevice#${m}`, call: (a) => `V.D.${m}(${a.join(', ')})`, args, validReturns: returns });
+const cases: Case[] = [];
+// ---- channel ----
+const chanFd = (valid: string, ...more: string[]) => fd(valid, plus('fd', 'V.nodeFd', 'V.evfd', ...more));
+fns.push(
+  { name: 'channel.listen', call: (a) => `A.channel.close(A.channel.listen(${a[0]}, ${a[1]}))`, args: [{ valid: 'V.sockPath()', bad: [...BAD.str, "''", "'/nonexistent/dir/s'", "'x'.repeat(200)", 'V.listenPath'] }, int('0o600', plus('int', '0o1000'))], validReturns: true },
+  { name: 'channel.connect', call: (a) => `A.channel.close(A.channel.connect(${a[0]}))`, args: [{ valid: 'V.listenPath', bad: [...BAD.str, "''", "'/nonexistent/s'", 'V.dir'] }], validReturns: true },
+  { name: 'channel.accept', call: (a) => `A.channel.accept(${a[0]})`, args: [chanFd('V.chanL')], validReturns: true },
+  { name: 'channel.send', call: (a) => `A.channel.send(${a[0]}, ${a[1]}, ${a[2]})`, args: [chanFd('V.chanC'), { valid: 'new Uint8Array([1])', bad: ['undefined', 'null', '1', "'x'", '{}', 'V.ab', 'new Uint8Array(0)', 'new Uint16Array(1)', `new Uint8Array(${64 * 1024 + 1})`] }, { valid: '[]', bad: [...BAD.arr, '[V.closedFd]', 'new Array(17).fill(0)'] }], validReturns: true },
+  { name: 'channel.receive', call: (a) => `A.channel.receive(${a[0]})`, args: [chanFd('V.chanS')], validReturns: true },
+  { name: 'channel.waitReadable', call: (a) => `A.channel.waitReadable(${a[0]}, ${a[1]})`, args: [chanFd('V.chanS'), int('0', plus('int', '600001'))], validReturns: true },
+  { name: 'channel.peer', call: (a) => `A.channel.peer(${a[0]})`, args: [chanFd('V.chanS')], validReturns: true },
+  { name: 'channel.close', call: (a) => `A.channel.close(${a[0]})`, args: [chanFd('A.channel.connect(V.listenPath)', 'V.chanC2')], validReturns: true },
+  { name: 'channel.createShared', call: (a) => `A.channel.createShared(${a[0]}, ${a[1]})`, args: [int('4096', plus('int', '0', '100', '2 ** 41')), { valid: 'false', bad: [...BAD.bool, 'true'] }], validReturns: true },
+  { name: 'channel.mapShared', call: (a) => `A.channel.mapShared(${a[0]}, ${a[1]})`, args: [chanFd('V.recvd', 'V.shared.fd', 'V.chanS'), int('4096', plus('int', '0', '100', '8192', '2 ** 41'))], validReturns: true },
+  { name: 'channel.stats', call: () => 'A.channel.stats()', args: [], validReturns: true },
+  { name: 'channel.Watcher', call: (a) => `new A.channel.Watcher(${a[0]}, ${a[1]}).close()`, args: [chanFd('V.chanC', 'V.chanC2'), { valid: '() => {}', bad: BAD.fn }], validReturns: true },
+);
+// barFd needs a device with shared=on (V.SD); V.D has no shared BAR, so its barFd throws too.
+fns.push({ name: 'emu.EmuDevice#barFd', call: (a) => `V.SD.barFd(${a[0]})`, args: [int('0', plus('int', '1', '2', '6'))], validReturns: true });
+cases.push({ id: 'emu.EmuDevice#barFd (not shared)', code: 'V.D.barFd(0)', expect: 'throws' });
+cases.push({ id: 'emu.EmuDevice#barFd (closed)', code: 'V.closedD.barFd(0)', expect: 'throws' });
 fns.push({ name: 'emu.EmuDevice#close', call: () => `new A.emu.EmuDevice(V.cfg).close()`, args: [], validReturns: true });
 
 const watcherMethods = ['close', 'ref', 'unref'];
@@ -181,7 +202,6 @@ const watcherAccessors = ['fd', 'closed'];
 // foreign `this`; their argument tables live with their owners.
 const SKIPPED_ARGS = new Set(['emu.EmuDevice#dmaMap', 'emu.EmuDevice#dmaUnmap']);
 
-const cases: Case[] = [];
 for (const f of fns) {
   const valid = f.args.map((a) => a.valid);
   cases.push({ id: `${f.name} (valid)`, code: f.call(valid), expect: f.validReturns ? 'returns' : 'throws' });
@@ -197,10 +217,11 @@ for (const f of fns) {
 for (const [m, args] of emuMethods) cases.push({ id: `emu.EmuDevice#${m} (closed)`, code: `V.closedD.${m}(${args.map((a) => a.valid).join(', ')})`, expect: 'throws' });
 cases.push({ id: 'emu.EmuDevice#close (closed)', code: 'V.closedD.close()', expect: 'returns' });
 // Foreign `this` for every method of every class.
-const FOREIGN_THIS = ['{}', '5', 'undefined', 'V.W', 'V.D', 'V.region'];
+const FOREIGN_THIS = ['{}', '5', 'undefined', 'V.W', 'V.D', 'V.region', 'V.CW'];
 const classes: Array<[string, string, string[], string[]]> = [
-  ['emu.EmuDevice', 'A.emu.EmuDevice', [...emuMethods.map(([m]) => m), 'dmaMap', 'dmaUnmap', 'close'], []],
+  ['emu.EmuDevice', 'A.emu.EmuDevice', [...emuMethods.map(([m]) => m), 'barFd', 'dmaMap', 'dmaUnmap', 'close'], []],
   ['eventfd.Watcher', 'A.eventfd.Watcher', watcherMethods, watcherAccessors],
+  ['channel.Watcher', 'A.channel.Watcher', watcherMethods, []],
   ['nvme.QueuePair', 'A.nvme.QueuePair', ['submitBatch', 'reap', 'submitRaw', 'cancelAll', 'tick', 'expired', 'cidsOf', 'setArena', 'addListPages', 'stats', 'close', 'busy'], []],
   ['bench.BenchJob', 'A.bench.BenchJob', ['stop', 'join', 'snapshot', 'drainSamples', 'drainIos', 'drainHist', 'done'], []],
   ['bench.LoopbackQueue', 'A.bench.LoopbackQueue', ['close', 'answered'], ['capacity', 'busy']],
@@ -208,7 +229,7 @@ const classes: Array<[string, string, string[], string[]]> = [
 for (const [name, ctor, methods, accessors] of classes) {
   for (const m of methods) {
     for (const self of FOREIGN_THIS) {
-      if ((name === 'emu.EmuDevice' && self === 'V.D') || (name === 'eventfd.Watcher' && self === 'V.W')) continue;
+      if ((name === 'emu.EmuDevice' && self === 'V.D') || (name === 'eventfd.Watcher' && self === 'V.W') || (name === 'channel.Watcher' && self === 'V.CW')) continue;
       const d = `Object.getOwnPropertyDescriptor(${ctor}.prototype, '${m}')`;
       cases.push({ id: `${name}#${m} this=${self}`, code: `const d = ${d}; (d.get || d.value).call(${self}, 0, 0, 0)`, expect: 'throws' });
     }
