@@ -150,6 +150,7 @@ async function main() {
       `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
       `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a new probe of the controller, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers, with shadow doorbells (QEMU offers Doorbell Buffer Config) and, for PRP at one job, with MMIO doorbells only (--shadow-doorbells=off). ` +
       'IOPS sum the jobs; p50/p99 are the busiest job\'s completion latency; guest CPU ns/IO is each job\'s user+system time (usr_cpu/sys_cpu of its runtime, as fio and phyr each measure it) over all IOs. ' +
+      'Host CPU columns: QEMU\'s vCPU threads together and its main loop (the NVMe device model, its DMA through the emulated IOMMU), utime+stime from /proc over the row\'s measured interval, in % of one host core (bench/vm-threads.js); the guest\'s own clock and CPU figures count time its vCPU thread waited for a host core. ' +
       'The guest runs under TCG, which emulates every guest instruction (the driver\'s and QEMU\'s device model alike), so these are ratios of the work each stack does per IO, not of hardware speed.',
     columns: COLUMNS,
     rows,
