@@ -12,7 +12,9 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'tools', 'phyr.js');
-const [bdf, secondsArg] = process.argv.slice(2);
+const [bdf, secondsArg, onlyArg] = process.argv.slice(2);
+// Optional: only the rows whose label matches this regular expression (bench/vm.js --only).
+const ONLY = onlyArg ? new RegExp(onlyArg) : null;
 const SECONDS = Number(secondsArg || 3);
 const share = process.env.PHYR_VM_SHARE;
 if (!bdf || !share) {
@@ -41,6 +43,7 @@ function figures(doc) {
 }
 
 function run(label, params, argv) {
+  if (ONLY && !ONLY.test(label)) return;
   process.stdout.write(`vm-bench: ${label} ...\n`);
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
   let doc;
@@ -54,10 +57,18 @@ function run(label, params, argv) {
     skipped.push(`${label}: not measured — ${argv[0] === 'fio' ? 'fio' : 'phyr bench'} exited ${r.status}${errored ? ' with a job error' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
     return;
   }
-  rows.push({ label, params, command: argv.join(' '), ...figures(doc) });
+  const row = { label, params, command: argv.join(' '), ...figures(doc) };
+  rows.push(row);
+  // Where the measured interval lay, for the host's per-thread sampling of QEMU (bench/vm.js):
+  // fio's timestamp_ms is taken when the run ended, phyr's when the jobs started (before the
+  // ramp). One line: "vm-bench: measured <index> <ms before this line> <ms long>".
+  const runtimeMs = Math.max(...doc.jobs.map((j) => j.read.runtime));
+  const endMs = argv[0] === 'fio' ? doc.timestamp_ms : doc.timestamp_ms + RAMP_MS + runtimeMs;
+  if (Number.isFinite(endMs) && runtimeMs > 0) process.stdout.write(`vm-bench: measured ${rows.length - 1} ${Math.max(0, Date.now() - endMs)} ${runtimeMs}\n`);
 }
 
-const common = ['--rw=randread', '--bs=4k', `--runtime=${SECONDS}`, '--time_based', '--ramp_time=1', '--output-format=json'];
+const RAMP_MS = 1000;
+const common = ['--rw=randread', '--bs=4k', `--runtime=${SECONDS}`, '--time_based', `--ramp_time=${RAMP_MS / 1000}`, '--output-format=json'];
 // direct=1 on the block device (no page cache); the char device has none to bypass.
 const fio = (engine, qd, jobs, extra = [], file = `/dev/${ns}`) => ['fio', '--name=k', `--filename=${file}`, ...(file.startsWith('/dev/ng') ? [] : ['--direct=1']), `--ioengine=${engine}`, `--iodepth=${qd}`, `--numjobs=${jobs}`, ...common, ...extra];
 const shapes = [[1, 1], [32, 1], [128, 1], [32, 2]];
@@ -70,13 +81,16 @@ if (fs.existsSync(`/dev/ng${ctrl.slice(4)}n1`)) {
 
 // Polled queues: the nvme module's poll_queues is read when a controller is probed, so the
 // controller is unbound and probed again after setting it.
+const wantPolled = !ONLY || shapes.some(([qd, jobs]) => ONLY.test(`kernel io_uring polled QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`));
 const pciAddr = path.basename(fs.realpathSync(`/sys/class/nvme/${ctrl}/device`));
-sh(`echo 2 > /sys/module/nvme/parameters/poll_queues && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/unbind && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/bind`);
+if (wantPolled) sh(`echo 2 > /sys/module/nvme/parameters/poll_queues && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/unbind && echo ${pciAddr} > /sys/bus/pci/drivers/nvme/bind`);
 // The probe may name the controller anew: find it under the PCI device again.
 const probed = () => (fs.existsSync(`/sys/bus/pci/devices/${pciAddr}/nvme`) ? fs.readdirSync(`/sys/bus/pci/devices/${pciAddr}/nvme`)[0] : undefined);
-for (let i = 0; i < 100 && !(probed() && fs.existsSync(`/dev/${probed()}n1`) && read(`/sys/class/nvme/${probed()}/state`) === 'live'); i++) sh('sleep 0.1');
+for (let i = 0; wantPolled && i < 100 && !(probed() && fs.existsSync(`/dev/${probed()}n1`) && read(`/sys/class/nvme/${probed()}/state`) === 'live'); i++) sh('sleep 0.1');
 const polledNs = `${probed()}n1`;
-if (read(`/sys/block/${polledNs}/queue/io_poll`) === '1') {
+if (!wantPolled) {
+  // --only left every polled row out.
+} else if (read(`/sys/block/${polledNs}/queue/io_poll`) === '1') {
   for (const [qd, jobs] of shapes) run(`kernel io_uring polled QD${qd}${jobs > 1 ? ` ×${jobs} jobs` : ''}`, { stack: 'kernel', engine: 'io_uring-hipri', qd, jobs }, fio('io_uring', qd, jobs, ['--hipri=1'], `/dev/${polledNs}`));
 } else skipped.push(`kernel io_uring polled: not measured — after poll_queues=2 and a new probe, /sys/block/${polledNs}/queue/io_poll is '${read(`/sys/block/${polledNs}/queue/io_poll`)}'`);
 

@@ -8,6 +8,13 @@
 //   --seconds N   runtime per row (default 3, after a 1 s ramp)
 //   --kernel V    the guest kernel (a version in /boot or a prefix; default the newest)
 //   --dry-run     print the run file instead of writing it
+//   --twin PROPS  QEMU nvme properties for both twins alike (e.g. ioeventfd=on), comma-separated
+//   --only REGEX  only the rows whose label matches (e.g. 'phyr PRP QD32$'); implies --dry-run
+//
+// While the guest runs, QEMU's threads are sampled from /proc (utime+stime of each task):
+// each row records the host CPU its measured interval took on the vCPU threads (the guest's
+// instructions, TCG-translated) and on QEMU's main loop (the NVMe device model, its DMA
+// through the emulated IOMMU, interrupts), in % of one host core.
 //
 // The guest runs under TCG: every guest instruction is emulated, so figures are ratios of
 // the work each stack does per IO, not of hardware speed.
@@ -21,7 +28,16 @@ const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
 const { regenerate } = require('./results/render');
 
 const ROOT = path.resolve(__dirname, '..');
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, kernel: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, kernel: { type: 'string' }, 'dry-run': { type: 'boolean' }, only: { type: 'string' }, twin: { type: 'string' } } });
+if (values.only !== undefined) {
+  try {
+    new RegExp(values.only);
+  } catch (e) {
+    console.error(`bench/vm: --only '${values.only}' is not a regular expression: ${e.message}`);
+    process.exit(2);
+  }
+  values['dry-run'] = true;
+}
 const vmModule = path.join(ROOT, 'dist', 'tools', 'vm', 'index.js');
 if (!fs.existsSync(vmModule)) {
   console.error('bench/vm: dist/ is missing; run `npm run build:ts` (or `npm run bench:vm`) first');
@@ -29,22 +45,49 @@ if (!fs.existsSync(vmModule)) {
 }
 const { runVm } = require(vmModule);
 const { parseNvmeSpec, controllerBdf } = require(path.join(ROOT, 'dist', 'tools', 'vm', 'nvme-spec.js'));
+const { QemuThreadSampler } = require('./vm-threads');
 
 // Twins of one spec (QEMU's null-co backing, so neither stack waits on a host file).
-const TWIN = 'size=1G,backing=null';
+// --twin adds QEMU properties to both alike: a device option never tunes one stack only.
+const TWIN = `size=1G,backing=null${values.twin ? `,${values.twin}` : ''}`;
 const COLUMNS = [
   { key: 'iops', label: 'IOPS', unit: 'IOPS', format: 'integer', better: 'higher' },
   { key: 'p50', label: 'p50 µs', unit: 'µs', format: 'latency-us' },
   { key: 'p99', label: 'p99 µs', unit: 'µs', format: 'latency-us' },
   { key: 'cpuNsPerIo', label: 'guest CPU ns/IO', unit: 'ns/IO', format: 'integer', better: 'lower' },
   { key: 'vsIoUring', label: 'IOPS ÷ kernel io_uring, same shape', unit: '×', format: 'fixed2' },
+  { key: 'hostVcpu', label: 'host CPU: QEMU vCPU threads %', unit: '% of a core', format: 'integer' },
+  { key: 'hostMain', label: 'host CPU: QEMU main loop %', unit: '% of a core', format: 'integer' },
+  // On a shared host QEMU gets what the scheduler gives it: IOPS over the host CPU its
+  // threads had is the figure that survives the load (it still counts a poller's spinning).
+  { key: 'iopsPerHostCore', label: 'IOPS per host core QEMU had', unit: 'IOPS', format: 'integer' },
 ];
 
 async function main() {
   const started = new Date();
   const loadAtStart = os.loadavg()[0];
+  const sampler = new QemuThreadSampler(process.pid);
+  sampler.start();
+  // The guest's "vm-bench: measured INDEX AGO_MS LENGTH_MS" lines place each row's measured
+  // interval on the host's clock (the line arrives over the serial console within
+  // milliseconds).
+  const windows = new Map();
+  let pending = '';
+  const onOutput = (t) => {
+    process.stderr.write(t);
+    pending += t;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const m = /^vm-bench: measured (\d+) (\d+) (\d+)$/.exec(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+      if (m) {
+        const end = Date.now() - Number(m[2]);
+        windows.set(Number(m[1]), { start: end - Number(m[3]), end });
+      }
+    }
+  };
   const r = await runVm({
-    command: [process.execPath, path.join(ROOT, 'bench', 'vm-guest.js'), controllerBdf(1), values.seconds],
+    command: [process.execPath, path.join(ROOT, 'bench', 'vm-guest.js'), controllerBdf(1), values.seconds, ...(values.only !== undefined ? [values.only] : [])],
     nvme: [`${TWIN},driver=nvme`, TWIN].map(parseNvmeSpec),
     hugepages: 64,
     cpus: 2,
@@ -52,8 +95,8 @@ async function main() {
     collect: ['vm-bench.json'],
     kernelVersion: values.kernel,
     onNotice: (t) => console.error(`bench/vm: ${t}`),
-    onOutput: (t) => process.stderr.write(t),
-  });
+    onOutput,
+  }).finally(() => sampler.stop());
   const raw = r.files['vm-bench.json'];
   if (!raw) {
     console.error(`bench/vm: the guest wrote no results (exit ${r.status}):\n${r.output.split('\n').slice(-20).join('\n')}`);
@@ -64,13 +107,22 @@ async function main() {
   const g = JSON.parse(raw);
   const shape = (p) => `${p.qd}/${p.jobs}`;
   const ioUring = new Map(g.rows.filter((x) => x.params.engine === 'io_uring').map((x) => [shape(x.params), x]));
-  const rows = g.rows.map((x) => {
+  const rows = g.rows.map((x, index) => {
     const base = ioUring.get(shape(x.params));
     const figures = { iops: Math.round(x.iops) };
     if (x.p50Ns !== undefined) figures.p50 = Number((x.p50Ns / 1000).toFixed(2));
     if (x.p99Ns !== undefined) figures.p99 = Number((x.p99Ns / 1000).toFixed(2));
     if (x.cpuNsPerIo !== null) figures.cpuNsPerIo = Math.round(x.cpuNsPerIo);
     if (base && base.iops > 0) figures.vsIoUring = Number((x.iops / base.iops).toFixed(2));
+    const w = windows.get(index);
+    const host = w && sampler.usage(w.start, w.end);
+    if (host) {
+      figures.hostVcpu = Math.round(host.vcpu);
+      figures.hostMain = Math.round(host.main);
+      const cores = (host.vcpu + host.main + host.other) / 100;
+      if (cores > 0) figures.iopsPerHostCore = Math.round(x.iops / cores);
+      console.error(`bench/vm: ${x.label}: ${Math.round(x.iops)} IOPS; host CPU over ${host.seconds.toFixed(1)} s: vCPUs ${host.vcpu.toFixed(0)} %, main loop ${host.main.toFixed(0)} %, other QEMU threads ${host.other.toFixed(0)} %`);
+    }
     const key = `${x.params.stack}-${x.params.engine}-qd${x.params.qd}-x${x.params.jobs}`.toLowerCase().replace(/[^a-z0-9.:-]/g, '-');
     return { key, label: x.label, params: x.params, figures };
   });
@@ -80,6 +132,8 @@ async function main() {
     const p = find(dptr, 32, 1);
     const k = find('io_uring', 32, 1);
     if (p && k) notes.push(`phyr ${dptr.toUpperCase()} QD32 against kernel io_uring QD32, one job: ${(p.iops / k.iops).toFixed(1)}× the IOPS at ${(k.cpuNsPerIo / p.cpuNsPerIo).toFixed(1)}× less guest CPU per IO (${Math.round(p.cpuNsPerIo)} against ${Math.round(k.cpuNsPerIo)} ns).`);
+    const perCore = (x) => rows.find((r) => r.label === x.label)?.figures.iopsPerHostCore;
+    if (p && k && perCore(p) && perCore(k)) notes.push(`Per host core QEMU had, phyr ${dptr.toUpperCase()} QD32 against kernel io_uring QD32: ${(perCore(p) / perCore(k)).toFixed(1)}× (${perCore(p)} against ${perCore(k)} IOPS per core).`);
   }
   for (const qd of [1, 32, 128]) {
     const on = find('prp', qd, 1);
@@ -95,7 +149,7 @@ async function main() {
     time,
     script: 'bench/vm.js',
     title: 'kernel NVMe stack against phyr in one QEMU guest (TCG)',
-    command: `node bench/vm.js --seconds ${values.seconds}${values.kernel ? ` --kernel ${values.kernel}` : ''}`,
+    command: `node bench/vm.js --seconds ${values.seconds}${values.kernel ? ` --kernel ${values.kernel}` : ''}${values.twin ? ` --twin ${values.twin}` : ''}`,
     commit: gitCommit(ROOT),
     machine: { ...machineFacts(), hugepages: '64 2 MiB hugepages in the guest', notes: `guest: kernel ${g.kernel}, ${g.cpus} vCPUs under TCG, ${g.fio}` },
     load: { low: Number(loadAtStart.toFixed(2)), high: Number(loadAtStart.toFixed(2)), when: 'at the start', notes: null },
@@ -103,6 +157,7 @@ async function main() {
       `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
       `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a new probe of the controller, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers, with shadow doorbells (QEMU offers Doorbell Buffer Config) and, for PRP at one job, with MMIO doorbells only (--shadow-doorbells=off). ` +
       'IOPS sum the jobs; p50/p99 are the busiest job\'s completion latency; guest CPU ns/IO is each job\'s user+system time (usr_cpu/sys_cpu of its runtime, as fio and phyr each measure it) over all IOs. ' +
+      'Host CPU columns: QEMU\'s vCPU threads together and its main loop (the NVMe device model, its DMA through the emulated IOMMU), utime+stime from /proc over the row\'s measured interval, in % of one host core (bench/vm-threads.js); the guest\'s own clock and CPU figures count time its vCPU thread waited for a host core. ' +
       'The guest runs under TCG, which emulates every guest instruction (the driver\'s and QEMU\'s device model alike), so these are ratios of the work each stack does per IO, not of hardware speed.',
     columns: COLUMNS,
     rows,

@@ -457,8 +457,11 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
         finished_.store(true, std::memory_order_release);
         return;
       }
-      DriverQueue q(*qp_);
-      JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
+      {
+        // Scoped: the driver queue publishes a lagging CQ head before the release.
+        DriverQueue q(*qp_);
+        JobEngine<DriverQueue>(q, *params_, *results_, progress_, stop_, snapshot_.get(), samples_.get(), ioRing_.get(), histRing_.get()).run();
+      }
       qp_->releaseExclusive();
       finished_.store(true, std::memory_order_release);
     });

@@ -12,7 +12,13 @@ namespace phyr::bench {
 
 class DriverQueue {
  public:
-  explicit DriverQueue(nvme::QueuePair& qp) : qp_(qp) {}
+  // The benchmark's queues are polled (no interrupt vector) and this loop is their only
+  // reader: the CQ head may lag (QueuePair::setCqHeadLag), one doorbell for many reaps.
+  // The destructor publishes what lagged, so destroy this before the queue pair is released.
+  explicit DriverQueue(nvme::QueuePair& qp) : qp_(qp) { qp_.setCqHeadLag(true); }
+  ~DriverQueue() { qp_.setCqHeadLag(false); }
+  DriverQueue(const DriverQueue&) = delete;
+  DriverQueue& operator=(const DriverQueue&) = delete;
 
   inline QueueSubmitInfo submit(const QueueIo& io) {
     // One command object reused for every IO: only the fields that vary are written (the

@@ -114,6 +114,9 @@ function qemuArgs(pre: Prereqs, initrd: string, share: string, o: Required<Pick<
   return [
     // The addon is built for x86-64-v2 (SSE4.2, POPCNT): TCG's default qemu64 CPU lacks them.
     ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+    // debug-threads: QEMU names its threads ("CPU 0/TCG", the main loop's process name), so a
+    // benchmark can tell the guest's vCPUs from the device emulation in /proc/PID/task.
+    '-name', 'phyr-vm,debug-threads=on',
     '-machine', 'q35,kernel-irqchip=split',
     '-m', String(o.memoryMiB), '-smp', String(o.cpus),
     '-nodefaults', '-display', 'none', '-serial', 'stdio', '-no-reboot',

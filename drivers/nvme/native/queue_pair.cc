@@ -353,6 +353,18 @@ void QueuePair::ringSubmit() {
   return true;
 }
 
+// Inlined: on the per-IO path, and a call costs as much as its body.
+[[gnu::always_inline]] inline void QueuePair::publishCqHead() {
+  cqUnreported_ = 0;
+  if (cfg_.cqShadow.shadow) {
+    stats_.shadowUpdates++;
+    if (!publishShadow(cfg_.cqShadow, cqHead_)) return;
+  }
+  // Release: the entries were read before the device may reuse their slots.
+  __atomic_store_n(cfg_.cqHeadDoorbell, cqHead_, __ATOMIC_RELEASE);
+  stats_.doorbells++;
+}
+
 uint32_t QueuePair::poll(Completion* out, uint32_t max) {
   uint32_t consumed = 0, written = 0;
   auto* ring = reinterpret_cast<Cqe*>(mem_.cq);
@@ -371,15 +383,17 @@ uint32_t QueuePair::poll(Completion* out, uint32_t max) {
   }
   if (consumed != 0) {
     stats_.completed += consumed;
-    if (cfg_.cqShadow.shadow) {
-      stats_.shadowUpdates++;
-      if (!publishShadow(cfg_.cqShadow, cqHead_)) return written;
-    }
-    // Release: the entries were read before the device may reuse their slots.
-    __atomic_store_n(cfg_.cqHeadDoorbell, cqHead_, __ATOMIC_RELEASE);
-    stats_.doorbells++;
+    // With setCqHeadLag, up to cqDeferMax_ consumed entries stay unpublished (see there).
+    cqUnreported_ += consumed;
+    if (cqUnreported_ > cqDeferMax_) publishCqHead();
   }
   return written;
+}
+
+void QueuePair::setCqHeadLag(bool on) {
+  const uint32_t cap = capacity();
+  cqDeferMax_ = on && cfg_.qid != 0 ? cfg_.qsize - 1 - cap : 0;
+  if (!on && cqUnreported_ != 0) publishCqHead();
 }
 
 uint32_t QueuePair::cancelAll(Completion* out, uint32_t max, uint16_t status) {
@@ -394,7 +408,7 @@ uint32_t QueuePair::cancelAll(Completion* out, uint32_t max, uint16_t status) {
   }
   if (outstanding() == 0) {
     // The controller forgot the queues: start over as if freshly created.
-    sqTail_ = sqTailRung_ = cqHead_ = 0;
+    sqTail_ = sqTailRung_ = cqHead_ = cqUnreported_ = 0;
     phase_ = 1;
     std::memset(mem_.cq, 0, static_cast<size_t>(cfg_.qsize) * sizeof(Cqe));
   }
