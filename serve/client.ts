@@ -450,9 +450,13 @@ export class ServedController {
     let iova = 0;
     let bounce: InFlight['bounce'];
     if (buf !== undefined) {
+      if (!isDmaBuffer(buf) && !(buf instanceof Uint8Array)) {
+        const shown = typeof buf === 'string' ? `'${buf}'` : buf === null ? 'null' : typeof buf;
+        throw new ServeRequestError('PHYR_INVALID_IO', `${opcodeName(false, opcode)}: the buffer must be a Uint8Array/Buffer or a DmaBuffer of this client's pool (ctrl.pool.alloc()), not ${shown}`);
+      }
       bytes = isDmaBuffer(buf) ? buf.size : buf.byteLength;
       if (!Number.isSafeInteger(lba) || lba < 0 || bytes === 0 || bytes % ns.lbaSize !== 0 || lba + bytes / ns.lbaSize > ns.blocks) {
-        throw new ServeRequestError('PHYR_INVALID_IO', `${opcodeName(false, opcode)}: LBA ${lba} + ${bytes} bytes must be whole ${ns.lbaSize}-byte blocks inside the namespace's ${ns.blocks}`);
+        throw new ServeRequestError('PHYR_INVALID_IO', `${opcodeName(false, opcode)}: LBA ${lba} + ${bytes} bytes must be whole ${ns.lbaSize}-byte blocks inside the namespace's ${ns.blocks} blocks`);
       }
       if (isDmaBuffer(buf)) iova = buf.iova;
       else {

@@ -38,6 +38,10 @@ t.test('a client does verified IO through its own queues; detach and SIGTERM are
   t.same(got, plain, 'a plain Buffer goes through pool memory');
   await ns.flush();
   await t.rejects(ns.read(32767, Buffer.alloc(1024)), ServeRequestError, 'past the end of the namespace');
+  // Wrong types and numbers are refused with what was wrong, before anything is sent.
+  for (const [lba, b, what] of [[0, 'x', /not 'x'/], [0, null, /not null/], [0, 42, /not number/], [-1, Buffer.alloc(512), /LBA -1/], [1.5, Buffer.alloc(512), /LBA 1.5/], [Infinity, Buffer.alloc(512), /LBA Infinity/], [0, Buffer.alloc(0), /0 bytes/], [0, Buffer.alloc(513), /513 bytes/]] as const) {
+    await t.rejects(ns.read(lba, b as unknown as Uint8Array), { code: 'PHYR_INVALID_IO', message: what }, `read(${String(lba)}, ${b === null ? 'null' : typeof b}) refused`);
+  }
   // Another pool's buffer (here one of this process's own controller) is not this client's
   // memory: the per-client check refuses it before it reaches the device.
   const other = openEmu('emu:backend=null');
