@@ -425,7 +425,6 @@ export const UNSUPPORTED: Record<string, string> = {
   cmdprio_percentage: 'not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
   significant_figures: 'not implemented',
-  dedupe_working_set_percentage: 'only dedupe_mode=repeat is implemented (working_set is not)',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',
   flow: 'not implemented',
