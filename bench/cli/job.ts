@@ -156,6 +156,8 @@ export interface JobSpec {
   blockAlign: number;
   /** percentage_random: the share of a random job's IOs that are random (100 = all). */
   percentageRandom: number;
+  /** fio's significant_figures: the width of the normal output's numbers (1..10, default 4). */
+  significantFigures: number;
   /** fio's rw=randMODE:N: a new random offset every N IOs (1 = every IO). */
   randomEvery: number;
   /** fio's rw_sequencer: the IOs between two random offsets repeat it (identical) or continue from it (sequential). */
@@ -298,6 +300,7 @@ export function defaultJob(name = 'job'): JobSpec {
     blockAlign: 0,
     percentageRandom: 100,
     randomEvery: 1,
+    significantFigures: 4,
     rwSequencer: 'sequential',
     logs: defaultJobLogs(),
     continueOnError: 0,

@@ -60,10 +60,16 @@ export const BUFFER_OPTIONS: BenchOption[] = [
     },
   },
   {
-    name: 'dedupe_mode', scope: 'job', help: 'repeat (the default and only mode): a dedupe write repeats the last unique one',
-    applyJob: (_j: JobSpec, v) => {
-      if (need('dedupe_mode', v) !== 'repeat') throw new BenchOptionError('dedupe_mode', v ?? '', 'phyr implements dedupe_mode=repeat only; working_set is not implemented');
+    name: 'dedupe_mode', scope: 'job', help: 'repeat (default: a dedupe write repeats the last unique one) or working_set (a dedupe write is one of a working set of dedupe_working_set_percentage of size, picked at random), as fio',
+    applyJob: (j: JobSpec, v) => {
+      const val = need('dedupe_mode', v);
+      if (val !== 'repeat' && val !== 'working_set') throw new BenchOptionError('dedupe_mode', val, 'expected repeat or working_set');
+      j.buffers.dedupeMode = val;
     },
+  },
+  {
+    name: 'dedupe_working_set_percentage', scope: 'job', help: 'dedupe_mode=working_set: the working set\'s size in percent of size (default 5); its pages count among the unique ones, so it may be at most 100 - dedupe_percentage, as fio',
+    applyJob: (j: JobSpec, v) => { j.buffers.dedupeWorkingSetPercentage = parseInteger('dedupe_working_set_percentage', need('dedupe_working_set_percentage', v), 0, 100); },
   },
   {
     name: 'verify_pattern', scope: 'job', help: 'the pattern verify blocks carry (syntax of buffer_pattern); without verify= it means fio\'s pattern verify with a header',

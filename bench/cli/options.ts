@@ -17,6 +17,7 @@ import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
 import { RANDOM_OPTIONS, randomEvery } from './options-random';
+import { OUTPUT_FORMAT_OPTIONS } from './options-output';
 import { STEADYSTATE_OPTIONS } from './options-steadystate';
 import { TERSE_VERSIONS } from './report-terse';
 import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs, type KbBase } from './units';
@@ -366,6 +367,7 @@ export const OPTIONS: BenchOption[] = [
   ...BUFFER_OPTIONS,
   ...VERIFY_OPTIONS,
   ...RANDOM_OPTIONS,
+  ...OUTPUT_FORMAT_OPTIONS,
 ];
 
 /**
@@ -427,8 +429,6 @@ export const UNSUPPORTED: Record<string, string> = {
   prioclass: 'not implemented',
   cmdprio_percentage: 'not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
-  significant_figures: 'not implemented',
-  dedupe_working_set_percentage: 'only dedupe_mode=repeat is implemented (working_set is not)',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',
   flow: 'not implemented',

@@ -3,7 +3,7 @@
 // here, before any queue is created or any IO issued.
 import { BenchConfigError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
-import { resolveBufferFill } from './buffers';
+import { dedupeWorkingSet, resolveBufferFill } from './buffers';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { nativeErrorParams } from './options-errors';
 import { planVerify } from './options-verify';
@@ -116,6 +116,9 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   if (j.mem.kind !== 'pool' && (b.pattern || b.zeroSet || b.refillSet || b.compressSet || (b.scrambleSet && b.scramble))) {
     fail(`buffer contents (zero_buffers, refill_buffers, scramble_buffers, buffer_pattern, buffer_compress_percentage, dedupe_percentage) need --mem=pool: ${j.mem.kind} buffers have no CPU view to fill`);
   }
+  if (b.dedupeMode === 'working_set' && b.dedupePercentage && b.dedupeWorkingSetPercentage > 100 - b.dedupePercentage) {
+    fail(`dedupe_working_set_percentage=${b.dedupeWorkingSetPercentage} with dedupe_percentage=${b.dedupePercentage}: the working set's pages are unique ones, so it can be at most ${100 - b.dedupePercentage} %; give a smaller working set`);
+  }
   if (traits.trims && j.verify !== 'none') fail('verify with trims is not supported (fio\'s trim verification, trim_verify_zero, is not implemented)');
   if (traits.trims && j.mem.kind !== 'pool') fail('trims need --mem=pool: the Dataset Management range list is written by the CPU');
   // A trim job's IOs are drawn as reads of the read block size; the engine sends each as
@@ -180,6 +183,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...(j.continueOnError ? nativeErrorParams(j) : {}),
     ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
     ...resolveBufferFill(j),
+    ...dedupeWorkingSet(j, size, j.bs.write.min),
     ...(j.verifyPattern ? { verifyPattern: j.verifyPattern } : {}),
     ...verifyShaping,
   };

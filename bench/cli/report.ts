@@ -19,6 +19,7 @@ import {
 import { DEFAULT_PERCENTILE_SERIES, type PercentileSeries } from './job';
 import { statDev } from './samples';
 import { errorText } from './options-errors';
+import { num2str, SIGNIFICANT_FIGURES } from './num2str';
 
 /**
  * The JSON's producer field: phyr names itself ("phyr version") where fio writes its own
@@ -47,30 +48,15 @@ function fixed(v: number, digits = 2): string {
   return v.toFixed(digits);
 }
 
-/** fio's scaled number: 1234567 -> "1235k" (base 1000) for IOPS. */
-export function scaleNumber(n: number): string {
-  if (n < 10000) return String(Math.round(n));
-  const units = ['', 'k', 'M', 'G', 'T'];
-  let i = 0;
-  let v = n;
-  while (v >= 10000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Math.round(v)}${units[i]}`;
+/** fio's scaled number for IOPS (base 1000): 1234567 -> "1235k" at fio's 4 significant figures. */
+export function scaleNumber(n: number, sigFigs: number = SIGNIFICANT_FIGURES.default): string {
+  return num2str(n, 1000, sigFigs, ['', 'k', 'M', 'G', 'T', 'P']);
 }
 
-/** fio's byte formatting with 3 significant digits: "4821MiB", "14.1GiB". */
-export function scaleBytes(n: number, base: 1024 | 1000): string {
+/** fio's byte formatting: "4821MiB", "14.2GiB", "16.0MiB" at fio's 4 significant figures. */
+export function scaleBytes(n: number, base: 1024 | 1000, sigFigs: number = SIGNIFICANT_FIGURES.default): string {
   const units = base === 1024 ? ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] : ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  let v = n;
-  while (v >= 10000 && i < units.length - 1) {
-    v /= base;
-    i++;
-  }
-  const s = v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(3);
-  return `${s}${units[i]}`;
+  return num2str(n, base, sigFigs, units);
 }
 
 function bwPerSecond(bytes: number, runtimeNs: number): number {
@@ -163,14 +149,14 @@ function sampleLines(d: DirectionResult, aggBytes: number): string[] {
   return out;
 }
 
-function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries, aggBytes = 0): string[] {
+function directionBlock(name: 'read' | 'write' | 'trim' | 'mixed', d: DirectionResult, runtimeNs: number, percentiles: number[], which: PercentileSeries, aggBytes = 0, sig: number = SIGNIFICANT_FIGURES.default): string[] {
   // A phase that took no time (verify_only's dry-run writes, counted but never issued) has
   // no rate or latency to show: fio leaves its block out too.
   if (d.ios === 0 || runtimeNs === 0) return [];
   const bw = bwPerSecond(d.bytes, runtimeNs);
   const iops = runtimeNs > 0 ? (d.ios * 1e9) / runtimeNs : 0;
   return [
-    `  ${name}: IOPS=${scaleNumber(iops)}, BW=${scaleBytes(bw, 1024)}/s (${scaleBytes(bw, 1000)}/s)(${scaleBytes(d.bytes, 1024)}/${Math.round(runtimeNs / 1e6)}msec)`,
+    `  ${name}: IOPS=${scaleNumber(iops, sig)}, BW=${scaleBytes(bw, 1024, sig)}/s (${scaleBytes(bw, 1000, sig)}/s)(${scaleBytes(d.bytes, 1024, sig)}/${Math.round(runtimeNs / 1e6)}msec)`,
     latLine('    slat', d.slat),
     latLine('    clat', d.clat),
     latLine('     lat', d.lat),
@@ -211,13 +197,13 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     ...(r.errorMessage ? [`  error: ${r.errorMessage}`] : []),
     ...(r.unifiedRw !== 'mixed'
       ? [
-          ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r), agg.read),
-          ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r), agg.write),
-          ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r), agg.trim),
+          ...directionBlock('read', r.read, directionRuntimeNs(r, 'read'), percentiles, percentileSeriesOf(r), agg.read, r.significantFigures),
+          ...directionBlock('write', r.write, directionRuntimeNs(r, 'write'), percentiles, percentileSeriesOf(r), agg.write, r.significantFigures),
+          ...directionBlock('trim', directionOf(r, 'trim'), directionRuntimeNs(r, 'trim'), percentiles, percentileSeriesOf(r), agg.trim, r.significantFigures),
         ]
       : []),
     // unified_rw_reporting=mixed|both: fio's "mixed" block, the directions summed.
-    ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? directionBlock('mixed', mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles, percentileSeriesOf(r), agg.mixed) : []),
+    ...(r.unifiedRw === 'mixed' || r.unifiedRw === 'both' ? directionBlock('mixed', mixedDirection(r), mixedDirection(r).runtimeNs ?? r.runtimeNs, percentiles, percentileSeriesOf(r), agg.mixed, r.significantFigures) : []),
     ...syncBlock(r, percentiles),
     ...latencyDistributionLines(r),
     `  cpu          : usr=${cpuPct(r.usrNs)}%, sys=${cpuPct(r.sysNs)}%, ctx=${r.ctx}, majf=${r.majf}, minf=${r.minf}, per IO=${Math.round(r.phyr.cpuNsPerIo)}ns`,
@@ -248,6 +234,7 @@ export function formatVerifyFailure(f: JobResult['verifyFailures'][number]): str
 }
 
 function groupSummary(groupId: number, results: JobResult[]): string[] {
+  const sig = results[0]?.significantFigures ?? SIGNIFICANT_FIGURES.default;
   const lines = [`Run status group ${groupId} (all jobs):`];
   // unified_rw_reporting: fio's group summary has a MIXED line (mixed: it alone).
   const mode = results[0]?.unifiedRw ?? 'none';
@@ -266,7 +253,7 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
     const per = live.map((r) => bwPerSecond(of(r, d).bytes, runOf(r, d)));
     const lo = Math.min(...per), hi = Math.max(...per);
     lines.push(
-      `${label}: bw=${scaleBytes(agg, 1024)}/s (${scaleBytes(agg, 1000)}/s), ${scaleBytes(lo, 1024)}/s-${scaleBytes(hi, 1024)}/s (${scaleBytes(lo, 1000)}/s-${scaleBytes(hi, 1000)}/s), io=${scaleBytes(bytes, 1024)} (${scaleBytes(bytes, 1000)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
+      `${label}: bw=${scaleBytes(agg, 1024, sig)}/s (${scaleBytes(agg, 1000, sig)}/s), ${scaleBytes(lo, 1024, sig)}/s-${scaleBytes(hi, 1024, sig)}/s (${scaleBytes(lo, 1000, sig)}/s-${scaleBytes(hi, 1000, sig)}/s), io=${scaleBytes(bytes, 1024, sig)} (${scaleBytes(bytes, 1000, sig)}), run=${Math.round(runMin / 1e6)}-${Math.round(runMax / 1e6)}msec`,
     );
   }
   return lines;

@@ -103,6 +103,8 @@ export interface JobResult {
   ioLogStalls?: { count: number; ns: number; dropped: number };
   /** fio's unified_rw_reporting; absent: none. */
   unifiedRw?: UnifiedRw;
+  /** fio's significant_figures for the normal output's numbers; absent: 4. */
+  significantFigures?: number;
   /** The series reported with percentiles; absent: clat only (fio's default). */
   percentileSeries?: PercentileSeries;
   /** The job's options as written (fio's "job options"). */

@@ -242,6 +242,7 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
       busyNsPerIo: ios ? n.busyNs / ios : 0,
     },
     percentileSeries: { ...spec.percentileSeries },
+    ...(spec.significantFigures !== 4 ? { significantFigures: spec.significantFigures } : {}),
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     ...(errorCounts ? { errorCounts } : {}),

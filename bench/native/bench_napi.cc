@@ -189,7 +189,8 @@ bool bufferParams(Napi::Object o, JobParams* p) {
   return (o.Get("fillRefill").IsUndefined() || flag(o, "fillRefill", &p->fill.refill)) &&
          (o.Get("fillScramble").IsUndefined() || flag(o, "fillScramble", &p->fill.scramble)) &&
          opt(o, "compressPercent", 99, &p->fill.compressPercent) && opt(o, "compressChunk", 0xFFFFFFFF, &p->fill.compressChunk) &&
-         opt(o, "dedupePercent", 100, &p->fill.dedupePercent) && patternParam(o, "fillPattern", &p->fill.pattern) &&
+         opt(o, "dedupePercent", 100, &p->fill.dedupePercent) &&
+         opt(o, "dedupeWorkingSetPages", 9007199254740991.0, &p->fill.dedupeWorkingSetPages) && opt(o, "dedupeWorkingSetChance", 10000, &p->fill.dedupeWorkingSetChance) && patternParam(o, "fillPattern", &p->fill.pattern) &&
          patternParam(o, "verifyPattern", &p->verifyPattern);
 }
 

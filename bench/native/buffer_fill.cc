@@ -51,7 +51,7 @@ void scrambleBuffer(uint8_t* buf, uint64_t len, uint64_t offset, uint64_t stamp)
 }
 
 BufferFiller::BufferFiller(const BufferFill& f, uint64_t seed)
-    : f_(f), state_(mix64(seed ^ 0x6275666665727321ull)), prev_(state_), dedupe_(mix64(seed ^ 0x6465647570652121ull)) {}
+    : f_(f), state_(mix64(seed ^ 0x6275666665727321ull)), prev_(state_), dedupe_(mix64(seed ^ 0x6465647570652121ull)), workingSet_(mix64(seed ^ 0x776f726b73657421ull)) {}
 
 namespace {
 inline uint64_t nextSeed(uint64_t* s) {
@@ -64,6 +64,13 @@ inline uint64_t nextSeed(uint64_t* s) {
 // (so it repeats the data a unique buffer drawn now would hold) with the given chance;
 // at 100 % every buffer is drawn from the same state.
 uint64_t* BufferFiller::pickState() {
+  if (f_.dedupeWorkingSetPages) {
+    // working_set: with its chance, one of the working set's pages, each the same data
+    // whenever it is picked (its state derived from its index, no memory per page).
+    if (nextSeed(&dedupe_) % 10000 >= f_.dedupeWorkingSetChance) return &state_;
+    ret_ = mix64(workingSet_ + nextSeed(&dedupe_) % f_.dedupeWorkingSetPages);
+    return &ret_;
+  }
   if (!f_.dedupePercent) return &state_;
   if (f_.dedupePercent >= 100) {
     prev_ = state_;
@@ -78,6 +85,7 @@ uint64_t* BufferFiller::pickState() {
 }
 
 void BufferFiller::saveState(uint64_t* used) {
+  if (f_.dedupeWorkingSetPages) return;
   if (f_.dedupePercent >= 100) *used = prev_;
   else if (used == &state_) prev_ = state_;
 }

@@ -32,6 +32,11 @@ struct BufferFill {
   uint32_t compressPercent = 0;  // 0..99: the share of each chunk that is the fixed part
   uint32_t compressChunk = 512;  // 0 = the write's smallest block size
   uint32_t dedupePercent = 0;    // 0..100: the share of buffers that repeat an earlier one
+  // fio's dedupe_mode=working_set: a dedupe buffer is one of this many pages, picked at
+  // random (0 = repeat mode), with this chance in 1/10000 (the working set's pages count
+  // among the unique ones, so the chance is above dedupePercent; see buffers.ts).
+  uint64_t dedupeWorkingSetPages = 0;
+  uint32_t dedupeWorkingSetChance = 0;
   uint32_t minWriteBytes = 4096; // the smallest write block size (fio's min_bs for writes)
   BytePattern pattern;           // kPattern, or the fixed part of kCompress (none = zeros)
 };
@@ -61,6 +66,7 @@ class BufferFiller {
   uint64_t prev_;       // the state an identical (dedupe) buffer is drawn from
   uint64_t ret_ = 0;    // a copy of prev_ for a dedupe buffer, advanced in its place
   uint64_t dedupe_;     // draws whether a buffer repeats
+  uint64_t workingSet_; // working_set: page i's data is drawn from mix64(workingSet_ + i)
 };
 
 // Pseudo-random bytes from `seed` (64 bits a step, four independent lanes).

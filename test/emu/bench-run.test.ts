@@ -265,7 +265,7 @@ t.test('no arguments: the default job on emu prints fio-like output', async (t) 
   t.equal(code, 0, text);
   t.match(text, /on emu: the embedded emulated controller/);
   t.match(text, /phyr-default: \(g=0\): rw=randread, bs=\(R\) 4096B-4096B.*iodepth=32/);
-  t.match(text, /  read: IOPS=\d+k?, BW=/);
+  t.match(text, /  read: IOPS=[\d.]+[kMG]?, BW=/);
   t.match(text, /clat percentiles/);
   t.match(text, /Run status group 0 \(all jobs\):\n   READ: bw=/);
 });

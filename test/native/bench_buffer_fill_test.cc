@@ -2,6 +2,7 @@
 // chunks are random then fixed, dedupe repeats whole buffers at the asked rate, scramble
 // stamps every 512-byte piece, and the pattern verify kinds catch a changed byte.
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -81,6 +82,33 @@ TEST(bench_fill_compress_chunks_are_random_then_fixed) {
   BufferFiller(f, 3).fill(buf.data(), buf.size());
   for (size_t i = 2048; i < 4096; i++) CHECK_EQ(buf[i], 0xab);
   CHECK(buf[0] != 0xab || buf[1] != 0xab || buf[2] != 0xab);
+}
+
+// dedupe_mode=working_set: the dedupe buffers are the working set's pages only (each the
+// same data whenever picked), at the given chance.
+TEST(bench_fill_dedupe_working_set_draws_from_its_pages) {
+  BufferFill f;
+  f.kind = FillKind::kCompress;
+  f.minWriteBytes = 4096;
+  f.dedupePercent = 50;
+  f.dedupeWorkingSetPages = 40;
+  f.dedupeWorkingSetChance = 5000;
+  BufferFiller filler(f, 5);
+  std::map<std::string, uint32_t> count;
+  std::vector<uint8_t> buf(4096);
+  for (int i = 0; i < 4000; i++) {
+    filler.fill(buf.data(), buf.size());
+    count[std::string(buf.begin(), buf.end())]++;
+  }
+  uint32_t repeated = 0, inSet = 0;
+  for (const auto& [data, n] : count) {
+    if (n > 1) {
+      repeated++;
+      inSet += n;
+    }
+  }
+  CHECK_EQ(repeated, 40u);  // 2000 picks over 40 pages: every page drawn, more than once
+  CHECK(inSet > 1800 && inSet < 2200);
 }
 
 TEST(bench_fill_dedupe_repeats_whole_buffers_at_the_rate) {

@@ -69,7 +69,8 @@ t.test('compression and dedupe: refill unless told not to; 100 % is zeros', asyn
   t.match(fill('--rw=write', '--buffer_compress_percentage=20', '--buffer_compress_chunk=4k'), { compressChunk: 4096 });
   t.match(fill('--rw=write', '--dedupe_percentage=30'), { fillKind: 3, fillRefill: true, dedupePercent: 30, compressPercent: 0 });
   t.match(fill('--rw=write', '--dedupe_percentage=30', '--refill_buffers=0'), { fillRefill: false }, 'a later refill_buffers=0 wins, as in fio');
-  t.throws(() => job('--dedupe_mode=working_set'), /dedupe_mode=repeat only/);
+  t.throws(() => job('--dedupe_mode=clone'), /dedupe_mode.*expected repeat or working_set/);
+  t.equal(job('--dedupe_mode=working_set', '--dedupe_working_set_percentage=7').buffers.dedupeWorkingSetPercentage, 7);
 });
 
 t.test('verify_pattern: fio\'s pattern verify with a header unless verify= was given', async (t) => {

@@ -150,7 +150,20 @@ t.test('group reporting merges clones', async (t) => {
 t.test('number formatting like fio', async (t) => {
   t.equal(scaleNumber(9999), '9999');
   t.equal(scaleNumber(1234567), '1235k');
-  t.equal(scaleNumber(52345678), '52M');
+  // fio 3.33's num2str at its default 4 significant figures, and at others (measured).
+  t.equal(scaleNumber(52345678), '52.3M');
+  t.equal(scaleNumber(10), '10');
+  t.equal(scaleBytes(16 << 20, 1024), '16.0MiB');
+  t.equal(scaleBytes(16 << 20, 1024, 3), '16MiB');
+  t.equal(scaleBytes(16 << 20, 1024, 5), '16384KiB');
+  t.equal(scaleBytes(16 << 20, 1000, 5), '16777kB');
+  t.equal(scaleBytes(1 << 20, 1024, 3), '1.0MiB');
+  t.equal(scaleBytes(512, 1024), '512B');
+  t.equal(scaleNumber(512000, 6), '512000');
+  t.equal(scaleNumber(512000, 2), '1M');
+  t.equal(scaleBytes(2097152000, 1024, 3), '2.0GiB');
+  t.equal(scaleBytes(2097152000, 1024, 6), '2000.0MiB');
+  t.equal(scaleBytes(2097152000, 1024, 10), '2097152000B');
   t.equal(scaleBytes(4096, 1024), '4096B');
   t.equal(scaleBytes(5055e6, 1024), '4821MiB');
   t.equal(scaleBytes(15.2e9, 1024), '14.2GiB');
