@@ -19,6 +19,7 @@
 
 #include "addon/channel/shared_memory.h"
 #include "addon/channel/unix_channel.h"
+#include "addon/fd_watcher.h"
 #include "addon/napi_args.h"
 #include "addon/registry.h"
 
@@ -281,111 +282,30 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
 
 constexpr napi_type_tag kWatcherTag = {0x7068797263'68616eull, 0x5761746368650002ull};
 
-// One watched socket: calls onReadable() (no arguments) whenever it is readable or hung
-// up; JS then drains it with receive(). Alive (a strong self-reference) while watching.
-class Watcher : public Napi::ObjectWrap<Watcher> {
+// One watched socket (addon/fd_watcher.h): calls onReadable() (no arguments) whenever it
+// is readable or hung up; JS then drains it with receive().
+class Watcher : public FdWatcher<Watcher> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "ChannelWatcher",
-                       {InstanceMethod("close", &Watcher::close), InstanceMethod("ref", &Watcher::ref),
-                        InstanceMethod("unref", &Watcher::unref)});
+    std::vector<Napi::ClassPropertyDescriptor<Watcher>> props;
+    addMethods(&props);
+    return DefineClass(env, kClassName, props);
   }
 
-  explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
-    Napi::Env env = info.Env();
-    if (!ownedFdArg(info, 0, &fd_)) return;
+  static constexpr napi_type_tag kTag = kWatcherTag;
+  static constexpr const char* kClassName = "ChannelWatcher";
+
+  explicit Watcher(const Napi::CallbackInfo& info) : FdWatcher<Watcher>(info) {
+    int fd = -1;
+    if (!ownedFdArg(info, 0, &fd)) return;
     if (!args::usage(info, info.Length() >= 2 && info[1].IsFunction(), "expected (number fd, function onReadable)")) return;
-    if (watchedFds().count(fd_)) {
-      Napi::Error::New(env, "fd " + std::to_string(fd_) + " is already watched").ThrowAsJavaScriptException();
-      return;
-    }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "no libuv event loop").ThrowAsJavaScriptException();
-      return;
-    }
-    poll_ = new uv_poll_t;
-    if (int rc = uv_poll_init(loop, poll_, fd_)) {
-      delete poll_;
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_init failed: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return;
-    }
-    poll_->data = this;
-    if (int rc = uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, &Watcher::onReadable)) {
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), freeHandle);
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_start failed: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return;
-    }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "phyr:channel");
-    self_ = Napi::Persistent(info.This().As<Napi::Object>());
-    watchedFds().insert(fd_);
-    napi_add_env_cleanup_hook(env, &Watcher::onEnvTeardown, this);
-    napi_type_tag_object(env, info.This(), &kWatcherTag);
+    startWatching(info, fd, UV_READABLE | UV_DISCONNECT, 1, "phyr:channel");
   }
 
-  ~Watcher() override { stop(); }
+  static std::set<int>& watched() { return watchedFds(); }
 
- private:
-  static void freeHandle(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
-  bool isWatcher(const Napi::CallbackInfo& info) {
-    bool ok = false;
-    if (info.This().IsObject() && napi_check_object_type_tag(info.Env(), info.This(), &kWatcherTag, &ok) == napi_ok && ok) return true;
-    return args::typeError(info.Env(), "ChannelWatcher method called on an object that is not a ChannelWatcher");
-  }
-
-  void stop(bool fromTeardownHook = false) {
-    if (poll_ == nullptr) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), freeHandle);
-    poll_ = nullptr;
-    watchedFds().erase(fd_);
-    if (!fromTeardownHook) napi_remove_env_cleanup_hook(Env(), &Watcher::onEnvTeardown, this);
-  }
-
-  static void onEnvTeardown(void* arg) { static_cast<Watcher*>(arg)->stop(true); }
-
-  static void onReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<Watcher*>(handle->data);
-    if (self == nullptr) return;
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    // A poll error (EBADF and the like) is reported as readable: receive() then names it.
-    (void)status;
-    try {
-      self->callback_.MakeCallback(env.Global(), {}, *self->context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-
-  Napi::Value close(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    stop();
-    callback_.Reset();
-    self_.Reset();
-    return info.Env().Undefined();
-  }
-  Napi::Value ref(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.This();
-  }
-  Napi::Value unref(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.This();
-  }
-
-  int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
-  Napi::FunctionReference callback_;
-  Napi::ObjectReference self_;
-  std::unique_ptr<Napi::AsyncContext> context_;
+  // A poll error (EBADF and the like) is reported as readable: receive() then names it.
+  void onPoll(int /*status*/, int /*events*/) { call({}); }
 };
 
 void init(Napi::Env env, Napi::Object exports) {

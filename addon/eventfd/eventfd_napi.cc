@@ -11,6 +11,7 @@
 #include <string>
 
 #include "addon/eventfd/eventfd_ops.h"
+#include "addon/fd_watcher.h"
 #include "addon/napi_args.h"
 #include "addon/registry.h"
 
@@ -97,136 +98,53 @@ Napi::Value signal(const Napi::CallbackInfo& info) {
 // (Watcher.prototype.close.call(x)) is refused before any member is read.
 constexpr napi_type_tag kWatcherTag = {0x7068797265'76664eull, 0x5761746368650001ull};
 
-bool isWatcher(const Napi::CallbackInfo& info) {
-  bool ok = false;
-  if (info.This().IsObject() && napi_check_object_type_tag(info.Env(), info.This(), &kWatcherTag, &ok) == napi_ok && ok) return true;
-  return args::typeError(info.Env(), "EventfdWatcher method called on an object that is not an EventfdWatcher");
-}
-
-// One watched eventfd. The JS object stays alive (a strong self-reference) while it
-// watches, so an active watcher is never collected; close() drops that reference.
-class Watcher : public Napi::ObjectWrap<Watcher> {
+// One watched eventfd (addon/fd_watcher.h): each time it is readable the counter is read,
+// which resets it, and the callback gets the count.
+class Watcher : public FdWatcher<Watcher> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "EventfdWatcher",
-                       {InstanceMethod("close", &Watcher::close), InstanceMethod("ref", &Watcher::ref),
-                        InstanceMethod("unref", &Watcher::unref), InstanceAccessor("fd", &Watcher::fdGetter, nullptr),
-                        InstanceAccessor("closed", &Watcher::closedGetter, nullptr)});
+    std::vector<Napi::ClassPropertyDescriptor<Watcher>> props{InstanceAccessor("fd", &Watcher::fdGetter, nullptr),
+                                                              InstanceAccessor("closed", &Watcher::closedGetter, nullptr)};
+    addMethods(&props);
+    return DefineClass(env, kClassName, props);
   }
+
+  static constexpr napi_type_tag kTag = kWatcherTag;
+  static constexpr const char* kClassName = "EventfdWatcher";
 
   // new EventfdWatcher(fd, callback): validated by watchEventfd before construction.
-  explicit Watcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watcher>(info) {
-    Napi::Env env = info.Env();
-    if (!eventfdArg(info, 0, &fd_)) return;
+  explicit Watcher(const Napi::CallbackInfo& info) : FdWatcher<Watcher>(info) {
+    int fd = -1;
+    if (!eventfdArg(info, 0, &fd)) return;
     if (!args::usage(info, info.Length() >= 2 && info[1].IsFunction(), "expected (number fd, function onSignal)")) return;
-    if (watchedFds().count(fd_)) {
-      Napi::Error::New(env, "fd " + std::to_string(fd_) + " is already watched").ThrowAsJavaScriptException();
-      return;
-    }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "no libuv event loop").ThrowAsJavaScriptException();
-      return;
-    }
-    poll_ = new uv_poll_t;
-    if (int rc = uv_poll_init(loop, poll_, fd_)) {
-      delete poll_;
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_init failed: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return;
-    }
-    poll_->data = this;
-    if (int rc = uv_poll_start(poll_, UV_READABLE, &Watcher::onReadable)) {
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), freeHandle);
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("uv_poll_start failed: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return;
-    }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "phyr:eventfd");
-    self_ = Napi::Persistent(info.This().As<Napi::Object>());
-    watchedFds().insert(fd_);
-    napi_add_env_cleanup_hook(env, &Watcher::onEnvTeardown, this);
-    napi_type_tag_object(env, info.This(), &kWatcherTag);
+    startWatching(info, fd, UV_READABLE, 1, "phyr:eventfd");
   }
 
-  ~Watcher() override { stop(); }
+  static std::set<int>& watched() { return watchedFds(); }
 
- private:
-  static void freeHandle(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
-  // Stops watching and releases the handle; no JS runs here (also used at env teardown).
-  void stop(bool fromTeardownHook = false) {
-    if (poll_ == nullptr) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), freeHandle);
-    poll_ = nullptr;
-    watchedFds().erase(fd_);
-    if (!fromTeardownHook) napi_remove_env_cleanup_hook(Env(), &Watcher::onEnvTeardown, this);
-  }
-
-  // The environment is going away (process exit, worker end) with the watcher open:
-  // release the libuv handle so the loop can close.
-  static void onEnvTeardown(void* arg) { static_cast<Watcher*>(arg)->stop(true); }
-
-  static void onReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<Watcher*>(handle->data);
-    if (self == nullptr) return;
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
+  void onPoll(int status, int /*events*/) {
+    Napi::Env env = Env();
     if (status < 0) {
-      self->stop();
-      self->self_.Reset();
+      stopWatching();
+      release();
       napi_value err = Napi::Error::New(env, std::string("eventfd poll failed: ") + uv_strerror(status)).Value();
       napi_fatal_exception(env, err);
       return;
     }
     uint64_t count = 0;
-    if (eventfd::drain(self->fd_, &count) != 0) return;  // EAGAIN: another reader took it
-    try {
-      self->callback_.MakeCallback(env.Global(), {Napi::Number::New(env, static_cast<double>(count))}, *self->context_);
-    } catch (const Napi::Error& e) {
-      // A throwing callback becomes an uncaught exception, as for any event emitter.
-      napi_fatal_exception(env, e.Value());
-    }
+    if (eventfd::drain(fd(), &count) != 0) return;  // EAGAIN: another reader took it
+    call({Napi::Number::New(env, static_cast<double>(count))});
   }
 
-  Napi::Value close(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    stop();
-    callback_.Reset();
-    self_.Reset();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value ref(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.This();
-  }
-
-  // An unref'd watcher does not keep the process alive on its own.
-  Napi::Value unref(const Napi::CallbackInfo& info) {
-    if (!isWatcher(info)) return info.Env().Undefined();
-    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.This();
-  }
-
+ private:
   Napi::Value fdGetter(const Napi::CallbackInfo& info) {
     if (!isWatcher(info)) return info.Env().Undefined();
-    return Napi::Number::New(info.Env(), fd_);
+    return Napi::Number::New(info.Env(), fd());
   }
   Napi::Value closedGetter(const Napi::CallbackInfo& info) {
     if (!isWatcher(info)) return info.Env().Undefined();
-    return Napi::Boolean::New(info.Env(), poll_ == nullptr);
+    return Napi::Boolean::New(info.Env(), !watching());
   }
-
-  int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
-  Napi::FunctionReference callback_;
-  Napi::ObjectReference self_;
-  std::unique_ptr<Napi::AsyncContext> context_;
 };
 
 void init(Napi::Env env, Napi::Object exports) {
