@@ -35,7 +35,7 @@ const rows: Row[] = [
   { args: ['serve', NO_DEVICE, '--socket', '/tmp/phyr-never.sock'], says: /serving VFIO controllers is not implemented yet/ },
   { args: ['serve', 'emu:shared=off', '--socket', '/tmp/phyr-never.sock'], says: /needs shared=on/ },
   { args: ['serve', 'emu:size=1Q', '--socket', '/tmp/phyr-never.sock'], says: /size/ },
-  { args: ['serve', 'emu', 'emu', '--socket', '/tmp/phyr-never.sock'], says: /one TARGET in this version/ },
+  { args: ['serve', 'emu', 'emu', '--socket', '/tmp/phyr-never.sock'], says: /one TARGET at most/ },
   { args: ['serve', '--socket', '/tmp/phyr-never.sock', '--group', 'no-such-group-phyr'], says: /--group no-such-group-phyr: no such group/ },
   { args: ['serve', '--bogus'], says: /phyr serve: Unknown option '--bogus'/ },
 

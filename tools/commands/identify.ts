@@ -1,11 +1,11 @@
 // `phyr identify TARGET [--ns N] [--json]`: Identify Controller (or Namespace) data,
 // printed like nvme-cli's id-ctrl / id-ns, with the same field names in JSON.
-import { parseArgs } from 'util';
 import { open } from '../../targets/open';
 import { formatIdentifyController, formatIdentifyNamespace } from '../../drivers/nvme';
 import { PhyrError } from '../../lib/errors';
 import { DEFAULT_TARGET } from '../../targets';
 import { checkTarget } from '../../targets/check';
+import { type CommandIo, consoleIo, parseTargetCommand } from '../command-args';
 
 export const summary = 'print Identify Controller / Namespace data like nvme-cli (text or JSON)';
 
@@ -23,34 +23,12 @@ options:
   --help      this text`;
 
 /** Output sink (tests pass their own). */
-export interface IdentifyIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const consoleIo: IdentifyIo = { out: (s) => console.log(s), err: (s) => console.error(s) };
+export type IdentifyIo = CommandIo;
 
 export async function run(argv: string[], io: IdentifyIo = consoleIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ns: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    io.err(`phyr identify: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseTargetCommand('identify', argv, { ns: { type: 'string' }, json: { type: 'boolean' } } as const, HELP, io);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (positionals.length > 1) {
-    io.err(`phyr identify: one TARGET at most, got ${positionals.join(' ')}\n\n${HELP}`);
-    return 2;
-  }
   let nsid: number | undefined;
   if (values.ns !== undefined) {
     nsid = Number(values.ns);

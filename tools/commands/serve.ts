@@ -1,11 +1,11 @@
 // `phyr serve [TARGET] --socket PATH [--group NAME]`: the daemon that shares one controller
 // with other processes (docs/SERVE.md). Its logic is the serve room; this is the CLI entry.
 import * as fs from 'fs';
-import { parseArgs } from 'util';
 import { PhyrError } from '../../lib/errors';
 import * as path from 'path';
 import { ServeDaemon, ServeTargetError, sharedTarget } from '../../serve';
 import { DEFAULT_TARGET } from '../../targets';
+import { type CommandIo, consoleIo, parseTargetCommand } from '../command-args';
 
 export const summary = 'share one controller with other processes over a Unix socket (clients: phyr.connect)';
 
@@ -23,15 +23,10 @@ options:
   --help          this text`;
 
 /** Output sink (tests pass their own). */
-export interface ServeIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type ServeIo = CommandIo;
 
 /** Longest Unix socket path in bytes (sun_path is 108 bytes with its terminating NUL). */
 const SOCKET_PATH_MAX = 107;
-
-const consoleIo: ServeIo = { out: (s) => console.log(s), err: (s) => console.error(s) };
 
 /** The gid of a group name (from /etc/group) or number; a PhyrError naming it when unknown. */
 export function groupId(name: string): number {
@@ -50,26 +45,9 @@ export function groupId(name: string): number {
 }
 
 export async function run(argv: string[], io: ServeIo = consoleIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { socket: { type: 'string' }, group: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    io.err(`phyr serve: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseTargetCommand('serve', argv, { socket: { type: 'string' }, group: { type: 'string' } } as const, HELP, io);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (positionals.length > 1) {
-    io.err(`phyr serve: one TARGET in this version, got ${positionals.join(' ')}\n\n${HELP}`);
-    return 2;
-  }
   if (!values.socket) {
     io.err(`phyr serve: --socket PATH is required (the Unix socket clients connect to)\n\n${HELP}`);
     return 2;
