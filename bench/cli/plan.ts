@@ -89,7 +89,10 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   else if ('percent' in j.size) size = Math.min(Math.floor((j.size.percent * nsBytes) / 100 / ns.lbaSize) * ns.lbaSize, nsBytes - offset);
   else size = j.size.bytes;
   if (size === 0) fail('size is 0: nothing to do');
-  if (size % ns.lbaSize !== 0) fail(`size=${size} is not a multiple of the LBA size (${ns.lbaSize} bytes)`);
+  // A size that is not a multiple of the LBA size covers the whole blocks in it: fio runs
+  // such a size (size=2000k with kb_base=1000) and its IOs are whole blocks anyway.
+  size = Math.floor(size / ns.lbaSize) * ns.lbaSize;
+  if (size === 0) fail(`size=${j.size && 'bytes' in j.size ? j.size.bytes : 0} is smaller than one logical block (${ns.lbaSize} bytes)`);
   if (offset + size > nsBytes) {
     fail(`size=${formatBytesFio(size)} at offset=${formatBytesFio(offset)} reaches beyond namespace ${ns.nsid}, which has ${ns.blocks} blocks of ${ns.lbaSize} bytes (${formatBytesFio(nsBytes)}); use --size=${formatBytesFio(nsBytes - offset)} or less`);
   }
@@ -127,7 +130,15 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   // of the trim block size (bs=R,W,T's third value, else the write size), is a deallocate.
   const trimWrite = j.rw === 'trimwrite';
   const readPercent = trimWrite ? 0 : traits.trims ? 100 : traits.reads && traits.writes ? j.rwmixread : traits.reads ? 100 : 0;
-  const pacing = planPacing(j, size, fail);
+  // A random pass ends when the random map is full (measured on fio 3.33 over psync on a
+  // file, bs=4k: randread size=10k does 2 IOs, 8192 bytes, and size=2000k with kb_base=1000
+  // 488; a sequential job reads on past size to end the block it started: 3 and 489). With
+  // one block size for every direction (fio's map unit is the smallest of them all, used or
+  // not) the pass is the whole blocks of size; mixed sizes keep size.
+  const sizes = [...usedSizes(j.bs.read), ...usedSizes(j.bs.write), ...(j.bs.trim ? usedSizes(j.bs.trim) : [])];
+  const fixedBs = sizes.every((x) => x === sizes[0]) && (!j.blockAlign || j.blockAlign === sizes[0]) ? sizes[0] : 0;
+  const passBytes = traits.random && randomMap && fixedBs && j.ioSize === undefined && j.percentageRandom === 100 ? Math.floor(size / fixedBs) * fixedBs : size;
+  const pacing = planPacing(j, passBytes, fail);
   const verifyShaping = planVerify(j, ns.lbaSize, fail);
   // verify_only: the write phase issues nothing, so nothing is paced, flushed or thought about.
   if (verifyShaping.verifyOnly) pacing.rateBps = [0, 0];

@@ -59,12 +59,18 @@ t.test('impossible combinations are refused before any IO', async (t) => {
     [['--size=2g'], /size=2GiB at offset=0B reaches beyond namespace 1, which has 262144 blocks of 4096 bytes \(1GiB\); use --size=1GiB or less/],
     [['--offset=1g'], /offset=1GiB is beyond namespace 1/],
     [['--offset=1000'], /offset=1000 is not a multiple of the LBA size/],
-    [['--size=5000'], /size=5000 is not a multiple/],
+    [['--size=3000'], /size=3000 is smaller than one logical block \(4096 bytes\)/],
     [['--size=0'], /size is 0/],
     [['--size=4k', '--bs=8k'], /larger than the region/],
     [['--rw=write', '--verify=crc32c', '--norandommap'], /norandommap/],
   ];
   for (const [args, re] of table) t.throws(() => planJob(job(...args), ns), re, args.join(' '));
+  // A size that is not a multiple of the LBA size covers the whole blocks in it, as fio runs it.
+  t.equal(planJob(job('--size=9000', '--bs=4k'), ns).regionBytes, 8192, 'size=9000 on 4 KiB blocks: two whole blocks');
+  // A random pass of one fixed block size is the whole blocks of size (fio: the random map
+  // is full); a sequential job keeps size and ends the block it started past it.
+  t.equal(planJob(job('--rw=randread', '--size=40k', '--bs=16k'), ns).ioBytes, 32768, 'randread size=40k bs=16k: two blocks');
+  t.equal(planJob(job('--rw=read', '--size=40k', '--bs=16k'), ns).ioBytes, 40960, 'read size=40k bs=16k: size');
   // A direction that is not used does not need a valid block size.
   t.doesNotThrow(() => planJob(job('--rw=read', '--bs=4k,512'), ns));
 });
