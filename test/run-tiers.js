@@ -10,6 +10,8 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const REQUIRE_ALL = process.env.PHYR_REQUIRE_ALL_TIERS === '1';
+// Everything the commands of the running tier printed, for failedNames().
+let lastOut = '';
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
 
 function which(cmd) {
@@ -28,7 +30,31 @@ function run(cmd, args, opts = {}) {
   });
   const out = (child.stdout ?? '') + (child.stderr ?? '');
   process.stdout.write(out);
+  lastOut += out;
   return { status: child.status ?? 1, out };
+}
+
+// The failed tests named in a tier's output, innermost first: "not ok" lines, each with the
+// path of TAP subtests around it ("# Subtest: NAME", four spaces deeper per level), so the
+// summary at the end of a long log says which test failed without a search through it.
+function failedNames(out) {
+  const stack = [];
+  const names = [];
+  for (const line of out.split('\n')) {
+    const sub = /^( *)# Subtest: (.*)$/.exec(line);
+    if (sub) {
+      stack.length = Math.floor(sub[1].length / 4);
+      stack.push(sub[2]);
+      continue;
+    }
+    const bad = /^( *)not ok\b(?: \d+)?(?: - )?(.*)$/.exec(line);
+    if (!bad) continue;
+    const depth = Math.floor(bad[1].length / 4);
+    const where = [...stack.slice(0, depth), bad[2].replace(/ # .*$/, '')].join(' > ');
+    // A parent that fails because a child failed adds nothing to the child's line.
+    if (!names.some((n) => n.startsWith(`${where} > `))) names.push(where);
+  }
+  return names;
 }
 
 // Counts from a closing "N passed, N failed" line (native tests, VM tier).
@@ -199,8 +225,9 @@ function main() {
     }
     console.log(`\n=== tier ${tier.name} ===`);
     const t0 = Date.now();
+    lastOut = '';
     const r = tier.run();
-    results.push({ name: tier.name, ...r, seconds: (Date.now() - t0) / 1000 });
+    results.push({ name: tier.name, ...r, failedNames: r.failed ? failedNames(lastOut) : [], seconds: (Date.now() - t0) / 1000 });
   }
   console.log('\n=== summary ===');
   let passed = 0;
@@ -212,6 +239,9 @@ function main() {
     if (r.skipped) skipped++;
     const state = r.skipped ? `SKIPPED (${r.skipped})${REQUIRE_ALL ? ' -> counted as a failure' : ''}` : `${r.passed} passed, ${r.failed} failed${r.note ? ` (${r.note})` : ''} in ${r.seconds.toFixed(1)} s`;
     console.log(`${r.name.padEnd(12)} ${state}`);
+    const names = r.failedNames ?? [];
+    for (const n of names.slice(0, 20)) console.log(`  not ok: ${n}`);
+    if (names.length > 20) console.log(`  ... and ${names.length - 20} more "not ok" lines above`);
   }
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
