@@ -25,11 +25,14 @@ t.test('interval reports carry the window so far; the final one the whole window
     t.equal(clone.steadystate?.attained, true, 'each clone is judged on its own (and attains a wide limit)');
     t.ok(clone.runtimeNs < 2.5e9, `each clone ended early: ${clone.runtimeNs / 1e6} ms`);
     // Its own pace is 2000 IOPS, the sum of both 4000. On a loaded machine a paced thread
-    // falls behind and catches up (samples of 927 and 3142 were seen), so the limit is wide
-    // (iops:100%) and the window's mean is what must be nearer its own rate than the sum.
+    // falls behind and catches up (samples of 927 and 3142 were seen), or never reaches its
+    // pace (means near 750 were seen at load 9), so the limit is wide (iops:100%) and the
+    // window's mean is held against the rate the clone itself reached (its IOs over its
+    // runtime): the sum of both clones would be twice that.
     const samples = clone.steadystate?.iops ?? [];
     const rate = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
-    t.ok(rate > 1000 && rate < 3000, `a clone's own rate, not the sum: mean of ${samples}`);
+    const own = clone.read.ios / (clone.runtimeNs / 1e9);
+    t.ok(rate > own * 0.5 && rate < own * 1.5, `a clone's own rate, not the sum: mean of ${samples} against its own ${own.toFixed(0)} IOPS`);
   }
 });
 
