@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "spec/nvme.h"
+#include "spec/nvmf.h"
 #include "spec/pci.h"
 #include "spec/phyr.h"
 #include "spec/records.h"
@@ -33,6 +34,8 @@ void init(Napi::Env env, Napi::Object exports) {
   Napi::Object lists = Napi::Object::New(env);
   lists.Set("PHYR_NVME_CONSTANTS", nvmeList(env));
   PHYR_SPEC_LIST(PHYR_PCI_CONSTANTS, PHYR_SPEC_EXPORT)
+  PHYR_SPEC_LIST(PHYR_NVMF_CONSTANTS, PHYR_SPEC_EXPORT)
+  PHYR_SPEC_LIST(PHYR_NVME_TCP_CONSTANTS, PHYR_SPEC_EXPORT)
   PHYR_SPEC_LIST(PHYR_ENTRY_LAYOUT, PHYR_SPEC_EXPORT)
   PHYR_SPEC_LIST(PHYR_FLAG_LIST, PHYR_SPEC_EXPORT_BIT)
   PHYR_SPEC_LIST(PHYR_BATCH_RECORDS, PHYR_SPEC_EXPORT)

@@ -24,6 +24,7 @@ const ROOMS = [
   { name: 'emu', rank: 2, paths: ['emu'], what: 'the embedded controller (TypeScript + emu/native)' },
   { name: 'drivers/nvme', rank: 2, paths: ['drivers/nvme'], entry: 'drivers/nvme/index.ts', what: 'the driver (TypeScript + drivers/nvme/native)' },
   { name: 'targets', rank: 3, paths: ['targets'], what: 'a target string -> a PciFunction (emu or VFIO)' },
+  { name: 'fabrics', rank: 3, paths: ['fabrics'], what: 'NVMe over Fabrics: the NVMe/TCP target protocol (PDUs, digests, connections)' },
   { name: 'conformance', rank: 3, paths: ['conformance'], what: 'raw-command NVMe rule checks over a PciFunction' },
   { name: 'serve', rank: 4, paths: ['serve'], what: 'phyr serve: the daemon, its clients (connect) and the socket protocol' },
   { name: 'bench', rank: 5, paths: ['bench'], what: 'the bench: native engine, CLI, scripts, results' },
