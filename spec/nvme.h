@@ -57,7 +57,7 @@
   X(ADMIN_DELETE_SQ, 0x00) X(ADMIN_CREATE_SQ, 0x01) X(ADMIN_GET_LOG_PAGE, 0x02)        \
   X(ADMIN_DELETE_CQ, 0x04) X(ADMIN_CREATE_CQ, 0x05) X(ADMIN_IDENTIFY, 0x06)            \
   X(ADMIN_ABORT, 0x08) X(ADMIN_SET_FEATURES, 0x09) X(ADMIN_GET_FEATURES, 0x0A)         \
-  X(ADMIN_ASYNC_EVENT_REQUEST, 0x0C) X(ADMIN_FORMAT_NVM, 0x80)                         \
+  X(ADMIN_ASYNC_EVENT_REQUEST, 0x0C) X(ADMIN_KEEP_ALIVE, 0x18) X(ADMIN_FORMAT_NVM, 0x80)                         \
   X(ADMIN_DOORBELL_BUFFER_CONFIG, 0x7C)                                                 \
   /* NVM command set opcodes (6) */                                                    \
   X(IO_FLUSH, 0x00) X(IO_WRITE, 0x01) X(IO_READ, 0x02) X(IO_WRITE_UNCORRECTABLE, 0x04) \
@@ -109,7 +109,7 @@
   X(SC_DATA_SGL_LENGTH_INVALID, 0x0F) X(SC_METADATA_SGL_LENGTH_INVALID, 0x10)          \
   X(SC_SGL_DESCRIPTOR_TYPE_INVALID, 0x11) X(SC_INVALID_CMB_USE, 0x12)                  \
   X(SC_PRP_OFFSET_INVALID, 0x13) X(SC_ATOMIC_WRITE_UNIT_EXCEEDED, 0x14)                \
-  X(SC_OPERATION_DENIED, 0x15) X(SC_SGL_OFFSET_INVALID, 0x16)                          \
+  X(SC_OPERATION_DENIED, 0x15) X(SC_SGL_OFFSET_INVALID, 0x16) X(SC_TRANSIENT_TRANSPORT_ERROR, 0x22)                          \
   X(SC_LBA_OUT_OF_RANGE, 0x80) X(SC_CAPACITY_EXCEEDED, 0x81)                           \
   X(SC_NAMESPACE_NOT_READY, 0x82)                                                      \
   /* Command specific status (4.6.1.2.2, 5.x) */                                       \

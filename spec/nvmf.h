@@ -49,10 +49,17 @@
   X(TRTYPE_TCP, 3) X(ADRFAM_IPV4, 1) X(ADRFAM_IPV6, 2)                                 \
   X(SUBTYPE_DISCOVERY_REFERRAL, 1) X(SUBTYPE_NVME, 2) X(SUBTYPE_CURRENT_DISCOVERY, 3)  \
   X(TREQ_NOT_SPECIFIED, 0) X(TREQ_NOT_REQUIRED, 2) X(TSAS_SECTYPE_NONE, 0)             \
-  /* Identify Controller fields only a fabric controller fills (NVMe 1.4 §5.15.2.1,   \
-     bytes 1792..2047): IOCCSZ and IORCSZ in 16-byte units, ICDOFF, FCATT, MSDBD */    \
-  X(ID_IOCCSZ, 1792) X(ID_IORCSZ, 1796) X(ID_ICDOFF, 1800) X(ID_FCATT, 1802)           \
-  X(ID_MSDBD, 1803) X(ID_SUBNQN, 768)                                                  \
+  /* Identify Controller fields a fabric controller sets itself (NVMe 1.4 §5.15.2.1,  \
+     Figure 247), byte offsets; IOCCSZ and IORCSZ count 16-byte units */               \
+  X(ID_CMIC, 76) X(ID_MDTS, 77) X(ID_CNTLID, 78) X(ID_VER, 80) X(ID_OAES, 92)          \
+  X(ID_CTRATT, 96) X(ID_CNTRLTYPE, 111) X(ID_OACS, 256) X(ID_AERL, 259) X(ID_LPA, 261) \
+  X(ID_ELPE, 262) X(ID_APSTA, 265) X(ID_KAS, 320) X(ID_SQES, 512) X(ID_CQES, 513)     \
+  X(ID_MAXCMD, 514) X(ID_NN, 516) X(ID_ONCS, 520) X(ID_FUSES, 522) X(ID_VWC, 525)      \
+  X(ID_SGLS, 536) X(ID_SUBNQN, 768) X(ID_IOCCSZ, 1792) X(ID_IORCSZ, 1796)             \
+  X(ID_ICDOFF, 1800) X(ID_FCATT, 1802) X(ID_MSDBD, 1803)                               \
+  /* CNTRLTYPE values and the SGLS bit for an offset in a Data Block descriptor (the   \
+     in-capsule data of a fabric command) */                                           \
+  X(CNTRLTYPE_IO, 1) X(CNTRLTYPE_DISCOVERY, 2) X(SGLS_OFFSET, 0x100000)                \
   /* SGL descriptor identifiers a fabric host sends in DPTR (NVMe 1.4 §4.4):         \
      in-capsule data (Data Block, subtype Offset) and host memory the transport reaches \
      (Transport SGL Data Block, subtype Transport Specific) */                         \

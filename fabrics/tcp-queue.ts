@@ -1,0 +1,257 @@
+// One NVMe/TCP connection: one queue of one fabric controller (NVMe/TCP §3.1). It answers
+// the ICReq, takes the Connect that says which queue it is, then runs command capsules:
+// host data arrives in the capsule or after an R2T in H2CData PDUs, controller data leaves
+// in C2HData PDUs, and each command ends with a response capsule (NVMe/TCP §3.3, §3.4).
+// Any rule of the transport the host breaks ends the connection with a C2HTermReq.
+import type { Socket } from 'net';
+import { NVME } from '../spec/nvme';
+import { NVMF, NVME_TCP } from '../spec/nvmf';
+import { SUCCESS, commandSequenceError, completion, dataDirection, dword, invalidField, invalidOpcode, parseCommand, type FabricCommand, type FabricStatus } from './capsule';
+import { FABRIC_LIMITS, type CommandResult, type FabricController } from './fabric-controller';
+import { FabricTcpError, HostPduReader, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type HostPdu, type TcpConnectionParams } from './tcp-pdu';
+
+const T = NVME_TCP;
+
+/** What a Connect asks for (NVMe-oF §3.3). */
+export interface ConnectRequest {
+  qid: number;
+  sqsize: number;
+  kato: number;
+  hostid: Buffer;
+  cntlid: number;
+  subnqn: string;
+  hostnqn: string;
+}
+
+/** The target's answer to a Connect: the controller the queue belongs to, or a status (with
+ *  the Invalid Parameters offset in dw0). */
+export type ConnectAnswer = { controller: FabricController } | { status: FabricStatus; dw0?: number };
+
+/** What the queue needs of its target. */
+export interface QueueHost {
+  connect(req: ConnectRequest, queue: TcpQueue): ConnectAnswer;
+  /** Called once when the connection is gone. */
+  closed(queue: TcpQueue, why: string): void;
+}
+
+/** The largest H2CData PDU this target takes (MAXH2CDATA), and the in-capsule data limit
+ *  of the admin queue, which hosts fix at 8 KiB (and IO queues read from IOCCSZ). */
+const MAX_H2C_DATA = 128 * 1024;
+const IN_CAPSULE_DATA = 8192;
+/** The largest transfer a command may ask for: MDTS (Identify), in 4 KiB pages. */
+const MAX_TRANSFER = 4096 * 2 ** FABRIC_LIMITS.mdts;
+/** C2HData PDUs carry at most this much (a read of more is split). */
+const MAX_C2H_DATA = 128 * 1024;
+
+const transientTransportError: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_TRANSIENT_TRANSPORT_ERROR, retry: true };
+const sglLengthInvalid: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_DATA_SGL_LENGTH_INVALID };
+const sglTypeInvalid: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_SGL_DESCRIPTOR_TYPE_INVALID };
+
+const nqnAt = (b: Buffer, at: number): string => {
+  const raw = b.subarray(at, at + NVMF.NQN_SIZE);
+  const end = raw.indexOf(0);
+  return raw.subarray(0, end < 0 ? raw.length : end).toString('utf8');
+};
+
+interface PendingWrite {
+  cmd: FabricCommand;
+  buf: Buffer;
+  received: number;
+}
+
+export class TcpQueue {
+  private readonly reader = new HostPduReader();
+  private params: TcpConnectionParams | undefined;
+  private controller: FabricController | undefined;
+  /** Queue ID from the Connect; -1 before it. */
+  qid = -1;
+  private entries = 0;
+  private sqhd = 0;
+  private readonly writes = new Map<number, PendingWrite>();
+  private nextTtag = 0;
+  private ending = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: QueueHost,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.host.closed(this, this.ending ? 'ended' : 'closed by the host'));
+  }
+
+  /** The peer, for log lines. */
+  get peer(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  /** Closes the connection (the association ended, or the target stops). */
+  end(): void {
+    this.ending = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ending) return;
+    this.reader.push(chunk);
+    try {
+      for (let pdu = this.reader.next(); pdu; pdu = this.reader.next()) this.onPdu(pdu);
+    } catch (err) {
+      if (err instanceof FabricTcpError) this.fatal(err);
+      else throw err;
+    }
+  }
+
+  private fatal(err: FabricTcpError): void {
+    if (this.ending) return;
+    this.socket.write(c2hTermReq(err));
+    this.end();
+  }
+
+  private onPdu(pdu: HostPdu): void {
+    switch (pdu.type) {
+      case T.PDU_ICREQ:
+        return this.onIcReq(pdu);
+      case T.PDU_CAPSULE_CMD:
+        return this.onCapsule(pdu);
+      case T.PDU_H2C_DATA:
+        return this.onH2cData(pdu);
+      case T.PDU_H2C_TERM_REQ:
+        this.end();
+        return;
+    }
+  }
+
+  private onIcReq(pdu: HostPdu): void {
+    const h = pdu.header;
+    const pfv = h.readUInt16LE(T.IC_PFV);
+    const hpda = h[T.IC_PDA];
+    if (pfv !== T.PFV_1_0) throw new FabricTcpError(T.FES_UNSUPPORTED_PARAMETER, T.IC_PFV, `PFV ${pfv}; this target speaks 1.0 (0)`, h);
+    if (hpda > T.PDA_MAX) throw new FabricTcpError(T.FES_UNSUPPORTED_PARAMETER, T.IC_PDA, `HPDA ${hpda} is above ${T.PDA_MAX}`, h);
+    const dgst = h[T.IC_DGST];
+    this.params = {
+      headerDigest: (dgst & T.DGST_HEADER) !== 0,
+      dataDigest: (dgst & T.DGST_DATA) !== 0,
+      hostAlignment: (hpda + 1) * 4,
+      maxH2cData: MAX_H2C_DATA,
+      maxInCapsuleData: IN_CAPSULE_DATA,
+    };
+    this.socket.write(icResp(this.params));
+    this.reader.settle(this.params);
+  }
+
+  private onCapsule(pdu: HostPdu): void {
+    const cmd = parseCommand(Buffer.from(pdu.header.subarray(T.CH_SIZE, T.HLEN_CAPSULE_CMD)));
+    if (this.entries) this.sqhd = (this.sqhd + 1) % this.entries;
+    if (!pdu.dataDigestOk) return this.respond(cmd, { status: transientTransportError });
+    const dir = dataDirection(cmd);
+    if (dir === 'both') return this.respond(cmd, { status: invalidOpcode });
+    if (dir === 'in' && cmd.sgl.length > 0) {
+      if (cmd.sgl.id === NVMF.SGL_ID_DATA_OFFSET) {
+        const { address, length } = cmd.sgl;
+        if (address + length > pdu.data.length) return this.respond(cmd, { status: sglLengthInvalid });
+        return this.run(cmd, Buffer.from(pdu.data.subarray(address, address + length)));
+      }
+      if (cmd.sgl.id !== NVMF.SGL_ID_TRANSPORT_DATA) return this.respond(cmd, { status: sglTypeInvalid });
+      if (pdu.data.length) return this.respond(cmd, { status: invalidField });
+      if (cmd.sgl.length > MAX_TRANSFER) return this.respond(cmd, { status: sglLengthInvalid });
+      // NVMe/TCP §3.4.2: the controller asks for the data with an R2T; one per command here.
+      const ttag = this.nextTtag;
+      this.nextTtag = (this.nextTtag + 1) & 0xffff;
+      this.writes.set(ttag, { cmd, buf: Buffer.alloc(cmd.sgl.length), received: 0 });
+      this.send(r2t(cmd.cid, ttag, 0, cmd.sgl.length, this.params!));
+      return;
+    }
+    if (dir === 'out' && cmd.sgl.length > 0 && cmd.sgl.id !== NVMF.SGL_ID_TRANSPORT_DATA) return this.respond(cmd, { status: sglTypeInvalid });
+    this.run(cmd, undefined);
+  }
+
+  private onH2cData(pdu: HostPdu): void {
+    const h = pdu.header;
+    const cccid = h.readUInt16LE(T.DATA_CCCID);
+    const ttag = h.readUInt16LE(T.DATA_TTAG);
+    const offset = h.readUInt32LE(T.DATA_OFFSET);
+    const length = h.readUInt32LE(T.DATA_LENGTH);
+    const w = this.writes.get(ttag);
+    // §3.6.2.8: data for a transfer that was not asked for, or out of its range, is fatal.
+    if (!w || w.cmd.cid !== cccid) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_TTAG, `H2CData for TTAG ${ttag} CCCID ${cccid}, which no R2T asked for`, h);
+    if (length !== pdu.data.length) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_LENGTH, `DATAL ${length} with ${pdu.data.length} bytes of PDU data`, h);
+    if (offset !== w.received || offset + length > w.buf.length) throw new FabricTcpError(T.FES_DATA_OUT_OF_RANGE, T.DATA_OFFSET, `H2CData at ${offset}+${length} where ${w.received} of ${w.buf.length} bytes arrived`, h);
+    pdu.data.copy(w.buf, offset);
+    w.received += length;
+    if (!pdu.dataDigestOk) {
+      this.writes.delete(ttag);
+      return this.respond(w.cmd, { status: transientTransportError });
+    }
+    if (w.received === w.buf.length) {
+      this.writes.delete(ttag);
+      this.run(w.cmd, w.buf);
+    }
+  }
+
+  private run(cmd: FabricCommand, data: Buffer | undefined): void {
+    this.execute(cmd, data).then(
+      (r) => this.respond(cmd, r),
+      () => this.respond(cmd, { status: { sct: NVME.SCT_GENERIC, sc: NVME.SC_INTERNAL_ERROR } }),
+    );
+  }
+
+  private async execute(cmd: FabricCommand, data: Buffer | undefined): Promise<CommandResult> {
+    if (cmd.fctype === NVMF.FCTYPE_CONNECT) return this.connect(cmd, data);
+    const ctrl = this.controller;
+    if (!ctrl) return { status: commandSequenceError };
+    if (cmd.fctype >= 0) {
+      if (this.qid !== 0) return { status: invalidOpcode };
+      if (cmd.fctype === NVMF.FCTYPE_PROPERTY_GET) return ctrl.propertyGet(dword(cmd.sqe, NVMF.PROPERTY_OFFSET / 4), (cmd.sqe[NVMF.PROPERTY_ATTRIB] & NVMF.PROPERTY_SIZE_MASK) === NVMF.PROPERTY_SIZE_8);
+      if (cmd.fctype === NVMF.FCTYPE_PROPERTY_SET) return ctrl.propertySet(dword(cmd.sqe, NVMF.PROPERTY_OFFSET / 4), dword(cmd.sqe, NVMF.PROPERTY_VALUE / 4));
+      return { status: invalidOpcode };
+    }
+    return this.qid === 0 ? ctrl.admin(cmd) : ctrl.io(cmd, data);
+  }
+
+  private connect(cmd: FabricCommand, data: Buffer | undefined): CommandResult {
+    if (this.controller) return { status: commandSequenceError };
+    const ipoSqe = (at: number) => ({ status: { sct: NVME.SCT_COMMAND_SPECIFIC, sc: NVMF.SC_CONNECT_INVALID_PARAMETERS }, dw0: at });
+    if (cmd.sqe.readUInt16LE(NVMF.CONNECT_RECFMT) !== NVMF.CONNECT_RECFMT_1_0) return { status: { sct: NVME.SCT_COMMAND_SPECIFIC, sc: NVMF.SC_CONNECT_INCOMPATIBLE_FORMAT } };
+    if (!data || data.length !== NVMF.CONNECT_DATA_SIZE) return { status: sglLengthInvalid };
+    const sqsize = cmd.sqe.readUInt16LE(NVMF.CONNECT_SQSIZE);
+    // NVMe-oF §3.3: SQSIZE is 0's based, at least 1 (two entries), at most MQES.
+    if (sqsize < 1 || sqsize > FABRIC_LIMITS.queueEntries - 1) return ipoSqe(NVMF.CONNECT_SQSIZE);
+    const req: ConnectRequest = {
+      qid: cmd.sqe.readUInt16LE(NVMF.CONNECT_QID),
+      sqsize,
+      kato: cmd.sqe.readUInt32LE(NVMF.CONNECT_KATO),
+      hostid: Buffer.from(data.subarray(NVMF.CONNECT_DATA_HOSTID, NVMF.CONNECT_DATA_HOSTID + NVMF.HOSTID_SIZE)),
+      cntlid: data.readUInt16LE(NVMF.CONNECT_DATA_CNTLID),
+      subnqn: nqnAt(data, NVMF.CONNECT_DATA_SUBNQN),
+      hostnqn: nqnAt(data, NVMF.CONNECT_DATA_HOSTNQN),
+    };
+    const answer = this.host.connect(req, this);
+    if ('status' in answer) return { status: answer.status, dw0: answer.dw0 ?? 0 };
+    this.controller = answer.controller;
+    this.qid = req.qid;
+    this.entries = sqsize + 1;
+    this.sqhd = 1 % this.entries;
+    return { status: SUCCESS, dw0: req.qid === 0 ? answer.controller.cntlid : 0 };
+  }
+
+  private respond(cmd: FabricCommand, r: CommandResult): void {
+    if (this.ending || !this.params) return;
+    const ok = r.status === SUCCESS || (r.status.sct === NVME.SCT_GENERIC && r.status.sc === NVME.SC_SUCCESS);
+    if (ok && r.data && cmd.sgl.length > 0) {
+      const data = r.data.length > cmd.sgl.length ? r.data.subarray(0, cmd.sgl.length) : r.data;
+      for (let off = 0; off < data.length; off += MAX_C2H_DATA) {
+        const piece = data.subarray(off, Math.min(data.length, off + MAX_C2H_DATA));
+        this.send(c2hData(cmd.cid, off, piece, off + piece.length >= data.length, false, this.params));
+      }
+    }
+    this.send(capsuleResp(completion(cmd, r.status, this.sqhd, Math.max(this.qid, 0), r.dw0 ?? 0, r.dw1 ?? 0), this.params));
+  }
+
+  private send(pieces: Buffer[]): void {
+    if (this.ending) return;
+    for (const p of pieces) this.socket.write(p);
+  }
+}
