@@ -1,0 +1,177 @@
+// NVMe/TCP with the real host: the guest kernel's nvme-tcp initiator and nvme-cli (the host's
+// /usr/sbin/nvme, through the guest's chroot of the host root) against phyr's target on the
+// embedded controller (test/vm/fabric-target.ts, a process of its own). Discovery, connect,
+// id-ctrl over the fabric, fio with verify on the fabric namespace, ext4 with files that
+// survive a disconnect and reconnect, and a host that is not on the allow-list refused.
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { atEnd, note, test } from '../harness';
+
+const NVME_CLI = '/usr/sbin/nvme';
+const SUBNQN = 'nqn.2026-12.dev.phyr:vm-fabric';
+const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:7f0b3c9e-3a55-4bd2-9d8e-1f6c2a4b5d60';
+const STRANGER = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000bad';
+const PORT = 4420;
+const TARGET = 'emu:backend=ram,size=64M';
+const MOUNT = '/tmp/phyr-fabric-mnt';
+
+let target: ChildProcess | undefined;
+const targetLog: string[] = [];
+
+function run(cmd: string, args: string[], okStatus = true): { status: number; out: string; stdout: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
+  const out = (r.stdout ?? '') + (r.stderr ?? '');
+  if (okStatus) assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status}: ${out.trim()}`);
+  return { status: r.status ?? -1, out, stdout: r.stdout ?? '' };
+}
+
+function waitFor(pred: () => boolean, what: string, ms = 20_000): void {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    spawnSync('sleep', ['0.2']);
+  }
+}
+
+/** The controllers the kernel has over TCP with our subsystem NQN: /dev/nvmeN names. */
+function fabricControllers(): string[] {
+  const dir = '/sys/class/nvme';
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => {
+    const read = (f: string) => (fs.existsSync(path.join(dir, n, f)) ? fs.readFileSync(path.join(dir, n, f), 'utf8').trim() : '');
+    return read('transport') === 'tcp' && read('subsysnqn') === SUBNQN && read('state') === 'live';
+  });
+}
+
+function blockDevice(ctrl: string): string {
+  const dir = `/sys/class/nvme/${ctrl}`;
+  // The namespace's block device is nvme<subsys>n1 (a child of the controller, or of its
+  // subsystem with native multipath).
+  const inCtrl = fs.readdirSync(dir).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
+  const name = inCtrl?.replace(/c\d+n/, 'n');
+  assert.ok(name, `${ctrl} has no namespace (${fs.readdirSync(dir).join(' ')})`);
+  return `/dev/${name}`;
+}
+
+function connect(hostnqn = HOSTNQN): { status: number; out: string } {
+  return run(NVME_CLI, ['connect', '-t', 'tcp', '-a', '127.0.0.1', '-s', String(PORT), '-n', SUBNQN, '-q', hostnqn], false);
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+test('fabric: setup: loopback up, nvme-tcp loaded, phyr\'s NVMe/TCP target listening on the embedded controller', async () => {
+  run('ip', ['link', 'set', 'lo', 'up']);
+  run('modprobe', ['nvme-tcp']);
+  const script = path.resolve(__dirname, '..', 'fabric-target.js');
+  const child = spawn(process.execPath, [script, TARGET, String(PORT), SUBNQN, HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  target = child;
+  atEnd(() => {
+    child.kill('SIGTERM');
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the target did not start: ${targetLog.join(' | ')}`)), 30_000);
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        targetLog.push(line);
+        if (line.startsWith('listening ')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    };
+    child.stdout!.on('data', onLine);
+    child.stderr!.on('data', onLine);
+    child.once('exit', (code) => reject(new Error(`the target exited ${code}: ${targetLog.join(' | ')}`)));
+  });
+  note(`target: ${targetLog[targetLog.length - 1]}`);
+});
+
+test('fabric: nvme discover lists the subsystem at the listener', () => {
+  const { stdout: out } = run(NVME_CLI, ['discover', '-t', 'tcp', '-a', '127.0.0.1', '-s', String(PORT), '-q', HOSTNQN, '-o', 'json']);
+  const doc = JSON.parse(out) as { records?: { trtype: string; adrfam: string; subtype: string; subnqn: string; traddr: string; trsvcid: string }[] };
+  const rec = doc.records?.find((r) => r.subnqn === SUBNQN);
+  assert.ok(rec, `no record for ${SUBNQN}: ${out}`);
+  assert.equal(rec.trtype, 'tcp');
+  assert.equal(rec.traddr, '127.0.0.1');
+  assert.equal(rec.trsvcid.trim(), String(PORT));
+  note(`discover: ${doc.records?.length} record(s): ${rec.trtype} ${rec.adrfam} ${rec.subtype} ${rec.traddr}:${rec.trsvcid} ${rec.subnqn}`);
+});
+
+/** Lets the target's output, which arrived while a synchronous command ran, be read. */
+const drain = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/** The kernel's last lines, for a failure's message. */
+const dmesg = () => run('dmesg', [], false).out.trim().split('\n').slice(-12).join(' | ');
+
+test('fabric: a host not on the allow-list is refused; the allowed host connects and gets a block device', async () => {
+  const refused = connect(STRANGER);
+  assert.notEqual(refused.status, 0, `nvme connect of ${STRANGER} succeeded`);
+  await drain();
+  assert.ok(targetLog.some((l) => l.includes(`refused host ${STRANGER}`)), `the target logged no refusal: ${targetLog.join(' | ')}`);
+  note(`refused host: nvme connect exited ${refused.status}: ${refused.out.trim().split('\n').pop()}`);
+  const ok = connect();
+  await drain();
+  assert.equal(ok.status, 0, `nvme connect: ${ok.out}; kernel: ${dmesg()}; target: ${targetLog.join(' | ')}`);
+  waitFor(() => fabricControllers().length === 1, 'a live TCP controller');
+  const dev = blockDevice(fabricControllers()[0]);
+  waitFor(() => fs.existsSync(dev), dev);
+  note(`connected: ${fabricControllers()[0]}, namespace ${dev}; ${ok.out.trim()}`);
+});
+
+test('fabric: nvme id-ctrl over the fabric reports the subsystem, an I/O controller and the fabric fields', () => {
+  const ctrl = `/dev/${fabricControllers()[0]}`;
+  const id = JSON.parse(run(NVME_CLI, ['id-ctrl', ctrl, '-o', 'json']).stdout) as Record<string, unknown>;
+  assert.equal(id.subnqn, SUBNQN);
+  assert.equal(id.cntrltype, 1);
+  assert.equal(id.ioccsz, (64 + 8192) / 16);
+  assert.equal(id.iorcsz, 1);
+  assert.equal(id.maxcmd, 128);
+  note(`id-ctrl: mn "${String(id.mn).trim()}", cntlid ${id.cntlid}, ioccsz ${id.ioccsz}, sgls 0x${Number(id.sgls).toString(16)}`);
+  const ns = JSON.parse(run(NVME_CLI, ['id-ns', blockDevice(fabricControllers()[0]), '-o', 'json']).stdout) as Record<string, number>;
+  note(`id-ns: nsze ${ns.nsze}, flbas ${ns.flbas}`);
+  assert.ok(ns.nsze > 0);
+});
+
+test('fabric: fio (libaio, direct, verify=crc32c) on the fabric namespace', () => {
+  const dev = blockDevice(fabricControllers()[0]);
+  const { stdout: out } = run('fio', ['--name=fabric', `--filename=${dev}`, '--ioengine=libaio', '--direct=1', '--rw=randwrite', '--bs=4k', '--size=8m', '--iodepth=16', '--verify=crc32c', '--verify_fatal=1', '--output-format=json']);
+  const job = (JSON.parse(out.slice(out.indexOf('{'))) as { jobs: { error: number; write: { io_bytes: number; iops: number }; read: { io_bytes: number } }[] }).jobs[0];
+  assert.equal(job.error, 0);
+  assert.equal(job.write.io_bytes, 8 << 20);
+  assert.equal(job.read.io_bytes, 8 << 20, 'the verify phase read everything back');
+  note(`fio: 8 MiB random writes at QD16 verified by reading back; write ${job.write.iops.toFixed(0)} IOPS`);
+});
+
+test('fabric: ext4 on the fabric namespace: files survive a disconnect and reconnect', () => {
+  const dev = blockDevice(fabricControllers()[0]);
+  run('modprobe', ['ext4'], false);
+  run('mkfs.ext4', ['-q', '-F', dev]);
+  fs.mkdirSync(MOUNT, { recursive: true });
+  run('mount', [dev, MOUNT]);
+  const sums: Record<string, string> = {};
+  for (let i = 0; i < 8; i++) {
+    const f = path.join(MOUNT, `file-${i}`);
+    fs.writeFileSync(f, Buffer.from(Array.from({ length: 256 * 1024 + i * 4099 }, (_, k) => (k * 31 + i) & 0xff)));
+    sums[f] = sha(f);
+  }
+  run('sync', []);
+  run('umount', [MOUNT]);
+  run(NVME_CLI, ['disconnect', '-n', SUBNQN]);
+  waitFor(() => fabricControllers().length === 0, 'the controller to go');
+  assert.equal(connect().status, 0, 'reconnect');
+  waitFor(() => fabricControllers().length === 1, 'a live TCP controller again');
+  const dev2 = blockDevice(fabricControllers()[0]);
+  waitFor(() => fs.existsSync(dev2), dev2);
+  run('mount', [dev2, MOUNT]);
+  for (const [f, s] of Object.entries(sums)) assert.equal(sha(f), s, `${f} changed across the reconnect`);
+  run('umount', [MOUNT]);
+  run(NVME_CLI, ['disconnect', '-n', SUBNQN]);
+  waitFor(() => fabricControllers().length === 0, 'the controller to go');
+  note(`ext4: 8 files (${Object.keys(sums).length}) written, synced, unmounted, disconnected, reconnected, and read back with the same SHA-256`);
+  assert.ok(target && target.exitCode === null, 'the target is still running');
+});
