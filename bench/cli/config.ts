@@ -95,6 +95,16 @@ function showOption(key: string, value: string | undefined): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A section's lines with its `ioengine` lines first (in their order, so the last still
+ * wins): fio 3.33 parses a job file section's engine options after the rest, once the
+ * engine is known, so `hipri` may come before `ioengine=io_uring` in the same section
+ * (measured: `fio --parse-only` takes it). The command line keeps its order, as fio's.
+ */
+function engineFirst<T extends { key: string }>(options: T[]): T[] {
+  return [...options.filter((o) => o.key === 'ioengine'), ...options.filter((o) => o.key !== 'ioengine')];
+}
+
 /** Parses `phyr bench` arguments (after the subcommand) into a configuration. */
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, host: BenchHost = {}): BenchConfig {
   const run = defaultRunOptions();
@@ -155,8 +165,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       const where = (o: { line: number; source?: string }) => `${o.source ?? file}:${o.line}`;
       // fio: a [global] after a job applies only to the jobs that follow it.
       if (s.global) {
+        for (const o of engineFirst(s.options)) applyTo(fileGlobal, run, o.key, o.value, where(o), ctx);
         for (const o of s.options) {
-          applyTo(fileGlobal, run, o.key, o.value, where(o), ctx);
           keep(globalOptions, o.key, o.value);
           words.push(showOption(o.key, o.value));
         }
@@ -167,10 +177,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       const wanted = run.sections.length === 0 || run.sections.includes(s.name);
       const job = cloneJob(fileGlobal);
       job.name = s.name;
-      for (const o of s.options) {
-        applyTo(job, run, o.key, o.value, where(o), ctx);
-        keep(job.written, o.key, o.value);
-      }
+      for (const o of engineFirst(s.options)) applyTo(job, run, o.key, o.value, where(o), ctx);
+      for (const o of s.options) keep(job.written, o.key, o.value);
       if (!wanted) continue;
       sectionsSeen.add(s.name);
       words.push(showOption('name', s.name), ...s.options.map((o) => showOption(o.key, o.value)));

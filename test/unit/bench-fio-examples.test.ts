@@ -1,0 +1,64 @@
+// Constructs met in fio's own example job files (bench/fio-job-survey.js runs them), each
+// reproduced by a small job file of our own: an engine option before the engine in its
+// section, a zoned distribution whose last zone is "the rest", and the engine options
+// that job files for libaio, io_uring and sg carry.
+import t from 'tap';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseBenchArgs } from '../../bench/cli/config';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-examples-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const write = (name: string, text: string): string => {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+};
+
+t.test('an engine option may come before ioengine= in its section, as fio 3.33 parses engine options last', async (t) => {
+  const same = write('engine-after.fio', '[q]\nhipri\nfixedbufs=1\nioengine=io_uring\nrw=randread\nsize=1m\n');
+  const cfg = parseBenchArgs(['emu', same, '--parse-only']);
+  t.equal(cfg.jobs[0].kernelEngine, 'io_uring');
+  t.match(cfg.notices.join('\n'), /--hipri: accepted/);
+  t.match(cfg.notices.join('\n'), /--fixedbufs=1: accepted/);
+  // The job's options are still reported in the order written.
+  t.same(Object.keys(cfg.jobs[0].written), ['fixedbufs', 'ioengine', 'rw', 'size']);
+  // Of two ioengine lines the last still wins.
+  const twice = write('engine-twice.fio', '[q]\nioengine=io_uring\nrw=read\nioengine=libaio\nsize=1m\n');
+  t.equal(parseBenchArgs(['emu', twice, '--parse-only']).jobs[0].kernelEngine, 'libaio');
+  // fio refuses an engine option in [global] when the engine is set only in the job.
+  const split = write('engine-split.fio', '[global]\nhipri\n[q]\nioengine=io_uring\nrw=read\nsize=1m\n');
+  t.throws(() => parseBenchArgs(['emu', split, '--parse-only']), /option of fio's io_uring, io_uring_cmd, pvsync2 engines: as in fio, set ioengine=io_uring before it/);
+  // The command line keeps its order, as fio's does (fio: unrecognized option '--hipri').
+  t.throws(() => parseBenchArgs(['emu', '--hipri', '--ioengine=io_uring']), /set ioengine=io_uring before it/);
+});
+
+const zonesOf = (dist: string) => parseBenchArgs(['emu', '--rw=randread', '--norandommap', `--random_distribution=${dist}`]).jobs[0].randomDistribution.zones;
+
+t.test('zoned: a range left out, empty or 0 is the rest of the region, shared in whole percent (fio\'s split parser)', async (t) => {
+  const rest = [{ access: 50, range: 5 }, { access: 30, range: 15 }, { access: 20, range: 80 }];
+  t.same(zonesOf('zoned:50/5:30/15:20/'), rest, 'A/ with an empty range');
+  t.same(zonesOf('zoned:50/5:30/15:20'), rest, 'A without a range');
+  t.same(zonesOf('zoned:50/5:30/15:20/0'), rest, 'A/0');
+  t.same(zonesOf('zoned:40/10:30/:30/'), [{ access: 40, range: 10 }, { access: 30, range: 45 }, { access: 30, range: 45 }], 'two rests share what is left');
+  t.same(zonesOf('zoned:40/1:30/:30/'), [{ access: 40, range: 1 }, { access: 30, range: 49 }, { access: 30, range: 49 }], 'in whole percent, rounded down');
+  t.same(zonesOf('zoned:60/10:40/90:'), [{ access: 60, range: 10 }, { access: 40, range: 90 }], 'a trailing colon ends the list');
+  // An empty entry ends the list, so the access percentages after it are not counted.
+  t.throws(() => zonesOf('zoned:50/10::50/90'), /the access percentages add up to 50, not 100/);
+  t.throws(() => zonesOf('zoned:50/60:50/60'), /range percentages add up to more than 100/);
+  // zoned_abs has no rest: every zone needs its size.
+  t.throws(() => zonesOf('zoned_abs:50/1m:50/'), /'50\/' is not ACCESS%\/SIZE/);
+  t.same(zonesOf('zoned_abs:50/1m:50/2m'), [{ access: 50, range: 1 << 20 }, { access: 50, range: 2 << 20 }]);
+});
+
+t.test('engine options of libaio, io_uring and sg are refused with the reason, not as unknown', async (t) => {
+  const refused = (opt: string, why: RegExp) => {
+    const f = write(`${opt.split('=')[0]}.fio`, `[q]\nioengine=libaio\nrw=randread\nsize=1m\n${opt}\n`);
+    t.throws(() => parseBenchArgs(['emu', f, '--parse-only']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: why }, opt);
+  };
+  for (const opt of ['cmdprio_bssplit=64k/100:1024k/0', 'cmdprio_class=1', 'cmdprio=0', 'cmdprio_percentage=10']) refused(opt, /per-IO priorities are not implemented: an NVMe command carries no priority/);
+  refused('sg_write_mode=verify', /SCSI generic engine/);
+  refused('readfua=1', /Force Unit Access/);
+  refused('writefua=1', /Force Unit Access/);
+});
