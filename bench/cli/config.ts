@@ -1,4 +1,5 @@
 // Turns a `phyr bench` command line and job files into the jobs to run and the run-wide
+import * as crypto from 'crypto';
 // options, with every fio-compatibility rule applied and nothing left unchecked.
 import * as fs from 'fs';
 import { parseEmuTarget } from '../../emu/target';
@@ -207,7 +208,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       jobs.push(base);
     }
   }
-  for (const j of jobs) checkJob(j);
+  for (const j of jobs) {
+    // fio 3.33 (setup_random_seeds): randrepeat=0 without a randseed seeds from the system.
+    if (j.randrepeat === false && !j.randseedGiven) j.randseed = crypto.randomBytes(6).readUIntBE(0, 6);
+    checkJob(j);
+  }
   // Kernel namespace nodes: replaced by the TARGET given, else resolved through sysfs.
   // --parse-only and --showcmd touch no device (as fio's): the sysfs lookup waits for a run.
   if (target !== undefined || !(run.parseOnly || run.showcmd)) {

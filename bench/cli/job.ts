@@ -84,6 +84,13 @@ export interface JobSpec {
   mem: MemSpec;
   dptr: 'auto' | 'prp' | 'sgl';
   randseed: number;
+  /**
+   * fio's randrepeat=0: the random streams are seeded from the system's random source, so
+   * each run differs (undefined: fio's default 1, seeded from randseed).
+   */
+  randrepeat?: false;
+  /** randseed was given: it wins over randrepeat=0, as in fio 3.33 (setup_random_seeds). */
+  randseedGiven?: true;
   stonewall: boolean;
   /** fio's new_group: this job starts a new reporting group (it still runs with the jobs before it). */
   newGroup: boolean;

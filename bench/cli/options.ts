@@ -281,7 +281,21 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
-  { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
+  {
+    name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns (it wins over randrepeat=0, as in fio)',
+    applyJob: (j, v) => {
+      j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER);
+      j.randseedGiven = true;
+    },
+  },
+  {
+    name: 'randrepeat', scope: 'job', flag: true,
+    help: '1 (fio\'s default): the random streams start from randseed, so runs repeat; 0: without a randseed they are seeded from the system\'s random source, so each run differs, as in fio',
+    applyJob: (j, v) => {
+      if (parseBool('randrepeat', v)) delete j.randrepeat;
+      else j.randrepeat = false;
+    },
+  },
   { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
   {
     // fio's gtod_reduce turns off the latency stats to save gettimeofday calls; phyr's
@@ -424,7 +438,6 @@ export const UNSUPPORTED: Record<string, string> = {
   zonesize: 'zoned workloads are not implemented',
   zonerange: 'zoned workloads are not implemented',
   zoneskip: 'zoned workloads are not implemented',
-  randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
   verify_async: 'verification runs in the job thread',
   verify_state_save: 'not implemented',

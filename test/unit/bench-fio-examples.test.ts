@@ -62,3 +62,19 @@ t.test('engine options of libaio, io_uring and sg are refused with the reason, n
   refused('readfua=1', /Force Unit Access/);
   refused('writefua=1', /Force Unit Access/);
 });
+
+t.test('randrepeat=0 seeds from the system unless a randseed is given (fio 3.33 setup_random_seeds)', async (t) => {
+  const seed = (...opts: string[]) => parseBenchArgs(['emu', '--rw=randread', ...opts, '--name=j']).jobs[0].randseed;
+  const def = seed();
+  t.equal(seed('--randrepeat=1'), def, 'randrepeat=1 is the default seed');
+  const a = seed('--randrepeat=0');
+  const b = seed('--randrepeat=0');
+  t.not(a, b, 'two runs with randrepeat=0 get different seeds');
+  t.not(a, def);
+  t.ok(Number.isSafeInteger(a) && a >= 0, 'a seed the engine takes');
+  t.equal(seed('--randrepeat=0', '--randseed=5'), 5, 'randseed after it wins');
+  t.equal(seed('--randseed=5', '--randrepeat=0'), 5, 'randseed before it wins too');
+  const f = write('randrepeat.fio', '[global]\nrandrepeat=0\n[r]\nrw=randread\nsize=1m\n');
+  t.not(parseBenchArgs(['emu', f]).jobs[0].randseed, def, 'from a job file');
+  t.throws(() => seed('--randrepeat=2'), /randrepeat/);
+});
