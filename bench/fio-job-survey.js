@@ -78,6 +78,8 @@ function fioParse(file) {
 
 /** Which option a phyr refusal names, from its message. */
 function optionNamed(message) {
+  const unset = /environment variable (\w+) is not set/.exec(message);
+  if (unset) return `\${${unset[1]}}`;
   const m = /(?:fio option|unknown option) '([^']+)'/.exec(message) ?? /--([A-Za-z_][\w-]*)=/.exec(message) ?? /\b([a-z_]+)=/.exec(message);
   return m ? m[1] : undefined;
 }
@@ -176,14 +178,17 @@ async function main() {
   const byOption = {};
   for (const r of rows) if ((r.verdict === 'refused' || r.verdict === 'unknown') && r.option) byOption[`${r.verdict} ${r.option}`] = (byOption[`${r.verdict} ${r.option}`] ?? 0) + 1;
   const fioRefuses = rows.filter((r) => r.fio !== 'ok').length;
+  // A file phyr runs that fio refuses would be phyr accepting what fio would not.
+  const bothRefuse = rows.filter((r) => r.fio !== 'ok' && (r.verdict === 'refused' || r.verdict === 'unknown')).length;
+  const onlyFioRefuses = rows.filter((r) => r.fio !== 'ok' && r.verdict.startsWith('runs')).map((r) => r.file);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ target: opts.target, capSeconds: capSec, files: rows.length, counts, byOption, fioRefuses, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ target: opts.target, capSeconds: capSec, files: rows.length, counts, byOption, fioRefuses, bothRefuse, onlyFioRefuses, rows }, null, 2)}\n`);
     return;
   }
   const lines = ['| file | fio --parse-only | phyr | what |', '|---|---|---|---|'];
   const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
   for (const r of rows) lines.push(`| ${cell(r.file)} | ${cell(r.fio === 'ok' ? 'ok' : r.fio.slice(0, 80))} | ${r.verdict} | ${cell(r.why)} |`);
-  lines.push('', `${rows.length} files on ${opts.target} (cap ${capSec} s): ${order.map((k) => `${counts[k]} ${k}`).join(', ')}; fio --parse-only refuses ${fioRefuses}.`);
+  lines.push('', `${rows.length} files on ${opts.target} (cap ${capSec} s): ${order.map((k) => `${counts[k]} ${k}`).join(', ')}; fio --parse-only refuses ${fioRefuses} (phyr refuses ${bothRefuse} of them${onlyFioRefuses.length ? `, and runs ${onlyFioRefuses.join(', ')}` : ''}).`);
   const refusals = Object.entries(byOption).sort((a, b) => b[1] - a[1]);
   if (refusals.length) lines.push(`by option: ${refusals.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
