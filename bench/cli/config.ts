@@ -219,10 +219,30 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     const resolved = resolveKernelNamespaces(jobs, target, host.sysfsRoot ?? '/sys', ctx);
     if (resolved) target = resolved;
   }
+  checkNullEngine(jobs, target, ctx);
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
   if (target !== undefined && targetKind(target) === 'null') parseNullTarget(target);
   return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions, notices, commandLines };
+}
+
+/**
+ * fio's ioengine=null does no IO; phyr's twin is the null TARGET (the same loop over a
+ * loopback controller that answers at once). A job file written for it runs there, with a
+ * notice; on any other TARGET it is refused, saying which TARGET to give.
+ */
+function checkNullEngine(jobs: JobSpec[], target: string | undefined, ctx: ApplyContext): void {
+  const named = jobs.filter((j) => j.nullEngine);
+  if (named.length === 0) return;
+  if (target !== undefined && targetKind(target) === 'null') {
+    ctx.notice(`--ioengine=null: runs on the TARGET ${target}, phyr's twin of fio's null engine (no device: each command is answered at once, no data moves)`);
+    return;
+  }
+  const others = jobs.filter((j) => !j.nullEngine).map((j) => `'${j.name}'`);
+  throw new BenchConfigError(
+    `--ioengine=null (job '${named[0].name}'): fio's null engine does no IO; phyr's twin of it is the TARGET null: phyr bench null FILE ...${others.length ? ` (jobs ${others.join(', ')} do IO: give them their own run on a device)` : ''}; on ${target ?? 'the default TARGET emu'} drop ioengine=null to do real IO`,
+    'PHYR_BENCH_UNSUPPORTED_OPTION',
+  );
 }
 
 /** Device-independent checks of one job (device-dependent ones run after open, before IO). */

@@ -121,6 +121,8 @@ export interface JobSpec {
   writeIolog?: string;
   /** The kernel engine a job file named (ioengine=libaio, ...), replaced by phyr's loop. */
   kernelEngine?: string;
+  /** ioengine=null was written: the job runs only on phyr's null TARGET, its twin. */
+  nullEngine?: true;
   /** The kernel namespace node a job file named (filename=/dev/nvmeXnY), replaced by the target. */
   kernelFilename?: string;
   /** fio's loops: the workload (size or io_size, number_ios) is done this many times. */

@@ -6,6 +6,7 @@ import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { parseBenchArgs } from '../../bench/cli/config';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-examples-'));
@@ -77,4 +78,22 @@ t.test('randrepeat=0 seeds from the system unless a randseed is given (fio 3.33 
   const f = write('randrepeat.fio', '[global]\nrandrepeat=0\n[r]\nrw=randread\nsize=1m\n');
   t.not(parseBenchArgs(['emu', f]).jobs[0].randseed, def, 'from a job file');
   t.throws(() => seed('--randrepeat=2'), /randrepeat/);
+});
+
+t.test('ioengine=null runs on the null TARGET, fio\'s null engine\'s twin; elsewhere it names that TARGET', async (t) => {
+  const f = write('null-engine.fio', '[global]\nbs=4k\n[n]\nioengine=null\nrw=randread\nnorandommap\nsize=64m\nrandom_distribution=zipf:0.5\n');
+  const cfg = parseBenchArgs(['null', f, '--parse-only']);
+  t.equal(cfg.target, 'null');
+  t.match(cfg.notices, [/^--ioengine=null: runs on the TARGET null, phyr's twin of fio's null engine/]);
+  for (const argv of [['emu', f], [f], ['emu:backend=nodata', f]]) {
+    t.throws(() => parseBenchArgs([...argv, '--parse-only']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /--ioengine=null \(job 'n'\): fio's null engine does no IO; phyr's twin of it is the TARGET null: phyr bench null FILE/ }, argv.join(' '));
+  }
+  // A later engine line takes it back, as the last ioengine= wins.
+  const back = write('null-then-libaio.fio', '[n]\nioengine=null\nioengine=libaio\nrw=read\nsize=1m\n');
+  t.equal(parseBenchArgs(['emu', back, '--parse-only']).jobs[0].kernelEngine, 'libaio');
+  // The run: norandommap draws size/bs offsets (16384 of 4 KiB in 64 MiB), as fio's null engine does.
+  const cli = path.resolve(__dirname, '../../dist/tools/phyr.js');
+  const r = spawnSync(process.execPath, [cli, 'bench', 'null', f, '--output-format=json'], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(JSON.parse(r.stdout).jobs[0].read.total_ios, 16384);
 });
