@@ -6,7 +6,8 @@
 // file's own runtime or size from the command line (command-line options are globals the
 // file overrides, as in fio), so a long job is stopped at the cap with SIGINT, which phyr
 // answers as fio does: the jobs stop and the report covers what ran.
-//   node bench/fio-job-survey.js [--target=emu:backend=ram,size=256M] [--cap=5] [--fio=fio] [--json] DIR|FILE...
+//   node bench/fio-job-survey.js [--target=emu:backend=ram,size=256M] [--null-target=null] [--cap=5] [--fio=fio] [--json] DIR|FILE...
+// A file written for fio's null engine (ioengine=null) runs on --null-target, phyr's twin.
 // Needs dist/ (npm run build:ts) and the addon. Each file is one line of the table:
 //   runs            the run ended by itself (or at the cap), exit 0, no notice
 //   runs+notices    the same, with notice lines (options replaced or accepted with a word)
@@ -35,6 +36,7 @@ const { PhyrError } = require(path.join(root, 'dist', 'lib', 'errors.js'));
 const { values: opts, positionals } = parseArgs({
   options: {
     target: { type: 'string', default: 'emu:backend=ram,size=256M' },
+    'null-target': { type: 'string', default: 'null' },
     cap: { type: 'string', default: '5' },
     grace: { type: 'string', default: '10' },
     fio: { type: 'string', default: 'fio' },
@@ -44,7 +46,7 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (opts.help || positionals.length === 0) {
-  console.error('usage: node bench/fio-job-survey.js [--target=TARGET] [--cap=SECONDS] [--grace=SECONDS] [--fio=FIO] [--json] DIR|FILE...');
+  console.error('usage: node bench/fio-job-survey.js [--target=TARGET] [--null-target=TARGET] [--cap=SECONDS] [--grace=SECONDS] [--fio=FIO] [--json] DIR|FILE...');
   process.exit(opts.help ? 0 : 2);
 }
 const capSec = Number(opts.cap);
@@ -85,11 +87,11 @@ function optionNamed(message) {
 }
 
 /** phyr's parse, in process: the class of the error tells a refusal from a crash. */
-function phyrParse(file) {
+function phyrParse(file, target) {
   const cwd = process.cwd();
   try {
     process.chdir(path.dirname(file));
-    const config = parseBenchArgs([opts.target, file, '--parse-only']);
+    const config = parseBenchArgs([target, file, '--parse-only']);
     return { ok: true, notices: config.notices };
   } catch (e) {
     if (!(e instanceof PhyrError)) return { ok: false, kind: 'crash', why: `${e && e.name}: ${e && e.message}`, stack: e && e.stack };
@@ -101,10 +103,10 @@ function phyrParse(file) {
 }
 
 /** Runs the file on the TARGET with the JSON report; SIGINT at the cap, SIGKILL after the grace. */
-function phyrRun(file) {
+function phyrRun(file, target) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [cli, 'bench', opts.target, file, '--output-format=json', '--eta=never'], { cwd: path.dirname(file), env: { ...process.env, PHYR_DEBUG: '1' } });
+    const child = spawn(process.execPath, [cli, 'bench', target, file, '--output-format=json', '--eta=never'], { cwd: path.dirname(file), env: { ...process.env, PHYR_DEBUG: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -140,10 +142,16 @@ function noticeLines(stderr) {
 async function survey(file) {
   const name = path.basename(file);
   const fio = fioParse(file);
-  const parse = phyrParse(file);
-  const row = { file: name, fio: fio.ok ? 'ok' : `refuses: ${fio.why}` };
+  let target = opts.target;
+  let parse = phyrParse(file, target);
+  // A file written for fio's null engine runs on phyr's twin of it, the null TARGET.
+  if (!parse.ok && parse.option === 'ioengine' && /^--ioengine=null \(/.test(parse.why) && opts['null-target'] !== target) {
+    target = opts['null-target'];
+    parse = phyrParse(file, target);
+  }
+  const row = { file: name, fio: fio.ok ? 'ok' : `refuses: ${fio.why}`, target };
   if (!parse.ok) return { ...row, verdict: parse.kind, option: parse.option, why: parse.why, stack: parse.stack };
-  const run = await phyrRun(file);
+  const run = await phyrRun(file, target);
   const notices = noticeLines(run.stderr);
   const errors = run.stderr.split('\n').filter((l) => l.startsWith('phyr bench: ') && !l.startsWith('phyr bench: notice: ')).map((l) => l.slice('phyr bench: '.length));
   const stack = /\n\s+at .+\(/.test(run.stderr);
@@ -162,7 +170,8 @@ async function survey(file) {
   const io = ioOf(run.stdout);
   if (io.unreadable) return { ...base, verdict: 'failed', why: io.unreadable };
   const extra = io.idle.length ? `; no IO in ${io.idle.join(', ')}` : '';
-  return { ...base, verdict: notices.length ? 'runs+notices' : 'runs', why: `${io.jobs} job(s), ${io.ios} IOs${run.capped ? `, stopped at the ${capSec} s cap` : ''}${extra}`, noticeText: notices };
+  const on = target === opts.target ? '' : ` on ${target}`;
+  return { ...base, verdict: notices.length ? 'runs+notices' : 'runs', why: `${io.jobs} job(s), ${io.ios} IOs${on}${run.capped ? `, stopped at the ${capSec} s cap` : ''}${extra}`, noticeText: notices };
 }
 
 async function main() {
