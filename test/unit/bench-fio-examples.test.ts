@@ -1,13 +1,15 @@
 // Constructs met in fio's own example job files (bench/fio-job-survey.js runs them), each
 // reproduced by a small job file of our own: an engine option before the engine in its
 // section, a zoned distribution whose last zone is "the rest", and the engine options
-// that job files for libaio, io_uring and sg carry.
+// that job files for libaio, io_uring and sg carry; randrepeat=0, ioengine=null, and the
+// refusal of a bandwidth log left at log_avg_msec's default.
 import t from 'tap';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { parseBenchArgs } from '../../bench/cli/config';
+import { jobSampleIntervals } from '../../bench/cli/options-logs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-examples-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -96,4 +98,12 @@ t.test('ioengine=null runs on the null TARGET, fio\'s null engine\'s twin; elsew
   const r = spawnSync(process.execPath, [cli, 'bench', 'null', f, '--output-format=json'], { encoding: 'utf8', timeout: 60_000 });
   t.equal(r.status, 0, r.stderr);
   t.equal(JSON.parse(r.stdout).jobs[0].read.total_ios, 16384);
+});
+
+t.test('a bandwidth log without log_avg_msec: the refusal names the log and says 0 is fio\'s default', async (t) => {
+  const f = write('bw-log.fio', `[w]\nrw=randwrite\nsize=1m\nwrite_bw_log=${path.join(tmp, 'steady')}\n`);
+  const job = parseBenchArgs(['emu', f]).jobs[0];
+  t.throws(() => jobSampleIntervals(job), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /log_avg_msec=0 asks for a bandwidth or IOPS entry per IO \(for write_bw_log; 0 is fio's default when log_avg_msec is not given\).*give log_avg_msec=N/ });
+  const g = write('bw-log-avg.fio', `[w]\nrw=randwrite\nsize=1m\nwrite_bw_log=${path.join(tmp, 'steady')}\nlog_avg_msec=1000\n`);
+  t.equal(jobSampleIntervals(parseBenchArgs(['emu', g]).jobs[0]).bwMs, 1000);
 });
