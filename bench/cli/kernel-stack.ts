@@ -84,9 +84,11 @@ export const KERNEL_STACK_OPTIONS: BenchOption[] = [
     applyJob: (j, v) => {
       const val = v ?? '';
       if (val === '') throw new BenchOptionError('filename', val, 'a value is required');
-      if (val.includes(':')) throw new BenchOptionError('filename', val, 'one device per job: phyr drives one namespace, not a list of files');
+      // fio separates a list of files with ':' and takes `\:` as a colon in a name
+      // (/dev/bsg/0\:0\:0\:0), so only an unescaped colon makes a list.
+      if (/(^|[^\\]):/.test(val)) throw new BenchOptionError('filename', val, 'one device per job: phyr drives one namespace, not a list of files (a colon in a name is written \\:, as in fio)');
       // Whether it can stand is decided once the TARGET is known (resolveKernelNamespaces).
-      j.kernelFilename = val;
+      j.kernelFilename = val.replace(/\\:/g, ':');
     },
   },
   ...Object.entries(ENGINE_OPTIONS).map(([name, o]): BenchOption => ({

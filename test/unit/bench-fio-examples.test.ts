@@ -107,3 +107,11 @@ t.test('a bandwidth log without log_avg_msec: the refusal names the log and says
   const g = write('bw-log-avg.fio', `[w]\nrw=randwrite\nsize=1m\nwrite_bw_log=${path.join(tmp, 'steady')}\nlog_avg_msec=1000\n`);
   t.equal(jobSampleIntervals(parseBenchArgs(['emu', g]).jobs[0]).bwMs, 1000);
 });
+
+t.test('filename: `\\:` is a colon in the name, as fio reads it; an unescaped colon is still a list', async (t) => {
+  const f = write('escaped-colon.fio', '[b]\nfilename=/dev/bsg/0\\:0\\:0\\:0\nrw=read\nsize=1m\n');
+  const cfg = parseBenchArgs(['emu', f, '--parse-only']);
+  t.match(cfg.notices, [/^--filename=\/dev\/bsg\/0:0:0:0: replaced by the TARGET emu/]);
+  const list = write('file-list.fio', '[b]\nfilename=/tmp/a:/tmp/b\nrw=read\nsize=1m\n');
+  t.throws(() => parseBenchArgs(['emu', list, '--parse-only']), /one device per job: phyr drives one namespace, not a list of files \(a colon in a name is written \\:, as in fio\)/);
+});
