@@ -11,6 +11,7 @@ import { closeChannelFd, connectSocket, mapSharedMemory, sharedMemoryFd } from '
 import { DmaPool, type DmaBuffer, type HugepageMode } from '../lib/dma';
 import type { DmaAccess, IovaRange, PciFunction } from '../lib/pci/function';
 import { mapSharedRegion } from '../lib/vfio';
+import { vfioNative } from '../lib/vfio/native';
 import { CPL, CPL_STATUS_MASK, CPL_WORDS, NVME, NvmeStatusError, opcodeName, parseIdentifyNamespace, QueuePair, REQ, REQ_WORDS, RESULT_CODE_MASK, SubmitResult, type IdentifyNamespace } from '../drivers/nvme';
 import { Connection } from './connection';
 import { encode, parseReply, SERVE_PROTOCOL_VERSION, ServeClosedError, ServeProtocolError, ServeRequestError, type AttachInfo, type Reply, type Request, type ServedNamespaceInfo, type ServeStatus } from './protocol';
@@ -507,6 +508,15 @@ export class ServedController {
         }
       }
       this.control.close();
+      // Over VFIO the doorbell page keeps the daemon's device open (the kernel holds the
+      // device file for the mapping): unmap it, now that no queue pair rings it.
+      if (this.info.doorbells.via === 'vfio') {
+        try {
+          vfioNative().unmapBuffer(this.doorbells);
+        } catch {
+          // an application's batch queue pair still holds it: unmapped when collected
+        }
+      }
     })();
     return this.closing;
   }

@@ -48,6 +48,9 @@ const WINDOWS_END = 2 ** 48 - 1;
 const VFIO_WINDOW_BYTES = 2 ** 32;
 const WINDOW_ALIGN = 2 ** 21;
 const PAGE = 4096;
+/** How long SIGTERM waits for told clients to hang up before their queues are deleted. */
+const SHUTDOWN_GRACE_MS = 2000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // NVMe 1.4 §5.3/§5.4 CDW11: PC (physically contiguous) is bit 0; CQID / IV start at bit 16.
 const PC = 1;
 const CDW11_ID_SHIFT = 16;
@@ -424,6 +427,10 @@ export class ServeDaemon {
       }
       const all = [...this.clients.values()];
       for (const c of all) this.reply(c, { type: 'shutdown', id: 0, reason });
+      // A client closes its socket when told; over VFIO it should also drop its doorbell
+      // mapping (close()), which holds the device open. Give them a moment, bounded, so a
+      // hung client cannot hold the shutdown up.
+      for (let waited = 0; waited < SHUTDOWN_GRACE_MS && all.some((c) => this.clients.has(c.id)); waited += 20) await sleep(20);
       await Promise.all(all.map((c) => this.release(c, 'daemon shutdown')));
       this.identifyBuf?.free();
       await this.ctrl.close();
