@@ -131,7 +131,11 @@ export class ServeDaemon {
     const fn = openPciFunction(sharedTarget(target));
     let ctrl: Controller;
     try {
-      ctrl = await Controller.open(fn, {}, true);
+      // No shadow doorbells (Doorbell Buffer Config, NVMe 2.0 §5.8): the shadow buffer is
+      // the daemon's memory, and a controller that uses it reads every IO queue's tail
+      // from there — a client's MMIO doorbell writes would be overridden by a value it
+      // cannot write (QEMU's NVMe then never sees the client's commands).
+      ctrl = await Controller.open(fn, { shadowDoorbells: false }, true);
     } catch (e) {
       fn.close();
       throw e;

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { connect, NVME } from '../../index';
 import { createSharedMemory } from '../../lib/channel';
 import { mapSharedRegion } from '../../lib/vfio';
-import { sharedTarget } from '../../serve';
+import { ServeDaemon, sharedTarget } from '../../serve';
 import { CLI, startDaemon, stopDaemon, tmpDir } from './fixtures/serve-helpers';
 
 const dir = tmpDir();
@@ -48,4 +48,17 @@ t.test('a descriptor that is not a VFIO device fd is refused before any mmap', a
   const mem = createSharedMemory(4096);
   t.throws(() => mapSharedRegion(mem.fd, { offset: 0, length: 4096 }), { code: 'PHYR_VFIO_SHARED_REGION', message: /not a VFIO device fd/ });
   t.throws(() => mapSharedRegion(0x7fff0000, { offset: 0, length: 4096 }), { code: 'PHYR_VFIO_SHARED_REGION' }, 'nor a number that is no descriptor');
+});
+
+t.test("a controller that offers shadow doorbells: the daemon leaves them off, so clients' MMIO doorbells count", async (t) => {
+  // With Doorbell Buffer Config on (NVMe 2.0 §5.8) a controller may take IO queue tails
+  // from the daemon's shadow buffer, which a client cannot write: QEMU's NVMe then never
+  // sees a client's commands (the embedded controller also reads MMIO writes, so only the
+  // daemon's choice is checked here; the VM tier runs the IO).
+  const own = tmpDir();
+  t.teardown(() => fs.rmSync(own, { recursive: true, force: true }));
+  const daemon = await ServeDaemon.start('emu:backend=ram,size=16M,dbbuf=on', { socket: path.join(own, 'phyr.sock') });
+  t.teardown(() => daemon.stop());
+  t.equal(daemon.ctrl.identify.oacs & NVME.OACS_DOORBELL_BUFFER_CONFIG, NVME.OACS_DOORBELL_BUFFER_CONFIG, 'the controller offers Doorbell Buffer Config');
+  t.equal(daemon.ctrl.shadowDoorbells, false, 'the daemon did not turn shadow doorbells on');
 });

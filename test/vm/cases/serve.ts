@@ -82,6 +82,14 @@ function spawnClient(socket: string, firstLba: number, mode: string[]): { child:
   return { child, said, gone, out: () => out };
 }
 
+/** `p`, or a failure naming `what` after `ms` (a hang must fail this case, not the tier). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+const IO_MS = 20_000;
+
 let daemon: Daemon | undefined;
 let survivor: ServedController | undefined;
 
@@ -90,7 +98,8 @@ test('serve: phyr serve on a vfio-bound controller; a client maps only the doorb
   daemon = startDaemon(TARGET);
   const start = await daemon.waitFor(/^phyr serve: .* on /);
   assert.match(start, /doorbells by vfio/, start);
-  survivor = await connect(daemon.socket);
+  survivor = await within(connect(daemon.socket), 60_000, 'connect');
+  console.log('  serve: connected');
   assert.equal(survivor.info.kind, 'vfio');
   assert.equal(survivor.info.doorbells.via, 'vfio');
   assert.equal(survivor.info.doorbells.base, 0, 'the mapping starts at the first doorbell');
@@ -98,11 +107,12 @@ test('serve: phyr serve on a vfio-bound controller; a client maps only the doorb
   const ns = survivor.namespace(1);
   const buf = survivor.pool.alloc(16384);
   for (let i = 0; i < buf.size; i++) buf.bytes[i] = (i * 11 + 5) & 0xff;
-  await ns.write(32, buf);
+  await within(ns.write(32, buf), IO_MS, 'the first write');
+  console.log('  serve: first write done');
   const back = survivor.pool.alloc(16384);
-  await ns.read(32, back);
+  await within(ns.read(32, back), IO_MS, 'the first read');
   assert.deepEqual(Buffer.from(back.bytes), Buffer.from(buf.bytes), 'what was written reads back through the daemon-mapped memory');
-  await ns.flush();
+  await within(ns.flush(), IO_MS, 'flush');
   const s = await survivor.status();
   assert.equal(s.clients, 1);
   assert.equal(s.queuePairs, 1);
@@ -121,16 +131,16 @@ test('serve: two clients do verified IO at once on the served VFIO controller', 
   let mine = 0;
   let otherDone = false;
   void other.gone.then(() => (otherDone = true));
-  await other.said('ready');
+  await within(other.said('ready'), 60_000, `the other client's first write (${other.out()})`);
   while (!otherDone || mine < 50) {
     const lba = 4096 + (mine % 128) * 8;
     buf.bytes.fill((mine * 7 + 3) & 0xff);
-    await ns.write(lba, buf);
-    await ns.read(lba, back);
+    await within(ns.write(lba, buf), IO_MS, `survivor write ${mine}`);
+    await within(ns.read(lba, back), IO_MS, `survivor read ${mine}`);
     assert.deepEqual(Buffer.from(back.bytes), Buffer.from(buf.bytes), `survivor LBA ${lba}`);
     mine++;
   }
-  assert.equal(await other.gone, 0, `the other client exits 0: ${other.out()}`);
+  assert.equal(await within(other.gone, 120_000, 'the other client to finish'), 0, `the other client exits 0: ${other.out()}`);
   assert.match(other.out(), /verified 400/);
   note(`two clients at once: the other verified 400 write/read pairs, this one ${mine}`);
   buf.free();
@@ -161,12 +171,12 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
         const value = (seq * 13 + round) & 0xff;
         seq++;
         buf.bytes.fill(value);
-        await ns.write(lba, buf);
+        await within(ns.write(lba, buf), IO_MS, `survivor write ${seq}`);
         acked.set(lba, value);
       }
     })();
     const inFlight = round % 2 === 1;
-    await (inFlight ? victim.said('ready') : victim.said('connecting'));
+    await within(inFlight ? victim.said('ready') : victim.said('connecting'), 60_000, `round ${round}: the victim to start (${victim.out()})`);
     await sleep(Math.floor(Math.random() * (inFlight ? 300 : 2500)));
     victim.child.kill('SIGKILL');
     await victim.gone;
@@ -188,10 +198,10 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
     }
     assert.deepEqual([s.clients, s.queuePairs, s.mappings], [1, baseline.queuePairs, baseline.mappings], `round ${round}: only the survivor's queue pair and mappings are left`);
     writing = false;
-    await writer;
+    await within(writer, IO_MS, `round ${round}: the survivor's writer`);
     const check = survivor.pool.alloc(4096);
     for (const [lba, value] of acked) {
-      await ns.read(lba, check);
+      await within(ns.read(lba, check), IO_MS, `read back LBA ${lba}`);
       if (!check.bytes.every((b) => b === value)) lost++;
     }
     check.free();
@@ -216,7 +226,7 @@ test('serve: SIGTERM stops the VFIO daemon cleanly and the survivor sees ServeCl
   assert.ok(daemon && survivor, 'the daemon runs (previous case)');
   const buf = survivor.pool.alloc(4096);
   daemon.child.kill('SIGTERM');
-  assert.equal(await daemon.exited, 0, `the daemon exits 0; log:\n${daemon.lines.slice(-5).join('\n')}`);
+  assert.equal(await within(daemon.exited, 30_000, 'the daemon to exit'), 0, `the daemon exits 0; log:\n${daemon.lines.slice(-5).join('\n')}`);
   await assert.rejects(survivor.namespace(1).read(0, buf), { code: 'PHYR_SERVE_CLOSED' });
   await survivor.close();
   assert.ok(daemon.lines.some((l) => /stopped \(SIGTERM received\)/.test(l)), 'the stop is logged');
