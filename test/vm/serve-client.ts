@@ -2,12 +2,19 @@
 //   node serve-client.js SOCKET FIRST_LBA verify N   N verified write/read pairs, 8 at once,
 //                                                   then "verified N" and exit 0
 //   node serve-client.js SOCKET FIRST_LBA forever    writes with 8 in flight until killed
-// Prints "connecting" before it connects and "ready" once its first write was acknowledged.
+// With a fifth argument `wait`, it prints "started" and connects only once a line arrives
+// on stdin (so the next victim's Node start-up overlaps the current round). Prints
+// "connecting" before it connects and "ready" once its first write was acknowledged.
 // Its LBAs are FIRST_LBA.. (256 slots of 8 blocks), apart from every other client's.
 import { connect } from '../../serve';
 
 async function main(): Promise<void> {
-  const [socket, firstArg, mode, countArg] = process.argv.slice(2);
+  const [socket, firstArg, mode, countArg, waitArg] = process.argv.slice(2);
+  if (waitArg === 'wait') {
+    process.stdout.write('started\n');
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+    process.stdin.pause();
+  }
   const first = Number(firstArg);
   const count = mode === 'verify' ? Number(countArg) : Infinity;
   process.stdout.write('connecting\n');

@@ -64,7 +64,7 @@ function startDaemon(target: string): Daemon {
 
 /** A client process; `said(word)` resolves once it printed that word. */
 function spawnClient(socket: string, firstLba: number, mode: string[]): { child: ChildProcess; said: (w: string) => Promise<void>; gone: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, [CLIENT, socket, String(firstLba), ...mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLIENT, socket, String(firstLba), ...mode], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   const listeners: Array<() => void> = [];
   const onData = (b: Buffer): void => {
@@ -158,12 +158,19 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
   let lost = 0;
   let round = 0;
   let withIo = 0;
-  let early = 0;
+  const earlyPids: number[] = [];
   const released = { queuePairs: 0, mappings: 0 };
   const t0 = Date.now();
+  // Each victim's Node start-up (seconds under TCG) overlaps the round before it: it waits,
+  // started, for the line that lets it connect.
+  const victimFor = (r: number) => spawnClient(d.socket, 8192 + (r % 4) * 2048, ['forever', '0', 'wait']);
+  let next = victimFor(1);
   while (Date.now() - t0 < KILL_SECONDS * 1000 || round < 2) {
     round++;
-    const victim = spawnClient(d.socket, 8192 + (round % 4) * 2048, ['forever']);
+    const victim = next;
+    await within(victim.said('started'), 60_000, `round ${round}: the victim to start (${victim.out()})`);
+    next = victimFor(round + 1);
+    victim.child.stdin?.write('go\n');
     let writing = true;
     const writer = (async () => {
       while (writing) {
@@ -177,7 +184,8 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
     })();
     const inFlight = round % 2 === 1;
     await within(inFlight ? victim.said('ready') : victim.said('connecting'), 60_000, `round ${round}: the victim to start (${victim.out()})`);
-    await sleep(Math.floor(Math.random() * (inFlight ? 300 : 2500)));
+    // Even rounds: 0..1.2 s from connect() on, through attach, the first mappings and queue creation.
+    await sleep(Math.floor(Math.random() * (inFlight ? 300 : 1200)));
     victim.child.kill('SIGKILL');
     await victim.gone;
     const pid = victim.child.pid as number;
@@ -189,7 +197,7 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
       assert.ok(Number(maps) >= 1, `round ${round}: its mappings were unmapped (${line})`);
       released.queuePairs += Number(qps);
       released.mappings += Number(maps);
-    } else early++;
+    } else earlyPids.push(pid);
     // Whatever moment it died at, the daemon ends up holding nothing of it.
     let s = await survivor.status();
     for (let i = 0; i < 400 && (s.clients !== 1 || s.queuePairs !== baseline.queuePairs || s.mappings !== baseline.mappings); i++) {
@@ -207,13 +215,15 @@ test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the s
     check.free();
     assert.equal(d.child.exitCode, null, `round ${round}: the daemon is alive`);
   }
+  next.child.kill('SIGKILL'); // started, never let connect
+  await next.gone;
   const status = await survivor.status();
-  const attachedEarly = d.lines.filter((l) => / attached \(pid /.test(l)).length;
+  const attachedEarly = earlyPids.filter((pid) => d.lines.some((l) => l.includes(`attached (pid ${pid},`))).length;
   note(
-    `kill -9 over VFIO: ${round} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (${withIo} with writes in flight, ${early} at a random moment from connect on), ` +
+    `kill -9 over VFIO: ${round} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (${withIo} with writes in flight, ${earlyPids.length} at a random moment from connect on, ${attachedEarly} of them after attaching), ` +
       `0 daemon crashes; survivor: ${seq} writes, ${acked.size} LBAs read back, ${lost} lost; ` +
       `released from victims with IO in flight: ${released.queuePairs} queue pairs, ${released.mappings} mappings; ` +
-      `daemon totals: ${status.attached} attached (${attachedEarly} attach lines), ${status.detached} detached, ${status.releasedQueuePairs} queue pairs and ${status.releasedMappings} mappings released`,
+      `daemon totals: ${status.attached} attached, ${status.detached} detached, ${status.releasedQueuePairs} queue pairs and ${status.releasedMappings} mappings released`,
   );
   assert.equal(lost, 0, `every acknowledged write of the survivor reads back (${acked.size} LBAs, ${seq} writes)`);
   assert.ok(status.releasedQueuePairs >= released.queuePairs);
