@@ -1,5 +1,6 @@
 // A served client: phyr.connect(socketPath). It attaches to a running `phyr serve`,
-// maps the controller's BAR0 (a memfd the daemon sends), keeps its DMA memory in a
+// maps its doorbells (the embedded controller's BAR0 memfd, or the doorbell page of a VFIO
+// device's BAR0 through the device fd the daemon sends), keeps its DMA memory in a
 // shared pool whose chunks the daemon maps into the controller's IOMMU inside this
 // client's device-address window, and gets IO queue pairs the daemon created on its admin
 // queue over rings in that memory. IO is the driver's native queue pair on those rings:
@@ -9,6 +10,8 @@
 import { closeChannelFd, connectSocket, mapSharedMemory, sharedMemoryFd } from '../lib/channel';
 import { DmaPool, type DmaBuffer, type HugepageMode } from '../lib/dma';
 import type { DmaAccess, IovaRange, PciFunction } from '../lib/pci/function';
+import { mapSharedRegion } from '../lib/vfio';
+import { vfioNative } from '../lib/vfio/native';
 import { CPL, CPL_STATUS_MASK, CPL_WORDS, NVME, NvmeStatusError, opcodeName, parseIdentifyNamespace, QueuePair, REQ, REQ_WORDS, RESULT_CODE_MASK, SubmitResult, type IdentifyNamespace } from '../drivers/nvme';
 import { Connection } from './connection';
 import { encode, parseReply, SERVE_PROTOCOL_VERSION, ServeClosedError, ServeProtocolError, ServeRequestError, type AttachInfo, type Reply, type Request, type ServedNamespaceInfo, type ServeStatus } from './protocol';
@@ -142,23 +145,26 @@ class ControlChannel {
 
 /**
  * The served controller as a PciFunction for this client's DMA pool: its IOMMU is the
- * daemon's, reached by request. Only mapping whole shared chunks is possible; registers are
- * reached through bar(0) (the shared BAR0), config space and interrupts stay the daemon's.
+ * daemon's, reached by request. Only mapping whole shared chunks is possible; on the
+ * embedded controller bar(0) is the shared BAR0, over VFIO the client holds only the
+ * doorbell page (not a BAR); config space and interrupts stay the daemon's.
  */
 class ServedFunction implements PciFunction {
-  readonly kind = 'emu' as const;
   constructor(
     readonly name: string,
+    readonly kind: 'emu' | 'vfio',
     private readonly control: ControlChannel,
-    private readonly bar0: ArrayBuffer,
+    private readonly bar0: ArrayBuffer | undefined,
+    private readonly bar0Size: number,
     private readonly window: IovaRange,
   ) {}
   bar(index: number): ArrayBuffer {
     if (index !== 0) throw new ServeRequestError('PHYR_SERVE_REFUSED', `BAR ${index} is not served: a client maps BAR0 only`);
+    if (!this.bar0) throw new ServeRequestError('PHYR_SERVE_REFUSED', "BAR0's registers are not served over VFIO: a client maps only the doorbell page");
     return this.bar0;
   }
   barSize(index: number): number {
-    return index === 0 ? this.bar0.byteLength : 0;
+    return index === 0 ? this.bar0Size : 0;
   }
   configRead(): number {
     throw new ServeRequestError('PHYR_SERVE_REFUSED', 'config space belongs to the daemon: a served client cannot read it');
@@ -330,10 +336,12 @@ export class ServedController {
     private readonly control: ControlChannel,
     /** What the daemon said at attach. */
     readonly info: AttachInfo,
-    private readonly bar0: ArrayBuffer,
+    /** The doorbells: BAR0 (embedded controller) or BAR0's doorbell page (VFIO); see info.doorbells. */
+    private readonly doorbells: ArrayBuffer,
     private readonly options: ConnectOptions,
   ) {
-    this.pool = new DmaPool(new ServedFunction(`serve:${socketPath}`, control, bar0, info.iova), { shared: true, hugepages: options.hugepages ?? 'auto' });
+    const bar0 = info.doorbells.via === 'memfd' ? doorbells : undefined;
+    this.pool = new DmaPool(new ServedFunction(`serve:${socketPath}`, info.kind, control, bar0, info.barSize, info.iova), { shared: true, hugepages: options.hugepages ?? 'auto' });
     for (const n of info.namespaces) this.nsMap.set(n.nsid, new ServedNamespace(this, n.nsid, n.lbaSize, n.blocks));
     // Without the daemon no command completes (its controller is gone): what is in flight
     // on the namespace API fails with the reason instead of waiting for ever.
@@ -352,18 +360,25 @@ export class ServedController {
       throw e;
     }
     const fds = control.lastFds;
-    if (reply.type !== 'attached' || fds.length !== 1) {
+    const via = reply.type === 'attached' ? reply.info?.doorbells?.via : undefined;
+    if (reply.type !== 'attached' || fds.length !== 1 || (via !== 'memfd' && via !== 'vfio')) {
       for (const f of fds) closeChannelFd(f);
       control.close();
-      throw new ServeProtocolError(`attach: the daemon answered ${reply.type} with ${fds.length} descriptors, expected attached with BAR0's`);
+      throw new ServeProtocolError(`attach: the daemon answered ${reply.type} with ${fds.length} descriptors, expected attached with the doorbells' descriptor and how to map it (memfd or vfio)`);
     }
-    let bar0: ArrayBuffer;
+    const { doorbells } = reply.info;
+    let mapped: ArrayBuffer;
     try {
-      bar0 = mapSharedMemory(fds[0], reply.info.barSize);
+      // The descriptor is closed right after mapping either way: over VFIO the client keeps
+      // no device fd (which could reset the device or write its config space), only the page.
+      mapped = via === 'memfd' ? mapSharedMemory(fds[0], doorbells.length) : mapSharedRegion(fds[0], doorbells);
+    } catch (e) {
+      control.close();
+      throw e;
     } finally {
       closeChannelFd(fds[0]);
     }
-    return new ServedController(socketPath, control, reply.info, bar0, options);
+    return new ServedController(socketPath, control, reply.info, mapped, options);
   }
 
   /** Active namespaces. */
@@ -426,7 +441,8 @@ export class ServedController {
     const qp = new QueuePair({
       id: qid,
       size,
-      bar: this.bar0,
+      bar: this.doorbells,
+      doorbellBase: this.info.doorbells.base,
       doorbellStride: this.info.doorbellStride,
       sq: region(sq),
       cq: region(cq),
@@ -492,6 +508,15 @@ export class ServedController {
         }
       }
       this.control.close();
+      // Over VFIO the doorbell page keeps the daemon's device open (the kernel holds the
+      // device file for the mapping): unmap it, now that no queue pair rings it.
+      if (this.info.doorbells.via === 'vfio') {
+        try {
+          vfioNative().unmapBuffer(this.doorbells);
+        } catch {
+          // an application's batch queue pair still holds it: unmapped when collected
+        }
+      }
     })();
     return this.closing;
   }

@@ -1,23 +1,27 @@
-// The phyr serve daemon: owns one embedded controller (brought up by the driver as
-// open() does) and serves clients over a Unix socket (docs/SERVE.md). A client gets the
-// controller's BAR0 (a memfd) and a device-address window of its own; it hands the daemon
-// its DMA memory (memfds), which the daemon maps into the controller's IOMMU inside that
-// window; the daemon creates IO queue pairs whose rings lie in that memory on its admin
-// queue. IO itself never passes through here. When a client's socket closes (exit, crash,
+// The phyr serve daemon: owns one controller — the embedded one or a PCI device through
+// VFIO — brought up by the driver as open() does, and serves clients over a Unix socket
+// (docs/SERVE.md). A client gets its doorbells (the embedded controller's BAR0 memfd, or
+// the VFIO device fd with the offset of BAR0's doorbell page) and a device-address window
+// of its own; it hands the daemon its DMA memory (memfds), which the daemon maps into the
+// controller's IOMMU inside that window (VFIO_IOMMU_MAP_DMA on VFIO); the daemon creates IO
+// queue pairs whose rings lie in that memory on its admin queue. IO itself never passes
+// through here. When a client's socket closes (exit, crash,
 // kill -9) its queues are deleted (Delete SQ then CQ, NVMe 1.4 §5.6, §5.7 — the controller
 // completes or aborts what was in flight) and its mappings removed; both are counted.
 import * as fs from 'fs';
 import { acceptConnection, closeChannelFd, listenSocket, mapSharedMemory, peerOf, watchSocket, type ChannelMessage, type ChannelWatch } from '../lib/channel';
 import { PhyrError } from '../lib/errors';
 import { RangeAllocator } from '../lib/dma/iova';
-import { openEmu, type EmuFunction } from '../emu';
+import type { EmuFunction } from '../emu';
 import { adminSqe, Controller, getFeaturesSqe, identifySqe, NVME } from '../drivers/nvme';
 import type { DmaBuffer } from '../lib/dma';
-import { targetKind } from '../targets';
+import type { PciFunction } from '../lib/pci/function';
+import { VfioFunction } from '../lib/vfio';
+import { openPciFunction, targetKind } from '../targets';
 import { Connection } from './connection';
-import { encode, parseRequest, SERVE_PROTOCOL_VERSION, ServeProtocolError, type AttachInfo, type Reply, type Request, type ServeStatus } from './protocol';
+import { encode, parseRequest, SERVE_PROTOCOL_VERSION, ServeProtocolError, type AttachInfo, type DoorbellAccess, type Reply, type Request, type ServeStatus } from './protocol';
 
-/** The target cannot be served by this build (VFIO serving is a later slice), or is malformed. */
+/** The target cannot be served (not a controller, or an embedded one with shared=off). */
 export class ServeTargetError extends PhyrError {
   constructor(message: string) {
     super('PHYR_SERVE_TARGET', message);
@@ -34,12 +38,19 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
-// Client windows: 64 GiB each, from 2^47 up, far above the daemon's own pool (which grows
-// from the bottom of the IOMMU's range and holds a few MiB).
+// Client windows on the embedded controller: 64 GiB each, from 2^47 up, far above the
+// daemon's own pool (which grows from the bottom of the IOMMU's range and holds a few MiB).
 const WINDOW_BYTES = 2 ** 36;
 const WINDOWS_START = 2 ** 47;
 const WINDOWS_END = 2 ** 48 - 1;
+// On VFIO the container's IOVA space is what the host IOMMU offers (39 bits is common), so
+// a window is 4 GiB, taken from the container's free space beside the driver's own.
+const VFIO_WINDOW_BYTES = 2 ** 32;
+const WINDOW_ALIGN = 2 ** 21;
 const PAGE = 4096;
+/** How long SIGTERM waits for told clients to hang up before their queues are deleted. */
+const SHUTDOWN_GRACE_MS = 2000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // NVMe 1.4 §5.3/§5.4 CDW11: PC (physically contiguous) is bit 0; CQID / IV start at bit 16.
 const PC = 1;
 const CDW11_ID_SHIFT = 16;
@@ -64,10 +75,36 @@ class Client {
   ) {}
 }
 
+/** Where clients' device-address windows come from: tryAlloc returns a start, or -1. */
+interface WindowSource {
+  readonly size: number;
+  tryAlloc(): number;
+  release(start: number): void;
+}
+
+function windowSource(fn: PciFunction): WindowSource {
+  if (fn instanceof VfioFunction) {
+    const container = fn.container;
+    return {
+      size: VFIO_WINDOW_BYTES,
+      tryAlloc: () => {
+        try {
+          return container.allocIova(VFIO_WINDOW_BYTES, WINDOW_ALIGN);
+        } catch {
+          return -1; // the container's IOVA space is used up (PHYR_VFIO_IOVA_EXHAUSTED)
+        }
+      },
+      release: (start) => container.freeIova(start, VFIO_WINDOW_BYTES),
+    };
+  }
+  const ranges = new RangeAllocator([{ start: WINDOWS_START, end: WINDOWS_END }]);
+  return { size: WINDOW_BYTES, tryAlloc: () => ranges.tryAlloc(WINDOW_BYTES, WINDOW_BYTES), release: (start) => ranges.release(start) };
+}
+
 /** A running daemon. */
 export class ServeDaemon {
   private readonly clients = new Map<number, Client>();
-  private readonly windows = new RangeAllocator([{ start: WINDOWS_START, end: WINDOWS_END }]);
+  private readonly windows: WindowSource;
   private readonly freeQids: number[] = [];
   private listenFd = -1;
   private acceptWatch: ChannelWatch | undefined;
@@ -77,20 +114,28 @@ export class ServeDaemon {
   /** Work in flight per client (attach, queue creation), awaited before its release. */
   private readonly busy = new Map<Client, Promise<unknown>>();
   private identifyBuf: DmaBuffer | undefined;
+  /** What every client maps to ring its doorbells, and the descriptor sent with it. */
+  private doorbells: { fd: number; access: DoorbellAccess } | undefined;
 
   private constructor(
     readonly target: string,
-    readonly fn: EmuFunction,
+    readonly fn: PciFunction,
     readonly ctrl: Controller,
     private readonly options: ServeOptions,
-  ) {}
+  ) {
+    this.windows = windowSource(fn);
+  }
 
-  /** Brings up the controller of `target` and listens at options.socket. */
+  /** Brings up the controller of `target` (emu or a PCI address) and listens at options.socket. */
   static async start(target: string, options: ServeOptions): Promise<ServeDaemon> {
-    const fn = openEmu(sharedTarget(target));
+    const fn = openPciFunction(sharedTarget(target));
     let ctrl: Controller;
     try {
-      ctrl = await Controller.open(fn, {}, true);
+      // No shadow doorbells (Doorbell Buffer Config, NVMe 2.0 §5.8): the shadow buffer is
+      // the daemon's memory, and a controller that uses it reads every IO queue's tail
+      // from there — a client's MMIO doorbell writes would be overridden by a value it
+      // cannot write (QEMU's NVMe then never sees the client's commands).
+      ctrl = await Controller.open(fn, { shadowDoorbells: false }, true);
     } catch (e) {
       fn.close();
       throw e;
@@ -111,12 +156,28 @@ export class ServeDaemon {
     const dw0 = await this.ctrl.adminCommand(getFeaturesSqe(NVME.FEAT_NUMBER_OF_QUEUES, 0, 0));
     const granted = Math.min((dw0 & 0xffff) + 1, (dw0 >>> CDW11_ID_SHIFT) + 1);
     for (let q = granted; q >= 2; q--) this.freeQids.push(q);
+    this.doorbells = this.shareDoorbells(granted);
     this.identifyBuf = this.ctrl.pool.alloc(NVME.IDENTIFY_DATA_SIZE);
     const mode = this.options.group === undefined ? 0o600 : 0o660;
     this.listenFd = listenSocket(this.options.socket, mode);
     if (this.options.group !== undefined) fs.chownSync(this.options.socket, process.getuid?.() ?? -1, this.options.group);
     this.acceptWatch = watchSocket(this.listenFd, () => this.acceptAll());
-    this.log(`phyr serve: ${this.target} on ${this.options.socket} (mode ${mode.toString(8)}, ${this.freeQids.length} queue pairs for clients)`);
+    this.log(`phyr serve: ${this.target} on ${this.options.socket} (mode ${mode.toString(8)}, ${this.freeQids.length} queue pairs for clients, doorbells by ${this.doorbells.access.via})`);
+  }
+
+  // The embedded controller's BAR0 is a memfd: clients map all of it. Over VFIO a client
+  // gets the device fd and the offset of the doorbell pages only (NVMe 1.4 §3.1.24: the
+  // doorbells of queue ids 0..maxQid from 1000h on, 4 << CAP.DSTRD bytes apart), so the
+  // library path never maps the registers (CC, AQA, the admin queue's addresses).
+  private shareDoorbells(maxQid: number): { fd: number; access: DoorbellAccess } {
+    if (this.fn instanceof VfioFunction) {
+      const span = 2 * (maxQid + 1) * (4 << this.ctrl.cap.dstrd);
+      const length = Math.ceil(span / PAGE) * PAGE;
+      const share = this.fn.shareBar(0, NVME.REG_DOORBELLS, length);
+      return { fd: share.fd, access: { via: 'vfio', offset: share.offset, length, base: 0 } };
+    }
+    const emu = this.fn as EmuFunction;
+    return { fd: emu.barFd(0), access: { via: 'memfd', offset: 0, length: emu.barSize(0), base: NVME.REG_DOORBELLS } };
   }
 
   /** Counters (also the `status` request's answer). */
@@ -138,7 +199,7 @@ export class ServeDaemon {
     for (;;) {
       const fd = acceptConnection(this.listenFd);
       if (fd === null) return;
-      const window = this.windows.tryAlloc(WINDOW_BYTES, WINDOW_BYTES);
+      const window = this.windows.tryAlloc();
       let pid = 0;
       try {
         pid = peerOf(fd).pid;
@@ -158,7 +219,7 @@ export class ServeDaemon {
         () => void this.release(client as Client, 'disconnected'),
         0,
       );
-      client = new Client(id, conn, pid, { start: window, end: window + WINDOW_BYTES - 1 });
+      client = new Client(id, conn, pid, { start: window, end: window + this.windows.size - 1 });
       this.clients.set(id, client);
     }
   }
@@ -221,9 +282,12 @@ export class ServeDaemon {
     }
     if (c.attached) throw new ServeProtocolError('attach: this connection is already attached');
     const caps = this.ctrl.queueCaps;
+    const doorbells = this.doorbells as { fd: number; access: DoorbellAccess };
     const info: AttachInfo = {
       clientId: c.id,
+      kind: this.fn.kind,
       barSize: this.fn.barSize(0),
+      doorbells: doorbells.access,
       doorbellStride: this.ctrl.cap.dstrd,
       maxQueueEntries: this.ctrl.cap.maxQueueEntries,
       iova: c.window,
@@ -233,7 +297,7 @@ export class ServeDaemon {
     c.attached = true;
     this.counts.attached++;
     this.log(`phyr serve: client ${c.id} attached (pid ${c.pid}, window 0x${c.window.start.toString(16)})`);
-    this.reply(c, { type: 'attached', id: req.id, info }, [this.fn.barFd(0)]);
+    this.reply(c, { type: 'attached', id: req.id, info }, [doorbells.fd]);
   }
 
   private inWindow(c: Client, iova: number, length: number): boolean {
@@ -367,6 +431,10 @@ export class ServeDaemon {
       }
       const all = [...this.clients.values()];
       for (const c of all) this.reply(c, { type: 'shutdown', id: 0, reason });
+      // A client closes its socket when told; over VFIO it should also drop its doorbell
+      // mapping (close()), which holds the device open. Give them a moment, bounded, so a
+      // hung client cannot hold the shutdown up.
+      for (let waited = 0; waited < SHUTDOWN_GRACE_MS && all.some((c) => this.clients.has(c.id)); waited += 20) await sleep(20);
       await Promise.all(all.map((c) => this.release(c, 'daemon shutdown')));
       this.identifyBuf?.free();
       await this.ctrl.close();
@@ -387,11 +455,15 @@ function idOf(data: Uint8Array): number {
   }
 }
 
-/** The target string with shared=on (BAR0 in a memfd clients can map); VFIO is refused for now. */
+/**
+ * The target string as the daemon opens it: a PCI address as given (a VFIO device), an
+ * embedded controller with shared=on (BAR0 in a memfd clients can map).
+ */
 export function sharedTarget(target: string): string {
   const kind = targetKind(target);
+  if (kind === 'vfio') return target;
   if (kind !== 'emu') {
-    throw new ServeTargetError(`phyr serve serves the embedded controller ('emu[:key=value,...]') in this version; '${target}' is ${kind === 'vfio' ? 'a VFIO device (serving VFIO controllers is not implemented yet)' : 'not a controller'}`);
+    throw new ServeTargetError(`phyr serve serves a controller: 'emu[:key=value,...]' or the PCI address of a device bound to vfio-pci; '${target}' is not a controller`);
   }
   if (/(^|[:,])shared=off(,|$)/.test(target)) throw new ServeTargetError(`'${target}': phyr serve needs shared=on (clients map BAR0); drop shared=off`);
   if (/(^|[:,])shared=on(,|$)/.test(target)) return target;

@@ -2,12 +2,12 @@
 // SOCK_SEQPACKET message is one JSON object (UTF-8), with the file descriptors it names
 // attached (SCM_RIGHTS). Every request carries `id`; its answer echoes it, or is an
 // `error` with a code. The daemon also sends `shutdown` unasked, once, before it closes.
-// Version 1. Anything that does not parse, or lacks a field, is a ServeProtocolError
+// Version 2 (2: attach says how to map the doorbells, memfd or VFIO). Anything that does not parse, or lacks a field, is a ServeProtocolError
 // naming what was wrong; the daemon answers it and keeps serving.
 import { PhyrError } from '../lib/errors';
 
 /** The protocol version this build speaks. */
-export const SERVE_PROTOCOL_VERSION = 1;
+export const SERVE_PROTOCOL_VERSION = 2;
 
 /** A message was not a valid protocol message: `message` names the field and what is accepted. */
 export class ServeProtocolError extends PhyrError {
@@ -35,11 +35,31 @@ export interface ServedNamespaceInfo {
   blocks: number;
 }
 
+/**
+ * How a client reaches its doorbells: the descriptor that comes with `attached` and what
+ * to map of it. 'memfd': the embedded controller's BAR0 (a memfd), mapped whole. 'vfio':
+ * the daemon's VFIO device fd; the client maps only the doorbell page of BAR0 and closes
+ * the descriptor at once (docs/SERVE.md, the trust model).
+ */
+export interface DoorbellAccess {
+  via: 'memfd' | 'vfio';
+  /** mmap offset in the descriptor. */
+  offset: number;
+  /** Bytes to map (whole pages). */
+  length: number;
+  /** Offset in the mapping of the first doorbell (Submission Queue 0 Tail, NVMe 1.4 §3.1.24). */
+  base: number;
+}
+
 /** What a client needs to build queue pairs on the served controller. */
 export interface AttachInfo {
   clientId: number;
-  /** BAR0 bytes (its memfd comes with the message). */
+  /** 'emu' (the embedded controller) or 'vfio' (a PCI device through VFIO). */
+  kind: 'emu' | 'vfio';
+  /** BAR0 bytes. */
   barSize: number;
+  /** What to map of the descriptor that came with the message. */
+  doorbells: DoorbellAccess;
   /** CAP.DSTRD. */
   doorbellStride: number;
   /** CAP.MQES + 1. */
@@ -79,7 +99,7 @@ export type Request =
 
 /** Answers and notices, daemon -> client. */
 export type Reply =
-  | { type: 'attached'; id: number; info: AttachInfo } // fds: [BAR0 memfd]
+  | { type: 'attached'; id: number; info: AttachInfo } // fds: [BAR0 memfd or the VFIO device fd]
   | { type: 'ok'; id: number }
   | { type: 'queuePair'; id: number; qid: number }
   | { type: 'identify'; id: number; data: string } // base64 of 4096 bytes

@@ -235,6 +235,30 @@ Napi::Value GroupDeviceFdJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// adoptDeviceFd(fd) -> a new fd: a duplicate of a VFIO device fd another process sent
+// (a served client gets the daemon's over SCM_RIGHTS, docs/SERVE.md), registered here as a
+// device fd so mmapRegion accepts it. The received fd itself stays its owner's to close.
+// Accepted only when the kernel says it is one: the legacy group API's anonymous inode
+// "[vfio-device]" and VFIO_DEVICE_GET_INFO answering with the PCI flag.
+Napi::Value AdoptDeviceFdJs(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!fdArg(info, 0, "fd", &fd)) return info.Env().Undefined();
+  char link[64] = {0};
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = readlink(proc.c_str(), link, sizeof(link) - 1);
+  if (n < 0) return throwErrno(info.Env(), "readlink(" + proc + ")", errno);
+  if (std::string(link, static_cast<size_t>(n)) != "anon_inode:[vfio-device]") {
+    return throwErrno(info.Env(), "adopt fd " + std::to_string(fd) + " (it is " + std::string(link, static_cast<size_t>(n)) + ", not a VFIO device fd)", EBADF);
+  }
+  DeviceInfo di;
+  if (int rc = deviceInfo(fd, &di); rc < 0) return throwErrno(info.Env(), "ioctl(VFIO_DEVICE_GET_INFO)", -rc);
+  if ((di.flags & 2u) == 0) return throwErrno(info.Env(), "adopt fd " + std::to_string(fd) + " (a VFIO device, but not a PCI one)", ENODEV);
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0) return throwErrno(info.Env(), "fcntl(F_DUPFD_CLOEXEC)", errno);
+  ownedFds()[dup] = FdKind::Device;
+  return Napi::Number::New(info.Env(), dup);
+}
+
 Napi::Value DeviceInfoJs(const Napi::CallbackInfo& info) {
   int fd;
   if (!fdArg(info, 0, "deviceFd", &fd) || !ownedFd(info, "deviceFd", fd, kNodeOrDevice)) return info.Env().Undefined();
@@ -477,6 +501,7 @@ void init(Napi::Env env, Napi::Object exports) {
   add("groupSetContainer", GroupSetContainerJs);
   add("groupUnsetContainer", GroupUnsetContainerJs);
   add("groupDeviceFd", GroupDeviceFdJs);
+  add("adoptDeviceFd", AdoptDeviceFdJs);
   add("deviceInfo", DeviceInfoJs);
   add("regionInfo", RegionInfoJs);
   add("irqInfo", IrqInfoJs);

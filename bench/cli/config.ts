@@ -1,4 +1,5 @@
 // Turns a `phyr bench` command line and job files into the jobs to run and the run-wide
+import * as crypto from 'crypto';
 // options, with every fio-compatibility rule applied and nothing left unchecked.
 import * as fs from 'fs';
 import { parseEmuTarget } from '../../emu/target';
@@ -95,6 +96,16 @@ function showOption(key: string, value: string | undefined): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A section's lines with its `ioengine` lines first (in their order, so the last still
+ * wins): fio 3.33 parses a job file section's engine options after the rest, once the
+ * engine is known, so `hipri` may come before `ioengine=io_uring` in the same section
+ * (measured: `fio --parse-only` takes it). The command line keeps its order, as fio's.
+ */
+function engineFirst<T extends { key: string }>(options: T[]): T[] {
+  return [...options.filter((o) => o.key === 'ioengine'), ...options.filter((o) => o.key !== 'ioengine')];
+}
+
 /** Parses `phyr bench` arguments (after the subcommand) into a configuration. */
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, host: BenchHost = {}): BenchConfig {
   const run = defaultRunOptions();
@@ -155,8 +166,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       const where = (o: { line: number; source?: string }) => `${o.source ?? file}:${o.line}`;
       // fio: a [global] after a job applies only to the jobs that follow it.
       if (s.global) {
+        for (const o of engineFirst(s.options)) applyTo(fileGlobal, run, o.key, o.value, where(o), ctx);
         for (const o of s.options) {
-          applyTo(fileGlobal, run, o.key, o.value, where(o), ctx);
           keep(globalOptions, o.key, o.value);
           words.push(showOption(o.key, o.value));
         }
@@ -167,10 +178,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       const wanted = run.sections.length === 0 || run.sections.includes(s.name);
       const job = cloneJob(fileGlobal);
       job.name = s.name;
-      for (const o of s.options) {
-        applyTo(job, run, o.key, o.value, where(o), ctx);
-        keep(job.written, o.key, o.value);
-      }
+      for (const o of engineFirst(s.options)) applyTo(job, run, o.key, o.value, where(o), ctx);
+      for (const o of s.options) keep(job.written, o.key, o.value);
       if (!wanted) continue;
       sectionsSeen.add(s.name);
       words.push(showOption('name', s.name), ...s.options.map((o) => showOption(o.key, o.value)));
@@ -199,17 +208,41 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       jobs.push(base);
     }
   }
-  for (const j of jobs) checkJob(j);
+  for (const j of jobs) {
+    // fio 3.33 (setup_random_seeds): randrepeat=0 without a randseed seeds from the system.
+    if (j.randrepeat === false && !j.randseedGiven) j.randseed = crypto.randomBytes(6).readUIntBE(0, 6);
+    checkJob(j);
+  }
   // Kernel namespace nodes: replaced by the TARGET given, else resolved through sysfs.
   // --parse-only and --showcmd touch no device (as fio's): the sysfs lookup waits for a run.
   if (target !== undefined || !(run.parseOnly || run.showcmd)) {
     const resolved = resolveKernelNamespaces(jobs, target, host.sysfsRoot ?? '/sys', ctx);
     if (resolved) target = resolved;
   }
+  checkNullEngine(jobs, target, ctx);
   // An emulated target's keys are checked now, so a typo is a usage error, not a failed run.
   if (target?.startsWith('emu')) parseEmuTarget(target);
   if (target !== undefined && targetKind(target) === 'null') parseNullTarget(target);
   return { target: target ?? BENCH_DEFAULT_TARGET, defaultTarget: target === undefined, jobs, run, builtinDefault, jobFiles: files, globalOptions, notices, commandLines };
+}
+
+/**
+ * fio's ioengine=null does no IO; phyr's twin is the null TARGET (the same loop over a
+ * loopback controller that answers at once). A job file written for it runs there, with a
+ * notice; on any other TARGET it is refused, saying which TARGET to give.
+ */
+function checkNullEngine(jobs: JobSpec[], target: string | undefined, ctx: ApplyContext): void {
+  const named = jobs.filter((j) => j.nullEngine);
+  if (named.length === 0) return;
+  if (target !== undefined && targetKind(target) === 'null') {
+    ctx.notice(`--ioengine=null: runs on the TARGET ${target}, phyr's twin of fio's null engine (no device: each command is answered at once, no data moves)`);
+    return;
+  }
+  const others = jobs.filter((j) => !j.nullEngine).map((j) => `'${j.name}'`);
+  throw new BenchConfigError(
+    `--ioengine=null (job '${named[0].name}'): fio's null engine does no IO; phyr's twin of it is the TARGET null: phyr bench null FILE ...${others.length ? ` (jobs ${others.join(', ')} do IO: give them their own run on a device)` : ''}; on ${target ?? 'the default TARGET emu'} drop ioengine=null to do real IO`,
+    'PHYR_BENCH_UNSUPPORTED_OPTION',
+  );
 }
 
 /** Device-independent checks of one job (device-dependent ones run after open, before IO). */

@@ -1,5 +1,5 @@
 // fio options whose default value is exactly what phyr does. A job file that spells out
-// the default (`randrepeat=1`, `stats=1`, `stats=1`, ...) runs as written, without a word;
+// the default (`disable_lat=0`, `stats=1`, `nrfiles=1`, ...) runs as written, without a word;
 // any other value keeps the option's reason for being refused (options.ts UNSUPPORTED),
 // so a value that would change the workload is never silently ignored.
 import { parseBool } from './units';
@@ -27,7 +27,6 @@ const words = (...w: string[]): DefaultOnly => ({ shown: w.join(' or '), accepts
 
 /** Options accepted only at fio's default value, which is what phyr does anyway. */
 export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
-  randrepeat: bool(true),
   allrandrepeat: words('0', '1'),
   disable_lat: bool(false),
   disable_clat: bool(false),

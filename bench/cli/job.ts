@@ -84,6 +84,13 @@ export interface JobSpec {
   mem: MemSpec;
   dptr: 'auto' | 'prp' | 'sgl';
   randseed: number;
+  /**
+   * fio's randrepeat=0: the random streams are seeded from the system's random source, so
+   * each run differs (undefined: fio's default 1, seeded from randseed).
+   */
+  randrepeat?: false;
+  /** randseed was given: it wins over randrepeat=0, as in fio 3.33 (setup_random_seeds). */
+  randseedGiven?: true;
   stonewall: boolean;
   /** fio's new_group: this job starts a new reporting group (it still runs with the jobs before it). */
   newGroup: boolean;
@@ -114,6 +121,8 @@ export interface JobSpec {
   writeIolog?: string;
   /** The kernel engine a job file named (ioengine=libaio, ...), replaced by phyr's loop. */
   kernelEngine?: string;
+  /** ioengine=null was written: the job runs only on phyr's null TARGET, its twin. */
+  nullEngine?: true;
   /** The kernel namespace node a job file named (filename=/dev/nvmeXnY), replaced by the target. */
   kernelFilename?: string;
   /** fio's loops: the workload (size or io_size, number_ios) is done this many times. */

@@ -15,7 +15,6 @@ export const BLOCK_ENGINES = [
 
 /** fio engines that do no block IO at all: nothing phyr's loop could stand in for. */
 export const NON_BLOCK_ENGINES: Record<string, string> = {
-  null: 'fio\'s null engine does no IO; phyr\'s nearest is the TARGET emu:backend=nodata (the device checks every command but moves no data)',
   cpuio: 'a CPU-burning engine, no IO',
   net: 'a network engine', netsplice: 'a network engine', rdma: 'a network engine', http: 'a network engine',
   nbd: 'a network block device client', rbd: 'a Ceph client', rados: 'a Ceph client', gfapi: 'a GlusterFS client', nfs: 'an NFS client', libhdfs: 'an HDFS client',
@@ -59,8 +58,16 @@ export const KERNEL_STACK_OPTIONS: BenchOption[] = [
       const engine = val.replace(/^external:/, '');
       if (engine === 'phyr') {
         j.kernelEngine = undefined;
+        delete j.nullEngine;
         return;
       }
+      // fio's null engine: its twin is phyr's null TARGET; config.ts checks the TARGET.
+      if (engine === 'null') {
+        j.kernelEngine = undefined;
+        j.nullEngine = true;
+        return;
+      }
+      delete j.nullEngine;
       if ((BLOCK_ENGINES as readonly string[]).includes(engine)) {
         j.kernelEngine = engine;
         ctx.notice(`--ioengine=${val}: replaced by phyr's native NVMe loop (one thread and one queue pair per job)`);
@@ -77,9 +84,11 @@ export const KERNEL_STACK_OPTIONS: BenchOption[] = [
     applyJob: (j, v) => {
       const val = v ?? '';
       if (val === '') throw new BenchOptionError('filename', val, 'a value is required');
-      if (val.includes(':')) throw new BenchOptionError('filename', val, 'one device per job: phyr drives one namespace, not a list of files');
+      // fio separates a list of files with ':' and takes `\:` as a colon in a name
+      // (/dev/bsg/0\:0\:0\:0), so only an unescaped colon makes a list.
+      if (/(^|[^\\]):/.test(val)) throw new BenchOptionError('filename', val, 'one device per job: phyr drives one namespace, not a list of files (a colon in a name is written \\:, as in fio)');
       // Whether it can stand is decided once the TARGET is known (resolveKernelNamespaces).
-      j.kernelFilename = val;
+      j.kernelFilename = val.replace(/\\:/g, ':');
     },
   },
   ...Object.entries(ENGINE_OPTIONS).map(([name, o]): BenchOption => ({

@@ -62,7 +62,9 @@ function logIntervals(name: string, l: JobLogs, bwAvgMs: number | undefined, iop
   if (l.avgMsec === 0) {
     // fio's default: one entry per IO. phyr writes those for the latency logs only.
     if (l.bw !== undefined || l.iops !== undefined) {
-      throw new BenchConfigError(`job '${name}': log_avg_msec=0 asks for a bandwidth or IOPS entry per IO, which phyr does not write; give log_avg_msec=N (entries over N ms windows, e.g. 1000)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
+      // Named with the log that asks for it: a job file that never wrote log_avg_msec gets 0 as fio's default.
+      const log = l.bw !== undefined ? 'write_bw_log' : 'write_iops_log';
+      throw new BenchConfigError(`job '${name}': log_avg_msec=0 asks for a bandwidth or IOPS entry per IO (for ${log}; 0 is fio's default when log_avg_msec is not given), which phyr does not write; give log_avg_msec=N (entries over N ms windows, e.g. 1000)`, 'PHYR_BENCH_UNSUPPORTED_OPTION');
     }
     return { bwMs: bwAvgMs ?? def, iopsMs: iopsAvgMs ?? def, logWindowMs: 0, perIo: true };
   }

@@ -104,20 +104,31 @@ function parsePercentList(option: string, text: string): number[] {
 function parseZones(option: string, text: string, kind: 'zoned' | 'zoned_abs', kbBase: KbBase): JobSpec['randomDistribution'] {
   const body = text.slice(kind.length + 1);
   if (body.includes(',')) throw new BenchOptionError(option, text, 'phyr draws reads and writes from one distribution: give one zone list');
-  const zones = body.split(':').map((z) => {
-    const m = /^([0-9.]+)\/(.+)$/.exec(z);
-    if (!m) throw new BenchOptionError(option, text, `'${z}' is not ACCESS%/${kind === 'zoned' ? 'RANGE%' : 'SIZE'} (e.g. ${kind === 'zoned' ? '60/10' : '60/20m'})`);
+  // fio 3.33 (split_parse_ddir): an empty entry ends the list; in zoned, a range that is
+  // missing, empty or 0 (`20/`, `20`, `20/0`) is "the rest": the ranges not given share
+  // what the others leave of 100, in whole percent (`zoned:50/5:30/15:20/` gives the last
+  // zone 80). zoned_abs has no such rest: every zone needs its size.
+  const entries = body.split(':');
+  const end = entries.indexOf('');
+  const zones = (end >= 0 ? entries.slice(0, end) : entries).map((z) => {
+    const m = /^([0-9.]+)(?:\/(.*))?$/.exec(z);
+    if (!m || (kind === 'zoned_abs' && !m[2])) throw new BenchOptionError(option, text, `'${z}' is not ACCESS%/${kind === 'zoned' ? 'RANGE%' : 'SIZE'} (e.g. ${kind === 'zoned' ? '60/10, or 60/ for the rest of the region' : '60/20m'})`);
     const access = Number(m[1]);
-    const range = kind === 'zoned' ? Number(m[2]) : parseBytes(option, m[2], kbBase);
+    const rest = kind === 'zoned' && (m[2] === undefined || m[2] === '' || Number(m[2]) === 0);
+    const range = rest ? 0 : kind === 'zoned' ? Number(m[2]) : parseBytes(option, m[2] ?? '', kbBase);
     if (!Number.isFinite(access) || access < 0 || access > 100) throw new BenchOptionError(option, text, `access percentage '${m[1]}' is not 0..100`);
     if (!Number.isFinite(range) || range < 0 || (kind === 'zoned' && range > 100)) throw new BenchOptionError(option, text, `range '${m[2]}' is not ${kind === 'zoned' ? 'a percentage' : 'a size'}`);
-    return { access, range };
+    return { access, range, rest };
   });
+  if (zones.length === 0) throw new BenchOptionError(option, text, 'no zones given');
   if (zones.length > 16) throw new BenchOptionError(option, text, 'at most 16 zones');
   const accessSum = zones.reduce((a, z) => a + z.access, 0);
   if (Math.abs(accessSum - 100) > 1e-9) throw new BenchOptionError(option, text, `the access percentages add up to ${accessSum}, not 100 (as fio requires)`);
-  if (kind === 'zoned' && zones.reduce((a, z) => a + z.range, 0) > 100 + 1e-9) throw new BenchOptionError(option, text, 'the range percentages add up to more than 100');
-  return { kind, param: 0, zones: zones.filter((z) => z.access > 0 || z.range > 0) };
+  const given = zones.reduce((a, z) => a + z.range, 0);
+  if (kind === 'zoned' && given > 100 + 1e-9) throw new BenchOptionError(option, text, 'the range percentages add up to more than 100');
+  const restCount = zones.filter((z) => z.rest).length;
+  const share = restCount ? Math.floor((100 - given) / restCount) : 0;
+  return { kind, param: 0, zones: zones.map((z) => ({ access: z.access, range: z.rest ? share : z.range })).filter((z) => z.access > 0 || z.range > 0) };
 }
 
 /** The largest zipf theta the engine takes (beyond it every draw is the hottest block anyway). */
@@ -270,7 +281,21 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   { name: 'percentile_list', scope: 'job', help: 'clat percentiles to report, colon-separated', applyJob: (j, v) => { j.percentileList = parsePercentList('percentile_list', need('percentile_list', v)); } },
-  { name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns', applyJob: (j, v) => { j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER); } },
+  {
+    name: 'randseed', scope: 'job', help: 'seed of the random offsets and verify patterns (it wins over randrepeat=0, as in fio)',
+    applyJob: (j, v) => {
+      j.randseed = parseInteger('randseed', need('randseed', v), 0, Number.MAX_SAFE_INTEGER);
+      j.randseedGiven = true;
+    },
+  },
+  {
+    name: 'randrepeat', scope: 'job', flag: true,
+    help: '1 (fio\'s default): the random streams start from randseed, so runs repeat; 0: without a randseed they are seeded from the system\'s random source, so each run differs, as in fio',
+    applyJob: (j, v) => {
+      if (parseBool('randrepeat', v)) delete j.randrepeat;
+      else j.randrepeat = false;
+    },
+  },
   { name: 'write_iolog', scope: 'job', help: 'log every IO of the job to this file in fio\'s iolog version 2 format (size-bound jobs, one clone)', applyJob: (j, v) => { j.writeIolog = need('write_iolog', v); } },
   {
     // fio's gtod_reduce turns off the latency stats to save gettimeofday calls; phyr's
@@ -378,6 +403,11 @@ export const OPTIONS: BenchOption[] = [
 const NO_FILES = 'files, directories and filesystems have no meaning on a raw NVMe namespace: phyr drives the namespace itself (size= and offset= pick the region)';
 const TRIM_VERIFY = 'fio\'s trim verification is not implemented: measured on fio 3.33, a write job with it trims nothing (trim entries leaked) or aborts (trim_backlog), and only rw=trimwrite runs it, re-trimming a random share of the logged writes, where phyr does not verify trim jobs; rw=trim|randtrim|trimwrite are supported';
 
+// fio's per-IO priorities set the kernel's ioprio on each request; an NVMe command has no
+// priority field (arbitration priority belongs to a submission queue, NVMe 1.4 §4.13), and
+// phyr's loop does not set one up.
+const CMD_PRIORITY = 'per-IO priorities are not implemented: an NVMe command carries no priority (arbitration priority is per submission queue, and phyr creates its queues at one priority)';
+
 export const UNSUPPORTED: Record<string, string> = {
   filename_format: NO_FILES,
   directory: NO_FILES,
@@ -408,7 +438,6 @@ export const UNSUPPORTED: Record<string, string> = {
   zonesize: 'zoned workloads are not implemented',
   zonerange: 'zoned workloads are not implemented',
   zoneskip: 'zoned workloads are not implemented',
-  randrepeat: 'runs are always repeatable from randseed',
   allrandrepeat: 'runs are always repeatable from randseed',
   verify_async: 'verification runs in the job thread',
   verify_state_save: 'not implemented',
@@ -427,7 +456,17 @@ export const UNSUPPORTED: Record<string, string> = {
   nice: 'not implemented',
   prio: 'not implemented',
   prioclass: 'not implemented',
-  cmdprio_percentage: 'not implemented',
+  cmdprio_percentage: CMD_PRIORITY,
+  // Engine options of fio's libaio and io_uring engines (fio --enghelp): refused with the
+  // reason rather than unknown, since job files for those engines carry them.
+  cmdprio_class: CMD_PRIORITY,
+  cmdprio: CMD_PRIORITY,
+  cmdprio_bssplit: CMD_PRIORITY,
+  // Engine options of fio's sg engine (SCSI generic).
+  sg_write_mode: 'an option of fio\'s SCSI generic engine (WRITE AND VERIFY, WRITE SAME, ...): phyr issues NVMe Read and Write commands only',
+  readfua: 'not implemented: phyr\'s loop does not set Force Unit Access (NVMe 1.4 §6.9, §6.15: Read/Write CDW12 bit 30)',
+  writefua: 'not implemented: phyr\'s loop does not set Force Unit Access (NVMe 1.4 §6.9, §6.15: Read/Write CDW12 bit 30)',
+  stream_id: 'write streams (NVMe directives) are not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',

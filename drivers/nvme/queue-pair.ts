@@ -37,8 +37,13 @@ export interface QueuePairInit {
   id: number;
   /** Entries per ring. */
   size: number;
-  /** BAR0 (registers and doorbells). */
+  /** BAR0 (registers and doorbells), or only its doorbell part (see doorbellBase). */
   bar: ArrayBuffer;
+  /**
+   * Offset in `bar` of the first doorbell (default NVME.REG_DOORBELLS, BAR0 from its start).
+   * A served client over VFIO maps only the doorbell page, so its doorbells start at 0.
+   */
+  doorbellBase?: number;
   /** CAP.DSTRD. */
   doorbellStride: number;
   sq: DmaRegion;
@@ -135,8 +140,8 @@ export class QueuePair {
       qid: init.id,
       qsize: init.size,
       bar: init.bar,
-      sqDoorbell: NVME.REG_DOORBELLS + 2 * init.id * stride,
-      cqDoorbell: NVME.REG_DOORBELLS + (2 * init.id + 1) * stride,
+      sqDoorbell: (init.doorbellBase ?? NVME.REG_DOORBELLS) + 2 * init.id * stride,
+      cqDoorbell: (init.doorbellBase ?? NVME.REG_DOORBELLS) + (2 * init.id + 1) * stride,
       sq: init.sq.buffer,
       sqOffset: init.sq.offset,
       sqIova: init.sq.iova,

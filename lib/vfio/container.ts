@@ -114,7 +114,11 @@ export class VfioContainer implements DmaBackend {
       // EINVAL: the group is no longer in a container. The kernel detaches it itself once
       // its last device is gone (a hot unplug that waited for this close), which is the
       // state this call asks for, so it is not an error of the close.
-      if ((err as { code?: string }).code !== 'EINVAL') throw err;
+      // EBUSY: a device of the group is still open elsewhere — another process maps part
+      // of its BAR (a phyr serve client's doorbell page, docs/SERVE.md). The kernel
+      // detaches the group when that last mapping goes; this process is done with it.
+      const code = (err as { code?: string }).code;
+      if (code !== 'EINVAL' && code !== 'EBUSY') throw err;
     } finally {
       vfioNative().closeFd(g.fd);
       if (this.groups.size === 0 && this.closeWhenEmpty && !this.closed) {

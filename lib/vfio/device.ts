@@ -135,6 +135,22 @@ export class VfioFunction implements PciFunction {
     return buf;
   }
 
+  /**
+   * What another process needs to map bytes [start, start + length) of BAR `index` (whole
+   * pages): this function's device fd, to send (never to close: it stays this function's),
+   * and the mmap offset and length in it. phyr serve hands a client its doorbell page so.
+   */
+  shareBar(index: number, start: number, length: number): { fd: number; offset: number; length: number } {
+    this.assertOpen();
+    const r = this.region(index);
+    const page = 4096;
+    if (!r.mmap) throw new VfioError('PHYR_VFIO_NO_MMAP', `${this.name} BAR ${index} cannot be mmap'd through VFIO`);
+    if (start % page !== 0 || length <= 0 || length % page !== 0 || start + length > r.size) {
+      throw new RangeError(`BAR ${index} bytes [0x${start.toString(16)}, +0x${length.toString(16)}) must be whole 4 KiB pages inside its 0x${r.size.toString(16)} bytes`);
+    }
+    return { fd: this.deviceFd, offset: r.offset + start, length };
+  }
+
   barSize(index: number): number {
     return this.region(index).size;
   }

@@ -15,3 +15,4 @@ export function openVfio(bdf: string, options: VfioOpenOptions = {}): VfioFuncti
 
 export { mapPeerBar, type PeerBarMapping } from './peer';
 export { preflight } from './preflight';
+export { mapSharedRegion, type SharedRegionWindow } from './shared-region';

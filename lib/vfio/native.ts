@@ -30,6 +30,8 @@ export interface VfioNative {
   groupSetContainer(groupFd: number, containerFd: number): void;
   groupUnsetContainer(groupFd: number): void;
   groupDeviceFd(groupFd: number, name: string): number;
+  /** A registered duplicate of a VFIO PCI device fd received from another process (checked to be one). */
+  adoptDeviceFd(fd: number): number;
   deviceInfo(deviceFd: number): { flags: number; numRegions: number; numIrqs: number; canReset: boolean; isPci: boolean };
   regionInfo(deviceFd: number, index: number): NativeRegionInfo;
   irqInfo(deviceFd: number, index: number): { flags: number; count: number };

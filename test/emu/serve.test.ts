@@ -11,6 +11,7 @@ import { DmaPool, NotDataMemoryError } from '../../lib/dma';
 import { openEmu } from '../../emu';
 import { closeChannelFd, connectSocket, createSharedMemory, receiveMessage, sendMessage, waitReadable } from '../../lib/channel';
 import { startDaemon, stopDaemon, tmpDir } from './fixtures/serve-helpers';
+import { SERVE_PROTOCOL_VERSION } from '../../serve/protocol';
 
 const dir = tmpDir();
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -122,7 +123,7 @@ t.test('every malformed message gets a typed error and the daemon keeps serving'
     t.match(String(r.message), re);
     t.match(String(r.code), /^PHYR_/);
   }
-  const attached = ask(fd, { type: 'attach', id: 10, version: 1 });
+  const attached = ask(fd, { type: 'attach', id: 10, version: SERVE_PROTOCOL_VERSION });
   t.equal(attached.type, 'attached');
   const win = (attached.info as { iova: { start: number; end: number } }).iova;
   const mem = createSharedMemory(8192);

@@ -106,7 +106,7 @@ t.test('fio\'s defaults and metadata are accepted without a word; other values k
   const cfg = parseBenchArgs(['--randrepeat=1', '--kb_base=1024', '--clat_percentiles=1', '--thread', '--direct=1', '--description=nightly run', '--name=j', '--fsync=0', '--loops=1', '--rate=0,0', '--thinktime=0ms', '--nrfiles=1']);
   t.same(cfg.notices, []);
   t.equal(cfg.jobs[0].name, 'j');
-  t.throws(() => parseBenchArgs(['--randrepeat=0']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /randrepeat.*only fio's default randrepeat=1 is accepted \(given: 0\)/ });
+  t.throws(() => parseBenchArgs(['--fsync_on_close=1']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /fsync_on_close.*only fio's default fsync_on_close=0 is accepted \(given: 1\)/ });
   t.throws(() => parseBenchArgs(['--disable_slat=1']), /disable_slat.*only fio's default disable_slat=0 is accepted/);
   t.throws(() => parseBenchArgs(['--disable_lat=1']), /disable_lat/);
   t.same(parseBenchArgs(['--clat_percentiles=0', '--name=j']).jobs[0].percentileSeries, { slat: false, clat: false, lat: false }, 'clat_percentiles=0 is taken (no longer default-only)');

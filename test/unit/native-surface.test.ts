@@ -57,6 +57,8 @@ const fns: Fn[] = [
   { name: 'vfio.openPath', call: (a) => `A.vfio.closeFd(A.vfio.openPath(${a[0]}))`, args: [{ valid: "'/dev/null'", bad: [...BAD.str, "'/proc/self/mem'", 'V.dir', 'V.fifo', "'/dev/null\\0x'", "''", "'/nonexistent'"] }], validReturns: true },
   { name: 'vfio.closeFd', call: (a) => `A.vfio.closeFd(${a[0]})`, args: [fd("A.vfio.openPath('/dev/null')", plus('fd', 'V.evfd', 'V.msix[0]'))], validReturns: true },
   ...['containerCaps', 'iommuInfo', 'groupStatus', 'groupUnsetContainer', 'deviceInfo', 'reset'].map((n) => ({ name: `vfio.${n}`, call: (a: string[]) => `A.vfio.${n}(${a[0]})`, args: [fd('V.nodeFd', plus('fd', 'V.evfd', 'V.vfioEventfd'))] })),
+  // A received device fd: anything that is not a VFIO PCI device fd is refused (no device here).
+  { name: 'vfio.adoptDeviceFd', call: (a) => `A.vfio.adoptDeviceFd(${a[0]})`, args: [fd('V.nodeFd', plus('fd', 'V.evfd', 'V.vfioEventfd'))] },
   { name: 'vfio.setIommu', call: (a) => `A.vfio.setIommu(${a[0]}, ${a[1]})`, args: [fd('V.nodeFd'), int('3', plus('int', '0', '1001'))] },
   { name: 'vfio.groupSetContainer', call: (a) => `A.vfio.groupSetContainer(${a[0]}, ${a[1]})`, args: [fd('V.nodeFd'), fd('V.nodeFd')] },
   { name: 'vfio.groupDeviceFd', call: (a) => `A.vfio.groupDeviceFd(${a[0]}, ${a[1]})`, args: [fd('V.nodeFd'), { valid: "'0000:00:10.0'", bad: [...BAD.str, "''", "'x'.repeat(65)", "'a\\0b'"] }] },

@@ -11,6 +11,7 @@ import './cases/shadow-doorbells';
 import './cases/validate';
 import './cases/bench';
 import './cases/fabric';
+import './cases/serve';
 import './cases/nvme-cli'; // before setup, which formats and rebinds the kernel's controller
 import './cases/setup';
 import './cases/hotplug'; // last: it removes a controller

@@ -3,17 +3,18 @@
 import * as fs from 'fs';
 import { PhyrError } from '../../lib/errors';
 import * as path from 'path';
-import { ServeDaemon, ServeTargetError, sharedTarget } from '../../serve';
+import { ServeDaemon, sharedTarget } from '../../serve';
 import { DEFAULT_TARGET } from '../../targets';
+import { checkTarget } from '../../targets/check';
 import { type CommandIo, consoleIo, parseTargetCommand } from '../command-args';
 
 export const summary = 'share one controller with other processes over a Unix socket (clients: phyr.connect)';
 
 const HELP = `usage: phyr serve [TARGET] --socket PATH [--group NAME]
 
-Brings up the controller at TARGET (default: ${DEFAULT_TARGET}; this version serves the
-embedded controller, with shared=on added) and serves it at the Unix socket PATH until
-SIGTERM or SIGINT. Each client (phyr.connect(PATH) in Node) gets its own IO queue pairs and
+Brings up the controller at TARGET (default: ${DEFAULT_TARGET}: the embedded controller,
+with shared=on added; or the PCI address of a controller bound to vfio-pci) and serves it
+at the Unix socket PATH until SIGTERM or SIGINT. Each client (phyr.connect(PATH) in Node) gets its own IO queue pairs and
 does IO on them directly; when a client exits or is killed its queues are deleted and its
 memory unmapped. One line is logged per client attach and detach.
 
@@ -70,8 +71,9 @@ export async function run(argv: string[], io: ServeIo = consoleIo): Promise<numb
   const target = positionals[0] ?? DEFAULT_TARGET;
   try {
     sharedTarget(target);
+    checkTarget(target); // a PCI address names a device that exists, an emu target's keys parse
   } catch (e) {
-    if (!(e instanceof ServeTargetError)) throw e;
+    if (!(e instanceof PhyrError)) throw e;
     io.err(`phyr serve: ${e.message}`);
     return 2;
   }
