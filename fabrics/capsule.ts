@@ -11,6 +11,17 @@ export interface FabricStatus {
   retry?: boolean;
 }
 
+/** Thrown by a backend to complete the command with this status. */
+export class FabricStatusError extends Error {
+  constructor(
+    readonly sct: number,
+    readonly sc: number,
+  ) {
+    super(`status SCT ${sct} SC ${sc}`);
+    this.name = 'FabricStatusError';
+  }
+}
+
 export const SUCCESS: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_SUCCESS };
 export const invalidField: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_INVALID_FIELD };
 export const invalidOpcode: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_INVALID_OPCODE };

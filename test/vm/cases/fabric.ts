@@ -1,6 +1,7 @@
 // NVMe/TCP with the real host: the guest kernel's nvme-tcp initiator and nvme-cli (the host's
 // /usr/sbin/nvme, through the guest's chroot of the host root) against phyr's target on the
-// embedded controller (test/vm/fabric-target.ts, a process of its own). Discovery, connect,
+// embedded controller (`phyr serve TARGET --listen`, a process of its own: the case runs
+// nvme-cli, fio and mount synchronously). Discovery, connect,
 // id-ctrl over the fabric, fio with verify on the fabric namespace, ext4 with files that
 // survive a disconnect and reconnect, and a host that is not on the allow-list refused.
 import * as assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import * as path from 'path';
 import { atEnd, note, test } from '../harness';
 
 const NVME_CLI = '/usr/sbin/nvme';
+const PHYR = path.resolve(__dirname, '..', '..', '..', 'tools', 'phyr.js');
 const SUBNQN = 'nqn.2026-12.dev.phyr:vm-fabric';
 const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:7f0b3c9e-3a55-4bd2-9d8e-1f6c2a4b5d60';
 const STRANGER = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000bad';
@@ -64,11 +66,10 @@ function sha(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-test('fabric: setup: loopback up, nvme-tcp loaded, phyr\'s NVMe/TCP target listening on the embedded controller', async () => {
+test('fabric: setup: loopback up, nvme-tcp loaded, phyr serve --listen on the embedded controller', async () => {
   run('ip', ['link', 'set', 'lo', 'up']);
   run('modprobe', ['nvme-tcp']);
-  const script = path.resolve(__dirname, '..', 'fabric-target.js');
-  const child = spawn(process.execPath, [script, TARGET, String(PORT), SUBNQN, HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [PHYR, 'serve', TARGET, '--listen', `tcp://127.0.0.1:${PORT}`, '--subnqn', SUBNQN, '--allow-host', HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
   target = child;
   atEnd(() => {
     child.kill('SIGTERM');
@@ -78,7 +79,7 @@ test('fabric: setup: loopback up, nvme-tcp loaded, phyr\'s NVMe/TCP target liste
     const onLine = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         targetLog.push(line);
-        if (line.startsWith('listening ')) {
+        if (line.startsWith('fabric: NVMe/TCP at ')) {
           clearTimeout(timer);
           resolve();
         }
