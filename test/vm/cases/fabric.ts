@@ -10,6 +10,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { atEnd, note, test } from '../harness';
+// The twin pair: one QEMU controller spec, one left to the kernel nvme driver (nvmet
+// exports it), one bound to vfio-pci (phyr serve exports it).
+import { TWIN_KERNEL, TWIN_VFIO } from '../topology';
 
 const NVME_CLI = '/usr/sbin/nvme';
 const PHYR = path.resolve(__dirname, '..', '..', '..', 'tools', 'phyr.js');
@@ -257,4 +260,84 @@ test('fabric: the target killed mid-IO and restarted on its file: the host recon
   run(NVME_CLI, ['disconnect', '-n', subnqn]);
   const associations = log.filter((l) => l.includes(`of ${subnqn}: controller`) || (l.includes('fabric: host') && l.includes(subnqn))).length;
   note(`restart: target SIGKILLed 2.5 s into 4 MiB of sequential writes (host controller ${ctrl} then ${state}), restarted on the same file; the host reconnected (${associations} associations in the logs), fio completed all 1024 writes and a verify-only pass checked all 1024 blocks`);
+});
+
+/** Busy and total jiffies of the whole guest (/proc/stat's cpu line): host and target CPU. */
+function cpuJiffies(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + f[4];
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** fio 4 KiB random reads at QD16 on `dev` for 5 s: IOPS, p50/p99 completion latency (µs)
+ *  and the guest's CPU time per IO (µs), host side and target side together. */
+async function fioRandread(dev: string): Promise<{ iops: number; p50: number; p99: number; cpuUsPerIo: number }> {
+  const hz = 100; // USER_HZ: /proc/stat counts in 1/100 s on Linux
+  const before = cpuJiffies();
+  const r = await runAsync('fio', ['--name=cmp', `--filename=${dev}`, '--ioengine=libaio', '--direct=1', '--rw=randread', '--bs=4k', '--size=32m', '--iodepth=16', '--runtime=5', '--time_based', '--output-format=json'], 120_000);
+  const after = cpuJiffies();
+  assert.equal(r.status, 0, `fio on ${dev}: ${r.out.slice(-600)}`);
+  const job = (JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: { error: number; read: { iops: number; total_ios: number; clat_ns: { percentile: Record<string, number> } } }[] }).jobs[0];
+  assert.equal(job.error, 0);
+  const pct = job.read.clat_ns.percentile;
+  return { iops: job.read.iops, p50: pct['50.000000'] / 1000, p99: pct['99.000000'] / 1000, cpuUsPerIo: (((after.busy - before.busy) / hz) * 1e6) / Math.max(1, job.read.total_ios) };
+}
+
+function nsDeviceOf(subnqn: string): string {
+  const ctrl = fs.readdirSync('/sys/class/nvme').find((n) => fs.readFileSync(`/sys/class/nvme/${n}/subsysnqn`, 'utf8').trim() === subnqn && fs.readFileSync(`/sys/class/nvme/${n}/state`, 'utf8').trim() === 'live');
+  assert.ok(ctrl, `no live controller of ${subnqn}`);
+  const inCtrl = fs.readdirSync(`/sys/class/nvme/${ctrl}`).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
+  assert.ok(inCtrl, `${ctrl} has no namespace`);
+  return `/dev/${inCtrl.replace(/c\d+n/, 'n')}`;
+}
+
+test('fabric: phyr serve on a VFIO QEMU controller beside the kernel\'s nvmet on its twin: the same fio job over NVMe/TCP', async () => {
+  // The kernel's target (nvmet) over the twin the kernel nvme driver owns.
+  const kdir = `/sys/bus/pci/devices/${TWIN_KERNEL}/nvme`;
+  const kctrl = fs.readdirSync(kdir).find((n) => /^nvme\d+$/.test(n));
+  assert.ok(kctrl, `${TWIN_KERNEL} has no kernel controller`);
+  const kns = fs.readdirSync(`/sys/class/nvme/${kctrl}`).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
+  assert.ok(kns, `${kctrl} has no namespace`);
+  const backing = `/dev/${kns.replace(/c\d+n/, 'n')}`;
+  run('ip', ['link', 'set', 'lo', 'up']);
+  run('modprobe', ['nvme-tcp']);
+  run('modprobe', ['nvmet-tcp']);
+  if (!fs.existsSync('/sys/kernel/config/nvmet')) run('mount', ['-t', 'configfs', 'none', '/sys/kernel/config']);
+  const knqn = 'nqn.2026-12.dev.phyr:vm-nvmet';
+  const sub = `/sys/kernel/config/nvmet/subsystems/${knqn}`;
+  const portDir = '/sys/kernel/config/nvmet/ports/7';
+  fs.mkdirSync(sub);
+  fs.writeFileSync(`${sub}/attr_allow_any_host`, '1');
+  fs.mkdirSync(`${sub}/namespaces/1`);
+  fs.writeFileSync(`${sub}/namespaces/1/device_path`, backing);
+  fs.writeFileSync(`${sub}/namespaces/1/enable`, '1');
+  fs.mkdirSync(portDir);
+  for (const [k, v] of [['addr_trtype', 'tcp'], ['addr_adrfam', 'ipv4'], ['addr_traddr', '127.0.0.1'], ['addr_trsvcid', '4430']]) fs.writeFileSync(`${portDir}/${k}`, v);
+  fs.symlinkSync(sub, `${portDir}/subsystems/${knqn}`);
+  atEnd(() => {
+    spawnSync(NVME_CLI, ['disconnect', '-n', knqn]);
+    for (const p of [`${portDir}/subsystems/${knqn}`]) fs.rmSync(p, { force: true });
+    for (const d of [portDir, `${sub}/namespaces/1`, sub]) spawnSync('rmdir', [d]);
+  });
+  // phyr's target over the twin bound to vfio-pci.
+  const pnqn = 'nqn.2026-12.dev.phyr:vm-phyr-vfio';
+  const log: string[] = [];
+  const serve = await startServe([TWIN_VFIO, '--listen', 'tcp://127.0.0.1:4431', '--subnqn', pnqn, '--allow-any-host'], log);
+  atEnd(() => {
+    spawnSync(NVME_CLI, ['disconnect', '-n', pnqn]);
+    serve.kill('SIGTERM');
+  });
+  for (const [nqn, port] of [[knqn, 4430], [pnqn, 4431]] as const) {
+    const c = run(NVME_CLI, ['connect', '-t', 'tcp', '-a', '127.0.0.1', '-s', String(port), '-n', nqn, '-q', HOSTNQN], false);
+    assert.equal(c.status, 0, `nvme connect ${nqn}: ${c.out}`);
+  }
+  waitFor(() => { try { return fs.existsSync(nsDeviceOf(knqn)) && fs.existsSync(nsDeviceOf(pnqn)); } catch { return false; } }, 'both fabric namespaces');
+  const kernel = await fioRandread(nsDeviceOf(knqn));
+  const phyr = await fioRandread(nsDeviceOf(pnqn));
+  const f = (r: typeof kernel) => `${r.iops.toFixed(0)} IOPS, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, ${r.cpuUsPerIo.toFixed(0)} µs guest CPU per IO`;
+  note(`fio 4k randread QD16 over NVMe/TCP on loopback, QEMU twin controllers: kernel nvmet ${f(kernel)}; phyr serve ${f(phyr)}; phyr / nvmet IOPS ${(phyr.iops / kernel.iops).toFixed(2)}x`);
+  assert.ok(phyr.iops > 0 && kernel.iops > 0, 'both targets moved data');
+  run(NVME_CLI, ['disconnect', '-n', pnqn]);
+  run(NVME_CLI, ['disconnect', '-n', knqn]);
 });
