@@ -158,3 +158,39 @@ t.test('NVMe/TCP target on the embedded controller', async (t) => {
     t.ok(target.address.port === port, 'the target still listens');
   });
 });
+
+t.test('phyr serve --listen: the CLI starts the target, admits its hosts, refuses others, stops on SIGTERM', async (t) => {
+  const { spawn } = await import('child_process');
+  const path = await import('path');
+  const cli = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
+  const sock = `/tmp/phyr-fabric-cli-${process.pid}.sock`;
+  const child = spawn(process.execPath, [cli, 'serve', 'emu:size=16M', '--socket', sock, '--listen', 'tcp://127.0.0.1:0', '--subnqn', SUBNQN, '--allow-host', HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (out += c));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /fabric: NVMe\/TCP at tcp:\/\/127\.0\.0\.1:(\d+), subsystem (\S+), admitting hosts (\S+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+    }, 50);
+    child.once('exit', (code) => reject(new Error(`phyr serve exited ${code}: ${out}`)));
+  });
+  t.match(out, `subsystem ${SUBNQN}, admitting hosts ${HOSTNQN}`, 'the start line names the subsystem and the hosts');
+  const connectAs = async (hostnqn: string) => {
+    const h = await FabricTestHost.connect(port);
+    t.teardown(() => h.close());
+    await h.icReq();
+    const c = connectCommand(0, 31, 0, SUBNQN, hostnqn);
+    return h.command(c.sqe, { inCapsule: c.data });
+  };
+  t.equal((await connectAs(HOSTNQN)).status, 0, 'the allowed host connects');
+  t.equal((await connectAs('nqn.2026-12.dev.phyr:other')).status, statusOf(NVME.SCT_COMMAND_SPECIFIC, NVMF.SC_CONNECT_INVALID_HOST), 'another host is refused');
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.equal(await exit, 0, 'SIGTERM: exit status 0');
+  t.match(out, /refused host nqn\.2026-12\.dev\.phyr:other/, 'the refusal was logged');
+});
