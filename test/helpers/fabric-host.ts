@@ -42,6 +42,10 @@ export class FabricTestHost {
   readonly closed: Promise<void>;
   headerDigest = false;
   dataDigest = false;
+  /** What the target sent that this host did not expect (a response for a command it did
+   *  not send, a malformed PDU). A strict host also drops the connection at the first. */
+  readonly surprises: string[] = [];
+  strict = true;
 
   private constructor(private readonly socket: net.Socket) {
     socket.on('data', (c: Buffer) => this.onData(c));
@@ -111,10 +115,20 @@ export class FabricTestHost {
     for (;;) {
       if (this.buf.length < 8) return;
       const plen = this.buf.readUInt32LE(4);
+      if (plen < 8) {
+        this.surprises.push(`a PDU with PLEN ${plen}`);
+        this.socket.destroy();
+        return;
+      }
       if (this.buf.length < plen) return;
       const pdu = this.buf.subarray(0, plen);
       this.buf = this.buf.subarray(plen);
-      this.onPdu(pdu);
+      try {
+        this.onPdu(pdu);
+      } catch (e) {
+        this.surprises.push((e as Error).message);
+        if (this.strict) this.socket.destroy();
+      }
     }
   }
 
