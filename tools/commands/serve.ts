@@ -119,23 +119,7 @@ export async function run(argv: string[], io: ServeIo = consoleIo): Promise<numb
   const gid = values.group === undefined ? undefined : groupId(values.group);
   const daemon = await ServeDaemon.start(target, { socket: values.socket, group: gid, log: (l) => io.out(l) });
   const fabric = listen ? await startFabric(daemon.ctrl, target, listen, subnqn, allowHosts, values['allow-any-host'] === true, io) : undefined;
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      (fabric ? fabric.close() : Promise.resolve()).then(() => daemon.stop(`${signal} received`)).then(
-        () => resolve(0),
-        (e: Error) => {
-          io.err(`phyr serve: shutdown failed: ${e.message}`);
-          resolve(1);
-        },
-      );
-    };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+  return untilSignal((signal) => (fabric ? fabric.close() : Promise.resolve()).then(() => daemon.stop(`${signal} received`)), io);
 }
 
 // The log pages a fabric host may read through to the backing controller: Error
@@ -187,12 +171,20 @@ async function serveFabricOnly(target: string, listen: ListenAddress, subnqn: st
     io.err(`phyr serve: --listen tcp://${listen.host}:${listen.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`);
     return 1;
   }
+  return untilSignal((signal) => {
+    io.out(`fabric: ${signal} received: closing connections`);
+    return tcp.close().then(() => ctrl.close());
+  }, io);
+}
+
+/** Waits for SIGTERM or SIGINT, then runs `stop`: resolves 0 when it succeeds, 1 (with the
+ *  reason printed) when it fails. */
+function untilSignal(stop: (signal: string) => Promise<void>, io: ServeIo): Promise<number> {
   return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
+    const onSignal = (signal: string) => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      io.out(`fabric: ${signal} received: closing connections`);
-      tcp.close().then(() => ctrl.close()).then(
+      stop(signal).then(
         () => resolve(0),
         (e: Error) => {
           io.err(`phyr serve: shutdown failed: ${e.message}`);
@@ -200,8 +192,8 @@ async function serveFabricOnly(target: string, listen: ListenAddress, subnqn: st
         },
       );
     };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
+    const onTerm = () => onSignal('SIGTERM');
+    const onInt = () => onSignal('SIGINT');
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });

@@ -72,25 +72,10 @@ function sha(file: string): string {
 test('fabric: setup: loopback up, nvme-tcp loaded, phyr serve --listen on the embedded controller', async () => {
   run('ip', ['link', 'set', 'lo', 'up']);
   run('modprobe', ['nvme-tcp']);
-  const child = spawn(process.execPath, [PHYR, 'serve', TARGET, '--listen', `tcp://127.0.0.1:${PORT}`, '--subnqn', SUBNQN, '--allow-host', HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = await startServe([TARGET, '--listen', `tcp://127.0.0.1:${PORT}`, '--subnqn', SUBNQN, '--allow-host', HOSTNQN], targetLog);
   target = child;
   atEnd(() => {
     child.kill('SIGTERM');
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the target did not start: ${targetLog.join(' | ')}`)), 30_000);
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        targetLog.push(line);
-        if (line.startsWith('fabric: NVMe/TCP at ')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    };
-    child.stdout!.on('data', onLine);
-    child.stderr!.on('data', onLine);
-    child.once('exit', (code) => reject(new Error(`the target exited ${code}: ${targetLog.join(' | ')}`)));
   });
   note(`target: ${targetLog[targetLog.length - 1]}`);
 });
