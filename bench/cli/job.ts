@@ -2,6 +2,7 @@
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
 import { defaultBufferOptions, type BufferOptions } from './buffer-options';
 import { defaultJobLogs, type JobLogs } from './logs';
+import { defaultLatencyTarget, type LatencyTargetSpec } from './latency-target';
 import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
 import { defaultVerifyShaping, type VerifyShaping } from './verify-shaping';
@@ -192,6 +193,8 @@ export interface JobSpec {
   replayAlign: number;
   /** fio's replay_skip: the IO types of the log not replayed. */
   replaySkip: Array<'read' | 'write' | 'trim' | 'sync'>;
+  /** fio's latency target mode (latency_target, latency_window, latency_percentile, latency_run). */
+  latency: LatencyTargetSpec;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -314,6 +317,7 @@ export function defaultJob(name = 'job'): JobSpec {
     replayScale: 1,
     replayAlign: 0,
     replaySkip: [],
+    latency: defaultLatencyTarget(),
   };
 }
 

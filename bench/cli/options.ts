@@ -10,6 +10,7 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
+import { LATENCY_OPTIONS } from './options-latency';
 import { REPLAY_OPTIONS } from './options-replay';
 import { BUFFER_OPTIONS } from './options-buffers';
 import { VERIFY_OPTIONS } from './options-verify';
@@ -362,6 +363,7 @@ export const OPTIONS: BenchOption[] = [
   ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
   ...ERROR_OPTIONS,
+  ...LATENCY_OPTIONS,
   ...CPU_OPTIONS,
   ...REPLAY_OPTIONS,
   ...BUFFER_OPTIONS,
@@ -441,9 +443,6 @@ export const UNSUPPORTED: Record<string, string> = {
   disable_slat: 'timing is always recorded natively',
   disable_bw_measurement: 'timing is always recorded natively',
   clocksource: 'phyr times with the CPU timestamp counter calibrated to CLOCK_MONOTONIC',
-  latency_target: 'fio\'s latency target mode (searching for the deepest queue that meets a latency target) is not implemented; max_latency is',
-  latency_window: 'fio\'s latency target mode is not implemented; max_latency is',
-  latency_percentile: 'fio\'s latency target mode is not implemented; max_latency is',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',
@@ -476,7 +475,6 @@ export const UNSUPPORTED: Record<string, string> = {
   lockmem: 'not implemented',
   profile: 'fio\'s built-in profiles are not implemented',
   stats: 'phyr always collects statistics',
-  latency_run: 'not implemented',
   verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',

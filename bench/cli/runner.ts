@@ -246,9 +246,23 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     ...(errorCounts ? { errorCounts } : {}),
+    latency: latencyResult(spec, n),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
     ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
     ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
+  };
+}
+
+// fio's latency fields: the depth the search ended at (latency_depth; iodepth without a
+// target), the options as fio holds them, and the search's decisions when there was one.
+function latencyResult(spec: JobSpec, n: NativeJobResult): JobResult['latency'] {
+  const l = spec.latency;
+  return {
+    depth: n.latencyDepth ?? spec.iodepth,
+    targetNs: l.targetUs * 1000,
+    windowUs: l.windowUs,
+    percentile: l.percentile,
+    ...(l.targetUs ? { steps: n.latencySteps ?? [], ...(n.latencyStepsDropped ? { stepsDropped: n.latencyStepsDropped } : {}) } : {}),
   };
 }
 

@@ -201,6 +201,14 @@ bool verifyParams(Napi::Object o, JobParams* p) {
          (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
 }
 
+// fio's latency target mode, all optional (absent: off).
+bool latencyParams(Napi::Object o, JobParams* p) {
+  constexpr double kMax53 = 9007199254740991.0;
+  if (!opt(o, "latencyTargetNs", kMax53, &p->latencyTargetNs) || !opt(o, "latencyWindowUs", kMax53, &p->latencyWindowUs)) return false;
+  if (!o.Get("latencyPercentile").IsUndefined() && !num(o, "latencyPercentile", 0, 100, &p->latencyPercentile, false)) return false;
+  return o.Get("latencyRun").IsUndefined() || flag(o, "latencyRun", &p->latencyRun);
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -217,7 +225,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && verifyParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && verifyParams(o, p) && latencyParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -323,6 +331,20 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("totalErrors", static_cast<double>(r.totalErrors));
   o.Set("firstError", static_cast<double>(r.firstError));
   o.Set("firstErrorText", std::string(r.firstErrorText));
+  o.Set("latencyDepth", static_cast<double>(r.latencyDepth));
+  static const char* const kStepNames[] = {"up", "down", "final", "done"};
+  Napi::Array steps = Napi::Array::New(env, r.latencySteps.count);
+  for (uint32_t i = 0; i < r.latencySteps.count; i++) {
+    const LatencyStep& st = r.latencySteps.steps[i];
+    Napi::Object so = Napi::Object::New(env);
+    so.Set("step", kStepNames[static_cast<uint32_t>(st.kind) & 3]);
+    so.Set("low", static_cast<double>(st.low));
+    so.Set("depth", static_cast<double>(st.depth));
+    so.Set("high", static_cast<double>(st.high));
+    steps.Set(i, so);
+  }
+  o.Set("latencySteps", steps);
+  o.Set("latencyStepsDropped", static_cast<double>(r.latencySteps.dropped));
   return o;
 }
 

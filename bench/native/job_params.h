@@ -8,6 +8,7 @@
 
 #include "bench/native/buffer_fill.h"
 #include "bench/native/histogram.h"
+#include "bench/native/latency_target.h"
 #include "bench/native/random.h"
 #include "bench/native/verify.h"
 #include "spec/phyr.h"
@@ -205,6 +206,13 @@ struct JobParams {
   // same IOs without issuing them (counted as written, with no latency, as fio's do_dry_run
   // counts them), then the read-back checks what an earlier run with the same options wrote.
   bool verifyOnly = false;
+  // fio's latency target mode (latency_target.h): the target in ns (0 = off), the window in
+  // us (fio's unit; 0 = every loop pass decides), the share of a window's IOs that must meet
+  // the target, and latency_run (keep searching for the whole runtime).
+  uint64_t latencyTargetNs = 0;
+  uint64_t latencyWindowUs = 0;
+  double latencyPercentile = 100.0;
+  bool latencyRun = false;
 };
 
 // Bounds of verifyBacklog and verifyBacklogBatch: the backlog's log is allocated up front.
@@ -299,6 +307,10 @@ struct JobResults {
   uint64_t totalErrors = 0;
   int32_t firstError = 0;
   char firstErrorText[192] = {};
+  // fio's latency_depth: the depth the latency target search ended at (iodepth without a
+  // target), and the search's decisions in order.
+  uint32_t latencyDepth = 0;
+  LatencyStepLog latencySteps;
 };
 
 }  // namespace phyr::bench
