@@ -3,6 +3,7 @@
 import { defaultBufferOptions, type BufferOptions } from './buffer-options';
 import { defaultJobLogs, type JobLogs } from './logs';
 import { defaultLatencyTarget, type LatencyTargetSpec } from './latency-target';
+import { defaultFlow, type FlowSpec } from './flow';
 import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
 import { defaultVerifyShaping, type VerifyShaping } from './verify-shaping';
@@ -195,6 +196,8 @@ export interface JobSpec {
   replaySkip: Array<'read' | 'write' | 'trim' | 'sync'>;
   /** fio's latency target mode (latency_target, latency_window, latency_percentile, latency_run). */
   latency: LatencyTargetSpec;
+  /** fio's flow control between jobs (flow_id, flow, flow_sleep). */
+  flow: FlowSpec;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -318,6 +321,7 @@ export function defaultJob(name = 'job'): JobSpec {
     replayAlign: 0,
     replaySkip: [],
     latency: defaultLatencyTarget(),
+    flow: defaultFlow(),
   };
 }
 

@@ -110,6 +110,10 @@ export interface NativeJobParams {
   latencyWindowUs?: number;
   latencyPercentile?: number;
   latencyRun?: boolean;
+  /** fio's flow control (absent: none): the flow's shared counters [IOs + 1, total weight], this job's weight, flow_sleep in us. */
+  flowShared?: BigUint64Array;
+  flowWeight?: number;
+  flowSleepUs?: number;
   /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
   cpus?: number[];
   /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */

@@ -11,6 +11,7 @@ import { BATCH_OPTIONS } from './options-batch';
 import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
 import { LATENCY_OPTIONS } from './options-latency';
+import { FLOW_OPTIONS } from './options-flow';
 import { REPLAY_OPTIONS } from './options-replay';
 import { BUFFER_OPTIONS } from './options-buffers';
 import { VERIFY_OPTIONS } from './options-verify';
@@ -364,6 +365,7 @@ export const OPTIONS: BenchOption[] = [
   ...BATCH_OPTIONS,
   ...ERROR_OPTIONS,
   ...LATENCY_OPTIONS,
+  ...FLOW_OPTIONS,
   ...CPU_OPTIONS,
   ...REPLAY_OPTIONS,
   ...BUFFER_OPTIONS,
@@ -433,8 +435,6 @@ export const UNSUPPORTED: Record<string, string> = {
   ioscheduler: 'there is no kernel IO scheduler on this path',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',
-  flow: 'not implemented',
-  flow_id: 'not implemented',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
@@ -468,7 +468,6 @@ export const UNSUPPORTED: Record<string, string> = {
   unique_filename: NO_FILES,
   overwrite: NO_FILES,
   fill_device: 'not implemented: give size= (the whole namespace by default)',
-  flow_sleep: 'not implemented',
   gid: 'phyr does not change its credentials per job',
   uid: 'phyr does not change its credentials per job',
   gtod_cpu: 'timing is recorded by each job thread natively',

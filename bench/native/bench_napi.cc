@@ -443,6 +443,23 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       params_->replayCount = replay.ElementLength() / 4;
       replayRef_ = Napi::Persistent(replay.As<Napi::Object>());
     }
+    // flowShared (in params): fio's flow counters, a BigUint64Array of 2 shared by the jobs of
+    // one flow_id (job_params.h), kept alive by this job while it runs.
+    Napi::Value flow = info[1].As<Napi::Object>().Get("flowShared");
+    if (!flow.IsUndefined()) {
+      if (!flow.IsTypedArray() || flow.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array || flow.As<Napi::TypedArray>().ElementLength() != 2) {
+        args::typeError(env, "bench parameter 'flowShared' must be a BigUint64Array of 2 (the flow's IO count + 1, its total weight)");
+        return;
+      }
+      Napi::TypedArray fa = flow.As<Napi::TypedArray>();
+      params_->flowShared = reinterpret_cast<uint64_t*>(static_cast<uint8_t*>(fa.ArrayBuffer().Data()) + fa.ByteOffset());
+      if (!opt(info[1].As<Napi::Object>(), "flowWeight", 1000, &params_->flowWeight) || !opt(info[1].As<Napi::Object>(), "flowSleepUs", 9007199254740991.0, &params_->flowSleepUs)) return;
+      if (params_->flowWeight == 0) {
+        args::rangeError(env, "bench parameter 'flowWeight' must be 1..1000 with flowShared");
+        return;
+      }
+      flowRef_ = Napi::Persistent(fa.As<Napi::Object>());
+    }
     if (const char* why = validateJobParams(*params_)) {
       args::rangeError(env, std::string("bench job: ") + why);
       return;
@@ -603,7 +620,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   nvme::QueuePair* qp_ = nullptr;
   std::shared_ptr<LoopbackQueue> loop_;  // the loopback instead of qp_ (shared: outlives a close or finalizer order)
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_, flowRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

@@ -264,6 +264,15 @@ class JobEngine {
   void latencyMissed(const Slot& s, uint64_t lat, uint32_t dir);
   void latencyPass(uint64_t now, uint64_t& deadline);
   uint64_t completedIos() const { return r_.read.ios + r_.write.ios + r_.trim.ios; }
+  // fio's flow control (job_params.h flowShared): this job's IOs counted in the flow, and a
+  // flow_sleep due once the IOs in flight complete.
+  uint64_t flowCount_ = 0;
+  bool flowSleep_ = false;
+  bool flowHeld();
+  void flowIssued() {
+    __atomic_fetch_add(&p_.flowShared[0], 1, __ATOMIC_RELAXED);
+    flowCount_++;
+  }
 };
 
 template <class Queue>
@@ -353,6 +362,20 @@ void JobEngine<Queue>::latencyPass(uint64_t now, uint64_t& deadline) {
     case LatencyTarget::Action::kDone: stopIssuing_ = true; break;
     case LatencyTarget::Action::kFatal: break;
   }
+}
+
+// fio's flow_threshold_exceeded, before each main-phase IO: held back while this job's share
+// of the flow's IOs is above its weight's share of the flow's weight. The IO is counted in
+// the flow once it is issued (flowIssued): fio counts each pass of its loop, which issues
+// one IO, its rate waits being inside the pass; phyr's passes also find IOs not yet due.
+template <class Queue>
+bool JobEngine<Queue>::flowHeld() {
+  if (flowSleep_) return true;
+  const double mine = static_cast<double>(flowCount_) / static_cast<double>(__atomic_load_n(&p_.flowShared[0], __ATOMIC_RELAXED));
+  const double share = static_cast<double>(p_.flowWeight) / static_cast<double>(__atomic_load_n(&p_.flowShared[1], __ATOMIC_RELAXED));
+  if (mine <= share) return false;
+  flowSleep_ = p_.flowSleepUs != 0;
+  return true;
 }
 
 // fio's cpus_allowed / cpumask: pins the calling (job) thread; a sentence when it cannot.
@@ -1247,6 +1270,7 @@ void JobEngine<Queue>::run() {
           break;
         }
       }
+      if (p_.flowShared && phase_ == Phase::kMain && flowHeld()) [[unlikely]] break;
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
@@ -1323,6 +1347,7 @@ void JobEngine<Queue>::run() {
       s.inFlight = true;
       inflight_++;
       if (backlogOn_ && write) [[unlikely]] logPiece(s, offset, bytes);
+      if (p_.flowShared && phase_ == Phase::kMain && !backlogRead) [[unlikely]] flowIssued();
       if (p_.ioLog) {
         if (r_.ioLogCount < p_.ioLogCap) {
           double* e = p_.ioLog + 3 * r_.ioLogCount;
@@ -1441,7 +1466,12 @@ void JobEngine<Queue>::run() {
     // Waits the job asked for, taken only with nothing in flight (nothing to reap): the
     // thinktime, or a paced IO due later than a sleep's granularity.
     if (inflight_ == 0 && !stopIssuing_ && phase_ == Phase::kMain) {
-      if (thinkPending_) {
+      if (flowSleep_) [[unlikely]] {
+        // flow_sleep: held back by the flow, drained; wait before trying again (fio's usleep).
+        sleepUntil(std::min(now + static_cast<uint64_t>(static_cast<double>(p_.flowSleepUs) * 1000.0 / k), deadline));
+        flowSleep_ = false;
+        now = ticks();
+      } else if (thinkPending_) {
         think(deadline);
         thinkPending_ = false;
         now = ticks();
@@ -1479,6 +1509,11 @@ void JobEngine<Queue>::run() {
     }
   }
   const uint64_t tEnd = ticks();
+  if (p_.flowShared) {
+    // fio's flow_put: this job's IOs and weight leave the flow, so the others run on freely.
+    __atomic_fetch_sub(&p_.flowShared[0], flowCount_, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&p_.flowShared[1], static_cast<uint64_t>(p_.flowWeight), __ATOMIC_RELAXED);
+  }
   if (!measuring_) resetMeasurement(tEnd);
   r_.latencyDepth = latOn_ ? lat_.depth() : p_.iodepth;
   finishTimes(r_, tEnd);

@@ -213,6 +213,14 @@ struct JobParams {
   uint64_t latencyWindowUs = 0;
   double latencyPercentile = 100.0;
   bool latencyRun = false;
+  // fio's flow control (flow_id, flow, flow_sleep): jobs of one flow share two counters,
+  // [0] the IOs the flow's jobs issued plus one and [1] the flow's total weight (every job's
+  // flow=, added before any starts); a job whose share of [0] is above its weight's share of
+  // [1] issues nothing until the others catch up, waiting flowSleepUs after draining if
+  // given. At the end the job takes its IOs and weight out (fio's flow_put). nullptr = none.
+  uint64_t* flowShared = nullptr;
+  uint32_t flowWeight = 0;
+  uint64_t flowSleepUs = 0;
 };
 
 // Bounds of verifyBacklog and verifyBacklogBatch: the backlog's log is allocated up front.
