@@ -348,6 +348,7 @@ void JobEngine<Queue>::latencyPass(uint64_t now, uint64_t& deadline) {
       latFinalPending_ = false;
       resetMeasurement(now);
       issuedBytes_ = 0;
+      issuedIos_ = 0;
       if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / nsPerTick());
     }
     lat_.newCycle(now, completedIos());
