@@ -2,6 +2,8 @@
 // where fio has the option (rw=read, bs=4k, iodepth=1, numjobs=1, rwmixread=50, ...).
 import { defaultBufferOptions, type BufferOptions } from './buffer-options';
 import { defaultJobLogs, type JobLogs } from './logs';
+import { defaultLatencyTarget, type LatencyTargetSpec } from './latency-target';
+import { defaultFlow, type FlowSpec } from './flow';
 import type { KbBase, SizeValue } from './units';
 import type { SteadyStateSpec } from './steadystate';
 import { defaultVerifyShaping, type VerifyShaping } from './verify-shaping';
@@ -201,6 +203,10 @@ export interface JobSpec {
   replayAlign: number;
   /** fio's replay_skip: the IO types of the log not replayed. */
   replaySkip: Array<'read' | 'write' | 'trim' | 'sync'>;
+  /** fio's latency target mode (latency_target, latency_window, latency_percentile, latency_run). */
+  latency: LatencyTargetSpec;
+  /** fio's flow control between jobs (flow_id, flow, flow_sleep). */
+  flow: FlowSpec;
 }
 
 /** Default per-command timeout (cmd_timeout): 10 s. */
@@ -323,6 +329,8 @@ export function defaultJob(name = 'job'): JobSpec {
     replayScale: 1,
     replayAlign: 0,
     replaySkip: [],
+    latency: defaultLatencyTarget(),
+    flow: defaultFlow(),
   };
 }
 

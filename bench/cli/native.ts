@@ -1,6 +1,7 @@
 // The benchmark's slice of the native addon (room 'bench', bench/native/).
 import { addonRoom } from '../../lib/native';
 import type { LatencySeries } from './results';
+import type { LatencyStepResult } from './latency-target';
 
 /** Block sizes of one direction as the engine takes them. */
 export interface NativeBlockSizes {
@@ -104,6 +105,15 @@ export interface NativeJobParams {
   continueVerify?: boolean;
   /** max_latency in ns, [read, write, trim] (0 = none; optional natively). */
   maxLatencyNs?: [number, number, number];
+  /** fio's latency target mode (absent: off): the target in ns, the window in us, the percentile, latency_run. */
+  latencyTargetNs?: number;
+  latencyWindowUs?: number;
+  latencyPercentile?: number;
+  latencyRun?: boolean;
+  /** fio's flow control (absent: none): the flow's shared counters [IOs + 1, total weight], this job's weight, flow_sleep in us. */
+  flowShared?: BigUint64Array;
+  flowWeight?: number;
+  flowSleepUs?: number;
   /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
   cpus?: number[];
   /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
@@ -179,6 +189,10 @@ export interface NativeJobResult {
   ioLogCount?: number;
   /** Interval records the sample ring had no room for (the JS thread did not drain it in time). */
   intervalDrops?: number;
+  /** fio's latency_depth (the depth the latency target search ended at; iodepth without one), its decisions, and those the log had no room for. */
+  latencyDepth?: number;
+  latencySteps?: LatencyStepResult[];
+  latencyStepsDropped?: number;
   /** Per-IO log: times the job thread waited for JS to drain its ring, for how long (ns), and IOs left out when stopped while waiting. */
   ioLogStalls?: number;
   ioLogStallNs?: number;

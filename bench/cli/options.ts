@@ -10,6 +10,8 @@ import { closestName } from './suggest';
 import { BATCH_OPTIONS } from './options-batch';
 import { CPU_OPTIONS } from './options-cpus';
 import { ERROR_OPTIONS } from './options-errors';
+import { LATENCY_OPTIONS } from './options-latency';
+import { FLOW_OPTIONS } from './options-flow';
 import { REPLAY_OPTIONS } from './options-replay';
 import { BUFFER_OPTIONS } from './options-buffers';
 import { VERIFY_OPTIONS } from './options-verify';
@@ -387,6 +389,8 @@ export const OPTIONS: BenchOption[] = [
   ...LOG_OPTIONS,
   ...BATCH_OPTIONS,
   ...ERROR_OPTIONS,
+  ...LATENCY_OPTIONS,
+  ...FLOW_OPTIONS,
   ...CPU_OPTIONS,
   ...REPLAY_OPTIONS,
   ...BUFFER_OPTIONS,
@@ -470,8 +474,6 @@ export const UNSUPPORTED: Record<string, string> = {
   ioscheduler: 'there is no kernel IO scheduler on this path',
   hugepage_size: 'the DMA pool picks the page size',
   error_dump: 'not implemented',
-  flow: 'not implemented',
-  flow_id: 'not implemented',
   'write_barrier': 'not implemented',
   serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
@@ -480,9 +482,6 @@ export const UNSUPPORTED: Record<string, string> = {
   disable_slat: 'timing is always recorded natively',
   disable_bw_measurement: 'timing is always recorded natively',
   clocksource: 'phyr times with the CPU timestamp counter calibrated to CLOCK_MONOTONIC',
-  latency_target: 'fio\'s latency target mode (searching for the deepest queue that meets a latency target) is not implemented; max_latency is',
-  latency_window: 'fio\'s latency target mode is not implemented; max_latency is',
-  latency_percentile: 'fio\'s latency target mode is not implemented; max_latency is',
   'bandwidth-log': 'not implemented',
   'write_to_log': 'not implemented',
   client: 'client/server mode is not implemented',
@@ -508,14 +507,12 @@ export const UNSUPPORTED: Record<string, string> = {
   unique_filename: NO_FILES,
   overwrite: NO_FILES,
   fill_device: 'not implemented: give size= (the whole namespace by default)',
-  flow_sleep: 'not implemented',
   gid: 'phyr does not change its credentials per job',
   uid: 'phyr does not change its credentials per job',
   gtod_cpu: 'timing is recorded by each job thread natively',
   lockmem: 'not implemented',
   profile: 'fio\'s built-in profiles are not implemented',
   stats: 'phyr always collects statistics',
-  latency_run: 'not implemented',
   verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',

@@ -6,6 +6,7 @@ import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
 import { dedupeWorkingSet, resolveBufferFill } from './buffers';
 import { VERIFY_KIND, type NativeBlockSizes, type NativeJobParams } from './native';
 import { nativeErrorParams } from './options-errors';
+import { nativeLatencyParams } from './options-latency';
 import { planVerify } from './options-verify';
 import { formatBytesFio } from './units';
 
@@ -197,6 +198,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...dedupeWorkingSet(j, size, j.bs.write.min),
     ...(j.verifyPattern ? { verifyPattern: j.verifyPattern } : {}),
     ...verifyShaping,
+    ...nativeLatencyParams(j),
   };
 }
 

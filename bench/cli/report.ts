@@ -212,10 +212,13 @@ export function formatJobNormal(r: JobResult, percentiles: number[], info: RunIn
     r.unifiedRw === 'mixed' ? `     issued rwts: total=${totalIos(r)},0,0,0 short=0,0,0,0 dropped=0,0,0,0` : `     issued rwts: total=${r.read.ios},${r.write.ios},${directionOf(r, 'trim').ios},0 short=0,0,0,0 dropped=0,0,0,0`,
     // continue_on_error: fio's error counts, after the issued line (stat.c show_thread_status_normal).
     ...(r.errorCounts ? [`     errors    : total=${r.errorCounts.total}, first_error=${r.errorCounts.first}/<${r.errorCounts.first ? errorText(r.errorCounts.first) : 'Success'}>`] : []),
+    // fio's latency target line, printed for every job (stat.c: depth is iodepth without a target).
+    `     latency   : target=${r.latency?.targetNs ?? 0}, window=${r.latency?.windowUs ?? 0}, percentile=${(r.latency?.percentile ?? 100).toFixed(2)}%, depth=${r.latency?.depth ?? r.header.iodepth}`,
     // fio prints its steady-state line last in the job's block; phyr's own lines follow it.
     ...(r.steadystate ? [steadystateLine(r.steadystate, scaleBytes, scaleNumber)] : []),
     `  phyr         : dptr=${r.phyr.dptr} (prp=${r.phyr.prpCommands}, sgl=${r.phyr.sglCommands}), splits=${r.phyr.splits}, bounces=${r.phyr.bounces}, ios=${ios}`,
     `  phyr per IO  : driver=${Math.round(r.phyr.driverNsPerIo)}ns, loop busy=${Math.round(r.phyr.busyNsPerIo)}ns, thread cpu=${Math.round(r.phyr.cpuNsPerIo)}ns (cpu includes polling an empty queue)`,
+    ...(r.latency?.steps ? [`  phyr latency : ${latencyStepsText(r.latency.steps, r.latency.stepsDropped ?? 0)}`] : []),
   ];
   // With verify_interval a header (and so a count) covers an interval, not a block.
   const unit = r.verifyInterval ? `intervals of ${r.verifyInterval} bytes` : 'blocks';
@@ -257,6 +260,13 @@ function groupSummary(groupId: number, results: JobResult[]): string[] {
     );
   }
   return lines;
+}
+
+// The latency target search's decisions on one line: each ramp as low<depth<high, then the
+// final window and the end.
+function latencyStepsText(steps: NonNullable<NonNullable<JobResult['latency']>['steps']>, dropped: number): string {
+  const parts = steps.map((s) => (s.step === 'up' || s.step === 'down' ? `${s.step} ${s.low}/${s.depth}/${s.high}` : `${s.step} at ${s.depth}`));
+  return `search (low/depth/high) ${parts.length ? parts.join(', ') : 'made no decision'}${dropped ? `, ${dropped} more not kept` : ''}`;
 }
 
 /** fio's normal output: header, per-job blocks, group summaries, phyr's run facts. */
@@ -394,10 +404,10 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
         latency_ms: b.ms,
         // continue_on_error: fio's two counts, between latency_ms and latency_depth.
         ...(r.errorCounts ? { total_err: r.errorCounts.total, first_error: r.errorCounts.first } : {}),
-        latency_depth: r.header.iodepth,
-        latency_target: 0,
-        latency_percentile: 100.0,
-        latency_window: 0,
+        latency_depth: r.latency?.depth ?? r.header.iodepth,
+        latency_target: r.latency?.targetNs ?? 0,
+        latency_percentile: r.latency?.percentile ?? 100.0,
+        latency_window: r.latency?.windowUs ?? 0,
         ...(r.steadystate ? { steadystate: steadystateJson(r.steadystate) } : {}),
         phyr: {
           dptr: r.phyr.dptr,
@@ -417,6 +427,7 @@ export function formatJson(results: JobResult[], percentiles: (r: JobResult) => 
           ...(r.intervalDrops ? { interval_drops: r.intervalDrops } : {}),
           ...(r.ioLogStalls ? { io_log_stalls: r.ioLogStalls.count, io_log_stall_ns: r.ioLogStalls.ns, io_log_dropped: r.ioLogStalls.dropped } : {}),
           ...(r.timeline ? { timeline: r.timeline } : {}),
+          ...(r.latency?.steps ? { latency_steps: r.latency.steps, ...(r.latency.stepsDropped ? { latency_steps_dropped: r.latency.stepsDropped } : {}) } : {}),
         },
       };
     }),

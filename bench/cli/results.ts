@@ -2,6 +2,7 @@
 // (percentiles, means, fio's latency buckets). Histograms cross from C++ as the
 // non-empty buckets only: (value ns, count) pairs.
 import type { SteadyStateResult } from './steadystate';
+import type { LatencyTargetResult } from './latency-target';
 import type { PercentileSeries, UnifiedRw } from './job';
 import { mergeTimelines, sumStats, type SampleStat, type Timeline } from './samples';
 
@@ -116,6 +117,8 @@ export interface JobResult {
    * going on past every one.
    */
   errorCounts?: ErrorCounts;
+  /** fio's latency target fields (latency_depth, _target, _percentile, _window); absent: a job without them (depth = iodepth). */
+  latency?: LatencyTargetResult;
   /** Pretty strings for the job header line. */
   header: { rw: string; bs: string; iodepth: number };
   /**
@@ -280,6 +283,8 @@ export function mergeResults(list: JobResult[]): JobResult {
     sections: list.flatMap((r) => r.sections ?? [{ name: r.name, header: r.header }]).filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i),
     // fio reports a merged entry with the options of the last job folded into it.
     options: list[list.length - 1].options,
+    // fio sets a group's latency fields from each job in turn: the last one's stand.
+    ...(list[list.length - 1].latency ? { latency: list[list.length - 1].latency } : {}),
     phyr: {
       dptr: dptrs.length ? dptrs.join('+') : 'none',
       prpCommands: sum((r) => r.phyr.prpCommands),

@@ -9,6 +9,7 @@ import { bsHeader, jobOptions, planJob, queueCapacity, queueSizeFor, verifyPhase
 import { ioLogFor, readReplayLog, replayPlan, writeIoLog, type ReplayLog } from './iolog';
 import { mergeResults, type DirectionResult, type ErrorCounts, type JobResult } from './results';
 import { processCpus, threadCpus } from './options-cpus';
+import { flowCounters, nativeFlowParams } from './options-flow';
 import { jobSampleIntervals } from './options-logs';
 import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
@@ -246,9 +247,23 @@ function baseJobResult(spec: JobSpec, plan: PlannedJob, groupId: number, n: Nati
     ...(spec.unifiedRw !== 'none' ? { unifiedRw: spec.unifiedRw } : {}),
     options: jobOptions(spec),
     ...(errorCounts ? { errorCounts } : {}),
+    latency: latencyResult(spec, n),
     header: { rw: spec.rw, bs: bsHeader(spec), iodepth: spec.iodepth },
     ...(n.intervalDrops ? { intervalDrops: n.intervalDrops } : {}),
     ...(n.ioLogStalls ? { ioLogStalls: { count: n.ioLogStalls, ns: n.ioLogStallNs ?? 0, dropped: n.ioLogDrops ?? 0 } } : {}),
+  };
+}
+
+// fio's latency fields: the depth the search ended at (latency_depth; iodepth without a
+// target), the options as fio holds them, and the search's decisions when there was one.
+function latencyResult(spec: JobSpec, n: NativeJobResult): JobResult['latency'] {
+  const l = spec.latency;
+  return {
+    depth: n.latencyDepth ?? spec.iodepth,
+    targetNs: l.targetUs * 1000,
+    windowUs: l.windowUs,
+    percentile: l.percentile,
+    ...(l.targetUs ? { steps: n.latencySteps ?? [], ...(n.latencyStepsDropped ? { stepsDropped: n.latencyStepsDropped } : {}) } : {}),
   };
 }
 
@@ -330,6 +345,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
     }
   }
   const reportGroup = reportGroupIds(jobs);
+  // fio's flow control: every job thread's weight is in its flow's total before any runs.
+  const flows = flowCounters(groups.flatMap((g) => g.map(({ spec, plans }) => ({ spec, count: plans.length }))));
   // Steady-state options every group can be judged by, checked before the first group runs.
   groups.forEach((g, gi) => steadyStateEntries(g.flatMap(({ spec, plans }) => plans.map((plan) => ({ spec, plan, groupId: reportGroup.get(spec) ?? gi })))));
   // fio's wait_for names a job defined before the waiting one.
@@ -369,6 +386,7 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
             perIoLog: x.sampleMs.perIo,
             histWindowNs: x.sampleMs.histMs * 1e6,
+            ...nativeFlowParams(x.spec, flows),
           }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null, x.replay ?? null);
         };
         if (!x.spec.waitFor) x.start();

@@ -201,6 +201,14 @@ bool verifyParams(Napi::Object o, JobParams* p) {
          (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
 }
 
+// fio's latency target mode, all optional (absent: off).
+bool latencyParams(Napi::Object o, JobParams* p) {
+  constexpr double kMax53 = 9007199254740991.0;
+  if (!opt(o, "latencyTargetNs", kMax53, &p->latencyTargetNs) || !opt(o, "latencyWindowUs", kMax53, &p->latencyWindowUs)) return false;
+  if (!o.Get("latencyPercentile").IsUndefined() && !num(o, "latencyPercentile", 0, 100, &p->latencyPercentile, false)) return false;
+  return o.Get("latencyRun").IsUndefined() || flag(o, "latencyRun", &p->latencyRun);
+}
+
 bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
@@ -217,7 +225,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
          u(o, "seed", kMax53, &p->seed) && u(o, "stream", 0xFFFFFFFF, &p->stream) && flag(o, "verify", &p->verify) &&
          flag(o, "verifyFatal", &p->verifyFatal) && flag(o, "doVerify", &p->doVerify) &&
          u(o, "bufIova", kMax53, &p->bufIova) && u(o, "slotBytes", 0xFFFFFFFF, &p->slotBytes) &&
-         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && verifyParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
+         u(o, "bufFlags", 0xFFFFFFFF, &p->bufFlags) && timeoutParam(o, p) && skipParam(o, p) && pacingParams(o, p) && errorParams(o, p) && bufferParams(o, p) && verifyParams(o, p) && latencyParams(o, p) && ((p->dist = static_cast<Distribution>(dist)), true);
 }
 
 // A histogram recorded in TSC ticks, exported in ns (bins merged where two tick buckets
@@ -323,6 +331,20 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
   o.Set("totalErrors", static_cast<double>(r.totalErrors));
   o.Set("firstError", static_cast<double>(r.firstError));
   o.Set("firstErrorText", std::string(r.firstErrorText));
+  o.Set("latencyDepth", static_cast<double>(r.latencyDepth));
+  static const char* const kStepNames[] = {"up", "down", "final", "done"};
+  Napi::Array steps = Napi::Array::New(env, r.latencySteps.count);
+  for (uint32_t i = 0; i < r.latencySteps.count; i++) {
+    const LatencyStep& st = r.latencySteps.steps[i];
+    Napi::Object so = Napi::Object::New(env);
+    so.Set("step", kStepNames[static_cast<uint32_t>(st.kind) & 3]);
+    so.Set("low", static_cast<double>(st.low));
+    so.Set("depth", static_cast<double>(st.depth));
+    so.Set("high", static_cast<double>(st.high));
+    steps.Set(i, so);
+  }
+  o.Set("latencySteps", steps);
+  o.Set("latencyStepsDropped", static_cast<double>(r.latencySteps.dropped));
   return o;
 }
 
@@ -420,6 +442,23 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
       params_->replay = replay.Data();
       params_->replayCount = replay.ElementLength() / 4;
       replayRef_ = Napi::Persistent(replay.As<Napi::Object>());
+    }
+    // flowShared (in params): fio's flow counters, a BigUint64Array of 2 shared by the jobs of
+    // one flow_id (job_params.h), kept alive by this job while it runs.
+    Napi::Value flow = info[1].As<Napi::Object>().Get("flowShared");
+    if (!flow.IsUndefined()) {
+      if (!flow.IsTypedArray() || flow.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array || flow.As<Napi::TypedArray>().ElementLength() != 2) {
+        args::typeError(env, "bench parameter 'flowShared' must be a BigUint64Array of 2 (the flow's IO count + 1, its total weight)");
+        return;
+      }
+      Napi::TypedArray fa = flow.As<Napi::TypedArray>();
+      params_->flowShared = reinterpret_cast<uint64_t*>(static_cast<uint8_t*>(fa.ArrayBuffer().Data()) + fa.ByteOffset());
+      if (!opt(info[1].As<Napi::Object>(), "flowWeight", 1000, &params_->flowWeight) || !opt(info[1].As<Napi::Object>(), "flowSleepUs", 9007199254740991.0, &params_->flowSleepUs)) return;
+      if (params_->flowWeight == 0) {
+        args::rangeError(env, "bench parameter 'flowWeight' must be 1..1000 with flowShared");
+        return;
+      }
+      flowRef_ = Napi::Persistent(fa.As<Napi::Object>());
     }
     if (const char* why = validateJobParams(*params_)) {
       args::rangeError(env, std::string("bench job: ") + why);
@@ -581,7 +620,7 @@ class BenchJob : public Napi::ObjectWrap<BenchJob> {
   nvme::QueuePair* qp_ = nullptr;
   std::shared_ptr<LoopbackQueue> loop_;  // the loopback instead of qp_ (shared: outlives a close or finalizer order)
   double* progress_ = nullptr;
-  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_;
+  Napi::ObjectReference qpRef_, bufferRef_, progressRef_, registersRef_, ioLogRef_, replayRef_, flowRef_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   bool joined_ = false;

@@ -168,6 +168,7 @@ class JobEngine {
   uint64_t issuedBytes_ = 0;
   uint64_t writeSeq_ = 0;
   uint32_t inflight_ = 0;
+  uint32_t depthLimit_ = 0;        // IOs allowed in flight: iodepth, or the latency target's depth (0 while it drains)
   Phase phase_ = Phase::kMain;
   bool stopIssuing_ = false;
   bool measuring_ = false;
@@ -253,6 +254,25 @@ class JobEngine {
   // max_latency per direction (read, write, trim) in ticks; UINT64_MAX = none, so the check
   // of a job without it is one compare that never holds.
   uint64_t maxLatTicks_[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+  // fio's latency target mode (latency_target.h): the target in ticks (UINT64_MAX = off, one
+  // compare per IO that never holds), the search, and the drain a decision asked for.
+  uint64_t latTargetTicks_ = UINT64_MAX;
+  bool latOn_ = false;
+  bool latQuiesce_ = false;        // no new IO until those in flight complete
+  bool latFinalPending_ = false;   // then reset the statistics for the final window
+  LatencyTarget lat_;
+  void latencyMissed(const Slot& s, uint64_t lat, uint32_t dir);
+  void latencyPass(uint64_t now, uint64_t& deadline);
+  uint64_t completedIos() const { return r_.read.ios + r_.write.ios + r_.trim.ios; }
+  // fio's flow control (job_params.h flowShared): this job's IOs counted in the flow, and a
+  // flow_sleep due once the IOs in flight complete.
+  uint64_t flowCount_ = 0;
+  bool flowSleep_ = false;
+  bool flowHeld();
+  void flowIssued() {
+    __atomic_fetch_add(&p_.flowShared[0], 1, __ATOMIC_RELAXED);
+    flowCount_++;
+  }
 };
 
 template <class Queue>
@@ -294,6 +314,69 @@ void JobEngine<Queue>::latencyExceeded(const Slot& s, uint64_t lat, uint32_t dir
                 s.write ? "write" : dir == 2 ? "trim" : "read", s.blocks, static_cast<unsigned long long>(s.lba));
   if (continued(dir == 0 ? 0 : 1, 110, text)) return;
   fail(110 /* ETIMEDOUT */, 0, s.lba, text);
+}
+
+// fio's latency target: an IO above the target (lat_target_failed). With percentile 100 it
+// ramps the depth down at once, or at depth 1 ends the job as fio's lat_fatal does.
+template <class Queue>
+void JobEngine<Queue>::latencyMissed(const Slot& s, uint64_t lat, uint32_t dir) {
+  const LatencyTarget::Action a = lat_.missed(&r_.latencySteps);
+  if (a == LatencyTarget::Action::kQuiesce) {
+    latQuiesce_ = true;
+    depthLimit_ = 0;
+    return;
+  }
+  if (a != LatencyTarget::Action::kFatal) return;
+  char text[sizeof(r_.errorText)];
+  std::snprintf(text, sizeof(text), "max latency exceeded: latency of %llu nsec exceeds specified max (%llu nsec) at queue depth 1 (latency_target): %s of %u blocks at LBA %llu",
+                static_cast<unsigned long long>(static_cast<double>(lat) * nsPerTick()), static_cast<unsigned long long>(p_.latencyTargetNs),
+                s.write ? "write" : dir == 2 ? "trim" : "read", s.blocks, static_cast<unsigned long long>(s.lba));
+  if (continued(dir == 0 ? 0 : 1, 110, text)) return;
+  fail(110 /* ETIMEDOUT */, 0, s.lba, text);
+}
+
+// fio's latency target, once per loop pass (lat_target_check, and the io_u_quiesce its
+// decisions call): finishes a drain, or lets the search decide when a window is over.
+template <class Queue>
+void JobEngine<Queue>::latencyPass(uint64_t now, uint64_t& deadline) {
+  if (latQuiesce_) {
+    if (inflight_ != 0) return;
+    latQuiesce_ = false;
+    if (latFinalPending_) {
+      // fio's reset_all_stats and reset_io_stats: the final window's statistics only, and
+      // the size and runtime budgets start again from here (fio resets its epoch).
+      latFinalPending_ = false;
+      resetMeasurement(now);
+      issuedBytes_ = 0;
+      issuedIos_ = 0;
+      if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / nsPerTick());
+    }
+    lat_.newCycle(now, completedIos());
+    depthLimit_ = lat_.depth();
+    return;
+  }
+  if (!measuring_ || phase_ != Phase::kMain || stopIssuing_) return;
+  switch (lat_.check(now, completedIos(), &r_.latencySteps)) {
+    case LatencyTarget::Action::kNone: depthLimit_ = lat_.depth(); break;
+    case LatencyTarget::Action::kFinalRun: latFinalPending_ = true; [[fallthrough]];
+    case LatencyTarget::Action::kQuiesce: latQuiesce_ = true; depthLimit_ = 0; break;
+    case LatencyTarget::Action::kDone: stopIssuing_ = true; break;
+    case LatencyTarget::Action::kFatal: break;
+  }
+}
+
+// fio's flow_threshold_exceeded, before each main-phase IO: held back while this job's share
+// of the flow's IOs is above its weight's share of the flow's weight. The IO is counted in
+// the flow once it is issued (flowIssued): fio counts each pass of its loop, which issues
+// one IO, its rate waits being inside the pass; phyr's passes also find IOs not yet due.
+template <class Queue>
+bool JobEngine<Queue>::flowHeld() {
+  if (flowSleep_) return true;
+  const double mine = static_cast<double>(flowCount_) / static_cast<double>(__atomic_load_n(&p_.flowShared[0], __ATOMIC_RELAXED));
+  const double share = static_cast<double>(p_.flowWeight) / static_cast<double>(__atomic_load_n(&p_.flowShared[1], __ATOMIC_RELAXED));
+  if (mine <= share) return false;
+  flowSleep_ = p_.flowSleepUs != 0;
+  return true;
 }
 
 // fio's cpus_allowed / cpumask: pins the calling (job) thread; a sentence when it cannot.
@@ -1005,6 +1088,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   d.lat.record(lat);
   const uint32_t dir = s.write ? 1 : s.trim ? 2 : 0;
   if (lat > maxLatTicks_[dir]) [[unlikely]] latencyExceeded(s, lat, dir);
+  if (lat > latTargetTicks_) [[unlikely]] latencyMissed(s, lat, dir);
 }
 
 // A reap's measured IOs into the per-IO log ring, before complete() recycles their slots
@@ -1103,9 +1187,16 @@ void JobEngine<Queue>::run() {
   for (int d = 0; d < 3; d++) {
     if (p_.maxLatencyNs[d]) maxLatTicks_[d] = static_cast<uint64_t>(static_cast<double>(p_.maxLatencyNs[d]) / k);
   }
+  depthLimit_ = p_.iodepth;
+  latOn_ = p_.latencyTargetNs != 0;
+  if (latOn_) latTargetTicks_ = static_cast<uint64_t>(static_cast<double>(p_.latencyTargetNs) / k);
   overhead_ = tickOverhead();
   if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
   const uint64_t tStart = ticks();
+  if (latOn_) {
+    lat_.init(p_.iodepth, static_cast<uint64_t>(static_cast<double>(p_.latencyWindowUs) * 1000.0 / k), p_.latencyPercentile, p_.latencyRun, tStart, 0);
+    depthLimit_ = lat_.depth();
+  }
   ticksPerSec_ = static_cast<uint64_t>(1e9 / k);
   rated_ = p_.rateBps[0] || p_.rateBps[1];
   rateStart_ = rateDue_[0] = rateDue_[1] = tStart;
@@ -1167,7 +1258,7 @@ void JobEngine<Queue>::run() {
     uint64_t batchSlat = 0;
     size_t rung = 0;  // commands of batch_ whose doorbell is rung (iodepth_batch_submit)
     const bool mayIssue = !draining_ && reapedSinceSubmit_ >= reapNeeded_;
-    while (mayIssue && !stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < p_.iodepth) {
+    while (mayIssue && !stopIssuing_ && !thinkPending_ && !flushInFlight_ && inflight_ < depthLimit_) {
       if (syncPending_) {
         // fsync=N: a Flush once the writes in flight have completed (a Flush covers only
         // completed writes), and only when more IO follows (fio: none after the last).
@@ -1180,6 +1271,7 @@ void JobEngine<Queue>::run() {
           break;
         }
       }
+      if (p_.flowShared && phase_ == Phase::kMain && flowHeld()) [[unlikely]] break;
       bool write = false;
       uint64_t offset;
       uint32_t bytes;
@@ -1256,6 +1348,7 @@ void JobEngine<Queue>::run() {
       s.inFlight = true;
       inflight_++;
       if (backlogOn_ && write) [[unlikely]] logPiece(s, offset, bytes);
+      if (p_.flowShared && phase_ == Phase::kMain && !backlogRead) [[unlikely]] flowIssued();
       if (p_.ioLog) {
         if (r_.ioLogCount < p_.ioLogCap) {
           double* e = p_.ioLog + 3 * r_.ioLogCount;
@@ -1350,7 +1443,13 @@ void JobEngine<Queue>::run() {
       // The runtime counts from the end of the ramp as it actually happened.
       if (p_.runtimeNs) deadline = now + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k);
       publish(progress_, kProgState, static_cast<double>(JobState::kRunning));
+      // fio's reset_all_stats at the ramp's end restarts the latency target's search.
+      if (latOn_) {
+        lat_.reset(now, 0);
+        if (!latQuiesce_) depthLimit_ = lat_.depth();
+      }
     }
+    if (latOn_) [[unlikely]] latencyPass(now, deadline);
     if (now >= nextSample_) [[unlikely]] takeSamples(now);  // one compare per pass (UINT64_MAX: off)
     if (now >= deadline && phase_ == Phase::kMain) stopIssuing_ = true;
     if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
@@ -1368,7 +1467,12 @@ void JobEngine<Queue>::run() {
     // Waits the job asked for, taken only with nothing in flight (nothing to reap): the
     // thinktime, or a paced IO due later than a sleep's granularity.
     if (inflight_ == 0 && !stopIssuing_ && phase_ == Phase::kMain) {
-      if (thinkPending_) {
+      if (flowSleep_) [[unlikely]] {
+        // flow_sleep: held back by the flow, drained; wait before trying again (fio's usleep).
+        sleepUntil(std::min(now + static_cast<uint64_t>(static_cast<double>(p_.flowSleepUs) * 1000.0 / k), deadline));
+        flowSleep_ = false;
+        now = ticks();
+      } else if (thinkPending_) {
         think(deadline);
         thinkPending_ = false;
         now = ticks();
@@ -1406,7 +1510,13 @@ void JobEngine<Queue>::run() {
     }
   }
   const uint64_t tEnd = ticks();
+  if (p_.flowShared) {
+    // fio's flow_put: this job's IOs and weight leave the flow, so the others run on freely.
+    __atomic_fetch_sub(&p_.flowShared[0], flowCount_, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&p_.flowShared[1], static_cast<uint64_t>(p_.flowWeight), __ATOMIC_RELAXED);
+  }
   if (!measuring_) resetMeasurement(tEnd);
+  r_.latencyDepth = latOn_ ? lat_.depth() : p_.iodepth;
   finishTimes(r_, tEnd);
   publishProgress(tEnd);
   publish(progress_, kProgState, static_cast<double>(JobState::kDone));

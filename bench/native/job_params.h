@@ -8,6 +8,7 @@
 
 #include "bench/native/buffer_fill.h"
 #include "bench/native/histogram.h"
+#include "bench/native/latency_target.h"
 #include "bench/native/random.h"
 #include "bench/native/verify.h"
 #include "spec/phyr.h"
@@ -205,6 +206,21 @@ struct JobParams {
   // same IOs without issuing them (counted as written, with no latency, as fio's do_dry_run
   // counts them), then the read-back checks what an earlier run with the same options wrote.
   bool verifyOnly = false;
+  // fio's latency target mode (latency_target.h): the target in ns (0 = off), the window in
+  // us (fio's unit; 0 = every loop pass decides), the share of a window's IOs that must meet
+  // the target, and latency_run (keep searching for the whole runtime).
+  uint64_t latencyTargetNs = 0;
+  uint64_t latencyWindowUs = 0;
+  double latencyPercentile = 100.0;
+  bool latencyRun = false;
+  // fio's flow control (flow_id, flow, flow_sleep): jobs of one flow share two counters,
+  // [0] the IOs the flow's jobs issued plus one and [1] the flow's total weight (every job's
+  // flow=, added before any starts); a job whose share of [0] is above its weight's share of
+  // [1] issues nothing until the others catch up, waiting flowSleepUs after draining if
+  // given. At the end the job takes its IOs and weight out (fio's flow_put). nullptr = none.
+  uint64_t* flowShared = nullptr;
+  uint32_t flowWeight = 0;
+  uint64_t flowSleepUs = 0;
 };
 
 // Bounds of verifyBacklog and verifyBacklogBatch: the backlog's log is allocated up front.
@@ -299,6 +315,10 @@ struct JobResults {
   uint64_t totalErrors = 0;
   int32_t firstError = 0;
   char firstErrorText[192] = {};
+  // fio's latency_depth: the depth the latency target search ended at (iodepth without a
+  // target), and the search's decisions in order.
+  uint32_t latencyDepth = 0;
+  LatencyStepLog latencySteps;
 };
 
 }  // namespace phyr::bench

@@ -65,7 +65,6 @@ t.test('max_latency: microseconds unless a unit is given, per direction', async 
   t.same(job('--max_latency=,5ms').maxLatencyNs, [0, 5e6, 5e6]);
   refused(t, ['--max_latency=1,2,3,4'], /READ,WRITE\[,TRIM\]/);
   refused(t, ['--max_latency=soon'], /max_latency=soon/);
-  refused(t, ['--latency_target=10ms'], /latency target mode .* not implemented; max_latency is/);
 });
 
 t.test('cpus_allowed, cpumask, cpus_allowed_policy', async (t) => {
