@@ -250,8 +250,20 @@ export class TcpQueue {
     this.send(capsuleResp(completion(cmd, r.status, this.sqhd, Math.max(this.qid, 0), r.dw0 ?? 0, r.dw1 ?? 0), this.params));
   }
 
+  // The PDUs of one tick leave in one writev: the socket is corked at the first and
+  // uncorked once the tick's work is done (a response is a header, data and a capsule).
+  private corked = false;
+
   private send(pieces: Buffer[]): void {
     if (this.ending) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     for (const p of pieces) this.socket.write(p);
   }
 }
