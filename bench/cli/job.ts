@@ -136,6 +136,14 @@ export interface JobSpec {
   thinktimeNs: number;
   thinktimeSpinNs: number;
   thinktimeBlocks: number;
+  /** Whether thinktime_blocks was given (with thinktime_iotime alone, only time counts). */
+  thinktimeBlocksGiven: boolean;
+  /** thinktime_blocks_type: count the IOs completed (fio's default) or issued. */
+  thinktimeBlocksType: 'complete' | 'issue';
+  /** thinktime_iotime: think after this much IO time too (0 = not by time). */
+  thinktimeIotimeNs: number;
+  /** rate_ignore_thinktime: the rate schedule moves on by a think instead of catching up. */
+  rateIgnoreThinktime: boolean;
   /** startdelay: the job starts this long after the group. */
   startDelayNs: number;
   /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
@@ -287,6 +295,10 @@ export function defaultJob(name = 'job'): JobSpec {
     thinktimeNs: 0,
     thinktimeSpinNs: 0,
     thinktimeBlocks: 1,
+    thinktimeBlocksGiven: false,
+    thinktimeBlocksType: 'complete',
+    thinktimeIotimeNs: 0,
+    rateIgnoreThinktime: false,
     startDelayNs: 0,
     fsync: 0,
     fdatasync: 0,

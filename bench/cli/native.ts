@@ -60,6 +60,12 @@ export interface NativeJobParams {
   thinktimeNs: number;
   thinktimeSpinNs: number;
   thinktimeBlocks: number;
+  /** thinktime_blocks_type=complete: thinktimeBlocks counts IOs completed, not issued. */
+  thinktimeByCompletion: boolean;
+  /** thinktime_iotime: a think once this much time went by since the last (0 = off). */
+  thinktimeIotimeNs: number;
+  /** rate_ignore_thinktime: the rate schedule moves on by a think. */
+  rateIgnoreThinktime: boolean;
   startDelayNs: number;
   /** fsync=N: a Flush after every N writes when more IO follows (0 = none). */
   fsyncEvery: number;

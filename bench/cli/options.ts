@@ -400,8 +400,6 @@ export const UNSUPPORTED: Record<string, string> = {
   buffered: 'phyr has no page cache: IO is always direct',
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
   fsync_on_close: 'periodic flushes are not implemented',
-  rate_ignore_thinktime: 'not implemented: the rate schedule runs on through a thinktime and catches up after it',
-  thinktime_iotime: 'not implemented: use thinktime_blocks',
   bs_unaligned: 'NVMe transfers whole logical blocks',
   bs_is_seq_rand: 'not implemented',
   zonemode: 'zoned workloads are not implemented',

@@ -180,7 +180,11 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     rateCycleNs: j.rateCycleNs,
     thinktimeNs: dry ? 0 : j.thinktimeNs,
     thinktimeSpinNs: dry ? 0 : j.thinktimeSpinNs,
-    thinktimeBlocks: j.thinktimeBlocks,
+    // thinktime_iotime alone: only the time counts (fio skips the default one block).
+    thinktimeBlocks: j.thinktimeIotimeNs && !j.thinktimeBlocksGiven ? 0 : j.thinktimeBlocks,
+    thinktimeByCompletion: j.thinktimeBlocksType === 'complete',
+    thinktimeIotimeNs: dry ? 0 : j.thinktimeIotimeNs,
+    rateIgnoreThinktime: j.rateIgnoreThinktime,
     startDelayNs: j.startDelayNs,
     fsyncEvery: dry ? 0 : flushEvery(j, fail),
     trim: traits.trims && !trimWrite,

@@ -134,7 +134,9 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) &&
          opt(o, "randomEvery", 0xFFFFFFFF, &p->randomEvery) && (o.Get("randomIdentical").IsUndefined() || flag(o, "randomIdentical", &p->randomIdentical)) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
-         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "thinktimeIotimeNs", kMax53, &p->thinktimeIotimeNs) &&
+         (o.Get("thinktimeByCompletion").IsUndefined() || flag(o, "thinktimeByCompletion", &p->thinktimeByCompletion)) &&
+         (o.Get("rateIgnoreThinktime").IsUndefined() || flag(o, "rateIgnoreThinktime", &p->rateIgnoreThinktime)) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
          opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 

@@ -113,7 +113,10 @@ class JobEngine {
   [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
   [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
   void sleepUntil(uint64_t until);
-  void think(uint64_t deadline);
+  uint64_t think(uint64_t deadline);
+  [[gnu::noinline, gnu::cold]] bool thinkDue(uint64_t count);
+  [[gnu::noinline, gnu::cold]] void thinkAfterFullQueue();
+  [[gnu::noinline, gnu::cold]] void rateSkipsThink(uint64_t spent);
   bool rateTooLow(uint64_t now);
   bool moreMainIo() const;
   bool submitFlush(bool counted);
@@ -186,7 +189,16 @@ class JobEngine {
   int pendingDir_ = -1;            // the direction drawn for an IO that waits for its due time
   uint64_t holdUntil_ = 0;         // that IO's due time
   uint64_t issuedIos_ = 0;         // main-phase IOs issued (number_ios)
-  uint32_t sinceThink_ = 0;
+  // thinktime: IOs completed without error (fio's io_blocks; thinktime_blocks_type=complete
+  // counts these, issue counts issuedIos_), the count and (thinktime_iotime) the time the
+  // last think was decided at, and the direction of the IO that set it off.
+  uint64_t thinkCompleted_ = 0;
+  uint64_t thinkMark_ = 0;
+  uint64_t lastThinkAt_ = 0;
+  uint64_t thinkIotimeTicks_ = 0;  // thinktime_iotime + thinktime
+  bool thinkWrite_ = false;
+  bool thinkAtReap_ = false;       // complete: an IO filled the queue, the test waits for the reap
+  uint64_t thinkFullCount_ = 0;    // the completions counted when it did
   bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
   uint32_t writesSinceSync_ = 0;
   bool syncPending_ = false;       // a Flush due once the IOs in flight complete
@@ -575,15 +587,72 @@ void JobEngine<Queue>::sleepUntil(uint64_t until) {
 }
 
 // fio's thinktime, once the IOs in flight have completed: spin thinktime_spin, then sleep
-// the rest of thinktime (never past the job's deadline).
+// the rest of thinktime (never past the job's deadline). Returns the ticks it took.
 template <class Queue>
-void JobEngine<Queue>::think(uint64_t deadline) {
+uint64_t JobEngine<Queue>::think(uint64_t deadline) {
   const double k = nsPerTick();
   const uint64_t t0 = ticks();
   const uint64_t spinEnd = std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeSpinNs) / k));
   while (ticks() < spinEnd && !stop_.load(std::memory_order_relaxed)) {
   }
   sleepUntil(std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeNs) / k)));
+  return ticks() - t0;
+}
+
+// fio's test after each IO issued: think once thinktime_iotime of IO went by since the last
+// think, or once the count (IOs completed, fio's default thinktime_blocks_type=complete, or
+// issued) reached thinktime_blocks more than at the last think. As fio, the count kept is
+// the one seen now, before the IOs in flight drain: at iodepth > 1 those drained IOs count
+// towards the next think (backend.c, handle_thinktime). fio 3.33 times the IO from when the
+// last think was decided, the think included, so IO runs thinktime_iotime after each think
+// and the first stretch, from the job's start, thinktime_iotime + thinktime (measured:
+// iotime=100ms thinktime=300ms issues for 400 ms, then 100 ms between thinks).
+template <class Queue>
+bool JobEngine<Queue>::thinkDue(uint64_t count) {
+  bool due = false;
+  uint64_t now = 0;
+  if (p_.thinktimeIotimeNs) {
+    now = ticks();
+    if (now - lastThinkAt_ >= thinkIotimeTicks_) due = true;
+    else if (p_.thinktimeBlocks == 0) return false;  // time only (thinktime_blocks not given)
+  }
+  if (p_.thinktimeBlocks && count >= thinkMark_ + p_.thinktimeBlocks) due = true;
+  if (due) {
+    thinkMark_ = count;
+    if (p_.thinktimeIotimeNs) lastThinkAt_ = now;
+  }
+  return due;
+}
+
+// thinktime_blocks_type=complete after an IO that filled the queue: fio reaps before its
+// test, iodepth_batch_complete_min completions (default 1) at a time, so the test counts
+// that many of this reap (at iodepth=1: the IO just issued, as with issue).
+template <class Queue>
+void JobEngine<Queue>::thinkAfterFullQueue() {
+  thinkAtReap_ = false;
+  const uint64_t seen = std::min<uint64_t>(thinkCompleted_, thinkFullCount_ + std::max<uint32_t>(1, p_.batchCompleteMin));
+  if (thinkDue(seen)) thinkPending_ = true;
+}
+
+// fio's rate_ignore_thinktime: after a think of `spent` ticks, the direction of the IO that
+// set it off counts the bytes it would have issued meanwhile, less one block, so its next IO
+// goes at once and the ones after at the rate, instead of a catch-up burst (poisson: its
+// arrivals move on by the think).
+template <class Queue>
+void JobEngine<Queue>::rateSkipsThink(uint64_t spent) {
+  const int d = thinkWrite_ ? 1 : 0;
+  if (!p_.rateBps[d] || spent == 0) return;
+  if (p_.ratePoisson) {
+    rateDue_[d] += spent;
+  } else {
+    const uint64_t missed = static_cast<uint64_t>(static_cast<unsigned __int128>(spent) * p_.rateBps[d] / ticksPerSec_);
+    const uint64_t bs = d ? p_.writeBs.min : p_.readBs.min;
+    const uint64_t ticksPerOp = static_cast<uint64_t>(static_cast<unsigned __int128>(bs) * ticksPerSec_ / p_.rateBps[d]);
+    const uint64_t over = ticksPerOp <= spent ? bs : 0;
+    if (missed > over) rateIssued_[d] += missed - over;
+    rateDue_[d] = rateStart_ + static_cast<uint64_t>(static_cast<unsigned __int128>(rateIssued_[d]) * ticksPerSec_ / p_.rateBps[d]);
+  }
+  if (pendingDir_ == d) holdUntil_ = rateDue_[d];
 }
 
 // fio's rate_min / rate_iops_min: after a 2 s settle, the first check takes a baseline;
@@ -670,9 +739,14 @@ template <class Queue>
 void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
   issuedIos_++;
   if (rated_) advanceRate(write, bytes);
-  if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
-    sinceThink_ = 0;
-    thinkPending_ = true;
+  if (p_.thinktimeNs) {
+    thinkWrite_ = write;
+    if (p_.thinktimeByCompletion && inflight_ >= p_.iodepth) {
+      thinkAtReap_ = true;
+      thinkFullCount_ = thinkCompleted_;
+    } else if (thinkDue(p_.thinktimeByCompletion ? thinkCompleted_ : issuedIos_)) {
+      thinkPending_ = true;
+    }
   }
   if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
     writesSinceSync_ = 0;
@@ -989,6 +1063,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
+  thinkCompleted_++;
   if (s.write && p_.verify) {
     const uint64_t first = s.lba - p_.regionLba;
     for (uint64_t i = first; i < first + s.blocks; i++) written_[i >> 6] |= 1ull << (i & 63);
@@ -1117,6 +1192,8 @@ void JobEngine<Queue>::run() {
   // Any of the shaping options: the IO path checks this one flag before any of them.
   shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay;
   replayStart_ = tStart;
+  lastThinkAt_ = tStart;
+  thinkIotimeTicks_ = static_cast<uint64_t>(static_cast<double>(p_.thinktimeIotimeNs + p_.thinktimeNs) / k);
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -1322,6 +1399,7 @@ void JobEngine<Queue>::run() {
       sincePublish += n;
       reapedSinceSubmit_ += n;
       if (draining_ && inflight_ <= p_.iodepthLow) draining_ = false;
+      if (thinkAtReap_ && thinkCompleted_ > thinkFullCount_) [[unlikely]] thinkAfterFullQueue();
     }
     // slat: from the pass's timestamp, taken before the batch was prepared, to the one
     // right after its doorbell — the same value for every IO of the batch, so it is
@@ -1369,7 +1447,8 @@ void JobEngine<Queue>::run() {
     // thinktime, or a paced IO due later than a sleep's granularity.
     if (inflight_ == 0 && !stopIssuing_ && phase_ == Phase::kMain) {
       if (thinkPending_) {
-        think(deadline);
+        const uint64_t spent = think(deadline);
+        if (p_.rateIgnoreThinktime && rated_) rateSkipsThink(spent);
         thinkPending_ = false;
         now = ticks();
       } else if (holdUntil_ > now) {

@@ -82,11 +82,18 @@ struct JobParams {
   uint64_t rateMinBps[2] = {0, 0};
   uint64_t rateMinIops[2] = {0, 0};
   uint64_t rateCycleNs = 1'000'000'000ull;
-  // fio's thinktime: after every thinktimeBlocks IOs issued, wait for those in flight, spin
-  // thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  // fio's thinktime: once thinktimeBlocks IOs were issued (or, thinktimeByCompletion, had
+  // completed: fio's thinktime_blocks_type=complete) since the last think, or once
+  // thinktimeIotimeNs of IO went by (thinktime_iotime; thinktimeBlocks 0: time only), wait
+  // for those in flight, spin thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  // rateIgnoreThinktime (fio's rate_ignore_thinktime): the rate schedule moves on by the
+  // think instead of catching up after it.
   uint64_t thinktimeNs = 0;
   uint64_t thinktimeSpinNs = 0;
   uint32_t thinktimeBlocks = 1;
+  bool thinktimeByCompletion = false;
+  uint64_t thinktimeIotimeNs = 0;
+  bool rateIgnoreThinktime = false;
   uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
   // fio's fsync=N / fdatasync=N: a Flush (NVM Command Set, Flush command) after every N
   // writes when more IO follows, once the writes in flight complete; the next IO waits for
