@@ -44,7 +44,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   io_submit_mode: words('inline'),
   serialize_overlap: bool(false),
   bs_unaligned: bool(false),
-  bs_is_seq_rand: bool(false),
   zonemode: words('none'),
   write_barrier: zero,
   stats: bool(true),

@@ -144,6 +144,8 @@ export interface JobSpec {
   thinktimeIotimeNs: number;
   /** rate_ignore_thinktime: the rate schedule moves on by a think instead of catching up. */
   rateIgnoreThinktime: boolean;
+  /** bs_is_seq_rand: bs=R,W sizes sequential, then random IOs (applied by applySeqRandBs). */
+  bsIsSeqRand: boolean;
   /** startdelay: the job starts this long after the group. */
   startDelayNs: number;
   /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
@@ -299,6 +301,7 @@ export function defaultJob(name = 'job'): JobSpec {
     thinktimeBlocksType: 'complete',
     thinktimeIotimeNs: 0,
     rateIgnoreThinktime: false,
+    bsIsSeqRand: false,
     startDelayNs: 0,
     fsync: 0,
     fdatasync: 0,

@@ -16,6 +16,7 @@ import { VERIFY_OPTIONS } from './options-verify';
 import { FLUSH_OPTIONS } from './options-flush';
 import { LOG_OPTIONS } from './options-logs';
 import { PACING_OPTIONS } from './options-pacing';
+import { BS_SEQ_RAND_OPTION } from './bs-seq-rand';
 import { RANDOM_OPTIONS, randomEvery } from './options-random';
 import { OUTPUT_FORMAT_OPTIONS } from './options-output';
 import { STEADYSTATE_OPTIONS } from './options-steadystate';
@@ -357,6 +358,7 @@ export const OPTIONS: BenchOption[] = [
     },
   },
   ...PACING_OPTIONS,
+  BS_SEQ_RAND_OPTION,
   ...STEADYSTATE_OPTIONS,
   ...FLUSH_OPTIONS,
   ...LOG_OPTIONS,
@@ -401,7 +403,6 @@ export const UNSUPPORTED: Record<string, string> = {
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
   fsync_on_close: 'periodic flushes are not implemented',
   bs_unaligned: 'NVMe transfers whole logical blocks',
-  bs_is_seq_rand: 'not implemented',
   zonemode: 'zoned workloads are not implemented',
   zonesize: 'zoned workloads are not implemented',
   zonerange: 'zoned workloads are not implemented',
