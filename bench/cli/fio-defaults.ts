@@ -42,7 +42,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   verify_async: zero,
   experimental_verify: bool(false),
   io_submit_mode: words('inline'),
-  serialize_overlap: bool(false),
   bs_unaligned: bool(false),
   zonemode: words('none'),
   write_barrier: zero,

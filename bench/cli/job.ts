@@ -146,6 +146,8 @@ export interface JobSpec {
   rateIgnoreThinktime: boolean;
   /** bs_is_seq_rand: bs=R,W sizes sequential, then random IOs (applied by applySeqRandBs). */
   bsIsSeqRand: boolean;
+  /** serialize_overlap: an IO overlapping one in flight waits for it. */
+  serializeOverlap: boolean;
   /** startdelay: the job starts this long after the group. */
   startDelayNs: number;
   /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
@@ -302,6 +304,7 @@ export function defaultJob(name = 'job'): JobSpec {
     thinktimeIotimeNs: 0,
     rateIgnoreThinktime: false,
     bsIsSeqRand: false,
+    serializeOverlap: false,
     startDelayNs: 0,
     fsync: 0,
     fdatasync: 0,

@@ -66,6 +66,8 @@ export interface NativeJobParams {
   thinktimeIotimeNs: number;
   /** rate_ignore_thinktime: the rate schedule moves on by a think. */
   rateIgnoreThinktime: boolean;
+  /** serialize_overlap: a main-phase IO overlapping one in flight waits until it completes. */
+  serializeOverlap: boolean;
   startDelayNs: number;
   /** fsync=N: a Flush after every N writes when more IO follows (0 = none). */
   fsyncEvery: number;

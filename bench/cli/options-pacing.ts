@@ -111,6 +111,11 @@ export const PACING_OPTIONS: PacingOption[] = [
     applyJob: (j, v) => { j.rateIgnoreThinktime = parseBool('rate_ignore_thinktime', v); },
   },
   {
+    // Shaping rather than pacing, but of the same kind: when the next IO may go.
+    name: 'serialize_overlap', scope: 'job', flag: true, help: 'an IO whose blocks overlap an IO in flight waits until that one completes (matters at iodepth > 1)',
+    applyJob: (j, v) => { j.serializeOverlap = parseBool('serialize_overlap', v); },
+  },
+  {
     name: 'startdelay', scope: 'job', help: 'start the job this long after its group (seconds unless a unit is given); its runtime starts after the delay',
     applyJob: (j, v) => {
       const val = need('startdelay', v);

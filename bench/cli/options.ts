@@ -433,7 +433,6 @@ export const UNSUPPORTED: Record<string, string> = {
   flow: 'not implemented',
   flow_id: 'not implemented',
   'write_barrier': 'not implemented',
-  serialize_overlap: 'not implemented',
   io_submit_mode: 'not implemented',
   disable_lat: 'timing is always recorded natively',
   disable_clat: 'timing is always recorded natively',

@@ -185,6 +185,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     thinktimeByCompletion: j.thinktimeBlocksType === 'complete',
     thinktimeIotimeNs: dry ? 0 : j.thinktimeIotimeNs,
     rateIgnoreThinktime: j.rateIgnoreThinktime,
+    serializeOverlap: j.serializeOverlap,
     startDelayNs: j.startDelayNs,
     fsyncEvery: dry ? 0 : flushEvery(j, fail),
     trim: traits.trims && !trimWrite,

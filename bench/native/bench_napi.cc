@@ -136,7 +136,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
          opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "thinktimeIotimeNs", kMax53, &p->thinktimeIotimeNs) &&
          (o.Get("thinktimeByCompletion").IsUndefined() || flag(o, "thinktimeByCompletion", &p->thinktimeByCompletion)) &&
-         (o.Get("rateIgnoreThinktime").IsUndefined() || flag(o, "rateIgnoreThinktime", &p->rateIgnoreThinktime)) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
+         (o.Get("rateIgnoreThinktime").IsUndefined() || flag(o, "rateIgnoreThinktime", &p->rateIgnoreThinktime)) &&
+         (o.Get("serializeOverlap").IsUndefined() || flag(o, "serializeOverlap", &p->serializeOverlap)) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
          opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 

@@ -116,6 +116,7 @@ class JobEngine {
   uint64_t think(uint64_t deadline);
   [[gnu::noinline, gnu::cold]] bool thinkDue(uint64_t count);
   [[gnu::noinline, gnu::cold]] void thinkAfterFullQueue();
+  [[gnu::noinline, gnu::cold]] bool overlapsInFlight(uint64_t lba, uint32_t blocks) const;
   [[gnu::noinline, gnu::cold]] void rateSkipsThink(uint64_t spent);
   bool rateTooLow(uint64_t now);
   bool moreMainIo() const;
@@ -200,6 +201,11 @@ class JobEngine {
   bool thinkAtReap_ = false;       // complete: an IO filled the queue, the test waits for the reap
   uint64_t thinkFullCount_ = 0;    // the completions counted when it did
   bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
+  // serialize_overlap: a drawn IO held back because it overlaps one in flight.
+  bool held_ = false;
+  bool heldWrite_ = false;
+  uint64_t heldOffset_ = 0;
+  uint32_t heldBytes_ = 0;
   uint32_t writesSinceSync_ = 0;
   bool syncPending_ = false;       // a Flush due once the IOs in flight complete
   bool flushInFlight_ = false;     // the next IO waits for it
@@ -622,6 +628,16 @@ bool JobEngine<Queue>::thinkDue(uint64_t count) {
     if (p_.thinktimeIotimeNs) lastThinkAt_ = now;
   }
   return due;
+}
+
+// serialize_overlap: whether blocks [lba, lba + blocks) share a block with a read, write
+// or trim in flight (fio's in_flight_overlap; a scan of the slots, only with the option).
+template <class Queue>
+bool JobEngine<Queue>::overlapsInFlight(uint64_t lba, uint32_t blocks) const {
+  for (const Slot& s : slots_) {
+    if (s.inFlight && !s.flush && s.lba < lba + blocks && lba < s.lba + s.blocks) return true;
+  }
+  return false;
 }
 
 // thinktime_blocks_type=complete after an IO that filled the queue: fio reaps before its
@@ -1190,7 +1206,7 @@ void JobEngine<Queue>::run() {
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
   // Any of the shaping options: the IO path checks this one flag before any of them.
-  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay;
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay || p_.serializeOverlap;
   replayStart_ = tStart;
   lastThinkAt_ = tStart;
   thinkIotimeTicks_ = static_cast<uint64_t>(static_cast<double>(p_.thinktimeIotimeNs + p_.thinktimeNs) / k);
@@ -1265,10 +1281,22 @@ void JobEngine<Queue>::run() {
       bool backlogRead = false;
       if (phase_ != Phase::kMain) next = nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
       else if (backlogOn_ && (next = nextBacklogIo(&offset, &bytes)) != Next::kDone) [[unlikely]] backlogRead = next == Next::kIo;
-      else next = nextMainIo(tLoop, &write, &offset, &bytes);
+      else if (shaped_ && held_) [[unlikely]] {
+        // serialize_overlap: the IO held back is the next one, once it overlaps nothing.
+        write = heldWrite_, offset = heldOffset_, bytes = heldBytes_;
+        held_ = false;
+        next = Next::kIo;
+      } else {
+        next = nextMainIo(tLoop, &write, &offset, &bytes);
+      }
       if (next == Next::kNotYet) break;  // paced: the next IO is not due yet
       if (next == Next::kDone) {
         stopIssuing_ = true;
+        break;
+      }
+      if (shaped_ && p_.serializeOverlap && phase_ == Phase::kMain && !backlogRead && overlapsInFlight(p_.regionLba + (offset >> lbaShift_), bytes >> lbaShift_)) [[unlikely]] {
+        // fio's serialize_overlap: this IO waits for the reap (fio retries the same io_u).
+        held_ = true, heldWrite_ = write, heldOffset_ = offset, heldBytes_ = bytes;
         break;
       }
       const uint32_t slot = free_.back();
@@ -1459,6 +1487,7 @@ void JobEngine<Queue>::run() {
     }
     if (inflight_ == 0 && stopIssuing_) {
       thinkPending_ = false;
+      held_ = false;
       syncPending_ = false;
       if (phase_ == Phase::kMain && p_.endFsync && !endFsyncDone_ && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // end_fsync: flush what the write phase wrote before the job ends (or reads back).

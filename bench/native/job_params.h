@@ -94,6 +94,9 @@ struct JobParams {
   bool thinktimeByCompletion = false;
   uint64_t thinktimeIotimeNs = 0;
   bool rateIgnoreThinktime = false;
+  // fio's serialize_overlap: a main-phase IO whose blocks overlap an IO in flight waits
+  // (drawn, not redrawn) until that one has completed.
+  bool serializeOverlap = false;
   uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
   // fio's fsync=N / fdatasync=N: a Flush (NVM Command Set, Flush command) after every N
   // writes when more IO follows, once the writes in flight complete; the next IO waits for
