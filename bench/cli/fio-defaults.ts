@@ -46,7 +46,6 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   zonemode: words('none'),
   write_barrier: zero,
   stats: bool(true),
-  fill_device: bool(false),
   overwrite: bool(false),
   atomic: bool(false),
 };

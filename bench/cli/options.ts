@@ -167,6 +167,7 @@ function parseMem(option: string, text: string): JobSpec['mem'] {
 }
 
 /** The options phyr implements. */
+const FILL_DEVICE_NOTICE = 'a namespace is a raw device, where fio changes nothing for it: size= still bounds the job, and without size= the job already runs from offset= to the namespace\'s end';
 const GTOD_NOTICE = 'nothing is reduced: phyr\'s timestamps are cheap TSC reads (a few ns each), so slat, clat, lat and their percentiles are all still measured and reported';
 
 export const OPTIONS: BenchOption[] = [
@@ -278,6 +279,13 @@ export const OPTIONS: BenchOption[] = [
     // timestamps are TSC reads on the job thread, so nothing needs reducing.
     name: 'gtod_reduce', scope: 'job', flag: true, treatment: 'notice', help: GTOD_NOTICE,
     applyJob: (_j, v, ctx) => { if (parseBool('gtod_reduce', v)) ctx.notice(`--gtod_reduce: ${GTOD_NOTICE}`); },
+  },
+  {
+    // Measured on fio 3.33 over psync on a 64 MiB loop device: fill_device=1 changes no IO
+    // (size=1m writes 1 MiB, no size= the device from offset= to its end, as without it);
+    // it matters only on a filesystem, which a namespace is not.
+    name: 'fill_device', aliases: ['fill_fs'], scope: 'job', flag: true, treatment: 'notice', help: FILL_DEVICE_NOTICE,
+    applyJob: (_j, v, ctx) => { if (parseBool('fill_device', v)) ctx.notice(`--fill_device: ${FILL_DEVICE_NOTICE}`); },
   },
   { name: 'exitall', scope: 'job', flag: true, help: 'when this job ends, stop the other running jobs of its reporting group (later groups still run), as fio\'s exitall', applyJob: (j, v) => { j.exitall = parseBool('exitall', v); } },
   { name: 'exitall_on_error', scope: 'job', flag: true, help: 'when this job ends in error (an IO error or a failed verify), stop every running job', applyJob: (j, v) => { j.exitallOnError = parseBool('exitall_on_error', v); } },
@@ -466,7 +474,6 @@ export const UNSUPPORTED: Record<string, string> = {
   opendir: NO_FILES,
   unique_filename: NO_FILES,
   overwrite: NO_FILES,
-  fill_device: 'not implemented: give size= (the whole namespace by default)',
   flow_sleep: 'not implemented',
   gid: 'phyr does not change its credentials per job',
   uid: 'phyr does not change its credentials per job',
