@@ -89,6 +89,8 @@ export interface JobSpec {
   newGroup: boolean;
   /** fio's exitall: when this job ends, the other jobs of its group are stopped. */
   exitall: boolean;
+  /** fio's exit_what: what exitall stops, the job's reporting group, every running job (stonewall), or every job of the run (all). */
+  exitWhat: 'group' | 'stonewall' | 'all';
   /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
   exitallOnError: boolean;
   /** fio's wait_for: start only once every thread of the job of this name (defined earlier) has ended. */
@@ -281,6 +283,7 @@ export function defaultJob(name = 'job'): JobSpec {
     stonewall: false,
     newGroup: false,
     exitall: false,
+    exitWhat: 'group',
     exitallOnError: false,
     groupReporting: false,
     unifiedRw: 'none',

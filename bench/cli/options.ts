@@ -288,6 +288,14 @@ export const OPTIONS: BenchOption[] = [
     applyJob: (_j, v, ctx) => { if (parseBool('fill_device', v)) ctx.notice(`--fill_device: ${FILL_DEVICE_NOTICE}`); },
   },
   { name: 'exitall', scope: 'job', flag: true, help: 'when this job ends, stop the other running jobs of its reporting group (later groups still run), as fio\'s exitall', applyJob: (j, v) => { j.exitall = parseBool('exitall', v); } },
+  {
+    name: 'exit_what', scope: 'job', help: 'what exitall stops: group (the default: the running jobs of its reporting group), stonewall (every running job; the next stonewall group still runs) or all (every job: the later groups run no IO)',
+    applyJob: (j, v) => {
+      const val = need('exit_what', v);
+      if (val !== 'group' && val !== 'stonewall' && val !== 'all') throw new BenchOptionError('exit_what', val, 'expected group, stonewall or all');
+      j.exitWhat = val;
+    },
+  },
   { name: 'exitall_on_error', scope: 'job', flag: true, help: 'when this job ends in error (an IO error or a failed verify), stop every running job', applyJob: (j, v) => { j.exitallOnError = parseBool('exitall_on_error', v); } },
   { name: 'wait_for', scope: 'job', help: 'start this job only once every thread of the named job (one defined before it) has ended; it stays in its reporting group', applyJob: (j, v) => { j.waitFor = need('wait_for', v); } },
   { name: 'new_group', scope: 'job', flag: true, help: 'start a new reporting group with this job without waiting for the previous ones (stonewall also waits)', applyJob: (j, v) => { j.newGroup = parseBool('new_group', v); } },
@@ -468,7 +476,6 @@ export const UNSUPPORTED: Record<string, string> = {
   disk_util: 'there is no kernel block device whose utilisation could be read',
   exec_prerun: 'phyr runs no programs around a job',
   exec_postrun: 'phyr runs no programs around a job',
-  exit_what: 'not implemented',
   fadvise_hint: NO_FILES,
   sync_file_range: NO_FILES,
   opendir: NO_FILES,

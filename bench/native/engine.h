@@ -1195,7 +1195,11 @@ void JobEngine<Queue>::run() {
     if (p_.maxLatencyNs[d]) maxLatTicks_[d] = static_cast<uint64_t>(static_cast<double>(p_.maxLatencyNs[d]) / k);
   }
   overhead_ = tickOverhead();
-  if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
+  if (p_.startDelayNs) {
+    sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
+    // Stopped while it waited to start (exit_what=all, an aborted run): no IO at all.
+    if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
+  }
   const uint64_t tStart = ticks();
   ticksPerSec_ = static_cast<uint64_t>(1e9 / k);
   rated_ = p_.rateBps[0] || p_.rateBps[1];
