@@ -91,6 +91,8 @@ export interface JobSpec {
   exitall: boolean;
   /** fio's exit_what: what exitall stops, the job's reporting group, every running job (stonewall), or every job of the run (all). */
   exitWhat: 'group' | 'stonewall' | 'all';
+  /** fio's nice: added to each job thread's nice value when it starts. */
+  nice: number;
   /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
   exitallOnError: boolean;
   /** fio's wait_for: start only once every thread of the job of this name (defined earlier) has ended. */
@@ -284,6 +286,7 @@ export function defaultJob(name = 'job'): JobSpec {
     newGroup: false,
     exitall: false,
     exitWhat: 'group',
+    nice: 0,
     exitallOnError: false,
     groupReporting: false,
     unifiedRw: 'none',

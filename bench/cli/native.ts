@@ -114,6 +114,8 @@ export interface NativeJobParams {
   maxLatencyNs?: [number, number, number];
   /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
   cpus?: number[];
+  /** nice: added to the job thread's nice value when it starts (-20..19; absent: 0). */
+  nice?: number;
   /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
   trimWrite?: boolean;
   /** What writes carry (buffers.ts FILL_KIND; absent: random data, filled once). */

@@ -439,7 +439,6 @@ export const UNSUPPORTED: Record<string, string> = {
   trim_backlog_batch: TRIM_VERIFY,
   numa_cpu_nodes: 'NUMA placement is not implemented',
   numa_mem_policy: 'NUMA placement is not implemented',
-  nice: 'not implemented',
   prio: 'not implemented',
   prioclass: 'not implemented',
   cmdprio_percentage: 'not implemented',

@@ -186,6 +186,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     thinktimeIotimeNs: dry ? 0 : j.thinktimeIotimeNs,
     rateIgnoreThinktime: j.rateIgnoreThinktime,
     serializeOverlap: j.serializeOverlap,
+    ...(j.nice ? { nice: j.nice } : {}),
     startDelayNs: j.startDelayNs,
     fsyncEvery: dry ? 0 : flushEvery(j, fail),
     trim: traits.trims && !trimWrite,

@@ -152,6 +152,12 @@ bool errorParams(Napi::Object o, JobParams* p) {
     Napi::Object t = lat.As<Napi::Object>();
     if (!u(t, "0", 9007199254740991.0, &p->maxLatencyNs[0]) || !u(t, "1", 9007199254740991.0, &p->maxLatencyNs[1]) || !u(t, "2", 9007199254740991.0, &p->maxLatencyNs[2])) return false;
   }
+  Napi::Value nice = o.Get("nice");
+  if (!nice.IsUndefined()) {
+    const double n = nice.IsNumber() ? nice.As<Napi::Number>().DoubleValue() : 0.5;
+    if (n != std::trunc(n) || n < -20 || n > 19) return args::typeError(o.Env(), "bench parameter 'nice' must be an integer -20..19");
+    p->nice = static_cast<int32_t>(n);
+  }
   Napi::Value cpus = o.Get("cpus");
   if (cpus.IsUndefined()) return true;
   if (!cpus.IsArray()) return args::typeError(o.Env(), "bench parameter 'cpus' must be an array of CPU numbers");

@@ -20,8 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include <cerrno>
+#include <cstring>
+
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
@@ -1141,6 +1145,19 @@ void JobEngine<Queue>::run() {
     fail(22 /* EINVAL */, 0, 0, why);
     publish(progress_, kProgState, static_cast<double>(JobState::kDone));
     return;
+  }
+  if (p_.nice) {
+    // fio's nice: nice(2) on the job thread (Linux: the calling thread only); fio fails
+    // the job with the errno when it is refused.
+    errno = 0;
+    if (::nice(p_.nice) == -1 && errno != 0) {
+      const int err = errno;
+      char text[sizeof(r_.errorText)];
+      std::snprintf(text, sizeof(text), "nice=%d: the job thread's nice value could not be changed (%s); a negative one needs root or CAP_SYS_NICE", p_.nice, std::strerror(err));
+      fail(err, 0, 0, text);
+      publish(progress_, kProgState, static_cast<double>(JobState::kDone));
+      return;
+    }
   }
   // Everything the loop needs is allocated here, before the first IO.
   slots_.assign(p_.iodepth, Slot{});

@@ -175,6 +175,9 @@ struct JobParams {
   // job thread is pinned to when it starts, one bit per CPU; all zero = not pinned.
   static constexpr uint32_t kCpuMaskWords = 16;  // CPUs 0..1023
   uint64_t cpuMask[kCpuMaskWords] = {};
+  // fio's nice: added to the job thread's nice value when it starts (-20..19; Linux keeps a
+  // nice value per thread, so the other threads keep theirs).
+  int32_t nice = 0;
   // fio's rw=trimwrite (readPercent 0): sequential trims (Dataset Management deallocates of
   // readBs-sized ranges) and writes of the same blocks, each direction with its own
   // position; the next IO is a trim when the last trim and the last write started at the

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "bench/native/engine.h"
 #include "check.h"
 
@@ -52,6 +54,7 @@ class MemQueue {
     if (io.write) std::memcpy(at, mem, bytes);
     else std::memcpy(mem, at, bytes);
     submitted_++;
+    if (submitted_ == 1) niceAtFirst_ = getpriority(PRIO_PROCESS, 0);  // Linux: the calling thread's
     lbas_.push_back(io.lba);
     if (stampSubmits_) submitNs_.push_back(monotonicNs());
     if (cfsAfter_ && submitted_ > cfsAfter_) {
@@ -95,7 +98,8 @@ class MemQueue {
     uint64_t lba = 0;
     uint32_t blocks = 0;
   };
-  uint64_t overlapsInFlight_ = 0;  // reads/writes accepted while one in flight shared a block
+  uint64_t overlapsInFlight_ = 0;
+  int niceAtFirst_ = 100;  // the submitting thread's nice value at the first read or write  // reads/writes accepted while one in flight shared a block
   std::vector<P> pending_;
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
@@ -724,6 +728,26 @@ TEST(bench_engine_serialize_overlap_never_has_two_overlapping_ios_in_flight) {
   CHECK_EQ(r.error, 0);
   CHECK_EQ(r.write.bytes, 4u << 20);
   CHECK_EQ(q.overlapsInFlight_, 0u);
+}
+
+TEST(bench_engine_nice_raises_the_job_threads_nice_value_only) {
+  // On a thread of its own: nice(2) changes the calling thread's value for good.
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.ioBytes = 16 * 4096;
+  p.nice = 3;
+  const int before = getpriority(PRIO_PROCESS, 0);
+  JobResults r;
+  std::thread th([&] { r = runJob(q, p); });
+  th.join();
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 16u);
+  CHECK_EQ(q.niceAtFirst_, std::min(before + 3, 19));
+  CHECK_EQ(getpriority(PRIO_PROCESS, 0), before);  // this thread's is unchanged
+  JobParams bad = baseParams(buf, 1, 4096);
+  bad.nice = 20;
+  CHECK(validateJobParams(bad) != nullptr);
 }
 
 TEST(bench_engine_startdelay_is_not_runtime) {
