@@ -11,6 +11,7 @@ import { resolveKernelNamespaces } from './kernel-node';
 import type { ApplyContext } from './option-types';
 import { cloneJob, defaultJob, defaultRunOptions, type JobSpec, type RunOptions } from './job';
 import { parseNullTarget } from './null-target';
+import { applySeqRandBs } from './bs-seq-rand';
 import { lookupOption } from './options';
 
 /** Everything a bench run needs to know before it touches a device. */
@@ -252,6 +253,7 @@ export function checkJob(j: JobSpec): void {
   };
   if (j.rampNs > 0 && j.runtimeNs === 0) fail('ramp_time needs a runtime');
   if (j.timeBased && j.runtimeNs === 0) fail('time_based needs a runtime (e.g. --runtime=10)');
+  applySeqRandBs(j);
   if (j.writeIolog !== undefined && j.timeBased) fail('write_iolog with time_based: the log is sized from the job\'s size before it runs; give a size-bound job');
   if (j.writeIolog !== undefined && j.numjobs > 1) fail('write_iolog with numjobs > 1: one log file is one job\'s IOs; give each job its own section and file');
   if (j.verify !== 'none' && j.verify !== 'null' && j.mem.kind !== 'pool') fail(`verify needs CPU-visible buffers; --mem=${j.mem.kind} memory is not CPU-readable here`);

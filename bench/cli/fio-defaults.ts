@@ -41,13 +41,10 @@ export const DEFAULT_ONLY: Record<string, DefaultOnly> = {
   verify_async: zero,
   experimental_verify: bool(false),
   io_submit_mode: words('inline'),
-  serialize_overlap: bool(false),
   bs_unaligned: bool(false),
-  bs_is_seq_rand: bool(false),
   zonemode: words('none'),
   write_barrier: zero,
   stats: bool(true),
-  fill_device: bool(false),
   overwrite: bool(false),
   atomic: bool(false),
 };

@@ -98,6 +98,10 @@ export interface JobSpec {
   newGroup: boolean;
   /** fio's exitall: when this job ends, the other jobs of its group are stopped. */
   exitall: boolean;
+  /** fio's exit_what: what exitall stops, the job's reporting group, every running job (stonewall), or every job of the run (all). */
+  exitWhat: 'group' | 'stonewall' | 'all';
+  /** fio's nice: added to each job thread's nice value when it starts. */
+  nice: number;
   /** fio's exitall_on_error: when this job ends in error, every running job is stopped. */
   exitallOnError: boolean;
   /** fio's wait_for: start only once every thread of the job of this name (defined earlier) has ended. */
@@ -147,6 +151,18 @@ export interface JobSpec {
   thinktimeNs: number;
   thinktimeSpinNs: number;
   thinktimeBlocks: number;
+  /** Whether thinktime_blocks was given (with thinktime_iotime alone, only time counts). */
+  thinktimeBlocksGiven: boolean;
+  /** thinktime_blocks_type: count the IOs completed (fio's default) or issued. */
+  thinktimeBlocksType: 'complete' | 'issue';
+  /** thinktime_iotime: think after this much IO time too (0 = not by time). */
+  thinktimeIotimeNs: number;
+  /** rate_ignore_thinktime: the rate schedule moves on by a think instead of catching up. */
+  rateIgnoreThinktime: boolean;
+  /** bs_is_seq_rand: bs=R,W sizes sequential, then random IOs (applied by applySeqRandBs). */
+  bsIsSeqRand: boolean;
+  /** serialize_overlap: an IO overlapping one in flight waits for it. */
+  serializeOverlap: boolean;
   /** startdelay: the job starts this long after the group. */
   startDelayNs: number;
   /** fsync=N / fdatasync=N: a Flush after every N writes (0 = none). */
@@ -284,6 +300,8 @@ export function defaultJob(name = 'job'): JobSpec {
     stonewall: false,
     newGroup: false,
     exitall: false,
+    exitWhat: 'group',
+    nice: 0,
     exitallOnError: false,
     groupReporting: false,
     unifiedRw: 'none',
@@ -302,6 +320,12 @@ export function defaultJob(name = 'job'): JobSpec {
     thinktimeNs: 0,
     thinktimeSpinNs: 0,
     thinktimeBlocks: 1,
+    thinktimeBlocksGiven: false,
+    thinktimeBlocksType: 'complete',
+    thinktimeIotimeNs: 0,
+    rateIgnoreThinktime: false,
+    bsIsSeqRand: false,
+    serializeOverlap: false,
     startDelayNs: 0,
     fsync: 0,
     fdatasync: 0,

@@ -61,6 +61,14 @@ export interface NativeJobParams {
   thinktimeNs: number;
   thinktimeSpinNs: number;
   thinktimeBlocks: number;
+  /** thinktime_blocks_type=complete: thinktimeBlocks counts IOs completed, not issued. */
+  thinktimeByCompletion: boolean;
+  /** thinktime_iotime: a think once this much time went by since the last (0 = off). */
+  thinktimeIotimeNs: number;
+  /** rate_ignore_thinktime: the rate schedule moves on by a think. */
+  rateIgnoreThinktime: boolean;
+  /** serialize_overlap: a main-phase IO overlapping one in flight waits until it completes. */
+  serializeOverlap: boolean;
   startDelayNs: number;
   /** fsync=N: a Flush after every N writes when more IO follows (0 = none). */
   fsyncEvery: number;
@@ -116,6 +124,8 @@ export interface NativeJobParams {
   flowSleepUs?: number;
   /** cpus_allowed / cpumask: the CPUs the job thread pins itself to (absent or empty: not pinned). */
   cpus?: number[];
+  /** nice: added to the job thread's nice value when it starts (-20..19; absent: 0). */
+  nice?: number;
   /** rw=trimwrite: sequential trims of readBs-sized ranges, each followed by a write of the same blocks (readPercent 0; optional natively: false). */
   trimWrite?: boolean;
   /** What writes carry (buffers.ts FILL_KIND; absent: random data, filled once). */

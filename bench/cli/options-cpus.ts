@@ -62,6 +62,18 @@ export const CPU_OPTIONS: PacingOption[] = [
       j.cpusPolicy = val;
     },
   },
+  {
+    // fio's nice(2) in the job: Linux keeps a nice value per thread, so only the job
+    // thread's changes (a negative one needs root or CAP_SYS_NICE; refused, the job fails).
+    name: 'nice', scope: 'job', help: 'add this to the job threads\' nice value when they start (-20..19, as nice(2); negative needs root)',
+    applyJob: (j, v) => {
+      const val = (v ?? '').trim();
+      if (!/^[+-]?\d+$/.test(val)) throw new BenchOptionError('nice', v ?? '', 'expected an integer -20..19');
+      const n = Number(val);
+      if (n < -20 || n > 19) throw new BenchOptionError('nice', val, 'must be between -20 and 19');
+      j.nice = n;
+    },
+  },
 ];
 
 /** The CPUs this process may run on (Cpus_allowed_list of /proc/self/status). */

@@ -4,7 +4,7 @@
 // fio's meaning and default units; the native loop does the pacing (bench/native/engine.h).
 import { BenchOptionError } from './errors';
 import type { JobSpec } from './job';
-import { parseBytes, parseInteger, parseSize, parseTimeNs } from './units';
+import { parseBool, parseBytes, parseInteger, parseSize, parseTimeNs } from './units';
 
 /** A job option row, the shape of the option table's (options.ts spreads these into it). */
 export interface PacingOption {
@@ -86,17 +86,34 @@ export const PACING_OPTIONS: PacingOption[] = [
     applyJob: (j, v) => { j.thinktimeSpinNs = parseTimeNs('thinktime_spin', need('thinktime_spin', v), 'us'); },
   },
   {
-    name: 'thinktime_blocks', scope: 'job', help: 'IOs issued between two thinktimes (default 1)',
-    applyJob: (j, v) => { j.thinktimeBlocks = parseInteger('thinktime_blocks', need('thinktime_blocks', v), 1, 0xffffffff); },
+    name: 'thinktime_blocks', scope: 'job', help: 'IOs between two thinktimes (default 1), counted as thinktime_blocks_type says',
+    applyJob: (j, v) => {
+      j.thinktimeBlocks = parseInteger('thinktime_blocks', need('thinktime_blocks', v), 1, 0xffffffff);
+      j.thinktimeBlocksGiven = true;
+    },
   },
   {
-    // fio counts the blocks between thinktimes as completed by default; phyr counts them
-    // as issued (fio's thinktime_blocks_type=issue). At iodepth=1 the two are the same.
-    name: 'thinktime_blocks_type', scope: 'job', help: 'issue: thinktime_blocks counts IOs issued (phyr\'s way; the same as fio\'s default at iodepth=1)',
-    applyJob: (_j, v) => {
+    // fio's default counts completions: at iodepth > 1 the IOs of a first full queue go
+    // before any completes, then each think drains what is in flight.
+    name: 'thinktime_blocks_type', scope: 'job', help: 'complete (the default): thinktime_blocks counts IOs completed; issue: IOs issued (the same at iodepth=1)',
+    applyJob: (j, v) => {
       const val = need('thinktime_blocks_type', v);
-      if (val !== 'issue') throw new BenchOptionError('thinktime_blocks_type', val, 'phyr counts thinktime_blocks as IOs issued: give issue (at iodepth=1 it equals complete)');
+      if (val !== 'complete' && val !== 'issue') throw new BenchOptionError('thinktime_blocks_type', val, 'expected complete or issue');
+      j.thinktimeBlocksType = val;
     },
+  },
+  {
+    name: 'thinktime_iotime', scope: 'job', help: 'think after this much IO time too (seconds unless a unit is given): IO for T, think, IO again; with thinktime_blocks, whichever comes first',
+    applyJob: (j, v) => { j.thinktimeIotimeNs = parseTimeNs('thinktime_iotime', need('thinktime_iotime', v), 's'); },
+  },
+  {
+    name: 'rate_ignore_thinktime', scope: 'job', flag: true, help: 'after a thinktime the rate schedule starts again from now instead of catching up on the IOs the think skipped',
+    applyJob: (j, v) => { j.rateIgnoreThinktime = parseBool('rate_ignore_thinktime', v); },
+  },
+  {
+    // Shaping rather than pacing, but of the same kind: when the next IO may go.
+    name: 'serialize_overlap', scope: 'job', flag: true, help: 'an IO whose blocks overlap an IO in flight waits until that one completes (matters at iodepth > 1)',
+    applyJob: (j, v) => { j.serializeOverlap = parseBool('serialize_overlap', v); },
   },
   {
     name: 'startdelay', scope: 'job', help: 'start the job this long after its group (seconds unless a unit is given); its runtime starts after the delay',

@@ -356,6 +356,8 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
   const results: JobResult[] = [];
   let jobNumber = 0;
   const logFiles = new Set<string>();
+  // exitall with exit_what=all: once set, the later groups' jobs run no IO.
+  const exitAll = { fired: false };
   for (let gi = 0; gi < groups.length; gi++) {
     const running: Running[] = [];
     try {
@@ -381,6 +383,9 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
         x.start = () => {
           x.job = new native.BenchJob(x.queue.native, {
             ...x.plan, bufIova: x.buffer.iova, bufFlags: x.buffer.flags,
+            // exit_what=all ended the run: the job is held in its start delay and stopped at
+            // once, so it reports no IO (fio lists such a job with 0 IOs and runtime 0).
+            ...(exitAll.fired ? { startDelayNs: 3600e9 } : {}),
             sampleIntervalNs: x.sampleMs.bwMs * 1e6,
             iopsIntervalNs: x.sampleMs.iopsMs !== x.sampleMs.bwMs ? x.sampleMs.iopsMs * 1e6 : 0,
             logWindowNs: x.sampleMs.logWindowMs * 1e6,
@@ -390,8 +395,9 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
           }, b ? (b.buffer as ArrayBuffer) : null, b ? b.byteOffset : 0, x.progress, registers, x.ioLog ?? null, x.replay ?? null);
         };
         if (!x.spec.waitFor) x.start();
+        if (exitAll.fired) x.job?.stop();
       }
-      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)]);
+      await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)], exitAll);
       results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs.bwMs))));
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
       // fio's log files, from the records the job thread took (logs.ts).
@@ -501,6 +507,7 @@ async function watch(
   sink: StatusSink,
   signal: AbortSignal | undefined,
   soFar: (perClone: Array<JobResult | undefined>) => JobResult[],
+  exitAll: { fired: boolean },
 ): Promise<void> {
   const live = wantLiveLine(run.eta, sink.isTty);
   const prevLive = { t: Date.now(), r: 0, w: 0, ri: 0, wi: 0 };
@@ -514,9 +521,9 @@ async function watch(
     // it still reports (no IO).
     for (const x of running) {
       if (x.job || !x.start) continue;
-      if (signal?.aborted || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
+      if (signal?.aborted || exitAll.fired || running.every((w) => w.spec.name !== x.spec.waitFor || w.job?.done)) x.start();
     }
-    if (signal?.aborted) for (const x of running) x.job?.stop();
+    if (signal?.aborted || exitAll.fired) for (const x of running) x.job?.stop();
     pollSteadyState(running);
     if (running.every((x) => x.job?.done)) break;
     // exitall (fio's default exit_what=group): a job with it that has ended stops the
@@ -524,7 +531,13 @@ async function watch(
     // exitall_on_error: a job with it that ended in error (an IO error or failed verify)
     // stops every running job, whatever its group.
     if (running.some((e) => e.spec.exitallOnError && e.job?.done && failed(finalOf(e), e.plan))) for (const x of running) if (x.job && !x.job.done) x.job.stop();
-    for (const e of running) if (e.spec.exitall && e.job?.done) for (const x of running) if (x.groupId === e.groupId && x.job && !x.job.done) x.job.stop();
+    // exit_what=stonewall stops every running job (any reporting group), all those and the
+    // later groups' too.
+    for (const e of running) {
+      if (!e.spec.exitall || !e.job?.done) continue;
+      if (e.spec.exitWhat === 'all') exitAll.fired = true;
+      for (const x of running) if ((e.spec.exitWhat !== 'group' || x.groupId === e.groupId) && x.job && !x.job.done) x.job.stop();
+    }
     await new Promise((r) => setTimeout(r, 50));
     // The job threads' interval records, drained every tick: the ring holds a minute of them.
     for (const x of running) if (x.job && !x.final) drainIntervals(x);

@@ -134,7 +134,10 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) &&
          opt(o, "randomEvery", 0xFFFFFFFF, &p->randomEvery) && (o.Get("randomIdentical").IsUndefined() || flag(o, "randomIdentical", &p->randomIdentical)) && zonesParam(o, p) && opt(o, "rateCycleNs", kMax53, &p->rateCycleNs) &&
          opt(o, "thinktimeNs", kMax53, &p->thinktimeNs) && opt(o, "thinktimeSpinNs", kMax53, &p->thinktimeSpinNs) &&
-         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
+         opt(o, "thinktimeBlocks", 0xFFFFFFFF, &p->thinktimeBlocks) && opt(o, "thinktimeIotimeNs", kMax53, &p->thinktimeIotimeNs) &&
+         (o.Get("thinktimeByCompletion").IsUndefined() || flag(o, "thinktimeByCompletion", &p->thinktimeByCompletion)) &&
+         (o.Get("rateIgnoreThinktime").IsUndefined() || flag(o, "rateIgnoreThinktime", &p->rateIgnoreThinktime)) &&
+         (o.Get("serializeOverlap").IsUndefined() || flag(o, "serializeOverlap", &p->serializeOverlap)) && opt(o, "startDelayNs", kMax53, &p->startDelayNs) &&
          opt(o, "sampleIntervalNs", kMax53, &p->sampleIntervalNs) && opt(o, "logWindowNs", kMax53, &p->logWindowNs) && opt(o, "iopsIntervalNs", kMax53, &p->iopsIntervalNs) && opt(o, "histWindowNs", kMax53, &p->histWindowNs);
 }
 
@@ -148,6 +151,12 @@ bool errorParams(Napi::Object o, JobParams* p) {
     if (!lat.IsArray() || lat.As<Napi::Array>().Length() != 3) return args::typeError(o.Env(), "bench parameter 'maxLatencyNs' must be [read, write, trim]");
     Napi::Object t = lat.As<Napi::Object>();
     if (!u(t, "0", 9007199254740991.0, &p->maxLatencyNs[0]) || !u(t, "1", 9007199254740991.0, &p->maxLatencyNs[1]) || !u(t, "2", 9007199254740991.0, &p->maxLatencyNs[2])) return false;
+  }
+  Napi::Value nice = o.Get("nice");
+  if (!nice.IsUndefined()) {
+    const double n = nice.IsNumber() ? nice.As<Napi::Number>().DoubleValue() : 0.5;
+    if (n != std::trunc(n) || n < -20 || n > 19) return args::typeError(o.Env(), "bench parameter 'nice' must be an integer -20..19");
+    p->nice = static_cast<int32_t>(n);
   }
   Napi::Value cpus = o.Get("cpus");
   if (cpus.IsUndefined()) return true;

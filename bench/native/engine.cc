@@ -111,7 +111,8 @@ const char* validateJobParams(const JobParams& p) {
   if (p.iodepthLow > p.iodepth) return "iodepth_low must not exceed iodepth";
   if (p.batchSubmit > p.iodepth) return "iodepth_batch_submit must not exceed iodepth";
   if (p.batchCompleteMax && p.batchCompleteMin > p.batchCompleteMax) return "iodepth_batch_complete_min must not exceed iodepth_batch_complete_max";
-  if (p.thinktimeBlocks == 0) return "thinktime_blocks must be at least 1";
+  if (p.thinktimeBlocks == 0 && p.thinktimeIotimeNs == 0) return "thinktime_blocks must be at least 1 (0 only with thinktime_iotime)";
+  if (p.nice < -20 || p.nice > 19) return "nice must be -20..19";
   if (p.thinktimeSpinNs > p.thinktimeNs) return "thinktime_spin must not exceed thinktime";
   return nullptr;
 }

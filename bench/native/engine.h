@@ -20,8 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include <cerrno>
+#include <cstring>
+
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include "bench/native/clock.h"
 #include "bench/native/job_params.h"
@@ -113,7 +117,11 @@ class JobEngine {
   [[gnu::noinline, gnu::cold]] void advanceRate(bool write, uint32_t bytes);
   [[gnu::noinline, gnu::cold]] void afterShapedIssue(bool write, uint32_t bytes);
   void sleepUntil(uint64_t until);
-  void think(uint64_t deadline);
+  uint64_t think(uint64_t deadline);
+  [[gnu::noinline, gnu::cold]] bool thinkDue(uint64_t count);
+  [[gnu::noinline, gnu::cold]] void thinkAfterFullQueue();
+  [[gnu::noinline, gnu::cold]] bool overlapsInFlight(uint64_t lba, uint32_t blocks) const;
+  [[gnu::noinline, gnu::cold]] void rateSkipsThink(uint64_t spent);
   bool rateTooLow(uint64_t now);
   bool moreMainIo() const;
   bool submitFlush(bool counted);
@@ -187,8 +195,22 @@ class JobEngine {
   int pendingDir_ = -1;            // the direction drawn for an IO that waits for its due time
   uint64_t holdUntil_ = 0;         // that IO's due time
   uint64_t issuedIos_ = 0;         // main-phase IOs issued (number_ios)
-  uint32_t sinceThink_ = 0;
+  // thinktime: IOs completed without error (fio's io_blocks; thinktime_blocks_type=complete
+  // counts these, issue counts issuedIos_), the count and (thinktime_iotime) the time the
+  // last think was decided at, and the direction of the IO that set it off.
+  uint64_t thinkCompleted_ = 0;
+  uint64_t thinkMark_ = 0;
+  uint64_t lastThinkAt_ = 0;
+  uint64_t thinkIotimeTicks_ = 0;  // thinktime_iotime + thinktime
+  bool thinkWrite_ = false;
+  bool thinkAtReap_ = false;       // complete: an IO filled the queue, the test waits for the reap
+  uint64_t thinkFullCount_ = 0;    // the completions counted when it did
   bool thinkPending_ = false;      // thinktime due once the IOs in flight complete
+  // serialize_overlap: a drawn IO held back because it overlaps one in flight.
+  bool held_ = false;
+  bool heldWrite_ = false;
+  uint64_t heldOffset_ = 0;
+  uint32_t heldBytes_ = 0;
   uint32_t writesSinceSync_ = 0;
   bool syncPending_ = false;       // a Flush due once the IOs in flight complete
   bool flushInFlight_ = false;     // the next IO waits for it
@@ -658,15 +680,82 @@ void JobEngine<Queue>::sleepUntil(uint64_t until) {
 }
 
 // fio's thinktime, once the IOs in flight have completed: spin thinktime_spin, then sleep
-// the rest of thinktime (never past the job's deadline).
+// the rest of thinktime (never past the job's deadline). Returns the ticks it took.
 template <class Queue>
-void JobEngine<Queue>::think(uint64_t deadline) {
+uint64_t JobEngine<Queue>::think(uint64_t deadline) {
   const double k = nsPerTick();
   const uint64_t t0 = ticks();
   const uint64_t spinEnd = std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeSpinNs) / k));
   while (ticks() < spinEnd && !stop_.load(std::memory_order_relaxed)) {
   }
   sleepUntil(std::min(deadline, t0 + static_cast<uint64_t>(static_cast<double>(p_.thinktimeNs) / k)));
+  return ticks() - t0;
+}
+
+// fio's test after each IO issued: think once thinktime_iotime of IO went by since the last
+// think, or once the count (IOs completed, fio's default thinktime_blocks_type=complete, or
+// issued) reached thinktime_blocks more than at the last think. As fio, the count kept is
+// the one seen now, before the IOs in flight drain: at iodepth > 1 those drained IOs count
+// towards the next think (backend.c, handle_thinktime). fio 3.33 times the IO from when the
+// last think was decided, the think included, so IO runs thinktime_iotime after each think
+// and the first stretch, from the job's start, thinktime_iotime + thinktime (measured:
+// iotime=100ms thinktime=300ms issues for 400 ms, then 100 ms between thinks).
+template <class Queue>
+bool JobEngine<Queue>::thinkDue(uint64_t count) {
+  bool due = false;
+  uint64_t now = 0;
+  if (p_.thinktimeIotimeNs) {
+    now = ticks();
+    if (now - lastThinkAt_ >= thinkIotimeTicks_) due = true;
+    else if (p_.thinktimeBlocks == 0) return false;  // time only (thinktime_blocks not given)
+  }
+  if (p_.thinktimeBlocks && count >= thinkMark_ + p_.thinktimeBlocks) due = true;
+  if (due) {
+    thinkMark_ = count;
+    if (p_.thinktimeIotimeNs) lastThinkAt_ = now;
+  }
+  return due;
+}
+
+// serialize_overlap: whether blocks [lba, lba + blocks) share a block with a read, write
+// or trim in flight (fio's in_flight_overlap; a scan of the slots, only with the option).
+template <class Queue>
+bool JobEngine<Queue>::overlapsInFlight(uint64_t lba, uint32_t blocks) const {
+  for (const Slot& s : slots_) {
+    if (s.inFlight && !s.flush && s.lba < lba + blocks && lba < s.lba + s.blocks) return true;
+  }
+  return false;
+}
+
+// thinktime_blocks_type=complete after an IO that filled the queue: fio reaps before its
+// test, iodepth_batch_complete_min completions (default 1) at a time, so the test counts
+// that many of this reap (at iodepth=1: the IO just issued, as with issue).
+template <class Queue>
+void JobEngine<Queue>::thinkAfterFullQueue() {
+  thinkAtReap_ = false;
+  const uint64_t seen = std::min<uint64_t>(thinkCompleted_, thinkFullCount_ + std::max<uint32_t>(1, p_.batchCompleteMin));
+  if (thinkDue(seen)) thinkPending_ = true;
+}
+
+// fio's rate_ignore_thinktime: after a think of `spent` ticks, the direction of the IO that
+// set it off counts the bytes it would have issued meanwhile, less one block, so its next IO
+// goes at once and the ones after at the rate, instead of a catch-up burst (poisson: its
+// arrivals move on by the think).
+template <class Queue>
+void JobEngine<Queue>::rateSkipsThink(uint64_t spent) {
+  const int d = thinkWrite_ ? 1 : 0;
+  if (!p_.rateBps[d] || spent == 0) return;
+  if (p_.ratePoisson) {
+    rateDue_[d] += spent;
+  } else {
+    const uint64_t missed = static_cast<uint64_t>(static_cast<unsigned __int128>(spent) * p_.rateBps[d] / ticksPerSec_);
+    const uint64_t bs = d ? p_.writeBs.min : p_.readBs.min;
+    const uint64_t ticksPerOp = static_cast<uint64_t>(static_cast<unsigned __int128>(bs) * ticksPerSec_ / p_.rateBps[d]);
+    const uint64_t over = ticksPerOp <= spent ? bs : 0;
+    if (missed > over) rateIssued_[d] += missed - over;
+    rateDue_[d] = rateStart_ + static_cast<uint64_t>(static_cast<unsigned __int128>(rateIssued_[d]) * ticksPerSec_ / p_.rateBps[d]);
+  }
+  if (pendingDir_ == d) holdUntil_ = rateDue_[d];
 }
 
 // fio's rate_min / rate_iops_min: after a 2 s settle, the first check takes a baseline;
@@ -753,9 +842,14 @@ template <class Queue>
 void JobEngine<Queue>::afterShapedIssue(bool write, uint32_t bytes) {
   issuedIos_++;
   if (rated_) advanceRate(write, bytes);
-  if (p_.thinktimeNs && ++sinceThink_ >= p_.thinktimeBlocks) {
-    sinceThink_ = 0;
-    thinkPending_ = true;
+  if (p_.thinktimeNs) {
+    thinkWrite_ = write;
+    if (p_.thinktimeByCompletion && inflight_ >= p_.iodepth) {
+      thinkAtReap_ = true;
+      thinkFullCount_ = thinkCompleted_;
+    } else if (thinkDue(p_.thinktimeByCompletion ? thinkCompleted_ : issuedIos_)) {
+      thinkPending_ = true;
+    }
   }
   if (write && p_.fsyncEvery && ++writesSinceSync_ >= p_.fsyncEvery) {
     writesSinceSync_ = 0;
@@ -1072,6 +1166,7 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
     fail(5 /* EIO */, status, s.lba, text);
     return;
   }
+  thinkCompleted_++;
   if (s.write && p_.verify) {
     const uint64_t first = s.lba - p_.regionLba;
     for (uint64_t i = first; i < first + s.blocks; i++) written_[i >> 6] |= 1ull << (i & 63);
@@ -1135,6 +1230,19 @@ void JobEngine<Queue>::run() {
     publish(progress_, kProgState, static_cast<double>(JobState::kDone));
     return;
   }
+  if (p_.nice) {
+    // fio's nice: nice(2) on the job thread (Linux: the calling thread only); fio fails
+    // the job with the errno when it is refused.
+    errno = 0;
+    if (::nice(p_.nice) == -1 && errno != 0) {
+      const int err = errno;
+      char text[sizeof(r_.errorText)];
+      std::snprintf(text, sizeof(text), "nice=%d: the job thread's nice value could not be changed (%s); a negative one needs root or CAP_SYS_NICE", p_.nice, std::strerror(err));
+      fail(err, 0, 0, text);
+      publish(progress_, kProgState, static_cast<double>(JobState::kDone));
+      return;
+    }
+  }
   // Everything the loop needs is allocated here, before the first IO.
   slots_.assign(p_.iodepth, Slot{});
   entries_.resize(p_.iodepth);
@@ -1191,7 +1299,11 @@ void JobEngine<Queue>::run() {
   latOn_ = p_.latencyTargetNs != 0;
   if (latOn_) latTargetTicks_ = static_cast<uint64_t>(static_cast<double>(p_.latencyTargetNs) / k);
   overhead_ = tickOverhead();
-  if (p_.startDelayNs) sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
+  if (p_.startDelayNs) {
+    sleepUntil(ticks() + static_cast<uint64_t>(static_cast<double>(p_.startDelayNs) / k));
+    // Stopped while it waited to start (exit_what=all, an aborted run): no IO at all.
+    if (stop_.load(std::memory_order_relaxed)) stopIssuing_ = true;
+  }
   const uint64_t tStart = ticks();
   if (latOn_) {
     lat_.init(p_.iodepth, static_cast<uint64_t>(static_cast<double>(p_.latencyWindowUs) * 1000.0 / k), p_.latencyPercentile, p_.latencyRun, tStart, 0);
@@ -1206,8 +1318,10 @@ void JobEngine<Queue>::run() {
   }
   poissonRng_.reseed(mix64(p_.seed ^ 0x5eed) ^ p_.stream);
   // Any of the shaping options: the IO path checks this one flag before any of them.
-  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay;
+  shaped_ = rated_ || p_.maxIos || p_.thinktimeNs || p_.fsyncEvery || p_.batchSubmit || p_.percentageRandom < 100 || p_.randomEvery > 1 || p_.trim || p_.trimWrite || p_.replay || p_.serializeOverlap;
   replayStart_ = tStart;
+  lastThinkAt_ = tStart;
+  thinkIotimeTicks_ = static_cast<uint64_t>(static_cast<double>(p_.thinktimeIotimeNs + p_.thinktimeNs) / k);
   rateMinWatched_ = p_.rateMinBps[0] || p_.rateMinBps[1] || p_.rateMinIops[0] || p_.rateMinIops[1];
   const uint64_t rampEnd = tStart + static_cast<uint64_t>(static_cast<double>(p_.rampNs) / k);
   uint64_t deadline = p_.runtimeNs ? rampEnd + static_cast<uint64_t>(static_cast<double>(p_.runtimeNs) / k) : UINT64_MAX;
@@ -1280,10 +1394,22 @@ void JobEngine<Queue>::run() {
       bool backlogRead = false;
       if (phase_ != Phase::kMain) next = nextVerifyIo(&offset, &bytes) ? Next::kIo : Next::kDone;
       else if (backlogOn_ && (next = nextBacklogIo(&offset, &bytes)) != Next::kDone) [[unlikely]] backlogRead = next == Next::kIo;
-      else next = nextMainIo(tLoop, &write, &offset, &bytes);
+      else if (shaped_ && held_) [[unlikely]] {
+        // serialize_overlap: the IO held back is the next one, once it overlaps nothing.
+        write = heldWrite_, offset = heldOffset_, bytes = heldBytes_;
+        held_ = false;
+        next = Next::kIo;
+      } else {
+        next = nextMainIo(tLoop, &write, &offset, &bytes);
+      }
       if (next == Next::kNotYet) break;  // paced: the next IO is not due yet
       if (next == Next::kDone) {
         stopIssuing_ = true;
+        break;
+      }
+      if (shaped_ && p_.serializeOverlap && phase_ == Phase::kMain && !backlogRead && overlapsInFlight(p_.regionLba + (offset >> lbaShift_), bytes >> lbaShift_)) [[unlikely]] {
+        // fio's serialize_overlap: this IO waits for the reap (fio retries the same io_u).
+        held_ = true, heldWrite_ = write, heldOffset_ = offset, heldBytes_ = bytes;
         break;
       }
       const uint32_t slot = free_.back();
@@ -1415,6 +1541,7 @@ void JobEngine<Queue>::run() {
       sincePublish += n;
       reapedSinceSubmit_ += n;
       if (draining_ && inflight_ <= p_.iodepthLow) draining_ = false;
+      if (thinkAtReap_ && thinkCompleted_ > thinkFullCount_) [[unlikely]] thinkAfterFullQueue();
     }
     // slat: from the pass's timestamp, taken before the batch was prepared, to the one
     // right after its doorbell — the same value for every IO of the batch, so it is
@@ -1473,7 +1600,8 @@ void JobEngine<Queue>::run() {
         flowSleep_ = false;
         now = ticks();
       } else if (thinkPending_) {
-        think(deadline);
+        const uint64_t spent = think(deadline);
+        if (p_.rateIgnoreThinktime && rated_) rateSkipsThink(spent);
         thinkPending_ = false;
         now = ticks();
       } else if (holdUntil_ > now) {
@@ -1484,6 +1612,7 @@ void JobEngine<Queue>::run() {
     }
     if (inflight_ == 0 && stopIssuing_) {
       thinkPending_ = false;
+      held_ = false;
       syncPending_ = false;
       if (phase_ == Phase::kMain && p_.endFsync && !endFsyncDone_ && r_.error == 0 && !stop_.load(std::memory_order_relaxed)) {
         // end_fsync: flush what the write phase wrote before the job ends (or reads back).

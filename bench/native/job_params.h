@@ -83,11 +83,21 @@ struct JobParams {
   uint64_t rateMinBps[2] = {0, 0};
   uint64_t rateMinIops[2] = {0, 0};
   uint64_t rateCycleNs = 1'000'000'000ull;
-  // fio's thinktime: after every thinktimeBlocks IOs issued, wait for those in flight, spin
-  // thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  // fio's thinktime: once thinktimeBlocks IOs were issued (or, thinktimeByCompletion, had
+  // completed: fio's thinktime_blocks_type=complete) since the last think, or once
+  // thinktimeIotimeNs of IO went by (thinktime_iotime; thinktimeBlocks 0: time only), wait
+  // for those in flight, spin thinktimeSpinNs, then sleep the rest of thinktimeNs.
+  // rateIgnoreThinktime (fio's rate_ignore_thinktime): the rate schedule moves on by the
+  // think instead of catching up after it.
   uint64_t thinktimeNs = 0;
   uint64_t thinktimeSpinNs = 0;
   uint32_t thinktimeBlocks = 1;
+  bool thinktimeByCompletion = false;
+  uint64_t thinktimeIotimeNs = 0;
+  bool rateIgnoreThinktime = false;
+  // fio's serialize_overlap: a main-phase IO whose blocks overlap an IO in flight waits
+  // (drawn, not redrawn) until that one has completed.
+  bool serializeOverlap = false;
   uint64_t startDelayNs = 0;    // fio's startdelay: the thread sleeps this long before its first IO
   // fio's fsync=N / fdatasync=N: a Flush (NVM Command Set, Flush command) after every N
   // writes when more IO follows, once the writes in flight complete; the next IO waits for
@@ -166,6 +176,9 @@ struct JobParams {
   // job thread is pinned to when it starts, one bit per CPU; all zero = not pinned.
   static constexpr uint32_t kCpuMaskWords = 16;  // CPUs 0..1023
   uint64_t cpuMask[kCpuMaskWords] = {};
+  // fio's nice: added to the job thread's nice value when it starts (-20..19; Linux keeps a
+  // nice value per thread, so the other threads keep theirs).
+  int32_t nice = 0;
   // fio's rw=trimwrite (readPercent 0): sequential trims (Dataset Management deallocates of
   // readBs-sized ranges) and writes of the same blocks, each direction with its own
   // position; the next IO is a trim when the last trim and the last write started at the

@@ -142,7 +142,7 @@ t.test('bad pacing values name the option and what to give', async (t) => {
     ['--rate_process=uniform', /rate_process.*expected linear or poisson/],
     ['--thinktime_blocks=0', /thinktime_blocks/],
     ['--startdelay=1-5', /startdelay.*random delay range/],
-    ['--thinktime_blocks_type=complete', /thinktime_blocks_type.*give issue/],
+    ['--thinktime_blocks_type=both', /thinktime_blocks_type.*expected complete or issue/],
     ['--verify=crc32c', /verify with loops is not supported/],
   ];
   for (const [opt, re] of cases) {

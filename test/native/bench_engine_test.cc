@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "bench/native/engine.h"
 #include "check.h"
 
@@ -52,7 +54,9 @@ class MemQueue {
     if (io.write) std::memcpy(at, mem, bytes);
     else std::memcpy(mem, at, bytes);
     submitted_++;
+    if (submitted_ == 1) niceAtFirst_ = getpriority(PRIO_PROCESS, 0);  // Linux: the calling thread's
     lbas_.push_back(io.lba);
+    if (stampSubmits_) submitNs_.push_back(monotonicNs());
     if (cfsAfter_ && submitted_ > cfsAfter_) {
       // The device failed: it raises CSTS.CFS and fetches (completes) nothing more.
       if (csts_) *csts_ |= 0x2u;
@@ -61,7 +65,10 @@ class MemQueue {
     if (dropNth_ && submitted_ % dropNth_ == 0) return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};  // completion lost
     uint16_t status = 0;
     if (failLba_ != UINT64_MAX && io.lba <= failLba_ && failLba_ < io.lba + io.blocks) status = 0x80;  // LBA Out of Range
-    pending_.push_back({io.tag, status});
+    for (size_t i = head_; i < pending_.size(); i++) {
+      if (pending_[i].lba < io.lba + io.blocks && io.lba < pending_[i].lba + pending_[i].blocks) overlapsInFlight_++;
+    }
+    pending_.push_back({io.tag, status, io.lba, io.blocks});
     maxOutstanding_ = std::max<uint64_t>(maxOutstanding_, pending_.size() - head_);
     (io.write ? writes_ : reads_)++;
     return {QueueSubmit::kOk, DptrKind::kPrp, 1, nullptr};
@@ -88,7 +95,11 @@ class MemQueue {
   struct P {
     uint64_t tag;
     uint16_t status;
+    uint64_t lba = 0;
+    uint32_t blocks = 0;
   };
+  uint64_t overlapsInFlight_ = 0;
+  int niceAtFirst_ = 100;  // the submitting thread's nice value at the first read or write  // reads/writes accepted while one in flight shared a block
   std::vector<P> pending_;
   size_t head_ = 0;
   uint64_t maxOutstanding_ = 0, doorbells_ = 0, reads_ = 0, writes_ = 0;
@@ -99,6 +110,8 @@ class MemQueue {
   uint64_t failLba_ = UINT64_MAX;
   uint64_t submitted_ = 0;
   std::vector<uint64_t> lbas_;  // first LBA of each accepted command, in submission order
+  bool stampSubmits_ = false;   // record when each read or write was accepted (submitNs_)
+  std::vector<uint64_t> submitNs_;
   uint64_t dropNth_ = 0;   // never complete every Nth command (0 = off)
   uint64_t cfsAfter_ = 0;  // after this many commands, set CFS in *csts_ and go silent (0 = off)
   uint32_t* csts_ = nullptr;
@@ -557,6 +570,184 @@ TEST(bench_engine_thinktime_pauses_after_every_n_blocks) {
   CHECK_EQ(r.error, 0);
   // Two IOs, then 20 ms of thought: five rounds in 100 ms, none started after the runtime.
   CHECK(r.read.ios >= 8 && r.read.ios <= 10);
+}
+
+// The indexes i where the submission of IO i+1 came at least gapNs after IO i's: a think
+// lies between them (sleeps never end early; IOs between thinks go µs apart).
+std::vector<size_t> thinkGaps(const MemQueue& q, uint64_t gapNs) {
+  std::vector<size_t> at;
+  for (size_t i = 1; i < q.submitNs_.size(); i++) {
+    if (q.submitNs_[i] - q.submitNs_[i - 1] >= gapNs) at.push_back(i - 1);
+  }
+  return at;
+}
+
+TEST(bench_engine_thinktime_blocks_count_completions_or_issues) {
+  // iodepth 8, a think after every block, 16 IOs. issue: a think after every IO issued, so
+  // never two in flight. complete (fio's default): the 8 of the first pass go before any
+  // completes; the 8th fills the queue, the test after its reap counts one completion (as
+  // fio's, which reaps one at a time) and thinks; the other 7 drained count towards the
+  // next test, so from then on one IO completes per think: 9 thinks, as fio's.
+  for (const bool byCompletion : {false, true}) {
+    MemQueue q(2048, 512, 1024);
+    q.stampSubmits_ = true;
+    std::vector<uint8_t> buf;
+    JobParams p = baseParams(buf, 8, 4096);
+    p.ioBytes = 16 * 4096;
+    p.thinktimeNs = 20'000'000;
+    p.thinktimeBlocks = 1;
+    p.thinktimeByCompletion = byCompletion;
+    const JobResults r = runJob(q, p);
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(r.read.ios, 16u);
+    const std::vector<size_t> gaps = thinkGaps(q, 19'000'000);
+    if (!byCompletion) {
+      CHECK_EQ(q.maxOutstanding_, 1u);
+      CHECK_EQ(gaps.size(), 15u);
+    } else {
+      CHECK_EQ(q.maxOutstanding_, 8u);
+      CHECK_EQ(gaps.size(), 8u);
+      CHECK(!gaps.empty() && gaps.front() == 7);  // between the 8th IO and the 9th
+    }
+  }
+}
+
+TEST(bench_engine_thinktime_complete_at_depth_one_is_issue) {
+  // iodepth 1: each IO completes before the next, so counting completions thinks after the
+  // same IOs as counting issues (fio's psync): 8 IOs, a think after every 2, the last too.
+  for (const bool byCompletion : {false, true}) {
+    MemQueue q(2048, 512, 1024);
+    q.stampSubmits_ = true;
+    std::vector<uint8_t> buf;
+    JobParams p = baseParams(buf, 1, 4096);
+    p.ioBytes = 8 * 4096;
+    p.thinktimeNs = 10'000'000;
+    p.thinktimeBlocks = 2;
+    p.thinktimeByCompletion = byCompletion;
+    const auto t0 = std::chrono::steady_clock::now();
+    const JobResults r = runJob(q, p);
+    const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    CHECK_EQ(r.read.ios, 8u);
+    CHECK(thinkGaps(q, 9'500'000) == (std::vector<size_t>{1, 3, 5}));
+    CHECK(wall >= 40'000'000);  // and the fourth think after the last IO
+  }
+}
+
+TEST(bench_engine_thinktime_iotime_alternates_io_and_thought) {
+  // 40 ms of IO, 20 ms of thought, over 200 ms. fio 3.33 times the IO from the last think's
+  // start, so the first stretch is 60 ms: thinks at ~60, ~120 and ~180 ms (a loaded machine
+  // may push the last past the runtime).
+  MemQueue q(2048, 512, 1024);
+  q.stampSubmits_ = true;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.timeBased = true;
+  p.runtimeNs = 200'000'000;
+  p.rateBps[0] = 20'000ull * 4096;  // keeps the log of submissions small
+  p.thinktimeNs = 20'000'000;
+  p.thinktimeBlocks = 0;  // time only: thinktime_iotime without thinktime_blocks
+  p.thinktimeIotimeNs = 40'000'000;
+  CHECK(validateJobParams(p) == nullptr);
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  const std::vector<size_t> gaps = thinkGaps(q, 19'000'000);
+  CHECK(gaps.size() >= 2 && gaps.size() <= 3);
+  // A think is decided at the last IO before it: 60 ms (iotime + thinktime) after the job
+  // started, then after the last decision.
+  uint64_t from = q.submitNs_.front();
+  for (size_t g : gaps) {
+    CHECK(q.submitNs_[g] - from >= 59'000'000);
+    from = q.submitNs_[g];
+  }
+  // With thinktime_blocks as well, whichever comes first: here every 5 IOs.
+  MemQueue q2(2048, 512, 1024);
+  q2.stampSubmits_ = true;
+  JobParams b = baseParams(buf, 1, 4096);
+  b.ioBytes = 20 * 4096;
+  b.thinktimeNs = 10'000'000;
+  b.thinktimeBlocks = 5;
+  b.thinktimeIotimeNs = 10'000'000'000ull;
+  const JobResults r2 = runJob(q2, b);
+  CHECK_EQ(r2.read.ios, 20u);
+  const std::vector<size_t> g2 = thinkGaps(q2, 9'500'000);
+  CHECK(g2 == (std::vector<size_t>{4, 9, 14}));
+}
+
+TEST(bench_engine_rate_ignore_thinktime_restarts_the_schedule) {
+  // 100 IOPS, a 50 ms think after every 5 IOs, 500 ms. The schedule catches up after a
+  // think (fio's default): the 5 IOs owed go at once, so the rate holds (~50 IOs). With
+  // rate_ignore_thinktime the 5 IOs take their 50 ms after each think: ~25.
+  for (const bool ignore : {false, true}) {
+    MemQueue q(2048, 512, 1024);
+    std::vector<uint8_t> buf;
+    JobParams p = baseParams(buf, 1, 4096);
+    p.timeBased = true;
+    p.runtimeNs = 500'000'000;
+    p.rateBps[0] = 100 * 4096;
+    p.thinktimeNs = 50'000'000;
+    p.thinktimeBlocks = 5;
+    p.rateIgnoreThinktime = ignore;
+    const JobResults r = runJob(q, p);
+    CHECK_EQ(r.error, 0);
+    if (ignore) CHECK(r.read.ios >= 18 && r.read.ios <= 31);
+    else CHECK(r.read.ios >= 40 && r.read.ios <= 56);
+  }
+}
+
+TEST(bench_engine_serialize_overlap_never_has_two_overlapping_ios_in_flight) {
+  // rw=rw at iodepth 8: the read and the write streams both start at the region's start, so
+  // a write of a block is drawn while the read of it is in flight. A device that completes
+  // one command per poll keeps them in flight long enough to overlap.
+  for (const bool serialize : {false, true}) {
+    MemQueue q(2048, 512, 1024);
+    q.pollLimit_ = 1;
+    std::vector<uint8_t> buf;
+    JobParams p = baseParams(buf, 8, 4096);
+    p.readPercent = 50;
+    p.ioBytes = 256 * 1024;
+    p.serializeOverlap = serialize;
+    const JobResults r = runJob(q, p);
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(r.read.bytes + r.write.bytes, 256u * 1024);
+    if (serialize) CHECK_EQ(q.overlapsInFlight_, 0u);
+    else CHECK(q.overlapsInFlight_ > 0);
+  }
+  // Random writes of two sizes over a small region overlap often; serialized, never.
+  MemQueue q(2048, 512, 1024);
+  q.pollLimit_ = 2;
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 16, 16384);
+  p.random = true;
+  p.readPercent = 0;
+  p.regionBytes = 128 * 1024;
+  p.writeBs.min = 4096;
+  p.writeBs.max = 16384;
+  p.ioBytes = 4 << 20;
+  p.serializeOverlap = true;
+  const JobResults r = runJob(q, p);
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.write.bytes, 4u << 20);
+  CHECK_EQ(q.overlapsInFlight_, 0u);
+}
+
+TEST(bench_engine_nice_raises_the_job_threads_nice_value_only) {
+  // On a thread of its own: nice(2) changes the calling thread's value for good.
+  MemQueue q(2048, 512, 1024);
+  std::vector<uint8_t> buf;
+  JobParams p = baseParams(buf, 1, 4096);
+  p.ioBytes = 16 * 4096;
+  p.nice = 3;
+  const int before = getpriority(PRIO_PROCESS, 0);
+  JobResults r;
+  std::thread th([&] { r = runJob(q, p); });
+  th.join();
+  CHECK_EQ(r.error, 0);
+  CHECK_EQ(r.read.ios, 16u);
+  CHECK_EQ(q.niceAtFirst_, std::min(before + 3, 19));
+  CHECK_EQ(getpriority(PRIO_PROCESS, 0), before);  // this thread's is unchanged
+  JobParams bad = baseParams(buf, 1, 4096);
+  bad.nice = 20;
+  CHECK(validateJobParams(bad) != nullptr);
 }
 
 TEST(bench_engine_startdelay_is_not_runtime) {
