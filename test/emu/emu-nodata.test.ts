@@ -84,9 +84,9 @@ t.test('a verify job on nodata is refused, saying why and what to use', async (t
   t.teardown(() => void (console.error = origErr));
   t.equal(await run(['emu:backend=nodata', '--name=v', '--rw=randwrite', '--size=1m', '--verify=md5']), 2);
   t.match(errors.pop(), /--verify=md5 cannot check data on emu:backend=nodata/);
-  // fio's null engine points at the backend that, like it, moves no data.
+  // fio's null engine on an emu TARGET points at phyr's own null target, its twin.
   t.equal(await run(['emu', '--name=a', '--ioengine=null']), 2);
-  t.match(errors.pop(), /fio's null engine does no IO; phyr's nearest is the TARGET emu:backend=nodata/);
+  t.match(errors.pop(), /fio's null engine does no IO; phyr's twin of it is the TARGET null: phyr bench null FILE/);
   // verify=null checks nothing: it runs.
   t.equal(await run(['emu:backend=nodata', '--name=n', '--rw=write', '--size=256k', '--verify=null', '--output-format=json', '--output=/dev/null']), 0);
 });

@@ -160,7 +160,7 @@ t.test('bad values are named with what is accepted', async (t) => {
 
 t.test('fio options phyr does not implement are rejected by name, never ignored', async (t) => {
   t.ok(Object.keys(UNSUPPORTED).length > 50);
-  for (const name of ['ioscheduler', 'directory', 'numa_cpu_nodes', 'zonemode', 'cgroup_weight', 'flow']) {
+  for (const name of ['ioscheduler', 'directory', 'numa_cpu_nodes', 'zonemode', 'cgroup_weight', 'dedupe_global']) {
     t.throws(() => parseBenchArgs([`--${name}=7`]), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: new RegExp(`fio option '${name}' is not supported by phyr bench: .+`) }, name);
   }
   for (const name of ['numa_cpu_nodes', 'directory', 'cgroup_weight']) t.throws(() => lookupOption(name), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION' });
