@@ -38,11 +38,13 @@ export interface CaseResult {
   error?: string;
 }
 
-/** Runs every case whose name contains `filter` and returns the results. */
+/** Runs every case whose name contains `filter` (or one of its `|`-separated parts, so
+ *  cases that interact can run together in their suite order) and returns the results. */
 export async function runCases(filter = ''): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
+  const parts = filter.split('|').filter(Boolean);
   for (const c of cases) {
-    if (filter && !c.name.includes(filter)) continue;
+    if (parts.length && !parts.some((p) => c.name.includes(p))) continue;
     const t0 = Date.now();
     current = c.name;
     try {

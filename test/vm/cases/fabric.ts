@@ -51,14 +51,16 @@ function fabricControllers(): string[] {
   });
 }
 
+/** The block device of a fabric controller's namespace, once the kernel has made it (it
+ *  appears after the controller goes live: nvme<subsys>n1, a child of the controller, or
+ *  nvme<subsys>c<ctrl>n1 with native multipath). */
 function blockDevice(ctrl: string): string {
   const dir = `/sys/class/nvme/${ctrl}`;
-  // The namespace's block device is nvme<subsys>n1 (a child of the controller, or of its
-  // subsystem with native multipath).
-  const inCtrl = fs.readdirSync(dir).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
-  const name = inCtrl?.replace(/c\d+n/, 'n');
-  assert.ok(name, `${ctrl} has no namespace (${fs.readdirSync(dir).join(' ')})`);
-  return `/dev/${name}`;
+  const find = () => (fs.existsSync(dir) ? fs.readdirSync(dir).find((n) => /^nvme\d+(c\d+)?n1$/.test(n)) : undefined);
+  waitFor(() => find() !== undefined, `a namespace of ${ctrl}`);
+  const dev = `/dev/${find()!.replace(/c\d+n/, 'n')}`;
+  waitFor(() => fs.existsSync(dev), dev);
+  return dev;
 }
 
 function connect(hostnqn = HOSTNQN): { status: number; out: string } {
@@ -218,9 +220,7 @@ test('fabric: the target killed mid-IO and restarted on its file: the host recon
   const live = () => fs.readdirSync('/sys/class/nvme').filter((n) => fs.readFileSync(`/sys/class/nvme/${n}/subsysnqn`, 'utf8').trim() === subnqn);
   waitFor(() => live().some((n) => fs.readFileSync(`/sys/class/nvme/${n}/state`, 'utf8').trim() === 'live'), 'the file-backed controller');
   const ctrl = live()[0];
-  const inCtrl = fs.readdirSync(`/sys/class/nvme/${ctrl}`).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
-  const dev = `/dev/${inCtrl!.replace(/c\d+n/, 'n')}`;
-  waitFor(() => fs.existsSync(dev), dev);
+  const dev = blockDevice(ctrl);
   // Sequential 4 KiB writes, each block with a verify header; the target is killed while
   // they run. The host holds the requests across the reconnect (ctrl-loss-tmo) and fio
   // sees them complete; then a verify-only pass reads every block back.
@@ -272,9 +272,7 @@ async function fioRandread(dev: string): Promise<{ iops: number; p50: number; p9
 function nsDeviceOf(subnqn: string): string {
   const ctrl = fs.readdirSync('/sys/class/nvme').find((n) => fs.readFileSync(`/sys/class/nvme/${n}/subsysnqn`, 'utf8').trim() === subnqn && fs.readFileSync(`/sys/class/nvme/${n}/state`, 'utf8').trim() === 'live');
   assert.ok(ctrl, `no live controller of ${subnqn}`);
-  const inCtrl = fs.readdirSync(`/sys/class/nvme/${ctrl}`).find((n) => /^nvme\d+(c\d+)?n1$/.test(n));
-  assert.ok(inCtrl, `${ctrl} has no namespace`);
-  return `/dev/${inCtrl.replace(/c\d+n/, 'n')}`;
+  return blockDevice(ctrl);
 }
 
 test('fabric: phyr serve on a VFIO QEMU controller beside the kernel\'s nvmet on its twin: the same fio job over NVMe/TCP', async () => {
@@ -300,29 +298,44 @@ test('fabric: phyr serve on a VFIO QEMU controller beside the kernel\'s nvmet on
   fs.mkdirSync(portDir);
   for (const [k, v] of [['addr_trtype', 'tcp'], ['addr_adrfam', 'ipv4'], ['addr_traddr', '127.0.0.1'], ['addr_trsvcid', '4430']]) fs.writeFileSync(`${portDir}/${k}`, v);
   fs.symlinkSync(sub, `${portDir}/subsystems/${knqn}`);
-  atEnd(() => {
+  const removeNvmet = () => {
     spawnSync(NVME_CLI, ['disconnect', '-n', knqn]);
-    for (const p of [`${portDir}/subsystems/${knqn}`]) fs.rmSync(p, { force: true });
+    fs.rmSync(`${portDir}/subsystems/${knqn}`, { force: true });
+    spawnSync('sh', ['-c', `echo 0 > '${sub}/namespaces/1/enable'`]);
     for (const d of [portDir, `${sub}/namespaces/1`, sub]) spawnSync('rmdir', [d]);
-  });
+  };
   // phyr's target over the twin bound to vfio-pci.
   const pnqn = 'nqn.2026-12.dev.phyr:vm-phyr-vfio';
   const log: string[] = [];
-  const serve = await startServe([TWIN_VFIO, '--listen', 'tcp://127.0.0.1:4431', '--subnqn', pnqn, '--allow-any-host'], log);
-  atEnd(() => {
-    spawnSync(NVME_CLI, ['disconnect', '-n', pnqn]);
-    serve.kill('SIGTERM');
+  const serve = await startServe([TWIN_VFIO, '--listen', 'tcp://127.0.0.1:4431', '--subnqn', pnqn, '--allow-any-host'], log).catch((e: unknown) => {
+    removeNvmet();
+    throw e;
   });
-  for (const [nqn, port] of [[knqn, 4430], [pnqn, 4431]] as const) {
-    const c = run(NVME_CLI, ['connect', '-t', 'tcp', '-a', '127.0.0.1', '-s', String(port), '-n', nqn, '-q', HOSTNQN], false);
-    assert.equal(c.status, 0, `nvme connect ${nqn}: ${c.out}`);
+  // Both targets go within the case: later cases (nvme-cli) open the VFIO twin and the
+  // kernel's controller themselves.
+  const release = async () => {
+    spawnSync(NVME_CLI, ['disconnect', '-n', pnqn]);
+    removeNvmet();
+    if (serve.exitCode === null) {
+      const gone = new Promise((r) => serve.once('exit', r));
+      serve.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+      if (serve.exitCode === null) serve.kill('SIGKILL');
+    }
+  };
+  try {
+    for (const [nqn, port] of [[knqn, 4430], [pnqn, 4431]] as const) {
+      const c = run(NVME_CLI, ['connect', '-t', 'tcp', '-a', '127.0.0.1', '-s', String(port), '-n', nqn, '-q', HOSTNQN], false);
+      assert.equal(c.status, 0, `nvme connect ${nqn}: ${c.out}`);
+    }
+    waitFor(() => { try { return fs.existsSync(nsDeviceOf(knqn)) && fs.existsSync(nsDeviceOf(pnqn)); } catch { return false; } }, 'both fabric namespaces');
+    const kernel = await fioRandread(nsDeviceOf(knqn));
+    const phyr = await fioRandread(nsDeviceOf(pnqn));
+    const f = (r: typeof kernel) => `${r.iops.toFixed(0)} IOPS, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, ${r.cpuUsPerIo.toFixed(0)} µs guest CPU per IO`;
+    note(`fio 4k randread QD16 over NVMe/TCP on loopback, QEMU twin controllers: kernel nvmet ${f(kernel)}; phyr serve ${f(phyr)}; phyr / nvmet IOPS ${(phyr.iops / kernel.iops).toFixed(2)}x`);
+    assert.ok(phyr.iops > 0 && kernel.iops > 0, 'both targets moved data');
+  } finally {
+    await release();
   }
-  waitFor(() => { try { return fs.existsSync(nsDeviceOf(knqn)) && fs.existsSync(nsDeviceOf(pnqn)); } catch { return false; } }, 'both fabric namespaces');
-  const kernel = await fioRandread(nsDeviceOf(knqn));
-  const phyr = await fioRandread(nsDeviceOf(pnqn));
-  const f = (r: typeof kernel) => `${r.iops.toFixed(0)} IOPS, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, ${r.cpuUsPerIo.toFixed(0)} µs guest CPU per IO`;
-  note(`fio 4k randread QD16 over NVMe/TCP on loopback, QEMU twin controllers: kernel nvmet ${f(kernel)}; phyr serve ${f(phyr)}; phyr / nvmet IOPS ${(phyr.iops / kernel.iops).toFixed(2)}x`);
-  assert.ok(phyr.iops > 0 && kernel.iops > 0, 'both targets moved data');
-  run(NVME_CLI, ['disconnect', '-n', pnqn]);
-  run(NVME_CLI, ['disconnect', '-n', knqn]);
+  assert.equal(serve.exitCode, 0, `phyr serve on the VFIO twin exited ${serve.exitCode} on SIGTERM: ${log.slice(-3).join(' | ')}`);
 });
