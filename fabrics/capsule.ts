@@ -54,6 +54,10 @@ export interface SglDescriptor {
 
 export const dword = (sqe: Buffer, n: number): number => sqe.readUInt32LE(n * 4);
 
+/** A little-endian u64 as a number (exact below 2^53), read without a BigInt: this runs
+ *  once per command. */
+export const u64le = (b: Buffer, at: number): number => b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
+
 export function parseCommand(sqe: Buffer): FabricCommand {
   const opcode = sqe[0];
   const dptr = 24;
@@ -63,7 +67,7 @@ export function parseCommand(sqe: Buffer): FabricCommand {
     cid: sqe.readUInt16LE(2),
     nsid: sqe.readUInt32LE(4),
     fctype: opcode === NVMF.OPC_FABRICS ? sqe[NVMF.SQE_FCTYPE] : -1,
-    sgl: { id: sqe[dptr + 15], address: Number(sqe.readBigUInt64LE(dptr)), length: sqe.readUInt32LE(dptr + 8) },
+    sgl: { id: sqe[dptr + 15], address: u64le(sqe, dptr), length: sqe.readUInt32LE(dptr + 8) },
   };
 }
 

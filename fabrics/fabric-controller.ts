@@ -7,7 +7,7 @@
 import { NVME } from '../spec/nvme';
 import { NVMF } from '../spec/nvmf';
 import type { FabricBackend, FabricNamespace } from './backend';
-import { SUCCESS, commandSequenceError, dword, invalidField, invalidOpcode, type FabricCommand, type FabricStatus } from './capsule';
+import { SUCCESS, commandSequenceError, dword, invalidField, invalidOpcode, u64le, type FabricCommand, type FabricStatus } from './capsule';
 
 /** What a command returns: its status, CQE dword 0, and the data it sends to the host. */
 export interface CommandResult {
@@ -337,7 +337,7 @@ export class FabricController {
         const deallocate = (dword(cmd.sqe, 11) & 0x4) !== 0;
         for (let i = 0; i < ranges; i++) {
           const count = data.readUInt32LE(i * 16 + 4);
-          const lba = Number(data.readBigUInt64LE(i * 16 + 8));
+          const lba = u64le(data, i * 16 + 8);
           if (lba + count > ns.blocks) return { status: lbaOutOfRange };
           if (deallocate && count > 0) await ns.deallocate(lba, count);
         }

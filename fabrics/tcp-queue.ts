@@ -239,7 +239,7 @@ export class TcpQueue {
 
   private respond(cmd: FabricCommand, r: CommandResult): void {
     if (this.ending || !this.params) return;
-    const ok = r.status === SUCCESS || (r.status.sct === NVME.SCT_GENERIC && r.status.sc === NVME.SC_SUCCESS);
+    const ok = r.status.sct === NVME.SCT_GENERIC && r.status.sc === NVME.SC_SUCCESS;
     if (ok && r.data && cmd.sgl.length > 0) {
       const data = r.data.length > cmd.sgl.length ? r.data.subarray(0, cmd.sgl.length) : r.data;
       for (let off = 0; off < data.length; off += MAX_C2H_DATA) {
