@@ -1,7 +1,7 @@
 // The batch API: many reads described in a shared array, submitted with one native call,
 // completions reaped into another shared array — no per-IO JavaScript object.
 //
-//   node -r ts-node/register examples/batch-reads.ts [TARGET] [SECONDS]
+//   node dist/examples/batch-reads.js [TARGET] [SECONDS]
 import * as phyr from '../index';
 
 async function main(target = 'emu:backend=null', secondsArg = '1'): Promise<void> {

@@ -2,8 +2,8 @@
 // range through pool memory, verifies the copy, and reports how the driver described
 // each buffer to the controller.
 //
-//   node -r ts-node/register examples/copy-blocks.ts [TARGET] [BLOCKS]
-//   (or, built: node dist/examples/copy-blocks.js emu:backend=ram 256)
+//   node dist/examples/copy-blocks.js [TARGET] [BLOCKS]
+//   e.g. node dist/examples/copy-blocks.js emu:backend=ram 256  (built by npm install: dist/ is tsc's output)
 import * as phyr from '../index';
 
 async function main(target = 'emu:backend=ram,size=64M', blocksArg = '256'): Promise<void> {

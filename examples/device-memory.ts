@@ -2,8 +2,7 @@
 // then the same blocks are read into a peer controller's CMB peer-to-peer — the host CPU
 // moves no data. The CMB contents are checked through the BARs at the end.
 //
-//   node -r ts-node/register examples/device-memory.ts
-//   (or, built: node dist/examples/device-memory.js)
+//   node dist/examples/device-memory.js
 // On hardware, the peer is a second controller opened into the same VFIO container, e.g.
 //   openVfio(PEER_BDF, { peerOf: ctrl.fn as VfioFunction }).
 import * as crypto from 'crypto';
