@@ -312,6 +312,32 @@ fio::QueueStatus failNow(fio::IoU* io, int err) {
   return fio::kQCompleted;
 }
 
+fio::QueueStatus flushNow(Engine& e, fio::IoU* io) {
+  nvme::IoCommand c;
+  c.opcode = static_cast<uint8_t>(nvme::IO_FLUSH);
+  c.nsid = e.nsid;
+  c.userData = e.capacity;  // no slot: nothing else is in flight
+  const nvme::SubmitOutcome o = e.qp->submit(c);
+  if (o.result != nvme::SubmitResult::Ok) {
+    complain("the queue pair refused the Flush: %s", nvme::submitResultName(o.result));
+    return failNow(io, EIO);
+  }
+  e.qp->ringSubmit();
+  unsigned idle = 0;
+  while (true) {
+    const uint32_t n = e.qp->poll(e.cpl.data(), 1);
+    if (n == 1) {
+      if (e.cpl[0].status != 0) {
+        complain("Flush failed: NVMe status 0x%x (SCT %u, SC 0x%02x)", e.cpl[0].status, (e.cpl[0].status >> 8) & 7u, e.cpl[0].status & 0xffu);
+        return failNow(io, EIO);
+      }
+      io->error = 0;
+      return fio::kQCompleted;
+    }
+    if (++idle % 64 == 0) sched_yield();
+  }
+}
+
 fio::QueueStatus engineQueue(fio::ThreadData*, fio::IoU* io) {
   Engine* e = tEngine;
   if (!e) return failNow(io, EIO);
@@ -325,8 +351,11 @@ fio::QueueStatus engineQueue(fio::ThreadData*, fio::IoU* io) {
   switch (io->ddir) {
     case fio::kSync:
     case fio::kDataSync:
-      c.opcode = static_cast<uint8_t>(nvme::IO_FLUSH);
-      break;
+      // As fio's libaio engine does with a sync: once everything queued has completed,
+      // the Flush runs to completion here. fio counts a sync as done only on completion
+      // (io_u.c: last_was_sync), so a sync left queued would make it issue more of them.
+      if (e->freeSlots.size() != e->capacity) return fio::kQBusy;
+      return flushNow(*e, io);
     case fio::kRead:
     case fio::kWrite:
     case fio::kTrim: {
