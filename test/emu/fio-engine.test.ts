@@ -6,6 +6,7 @@
 import t from 'tap';
 import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CLI, startDaemon, stopDaemon, tmpDir, type Daemon } from './fixtures/serve-helpers';
 
@@ -27,11 +28,15 @@ interface FioJob {
 const v = spawnSync('fio', ['--version'], { encoding: 'utf8' });
 if (v.error || v.status !== 0) throw new Error('fio is not installed: this test runs real fio through the engine (apt-get install fio)');
 
+// fio writes verify state files into its working directory: a scratch one.
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-fio-engine-'));
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
+
 const enginePath = spawnSync(process.execPath, [CLI, 'fio-engine'], { encoding: 'utf8' }).stdout.trim();
 
 function fio(args: string[]): Promise<FioRun> {
   return new Promise((resolve) => {
-    execFile('nice', ['fio', `--ioengine=external:${enginePath}`, '--thread=1', '--filename=phyr', ...args], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile('nice', ['fio', `--ioengine=external:${enginePath}`, '--thread=1', '--filename=phyr', ...args], { encoding: 'utf8', timeout: 120_000, cwd: work }, (err, stdout, stderr) => {
       const e = err as (Error & { code?: number; signal?: NodeJS.Signals }) | null;
       resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
     });
