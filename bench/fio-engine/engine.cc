@@ -77,6 +77,7 @@ struct Engine {
   std::vector<uint32_t> freeSlots;
   std::vector<fio::IoU*> events;
   std::vector<nvme::Completion> cpl;
+  bool gone = false;  // the daemon went away (said once)
 };
 
 thread_local Engine* tEngine = nullptr;
@@ -312,6 +313,17 @@ fio::QueueStatus failNow(fio::IoU* io, int err) {
   return fio::kQCompleted;
 }
 
+// How many idle polls pass between checks that the daemon is still there (a poll(2) each).
+constexpr unsigned kGoneCheckEvery = 64 * 1024;
+
+int daemonGone(Engine& e) {
+  if (e.gone) return -EIO;
+  e.gone = true;
+  complain("the phyr serve daemon went away (it shut down or was killed): %u commands in flight will not complete",
+           e.capacity - static_cast<uint32_t>(e.freeSlots.size()));
+  return -EIO;
+}
+
 fio::QueueStatus flushNow(Engine& e, fio::IoU* io) {
   nvme::IoCommand c;
   c.opcode = static_cast<uint8_t>(nvme::IO_FLUSH);
@@ -334,7 +346,13 @@ fio::QueueStatus flushNow(Engine& e, fio::IoU* io) {
       io->error = 0;
       return fio::kQCompleted;
     }
-    if (++idle % 64 == 0) sched_yield();
+    if (++idle % 64 == 0) {
+      sched_yield();
+      if (idle % kGoneCheckEvery == 0 && e.link.peerGone()) {
+        daemonGone(e);
+        return failNow(io, EIO);
+      }
+    }
   }
 }
 
@@ -428,6 +446,7 @@ int engineGetevents(fio::ThreadData*, unsigned int min, unsigned int max, const 
   Engine* e = tEngine;
   if (!e) return -EIO;
   e->events.clear();
+  if (e->gone) return -EIO;
   const int64_t deadline = t ? nowNs() + int64_t{t->tv_sec} * 1000000000 + t->tv_nsec : 0;
   unsigned idle = 0;
   while (true) {
@@ -453,7 +472,12 @@ int engineGetevents(fio::ThreadData*, unsigned int min, unsigned int max, const 
     if (t && nowNs() >= deadline) break;
     // Polled queue: yield now and then so the device model's thread gets the core on a
     // machine with fewer cores than busy threads.
-    if (n == 0 && ++idle % 64 == 0) sched_yield();
+    if (n == 0 && ++idle % 64 == 0) {
+      sched_yield();
+      // Without the daemon its controller is gone and nothing in flight completes: end the
+      // job instead of polling for ever.
+      if (idle % kGoneCheckEvery == 0 && e->link.peerGone()) return daemonGone(*e);
+    }
   }
   return static_cast<int>(e->events.size());
 }

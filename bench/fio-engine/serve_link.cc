@@ -210,6 +210,12 @@ bool ServeLink::deleteQueuePair(int qid, std::string* err) {
   return request("{\"type\":\"deleteQueuePair\",\"qid\":" + std::to_string(qid) + "}", -1, &r, err);
 }
 
+bool ServeLink::peerGone() const {
+  if (sock_ < 0) return true;
+  pollfd p{sock_, POLLIN | POLLRDHUP, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void ServeLink::closeDoorbellFd() {
   if (doorbellFd_ >= 0) ::close(doorbellFd_);
   doorbellFd_ = -1;

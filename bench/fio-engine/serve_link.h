@@ -41,6 +41,9 @@ class ServeLink {
   bool unmap(uint64_t iova, uint64_t length, std::string* err);
   bool createQueuePair(uint32_t size, uint64_t sqIova, uint64_t cqIova, int* qid, std::string* err);
   bool deleteQueuePair(int qid, std::string* err);
+  // True once the daemon hung up or sent anything unasked (its `shutdown` notice): no
+  // request is outstanding while IO runs, so any message then means it is going away.
+  bool peerGone() const;
   int doorbellFd() const { return doorbellFd_; }
   void closeDoorbellFd();
   void close();

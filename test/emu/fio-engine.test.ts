@@ -104,6 +104,12 @@ t.test('served emu controller', async (t) => {
     t.ok(fj.sync.total_ios >= 31 && fj.sync.total_ios <= 32, `a sync per 8 writes (${fj.sync.total_ios})`);
   });
 
+  await t.test('each fio thread cleaned up after itself: the daemon released nothing for it', async (t) => {
+    const detached = d.lines.filter((l) => / detached /.test(l));
+    t.ok(detached.length >= 8, `${detached.length} clients detached`);
+    t.same(detached.filter((l) => !/released 0 queue pairs, 0 mappings/.test(l)), [], 'every one had deleted its queue pair and unmapped its memory');
+  });
+
   await t.test('bad engine options end the job with the engine\'s sentence, not a crash', async (t) => {
     const cases: Array<[string, string[], RegExp]> = [
       ['no socket', [], /phyr_socket is required/],
@@ -117,4 +123,24 @@ t.test('served emu controller', async (t) => {
       t.match(r.stderr, re, `${what}: the sentence`);
     }
   });
+});
+
+t.test('the daemon killed under a running job: fio ends with the engine\'s sentence instead of polling for ever', async (t) => {
+  const dir = tmpDir();
+  const d = await startDaemon(dir, 'emu:backend=ram,size=16M');
+  t.teardown(async () => {
+    await stopDaemon(d);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const run = fio([`--phyr_socket=${d.socket}`, '--name=k', '--rw=randread', '--bs=4k', '--iodepth=32', '--time_based', '--runtime=60']);
+  // The job's own client (the second: the first only read the namespace's size).
+  await d.waitFor(/client 2 attached/);
+  await new Promise((r) => setTimeout(r, 300));
+  d.child.kill('SIGKILL');
+  const started = Date.now();
+  const r = await run;
+  t.ok(Date.now() - started < 30_000, 'fio ended well before its 60 s runtime');
+  t.equal(r.signal, null, 'no signal');
+  t.not(r.status, 0, 'fio fails');
+  t.match(r.stderr, /the phyr serve daemon went away \(it shut down or was killed\)/, 'the sentence');
 });
