@@ -8,6 +8,7 @@ import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { fioEnginePath } from '../../tools/commands/fio-engine';
 import { CLI, startDaemon, stopDaemon, tmpDir, type Daemon } from './fixtures/serve-helpers';
 
 interface FioRun {
@@ -55,6 +56,10 @@ t.test('phyr fio-engine prints the absolute path of the built engine; fio lists 
   t.equal(help.status, 0, 'fio --enghelp=PATH exits 0');
   t.match(help.stdout, /^phyr_socket\s+:/m, 'phyr_socket is listed');
   t.match(help.stdout, /^phyr_nsid\s+:/m, 'phyr_nsid is listed');
+  t.equal(fioEnginePath(), enginePath, 'the function and the command agree');
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-no-engine-'));
+  t.teardown(() => fs.rmSync(empty, { recursive: true, force: true }));
+  t.throws(() => fioEnginePath(path.join(empty, 'a', 'b')), { code: 'PHYR_NO_FIO_ENGINE', message: /fio engine is not built \(build\/Release\/phyr_fio\.node is missing\): run `npm install`/ }, 'not built: the error says what to run');
 });
 
 t.test('served emu controller', async (t) => {
