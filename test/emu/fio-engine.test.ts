@@ -121,6 +121,7 @@ t.test('served emu controller', async (t) => {
       ['a socket nobody serves', [`--phyr_socket=${path.join(dir, 'none.sock')}`], /cannot connect .*phyr serve/],
       ['a namespace the controller lacks', [sock, '--phyr_nsid=7'], /phyr_nsid=7: namespace 7 is not active on the served controller \(active: 1\)/],
     ];
+    cases.push(['a block size that is not whole LBAs', [sock, '--bs=1000'], /offset \d+ \+ 1000 bytes is not whole 512-byte blocks/]);
     for (const [what, opts, re] of cases) {
       const r = await fio([...opts, '--name=bad', '--rw=read', '--size=1M']);
       t.equal(r.signal, null, `${what}: no signal`);
