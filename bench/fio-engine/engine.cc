@@ -82,6 +82,9 @@ struct Engine {
 
 thread_local Engine* tEngine = nullptr;
 
+fio::Option gOptions[3];
+fio::IoengineOps gOps;
+
 size_t roundUp(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
 EngineOptions* optionsOf(fio::ThreadData* td) { return fio::at<EngineOptions*>(td, fio::kTdEo); }
@@ -144,6 +147,12 @@ void destroy(Engine* e) {
 // Attaches and picks the namespace: shared by ->init and ->get_file_size (which fio may call
 // from its main thread before the job thread starts).
 bool attach(fio::ThreadData* td, Engine& e) {
+  // td->io_ops is this engine's own ops struct when thread_data is laid out as fio_abi.h
+  // says; anything else is another fio build, whose memory the engine must not write.
+  if (fio::at<fio::IoengineOps*>(td, fio::kTdIoOps) != &gOps) {
+    complain("this fio's struct thread_data does not match fio 3.33's layout (fio_abi.h): the engine supports fio 3.33 only");
+    return false;
+  }
   EngineOptions* o = optionsOf(td);
   if (!o || !o->socket || !*o->socket) {
     complain("phyr_socket is required: the --socket path of a running `phyr serve` (e.g. --phyr_socket=/tmp/phyr.sock)");
@@ -483,9 +492,6 @@ int engineGetevents(fio::ThreadData*, unsigned int min, unsigned int max, const 
 }
 
 fio::IoU* engineEvent(fio::ThreadData*, int i) { return tEngine->events[static_cast<size_t>(i)]; }
-
-fio::Option gOptions[3];
-fio::IoengineOps gOps;
 
 __attribute__((constructor)) void fill() {
   fio::Option& s = gOptions[0];

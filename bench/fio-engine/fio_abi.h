@@ -174,7 +174,7 @@ static_assert(offsetof(IoengineOps, name) == 16 && offsetof(IoengineOps, version
               offsetof(IoengineOps, options) == 256 && sizeof(IoengineOps) == 264,
               "fio 3.33 ioengines.h struct ioengine_ops");
 
-// fio.h: struct thread_data. Four fields, by offset (x86-64, fio 3.33): `eo` (the engine's
+// fio.h: struct thread_data. Five fields, by offset (x86-64, fio 3.33): `eo` (the engine's
 // option struct fio allocated, option_struct_size bytes) follows `struct thread_options o`,
 // which has no conditional fields; `o.iodepth`; `orig_buffer` / `orig_buffer_size` are the IO buffer
 // memory ->iomem_alloc must provide. The engine's own state is thread-local (one fio job
@@ -185,6 +185,10 @@ constexpr size_t kTdIodepth = 208;
 constexpr size_t kTdOrigBuffer = 189056;
 constexpr size_t kTdOrigBufferSize = 189064;
 static_assert(kTdOrigBufferSize == kTdOrigBuffer + sizeof(char*), "fio 3.33 fio.h: orig_buffer_size follows orig_buffer");
+// `struct ioengine_ops *io_ops`: the ops the engine handed fio (load_ioengine returns the
+// engine's own struct), read only to check this layout against the running fio.
+constexpr size_t kTdIoOps = 189952;
+static_assert(kTdIoOps > kTdOrigBufferSize && kTdEo < kTdOrigBuffer, "fio 3.33 fio.h: eo, orig_buffer, io_ops in this order");
 
 // file.h: struct fio_file — file_name (char*), real_file_size (uint64_t), the flags enum
 // (FIO_FILE_size_known = 1 << 4 says real_file_size is valid).
