@@ -9,6 +9,24 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-fexceptions", "-march=x86-64-v2"],
       "cflags": ["-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "phyr_fio",
+      "type": "loadable_module",
+      "product_extension": "so",
+      "sources": [
+        "bench/fio-engine/engine.cc",
+        "bench/fio-engine/serve_link.cc",
+        "drivers/nvme/native/queue_pair.cc",
+        "drivers/nvme/native/dptr_policy.cc",
+        "drivers/nvme/native/prp.cc",
+        "drivers/nvme/native/sgl.cc"
+      ],
+      "include_dirs": ["."],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-fexceptions", "-march=x86-64-v2", "-fvisibility=hidden"],
+      "cflags": ["-Wall", "-Wextra"]
     }
   ]
 }

@@ -10,7 +10,7 @@ interface CommandModule {
 }
 
 /** Subcommands, in the order the help lists them. */
-const COMMANDS = ['list', 'setup', 'identify', 'nvme', 'bench', 'compare', 'plot', 'validate', 'serve', 'vm'] as const;
+const COMMANDS = ['list', 'setup', 'identify', 'nvme', 'bench', 'compare', 'plot', 'validate', 'serve', 'fio-engine', 'vm'] as const;
 
 function load(name: string): CommandModule | undefined {
   try {
