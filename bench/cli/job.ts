@@ -170,6 +170,9 @@ export interface JobSpec {
   fdatasync: number;
   /** end_fsync: a Flush when the write phase ends. */
   endFsync: boolean;
+  /** readfua / writefua: reads / writes carry Force Unit Access (CDW12 bit 30). */
+  readFua: boolean;
+  writeFua: boolean;
   /** iodepth_batch_submit, iodepth_batch_complete_min / _max, iodepth_low (0 = phyr's default). */
   batchSubmit: number;
   batchCompleteMin: number;
@@ -330,6 +333,8 @@ export function defaultJob(name = 'job'): JobSpec {
     fsync: 0,
     fdatasync: 0,
     endFsync: false,
+    readFua: false,
+    writeFua: false,
     batchSubmit: 0,
     batchCompleteMin: 0,
     batchCompleteMax: 0,

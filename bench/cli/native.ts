@@ -74,6 +74,9 @@ export interface NativeJobParams {
   fsyncEvery: number;
   /** end_fsync: a Flush at the end of the write phase (not counted). */
   endFsync: boolean;
+  /** readfua / writefua: Force Unit Access on reads / writes (optional natively: off). */
+  readFua?: boolean;
+  writeFua?: boolean;
   /** rw=trim|randtrim: each IO (drawn as a read) is a Dataset Management deallocate. */
   trim: boolean;
   /** Commands per doorbell (0 = all of a pass), completions owed before the next submit,

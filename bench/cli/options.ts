@@ -453,7 +453,8 @@ export const UNSUPPORTED: Record<string, string> = {
   sync: 'phyr submits to NVMe queues; there is no O_SYNC',
   fsync_on_close: 'periodic flushes are not implemented',
   bs_unaligned: 'NVMe transfers whole logical blocks',
-  zonemode: 'zoned workloads are not implemented',
+  // fio's zonemode=strided interleaves zones; zonemode=zbd drives a zoned block device.
+  zonemode: 'phyr has no zoned command set (ZNS, the NVMe Zoned Namespace Command Set) yet, and zonemode=strided is not implemented either',
   zonesize: 'zoned workloads are not implemented',
   zonerange: 'zoned workloads are not implemented',
   zoneskip: 'zoned workloads are not implemented',
@@ -482,8 +483,6 @@ export const UNSUPPORTED: Record<string, string> = {
   cmdprio_bssplit: CMD_PRIORITY,
   // Engine options of fio's sg engine (SCSI generic).
   sg_write_mode: 'an option of fio\'s SCSI generic engine (WRITE AND VERIFY, WRITE SAME, ...): phyr issues NVMe Read and Write commands only',
-  readfua: 'not implemented: phyr\'s loop does not set Force Unit Access (NVMe 1.4 §6.9, §6.15: Read/Write CDW12 bit 30)',
-  writefua: 'not implemented: phyr\'s loop does not set Force Unit Access (NVMe 1.4 §6.9, §6.15: Read/Write CDW12 bit 30)',
   stream_id: 'write streams (NVMe directives) are not implemented',
   ioscheduler: 'there is no kernel IO scheduler on this path',
   hugepage_size: 'the DMA pool picks the page size',

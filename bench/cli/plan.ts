@@ -198,6 +198,8 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...(traits.random && j.randomEvery > 1 ? { randomEvery: j.randomEvery, randomIdentical: j.rwSequencer === 'identical' } : {}),
     ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes && !dry,
+    ...(j.readFua ? { readFua: true } : {}),
+    ...(j.writeFua ? { writeFua: true } : {}),
     ...(j.continueOnError ? nativeErrorParams(j) : {}),
     ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
     ...resolveBufferFill(j),

@@ -129,6 +129,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "fsyncEvery", 0xFFFFFFFF, &p->fsyncEvery) &&
          (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) &&
          (o.Get("trim").IsUndefined() || flag(o, "trim", &p->trim)) &&
+         (o.Get("readFua").IsUndefined() || flag(o, "readFua", &p->readFua)) &&
+         (o.Get("writeFua").IsUndefined() || flag(o, "writeFua", &p->writeFua)) &&
          opt(o, "batchSubmit", 65535, &p->batchSubmit) && opt(o, "batchCompleteMin", 65535, &p->batchCompleteMin) &&
          opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) &&

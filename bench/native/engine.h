@@ -45,6 +45,7 @@ struct QueueIo {
   uint64_t tag;
   bool flush = false;  // a Flush (no LBA, no data) instead of a read or write
   bool trim = false;   // a Dataset Management deallocate of lba/blocks; data holds its range
+  uint32_t cdw12Extra = 0;  // ORed into a read's or write's CDW12 (FUA, bit 30)
 };
 
 enum class QueueSubmit : uint8_t { kOk, kFull, kError };
@@ -1442,6 +1443,7 @@ void JobEngine<Queue>::run() {
       const uint64_t tSubmit = sample ? ticks() : 0;
       QueueIo io{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot};
       io.trim = trim;
+      if (write ? p_.writeFua : p_.readFua) io.cdw12Extra = static_cast<uint32_t>(nvme::RW_CDW12_FUA);
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull && (backlogRead || (backlogOn_ && phase_ == Phase::kVerify))) [[unlikely]] {

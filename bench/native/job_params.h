@@ -106,6 +106,10 @@ struct JobParams {
   // fio's rw=trim / randtrim: every main IO (drawn as a read of readBs) is a Dataset
   // Management deallocate of its range instead; the range list is the slot's first 16 bytes.
   bool trim = false;
+  // fio's readfua / writefua: reads (verify reads too) / writes carry Force Unit Access,
+  // Read/Write CDW12 bit 30 (NVM Command Set, Read and Write commands).
+  bool readFua = false;
+  bool writeFua = false;
   // Batching (fio's iodepth_batch_submit, iodepth_batch_complete_min/_max, iodepth_low):
   // at most batchSubmit commands per SQ doorbell (0 = all a pass submits); after a pass
   // that submitted, reap at least min(batchCompleteMin, in flight) before submitting again
