@@ -65,7 +65,7 @@ export interface JobSpec {
    * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
    * read-back phase runs, nothing is checked).
    */
-  verify: 'none' | 'null' | 'crc32c' | 'md5' | 'pattern' | 'pattern_header';
+  verify: 'none' | 'null' | 'crc32c' | 'md5' | 'pattern' | 'pattern_header' | 'meta';
   /** True once verify= was given (verify_pattern then keeps it; fio's fio_option_is_set). */
   verifySet: boolean;
   /**

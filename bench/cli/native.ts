@@ -305,7 +305,7 @@ export interface BenchNative {
 
 /** The job states published in progress[state]. */
 /** Verify header checksum kinds as the native engine numbers them (bench/verify.h). */
-export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3, pattern: 4, pattern_header: 5 } as const;
+export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3, pattern: 4, pattern_header: 5, meta: 6 } as const;
 
 export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
 

@@ -257,7 +257,7 @@ export const OPTIONS: BenchOption[] = [
   { name: 'norandommap', scope: 'job', flag: true, help: 'random offsets may repeat within a pass', applyJob: (j, v) => { j.norandommap = parseBool('norandommap', v); } },
   { name: 'random_distribution', scope: 'job', help: 'random, zipf[:THETA[:CENTER]], pareto[:H[:CENTER]], normal[:DEV%[:CENTER]], zoned:ACCESS%/RANGE%:... or zoned_abs:ACCESS%/SIZE:...', applyJob: (j, v) => { j.randomDistribution = parseDistribution('random_distribution', need('random_distribution', v), j.kbBase); } },
   {
-    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; pattern = the blocks hold verify_pattern alone; null = read back without checking; 0 = none',
+    name: 'verify', scope: 'job', help: 'crc32c (or crc32c-intel) or md5 headers on written blocks, checked on read; meta = the header alone is checked (and verify_pattern, if given), as fio 3.33; pattern = the blocks hold verify_pattern alone; null = read back without checking; 0 = none',
     applyJob: (j, v) => {
       const val = need('verify', v);
       j.verifySet = true;
@@ -267,7 +267,9 @@ export const OPTIONS: BenchOption[] = [
       else if (val === 'crc32c' || val === 'crc32c-intel') j.verify = 'crc32c';
       else if (val === 'md5') j.verify = 'md5';
       else if (val === 'pattern') j.verify = 'pattern';
-      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5 headers, or pattern (with verify_pattern); crc16, crc32, crc64, crc7, sha*, xxhash and meta are not supported');
+      // fio 3.33's meta (VERIFY_HDR_ONLY): the header alone, and verify_pattern if given.
+      else if (val === 'meta') j.verify = 'meta';
+      else throw new BenchOptionError('verify', val, 'phyr verifies with crc32c (crc32c-intel) or md5 headers, meta (the header only), or pattern (with verify_pattern); crc16, crc32, crc64, crc7, sha* and xxhash are not supported');
     },
   },
   { name: 'verify_fatal', scope: 'job', flag: true, help: 'stop the job at the first verify failure', applyJob: (j, v) => { j.verifyFatal = parseBool('verify_fatal', v); } },

@@ -111,6 +111,7 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   }
   if ((j.verify === 'pattern' || j.verify === 'pattern_header') && !j.verifyPattern) fail('verify=pattern checks verify_pattern: give verify_pattern=... (e.g. 0xdeadbeef)');
   if (j.verifyPattern && j.verify === 'pattern_header' && ns.lbaSize <= 48) fail('verify_pattern without verify= writes a 48-byte header in every block: the LBA size is too small');
+  if (j.verify === 'meta' && ns.lbaSize <= 48) fail('verify=meta writes a 48-byte header in every block: the LBA size is too small');
   const b = j.buffers;
   // fio draws a verify job's data with buffer_compress_percentage's random/fixed split;
   // phyr's checksummed blocks carry their own derived data, so they would not compress.

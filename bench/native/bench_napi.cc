@@ -224,7 +224,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
   double kind = 0;  // VerifyKind: 1 crc32c, 2 md5, 3 null (read back, no check), 4 pattern, 5 pattern header
-  return num(o, "verifyKind", 1, 5, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+  return num(o, "verifyKind", 1, 6, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
          u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&
