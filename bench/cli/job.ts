@@ -74,6 +74,8 @@ export interface JobSpec {
    * the pattern; with crc32c or md5 it follows their header.
    */
   verifyPattern?: number[];
+  /** verify_pattern's %o positions: 8 bytes of the IO's byte offset pasted at each, per IO. */
+  verifyPatternOffsets?: number[];
   /** fio's buffer options, as given (buffers.ts resolves them). */
   buffers: BufferOptions;
   verifyFatal: boolean;

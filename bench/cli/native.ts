@@ -145,6 +145,8 @@ export interface NativeJobParams {
   fillPattern?: number[];
   /** verify_pattern's bytes (1..512). */
   verifyPattern?: number[];
+  /** Positions in verifyPattern where each IO's byte offset goes (8 bytes LE; %o). */
+  verifyPatternOffsets?: number[];
   /** verify_interval: bytes per verify header (absent: one per logical block). */
   verifyInterval?: number;
   /** verify_offset: the header is swapped with the data this far into its interval (absent: 0). */

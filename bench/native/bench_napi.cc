@@ -191,6 +191,24 @@ bool patternParam(Napi::Object o, const char* key, BytePattern* out) {
   return true;
 }
 
+// verify_pattern's %o positions: up to 64 byte positions, each with 8 bytes inside the pattern.
+bool patternOffsetsParam(Napi::Object o, JobParams* p) {
+  Napi::Value v = o.Get("verifyPatternOffsets");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() > JobParams::kMaxPatternOffsets)
+    return args::typeError(o.Env(), "bench parameter 'verifyPatternOffsets' must be an array of at most 64 positions");
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    const double b = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(b >= 0 && b + 8 <= p->verifyPattern.bytes) || b != static_cast<double>(static_cast<uint32_t>(b)))
+      return args::rangeError(o.Env(), "bench parameter 'verifyPatternOffsets' entries must be positions with 8 bytes inside verifyPattern");
+    p->verifyPatternOffsets[i] = static_cast<uint16_t>(b);
+  }
+  p->verifyPatternOffsetCount = arr.Length();
+  return true;
+}
+
 // The buffer-content parameters (buffer_fill.h), all optional: absent = random data once.
 bool bufferParams(Napi::Object o, JobParams* p) {
   uint32_t kind = 0;
@@ -202,7 +220,7 @@ bool bufferParams(Napi::Object o, JobParams* p) {
          opt(o, "compressPercent", 99, &p->fill.compressPercent) && opt(o, "compressChunk", 0xFFFFFFFF, &p->fill.compressChunk) &&
          opt(o, "dedupePercent", 100, &p->fill.dedupePercent) &&
          opt(o, "dedupeWorkingSetPages", 9007199254740991.0, &p->fill.dedupeWorkingSetPages) && opt(o, "dedupeWorkingSetChance", 10000, &p->fill.dedupeWorkingSetChance) && patternParam(o, "fillPattern", &p->fill.pattern) &&
-         patternParam(o, "verifyPattern", &p->verifyPattern);
+         patternParam(o, "verifyPattern", &p->verifyPattern) && patternOffsetsParam(o, p);
 }
 
 // verify_interval, verify_offset, verify_backlog(_batch) and verify_only, all optional (absent: off).
