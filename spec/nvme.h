@@ -63,6 +63,8 @@
   X(IO_FLUSH, 0x00) X(IO_WRITE, 0x01) X(IO_READ, 0x02) X(IO_WRITE_UNCORRECTABLE, 0x04) \
   X(IO_COMPARE, 0x05) X(IO_WRITE_ZEROES, 0x08) X(IO_DATASET_MANAGEMENT, 0x09)          \
   X(IO_VERIFY, 0x0C)                                                                   \
+  /* Read/Write CDW12 bit 30: Force Unit Access (6.9, 6.15) */                         \
+  X(RW_CDW12_FUA, 0x40000000)                                                          \
   /* Dataset Management: CDW11 Attribute - Deallocate (AD, bit 2); 16-byte ranges (6.7) */ \
   X(DSM_ATTR_DEALLOCATE, 0x4) X(DSM_RANGE_SIZE, 16)                                    \
   /* Identify CNS values (5.15) */                                                     \

@@ -65,7 +65,7 @@ export interface JobSpec {
    * Checksum of the verify headers ('none' = no verify; 'null' = fio's verify=null: the
    * read-back phase runs, nothing is checked).
    */
-  verify: 'none' | 'null' | 'crc32c' | 'md5' | 'pattern' | 'pattern_header';
+  verify: 'none' | 'null' | 'crc32c' | 'md5' | 'pattern' | 'pattern_header' | 'meta';
   /** True once verify= was given (verify_pattern then keeps it; fio's fio_option_is_set). */
   verifySet: boolean;
   /**
@@ -74,6 +74,8 @@ export interface JobSpec {
    * the pattern; with crc32c or md5 it follows their header.
    */
   verifyPattern?: number[];
+  /** verify_pattern's %o positions: 8 bytes of the IO's byte offset pasted at each, per IO. */
+  verifyPatternOffsets?: number[];
   /** fio's buffer options, as given (buffers.ts resolves them). */
   buffers: BufferOptions;
   verifyFatal: boolean;
@@ -170,6 +172,9 @@ export interface JobSpec {
   fdatasync: number;
   /** end_fsync: a Flush when the write phase ends. */
   endFsync: boolean;
+  /** readfua / writefua: reads / writes carry Force Unit Access (CDW12 bit 30). */
+  readFua: boolean;
+  writeFua: boolean;
   /** iodepth_batch_submit, iodepth_batch_complete_min / _max, iodepth_low (0 = phyr's default). */
   batchSubmit: number;
   batchCompleteMin: number;
@@ -330,6 +335,8 @@ export function defaultJob(name = 'job'): JobSpec {
     fsync: 0,
     fdatasync: 0,
     endFsync: false,
+    readFua: false,
+    writeFua: false,
     batchSubmit: 0,
     batchCompleteMin: 0,
     batchCompleteMax: 0,

@@ -74,6 +74,9 @@ export interface NativeJobParams {
   fsyncEvery: number;
   /** end_fsync: a Flush at the end of the write phase (not counted). */
   endFsync: boolean;
+  /** readfua / writefua: Force Unit Access on reads / writes (optional natively: off). */
+  readFua?: boolean;
+  writeFua?: boolean;
   /** rw=trim|randtrim: each IO (drawn as a read) is a Dataset Management deallocate. */
   trim: boolean;
   /** Commands per doorbell (0 = all of a pass), completions owed before the next submit,
@@ -142,6 +145,8 @@ export interface NativeJobParams {
   fillPattern?: number[];
   /** verify_pattern's bytes (1..512). */
   verifyPattern?: number[];
+  /** Positions in verifyPattern where each IO's byte offset goes (8 bytes LE; %o). */
+  verifyPatternOffsets?: number[];
   /** verify_interval: bytes per verify header (absent: one per logical block). */
   verifyInterval?: number;
   /** verify_offset: the header is swapped with the data this far into its interval (absent: 0). */
@@ -302,7 +307,7 @@ export interface BenchNative {
 
 /** The job states published in progress[state]. */
 /** Verify header checksum kinds as the native engine numbers them (bench/verify.h). */
-export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3, pattern: 4, pattern_header: 5 } as const;
+export const VERIFY_KIND = { crc32c: 1, md5: 2, null: 3, pattern: 4, pattern_header: 5, meta: 6 } as const;
 
 export const JOB_STATE = { starting: 0, ramp: 1, running: 2, verifying: 3, done: 4 } as const;
 

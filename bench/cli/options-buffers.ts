@@ -5,7 +5,7 @@
 import { BenchOptionError } from './errors';
 import { modeTraits, type JobSpec } from './job';
 import type { BenchOption } from './option-types';
-import { parsePattern } from './pattern';
+import { parsePattern, parseVerifyPattern } from './pattern';
 import { parseBool, parseBytes, parseInteger } from './units';
 
 function need(option: string, value: string | undefined): string {
@@ -74,7 +74,9 @@ export const BUFFER_OPTIONS: BenchOption[] = [
   {
     name: 'verify_pattern', scope: 'job', help: 'the pattern verify blocks carry (syntax of buffer_pattern); without verify= it means fio\'s pattern verify with a header',
     applyJob: (j: JobSpec, v) => {
-      j.verifyPattern = parsePattern('verify_pattern', need('verify_pattern', v));
+      const pat = parseVerifyPattern('verify_pattern', need('verify_pattern', v));
+      j.verifyPattern = pat.bytes;
+      j.verifyPatternOffsets = pat.offsets.length ? pat.offsets : undefined;
       // fio: verify_pattern sets verify=pattern (with a header) unless verify was given.
       if (!j.verifySet) j.verify = 'pattern_header';
     },

@@ -25,4 +25,15 @@ export const FLUSH_OPTIONS: PacingOption[] = [
     name: 'end_fsync', scope: 'job', flag: true, help: 'a Flush when the write phase ends (not counted in the sync statistics, as in fio)',
     applyJob: (j: JobSpec, v) => { j.endFsync = parseBool('end_fsync', v); },
   },
+  // fio's readfua / writefua (options of its io_uring, libaio-on-sg and sg engines): the
+  // Force Unit Access bit of the NVMe Read / Write command, CDW12 bit 30 (NVMe 1.4 §6.9,
+  // §6.15). Reads include the verify read-back, as fio's reads do.
+  {
+    name: 'readfua', scope: 'job', flag: true, help: 'reads carry Force Unit Access (Read CDW12 bit 30)',
+    applyJob: (j: JobSpec, v) => { j.readFua = parseBool('readfua', v); },
+  },
+  {
+    name: 'writefua', scope: 'job', flag: true, help: 'writes carry Force Unit Access (Write CDW12 bit 30): each write is on non-volatile media when it completes',
+    applyJob: (j: JobSpec, v) => { j.writeFua = parseBool('writefua', v); },
+  },
 ];

@@ -6,8 +6,9 @@
 //           f4 ff ff ff, 0 is one zero byte)
 //   "TEXT"  the bytes of TEXT (no escapes)
 //   'FILE'  the bytes of a file, as many as still fit
-// at most 512 bytes in all. fio's %o (the IO's offset) is refused: phyr checks each block
-// on its own, not per IO.
+//   %o      (verify_pattern only) 8 bytes holding the IO's byte offset, little-endian,
+//           pasted per IO (fio's paste_format); fio fails parsing buffer_pattern with %o
+// at most 512 bytes in all.
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { BenchOptionError } from './errors';
 
@@ -38,7 +39,23 @@ function readUpTo(file: string, max: number, bad: (why: string) => never): Buffe
 
 /** Parses a pattern as fio does; throws naming the option and the bad piece. */
 export function parsePattern(option: string, text: string): number[] {
+  return parsePatternPieces(option, text, false).bytes;
+}
+
+/** A pattern with %o: its bytes (8 zeros at each %o) and the positions of the %o's. */
+export interface OffsetPattern {
+  bytes: number[];
+  offsets: number[];
+}
+
+/** Parses verify_pattern, which alone may hold %o (fio's verify_fmt). */
+export function parseVerifyPattern(option: string, text: string): OffsetPattern {
+  return parsePatternPieces(option, text, true);
+}
+
+function parsePatternPieces(option: string, text: string, allowOffset: boolean): OffsetPattern {
   const out: number[] = [];
+  const offsets: number[] = [];
   const bad = (why: string): never => {
     throw new BenchOptionError(option, text, why);
   };
@@ -63,7 +80,12 @@ export function parsePattern(option: string, text: string): number[] {
       out.push(...bytes);
       i = end + 1;
     } else if (c === '%') {
-      bad("fio's %o (the IO's offset in the pattern) is not supported: phyr checks each logical block on its own");
+      if (!allowOffset) bad("%o (the IO's offset) is for verify_pattern only: fio fails parsing it in this option too");
+      if (text[i + 1] !== 'o') bad(`'${text.slice(i, i + 2)}' is not a pattern piece: the one % format is %o (the IO's offset)`);
+      if (room() < 8) bad(`the pattern is longer than ${MAX_PATTERN_BYTES} bytes (%o takes 8)`);
+      offsets.push(out.length);
+      out.push(0, 0, 0, 0, 0, 0, 0, 0);
+      i += 2;
     } else if (/^0[xX][0-9a-fA-F]/.test(text.slice(i))) {
       let digits = /^[0-9a-fA-F]+/.exec(text.slice(i + 2))![0];
       // A digit run that ends in "0" followed by x/X is the next piece's 0x (fio: 0xff0x14).
@@ -89,5 +111,5 @@ export function parsePattern(option: string, text: string): number[] {
       i += lit.length;
     }
   }
-  return out;
+  return { bytes: out, offsets };
 }

@@ -111,6 +111,13 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
   }
   if ((j.verify === 'pattern' || j.verify === 'pattern_header') && !j.verifyPattern) fail('verify=pattern checks verify_pattern: give verify_pattern=... (e.g. 0xdeadbeef)');
   if (j.verifyPattern && j.verify === 'pattern_header' && ns.lbaSize <= 48) fail('verify_pattern without verify= writes a 48-byte header in every block: the LBA size is too small');
+  if (j.verifyPatternOffsets && j.verify !== 'none' && j.verify !== 'null') {
+    // %o is the IO's offset: a block is checked against the offset of the read that brings
+    // it back, so reads must cover the writes' IOs exactly — one block size for both.
+    const sizes = [...usedSizes(j.bs.read), ...usedSizes(j.bs.write)];
+    if (!sizes.every((x) => x === sizes[0])) fail('verify_pattern with %o needs one block size for reads and writes: the read-back must read each write\'s IO as written (the offset in the pattern is the IO\'s)');
+  }
+  if (j.verify === 'meta' && ns.lbaSize <= 48) fail('verify=meta writes a 48-byte header in every block: the LBA size is too small');
   const b = j.buffers;
   // fio draws a verify job's data with buffer_compress_percentage's random/fixed split;
   // phyr's checksummed blocks carry their own derived data, so they would not compress.
@@ -198,11 +205,14 @@ export function planJob(j: JobSpec, ns: NamespaceInfo, stream = 0): PlannedJob {
     ...(traits.random && j.randomEvery > 1 ? { randomEvery: j.randomEvery, randomIdentical: j.rwSequencer === 'identical' } : {}),
     ...(zones ? { zones } : {}),
     endFsync: j.endFsync && traits.writes && !dry,
+    ...(j.readFua ? { readFua: true } : {}),
+    ...(j.writeFua ? { writeFua: true } : {}),
     ...(j.continueOnError ? nativeErrorParams(j) : {}),
     ...(j.maxLatencyNs.some((n) => n > 0) ? { maxLatencyNs: [j.maxLatencyNs[0], j.maxLatencyNs[1], j.maxLatencyNs[2]] as [number, number, number] } : {}),
     ...resolveBufferFill(j),
     ...dedupeWorkingSet(j, size, j.bs.write.min),
     ...(j.verifyPattern ? { verifyPattern: j.verifyPattern } : {}),
+    ...(j.verifyPattern && j.verifyPatternOffsets ? { verifyPatternOffsets: j.verifyPatternOffsets } : {}),
     ...verifyShaping,
     ...nativeLatencyParams(j),
   };

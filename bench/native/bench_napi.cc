@@ -129,6 +129,8 @@ bool pacingParams(Napi::Object o, JobParams* p) {
          optPair(o, "rateMinIops", p->rateMinIops) && opt(o, "fsyncEvery", 0xFFFFFFFF, &p->fsyncEvery) &&
          (o.Get("endFsync").IsUndefined() || flag(o, "endFsync", &p->endFsync)) &&
          (o.Get("trim").IsUndefined() || flag(o, "trim", &p->trim)) &&
+         (o.Get("readFua").IsUndefined() || flag(o, "readFua", &p->readFua)) &&
+         (o.Get("writeFua").IsUndefined() || flag(o, "writeFua", &p->writeFua)) &&
          opt(o, "batchSubmit", 65535, &p->batchSubmit) && opt(o, "batchCompleteMin", 65535, &p->batchCompleteMin) &&
          opt(o, "batchCompleteMax", 65535, &p->batchCompleteMax) && opt(o, "iodepthLow", 65535, &p->iodepthLow) &&
          opt(o, "blockAlign", 0xFFFFFFFF, &p->blockAlign) && opt(o, "percentageRandom", 100, &p->percentageRandom) &&
@@ -189,6 +191,24 @@ bool patternParam(Napi::Object o, const char* key, BytePattern* out) {
   return true;
 }
 
+// verify_pattern's %o positions: up to 64 byte positions, each with 8 bytes inside the pattern.
+bool patternOffsetsParam(Napi::Object o, JobParams* p) {
+  Napi::Value v = o.Get("verifyPatternOffsets");
+  if (v.IsUndefined()) return true;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() > JobParams::kMaxPatternOffsets)
+    return args::typeError(o.Env(), "bench parameter 'verifyPatternOffsets' must be an array of at most 64 positions");
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    const double b = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(b >= 0 && b + 8 <= p->verifyPattern.bytes) || b != static_cast<double>(static_cast<uint32_t>(b)))
+      return args::rangeError(o.Env(), "bench parameter 'verifyPatternOffsets' entries must be positions with 8 bytes inside verifyPattern");
+    p->verifyPatternOffsets[i] = static_cast<uint16_t>(b);
+  }
+  p->verifyPatternOffsetCount = arr.Length();
+  return true;
+}
+
 // The buffer-content parameters (buffer_fill.h), all optional: absent = random data once.
 bool bufferParams(Napi::Object o, JobParams* p) {
   uint32_t kind = 0;
@@ -200,7 +220,7 @@ bool bufferParams(Napi::Object o, JobParams* p) {
          opt(o, "compressPercent", 99, &p->fill.compressPercent) && opt(o, "compressChunk", 0xFFFFFFFF, &p->fill.compressChunk) &&
          opt(o, "dedupePercent", 100, &p->fill.dedupePercent) &&
          opt(o, "dedupeWorkingSetPages", 9007199254740991.0, &p->fill.dedupeWorkingSetPages) && opt(o, "dedupeWorkingSetChance", 10000, &p->fill.dedupeWorkingSetChance) && patternParam(o, "fillPattern", &p->fill.pattern) &&
-         patternParam(o, "verifyPattern", &p->verifyPattern);
+         patternParam(o, "verifyPattern", &p->verifyPattern) && patternOffsetsParam(o, p);
 }
 
 // verify_interval, verify_offset, verify_backlog(_batch) and verify_only, all optional (absent: off).
@@ -222,7 +242,7 @@ bool parseParams(Napi::Object o, JobParams* p) {
   constexpr double kMax53 = 9007199254740991.0;
   uint32_t dist = 0;
   double kind = 0;  // VerifyKind: 1 crc32c, 2 md5, 3 null (read back, no check), 4 pattern, 5 pattern header
-  return num(o, "verifyKind", 1, 5, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
+  return num(o, "verifyKind", 1, 6, &kind) && ((p->verifyKind = static_cast<VerifyKind>(kind)), true) &&
          u(o, "nsid", 0xFFFFFFFE, &p->nsid) && u(o, "lbaSize", 1 << 16, &p->lbaSize) &&
          u(o, "regionLba", kMax53, &p->regionLba) && u(o, "regionBytes", kMax53, &p->regionBytes) &&
          flag(o, "random", &p->random) && u(o, "readPercent", 100, &p->readPercent) &&

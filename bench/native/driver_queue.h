@@ -56,6 +56,7 @@ class DriverQueue {
     c.lbaSize = io.lbaSize;
     c.data = io.data;
     c.dataCount = io.dataCount;
+    c.cdw12Extra = io.cdw12Extra;
     c.userData = io.tag;
     return outcome(qp_.submit(c));
   }

@@ -48,12 +48,12 @@ const char* validateJobParams(const JobParams& p) {
   if (p.regionBytes == 0 || p.regionBytes % p.lbaSize) return "region must be a non-zero multiple of the LBA size";
   if (p.readPercent > 100) return "read percentage must be 0..100";
   if (!p.bufCpu && p.verify && p.verifyKind != VerifyKind::kNull) return "verify needs CPU-visible buffers";
-  if (p.verify && (static_cast<uint32_t>(p.verifyKind) < 1 || static_cast<uint32_t>(p.verifyKind) > 5)) return "verify kind must be crc32c (1), md5 (2), null (3), pattern (4) or pattern header (5)";
+  if (p.verify && (static_cast<uint32_t>(p.verifyKind) < 1 || static_cast<uint32_t>(p.verifyKind) > 6)) return "verify kind must be crc32c (1), md5 (2), null (3), pattern (4), pattern header (5) or meta (6)";
   if (p.verify && (p.verifyKind == VerifyKind::kPattern || p.verifyKind == VerifyKind::kPatternHeader) && p.verifyPattern.bytes == 0) return "verify=pattern needs a verify pattern";
   if (p.verifyPattern.bytes > BytePattern::kMaxBytes || p.fill.pattern.bytes > BytePattern::kMaxBytes) return "a pattern holds at most 512 bytes";
   if (p.fill.kind == FillKind::kPattern && p.fill.pattern.bytes == 0) return "a pattern fill needs a pattern";
   if (static_cast<uint32_t>(p.fill.kind) > 3 || p.fill.compressPercent > 99 || p.fill.dedupePercent > 100) return "buffer fill: kind 0..3, compress percentage 0..99, dedupe percentage 0..100";
-  if (p.verify && p.verifyKind == VerifyKind::kPatternHeader && p.lbaSize <= sizeof(VerifyHeader)) return "the verify header needs a block larger than itself";
+  if (p.verify && (p.verifyKind == VerifyKind::kPatternHeader || p.verifyKind == VerifyKind::kMeta) && p.lbaSize <= sizeof(VerifyHeader)) return "the verify header needs a block larger than itself";
   if (p.slotBytes == 0 || p.slotBytes > 0xFFFFFFFFull) return "buffer slot size must be 1 byte .. 4 GiB - 1";
   if (p.readPercent > 0) {
     if (const char* e = checkBs(p.readBs, p.lbaSize, p.slotBytes)) return e;

@@ -45,6 +45,7 @@ struct QueueIo {
   uint64_t tag;
   bool flush = false;  // a Flush (no LBA, no data) instead of a read or write
   bool trim = false;   // a Dataset Management deallocate of lba/blocks; data holds its range
+  uint32_t cdw12Extra = 0;  // ORed into a read's or write's CDW12 (FUA, bit 30)
 };
 
 enum class QueueSubmit : uint8_t { kOk, kFull, kError };
@@ -131,6 +132,7 @@ class JobEngine {
   [[gnu::noinline, gnu::cold]] void backlogCompleted(const Slot& s, uint16_t status);
   [[gnu::noinline, gnu::cold]] void dryRun();
   void fillVerify(uint8_t* buf, const Slot& s);
+  const BytePattern* ioPattern(const Slot& s);
   void swapHeader(uint8_t* interval) const;
   [[gnu::noinline]] void fillWrite(uint8_t* buf, uint32_t bytes, uint64_t offset, uint64_t stamp);
   void complete(uint32_t slot, uint16_t status, uint64_t now);
@@ -245,6 +247,7 @@ class JobEngine {
   uint64_t timed(uint64_t a, uint64_t b) const { return b - a > overhead_ ? b - a - overhead_ : 0; }
   // verify_interval, verify_backlog and verify_only (job_params.h).
   uint32_t verifyUnit_ = 0;        // bytes per verify header (verify_interval, else the LBA size)
+  BytePattern ioPattern_;          // verify_pattern with %o: the current IO's copy (ioPattern)
   bool backlogOn_ = false;
   std::vector<Piece> backlog_;     // a ring, allocated up front
   uint64_t backlogHead_ = 0;       // absolute counts: the oldest unverified piece
@@ -1012,11 +1015,23 @@ bool JobEngine<Queue>::nextVerifyIo(uint64_t* offset, uint32_t* bytes) {
 template <class Queue>
 void JobEngine<Queue>::fillVerify(uint8_t* buf, const Slot& s) {
   const uint32_t step = verifyUnit_ >> lbaShift_;
+  const BytePattern* pattern = ioPattern(s);
   for (uint32_t b = 0; b < s.blocks; b += step) {
     uint8_t* at = buf + (static_cast<uint64_t>(b) << lbaShift_);
-    fillVerifyBlock(at, verifyUnit_, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, &p_.verifyPattern);
+    fillVerifyBlock(at, verifyUnit_, s.lba + b, writeSeq_, p_.seed, p_.verifyKind, pattern);
     if (p_.verifyOffset) [[unlikely]] swapHeader(at);
   }
+}
+
+// The verify pattern of one IO: verify_pattern itself, or with %o a copy with the IO's byte
+// offset pasted at each %o position (8 bytes, little-endian, as fio's paste_format).
+template <class Queue>
+const BytePattern* JobEngine<Queue>::ioPattern(const Slot& s) {
+  if (p_.verifyPatternOffsetCount == 0) return &p_.verifyPattern;
+  ioPattern_ = p_.verifyPattern;
+  const uint64_t offset = s.lba << lbaShift_;
+  for (uint32_t i = 0; i < p_.verifyPatternOffsetCount; i++) std::memcpy(ioPattern_.data + p_.verifyPatternOffsets[i], &offset, 8);
+  return &ioPattern_;
 }
 
 // verify_offset: exchanges the header at an interval's start with the bytes at the offset
@@ -1096,13 +1111,14 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
   uint8_t* base = p_.bufCpu + (&s - slots_.data()) * p_.slotBytes;
   const uint64_t errorsBefore = r_.verifyErrors;
   const uint32_t step = verifyUnit_ >> lbaShift_;  // blocks per verify header
+  const BytePattern* pattern = ioPattern(s);
   for (uint32_t b = 0; b < s.blocks; b += step) {
     const uint64_t lbaInRegion = s.lba - p_.regionLba + b;
     // In the verify pass, only blocks this job wrote carry headers.
     if (phase_ != Phase::kMain && !((written_[lbaInRegion >> 6] >> (lbaInRegion & 63)) & 1)) continue;
     VerifyHeader found;
     if (p_.verifyOffset) [[unlikely]] swapHeader(base + (static_cast<uint64_t>(b) << lbaShift_));  // the read buffer's own copy
-    const VerifyResult v = checkVerifyBlock(base + (static_cast<uint64_t>(b) << lbaShift_), verifyUnit_, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, &p_.verifyPattern);
+    const VerifyResult v = checkVerifyBlock(base + (static_cast<uint64_t>(b) << lbaShift_), verifyUnit_, s.lba + b, UINT64_MAX, p_.seed, &found, p_.verifyKind, pattern);
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
@@ -1442,6 +1458,7 @@ void JobEngine<Queue>::run() {
       const uint64_t tSubmit = sample ? ticks() : 0;
       QueueIo io{write, p_.nsid, s.lba, s.blocks, p_.lbaSize, &entries_[slot], 1, slot};
       io.trim = trim;
+      if (write ? p_.writeFua : p_.readFua) io.cdw12Extra = static_cast<uint32_t>(nvme::RW_CDW12_FUA);
       const QueueSubmitInfo info = q_.submit(io);
       if (sample) sampled += timed(tSubmit, ticks());
       if (info.result == QueueSubmit::kFull && (backlogRead || (backlogOn_ && phase_ == Phase::kVerify))) [[unlikely]] {

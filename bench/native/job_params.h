@@ -106,6 +106,10 @@ struct JobParams {
   // fio's rw=trim / randtrim: every main IO (drawn as a read of readBs) is a Dataset
   // Management deallocate of its range instead; the range list is the slot's first 16 bytes.
   bool trim = false;
+  // fio's readfua / writefua: reads (verify reads too) / writes carry Force Unit Access,
+  // Read/Write CDW12 bit 30 (NVM Command Set, Read and Write commands).
+  bool readFua = false;
+  bool writeFua = false;
   // Batching (fio's iodepth_batch_submit, iodepth_batch_complete_min/_max, iodepth_low):
   // at most batchSubmit commands per SQ doorbell (0 = all a pass submits); after a pass
   // that submitted, reap at least min(batchCompleteMin, in flight) before submitting again
@@ -198,6 +202,12 @@ struct JobParams {
   // fio's verify_pattern: the verify blocks' pattern (required by VerifyKind::kPattern and
   // kPatternHeader; with crc32c or md5 it follows the header). bytes = 0: none.
   BytePattern verifyPattern;
+  // fio's %o in verify_pattern: at each of these byte positions of the pattern, 8 bytes of
+  // the IO's byte offset (little-endian) are pasted before the pattern fills the IO's blocks
+  // (fio's paste_format); the read-back pastes the read's offset, the same IO's.
+  static constexpr uint32_t kMaxPatternOffsets = 64;
+  uint32_t verifyPatternOffsetCount = 0;
+  uint16_t verifyPatternOffsets[kMaxPatternOffsets] = {};
   // fio's verify_interval: one verify header per this many bytes of a write, each interval
   // checksummed on its own (a multiple of lbaSize dividing every block size the job uses;
   // 0 = one header per logical block).

@@ -135,6 +135,7 @@ const char* verifyKindName(uint32_t kind) {
     case VerifyKind::kNull: return "null";
     case VerifyKind::kPattern: return "pattern";
     case VerifyKind::kPatternHeader: return "pattern header";
+    case VerifyKind::kMeta: return "meta";
   }
   return "unknown";
 }
@@ -148,8 +149,8 @@ void blockChecksum(const uint8_t* block, uint32_t blockSize, VerifyKind kind, ui
   constexpr size_t kLen = sizeof(VerifyHeader::checksum);
   static const uint8_t kZero[kLen] = {};
   std::memset(out, 0, kLen);
-  if (kind == VerifyKind::kPatternHeader) {
-    // fio's VERIFY_PATTERN header: its checksum covers the header; the pattern is compared.
+  if (kind == VerifyKind::kPatternHeader || kind == VerifyKind::kMeta) {
+    // fio's VERIFY_PATTERN and VERIFY_HDR_ONLY headers: its checksum covers the header; the pattern is compared.
     const uint32_t crc = crc32c(crc32c(0, block, kAt), kZero, kLen);
     std::memcpy(out, &crc, sizeof(crc));
     return;
@@ -225,6 +226,9 @@ VerifyResult checkVerifyBlock(const uint8_t* block, uint32_t blockSize, uint64_t
   // The header checksum of kPatternHeader covers the header only: the pattern is compared.
   if (kind == VerifyKind::kPatternHeader &&
       !(patterned && matchesPattern(block + sizeof(h), blockSize - sizeof(h), *pattern, sizeof(h) % pattern->bytes))) return VerifyResult::kBadPattern;
+  // verify=meta: the data after the header is compared only with a verify_pattern (fio).
+  if (kind == VerifyKind::kMeta && patterned &&
+      !matchesPattern(block + sizeof(h), blockSize - sizeof(h), *pattern, sizeof(h) % pattern->bytes)) return VerifyResult::kBadPattern;
   return VerifyResult::kOk;
 }
 
@@ -234,13 +238,14 @@ const char* verifyResultName(VerifyResult r, VerifyKind kind) {
     case VerifyResult::kBadMagic: return "bad magic (not a verify header)";
     case VerifyResult::kBadLba: return "header names another LBA";
     case VerifyResult::kBadCrc:
-      return kind == VerifyKind::kMd5 ? "md5 mismatch" : kind == VerifyKind::kPatternHeader ? "header crc32c mismatch" : "crc32c mismatch";
+      return kind == VerifyKind::kMd5 ? "md5 mismatch" : kind == VerifyKind::kPatternHeader || kind == VerifyKind::kMeta ? "header crc32c mismatch" : "crc32c mismatch";
     case VerifyResult::kBadPattern: return "pattern mismatch (the block does not hold verify_pattern)";
     case VerifyResult::kBadSeq: return "stale data (older write sequence)";
     case VerifyResult::kBadSeed: return "written by another job or run (seed differs)";
     case VerifyResult::kBadKind:
       return kind == VerifyKind::kMd5             ? "header mismatch: the header holds no md5 checksum (written with another --verify)"
              : kind == VerifyKind::kPatternHeader ? "header mismatch: the header is no pattern header (written with another --verify)"
+             : kind == VerifyKind::kMeta          ? "header mismatch: the header is no meta header (written with another --verify)"
                                                   : "header mismatch: the header holds no crc32c checksum (written with another --verify)";
   }
   return "?";

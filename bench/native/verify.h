@@ -42,8 +42,10 @@ void md5(const void* data, size_t len, uint8_t digest[16]);
 // whose checksum covers the header only, then the pattern, both checked on read.
 // With a pattern, every block restarts it at its first byte (so a block can be checked on
 // its own, whichever IO wrote it); the checksum kinds carry it after their header.
-enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2, kNull = 3, kPattern = 4, kPatternHeader = 5 };
-const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", "null", "pattern", "pattern header", or "unknown"
+// kMeta is fio 3.33's verify=meta (VERIFY_HDR_ONLY, verify.c): the header alone is checked
+// (its checksum covers the header), and verify_pattern after it when one is given.
+enum class VerifyKind : uint32_t { kCrc32c = 1, kMd5 = 2, kNull = 3, kPattern = 4, kPatternHeader = 5, kMeta = 6 };
+const char* verifyKindName(uint32_t kind);  // "crc32c", "md5", "null", "pattern", "pattern header", "meta", or "unknown"
 
 struct VerifyHeader {
   uint32_t magic;         // kVerifyMagic

@@ -27,7 +27,6 @@ export interface IoOptions {
   fua?: boolean;
 }
 
-const FUA = 1 << 30;
 const MAX_NLB = 0x10000; // NLB is a 16-bit, 0's based field (NVMe 1.4 §6.9)
 const DSM_DEALLOCATE = 1 << 2;
 
@@ -440,7 +439,7 @@ export class Namespace {
           cmd.lba = lba;
           cmd.blocks = blocks;
           cmd.lbaSize = this.lbaSize;
-          cmd.cdw12Extra = options?.fua ? FUA : 0;
+          cmd.cdw12Extra = options?.fua ? NVME.RW_CDW12_FUA : 0;
           if (mapped) cmd.phyr = mapped.phyr;
           else if (r.phyr) cmd.phyr = r.phyr;
           else {

@@ -243,7 +243,7 @@ t.test('what phyr refuses, it names', async (t) => {
   const pi = image('phyr.img');
   const cases: Array<[string[], RegExp]> = [
     [['--verify=pattern'], /verify=pattern checks verify_pattern: give verify_pattern=/],
-    [['--verify_pattern=%o'], /verify_pattern.*%o.*not supported/],
+    [['--buffer_pattern=%o'], /buffer_pattern.*%o .*verify_pattern only/],
     [['--buffer_pattern="abc'], /buffer_pattern.*no closing "/],
     [['--buffer_pattern=0x' + 'ab'.repeat(513)], /longer than 512 bytes/],
     [['--dedupe_mode=clone', '--dedupe_percentage=10'], /dedupe_mode.*expected repeat or working_set/],

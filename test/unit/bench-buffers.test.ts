@@ -32,7 +32,7 @@ t.test('pattern syntax: fio\'s forms give fio\'s bytes', async (t) => {
   t.equal(hex(`0xaa'${file}'"z"`), 'aa0102037a', 'a quoted file name reads the file');
   fs.rmSync(path.dirname(file), { recursive: true });
   t.equal(parsePattern('buffer_pattern', `'${'x'}'`.replace('x', '/dev/zero')).length, 512, 'a file fills what is left of 512 bytes');
-  t.throws(() => parsePattern('verify_pattern', '%o'), /%o .*not supported/);
+  t.throws(() => parsePattern('buffer_pattern', '%o'), /%o .*verify_pattern only/);
   t.throws(() => parsePattern('buffer_pattern', '0x' + 'ab'.repeat(513)), /longer than 512 bytes/);
   t.throws(() => parsePattern('buffer_pattern', '"abc'), /no closing "/);
   t.throws(() => parsePattern('buffer_pattern', 'zz'), /not a pattern piece/);

@@ -62,8 +62,18 @@ t.test('engine options of libaio, io_uring and sg are refused with the reason, n
   };
   for (const opt of ['cmdprio_bssplit=64k/100:1024k/0', 'cmdprio_class=1', 'cmdprio=0', 'cmdprio_percentage=10']) refused(opt, /per-IO priorities are not implemented: an NVMe command carries no priority/);
   refused('sg_write_mode=verify', /SCSI generic engine/);
-  refused('readfua=1', /Force Unit Access/);
-  refused('writefua=1', /Force Unit Access/);
+  // readfua / writefua (fio's sg engine) set the NVMe FUA bit: accepted (test/emu/bench-fio-fua).
+  for (const opt of ['readfua=1', 'writefua=1']) {
+    const f = write(`${opt.split('=')[0]}.fio`, `[q]\nioengine=sg\nrw=randread\nsize=1m\n${opt}\n`);
+    t.doesNotThrow(() => parseBenchArgs(['emu', f, '--parse-only']), opt);
+  }
+});
+
+t.test('zonemode other than none is refused: phyr has no zoned command set (ZNS) yet', async (t) => {
+  for (const mode of ['zbd', 'strided']) {
+    t.throws(() => parseBenchArgs(['emu', '--name=z', `--zonemode=${mode}`, '--parse-only']), { code: 'PHYR_BENCH_UNSUPPORTED_OPTION', message: /no zoned command set \(ZNS/ }, mode);
+  }
+  t.doesNotThrow(() => parseBenchArgs(['emu', '--name=z', '--zonemode=none', '--parse-only']), 'zonemode=none is fio\'s default');
 });
 
 t.test('randrepeat=0 seeds from the system unless a randseed is given (fio 3.33 setup_random_seeds)', async (t) => {
