@@ -108,6 +108,7 @@ async function main() {
     onNotice: (t) => console.error(`bench/vm: ${t}`),
     onOutput,
   }).finally(() => sampler.stop());
+  const loadAtEnd = os.loadavg()[0];
   const raw = r.files['vm-bench.json'];
   if (!raw) {
     console.error(`bench/vm: the guest wrote no results (exit ${r.status}):\n${r.output.split('\n').slice(-20).join('\n')}`);
@@ -128,7 +129,8 @@ async function main() {
     if (x.cpuNsPerIo !== null) figures.cpuNsPerIo = Math.round(x.cpuNsPerIo);
     if (x.restNsPerIo !== undefined) figures.restNsPerIo = Math.round(x.restNsPerIo);
     if (x.serveNsPerIo !== undefined) figures.serveNsPerIo = Math.round(x.serveNsPerIo);
-    if (tcp.has(x.label)) figures.vsNvmet = Number(tcp.get(x.label).toFixed(2));
+    // Two significant digits: a ratio far below 1 must not print as 0.
+    if (tcp.has(x.label)) figures.vsNvmet = Number(tcp.get(x.label).toPrecision(2));
     if (base && base.iops > 0) figures.vsIoUring = Number((x.iops / base.iops).toFixed(2));
     const w = windows.get(index);
     const host = w && sampler.usage(w.start, w.end);
@@ -156,8 +158,8 @@ async function main() {
     const off = find('prp-mmio', qd, 1);
     if (on && off) notes.push(`Shadow doorbells at QD${qd} (PRP, one job): ${Math.round(on.iops)} IOPS with them, ${Math.round(off.iops)} with MMIO doorbells only (${(on.iops / off.iops).toFixed(2)}×).`);
   }
-  for (const [label, ratio] of tcp) notes.push(`${label}: ${ratio.toFixed(2)}× nvmet's IOPS (the same fio job through the same initiator, nvmet on the kernel's twin).`);
-  if (g.rows.some((x) => x.params.stack.startsWith('tcp-'))) notes.push('NVMe/TCP rows: TCG inflates every guest instruction (initiator, TCP, target alike), so their figures are ratios of the work each target does per IO, not of what either does on hardware.');
+  for (const [label, ratio] of tcp) notes.push(`${label}: ${ratio.toPrecision(2)}× nvmet's IOPS (the same fio job through the same initiator, nvmet on the kernel's twin).`);
+  if (g.rows.some((x) => x.params.stack.startsWith('tcp-'))) notes.push('NVMe/TCP rows: TCG inflates every guest instruction (initiator, TCP, target alike), so their figures are ratios of the work each target does per IO, not of what either does on hardware. phyr serve polls its queue pairs (docs/SERVE.md), so its CPU per IO counts its polling too, most of it where IOPS are low.');
   if (values.only !== undefined) notes.push(`Only the rows matching --only '${values.only}' ran; the other rows keep their figures from earlier runs.`);
   if (gitDirty(ROOT)) notes.push('The tree had uncommitted changes to tracked files: the commit is the base of what ran.');
   const { date, time } = utcStamp(started);
@@ -171,7 +173,7 @@ async function main() {
     command: `node bench/vm.js --seconds ${values.seconds}${values.kernel ? ` --kernel ${values.kernel}` : ''}${values.twin ? ` --twin ${values.twin}` : ''}${values.only !== undefined ? ` --only '${values.only}'` : ''}`,
     commit: gitCommit(ROOT),
     machine: { ...machineFacts(), hugepages: '64 2 MiB hugepages in the guest', notes: `guest: kernel ${g.kernel}, ${g.cpus} vCPUs under TCG, ${g.fio}` },
-    load: { low: Number(loadAtStart.toFixed(2)), high: Number(loadAtStart.toFixed(2)), when: 'at the start', notes: null },
+    load: { low: Number(Math.min(loadAtStart, loadAtEnd).toFixed(2)), high: Number(Math.max(loadAtStart, loadAtEnd).toFixed(2)), when: 'at the start and the end', notes: `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end` },
     method:
       `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
       `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a new probe of the controller, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers, with shadow doorbells (QEMU offers Doorbell Buffer Config) and, for PRP at one job, with MMIO doorbells only (--shadow-doorbells=off). ` +
