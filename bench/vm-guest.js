@@ -3,7 +3,7 @@
 // random-read jobs through the kernel's NVMe stack (fio: libaio, io_uring, io_uring with
 // polled queues, io_uring_cmd passthrough on the namespace's char device) on one twin
 // controller and through phyr (`phyr bench`, PRP and SGL) on the other, one row after the
-// other, each fio or phyr's own JSON read back. Writes $PHYR_VM_SHARE/vm-bench.json.
+// other, each fio or phyr's own JSON read back; then the NVMe/TCP rows (bench/vm-fabric.js). Writes $PHYR_VM_SHARE/vm-bench.json.
 //   node bench/vm-guest.js VFIO_BDF SECONDS
 'use strict';
 const { spawnSync } = require('child_process');
@@ -102,5 +102,24 @@ for (const dptr of ['prp', 'sgl']) {
 // shapes with every doorbell an MMIO write.
 for (const [qd, jobs] of shapes.slice(0, 3)) run(`phyr PRP QD${qd}, MMIO doorbells only`, { stack: 'phyr', engine: 'prp-mmio', qd, jobs }, phyr('prp', qd, jobs, ['--shadow-doorbells=off']));
 
-fs.writeFileSync(path.join(share, 'vm-bench.json'), JSON.stringify({ kernel: read('/proc/sys/kernel/osrelease'), cpus: require('os').cpus().length, fio: sh('fio --version').stdout.trim(), rows, skipped }, null, 2));
-console.log(`vm-bench: ${rows.length} rows measured, ${skipped.length} not`);
+// NVMe/TCP over loopback: the kernel's nvmet on the kernel's twin against phyr serve on the
+// VFIO twin (bench/vm-fabric.js), after every local row (the serve process owns the twin).
+require('./vm-fabric')
+  .runFabric({
+    bdf,
+    kernelPci: pciAddr,
+    seconds: SECONDS,
+    only: ONLY,
+    node: process.execPath,
+    cli: CLI,
+    skipped,
+    measured: (row, endMs, runtimeMs) => {
+      rows.push(row);
+      if (Number.isFinite(endMs) && runtimeMs > 0) process.stdout.write(`vm-bench: measured ${rows.length - 1} ${Math.max(0, Date.now() - endMs)} ${runtimeMs}\n`);
+    },
+  })
+  .catch((e) => skipped.push(`NVMe/TCP: not measured — ${e.message}`))
+  .then(() => {
+    fs.writeFileSync(path.join(share, 'vm-bench.json'), JSON.stringify({ kernel: read('/proc/sys/kernel/osrelease'), cpus: require('os').cpus().length, fio: sh('fio --version').stdout.trim(), rows, skipped }, null, 2));
+    console.log(`vm-bench: ${rows.length} rows measured, ${skipped.length} not`);
+  });

@@ -92,10 +92,21 @@ function best(occurrences, col) {
   return top;
 }
 
-function perScript(script, scriptRuns) {
+// The method and notes of a script's latest run, so that a later run of another script
+// (which becomes the "Latest run" above) does not take them out of the file. The latest run
+// overall is shown in full above and only pointed at.
+function methodAndNotes(run, latest) {
+  if (run === latest) return [`Method and notes: those of ${link(run)}, the latest run above.`, ''];
+  const lines = [`Method and notes of this script's latest run, ${link(run)}${run.command === null ? '' : ` (\`${run.command}\`)`}:`, ''];
+  if (run.method !== null) lines.push(run.method, '');
+  if (run.notes.length) lines.push(...run.notes.map((n) => `- ${n}`), '');
+  return lines;
+}
+
+function perScript(script, scriptRuns, latest) {
   const cols = comparedColumns(scriptRuns);
   const n = scriptRuns.length;
-  const lines = [`### ${script} (${n} run${n === 1 ? '' : 's'})`, ''];
+  const lines = [`### ${script} (${n} run${n === 1 ? '' : 's'})`, '', ...methodAndNotes(scriptRuns[n - 1], latest)];
   if (cols.length === 0) return [...lines, 'No column of this script has a better direction, so nothing is compared.'];
   // Rows with none of the compared figures (e.g. a part measured only before a change) are left out.
   const rows = [...rowsOf(scriptRuns)].filter(([, occ]) => occ.some((o) => cols.some((c) => typeof o.row.figures[c.key] === 'number')));
@@ -153,9 +164,10 @@ function renderResults(runs) {
     '',
     'Per script: every row key seen in its runs with the best of each compared figure (highest',
     'IOPS, lowest ns, as its column says) and the run that measured it (a tie goes to the earlier',
-    'run); then one line per row with the first compared figure of every run that has it.',
+    'run); then one line per row with the first compared figure of every run that has it. Each',
+    'script\'s part keeps the method and notes of its own latest run.',
   ];
-  for (const s of scripts) lines.push('', ...perScript(s, ordered.filter((r) => r.script === s)));
+  for (const s of scripts) lines.push('', ...perScript(s, ordered.filter((r) => r.script === s), latest));
   return lines.join('\n') + '\n';
 }
 

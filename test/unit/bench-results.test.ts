@@ -206,3 +206,24 @@ t.test('the nodata backend rows have keys of their own', async (t) => {
   t.same(matrixRowIdentity('4 KiB randread QD1, nodata backend, 1 job'), { key: 'randread-4k-qd1-nodata', params: { rw: 'randread', bs: '4k', iodepth: 1, backend: 'nodata' } });
 });
 
+
+t.test("each script's part keeps its latest run's method and notes when another script ran later", async (t) => {
+  const dir = scratch(t);
+  const vm = runFiles.filter((n) => n.endsWith('-vm.json')).pop()!;
+  const date = '2031-01-04';
+  // A VM run, then a matrix run after it: the matrix run is the latest; the VM run's method
+  // and notes must still be in the file.
+  const vmRun = { ...readRun(vm), date, seq: 1, method: 'VM METHOD: one boot, twin controllers.', notes: ['VM NOTE: nvmet ratio 0.5×.'] };
+  store.writeRun(vmRun, dir);
+  store.writeRun(matrixRun(fakeMatrix(date, 2)), dir);
+  const text = renderResults(store.loadRuns(dir));
+  t.match(text, `## Latest run: ${date}-02 — phyr bench matrix (bench/matrix.js)`);
+  const part = text.slice(text.indexOf('### bench/vm.js'));
+  t.match(part, `Method and notes of this script's latest run, [${date}-01](results/${date}-01-vm.json)`);
+  t.match(part, 'VM METHOD: one boot, twin controllers.');
+  t.match(part, '- VM NOTE: nvmet ratio 0.5×.');
+  const matrixPart = text.slice(text.indexOf('### bench/matrix.js'));
+  t.match(matrixPart, `Method and notes: those of [${date}-02](results/${date}-02-matrix.json), the latest run above.`);
+  // An older VM run's notes give way to the newer one's of the same script.
+  t.notMatch(part.slice(0, part.indexOf('\n### ') > 0 ? part.indexOf('\n### ') : undefined), readRun(vm).notes[0] ?? 'no earlier note', 'only the latest run of the script');
+});
