@@ -10,7 +10,7 @@ import { SUCCESS, commandSequenceError, completion, dataDirection, dword, invali
 import { FABRIC_LIMITS, type CommandResult, type FabricController } from './fabric-controller';
 import { QueueBuffers } from './queue-buffers';
 import type { DmaBuffer } from '../lib/dma';
-import { FabricTcpError, HostPduReader, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type HostPdu, type TcpConnectionParams } from './tcp-pdu';
+import { FabricTcpError, HostPduReader, copyData, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type HostPdu, type TcpConnectionParams } from './tcp-pdu';
 
 const T = NVME_TCP;
 
@@ -201,14 +201,14 @@ export class TcpQueue {
     if (dir === 'in' && cmd.sgl.length > 0) {
       if (cmd.sgl.id === NVMF.SGL_ID_DATA_OFFSET) {
         const { address, length } = cmd.sgl;
-        if (address + length > pdu.data.length) return this.respond(cmd, { status: sglLengthInvalid });
+        if (address + length > pdu.dataLength) return this.respond(cmd, { status: sglLengthInvalid });
         // The one copy of a write's data: from the socket's chunk into the payload buffer.
         const p = this.payload(length);
-        pdu.data.copy(p.buf, 0, address, address + length);
+        copyData(pdu, p.buf, 0, address, address + length);
         return this.run(cmd, p.buf, p.dma);
       }
       if (cmd.sgl.id !== NVMF.SGL_ID_TRANSPORT_DATA) return this.respond(cmd, { status: sglTypeInvalid });
-      if (pdu.data.length) return this.respond(cmd, { status: invalidField });
+      if (pdu.dataLength) return this.respond(cmd, { status: invalidField });
       if (cmd.sgl.length > MAX_TRANSFER) return this.respond(cmd, { status: sglLengthInvalid });
       // NVMe/TCP §3.4.2: the controller asks for the data with an R2T; one per command here.
       const ttag = this.nextTtag;
@@ -237,9 +237,9 @@ export class TcpQueue {
     const w = this.writes.get(ttag);
     // §3.6.2.8: data for a transfer that was not asked for, or out of its range, is fatal.
     if (!w || w.cmd.cid !== cccid) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_TTAG, `H2CData for TTAG ${ttag} CCCID ${cccid}, which no R2T asked for`, h);
-    if (length !== pdu.data.length) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_LENGTH, `DATAL ${length} with ${pdu.data.length} bytes of PDU data`, h);
+    if (length !== pdu.dataLength) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_LENGTH, `DATAL ${length} with ${pdu.dataLength} bytes of PDU data`, h);
     if (offset !== w.received || offset + length > w.buf.length) throw new FabricTcpError(T.FES_DATA_OUT_OF_RANGE, T.DATA_OFFSET, `H2CData at ${offset}+${length} where ${w.received} of ${w.buf.length} bytes arrived`, h);
-    pdu.data.copy(w.buf, offset);
+    copyData(pdu, w.buf, offset);
     w.received += length;
     if (!pdu.dataDigestOk) {
       this.writes.delete(ttag);
