@@ -5,7 +5,7 @@
 // IO queue. Prints IOPS and the target's main-thread CPU time per IO (from
 // /proc/PID/task/PID/stat, the main thread only: the emulator's threads are not counted).
 //
-//   node bench/fabric-emu.js [--dist DIR] [--seconds 3] [--rw randread,randwrite] [--qd 1,32]
+//   node bench/fabric-emu.js [--completion poll|interrupt] [--dist DIR] [--seconds 3] [--rw randread,randwrite] [--qd 1,32]
 //
 // --dist picks the compiled tree whose target runs (a checkout's dist/, to compare before
 // and after a change). Run it on a quiet machine; the load average is printed with it.
@@ -31,7 +31,8 @@ if (process.argv.includes('--serve')) {
   const { controllerBackend } = require(path.join(dist, 'fabrics/backend'));
   const { TcpTarget } = require(path.join(dist, 'fabrics/target'));
   (async () => {
-    const ctrl = await open('emu:size=1G,backend=null');
+    const completion = arg('completion', 'poll');
+    const ctrl = await open('emu:size=1G,backend=null', { completion });
     const target = await TcpTarget.listen({ port: 0, host: '127.0.0.1', subsystems: [{ nqn: SUBNQN, backend: await controllerBackend(ctrl), allowHosts: 'any' }], log: () => {} });
     const ticks = () => {
       const f = fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
@@ -173,10 +174,11 @@ let lbaSize = 512;
   const seconds = Number(arg('seconds', '3'));
   const rws = arg('rw', 'randread,randwrite').split(',');
   const qds = arg('qd', '1,32').split(',').map(Number);
-  const child = fork(__filename, ['--serve', '--dist', dist], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const completion = arg('completion', 'poll');
+  const child = fork(__filename, ['--serve', '--dist', dist, '--completion', completion], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise((res) => child.once('message', (m) => res(m.port)));
   lbaSize = Number(arg('lba', '512'));
-  console.log(`target: ${path.resolve(dist)}  load: ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log(`target: ${path.resolve(dist)} completion: ${completion}  load: ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
   for (const rw of rws) for (const qd of qds) {
     const r = await run(port, child, rw, qd, seconds);
     console.log(`${r.rw} QD${r.qd}: ${r.iops} IOPS, target main thread ${r.cpuPerIoUs} µs CPU/IO${r.errors ? `, ${r.errors} errors` : ''}  (load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
