@@ -5,7 +5,7 @@
 // IO queue. Prints IOPS and the target's main-thread CPU time per IO (from
 // /proc/PID/task/PID/stat, the main thread only: the emulator's threads are not counted).
 //
-//   node bench/fabric-emu.js [--completion poll|interrupt] [--dist DIR] [--seconds 3] [--rw randread,randwrite] [--qd 1,32]
+//   node bench/fabric-emu.js [--completion poll|interrupt] [--cpu-prof-dir DIR] [--dist DIR] [--seconds 3] [--rw randread,randwrite] [--qd 1,32]
 //
 // --dist picks the compiled tree whose target runs (a checkout's dist/, to compare before
 // and after a change). Run it on a quiet machine; the load average is printed with it.
@@ -44,7 +44,8 @@ if (process.argv.includes('--serve')) {
       if (m === 'stop') {
         await target.close();
         await ctrl.close();
-        process.exit(0);
+        process.disconnect();
+        setTimeout(() => process.exit(0), 200).unref();
       }
     });
     process.send({ port: target.address.port });
@@ -175,7 +176,8 @@ let lbaSize = 512;
   const rws = arg('rw', 'randread,randwrite').split(',');
   const qds = arg('qd', '1,32').split(',').map(Number);
   const completion = arg('completion', 'poll');
-  const child = fork(__filename, ['--serve', '--dist', dist, '--completion', completion], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profDir = arg('cpu-prof-dir', '');
+  const child = fork(__filename, ['--serve', '--dist', dist, '--completion', completion], { execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise((res) => child.once('message', (m) => res(m.port)));
   lbaSize = Number(arg('lba', '512'));
   console.log(`target: ${path.resolve(dist)} completion: ${completion}  load: ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
