@@ -2,6 +2,7 @@
 // driver (drivers/nvme): identify data as the controller reports it, and the IO commands
 // of the namespaces it exports. The target never touches the controller otherwise.
 import { NVME, adminWithData, identifySqe, type Controller, type Namespace } from '../drivers/nvme';
+import type { DmaPool } from '../lib/dma';
 
 /** One exported namespace. Reads return the data; a failed command rejects. */
 export interface FabricNamespace {
@@ -12,8 +13,10 @@ export interface FabricNamespace {
   readonly identify: Buffer;
   /** Namespace Identification Descriptors (CNS 03h), 4096 bytes. */
   readonly descriptors: Buffer;
-  read(lba: number, count: number): Promise<Buffer>;
-  write(lba: number, data: Buffer): Promise<void>;
+  /** Reads `count` blocks; into `into` (pool memory of the backend, no copy) when given. */
+  read(lba: number, count: number, into?: Uint8Array): Promise<Buffer>;
+  /** `data` may be a view of the backend's pool memory (no mapping, no copy). */
+  write(lba: number, data: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   writeZeroes(lba: number, count: number): Promise<void>;
   deallocate(lba: number, count: number): Promise<void>;
@@ -24,6 +27,8 @@ export interface FabricBackend {
   /** Identify Controller data (CNS 01h), 4096 bytes, as the backing controller returns it. */
   readonly identify: Buffer;
   readonly namespaces: ReadonlyMap<number, FabricNamespace>;
+  /** The backing controller's DMA pool: IO queues take their payload buffers from it. */
+  readonly pool?: DmaPool;
 }
 
 const IDENTIFY_BYTES = 4096;
@@ -40,7 +45,11 @@ function namespaceOf(ns: Namespace, identify: Buffer, descriptors: Buffer): Fabr
     blocks: ns.blocks,
     identify,
     descriptors,
-    async read(lba, count) {
+    async read(lba, count, into) {
+      if (into) {
+        await ns.read(lba, into);
+        return Buffer.from(into.buffer, into.byteOffset, into.byteLength);
+      }
       const buf = Buffer.alloc(count * ns.lbaSize);
       await ns.read(lba, buf);
       return buf;
@@ -62,5 +71,5 @@ export async function controllerBackend(ctrl: Controller): Promise<FabricBackend
     const desc = await identifyRaw(ctrl, NVME.CNS_NS_DESCRIPTORS, ns.nsid).catch(() => Buffer.alloc(IDENTIFY_BYTES));
     namespaces.set(ns.nsid, namespaceOf(ns, id, desc));
   }
-  return { identify, namespaces };
+  return { identify, namespaces, pool: ctrl.pool };
 }

@@ -287,7 +287,7 @@ export class FabricController {
   // ---- IO commands (NVMe 1.4 §6) ----
 
   /** Runs an IO command; `data` is the host's data for a write or DSM. */
-  async io(cmd: FabricCommand, data: Buffer | undefined): Promise<CommandResult> {
+  async io(cmd: FabricCommand, data: Uint8Array | undefined, readInto?: Uint8Array): Promise<CommandResult> {
     this.lastSeen = Date.now();
     const backend = this.subsystem.backend;
     if (!backend) return { status: invalidOpcode };
@@ -302,13 +302,13 @@ export class FabricController {
     const ns = backend.namespaces.get(cmd.nsid);
     if (!ns) return { status: invalidNamespace };
     try {
-      return await this.ioOn(ns, cmd, data);
+      return await this.ioOn(ns, cmd, data, readInto);
     } catch (err) {
       return { status: statusOf(err) };
     }
   }
 
-  private async ioOn(ns: FabricNamespace, cmd: FabricCommand, data: Buffer | undefined): Promise<CommandResult> {
+  private async ioOn(ns: FabricNamespace, cmd: FabricCommand, data: Uint8Array | undefined, readInto: Uint8Array | undefined): Promise<CommandResult> {
     const slba = dword(cmd.sqe, 10) + dword(cmd.sqe, 11) * 2 ** 32;
     const nlb = (dword(cmd.sqe, 12) & 0xffff) + 1;
     const inRange = slba + nlb <= ns.blocks;
@@ -316,7 +316,7 @@ export class FabricController {
       case NVME.IO_READ:
         if (!inRange) return { status: lbaOutOfRange };
         if (cmd.sgl.length !== nlb * ns.lbaSize) return { status: sglLengthInvalid };
-        return { status: SUCCESS, data: await ns.read(slba, nlb) };
+        return { status: SUCCESS, data: await ns.read(slba, nlb, readInto && readInto.length === cmd.sgl.length ? readInto : undefined) };
       case NVME.IO_WRITE:
         if (!inRange) return { status: lbaOutOfRange };
         if (!data || data.length !== nlb * ns.lbaSize) return { status: sglLengthInvalid };
@@ -336,8 +336,9 @@ export class FabricController {
         if (!data || data.length < ranges * 16) return { status: sglLengthInvalid };
         const deallocate = (dword(cmd.sqe, 11) & 0x4) !== 0;
         for (let i = 0; i < ranges; i++) {
-          const count = data.readUInt32LE(i * 16 + 4);
-          const lba = u64le(data, i * 16 + 8);
+          const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          const count = view.readUInt32LE(i * 16 + 4);
+          const lba = u64le(view, i * 16 + 8);
           if (lba + count > ns.blocks) return { status: lbaOutOfRange };
           if (deallocate && count > 0) await ns.deallocate(lba, count);
         }

@@ -17,7 +17,12 @@ export interface HostPdu {
   type: number;
   flags: number;
   header: Buffer;
-  data: Buffer;
+  /** The PDU data as one Buffer: a view of the received chunk when it lies in one, else
+   *  joined (a copy) at first use. The data path reads dataParts instead. */
+  readonly data: Buffer;
+  /** The PDU data as views of the received chunks, in order (no copy). */
+  dataParts: Buffer[];
+  dataLength: number;
   /** False when a data digest was negotiated and the one received does not match: the PDU is
    *  well framed, but its data must not be used (§3.4.2: a transport error of that command). */
   dataDigestOk: boolean;
@@ -71,6 +76,61 @@ const HOST_HLEN = new Map<number, number>([
   [T.PDU_CAPSULE_CMD, T.HLEN_CAPSULE_CMD],
   [T.PDU_H2C_DATA, T.HLEN_DATA],
 ]);
+
+/** Copies PDU data bytes [from, to) into `target` at `at` (the one copy of a write's data,
+ *  from the socket's chunks into the payload buffer). */
+export function copyData(pdu: HostPdu, target: Uint8Array, at: number, from = 0, to = pdu.dataLength): void {
+  let pos = 0;
+  for (const part of pdu.dataParts) {
+    const end = pos + part.length;
+    if (end > from && pos < to) {
+      const a = Math.max(from, pos) - pos;
+      const b = Math.min(to, end) - pos;
+      target.set(b - a === part.length ? part : part.subarray(a, b), at);
+      at += b - a;
+    }
+    pos = end;
+    if (pos >= to) break;
+  }
+}
+
+class ReceivedPdu implements HostPdu {
+  private joined: Buffer | undefined;
+  constructor(
+    readonly type: number,
+    readonly flags: number,
+    readonly header: Buffer,
+    readonly dataParts: Buffer[],
+    readonly dataLength: number,
+    readonly dataDigestOk: boolean,
+  ) {}
+  get data(): Buffer {
+    if (!this.joined) this.joined = this.dataParts.length === 1 ? this.dataParts[0] : Buffer.concat(this.dataParts, this.dataLength);
+    return this.joined;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// Views of bytes [from, to) of `parts` (consecutive pieces of the stream).
+function partsOf(parts: Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  for (const p of parts) {
+    const end = pos + p.length;
+    if (end > from && pos < to) out.push(p.subarray(Math.max(from, pos) - pos, Math.min(to, end) - pos));
+    pos = end;
+    if (pos >= to) break;
+  }
+  return out;
+}
+
+// Bytes [from, to) of `parts` as one Buffer: a view when they lie in one part, else joined.
+function joinOf(parts: Buffer[], from: number, to: number): Buffer {
+  const ps = partsOf(parts, from, to);
+  if (ps.length === 1) return ps[0];
+  return ps.length === 0 ? EMPTY : Buffer.concat(ps, to - from);
+}
 
 /** Cuts a byte stream from a host into checked PDUs. Feed it with push(), take PDUs with
  *  next() until it returns null; after the ICReq, settle() the negotiated parameters. */
@@ -147,32 +207,48 @@ export class HostPduReader {
     }
     if (this.buffered < plen) return null;
 
+    // The PDU as views of the chunks it arrived in; only a header (or digest) that spans
+    // chunks is joined, the data never is.
     const whole = this.take(plen);
-    const header = whole.subarray(0, hlen);
+    const header = joinOf(whole, 0, hlen);
     if (hdgst) {
-      const got = whole.readUInt32LE(hlen);
+      const got = joinOf(whole, hlen, hlen + hdgst).readUInt32LE(0);
       if (crc32c(header) !== got) throw new FabricTcpError(T.FES_HEADER_DIGEST_ERROR, 0, 'header digest mismatch', header);
     }
-    const data = whole.subarray(dataStart, dataStart + dataLen);
+    const dataParts = dataLen ? partsOf(whole, dataStart, dataStart + dataLen) : [];
     let dataDigestOk = true;
-    if (hasData && ddgstNegotiated) dataDigestOk = crc32c(data) === whole.readUInt32LE(dataStart + dataLen);
+    if (hasData && ddgstNegotiated) {
+      let crc = 0;
+      for (const p of dataParts) crc = crc32c(p, crc);
+      dataDigestOk = crc === joinOf(whole, dataStart + dataLen, dataStart + dataLen + T.DIGEST_SIZE).readUInt32LE(0);
+    }
     if (type === T.PDU_ICREQ) this.seenIcReq = true;
-    return { type, flags, header, data, dataDigestOk };
+    return new ReceivedPdu(type, flags, header, dataParts.length ? dataParts : [EMPTY], dataLen, dataDigestOk);
   }
 
-  // The first n buffered bytes, as one Buffer (joins chunks only when the bytes span them).
+  // The first n buffered bytes, as one Buffer: a view of the first chunk when it holds them,
+  // else those n bytes joined (the chunks stay as they are).
   private peek(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n);
-    const joined = Buffer.concat(this.chunks);
-    this.chunks = [joined];
-    return joined.subarray(0, n);
+    return joinOf(this.chunks, 0, Math.min(n, this.buffered));
   }
 
-  private take(n: number): Buffer {
-    const out = this.peek(n);
-    const first = this.chunks[0];
-    if (first.length === n) this.chunks.shift();
-    else this.chunks[0] = first.subarray(n);
+  // The next n buffered bytes, as views of the chunks they are in.
+  private take(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const first = this.chunks[0];
+      if (first.length <= left) {
+        out.push(first);
+        this.chunks.shift();
+        left -= first.length;
+      } else {
+        out.push(first.subarray(0, left));
+        this.chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
     this.buffered -= n;
     return out;
   }

@@ -8,7 +8,9 @@ import { NVME } from '../spec/nvme';
 import { NVMF, NVME_TCP } from '../spec/nvmf';
 import { SUCCESS, commandSequenceError, completion, dataDirection, dword, invalidField, invalidOpcode, parseCommand, type FabricCommand, type FabricStatus } from './capsule';
 import { FABRIC_LIMITS, type CommandResult, type FabricController } from './fabric-controller';
-import { FabricTcpError, HostPduReader, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type HostPdu, type TcpConnectionParams } from './tcp-pdu';
+import { QueueBuffers } from './queue-buffers';
+import type { DmaBuffer } from '../lib/dma';
+import { FabricTcpError, HostPduReader, copyData, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type HostPdu, type TcpConnectionParams } from './tcp-pdu';
 
 const T = NVME_TCP;
 
@@ -42,6 +44,9 @@ const IN_CAPSULE_DATA = 8192;
 const MAX_TRANSFER = 4096 * 2 ** FABRIC_LIMITS.mdts;
 /** C2HData PDUs carry at most this much (a read of more is split). */
 const MAX_C2H_DATA = 128 * 1024;
+/** Bytes queued on the socket and not yet sent above which the queue stops reading the
+ *  host's commands (the host's reads would otherwise pile up in memory). */
+export const MAX_UNSENT = 4 * 1024 * 1024;
 
 const transientTransportError: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_TRANSIENT_TRANSPORT_ERROR, retry: true };
 const sglLengthInvalid: FabricStatus = { sct: NVME.SCT_GENERIC, sc: NVME.SC_DATA_SGL_LENGTH_INVALID };
@@ -55,9 +60,12 @@ const nqnAt = (b: Buffer, at: number): string => {
 
 interface PendingWrite {
   cmd: FabricCommand;
-  buf: Buffer;
+  buf: Uint8Array;
+  dma: DmaBuffer | undefined;
   received: number;
 }
+
+const viewOf = (b: DmaBuffer): Buffer => Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.size);
 
 export class TcpQueue {
   private readonly reader = new HostPduReader();
@@ -70,6 +78,10 @@ export class TcpQueue {
   private readonly writes = new Map<number, PendingWrite>();
   private nextTtag = 0;
   private ending = false;
+  /** The IO queue's payload buffers (pool memory of the backing controller); none on the
+   *  admin queue and on a backend without a pool. */
+  buffers: QueueBuffers | undefined;
+  private paused = false;
 
   constructor(
     private readonly socket: Socket,
@@ -78,7 +90,13 @@ export class TcpQueue {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
-    socket.on('close', () => this.host.closed(this, this.ending ? 'ended' : 'closed by the host'));
+    socket.on('drain', () => this.flow());
+    socket.on('close', () => {
+      for (const w of this.writes.values()) this.releasePayload(w.dma);
+      this.writes.clear();
+      this.buffers?.close();
+      this.host.closed(this, this.ending ? 'ended' : 'closed by the host');
+    });
   }
 
   /** The peer, for log lines. */
@@ -102,6 +120,38 @@ export class TcpQueue {
       if (err instanceof FabricTcpError) this.fatal(err);
       else throw err;
     }
+    this.flow();
+  }
+
+  /** Backpressure: no more commands are read while the queue's buffers are at their cap or
+   *  more than MAX_UNSENT bytes wait on the socket; reading resumes when both drain. */
+  private flow(): void {
+    const stop = (this.buffers?.full ?? false) || this.socket.writableLength > MAX_UNSENT;
+    if (stop && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!stop && this.paused && !this.ending) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** True while the queue does not read the socket (backpressure). */
+  get readingPaused(): boolean {
+    return this.paused;
+  }
+
+  // A payload buffer of `size` bytes: pool memory when the queue has room, else (over the
+  // cap, or without a pool) ordinary memory the driver maps for the one IO.
+  private payload(size: number): { buf: Uint8Array; dma: DmaBuffer | undefined } {
+    const dma = this.buffers?.acquire(size);
+    return dma ? { buf: viewOf(dma), dma } : { buf: Buffer.alloc(size), dma: undefined };
+  }
+
+  private releasePayload(dma: DmaBuffer | undefined): void {
+    if (!dma || !this.buffers) return;
+    this.buffers.release(dma);
+    if (this.paused) this.flow();
   }
 
   private fatal(err: FabricTcpError): void {
@@ -151,20 +201,30 @@ export class TcpQueue {
     if (dir === 'in' && cmd.sgl.length > 0) {
       if (cmd.sgl.id === NVMF.SGL_ID_DATA_OFFSET) {
         const { address, length } = cmd.sgl;
-        if (address + length > pdu.data.length) return this.respond(cmd, { status: sglLengthInvalid });
-        return this.run(cmd, Buffer.from(pdu.data.subarray(address, address + length)));
+        if (address + length > pdu.dataLength) return this.respond(cmd, { status: sglLengthInvalid });
+        // The one copy of a write's data: from the socket's chunk into the payload buffer.
+        const p = this.payload(length);
+        copyData(pdu, p.buf, 0, address, address + length);
+        return this.run(cmd, p.buf, p.dma);
       }
       if (cmd.sgl.id !== NVMF.SGL_ID_TRANSPORT_DATA) return this.respond(cmd, { status: sglTypeInvalid });
-      if (pdu.data.length) return this.respond(cmd, { status: invalidField });
+      if (pdu.dataLength) return this.respond(cmd, { status: invalidField });
       if (cmd.sgl.length > MAX_TRANSFER) return this.respond(cmd, { status: sglLengthInvalid });
       // NVMe/TCP §3.4.2: the controller asks for the data with an R2T; one per command here.
       const ttag = this.nextTtag;
       this.nextTtag = (this.nextTtag + 1) & 0xffff;
-      this.writes.set(ttag, { cmd, buf: Buffer.alloc(cmd.sgl.length), received: 0 });
+      const p = this.payload(cmd.sgl.length);
+      this.writes.set(ttag, { cmd, buf: p.buf, dma: p.dma, received: 0 });
       this.send(r2t(cmd.cid, ttag, 0, cmd.sgl.length, this.params!));
       return;
     }
     if (dir === 'out' && cmd.sgl.length > 0 && cmd.sgl.id !== NVMF.SGL_ID_TRANSPORT_DATA) return this.respond(cmd, { status: sglTypeInvalid });
+    // A read on an IO queue: the device writes the data into a payload buffer, which leaves
+    // in C2HData PDUs as it is (NVMe/TCP §3.4.1).
+    if (dir === 'out' && cmd.sgl.length > 0 && this.qid > 0 && cmd.opcode === NVME.IO_READ && this.buffers && cmd.sgl.length <= MAX_TRANSFER) {
+      const p = this.payload(cmd.sgl.length);
+      return this.run(cmd, undefined, p.dma, p.buf);
+    }
     this.run(cmd, undefined);
   }
 
@@ -177,29 +237,39 @@ export class TcpQueue {
     const w = this.writes.get(ttag);
     // §3.6.2.8: data for a transfer that was not asked for, or out of its range, is fatal.
     if (!w || w.cmd.cid !== cccid) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_TTAG, `H2CData for TTAG ${ttag} CCCID ${cccid}, which no R2T asked for`, h);
-    if (length !== pdu.data.length) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_LENGTH, `DATAL ${length} with ${pdu.data.length} bytes of PDU data`, h);
+    if (length !== pdu.dataLength) throw new FabricTcpError(T.FES_INVALID_PDU_HEADER, T.DATA_LENGTH, `DATAL ${length} with ${pdu.dataLength} bytes of PDU data`, h);
     if (offset !== w.received || offset + length > w.buf.length) throw new FabricTcpError(T.FES_DATA_OUT_OF_RANGE, T.DATA_OFFSET, `H2CData at ${offset}+${length} where ${w.received} of ${w.buf.length} bytes arrived`, h);
-    pdu.data.copy(w.buf, offset);
+    copyData(pdu, w.buf, offset);
     w.received += length;
     if (!pdu.dataDigestOk) {
       this.writes.delete(ttag);
+      this.releasePayload(w.dma);
       return this.respond(w.cmd, { status: transientTransportError });
     }
     if (w.received === w.buf.length) {
       this.writes.delete(ttag);
-      this.run(w.cmd, w.buf);
+      this.run(w.cmd, w.buf, w.dma);
     }
   }
 
-  private run(cmd: FabricCommand, data: Buffer | undefined): void {
-    this.execute(cmd, data).then(
-      (r) => this.respond(cmd, r),
-      () => this.respond(cmd, { status: { sct: NVME.SCT_GENERIC, sc: NVME.SC_INTERNAL_ERROR } }),
+  // `dma` is the command's payload buffer: released once the device is done for a write,
+  // once the socket has sent the data for a read (respond).
+  private run(cmd: FabricCommand, data: Uint8Array | undefined, dma?: DmaBuffer, readInto?: Uint8Array): void {
+    this.execute(cmd, data, readInto).then(
+      (r) => this.respond(cmd, r, readInto ? dma : undefined),
+      () => this.respond(cmd, { status: { sct: NVME.SCT_GENERIC, sc: NVME.SC_INTERNAL_ERROR } }, readInto ? dma : undefined),
     );
+    // A write's buffer is released when its command settles (before the response leaves).
+    if (!readInto && dma) this.settled(cmd, dma);
   }
 
-  private async execute(cmd: FabricCommand, data: Buffer | undefined): Promise<CommandResult> {
-    if (cmd.fctype === NVMF.FCTYPE_CONNECT) return this.connect(cmd, data);
+  private readonly settling = new Map<FabricCommand, DmaBuffer>();
+  private settled(cmd: FabricCommand, dma: DmaBuffer): void {
+    this.settling.set(cmd, dma);
+  }
+
+  private async execute(cmd: FabricCommand, data: Uint8Array | undefined, readInto?: Uint8Array): Promise<CommandResult> {
+    if (cmd.fctype === NVMF.FCTYPE_CONNECT) return this.connect(cmd, data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined);
     const ctrl = this.controller;
     if (!ctrl) return { status: commandSequenceError };
     if (cmd.fctype >= 0) {
@@ -208,7 +278,7 @@ export class TcpQueue {
       if (cmd.fctype === NVMF.FCTYPE_PROPERTY_SET) return ctrl.propertySet(dword(cmd.sqe, NVMF.PROPERTY_OFFSET / 4), dword(cmd.sqe, NVMF.PROPERTY_VALUE / 4));
       return { status: invalidOpcode };
     }
-    return this.qid === 0 ? ctrl.admin(cmd) : ctrl.io(cmd, data);
+    return this.qid === 0 ? ctrl.admin(cmd) : ctrl.io(cmd, data, readInto);
   }
 
   private connect(cmd: FabricCommand, data: Buffer | undefined): CommandResult {
@@ -234,19 +304,33 @@ export class TcpQueue {
     this.qid = req.qid;
     this.entries = sqsize + 1;
     this.sqhd = 1 % this.entries;
+    const pool = answer.controller.subsystem.backend?.pool;
+    // Every command the host may have outstanding, at the largest transfer (MDTS).
+    if (req.qid > 0 && pool) this.buffers = new QueueBuffers(pool, this.entries * MAX_TRANSFER);
     return { status: SUCCESS, dw0: req.qid === 0 ? answer.controller.cntlid : 0 };
   }
 
-  private respond(cmd: FabricCommand, r: CommandResult): void {
-    if (this.ending || !this.params) return;
+  private respond(cmd: FabricCommand, r: CommandResult, readBuffer?: DmaBuffer): void {
+    const written = this.settling.get(cmd);
+    if (written) {
+      this.settling.delete(cmd);
+      this.releasePayload(written);
+    }
+    if (this.ending || !this.params) return this.releasePayload(readBuffer);
     const ok = r.status.sct === NVME.SCT_GENERIC && r.status.sc === NVME.SC_SUCCESS;
+    let sentFrom = false;
     if (ok && r.data && cmd.sgl.length > 0) {
       const data = r.data.length > cmd.sgl.length ? r.data.subarray(0, cmd.sgl.length) : r.data;
       for (let off = 0; off < data.length; off += MAX_C2H_DATA) {
         const piece = data.subarray(off, Math.min(data.length, off + MAX_C2H_DATA));
-        this.send(c2hData(cmd.cid, off, piece, off + piece.length >= data.length, false, this.params));
+        const last = off + piece.length >= data.length;
+        // The data pieces are views of the payload buffer: it goes back for reuse only when
+        // the socket has written the last of them (the write's callback), never before.
+        this.send(c2hData(cmd.cid, off, piece, last, false, this.params), last && readBuffer ? () => this.releasePayload(readBuffer) : undefined);
+        sentFrom ||= last && readBuffer !== undefined;
       }
     }
+    if (!sentFrom) this.releasePayload(readBuffer);
     this.send(capsuleResp(completion(cmd, r.status, this.sqhd, Math.max(this.qid, 0), r.dw0 ?? 0, r.dw1 ?? 0), this.params));
   }
 
@@ -254,8 +338,11 @@ export class TcpQueue {
   // uncorked once the tick's work is done (a response is a header, data and a capsule).
   private corked = false;
 
-  private send(pieces: Buffer[]): void {
-    if (this.ending) return;
+  private send(pieces: Buffer[], sent?: () => void): void {
+    if (this.ending) {
+      sent?.();
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -264,6 +351,11 @@ export class TcpQueue {
         this.socket.uncork();
       });
     }
-    for (const p of pieces) this.socket.write(p);
+    const n = pieces.length;
+    for (let i = 0; i < n; i++) {
+      if (sent && i === n - 1) this.socket.write(pieces[i], () => sent());
+      else this.socket.write(pieces[i]);
+    }
+    if (this.socket.writableLength > MAX_UNSENT) this.flow();
   }
 }

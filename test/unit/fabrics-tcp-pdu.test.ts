@@ -4,7 +4,7 @@
 // seeded stream of random bytes that only ever yields PDUs or that typed error.
 import t from 'tap';
 import { crc32c } from '../../fabrics/crc32c';
-import { FabricTcpError, HostPduReader, INITIAL_PARAMS, c2hData, c2hTermReq, capsuleResp, icResp, r2t, type TcpConnectionParams } from '../../fabrics/tcp-pdu';
+import { FabricTcpError, HostPduReader, INITIAL_PARAMS, c2hData, copyData, c2hTermReq, capsuleResp, icResp, r2t, type TcpConnectionParams } from '../../fabrics/tcp-pdu';
 import { NVME_TCP as T } from '../../spec/nvmf';
 
 const DIGESTS: TcpConnectionParams = { headerDigest: true, dataDigest: true, hostAlignment: 4, maxH2cData: 8192, maxInCapsuleData: 8192 };
@@ -184,4 +184,38 @@ t.test('random byte streams yield PDUs or a FabricTcpError, never another error 
     }
   }
   t.ok(fatalCount > 500 && pdus > 300, `${fatalCount} of 2000 streams were refused as fatal, ${pdus} PDUs came out`);
+});
+
+t.test('PDU data stays views of the received chunks; only a split header is joined', async (t) => {
+  const data = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 5) & 0xff));
+  const pdu = capsule(data, DIGESTS);
+  // One chunk: header and data are views of it.
+  let r = readerAfterIcReq(DIGESTS);
+  const one = Buffer.from(pdu);
+  r.push(one);
+  let got = r.next();
+  t.equal(got?.dataParts.length, 1, 'one chunk: one data part');
+  t.equal(got?.dataParts[0].buffer, one.buffer, 'the data part is a view of the chunk');
+  t.equal(got?.header.buffer, one.buffer, 'so is the header');
+  t.ok(got?.dataDigestOk, 'data digest checked');
+  // Cut inside the header and inside the data: the header is joined, the data is two views.
+  r = readerAfterIcReq(DIGESTS);
+  const a = Buffer.from(pdu.subarray(0, 40));
+  const b = Buffer.from(pdu.subarray(40, 2000));
+  const c = Buffer.from(pdu.subarray(2000));
+  r.push(a);
+  t.equal(r.next(), null, 'a partial PDU waits');
+  r.push(b);
+  r.push(c);
+  got = r.next();
+  t.ok(got, 'the PDU after the last chunk');
+  t.equal(got?.dataParts.length, 2, 'data across two chunks: two parts');
+  t.equal(got?.dataParts[0].buffer, b.buffer, 'the first part is a view of the second chunk');
+  t.equal(got?.dataParts[1].buffer, c.buffer, 'the second a view of the third');
+  t.equal(got?.dataLength, data.length, 'dataLength');
+  t.ok(got?.dataDigestOk, 'the data digest chains over the parts');
+  t.same(got?.data, data, 'joined on demand, the bytes are the data');
+  const into = new Uint8Array(100);
+  copyData(got!, into, 0, 1990, 2090);
+  t.same(Buffer.from(into), data.subarray(1990, 2090), 'copyData copies a range across parts');
 });

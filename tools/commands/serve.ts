@@ -161,7 +161,7 @@ async function serveFabricOnly(target: string, listen: ListenAddress, subnqn: st
     io.err(`phyr serve: ${e.message}`);
     return 2;
   }
-  const ctrl = await open(target);
+  const ctrl = await open(target, { completion: 'interrupt' });
   let tcp: TcpTarget;
   try {
     tcp = await startFabric(ctrl, target, listen, subnqn, allowHosts, allowAny, io);
