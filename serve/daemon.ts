@@ -194,7 +194,7 @@ export class ServeDaemon {
     }
     const emu = this.fn as Partial<EmuFunction>;
     const iommuMappings = typeof emu.mappingCount === 'function' && !(this.fn instanceof VfioFunction) ? emu.mappingCount() : mappings;
-    return { clients: this.clients.size, ...this.counts, queuePairs, mappings, iommuMappings, perClient };
+    return { clients: this.clients.size, ...this.counts, queuePairs, mappings, iommuMappings, freeQueuePairs: this.freeQids.length, perClient };
   }
 
   private log(line: string): void {

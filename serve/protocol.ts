@@ -90,6 +90,8 @@ export interface ServeStatus {
    * controller's count of its table; over VFIO the clients' mappings the daemon made (VFIO has no count).
    */
   iommuMappings: number;
+  /** IO queue ids no client holds: with queuePairs, constant over a daemon's life (a leaked queue would lower it). */
+  freeQueuePairs: number;
   /** One row per connected client: what it holds now (a killed client's row disappears on release). */
   perClient: ServeClientStatus[];
 }
