@@ -1,7 +1,16 @@
 // Argument checks of serve/'s public entry points (connect(), the client's namespace and
 // queue-pair calls, the daemon's options), as open() checks its own: a wrong type, a
 // fractional or out-of-range number or an empty path throws InvalidArgumentError naming it.
-import { InvalidArgumentError, describeValue } from '../drivers/nvme/errors';
+import { InvalidArgumentError } from '../drivers/nvme';
+
+// A value for an error message, without dumping it.
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  return typeof v;
+}
 
 /** A socket path: a non-empty string without NUL, within sun_path (107 bytes + NUL). */
 export function checkSocketPath(what: string, v: unknown): string {
