@@ -13,5 +13,5 @@ export { openPciFunction } from './targets';
 export { open } from './targets/open';
 export type { PciFunction } from './lib/pci/function';
 export type { EmuFunction } from './emu';
-export { connect, ServedController, ServedNamespace, ServeClosedError, ServeProtocolError, ServeRequestError } from './serve';
+export { connect, ServedController, ServedNamespace, ServeClosedError, ServeConnectError, ServeProtocolError, ServeRequestError } from './serve';
 export type { ConnectOptions, ServeStatus } from './serve';

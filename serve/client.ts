@@ -7,13 +7,15 @@
 // SQEs written here, doorbells rung in the shared BAR, completions polled here — no daemon
 // round trip per IO. The control path (attach, mappings, queue creation, identify) is
 // request/answer over the socket (serve/protocol.ts).
-import { closeChannelFd, connectSocket, mapSharedMemory, sharedMemoryFd } from '../lib/channel';
+import { closeChannelFd, mapSharedMemory, sharedMemoryFd } from '../lib/channel';
 import { DmaPool, type DmaBuffer, type HugepageMode } from '../lib/dma';
 import type { DmaAccess, IovaRange, PciFunction } from '../lib/pci/function';
 import { mapSharedRegion } from '../lib/vfio';
 import { vfioNative } from '../lib/vfio/native';
 import { CPL, CPL_STATUS_MASK, CPL_WORDS, NVME, NvmeStatusError, opcodeName, parseIdentifyNamespace, QueuePair, REQ, REQ_WORDS, RESULT_CODE_MASK, SubmitResult, type IdentifyNamespace } from '../drivers/nvme';
+import { checkConnectArguments, checkInteger, checkOptions } from './arguments';
 import { Connection } from './connection';
+import { connectServeSocket } from './socket-connect';
 import { encode, parseReply, SERVE_PROTOCOL_VERSION, ServeClosedError, ServeProtocolError, ServeRequestError, type AttachInfo, type Reply, type Request, type ServedNamespaceInfo, type ServeStatus } from './protocol';
 
 /** Options of connect(). */
@@ -350,8 +352,8 @@ export class ServedController {
 
   /** Attaches to the daemon listening at `socketPath`. */
   static async connect(socketPath: string, options: ConnectOptions = {}): Promise<ServedController> {
-    if (typeof socketPath !== 'string' || socketPath.length === 0) throw new ServeProtocolError('connect: the socket path must be a non-empty string (the --socket of `phyr serve`)');
-    const control = new ControlChannel(connectSocket(socketPath), options.requestTimeoutMs ?? 10_000);
+    checkConnectArguments(socketPath, options);
+    const control = new ControlChannel(connectServeSocket(socketPath), options.requestTimeoutMs ?? 10_000);
     let reply: Reply;
     try {
       reply = await control.request({ type: 'attach', version: SERVE_PROTOCOL_VERSION });
@@ -388,6 +390,8 @@ export class ServedController {
 
   /** Namespace `nsid` (a ServeRequestError when the controller has none by that id). */
   namespace(nsid: number): ServedNamespace {
+    // NSID is a 32-bit field (NVMe 1.4 §3.2); 0 and FFFFFFFFh are never a namespace's.
+    checkInteger('namespace: nsid', nsid, 1, 0xfffffffe);
     const ns = this.nsMap.get(nsid);
     if (!ns) throw new ServeRequestError('PHYR_UNKNOWN_NAMESPACE', `namespace ${nsid} is not active on the served controller (active: ${[...this.nsMap.keys()].join(', ') || 'none'})`);
     return ns;
@@ -400,6 +404,8 @@ export class ServedController {
 
   /** An Identify structure (CNS namespace or controller) through the daemon. */
   async identify(cns: number, nsid = 0): Promise<Uint8Array> {
+    checkInteger('identify: cns', cns, 0, 0xff);
+    checkInteger('identify: nsid', nsid, 0, 0xffffffff);
     const r = await this.control.request({ type: 'identify', cns, nsid });
     if (r.type !== 'identify') throw new ServeProtocolError(`identify: the daemon answered ${r.type}`);
     return new Uint8Array(Buffer.from(r.data, 'base64'));
@@ -417,6 +423,8 @@ export class ServedController {
    * and list pages in this client's pool, created by the daemon; polled.
    */
   async createQueuePair(options: { size?: number } = {}): Promise<QueuePair> {
+    const o = checkOptions('createQueuePair options', options, ['size']);
+    if (o.size !== undefined) checkInteger('createQueuePair options: size', o.size, 2, this.info.maxQueueEntries);
     if (this.closing) throw new ServeClosedError('the client is closed');
     const size = options.size ?? Math.min(256, this.info.maxQueueEntries);
     if (!Number.isInteger(size) || size < 2 || size > this.info.maxQueueEntries) {

@@ -18,8 +18,9 @@ import type { DmaBuffer } from '../lib/dma';
 import type { PciFunction } from '../lib/pci/function';
 import { VfioFunction } from '../lib/vfio';
 import { openPciFunction, targetKind } from '../targets';
+import { checkServeOptions } from './arguments';
 import { Connection } from './connection';
-import { encode, parseRequest, SERVE_PROTOCOL_VERSION, ServeProtocolError, type AttachInfo, type DoorbellAccess, type Reply, type Request, type ServeStatus } from './protocol';
+import { encode, parseRequest, SERVE_PROTOCOL_VERSION, ServeProtocolError, type AttachInfo, type DoorbellAccess, type Reply, type Request, type ServeClientStatus, type ServeStatus } from './protocol';
 
 /** The target cannot be served (not a controller, or an embedded one with shared=off). */
 export class ServeTargetError extends PhyrError {
@@ -128,6 +129,7 @@ export class ServeDaemon {
 
   /** Brings up the controller of `target` (emu or a PCI address) and listens at options.socket. */
   static async start(target: string, options: ServeOptions): Promise<ServeDaemon> {
+    checkServeOptions(target, options);
     const fn = openPciFunction(sharedTarget(target));
     let ctrl: Controller;
     try {
@@ -184,11 +186,15 @@ export class ServeDaemon {
   status(): ServeStatus {
     let queuePairs = 0;
     let mappings = 0;
+    const perClient: ServeClientStatus[] = [];
     for (const c of this.clients.values()) {
       queuePairs += c.queues.size;
       mappings += c.mappings.size;
+      perClient.push({ clientId: c.id, pid: c.pid, attached: c.attached, queuePairs: c.queues.size, mappings: c.mappings.size });
     }
-    return { clients: this.clients.size, ...this.counts, queuePairs, mappings };
+    const emu = this.fn as Partial<EmuFunction>;
+    const iommuMappings = typeof emu.mappingCount === 'function' && !(this.fn instanceof VfioFunction) ? emu.mappingCount() : mappings;
+    return { clients: this.clients.size, ...this.counts, queuePairs, mappings, iommuMappings, freeQueuePairs: this.freeQids.length, perClient };
   }
 
   private log(line: string): void {

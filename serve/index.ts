@@ -5,4 +5,5 @@ export type { ServeOptions } from './daemon';
 export { connect, ServedController, ServedNamespace } from './client';
 export type { ConnectOptions } from './client';
 export { SERVE_PROTOCOL_VERSION, ServeClosedError, ServeProtocolError, ServeRequestError, parseRequest } from './protocol';
-export type { AttachInfo, ServeStatus, ServedNamespaceInfo } from './protocol';
+export type { AttachInfo, ServeClientStatus, ServeStatus, ServedNamespaceInfo } from './protocol';
+export { ServeConnectError } from './socket-connect';

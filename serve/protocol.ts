@@ -85,6 +85,24 @@ export interface ServeStatus {
   queuePairs: number;
   /** IOMMU mappings the live clients hold now. */
   mappings: number;
+  /**
+   * IOMMU mappings of the controller now, the daemon's own included: the embedded
+   * controller's count of its table; over VFIO the clients' mappings the daemon made (VFIO has no count).
+   */
+  iommuMappings: number;
+  /** IO queue ids no client holds: with queuePairs, constant over a daemon's life (a leaked queue would lower it). */
+  freeQueuePairs: number;
+  /** One row per connected client: what it holds now (a killed client's row disappears on release). */
+  perClient: ServeClientStatus[];
+}
+
+/** What one connected client holds (ServeStatus.perClient). */
+export interface ServeClientStatus {
+  clientId: number;
+  pid: number;
+  attached: boolean;
+  queuePairs: number;
+  mappings: number;
 }
 
 /** Requests, client -> daemon. `fds` travel beside the JSON. */

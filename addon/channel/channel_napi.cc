@@ -14,8 +14,11 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
+
+#include <unistd.h>
 
 #include "addon/channel/shared_memory.h"
 #include "addon/channel/unix_channel.h"
@@ -26,16 +29,19 @@
 namespace phyr {
 namespace {
 
-// Descriptors this room owns (see the header comment). Touched on JS threads only; a
-// mutex because worker threads each run their own copy of this glue over one table.
+// Descriptors this room owns (see the header comment), each with the environment (the
+// main thread or a worker thread) that made or received it: they belong to that thread,
+// and when its environment ends (a worker exits, closed or not) the cleanup hook closes
+// them, so a peer sees the hang-up (a served client's daemon releases its queues). One
+// table for every thread, hence the mutex.
 std::mutex gOwnedMutex;
-std::set<int>& ownedFds() {
-  static std::set<int> fds;
+std::map<int, napi_env>& ownedFds() {
+  static std::map<int, napi_env> fds;
   return fds;
 }
-void own(int fd) {
+void own(napi_env env, int fd) {
   std::lock_guard<std::mutex> lock(gOwnedMutex);
-  ownedFds().insert(fd);
+  ownedFds()[fd] = env;
 }
 bool owned(int fd) {
   std::lock_guard<std::mutex> lock(gOwnedMutex);
@@ -44,6 +50,19 @@ bool owned(int fd) {
 void disown(int fd) {
   std::lock_guard<std::mutex> lock(gOwnedMutex);
   ownedFds().erase(fd);
+}
+// napi env cleanup hook: closes what the ending environment still owns.
+void closeOwnedBy(void* arg) {
+  napi_env env = static_cast<napi_env>(arg);
+  std::lock_guard<std::mutex> lock(gOwnedMutex);
+  for (auto it = ownedFds().begin(); it != ownedFds().end();) {
+    if (it->second == env) {
+      ::close(it->first);
+      it = ownedFds().erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 // Descriptors currently watched: close refuses them (epoll drops a closed fd silently).
@@ -80,7 +99,7 @@ Napi::Value listen(const Napi::CallbackInfo& info) {
     throwErrno(info.Env(), "cannot listen on " + path, err);
     return info.Env().Undefined();
   }
-  own(fd);
+  own(info.Env(), fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -93,7 +112,7 @@ Napi::Value connect(const Napi::CallbackInfo& info) {
     throwErrno(info.Env(), "cannot connect to " + path, err);
     return info.Env().Undefined();
   }
-  own(fd);
+  own(info.Env(), fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -108,7 +127,7 @@ Napi::Value accept(const Napi::CallbackInfo& info) {
     throwErrno(info.Env(), "accept failed", err);
     return info.Env().Undefined();
   }
-  own(fd);
+  own(info.Env(), fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -167,7 +186,7 @@ Napi::Value receive(const Napi::CallbackInfo& info) {
   o.Set("data", Napi::Buffer<uint8_t>::Copy(env, m.data.data(), m.data.size()));
   Napi::Array fds = Napi::Array::New(env, m.fds.size());
   for (size_t i = 0; i < m.fds.size(); i++) {
-    own(m.fds[i]);
+    own(env, m.fds[i]);
     fds.Set(static_cast<uint32_t>(i), m.fds[i]);
   }
   o.Set("fds", fds);
@@ -309,6 +328,7 @@ class Watcher : public FdWatcher<Watcher> {
 };
 
 void init(Napi::Env env, Napi::Object exports) {
+  napi_add_env_cleanup_hook(env, closeOwnedBy, static_cast<napi_env>(env));
   Napi::Object o = Napi::Object::New(env);
   o.Set("listen", Napi::Function::New(env, listen, "listen"));
   o.Set("connect", Napi::Function::New(env, connect, "connect"));
