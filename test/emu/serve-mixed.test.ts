@@ -1,6 +1,6 @@
 // One served controller, every kind of client at once, and a client killed at a random
 // moment round after round (issue 16's acceptance run): two Node clients in their own
-// processes (serve-verifier.js) and real fio through phyr's engine (bench/fio-engine/) do
+// processes (serve-survivor.js) and real fio through phyr's engine (bench/fio-engine/) do
 // verified IO the whole time, while each round starts a victim — a Node client or a fio
 // job through the engine — and kills it with SIGKILL: a Node victim just after it starts to
 // connect (mid-attach) or with IO in flight, a fio job at a random moment from its start or
@@ -18,7 +18,7 @@ import { connect } from '../../index';
 import { CLI, startDaemon, stopDaemon, tmpDir } from './fixtures/serve-helpers';
 
 const ROUNDS = Number(process.env.PHYR_SERVE_MIXED_ROUNDS ?? 50);
-const VERIFIER = path.join(__dirname, 'fixtures', 'serve-verifier.js');
+const VERIFIER = path.join(__dirname, 'fixtures', 'serve-survivor.js');
 const VICTIM = path.join(__dirname, 'fixtures', 'serve-victim.js');
 const v = spawnSync('fio', ['--version'], { encoding: 'utf8' });
 if (v.error || v.status !== 0) throw new Error('fio is not installed: this test runs real fio through the engine (apt-get install fio)');
