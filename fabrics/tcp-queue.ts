@@ -124,9 +124,14 @@ export class TcpQueue {
   }
 
   /** Backpressure: no more commands are read while the queue's buffers are at their cap or
-   *  more than MAX_UNSENT bytes wait on the socket; reading resumes when both drain. */
+   *  more than MAX_UNSENT bytes wait on the socket; reading resumes when both drain. The
+   *  buffers of writes that sent an R2T come back only once their H2CData is read, so while
+   *  such writes wait reading goes on at the cap (a host that keeps to SQSIZE has at most
+   *  `entries` of them; one that has more is held back again). */
   private flow(): void {
-    const stop = (this.buffers?.full ?? false) || this.socket.writableLength > MAX_UNSENT;
+    const waitingWrites = this.writes.size;
+    const atCap = (this.buffers?.full ?? false) && (waitingWrites === 0 || waitingWrites > this.entries);
+    const stop = atCap || this.socket.writableLength > MAX_UNSENT;
     if (stop && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -115,6 +115,24 @@ t.test('fabric data path on the embedded controller', async (t) => {
     t.equal(queue.buffers!.stats().inUseBytes, 0, 'every buffer released');
   });
 
+  await t.test('at the cap, the H2CData of writes that hold the buffers is still read', async (t) => {
+    // Two MDTS writes fill a 2-entry queue's cap as their R2Ts go out; only their H2CData
+    // can give the buffers back, so the queue must go on reading (a host keeping to SQSIZE
+    // cannot make it hold more than the cap that way).
+    const { host, queue } = await ioQueue(1);
+    const a = Buffer.alloc(MDTS_BYTES, 0x11);
+    const b = Buffer.alloc(MDTS_BYTES, 0x22);
+    const blocks = MDTS_BYTES / lbaSize;
+    const w = [a, b].map((data, i) => host.command(sqe(NVME.IO_WRITE, 1, { 10: 2048 + i * blocks, 12: blocks - 1 }), { out: data }));
+    const timeout = new Promise<string>((r) => setTimeout(() => r('timed out'), 10_000).unref());
+    const got = await Promise.race([Promise.all(w), timeout]);
+    t.not(got, 'timed out', 'no deadlock: both writes got their data');
+    if (typeof got !== 'string') t.same(got.map((c) => c.status), [0, 0], 'both succeeded');
+    const r = await Promise.race([read(host, 2048, MDTS_BYTES), timeout]);
+    t.ok(typeof r !== 'string' && r.data.equals(a), 'the first write reads back');
+    t.equal(queue.buffers!.stats().inUseBytes, 0, 'every buffer released');
+  });
+
   await t.test('the commands of one socket read reach the driver in one submit batch', async (t) => {
     const { host, queue } = await ioQueue(127);
     const qp = ctrl.ioDispatcher().qp as unknown as { submitBatch: (...a: number[]) => number };
