@@ -194,3 +194,44 @@ t.test('phyr serve --listen: the CLI starts the target, admits its hosts, refuse
   t.equal(await exit, 0, 'SIGTERM: exit status 0');
   t.match(out, /refused host nqn\.2026-12\.dev\.phyr:other/, 'the refusal was logged');
 });
+
+t.test('phyr serve --listen without --socket: the fabric-only target (interrupt completions) runs IO', async (t) => {
+  const { spawn } = await import('child_process');
+  const path = await import('path');
+  const cli = path.join(__dirname, '..', '..', 'dist', 'tools', 'phyr.js');
+  const child = spawn(process.execPath, [cli, 'serve', 'emu:size=16M,lbads=12', '--listen', 'tcp://127.0.0.1:0', '--subnqn', SUBNQN, '--allow-host', HOSTNQN], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (out += c));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /fabric: NVMe\/TCP at tcp:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+    }, 50);
+    child.once('exit', (code) => reject(new Error(`phyr serve exited ${code}: ${out}`)));
+  });
+  const admin = await FabricTestHost.connect(port);
+  t.teardown(() => admin.close());
+  await admin.icReq();
+  const c = connectCommand(0, 31, 0, SUBNQN, HOSTNQN);
+  const r = await admin.command(c.sqe, { inCapsule: c.data });
+  t.equal(r.status, 0, 'admin Connect');
+  await admin.command(propertyCommand(NVMF.FCTYPE_PROPERTY_SET, NVME.REG_CC, false, 0x460001));
+  await admin.command(sqe(NVME.ADMIN_SET_FEATURES, 0, { 10: NVME.FEAT_NUMBER_OF_QUEUES, 11: 0 }));
+  const io = await FabricTestHost.connect(port);
+  t.teardown(() => io.close());
+  await io.icReq();
+  const ic = connectCommand(1, 31, 0, SUBNQN, HOSTNQN, r.dw0);
+  t.equal((await io.command(ic.sqe, { inCapsule: ic.data })).status, 0, 'IO queue Connect');
+  const data = Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 3 + 1) & 0xff));
+  t.equal((await io.command(sqe(NVME.IO_WRITE, 1, { 10: 10, 12: 1 }), { inCapsule: data })).status, 0, 'a write completes');
+  const back = await io.command(sqe(NVME.IO_READ, 1, { 10: 10, 12: 1 }), { readBytes: data.length });
+  t.ok(back.status === 0 && back.data.equals(data), 'and reads back');
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.equal(await exit, 0, 'SIGTERM: exit status 0');
+});
