@@ -3,9 +3,11 @@
 // written blocks back while writing) and verify_only (check what an earlier run wrote, no
 // writes). The option rows parse them as fio does; planVerify checks them against the
 // namespace and the job and gives the engine its parameters (bench/native/job_params.h).
+import * as fs from 'fs';
+import * as path from 'path';
 import { BenchOptionError } from './errors';
 import { modeTraits, type BlockSizeSpec, type JobSpec } from './job';
-import type { NativeJobParams } from './native';
+import type { NativeJobParams, NativeJobResult } from './native';
 import type { BenchOption } from './option-types';
 import { formatBytesFio, parseBool, parseBytes } from './units';
 import { MAX_VERIFY_BACKLOG, VERIFY_HEADER_BYTES } from './verify-shaping';
@@ -43,10 +45,14 @@ export const VERIFY_OPTIONS: BenchOption[] = [
     name: 'verify_only', scope: 'job', flag: true, help: 'issue no writes: draw the write phase\'s IOs (counted as written, untimed, as fio\'s dry run), then read back and check what an earlier run with the same options wrote',
     applyJob: (j, v) => { j.verifyShaping.only = parseBool('verify_only', v); },
   },
+  {
+    name: 'verify_dump', scope: 'job', flag: true, help: 'on a checksum or pattern failure, write the verify interval as read and as this job writes it to NAME.OFFSET.received / .expected in the working directory (fio\'s names: NAME is the filename= base, else nsN; OFFSET in bytes); at most 16 per job',
+    applyJob: (j, v) => { j.verifyShaping.dump = parseBool('verify_dump', v); },
+  },
 ];
 
 /** The engine's verify shaping parameters (absent: off). */
-export type NativeVerifyShaping = Pick<NativeJobParams, 'verifyInterval' | 'verifyOffset' | 'verifyBacklog' | 'verifyBacklogBatch' | 'verifyOnly'>;
+export type NativeVerifyShaping = Pick<NativeJobParams, 'verifyInterval' | 'verifyOffset' | 'verifyBacklog' | 'verifyBacklogBatch' | 'verifyOnly' | 'verifyDump'>;
 
 function sizesOf(b: BlockSizeSpec): number[] {
   return b.split.length ? b.split.map((e) => e.bytes) : [b.min, b.max];
@@ -89,5 +95,35 @@ export function planVerify(j: JobSpec, lbaSize: number, fail: (m: string) => nev
     if (v.backlogBatch) out.verifyBacklogBatch = v.backlogBatch;
   }
   if (v.only && writeOnly) out.verifyOnly = true;
+  if (v.dump) out.verifyDump = true;
   return out;
+}
+
+/** The base of verify_dump's file names: fio's basename of the filename, here the namespace. */
+export function verifyDumpBase(j: JobSpec, nsid: number): string {
+  return j.kernelFilename !== undefined ? path.basename(j.kernelFilename) : `ns${nsid}`;
+}
+
+/**
+ * verify_dump: writes each dumped verify interval as received and as expected, named as
+ * fio 3.33's dump_buf names them (verify.c): `<base>.<byte offset>.received` and
+ * `.expected` in the working directory (fio's --aux-path, which moves them, is not
+ * offered). Returns fio's two notice lines per failure, for the job's output.
+ */
+export function writeVerifyDumps(j: JobSpec, nsid: number, lbaSize: number, failures: NativeJobResult['verifyFailures'], dir = process.cwd()): string[] {
+  const lines: string[] = [];
+  for (const f of failures) {
+    if (!f.received || !f.expected) continue;
+    const stem = `${verifyDumpBase(j, nsid)}.${f.lba * lbaSize}`;
+    for (const [kind, bytes] of [['received', f.received], ['expected', f.expected]] as const) {
+      const name = `${stem}.${kind}`;
+      try {
+        fs.writeFileSync(path.join(dir, name), bytes);
+        lines.push(`       ${kind} data dumped as ${name}`);
+      } catch (e) {
+        lines.push(`phyr bench: job '${j.name}': verify_dump could not write ${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return lines;
 }

@@ -528,7 +528,6 @@ export const UNSUPPORTED: Record<string, string> = {
   lockmem: 'not implemented',
   profile: 'fio\'s built-in profiles are not implemented',
   stats: 'phyr always collects statistics',
-  verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
   merge_blktrace_iters: 'not implemented',

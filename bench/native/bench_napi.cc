@@ -227,7 +227,8 @@ bool bufferParams(Napi::Object o, JobParams* p) {
 bool verifyParams(Napi::Object o, JobParams* p) {
   return opt(o, "verifyInterval", 0xFFFFFFFF, &p->verifyInterval) && opt(o, "verifyOffset", 0xFFFFFFFF, &p->verifyOffset) && opt(o, "verifyBacklog", kMaxVerifyBacklog, &p->verifyBacklog) &&
          opt(o, "verifyBacklogBatch", kMaxVerifyBacklog, &p->verifyBacklogBatch) &&
-         (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
+         (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly)) &&
+         (o.Get("verifyDump").IsUndefined() || flag(o, "verifyDump", &p->verifyDump));
 }
 
 // fio's latency target mode, all optional (absent: off).
@@ -337,6 +338,11 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
     found.Set("seq", static_cast<double>(f.found.seq));
     found.Set("seed", static_cast<double>(f.found.seed));
     fo.Set("found", found);
+    if (f.dump >= 0) {
+      const uint8_t* at = r.dumps.data() + f.dump;
+      fo.Set("received", Napi::Buffer<uint8_t>::Copy(env, at, f.dumpBytes));
+      fo.Set("expected", Napi::Buffer<uint8_t>::Copy(env, at + f.dumpBytes, f.dumpBytes));
+    }
     failures.Set(i, fo);
   }
   o.Set("verifyFailures", failures);
