@@ -193,6 +193,8 @@ export interface NativeJobResult {
   verifyChecked: number;
   verifyErrors: number;
   verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; kind: string; lba: number; seq: number; seed: number }; received?: Buffer; expected?: Buffer }>;
+  /** A verifying job's last completed writes (at most iodepth), byte offsets, the latest first. */
+  lastWrites?: number[];
   /** ns per IO inside the driver's submit, doorbell and (non-empty) reap calls, sampled. */
   driverNsPerIo: number;
   /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */

@@ -11,6 +11,7 @@ import type { NativeJobParams, NativeJobResult } from './native';
 import type { BenchOption } from './option-types';
 import { formatBytesFio, parseBool, parseBytes } from './units';
 import { MAX_VERIFY_BACKLOG, VERIFY_HEADER_BYTES } from './verify-shaping';
+import { encodeVerifyState, verifyStateFileName } from './verify-state';
 
 function bytesOf(option: string, v: string | undefined, j: JobSpec): number {
   if (v === undefined || v === '') throw new BenchOptionError(option, '', 'a value is required');
@@ -48,6 +49,10 @@ export const VERIFY_OPTIONS: BenchOption[] = [
   {
     name: 'verify_dump', scope: 'job', flag: true, help: 'on a checksum or pattern failure, write the verify interval as read and as this job writes it to NAME.OFFSET.received / .expected in the working directory (fio\'s names: NAME is the filename= base, else nsN; OFFSET in bytes); at most 16 per job',
     applyJob: (j, v) => { j.verifyShaping.dump = parseBool('verify_dump', v); },
+  },
+  {
+    name: 'verify_state_save', scope: 'job', flag: true, help: 'a job with verify writes fio 3.33\'s verify state file local-NAME-INDEX-verify.state (version 3: writes issued, the last iodepth completed write offsets) to the working directory when it ends, as fio does (default 1); 0: none',
+    applyJob: (j, v) => { j.verifyShaping.stateSave = parseBool('verify_state_save', v); },
   },
 ];
 
@@ -126,4 +131,23 @@ export function writeVerifyDumps(j: JobSpec, nsid: number, lbaSize: number, fail
     }
   }
   return lines;
+}
+
+/**
+ * verify_state_save: fio 3.33 writes local-NAME-INDEX-verify.state to the working directory
+ * at the end of every job with verify set (measured: also with do_verify=0 and verify_only,
+ * never without verify or with verify_state_save=0). INDEX is the job thread's number in
+ * the run from 0; numberio the writes issued; the completions the last iodepth writes.
+ * Returns a notice when the file could not be written.
+ */
+export function writeVerifyState(j: JobSpec, index: number, iodepth: number, n: NativeJobResult, dir = process.cwd()): string | undefined {
+  if (j.verify === 'none' || !j.verifyShaping.stateSave) return undefined;
+  const name = verifyStateFileName(j.name, index);
+  const bytes = encodeVerifyState({ name: j.name, index, depth: iodepth, nofiles: 1, numberio: n.write.ios, comps: (n.lastWrites ?? []).map((offset) => ({ fileno: 0, offset })) });
+  try {
+    fs.writeFileSync(path.join(dir, name), bytes);
+    return undefined;
+  } catch (e) {
+    return `phyr bench: job '${j.name}': verify_state_save could not write ${name}: ${(e as Error).message}`;
+  }
 }

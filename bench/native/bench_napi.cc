@@ -346,6 +346,14 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
     failures.Set(i, fo);
   }
   o.Set("verifyFailures", failures);
+  if (!r.lastWrites.empty()) {
+    // The last completed writes' byte offsets, the latest first (fio's verify state order).
+    const uint64_t n = std::min<uint64_t>(r.lastWritesCount, r.lastWrites.size());
+    Napi::Array last = Napi::Array::New(env, n);
+    const size_t cap = r.lastWrites.size();
+    for (uint64_t i = 0; i < n; i++) last.Set(static_cast<uint32_t>(i), static_cast<double>(r.lastWrites[(r.lastWritesNext + cap - 1 - i) % cap]));
+    o.Set("lastWrites", last);
+  }
   o.Set("driverNsPerIo", r.driverNsPerIo);
   o.Set("busyNs", static_cast<double>(r.busyNs));
   o.Set("prpCommands", static_cast<double>(r.prpCommands));

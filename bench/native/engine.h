@@ -1200,6 +1200,10 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (s.write && p_.verify) {
     const uint64_t first = s.lba - p_.regionLba;
     for (uint64_t i = first; i < first + s.blocks; i++) written_[i >> 6] |= 1ull << (i & 63);
+    // fio's io_u_completed logs each completed write's offset for its verify state.
+    r_.lastWrites[r_.lastWritesNext] = s.lba << lbaShift_;
+    r_.lastWritesNext = (r_.lastWritesNext + 1) % static_cast<uint32_t>(r_.lastWrites.size());
+    r_.lastWritesCount++;
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
@@ -1282,6 +1286,7 @@ void JobEngine<Queue>::run() {
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
   verifyUnit_ = p_.verifyInterval ? p_.verifyInterval : p_.lbaSize;
+  if (p_.verify) r_.lastWrites.assign(p_.iodepth, 0);
   if (p_.verify && p_.verifyDump) r_.dumps.reserve(static_cast<size_t>(JobResults::kMaxFailures) * 2 * verifyUnit_);
   backlogOn_ = p_.verify && p_.verifyBacklog && p_.readPercent == 0;
   // The backlog's log holds what a batch can leave unverified, plus the writes in flight

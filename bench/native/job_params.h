@@ -323,6 +323,11 @@ struct JobResults {
   // verify_dump: per dumped failure, the verify interval as received then as expected;
   // reserved before the first IO (at most kMaxFailures pairs), so a failure never allocates.
   std::vector<uint8_t> dumps;
+  // fio's verify state (verify_state_save): the byte offsets of the last iodepth writes that
+  // completed, a ring (lastWritesCount of them, the next one at lastWritesNext).
+  std::vector<uint64_t> lastWrites;
+  uint64_t lastWritesCount = 0;
+  uint32_t lastWritesNext = 0;
   // Where the thread's time went, from the TSC. busyTicks: passes that submitted or
   // reaped something (waiting on an empty completion queue is excluded). The driver's
   // share is sampled: one pass in 16 times each submit / doorbell / reap call; each
