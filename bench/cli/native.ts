@@ -156,6 +156,8 @@ export interface NativeJobParams {
   verifyBacklogBatch?: number;
   /** verify_only: the write phase is a dry run, then the read-back checks an earlier run's data. */
   verifyOnly?: boolean;
+  /** verify_dump: a block failing its checksum or pattern is returned as read and as expected. */
+  verifyDump?: boolean;
 }
 
 /** A series as the engine returns it (bins as a Float64Array). */
@@ -190,7 +192,9 @@ export interface NativeJobResult {
   depthHist: number[];
   verifyChecked: number;
   verifyErrors: number;
-  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; kind: string; lba: number; seq: number; seed: number } }>;
+  verifyFailures: Array<{ lba: number; reason: string; found: { magic: number; kind: string; lba: number; seq: number; seed: number }; received?: Buffer; expected?: Buffer }>;
+  /** A verifying job's last completed writes (at most iodepth), byte offsets, the latest first. */
+  lastWrites?: number[];
   /** ns per IO inside the driver's submit, doorbell and (non-empty) reap calls, sampled. */
   driverNsPerIo: number;
   /** ns of loop passes that submitted or reaped something (driver + loop + histograms + verify). */

@@ -462,8 +462,7 @@ export const UNSUPPORTED: Record<string, string> = {
   zoneskip: 'zoned workloads are not implemented',
   allrandrepeat: 'runs are always repeatable from randseed',
   verify_async: 'verification runs in the job thread',
-  verify_state_save: 'not implemented',
-  verify_state_load: 'not implemented',
+  verify_state_load: 'not implemented: phyr writes fio\'s verify state (verify_state_save) but its verify_only read-back checks the whole region',
   experimental_verify: 'not implemented',
   // Measured on fio 3.33 (psync on a loop device): with rw=write or randwrite
   // trim_percentage trims nothing ("trim entries leaked?") and trim_backlog aborts on an
@@ -528,7 +527,6 @@ export const UNSUPPORTED: Record<string, string> = {
   lockmem: 'not implemented',
   profile: 'fio\'s built-in profiles are not implemented',
   stats: 'phyr always collects statistics',
-  verify_dump: 'not implemented: phyr cannot rebuild the expected block (the write sequence a block should carry is not kept); a failure names the LBA, the expected header and the one found',
   write_hint: 'write hints (NVMe directives) are not implemented',
   read_iolog_chunked: 'not implemented',
   merge_blktrace_iters: 'not implemented',

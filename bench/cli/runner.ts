@@ -11,6 +11,7 @@ import { mergeResults, type DirectionResult, type ErrorCounts, type JobResult } 
 import { processCpus, threadCpus } from './options-cpus';
 import { flowCounters, nativeFlowParams } from './options-flow';
 import { jobSampleIntervals } from './options-logs';
+import { writeVerifyDumps, writeVerifyState } from './options-verify';
 import { IoLogWriter, writeHistLog, writeJobLogs, writesLogs } from './logs';
 import { decodeIntervals, directionSampleStats, timelineOf, type IntervalSample } from './samples';
 import { formatStatusLine, wantLiveLine, type StatusSnapshot } from './status';
@@ -399,6 +400,11 @@ export async function runJobs(device: BenchDevice, jobs: JobSpec[], run: RunOpti
       }
       await watch(running, run, sink, signal, (snap) => [...results, ...foldClones(running, snap)], exitAll);
       results.push(...foldClones(running, running.map((x) => toJobResult(x.spec, x.plan, x.groupId, finalOf(x), x.intervals, x.sampleMs.bwMs))));
+      for (const x of running) {
+        const note = x.job ? writeVerifyState(x.spec, x.jobNumber - 1, x.plan.iodepth, finalOf(x)) : undefined;
+        if (note) sink.write(`${note}\n`);
+      }
+      for (const x of running) if (x.job && x.spec.verifyShaping.dump) for (const l of writeVerifyDumps(x.spec, x.plan.nsid, x.plan.lbaSize, finalOf(x).verifyFailures)) sink.write(`${l}\n`);
       for (const x of running) if (x.ioLog && x.spec.writeIolog !== undefined) writeIoLog(x.spec.writeIolog, x.plan.nsid, x.ioLog, finalOf(x).ioLogCount ?? 0);
       // fio's log files, from the records the job thread took (logs.ts).
       for (const x of running) if (x.job && writesLogs(x.spec.logs) && !x.sampleMs.perIo) writeJobLogs(x.spec.logs, x.spec.name, x.jobNumber, decodeIntervals(x.intervals), logFiles);

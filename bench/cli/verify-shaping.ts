@@ -19,10 +19,14 @@ export interface VerifyShaping {
   backlogBatch: number;
   /** verify_only: no writes, only the read-back of what an earlier run wrote. */
   only: boolean;
+  /** verify_dump: a failed block is written to files as received and as expected. */
+  dump: boolean;
+  /** verify_state_save (fio's default 1): the job's verify state is written when it ends. */
+  stateSave: boolean;
 }
 
 /** None of them given. */
 export function defaultVerifyShaping(): VerifyShaping {
-  return { interval: 0, offset: 0, backlog: 0, backlogBatch: 0, only: false };
+  return { interval: 0, offset: 0, backlog: 0, backlogBatch: 0, only: false, dump: false, stateSave: true };
 }
 

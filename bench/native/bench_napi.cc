@@ -227,7 +227,8 @@ bool bufferParams(Napi::Object o, JobParams* p) {
 bool verifyParams(Napi::Object o, JobParams* p) {
   return opt(o, "verifyInterval", 0xFFFFFFFF, &p->verifyInterval) && opt(o, "verifyOffset", 0xFFFFFFFF, &p->verifyOffset) && opt(o, "verifyBacklog", kMaxVerifyBacklog, &p->verifyBacklog) &&
          opt(o, "verifyBacklogBatch", kMaxVerifyBacklog, &p->verifyBacklogBatch) &&
-         (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly));
+         (o.Get("verifyOnly").IsUndefined() || flag(o, "verifyOnly", &p->verifyOnly)) &&
+         (o.Get("verifyDump").IsUndefined() || flag(o, "verifyDump", &p->verifyDump));
 }
 
 // fio's latency target mode, all optional (absent: off).
@@ -337,9 +338,22 @@ Napi::Object resultsObject(Napi::Env env, const JobResults& r, VerifyKind kind) 
     found.Set("seq", static_cast<double>(f.found.seq));
     found.Set("seed", static_cast<double>(f.found.seed));
     fo.Set("found", found);
+    if (f.dump >= 0) {
+      const uint8_t* at = r.dumps.data() + f.dump;
+      fo.Set("received", Napi::Buffer<uint8_t>::Copy(env, at, f.dumpBytes));
+      fo.Set("expected", Napi::Buffer<uint8_t>::Copy(env, at + f.dumpBytes, f.dumpBytes));
+    }
     failures.Set(i, fo);
   }
   o.Set("verifyFailures", failures);
+  if (!r.lastWrites.empty()) {
+    // The last completed writes' byte offsets, the latest first (fio's verify state order).
+    const uint64_t n = std::min<uint64_t>(r.lastWritesCount, r.lastWrites.size());
+    Napi::Array last = Napi::Array::New(env, n);
+    const size_t cap = r.lastWrites.size();
+    for (uint64_t i = 0; i < n; i++) last.Set(static_cast<uint32_t>(i), static_cast<double>(r.lastWrites[(r.lastWritesNext + cap - 1 - i) % cap]));
+    o.Set("lastWrites", last);
+  }
   o.Set("driverNsPerIo", r.driverNsPerIo);
   o.Set("busyNs", static_cast<double>(r.busyNs));
   o.Set("prpCommands", static_cast<double>(r.prpCommands));

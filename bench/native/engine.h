@@ -1122,7 +1122,21 @@ void JobEngine<Queue>::checkRead(const Slot& s) {
     r_.verifyChecked++;
     if (v == VerifyResult::kOk) continue;
     r_.verifyErrors++;
-    if (r_.failureCount < JobResults::kMaxFailures) r_.failures[r_.failureCount++] = {s.lba + b, v, found};
+    if (r_.failureCount < JobResults::kMaxFailures) {
+      int64_t dump = -1;
+      // fio dumps a block whose checksum or pattern failed (verify.c, log_verify_failure);
+      // a bad header (magic, LBA, kind) is reported without a dump, as fio's verify_header is.
+      // The expected copy is what this job writes there, with the write sequence the
+      // received header names (fio likewise regenerates from the received header's seed).
+      if (p_.verifyDump && (v == VerifyResult::kBadCrc || v == VerifyResult::kBadPattern)) [[unlikely]] {
+        dump = static_cast<int64_t>(r_.dumps.size());
+        const uint8_t* got = base + (static_cast<uint64_t>(b) << lbaShift_);
+        r_.dumps.insert(r_.dumps.end(), got, got + verifyUnit_);
+        r_.dumps.resize(r_.dumps.size() + verifyUnit_);
+        fillVerifyBlock(r_.dumps.data() + dump + verifyUnit_, verifyUnit_, s.lba + b, found.seq, p_.seed, p_.verifyKind, pattern);
+      }
+      r_.failures[r_.failureCount++] = {s.lba + b, v, found, dump, dump >= 0 ? verifyUnit_ : 0};
+    }
     if (p_.verifyFatal) {
       char text[sizeof(r_.errorText)];
       std::snprintf(text, sizeof(text), "verify failed at LBA %llu (%s); verify_fatal stops the job",
@@ -1186,6 +1200,10 @@ void JobEngine<Queue>::complete(uint32_t slot, uint16_t status, uint64_t now) {
   if (s.write && p_.verify) {
     const uint64_t first = s.lba - p_.regionLba;
     for (uint64_t i = first; i < first + s.blocks; i++) written_[i >> 6] |= 1ull << (i & 63);
+    // fio's io_u_completed logs each completed write's offset for its verify state.
+    r_.lastWrites[r_.lastWritesNext] = s.lba << lbaShift_;
+    r_.lastWritesNext = (r_.lastWritesNext + 1) % static_cast<uint32_t>(r_.lastWrites.size());
+    r_.lastWritesCount++;
   }
   if (!s.write && p_.verify && p_.verifyKind != VerifyKind::kNull) checkRead(s);
   if (!measuring_) return;
@@ -1268,6 +1286,8 @@ void JobEngine<Queue>::run() {
   batch_.reserve(p_.iodepth);
   if (p_.verify) written_.assign((p_.regionBytes / p_.lbaSize + 63) / 64, 0);
   verifyUnit_ = p_.verifyInterval ? p_.verifyInterval : p_.lbaSize;
+  if (p_.verify) r_.lastWrites.assign(p_.iodepth, 0);
+  if (p_.verify && p_.verifyDump) r_.dumps.reserve(static_cast<size_t>(JobResults::kMaxFailures) * 2 * verifyUnit_);
   backlogOn_ = p_.verify && p_.verifyBacklog && p_.readPercent == 0;
   // The backlog's log holds what a batch can leave unverified, plus the writes in flight
   // while the oldest one completes.

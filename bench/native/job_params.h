@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "bench/native/buffer_fill.h"
 #include "bench/native/histogram.h"
@@ -229,6 +230,10 @@ struct JobParams {
   // same IOs without issuing them (counted as written, with no latency, as fio's do_dry_run
   // counts them), then the read-back checks what an earlier run with the same options wrote.
   bool verifyOnly = false;
+  // fio's verify_dump: a block that fails its checksum or pattern keeps a copy of what was
+  // read and of what the job would have written there (JobResults::dumps), for the CLI to
+  // write to files as fio's dump_verify_buffers does.
+  bool verifyDump = false;
   // fio's latency target mode (latency_target.h): the target in ns (0 = off), the window in
   // us (fio's unit; 0 = every loop pass decides), the share of a window's IOs that must meet
   // the target, and latency_run (keep searching for the whole runtime).
@@ -294,6 +299,10 @@ struct VerifyFailureRecord {
   uint64_t lba;
   VerifyResult result;
   VerifyHeader found;
+  // verify_dump: where this failure's received block starts in JobResults::dumps (its
+  // expected block follows it); -1: not dumped.
+  int64_t dump = -1;
+  uint32_t dumpBytes = 0;  // bytes of each of the two copies (the verify interval)
 };
 
 struct JobResults {
@@ -311,6 +320,14 @@ struct JobResults {
   uint64_t verifyErrors = 0;
   uint32_t failureCount = 0;
   VerifyFailureRecord failures[kMaxFailures] = {};
+  // verify_dump: per dumped failure, the verify interval as received then as expected;
+  // reserved before the first IO (at most kMaxFailures pairs), so a failure never allocates.
+  std::vector<uint8_t> dumps;
+  // fio's verify state (verify_state_save): the byte offsets of the last iodepth writes that
+  // completed, a ring (lastWritesCount of them, the next one at lastWritesNext).
+  std::vector<uint64_t> lastWrites;
+  uint64_t lastWritesCount = 0;
+  uint32_t lastWritesNext = 0;
   // Where the thread's time went, from the TSC. busyTicks: passes that submitted or
   // reaped something (waiting on an empty completion queue is excluded). The driver's
   // share is sampled: one pass in 16 times each submit / doorbell / reap call; each
