@@ -5,9 +5,10 @@
 // with SIGKILL at a random moment (with writes in flight, or anywhere from just before it
 // connects) beside a survivor that writes all through. 0 daemon crashes, 0 lost
 // acknowledged writes of the survivor, the victims' queue pairs and mappings released
-// (counted, printed as notes).
+// (counted, printed as notes). Between the two, real fio through phyr's engine
+// (bench/fio-engine/) writes and verifies beside a Node client.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -145,6 +146,35 @@ test('serve: two clients do verified IO at once on the served VFIO controller', 
   note(`two clients at once: the other verified 400 write/read pairs, this one ${mine}`);
   buf.free();
   back.free();
+});
+
+test('serve: real fio through phyr\'s engine verifies IO beside a Node client on the served VFIO controller', async () => {
+  assert.ok(daemon && survivor, 'the daemon runs (previous case)');
+  const d = daemon;
+  const engine = spawnSync(process.execPath, [PHYR, 'fio-engine'], { encoding: 'utf8' });
+  assert.equal(engine.status, 0, `phyr fio-engine: ${engine.stderr}`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'phyr-vm-fio-')); // fio's verify state files
+  atEnd(() => fs.rmSync(work, { recursive: true, force: true }));
+  const other = spawnClient(d.socket, 8192, ['verify', '200']);
+  // 2 MiB of 4 KiB random writes at iodepth 8, then fio's crc32c read-back of every block,
+  // on an LBA range of its own (16 MiB on), while the Node client verifies its own range.
+  const fio = spawn('fio', [`--ioengine=external:${engine.stdout.trim()}`, `--phyr_socket=${d.socket}`, '--thread=1', '--filename=phyr', '--name=vfio', '--rw=randwrite', '--bs=4k', '--iodepth=8', '--offset=16M', '--size=2M', '--verify=crc32c', '--output-format=json'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  fio.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  fio.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await within(new Promise<number | null>((r) => fio.on('exit', (c) => r(c))), 300_000, 'fio through the engine');
+  assert.equal(code, 0, `fio exits 0 (stderr: ${err.trim()})`);
+  const job = (JSON.parse(out.slice(out.indexOf('{'))) as { jobs: Array<{ error: number; write: { total_ios: number; iops: number }; read: { total_ios: number } }> }).jobs[0];
+  assert.equal(job.error, 0, 'fio reports no error');
+  assert.equal(job.write.total_ios, 512, '512 writes of 4 KiB');
+  assert.equal(job.read.total_ios, 512, 'and every block read back and checked by fio');
+  assert.equal(await within(other.gone, 300_000, 'the Node client to finish'), 0, `the Node client exits 0: ${other.out()}`);
+  assert.match(other.out(), /verified 200/);
+  let s = await survivor.status();
+  for (let i = 0; i < 200 && s.clients !== 1; i++) (await sleep(25), (s = await survivor.status()));
+  assert.equal(s.clients, 1, 'fio\'s clients and the Node client detached: only the survivor is left');
+  note(`fio through the engine over VFIO: 512 writes at ${Math.round(job.write.iops)} IOPS and 512 verified reads, error 0, beside a Node client's 200 verified write/read pairs`);
 });
 
 test(`serve: ~${KILL_SECONDS} s of kill -9 of a client at a random moment; the survivor loses nothing and the daemon releases the victim's queues and mappings`, async () => {
