@@ -17,6 +17,7 @@
       "sources": [
         "bench/fio-engine/engine.cc",
         "bench/fio-engine/serve_link.cc",
+        "addon/channel/unix_channel.cc",
         "drivers/nvme/native/queue_pair.cc",
         "drivers/nvme/native/dptr_policy.cc",
         "drivers/nvme/native/prp.cc",

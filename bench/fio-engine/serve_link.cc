@@ -1,5 +1,7 @@
 #include "bench/fio-engine/serve_link.h"
 
+#include "addon/channel/unix_channel.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,7 +15,6 @@ namespace phyr::fioengine {
 namespace {
 constexpr int kProtocolVersion = 2;      // SERVE_PROTOCOL_VERSION, serve/protocol.ts
 constexpr int kTimeoutMs = 10000;        // as ConnectOptions.requestTimeoutMs' default
-constexpr size_t kMaxMessage = 1 << 20;  // an attach answer with many namespaces stays far below
 }  // namespace
 
 bool jsonNumber(const std::string& s, const char* key, uint64_t* out, size_t from, size_t to) {
@@ -44,17 +45,14 @@ bool jsonString(const std::string& s, const char* key, std::string* out, size_t 
 }
 
 bool ServeLink::connect(const std::string& path, std::string* err) {
-  sockaddr_un a{};
-  if (path.size() >= sizeof(a.sun_path)) {
-    *err = "the socket path is longer than " + std::to_string(sizeof(a.sun_path) - 1) + " bytes";
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    *err = "the socket path is longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes";
     return false;
   }
-  a.sun_family = AF_UNIX;
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  sock_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (sock_ < 0 || ::connect(sock_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    *err = std::string("cannot connect (is `phyr serve --socket ") + path + "` running?): " + std::strerror(errno);
-    close();
+  // The addon's channel (addon/channel/unix_channel.h): SOCK_SEQPACKET, close-on-exec.
+  if (int e = channel::connectTo(path, &sock_)) {
+    sock_ = -1;
+    *err = std::string("cannot connect (is `phyr serve --socket ") + path + "` running?): " + std::strerror(e);
     return false;
   }
   return true;
@@ -64,53 +62,21 @@ bool ServeLink::request(const std::string& json, int fd, std::string* reply, std
   if (sock_ < 0) return *err = "not connected", false;
   const uint32_t id = nextId_++;
   const std::string msg = "{\"id\":" + std::to_string(id) + "," + json.substr(1);
-  iovec iov{const_cast<char*>(msg.data()), msg.size()};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 4)];
-  if (fd >= 0) {
-    m.msg_control = ctl;
-    m.msg_controllen = CMSG_SPACE(sizeof(int));
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  // One request is outstanding at a time, so the (non-blocking) socket's buffer has room.
+  if (int e = channel::sendMessage(sock_, reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), fd >= 0 ? &fd : nullptr, fd >= 0 ? 1 : 0)) {
+    return *err = std::string("send: ") + std::strerror(e), false;
   }
-  if (sendmsg(sock_, &m, MSG_NOSIGNAL) < 0) return *err = std::string("send: ") + std::strerror(errno), false;
-  std::string buf(kMaxMessage, '\0');
   while (true) {
-    pollfd p{sock_, POLLIN, 0};
-    const int r = poll(&p, 1, kTimeoutMs);
-    if (r == 0) return *err = "no answer from the daemon within " + std::to_string(kTimeoutMs) + " ms", false;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return *err = std::string("poll: ") + std::strerror(errno), false;
-    }
-    iovec riov{buf.data(), buf.size()};
-    msghdr rm{};
-    rm.msg_iov = &riov;
-    rm.msg_iovlen = 1;
-    rm.msg_control = ctl;
-    rm.msg_controllen = sizeof(ctl);
-    const ssize_t n = recvmsg(sock_, &rm, MSG_CMSG_CLOEXEC);
-    if (n == 0) return *err = "the daemon closed the connection", false;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return *err = std::string("receive: ") + std::strerror(errno), false;
-    }
-    std::vector<int> got;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&rm); c; c = CMSG_NXTHDR(&rm, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < k; i++) {
-        int f;
-        std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        got.push_back(f);
-      }
-    }
-    reply->assign(buf.data(), static_cast<size_t>(n));
+    bool ready = false;
+    if (int e = channel::waitReadable(sock_, kTimeoutMs, &ready)) return *err = std::string("poll: ") + std::strerror(e), false;
+    if (!ready) return *err = "no answer from the daemon within " + std::to_string(kTimeoutMs) + " ms", false;
+    channel::Message m;
+    const int e = channel::receiveMessage(sock_, &m);
+    if (e == EAGAIN || e == EINTR) continue;
+    if (e) return *err = std::string("receive: ") + std::strerror(e), false;
+    if (m.closed) return *err = "the daemon closed the connection", false;
+    std::vector<int>& got = m.fds;
+    reply->assign(reinterpret_cast<const char*>(m.data.data()), m.data.size());
     std::string type;
     uint64_t rid = 0;
     jsonString(*reply, "type", &type);
