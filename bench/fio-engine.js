@@ -12,7 +12,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
-const { gitCommit, gitDirty, machineFacts, utcStamp } = require('./results/machine');
+const { gitCommit, gitDirty, loadStartEnd, machineFacts, utcStamp } = require('./results/machine');
 const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
 const { regenerate } = require('./results/render');
 
@@ -130,7 +130,7 @@ async function main() {
     command: `node bench/fio-engine.js --seconds ${SECONDS} --repeat ${REPEAT}`,
     commit: gitCommit(ROOT),
     machine: { ...machineFacts(), hugepages: `${(/HugePages_Free:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8')) || [])[1] ?? '0'} free 2 MiB hugepages at the start`, notes: spawnSync('fio', ['--version'], { encoding: 'utf8' }).stdout.trim() },
-    load: { low: Number(Math.min(loadAtStart, loadAtEnd).toFixed(2)), high: Number(Math.max(loadAtStart, loadAtEnd).toFixed(2)), when: 'at the start and the end', notes: `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end` },
+    load: loadStartEnd(loadAtStart, loadAtEnd),
     method:
       `One \`phyr serve ${TARGET} --socket S\` daemon; each row is ${REPEAT} runs of 4 KiB ${SHAPES.map((s) => `${s.rw} QD${s.qd}`).join(' and ')} for ${SECONDS} s, one job, the median run shown: ` +
       "real fio (`--ioengine=external:$(phyr fio-engine) --thread=1`), whose job thread drives its own queue pair on the daemon's controller, interleaved with `phyr bench` on the same device model embedded in its own process. " +

@@ -25,7 +25,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
-const { gitCommit, gitDirty, machineFacts, utcStamp } = require('./results/machine');
+const { gitCommit, gitDirty, loadStartEnd, machineFacts, utcStamp } = require('./results/machine');
 const { nextSeq, writeRun, RESULTS_DIR } = require('./results/store');
 const { regenerate } = require('./results/render');
 
@@ -173,7 +173,7 @@ async function main() {
     command: `node bench/vm.js --seconds ${values.seconds}${values.kernel ? ` --kernel ${values.kernel}` : ''}${values.twin ? ` --twin ${values.twin}` : ''}${values.only !== undefined ? ` --only '${values.only}'` : ''}`,
     commit: gitCommit(ROOT),
     machine: { ...machineFacts(), hugepages: '64 2 MiB hugepages in the guest', notes: `guest: kernel ${g.kernel}, ${g.cpus} vCPUs under TCG, ${g.fio}` },
-    load: { low: Number(Math.min(loadAtStart, loadAtEnd).toFixed(2)), high: Number(Math.max(loadAtStart, loadAtEnd).toFixed(2)), when: 'at the start and the end', notes: `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end` },
+    load: loadStartEnd(loadAtStart, loadAtEnd),
     method:
       `One boot of the testbed (${r.seconds.toFixed(0)} s in all) with twin QEMU NVMe controllers of one spec (\`${TWIN}\`: QEMU's null-co backing, reads return zeroes without touching a file); one is bound to the guest kernel's nvme driver, the other to vfio-pci. ` +
       `Every row is one run of 4 KiB random reads for ${values.seconds} s after a 1 s ramp: fio (direct=1) on /dev/nvmeXn1 with libaio, io_uring and io_uring with polled queues (nvme.poll_queues=2 and a new probe of the controller, hipri=1), and fio io_uring_cmd on the generic char device /dev/ngXn1; phyr bench through VFIO with PRP or SGL data pointers, with shadow doorbells (QEMU offers Doorbell Buffer Config) and, for PRP at one job, with MMIO doorbells only (--shadow-doorbells=off). ` +

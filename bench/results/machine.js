@@ -28,4 +28,9 @@ function utcStamp(d) {
   return { date: iso.slice(0, 10), time: `${iso.slice(11, 19)}Z` };
 }
 
-module.exports = { gitCommit, gitDirty, machineFacts, utcStamp };
+/** A run file's `load` from the 1-minute load average at a run's start and end. */
+function loadStartEnd(start, end) {
+  return { low: Number(Math.min(start, end).toFixed(2)), high: Number(Math.max(start, end).toFixed(2)), when: 'at the start and the end', notes: `1-minute load average ${start.toFixed(2)} at the start, ${end.toFixed(2)} at the end` };
+}
+
+module.exports = { gitCommit, gitDirty, loadStartEnd, machineFacts, utcStamp };
